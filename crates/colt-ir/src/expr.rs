@@ -1,0 +1,440 @@
+//! Expressions: quasi-affine index expressions ([`Idx`]) and scalar value expressions ([`Value`]).
+//!
+//! Index expressions only ever combine variables with constants (`+`, `*const`, floor `/const`,
+//! floor `%const`), so bound inference and simplification stay exact interval arithmetic.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A variable (loop variable or block iteration variable); an index into the variable table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct VarId(pub u32);
+
+/// A buffer; an index into the buffer table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct BufId(pub u32);
+
+/// A quasi-affine integer index expression.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Idx {
+    Const(i64),
+    Var(VarId),
+    Add(Box<Idx>, Box<Idx>),
+    /// Multiplication by a constant.
+    Mul(Box<Idx>, i64),
+    /// Floor division by a positive constant.
+    Div(Box<Idx>, i64),
+    /// Floor modulo by a positive constant.
+    Mod(Box<Idx>, i64),
+}
+
+/// An affine form `sum(coef * var) + constant`.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Affine {
+    pub terms: BTreeMap<VarId, i64>,
+    pub constant: i64,
+}
+
+impl Affine {
+    pub fn to_idx(&self) -> Idx {
+        let mut out: Option<Idx> = None;
+        for (&v, &c) in &self.terms {
+            let t = if c == 1 { Idx::Var(v) } else { Idx::Var(v) * c };
+            out = Some(match out {
+                None => t,
+                Some(o) => o + t,
+            });
+        }
+        match out {
+            None => Idx::Const(self.constant),
+            Some(o) if self.constant == 0 => o,
+            Some(o) => o + Idx::Const(self.constant),
+        }
+    }
+    fn add(&mut self, other: &Affine, scale: i64) {
+        for (&v, &c) in &other.terms {
+            let e = self.terms.entry(v).or_insert(0);
+            *e += c * scale;
+            if *e == 0 {
+                self.terms.remove(&v);
+            }
+        }
+        self.constant += other.constant * scale;
+    }
+}
+
+impl std::ops::Add for Idx {
+    type Output = Idx;
+    fn add(self, rhs: Idx) -> Idx {
+        Idx::Add(Box::new(self), Box::new(rhs))
+    }
+}
+impl std::ops::Mul<i64> for Idx {
+    type Output = Idx;
+    fn mul(self, rhs: i64) -> Idx {
+        Idx::Mul(Box::new(self), rhs)
+    }
+}
+
+/// Inclusive integer interval.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Interval {
+    pub lo: i64,
+    pub hi: i64,
+}
+
+impl Idx {
+    pub fn var(v: VarId) -> Idx {
+        Idx::Var(v)
+    }
+    pub fn div(self, d: i64) -> Idx {
+        Idx::Div(Box::new(self), d)
+    }
+    pub fn rem(self, d: i64) -> Idx {
+        Idx::Mod(Box::new(self), d)
+    }
+
+    /// Evaluate with the given variable values.
+    pub fn eval(&self, env: &[i64]) -> i64 {
+        match self {
+            Idx::Const(c) => *c,
+            Idx::Var(v) => env[v.0 as usize],
+            Idx::Add(a, b) => a.eval(env) + b.eval(env),
+            Idx::Mul(a, c) => a.eval(env) * c,
+            Idx::Div(a, d) => a.eval(env).div_euclid(*d),
+            Idx::Mod(a, d) => a.eval(env).rem_euclid(*d),
+        }
+    }
+
+    /// The affine form, if the expression has no division or modulo.
+    pub fn affine(&self) -> Option<Affine> {
+        match self {
+            Idx::Const(c) => Some(Affine { terms: BTreeMap::new(), constant: *c }),
+            Idx::Var(v) => Some(Affine { terms: [(*v, 1)].into(), constant: 0 }),
+            Idx::Add(a, b) => {
+                let mut x = a.affine()?;
+                x.add(&b.affine()?, 1);
+                Some(x)
+            }
+            Idx::Mul(a, c) => {
+                let mut x = Affine::default();
+                x.add(&a.affine()?, *c);
+                Some(x)
+            }
+            Idx::Div(..) | Idx::Mod(..) => None,
+        }
+    }
+
+    /// Every variable the expression mentions, in order.
+    pub fn vars(&self, out: &mut Vec<VarId>) {
+        match self {
+            Idx::Const(_) => {}
+            Idx::Var(v) => {
+                if !out.contains(v) {
+                    out.push(*v)
+                }
+            }
+            Idx::Add(a, b) => {
+                a.vars(out);
+                b.vars(out)
+            }
+            Idx::Mul(a, _) | Idx::Div(a, _) | Idx::Mod(a, _) => a.vars(out),
+        }
+    }
+
+    pub fn mentions(&self, v: VarId) -> bool {
+        let mut vs = vec![];
+        self.vars(&mut vs);
+        vs.contains(&v)
+    }
+
+    /// Replace variables by expressions.
+    pub fn subst(&self, f: &dyn Fn(VarId) -> Option<Idx>) -> Idx {
+        match self {
+            Idx::Const(c) => Idx::Const(*c),
+            Idx::Var(v) => f(*v).unwrap_or(Idx::Var(*v)),
+            Idx::Add(a, b) => a.subst(f) + b.subst(f),
+            Idx::Mul(a, c) => a.subst(f) * *c,
+            Idx::Div(a, d) => a.subst(f).div(*d),
+            Idx::Mod(a, d) => a.subst(f).rem(*d),
+        }
+    }
+
+    /// Interval of values given an interval for every variable (`range(v)`; `None` = unknown).
+    pub fn interval(&self, range: &dyn Fn(VarId) -> Option<Interval>) -> Option<Interval> {
+        Some(match self {
+            Idx::Const(c) => Interval { lo: *c, hi: *c },
+            Idx::Var(v) => range(*v)?,
+            Idx::Add(a, b) => {
+                let (a, b) = (a.interval(range)?, b.interval(range)?);
+                Interval { lo: a.lo + b.lo, hi: a.hi + b.hi }
+            }
+            Idx::Mul(a, c) => {
+                let a = a.interval(range)?;
+                let (x, y) = (a.lo * c, a.hi * c);
+                Interval { lo: x.min(y), hi: x.max(y) }
+            }
+            Idx::Div(a, d) => {
+                let a = a.interval(range)?;
+                Interval { lo: a.lo.div_euclid(*d), hi: a.hi.div_euclid(*d) }
+            }
+            Idx::Mod(a, d) => {
+                let a = a.interval(range)?;
+                if a.lo.div_euclid(*d) == a.hi.div_euclid(*d) {
+                    Interval { lo: a.lo.rem_euclid(*d), hi: a.hi.rem_euclid(*d) }
+                } else {
+                    Interval { lo: 0, hi: d - 1 }
+                }
+            }
+        })
+    }
+
+    /// Simplify using variable ranges (loop extents): folds constants, collects affine terms,
+    /// and removes `/` and `%` where the range proves them trivial, e.g. `(16*a + b) / 16 = a`
+    /// when `0 <= b < 16`.
+    pub fn simplify(&self, range: &dyn Fn(VarId) -> Option<Interval>) -> Idx {
+        if let Some(a) = self.affine() {
+            return a.to_idx();
+        }
+        match self {
+            Idx::Add(a, b) => {
+                let (a, b) = (a.simplify(range), b.simplify(range));
+                match (a.affine(), b.affine()) {
+                    (Some(mut x), Some(y)) => {
+                        x.add(&y, 1);
+                        x.to_idx()
+                    }
+                    _ => match (a, b) {
+                        (Idx::Const(0), o) | (o, Idx::Const(0)) => o,
+                        (a, b) => a + b,
+                    },
+                }
+            }
+            Idx::Mul(a, c) => match a.simplify(range) {
+                Idx::Const(x) => Idx::Const(x * c),
+                a if *c == 1 => a,
+                a => a * *c,
+            },
+            Idx::Div(a, d) | Idx::Mod(a, d) => {
+                let is_div = matches!(self, Idx::Div(..));
+                let a = a.simplify(range);
+                if let Some(aff) = a.affine() {
+                    // split into a part divisible by d and a remainder part
+                    let mut q = Affine::default();
+                    let mut r = Affine::default();
+                    for (&v, &c) in &aff.terms {
+                        if c % d == 0 {
+                            q.terms.insert(v, c / d);
+                        } else {
+                            r.terms.insert(v, c);
+                        }
+                    }
+                    q.constant = aff.constant.div_euclid(*d);
+                    r.constant = aff.constant.rem_euclid(*d);
+                    if let Some(iv) = r.to_idx().interval(range) {
+                        if iv.lo >= 0 && iv.hi < *d {
+                            return if is_div { q.to_idx() } else { r.to_idx() };
+                        }
+                    }
+                }
+                if let Some(iv) = a.interval(range) {
+                    if iv.lo >= 0 && iv.hi < *d {
+                        return if is_div { Idx::Const(0) } else { a };
+                    }
+                }
+                if is_div { a.div(*d) } else { a.rem(*d) }
+            }
+            _ => self.clone(),
+        }
+    }
+}
+
+/// `lo <= idx < hi`, used for padding guards.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Bound {
+    pub idx: Idx,
+    pub lo: i64,
+    pub hi: i64,
+}
+
+/// A buffer element reference.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Access {
+    pub buf: BufId,
+    pub idx: Vec<Idx>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnOp {
+    Neg,
+    Exp,
+    Sqrt,
+    Relu,
+    Sigmoid,
+    Silu,
+    Tanh,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Max,
+    Min,
+}
+
+/// A scalar f32 value expression.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Value {
+    Const(f32),
+    Load(Access),
+    Unary(UnOp, Box<Value>),
+    Binary(BinOp, Box<Value>, Box<Value>),
+    /// `if all bounds hold { then } else { otherwise }`
+    Select(Vec<Bound>, Box<Value>, Box<Value>),
+}
+
+impl UnOp {
+    pub fn apply(self, x: f32) -> f32 {
+        match self {
+            UnOp::Neg => -x,
+            UnOp::Exp => x.exp(),
+            UnOp::Sqrt => x.sqrt(),
+            UnOp::Relu => x.max(0.0),
+            UnOp::Sigmoid => 1.0 / (1.0 + (-x).exp()),
+            UnOp::Silu => x / (1.0 + (-x).exp()),
+            UnOp::Tanh => x.tanh(),
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            UnOp::Neg => "neg",
+            UnOp::Exp => "exp",
+            UnOp::Sqrt => "sqrt",
+            UnOp::Relu => "relu",
+            UnOp::Sigmoid => "sigmoid",
+            UnOp::Silu => "silu",
+            UnOp::Tanh => "tanh",
+        }
+    }
+    pub const ALL: [UnOp; 7] =
+        [UnOp::Neg, UnOp::Exp, UnOp::Sqrt, UnOp::Relu, UnOp::Sigmoid, UnOp::Silu, UnOp::Tanh];
+}
+
+impl BinOp {
+    pub fn apply(self, a: f32, b: f32) -> f32 {
+        match self {
+            BinOp::Add => a + b,
+            BinOp::Sub => a - b,
+            BinOp::Mul => a * b,
+            BinOp::Div => a / b,
+            BinOp::Max => a.max(b),
+            BinOp::Min => a.min(b),
+        }
+    }
+    /// Infix symbol, or `None` for function-style operators.
+    pub fn symbol(self) -> Option<&'static str> {
+        match self {
+            BinOp::Add => Some("+"),
+            BinOp::Sub => Some("-"),
+            BinOp::Mul => Some("*"),
+            BinOp::Div => Some("/"),
+            BinOp::Max | BinOp::Min => None,
+        }
+    }
+}
+
+impl Value {
+    pub fn load(buf: BufId, idx: Vec<Idx>) -> Value {
+        Value::Load(Access { buf, idx })
+    }
+    pub fn un(op: UnOp, a: Value) -> Value {
+        Value::Unary(op, Box::new(a))
+    }
+    pub fn bin(op: BinOp, a: Value, b: Value) -> Value {
+        Value::Binary(op, Box::new(a), Box::new(b))
+    }
+
+    /// Visit every load.
+    pub fn loads<'a>(&'a self, out: &mut Vec<&'a Access>) {
+        match self {
+            Value::Const(_) => {}
+            Value::Load(a) => out.push(a),
+            Value::Unary(_, a) => a.loads(out),
+            Value::Binary(_, a, b) => {
+                a.loads(out);
+                b.loads(out)
+            }
+            Value::Select(_, a, b) => {
+                a.loads(out);
+                b.loads(out)
+            }
+        }
+    }
+
+    /// Rewrite every load with `f` (returning a replacement value) and every index with `g`.
+    pub fn map(&self, f: &mut dyn FnMut(&Access) -> Option<Value>, g: &dyn Fn(&Idx) -> Idx) -> Value {
+        match self {
+            Value::Const(c) => Value::Const(*c),
+            Value::Load(a) => f(a).unwrap_or_else(|| {
+                Value::Load(Access { buf: a.buf, idx: a.idx.iter().map(g).collect() })
+            }),
+            Value::Unary(op, a) => Value::Unary(*op, Box::new(a.map(f, g))),
+            Value::Binary(op, a, b) => Value::Binary(*op, Box::new(a.map(f, g)), Box::new(b.map(f, g))),
+            Value::Select(bs, a, b) => Value::Select(
+                bs.iter().map(|b| Bound { idx: g(&b.idx), lo: b.lo, hi: b.hi }).collect(),
+                Box::new(a.map(f, g)),
+                Box::new(b.map(f, g)),
+            ),
+        }
+    }
+
+    /// Rewrite only index expressions.
+    pub fn map_idx(&self, g: &dyn Fn(&Idx) -> Idx) -> Value {
+        self.map(&mut |_| None, g)
+    }
+
+    /// Floating-point operations per evaluation (loads are free, every operator counts 1).
+    pub fn flops(&self) -> u64 {
+        match self {
+            Value::Const(_) | Value::Load(_) => 0,
+            Value::Unary(_, a) => 1 + a.flops(),
+            Value::Binary(_, a, b) => 1 + a.flops() + b.flops(),
+            Value::Select(_, a, b) => a.flops().max(b.flops()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(i: u32) -> Idx {
+        Idx::Var(VarId(i))
+    }
+
+    #[test]
+    fn simplify_div_mod_of_split() {
+        let range = |x: VarId| Some(Interval { lo: 0, hi: if x.0 == 1 { 15 } else { 63 } });
+        let e = (v(0) * 16 + v(1)).div(16);
+        assert_eq!(e.simplify(&range), v(0));
+        let e = (v(0) * 16 + v(1)).rem(16);
+        assert_eq!(e.simplify(&range), v(1));
+        // not provable: b may reach 16
+        let wide = |_: VarId| Some(Interval { lo: 0, hi: 31 });
+        let e = (v(0) * 16 + v(1)).div(16);
+        assert_ne!(e.simplify(&wide), v(0));
+    }
+
+    #[test]
+    fn affine_collects_terms() {
+        let e = v(0) * 4 + v(1) + v(0) * 2 + Idx::Const(3) + Idx::Const(-3);
+        let a = e.affine().unwrap();
+        assert_eq!(a.terms[&VarId(0)], 6);
+        assert_eq!(a.constant, 0);
+    }
+}

@@ -1,0 +1,25 @@
+//! colt-ir: the loop-nest IR of colt.
+//!
+//! Two levels, both plain owned data with dense integer ids:
+//! - [`Program`]: *what* is computed — buffers and stages (`C[i, j] += A[i, k] * B[k, j]`
+//!   over a rectangular domain). Operators (crate `colt-ops`) build programs.
+//! - [`Func`]: *how* — a tree of loops (serial, parallel, vectorized, unrolled), local
+//!   allocations and blocks. Schedules (crate `colt-sched`) lower a program to a `Func`;
+//!   codegen emits C from it; the [`interp`] module executes it as the reference.
+//!
+//! Index expressions are quasi-affine ([`Idx`]): sums of variables times constants, floor
+//! division and modulo by constants. That keeps bound inference exact interval arithmetic and
+//! is all that tiling, fusion and packing of rectangular tensors need.
+
+pub mod expr;
+pub mod func;
+pub mod interp;
+pub mod print;
+pub mod program;
+pub mod verify;
+
+pub use expr::{Access, Affine, BinOp, Bound, BufId, Idx, Interval, UnOp, Value, VarId};
+pub use func::{Block, Func, Loop, LoopKind, Stmt, StoreOp};
+pub use print::{func_str, program_str};
+pub use program::{BufKind, Buffer, IterKind, IterVar, Program, Reducer, Stage};
+pub use verify::{verify, VerifyError};

@@ -1,0 +1,230 @@
+//! The computation definition: buffers and stages, before any schedule.
+//!
+//! A [`Stage`] is one tensor-comprehension statement `out[spatial] (=|+=|max=) value` over a
+//! rectangular iteration domain. Schedules (crate `colt-sched`) decide how the stages become
+//! loop nests; [`Program::naive`] gives the unscheduled nest that serves as the reference.
+
+use crate::expr::{Access, BufId, Idx, Value, VarId};
+use crate::func::{Block, Func, Loop, LoopKind, Stmt, StoreOp};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BufKind {
+    Input,
+    Output,
+    /// Intermediate result with function lifetime (passed in as workspace).
+    Temp,
+    /// Scratch storage scoped by an `Alloc` statement inside the nest.
+    Local,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Buffer {
+    pub name: String,
+    pub shape: Vec<i64>,
+    pub kind: BufKind,
+}
+
+impl Buffer {
+    pub fn len(&self) -> usize {
+        self.shape.iter().product::<i64>() as usize
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IterKind {
+    Spatial,
+    Reduce,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct IterVar {
+    pub var: VarId,
+    pub extent: i64,
+    pub kind: IterKind,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reducer {
+    Sum,
+    Max,
+    Min,
+}
+
+impl Reducer {
+    pub fn identity(self) -> f32 {
+        match self {
+            Reducer::Sum => 0.0,
+            Reducer::Max => f32::NEG_INFINITY,
+            Reducer::Min => f32::INFINITY,
+        }
+    }
+    pub fn combine(self, acc: f32, x: f32) -> f32 {
+        match self {
+            Reducer::Sum => acc + x,
+            Reducer::Max => acc.max(x),
+            Reducer::Min => acc.min(x),
+        }
+    }
+    /// Operator as written in a statement: `+=`, `max=`, `min=`.
+    pub fn op_str(self) -> &'static str {
+        match self {
+            Reducer::Sum => "+=",
+            Reducer::Max => "max=",
+            Reducer::Min => "min=",
+        }
+    }
+}
+
+/// `store[spatial iters] = value` or `store[spatial iters] reduce= value` over `iters`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Stage {
+    pub name: String,
+    pub iters: Vec<IterVar>,
+    /// The written element; index `d` is exactly the `d`-th spatial iteration variable.
+    pub store: Access,
+    pub reduce: Option<Reducer>,
+    pub value: Value,
+}
+
+impl Stage {
+    pub fn spatial(&self) -> impl DoubleEndedIterator<Item = &IterVar> {
+        self.iters.iter().filter(|i| i.kind == IterKind::Spatial)
+    }
+    pub fn reduction(&self) -> impl DoubleEndedIterator<Item = &IterVar> {
+        self.iters.iter().filter(|i| i.kind == IterKind::Reduce)
+    }
+    pub fn iter(&self, v: VarId) -> Option<&IterVar> {
+        self.iters.iter().find(|i| i.var == v)
+    }
+    /// Buffers this stage reads.
+    pub fn reads(&self) -> Vec<BufId> {
+        let mut loads = vec![];
+        self.value.loads(&mut loads);
+        let mut out: Vec<BufId> = vec![];
+        for a in loads {
+            if !out.contains(&a.buf) {
+                out.push(a.buf);
+            }
+        }
+        out
+    }
+    /// True when the stage is elementwise (no reduction).
+    pub fn is_elementwise(&self) -> bool {
+        self.reduce.is_none()
+    }
+    pub fn domain_size(&self) -> u64 {
+        self.iters.iter().map(|i| i.extent as u64).product()
+    }
+}
+
+/// A whole computation: variables, buffers, and stages in execution order.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Program {
+    pub name: String,
+    pub vars: Vec<String>,
+    pub buffers: Vec<Buffer>,
+    pub stages: Vec<Stage>,
+}
+
+impl Program {
+    pub fn new(name: impl Into<String>) -> Program {
+        Program { name: name.into(), vars: vec![], buffers: vec![], stages: vec![] }
+    }
+    pub fn new_var(&mut self, name: impl Into<String>) -> VarId {
+        self.vars.push(name.into());
+        VarId(self.vars.len() as u32 - 1)
+    }
+    pub fn add_buffer(&mut self, name: impl Into<String>, shape: Vec<i64>, kind: BufKind) -> BufId {
+        self.buffers.push(Buffer { name: name.into(), shape, kind });
+        BufId(self.buffers.len() as u32 - 1)
+    }
+    pub fn buffer(&self, b: BufId) -> &Buffer {
+        &self.buffers[b.0 as usize]
+    }
+    pub fn buffer_by_name(&self, name: &str) -> Option<BufId> {
+        self.buffers.iter().position(|b| b.name == name).map(|i| BufId(i as u32))
+    }
+    pub fn var_name(&self, v: VarId) -> &str {
+        &self.vars[v.0 as usize]
+    }
+    pub fn stage_index(&self, name: &str) -> Option<usize> {
+        self.stages.iter().position(|s| s.name == name)
+    }
+    /// The stage that writes buffer `b`.
+    pub fn producer(&self, b: BufId) -> Option<usize> {
+        self.stages.iter().position(|s| s.store.buf == b)
+    }
+    /// Stages that read the buffer written by stage `s`.
+    pub fn consumers(&self, s: usize) -> Vec<usize> {
+        let b = self.stages[s].store.buf;
+        (0..self.stages.len()).filter(|&c| self.stages[c].reads().contains(&b)).collect()
+    }
+    /// Floating-point operations of one execution (a reduction step counts one more).
+    pub fn flops(&self) -> u64 {
+        self.stages
+            .iter()
+            .map(|s| s.domain_size() * (s.value.flops() + u64::from(s.reduce.is_some())))
+            .sum()
+    }
+
+    /// A stage with a fresh set of iteration variables `names` (extent, kind) and a body built by `f`.
+    pub fn add_stage(
+        &mut self,
+        name: impl Into<String>,
+        iters: &[(&str, i64, crate::IterKind)],
+        f: impl FnOnce(&[Idx]) -> (BufId, Option<Reducer>, Value),
+    ) -> usize {
+        let ivs: Vec<IterVar> = iters
+            .iter()
+            .map(|(n, e, k)| IterVar { var: self.new_var(*n), extent: *e, kind: *k })
+            .collect();
+        let idx: Vec<Idx> = ivs.iter().map(|i| Idx::Var(i.var)).collect();
+        let (buf, reduce, value) = f(&idx);
+        let store = Access {
+            buf,
+            idx: ivs.iter().filter(|i| i.kind == IterKind::Spatial).map(|i| Idx::Var(i.var)).collect(),
+        };
+        self.stages.push(Stage { name: name.into(), iters: ivs, store, reduce, value });
+        self.stages.len() - 1
+    }
+
+    /// The unscheduled loop nest: per stage, an init nest (for reductions) then the full nest,
+    /// loops in iteration-variable order. This is the semantic reference.
+    pub fn naive(&self) -> Func {
+        let mut body = vec![];
+        for s in &self.stages {
+            if let Some(r) = s.reduce {
+                let init = Block {
+                    name: format!("{}_init", s.name),
+                    bind: vec![],
+                    store: s.store.clone(),
+                    op: StoreOp::Assign,
+                    value: Value::Const(r.identity()),
+                };
+                body.push(nest(s.spatial(), Stmt::Block(init)));
+            }
+            let block = Block {
+                name: s.name.clone(),
+                bind: vec![],
+                store: s.store.clone(),
+                op: s.reduce.map_or(StoreOp::Assign, StoreOp::Reduce),
+                value: s.value.clone(),
+            };
+            body.push(nest(s.iters.iter(), Stmt::Block(block)));
+        }
+        Func { name: self.name.clone(), vars: self.vars.clone(), buffers: self.buffers.clone(), body }
+    }
+}
+
+fn nest<'a>(iters: impl DoubleEndedIterator<Item = &'a IterVar>, inner: Stmt) -> Stmt {
+    iters.rev().fold(inner, |body, iv| {
+        Stmt::Loop(Loop { var: iv.var, extent: iv.extent, kind: LoopKind::Serial, body: vec![body] })
+    })
+}
