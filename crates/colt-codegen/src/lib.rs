@@ -1,0 +1,140 @@
+//! colt-codegen: C emission for a lowered [`colt_ir::Func`].
+//!
+//! [`emit_c`] produces one self-contained C11 translation unit exporting
+//! `void <symbol>(float* const* bufs)`, where `bufs[i]` is the `i`-th buffer of
+//! [`Func::params`] (inputs, outputs, temps in buffer-table order), each 64-byte aligned and
+//! row-major. [`emit_header`] gives the matching `.h` for exporting a kernel.
+//!
+//! The output is meant to be read (it ends up in reports and is shown to LLM proposers), so it
+//! keeps the loop structure of the IR one to one: one C `for` per [`Loop`](colt_ir::Loop), a
+//! pragma per loop kind, a block scope per local allocation, a comment per block. Emission is
+//! a pure function: the same `Func` gives the same text.
+//!
+//! Compile with `-fopenmp` for parallel and simd loops (without it they run serially and
+//! unvectorised pragmas are ignored); `-O3 -march=native` vectorises `#pragma omp simd` loops
+//! with contiguous accesses.
+//!
+//! Modules: [`names`] (C identifiers), [`expr`] (indices, values), [`stmt`] (loops, blocks).
+
+pub mod expr;
+pub mod names;
+pub mod stmt;
+
+use colt_ir::{BufKind, Buffer, Func};
+use expr::{Ctx, Needs};
+use names::comment_safe;
+use stmt::Emitter;
+
+/// A C translation unit computing `f`, exporting `void symbol(float* const* bufs)`.
+///
+/// Panics if `symbol` is not a C identifier.
+pub fn emit_c(f: &Func, symbol: &str) -> String {
+    check_symbol(symbol);
+    let mut em = Emitter { ctx: Ctx::new(f), out: String::new(), indent: 1 };
+    for (i, b) in f.params().into_iter().enumerate() {
+        let name = em.ctx.names.buf(b).to_string();
+        em.line(&format!("float* restrict {name} = (float*)__builtin_assume_aligned(bufs[{i}], 64);"));
+    }
+    em.stmts(&f.body);
+    let body = em.out;
+    let needs = em.ctx.needs;
+
+    let mut out = String::new();
+    out.push_str(&buffer_comment(f, symbol));
+    out.push_str("#include <math.h>\n#include <stdint.h>\n#include <stdlib.h>\n\n");
+    out.push_str(&prelude(needs));
+    out.push_str(&format!("void {symbol}(float* const* bufs) {{\n"));
+    out.push_str(&body);
+    out.push_str("}\n");
+    out
+}
+
+/// A C header declaring the kernel of [`emit_c`], with the buffer list as a comment.
+pub fn emit_header(f: &Func, symbol: &str) -> String {
+    check_symbol(symbol);
+    let guard = format!("{}_H", symbol.to_ascii_uppercase());
+    format!(
+        "{}#ifndef {guard}\n#define {guard}\n\n#ifdef __cplusplus\nextern \"C\" {{\n#endif\n\n\
+         void {symbol}(float* const* bufs);\n\n#ifdef __cplusplus\n}}\n#endif\n\n#endif  // {guard}\n",
+        buffer_comment(f, symbol)
+    )
+}
+
+fn check_symbol(symbol: &str) {
+    assert!(
+        !symbol.is_empty()
+            && !symbol.starts_with(|c: char| c.is_ascii_digit())
+            && symbol.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+        "kernel symbol {symbol:?} is not a C identifier"
+    );
+}
+
+fn role(b: &Buffer) -> &'static str {
+    match b.kind {
+        BufKind::Input => "input",
+        BufKind::Output => "output",
+        BufKind::Temp => "temp",
+        BufKind::Local => "local",
+    }
+}
+
+fn shape(b: &Buffer) -> String {
+    let dims: Vec<String> = b.shape.iter().map(|d| d.to_string()).collect();
+    format!("f32[{}]", dims.join(", "))
+}
+
+/// The top comment: function, signature, and what each `bufs[i]` is.
+fn buffer_comment(f: &Func, symbol: &str) -> String {
+    let mut s = format!(
+        "// colt kernel for `{}`: void {symbol}(float* const* bufs)\n\
+         // bufs[i]: row-major, 64-byte aligned\n",
+        comment_safe(&f.name)
+    );
+    for (i, b) in f.params().into_iter().enumerate() {
+        let b = f.buffer(b);
+        s.push_str(&format!("//   bufs[{i}] {} ({}): {}\n", comment_safe(&b.name), role(b), shape(b)));
+    }
+    for b in f.buffers.iter().filter(|b| b.kind == BufKind::Local) {
+        s.push_str(&format!("//   local {}: {}\n", comment_safe(&b.name), shape(b)));
+    }
+    s.push('\n');
+    s
+}
+
+/// Helper definitions, only those the body uses.
+fn prelude(n: Needs) -> String {
+    let mut s = String::new();
+    if n.unroll {
+        s.push_str(
+            "#if defined(__clang__)\n\
+             #define COLT_UNROLL(n) _Pragma(\"clang loop unroll(full)\")\n\
+             #elif defined(__GNUC__)\n\
+             #define COLT_PRAGMA_(x) _Pragma(#x)\n\
+             #define COLT_UNROLL(n) COLT_PRAGMA_(GCC unroll n)\n\
+             #else\n\
+             #define COLT_UNROLL(n)\n\
+             #endif\n\n",
+        );
+    }
+    if n.floordiv {
+        s.push_str(
+            "// floor division by b > 0 (C's / truncates)\n\
+             static inline int64_t colt_floordiv(int64_t a, int64_t b) {\n    \
+             return a / b - (a % b < 0);\n}\n\n",
+        );
+    }
+    if n.floormod {
+        s.push_str(
+            "// floor modulo by b > 0 (C's % truncates)\n\
+             static inline int64_t colt_floormod(int64_t a, int64_t b) {\n    \
+             int64_t r = a % b;\n    return r < 0 ? r + b : r;\n}\n\n",
+        );
+    }
+    if n.sigmoid {
+        s.push_str("static inline float colt_sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }\n\n");
+    }
+    if n.silu {
+        s.push_str("static inline float colt_silu(float x) { return x / (1.0f + expf(-x)); }\n\n");
+    }
+    s
+}

@@ -1,0 +1,195 @@
+//! Statements: loops with their pragmas, local allocations, blocks.
+
+use crate::expr::Ctx;
+use crate::names::comment_safe;
+use colt_ir::{Block, Idx, Interval, Loop, LoopKind, Reducer, Stmt, StoreOp, VarId};
+
+/// Locals up to this size live on the stack; larger ones on the heap.
+pub const STACK_LIMIT_BYTES: usize = 64 * 1024;
+
+pub struct Emitter<'a> {
+    pub ctx: Ctx<'a>,
+    pub out: String,
+    pub indent: usize,
+}
+
+impl<'a> Emitter<'a> {
+    pub fn line(&mut self, s: &str) {
+        for _ in 0..self.indent {
+            self.out.push_str("    ");
+        }
+        self.out.push_str(s);
+        self.out.push('\n');
+    }
+
+    pub fn stmts(&mut self, body: &[Stmt]) {
+        for s in body {
+            self.stmt(s);
+        }
+    }
+
+    fn stmt(&mut self, s: &Stmt) {
+        match s {
+            Stmt::Loop(l) => self.looop(l),
+            Stmt::Alloc { buf, body } => {
+                let b = self.ctx.f.buffer(*buf);
+                let name = self.ctx.names.buf(*buf).to_string();
+                let len = b.len().max(1);
+                let dims: Vec<String> = b.shape.iter().map(|d| d.to_string()).collect();
+                let what = format!("local {}: f32[{}]", comment_safe(&b.name), dims.join(", "));
+                self.line("{");
+                self.indent += 1;
+                let heap = len * 4 > STACK_LIMIT_BYTES;
+                if heap {
+                    let bytes = (len * 4).div_ceil(64) * 64;
+                    self.line(&format!(
+                        "float* restrict {name} = (float*)aligned_alloc(64, {bytes});  // {what}"
+                    ));
+                } else {
+                    self.line(&format!(
+                        "float {name}[{len}] __attribute__((aligned(64)));  // {what}"
+                    ));
+                }
+                self.stmts(body);
+                if heap {
+                    self.line(&format!("free({name});"));
+                }
+                self.indent -= 1;
+                self.line("}");
+            }
+            Stmt::Block(b) => self.block(b),
+        }
+    }
+
+    fn looop(&mut self, l: &Loop) {
+        let v = self.ctx.names.var(l.var).to_string();
+        match l.kind {
+            LoopKind::Serial => {}
+            LoopKind::Parallel => self.line("#pragma omp parallel for schedule(static)"),
+            LoopKind::Vectorized => {
+                if simd_ok(l) {
+                    self.line("#pragma omp simd");
+                } else {
+                    self.line("// vectorized loop emitted plain: not all of its stores vary with it");
+                }
+            }
+            LoopKind::Unrolled => {
+                self.ctx.needs.unroll = true;
+                self.line(&format!("COLT_UNROLL({})", l.extent.clamp(1, 65534)));
+            }
+        }
+        self.line(&format!("for (int64_t {v} = 0; {v} < {}; ++{v}) {{", l.extent));
+        let saved = self.ctx.set_range(l.var, Some(Interval { lo: 0, hi: l.extent - 1 }));
+        self.indent += 1;
+        self.stmts(&l.body);
+        self.indent -= 1;
+        self.ctx.set_range(l.var, saved);
+        self.line("}");
+    }
+
+    fn block(&mut self, b: &Block) {
+        self.line(&format!("// block {}", comment_safe(&b.name)));
+        let binds = needed_binds(b);
+        let scoped = !binds.is_empty();
+        if scoped {
+            self.line("{");
+            self.indent += 1;
+        }
+        let mut saved: Vec<(VarId, Option<Interval>)> = vec![];
+        for (v, e) in binds {
+            let e = self.ctx.simplify(e);
+            let text = self.ctx.idx(&e);
+            let iv = self.ctx.interval(&e);
+            self.line(&format!("const int64_t {} = {text};", self.ctx.names.var(v)));
+            saved.push((v, self.ctx.set_range(v, iv)));
+        }
+        let dst = self.ctx.access(&b.store);
+        let val = self.ctx.value(&b.value);
+        let s = match b.op {
+            StoreOp::Assign => format!("{dst} = {val};"),
+            StoreOp::Reduce(Reducer::Sum) => format!("{dst} += {val};"),
+            StoreOp::Reduce(Reducer::Max) => format!("{dst} = fmaxf({dst}, {val});"),
+            StoreOp::Reduce(Reducer::Min) => format!("{dst} = fminf({dst}, {val});"),
+        };
+        self.line(&s);
+        for (v, r) in saved.into_iter().rev() {
+            self.ctx.set_range(v, r);
+        }
+        if scoped {
+            self.indent -= 1;
+            self.line("}");
+        }
+    }
+}
+
+/// Bindings worth a declaration: not `v = v`, and used by the store, the value or a later
+/// needed binding.
+fn needed_binds(b: &Block) -> Vec<(VarId, &Idx)> {
+    let mut used: Vec<VarId> = vec![];
+    for e in &b.store.idx {
+        e.vars(&mut used);
+    }
+    let mut loads = vec![];
+    b.value.loads(&mut loads);
+    for a in loads {
+        for e in &a.idx {
+            e.vars(&mut used);
+        }
+    }
+    value_bound_vars(&b.value, &mut used);
+    let mut keep = vec![];
+    for (v, e) in b.bind.iter().rev() {
+        if *e == Idx::Var(*v) || !used.contains(v) {
+            continue;
+        }
+        e.vars(&mut used);
+        keep.push((*v, e));
+    }
+    keep.reverse();
+    keep
+}
+
+fn value_bound_vars(v: &colt_ir::Value, out: &mut Vec<VarId>) {
+    use colt_ir::Value;
+    match v {
+        Value::Const(_) | Value::Load(_) => {}
+        Value::Unary(_, a) => value_bound_vars(a, out),
+        Value::Binary(_, a, b) => {
+            value_bound_vars(a, out);
+            value_bound_vars(b, out)
+        }
+        Value::Select(bs, a, b) => {
+            for bd in bs {
+                bd.idx.vars(out);
+            }
+            value_bound_vars(a, out);
+            value_bound_vars(b, out)
+        }
+    }
+}
+
+/// `#pragma omp simd` is safe when every block inside writes an address that varies with
+/// the loop variable (directly or through its bindings) — a reduction into one address
+/// would need a reduction clause — and no OpenMP loop is nested inside.
+pub fn simd_ok(l: &Loop) -> bool {
+    fn go(body: &[Stmt], v: VarId) -> bool {
+        body.iter().all(|s| match s {
+            Stmt::Loop(inner) => {
+                matches!(inner.kind, LoopKind::Serial | LoopKind::Unrolled) && go(&inner.body, v)
+            }
+            Stmt::Alloc { body, .. } => go(body, v),
+            Stmt::Block(b) => {
+                let mut dep = vec![v];
+                for (x, e) in &b.bind {
+                    if dep.iter().any(|d| e.mentions(*d)) {
+                        dep.push(*x);
+                    } else {
+                        dep.retain(|d| d != x);
+                    }
+                }
+                b.store.idx.iter().any(|e| dep.iter().any(|d| e.mentions(*d)))
+            }
+        })
+    }
+    go(&l.body, l.var)
+}

@@ -1,0 +1,45 @@
+//! Where the model lives and how the llama.cpp context is sized.
+
+use std::path::PathBuf;
+
+/// File name of the default model (Gemma 3 270M base, Q4_K_M).
+pub const DEFAULT_MODEL_FILE: &str = "gemma-3-270m-q4_k_m.gguf";
+
+/// Settings for [`crate::LocalModel::load`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct LocalModelConfig {
+    /// Path to the GGUF file.
+    pub path: PathBuf,
+    /// Context window in tokens (prompt + generated).
+    pub n_ctx: u32,
+    /// CPU threads for evaluation (prompt and generation).
+    pub n_threads: i32,
+    /// Tokens per `llama_decode` call while evaluating a prompt.
+    pub n_batch: u32,
+}
+
+impl Default for LocalModelConfig {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        LocalModelConfig {
+            path: default_model_path(),
+            n_ctx: 4096,
+            n_threads: i32::try_from(cores).unwrap_or(1),
+            n_batch: 512,
+        }
+    }
+}
+
+/// `$COLT_MODEL_PATH` if set, else `$XDG_CACHE_HOME/colt/<file>` (or `~/.cache/colt/<file>`).
+/// Keep in sync with `scripts/setup-model.sh`.
+pub fn default_model_path() -> PathBuf {
+    if let Some(p) = std::env::var_os("COLT_MODEL_PATH").filter(|p| !p.is_empty()) {
+        return PathBuf::from(p);
+    }
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(|| PathBuf::from(".cache"));
+    cache.join("colt").join(DEFAULT_MODEL_FILE)
+}

@@ -1,0 +1,330 @@
+//! The model itself: a dedicated thread owns the llama.cpp model and context.
+//!
+//! `LlamaContext<'a>` borrows the `LlamaModel` and is not `Send`, so instead of a
+//! self-referential struct with `unsafe impl Send`, each [`LocalModel`] spawns one worker
+//! thread that owns both and serves requests over a channel. `LocalModel` itself holds only
+//! the channel, which is `Send`, so the search can call it from any thread.
+
+use std::num::NonZeroU32;
+use std::sync::{OnceLock, mpsc};
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use llama_cpp_2::context::LlamaContext;
+use llama_cpp_2::context::params::LlamaContextParams;
+use llama_cpp_2::llama_backend::LlamaBackend;
+use llama_cpp_2::llama_batch::LlamaBatch;
+use llama_cpp_2::model::LlamaModel;
+use llama_cpp_2::model::params::LlamaModelParams;
+use llama_cpp_2::sampling::LlamaSampler;
+use llama_cpp_2::token::LlamaToken;
+use llama_cpp_2::{LogOptions, send_logs_to_tracing};
+
+use crate::config::LocalModelConfig;
+use crate::error::LocalError;
+
+/// One completion: the prompt is `prefix + suffix`, as plain text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompletionRequest {
+    /// Start of the prompt; the model's BOS token is added in front of it.
+    /// Keep the part shared between calls here so its KV cache is reused.
+    pub prefix: String,
+    /// Rest of the prompt (tokenised separately, no BOS).
+    pub suffix: String,
+    /// GBNF grammar with a rule named `root`; `None` for free text.
+    pub grammar: Option<String>,
+    /// Upper bound on generated tokens.
+    pub max_tokens: u32,
+    /// 0 means greedy decoding.
+    pub temperature: f32,
+    /// Seed of the sampling distribution (unused when greedy).
+    pub seed: u32,
+}
+
+impl Default for CompletionRequest {
+    fn default() -> Self {
+        CompletionRequest {
+            prefix: String::new(),
+            suffix: String::new(),
+            grammar: None,
+            max_tokens: 128,
+            temperature: 0.0,
+            seed: 0,
+        }
+    }
+}
+
+/// Why generation stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Finish {
+    /// End-of-generation token (with a grammar: the grammar was complete).
+    Stop,
+    /// `max_tokens` reached.
+    Length,
+}
+
+/// The answer and its accounting.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Completion {
+    /// Generated text, without the end-of-generation token.
+    pub text: String,
+    /// Tokens in the prompt (BOS included).
+    pub prompt_tokens: u32,
+    /// Prompt tokens whose KV entries were kept from the previous call.
+    pub reused_tokens: u32,
+    /// `prompt_tokens - reused_tokens`: tokens evaluated for this prompt.
+    pub evaluated_tokens: u32,
+    /// Generated tokens (end-of-generation not counted).
+    pub output_tokens: u32,
+    /// Wall time of prompt evaluation.
+    pub prompt_ms: f64,
+    /// Wall time of generation (sampling and decoding of generated tokens).
+    pub gen_ms: f64,
+    pub finish: Finish,
+}
+
+type Reply = mpsc::Sender<Result<Completion, LocalError>>;
+
+/// An in-process llama.cpp model with a persistent KV cache (one sequence).
+pub struct LocalModel {
+    jobs: Option<mpsc::Sender<(CompletionRequest, Reply)>>,
+    worker: Option<JoinHandle<()>>,
+    n_params: u64,
+}
+
+impl std::fmt::Debug for LocalModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalModel").field("n_params", &self.n_params).finish_non_exhaustive()
+    }
+}
+
+impl LocalModel {
+    /// Loads the GGUF file and creates a context; blocks until ready.
+    pub fn load(cfg: &LocalModelConfig) -> Result<LocalModel, LocalError> {
+        if !cfg.path.is_file() {
+            return Err(LocalError::ModelMissing { path: cfg.path.clone() });
+        }
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let (jobs_tx, jobs_rx) = mpsc::channel();
+        let cfg = cfg.clone();
+        let worker = std::thread::Builder::new()
+            .name("colt-llm-local".into())
+            .spawn(move || worker(cfg, ready_tx, jobs_rx))
+            .map_err(|e| LocalError::Load(format!("cannot spawn model thread: {e}")))?;
+        match ready_rx.recv() {
+            Ok(Ok(n_params)) => {
+                Ok(LocalModel { jobs: Some(jobs_tx), worker: Some(worker), n_params })
+            }
+            Ok(Err(e)) => {
+                let _ = worker.join();
+                Err(e)
+            }
+            Err(_) => {
+                let _ = worker.join();
+                Err(LocalError::Load("model thread exited during load".into()))
+            }
+        }
+    }
+
+    /// Runs one completion, reusing the KV cache of the longest common token prefix with
+    /// the previous call.
+    pub fn complete(&mut self, req: &CompletionRequest) -> Result<Completion, LocalError> {
+        let dead = || LocalError::Decode("model thread is gone".into());
+        let (tx, rx) = mpsc::channel();
+        self.jobs.as_ref().ok_or_else(dead)?.send((req.clone(), tx)).map_err(|_| dead())?;
+        rx.recv().map_err(|_| dead())?
+    }
+
+    /// Number of parameters, as llama.cpp counts them.
+    pub fn param_count(&self) -> u64 {
+        self.n_params
+    }
+}
+
+impl Drop for LocalModel {
+    fn drop(&mut self) {
+        drop(self.jobs.take()); // ends the worker's loop
+        if let Some(w) = self.worker.take() {
+            let _ = w.join();
+        }
+    }
+}
+
+/// The process-wide backend, initialised once. llama.cpp logs are discarded unless
+/// `COLT_LLAMA_LOG` is set (non-empty, not "0"), in which case they go to `tracing`.
+fn backend() -> Result<&'static LlamaBackend, LocalError> {
+    static BACKEND: OnceLock<Result<LlamaBackend, String>> = OnceLock::new();
+    BACKEND
+        .get_or_init(|| {
+            let on = std::env::var("COLT_LLAMA_LOG").is_ok_and(|v| !v.is_empty() && v != "0");
+            send_logs_to_tracing(LogOptions::default().with_logs_enabled(on));
+            LlamaBackend::init().map_err(|e| e.to_string())
+        })
+        .as_ref()
+        .map_err(|e| LocalError::Load(format!("llama backend: {e}")))
+}
+
+fn worker(
+    cfg: LocalModelConfig,
+    ready: mpsc::Sender<Result<u64, LocalError>>,
+    jobs: mpsc::Receiver<(CompletionRequest, Reply)>,
+) {
+    let loaded = backend().and_then(|b| {
+        LlamaModel::load_from_file(b, &cfg.path, &LlamaModelParams::default())
+            .map(|m| (b, m))
+            .map_err(|e| LocalError::Load(format!("{}: {e}", cfg.path.display())))
+    });
+    let (backend, model) = match loaded {
+        Ok(x) => x,
+        Err(e) => {
+            let _ = ready.send(Err(e));
+            return;
+        }
+    };
+    let n_batch = cfg.n_batch.max(1);
+    let params = LlamaContextParams::default()
+        .with_n_ctx(NonZeroU32::new(cfg.n_ctx))
+        .with_n_batch(n_batch)
+        .with_n_ubatch(n_batch)
+        .with_n_threads(cfg.n_threads.max(1))
+        .with_n_threads_batch(cfg.n_threads.max(1))
+        // Gemma 3 uses sliding-window attention; a full-size SWA cache keeps the old
+        // positions, so rolling back to any common prefix stays valid.
+        .with_swa_full(true);
+    let ctx = match model.new_context(backend, params) {
+        Ok(ctx) => ctx,
+        Err(e) => {
+            let _ = ready.send(Err(LocalError::Load(format!("context: {e}"))));
+            return;
+        }
+    };
+    let mut engine = Engine { model: &model, n_ctx: ctx.n_ctx(), ctx, n_batch, cached: Vec::new() };
+    if ready.send(Ok(model.n_params())).is_err() {
+        return;
+    }
+    for (req, reply) in jobs {
+        let _ = reply.send(engine.complete(&req));
+    }
+}
+
+/// Lives on the worker thread: the context and the tokens whose KV entries it holds.
+struct Engine<'m> {
+    model: &'m LlamaModel,
+    ctx: LlamaContext<'m>,
+    n_ctx: u32,
+    n_batch: u32,
+    /// Tokens at KV positions `0..cached.len()` of sequence 0.
+    cached: Vec<LlamaToken>,
+}
+
+impl Engine<'_> {
+    fn complete(&mut self, req: &CompletionRequest) -> Result<Completion, LocalError> {
+        let vocab = self.model.vocab();
+        // Prefix and suffix are tokenised separately, so a shared prefix always gives the
+        // same tokens whatever follows it. Special-token text is not parsed (plain text).
+        let mut prompt = vocab.tokenize(req.prefix.as_bytes(), true, false);
+        prompt.extend(vocab.tokenize(req.suffix.as_bytes(), false, false));
+        if prompt.is_empty() {
+            prompt.push(vocab.bos());
+        }
+        let n_prompt = prompt.len() as u32;
+        let needed = n_prompt.saturating_add(req.max_tokens);
+        if needed > self.n_ctx {
+            return Err(LocalError::ContextOverflow { needed, n_ctx: self.n_ctx });
+        }
+        let mut sampler = self.sampler(req)?;
+
+        // Keep the common prefix, but always re-evaluate the last prompt token for logits.
+        let mut reuse = common_prefix(&self.cached, &prompt).min(prompt.len() - 1);
+        if self.ctx.kv_cache_seq_rm(0, Some(reuse as u32), None).is_err() {
+            self.ctx.clear_kv_cache();
+            reuse = 0;
+        }
+        self.cached.truncate(reuse);
+
+        let t_prompt = Instant::now();
+        let mut batch = LlamaBatch::new(self.n_batch as usize, 1);
+        for chunk in prompt[reuse..].chunks(self.n_batch as usize) {
+            batch.clear();
+            for (i, &tok) in chunk.iter().enumerate() {
+                let pos = self.cached.len() + i;
+                self.add(&mut batch, tok, pos, pos + 1 == prompt.len())?;
+            }
+            self.decode(&mut batch)?;
+            self.cached.extend_from_slice(chunk);
+        }
+        let prompt_ms = t_prompt.elapsed().as_secs_f64() * 1e3;
+
+        let t_gen = Instant::now();
+        let mut out = Vec::new();
+        let mut finish = Finish::Length;
+        while out.len() < req.max_tokens as usize {
+            // Samples from the last output's logits and accepts the token (grammar included).
+            let tok = sampler.sample(&self.ctx, -1);
+            if vocab.is_eog(tok) {
+                finish = Finish::Stop;
+                break;
+            }
+            out.push(tok);
+            if out.len() == req.max_tokens as usize {
+                break; // its logits are not needed; the next call trims the cache anyway
+            }
+            batch.clear();
+            self.add(&mut batch, tok, self.cached.len(), true)?;
+            self.decode(&mut batch)?;
+            self.cached.push(tok);
+        }
+        let gen_ms = t_gen.elapsed().as_secs_f64() * 1e3;
+
+        let text = String::from_utf8_lossy(&vocab.detokenize(&out, false, false)).into_owned();
+        Ok(Completion {
+            text,
+            prompt_tokens: n_prompt,
+            reused_tokens: reuse as u32,
+            evaluated_tokens: n_prompt - reuse as u32,
+            output_tokens: out.len() as u32,
+            prompt_ms,
+            gen_ms,
+            finish,
+        })
+    }
+
+    fn sampler(&self, req: &CompletionRequest) -> Result<LlamaSampler, LocalError> {
+        let mut chain = Vec::new();
+        if let Some(g) = &req.grammar {
+            let g = LlamaSampler::grammar(self.model, g, "root")
+                .map_err(|e| LocalError::Grammar(e.to_string()))?;
+            chain.push(g);
+        }
+        if req.temperature > 0.0 {
+            chain.push(LlamaSampler::temp(req.temperature));
+            chain.push(LlamaSampler::dist(req.seed));
+        } else {
+            chain.push(LlamaSampler::greedy());
+        }
+        Ok(LlamaSampler::chain_simple(chain))
+    }
+
+    fn add(&self, batch: &mut LlamaBatch, tok: LlamaToken, pos: usize, logits: bool) -> Result<(), LocalError> {
+        batch.add(tok, pos as i32, &[0], logits).map_err(|e| LocalError::Decode(e.to_string()))
+    }
+
+    /// Decodes a batch; on failure the KV state is unknown, so it is dropped entirely.
+    fn decode(&mut self, batch: &mut LlamaBatch) -> Result<(), LocalError> {
+        self.ctx.decode(batch).map_err(|e| {
+            self.ctx.clear_kv_cache();
+            self.cached.clear();
+            LocalError::Decode(e.to_string())
+        })
+    }
+}
+
+fn common_prefix(a: &[LlamaToken], b: &[LlamaToken]) -> usize {
+    a.iter().zip(b).take_while(|(x, y)| x == y).count()
+}
+
+// The search calls the model from a worker thread.
+const _: () = {
+    const fn assert_send<T: Send>() {}
+    assert_send::<LocalModel>();
+};

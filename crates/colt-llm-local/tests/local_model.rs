@@ -1,0 +1,153 @@
+//! Tests against the real model; skipped (with a message) when the GGUF file is absent.
+//! Install it with `scripts/setup-model.sh`.
+
+use colt_llm_local::{CompletionRequest, Finish, LocalError, LocalModel, LocalModelConfig};
+
+const GRAMMAR: &str = r#"
+root  ::= "{\"transformations\":[" trans ("," trans)* "],\"next_model\":" model "}"
+trans ::= "\"tile\"" | "\"unroll\"" | "\"vectorize\"" | "\"parallel\"" | "\"reorder\""
+model ::= "\"a\"" | "\"b\""
+"#;
+
+const ALLOWED: [&str; 5] = ["tile", "unroll", "vectorize", "parallel", "reorder"];
+
+fn load() -> Option<LocalModel> {
+    let cfg = LocalModelConfig { n_ctx: 2048, ..LocalModelConfig::default() };
+    if !cfg.path.is_file() {
+        eprintln!(
+            "SKIPPED: model file {} is absent; run scripts/setup-model.sh",
+            cfg.path.display()
+        );
+        return None;
+    }
+    Some(LocalModel::load(&cfg).expect("model loads"))
+}
+
+/// A long, stable prefix (~400 tokens) so that the reuse ratio is meaningful.
+fn long_prefix() -> String {
+    let mut s = String::from(
+        "You are a compiler scheduling assistant. Given a loop nest, answer with a JSON object \
+         listing transformations to apply and which model should think next.\n\n",
+    );
+    for i in 0..12 {
+        s.push_str(&format!(
+            "for i{i} in 0..{n} {{ for j{i} in 0..{m} {{ C[i{i}, j{i}] += A[i{i}, k] * B[k, j{i}]; }} }}\n",
+            n = 64 << (i % 4),
+            m = 32 << (i % 3),
+        ));
+    }
+    s.push_str("\nExample answer: {\"transformations\":[\"tile\",\"vectorize\"],\"next_model\":\"b\"}\n\n");
+    s
+}
+
+fn check_answer(text: &str) {
+    let v: serde_json::Value = serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    let obj = v.as_object().expect("object");
+    assert_eq!(obj.len(), 2, "{text}");
+    let ts = obj["transformations"].as_array().expect("array");
+    assert!(!ts.is_empty());
+    for t in ts {
+        assert!(ALLOWED.contains(&t.as_str().expect("string")), "{text}");
+    }
+    assert!(["a", "b"].contains(&obj["next_model"].as_str().expect("string")), "{text}");
+}
+
+#[test]
+fn grammar_answer_and_prefix_reuse() {
+    let Some(mut model) = load() else { return };
+    assert!(model.param_count() > 200_000_000, "{}", model.param_count());
+
+    let prefix = long_prefix();
+    let req = CompletionRequest {
+        prefix: prefix.clone(),
+        suffix: "Loop nest 1: answer:".into(),
+        grammar: Some(GRAMMAR.into()),
+        max_tokens: 64,
+        temperature: 0.0,
+        seed: 1,
+    };
+    let first = model.complete(&req).expect("first completion");
+    eprintln!("first: {first:?}");
+    assert!(first.prompt_tokens >= 300, "prefix too short: {}", first.prompt_tokens);
+    assert_eq!(first.reused_tokens, 0);
+    assert_eq!(first.evaluated_tokens, first.prompt_tokens);
+    assert_eq!(first.finish, Finish::Stop, "{first:?}");
+    check_answer(&first.text);
+
+    let second = model
+        .complete(&CompletionRequest {
+            suffix: "Loop nest 7: answer:".into(),
+            temperature: 0.8,
+            seed: 42,
+            ..req.clone()
+        })
+        .expect("second completion");
+    eprintln!("second: {second:?}");
+    check_answer(&second.text);
+    assert!(
+        second.reused_tokens as f64 >= 0.8 * second.prompt_tokens as f64,
+        "reused {} of {}",
+        second.reused_tokens,
+        second.prompt_tokens
+    );
+    assert_eq!(second.evaluated_tokens, second.prompt_tokens - second.reused_tokens);
+
+    // Same prompt again: everything but the last token is reused, and greedy decoding with
+    // a reused cache gives the same answer as the first call.
+    let third = model.complete(&req).expect("third completion");
+    assert_eq!(third.reused_tokens, third.prompt_tokens - 1);
+    assert_eq!(third.evaluated_tokens, 1);
+    assert_eq!(third.text, first.text);
+}
+
+#[test]
+fn free_text_stops_at_max_tokens_and_errors_are_typed() {
+    let Some(mut model) = load() else { return };
+    let req = CompletionRequest {
+        prefix: "The quick brown fox".into(),
+        max_tokens: 5,
+        ..CompletionRequest::default()
+    };
+    let c = model.complete(&req).expect("completion");
+    assert!(c.output_tokens <= 5);
+    if c.finish == Finish::Length {
+        assert_eq!(c.output_tokens, 5);
+    }
+
+    let bad = CompletionRequest { grammar: Some("root ::= (".into()), ..req.clone() };
+    assert!(matches!(model.complete(&bad), Err(LocalError::Grammar(_))));
+
+    let huge = CompletionRequest { max_tokens: 100_000, ..req.clone() };
+    assert!(matches!(
+        model.complete(&huge),
+        Err(LocalError::ContextOverflow { n_ctx: 2048, .. })
+    ));
+    // The model still works after errors.
+    model.complete(&req).expect("completion after errors");
+}
+
+#[test]
+fn two_models_in_one_process_and_send() {
+    let Some(a) = load() else { return };
+    let Some(mut b) = load() else { return };
+    let handle = std::thread::spawn(move || {
+        let mut a = a;
+        let req = CompletionRequest { prefix: "1, 2, 3,".into(), max_tokens: 3, ..Default::default() };
+        a.complete(&req).map(|c| c.output_tokens)
+    });
+    let req = CompletionRequest { prefix: "a, b, c,".into(), max_tokens: 3, ..Default::default() };
+    b.complete(&req).expect("model b");
+    handle.join().unwrap().expect("model a on another thread");
+}
+
+#[test]
+fn missing_model_is_model_missing() {
+    let cfg = LocalModelConfig {
+        path: "/nonexistent/colt/model.gguf".into(),
+        ..LocalModelConfig::default()
+    };
+    let err = LocalModel::load(&cfg).unwrap_err();
+    assert!(matches!(&err, LocalError::ModelMissing { path } if path == &cfg.path), "{err:?}");
+    let msg = err.to_string();
+    assert!(msg.contains("scripts/setup-model.sh") && !msg.contains('\n'), "{msg}");
+}

@@ -1,0 +1,336 @@
+//! The call API the search uses: ask model `m` a [`Request`], get a [`CallRecord`] with
+//! either a validated [`JointAction`] or a typed [`Failure`], and exactly what it cost.
+//!
+//! `LlmClient::call` takes `&self`: each model has its own small lock (health, statistics,
+//! jitter generator) held only between attempts, never during a network call, so calls to
+//! different models (or to one remote model) run in parallel from scoped threads.
+//!
+//! Resilience: retries with backoff on 429 / 5xx / timeouts / connection errors
+//! (`Retry-After` honoured), none on other 4xx or unusable answers. After
+//! `cooldown.after_failures` consecutive failed calls a model is set aside for
+//! `cooldown.seconds`; calls in that window return `Failure::Unavailable` at once, so the
+//! search goes on with the others. Every call, failed or refused, is recorded.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use rand::SeedableRng;
+use rand_pcg::Pcg64;
+use serde::{Deserialize, Serialize};
+
+use crate::config::{Bucket, Cooldown, ModelConfig};
+use crate::parse::{AnswerError, parse_answer};
+use crate::provider::{self, CallError, Finish, Provider, Timing, Usage};
+use crate::retry::backoff_ms;
+use crate::stats::{ModelStats, cost_usd};
+use crate::vocab::{JointAction, Request, Role};
+
+/// Why a call produced no joint action. Answer problems, transport problems and refusals
+/// in one flat list so that statistics can count them by [`Failure::kind`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Failure {
+    #[error("no JSON object in the answer")]
+    NoJson,
+    #[error("the answer was cut off (output-token limit or unclosed JSON)")]
+    Truncated,
+    #[error("unknown transformation \"{name}\"")]
+    UnknownAction { name: String },
+    #[error("transformation \"{action}\": parameter \"{param}\": bad value {value}")]
+    BadParam { action: String, param: String, value: String },
+    #[error("unknown next model \"{name}\"")]
+    UnknownModel { name: String },
+    #[error("malformed joint action: {detail}")]
+    BadShape { detail: String },
+    #[error("HTTP {status}: {body}")]
+    Http { status: u16, body: String },
+    #[error("timed out")]
+    Timeout,
+    #[error("connection failed: {detail}")]
+    Connection { detail: String },
+    #[error("unexpected response: {detail}")]
+    Protocol { detail: String },
+    #[error("environment variable {env} (API key) is not set")]
+    MissingKey { env: String },
+    #[error("provider unavailable: {detail}")]
+    Unsupported { detail: String },
+    /// Set aside after repeated failures; try again after `until_unix_ms`.
+    #[error("model set aside after repeated failures; retry in {retry_in_ms} ms")]
+    Unavailable { until_unix_ms: u64, retry_in_ms: u64 },
+    #[error("model \"{name}\" is not in the bucket")]
+    NotInBucket { name: String },
+}
+
+impl Failure {
+    /// A stable snake_case name for statistics and reports.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Failure::NoJson => "no_json",
+            Failure::Truncated => "truncated",
+            Failure::UnknownAction { .. } => "unknown_action",
+            Failure::BadParam { .. } => "bad_param",
+            Failure::UnknownModel { .. } => "unknown_model",
+            Failure::BadShape { .. } => "bad_shape",
+            Failure::Http { .. } => "http",
+            Failure::Timeout => "timeout",
+            Failure::Connection { .. } => "connection",
+            Failure::Protocol { .. } => "protocol",
+            Failure::MissingKey { .. } => "missing_key",
+            Failure::Unsupported { .. } => "unsupported",
+            Failure::Unavailable { .. } => "unavailable",
+            Failure::NotInBucket { .. } => "not_in_bucket",
+        }
+    }
+
+    /// The model answered, but not usably (as opposed to: it could not be reached).
+    pub fn is_invalid_answer(&self) -> bool {
+        matches!(
+            self,
+            Failure::NoJson | Failure::Truncated | Failure::UnknownAction { .. } | Failure::BadParam { .. } | Failure::UnknownModel { .. } | Failure::BadShape { .. }
+        )
+    }
+}
+
+impl From<AnswerError> for Failure {
+    fn from(e: AnswerError) -> Failure {
+        match e {
+            AnswerError::NoJson => Failure::NoJson,
+            AnswerError::Truncated => Failure::Truncated,
+            AnswerError::UnknownAction { name } => Failure::UnknownAction { name },
+            AnswerError::BadParam { action, param, value } => Failure::BadParam { action, param, value },
+            AnswerError::UnknownModel { name } => Failure::UnknownModel { name },
+            AnswerError::BadShape { detail } => Failure::BadShape { detail },
+        }
+    }
+}
+
+impl From<CallError> for Failure {
+    fn from(e: CallError) -> Failure {
+        match e {
+            CallError::Http { status, body, .. } => Failure::Http { status, body },
+            CallError::Timeout => Failure::Timeout,
+            CallError::Connection(detail) => Failure::Connection { detail },
+            CallError::Protocol(detail) => Failure::Protocol { detail },
+            CallError::MissingKey { env } => Failure::MissingKey { env },
+            CallError::Unsupported(detail) => Failure::Unsupported { detail },
+        }
+    }
+}
+
+/// Everything about one call, for the search, the database and the report.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CallRecord {
+    pub model: String,
+    pub role: Role,
+    /// Wall time of the whole call, retries and backoff included.
+    pub latency_ms: u64,
+    /// Of which waiting between attempts.
+    pub backoff_ms: u64,
+    /// Tokens summed over attempts.
+    pub usage: Usage,
+    pub cost_usd: f64,
+    /// Attempts made (0: refused without calling, e.g. during a cool-down).
+    pub attempts: u32,
+    pub outcome: Result<JointAction, Failure>,
+    /// The last answer's text (kept for the report; never holds a key).
+    pub raw_text: Option<String>,
+    /// Whether decoding was schema/grammar-constrained.
+    pub structured: bool,
+    /// Whether this call counts against the LLM-call budget (successes always do; failed
+    /// ones as the model's `failed_calls_spend_budget` says; refusals never).
+    pub spends_budget: bool,
+    /// Embedded model only: evaluated prompt tokens and time split of the last attempt.
+    pub timing: Option<Timing>,
+}
+
+impl CallRecord {
+    pub fn input_tokens(&self) -> u64 {
+        self.usage.input_tokens
+    }
+    pub fn cached_tokens(&self) -> u64 {
+        self.usage.cached_tokens
+    }
+    pub fn output_tokens(&self) -> u64 {
+        self.usage.output_tokens
+    }
+    pub fn is_ok(&self) -> bool {
+        self.outcome.is_ok()
+    }
+}
+
+#[derive(Debug)]
+struct Health {
+    rng: Pcg64,
+    consecutive_failures: u32,
+    unavailable_until: Option<Instant>,
+    stats: ModelStats,
+}
+
+#[derive(Debug)]
+struct Slot {
+    cfg: ModelConfig,
+    provider: Box<dyn Provider>,
+    health: Mutex<Health>,
+}
+
+/// The bucket at run time: one provider per model, health and statistics.
+#[derive(Debug)]
+pub struct LlmClient {
+    bucket: Bucket,
+    slots: BTreeMap<String, Slot>,
+}
+
+fn unix_ms(at: Instant) -> u64 {
+    let now_i = Instant::now();
+    let now_s = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let ahead = at.saturating_duration_since(now_i);
+    (now_s + ahead).as_millis() as u64
+}
+
+impl LlmClient {
+    /// Providers from the config; `seed` drives the backoff jitter (one generator per model).
+    pub fn new(bucket: &Bucket, seed: u64) -> LlmClient {
+        let providers = bucket.models().iter().map(|m| (m.name.clone(), provider::for_model(m))).collect();
+        LlmClient::with_providers(bucket, providers, seed)
+    }
+
+    /// Like [`LlmClient::new`] with the given providers (scripted ones in tests); a model
+    /// without a provider gets the one from its config.
+    pub fn with_providers(bucket: &Bucket, mut providers: BTreeMap<String, Box<dyn Provider>>, seed: u64) -> LlmClient {
+        let slots = bucket
+            .models()
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                let provider = providers.remove(&m.name).unwrap_or_else(|| provider::for_model(m));
+                let health = Health {
+                    rng: Pcg64::seed_from_u64(seed ^ (0x9E37_79B9_7F4A_7C15u64.wrapping_mul(i as u64 + 1))),
+                    consecutive_failures: 0,
+                    unavailable_until: None,
+                    stats: ModelStats::default(),
+                };
+                (m.name.clone(), Slot { cfg: m.clone(), provider, health: Mutex::new(health) })
+            })
+            .collect();
+        LlmClient { bucket: bucket.clone(), slots }
+    }
+
+    pub fn bucket(&self) -> &Bucket {
+        &self.bucket
+    }
+
+    fn cooldown(&self) -> Cooldown {
+        self.bucket.config.cooldown
+    }
+
+    /// Whether a call to `model` would be made now (not cooling down).
+    pub fn is_available(&self, model: &str) -> bool {
+        self.slots.get(model).is_some_and(|s| {
+            let h = s.health.lock().unwrap_or_else(|e| e.into_inner());
+            h.unavailable_until.is_none_or(|u| Instant::now() >= u)
+        })
+    }
+
+    /// Models not cooling down, in config order.
+    pub fn available_models(&self) -> Vec<String> {
+        self.bucket.names().into_iter().filter(|m| self.is_available(m)).collect()
+    }
+
+    /// Statistics per model.
+    pub fn stats(&self) -> BTreeMap<String, ModelStats> {
+        self.slots.iter().map(|(n, s)| (n.clone(), s.health.lock().unwrap_or_else(|e| e.into_inner()).stats.clone())).collect()
+    }
+
+    /// Ask `model` for a joint action.
+    pub fn call(&self, model: &str, req: &Request) -> CallRecord {
+        let start = Instant::now();
+        let mut rec = CallRecord {
+            model: model.to_string(),
+            role: req.role,
+            latency_ms: 0,
+            backoff_ms: 0,
+            usage: Usage::default(),
+            cost_usd: 0.0,
+            attempts: 0,
+            outcome: Err(Failure::NotInBucket { name: model.to_string() }),
+            raw_text: None,
+            structured: false,
+            spends_budget: false,
+            timing: None,
+        };
+        let Some(slot) = self.slots.get(model) else { return rec };
+        // Refuse at once while cooling down.
+        {
+            let mut h = slot.health.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(until) = h.unavailable_until {
+                let now = Instant::now();
+                if now < until {
+                    rec.outcome = Err(Failure::Unavailable { until_unix_ms: unix_ms(until), retry_in_ms: (until - now).as_millis() as u64 });
+                    h.stats.record(&rec);
+                    return rec;
+                }
+            }
+        }
+        let policy = slot.cfg.retry;
+        let outcome = loop {
+            rec.attempts += 1;
+            let result = slot.provider.complete(req);
+            match result {
+                Ok(reply) => {
+                    rec.usage.add(&reply.usage);
+                    rec.structured = reply.structured;
+                    rec.timing = reply.timing;
+                    let parsed = parse_answer(&reply.text, &req.vocabulary, &req.models, req.max_transformations);
+                    rec.raw_text = Some(reply.text);
+                    break match parsed {
+                        Ok(a) => Ok(a),
+                        Err(AnswerError::NoJson | AnswerError::BadShape { .. } | AnswerError::Truncated) if reply.finish == Finish::Length => Err(Failure::Truncated),
+                        Err(e) => Err(Failure::from(e)),
+                    };
+                }
+                Err(e) => {
+                    if !e.retryable() || rec.attempts >= policy.max_attempts {
+                        break Err(Failure::from(e));
+                    }
+                    let retry_after = match &e {
+                        CallError::Http { retry_after_ms, .. } => *retry_after_ms,
+                        _ => None,
+                    };
+                    let wait = {
+                        let mut h = slot.health.lock().unwrap_or_else(|e| e.into_inner());
+                        backoff_ms(&policy, rec.attempts, retry_after, &mut h.rng)
+                    };
+                    tracing::debug!(model, attempt = rec.attempts, wait_ms = wait, error = %e, "retrying LLM call");
+                    rec.backoff_ms += wait;
+                    std::thread::sleep(Duration::from_millis(wait));
+                }
+            }
+        };
+        rec.latency_ms = start.elapsed().as_millis() as u64;
+        rec.cost_usd = cost_usd(&slot.cfg.prices, &rec.usage);
+        rec.spends_budget = outcome.is_ok() || slot.cfg.failed_calls_spend_budget;
+        let cd = self.cooldown();
+        let mut h = slot.health.lock().unwrap_or_else(|e| e.into_inner());
+        match &outcome {
+            Ok(_) => h.consecutive_failures = 0,
+            Err(f) if f.is_invalid_answer() && !cd.count_invalid_answers => {}
+            Err(_) => {
+                h.consecutive_failures += 1;
+                if h.consecutive_failures >= cd.after_failures {
+                    h.unavailable_until = Some(Instant::now() + Duration::from_secs_f64(cd.seconds));
+                    h.stats.cooldowns += 1;
+                    // The counter stays: after the cool-down one failed probe sets the
+                    // model aside again; a success resets it.
+                    tracing::warn!(model, seconds = cd.seconds, "LLM set aside after repeated failures");
+                }
+            }
+        }
+        if outcome.is_ok() {
+            h.unavailable_until = None;
+        }
+        rec.outcome = outcome;
+        h.stats.record(&rec);
+        rec
+    }
+}

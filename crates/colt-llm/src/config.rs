@@ -1,0 +1,606 @@
+//! The model bucket: which LLMs the search may ask, where they live, what they cost.
+//!
+//! The bucket is read from `colt.toml` (top-level `[[models]]` entries plus an optional
+//! `[bucket]` table; other tables of the file are ignored here). Fields are read by hand
+//! rather than through `#[derive(Deserialize)]` so that every mistake becomes one line
+//! naming the model and the field: `model "gpt-x": field "params": expected a positive count`.
+//!
+//! Keys are never part of the config: a model names the *environment variable* that holds
+//! its key (`api_key_env`), and the key is read at call time.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use serde::Serialize;
+use toml::{Table, Value};
+
+/// Which wire protocol a model speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderKind {
+    /// Any OpenAI-compatible `/v1/chat/completions` endpoint.
+    OpenAi,
+    /// The Anthropic Messages API.
+    Anthropic,
+    /// The embedded llama.cpp model (cargo feature `local`).
+    Local,
+}
+
+impl ProviderKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderKind::OpenAi => "openai",
+            ProviderKind::Anthropic => "anthropic",
+            ProviderKind::Local => "local",
+        }
+    }
+}
+
+impl fmt::Display for ProviderKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Prices in USD per million tokens.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct Prices {
+    /// Uncached prompt tokens.
+    pub input: f64,
+    /// Prompt tokens served from the provider's prefix cache.
+    pub cached_input: f64,
+    /// Generated tokens.
+    pub output: f64,
+    /// Prompt tokens written to the cache (Anthropic bills these at 1.25x input);
+    /// defaults to `input`.
+    pub cache_write: f64,
+}
+
+/// Retries of one call: exponential backoff with jitter on 429 / 5xx / timeouts /
+/// connection errors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct RetryPolicy {
+    /// Attempts in all (1 = no retry).
+    pub max_attempts: u32,
+    pub base_backoff_ms: u64,
+    pub max_backoff_ms: u64,
+    /// A `Retry-After` longer than this is cut to it (keeps a search from stalling).
+    pub max_retry_after_ms: u64,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy { max_attempts: 4, base_backoff_ms: 500, max_backoff_ms: 20_000, max_retry_after_ms: 60_000 }
+    }
+}
+
+/// Settings only the embedded model reads.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct LocalSettings {
+    /// GGUF file; `None` = the local crate's default path.
+    pub path: Option<String>,
+    pub n_ctx: Option<u32>,
+    pub n_threads: Option<u32>,
+    pub n_batch: Option<u32>,
+}
+
+/// One model of the bucket, validated.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ModelConfig {
+    pub name: String,
+    pub provider: ProviderKind,
+    /// Base URL (`https://api.openai.com`, `http://127.0.0.1:8080`, with or without `/v1`).
+    pub endpoint: String,
+    /// The provider's model id.
+    pub model: String,
+    /// Name of the environment variable holding the key (never the key itself).
+    pub api_key_env: Option<String>,
+    /// Parameter count; drives φ_small.
+    pub params: f64,
+    pub prices: Prices,
+    pub max_output_tokens: u32,
+    pub temperature: Option<f64>,
+    pub timeout_s: f64,
+    pub retry: RetryPolicy,
+    /// OpenAI: send `response_format: json_schema` (strict). Anthropic: force a tool
+    /// whose input schema is the answer schema. Local decoding is always grammar-bound.
+    pub json_schema: bool,
+    /// OpenAI: the name of the output-length field (`max_tokens`, or
+    /// `max_completion_tokens` for newer OpenAI models).
+    pub max_tokens_field: String,
+    /// Whether a failed call counts against the search's LLM-call budget.
+    pub failed_calls_spend_budget: bool,
+    pub local: LocalSettings,
+}
+
+/// When a model that keeps failing is set aside.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Cooldown {
+    /// Consecutive failed calls (after their retries) that set a model aside.
+    pub after_failures: u32,
+    /// How long it stays aside, in seconds.
+    pub seconds: f64,
+    /// Whether unusable answers (no JSON, unknown action, ...) count as failures here;
+    /// transport failures (HTTP, timeout, connection) always do.
+    pub count_invalid_answers: bool,
+}
+
+impl Default for Cooldown {
+    fn default() -> Self {
+        Cooldown { after_failures: 3, seconds: 60.0, count_invalid_answers: false }
+    }
+}
+
+/// The bucket as written in the config.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct BucketConfig {
+    pub models: Vec<ModelConfig>,
+    /// The course-alteration target; `None` = the model with the most parameters.
+    pub largest: Option<String>,
+    pub cooldown: Cooldown,
+}
+
+/// A bad config: one line naming the model and the field.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("model \"{model}\": field \"{field}\": {message}")]
+    Model { model: String, field: String, message: String },
+    #[error("bucket: field \"{field}\": {message}")]
+    Bucket { field: String, message: String },
+    #[error("config is not valid TOML: {0}")]
+    Toml(String),
+}
+
+fn merr(model: &str, field: &str, message: impl Into<String>) -> ConfigError {
+    ConfigError::Model { model: model.to_string(), field: field.to_string(), message: message.into() }
+}
+
+fn berr(field: &str, message: impl Into<String>) -> ConfigError {
+    ConfigError::Bucket { field: field.to_string(), message: message.into() }
+}
+
+/// Parse a parameter count: a positive number (`270e6`, `8000000000`) or a string with
+/// an optional suffix (`"270M"`, `"8B"`, `"1.5T"`, `"7b"`, `"500k"`).
+pub fn parse_param_count(v: &Value) -> Option<f64> {
+    let x = match v {
+        Value::Integer(i) => *i as f64,
+        Value::Float(f) => *f,
+        Value::String(s) => {
+            let s = s.trim().replace('_', "");
+            let (num, mult) = match s.chars().last()?.to_ascii_uppercase() {
+                'K' => (&s[..s.len() - 1], 1e3),
+                'M' => (&s[..s.len() - 1], 1e6),
+                'B' | 'G' => (&s[..s.len() - 1], 1e9),
+                'T' => (&s[..s.len() - 1], 1e12),
+                _ => (&s[..], 1.0),
+            };
+            num.trim().parse::<f64>().ok()? * mult
+        }
+        _ => return None,
+    };
+    (x.is_finite() && x > 0.0).then_some(x)
+}
+
+/// Render a parameter count as `270M`, `8B`, `1.5T`.
+pub fn format_param_count(p: f64) -> String {
+    let (v, s) = if p >= 1e12 {
+        (p / 1e12, "T")
+    } else if p >= 1e9 {
+        (p / 1e9, "B")
+    } else if p >= 1e6 {
+        (p / 1e6, "M")
+    } else if p >= 1e3 {
+        (p / 1e3, "K")
+    } else {
+        (p, "")
+    };
+    let t = format!("{v:.1}");
+    let t = t.strip_suffix(".0").unwrap_or(&t).to_string();
+    format!("{t}{s}")
+}
+
+/// Typed reads of one model's table, each failure naming model and field.
+struct Fields<'a> {
+    model: &'a str,
+    table: &'a Table,
+    used: BTreeSet<&'static str>,
+}
+
+impl<'a> Fields<'a> {
+    fn get(&mut self, field: &'static str) -> Option<&'a Value> {
+        self.used.insert(field);
+        self.table.get(field)
+    }
+    fn string(&mut self, field: &'static str) -> Result<Option<String>, ConfigError> {
+        match self.get(field) {
+            None => Ok(None),
+            Some(Value::String(s)) if !s.trim().is_empty() => Ok(Some(s.clone())),
+            Some(Value::String(_)) => Err(merr(self.model, field, "expected a non-empty string")),
+            Some(v) => Err(merr(self.model, field, format!("expected a string, found {}", v.type_str()))),
+        }
+    }
+    fn boolean(&mut self, field: &'static str, default: bool) -> Result<bool, ConfigError> {
+        match self.get(field) {
+            None => Ok(default),
+            Some(Value::Boolean(b)) => Ok(*b),
+            Some(v) => Err(merr(self.model, field, format!("expected true or false, found {}", v.type_str()))),
+        }
+    }
+    fn number(&mut self, field: &'static str) -> Result<Option<f64>, ConfigError> {
+        self.get(field).map(|v| num(self.model, field, v)).transpose()
+    }
+    fn uint(&mut self, field: &'static str) -> Result<Option<u64>, ConfigError> {
+        self.get(field).map(|v| uint(self.model, field, v)).transpose()
+    }
+}
+
+fn num(model: &str, field: &str, v: &Value) -> Result<f64, ConfigError> {
+    let x = match v {
+        Value::Integer(i) => *i as f64,
+        Value::Float(f) => *f,
+        v => return Err(merr(model, field, format!("expected a number, found {}", v.type_str()))),
+    };
+    if x.is_finite() && x >= 0.0 { Ok(x) } else { Err(merr(model, field, "expected a non-negative number")) }
+}
+
+fn uint(model: &str, field: &str, v: &Value) -> Result<u64, ConfigError> {
+    match v {
+        Value::Integer(i) if *i >= 0 => Ok(*i as u64),
+        _ => Err(merr(model, field, "expected a non-negative integer")),
+    }
+}
+
+fn sub_table<'a>(model: &str, field: &str, v: Option<&'a Value>) -> Result<Option<&'a Table>, ConfigError> {
+    match v {
+        None => Ok(None),
+        Some(Value::Table(t)) => Ok(Some(t)),
+        Some(v) => Err(merr(model, field, format!("expected a table, found {}", v.type_str()))),
+    }
+}
+
+fn check_keys(model: &str, field: &str, t: &Table, allowed: &[&str]) -> Result<(), ConfigError> {
+    for k in t.keys() {
+        if !allowed.contains(&k.as_str()) {
+            return Err(merr(model, &format!("{field}.{k}"), format!("unknown field (expected one of: {})", allowed.join(", "))));
+        }
+    }
+    Ok(())
+}
+
+impl ModelConfig {
+    /// Read and validate one `[[models]]` table.
+    pub fn from_table(index: usize, t: &Table) -> Result<ModelConfig, ConfigError> {
+        let name = match t.get("name") {
+            Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_string(),
+            Some(_) => return Err(merr(&format!("#{}", index + 1), "name", "expected a non-empty string")),
+            None => return Err(merr(&format!("#{}", index + 1), "name", "missing")),
+        };
+        if !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.:/".contains(c)) {
+            return Err(merr(&name, "name", "use only letters, digits and - _ . : /"));
+        }
+        let m = name.as_str();
+        let mut f = Fields { model: m, table: t, used: BTreeSet::new() };
+        f.used.insert("name");
+        let provider = match f.string("provider")?.as_deref() {
+            Some("openai") => ProviderKind::OpenAi,
+            Some("anthropic") => ProviderKind::Anthropic,
+            Some("local") => ProviderKind::Local,
+            Some(other) => return Err(merr(m, "provider", format!("unknown provider \"{other}\" (expected openai, anthropic or local)"))),
+            None => return Err(merr(m, "provider", "missing (openai, anthropic or local)")),
+        };
+        let endpoint = match (f.string("endpoint")?, provider) {
+            (Some(e), _) => {
+                if !(e.starts_with("http://") || e.starts_with("https://")) {
+                    return Err(merr(m, "endpoint", "expected an http:// or https:// URL"));
+                }
+                e.trim_end_matches('/').to_string()
+            }
+            (None, ProviderKind::OpenAi) => "https://api.openai.com".to_string(),
+            (None, ProviderKind::Anthropic) => "https://api.anthropic.com".to_string(),
+            (None, ProviderKind::Local) => String::new(),
+        };
+        let model = match (f.string("model")?, provider) {
+            (Some(s), _) => s,
+            (None, ProviderKind::Local) => name.clone(),
+            (None, _) => return Err(merr(m, "model", "missing (the provider's model id)")),
+        };
+        let api_key_env = f.string("api_key_env")?;
+        if let Some(env) = &api_key_env {
+            if !env.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return Err(merr(m, "api_key_env", "expected the NAME of an environment variable (letters, digits, _), never the key"));
+            }
+        } else if provider == ProviderKind::Anthropic {
+            return Err(merr(m, "api_key_env", "missing (e.g. \"ANTHROPIC_API_KEY\")"));
+        }
+        let params = match f.get("params") {
+            None => return Err(merr(m, "params", "missing (parameter count, e.g. 8e9 or \"8B\")")),
+            Some(v) => parse_param_count(v).ok_or_else(|| merr(m, "params", "expected a positive count (e.g. 270e6, \"270M\", \"8B\")"))?,
+        };
+        let prices = match sub_table(m, "prices", f.get("prices"))? {
+            None if provider == ProviderKind::Local => Prices::default(),
+            None => return Err(merr(m, "prices", "missing (USD per million tokens: { input, cached_input, output }; zeros for a free endpoint)")),
+            Some(pt) => {
+                check_keys(m, "prices", pt, &["input", "cached_input", "output", "cache_write"])?;
+                let get = |k: &str| -> Result<Option<f64>, ConfigError> {
+                    pt.get(k).map(|v| num(m, &format!("prices.{k}"), v)).transpose()
+                };
+                let input = get("input")?.ok_or_else(|| merr(m, "prices.input", "missing"))?;
+                let output = get("output")?.ok_or_else(|| merr(m, "prices.output", "missing"))?;
+                let cached_input = get("cached_input")?.unwrap_or(input);
+                let cache_write = get("cache_write")?.unwrap_or(input);
+                Prices { input, cached_input, output, cache_write }
+            }
+        };
+        let max_output_tokens = f.uint("max_output_tokens")?.unwrap_or(512);
+        if max_output_tokens == 0 || max_output_tokens > 1_000_000 {
+            return Err(merr(m, "max_output_tokens", "expected an integer in 1..=1000000"));
+        }
+        let temperature = f.number("temperature")?;
+        if temperature.is_some_and(|t| t > 2.0) {
+            return Err(merr(m, "temperature", "expected a number in 0..=2"));
+        }
+        let timeout_s = f.number("timeout_s")?.unwrap_or(if provider == ProviderKind::Local { 600.0 } else { 60.0 });
+        if timeout_s <= 0.0 {
+            return Err(merr(m, "timeout_s", "expected a positive number of seconds"));
+        }
+        let mut retry = RetryPolicy::default();
+        if let Some(rt) = sub_table(m, "retry", f.get("retry"))? {
+            check_keys(m, "retry", rt, &["max_attempts", "base_backoff_ms", "max_backoff_ms", "max_retry_after_ms"])?;
+            let get = |k: &str| rt.get(k).map(|v| uint(m, &format!("retry.{k}"), v)).transpose();
+            if let Some(a) = get("max_attempts")? {
+                if a == 0 || a > 100 {
+                    return Err(merr(m, "retry.max_attempts", "expected an integer in 1..=100"));
+                }
+                retry.max_attempts = a as u32;
+            }
+            if let Some(b) = get("base_backoff_ms")? {
+                retry.base_backoff_ms = b;
+            }
+            if let Some(b) = get("max_backoff_ms")? {
+                retry.max_backoff_ms = b;
+            }
+            if let Some(b) = get("max_retry_after_ms")? {
+                retry.max_retry_after_ms = b;
+            }
+            if retry.max_backoff_ms < retry.base_backoff_ms {
+                return Err(merr(m, "retry.max_backoff_ms", "must be >= retry.base_backoff_ms"));
+            }
+        }
+        let json_schema = f.boolean("json_schema", false)?;
+        let max_tokens_field = f.string("max_tokens_field")?.unwrap_or_else(|| "max_tokens".to_string());
+        if !matches!(max_tokens_field.as_str(), "max_tokens" | "max_completion_tokens") {
+            return Err(merr(m, "max_tokens_field", "expected \"max_tokens\" or \"max_completion_tokens\""));
+        }
+        let failed_calls_spend_budget = f.boolean("failed_calls_spend_budget", false)?;
+        let mut local = LocalSettings { path: f.string("path")?, ..LocalSettings::default() };
+        for (k, slot) in [("n_ctx", &mut local.n_ctx), ("n_threads", &mut local.n_threads), ("n_batch", &mut local.n_batch)] {
+            f.used.insert(k);
+            if let Some(v) = t.get(k) {
+                let x = uint(m, k, v)?;
+                if x == 0 || x > u32::MAX as u64 {
+                    return Err(merr(m, k, "expected a positive integer"));
+                }
+                *slot = Some(x as u32);
+            }
+        }
+        for k in t.keys() {
+            if !f.used.contains(k.as_str()) {
+                return Err(merr(m, k, "unknown field"));
+            }
+        }
+        Ok(ModelConfig {
+            name,
+            provider,
+            endpoint,
+            model,
+            api_key_env,
+            params,
+            prices,
+            max_output_tokens: max_output_tokens as u32,
+            temperature,
+            timeout_s,
+            retry,
+            json_schema,
+            max_tokens_field,
+            failed_calls_spend_budget,
+            local,
+        })
+    }
+
+    /// The embedded default: Gemma 3 270M (base), grammar-constrained, free.
+    pub fn default_local() -> ModelConfig {
+        ModelConfig {
+            name: "gemma-3-270m".to_string(),
+            provider: ProviderKind::Local,
+            endpoint: String::new(),
+            model: "gemma-3-270m-q4_k_m".to_string(),
+            api_key_env: None,
+            params: 270e6,
+            prices: Prices::default(),
+            max_output_tokens: 160,
+            temperature: Some(0.7),
+            timeout_s: 600.0,
+            retry: RetryPolicy { max_attempts: 1, ..RetryPolicy::default() },
+            json_schema: true,
+            max_tokens_field: "max_tokens".to_string(),
+            failed_calls_spend_budget: false,
+            local: LocalSettings::default(),
+        }
+    }
+
+    /// Whether the model's key is present in the environment (or none is needed).
+    pub fn key_available(&self) -> bool {
+        match &self.api_key_env {
+            None => true,
+            Some(env) => std::env::var(env).is_ok_and(|k| !k.trim().is_empty()),
+        }
+    }
+}
+
+impl BucketConfig {
+    /// Parse the bucket from the text of `colt.toml` (tables other than `models` and
+    /// `bucket` are ignored).
+    pub fn from_toml_str(text: &str) -> Result<BucketConfig, ConfigError> {
+        let doc: Table = text.parse().map_err(|e: toml::de::Error| ConfigError::Toml(e.message().to_string()))?;
+        BucketConfig::from_table(&doc)
+    }
+
+    pub fn from_table(doc: &Table) -> Result<BucketConfig, ConfigError> {
+        let mut cooldown = Cooldown::default();
+        let mut largest = None;
+        match doc.get("bucket") {
+            None => {}
+            Some(Value::Table(b)) => {
+                for (k, v) in b {
+                    match k.as_str() {
+                        "largest" => match v {
+                            Value::String(s) => largest = Some(s.clone()),
+                            _ => return Err(berr("largest", "expected a model name")),
+                        },
+                        "cooldown_after_failures" => match v {
+                            Value::Integer(i) if *i >= 1 => cooldown.after_failures = *i as u32,
+                            _ => return Err(berr(k, "expected a positive integer")),
+                        },
+                        "cooldown_s" => match v {
+                            Value::Integer(i) if *i >= 0 => cooldown.seconds = *i as f64,
+                            Value::Float(x) if *x >= 0.0 && x.is_finite() => cooldown.seconds = *x,
+                            _ => return Err(berr(k, "expected a non-negative number of seconds")),
+                        },
+                        "cooldown_counts_invalid_answers" => match v {
+                            Value::Boolean(b) => cooldown.count_invalid_answers = *b,
+                            _ => return Err(berr(k, "expected true or false")),
+                        },
+                        _ => return Err(berr(k, "unknown field (expected largest, cooldown_after_failures, cooldown_s, cooldown_counts_invalid_answers)")),
+                    }
+                }
+            }
+            Some(_) => return Err(berr("bucket", "expected a table")),
+        }
+        let models = match doc.get("models") {
+            None => return Err(berr("models", "missing: add at least one [[models]] entry")),
+            Some(Value::Array(a)) => a,
+            Some(_) => return Err(berr("models", "expected an array of tables ([[models]])")),
+        };
+        let mut out = Vec::new();
+        for (i, v) in models.iter().enumerate() {
+            match v {
+                Value::Table(t) => out.push(ModelConfig::from_table(i, t)?),
+                _ => return Err(berr("models", format!("entry #{} is not a table", i + 1))),
+            }
+        }
+        let cfg = BucketConfig { models: out, largest, cooldown };
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Cross-model checks: at least one model, unique names, `largest` names a model.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.models.is_empty() {
+            return Err(berr("models", "the bucket is empty"));
+        }
+        let mut seen = BTreeSet::new();
+        for m in &self.models {
+            if !seen.insert(m.name.as_str()) {
+                return Err(merr(&m.name, "name", "defined twice"));
+            }
+        }
+        if let Some(l) = &self.largest {
+            if !seen.contains(l.as_str()) {
+                return Err(berr("largest", format!("\"{l}\" is not a model of the bucket")));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A validated bucket with the derived quantities the search needs.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Bucket {
+    pub config: BucketConfig,
+}
+
+impl Bucket {
+    pub fn new(config: BucketConfig) -> Result<Bucket, ConfigError> {
+        config.validate()?;
+        Ok(Bucket { config })
+    }
+
+    pub fn from_toml_str(text: &str) -> Result<Bucket, ConfigError> {
+        Bucket::new(BucketConfig::from_toml_str(text)?)
+    }
+
+    /// The bucket used when nothing is configured: the embedded Gemma 3 270M.
+    pub fn default_local() -> Bucket {
+        Bucket { config: BucketConfig { models: vec![ModelConfig::default_local()], largest: None, cooldown: Cooldown::default() } }
+    }
+
+    pub fn models(&self) -> &[ModelConfig] {
+        &self.config.models
+    }
+
+    pub fn model(&self, name: &str) -> Option<&ModelConfig> {
+        self.config.models.iter().find(|m| m.name == name)
+    }
+
+    /// Model names in config order (what `next_model` may name).
+    pub fn names(&self) -> Vec<String> {
+        self.config.models.iter().map(|m| m.name.clone()).collect()
+    }
+
+    /// The course-alteration target: `largest` if named, else the most parameters
+    /// (first in config order on a tie).
+    pub fn largest(&self) -> &str {
+        if let Some(l) = &self.config.largest {
+            return l;
+        }
+        let mut best = &self.config.models[0];
+        for m in &self.config.models[1..] {
+            if m.params > best.params {
+                best = m;
+            }
+        }
+        &best.name
+    }
+
+    /// φ_small(m) = (ln P_max − ln P_m) / (ln P_max − ln P_min): 0 for the largest,
+    /// 1 for the smallest, 0 for every model when all counts are equal.
+    /// Unknown names get 0.
+    pub fn phi_small(&self, model: &str) -> f64 {
+        let Some(m) = self.model(model) else { return 0.0 };
+        let ln = |p: f64| p.ln();
+        let max = self.config.models.iter().map(|m| ln(m.params)).fold(f64::NEG_INFINITY, f64::max);
+        let min = self.config.models.iter().map(|m| ln(m.params)).fold(f64::INFINITY, f64::min);
+        if max - min <= 1e-12 {
+            return 0.0;
+        }
+        ((max - ln(m.params)) / (max - min)).clamp(0.0, 1.0)
+    }
+
+    /// Keep the models that can be called now (key in the environment or none needed).
+    /// If none is left, fall back to the embedded default. The notes say what was dropped
+    /// (by env-var name, never a key).
+    pub fn available_or_local(&self) -> (Bucket, Vec<String>) {
+        let mut notes = Vec::new();
+        let mut kept = Vec::new();
+        for m in &self.config.models {
+            if m.key_available() {
+                kept.push(m.clone());
+            } else {
+                notes.push(format!(
+                    "model \"{}\" skipped: environment variable {} is not set",
+                    m.name,
+                    m.api_key_env.as_deref().unwrap_or("?")
+                ));
+            }
+        }
+        if kept.is_empty() {
+            notes.push("no configured model is callable: using the embedded model".to_string());
+            return (Bucket::default_local(), notes);
+        }
+        let largest = self.config.largest.clone().filter(|l| kept.iter().any(|m| &m.name == l));
+        if self.config.largest.is_some() && largest.is_none() {
+            notes.push("the configured largest model is unavailable: largest is derived from parameter counts".to_string());
+        }
+        (Bucket { config: BucketConfig { models: kept, largest, cooldown: self.config.cooldown } }, notes)
+    }
+}

@@ -1,0 +1,101 @@
+//! The Anthropic Messages API. The stable prefix is the `system` block marked
+//! `cache_control: {type: "ephemeral"}` so later calls read it from the prompt cache;
+//! the volatile suffix is the user message. With `json_schema = true` the model is made
+//! to call a tool whose input schema is the answer schema (tool_choice forced), and the
+//! tool input becomes the answer text.
+
+use serde_json::{Value, json};
+
+use super::http::{self, HttpReply};
+use super::{CallError, Finish, Provider, Reply, Usage, read_key, timeout, url};
+use crate::config::ModelConfig;
+use crate::schema;
+use crate::vocab::Request;
+
+pub const ANTHROPIC_VERSION: &str = "2023-06-01";
+const TOOL: &str = "joint_action";
+
+#[derive(Debug)]
+pub struct AnthropicProvider {
+    cfg: ModelConfig,
+    agent: ureq::Agent,
+}
+
+impl AnthropicProvider {
+    pub fn new(cfg: &ModelConfig) -> AnthropicProvider {
+        AnthropicProvider { agent: http::agent(timeout(cfg)), cfg: cfg.clone() }
+    }
+
+    /// The request body (holds no key).
+    pub fn body(&self, req: &Request) -> Value {
+        let mut b = json!({
+            "model": self.cfg.model,
+            "max_tokens": self.cfg.max_output_tokens,
+            "system": [
+                { "type": "text", "text": req.prefix, "cache_control": { "type": "ephemeral" } }
+            ],
+            "messages": [ { "role": "user", "content": req.suffix } ],
+        });
+        if let Some(t) = self.cfg.temperature {
+            b["temperature"] = json!(t.min(1.0));
+        }
+        if self.cfg.json_schema {
+            b["tools"] = json!([{
+                "name": TOOL,
+                "description": "Submit the joint action: transformations to apply and the model that expands the child.",
+                "input_schema": schema::json_schema(&req.vocabulary, &req.models, req.max_transformations),
+            }]);
+            b["tool_choice"] = json!({ "type": "tool", "name": TOOL });
+        }
+        b
+    }
+}
+
+/// Read a 2xx Messages body: text blocks concatenated, or the forced tool's input.
+pub fn parse_response(body: &str) -> Result<Reply, CallError> {
+    let v: Value = serde_json::from_str(body).map_err(|e| CallError::Protocol(format!("response is not JSON ({e})")))?;
+    let blocks = v.get("content").and_then(Value::as_array).ok_or_else(|| CallError::Protocol("no content in response".into()))?;
+    let mut text = String::new();
+    let mut structured = false;
+    for b in blocks {
+        match b.get("type").and_then(Value::as_str) {
+            Some("text") => text.push_str(b.get("text").and_then(Value::as_str).unwrap_or("")),
+            Some("tool_use") => {
+                if let Some(input) = b.get("input") {
+                    text = input.to_string();
+                    structured = true;
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    let finish = match v.get("stop_reason").and_then(Value::as_str) {
+        Some("end_turn") | Some("stop_sequence") | Some("tool_use") | None => Finish::Stop,
+        Some("max_tokens") => Finish::Length,
+        Some(_) => Finish::Other,
+    };
+    let n = |k: &str| v.get("usage").and_then(|u| u.get(k)).and_then(Value::as_u64).unwrap_or(0);
+    let (uncached, read, write) = (n("input_tokens"), n("cache_read_input_tokens"), n("cache_creation_input_tokens"));
+    let usage = Usage { input_tokens: uncached + read + write, cached_tokens: read, cache_write_tokens: write, output_tokens: n("output_tokens") };
+    Ok(Reply { text, usage, finish, structured, timing: None })
+}
+
+impl Provider for AnthropicProvider {
+    fn complete(&self, req: &Request) -> Result<Reply, CallError> {
+        let key = read_key(&self.cfg.api_key_env)?;
+        let mut headers = vec![("anthropic-version", ANTHROPIC_VERSION.to_string())];
+        if let Some(k) = &key {
+            headers.push(("x-api-key", k.0.clone()));
+        }
+        let r: HttpReply = http::post_json(&self.agent, &url(&self.cfg.endpoint, "messages"), &headers, &self.body(req), key.as_ref())?;
+        if !(200..300).contains(&r.status) {
+            return Err(http::status_error(&r, key.as_ref()));
+        }
+        let mut reply = parse_response(&r.body)?;
+        if let Some(k) = &key {
+            reply.text = k.redact(&reply.text);
+        }
+        Ok(reply)
+    }
+}

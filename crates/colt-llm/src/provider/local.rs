@@ -1,0 +1,94 @@
+//! The embedded llama.cpp model (crate `colt-llm-local`), decoding constrained by the
+//! GBNF grammar of the current vocabulary and model names, so every answer parses. The
+//! model keeps the KV cache of the previous prompt: a call whose prompt starts with the
+//! same stable prefix re-evaluates only the rest (`cached_tokens` = reused KV entries).
+//!
+//! The default model is a base (not instruction-tuned) model: the prompt is
+//! `prefix + suffix + "\nAnswer: "`, and the prefix should end its instructions with an
+//! example answer ([`crate::schema::answer_format_instructions`] does).
+
+use std::sync::Mutex;
+
+use colt_llm_local::{CompletionRequest, LocalModel, LocalModelConfig};
+
+use super::{CallError, Finish, Provider, Reply, Timing, Usage};
+use crate::config::ModelConfig;
+use crate::schema;
+use crate::vocab::Request;
+
+#[derive(Debug)]
+pub struct LocalProvider {
+    cfg: ModelConfig,
+    /// Loaded on the first call.
+    model: Mutex<Option<LocalModel>>,
+}
+
+impl LocalProvider {
+    pub fn new(cfg: &ModelConfig) -> LocalProvider {
+        LocalProvider { cfg: cfg.clone(), model: Mutex::new(None) }
+    }
+
+    pub fn model_config(&self) -> LocalModelConfig {
+        let mut c = LocalModelConfig::default();
+        if let Some(p) = &self.cfg.local.path {
+            c.path = p.into();
+        }
+        if let Some(n) = self.cfg.local.n_ctx {
+            c.n_ctx = n;
+        }
+        if let Some(n) = self.cfg.local.n_threads {
+            c.n_threads = n as i32;
+        }
+        if let Some(n) = self.cfg.local.n_batch {
+            c.n_batch = n;
+        }
+        c
+    }
+}
+
+/// The volatile part of the prompt, ending so that a base model continues with the JSON.
+pub fn local_suffix(suffix: &str) -> String {
+    let t = suffix.trim_end();
+    if t.ends_with("Answer:") { format!("{t} ") } else { format!("{t}\nAnswer: ") }
+}
+
+impl Provider for LocalProvider {
+    fn complete(&self, req: &Request) -> Result<Reply, CallError> {
+        let mut guard = self.model.lock().unwrap_or_else(|e| e.into_inner());
+        if guard.is_none() {
+            let m = LocalModel::load(&self.model_config()).map_err(|e| CallError::Unsupported(e.to_string()))?;
+            *guard = Some(m);
+        }
+        let model = guard.as_mut().expect("loaded");
+        let creq = CompletionRequest {
+            prefix: req.prefix.clone(),
+            suffix: local_suffix(&req.suffix),
+            grammar: Some(schema::gbnf(&req.vocabulary, &req.models, req.max_transformations)),
+            max_tokens: self.cfg.max_output_tokens,
+            temperature: self.cfg.temperature.unwrap_or(0.7) as f32,
+            seed: (req.seed ^ (req.seed >> 32)) as u32,
+        };
+        let c = model.complete(&creq).map_err(|e| match e {
+            colt_llm_local::LocalError::ContextOverflow { .. } | colt_llm_local::LocalError::Grammar(_) => CallError::Protocol(e.to_string()),
+            e => CallError::Unsupported(e.to_string()),
+        })?;
+        let finish = match c.finish {
+            colt_llm_local::Finish::Stop => Finish::Stop,
+            colt_llm_local::Finish::Length => Finish::Length,
+        };
+        tracing::debug!(model = %self.cfg.name, prompt_tokens = c.prompt_tokens, reused = c.reused_tokens, evaluated = c.evaluated_tokens,
+            output = c.output_tokens, prompt_ms = c.prompt_ms, gen_ms = c.gen_ms, "local completion");
+        Ok(Reply {
+            text: c.text,
+            usage: Usage {
+                input_tokens: c.prompt_tokens as u64,
+                cached_tokens: c.reused_tokens as u64,
+                cache_write_tokens: 0,
+                output_tokens: c.output_tokens as u64,
+            },
+            finish,
+            structured: true,
+            timing: Some(Timing { evaluated_tokens: c.evaluated_tokens as u64, prompt_ms: c.prompt_ms, gen_ms: c.gen_ms }),
+        })
+    }
+}

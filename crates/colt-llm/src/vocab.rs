@@ -1,0 +1,153 @@
+//! What a model may answer: the action vocabulary (given by the caller for the current
+//! node) and the typed joint action.
+//!
+//! A transformation is a JSON object `{"action": "<name>", "<param>": <value>, ...}` whose
+//! values are chosen from the parameter's enumerated choices (integers or strings). The
+//! joint action is `{"transformations": [1..=max items], "next_model": "<model name>"}`.
+//! Nothing an LLM says is executed: an answer is checked against the vocabulary and either
+//! becomes a [`JointAction`] or a typed error.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// One parameter of an action with its admissible values (ints or strings).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParamSpec {
+    pub name: String,
+    pub choices: Vec<Value>,
+}
+
+/// One action the model may choose.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionSpec {
+    pub name: String,
+    /// One line for the prompt.
+    pub doc: String,
+    pub params: Vec<ParamSpec>,
+}
+
+impl ActionSpec {
+    pub fn new(name: &str, doc: &str) -> ActionSpec {
+        ActionSpec { name: name.to_string(), doc: doc.to_string(), params: Vec::new() }
+    }
+
+    /// Builder: add a parameter with its choices.
+    pub fn param(mut self, name: &str, choices: impl IntoIterator<Item = impl Into<Value>>) -> ActionSpec {
+        self.params.push(ParamSpec { name: name.to_string(), choices: choices.into_iter().map(Into::into).collect() });
+        self
+    }
+}
+
+/// The actions of the current request.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Vocabulary {
+    pub actions: Vec<ActionSpec>,
+}
+
+impl Vocabulary {
+    pub fn new(actions: Vec<ActionSpec>) -> Vocabulary {
+        Vocabulary { actions }
+    }
+
+    pub fn get(&self, name: &str) -> Option<&ActionSpec> {
+        self.actions.iter().find(|a| a.name == name)
+    }
+
+    /// A compact listing for prompts: one action per line with its parameters.
+    pub fn describe(&self) -> String {
+        let mut s = String::new();
+        for a in &self.actions {
+            s.push_str("- ");
+            s.push_str(&a.name);
+            for p in &a.params {
+                let choices: Vec<String> = p.choices.iter().map(|c| c.to_string()).collect();
+                s.push_str(&format!(" {}∈{{{}}}", p.name, choices.join(",")));
+            }
+            if !a.doc.is_empty() {
+                s.push_str(": ");
+                s.push_str(&a.doc);
+            }
+            s.push('\n');
+        }
+        s
+    }
+}
+
+/// One chosen transformation: the action name and its arguments (param -> value).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Transformation {
+    pub action: String,
+    pub args: BTreeMap<String, Value>,
+}
+
+impl Transformation {
+    /// The wire form `{"action": name, param: value, ...}`.
+    pub fn to_json(&self) -> Value {
+        let mut m = serde_json::Map::new();
+        m.insert("action".into(), Value::String(self.action.clone()));
+        for (k, v) in &self.args {
+            m.insert(k.clone(), v.clone());
+        }
+        Value::Object(m)
+    }
+}
+
+/// A validated answer: transformations to apply and the model that expands the child.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct JointAction {
+    pub transformations: Vec<Transformation>,
+    pub next_model: String,
+}
+
+impl JointAction {
+    /// The wire form `{"transformations": [...], "next_model": ...}`.
+    pub fn to_json(&self) -> Value {
+        serde_json::json!({
+            "transformations": self.transformations.iter().map(Transformation::to_json).collect::<Vec<_>>(),
+            "next_model": self.next_model,
+        })
+    }
+}
+
+/// Why the model is asked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// A regular expansion of the leaf assigned to the model.
+    Expand,
+    /// The largest model re-answers after small-model regressions.
+    CourseAlteration,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Expand => "expand",
+            Role::CourseAlteration => "course_alteration",
+        }
+    }
+}
+
+/// One question to a model. `prefix` is stable across calls (instructions, vocabulary,
+/// workload, model list) so providers can cache it; `suffix` is the volatile part
+/// (node context, statistics).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Request {
+    pub prefix: String,
+    pub suffix: String,
+    pub vocabulary: Vocabulary,
+    /// Names `next_model` may take.
+    pub models: Vec<String>,
+    pub role: Role,
+    pub max_transformations: usize,
+    /// Sampling seed where the provider supports one (the embedded model).
+    pub seed: u64,
+}
+
+impl Request {
+    pub fn new(prefix: impl Into<String>, suffix: impl Into<String>, vocabulary: Vocabulary, models: Vec<String>, role: Role) -> Request {
+        Request { prefix: prefix.into(), suffix: suffix.into(), vocabulary, models, role, max_transformations: 3, seed: 0 }
+    }
+}

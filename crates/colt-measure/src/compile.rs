@@ -1,0 +1,405 @@
+//! Compiling C kernels to shared objects.
+//!
+//! Each source is compiled to `<dir>/<hash>.so` where the hash covers the compiler identity
+//! (`cc --version`), the flags, the symbol and the code; an existing file is reused. The
+//! object is written under a temporary name and renamed, so a concurrent compile of the same
+//! source never exposes a half-written file. Several sources compile in parallel on scoped
+//! threads, capped at the available cores.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use wait_timeout::ChildExt;
+
+/// The default exported symbol of a kernel.
+pub const DEFAULT_SYMBOL: &str = "colt_kernel";
+/// Environment variable naming the clang used by [`Compiler::clang_o3`] (default `clang-22`).
+pub const CLANG_ENV: &str = "COLT_CLANG";
+/// Default clang name.
+pub const DEFAULT_CLANG: &str = "clang-22";
+/// Compiler stderr kept in errors, in bytes.
+pub const STDERR_LIMIT: usize = 4096;
+
+/// A C11 translation unit exporting `void <symbol>(float* const* bufs)`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Source {
+    pub code: String,
+    pub symbol: String,
+}
+
+impl Source {
+    /// A source exporting the default symbol `colt_kernel`.
+    pub fn new(code: impl Into<String>) -> Self {
+        Source {
+            code: code.into(),
+            symbol: DEFAULT_SYMBOL.to_string(),
+        }
+    }
+    pub fn with_symbol(code: impl Into<String>, symbol: impl Into<String>) -> Self {
+        Source {
+            code: code.into(),
+            symbol: symbol.into(),
+        }
+    }
+}
+
+/// A C compiler command and its flags (the source, `-o` and `-lm` are added).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Compiler {
+    pub cc: String,
+    pub flags: Vec<String>,
+}
+
+/// Wall-clock limit for one compile.
+pub const COMPILE_TIMEOUT: Duration = Duration::from_secs(120);
+
+const TUNED_FLAGS: &[&str] = &[
+    "-O3",
+    "-march=native",
+    "-fopenmp",
+    "-fno-math-errno",
+    "-fno-trapping-math",
+    "-fassociative-math",
+    "-fno-signed-zeros",
+    "-fPIC",
+    "-shared",
+    "-std=c11",
+];
+const NAIVE_FLAGS: &[&str] = &["-O3", "-march=native", "-fPIC", "-shared", "-std=c11"];
+
+fn default_cc() -> String {
+    std::env::var("CC")
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| "cc".into())
+}
+
+fn strings(xs: &[&str]) -> Vec<String> {
+    xs.iter().map(|s| s.to_string()).collect()
+}
+
+impl Default for Compiler {
+    fn default() -> Self {
+        Compiler::tuned()
+    }
+}
+
+impl Compiler {
+    /// `$CC` (or `cc`) with the tuned flags: `-O3 -march=native -fopenmp -fno-math-errno
+    /// -fno-trapping-math -fassociative-math -fno-signed-zeros -fPIC -shared -std=c11`.
+    pub fn tuned() -> Self {
+        Compiler {
+            cc: default_cc(),
+            flags: strings(TUNED_FLAGS),
+        }
+    }
+    /// `$CC` (or `cc`) with `-O3 -march=native -fPIC -shared -std=c11`.
+    pub fn naive() -> Self {
+        Compiler {
+            cc: default_cc(),
+            flags: strings(NAIVE_FLAGS),
+        }
+    }
+    /// The "GCC -O3" baseline: `gcc` with the naive flags.
+    pub fn gcc_o3() -> Self {
+        Compiler::naive().with_cc("gcc")
+    }
+    /// The "LLVM -O3" baseline: `$COLT_CLANG` (default `clang-22`) with the naive flags.
+    pub fn clang_o3() -> Self {
+        let cc = std::env::var(CLANG_ENV)
+            .ok()
+            .filter(|s| !s.trim().is_empty());
+        Compiler::naive().with_cc(cc.unwrap_or_else(|| DEFAULT_CLANG.into()))
+    }
+    pub fn with_cc(mut self, cc: impl Into<String>) -> Self {
+        self.cc = cc.into();
+        self
+    }
+    pub fn with_flag(mut self, flag: impl Into<String>) -> Self {
+        self.flags.push(flag.into());
+        self
+    }
+
+    /// The first line of `cc --version`, memoised per process; a clear error when the
+    /// compiler cannot be run.
+    pub fn probe(&self) -> Result<String, CompileError> {
+        static CACHE: OnceLock<Mutex<BTreeMap<String, Result<String, String>>>> = OnceLock::new();
+        let cache = CACHE.get_or_init(|| Mutex::new(BTreeMap::new()));
+        let mut guard = cache.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = guard.entry(self.cc.clone()).or_insert_with(|| {
+            match Command::new(&self.cc)
+                .arg("--version")
+                .stdin(Stdio::null())
+                .output()
+            {
+                Ok(out) if out.status.success() => Ok(String::from_utf8_lossy(&out.stdout)
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_string()),
+                Ok(out) => Err(format!(
+                    "`{} --version` exited with {}",
+                    self.cc, out.status
+                )),
+                Err(e) => Err(format!("cannot run `{}`: {e}", self.cc)),
+            }
+        });
+        entry
+            .clone()
+            .map_err(|reason| CompileError::CompilerNotFound {
+                cc: self.cc.clone(),
+                reason,
+                hint: compiler_hint(&self.cc),
+            })
+    }
+}
+
+fn compiler_hint(cc: &str) -> String {
+    if cc.contains("clang") {
+        format!(
+            "install it (e.g. `apt-get install {cc}`) or name another clang with ${CLANG_ENV} \
+             / Compiler::with_cc"
+        )
+    } else {
+        "install a C compiler or set $CC / Compiler::with_cc".into()
+    }
+}
+
+/// A compiled kernel.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Artifact {
+    /// The shared object.
+    pub path: PathBuf,
+    pub symbol: String,
+    /// Hex content hash (compiler identity, flags, symbol, code).
+    pub hash: String,
+    /// True when an existing object was reused.
+    pub cached: bool,
+    /// Wall time of the compile (0 when cached).
+    pub compile_ms: f64,
+}
+
+/// Why a source did not compile.
+#[derive(Debug, thiserror::Error)]
+pub enum CompileError {
+    #[error("C compiler `{cc}` not usable ({reason}); {hint}")]
+    CompilerNotFound {
+        cc: String,
+        reason: String,
+        hint: String,
+    },
+    #[error("`{cc}` failed ({status}):\n{stderr}")]
+    Failed {
+        cc: String,
+        status: String,
+        stderr: String,
+    },
+    #[error("`{cc}` timed out after {secs} s")]
+    Timeout { cc: String, secs: f64 },
+    #[error("i/o error on {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// 128-bit FNV-1a-style hash as hex (two independent 64-bit lanes); stable across versions.
+pub fn content_hash(parts: &[&[u8]]) -> String {
+    let mut a: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut b: u64 = 0x6c62_272e_07bb_0142;
+    for part in parts {
+        for &byte in part.iter().chain(&(part.len() as u64).to_le_bytes()) {
+            a = (a ^ byte as u64).wrapping_mul(0x0000_0100_0000_01b3);
+            b = (b ^ byte as u64)
+                .wrapping_mul(0x0000_0100_0000_01b3)
+                .rotate_left(5);
+        }
+    }
+    format!(
+        "{:016x}{:016x}",
+        crate::inputs::mix64(a),
+        crate::inputs::mix64(b ^ a)
+    )
+}
+
+fn truncate(s: &str, limit: usize) -> String {
+    if s.len() <= limit {
+        return s.to_string();
+    }
+    let mut end = limit;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}\n... ({} bytes truncated)", &s[..end], s.len() - end)
+}
+
+/// Compile one source into `dir` (created if needed).
+pub fn compile(source: &Source, compiler: &Compiler, dir: &Path) -> Result<Artifact, CompileError> {
+    let version = compiler.probe()?;
+    compile_with_version(source, compiler, &version, dir)
+}
+
+fn compile_with_version(
+    source: &Source,
+    compiler: &Compiler,
+    version: &str,
+    dir: &Path,
+) -> Result<Artifact, CompileError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| CompileError::Io { path, source }
+    };
+    let flags = compiler.flags.join("\u{1f}");
+    let hash = content_hash(&[
+        compiler.cc.as_bytes(),
+        version.as_bytes(),
+        flags.as_bytes(),
+        source.symbol.as_bytes(),
+        source.code.as_bytes(),
+    ]);
+    let so = dir.join(format!("{hash}.so"));
+    if so.is_file() {
+        return Ok(Artifact {
+            path: so,
+            symbol: source.symbol.clone(),
+            hash,
+            cached: true,
+            compile_ms: 0.0,
+        });
+    }
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let c_path = dir.join(format!("{hash}.c"));
+    std::fs::write(&c_path, &source.code).map_err(io(&c_path))?;
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let tmp = dir.join(format!(
+        "{hash}.so.tmp.{}.{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let start = Instant::now();
+    let mut child = Command::new(&compiler.cc)
+        .args(&compiler.flags)
+        .arg("-o")
+        .arg(&tmp)
+        .arg(&c_path)
+        .arg("-lm")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| CompileError::CompilerNotFound {
+            cc: compiler.cc.clone(),
+            reason: e.to_string(),
+            hint: compiler_hint(&compiler.cc),
+        })?;
+    let mut stderr_pipe = child.stderr.take().expect("piped stderr");
+    let reader = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = stderr_pipe.read_to_end(&mut buf);
+        buf
+    });
+    let status = match child.wait_timeout(COMPILE_TIMEOUT).map_err(io(&tmp))? {
+        Some(status) => status,
+        None => {
+            let _ = child.kill();
+            let _ = child.wait();
+            let _ = std::fs::remove_file(&tmp);
+            return Err(CompileError::Timeout {
+                cc: compiler.cc.clone(),
+                secs: COMPILE_TIMEOUT.as_secs_f64(),
+            });
+        }
+    };
+    let stderr = String::from_utf8_lossy(&reader.join().unwrap_or_default()).into_owned();
+    let compile_ms = start.elapsed().as_secs_f64() * 1e3;
+    if !status.success() {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(CompileError::Failed {
+            cc: compiler.cc.clone(),
+            status: status.to_string(),
+            stderr: truncate(&stderr, STDERR_LIMIT),
+        });
+    }
+    std::fs::rename(&tmp, &so).map_err(io(&so))?;
+    Ok(Artifact {
+        path: so,
+        symbol: source.symbol.clone(),
+        hash,
+        cached: false,
+        compile_ms,
+    })
+}
+
+/// Threads used for parallel compiles: the available cores.
+pub fn default_jobs() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+}
+
+/// Compile several sources with one compiler in parallel; results in input order.
+pub fn compile_batch(
+    sources: &[Source],
+    compiler: &Compiler,
+    dir: &Path,
+) -> Vec<Result<Artifact, CompileError>> {
+    let jobs: Vec<(&Source, &Compiler)> = sources.iter().map(|s| (s, compiler)).collect();
+    compile_jobs(&jobs, dir, default_jobs())
+}
+
+/// Compile `(source, compiler)` pairs on at most `threads` threads; results in input order.
+pub fn compile_jobs(
+    jobs: &[(&Source, &Compiler)],
+    dir: &Path,
+    threads: usize,
+) -> Vec<Result<Artifact, CompileError>> {
+    let n = jobs.len();
+    let mut slots: Vec<Mutex<Option<Result<Artifact, CompileError>>>> =
+        (0..n).map(|_| Mutex::new(None)).collect();
+    let next = AtomicUsize::new(0);
+    let threads = threads.clamp(1, n.max(1));
+    let work = || {
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            if i >= n {
+                break;
+            }
+            let (source, compiler) = jobs[i];
+            let result = compiler
+                .probe()
+                .and_then(|v| compile_with_version(source, compiler, &v, dir));
+            *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
+        }
+    };
+    if threads == 1 {
+        work();
+    } else {
+        std::thread::scope(|s| {
+            for _ in 0..threads {
+                s.spawn(work);
+            }
+        });
+    }
+    slots
+        .iter_mut()
+        .map(|m| {
+            m.get_mut()
+                .unwrap_or_else(|e| e.into_inner())
+                .take()
+                .unwrap_or_else(|| {
+                    Err(CompileError::Failed {
+                        cc: String::new(),
+                        status: "not run".into(),
+                        stderr: "compile thread panicked".into(),
+                    })
+                })
+        })
+        .collect()
+}

@@ -1,0 +1,33 @@
+//! colt-measure: compile generated C kernels, run them in an isolated worker process, check
+//! them against a reference and time them.
+//!
+//! This crate knows nothing about the IR. It receives C source text exporting
+//! `void <symbol>(float* const* bufs)` and a list of [`BufSpec`]s (`bufs[i]` is buffer `i`,
+//! 64-byte aligned, `len` floats). Inputs get deterministic random data
+//! ([`inputs::fill_input`]), outputs and temporaries are NaN-poisoned before checked runs.
+//!
+//! - [`mod@compile`]: `cc` invocation, presets, content-hashed cache, parallel batches.
+//! - [`protocol`]: the newline-delimited JSON spoken with the `colt-worker` binary.
+//! - [`worker`]: the code that runs inside that binary (loading, checking, timing).
+//! - [`runner`]: the parent side: spawn, per-phase deadline, crash/timeout, respawn.
+//! - [`measure`]: [`Measurer::measure_batch`] and the [`Outcome`] records.
+//! - [`stats`], [`inputs`]: helpers.
+//!
+//! A kernel can crash, hang, print, or compute garbage: each is an [`OutcomeKind`], never a
+//! failure of the caller.
+
+pub mod compile;
+pub mod inputs;
+pub mod measure;
+pub mod protocol;
+pub mod runner;
+pub mod stats;
+pub mod worker;
+
+pub use compile::{
+    Artifact, CompileError, Compiler, DEFAULT_SYMBOL, Source, compile, compile_batch,
+};
+pub use inputs::{BufRole, BufSpec};
+pub use measure::{Candidate, MeasureConfig, Measurer, Outcome, OutcomeKind};
+pub use protocol::{Timing, Tolerance};
+pub use runner::{MeasureError, RunReply, Runner, WorkerCommand};

@@ -1,0 +1,149 @@
+//! Tokens of a spec `compute` string. Columns are 1-based character positions.
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Tok {
+    Ident(String),
+    /// A numeric literal; `int` is set when it was written without `.` or exponent and fits i64.
+    Num { value: f64, int: Option<i64> },
+    LBracket,
+    RBracket,
+    LParen,
+    RParen,
+    Comma,
+    Plus,
+    Minus,
+    Star,
+    Slash,
+    Assign,
+    PlusAssign,
+    Eof,
+}
+
+impl Tok {
+    pub fn describe(&self) -> String {
+        match self {
+            Tok::Ident(s) => format!("\"{s}\""),
+            Tok::Num { .. } => "a number".into(),
+            Tok::LBracket => "'['".into(),
+            Tok::RBracket => "']'".into(),
+            Tok::LParen => "'('".into(),
+            Tok::RParen => "')'".into(),
+            Tok::Comma => "','".into(),
+            Tok::Plus => "'+'".into(),
+            Tok::Minus => "'-'".into(),
+            Tok::Star => "'*'".into(),
+            Tok::Slash => "'/'".into(),
+            Tok::Assign => "'='".into(),
+            Tok::PlusAssign => "'+='".into(),
+            Tok::Eof => "the end of the expression".into(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Token {
+    pub tok: Tok,
+    pub col: usize,
+}
+
+/// Split `src` into tokens, ending with [`Tok::Eof`]. Errors are `(column, message)`.
+pub fn lex(src: &str) -> Result<Vec<Token>, (usize, String)> {
+    let chars: Vec<char> = src.chars().collect();
+    let mut out = vec![];
+    let mut i = 0;
+    while i < chars.len() {
+        let ch = chars[i];
+        let col = i + 1;
+        if ch.is_whitespace() {
+            i += 1;
+            continue;
+        }
+        if ch.is_ascii_alphabetic() || ch == '_' {
+            let start = i;
+            while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '_') {
+                i += 1;
+            }
+            out.push(Token { tok: Tok::Ident(chars[start..i].iter().collect()), col });
+            continue;
+        }
+        if ch.is_ascii_digit() || (ch == '.' && chars.get(i + 1).is_some_and(|c| c.is_ascii_digit())) {
+            let start = i;
+            let mut is_int = true;
+            while i < chars.len() && chars[i].is_ascii_digit() {
+                i += 1;
+            }
+            if i < chars.len() && chars[i] == '.' {
+                is_int = false;
+                i += 1;
+                while i < chars.len() && chars[i].is_ascii_digit() {
+                    i += 1;
+                }
+            }
+            if i < chars.len() && (chars[i] == 'e' || chars[i] == 'E') {
+                let mut j = i + 1;
+                if j < chars.len() && (chars[j] == '+' || chars[j] == '-') {
+                    j += 1;
+                }
+                if j < chars.len() && chars[j].is_ascii_digit() {
+                    is_int = false;
+                    i = j;
+                    while i < chars.len() && chars[i].is_ascii_digit() {
+                        i += 1;
+                    }
+                }
+            }
+            if i < chars.len() && (chars[i].is_ascii_alphabetic() || chars[i] == '_') {
+                return Err((i + 1, format!("unexpected '{}' after a number", chars[i])));
+            }
+            let text: String = chars[start..i].iter().collect();
+            let value: f64 = text.parse().map_err(|_| (col, format!("malformed number \"{text}\"")))?;
+            let int = if is_int { text.parse::<i64>().ok() } else { None };
+            out.push(Token { tok: Tok::Num { value, int }, col });
+            continue;
+        }
+        let tok = match ch {
+            '[' => Tok::LBracket,
+            ']' => Tok::RBracket,
+            '(' => Tok::LParen,
+            ')' => Tok::RParen,
+            ',' => Tok::Comma,
+            '-' => Tok::Minus,
+            '*' => Tok::Star,
+            '/' => Tok::Slash,
+            '+' if chars.get(i + 1) == Some(&'=') => {
+                i += 1;
+                Tok::PlusAssign
+            }
+            '+' => Tok::Plus,
+            '=' => Tok::Assign,
+            _ => {
+                let shown = if ch.is_control() { format!("{:?}", ch) } else { format!("'{ch}'") };
+                return Err((col, format!("unexpected character {shown}")));
+            }
+        };
+        i += 1;
+        out.push(Token { tok, col });
+    }
+    out.push(Token { tok: Tok::Eof, col: chars.len() + 1 });
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lexes_a_statement() {
+        let toks = lex("C[i, j] += 2.5*A[i,k]").unwrap();
+        let kinds: Vec<Tok> = toks.into_iter().map(|t| t.tok).collect();
+        assert_eq!(kinds[0], Tok::Ident("C".into()));
+        assert_eq!(kinds[6], Tok::PlusAssign);
+        assert_eq!(kinds[7], Tok::Num { value: 2.5, int: None });
+        assert_eq!(*kinds.last().unwrap(), Tok::Eof);
+    }
+
+    #[test]
+    fn reports_column() {
+        assert_eq!(lex("C[i] = A[i] $ 1").unwrap_err(), (13, "unexpected character '$'".into()));
+    }
+}

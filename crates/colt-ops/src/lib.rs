@@ -1,0 +1,89 @@
+//! colt-ops: the operators colt tunes, as [`colt_ir::Program`]s.
+//!
+//! Three ways to get a program:
+//! - a named workload at a [`Scale`] ([`build`], [`list`]): the fixed benchmark set, each
+//!   with the model configuration its shape comes from;
+//! - a parameterised builder ([`matmul`], [`conv2d`], [`attention`], ...) for any shape, which
+//!   is what tests use to make small instances;
+//! - a user-written TOML spec of tensors and tensor-comprehension stages
+//!   ([`from_spec_str`], [`from_spec_file`]); see [`spec`] for the format.
+//!
+//! Every program follows the same conventions (row-major, weights `[K, N]`, short stage and
+//! variable names, C-identifier program names); see [`builders`].
+
+pub mod builders;
+mod lexer;
+mod parser;
+pub mod spec;
+pub mod workloads;
+
+pub use builders::{
+    attention, batch_matmul, conv2d, dense, matmul, moe_experts, softmax, swiglu_mlp, Conv2dShape,
+};
+pub use spec::{from_spec_file, from_spec_str};
+pub use workloads::{build, list};
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use thiserror::Error;
+
+/// Problem size of the named workloads: `Ci` runs in seconds in tests and CI, `Paper` is the
+/// shape reported in experiments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scale {
+    Ci,
+    Paper,
+}
+
+impl Scale {
+    pub const ALL: [Scale; 2] = [Scale::Ci, Scale::Paper];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scale::Ci => "ci",
+            Scale::Paper => "paper",
+        }
+    }
+}
+
+impl std::fmt::Display for Scale {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Scale {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Scale, String> {
+        match s {
+            "ci" => Ok(Scale::Ci),
+            "paper" => Ok(Scale::Paper),
+            _ => Err(format!("unknown scale \"{s}\" (expected ci or paper)")),
+        }
+    }
+}
+
+/// A named workload at one scale.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct WorkloadInfo {
+    pub name: &'static str,
+    pub description: &'static str,
+    /// Where the shape comes from (model configuration, paper).
+    pub source: &'static str,
+    /// The shape parameters at this scale.
+    pub shapes: BTreeMap<String, i64>,
+    /// [`colt_ir::Program::flops`] of the built program.
+    pub flops: u64,
+}
+
+#[derive(Debug, Error)]
+pub enum OpsError {
+    #[error("unknown workload \"{name}\"; known workloads: {known}")]
+    UnknownWorkload { name: String, known: String },
+    /// A malformed operator spec: `msg` is one line naming what and where.
+    #[error("{}{msg}", file.as_ref().map(|f| format!("{}: ", f.display())).unwrap_or_default())]
+    Spec { file: Option<PathBuf>, msg: String },
+    #[error("cannot read {}: {source}", path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+}

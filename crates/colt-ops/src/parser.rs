@@ -1,0 +1,242 @@
+//! Recursive-descent parser of a spec `compute` string into a small AST with columns.
+//!
+//! ```text
+//! stmt    := IDENT ['[' [expr (',' expr)*] ']'] op expr EOF
+//! op      := '=' | '+=' | 'max' '=' | 'min' '='
+//! expr    := term (('+' | '-') term)*
+//! term    := unary (('*' | '/') unary)*
+//! unary   := '-' unary | primary
+//! primary := NUMBER | IDENT '[' args ']' | IDENT '(' args ')' | IDENT | '(' expr ')'
+//! ```
+//! Index expressions use the same grammar; `spec` checks that they are affine.
+
+use crate::lexer::{lex, Tok, Token};
+use colt_ir::Reducer;
+
+/// Deeper nesting is rejected rather than risking the stack on hostile input.
+const MAX_DEPTH: usize = 64;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinTok {
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExprKind {
+    Num { value: f64, int: Option<i64> },
+    /// A bare identifier: an iteration variable in an index, a scalar tensor in a value.
+    Name(String),
+    Access { tensor: String, idx: Vec<Expr> },
+    Call { func: String, args: Vec<Expr> },
+    Neg(Box<Expr>),
+    Bin(BinTok, Box<Expr>, Box<Expr>),
+}
+
+/// An expression and the column where it starts (for a binary operation: the operator).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expr {
+    pub col: usize,
+    pub kind: ExprKind,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Statement {
+    pub lhs: String,
+    pub lhs_col: usize,
+    pub lhs_idx: Vec<Expr>,
+    /// `None` for `=`.
+    pub reduce: Option<Reducer>,
+    pub rhs: Expr,
+}
+
+/// Parse one statement. Errors are `(column, message)`.
+pub fn parse(src: &str) -> Result<Statement, (usize, String)> {
+    let toks = lex(src)?;
+    let mut p = Parser { toks, pos: 0, depth: 0 };
+    p.statement()
+}
+
+struct Parser {
+    toks: Vec<Token>,
+    pos: usize,
+    depth: usize,
+}
+
+type R<T> = Result<T, (usize, String)>;
+
+impl Parser {
+    fn peek(&self) -> &Token {
+        &self.toks[self.pos]
+    }
+    fn next(&mut self) -> Token {
+        let t = self.toks[self.pos].clone();
+        if self.pos + 1 < self.toks.len() {
+            self.pos += 1;
+        }
+        t
+    }
+    fn expect(&mut self, want: Tok, what: &str) -> R<Token> {
+        let t = self.next();
+        if t.tok == want { Ok(t) } else { Err((t.col, format!("expected {what}, found {}", t.tok.describe()))) }
+    }
+
+    fn statement(&mut self) -> R<Statement> {
+        let t = self.next();
+        let lhs_col = t.col;
+        let Tok::Ident(lhs) = t.tok else {
+            return Err((t.col, format!("expected the output tensor, found {}", t.tok.describe())));
+        };
+        let lhs_idx = if self.peek().tok == Tok::LBracket {
+            self.next();
+            self.list(Tok::RBracket, "']'")?
+        } else {
+            vec![]
+        };
+        let t = self.next();
+        let reduce = match &t.tok {
+            Tok::Assign => None,
+            Tok::PlusAssign => Some(Reducer::Sum),
+            Tok::Ident(s) if s == "max" || s == "min" => {
+                self.expect(Tok::Assign, &format!("'=' after \"{s}\" (the operator is {s}=)"))?;
+                Some(if s == "max" { Reducer::Max } else { Reducer::Min })
+            }
+            other => {
+                return Err((t.col, format!("expected '=', '+=', 'max=' or 'min=', found {}", other.describe())));
+            }
+        };
+        let rhs = self.expr()?;
+        let t = self.next();
+        if t.tok != Tok::Eof {
+            return Err((t.col, format!("unexpected {} after the expression", t.tok.describe())));
+        }
+        Ok(Statement { lhs, lhs_col, lhs_idx, reduce, rhs })
+    }
+
+    /// Comma-separated expressions up to `close` (the opening token is consumed).
+    fn list(&mut self, close: Tok, what: &str) -> R<Vec<Expr>> {
+        let mut out = vec![];
+        if self.peek().tok == close {
+            self.next();
+            return Ok(out);
+        }
+        loop {
+            out.push(self.expr()?);
+            let t = self.next();
+            if t.tok == close {
+                return Ok(out);
+            }
+            if t.tok != Tok::Comma {
+                return Err((t.col, format!("expected ',' or {what}, found {}", t.tok.describe())));
+            }
+        }
+    }
+
+    fn enter(&mut self, col: usize) -> R<()> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err((col, format!("expression nested more than {MAX_DEPTH} levels deep")));
+        }
+        Ok(())
+    }
+
+    fn expr(&mut self) -> R<Expr> {
+        self.enter(self.peek().col)?;
+        let mut lhs = self.term()?;
+        loop {
+            let op = match self.peek().tok {
+                Tok::Plus => BinTok::Add,
+                Tok::Minus => BinTok::Sub,
+                _ => break,
+            };
+            let col = self.next().col;
+            let rhs = self.term()?;
+            lhs = Expr { col, kind: ExprKind::Bin(op, Box::new(lhs), Box::new(rhs)) };
+        }
+        self.depth -= 1;
+        Ok(lhs)
+    }
+
+    fn term(&mut self) -> R<Expr> {
+        let mut lhs = self.unary()?;
+        loop {
+            let op = match self.peek().tok {
+                Tok::Star => BinTok::Mul,
+                Tok::Slash => BinTok::Div,
+                _ => break,
+            };
+            let col = self.next().col;
+            let rhs = self.unary()?;
+            lhs = Expr { col, kind: ExprKind::Bin(op, Box::new(lhs), Box::new(rhs)) };
+        }
+        Ok(lhs)
+    }
+
+    fn unary(&mut self) -> R<Expr> {
+        if self.peek().tok == Tok::Minus {
+            let col = self.next().col;
+            self.enter(col)?;
+            let inner = self.unary()?;
+            self.depth -= 1;
+            return Ok(Expr { col, kind: ExprKind::Neg(Box::new(inner)) });
+        }
+        self.primary()
+    }
+
+    fn primary(&mut self) -> R<Expr> {
+        let t = self.next();
+        let col = t.col;
+        match t.tok {
+            Tok::Num { value, int } => Ok(Expr { col, kind: ExprKind::Num { value, int } }),
+            Tok::LParen => {
+                let e = self.expr()?;
+                self.expect(Tok::RParen, "')'")?;
+                Ok(e)
+            }
+            Tok::Ident(name) => match self.peek().tok {
+                Tok::LBracket => {
+                    self.next();
+                    let idx = self.list(Tok::RBracket, "']'")?;
+                    Ok(Expr { col, kind: ExprKind::Access { tensor: name, idx } })
+                }
+                Tok::LParen => {
+                    self.next();
+                    let args = self.list(Tok::RParen, "')'")?;
+                    Ok(Expr { col, kind: ExprKind::Call { func: name, args } })
+                }
+                _ => Ok(Expr { col, kind: ExprKind::Name(name) }),
+            },
+            other => Err((col, format!("expected a number, a tensor access, a function call or '(', found {}", other.describe()))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn precedence_and_columns() {
+        let s = parse("C[i] += A[i] + 2 * B[i]").unwrap();
+        assert_eq!(s.reduce, Some(Reducer::Sum));
+        let ExprKind::Bin(BinTok::Add, _, rhs) = &s.rhs.kind else { panic!("{:?}", s.rhs) };
+        assert_eq!(s.rhs.col, 14);
+        assert!(matches!(rhs.kind, ExprKind::Bin(BinTok::Mul, ..)));
+    }
+
+    #[test]
+    fn max_assign() {
+        assert_eq!(parse("M[i] max= X[i, j]").unwrap().reduce, Some(Reducer::Max));
+        assert_eq!(parse("M[i] max X[i, j]").unwrap_err().0, 10);
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error() {
+        let src = format!("C[i] = {}A[i]{}", "(".repeat(1000), ")".repeat(1000));
+        assert!(parse(&src).unwrap_err().1.contains("nested"));
+        let src = format!("C[i] = {}A[i]", "-".repeat(1000));
+        assert!(parse(&src).unwrap_err().1.contains("nested"));
+    }
+}

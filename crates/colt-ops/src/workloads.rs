@@ -1,0 +1,211 @@
+//! The named workloads: a fixed operator and shape at each [`Scale`].
+//!
+//! FLOPs are computed from the built program ([`colt_ir::Program::flops`]), so the table and
+//! the IR can never disagree. Every extent is chosen with many small divisors (mostly powers
+//! of two) because the schedule space tiles perfectly; the one exception is the zero-padded
+//! input of the convolutions (`H + 2`), which only the small `pad` stage iterates over.
+
+use crate::builders::{self, Conv2dShape};
+use crate::{OpsError, Scale, WorkloadInfo};
+use colt_ir::{Program, UnOp};
+use std::collections::BTreeMap;
+
+struct Workload {
+    name: &'static str,
+    description: &'static str,
+    source: &'static str,
+    shapes: fn(Scale) -> Vec<(&'static str, i64)>,
+    build: fn(&BTreeMap<String, i64>) -> Program,
+}
+
+fn pick(scale: Scale, ci: &[(&'static str, i64)], paper: &[(&'static str, i64)]) -> Vec<(&'static str, i64)> {
+    match scale {
+        Scale::Ci => ci.to_vec(),
+        Scale::Paper => paper.to_vec(),
+    }
+}
+
+fn conv_shape(s: &BTreeMap<String, i64>) -> Conv2dShape {
+    Conv2dShape {
+        n: s["N"],
+        c: s["C"],
+        h: s["H"],
+        w: s["W"],
+        f: s["F"],
+        kernel: s["kernel"],
+        stride: s["stride"],
+        pad: s["pad"],
+    }
+}
+
+const WORKLOADS: &[Workload] = &[
+    Workload {
+        name: "matmul",
+        description: "square matrix multiplication C[i, j] += A[i, k] * B[k, j]",
+        source: "the standard GEMM benchmark of tensor-program auto-schedulers (1024^3 in the paper setting)",
+        shapes: |s| pick(s, &[("M", 256), ("N", 256), ("K", 256)], &[("M", 1024), ("N", 1024), ("K", 1024)]),
+        build: |s| builders::matmul(s["M"], s["N"], s["K"]),
+    },
+    Workload {
+        name: "batch_matmul",
+        description: "batched matrix multiplication C[b, i, j] += A[b, i, k] * B[b, k, j]",
+        source: "batched GEMM as in per-head attention products: 16 batches of 256^3",
+        shapes: |s| {
+            pick(
+                s,
+                &[("B", 4), ("M", 128), ("N", 128), ("K", 64)],
+                &[("B", 16), ("M", 256), ("N", 256), ("K", 256)],
+            )
+        },
+        build: |s| builders::batch_matmul(s["B"], s["M"], s["N"], s["K"]),
+    },
+    Workload {
+        name: "conv2d",
+        description: "2-D convolution, NCHW, 3x3, stride 1, zero padding 1 (pad stage + conv stage)",
+        source: "ResNet-18 conv2_x layer: 64 -> 64 channels at 56x56, 3x3, stride 1, pad 1 (He et al., 2016)",
+        shapes: |s| {
+            let ci = [("N", 1), ("C", 32), ("H", 28), ("W", 28), ("F", 32), ("kernel", 3), ("stride", 1), ("pad", 1)];
+            let paper = [("N", 1), ("C", 64), ("H", 56), ("W", 56), ("F", 64), ("kernel", 3), ("stride", 1), ("pad", 1)];
+            pick(s, &ci, &paper)
+        },
+        build: |s| builders::conv2d(conv_shape(s)),
+    },
+    Workload {
+        name: "dense-bias-relu",
+        description: "dense layer with fused epilogue Y = relu(X·W + b)",
+        source: "a 2048 -> 2048 fully connected layer on a batch of 64 rows",
+        shapes: |s| pick(s, &[("M", 32), ("K", 512), ("N", 512)], &[("M", 64), ("K", 2048), ("N", 2048)]),
+        build: |s| {
+            let mut p = builders::dense(s["M"], s["N"], s["K"], Some(UnOp::Relu));
+            p.name = "dense_bias_relu".into();
+            p
+        },
+    },
+    Workload {
+        name: "dense-bias-silu",
+        description: "dense layer with fused epilogue Y = silu(X·W + b)",
+        source: "a 2048 -> 2048 fully connected layer on a batch of 64 rows",
+        shapes: |s| pick(s, &[("M", 32), ("K", 512), ("N", 512)], &[("M", 64), ("K", 2048), ("N", 2048)]),
+        build: |s| {
+            let mut p = builders::dense(s["M"], s["N"], s["K"], Some(UnOp::Silu));
+            p.name = "dense_bias_silu".into();
+            p
+        },
+    },
+    Workload {
+        name: "softmax",
+        description: "row softmax in four stages: max, exp, sum, norm",
+        source: "a 4096 x 4096 score matrix (attention scores of a 4096-token sequence)",
+        shapes: |s| pick(s, &[("rows", 256), ("cols", 1024)], &[("rows", 4096), ("cols", 4096)]),
+        build: |s| builders::softmax(s["rows"], s["cols"]),
+    },
+    Workload {
+        name: "llama3-8b-attention",
+        description: "multi-head attention softmax(Q·Kᵀ/sqrt(128))·V, prefill, no causal mask",
+        source: "Llama-3-8B config: num_attention_heads=32, head_dim=128 (hidden_size 4096); \
+                 prefill of a 256-token prompt; no causal mask; K and V are given per query head \
+                 (the 8 grouped KV heads already broadcast)",
+        shapes: |s| pick(s, &[("heads", 32), ("seq", 32), ("head_dim", 128)], &[("heads", 32), ("seq", 256), ("head_dim", 128)]),
+        build: |s| {
+            let mut p = builders::attention(s["heads"], s["seq"], s["head_dim"]);
+            p.name = "llama3_8b_attention".into();
+            p
+        },
+    },
+    Workload {
+        name: "flux-attention",
+        description: "multi-head attention softmax(Q·Kᵀ/sqrt(128))·V of the FLUX.1 transformer, no mask",
+        source: "FLUX.1 transformer: 24 heads x head_dim 128 (hidden 3072); the real joint sequence \
+                 is 4096 image + 512 text tokens at 1024x1024, scaled down to 256 tokens here",
+        shapes: |s| pick(s, &[("heads", 24), ("seq", 32), ("head_dim", 128)], &[("heads", 24), ("seq", 256), ("head_dim", 128)]),
+        build: |s| {
+            let mut p = builders::attention(s["heads"], s["seq"], s["head_dim"]);
+            p.name = "flux_attention".into();
+            p
+        },
+    },
+    Workload {
+        name: "llama4-scout-mlp",
+        description: "SwiGLU MLP: gate and up projections, silu(G) * U, down projection",
+        source: "Llama-4-Scout-17B-16E config: hidden_size=5120, intermediate_size=8192 (the width of \
+                 each expert and of the shared expert); 4 tokens, a small decode batch",
+        shapes: |s| {
+            pick(
+                s,
+                &[("tokens", 8), ("hidden", 512), ("intermediate", 1024)],
+                &[("tokens", 4), ("hidden", 5120), ("intermediate", 8192)],
+            )
+        },
+        build: |s| {
+            let mut p = builders::swiglu_mlp(s["tokens"], s["hidden"], s["intermediate"]);
+            p.name = "llama4_scout_mlp".into();
+            p
+        },
+    },
+    Workload {
+        name: "deepseek-r1-moe",
+        description: "routed MoE experts as a grouped GEMM: per-expert SwiGLU MLP on its gathered \
+                      tokens, scaled by the routing weights (gather/scatter outside the kernel)",
+        source: "DeepSeek-R1 config: hidden_size=7168, moe_intermediate_size=2048, 8 routed experts \
+                 per token (of 256); here 4 experts x 2 gathered tokens each",
+        shapes: |s| {
+            pick(
+                s,
+                &[("experts", 4), ("tokens", 4), ("hidden", 512), ("intermediate", 256)],
+                &[("experts", 4), ("tokens", 2), ("hidden", 7168), ("intermediate", 2048)],
+            )
+        },
+        build: |s| {
+            let mut p = builders::moe_experts(s["experts"], s["tokens"], s["hidden"], s["intermediate"]);
+            p.name = "deepseek_r1_moe".into();
+            p
+        },
+    },
+    Workload {
+        name: "flux-conv",
+        description: "3x3 convolution, 128 -> 128 channels, stride 1, pad 1 (pad stage + conv stage)",
+        source: "FLUX.1 VAE decoder 3x3 conv at the 64x64 latent resolution (a 512x512 image); the \
+                 decoder's widths are 128/256/512/512 and its mid block runs at 512 channels, \
+                 scaled to 128 here",
+        shapes: |s| {
+            let ci = [("N", 1), ("C", 32), ("H", 32), ("W", 32), ("F", 32), ("kernel", 3), ("stride", 1), ("pad", 1)];
+            let paper = [("N", 1), ("C", 128), ("H", 64), ("W", 64), ("F", 128), ("kernel", 3), ("stride", 1), ("pad", 1)];
+            pick(s, &ci, &paper)
+        },
+        build: |s| {
+            let mut p = builders::conv2d(conv_shape(s));
+            p.name = "flux_conv".into();
+            p
+        },
+    },
+];
+
+fn shapes_of(w: &Workload, scale: Scale) -> BTreeMap<String, i64> {
+    (w.shapes)(scale).into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
+/// Names of the built-in workloads, in table order.
+pub fn names() -> Vec<&'static str> {
+    WORKLOADS.iter().map(|w| w.name).collect()
+}
+
+/// Every built-in workload at `scale`, with its shapes and FLOPs.
+pub fn list(scale: Scale) -> Vec<WorkloadInfo> {
+    WORKLOADS
+        .iter()
+        .map(|w| {
+            let shapes = shapes_of(w, scale);
+            let flops = (w.build)(&shapes).flops();
+            WorkloadInfo { name: w.name, description: w.description, source: w.source, shapes, flops }
+        })
+        .collect()
+}
+
+/// Build the named workload at `scale`.
+pub fn build(name: &str, scale: Scale) -> Result<Program, OpsError> {
+    let w = WORKLOADS
+        .iter()
+        .find(|w| w.name == name)
+        .ok_or_else(|| OpsError::UnknownWorkload { name: name.to_string(), known: names().join(", ") })?;
+    Ok((w.build)(&shapes_of(w, scale)))
+}

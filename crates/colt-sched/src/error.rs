@@ -1,0 +1,36 @@
+//! Typed schedule errors: an illegal primitive is data, never a panic.
+
+use thiserror::Error;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    UnknownStage,
+    UnknownLoop,
+    UnknownBuffer,
+    /// Factors that do not multiply to the extent, a bad unroll step, ...
+    BadDecision,
+    /// The primitive is not legal on this loop nest (would change the result or is unsupported).
+    Illegal,
+    /// A trace made for another workload or a newer trace format.
+    WrongTrace,
+    /// The lowered nest failed verification (a bug guard: reported, never executed).
+    Invalid,
+}
+
+/// `<instruction>: <what is wrong>`.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[error("{inst}: {msg}")]
+pub struct ScheduleError {
+    pub kind: ErrorKind,
+    /// The instruction in its short text form, e.g. `split(C, i, [4, 16])`.
+    pub inst: String,
+    pub msg: String,
+}
+
+impl ScheduleError {
+    pub fn new(kind: ErrorKind, inst: impl Into<String>, msg: impl Into<String>) -> Self {
+        ScheduleError { kind, inst: inst.into(), msg: msg.into() }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, ScheduleError>;

@@ -1,0 +1,26 @@
+//! colt-sched: schedules as data.
+//!
+//! - [`Schedule`]: per-stage loop state and the primitives (split, reorder, fuse, parallel,
+//!   vectorize, unroll, auto-unroll, compute-at, compute-inline, cache-write, pack).
+//! - [`Trace`]: the instructions with their decisions; versioned JSON; deterministic replay.
+//! - [`lower`](Schedule::lower): schedule -> verified `colt_ir::Func`.
+//! - [`sketch`]: CPU design-space rules (multi-level tiling SSRSRS, auto-inline, parallel /
+//!   vectorize / unroll) and seeded random sampling of traces.
+//! - [`mutate`]: decision mutators (tile size, unroll, parallel, compute location).
+
+pub mod error;
+pub mod lower;
+pub mod mutate;
+pub mod region;
+pub mod sketch;
+pub mod state;
+pub mod trace;
+
+pub use error::{ErrorKind, ScheduleError};
+pub use state::{Attach, SLoop, Schedule, StageSched};
+pub use trace::{Inst, Trace, TRACE_VERSION};
+
+/// Replay a trace and lower it in one step.
+pub fn apply_trace(program: &colt_ir::Program, trace: &Trace) -> error::Result<colt_ir::Func> {
+    Schedule::replay(program, trace)?.lower()
+}

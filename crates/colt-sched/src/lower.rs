@@ -1,0 +1,293 @@
+//! Lowering: schedule state -> `colt_ir::Func`, a pure function of the schedule.
+//!
+//! Per stage, loops are emitted outermost first. Inside loop `k` come, in order: the stages
+//! computed at that loop (each over the region its consumer needs, in a local buffer), the
+//! reduction's initialisation (just outside the first reduction loop, or into the write cache),
+//! the next loop, and the write-back of a write cache. The result is verified before it is
+//! returned, so a lowering bug is an error, never a wrong kernel.
+
+use crate::error::{ErrorKind, Result, ScheduleError};
+use crate::region::region;
+use crate::state::{subst_iters, Attach, Schedule};
+use colt_ir::{
+    verify, Access, Block, BufId, BufKind, Buffer, Func, Idx, Interval, Loop, LoopKind, Stmt, StoreOp, Value, VarId,
+};
+
+/// A buffer redirected to a local copy: `global[idx]` becomes `local[idx - min]`.
+#[derive(Clone)]
+struct Redirect {
+    global: BufId,
+    local: BufId,
+    min: Vec<Idx>,
+}
+
+struct Lower<'a> {
+    s: &'a Schedule,
+    vars: Vec<String>,
+    buffers: Vec<Buffer>,
+    ranges: Vec<Option<Interval>>,
+}
+
+impl Schedule {
+    /// Lower to a verified loop nest.
+    pub fn lower(&self) -> Result<Func> {
+        let mut lw = Lower {
+            s: self,
+            vars: self.program.vars.clone(),
+            buffers: self.program.buffers.clone(),
+            ranges: self.ranges(),
+        };
+        let mut body = vec![];
+        for &st in &self.order {
+            body.extend(lw.stage(st, &[])?);
+        }
+        let f = Func { name: self.program.name.clone(), vars: lw.vars, buffers: lw.buffers, body };
+        verify(&f).map_err(|e| ScheduleError::new(ErrorKind::Invalid, "lower", e.to_string()))?;
+        Ok(f)
+    }
+}
+
+impl Lower<'_> {
+    fn fresh_var(&mut self, name: String, extent: i64) -> VarId {
+        self.vars.push(name);
+        self.ranges.push(Some(Interval { lo: 0, hi: extent - 1 }));
+        VarId(self.vars.len() as u32 - 1)
+    }
+
+    fn local(&mut self, name: String, shape: Vec<i64>) -> BufId {
+        self.buffers.push(Buffer { name, shape, kind: BufKind::Local });
+        BufId(self.buffers.len() as u32 - 1)
+    }
+
+    fn simplify(&self, e: &Idx) -> Idx {
+        e.simplify(&|v| self.ranges[v.0 as usize])
+    }
+
+    /// Rewrite an access of stage `st` through the redirects (innermost redirect wins).
+    fn access(&self, st: usize, a: &Access, redirects: &[Redirect]) -> Access {
+        match redirects.iter().rev().find(|r| r.global == a.buf) {
+            None => a.clone(),
+            Some(r) => {
+                let stage = &self.s.program.stages[st];
+                let val = &self.s.stages[st].iter_val;
+                let idx = a
+                    .idx
+                    .iter()
+                    .zip(&r.min)
+                    .map(|(e, m)| self.simplify(&(subst_iters(e, stage, val) + m.clone() * -1)))
+                    .collect();
+                Access { buf: r.local, idx }
+            }
+        }
+    }
+
+    fn stage(&mut self, s: usize, redirects: &[Redirect]) -> Result<Vec<Stmt>> {
+        let sc = &self.s.stages[s];
+        let st = &self.s.program.stages[s];
+        let n = sc.loops.len();
+        let first_red = self.s.first_reduce_loop(s);
+        let cache_depth = sc.cache_write.map(|v| sc.loops.iter().position(|l| l.var == v).expect("cache loop") + 1);
+        if let Some(d) = cache_depth {
+            if d > first_red {
+                return Err(ScheduleError::new(
+                    ErrorKind::Illegal,
+                    format!("cache_write({})", st.name),
+                    "a reduction loop was moved outside the cache loop",
+                ));
+            }
+        }
+        let init_depth = st.reduce.map(|_| cache_depth.unwrap_or(first_red));
+        // auto-unroll: innermost serial loops whose extents multiply to at most max_step
+        let mut kinds: Vec<LoopKind> = sc.loops.iter().map(|l| l.kind).collect();
+        let mut prod = 1;
+        for k in (0..n).rev() {
+            if kinds[k] == LoopKind::Vectorized {
+                continue;
+            }
+            if kinds[k] != LoopKind::Serial || prod * sc.loops[k].extent > sc.auto_unroll {
+                break;
+            }
+            prod *= sc.loops[k].extent;
+            kinds[k] = LoopKind::Unrolled;
+        }
+        self.depth(s, 0, &kinds, cache_depth, init_depth, redirects)
+    }
+
+    fn depth(
+        &mut self,
+        s: usize,
+        depth: usize,
+        kinds: &[LoopKind],
+        cache_depth: Option<usize>,
+        init_depth: Option<usize>,
+        redirects: &[Redirect],
+    ) -> Result<Vec<Stmt>> {
+        let sched = self.s;
+        let sc = &sched.stages[s];
+        let st = &sched.program.stages[s];
+        let mut redirects = redirects.to_vec();
+        let mut pre = vec![];
+        let mut allocs = vec![];
+        if depth > 0 {
+            let var = sc.loops[depth - 1].var;
+            for (p, ps) in sched.stages.iter().enumerate() {
+                let Attach::At { consumer, var: v, region: ext } = &ps.attach else { continue };
+                if *consumer != s || *v != var {
+                    continue;
+                }
+                let reg = sched.attach_region(p, s, depth - 1);
+                let now: Vec<i64> = reg.iter().map(|r| r.1).collect();
+                let pname = &sched.program.stages[p].name;
+                if &now != ext {
+                    return Err(ScheduleError::new(
+                        ErrorKind::Illegal,
+                        format!("compute_at({pname}, {})", st.name),
+                        format!("the region needed changed from {ext:?} to {now:?} (loops moved across the attach point)"),
+                    ));
+                }
+                let global = sched.program.stages[p].store.buf;
+                let local = self.local(format!("{}_l", sched.program.buffer(global).name), now);
+                allocs.push(local);
+                redirects.push(Redirect { global, local, min: reg.into_iter().map(|r| r.0).collect() });
+                pre.extend(self.stage(p, &redirects)?);
+            }
+        }
+        let main = if depth == sc.loops.len() {
+            vec![Stmt::Block(self.block(s, &redirects, cache_depth.is_some()))]
+        } else {
+            let l = &sc.loops[depth];
+            let body = self.depth(s, depth + 1, kinds, cache_depth, init_depth, &redirects)?;
+            vec![Stmt::Loop(Loop { var: l.var, extent: l.extent, kind: kinds[depth], body })]
+        };
+        let mut out = pre;
+        if cache_depth == Some(depth) {
+            let (min, ext) = self.own_region(s, depth);
+            let name = sched.program.buffer(st.store.buf).name.clone();
+            let local = self.local(format!("{name}_c"), ext.clone());
+            let cache = Redirect { global: st.store.buf, local, min: min.clone() };
+            let mut inner = vec![];
+            if let Some(r) = st.reduce {
+                inner.push(self.region_nest(&format!("{}_init", st.name), &ext, |_| {
+                    (Access { buf: local, idx: vec![] }, Value::Const(r.identity()))
+                }));
+            }
+            // the main nest stores into the cache: pass it as the innermost redirect for stores
+            let mut with_cache = redirects.clone();
+            with_cache.push(cache);
+            let main = if depth == sc.loops.len() {
+                vec![Stmt::Block(self.block(s, &with_cache, true))]
+            } else {
+                let l = &sc.loops[depth];
+                let body = self.depth(s, depth + 1, kinds, cache_depth, init_depth, &with_cache)?;
+                vec![Stmt::Loop(Loop { var: l.var, extent: l.extent, kind: kinds[depth], body })]
+            };
+            inner.extend(main);
+            let wb_target = self.redirect_global(st.store.buf, &redirects);
+            inner.push(self.region_nest(&format!("{}_write", st.name), &ext, |lv| {
+                let gidx: Vec<Idx> = min.iter().zip(lv).map(|(m, v)| m.clone() + v.clone()).collect();
+                (
+                    Access { buf: wb_target.0, idx: Self::minus(&gidx, &wb_target.1) },
+                    Value::Load(Access { buf: local, idx: lv.to_vec() }),
+                )
+            }));
+            out.push(Stmt::Alloc { buf: local, body: inner });
+        } else {
+            if init_depth == Some(depth) {
+                let (min, ext) = self.own_region(s, depth);
+                let r = st.reduce.expect("init only for reductions");
+                let target = self.redirect_global(st.store.buf, &redirects);
+                out.push(self.region_nest(&format!("{}_init", st.name), &ext, |lv| {
+                    let gidx: Vec<Idx> = min.iter().zip(lv).map(|(m, v)| m.clone() + v.clone()).collect();
+                    (Access { buf: target.0, idx: Self::minus(&gidx, &target.1) }, Value::Const(r.identity()))
+                }));
+            }
+            out.extend(main);
+        }
+        for local in allocs.into_iter().rev() {
+            out = vec![Stmt::Alloc { buf: local, body: out }];
+        }
+        // simplify the index expressions we built by hand
+        Ok(out.into_iter().map(|st| self.simplify_stmt(st)).collect())
+    }
+
+    fn minus(idx: &[Idx], min: &Option<Vec<Idx>>) -> Vec<Idx> {
+        match min {
+            None => idx.to_vec(),
+            Some(m) => idx.iter().zip(m).map(|(e, m)| e.clone() + m.clone() * -1).collect(),
+        }
+    }
+
+    /// Where writes to `global` go at this point: the buffer and the offset to subtract.
+    fn redirect_global(&self, global: BufId, redirects: &[Redirect]) -> (BufId, Option<Vec<Idx>>) {
+        match redirects.iter().rev().find(|r| r.global == global) {
+            None => (global, None),
+            Some(r) => (r.local, Some(r.min.clone())),
+        }
+    }
+
+    /// The box of stage `s`'s own output written by the loops at `depth..`.
+    fn own_region(&self, s: usize, depth: usize) -> (Vec<Idx>, Vec<i64>) {
+        let sc = &self.s.stages[s];
+        let st = &self.s.program.stages[s];
+        let idx: Vec<Idx> = st.store.idx.iter().map(|e| subst_iters(e, st, &sc.iter_val)).collect();
+        let inner: Vec<(VarId, i64)> = sc.loops[depth..].iter().map(|l| (l.var, l.extent)).collect();
+        let ranges = &self.ranges;
+        let reg = region(&[idx], &inner, &self.s.program.buffer(st.store.buf).shape, &|v| ranges[v.0 as usize]);
+        (reg.iter().map(|r| r.0.clone()).collect(), reg.iter().map(|r| r.1).collect())
+    }
+
+    /// A loop nest over a box; `f` gets the loop variables and returns the store and value.
+    fn region_nest(&mut self, name: &str, ext: &[i64], f: impl FnOnce(&[Idx]) -> (Access, Value)) -> Stmt {
+        let vars: Vec<VarId> = ext.iter().enumerate().map(|(d, &e)| self.fresh_var(format!("{name}{d}"), e)).collect();
+        let lv: Vec<Idx> = vars.iter().map(|v| Idx::Var(*v)).collect();
+        let (mut store, value) = f(&lv);
+        if store.idx.is_empty() {
+            store.idx = lv.clone();
+        }
+        let mut stmt = Stmt::Block(Block { name: name.to_string(), bind: vec![], store, op: StoreOp::Assign, value });
+        for (d, (&v, &e)) in vars.iter().zip(ext).enumerate().rev() {
+            let kind = if d + 1 == ext.len() && e > 1 { LoopKind::Vectorized } else { LoopKind::Serial };
+            stmt = Stmt::Loop(Loop { var: v, extent: e, kind, body: vec![stmt] });
+        }
+        stmt
+    }
+
+    fn block(&self, s: usize, redirects: &[Redirect], cached: bool) -> Block {
+        let sc = &self.s.stages[s];
+        let st = &self.s.program.stages[s];
+        let bind = st
+            .iters
+            .iter()
+            .zip(&sc.iter_val)
+            .filter(|(iv, e)| **e != Idx::Var(iv.var))
+            .map(|(iv, e)| (iv.var, self.simplify(e)))
+            .collect();
+        let _ = cached;
+        let store = self.access(s, &st.store, redirects);
+        let value = st.value.map(
+            &mut |a| {
+                let r = self.access(s, a, redirects);
+                (r.buf != a.buf).then_some(Value::Load(r))
+            },
+            &|e| e.clone(),
+        );
+        Block { name: st.name.clone(), bind, store, op: st.reduce.map_or(StoreOp::Assign, StoreOp::Reduce), value }
+    }
+
+    fn simplify_stmt(&self, st: Stmt) -> Stmt {
+        match st {
+            Stmt::Loop(mut l) => {
+                l.body = l.body.into_iter().map(|s| self.simplify_stmt(s)).collect();
+                Stmt::Loop(l)
+            }
+            Stmt::Alloc { buf, body } => Stmt::Alloc { buf, body: body.into_iter().map(|s| self.simplify_stmt(s)).collect() },
+            Stmt::Block(mut b) => {
+                if b.bind.is_empty() {
+                    b.store.idx = b.store.idx.iter().map(|e| self.simplify(e)).collect();
+                    b.value = b.value.map_idx(&|e| self.simplify(e));
+                }
+                Stmt::Block(b)
+            }
+        }
+    }
+}

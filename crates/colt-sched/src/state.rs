@@ -1,0 +1,618 @@
+//! The schedule state of a program and the primitives that transform it.
+//!
+//! A [`Schedule`] keeps, per stage, the list of loops (outermost first) and the value of every
+//! iteration variable in terms of loop variables. Primitives rewrite that state; [`crate::lower`]
+//! turns it into a `colt_ir::Func`. Every primitive checks its own legality and returns a typed
+//! [`ScheduleError`] instead of producing a wrong program.
+
+use crate::error::{ErrorKind, Result, ScheduleError};
+use crate::region::region;
+use crate::trace::{Inst, Trace};
+use colt_ir::{Access, BufKind, Idx, Interval, IterKind, IterVar, LoopKind, Program, Stage, Value, VarId};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SLoop {
+    pub var: VarId,
+    pub extent: i64,
+    pub kind: LoopKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Attach {
+    Root,
+    Inline,
+    /// Computed inside loop `var` of stage `consumer`, over a region with these extents.
+    At { consumer: usize, var: VarId, region: Vec<i64> },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StageSched {
+    pub loops: Vec<SLoop>,
+    /// Value of each iteration variable of the stage (same order as `Stage::iters`).
+    pub iter_val: Vec<Idx>,
+    pub attach: Attach,
+    /// Accumulate the tile covered by the loops inside this loop in a local buffer.
+    pub cache_write: Option<VarId>,
+    pub auto_unroll: i64,
+    /// Loops changed since creation (compute_at needs untouched loops).
+    pub transformed: bool,
+}
+
+/// A program with its schedule state.
+#[derive(Clone, Debug)]
+pub struct Schedule {
+    pub program: Program,
+    pub stages: Vec<StageSched>,
+    /// Root-level emission order of stages.
+    pub order: Vec<usize>,
+}
+
+fn initial(st: &Stage) -> StageSched {
+    StageSched {
+        loops: st.iters.iter().map(|i| SLoop { var: i.var, extent: i.extent, kind: LoopKind::Serial }).collect(),
+        iter_val: st.iters.iter().map(|i| Idx::Var(i.var)).collect(),
+        attach: Attach::Root,
+        cache_write: None,
+        auto_unroll: 0,
+        transformed: false,
+    }
+}
+
+impl Schedule {
+    pub fn new(program: Program) -> Schedule {
+        let stages = program.stages.iter().map(initial).collect();
+        let order = (0..program.stages.len()).collect();
+        Schedule { program, stages, order }
+    }
+
+    /// Replay `trace` on `program`.
+    pub fn replay(program: &Program, trace: &Trace) -> Result<Schedule> {
+        if trace.workload != program.name {
+            return Err(ScheduleError::new(
+                ErrorKind::WrongTrace,
+                "trace",
+                format!("made for workload \"{}\", not \"{}\"", trace.workload, program.name),
+            ));
+        }
+        let mut s = Schedule::new(program.clone());
+        for inst in &trace.insts {
+            s.apply(inst)?;
+        }
+        Ok(s)
+    }
+
+    pub fn stage_index(&self, name: &str) -> Option<usize> {
+        self.program.stage_index(name)
+    }
+    pub fn var_name(&self, v: VarId) -> &str {
+        self.program.var_name(v)
+    }
+    pub fn loop_names(&self, s: usize) -> Vec<String> {
+        self.stages[s].loops.iter().map(|l| self.var_name(l.var).to_string()).collect()
+    }
+    /// True when loop `var` of stage `s` drives a reduction variable.
+    pub fn touches_reduce(&self, s: usize, var: VarId) -> bool {
+        let st = &self.program.stages[s];
+        st.iters.iter().zip(&self.stages[s].iter_val).any(|(iv, e)| iv.kind == IterKind::Reduce && e.mentions(var))
+    }
+    /// Index of the first loop that drives a reduction (loops before it are spatial).
+    pub fn first_reduce_loop(&self, s: usize) -> usize {
+        let sc = &self.stages[s];
+        sc.loops.iter().position(|l| self.touches_reduce(s, l.var)).unwrap_or(sc.loops.len())
+    }
+    /// Value ranges of all variables (loop variables and iteration variables).
+    pub fn ranges(&self) -> Vec<Option<Interval>> {
+        let mut r = vec![None; self.program.vars.len()];
+        for (st, sc) in self.program.stages.iter().zip(&self.stages) {
+            for iv in &st.iters {
+                r[iv.var.0 as usize] = Some(Interval { lo: 0, hi: iv.extent - 1 });
+            }
+            for l in &sc.loops {
+                r[l.var.0 as usize] = Some(Interval { lo: 0, hi: l.extent - 1 });
+            }
+        }
+        r
+    }
+
+    /// Apply one instruction.
+    pub fn apply(&mut self, inst: &Inst) -> Result<()> {
+        let cx = inst.text();
+        let s = self
+            .stage_index(inst.stage())
+            .ok_or_else(|| ScheduleError::new(ErrorKind::UnknownStage, &cx, format!("no stage named \"{}\"", inst.stage())))?;
+        if self.stages[s].attach == Attach::Inline {
+            return Err(ScheduleError::new(ErrorKind::Illegal, &cx, "the stage was inlined"));
+        }
+        match inst {
+            Inst::Split { loop_, factors, .. } => self.split(&cx, s, loop_, factors),
+            Inst::Reorder { order, .. } => self.reorder(&cx, s, order),
+            Inst::Fuse { loops, .. } => self.fuse(&cx, s, loops).map(|_| ()),
+            Inst::ParallelOuter { n, .. } => self.parallel_outer(&cx, s, *n),
+            Inst::Parallel { loop_, .. } => {
+                let p = self.find_loop(&cx, s, loop_)?;
+                self.parallel(&cx, s, p)
+            }
+            Inst::Vectorize { loop_, .. } => self.vectorize(&cx, s, loop_),
+            Inst::Unroll { loop_, .. } => self.unroll(&cx, s, loop_),
+            Inst::AutoUnroll { max_step, .. } => {
+                if !(0..=1024).contains(max_step) {
+                    return Err(ScheduleError::new(ErrorKind::BadDecision, &cx, "max_step must be in 0..=1024"));
+                }
+                self.stages[s].auto_unroll = *max_step;
+                Ok(())
+            }
+            Inst::ComputeAt { consumer, loop_, .. } => self.compute_at(&cx, s, consumer, loop_),
+            Inst::ComputeInline { .. } => self.compute_inline(&cx, s),
+            Inst::CacheWrite { loop_, .. } => self.cache_write(&cx, s, loop_),
+            Inst::Pack { buffer, dim, factor, .. } => self.pack(&cx, s, buffer, *dim, *factor),
+        }
+    }
+
+    fn find_loop(&self, cx: &str, s: usize, name: &str) -> Result<usize> {
+        self.stages[s].loops.iter().position(|l| self.var_name(l.var) == name).ok_or_else(|| {
+            ScheduleError::new(
+                ErrorKind::UnknownLoop,
+                cx,
+                format!("stage {} has no loop \"{name}\" (loops: {})", self.program.stages[s].name, self.loop_names(s).join(", ")),
+            )
+        })
+    }
+
+    fn fresh_loop_name(&self, s: usize, want: String) -> String {
+        let names = self.loop_names(s);
+        let mut n = want;
+        while names.contains(&n) {
+            n.push('x');
+        }
+        n
+    }
+
+    fn fresh_var(&mut self, name: String) -> VarId {
+        self.program.new_var(name)
+    }
+
+    /// Substitute a loop variable everywhere it is used.
+    fn subst_everywhere(&mut self, v: VarId, e: &Idx) {
+        for sc in &mut self.stages {
+            for iv in &mut sc.iter_val {
+                if iv.mentions(v) {
+                    *iv = iv.subst(&|x| (x == v).then(|| e.clone()));
+                }
+            }
+        }
+    }
+
+    fn is_target(&self, v: VarId) -> bool {
+        self.stages.iter().any(|sc| matches!(sc.attach, Attach::At { var, .. } if var == v) || sc.cache_write == Some(v))
+    }
+
+    fn retarget(&mut self, from: VarId, to: VarId) {
+        for sc in &mut self.stages {
+            if let Attach::At { var, .. } = &mut sc.attach {
+                if *var == from {
+                    *var = to;
+                }
+            }
+            if sc.cache_write == Some(from) {
+                sc.cache_write = Some(to);
+            }
+        }
+    }
+
+    fn split(&mut self, cx: &str, s: usize, name: &str, factors: &[i64]) -> Result<()> {
+        let p = self.find_loop(cx, s, name)?;
+        let l = self.stages[s].loops[p].clone();
+        let bad = |m: String| ScheduleError::new(ErrorKind::BadDecision, cx, m);
+        if factors.len() < 2 {
+            return Err(bad("needs at least two factors".into()));
+        }
+        if factors.iter().any(|&f| f < 1) {
+            return Err(bad("factors must be positive".into()));
+        }
+        let prod: i64 = factors.iter().product();
+        if prod != l.extent {
+            return Err(bad(format!("factors multiply to {prod} but loop {name} has extent {}", l.extent)));
+        }
+        if l.kind != LoopKind::Serial {
+            return Err(ScheduleError::new(ErrorKind::Illegal, cx, format!("loop {name} is already annotated {:?}", l.kind)));
+        }
+        if self.is_target(l.var) {
+            return Err(ScheduleError::new(
+                ErrorKind::Illegal,
+                cx,
+                format!("loop {name} is a compute_at or cache_write target; split it before that"),
+            ));
+        }
+        let base = name.to_string();
+        let sep = if base.ends_with(|c: char| c.is_ascii_digit()) { "_" } else { "" };
+        let mut new = vec![];
+        let mut value: Option<Idx> = None;
+        let mut stride = prod;
+        for (k, &f) in factors.iter().enumerate() {
+            let nm = self.fresh_loop_name(s, format!("{base}{sep}{k}"));
+            let v = self.fresh_var(nm);
+            stride /= f;
+            let term = if stride == 1 { Idx::Var(v) } else { Idx::Var(v) * stride };
+            value = Some(match value {
+                None => term,
+                Some(x) => x + term,
+            });
+            new.push(SLoop { var: v, extent: f, kind: LoopKind::Serial });
+        }
+        let sc = &mut self.stages[s];
+        sc.loops.splice(p..=p, new);
+        sc.transformed = true;
+        self.subst_everywhere(l.var, &value.expect("two factors"));
+        Ok(())
+    }
+
+    fn reorder(&mut self, cx: &str, s: usize, order: &[String]) -> Result<()> {
+        let mut pos = vec![];
+        for n in order {
+            let p = self.find_loop(cx, s, n)?;
+            if pos.contains(&p) {
+                return Err(ScheduleError::new(ErrorKind::BadDecision, cx, format!("loop {n} is named twice")));
+            }
+            pos.push(p);
+        }
+        let mut slots = pos.clone();
+        slots.sort_unstable();
+        let old = self.stages[s].loops.clone();
+        let mut loops = old.clone();
+        for (slot, p) in slots.iter().zip(&pos) {
+            loops[*slot] = old[*p].clone();
+        }
+        if let Some(v) = loops.iter().position(|l| l.kind == LoopKind::Vectorized) {
+            if v + 1 != loops.len() {
+                return Err(ScheduleError::new(ErrorKind::Illegal, cx, "a vectorized loop must stay innermost"));
+            }
+        }
+        let sc = &mut self.stages[s];
+        sc.loops = loops;
+        sc.transformed = true;
+        Ok(())
+    }
+
+    /// Fuse the named adjacent loops; returns the position of the fused loop.
+    fn fuse(&mut self, cx: &str, s: usize, names: &[String]) -> Result<usize> {
+        if names.len() < 2 {
+            return Err(ScheduleError::new(ErrorKind::BadDecision, cx, "needs at least two loops"));
+        }
+        let first = self.find_loop(cx, s, &names[0])?;
+        for (k, n) in names.iter().enumerate() {
+            let p = self.find_loop(cx, s, n)?;
+            if p != first + k {
+                return Err(ScheduleError::new(ErrorKind::Illegal, cx, "loops must be adjacent, outermost first"));
+            }
+        }
+        let loops: Vec<SLoop> = self.stages[s].loops[first..first + names.len()].to_vec();
+        if loops.iter().any(|l| l.kind != LoopKind::Serial) {
+            return Err(ScheduleError::new(ErrorKind::Illegal, cx, "cannot fuse annotated loops"));
+        }
+        for l in &loops[..loops.len() - 1] {
+            if self.is_target(l.var) {
+                return Err(ScheduleError::new(
+                    ErrorKind::Illegal,
+                    cx,
+                    format!("loop {} is a compute_at or cache_write target and not the innermost fused loop", self.var_name(l.var)),
+                ));
+            }
+        }
+        let extent: i64 = loops.iter().map(|l| l.extent).product();
+        let nm = self.fresh_loop_name(s, names.join("_"));
+        let f = self.fresh_var(nm);
+        let mut inner = extent;
+        for (k, l) in loops.iter().enumerate() {
+            inner /= l.extent;
+            let mut e = Idx::Var(f);
+            if inner > 1 {
+                e = e.div(inner);
+            }
+            if k > 0 {
+                e = e.rem(l.extent);
+            }
+            self.subst_everywhere(l.var, &e);
+        }
+        self.retarget(loops.last().expect("two loops").var, f);
+        let sc = &mut self.stages[s];
+        sc.loops.splice(first..first + names.len(), [SLoop { var: f, extent, kind: LoopKind::Serial }]);
+        sc.transformed = true;
+        Ok(first)
+    }
+
+    fn parallel(&mut self, cx: &str, s: usize, p: usize) -> Result<()> {
+        let l = self.stages[s].loops[p].clone();
+        if self.touches_reduce(s, l.var) {
+            return Err(ScheduleError::new(ErrorKind::Illegal, cx, "a loop that drives a reduction cannot run in parallel"));
+        }
+        if l.kind != LoopKind::Serial {
+            return Err(ScheduleError::new(ErrorKind::Illegal, cx, format!("loop is already {:?}", l.kind)));
+        }
+        if self.stages[s].loops.iter().any(|l| l.kind == LoopKind::Parallel) {
+            return Err(ScheduleError::new(ErrorKind::Illegal, cx, "the stage already has a parallel loop"));
+        }
+        self.stages[s].loops[p].kind = LoopKind::Parallel;
+        self.stages[s].transformed = true;
+        Ok(())
+    }
+
+    fn parallel_outer(&mut self, cx: &str, s: usize, n: usize) -> Result<()> {
+        let len = self.stages[s].loops.len();
+        if n == 0 || n > len {
+            return Err(ScheduleError::new(ErrorKind::BadDecision, cx, format!("n must be in 1..={len}")));
+        }
+        if let Some(l) = self.stages[s].loops[..n].iter().find(|l| self.touches_reduce(s, l.var)) {
+            return Err(ScheduleError::new(
+                ErrorKind::Illegal,
+                cx,
+                format!("loop {} drives a reduction and cannot run in parallel", self.var_name(l.var)),
+            ));
+        }
+        let p = if n == 1 {
+            0
+        } else {
+            let names: Vec<String> = self.loop_names(s)[..n].to_vec();
+            self.fuse(cx, s, &names)?
+        };
+        self.parallel(cx, s, p)
+    }
+
+    fn vectorize(&mut self, cx: &str, s: usize, name: &str) -> Result<()> {
+        let p = self.find_loop(cx, s, name)?;
+        let sc = &self.stages[s];
+        if p + 1 != sc.loops.len() {
+            return Err(ScheduleError::new(ErrorKind::Illegal, cx, "only the innermost loop can be vectorized"));
+        }
+        if self.touches_reduce(s, sc.loops[p].var) {
+            return Err(ScheduleError::new(ErrorKind::Illegal, cx, "a loop that drives a reduction cannot be vectorized"));
+        }
+        if sc.loops[p].kind != LoopKind::Serial {
+            return Err(ScheduleError::new(ErrorKind::Illegal, cx, format!("loop is already {:?}", sc.loops[p].kind)));
+        }
+        self.stages[s].loops[p].kind = LoopKind::Vectorized;
+        self.stages[s].transformed = true;
+        Ok(())
+    }
+
+    fn unroll(&mut self, cx: &str, s: usize, name: &str) -> Result<()> {
+        let p = self.find_loop(cx, s, name)?;
+        let l = &self.stages[s].loops[p];
+        if l.kind != LoopKind::Serial {
+            return Err(ScheduleError::new(ErrorKind::Illegal, cx, format!("loop is already {:?}", l.kind)));
+        }
+        if l.extent > 64 {
+            return Err(ScheduleError::new(ErrorKind::BadDecision, cx, format!("extent {} is too large to unroll fully (max 64)", l.extent)));
+        }
+        self.stages[s].loops[p].kind = LoopKind::Unrolled;
+        self.stages[s].transformed = true;
+        Ok(())
+    }
+
+    /// Accesses of buffer of stage `p` made by stage `c`, written in `c`'s loop variables.
+    pub(crate) fn reads_in_loop_vars(&self, c: usize, buf: colt_ir::BufId) -> Vec<Vec<Idx>> {
+        let st = &self.program.stages[c];
+        let val = &self.stages[c].iter_val;
+        let mut loads = vec![];
+        st.value.loads(&mut loads);
+        loads
+            .into_iter()
+            .filter(|a| a.buf == buf)
+            .map(|a| a.idx.iter().map(|e| subst_iters(e, st, val)).collect())
+            .collect()
+    }
+
+    /// Region of stage `p`'s buffer needed by consumer `c` for one iteration of `c`'s loop at
+    /// position `at` (loops after it range fully).
+    pub(crate) fn attach_region(&self, p: usize, c: usize, at: usize) -> Vec<(Idx, i64)> {
+        let buf = self.program.stages[p].store.buf;
+        let inner: Vec<(VarId, i64)> = self.stages[c].loops[at + 1..].iter().map(|l| (l.var, l.extent)).collect();
+        let ranges = self.ranges();
+        region(&self.reads_in_loop_vars(c, buf), &inner, &self.program.buffer(buf).shape, &|v| ranges[v.0 as usize])
+    }
+
+    fn compute_at(&mut self, cx: &str, p: usize, consumer: &str, name: &str) -> Result<()> {
+        let c = self.stage_index(consumer).ok_or_else(|| {
+            ScheduleError::new(ErrorKind::UnknownStage, cx, format!("no stage named \"{consumer}\""))
+        })?;
+        let illegal = |m: String| ScheduleError::new(ErrorKind::Illegal, cx, m);
+        if self.stages[c].attach == Attach::Inline {
+            return Err(illegal(format!("consumer {consumer} was inlined")));
+        }
+        let consumers = self.program.consumers(p);
+        if consumers != [c] {
+            return Err(illegal(format!("{consumer} must be the only consumer (consumers: {})", self.stage_names(&consumers))));
+        }
+        let pst = &self.program.stages[p];
+        if self.program.buffer(pst.store.buf).kind != BufKind::Temp {
+            return Err(illegal("only stages writing a temporary buffer can be computed at another stage".into()));
+        }
+        if self.stages[p].transformed || self.stages[p].attach != Attach::Root {
+            return Err(illegal("compute_at must come before any other transformation of the stage".into()));
+        }
+        if self.stages.iter().any(|sc| matches!(sc.attach, Attach::At { consumer, .. } if consumer == p)) {
+            return Err(illegal("another stage is computed inside this one".into()));
+        }
+        let at = self.find_loop(cx, c, name)?;
+        let reg = self.attach_region(p, c, at);
+        // New loops over the region for spatial iterations; reductions keep their full range.
+        let pst = pst.clone();
+        let mut loops = vec![];
+        let mut vals = vec![];
+        let mut d = 0;
+        for iv in &pst.iters {
+            let nm = format!("{}{}", self.var_name(iv.var), "'");
+            match iv.kind {
+                IterKind::Spatial => {
+                    let (min, ext) = reg[d].clone();
+                    d += 1;
+                    let v = self.fresh_var(nm);
+                    loops.push(SLoop { var: v, extent: ext, kind: LoopKind::Serial });
+                    vals.push(match min {
+                        Idx::Const(0) => Idx::Var(v),
+                        m => m + Idx::Var(v),
+                    });
+                }
+                IterKind::Reduce => {
+                    loops.push(SLoop { var: iv.var, extent: iv.extent, kind: LoopKind::Serial });
+                    vals.push(Idx::Var(iv.var));
+                }
+            }
+        }
+        let var = self.stages[c].loops[at].var;
+        let sc = &mut self.stages[p];
+        sc.loops = loops;
+        sc.iter_val = vals;
+        sc.attach = Attach::At { consumer: c, var, region: reg.iter().map(|r| r.1).collect() };
+        self.order.retain(|&x| x != p);
+        Ok(())
+    }
+
+    fn stage_names(&self, ss: &[usize]) -> String {
+        if ss.is_empty() {
+            return "none".into();
+        }
+        ss.iter().map(|&s| self.program.stages[s].name.as_str()).collect::<Vec<_>>().join(", ")
+    }
+
+    fn compute_inline(&mut self, cx: &str, p: usize) -> Result<()> {
+        let illegal = |m: &str| ScheduleError::new(ErrorKind::Illegal, cx, m);
+        let pst = self.program.stages[p].clone();
+        if pst.reduce.is_some() {
+            return Err(illegal("only elementwise stages can be inlined (this one reduces)"));
+        }
+        if self.program.buffer(pst.store.buf).kind != BufKind::Temp {
+            return Err(illegal("the stage writes a function output and cannot be inlined"));
+        }
+        let consumers = self.program.consumers(p);
+        if consumers.is_empty() {
+            return Err(illegal("the stage has no consumer"));
+        }
+        if self.stages[p].attach != Attach::Root
+            || self.stages.iter().any(|sc| matches!(sc.attach, Attach::At { consumer, .. } if consumer == p))
+        {
+            return Err(illegal("the stage takes part in a compute_at"));
+        }
+        let spatial: Vec<VarId> = pst.spatial().map(|i| i.var).collect();
+        for c in consumers {
+            let v = self.program.stages[c].value.map(
+                &mut |a: &Access| {
+                    (a.buf == pst.store.buf).then(|| {
+                        pst.value.map_idx(&|e| e.subst(&|x| spatial.iter().position(|s| *s == x).map(|d| a.idx[d].clone())))
+                    })
+                },
+                &|e| e.clone(),
+            );
+            self.program.stages[c].value = v;
+        }
+        self.stages[p].attach = Attach::Inline;
+        self.order.retain(|&x| x != p);
+        Ok(())
+    }
+
+    fn cache_write(&mut self, cx: &str, s: usize, name: &str) -> Result<()> {
+        let p = self.find_loop(cx, s, name)?;
+        if self.stages[s].cache_write.is_some() {
+            return Err(ScheduleError::new(ErrorKind::Illegal, cx, "the stage already has a write cache"));
+        }
+        if p >= self.first_reduce_loop(s) {
+            return Err(ScheduleError::new(
+                ErrorKind::Illegal,
+                cx,
+                "the loop and every loop outside it must be spatial (a reduction loop would re-initialise partial sums)",
+            ));
+        }
+        self.stages[s].cache_write = Some(self.stages[s].loops[p].var);
+        Ok(())
+    }
+
+    fn pack(&mut self, cx: &str, c: usize, buffer: &str, dim: usize, factor: i64) -> Result<()> {
+        let b = self.program.buffer_by_name(buffer).ok_or_else(|| {
+            ScheduleError::new(ErrorKind::UnknownBuffer, cx, format!("no buffer named \"{buffer}\""))
+        })?;
+        let buf = self.program.buffer(b).clone();
+        let illegal = |m: String| ScheduleError::new(ErrorKind::Illegal, cx, m);
+        if buf.kind != BufKind::Input {
+            return Err(illegal(format!("only inputs can be packed ({buffer} is {:?})", buf.kind)));
+        }
+        if !self.program.stages[c].reads().contains(&b) {
+            return Err(illegal(format!("stage {} does not read {buffer}", self.program.stages[c].name)));
+        }
+        if dim >= buf.shape.len() {
+            return Err(ScheduleError::new(ErrorKind::BadDecision, cx, format!("{buffer} has {} dimensions", buf.shape.len())));
+        }
+        if factor < 1 || buf.shape[dim] % factor != 0 {
+            return Err(ScheduleError::new(
+                ErrorKind::BadDecision,
+                cx,
+                format!("factor {factor} does not divide dimension {dim} of {buffer} ({})", buf.shape[dim]),
+            ));
+        }
+        let mut pname = format!("{buffer}_p");
+        while self.program.buffer_by_name(&pname).is_some() {
+            pname.push('p');
+        }
+        let rank = buf.shape.len();
+        let mut shape = vec![buf.shape[dim] / factor];
+        shape.extend(buf.shape.iter().enumerate().filter(|(d, _)| *d != dim).map(|(_, n)| *n));
+        shape.push(factor);
+        let pb = self.program.add_buffer(pname, shape.clone(), BufKind::Temp);
+        // the packing stage: P[o, rest.., v] = B[.., o*factor + v, ..]
+        let mut iters = vec![];
+        for (k, n) in shape.iter().enumerate() {
+            let nm = if k == 0 { "o".to_string() } else if k == rank { "v".to_string() } else { format!("d{k}") };
+            iters.push(IterVar { var: self.program.new_var(nm), extent: *n, kind: IterKind::Spatial });
+        }
+        let var = |k: usize| Idx::Var(iters[k].var);
+        let mut src = vec![];
+        let mut rest = 1;
+        for d in 0..rank {
+            if d == dim {
+                src.push(var(0) * factor + var(rank));
+            } else {
+                src.push(var(rest));
+                rest += 1;
+            }
+        }
+        let mut sname = format!("pack_{buffer}");
+        while self.stage_index(&sname).is_some() {
+            sname.push('p');
+        }
+        let stage = Stage {
+            name: sname,
+            store: Access { buf: pb, idx: (0..shape.len()).map(var).collect() },
+            iters,
+            reduce: None,
+            value: Value::load(b, src),
+        };
+        let new_sched = initial(&stage);
+        self.program.stages.push(stage);
+        self.stages.push(new_sched);
+        let ns = self.program.stages.len() - 1;
+        // emit before the root ancestor of c
+        let mut root = c;
+        while let Attach::At { consumer, .. } = self.stages[root].attach {
+            root = consumer;
+        }
+        let pos = self.order.iter().position(|&x| x == root).expect("root stage is ordered");
+        self.order.insert(pos, ns);
+        // rewrite c's loads
+        let v = self.program.stages[c].value.map(
+            &mut |a: &Access| {
+                (a.buf == b).then(|| {
+                    let mut idx = vec![a.idx[dim].clone().div(factor)];
+                    idx.extend(a.idx.iter().enumerate().filter(|(d, _)| *d != dim).map(|(_, e)| e.clone()));
+                    idx.push(a.idx[dim].clone().rem(factor));
+                    Value::load(pb, idx)
+                })
+            },
+            &|e| e.clone(),
+        );
+        self.program.stages[c].value = v;
+        Ok(())
+    }
+}
+
+/// Substitute a stage's iteration variables by their values in loop variables.
+pub(crate) fn subst_iters(e: &Idx, st: &Stage, val: &[Idx]) -> Idx {
+    e.subst(&|x| st.iters.iter().position(|i| i.var == x).map(|k| val[k].clone()))
+}
