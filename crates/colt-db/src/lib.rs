@@ -1,0 +1,1 @@
+//! colt-db (being written)

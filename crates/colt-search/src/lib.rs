@@ -1,0 +1,1 @@
+//! colt-search (being written)

@@ -1,0 +1,1 @@
+//! colt-tensor (being written)
