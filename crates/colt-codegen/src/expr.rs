@@ -17,6 +17,7 @@ pub struct Needs {
     pub sigmoid: bool,
     pub silu: bool,
     pub unroll: bool,
+    pub simd: bool,
 }
 
 /// What expression printing needs: names, the ranges of variables in scope, helper flags.

@@ -25,11 +25,24 @@ use expr::{Ctx, Needs};
 use names::comment_safe;
 use stmt::Emitter;
 
+/// Why no C was produced. Emission itself cannot fail on a verified `Func`; these are the
+/// caller's input problems, each a one-line message.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CodegenError {
+    #[error("kernel symbol {0:?} is not a C identifier (letters, digits and `_`, not starting with a digit)")]
+    BadSymbol(String),
+    #[error("kernel symbol {0:?} is a C keyword or a name the generated code uses")]
+    ReservedSymbol(String),
+    #[error("the loop nest of `{func}` is invalid: {err}")]
+    Invalid { func: String, err: colt_ir::VerifyError },
+}
+
 /// A C translation unit computing `f`, exporting `void symbol(float* const* bufs)`.
 ///
-/// Panics if `symbol` is not a C identifier.
-pub fn emit_c(f: &Func, symbol: &str) -> String {
-    check_symbol(symbol);
+/// `f` is verified first (an invalid nest is an error, never a panic or wrong C).
+pub fn emit_c(f: &Func, symbol: &str) -> Result<String, CodegenError> {
+    check_symbol(symbol)?;
+    colt_ir::verify(f).map_err(|err| CodegenError::Invalid { func: f.name.clone(), err })?;
     let mut em = Emitter { ctx: Ctx::new(f), out: String::new(), indent: 1 };
     for (i, b) in f.params().into_iter().enumerate() {
         let name = em.ctx.names.buf(b).to_string();
@@ -46,27 +59,32 @@ pub fn emit_c(f: &Func, symbol: &str) -> String {
     out.push_str(&format!("void {symbol}(float* const* bufs) {{\n"));
     out.push_str(&body);
     out.push_str("}\n");
-    out
+    Ok(out)
 }
 
 /// A C header declaring the kernel of [`emit_c`], with the buffer list as a comment.
-pub fn emit_header(f: &Func, symbol: &str) -> String {
-    check_symbol(symbol);
+pub fn emit_header(f: &Func, symbol: &str) -> Result<String, CodegenError> {
+    check_symbol(symbol)?;
     let guard = format!("{}_H", symbol.to_ascii_uppercase());
-    format!(
+    Ok(format!(
         "{}#ifndef {guard}\n#define {guard}\n\n#ifdef __cplusplus\nextern \"C\" {{\n#endif\n\n\
          void {symbol}(float* const* bufs);\n\n#ifdef __cplusplus\n}}\n#endif\n\n#endif  // {guard}\n",
         buffer_comment(f, symbol)
-    )
+    ))
 }
 
-fn check_symbol(symbol: &str) {
-    assert!(
-        !symbol.is_empty()
-            && !symbol.starts_with(|c: char| c.is_ascii_digit())
-            && symbol.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
-        "kernel symbol {symbol:?} is not a C identifier"
-    );
+/// Check that `symbol` can name the exported kernel function.
+pub fn check_symbol(symbol: &str) -> Result<(), CodegenError> {
+    let ident = !symbol.is_empty()
+        && !symbol.starts_with(|c: char| c.is_ascii_digit())
+        && symbol.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !ident {
+        return Err(CodegenError::BadSymbol(symbol.to_string()));
+    }
+    if names::is_reserved(symbol) {
+        return Err(CodegenError::ReservedSymbol(symbol.to_string()));
+    }
+    Ok(())
 }
 
 fn role(b: &Buffer) -> &'static str {
@@ -104,15 +122,30 @@ fn buffer_comment(f: &Func, symbol: &str) -> String {
 /// Helper definitions, only those the body uses.
 fn prelude(n: Needs) -> String {
     let mut s = String::new();
+    if n.unroll || n.simd {
+        s.push_str("#define COLT_PRAGMA_(x) _Pragma(#x)\n");
+    }
     if n.unroll {
         s.push_str(
-            "#if defined(__clang__)\n\
+            "// fully unroll the next loop\n\
+             #if defined(__clang__)\n\
              #define COLT_UNROLL(n) _Pragma(\"clang loop unroll(full)\")\n\
              #elif defined(__GNUC__)\n\
-             #define COLT_PRAGMA_(x) _Pragma(#x)\n\
              #define COLT_UNROLL(n) COLT_PRAGMA_(GCC unroll n)\n\
              #else\n\
              #define COLT_UNROLL(n)\n\
+             #endif\n\n",
+        );
+    }
+    if n.simd {
+        s.push_str(
+            "// vectorise the next loop: w lanes, n vectors per iteration (clang hints; gcc\n\
+             // needs only omp simd). Without -fopenmp / -fopenmp-simd it is a plain loop.\n\
+             #if defined(__clang__)\n\
+             #define COLT_SIMD(w, n) _Pragma(\"omp simd\") \\\n    \
+             COLT_PRAGMA_(clang loop unroll(disable) vectorize_width(w) interleave_count(n))\n\
+             #else\n\
+             #define COLT_SIMD(w, n) _Pragma(\"omp simd\")\n\
              #endif\n\n",
         );
     }

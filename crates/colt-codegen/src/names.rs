@@ -19,6 +19,15 @@ const RESERVED: &[&str] = &[
     "free",
 ];
 
+/// Helper functions the prelude may define.
+const HELPERS: &[&str] = &["colt_floordiv", "colt_floormod", "colt_sigmoid", "colt_silu"];
+
+/// True for C keywords, library names the generated code calls and its helper names: none
+/// of these can be the exported kernel symbol.
+pub fn is_reserved(name: &str) -> bool {
+    RESERVED.contains(&name) || HELPERS.contains(&name) || name.starts_with("COLT_")
+}
+
 /// C names for every buffer and variable of a [`Func`].
 #[derive(Clone, Debug)]
 pub struct Names {

@@ -1,6 +1,24 @@
 //! colt-cost: program features and the learned cost model.
 //!
-//! (Being written.) The search uses only the [`CostModel`] trait below.
+//! - [`features`]: a fixed-length feature vector of a lowered, scheduled `colt_ir::Func`
+//!   (loop kinds and extents, vector width and contiguity, tile sizes, bytes touched per loop
+//!   level, arithmetic intensity, reuse, local allocations), with a name for every entry.
+//! - [`Gbdt`]: gradient-boosted trees (hessboost) behind the [`CostModel`] trait, trained on
+//!   normalised throughput ([`labels_from_latencies`]).
+//! - [`metrics`]: ranking quality (Kendall τ, top-k recall) and a held-out evaluation.
+//!
+//! The search uses only the [`CostModel`] trait below.
+
+pub mod error;
+pub mod features;
+pub mod gbdt;
+pub mod labels;
+pub mod metrics;
+
+pub use error::CostError;
+pub use gbdt::{Gbdt, GbdtParams};
+pub use labels::labels_from_latencies;
+pub use metrics::{holdout_quality, kendall_tau, top_k_recall, Quality};
 
 /// A learned ranking of candidate programs from their feature vectors.
 ///

@@ -43,6 +43,7 @@ t ::= "\"tile\"" | "\"unroll\"" | "\"vectorize\"" | "\"parallel\"""#;
             max_tokens,
             temperature: 0.7,
             seed: 7,
+            time_limit: None,
         };
         let c = model.complete(&req).expect("completion");
         println!(

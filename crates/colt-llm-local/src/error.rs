@@ -21,6 +21,9 @@ pub enum LocalError {
     #[error("local model decode failed: {0}")]
     Decode(String),
     /// Prompt plus `max_tokens` does not fit in the context window.
+    /// The request's time limit passed (the KV cache stays consistent).
+    #[error("local completion exceeded its time limit of {ms} ms")]
+    Timeout { ms: u64 },
     #[error("context overflow: needs {needed} tokens (prompt + max_tokens), context holds {n_ctx}")]
     ContextOverflow { needed: u32, n_ctx: u32 },
 }

@@ -8,7 +8,7 @@
 use std::num::NonZeroU32;
 use std::sync::{OnceLock, mpsc};
 use std::thread::JoinHandle;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::context::params::LlamaContextParams;
@@ -39,6 +39,9 @@ pub struct CompletionRequest {
     pub temperature: f32,
     /// Seed of the sampling distribution (unused when greedy).
     pub seed: u32,
+    /// Give up (with [`LocalError::Timeout`]) once prompt evaluation and generation have
+    /// taken this long; checked between decode steps. `None`: no limit.
+    pub time_limit: Option<Duration>,
 }
 
 impl Default for CompletionRequest {
@@ -50,6 +53,7 @@ impl Default for CompletionRequest {
             max_tokens: 128,
             temperature: 0.0,
             seed: 0,
+            time_limit: None,
         }
     }
 }
@@ -233,6 +237,11 @@ impl Engine<'_> {
             return Err(LocalError::ContextOverflow { needed, n_ctx: self.n_ctx });
         }
         let mut sampler = self.sampler(req)?;
+        let started = Instant::now();
+        let check_time = || match req.time_limit {
+            Some(limit) if started.elapsed() > limit => Err(LocalError::Timeout { ms: limit.as_millis() as u64 }),
+            _ => Ok(()),
+        };
 
         // Keep the common prefix, but always re-evaluate the last prompt token for logits.
         let mut reuse = common_prefix(&self.cached, &prompt).min(prompt.len() - 1);
@@ -245,6 +254,7 @@ impl Engine<'_> {
         let t_prompt = Instant::now();
         let mut batch = LlamaBatch::new(self.n_batch as usize, 1);
         for chunk in prompt[reuse..].chunks(self.n_batch as usize) {
+            check_time()?;
             batch.clear();
             for (i, &tok) in chunk.iter().enumerate() {
                 let pos = self.cached.len() + i;
@@ -259,6 +269,7 @@ impl Engine<'_> {
         let mut out = Vec::new();
         let mut finish = Finish::Length;
         while out.len() < req.max_tokens as usize {
+            check_time()?;
             // Samples from the last output's logits and accepts the token (grammar included).
             let tok = sampler.sample(&self.ctx, -1);
             if vocab.is_eog(tok) {

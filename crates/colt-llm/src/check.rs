@@ -5,7 +5,6 @@
 use std::fmt::Write as _;
 
 use serde::Serialize;
-use serde_json::json;
 
 use crate::client::{CallRecord, LlmClient};
 use crate::config::{Bucket, format_param_count};
@@ -203,8 +202,13 @@ fn check_result(name: &str, calls: Vec<CallRecord>) -> CheckResult {
 
 /// Exactly `{"models": [{"name", "valid", "latency_ms", "prompt_tokens", "reused_tokens",
 /// "reuse_share"}]}`.
+/// Fields in that order, one line.
 pub fn check_json(results: &[CheckResult]) -> String {
-    json!({ "models": results }).to_string()
+    #[derive(Serialize)]
+    struct Out<'a> {
+        models: &'a [CheckResult],
+    }
+    serde_json::to_string(&Out { models: results }).expect("check results serialise")
 }
 
 /// A human-readable check report, one block per model.

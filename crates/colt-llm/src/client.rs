@@ -60,6 +60,9 @@ pub enum Failure {
     Unavailable { until_unix_ms: u64, retry_in_ms: u64 },
     #[error("model \"{name}\" is not in the bucket")]
     NotInBucket { name: String },
+    /// The request cannot be answered validly (no action, no model name); nothing was sent.
+    #[error("bad request: {detail}")]
+    BadRequest { detail: String },
 }
 
 impl Failure {
@@ -80,6 +83,7 @@ impl Failure {
             Failure::Unsupported { .. } => "unsupported",
             Failure::Unavailable { .. } => "unavailable",
             Failure::NotInBucket { .. } => "not_in_bucket",
+            Failure::BadRequest { .. } => "bad_request",
         }
     }
 
@@ -188,6 +192,27 @@ fn unix_ms(at: Instant) -> u64 {
     (now_s + ahead).as_millis() as u64
 }
 
+/// Why no valid answer to `req` could exist, if so.
+fn request_problem(req: &Request) -> Option<String> {
+    if req.vocabulary.actions.is_empty() {
+        return Some("the action vocabulary is empty".into());
+    }
+    if req.models.is_empty() {
+        return Some("no model name for next_model".into());
+    }
+    if req.max_transformations == 0 {
+        return Some("max_transformations is 0".into());
+    }
+    let mut names = std::collections::BTreeSet::new();
+    if let Some(a) = req.vocabulary.actions.iter().find(|a| !names.insert(a.name.as_str())) {
+        return Some(format!("action \"{}\" is listed twice", a.name));
+    }
+    if let Some(a) = req.vocabulary.actions.iter().find(|a| a.params.iter().any(|p| p.choices.is_empty())) {
+        return Some(format!("action \"{}\" has a parameter without choices", a.name));
+    }
+    None
+}
+
 impl LlmClient {
     /// Providers from the config; `seed` drives the backoff jitter (one generator per model).
     pub fn new(bucket: &Bucket, seed: u64) -> LlmClient {
@@ -260,6 +285,11 @@ impl LlmClient {
             timing: None,
         };
         let Some(slot) = self.slots.get(model) else { return rec };
+        if let Some(detail) = request_problem(req) {
+            rec.outcome = Err(Failure::BadRequest { detail });
+            slot.health.lock().unwrap_or_else(|e| e.into_inner()).stats.record(&rec);
+            return rec;
+        }
         // Refuse at once while cooling down.
         {
             let mut h = slot.health.lock().unwrap_or_else(|e| e.into_inner());

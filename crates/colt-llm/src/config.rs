@@ -149,6 +149,8 @@ pub enum ConfigError {
     Bucket { field: String, message: String },
     #[error("config is not valid TOML: {0}")]
     Toml(String),
+    #[error("cannot read config {path}: {message}")]
+    Io { path: String, message: String },
 }
 
 fn merr(model: &str, field: &str, message: impl Into<String>) -> ConfigError {
@@ -197,6 +199,17 @@ pub fn format_param_count(p: f64) -> String {
     let t = format!("{v:.1}");
     let t = t.strip_suffix(".0").unwrap_or(&t).to_string();
     format!("{t}{s}")
+}
+
+/// Parse TOML; a syntax error is one line with its line number.
+fn parse_toml(text: &str) -> Result<Table, ConfigError> {
+    text.parse::<Table>().map_err(|e| {
+        let msg = e.message().split_whitespace().collect::<Vec<_>>().join(" ");
+        match e.span() {
+            Some(sp) => ConfigError::Toml(format!("line {}: {msg}", text.get(..sp.start).unwrap_or(text).matches('\n').count() + 1)),
+            None => ConfigError::Toml(msg),
+        }
+    })
 }
 
 /// Typed reads of one model's table, each failure naming model and field.
@@ -441,11 +454,16 @@ impl BucketConfig {
     /// Parse the bucket from the text of `colt.toml` (tables other than `models` and
     /// `bucket` are ignored).
     pub fn from_toml_str(text: &str) -> Result<BucketConfig, ConfigError> {
-        let doc: Table = text.parse().map_err(|e: toml::de::Error| ConfigError::Toml(e.message().to_string()))?;
-        BucketConfig::from_table(&doc)
+        BucketConfig::from_table(&parse_toml(text)?)
     }
 
     pub fn from_table(doc: &Table) -> Result<BucketConfig, ConfigError> {
+        let cfg = BucketConfig::from_table_unchecked(doc)?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    fn from_table_unchecked(doc: &Table) -> Result<BucketConfig, ConfigError> {
         let mut cooldown = Cooldown::default();
         let mut largest = None;
         match doc.get("bucket") {
@@ -488,9 +506,7 @@ impl BucketConfig {
                 _ => return Err(berr("models", format!("entry #{} is not a table", i + 1))),
             }
         }
-        let cfg = BucketConfig { models: out, largest, cooldown };
-        cfg.validate()?;
-        Ok(cfg)
+        Ok(BucketConfig { models: out, largest, cooldown })
     }
 
     /// Cross-model checks: at least one model, unique names, `largest` names a model.
@@ -532,6 +548,42 @@ impl Bucket {
     /// The bucket used when nothing is configured: the embedded Gemma 3 270M.
     pub fn default_local() -> Bucket {
         Bucket { config: BucketConfig { models: vec![ModelConfig::default_local()], largest: None, cooldown: Cooldown::default() } }
+    }
+
+    /// The bucket of a `colt.toml` text: its `[[models]]` (validated), or the embedded
+    /// default when the file has no `models` entry. Other tables are ignored.
+    pub fn from_colt_toml(text: &str) -> Result<Bucket, ConfigError> {
+        let doc = parse_toml(text)?;
+        if doc.get("models").is_none() {
+            let mut b = Bucket::default_local();
+            // A `[bucket]` table alone still sets the cool-down.
+            if doc.contains_key("bucket") {
+                let mut probe = doc.clone();
+                probe.insert("models".into(), Value::Array(vec![]));
+                let cfg = BucketConfig::from_table_unchecked(&probe)?;
+                if let Some(l) = cfg.largest {
+                    return Err(berr("largest", format!("\"{l}\" is not a model of the bucket")));
+                }
+                b.config.cooldown = cfg.cooldown;
+            }
+            return Ok(b);
+        }
+        Bucket::new(BucketConfig::from_table(&doc)?)
+    }
+
+    /// What a run uses: the bucket of the `colt.toml` at `path` (the embedded default when
+    /// `path` is `None`, or the file has no `[[models]]`), keeping only the models whose key
+    /// is in the environment; when none is left, the embedded model. The notes say what was
+    /// dropped (by variable name, never a key).
+    pub fn load(path: Option<&std::path::Path>) -> Result<(Bucket, Vec<String>), ConfigError> {
+        let bucket = match path {
+            None => Bucket::default_local(),
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|e| ConfigError::Io { path: p.display().to_string(), message: e.to_string() })?;
+                Bucket::from_colt_toml(&text)?
+            }
+        };
+        Ok(bucket.available_or_local())
     }
 
     pub fn models(&self) -> &[ModelConfig] {

@@ -4,8 +4,9 @@
 //! Accepted: the object in a code fence or surrounded by prose, nested in a wrapper object,
 //! trailing commas, single-quoted strings, bare keys and bare-word values, Python
 //! `True/False/None`, a lone transformation object instead of a list, near-miss names
-//! (case, `-` / `_` / space / `.`), integers written as strings. Never accepted: a name
-//! that, after that normalisation, is not exactly one name of the vocabulary.
+//! (case, `-` / `_` / space / `.`, separators left out: `TileSpatial`), integers written
+//! as strings. Never accepted: a name that, after that normalisation, is not exactly one
+//! name of the vocabulary (or of the model list).
 
 use std::collections::BTreeMap;
 
@@ -51,19 +52,40 @@ pub fn normalize_name(s: &str) -> String {
     out
 }
 
-/// The one candidate equal to `got` exactly, else the one equal after normalisation.
-/// Two candidates that normalise alike make a near-miss ambiguous: refused.
-fn resolve<'a>(got: &str, candidates: impl Iterator<Item = &'a str> + Clone) -> Option<&'a str> {
+/// [`normalize_name`] with the separators dropped: `TileSpatial` and `tile_spatial` meet.
+fn compact_name(s: &str) -> String {
+    normalize_name(s).replace('_', "")
+}
+
+/// Whether a JSON key denotes `want` (`next_model`, `nextModel`, `Next-Model`).
+fn key_is(k: &str, want: &str) -> bool {
+    compact_name(k) == compact_name(want)
+}
+
+/// The one candidate equal to `got` exactly, else the one equal after normalisation
+/// (case, separators), else the one equal with separators dropped. Two candidates that
+/// match alike at the deciding tier make a near-miss ambiguous: refused.
+pub fn resolve<'a>(got: &str, candidates: impl Iterator<Item = &'a str> + Clone) -> Option<&'a str> {
     if let Some(c) = candidates.clone().find(|c| *c == got) {
         return Some(c);
     }
-    let g = normalize_name(got);
-    if g.is_empty() {
-        return None;
+    let unique = |key: &dyn Fn(&str) -> String| -> Result<Option<&'a str>, ()> {
+        let g = key(got);
+        if g.is_empty() {
+            return Err(());
+        }
+        let mut hits = candidates.clone().filter(|c| key(c) == g);
+        match (hits.next(), hits.next()) {
+            (Some(c), None) => Ok(Some(c)),
+            (Some(_), Some(_)) => Err(()),
+            (None, _) => Ok(None),
+        }
+    };
+    match unique(&normalize_name) {
+        Ok(Some(c)) => Some(c),
+        Err(()) => None,
+        Ok(None) => unique(&compact_name).ok().flatten(),
     }
-    let mut hits = candidates.filter(|c| normalize_name(c) == g);
-    let first = hits.next()?;
-    if hits.next().is_some() { None } else { Some(first) }
 }
 
 fn excerpt(v: &Value) -> String {
@@ -186,7 +208,7 @@ fn repair(s: &str) -> String {
 fn find_answer(v: &Value) -> Option<&serde_json::Map<String, Value>> {
     match v {
         Value::Object(m) => {
-            if m.keys().any(|k| normalize_name(k) == "transformations") {
+            if m.keys().any(|k| key_is(k, "transformations")) {
                 return Some(m);
             }
             m.values().find_map(find_answer)
@@ -255,6 +277,18 @@ fn value_matches(got: &Value, want: &Value) -> bool {
     }
 }
 
+/// The choice `got` denotes: the equal one, else the only one it matches loosely.
+fn resolve_value<'a>(got: &Value, choices: &'a [Value]) -> Option<&'a Value> {
+    if let Some(c) = choices.iter().find(|c| *c == got) {
+        return Some(c);
+    }
+    let mut hits = choices.iter().filter(|c| value_matches(got, c));
+    match (hits.next(), hits.next()) {
+        (Some(c), None) => Some(c),
+        _ => None,
+    }
+}
+
 fn check_transformation(t: &Value, vocab: &Vocabulary) -> Result<Transformation, AnswerError> {
     let obj = match t {
         Value::Object(o) => o,
@@ -271,7 +305,7 @@ fn check_transformation(t: &Value, vocab: &Vocabulary) -> Result<Transformation,
     };
     let (akey, aval) = obj
         .iter()
-        .find(|(k, _)| normalize_name(k) == "action")
+        .find(|(k, _)| key_is(k, "action"))
         .ok_or_else(|| AnswerError::BadShape { detail: "a transformation has no \"action\" key".into() })?;
     let aname = match aval {
         Value::String(s) => s,
@@ -288,7 +322,7 @@ fn check_transformation(t: &Value, vocab: &Vocabulary) -> Result<Transformation,
             return Err(AnswerError::BadParam { action: name.into(), param: k.clone(), value: excerpt(v) });
         };
         let p = spec.params.iter().find(|p| p.name == pname).expect("resolved");
-        let Some(choice) = p.choices.iter().find(|c| value_matches(v, c)) else {
+        let Some(choice) = resolve_value(v, &p.choices) else {
             return Err(AnswerError::BadParam { action: name.into(), param: pname.into(), value: excerpt(v) });
         };
         if args.insert(pname.to_string(), choice.clone()).is_some() {
@@ -303,7 +337,7 @@ fn check_transformation(t: &Value, vocab: &Vocabulary) -> Result<Transformation,
 
 /// Check an answer object against the vocabulary, the model names and the length limit.
 pub fn validate_object(obj: &serde_json::Map<String, Value>, vocab: &Vocabulary, models: &[String], max_transformations: usize) -> Result<JointAction, AnswerError> {
-    let get = |key: &str| obj.iter().find(|(k, _)| normalize_name(k) == key).map(|(_, v)| v);
+    let get = |key: &str| obj.iter().find(|(k, _)| key_is(k, key)).map(|(_, v)| v);
     let ts = get("transformations").ok_or_else(|| AnswerError::BadShape { detail: "no \"transformations\" key".into() })?;
     let list: Vec<&Value> = match ts {
         Value::Array(a) => a.iter().collect(),

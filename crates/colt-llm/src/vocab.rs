@@ -76,7 +76,9 @@ impl Vocabulary {
 }
 
 /// One chosen transformation: the action name and its arguments (param -> value).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+/// (Not `Ord`/`Hash`: argument values are JSON values, which have neither; compare
+/// [`Transformation::to_json`] text where an order is needed.)
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Transformation {
     pub action: String,
     pub args: BTreeMap<String, Value>,
@@ -95,7 +97,7 @@ impl Transformation {
 }
 
 /// A validated answer: transformations to apply and the model that expands the child.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JointAction {
     pub transformations: Vec<Transformation>,
     pub next_model: String,

@@ -62,10 +62,11 @@ const WORKLOADS: &[Workload] = &[
     Workload {
         name: "conv2d",
         description: "2-D convolution, NCHW, 3x3, stride 1, zero padding 1 (pad stage + conv stage)",
-        source: "ResNet-18 conv2_x layer: 64 -> 64 channels at 56x56, 3x3, stride 1, pad 1 (He et al., 2016)",
+        source: "ResNet-18 conv2_x layer: 64 -> 64 channels at 56x56, 3x3, stride 1, pad 1 (He et al., 2016), \
+                 batch 4; CI scale: 16 channels, batch 1",
         shapes: |s| {
-            let ci = [("N", 1), ("C", 32), ("H", 28), ("W", 28), ("F", 32), ("kernel", 3), ("stride", 1), ("pad", 1)];
-            let paper = [("N", 1), ("C", 64), ("H", 56), ("W", 56), ("F", 64), ("kernel", 3), ("stride", 1), ("pad", 1)];
+            let ci = [("N", 1), ("C", 16), ("H", 56), ("W", 56), ("F", 16), ("kernel", 3), ("stride", 1), ("pad", 1)];
+            let paper = [("N", 4), ("C", 64), ("H", 56), ("W", 56), ("F", 64), ("kernel", 3), ("stride", 1), ("pad", 1)];
             pick(s, &ci, &paper)
         },
         build: |s| builders::conv2d(conv_shape(s)),
@@ -73,8 +74,8 @@ const WORKLOADS: &[Workload] = &[
     Workload {
         name: "dense-bias-relu",
         description: "dense layer with fused epilogue Y = relu(X·W + b)",
-        source: "a 2048 -> 2048 fully connected layer on a batch of 64 rows",
-        shapes: |s| pick(s, &[("M", 32), ("K", 512), ("N", 512)], &[("M", 64), ("K", 2048), ("N", 2048)]),
+        source: "a 1024 -> 1024 fully connected layer on a batch of 64 rows",
+        shapes: |s| pick(s, &[("M", 32), ("K", 512), ("N", 512)], &[("M", 64), ("K", 1024), ("N", 1024)]),
         build: |s| {
             let mut p = builders::dense(s["M"], s["N"], s["K"], Some(UnOp::Relu));
             p.name = "dense_bias_relu".into();
@@ -84,8 +85,8 @@ const WORKLOADS: &[Workload] = &[
     Workload {
         name: "dense-bias-silu",
         description: "dense layer with fused epilogue Y = silu(X·W + b)",
-        source: "a 2048 -> 2048 fully connected layer on a batch of 64 rows",
-        shapes: |s| pick(s, &[("M", 32), ("K", 512), ("N", 512)], &[("M", 64), ("K", 2048), ("N", 2048)]),
+        source: "a 1024 -> 1024 fully connected layer on a batch of 64 rows",
+        shapes: |s| pick(s, &[("M", 32), ("K", 512), ("N", 512)], &[("M", 64), ("K", 1024), ("N", 1024)]),
         build: |s| {
             let mut p = builders::dense(s["M"], s["N"], s["K"], Some(UnOp::Silu));
             p.name = "dense_bias_silu".into();
@@ -95,8 +96,8 @@ const WORKLOADS: &[Workload] = &[
     Workload {
         name: "softmax",
         description: "row softmax in four stages: max, exp, sum, norm",
-        source: "a 4096 x 4096 score matrix (attention scores of a 4096-token sequence)",
-        shapes: |s| pick(s, &[("rows", 256), ("cols", 1024)], &[("rows", 4096), ("cols", 4096)]),
+        source: "8192 rows of 4096 attention scores (two heads of a 4096-token sequence)",
+        shapes: |s| pick(s, &[("rows", 256), ("cols", 1024)], &[("rows", 8192), ("cols", 4096)]),
         build: |s| builders::softmax(s["rows"], s["cols"]),
     },
     Workload {
@@ -128,12 +129,12 @@ const WORKLOADS: &[Workload] = &[
         name: "llama4-scout-mlp",
         description: "SwiGLU MLP: gate and up projections, silu(G) * U, down projection",
         source: "Llama-4-Scout-17B-16E config: hidden_size=5120, intermediate_size=8192 (the width of \
-                 each expert and of the shared expert); 4 tokens, a small decode batch",
+                 each expert and of the shared expert); 2 tokens, a small decode batch",
         shapes: |s| {
             pick(
                 s,
-                &[("tokens", 8), ("hidden", 512), ("intermediate", 1024)],
-                &[("tokens", 4), ("hidden", 5120), ("intermediate", 8192)],
+                &[("tokens", 4), ("hidden", 512), ("intermediate", 1024)],
+                &[("tokens", 2), ("hidden", 5120), ("intermediate", 8192)],
             )
         },
         build: |s| {
@@ -147,12 +148,12 @@ const WORKLOADS: &[Workload] = &[
         description: "routed MoE experts as a grouped GEMM: per-expert SwiGLU MLP on its gathered \
                       tokens, scaled by the routing weights (gather/scatter outside the kernel)",
         source: "DeepSeek-R1 config: hidden_size=7168, moe_intermediate_size=2048, 8 routed experts \
-                 per token (of 256); here 4 experts x 2 gathered tokens each",
+                 per token (of 256); here 2 experts x 2 gathered tokens each",
         shapes: |s| {
             pick(
                 s,
                 &[("experts", 4), ("tokens", 4), ("hidden", 512), ("intermediate", 256)],
-                &[("experts", 4), ("tokens", 2), ("hidden", 7168), ("intermediate", 2048)],
+                &[("experts", 2), ("tokens", 2), ("hidden", 7168), ("intermediate", 2048)],
             )
         },
         build: |s| {

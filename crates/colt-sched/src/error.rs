@@ -15,6 +15,8 @@ pub enum ErrorKind {
     WrongTrace,
     /// The lowered nest failed verification (a bug guard: reported, never executed).
     Invalid,
+    /// The trace replays but is not in canonical sketch form, so its decisions cannot be edited.
+    NotSketch,
 }
 
 /// `<instruction>: <what is wrong>`.

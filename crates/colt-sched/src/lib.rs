@@ -7,8 +7,13 @@
 //! - [`sketch`]: CPU design-space rules (multi-level tiling SSRSRS, auto-inline, parallel /
 //!   vectorize / unroll) and seeded random sampling of traces.
 //! - [`mutate`]: decision mutators (tile size, unroll, parallel, compute location).
+//! - [`actions`]: a small vocabulary of validated decision edits for LLM proposers, and the
+//!   prompt description of a trace.
+//! - [`key`]: deterministic structural keys (FNV-1a) for deduplication.
 
 pub mod error;
+pub mod actions;
+pub mod key;
 pub mod lower;
 pub mod mutate;
 pub mod region;
@@ -18,6 +23,10 @@ pub mod trace;
 
 pub use error::{ErrorKind, ScheduleError};
 pub use state::{Attach, SLoop, Schedule, StageSched};
+pub use actions::{apply_action, choices, describe, random_action, Action, ActionChoice, Choices, VOCABULARY};
+pub use key::{structural_key, trace_key};
+pub use mutate::{mutate, Mutator, MutatorProbs};
+pub use sketch::{sample, try_sample, Placement, Sketch, StageDecision};
 pub use trace::{Inst, Trace, TRACE_VERSION};
 
 /// Replay a trace and lower it in one step.

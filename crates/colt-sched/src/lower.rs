@@ -7,7 +7,7 @@
 //! returned, so a lowering bug is an error, never a wrong kernel.
 
 use crate::error::{ErrorKind, Result, ScheduleError};
-use crate::region::region;
+use crate::region::{region_exact, sub};
 use crate::state::{subst_iters, Attach, Schedule};
 use colt_ir::{
     verify, Access, Block, BufId, BufKind, Buffer, Func, Idx, Interval, Loop, LoopKind, Stmt, StoreOp, Value, VarId,
@@ -74,7 +74,7 @@ impl Lower<'_> {
                     .idx
                     .iter()
                     .zip(&r.min)
-                    .map(|(e, m)| self.simplify(&(subst_iters(e, stage, val) + m.clone() * -1)))
+                    .map(|(e, m)| sub(&subst_iters(e, stage, val), m, &|v| self.ranges[v.0 as usize]))
                     .collect();
                 Access { buf: r.local, idx }
             }
@@ -161,7 +161,7 @@ impl Lower<'_> {
         };
         let mut out = pre;
         if cache_depth == Some(depth) {
-            let (min, ext) = self.own_region(s, depth);
+            let (min, ext) = self.own_region(s, depth, "cache_write")?;
             let name = sched.program.buffer(st.store.buf).name.clone();
             let local = self.local(format!("{name}_c"), ext.clone());
             let cache = Redirect { global: st.store.buf, local, min: min.clone() };
@@ -183,22 +183,24 @@ impl Lower<'_> {
             };
             inner.extend(main);
             let wb_target = self.redirect_global(st.store.buf, &redirects);
+            let ranges = self.ranges.clone();
             inner.push(self.region_nest(&format!("{}_write", st.name), &ext, |lv| {
                 let gidx: Vec<Idx> = min.iter().zip(lv).map(|(m, v)| m.clone() + v.clone()).collect();
                 (
-                    Access { buf: wb_target.0, idx: Self::minus(&gidx, &wb_target.1) },
+                    Access { buf: wb_target.0, idx: Self::minus(&ranges, &gidx, &wb_target.1) },
                     Value::Load(Access { buf: local, idx: lv.to_vec() }),
                 )
             }));
             out.push(Stmt::Alloc { buf: local, body: inner });
         } else {
             if init_depth == Some(depth) {
-                let (min, ext) = self.own_region(s, depth);
+                let (min, ext) = self.own_region(s, depth, "init")?;
                 let r = st.reduce.expect("init only for reductions");
                 let target = self.redirect_global(st.store.buf, &redirects);
+                let ranges = self.ranges.clone();
                 out.push(self.region_nest(&format!("{}_init", st.name), &ext, |lv| {
                     let gidx: Vec<Idx> = min.iter().zip(lv).map(|(m, v)| m.clone() + v.clone()).collect();
-                    (Access { buf: target.0, idx: Self::minus(&gidx, &target.1) }, Value::Const(r.identity()))
+                    (Access { buf: target.0, idx: Self::minus(&ranges, &gidx, &target.1) }, Value::Const(r.identity()))
                 }));
             }
             out.extend(main);
@@ -210,10 +212,11 @@ impl Lower<'_> {
         Ok(out.into_iter().map(|st| self.simplify_stmt(st)).collect())
     }
 
-    fn minus(idx: &[Idx], min: &Option<Vec<Idx>>) -> Vec<Idx> {
+    /// `idx - min` per dimension (`ranges` only help simplification).
+    fn minus(ranges: &[Option<Interval>], idx: &[Idx], min: &Option<Vec<Idx>>) -> Vec<Idx> {
         match min {
             None => idx.to_vec(),
-            Some(m) => idx.iter().zip(m).map(|(e, m)| e.clone() + m.clone() * -1).collect(),
+            Some(m) => idx.iter().zip(m).map(|(e, m)| sub(e, m, &|v| ranges.get(v.0 as usize).copied().flatten())).collect(),
         }
     }
 
@@ -226,14 +229,32 @@ impl Lower<'_> {
     }
 
     /// The box of stage `s`'s own output written by the loops at `depth..`.
-    fn own_region(&self, s: usize, depth: usize) -> (Vec<Idx>, Vec<i64>) {
+    /// Errors when the written elements do not form an exact box (an initialisation or
+    /// write-back over a larger box would clobber elements other iterations own).
+    fn own_region(&self, s: usize, depth: usize, what: &str) -> Result<(Vec<Idx>, Vec<i64>)> {
         let sc = &self.s.stages[s];
         let st = &self.s.program.stages[s];
         let idx: Vec<Idx> = st.store.idx.iter().map(|e| subst_iters(e, st, &sc.iter_val)).collect();
         let inner: Vec<(VarId, i64)> = sc.loops[depth..].iter().map(|l| (l.var, l.extent)).collect();
         let ranges = &self.ranges;
-        let reg = region(&[idx], &inner, &self.s.program.buffer(st.store.buf).shape, &|v| ranges[v.0 as usize]);
-        (reg.iter().map(|r| r.0.clone()).collect(), reg.iter().map(|r| r.1).collect())
+        let reg = region_exact(&idx, &inner, &self.s.program.buffer(st.store.buf).shape, &|v| ranges[v.0 as usize]);
+        let mut mins = vec![];
+        let mut exts = vec![];
+        for (d, r) in reg.into_iter().enumerate() {
+            let Some((m, e)) = r else {
+                let at = if depth == 0 { "the stage".to_string() } else { format!("loop {}", self.s.var_name(sc.loops[depth - 1].var)) };
+                return Err(ScheduleError::new(
+                    ErrorKind::Illegal,
+                    format!("{what}({})", st.name),
+                    format!(
+                        "the elements written inside {at} do not form a box in dimension {d} (reorder tiles outermost first)"
+                    ),
+                ));
+            };
+            mins.push(m);
+            exts.push(e);
+        }
+        Ok((mins, exts))
     }
 
     /// A loop nest over a box; `f` gets the loop variables and returns the store and value.

@@ -1,0 +1,187 @@
+//! Mutators: change one decision of a sketch-form trace and replay, never the skeleton.
+//!
+//! As in MetaSchedule's CPU defaults (method.md section 2): MutateTileSize moves a prime factor
+//! between two tile levels of one loop (0.90), MutateComputeLocation moves an elementwise stage
+//! between root, inline and the loops of its consumer (0.05), MutateUnroll picks another
+//! auto-unroll step (0.03) and MutateParallel another number of fused parallel loops (0.02).
+//! A mutant is returned only when it replays and lowers.
+
+use crate::sketch::{
+    draw_tiles, parallel_choices, primes, stage_facts, Placement, Sketch, UNROLL_STEPS,
+};
+use crate::trace::{Inst, Trace};
+use colt_ir::Program;
+use rand::RngExt;
+use rand_pcg::Pcg64;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mutator {
+    TileSize,
+    ComputeLocation,
+    Unroll,
+    Parallel,
+}
+
+/// Relative probabilities of the mutators.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MutatorProbs {
+    pub tile_size: f64,
+    pub compute_location: f64,
+    pub unroll: f64,
+    pub parallel: f64,
+}
+
+impl Default for MutatorProbs {
+    /// The stock CPU probabilities: tile 0.90, compute location 0.05, unroll 0.03, parallel 0.02.
+    fn default() -> Self {
+        MutatorProbs { tile_size: 0.90, compute_location: 0.05, unroll: 0.03, parallel: 0.02 }
+    }
+}
+
+impl MutatorProbs {
+    fn pick(&self, rng: &mut Pcg64) -> Mutator {
+        let w = [self.tile_size, self.compute_location, self.unroll, self.parallel].map(|x| x.max(0.0));
+        let total: f64 = w.iter().sum();
+        let all = [Mutator::TileSize, Mutator::ComputeLocation, Mutator::Unroll, Mutator::Parallel];
+        if total <= 0.0 {
+            return Mutator::TileSize;
+        }
+        let mut x = rng.random::<f64>() * total;
+        for (m, p) in all.iter().zip(w) {
+            if x < p {
+                return *m;
+            }
+            x -= p;
+        }
+        Mutator::Parallel
+    }
+}
+
+/// A mutant of `trace` with the stock probabilities, or `None` when the trace is not in
+/// sketch form or no mutant that replays and lowers was found in a few attempts.
+pub fn mutate(program: &Program, trace: &Trace, rng: &mut Pcg64) -> Option<Trace> {
+    mutate_with(program, trace, &MutatorProbs::default(), rng).map(|(t, _)| t)
+}
+
+/// A mutant and the mutator that made it.
+pub fn mutate_with(program: &Program, trace: &Trace, probs: &MutatorProbs, rng: &mut Pcg64) -> Option<(Trace, Mutator)> {
+    let sk = Sketch::from_trace(program, trace).ok()?;
+    for _ in 0..32 {
+        let m = probs.pick(rng);
+        let Some(new) = apply_mutator(m, program, &sk, rng) else { continue };
+        let Ok((t, sch)) = new.realize(program) else { continue };
+        if t == *trace || sch.lower().is_err() {
+            continue;
+        }
+        return Some((t, m));
+    }
+    None
+}
+
+/// One mutation of the decisions (not yet validated); `None` when the mutator has nothing to
+/// change in this sketch.
+pub fn apply_mutator(m: Mutator, program: &Program, sk: &Sketch, rng: &mut Pcg64) -> Option<Sketch> {
+    match m {
+        Mutator::TileSize => tile_size(sk, rng),
+        Mutator::ComputeLocation => compute_location(program, sk, rng),
+        Mutator::Unroll => unroll(sk, rng),
+        Mutator::Parallel => parallel(program, sk, rng),
+    }
+}
+
+fn pick<T: Clone>(rng: &mut Pcg64, v: &[T]) -> Option<T> {
+    (!v.is_empty()).then(|| v[rng.random_range(0..v.len())].clone())
+}
+
+fn tile_size(sk: &Sketch, rng: &mut Pcg64) -> Option<Sketch> {
+    let cands: Vec<(usize, usize)> = sk
+        .stages
+        .iter()
+        .enumerate()
+        .flat_map(|(s, d)| d.tiles.iter().enumerate().map(move |(t, tile)| (s, t, tile)))
+        .filter(|(_, _, tile)| tile.factors.len() > 1 && tile.factors.iter().product::<i64>() > 1)
+        .map(|(s, t, _)| (s, t))
+        .collect();
+    let (s, t) = pick(rng, &cands)?;
+    let mut out = sk.clone();
+    let f = &mut out.stages[s].tiles[t].factors;
+    let from_levels: Vec<usize> = (0..f.len()).filter(|&l| f[l] > 1).collect();
+    let from = pick(rng, &from_levels)?;
+    let p = pick(rng, &primes(f[from]))?;
+    let to_levels: Vec<usize> = (0..f.len()).filter(|&l| l != from).collect();
+    let to = pick(rng, &to_levels)?;
+    f[from] /= p;
+    f[to] *= p;
+    Some(out)
+}
+
+fn compute_location(program: &Program, sk: &Sketch, rng: &mut Pcg64) -> Option<Sketch> {
+    let mut cands = vec![];
+    for s in 0..sk.stages.len() {
+        if program.stages[s].reduce.is_some() {
+            continue;
+        }
+        let Ok(sch) = sk.schedule_before(program, s) else { continue };
+        let facts = stage_facts(&sch, s);
+        let cur = &sk.stages[s].placement;
+        let mut opts = vec![];
+        if *cur != Placement::Root {
+            opts.push(Placement::Root);
+        }
+        if facts.inlinable && *cur != Placement::Inline {
+            opts.push(Placement::Inline);
+        }
+        if let Some((consumer, loops)) = facts.at {
+            for l in loops {
+                let p = Placement::At { consumer: consumer.clone(), loop_: l };
+                if p != *cur {
+                    opts.push(p);
+                }
+            }
+        }
+        if !opts.is_empty() {
+            cands.push((s, opts));
+        }
+    }
+    let (s, opts) = pick(rng, &cands)?;
+    let placement = pick(rng, &opts)?;
+    let mut out = sk.clone();
+    let tiles = draw_tiles(rng, program, s);
+    out.set_placement(program, s, placement, tiles);
+    Some(out)
+}
+
+fn unroll(sk: &Sketch, rng: &mut Pcg64) -> Option<Sketch> {
+    let cands: Vec<usize> = (0..sk.stages.len()).filter(|&s| sk.stages[s].placement != Placement::Inline).collect();
+    let s = pick(rng, &cands)?;
+    let steps: Vec<i64> = UNROLL_STEPS.into_iter().filter(|&x| x != sk.stages[s].unroll).collect();
+    let mut out = sk.clone();
+    out.stages[s].unroll = pick(rng, &steps)?;
+    Some(out)
+}
+
+fn parallel(program: &Program, sk: &Sketch, rng: &mut Pcg64) -> Option<Sketch> {
+    let sch = sk.phase_a_schedule(program).ok()?;
+    let mut cands = vec![];
+    for (s, d) in sk.stages.iter().enumerate() {
+        if d.placement != Placement::Root {
+            continue;
+        }
+        let mut sch = sch.clone();
+        if let Some(l) = &d.cache_write {
+            if sch.apply(&Inst::CacheWrite { stage: d.stage.clone(), loop_: l.clone() }).is_err() {
+                continue;
+            }
+        }
+        let ns: Vec<usize> = parallel_choices(&sch, s).into_iter().filter(|&n| n != d.parallel).collect();
+        if !ns.is_empty() {
+            cands.push((s, ns));
+        }
+    }
+    let (s, ns) = pick(rng, &cands)?;
+    let mut out = sk.clone();
+    out.stages[s].parallel = pick(rng, &ns)?;
+    Some(out)
+}

@@ -1,0 +1,781 @@
+//! CPU sketch rules: the design space as per-stage decisions, and seeded sampling from it.
+//!
+//! A [`Sketch`] holds, for every stage of a program, the decisions of the CPU rules of
+//! method.md section 2: where the stage is computed (root, inlined into its consumers, or at a
+//! loop of its only consumer), its multi-level tiling (SSRSRS for stages that reduce: each
+//! spatial loop split 4 ways, each reduction loop 2 ways, interleaved S0 S1 R0 S2 R1 S3; SS for
+//! elementwise stages at root), an optional write cache, an optional packed weight input, how
+//! many outer loops are fused and run in parallel, whether the innermost loop is vectorised and
+//! the auto-unroll step. [`Sketch::to_trace`] turns decisions into the primitive instructions
+//! of a [`Trace`] in a canonical order, and [`Sketch::from_trace`] recovers the decisions of a
+//! trace in that form, so mutators and actions edit decisions and never the skeleton.
+//!
+//! Canonical instruction order: phase A visits stages consumers-first (reverse program order)
+//! and emits placement (`compute_inline` / `compute_at`), splits and the reorder, so a
+//! compute-at always names loops of an already-tiled consumer; phase B visits stages in program
+//! order and emits cache-write, pack (plus parallel / vectorize of the packing stage), parallel,
+//! vectorize and auto-unroll.
+
+use crate::error::{ErrorKind, Result, ScheduleError};
+use crate::state::{Attach, Schedule};
+use crate::trace::{Inst, Trace, TRACE_VERSION};
+use colt_ir::{BufKind, Idx, IterKind, Program, Stage};
+use rand::RngExt;
+use rand_pcg::Pcg64;
+use serde::{Deserialize, Serialize};
+
+/// Auto-unroll steps of the CPU rules.
+pub const UNROLL_STEPS: [i64; 4] = [0, 16, 64, 512];
+/// Tile levels of a spatial loop in a stage that reduces (SSRSRS).
+pub const SPATIAL_LEVELS: usize = 4;
+/// Tile levels of a reduction loop (SSRSRS).
+pub const REDUCE_LEVELS: usize = 2;
+/// Tile levels of a spatial loop in an elementwise stage at root (SS).
+pub const ELEMENTWISE_LEVELS: usize = 2;
+/// Largest innermost tile factor drawn by the sampler.
+const MAX_INNER: i64 = 64;
+
+/// Where a stage is computed.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Placement {
+    /// Its own loop nest at the top level.
+    Root,
+    /// Substituted into its consumers.
+    Inline,
+    /// Inside loop `loop` of its only consumer, over the region that consumer needs.
+    At {
+        consumer: String,
+        #[serde(rename = "loop")]
+        loop_: String,
+    },
+}
+
+/// Factors of one loop, outermost first.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Tile {
+    #[serde(rename = "loop")]
+    pub loop_: String,
+    pub factors: Vec<i64>,
+}
+
+/// Pack an input for a stage: its last dimension is split by `factor` (`None`: the innermost
+/// tile factor of the loop indexing that dimension).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct PackDecision {
+    pub buffer: String,
+    pub factor: Option<i64>,
+}
+
+/// The decisions for one stage.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct StageDecision {
+    pub stage: String,
+    pub placement: Placement,
+    /// One entry per loop of the stage when tiled (root stages only), in iteration order.
+    pub tiles: Vec<Tile>,
+    /// Loop (after tiling) whose inner loops accumulate in a write cache.
+    pub cache_write: Option<String>,
+    /// Number of outer loops fused and run in parallel (0: serial).
+    pub parallel: usize,
+    pub vectorize: bool,
+    /// Auto-unroll step (0: none).
+    pub unroll: i64,
+    pub pack: Option<PackDecision>,
+}
+
+impl StageDecision {
+    fn untouched(stage: &str) -> StageDecision {
+        StageDecision {
+            stage: stage.to_string(),
+            placement: Placement::Root,
+            tiles: vec![],
+            cache_write: None,
+            parallel: 0,
+            vectorize: false,
+            unroll: 0,
+            pack: None,
+        }
+    }
+    pub fn tile(&self, loop_: &str) -> Option<&Tile> {
+        self.tiles.iter().find(|t| t.loop_ == loop_)
+    }
+}
+
+/// Decisions for every stage of one workload, in program order.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Sketch {
+    pub workload: String,
+    pub stages: Vec<StageDecision>,
+}
+
+fn err(kind: ErrorKind, cx: impl Into<String>, msg: impl Into<String>) -> ScheduleError {
+    ScheduleError::new(kind, cx, msg)
+}
+
+fn not_sketch(msg: impl Into<String>) -> ScheduleError {
+    err(ErrorKind::NotSketch, "trace", msg)
+}
+
+/// Apply and record one instruction.
+fn push(sch: &mut Schedule, out: &mut Vec<Inst>, inst: Inst) -> Result<()> {
+    sch.apply(&inst)?;
+    out.push(inst);
+    Ok(())
+}
+
+/// Positive divisors of `n`, ascending.
+pub fn divisors(n: i64) -> Vec<i64> {
+    (1..=n).filter(|d| n % d == 0).collect()
+}
+
+/// Prime factors of `n` with multiplicity, ascending.
+pub fn primes(mut n: i64) -> Vec<i64> {
+    let mut out = vec![];
+    let mut p = 2;
+    while p * p <= n {
+        while n % p == 0 {
+            out.push(p);
+            n /= p;
+        }
+        p += 1;
+    }
+    if n > 1 {
+        out.push(n);
+    }
+    out
+}
+
+/// The innermost spatial iteration variable's name, if the stage has spatial loops.
+fn innermost_spatial(p: &Program, st: &Stage) -> Option<String> {
+    st.spatial().last().map(|iv| p.var_name(iv.var).to_string())
+}
+
+/// True when every load either does not depend on the innermost spatial variable or uses it
+/// with coefficient 1 in its last dimension only: vector lanes then touch consecutive (or the
+/// same) elements.
+pub fn contiguous_inner(p: &Program, s: usize) -> bool {
+    let st = &p.stages[s];
+    let Some(v) = st.spatial().last().map(|iv| iv.var) else { return false };
+    let mut loads = vec![];
+    st.value.loads(&mut loads);
+    loads.iter().all(|a| {
+        let n = a.idx.len();
+        a.idx.iter().enumerate().all(|(d, e)| {
+            if !e.mentions(v) {
+                return true;
+            }
+            d + 1 == n && e.affine().is_some_and(|aff| aff.terms.get(&v) == Some(&1))
+        })
+    })
+}
+
+/// Inputs of stage `s` that are worth packing: the last index is exactly the innermost spatial
+/// variable and some other index depends on a reduction variable (a matmul-like weight).
+pub fn pack_candidates(p: &Program, s: usize) -> Vec<String> {
+    let st = &p.stages[s];
+    let Some(v) = st.spatial().last().map(|iv| iv.var) else { return vec![] };
+    let red: Vec<_> = st.reduction().map(|iv| iv.var).collect();
+    let mut loads = vec![];
+    st.value.loads(&mut loads);
+    let mut out: Vec<String> = vec![];
+    for a in loads {
+        let b = p.buffer(a.buf);
+        if b.kind != BufKind::Input || out.contains(&b.name) {
+            continue;
+        }
+        let last_ok = a.idx.last() == Some(&Idx::Var(v));
+        let reduces = a.idx.iter().any(|e| red.iter().any(|r| e.mentions(*r)));
+        if last_ok && reduces {
+            out.push(b.name.clone());
+        }
+    }
+    out
+}
+
+impl Sketch {
+    /// No decisions: every stage at root, untiled (the naive nest).
+    pub fn untouched(program: &Program) -> Sketch {
+        Sketch {
+            workload: program.name.clone(),
+            stages: program.stages.iter().map(|s| StageDecision::untouched(&s.name)).collect(),
+        }
+    }
+
+    pub fn stage(&self, name: &str) -> Option<&StageDecision> {
+        self.stages.iter().find(|d| d.stage == name)
+    }
+    pub fn stage_mut(&mut self, name: &str) -> Option<&mut StageDecision> {
+        self.stages.iter_mut().find(|d| d.stage == name)
+    }
+
+    /// The canonical trace of these decisions (validated primitive by primitive, not lowered).
+    pub fn to_trace(&self, program: &Program) -> Result<Trace> {
+        Ok(self.realize(program)?.0)
+    }
+
+    /// The trace and the schedule it produces.
+    pub fn realize(&self, program: &Program) -> Result<(Trace, Schedule)> {
+        self.check_shape(program)?;
+        let mut sch = Schedule::new(program.clone());
+        let mut insts = vec![];
+        for s in (0..program.stages.len()).rev() {
+            self.phase_a(&mut sch, s, &mut insts)?;
+        }
+        for s in 0..program.stages.len() {
+            self.phase_b(&mut sch, s, &mut insts)?;
+        }
+        Ok((Trace { version: TRACE_VERSION, workload: program.name.clone(), insts }, sch))
+    }
+
+    /// The schedule after phase A (placement and tiling) of every stage: the loops that
+    /// compute locations, cache writes and parallel extents refer to.
+    pub fn phase_a_schedule(&self, program: &Program) -> Result<Schedule> {
+        self.check_shape(program)?;
+        let mut sch = Schedule::new(program.clone());
+        let mut insts = vec![];
+        for s in (0..program.stages.len()).rev() {
+            self.phase_a(&mut sch, s, &mut insts)?;
+        }
+        Ok(sch)
+    }
+
+    /// The schedule just before phase A of stage `s`: every stage after it placed and tiled.
+    /// Placement choices of `s` are facts of this schedule.
+    pub(crate) fn schedule_before(&self, program: &Program, s: usize) -> Result<Schedule> {
+        self.check_shape(program)?;
+        let mut sch = Schedule::new(program.clone());
+        let mut insts = vec![];
+        for t in (s + 1..program.stages.len()).rev() {
+            self.phase_a(&mut sch, t, &mut insts)?;
+        }
+        Ok(sch)
+    }
+
+    /// Change where stage `s` is computed, resetting the decisions that no longer apply
+    /// (a stage moved to root gets `tiles` and one parallel loop).
+    pub(crate) fn set_placement(&mut self, program: &Program, s: usize, placement: Placement, tiles: Vec<Tile>) {
+        let d = &mut self.stages[s];
+        d.cache_write = None;
+        d.pack = None;
+        d.parallel = 0;
+        match &placement {
+            Placement::Inline => {
+                d.tiles = vec![];
+                d.vectorize = false;
+                d.unroll = 0;
+            }
+            Placement::At { .. } => {
+                d.tiles = vec![];
+                d.vectorize = program.stages[s].reduce.is_none();
+            }
+            Placement::Root => {
+                d.tiles = tiles;
+                d.parallel = usize::from(program.stages[s].spatial().count() > 0);
+                d.vectorize = contiguous_inner(program, s);
+            }
+        }
+        d.placement = placement;
+    }
+
+    fn check_shape(&self, program: &Program) -> Result<()> {
+        if self.workload != program.name {
+            return Err(err(
+                ErrorKind::WrongTrace,
+                "sketch",
+                format!("made for workload \"{}\", not \"{}\"", self.workload, program.name),
+            ));
+        }
+        let names: Vec<&str> = program.stages.iter().map(|s| s.name.as_str()).collect();
+        let mine: Vec<&str> = self.stages.iter().map(|s| s.stage.as_str()).collect();
+        if names != mine {
+            return Err(err(
+                ErrorKind::WrongTrace,
+                "sketch",
+                format!("stages [{}] do not match the program's [{}]", mine.join(", "), names.join(", ")),
+            ));
+        }
+        Ok(())
+    }
+
+    fn phase_a(&self, sch: &mut Schedule, s: usize, out: &mut Vec<Inst>) -> Result<()> {
+        let d = &self.stages[s];
+        let stage = d.stage.clone();
+        match &d.placement {
+            Placement::Root => {}
+            Placement::Inline => push(sch, out, Inst::ComputeInline { stage: stage.clone() })?,
+            Placement::At { consumer, loop_ } => push(
+                sch,
+                out,
+                Inst::ComputeAt { stage: stage.clone(), consumer: consumer.clone(), loop_: loop_.clone() },
+            )?,
+        }
+        if d.tiles.is_empty() {
+            return Ok(());
+        }
+        let cx = format!("tile({stage})");
+        if d.placement != Placement::Root {
+            return Err(err(ErrorKind::Illegal, cx, "only stages computed at root are tiled"));
+        }
+        let st = &sch.program.stages[s];
+        let has_reduce = st.reduction().next().is_some();
+        let mut kinds = vec![];
+        for iv in &st.iters {
+            let name = sch.program.var_name(iv.var);
+            let n = d.tiles.iter().filter(|t| t.loop_ == name).count();
+            if n != 1 {
+                return Err(err(
+                    ErrorKind::BadDecision,
+                    &cx,
+                    format!("every loop is tiled exactly once; loop {name} is tiled {n} times"),
+                ));
+            }
+        }
+        if d.tiles.len() != st.iters.len() {
+            return Err(err(ErrorKind::UnknownLoop, &cx, "a tile names a loop the stage does not have"));
+        }
+        for t in &d.tiles {
+            let iv = st.iters.iter().find(|iv| sch.program.var_name(iv.var) == t.loop_).expect("checked above");
+            let want = match (iv.kind, has_reduce) {
+                (IterKind::Reduce, _) => REDUCE_LEVELS,
+                (IterKind::Spatial, true) => SPATIAL_LEVELS,
+                (IterKind::Spatial, false) => ELEMENTWISE_LEVELS,
+            };
+            if t.factors.len() != want {
+                return Err(err(
+                    ErrorKind::BadDecision,
+                    &cx,
+                    format!("loop {} needs {want} tile factors, got {}", t.loop_, t.factors.len()),
+                ));
+            }
+            kinds.push(iv.kind);
+        }
+        // slot of each level in the interleaving S0 S1 R0 S2 R1 S3 (SS: S0 S1)
+        let slot = |kind: IterKind, level: usize| -> usize {
+            match (kind, has_reduce) {
+                (IterKind::Spatial, true) => [0, 1, 3, 5][level],
+                (IterKind::Reduce, _) => [2, 4][level],
+                (IterKind::Spatial, false) => level,
+            }
+        };
+        let mut slots: Vec<Vec<String>> = vec![vec![]; 6];
+        for (t, kind) in d.tiles.clone().iter().zip(kinds) {
+            let p = sch.stages[s].loops.iter().position(|l| sch.var_name(l.var) == t.loop_).ok_or_else(|| {
+                err(ErrorKind::UnknownLoop, &cx, format!("loop {} is gone (was it split already?)", t.loop_))
+            })?;
+            push(sch, out, Inst::Split { stage: stage.clone(), loop_: t.loop_.clone(), factors: t.factors.clone() })?;
+            let names = sch.loop_names(s);
+            for (level, nm) in names[p..p + t.factors.len()].iter().enumerate() {
+                slots[slot(kind, level)].push(nm.clone());
+            }
+        }
+        let order: Vec<String> = slots.into_iter().flatten().collect();
+        if order != sch.loop_names(s) {
+            push(sch, out, Inst::Reorder { stage, order })?;
+        }
+        Ok(())
+    }
+
+    /// The pack factor in effect: the given one, or the innermost tile of the loop indexing
+    /// the packed dimension.
+    pub fn pack_factor(&self, program: &Program, s: usize, pk: &PackDecision) -> Result<i64> {
+        if let Some(f) = pk.factor {
+            return Ok(f);
+        }
+        let cx = format!("pack({}, {})", self.stages[s].stage, pk.buffer);
+        let st = &program.stages[s];
+        let b = program
+            .buffer_by_name(&pk.buffer)
+            .ok_or_else(|| err(ErrorKind::UnknownBuffer, &cx, format!("no buffer named \"{}\"", pk.buffer)))?;
+        let mut loads = vec![];
+        st.value.loads(&mut loads);
+        let a = loads
+            .into_iter()
+            .find(|a| a.buf == b)
+            .ok_or_else(|| err(ErrorKind::Illegal, &cx, format!("stage {} does not read {}", st.name, pk.buffer)))?;
+        let default = match a.idx.last() {
+            Some(Idx::Var(v)) => self.stages[s].tile(program.var_name(*v)).and_then(|t| t.factors.last().copied()),
+            _ => None,
+        };
+        default.ok_or_else(|| {
+            err(ErrorKind::BadDecision, &cx, "no innermost tile indexes the last dimension; give the factor explicitly")
+        })
+    }
+
+    fn phase_b(&self, sch: &mut Schedule, s: usize, out: &mut Vec<Inst>) -> Result<()> {
+        let d = &self.stages[s];
+        let stage = d.stage.clone();
+        if d.placement == Placement::Inline {
+            if d.cache_write.is_some() || d.parallel > 0 || d.vectorize || d.unroll > 0 || d.pack.is_some() {
+                return Err(err(
+                    ErrorKind::Illegal,
+                    format!("compute_inline({stage})"),
+                    "an inlined stage has no loops to cache, pack, parallelise, vectorise or unroll",
+                ));
+            }
+            return Ok(());
+        }
+        if let Some(l) = &d.cache_write {
+            push(sch, out, Inst::CacheWrite { stage: stage.clone(), loop_: l.clone() })?;
+        }
+        if let Some(pk) = &d.pack {
+            let factor = self.pack_factor(&sch.program, s, pk)?;
+            let b = sch.program.buffer_by_name(&pk.buffer).map(|b| sch.program.buffer(b).shape.len()).unwrap_or(0);
+            let dim = b.saturating_sub(1);
+            push(sch, out, Inst::Pack { stage: stage.clone(), buffer: pk.buffer.clone(), dim, factor })?;
+            let ps = sch.program.stages.len() - 1;
+            let pname = sch.program.stages[ps].name.clone();
+            let nloops = sch.stages[ps].loops.len();
+            if nloops > 1 {
+                push(sch, out, Inst::ParallelOuter { stage: pname.clone(), n: nloops - 1 })?;
+            }
+            if factor > 1 {
+                let v = sch.loop_names(ps).last().cloned().expect("pack stage has loops");
+                push(sch, out, Inst::Vectorize { stage: pname, loop_: v })?;
+            }
+        }
+        if d.parallel > 0 {
+            if matches!(d.placement, Placement::At { .. }) {
+                return Err(err(
+                    ErrorKind::Illegal,
+                    format!("parallel_outer({stage}, {})", d.parallel),
+                    "a stage computed inside another runs inside its consumer's loops; parallelise the consumer",
+                ));
+            }
+            push(sch, out, Inst::ParallelOuter { stage: stage.clone(), n: d.parallel })?;
+        }
+        if d.vectorize {
+            let inner = sch.loop_names(s).last().cloned().ok_or_else(|| {
+                err(ErrorKind::Illegal, format!("vectorize({stage})"), "the stage has no loops")
+            })?;
+            push(sch, out, Inst::Vectorize { stage: stage.clone(), loop_: inner })?;
+        }
+        if d.unroll > 0 {
+            push(sch, out, Inst::AutoUnroll { stage, max_step: d.unroll })?;
+        }
+        Ok(())
+    }
+
+    /// Recover the decisions of a trace in canonical sketch form. A trace written by hand in
+    /// another order (or using `fuse`, `parallel`, `unroll` directly) is rejected with
+    /// [`ErrorKind::NotSketch`]; it still replays, but its decisions cannot be edited.
+    pub fn from_trace(program: &Program, trace: &Trace) -> Result<Sketch> {
+        if trace.workload != program.name {
+            return Err(err(
+                ErrorKind::WrongTrace,
+                "trace",
+                format!("made for workload \"{}\", not \"{}\"", trace.workload, program.name),
+            ));
+        }
+        let mut sk = Sketch::untouched(program);
+        for inst in &trace.insts {
+            let Some(s) = program.stage_index(inst.stage()) else { continue };
+            let d = &mut sk.stages[s];
+            match inst {
+                Inst::Split { loop_, factors, .. } => {
+                    d.tiles.push(Tile { loop_: loop_.clone(), factors: factors.clone() })
+                }
+                Inst::Reorder { .. } => {}
+                Inst::ComputeInline { .. } => d.placement = Placement::Inline,
+                Inst::ComputeAt { consumer, loop_, .. } => {
+                    d.placement = Placement::At { consumer: consumer.clone(), loop_: loop_.clone() }
+                }
+                Inst::CacheWrite { loop_, .. } => d.cache_write = Some(loop_.clone()),
+                Inst::ParallelOuter { n, .. } => d.parallel = *n,
+                Inst::Vectorize { .. } => d.vectorize = true,
+                Inst::AutoUnroll { max_step, .. } => d.unroll = *max_step,
+                Inst::Pack { buffer, factor, .. } => {
+                    d.pack = Some(PackDecision { buffer: buffer.clone(), factor: Some(*factor) })
+                }
+                Inst::Fuse { .. } | Inst::Parallel { .. } | Inst::Unroll { .. } => {
+                    return Err(not_sketch(format!(
+                        "{} is not a sketch instruction (its decisions cannot be edited)",
+                        inst.text()
+                    )));
+                }
+            }
+        }
+        // a pack factor equal to the innermost tile is the default
+        for s in 0..sk.stages.len() {
+            if let Some(pk) = sk.stages[s].pack.clone() {
+                let auto = sk.pack_factor(program, s, &PackDecision { factor: None, ..pk.clone() }).ok();
+                if auto.is_some() && auto == pk.factor {
+                    sk.stages[s].pack = Some(PackDecision { factor: None, ..pk });
+                }
+            }
+        }
+        let canon = sk.to_trace(program).map_err(|e| not_sketch(format!("decisions do not rebuild ({e})")))?;
+        if canon.insts != trace.insts {
+            let k = canon.insts.iter().zip(&trace.insts).position(|(a, b)| a != b).unwrap_or(canon.insts.len().min(trace.insts.len()));
+            let got = trace.insts.get(k).map_or("the end of the trace".to_string(), |i| i.text());
+            let want = canon.insts.get(k).map_or("the end of the trace".to_string(), |i| i.text());
+            return Err(not_sketch(format!("instruction {k} is {got} where the sketch form has {want}")));
+        }
+        Ok(sk)
+    }
+}
+
+/// What a stage may be: facts of the live schedule used by sampling, mutation and actions.
+pub(crate) struct StageFacts {
+    /// The stage can be inlined now.
+    pub inlinable: bool,
+    /// Inlining would recompute the stage (a consumer iterates over more points than it).
+    pub inline_recomputes: bool,
+    /// The only consumer and its candidate loops when the stage may be computed at it.
+    pub at: Option<(String, Vec<String>)>,
+}
+
+/// Placement facts of stage `s` in schedule `sch` (stages after `s` already placed and tiled).
+pub(crate) fn stage_facts(sch: &Schedule, s: usize) -> StageFacts {
+    let p = &sch.program;
+    let st = &p.stages[s];
+    let temp = p.buffer(st.store.buf).kind == BufKind::Temp;
+    let consumers = p.consumers(s);
+    let untouched = sch.stages[s].attach == Attach::Root && !sch.stages[s].transformed;
+    let hosts = sch.stages.iter().any(|sc| matches!(sc.attach, Attach::At { consumer, .. } if consumer == s));
+    let inlinable = st.reduce.is_none() && temp && !consumers.is_empty() && untouched && !hosts;
+    let inline_recomputes = consumers.iter().any(|&c| p.stages[c].domain_size() > st.domain_size());
+    let mut at = None;
+    if st.reduce.is_none() && temp && consumers.len() == 1 && untouched && !hosts {
+        let c = consumers[0];
+        if sch.stages[c].attach == Attach::Root {
+            let first_red = sch.first_reduce_loop(c);
+            let n = sch.stages[c].loops.len();
+            let names = sch.loop_names(c);
+            // spatial loops outside the first reduction, never the innermost (vector) loop
+            let cands: Vec<String> = names[..first_red.min(n.saturating_sub(1))].to_vec();
+            if !cands.is_empty() {
+                at = Some((p.stages[c].name.clone(), cands));
+            }
+        }
+    }
+    StageFacts { inlinable, inline_recomputes, at }
+}
+
+/// Positions (in stage `s`'s current loops) that later instructions must keep addressable:
+/// compute-at targets and the write cache.
+fn targets(sch: &Schedule, s: usize) -> Vec<usize> {
+    let sc = &sch.stages[s];
+    let mut out = vec![];
+    for ps in &sch.stages {
+        if let Attach::At { consumer, var, .. } = &ps.attach {
+            if *consumer == s {
+                out.extend(sc.loops.iter().position(|l| l.var == *var));
+            }
+        }
+    }
+    if let Some(v) = sc.cache_write {
+        out.extend(sc.loops.iter().position(|l| l.var == v));
+    }
+    out
+}
+
+/// Legal numbers of outer loops to fuse and parallelise for stage `s` in `sch` (after phase A
+/// and its cache write): spatial loops, never the innermost loop, never past a target that is
+/// not the last fused loop.
+pub(crate) fn parallel_choices(sch: &Schedule, s: usize) -> Vec<usize> {
+    let sc = &sch.stages[s];
+    let n = sc.loops.len();
+    if n == 0 || sc.attach != Attach::Root {
+        return vec![];
+    }
+    let mut max = sch.first_reduce_loop(s).min(n - 1);
+    if n == 1 && sch.first_reduce_loop(s) == 1 {
+        max = 1;
+    }
+    for t in targets(sch, s) {
+        max = max.min(t + 1);
+    }
+    (1..=max).collect()
+}
+
+/// Draw a perfect tiling of `extent` into `levels` factors: primes go to random levels; the
+/// innermost factor of the innermost spatial loop prefers a vector width (16, 8, 32, 4).
+pub(crate) fn draw_factors(rng: &mut Pcg64, extent: i64, levels: usize, vector_inner: bool) -> Vec<i64> {
+    let mut f = vec![1i64; levels];
+    let mut rest = extent;
+    if vector_inner && rng.random_bool(0.8) {
+        let prefs: Vec<i64> = [16, 8, 32, 4].into_iter().filter(|w| extent % w == 0).collect();
+        if !prefs.is_empty() {
+            // 16 and 8 twice as likely
+            let k = rng.random_range(0..prefs.len() + 2);
+            let w = if k < prefs.len() { prefs[k] } else { prefs[0] };
+            f[levels - 1] = w;
+            rest /= w;
+        }
+    }
+    let mut ps = primes(rest);
+    // shuffle so the cap below does not always favour small primes
+    for i in (1..ps.len()).rev() {
+        let j = rng.random_range(0..=i);
+        ps.swap(i, j);
+    }
+    let inner_fixed = f[levels - 1] > 1;
+    for p in ps {
+        let mut l = rng.random_range(0..levels);
+        if l == levels - 1 && (inner_fixed || f[l] * p > MAX_INNER) {
+            l = rng.random_range(0..levels - 1);
+        }
+        f[l] *= p;
+    }
+    f
+}
+
+/// Deterministic tiling used when an action moves a stage back to root: all outer, with a
+/// vector-width innermost factor for the innermost spatial loop.
+pub(crate) fn default_tiles(p: &Program, s: usize) -> Vec<Tile> {
+    let st = &p.stages[s];
+    let has_reduce = st.reduction().next().is_some();
+    let inner = innermost_spatial(p, st);
+    st.iters
+        .iter()
+        .map(|iv| {
+            let name = p.var_name(iv.var).to_string();
+            let levels = match (iv.kind, has_reduce) {
+                (IterKind::Reduce, _) => REDUCE_LEVELS,
+                (IterKind::Spatial, true) => SPATIAL_LEVELS,
+                (IterKind::Spatial, false) => ELEMENTWISE_LEVELS,
+            };
+            let mut f = vec![1; levels];
+            let w = if Some(&name) == inner.as_ref() {
+                [16, 8, 4, 2].into_iter().find(|w| iv.extent % w == 0).unwrap_or(1)
+            } else {
+                1
+            };
+            f[levels - 1] = w;
+            f[0] = iv.extent / w;
+            Tile { loop_: name, factors: f }
+        })
+        .collect()
+}
+
+/// Random tiles for stage `s` of program `p`.
+pub(crate) fn draw_tiles(rng: &mut Pcg64, p: &Program, s: usize) -> Vec<Tile> {
+    let st = &p.stages[s];
+    let has_reduce = st.reduction().next().is_some();
+    let inner = innermost_spatial(p, st);
+    st.iters
+        .iter()
+        .map(|iv| {
+            let name = p.var_name(iv.var).to_string();
+            let levels = match (iv.kind, has_reduce) {
+                (IterKind::Reduce, _) => REDUCE_LEVELS,
+                (IterKind::Spatial, true) => SPATIAL_LEVELS,
+                (IterKind::Spatial, false) => ELEMENTWISE_LEVELS,
+            };
+            let vec_inner = Some(&name) == inner.as_ref();
+            Tile { factors: draw_factors(rng, iv.extent, levels, vec_inner), loop_: name }
+        })
+        .collect()
+}
+
+/// Draw every decision of one stage's phase A given the live schedule (stages after it done).
+fn draw_placement(rng: &mut Pcg64, sch: &Schedule, s: usize) -> (Placement, Vec<Tile>) {
+    let facts = stage_facts(sch, s);
+    if facts.inlinable {
+        let p = if facts.inline_recomputes { 0.2 } else { 0.85 };
+        if rng.random_bool(p) {
+            return (Placement::Inline, vec![]);
+        }
+    }
+    if let Some((consumer, loops)) = facts.at {
+        if rng.random_bool(0.5) {
+            let l = loops[rng.random_range(0..loops.len())].clone();
+            return (Placement::At { consumer, loop_: l }, vec![]);
+        }
+    }
+    (Placement::Root, draw_tiles(rng, &sch.program, s))
+}
+
+/// Draw a complete sketch. Every decision is checked against the live schedule as it is made,
+/// so the result always rebuilds; [`sample`] also lowers it.
+pub fn sample_sketch(program: &Program, rng: &mut Pcg64) -> Result<Sketch> {
+    let mut sk = Sketch::untouched(program);
+    let mut sch = Schedule::new(program.clone());
+    let mut insts = vec![];
+    for s in (0..program.stages.len()).rev() {
+        let (placement, tiles) = draw_placement(rng, &sch, s);
+        sk.stages[s].placement = placement;
+        sk.stages[s].tiles = tiles;
+        let mut trial = sch.clone();
+        insts.clear();
+        if sk.phase_a(&mut trial, s, &mut insts).is_err() {
+            // a placement the live schedule rejects: fall back to root tiling
+            sk.stages[s].placement = Placement::Root;
+            sk.stages[s].tiles = draw_tiles(rng, program, s);
+            trial = sch.clone();
+            sk.phase_a(&mut trial, s, &mut insts)?;
+        }
+        sch = trial;
+    }
+    for s in 0..program.stages.len() {
+        if sk.stages[s].placement == Placement::Inline {
+            continue;
+        }
+        let st = &program.stages[s];
+        let is_root = sk.stages[s].placement == Placement::Root;
+        let has_reduce = st.reduce.is_some();
+        // write cache at the last S0 or S1 loop
+        if is_root && has_reduce && !sk.stages[s].tiles.is_empty() && rng.random_bool(0.5) {
+            let n_sp = st.spatial().count();
+            let names = sch.loop_names(s);
+            if n_sp > 0 {
+                let level = rng.random_range(0..2usize);
+                sk.stages[s].cache_write = Some(names[(level + 1) * n_sp - 1].clone());
+                let mut trial = sch.clone();
+                let name = sk.stages[s].cache_write.clone().expect("set");
+                if trial.apply(&Inst::CacheWrite { stage: st.name.clone(), loop_: name }).is_ok() {
+                    sch = trial;
+                } else {
+                    sk.stages[s].cache_write = None;
+                }
+            }
+        }
+        if is_root && !sk.stages[s].tiles.is_empty() && rng.random_bool(0.3) {
+            let cands = pack_candidates(program, s);
+            if !cands.is_empty() {
+                let b = cands[rng.random_range(0..cands.len())].clone();
+                sk.stages[s].pack = Some(PackDecision { buffer: b, factor: None });
+            }
+        }
+        if is_root {
+            let choices = parallel_choices(&sch, s);
+            if !choices.is_empty() {
+                let loops = &sch.stages[s].loops;
+                let enough = choices.iter().copied().find(|&n| loops[..n].iter().map(|l| l.extent).product::<i64>() >= 64);
+                let n = match enough {
+                    Some(n) if rng.random_bool(0.5) => n,
+                    _ => choices[rng.random_range(0..choices.len())],
+                };
+                sk.stages[s].parallel = n;
+            }
+        }
+        let inner_spatial = sch.stages[s].loops.last().is_some_and(|l| !sch.touches_reduce(s, l.var));
+        if inner_spatial {
+            let p = if contiguous_inner(program, s) { 0.9 } else { 0.3 };
+            sk.stages[s].vectorize = rng.random_bool(p);
+        }
+        sk.stages[s].unroll = UNROLL_STEPS[rng.random_range(0..UNROLL_STEPS.len())];
+    }
+    Ok(sk)
+}
+
+/// A random trace from the CPU sketch of `program`, drawn with `rng`: it always replays and
+/// lowers (a draw that would not is redrawn; after 16 failures the untouched schedule is used,
+/// which [`try_sample`] reports as an error instead).
+pub fn sample(program: &Program, rng: &mut Pcg64) -> Trace {
+    for _ in 0..16 {
+        if let Ok(t) = try_sample(program, rng) {
+            return t;
+        }
+    }
+    Trace::new(program.name.clone())
+}
+
+/// One draw; the error says which decision failed to replay or lower.
+pub fn try_sample(program: &Program, rng: &mut Pcg64) -> Result<Trace> {
+    let sk = sample_sketch(program, rng)?;
+    let (trace, sch) = sk.realize(program)?;
+    sch.lower()?;
+    Ok(trace)
+}

@@ -1,1 +1,19 @@
-//! colt-tensor (being written)
+//! colt-tensor: the tensor-program environment.
+//!
+//! Joins the compiler core into the one operation the rest of colt needs: *workload + trace →
+//! measured outcome*. It resolves a workload (built-in name or custom spec file), replays a
+//! schedule trace on it, emits C, and measures it with the isolated worker next to the naive
+//! GCC -O3 / LLVM -O3 baselines. The search environment for tensor programs (what `colt tune`
+//! hands to the search engine) lives here too, so `colt-search` never sees a tensor.
+//!
+//! - [`workload`]: name or spec path → [`colt_ir::Program`].
+//! - [`kernel`]: program + trace → lowered function, C source, buffer list.
+//! - [`session`]: a measuring session: reference, baselines, batches of traces.
+
+pub mod kernel;
+pub mod session;
+pub mod workload;
+
+pub use kernel::{Kernel, KERNEL_SYMBOL};
+pub use session::{Baselines, Session, SessionConfig};
+pub use workload::{resolve, WorkloadError};

@@ -1,1 +1,56 @@
-fn main() {}
+//! `colt`: the command-line front end. Thin: argument parsing and output formatting over the
+//! library crates; every subcommand lives in its own module.
+
+mod config;
+mod measure;
+mod models;
+mod out;
+mod show;
+mod workloads;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "colt", version, about = "Multi-LLM tree-search auto-scheduler for tensor programs")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List the built-in workloads: name, shapes, FLOPs.
+    Workloads(workloads::Args),
+    /// Print a workload's loop nest (optionally scheduled by a trace) and its C code.
+    Show(show::Args),
+    /// Measure naive gcc/clang baselines and a given or best-of-N sampled schedule.
+    Measure(measure::Args),
+    /// The LLM model bucket: list it, or check every model with two real requests.
+    Models {
+        #[command(subcommand)]
+        command: models::Command,
+    },
+    /// The isolated measurement worker (started by colt itself; speaks JSON lines on stdin).
+    #[command(hide = true)]
+    Worker,
+}
+
+fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_env("COLT_LOG"))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Workloads(a) => workloads::run(a),
+        Command::Show(a) => show::run(a),
+        Command::Measure(a) => measure::run(a),
+        Command::Models { command } => models::run(command),
+        Command::Worker => colt_measure::worker::worker_main().map_err(|e| anyhow::anyhow!("worker: {e}")),
+    };
+    if let Err(e) = result {
+        // One line: the chain of causes joined, never a backtrace.
+        eprintln!("error: {}", out::one_line(&e));
+        std::process::exit(1);
+    }
+}

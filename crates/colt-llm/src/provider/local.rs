@@ -67,8 +67,11 @@ impl Provider for LocalProvider {
             max_tokens: self.cfg.max_output_tokens,
             temperature: self.cfg.temperature.unwrap_or(0.7) as f32,
             seed: (req.seed ^ (req.seed >> 32)) as u32,
+            // Model loading is not counted; evaluation and generation are.
+            time_limit: Some(super::timeout(&self.cfg)),
         };
         let c = model.complete(&creq).map_err(|e| match e {
+            colt_llm_local::LocalError::Timeout { .. } => CallError::Timeout,
             colt_llm_local::LocalError::ContextOverflow { .. } | colt_llm_local::LocalError::Grammar(_) => CallError::Protocol(e.to_string()),
             e => CallError::Unsupported(e.to_string()),
         })?;

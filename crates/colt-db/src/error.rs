@@ -1,0 +1,58 @@
+//! Typed errors of the tuning database.
+//!
+//! Every variant renders as one line that starts with `database <path>:` so a user who
+//! has several databases (one per experiment is common) knows which file is at fault,
+//! and the rest of the line names the problem (a newer schema, a missing run, a bad
+//! value) rather than an SQLite result code alone.
+
+use std::path::PathBuf;
+
+/// The result type of every fallible `colt-db` call.
+pub type Result<T> = std::result::Result<T, DbError>;
+
+/// What went wrong, with the database it happened in.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// The directory that should hold the database could not be created.
+    #[error("database {}: cannot create directory {}: {source}", path.display(), dir.display())]
+    CreateDir {
+        path: PathBuf,
+        dir: PathBuf,
+        source: std::io::Error,
+    },
+    /// SQLite refused an operation (cannot open, not a database, disk full, ...).
+    #[error("database {}: {context}: {source}", path.display())]
+    Sqlite {
+        path: PathBuf,
+        /// What colt-db was doing, e.g. "open", "insert candidate".
+        context: String,
+        source: rusqlite::Error,
+    },
+    /// The file was written by a newer colt whose schema this build does not know.
+    #[error(
+        "database {}: written with schema version {found} (by {written_by}), this colt supports up to version {supported}; use a newer colt or another --db",
+        path.display()
+    )]
+    NewerSchema {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+        written_by: String,
+    },
+    /// The file is an SQLite database but not one colt created.
+    #[error("database {}: not a colt tuning database (it has tables but no colt_schema table)", path.display())]
+    NotColt { path: PathBuf },
+    /// WAL journal mode could not be enabled (e.g. a file system without shared memory).
+    #[error("database {}: cannot enable WAL journal mode (SQLite kept '{mode}')", path.display())]
+    NoWal { path: PathBuf, mode: String },
+    /// A run id that is not in the database.
+    #[error("database {}: run {run} does not exist", path.display())]
+    NoSuchRun { path: PathBuf, run: i64 },
+    /// A value the caller passed cannot be stored (not finite, too large, not JSON).
+    #[error("database {}: invalid {field}: {problem}", path.display())]
+    InvalidValue {
+        path: PathBuf,
+        field: &'static str,
+        problem: String,
+    },
+}

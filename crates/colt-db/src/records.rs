@@ -1,0 +1,306 @@
+//! The plain records stored in the database.
+//!
+//! Inputs (`NewRun`, `NewCandidate`, `NewLlmCall`, `Node`) are what a caller knows when it
+//! writes; rows (`RunRow`, `CandidateRow`, `LlmCallRow`) wrap an input with what the
+//! database assigns (ids, sequence numbers, timestamps). Keeping the input whole inside
+//! the row makes round trips checkable with `==` and keeps the two in step when a field
+//! is added. Nothing here knows about tensors or LLM crates: traces, configs and parsed
+//! actions are JSON or TOML text owned by the crates that produce them.
+
+use std::fmt;
+use std::str::FromStr;
+
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
+
+/// Id of a tuning run (SQLite rowid; never reused, even after deletions).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RunId(pub i64);
+
+impl fmt::Display for RunId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl FromStr for RunId {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        s.trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|v| *v > 0)
+            .map(RunId)
+            .ok_or_else(|| format!("run id '{s}' is not a positive integer"))
+    }
+}
+
+/// Everything that identifies a run and makes it reproducible.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewRun {
+    /// Search strategy name, e.g. "evolutionary", "colt".
+    pub strategy: String,
+    /// Workload (or program) name, e.g. "matmul".
+    pub workload: String,
+    /// Search space: "tensor" or "llvm" (not interpreted here).
+    pub space: String,
+    /// Workload scale, e.g. "ci" or "paper".
+    pub scale: String,
+    /// Master seed (any u64; stored bit-cast in an SQLite INTEGER).
+    pub seed: u64,
+    /// Trial budget (number of measurements).
+    pub trials: u64,
+    /// The configuration the run used (TOML or JSON text, stored verbatim).
+    pub config: String,
+    /// Version string(s) of colt and its parts.
+    pub versions: String,
+    /// Target description (CPU model, compiler, flags...).
+    pub target: String,
+}
+
+/// Lifecycle of a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RunStatus {
+    /// Started and not finished: in progress, or killed without a trace.
+    Running,
+    /// `finish_run` was called.
+    Finished,
+    /// Marked as killed (by a tool that knows the owning process is gone).
+    Killed,
+}
+
+/// How a candidate's measurement ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Outcome {
+    Ok,
+    WrongResult,
+    Crash,
+    Timeout,
+    CompileError,
+    Error,
+}
+
+macro_rules! text_enum {
+    ($ty:ident, $what:literal, { $($variant:ident => $text:literal),+ $(,)? }) => {
+        impl $ty {
+            /// Every variant, in declaration order.
+            pub const ALL: &'static [$ty] = &[$($ty::$variant),+];
+            /// The stable text stored in the database and shown in reports.
+            pub fn as_str(self) -> &'static str {
+                match self { $($ty::$variant => $text),+ }
+            }
+        }
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        impl FromStr for $ty {
+            type Err = String;
+            fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+                match s {
+                    $($text => Ok($ty::$variant),)+
+                    other => Err(format!(
+                        concat!("unknown ", $what, " '{}' (expected one of: {})"),
+                        other,
+                        [$($text),+].join(", ")
+                    )),
+                }
+            }
+        }
+        impl ToSql for $ty {
+            fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+                Ok(ToSqlOutput::from(self.as_str()))
+            }
+        }
+        impl FromSql for $ty {
+            fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+                let s = value.as_str()?;
+                s.parse().map_err(|e: String| FromSqlError::Other(e.into()))
+            }
+        }
+    };
+}
+
+text_enum!(RunStatus, "run status", {
+    Running => "running",
+    Finished => "finished",
+    Killed => "killed",
+});
+
+text_enum!(Outcome, "outcome", {
+    Ok => "ok",
+    WrongResult => "wrong_result",
+    Crash => "crash",
+    Timeout => "timeout",
+    CompileError => "compile_error",
+    Error => "error",
+});
+
+/// A stored run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunRow {
+    pub id: RunId,
+    /// Milliseconds since the Unix epoch.
+    pub created_at_ms: i64,
+    pub spec: NewRun,
+    pub status: RunStatus,
+    pub finished_at_ms: Option<i64>,
+    /// Final summary JSON given to `finish_run`.
+    pub summary: Option<String>,
+}
+
+/// One measured candidate, as the tuner knows it before it is stored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewCandidate {
+    /// Structural key (e.g. a hash in hex); unique within a run.
+    pub key: String,
+    /// The schedule trace, JSON text (validated as JSON, stored verbatim).
+    pub trace: String,
+    /// Cost-model prediction, if one was made.
+    pub predicted: Option<f64>,
+    pub outcome: Outcome,
+    /// Median latency in microseconds (normally only for `Outcome::Ok`).
+    pub latency_median_us: Option<f64>,
+    pub latency_min_us: Option<f64>,
+    pub gflops: Option<f64>,
+    /// Diagnostic text: compiler error, mismatch description, ...
+    pub message: Option<String>,
+    /// Who proposed it: a model name or a strategy/policy name.
+    pub source: String,
+}
+
+/// A stored candidate.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CandidateRow {
+    pub run: RunId,
+    /// Order of measurement within the run, 0, 1, 2, ... without gaps.
+    pub seq: u64,
+    /// Milliseconds since the Unix epoch.
+    pub measured_at_ms: i64,
+    pub candidate: NewCandidate,
+}
+
+/// One LLM call with all accounting fields of the LLM layer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewLlmCall {
+    /// Order of the call within the run, chosen by the caller; unique within a run so a
+    /// resumed run can look the call up instead of repeating it.
+    pub seq: u64,
+    pub model: String,
+    /// "expand" or "course_alteration" (not interpreted here except for statistics).
+    pub role: String,
+    pub ok: bool,
+    /// Error class when `ok` is false (e.g. "timeout", "parse", "rate_limit").
+    pub error_kind: Option<String>,
+    pub latency_ms: f64,
+    pub input_tokens: u64,
+    pub cached_tokens: u64,
+    pub output_tokens: u64,
+    pub cost_usd: f64,
+    pub attempts: u32,
+    /// Hash of the stable prompt prefix (for cache-hit analysis).
+    pub prefix_hash: String,
+    /// The raw reply text (kept for the report and for replay).
+    pub answer: String,
+    /// The parsed action as JSON text, when the answer parsed.
+    pub action: Option<String>,
+}
+
+/// A stored LLM call.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LlmCallRow {
+    pub run: RunId,
+    /// Milliseconds since the Unix epoch.
+    pub called_at_ms: i64,
+    pub call: NewLlmCall,
+}
+
+/// A search-tree node; written with `upsert_node` (insert or replace by id).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    pub node_id: u64,
+    pub parent: Option<u64>,
+    pub depth: u32,
+    /// The model (or policy) that created this node by expansion.
+    pub model: Option<String>,
+    /// The node's trace/state, JSON text.
+    pub state: String,
+    pub visits: u64,
+    pub value: f64,
+    pub predicted: Option<f64>,
+    pub measured: Option<f64>,
+    pub terminal: bool,
+}
+
+/// LLM accounting for one model within one run.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ModelStats {
+    pub calls: u64,
+    pub ok: u64,
+    pub errors: u64,
+    /// Calls whose role is "course_alteration".
+    pub course_alterations: u64,
+    pub input_tokens: u64,
+    pub cached_tokens: u64,
+    pub output_tokens: u64,
+    pub cost_usd: f64,
+    pub latency_ms: f64,
+    pub attempts: u64,
+}
+
+/// Candidates proposed by one source within one run.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SourceStats {
+    pub proposed: u64,
+    pub ok: u64,
+    pub best_latency_us: Option<f64>,
+}
+
+/// Totals of one run, for `colt runs` and reports.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RunStats {
+    pub candidates: u64,
+    /// Only outcomes that occurred appear.
+    pub by_outcome: std::collections::BTreeMap<Outcome, u64>,
+    pub best_latency_us: Option<f64>,
+    pub llm_calls: u64,
+    pub llm_errors: u64,
+    pub input_tokens: u64,
+    pub cached_tokens: u64,
+    pub output_tokens: u64,
+    pub cost_usd: f64,
+    pub nodes: u64,
+}
+
+/// Which candidates `Db::best` considers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BestFilter {
+    pub workload: String,
+    pub space: String,
+    /// Only runs at this scale (a best kernel at "ci" scale is not one at "paper" scale).
+    pub scale: Option<String>,
+    /// Only runs on this target.
+    pub target: Option<String>,
+}
+
+impl BestFilter {
+    /// All runs of `workload` in `space`, any scale and target.
+    pub fn new(workload: impl Into<String>, space: impl Into<String>) -> Self {
+        BestFilter {
+            workload: workload.into(),
+            space: space.into(),
+            scale: None,
+            target: None,
+        }
+    }
+    /// Restrict to one scale.
+    pub fn scale(mut self, scale: impl Into<String>) -> Self {
+        self.scale = Some(scale.into());
+        self
+    }
+    /// Restrict to one target.
+    pub fn target(mut self, target: impl Into<String>) -> Self {
+        self.target = Some(target.into());
+        self
+    }
+}

@@ -1,0 +1,235 @@
+//! Schema creation, the version check and migrations.
+//!
+//! The version lives in a one-row `colt_schema` table (not `PRAGMA user_version`) so it
+//! also records which colt wrote it, which the "newer schema" error can name. A database
+//! written by a newer schema is refused rather than half-read: new columns could carry
+//! meaning an old reader would silently drop when it resumes and appends to a run.
+//! Older schemas are brought forward by `MIGRATIONS`, one SQL batch per version step,
+//! applied in a single transaction with the version bump.
+
+use rusqlite::{Connection, OptionalExtension};
+
+/// The schema version this build writes and reads.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// Migration `i` takes a database from version `i + 1` to `i + 2`.
+pub(crate) const MIGRATIONS: &[&str] = &[];
+
+const CREATE_V1: &str = r#"
+CREATE TABLE colt_schema (
+    version     INTEGER NOT NULL,
+    written_by  TEXT NOT NULL
+);
+CREATE TABLE runs (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    created_at_ms   INTEGER NOT NULL,
+    strategy        TEXT NOT NULL,
+    workload        TEXT NOT NULL,
+    space           TEXT NOT NULL,
+    scale           TEXT NOT NULL,
+    seed            INTEGER NOT NULL,
+    trials          INTEGER NOT NULL CHECK (trials >= 0),
+    config          TEXT NOT NULL,
+    versions        TEXT NOT NULL,
+    target          TEXT NOT NULL,
+    status          TEXT NOT NULL CHECK (status IN ('running', 'finished', 'killed')),
+    finished_at_ms  INTEGER,
+    summary         TEXT
+);
+CREATE INDEX runs_by_workload ON runs (workload, space, scale);
+CREATE TABLE candidates (
+    run_id             INTEGER NOT NULL REFERENCES runs (id),
+    seq                INTEGER NOT NULL CHECK (seq >= 0),
+    key                TEXT NOT NULL,
+    trace              TEXT NOT NULL,
+    predicted          REAL,
+    outcome            TEXT NOT NULL CHECK (outcome IN
+                           ('ok', 'wrong_result', 'crash', 'timeout', 'compile_error', 'error')),
+    latency_median_us  REAL,
+    latency_min_us     REAL,
+    gflops             REAL,
+    message            TEXT,
+    source             TEXT NOT NULL,
+    measured_at_ms     INTEGER NOT NULL,
+    PRIMARY KEY (run_id, seq),
+    UNIQUE (run_id, key)
+);
+CREATE INDEX candidates_ok_latency ON candidates (outcome, latency_median_us);
+CREATE TABLE llm_calls (
+    run_id         INTEGER NOT NULL REFERENCES runs (id),
+    seq            INTEGER NOT NULL CHECK (seq >= 0),
+    model          TEXT NOT NULL,
+    role           TEXT NOT NULL,
+    ok             INTEGER NOT NULL CHECK (ok IN (0, 1)),
+    error_kind     TEXT,
+    latency_ms     REAL NOT NULL,
+    input_tokens   INTEGER NOT NULL CHECK (input_tokens >= 0),
+    cached_tokens  INTEGER NOT NULL CHECK (cached_tokens >= 0),
+    output_tokens  INTEGER NOT NULL CHECK (output_tokens >= 0),
+    cost_usd       REAL NOT NULL,
+    attempts       INTEGER NOT NULL CHECK (attempts >= 0),
+    prefix_hash    TEXT NOT NULL,
+    answer         TEXT NOT NULL,
+    action         TEXT,
+    called_at_ms   INTEGER NOT NULL,
+    PRIMARY KEY (run_id, seq)
+);
+CREATE TABLE nodes (
+    run_id         INTEGER NOT NULL REFERENCES runs (id),
+    node_id        INTEGER NOT NULL CHECK (node_id >= 0),
+    parent_id      INTEGER,
+    depth          INTEGER NOT NULL CHECK (depth >= 0),
+    model          TEXT,
+    state          TEXT NOT NULL,
+    visits         INTEGER NOT NULL CHECK (visits >= 0),
+    value          REAL NOT NULL,
+    predicted      REAL,
+    measured       REAL,
+    terminal       INTEGER NOT NULL CHECK (terminal IN (0, 1)),
+    updated_at_ms  INTEGER NOT NULL,
+    PRIMARY KEY (run_id, node_id)
+);
+"#;
+
+/// What `prepare` found and did.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum SchemaState {
+    /// Schema is (now) at `SCHEMA_VERSION`.
+    Ready,
+    /// Written by a newer schema.
+    Newer { found: i64, written_by: String },
+    /// Has tables, none of them ours.
+    Foreign,
+}
+
+/// Create the schema in an empty database, migrate an older one, or report why not.
+/// Runs inside one IMMEDIATE transaction so two processes opening a fresh file at once
+/// do not both create it.
+pub(crate) fn prepare(conn: &Connection, writer: &str) -> rusqlite::Result<SchemaState> {
+    prepare_with(conn, writer, CREATE_V1, MIGRATIONS)
+}
+
+pub(crate) fn prepare_with(
+    conn: &Connection,
+    writer: &str,
+    create_v1: &str,
+    migrations: &[&str],
+) -> rusqlite::Result<SchemaState> {
+    let target = 1 + migrations.len() as i64;
+    let tx = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
+    let has_meta: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'colt_schema')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_meta {
+        let tables: i64 = tx.query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'",
+            [],
+            |r| r.get(0),
+        )?;
+        if tables > 0 {
+            return Ok(SchemaState::Foreign);
+        }
+        tx.execute_batch(create_v1)?;
+        tx.execute(
+            "INSERT INTO colt_schema (version, written_by) VALUES (1, ?1)",
+            [writer],
+        )?;
+    }
+    let (found, written_by): (i64, String) = tx
+        .query_row("SELECT version, written_by FROM colt_schema", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?
+        .unwrap_or((0, String::from("unknown")));
+    if found > target {
+        return Ok(SchemaState::Newer { found, written_by });
+    }
+    // found == 0 means an empty colt_schema table: an interrupted creation cannot leave
+    // that (creation is one transaction), so treat it as foreign rather than guess.
+    if found < 1 {
+        return Ok(SchemaState::Foreign);
+    }
+    for (step, sql) in migrations.iter().enumerate().skip((found - 1) as usize) {
+        tx.execute_batch(sql)?;
+        tx.execute(
+            "UPDATE colt_schema SET version = ?1, written_by = ?2",
+            rusqlite::params![step as i64 + 2, writer],
+        )?;
+    }
+    tx.commit()?;
+    Ok(SchemaState::Ready)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn version(conn: &Connection) -> i64 {
+        conn.query_row("SELECT version FROM colt_schema", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    #[test]
+    fn fresh_database_gets_current_version() {
+        let conn = Connection::open_in_memory().unwrap();
+        assert_eq!(prepare(&conn, "test").unwrap(), SchemaState::Ready);
+        assert_eq!(version(&conn), SCHEMA_VERSION);
+        // Idempotent: a second prepare changes nothing.
+        assert_eq!(prepare(&conn, "test").unwrap(), SchemaState::Ready);
+        assert_eq!(version(&conn), SCHEMA_VERSION);
+    }
+
+    #[test]
+    fn migrations_bring_an_old_database_forward_in_order() {
+        let conn = Connection::open_in_memory().unwrap();
+        let v1 = "CREATE TABLE colt_schema (version INTEGER NOT NULL, written_by TEXT NOT NULL);
+                  CREATE TABLE t (a INTEGER);";
+        assert_eq!(
+            prepare_with(&conn, "old", v1, &[]).unwrap(),
+            SchemaState::Ready
+        );
+        conn.execute("INSERT INTO t (a) VALUES (7)", []).unwrap();
+        let migrations = [
+            "ALTER TABLE t ADD COLUMN b INTEGER NOT NULL DEFAULT 2;",
+            "UPDATE t SET b = b * 10;",
+        ];
+        assert_eq!(
+            prepare_with(&conn, "new", v1, &migrations).unwrap(),
+            SchemaState::Ready
+        );
+        assert_eq!(version(&conn), 3);
+        let (a, b): (i64, i64) = conn
+            .query_row("SELECT a, b FROM t", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap();
+        assert_eq!((a, b), (7, 20));
+        let writer: String = conn
+            .query_row("SELECT written_by FROM colt_schema", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(writer, "new");
+        // Already at version 3: nothing re-applied (b would become 200).
+        assert_eq!(
+            prepare_with(&conn, "new", v1, &migrations).unwrap(),
+            SchemaState::Ready
+        );
+        let b: i64 = conn.query_row("SELECT b FROM t", [], |r| r.get(0)).unwrap();
+        assert_eq!(b, 20);
+        // An older build (no migrations) refuses the version-3 database.
+        assert_eq!(
+            prepare_with(&conn, "old", v1, &[]).unwrap(),
+            SchemaState::Newer {
+                found: 3,
+                written_by: "new".into()
+            }
+        );
+    }
+
+    #[test]
+    fn foreign_database_is_recognised() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE users (name TEXT);")
+            .unwrap();
+        assert_eq!(prepare(&conn, "test").unwrap(), SchemaState::Foreign);
+    }
+}

@@ -1,0 +1,707 @@
+//! Custom operators from a TOML spec: tensors with shapes, and stages written as
+//! tensor-comprehension statements.
+//!
+//! The format exists so a user can tune an operator colt does not ship without writing Rust.
+//! It maps one-to-one onto [`colt_ir::Program`]: a tensor is a buffer, a stage is a
+//! [`colt_ir::Stage`]. Everything is checked here, before the IR sees it, so a mistake is one
+//! error line naming the tensor or the stage and the column in its expression instead of a
+//! panic deep inside scheduling.
+//!
+//! ```toml
+//! name = "matmul"                  # optional, a C identifier (the kernel name); default "custom"
+//!
+//! [constants]                      # optional named scalars usable in expressions
+//! alpha = 0.5
+//!
+//! [tensors]                        # role: input | output | temp
+//! A = { shape = [64, 32], role = "input" }
+//! B = { shape = [32, 48], role = "input" }
+//! C = { shape = [64, 48], role = "output" }
+//!
+//! [[stage]]                        # one or more, executed in order
+//! name = "matmul"                  # optional; default: the written tensor's name
+//! compute = "C[i, j] += alpha * A[i, k] * B[k, j]"
+//! extents = { k = 32 }             # optional; normally inferred from the shapes
+//! ```
+//!
+//! **Statements.** `OUT[v1, v2, ...] op expr` where the output indices are distinct plain
+//! iteration variables (the spatial loops, in that order) and `op` is `=` (elementwise),
+//! `+=` (sum), `max=` or `min=` (reductions over every variable that appears on the right but
+//! not on the left, in order of first appearance). A reduction starts from its identity
+//! (0, -inf, +inf). A rank-0 tensor is written `s += X[i]` and read as `s`.
+//!
+//! **Values.** Numbers, tensor accesses `A[i, k + 1]`, named constants, `+ - * /`, unary minus,
+//! and the functions `exp sqrt relu sigmoid silu tanh neg` (one argument) and `max min` (two).
+//!
+//! **Indices** are affine: sums of iteration variables times integer constants plus an integer
+//! constant (`y + r`, `2*x + q - 1`); integral named constants may appear in them.
+//!
+//! **Extents.** The extent of a variable is the size of every tensor dimension indexed by that
+//! variable alone; they must all agree. A variable that only appears in compound indices (or
+//! one you want to restrict) is given in `extents`; an explicit extent overrides inference,
+//! except that an output index must cover its whole dimension. Every access must stay inside
+//! its tensor for the whole iteration domain.
+//!
+//! **Checks.** Tensors are written by exactly one stage and read only after it; inputs are
+//! never written and are all read; outputs and temps are all written. Buffers are ordered
+//! inputs first (by first use), then temps and outputs in the order the stages write them,
+//! which is also the order of the vectors passed to [`colt_ir::interp::run`].
+
+use crate::parser::{parse, BinTok, Expr, ExprKind, Statement};
+use crate::OpsError;
+use colt_ir::{Access, BinOp, BufId, BufKind, Idx, IterKind, IterVar, Program, Stage, UnOp, Value, VarId};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Largest extent of a single dimension or iteration variable.
+const MAX_EXTENT: i64 = 1 << 31;
+/// Largest number of elements of one tensor (keeps every offset far from overflow).
+const MAX_ELEMENTS: i64 = 1 << 40;
+/// Largest magnitude of an integer constant or coefficient in an index.
+const MAX_INDEX_CONST: i64 = 1 << 40;
+
+/// Parse a spec from TOML text.
+pub fn from_spec_str(text: &str) -> Result<Program, OpsError> {
+    build(text).map_err(|msg| OpsError::Spec { file: None, msg })
+}
+
+/// Read and parse a spec file; errors are prefixed with the path.
+pub fn from_spec_file(path: impl AsRef<Path>) -> Result<Program, OpsError> {
+    let path = path.as_ref();
+    let text = std::fs::read_to_string(path).map_err(|source| OpsError::Io { path: path.to_path_buf(), source })?;
+    build(&text).map_err(|msg| OpsError::Spec { file: Some(path.to_path_buf()), msg })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SpecFile {
+    name: Option<String>,
+    #[serde(default)]
+    constants: BTreeMap<String, f64>,
+    tensors: BTreeMap<String, toml::Spanned<TensorSpec>>,
+    #[serde(default)]
+    stage: Vec<StageSpec>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TensorSpec {
+    shape: Vec<i64>,
+    role: Role,
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq, Debug)]
+#[serde(rename_all = "snake_case")]
+enum Role {
+    Input,
+    Output,
+    Temp,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StageSpec {
+    name: Option<String>,
+    compute: toml::Spanned<String>,
+    #[serde(default)]
+    extents: BTreeMap<String, i64>,
+}
+
+const UNARY: [(&str, UnOp); 7] = [
+    ("exp", UnOp::Exp),
+    ("sqrt", UnOp::Sqrt),
+    ("relu", UnOp::Relu),
+    ("sigmoid", UnOp::Sigmoid),
+    ("silu", UnOp::Silu),
+    ("tanh", UnOp::Tanh),
+    ("neg", UnOp::Neg),
+];
+const BINARY: [(&str, BinOp); 2] = [("max", BinOp::Max), ("min", BinOp::Min)];
+
+fn known_functions() -> String {
+    let mut names: Vec<&str> = UNARY.iter().map(|f| f.0).chain(BINARY.iter().map(|f| f.0)).collect();
+    names.sort_unstable();
+    names.join(", ")
+}
+
+fn is_ident(s: &str) -> bool {
+    let mut cs = s.chars();
+    cs.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') && cs.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// 1-based line and column of byte offset `pos` in `text`.
+fn line_col(text: &str, pos: usize) -> (usize, usize) {
+    let mut pos = pos.min(text.len());
+    while !text.is_char_boundary(pos) {
+        pos -= 1;
+    }
+    let before = &text[..pos];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+fn one_line(s: &str) -> String {
+    s.split('\n').map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("; ")
+}
+
+struct Tensor {
+    name: String,
+    shape: Vec<i64>,
+    role: Role,
+    line: usize,
+}
+
+fn build(text: &str) -> Result<Program, String> {
+    let spec: SpecFile = toml::from_str(text).map_err(|e| {
+        let at = e.span().map(|s| {
+            let (l, c) = line_col(text, s.start);
+            format!("line {l}, column {c}: ")
+        });
+        format!("invalid TOML: {}{}", at.unwrap_or_default(), one_line(e.message()))
+    })?;
+
+    let name = spec.name.clone().unwrap_or_else(|| "custom".to_string());
+    if !is_ident(&name) {
+        return Err(format!("name \"{name}\" is not a C identifier (letters, digits and '_', not starting with a digit)"));
+    }
+
+    // Tensors.
+    let mut tensors: BTreeMap<String, Tensor> = BTreeMap::new();
+    for (tname, t) in &spec.tensors {
+        let line = line_col(text, t.span().start).0;
+        let t = t.get_ref();
+        let here = format!("tensor \"{tname}\" (line {line})");
+        if !is_ident(tname) {
+            return Err(format!("{here}: the name is not an identifier (letters, digits and '_')"));
+        }
+        if spec.constants.contains_key(tname) {
+            return Err(format!("{here}: duplicate name: \"{tname}\" is also a constant"));
+        }
+        let mut elems: i64 = 1;
+        for (d, &n) in t.shape.iter().enumerate() {
+            if n <= 0 || n > MAX_EXTENT {
+                return Err(format!("{here}: dimension {d} is {n}; extents must be between 1 and {MAX_EXTENT}"));
+            }
+            elems = elems.checked_mul(n).filter(|&e| e <= MAX_ELEMENTS).ok_or_else(|| {
+                format!("{here}: shape {:?} has more than {MAX_ELEMENTS} elements", t.shape)
+            })?;
+        }
+        tensors.insert(tname.clone(), Tensor { name: tname.clone(), shape: t.shape.clone(), role: t.role, line });
+    }
+    for (cname, &v) in &spec.constants {
+        if !is_ident(cname) {
+            return Err(format!("constant \"{cname}\": the name is not an identifier (letters, digits and '_')"));
+        }
+        if !v.is_finite() || !(v as f32).is_finite() {
+            return Err(format!("constant \"{cname}\": {v} is not a finite f32 value"));
+        }
+    }
+    if spec.stage.is_empty() {
+        return Err("the spec has no stages: add at least one [[stage]] with a compute statement".to_string());
+    }
+
+    // Stages: parse and check each, recording which tensors they read and write.
+    let mut cx = Ctx { tensors: &tensors, constants: &spec.constants, written: BTreeMap::new() };
+    let mut stage_names: BTreeMap<String, usize> = BTreeMap::new();
+    let mut lowered: Vec<LStage> = vec![];
+    for (si, st) in spec.stage.iter().enumerate() {
+        let line = line_col(text, st.compute.span().start).0;
+        let sname = match &st.name {
+            Some(n) => n.clone(),
+            None => parse(st.compute.get_ref()).map(|s| s.lhs).unwrap_or_else(|_| format!("s{}", si + 1)),
+        };
+        let here = format!("stage {} \"{sname}\" (line {line})", si + 1);
+        if !is_ident(&sname) {
+            return Err(format!("{here}: the stage name is not an identifier (letters, digits and '_')"));
+        }
+        if let Some(prev) = stage_names.insert(sname.clone(), si) {
+            return Err(format!("{here}: duplicate stage name (stage {} has the same name)", prev + 1));
+        }
+        let ls = cx
+            .stage(si, &sname, st.compute.get_ref(), &st.extents)
+            .map_err(|(col, msg)| match col {
+                Some(c) => format!("{here}, column {c}: {msg}"),
+                None => format!("{here}: {msg}"),
+            })?;
+        lowered.push(ls);
+    }
+
+    // Whole-program checks.
+    for t in tensors.values() {
+        let read = lowered.iter().any(|s| s.reads.contains(&t.name));
+        match t.role {
+            Role::Input if !read => {
+                return Err(format!("tensor \"{}\" (line {}): input is never read by any stage", t.name, t.line));
+            }
+            Role::Output | Role::Temp if !cx.written.contains_key(&t.name) => {
+                let role = if t.role == Role::Output { "output" } else { "temp" };
+                return Err(format!("tensor \"{}\" (line {}): {role} is never written by any stage", t.name, t.line));
+            }
+            _ => {}
+        }
+    }
+
+    // Buffer order: inputs by first use, then written tensors in stage order.
+    let mut p = Program::new(name);
+    let mut ids: BTreeMap<String, BufId> = BTreeMap::new();
+    for s in &lowered {
+        for r in &s.reads {
+            let t = &tensors[r];
+            if t.role == Role::Input && !ids.contains_key(r) {
+                ids.insert(r.clone(), p.add_buffer(r.clone(), t.shape.clone(), BufKind::Input));
+            }
+        }
+    }
+    for s in &lowered {
+        let t = &tensors[&s.out];
+        let kind = if t.role == Role::Output { BufKind::Output } else { BufKind::Temp };
+        ids.insert(s.out.clone(), p.add_buffer(s.out.clone(), t.shape.clone(), kind));
+    }
+    for s in lowered {
+        let mut var_ids = vec![];
+        let mut iters = vec![];
+        for (v, extent, kind) in &s.iters {
+            let id = p.new_var(v.clone());
+            var_ids.push(id);
+            iters.push(IterVar { var: id, extent: *extent, kind: *kind });
+        }
+        let store = Access {
+            buf: ids[&s.out],
+            idx: iters.iter().filter(|i| i.kind == IterKind::Spatial).map(|i| Idx::Var(i.var)).collect(),
+        };
+        let value = s.value.finish(&ids, &var_ids);
+        p.stages.push(Stage { name: s.name, iters, store, reduce: s.reduce, value });
+    }
+    colt_ir::verify(&p.naive()).map_err(|e| format!("internal check failed on the built program: {e}"))?;
+    Ok(p)
+}
+
+/// A value before buffer and variable ids exist: loads name tensors and stage-local variables.
+enum LValue {
+    Const(f32),
+    Load(String, Vec<Lin>),
+    Unary(UnOp, Box<LValue>),
+    Binary(BinOp, Box<LValue>, Box<LValue>),
+}
+
+impl LValue {
+    fn finish(&self, ids: &BTreeMap<String, BufId>, vars: &[VarId]) -> Value {
+        match self {
+            LValue::Const(c) => Value::Const(*c),
+            LValue::Load(t, idx) => Value::load(ids[t], idx.iter().map(|l| l.to_idx(vars)).collect()),
+            LValue::Unary(op, a) => Value::un(*op, a.finish(ids, vars)),
+            LValue::Binary(op, a, b) => Value::bin(*op, a.finish(ids, vars), b.finish(ids, vars)),
+        }
+    }
+}
+
+/// An affine index over stage-local variable numbers: `sum(coef * var) + constant`.
+#[derive(Clone, Debug, PartialEq, Default)]
+struct Lin {
+    terms: BTreeMap<usize, i64>,
+    constant: i64,
+}
+
+impl Lin {
+    fn to_idx(&self, vars: &[VarId]) -> Idx {
+        let mut out: Option<Idx> = None;
+        for (&v, &c) in &self.terms {
+            let t = if c == 1 { Idx::Var(vars[v]) } else { Idx::Var(vars[v]) * c };
+            out = Some(match out {
+                None => t,
+                Some(o) => o + t,
+            });
+        }
+        match out {
+            None => Idx::Const(self.constant),
+            Some(o) if self.constant == 0 => o,
+            Some(o) => o + Idx::Const(self.constant),
+        }
+    }
+    fn single_var(&self) -> Option<usize> {
+        match (self.terms.len(), self.constant) {
+            (1, 0) => self.terms.iter().next().filter(|t| *t.1 == 1).map(|t| *t.0),
+            _ => None,
+        }
+    }
+    fn is_const(&self) -> bool {
+        self.terms.is_empty()
+    }
+}
+
+fn checked(x: Option<i64>) -> Result<i64, String> {
+    x.filter(|v| v.abs() <= MAX_INDEX_CONST)
+        .ok_or_else(|| format!("index arithmetic exceeds {MAX_INDEX_CONST} in magnitude"))
+}
+
+fn lin_add(a: &Lin, b: &Lin, sign: i64) -> Result<Lin, String> {
+    let mut out = a.clone();
+    for (&v, &c) in &b.terms {
+        let e = out.terms.entry(v).or_insert(0);
+        *e = checked(c.checked_mul(sign).and_then(|x| e.checked_add(x)))?;
+        if *e == 0 {
+            out.terms.remove(&v);
+        }
+    }
+    out.constant = checked(b.constant.checked_mul(sign).and_then(|x| out.constant.checked_add(x)))?;
+    Ok(out)
+}
+
+fn lin_scale(a: &Lin, k: i64) -> Result<Lin, String> {
+    let mut out = Lin::default();
+    for (&v, &c) in &a.terms {
+        let x = checked(c.checked_mul(k))?;
+        if x != 0 {
+            out.terms.insert(v, x);
+        }
+    }
+    out.constant = checked(a.constant.checked_mul(k))?;
+    Ok(out)
+}
+
+/// One checked stage, before ids are assigned.
+struct LStage {
+    name: String,
+    out: String,
+    /// (variable, extent, kind): spatial first in output order, then reductions.
+    iters: Vec<(String, i64, IterKind)>,
+    reduce: Option<colt_ir::Reducer>,
+    value: LValue,
+    /// Tensors read, in order of first use.
+    reads: Vec<String>,
+}
+
+/// A stage-level error: optional column in the compute string, message.
+type SErr = (Option<usize>, String);
+
+struct Ctx<'a> {
+    tensors: &'a BTreeMap<String, Tensor>,
+    constants: &'a BTreeMap<String, f64>,
+    /// Tensor -> (1-based stage number, stage name) that writes it.
+    written: BTreeMap<String, (usize, String)>,
+}
+
+/// Per-stage state while lowering expressions.
+struct StageCx {
+    /// Variables in order of first appearance (output indices first).
+    vars: Vec<String>,
+    /// Accesses with the column of each index, for extent inference and bounds checks.
+    accesses: Vec<(String, Vec<(Lin, usize)>)>,
+    reads: Vec<String>,
+    out: String,
+}
+
+impl StageCx {
+    fn var(&mut self, name: &str) -> usize {
+        match self.vars.iter().position(|v| v == name) {
+            Some(i) => i,
+            None => {
+                self.vars.push(name.to_string());
+                self.vars.len() - 1
+            }
+        }
+    }
+}
+
+/// First column of an expression (a binary operation records its operator's column).
+fn start_col(e: &Expr) -> usize {
+    match &e.kind {
+        ExprKind::Bin(_, a, _) => start_col(a).min(e.col),
+        _ => e.col,
+    }
+}
+
+fn known_tensors(t: &BTreeMap<String, Tensor>) -> String {
+    t.keys().cloned().collect::<Vec<_>>().join(", ")
+}
+
+impl<'a> Ctx<'a> {
+    fn tensor(&self, name: &str, col: usize) -> Result<&'a Tensor, SErr> {
+        self.tensors.get(name).ok_or_else(|| {
+            (Some(col), format!("unknown tensor \"{name}\" (declared tensors: {})", known_tensors(self.tensors)))
+        })
+    }
+
+    fn stage(
+        &mut self,
+        number: usize,
+        sname: &str,
+        src: &str,
+        explicit: &BTreeMap<String, i64>,
+    ) -> Result<LStage, SErr> {
+        let st: Statement = parse(src).map_err(|(c, m)| (Some(c), m))?;
+        let out = self.tensor(&st.lhs, st.lhs_col)?;
+        let col = Some(st.lhs_col);
+        if out.role == Role::Input {
+            return Err((col, format!("tensor \"{}\" is an input and cannot be written", out.name)));
+        }
+        if let Some((n, s)) = self.written.get(&out.name) {
+            return Err((col, format!("tensor \"{}\" is already written by stage {n} \"{s}\"", out.name)));
+        }
+        if st.lhs_idx.len() != out.shape.len() {
+            return Err((
+                col,
+                format!("tensor \"{}\" has rank {} but is indexed with {} indices", out.name, out.shape.len(), st.lhs_idx.len()),
+            ));
+        }
+        let mut sc = StageCx { vars: vec![], accesses: vec![], reads: vec![], out: out.name.clone() };
+        for e in &st.lhs_idx {
+            let ExprKind::Name(v) = &e.kind else {
+                return Err((
+                    Some(start_col(e)),
+                    "an output index must be a plain iteration variable (compute shifted or strided positions on the right-hand side)"
+                        .to_string(),
+                ));
+            };
+            if self.tensors.contains_key(v) || self.constants.contains_key(v) {
+                return Err((Some(e.col), format!("\"{v}\" names a tensor or constant and cannot be an output index variable")));
+            }
+            if sc.vars.contains(v) {
+                return Err((Some(e.col), format!("output index variable \"{v}\" appears twice")));
+            }
+            sc.var(v);
+        }
+        let n_spatial = sc.vars.len();
+        let lhs_lins: Vec<(Lin, usize)> = (0..n_spatial)
+            .map(|i| (Lin { terms: [(i, 1)].into(), constant: 0 }, st.lhs_idx[i].col))
+            .collect();
+        sc.accesses.push((out.name.clone(), lhs_lins));
+
+        let value = self.value(&st.rhs, &mut sc)?;
+        if st.reduce.is_none() && sc.vars.len() > n_spatial {
+            let v = &sc.vars[n_spatial];
+            return Err((
+                None,
+                format!("variable \"{v}\" is not an index of the output; use +=, max= or min= to reduce over it"),
+            ));
+        }
+
+        // Extents: explicit, else every dimension indexed by the variable alone.
+        for v in explicit.keys() {
+            if !sc.vars.contains(v) {
+                return Err((None, format!("extents names variable \"{v}\", which the statement does not use")));
+            }
+        }
+        let mut extents = vec![];
+        for (vi, v) in sc.vars.iter().enumerate() {
+            let mut inferred: Option<(i64, String)> = None;
+            for (t, idx) in &sc.accesses {
+                for (d, (lin, col)) in idx.iter().enumerate() {
+                    if lin.single_var() != Some(vi) {
+                        continue;
+                    }
+                    let n = self.tensors[t].shape[d];
+                    let here = format!("{t} dimension {d} at column {col}");
+                    match &inferred {
+                        Some((m, there)) if *m != n && !explicit.contains_key(v) => {
+                            return Err((
+                                Some(*col),
+                                format!(
+                                    "inconsistent extents for variable \"{v}\": {m} from {there} but {n} from {here} (give it in extents if intended)"
+                                ),
+                            ));
+                        }
+                        Some(_) => {}
+                        None => inferred = Some((n, here)),
+                    }
+                }
+            }
+            let e = match (explicit.get(v), inferred) {
+                (Some(&e), _) => {
+                    if e <= 0 || e > MAX_EXTENT {
+                        return Err((None, format!("extent of \"{v}\" is {e}; it must be between 1 and {MAX_EXTENT}")));
+                    }
+                    if vi < n_spatial && e != out.shape[vi] {
+                        return Err((
+                            Some(st.lhs_idx[vi].col),
+                            format!(
+                                "extent of output index \"{v}\" is {e} but dimension {vi} of \"{}\" is {}",
+                                out.name, out.shape[vi]
+                            ),
+                        ));
+                    }
+                    e
+                }
+                (None, Some((n, _))) => n,
+                (None, None) => {
+                    return Err((
+                        None,
+                        format!("cannot infer the extent of variable \"{v}\" (it never indexes a dimension alone); give it in extents"),
+                    ));
+                }
+            };
+            extents.push(e);
+        }
+
+        // Bounds: every access stays inside its tensor over the whole domain.
+        for (t, idx) in &sc.accesses {
+            for (d, (lin, col)) in idx.iter().enumerate() {
+                let (mut lo, mut hi) = (lin.constant as i128, lin.constant as i128);
+                for (&v, &c) in &lin.terms {
+                    let top = c as i128 * (extents[v] - 1) as i128;
+                    lo += top.min(0);
+                    hi += top.max(0);
+                }
+                let n = self.tensors[t].shape[d] as i128;
+                if lo < 0 || hi >= n {
+                    return Err((
+                        Some(*col),
+                        format!("index {d} of \"{t}\" ranges over [{lo}, {hi}], outside its extent {n} (indices must stay in bounds)"),
+                    ));
+                }
+            }
+        }
+
+        let iters = sc
+            .vars
+            .iter()
+            .zip(&extents)
+            .enumerate()
+            .map(|(i, (v, &e))| (v.clone(), e, if i < n_spatial { IterKind::Spatial } else { IterKind::Reduce }))
+            .collect();
+        self.written.insert(out.name.clone(), (number + 1, sname.to_string()));
+        Ok(LStage { name: sname.to_string(), out: sc.out, iters, reduce: st.reduce, value, reads: sc.reads })
+    }
+
+    fn value(&self, e: &Expr, sc: &mut StageCx) -> Result<LValue, SErr> {
+        let col = Some(e.col);
+        Ok(match &e.kind {
+            ExprKind::Num { value, .. } => {
+                let v = *value as f32;
+                if !v.is_finite() {
+                    return Err((col, format!("number {value} is not a finite f32 value")));
+                }
+                LValue::Const(v)
+            }
+            ExprKind::Name(n) => {
+                if let Some(&c) = self.constants.get(n) {
+                    LValue::Const(c as f32)
+                } else if let Some(t) = self.tensors.get(n) {
+                    if !t.shape.is_empty() {
+                        return Err((
+                            col,
+                            format!("tensor \"{n}\" has rank {} but is used without indices", t.shape.len()),
+                        ));
+                    }
+                    self.read(t, col, sc)?;
+                    LValue::Load(n.clone(), vec![])
+                } else if sc.vars.contains(n) {
+                    return Err((col, format!("iteration variable \"{n}\" cannot be used as a value")));
+                } else {
+                    return Err((
+                        col,
+                        format!("unknown name \"{n}\": not a tensor or constant (declared tensors: {})", known_tensors(self.tensors)),
+                    ));
+                }
+            }
+            ExprKind::Access { tensor, idx } => {
+                let t = self.tensor(tensor, e.col)?;
+                if idx.len() != t.shape.len() {
+                    return Err((
+                        col,
+                        format!("tensor \"{tensor}\" has rank {} but is indexed with {} indices", t.shape.len(), idx.len()),
+                    ));
+                }
+                self.read(t, col, sc)?;
+                let mut lins = vec![];
+                for ie in idx {
+                    let l = self.index(ie, sc)?;
+                    lins.push((l, start_col(ie)));
+                }
+                sc.accesses.push((tensor.clone(), lins.clone()));
+                LValue::Load(tensor.clone(), lins.into_iter().map(|l| l.0).collect())
+            }
+            ExprKind::Call { func, args } => {
+                let arity = |want: usize| -> Result<(), SErr> {
+                    if args.len() == want {
+                        Ok(())
+                    } else {
+                        let s = if want == 1 { "" } else { "s" };
+                        Err((col, format!("function {func} takes {want} argument{s}, got {}", args.len())))
+                    }
+                };
+                if let Some(&(_, op)) = UNARY.iter().find(|f| f.0 == func) {
+                    arity(1)?;
+                    LValue::Unary(op, Box::new(self.value(&args[0], sc)?))
+                } else if let Some(&(_, op)) = BINARY.iter().find(|f| f.0 == func) {
+                    arity(2)?;
+                    let a = self.value(&args[0], sc)?;
+                    LValue::Binary(op, Box::new(a), Box::new(self.value(&args[1], sc)?))
+                } else {
+                    return Err((col, format!("unknown function \"{func}\" (known functions: {})", known_functions())));
+                }
+            }
+            ExprKind::Neg(a) => match self.value(a, sc)? {
+                LValue::Const(c) => LValue::Const(-c),
+                v => LValue::Unary(UnOp::Neg, Box::new(v)),
+            },
+            ExprKind::Bin(op, a, b) => {
+                let op = match op {
+                    BinTok::Add => BinOp::Add,
+                    BinTok::Sub => BinOp::Sub,
+                    BinTok::Mul => BinOp::Mul,
+                    BinTok::Div => BinOp::Div,
+                };
+                let a = self.value(a, sc)?;
+                LValue::Binary(op, Box::new(a), Box::new(self.value(b, sc)?))
+            }
+        })
+    }
+
+    fn read(&self, t: &Tensor, col: Option<usize>, sc: &mut StageCx) -> Result<(), SErr> {
+        if t.name == sc.out {
+            return Err((col, format!("the stage reads \"{}\", the tensor it writes", t.name)));
+        }
+        if t.role != Role::Input && !self.written.contains_key(&t.name) {
+            return Err((col, format!("tensor \"{}\" is read before any stage writes it", t.name)));
+        }
+        if !sc.reads.contains(&t.name) {
+            sc.reads.push(t.name.clone());
+        }
+        Ok(())
+    }
+
+    fn index(&self, e: &Expr, sc: &mut StageCx) -> Result<Lin, SErr> {
+        let col = Some(e.col);
+        let non_affine = |what: &str| {
+            (Some(e.col), format!("non-affine index: {what} (indices are sums of variables times integer constants)"))
+        };
+        let wrap = |r: Result<Lin, String>| r.map_err(|m| (col, m));
+        match &e.kind {
+            ExprKind::Num { int: Some(i), .. } => wrap(checked(Some(*i)).map(|c| Lin { terms: BTreeMap::new(), constant: c })),
+            ExprKind::Num { value, .. } => Err(non_affine(&format!("{value} is not an integer"))),
+            ExprKind::Name(n) => {
+                if let Some(&c) = self.constants.get(n) {
+                    if c.fract() != 0.0 || c.abs() > MAX_INDEX_CONST as f64 {
+                        return Err(non_affine(&format!("constant \"{n}\" = {c} is not an integer")));
+                    }
+                    Ok(Lin { terms: BTreeMap::new(), constant: c as i64 })
+                } else if self.tensors.contains_key(n) {
+                    Err(non_affine(&format!("tensor \"{n}\" used as an index")))
+                } else {
+                    let v = sc.var(n);
+                    Ok(Lin { terms: [(v, 1)].into(), constant: 0 })
+                }
+            }
+            ExprKind::Access { tensor, .. } => Err(non_affine(&format!("tensor access \"{tensor}[...]\""))),
+            ExprKind::Call { func, .. } => Err(non_affine(&format!("function call \"{func}(...)\""))),
+            ExprKind::Neg(a) => {
+                let a = self.index(a, sc)?;
+                wrap(lin_scale(&a, -1))
+            }
+            ExprKind::Bin(op, a, b) => {
+                let (x, y) = (self.index(a, sc)?, self.index(b, sc)?);
+                match op {
+                    BinTok::Add => wrap(lin_add(&x, &y, 1)),
+                    BinTok::Sub => wrap(lin_add(&x, &y, -1)),
+                    BinTok::Mul if y.is_const() => wrap(lin_scale(&x, y.constant)),
+                    BinTok::Mul if x.is_const() => wrap(lin_scale(&y, x.constant)),
+                    BinTok::Mul => Err(non_affine("product of two variables")),
+                    BinTok::Div => Err(non_affine("division")),
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,54 @@
+//! Shared helpers of the colt-ops integration tests: seeded inputs and running a program
+//! through the reference interpreter.
+#![allow(dead_code)]
+
+use colt_ir::{BufKind, Program};
+
+/// Deterministic values in [-1, 1) from a 64-bit LCG (no RNG dependency needed).
+pub fn fill(seed: u64, n: usize) -> Vec<f32> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..n)
+        .map(|_| {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            ((x >> 40) as f32) / ((1u64 << 24) as f32) * 2.0 - 1.0
+        })
+        .collect()
+}
+
+/// Seeded inputs for every buffer (temps and outputs are zero).
+pub fn inputs(p: &Program, seed: u64) -> Vec<Vec<f32>> {
+    p.buffers
+        .iter()
+        .enumerate()
+        .map(|(i, b)| if b.kind == BufKind::Input { fill(seed + i as u64, b.len()) } else { vec![0.0; b.len()] })
+        .collect()
+}
+
+/// Run the naive nest of `p` on `bufs` and return all buffers.
+pub fn run(p: &Program, mut bufs: Vec<Vec<f32>>) -> Vec<Vec<f32>> {
+    colt_ir::interp::run(&p.naive(), &mut bufs);
+    bufs
+}
+
+/// The buffer called `name` after running.
+pub fn get<'a>(p: &Program, bufs: &'a [Vec<f32>], name: &str) -> &'a [f32] {
+    &bufs[p.buffer_by_name(name).unwrap_or_else(|| panic!("no buffer {name}")).0 as usize]
+}
+
+pub fn input<'a>(p: &Program, bufs: &'a [Vec<f32>], name: &str) -> &'a [f32] {
+    get(p, bufs, name)
+}
+
+pub fn assert_close(got: &[f32], want: &[f64], tol: f64, what: &str) {
+    assert_eq!(got.len(), want.len(), "{what}: length");
+    for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
+        assert!(
+            (g as f64 - w).abs() <= tol * (1.0 + w.abs()),
+            "{what}[{i}]: got {g}, want {w}"
+        );
+    }
+}
+
+pub fn silu(x: f64) -> f64 {
+    x / (1.0 + (-x).exp())
+}

@@ -1,0 +1,85 @@
+//! Differential property tests: sampled, mutated and action-edited traces compute what the
+//! naive program computes (reference interpreter on both).
+
+mod common;
+use colt_sched::{apply_action, apply_trace, mutate, random_action, sketch::try_sample};
+use proptest::prelude::*;
+use rand::SeedableRng;
+use rand_pcg::Pcg64;
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn sampled_mutated_and_edited_traces_match_naive(w in 0usize..10, seed in any::<u64>()) {
+        let p = &common::workloads()[w];
+        let mut rng = Pcg64::seed_from_u64(seed);
+        let t = try_sample(p, &mut rng).map_err(|e| TestCaseError::fail(format!("{}: {e}", p.name)))?;
+        let f = apply_trace(p, &t).unwrap();
+        common::check_equal(p, &f).map_err(|e| TestCaseError::fail(format!("sampled {}: {e}\n{}", p.name, t.text())))?;
+        let mut cur = t;
+        for _ in 0..3 {
+            if let Some(m) = mutate(p, &cur, &mut rng) {
+                let f = apply_trace(p, &m).expect("mutants lower");
+                common::check_equal(p, &f).map_err(|e| TestCaseError::fail(format!("mutant {}: {e}\n{}", p.name, m.text())))?;
+                cur = m;
+            }
+            if let Some(a) = random_action(p, &cur, &mut rng) {
+                let m = apply_action(p, &cur, &a).expect("random actions are validated");
+                let f = apply_trace(p, &m).unwrap();
+                common::check_equal(p, &f).map_err(|e| TestCaseError::fail(format!("{} {}: {e}\n{}", p.name, a.text(), m.text())))?;
+                cur = m;
+            }
+        }
+    }
+}
+
+/// Every workload, many seeds: sampling never needs its fallback.
+#[test]
+fn sampling_never_fails_on_small_workloads() {
+    for p in common::workloads() {
+        for seed in 0..24 {
+            let mut rng = Pcg64::seed_from_u64(seed);
+            if let Err(e) = try_sample(&p, &mut rng) {
+                panic!("{} seed {seed}: {e}", p.name);
+            }
+        }
+    }
+}
+
+/// The named workloads at CI scale sample and lower (not executed: too slow to interpret).
+#[test]
+fn named_ci_workloads_sample_and_lower() {
+    for info in colt_ops::list(colt_ops::Scale::Ci) {
+        let p = colt_ops::build(info.name, colt_ops::Scale::Ci).unwrap();
+        for seed in 0..4 {
+            let mut rng = Pcg64::seed_from_u64(seed);
+            let t = try_sample(&p, &mut rng).unwrap_or_else(|e| panic!("{} seed {seed}: {e}", info.name));
+            apply_trace(&p, &t).unwrap();
+            if let Some(m) = mutate(&p, &t, &mut rng) {
+                apply_trace(&p, &m).unwrap();
+            }
+        }
+    }
+}
+
+/// Mutations change decisions, never the skeleton: the mutant has the same stages placed the
+/// same way unless compute location was mutated, and tile mutation keeps each loop's extent.
+#[test]
+fn tile_mutation_keeps_extents() {
+    use colt_sched::mutate::{mutate_with, MutatorProbs};
+    use colt_sched::Sketch;
+    let p = colt_ops::matmul(16, 32, 24);
+    let probs = MutatorProbs { tile_size: 1.0, compute_location: 0.0, unroll: 0.0, parallel: 0.0 };
+    for seed in 0..16 {
+        let mut rng = Pcg64::seed_from_u64(seed);
+        let t = try_sample(&p, &mut rng).unwrap();
+        let (m, _) = mutate_with(&p, &t, &probs, &mut rng).expect("a tile mutant exists");
+        let (a, b) = (Sketch::from_trace(&p, &t).unwrap(), Sketch::from_trace(&p, &m).unwrap());
+        let changed: Vec<_> = a.stages[0].tiles.iter().zip(&b.stages[0].tiles).filter(|(x, y)| x != y).collect();
+        assert_eq!(changed.len(), 1, "exactly one loop's factors move");
+        let (x, y) = changed[0];
+        assert_eq!(x.factors.iter().product::<i64>(), y.factors.iter().product::<i64>());
+        assert_eq!(a.stages[0].unroll, b.stages[0].unroll);
+    }
+}

@@ -1,0 +1,280 @@
+//! What a run is asked to do: the strategy and every knob of the search, as one plain
+//! serialisable struct (stored with the run in the database, readable from a `[search]`
+//! table of `colt.toml`). Defaults follow the papers (λ = 0.5, c = √2, K = 2, ε = 0.05).
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// The search strategy (`--strategy`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Strategy {
+    /// Sample random points and measure them.
+    Random,
+    /// MetaSchedule-like evolutionary search with a cost model.
+    Evolutionary,
+    /// The shared tree with cost-model-guided mutation proposals, no LLM.
+    Mcts,
+    /// One model proposes every expansion (Reasoning Compiler).
+    SingleLlm,
+    /// The bucket shares one tree (COLT).
+    Colt,
+}
+
+impl Strategy {
+    pub const ALL: [Strategy; 5] = [Strategy::Random, Strategy::Evolutionary, Strategy::Mcts, Strategy::SingleLlm, Strategy::Colt];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Strategy::Random => "random",
+            Strategy::Evolutionary => "evolutionary",
+            Strategy::Mcts => "mcts",
+            Strategy::SingleLlm => "single-llm",
+            Strategy::Colt => "colt",
+        }
+    }
+
+    /// Whether the strategy calls LLMs.
+    pub fn uses_llm(self) -> bool {
+        matches!(self, Strategy::SingleLlm | Strategy::Colt)
+    }
+}
+
+impl fmt::Display for Strategy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Strategy {
+    type Err = crate::SearchError;
+    fn from_str(s: &str) -> Result<Strategy, crate::SearchError> {
+        Strategy::ALL
+            .into_iter()
+            .find(|x| x.as_str() == s.trim() || x.as_str().replace('-', "_") == s.trim())
+            .ok_or_else(|| crate::SearchError::UnknownStrategy(s.to_string()))
+    }
+}
+
+/// Caps on LLM spending; `None` = unlimited.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Budgets {
+    /// Calls that spend budget (see `CallRecord::spends_budget`).
+    pub llm_calls: Option<u64>,
+    /// Input plus output tokens.
+    pub tokens: Option<u64>,
+    pub usd: Option<f64>,
+}
+
+/// What to do when an LLM budget is spent.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OnBudget {
+    /// Go on with cost-model-guided mutation (the method's behaviour).
+    #[default]
+    Fallback,
+    /// End the run with `StopReason::Budget`.
+    Stop,
+}
+
+/// Every knob of a run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SearchConfig {
+    pub strategy: Strategy,
+    /// Measurements in all (the first batch included).
+    pub trials: usize,
+    pub seed: u64,
+    /// Candidates measured together; the cost model retrains after each batch.
+    pub batch_size: usize,
+    /// ε of the ε-greedy pick of what to measure (and of mutation-proposal picks).
+    pub epsilon: f64,
+    /// MA-UCT weight of φ_small.
+    pub lambda: f64,
+    /// MA-UCT exploration constant.
+    pub c: f64,
+    /// Course alteration after K consecutive regressions of one small model (0 = off).
+    pub course_alteration_k: u32,
+    /// The largest model's minimum share of calls, enforced by the policy.
+    pub large_share_floor: f64,
+    pub budgets: Budgets,
+    pub on_budget: OnBudget,
+    /// single-llm: the model (default: the bucket's largest).
+    pub single_llm_model: Option<String>,
+    /// colt: the model assigned to the root (default: the largest).
+    pub root_model: Option<String>,
+    /// Transformations per joint action, at most.
+    pub max_transformations: usize,
+    /// Tree strategies: expansions between two measurement batches (default: the batch
+    /// size with LLMs, 4x the batch size for plain MCTS).
+    pub expansions_per_batch: Option<usize>,
+    /// Tree strategies: random samples measured with the root in the first batch to
+    /// warm the cost model (default: batch size - 1).
+    pub warmup_random: Option<usize>,
+    /// Mutations in a rollout (scored by the cost model; 0 = none).
+    pub rollout_depth: usize,
+    /// Mutations scored by the cost model per fallback / MCTS expansion.
+    pub mutation_candidates: usize,
+    /// Progressive widening: a node may have `max(1, floor(widen_c * N^widen_alpha))`
+    /// children.
+    pub widen_c: f64,
+    pub widen_alpha: f64,
+    /// A leaf failing to expand this many times in a row is terminal.
+    pub terminal_after_failures: u32,
+    /// Evolutionary: population size.
+    pub population: usize,
+    /// Evolutionary: rounds of mutation and scoring per batch.
+    pub generations: usize,
+    /// Evolutionary: share of the population seeded from the best measured records.
+    pub init_measured_ratio: f64,
+    /// Evolutionary: probability that a child is a mutation (else a copy).
+    pub mutate_prob: f64,
+    /// End the run after this many seconds of wall time (checked between batches).
+    pub max_wall_s: Option<f64>,
+}
+
+impl Default for SearchConfig {
+    fn default() -> Self {
+        SearchConfig {
+            strategy: Strategy::Colt,
+            trials: 64,
+            seed: 1,
+            batch_size: 8,
+            epsilon: 0.05,
+            lambda: 0.5,
+            c: std::f64::consts::SQRT_2,
+            course_alteration_k: 2,
+            large_share_floor: 0.2,
+            budgets: Budgets::default(),
+            on_budget: OnBudget::Fallback,
+            single_llm_model: None,
+            root_model: None,
+            max_transformations: 3,
+            expansions_per_batch: None,
+            warmup_random: None,
+            rollout_depth: 3,
+            mutation_candidates: 8,
+            widen_c: 1.0,
+            widen_alpha: 0.5,
+            terminal_after_failures: 5,
+            population: 128,
+            generations: 4,
+            init_measured_ratio: 0.2,
+            mutate_prob: 0.85,
+            max_wall_s: None,
+        }
+    }
+}
+
+impl SearchConfig {
+    /// Defaults with the given strategy, trials and seed.
+    pub fn new(strategy: Strategy, trials: usize, seed: u64) -> SearchConfig {
+        SearchConfig { strategy, trials, seed, ..SearchConfig::default() }
+    }
+
+    /// Range checks; the first problem as one line naming the field.
+    pub fn validate(&self) -> Result<(), crate::SearchError> {
+        let bad = |field: &str, msg: &str| Err(crate::SearchError::Config { field: field.to_string(), message: msg.to_string() });
+        let unit = |x: f64| x.is_finite() && (0.0..=1.0).contains(&x);
+        if self.trials == 0 {
+            return bad("trials", "expected at least 1");
+        }
+        if self.batch_size == 0 {
+            return bad("batch_size", "expected at least 1");
+        }
+        if !unit(self.epsilon) {
+            return bad("epsilon", "expected a number in 0..=1");
+        }
+        if !unit(self.lambda) {
+            return bad("lambda", "expected a number in 0..=1");
+        }
+        if !(self.c.is_finite() && self.c >= 0.0) {
+            return bad("c", "expected a non-negative number");
+        }
+        if !unit(self.large_share_floor) {
+            return bad("large_share_floor", "expected a number in 0..=1");
+        }
+        if self.budgets.usd.is_some_and(|u| !(u.is_finite() && u >= 0.0)) {
+            return bad("budgets.usd", "expected a non-negative number");
+        }
+        if self.max_transformations == 0 {
+            return bad("max_transformations", "expected at least 1");
+        }
+        if self.expansions_per_batch == Some(0) {
+            return bad("expansions_per_batch", "expected at least 1");
+        }
+        if self.mutation_candidates == 0 {
+            return bad("mutation_candidates", "expected at least 1");
+        }
+        if !(self.widen_c.is_finite() && self.widen_c > 0.0) {
+            return bad("widen_c", "expected a positive number");
+        }
+        if !unit(self.widen_alpha) {
+            return bad("widen_alpha", "expected a number in 0..=1");
+        }
+        if self.terminal_after_failures == 0 {
+            return bad("terminal_after_failures", "expected at least 1");
+        }
+        if self.population == 0 {
+            return bad("population", "expected at least 1");
+        }
+        if !unit(self.init_measured_ratio) {
+            return bad("init_measured_ratio", "expected a number in 0..=1");
+        }
+        if !unit(self.mutate_prob) {
+            return bad("mutate_prob", "expected a number in 0..=1");
+        }
+        if self.max_wall_s.is_some_and(|w| !(w.is_finite() && w > 0.0)) {
+            return bad("max_wall_s", "expected a positive number of seconds");
+        }
+        Ok(())
+    }
+
+    /// Expansions between measurement batches for tree strategies.
+    pub fn expansions(&self) -> usize {
+        self.expansions_per_batch.unwrap_or(if self.strategy.uses_llm() { self.batch_size } else { 4 * self.batch_size })
+    }
+
+    /// Random samples in the first batch of tree strategies.
+    pub fn warmup(&self) -> usize {
+        self.warmup_random.unwrap_or(self.batch_size.saturating_sub(1))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strategy_round_trips_through_its_name() {
+        for s in Strategy::ALL {
+            assert_eq!(s.as_str().parse::<Strategy>().unwrap(), s);
+            assert_eq!(serde_json::to_string(&s).unwrap(), format!("\"{}\"", s.as_str()));
+        }
+        assert_eq!("single_llm".parse::<Strategy>().unwrap(), Strategy::SingleLlm);
+        let e = "greedy".parse::<Strategy>().unwrap_err().to_string();
+        assert!(e.contains("greedy") && e.contains("random|evolutionary|mcts|single-llm|colt"), "{e}");
+    }
+
+    #[test]
+    fn validate_names_the_field() {
+        let c = SearchConfig { epsilon: 1.5, ..SearchConfig::default() };
+        assert!(c.validate().unwrap_err().to_string().contains("epsilon"));
+        let c = SearchConfig { batch_size: 0, ..SearchConfig::default() };
+        assert!(c.validate().unwrap_err().to_string().contains("batch_size"));
+        SearchConfig::default().validate().unwrap();
+    }
+
+    #[test]
+    fn partial_config_from_json_keeps_defaults_and_rejects_unknown_fields() {
+        let c: SearchConfig = serde_json::from_str(r#"{"strategy": "mcts", "trials": 10, "budgets": {"usd": 1.5}}"#).unwrap();
+        assert_eq!(c.strategy, Strategy::Mcts);
+        assert_eq!(c.trials, 10);
+        assert_eq!(c.budgets.usd, Some(1.5));
+        assert_eq!(c.lambda, 0.5);
+        assert!(serde_json::from_str::<SearchConfig>(r#"{"lamda": 0.3}"#).is_err());
+    }
+}

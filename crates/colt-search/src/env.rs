@@ -1,0 +1,96 @@
+//! The search environment: everything the engine needs to know about a search space, and
+//! nothing more.
+//!
+//! The engine never sees tensors, loops or compilers. An environment hands it opaque
+//! states (for tensor programs: a trace with its decisions), the actions valid for a state
+//! (for prompts and LLM answers), decision-level mutations (for the non-LLM proposers,
+//! evolution and rollouts), features (for the cost model), a structural key (for dedup)
+//! and a way to measure a batch. A second environment (e.g. LLVM pass ordering) plugs in
+//! by implementing this trait; the engine does not change.
+
+use std::fmt::Debug;
+use std::hash::Hash;
+
+use colt_llm::{ActionSpec, Transformation, Vocabulary};
+use serde::{Serialize, de::DeserializeOwned};
+
+/// The one generator type the engine hands to environments (seeded, reproducible).
+pub type SearchRng = rand_pcg::Pcg64;
+
+/// The outcome of measuring one state.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Measurement {
+    /// Latency in microseconds; `None` when the candidate failed (did not build, crashed,
+    /// gave a wrong answer, timed out). A failed key is never measured again.
+    pub latency_us: Option<f64>,
+    /// A short classification (`ok`, `compile_error`, `wrong_answer`, `timeout`, ...).
+    pub outcome: String,
+    /// Free text for the database and reports (compiler message, statistics).
+    pub detail: String,
+}
+
+impl Measurement {
+    pub fn ok(latency_us: f64) -> Measurement {
+        Measurement { latency_us: Some(latency_us), outcome: "ok".into(), detail: String::new() }
+    }
+    pub fn failed(outcome: impl Into<String>, detail: impl Into<String>) -> Measurement {
+        Measurement { latency_us: None, outcome: outcome.into(), detail: detail.into() }
+    }
+    /// A usable latency: present, finite and positive.
+    pub fn usable_latency(&self) -> Option<f64> {
+        self.latency_us.filter(|l| l.is_finite() && *l > 0.0)
+    }
+}
+
+/// A search space with a measurer.
+///
+/// Every method but [`Environment::measure`] must be a pure function of its arguments
+/// (and of `rng` where given): the engine's determinism (same seed, same measurements,
+/// same LLM answers: same tree and traces) rests on it.
+pub trait Environment {
+    /// One point of the space (for tensor programs: a trace with its decisions).
+    type State: Clone + Eq + Hash + Debug + Serialize + DeserializeOwned;
+
+    /// The starting point of tree searches: the untransformed program (or the design
+    /// space's default decisions). Its expansions are the first proposals.
+    fn root(&self) -> Self::State;
+
+    /// `n` random points of the space with real random decisions (not collapsed to the
+    /// sketches); duplicates are allowed, the engine deduplicates by [`Environment::key`].
+    fn initial_states(&self, n: usize, rng: &mut SearchRng) -> Vec<Self::State>;
+
+    /// The parameterised actions valid for `s`, with the admissible values of each
+    /// parameter. LLM answers are parsed against it.
+    fn vocabulary(&self, s: &Self::State) -> Vocabulary;
+
+    /// Every action the environment may ever offer (names and one-line docs), for the
+    /// stable prompt prefix. Parameters' choices may be left empty here: the
+    /// state-specific choices go to the volatile part of the prompt.
+    fn action_catalog(&self) -> Vec<ActionSpec> {
+        self.vocabulary(&self.root()).actions
+    }
+
+    /// Apply a sequence of transformations, validating each; an illegal one is an `Err`
+    /// naming it (the proposing model's error), never a panic.
+    fn apply(&self, s: &Self::State, transformations: &[Transformation]) -> Result<Self::State, String>;
+
+    /// One decision-level mutation of `s` (MetaSchedule's mutators: change decisions,
+    /// never the skeleton); `None` when no mutation applies.
+    fn mutate(&self, s: &Self::State, rng: &mut SearchRng) -> Option<Self::State>;
+
+    /// Cost-model features of `s` (fixed length per environment).
+    fn features(&self, s: &Self::State) -> Vec<f32>;
+
+    /// Structural hash: equal for states that build the same program.
+    fn key(&self, s: &Self::State) -> u64;
+
+    /// The state for a prompt: program text and transformation history.
+    fn describe(&self, s: &Self::State) -> String;
+
+    /// The workload for the stable prompt prefix (operator, shapes, target).
+    fn prompt_prefix(&self) -> String;
+
+    /// Measure a batch; one [`Measurement`] per state, in order. A missing entry counts
+    /// as a failure (`outcome = "missing"`).
+    fn measure(&mut self, batch: &[Self::State]) -> Vec<Measurement>;
+}

@@ -1,0 +1,702 @@
+//! The tree strategies: plain MCTS (cost-model-guided mutation proposals), single-LLM
+//! (one model proposes every expansion) and COLT (a bucket of models shares the tree).
+//!
+//! One iteration: select a node by MA-UCT from the root (progressive widening decides
+//! when a node may take another child; unvisited children first, smaller model first),
+//! expand it (the assigned model's joint action, validated; after K consecutive
+//! regressions of a small model the largest is asked the same question and the better
+//! child is kept; when a budget or a model is out, or the answer is unusable, a
+//! cost-model-guided mutation), simulate (a short rollout of mutations scored by the
+//! cost model) and backpropagate. Every `expansions` iterations the best unmeasured nodes
+//! by prediction (ε-greedy) are measured; the cost model retrains and the whole tree is
+//! re-scored ([`crate::tree::Tree::refresh`]).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Instant;
+
+use colt_llm::{CallRecord, JointAction, Request, Role, Transformation, Vocabulary};
+use rand::RngExt;
+
+use crate::config::OnBudget;
+use crate::core::{Candidate, Core};
+use crate::env::Environment;
+use crate::llm::Llm;
+use crate::observer::{LlmCallEvent, NodeEventKind};
+use crate::policy::{ChildView, RegressionStreaks, Uct, floor_forces_largest, select_child, widen_limit};
+use crate::prompt::{self, AlterationLine, ModelLine, NodeLine, ProgressLine, SuffixInputs};
+use crate::result::{NodeInfo, StopReason};
+use crate::tree::{Node, Sim, Tree};
+
+/// Which tree strategy.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Mode {
+    Mcts,
+    Single(String),
+    Colt,
+}
+
+/// Consecutive measurement rounds without a new candidate before giving up.
+const DRY_LIMIT: usize = 3;
+/// Ancestors listed with their creators in the prompt.
+const LINEAGE_MODELS: usize = 6;
+
+fn reward_of(latency: Option<f64>, best: Option<f64>) -> f64 {
+    match (latency, best) {
+        (Some(l), Some(b)) if l > 0.0 => (b / l).clamp(0.0, 1.0),
+        _ => 0.0,
+    }
+}
+
+struct Models<'l> {
+    llm: &'l mut dyn Llm,
+    /// What `next_model` may name (bucket order; one name for single-LLM).
+    names: Vec<String>,
+    largest: String,
+    phi: BTreeMap<String, f64>,
+    params: BTreeMap<String, f64>,
+    streaks: RegressionStreaks,
+    prefix: String,
+}
+
+struct ChildCand<S> {
+    state: S,
+    key: u64,
+    features: Vec<f32>,
+    predicted: f64,
+    model: Option<String>,
+    proposer: String,
+    transformations: Vec<Transformation>,
+    course_altered: bool,
+    seeded: bool,
+}
+
+pub(crate) struct TreeSearch<'c, 'a, 'l, E: Environment> {
+    core: &'c mut Core<'a, E>,
+    tree: Tree<E::State>,
+    mode: Mode,
+    models: Option<Models<'l>>,
+    budget_hit: bool,
+}
+
+/// Run a tree strategy; returns why it stopped, the final tree and the largest model.
+pub(crate) fn run_tree<'a, E: Environment>(
+    core: &mut Core<'a, E>,
+    mode: Mode,
+    llm: Option<&mut dyn Llm>,
+    root_model: Option<String>,
+) -> (StopReason, Vec<NodeInfo<E::State>>, Option<String>) {
+    let models = match (&mode, llm) {
+        (Mode::Mcts, _) | (_, None) => None,
+        (m, Some(llm)) => {
+            let bucket = llm.bucket().clone();
+            let names = match m {
+                Mode::Single(name) => vec![name.clone()],
+                _ => bucket.names(),
+            };
+            let largest = match m {
+                Mode::Single(name) => name.clone(),
+                _ => bucket.largest().to_string(),
+            };
+            let phi: BTreeMap<String, f64> = names.iter().map(|n| (n.clone(), if names.len() > 1 { bucket.phi_small(n) } else { 0.0 })).collect();
+            let params: BTreeMap<String, f64> = names.iter().map(|n| (n.clone(), bucket.model(n).map_or(0.0, |m| m.params))).collect();
+            let listed: Vec<(String, f64, f64)> = names.iter().map(|n| (n.clone(), params[n], phi[n])).collect();
+            let prefix = prompt::prefix(&core.env.prompt_prefix(), &core.env.action_catalog(), &listed, core.cfg.max_transformations);
+            let k = if matches!(m, Mode::Colt) { core.cfg.course_alteration_k } else { 0 };
+            for n in &names {
+                let r = core.models.entry(n.clone()).or_default();
+                r.params = params[n];
+                r.phi_small = phi[n];
+            }
+            Some(Models { llm, names, largest, phi, params, streaks: RegressionStreaks::new(k), prefix })
+        }
+    };
+    let root_model = match (&mode, &models) {
+        (Mode::Mcts, _) | (_, None) => None,
+        (Mode::Single(m), _) => Some(m.clone()),
+        (Mode::Colt, Some(ms)) => Some(root_model.unwrap_or_else(|| ms.largest.clone())),
+    };
+    let largest = models.as_ref().map(|m| m.largest.clone());
+    let mut ts = TreeSearch { core, tree: Tree::new(), mode, models, budget_hit: false };
+    let stop = ts.run(root_model);
+    ts.finish_stats();
+    (stop, ts.tree.snapshot(), largest)
+}
+
+impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
+    fn reward_fn(&self) -> impl Fn(Option<f64>) -> f64 + use<E> {
+        let best = self.core.best_us();
+        move |l| reward_of(l, best)
+    }
+
+    fn run(&mut self, root_model: Option<String>) -> StopReason {
+        // The root, measured in the first batch with random samples that warm the model.
+        let root = self.core.env.root();
+        let key = self.core.env.key(&root);
+        let features = self.core.env.features(&root);
+        let predicted = self.core.predict_one(&features);
+        let rid = self.tree.add(Node {
+            state: root.clone(),
+            key,
+            features: features.clone(),
+            parent: None,
+            children: Vec::new(),
+            depth: 0,
+            model: root_model,
+            proposer: "root".into(),
+            transformations: Vec::new(),
+            predicted,
+            latency: None,
+            visits: 0,
+            value_sum: 0.0,
+            expand_failures: 0,
+            terminal: false,
+            exhausted: false,
+            course_altered: false,
+            seeded: false,
+        });
+        let info = self.tree.info(rid);
+        self.core.obs.node(NodeEventKind::Created, &info);
+        let reward = self.reward_fn();
+        self.tree.backprop(Sim { node: rid, rollout_features: None, rollout_pred: 0.0 }, &reward);
+        let mut first = vec![Candidate { state: root, key, features, predicted: Some(predicted), proposer: "root".into(), node: Some(rid) }];
+        let mut seen = BTreeSet::from([key]);
+        let warm = self.core.cfg.warmup().min(self.core.remaining().saturating_sub(1));
+        if warm > 0 {
+            for s in self.core.env.initial_states(warm, &mut self.core.rng) {
+                let k = self.core.env.key(&s);
+                if seen.insert(k) {
+                    let f = self.core.env.features(&s);
+                    first.push(Candidate { state: s, key: k, features: f, predicted: None, proposer: "warmup".into(), node: None });
+                }
+            }
+        }
+        let seeds: Vec<(E::State, u64, Vec<f32>)> = first.iter().skip(1).map(|c| (c.state.clone(), c.key, c.features.clone())).collect();
+        self.measure(first);
+        // The warm-up samples become the root's first children (real random decisions, not
+        // only the naive root); in COLT they are assigned to the models in turn.
+        let rota: Vec<Option<String>> = match (&self.models, self.mode.clone()) {
+            (Some(ms), Mode::Colt) => ms.names.iter().cloned().map(Some).collect(),
+            _ => vec![self.tree.node(rid).model.clone()],
+        };
+        for (i, (state, key, features)) in seeds.into_iter().enumerate() {
+            let predicted = self.core.predict_one(&features);
+            let child = self.insert(
+                rid,
+                ChildCand { state, key, features, predicted, model: rota[i % rota.len()].clone(), proposer: "warmup".into(), transformations: Vec::new(), course_altered: false, seeded: true },
+            );
+            let reward = self.reward_fn();
+            self.tree.backprop(Sim { node: child, rollout_features: None, rollout_pred: 0.0 }, &reward);
+        }
+
+        let mut dry = 0;
+        loop {
+            if let Some(s) = self.core.stop_check() {
+                return s;
+            }
+            let target = self.core.cfg.expansions();
+            let (mut created, mut attempts) = (0, 0);
+            while created < target && attempts < target * 4 {
+                attempts += 1;
+                if self.budget_stop() {
+                    return StopReason::Budget;
+                }
+                if self.core.obs.should_stop() {
+                    return StopReason::Interrupted;
+                }
+                let Some(leaf) = self.select() else { break };
+                if self.expand(leaf) {
+                    created += 1;
+                }
+            }
+            if self.budget_stop() {
+                return StopReason::Budget;
+            }
+            let n = self.core.cfg.batch_size.min(self.core.remaining());
+            let picks = self.pick_measure(n);
+            if picks.is_empty() {
+                dry += 1;
+                if self.tree.node(0).exhausted || dry >= DRY_LIMIT {
+                    return StopReason::SpaceExhausted;
+                }
+                continue;
+            }
+            dry = 0;
+            let batch = picks
+                .iter()
+                .map(|&id| {
+                    let n = self.tree.node(id);
+                    Candidate { state: n.state.clone(), key: n.key, features: n.features.clone(), predicted: Some(n.predicted), proposer: n.proposer.clone(), node: Some(id) }
+                })
+                .collect();
+            self.measure(batch);
+        }
+    }
+
+    fn budget_stop(&self) -> bool {
+        self.budget_hit && self.core.cfg.on_budget == OnBudget::Stop
+    }
+
+    /// Measure, attach latencies to their nodes, re-score the tree.
+    fn measure(&mut self, batch: Vec<Candidate<E::State>>) {
+        let nodes: Vec<Option<u32>> = batch.iter().map(|c| c.node).collect();
+        let lats = self.core.measure(batch);
+        for (node, lat) in nodes.iter().zip(&lats) {
+            if let Some(id) = node {
+                self.tree.node_mut(*id).latency = Some(*lat);
+                let info = self.tree.info(*id);
+                self.core.obs.node(NodeEventKind::Measured, &info);
+            }
+        }
+        self.refresh();
+        self.core.progress(self.tree.len());
+    }
+
+    /// Re-predict every node and rollout with the current model; recompute values.
+    fn refresh(&mut self) {
+        let x: Vec<Vec<f32>> = self.tree.nodes.iter().map(|n| n.features.clone()).collect();
+        let preds = self.core.predict(&x);
+        let idx: Vec<usize> = (0..self.tree.sims.len()).filter(|&i| self.tree.sims[i].rollout_features.is_some()).collect();
+        let rx: Vec<Vec<f32>> = idx.iter().map(|&i| self.tree.sims[i].rollout_features.clone().unwrap_or_default()).collect();
+        let rp = self.core.predict(&rx);
+        let map: BTreeMap<usize, f64> = idx.into_iter().zip(rp).collect();
+        let reward = self.reward_fn();
+        self.tree.refresh(Some(&preds), &map, &reward);
+    }
+
+    fn phi(&self, model: &Option<String>) -> f64 {
+        match (&self.models, model) {
+            (Some(ms), Some(m)) => ms.phi.get(m).copied().unwrap_or(0.0),
+            _ => 0.0,
+        }
+    }
+
+    /// Descend from the root to the node to expand; `None` when the tree is exhausted.
+    fn select(&mut self) -> Option<u32> {
+        let u = Uct { lambda: self.core.cfg.lambda, c: self.core.cfg.c };
+        let (wc, wa) = (self.core.cfg.widen_c, self.core.cfg.widen_alpha);
+        let mut id = 0u32;
+        loop {
+            let n = self.tree.node(id);
+            let live: Vec<u32> = n.children.iter().copied().filter(|&c| !self.tree.node(c).exhausted).collect();
+            if !n.terminal && (self.tree.expanded_children(id) < widen_limit(n.visits, wc, wa) || live.is_empty()) {
+                return Some(id);
+            }
+            if live.is_empty() {
+                self.tree.node_mut(id).exhausted = true;
+                if id == 0 {
+                    return None;
+                }
+                id = 0;
+                continue;
+            }
+            let views: Vec<ChildView> = live
+                .iter()
+                .map(|&c| {
+                    let ch = self.tree.node(c);
+                    ChildView { visits: ch.visits, value_sum: ch.value_sum, phi: self.phi(&ch.model) }
+                })
+                .collect();
+            let pick = select_child(u, &views, n.visits)?;
+            id = live[pick];
+        }
+    }
+
+    /// One expansion of `id`; true when a child was added.
+    fn expand(&mut self, id: u32) -> bool {
+        let mut cand = None;
+        if self.models.is_some() {
+            cand = self.llm_expand(id);
+            if cand.is_none() {
+                if let Some(m) = self.tree.node(id).model.clone() {
+                    self.core.models.entry(m).or_default().fallbacks += 1;
+                }
+            }
+        }
+        if cand.is_none() {
+            cand = self.mutation_expand(id);
+        }
+        let limit = self.core.cfg.terminal_after_failures;
+        match cand {
+            None => {
+                let n = self.tree.node_mut(id);
+                n.expand_failures += 1;
+                if n.expand_failures >= limit {
+                    n.terminal = true;
+                }
+                false
+            }
+            Some(c) => {
+                self.tree.node_mut(id).expand_failures = 0;
+                let child = self.insert(id, c);
+                self.simulate(child);
+                true
+            }
+        }
+    }
+
+    fn insert(&mut self, parent: u32, c: ChildCand<E::State>) -> u32 {
+        let depth = self.tree.node(parent).depth + 1;
+        let latency = self.core.measured.get(&c.key).copied();
+        let id = self.tree.add(Node {
+            state: c.state,
+            key: c.key,
+            features: c.features,
+            parent: Some(parent),
+            children: Vec::new(),
+            depth,
+            model: c.model,
+            proposer: c.proposer,
+            transformations: c.transformations,
+            predicted: c.predicted,
+            latency,
+            visits: 0,
+            value_sum: 0.0,
+            expand_failures: 0,
+            terminal: false,
+            exhausted: false,
+            course_altered: c.course_altered,
+            seeded: c.seeded,
+        });
+        let info = self.tree.info(id);
+        self.core.obs.node(NodeEventKind::Created, &info);
+        id
+    }
+
+    /// A short rollout of mutations scored by the cost model (once it is trained), then
+    /// backpropagation.
+    fn simulate(&mut self, id: u32) {
+        let depth = self.core.cfg.rollout_depth;
+        let mut sim = Sim { node: id, rollout_features: None, rollout_pred: 0.0 };
+        if depth > 0 && self.core.cost.is_trained() {
+            let mut s = self.tree.node(id).state.clone();
+            let mut feats = Vec::new();
+            for _ in 0..depth {
+                let Some(next) = self.core.env.mutate(&s, &mut self.core.rng) else { break };
+                if !self.core.failed.contains(&self.core.env.key(&next)) {
+                    feats.push(self.core.env.features(&next));
+                }
+                s = next;
+            }
+            let preds = self.core.predict(&feats);
+            if let Some((i, p)) = preds.iter().enumerate().fold(None, |acc: Option<(usize, f64)>, (i, &p)| match acc {
+                Some((_, bp)) if bp >= p => acc,
+                _ => Some((i, p)),
+            }) {
+                sim.rollout_features = Some(feats.swap_remove(i));
+                sim.rollout_pred = p;
+            }
+        }
+        let reward = self.reward_fn();
+        self.tree.backprop(sim, &reward);
+    }
+
+    /// Cost-model-guided mutation: the best predicted of a few fresh mutations (a
+    /// random one with probability ε).
+    fn mutation_expand(&mut self, id: u32) -> Option<ChildCand<E::State>> {
+        let want = self.core.cfg.mutation_candidates;
+        let state = self.tree.node(id).state.clone();
+        let mut seen = BTreeSet::new();
+        let mut cands = Vec::new();
+        for _ in 0..want * 3 {
+            if cands.len() >= want {
+                break;
+            }
+            let Some(s) = self.core.env.mutate(&state, &mut self.core.rng) else { continue };
+            let key = self.core.env.key(&s);
+            if self.tree.by_key.contains_key(&key) || self.core.failed.contains(&key) || !seen.insert(key) {
+                continue;
+            }
+            cands.push((s, key));
+        }
+        if cands.is_empty() {
+            return None;
+        }
+        let feats: Vec<Vec<f32>> = cands.iter().map(|(s, _)| self.core.env.features(s)).collect();
+        let preds = self.core.predict(&feats);
+        let pick = if self.core.rng.random_bool(self.core.cfg.epsilon) {
+            self.core.rng.random_range(0..cands.len())
+        } else {
+            let mut best = 0;
+            for i in 1..preds.len() {
+                if preds[i] > preds[best] {
+                    best = i;
+                }
+            }
+            best
+        };
+        let (state, key) = cands.swap_remove(pick);
+        let features = feats.into_iter().nth(pick).unwrap_or_default();
+        Some(ChildCand {
+            state,
+            key,
+            features,
+            predicted: preds[pick],
+            model: self.tree.node(id).model.clone(),
+            proposer: "mutation".into(),
+            transformations: Vec::new(),
+            course_altered: false,
+            seeded: false,
+        })
+    }
+
+    /// The best unmeasured nodes by prediction, each slot random with probability ε.
+    fn pick_measure(&mut self, n: usize) -> Vec<u32> {
+        let mut pool: Vec<u32> = (0..self.tree.len() as u32)
+            .filter(|&i| {
+                let nd = self.tree.node(i);
+                nd.latency.is_none() && !self.core.is_known(nd.key)
+            })
+            .collect();
+        pool.sort_by(|&a, &b| self.tree.node(b).predicted.total_cmp(&self.tree.node(a).predicted).then(b.cmp(&a)));
+        let mut picks = Vec::with_capacity(n);
+        while picks.len() < n && !pool.is_empty() {
+            let i = if self.core.rng.random_bool(self.core.cfg.epsilon) { self.core.rng.random_range(0..pool.len()) } else { 0 };
+            picks.push(pool.remove(i));
+        }
+        picks
+    }
+
+    // ----- LLM expansions -----
+
+    fn llm_expand(&mut self, id: u32) -> Option<ChildCand<E::State>> {
+        let assigned = self.tree.node(id).model.clone()?;
+        let (largest, floor_applies) = {
+            let ms = self.models.as_ref()?;
+            (ms.largest.clone(), self.mode == Mode::Colt && ms.names.len() > 1)
+        };
+        let mut model = assigned.clone();
+        if floor_applies && model != largest {
+            let big_calls = self.core.models.get(&largest).map_or(0, |m| m.calls);
+            if floor_forces_largest(big_calls, self.core.spend.calls, self.core.cfg.large_share_floor) {
+                model = largest.clone();
+                self.core.models.entry(largest.clone()).or_default().floor_overrides += 1;
+            }
+        }
+        if self.core.budget_exhausted() {
+            self.budget_hit = true;
+            return None;
+        }
+        let state = self.tree.node(id).state.clone();
+        let vocab = self.core.env.vocabulary(&state);
+        if vocab.actions.is_empty() {
+            return None;
+        }
+        let req = self.request(id, &model, &vocab, Role::Expand, None);
+        let rec = self.call(&model, &req);
+        let child = match &rec.outcome {
+            Ok(ja) => Some(self.realise(id, ja, &model, None)),
+            Err(_) => None,
+        };
+        self.emit_call(&rec, id, &assigned, child.as_ref());
+        let child = child?.ok()?;
+        if self.mode == Mode::Colt && model != largest && self.core.cfg.course_alteration_k > 0 {
+            let parent_pred = self.tree.node(id).predicted;
+            let regressed = child.predicted < parent_pred - 1e-12;
+            if regressed {
+                self.core.models.entry(model.clone()).or_default().regressions += 1;
+            }
+            let fired = self.models.as_mut().is_some_and(|ms| ms.streaks.record(&model, regressed));
+            if fired {
+                self.core.models.entry(model.clone()).or_default().course_alterations += 1;
+                if let Some(better) = self.course_alter(id, &model, &child, &assigned) {
+                    return Some(better);
+                }
+            }
+        }
+        Some(child)
+    }
+
+    /// Ask the largest model the same question, showing the small model's proposal and
+    /// its outcome; its child when it is predicted better.
+    fn course_alter(&mut self, id: u32, small: &str, child: &ChildCand<E::State>, assigned: &str) -> Option<ChildCand<E::State>> {
+        if self.core.budget_exhausted() {
+            self.budget_hit = true;
+            return None;
+        }
+        let largest = self.models.as_ref()?.largest.clone();
+        let state = self.tree.node(id).state.clone();
+        let vocab = self.core.env.vocabulary(&state);
+        let alt = AlterationLine {
+            model: small.to_string(),
+            transformations: child.transformations.clone(),
+            child_predicted: child.predicted,
+            parent_predicted: self.tree.node(id).predicted,
+            streak: self.core.cfg.course_alteration_k,
+        };
+        let req = self.request(id, &largest, &vocab, Role::CourseAlteration, Some(alt));
+        let rec = self.call(&largest, &req);
+        let c2 = match &rec.outcome {
+            Ok(ja) => Some(self.realise(id, ja, &largest, Some(child.key))),
+            Err(_) => None,
+        };
+        self.emit_call(&rec, id, assigned, c2.as_ref());
+        let mut c2 = c2?.ok()?;
+        if c2.predicted > child.predicted {
+            self.core.models.entry(largest).or_default().course_alteration_wins += 1;
+            c2.course_altered = true;
+            Some(c2)
+        } else {
+            None
+        }
+    }
+
+    /// Apply a joint action to node `id`: the child, or why it cannot be used.
+    fn realise(&mut self, id: u32, ja: &JointAction, model: &str, also_taken: Option<u64>) -> Result<ChildCand<E::State>, (&'static str, String)> {
+        let state = self.core.env.apply(&self.tree.node(id).state, &ja.transformations).map_err(|e| ("illegal_action", e))?;
+        let key = self.core.env.key(&state);
+        if let Some(&other) = self.tree.by_key.get(&key) {
+            return Err(("duplicate", format!("the answer leads to existing node #{other}")));
+        }
+        if also_taken == Some(key) {
+            return Err(("duplicate", "the answer repeats the small model's proposal".to_string()));
+        }
+        if self.core.failed.contains(&key) {
+            return Err(("failed_build", "the answer leads to a candidate that failed before".to_string()));
+        }
+        let features = self.core.env.features(&state);
+        let predicted = self.core.predict_one(&features);
+        let ms = self.models.as_ref().ok_or(("no_models", String::new()))?;
+        let next = match self.mode {
+            Mode::Colt if ms.names.contains(&ja.next_model) => ja.next_model.clone(),
+            _ => model.to_string(),
+        };
+        Ok(ChildCand {
+            state,
+            key,
+            features,
+            predicted,
+            model: Some(next),
+            proposer: model.to_string(),
+            transformations: ja.transformations.clone(),
+            course_altered: false,
+            seeded: false,
+        })
+    }
+
+    fn call(&mut self, model: &str, req: &Request) -> CallRecord {
+        let t = Instant::now();
+        let rec = match self.models.as_mut() {
+            Some(ms) => ms.llm.call(model, req),
+            None => unreachable_record(model, req),
+        };
+        self.core.account_call(&rec, t.elapsed());
+        rec
+    }
+
+    fn emit_call(&mut self, rec: &CallRecord, node: u32, assigned: &str, child: Option<&Result<ChildCand<E::State>, (&'static str, String)>>) {
+        let rejected = match child {
+            Some(Err((kind, detail))) => {
+                *self.core.models.entry(rec.model.clone()).or_default().errors.entry(kind.to_string()).or_default() += 1;
+                Some((*kind, detail.clone()))
+            }
+            _ => None,
+        };
+        tracing::debug!(model = %rec.model, role = rec.role.as_str(), ok = rec.is_ok(), ?rejected, "llm call");
+        let ev = LlmCallEvent { record: rec, role: rec.role, node, assigned, rejected };
+        self.core.obs.llm_call(&ev);
+    }
+
+    fn node_line(&self, id: u32) -> NodeLine {
+        let n = self.tree.node(id);
+        NodeLine {
+            id,
+            depth: n.depth,
+            proposer: n.proposer.clone(),
+            model: n.model.clone(),
+            transformations: n.transformations.clone(),
+            describe: self.core.env.describe(&n.state),
+            predicted: n.predicted,
+            measured_us: n.latency,
+        }
+    }
+
+    fn request(&self, id: u32, model: &str, vocab: &Vocabulary, role: Role, alteration: Option<AlterationLine>) -> Request {
+        let Some(ms) = self.models.as_ref() else { return Request::new("", "", vocab.clone(), Vec::new(), role) };
+        let mut lineage = Vec::new();
+        let mut cur = Some(id);
+        while let Some(c) = cur {
+            if lineage.len() == 3 {
+                break;
+            }
+            lineage.push(self.node_line(c));
+            cur = self.tree.node(c).parent;
+        }
+        let mut ancestor_models = Vec::new();
+        let mut cur = Some(id);
+        while let Some(c) = cur {
+            if ancestor_models.len() == LINEAGE_MODELS {
+                break;
+            }
+            let n = self.tree.node(c);
+            ancestor_models.push((c, n.proposer.clone()));
+            cur = n.parent;
+        }
+        let reward = self.reward_fn();
+        let hits = self.tree.hits_by_proposer(&reward);
+        let models = ms
+            .names
+            .iter()
+            .map(|name| {
+                let r = self.core.models.get(name).cloned().unwrap_or_default();
+                let (children, h) = hits.get(name).copied().unwrap_or((0, 0));
+                ModelLine {
+                    name: name.clone(),
+                    params: ms.params.get(name).copied().unwrap_or(0.0),
+                    phi_small: ms.phi.get(name).copied().unwrap_or(0.0),
+                    calls: r.calls,
+                    errors: r.errors.values().sum(),
+                    children,
+                    hits: h,
+                    course_alterations: r.course_alterations,
+                }
+            })
+            .collect();
+        let progress = ProgressLine {
+            trials: self.core.trials(),
+            trials_total: self.core.cfg.trials,
+            best_us: self.core.best_us(),
+            tree_nodes: self.tree.len(),
+            max_depth: self.tree.nodes.iter().map(|n| n.depth).max().unwrap_or(0),
+            llm_calls: self.core.spend.calls,
+            llm_call_budget: self.core.cfg.budgets.llm_calls,
+        };
+        let suffix = prompt::suffix(&SuffixInputs { you: model, lineage, ancestor_models, vocabulary: vocab, progress, models, alteration });
+        let mut req = Request::new(ms.prefix.clone(), suffix, vocab.clone(), ms.names.clone(), role);
+        req.max_transformations = self.core.cfg.max_transformations;
+        req.seed = self.core.cfg.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(self.core.spend.calls + 1);
+        req
+    }
+
+    /// Children and hit rates per model from the final tree.
+    fn finish_stats(&mut self) {
+        let reward = self.reward_fn();
+        let hits = self.tree.hits_by_proposer(&reward);
+        let Some(ms) = self.models.as_ref() else { return };
+        for name in &ms.names {
+            let r = self.core.models.entry(name.clone()).or_default();
+            let (c, h) = hits.get(name).copied().unwrap_or((0, 0));
+            r.children = c;
+            r.hits = h;
+            r.hit_rate = if c == 0 { 0.0 } else { h as f64 / c as f64 };
+        }
+    }
+}
+
+/// A record for a call that cannot be made (no models): never reached in practice, kept
+/// so that `call` has no panic path.
+fn unreachable_record(model: &str, req: &Request) -> CallRecord {
+    CallRecord {
+        model: model.to_string(),
+        role: req.role,
+        latency_ms: 0,
+        backoff_ms: 0,
+        usage: Default::default(),
+        cost_usd: 0.0,
+        attempts: 0,
+        outcome: Err(colt_llm::Failure::NotInBucket { name: model.to_string() }),
+        raw_text: None,
+        structured: false,
+        spends_budget: false,
+        timing: None,
+    }
+}

@@ -1,0 +1,159 @@
+//! `colt measure`: the naive gcc/clang baselines and a given trace or the best of N sampled
+//! schedules, each compiled, checked against the reference and timed in the isolated worker.
+
+use crate::out;
+use anyhow::{Context, bail};
+use colt_measure::{Outcome, OutcomeKind};
+use colt_sched::Trace;
+use colt_tensor::{Kernel, Session};
+use rand::SeedableRng;
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Built-in workload name or path of a custom operator spec (.toml).
+    #[arg(long)]
+    workload: String,
+    #[arg(long, default_value = "ci")]
+    scale: String,
+    /// Measure this schedule trace (JSON).
+    #[arg(long, conflicts_with = "random")]
+    trace: Option<PathBuf>,
+    /// Measure N schedules sampled from the design space and report the best.
+    #[arg(long, value_name = "N")]
+    random: Option<usize>,
+    /// Seed of the sampler and of the input data.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Write the best schedule's trace here.
+    #[arg(long, value_name = "FILE")]
+    save_best: Option<PathBuf>,
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(a: Args) -> anyhow::Result<()> {
+    let scale = out::scale(&a.scale)?;
+    let program = colt_tensor::resolve(&a.workload, scale)?;
+    let traces: Vec<Trace> = match (&a.trace, a.random) {
+        (Some(path), _) => vec![out::read_trace(path)?],
+        (None, Some(0)) => bail!("--random needs at least 1 schedule"),
+        (None, Some(n)) => sample(&program, n, a.seed),
+        (None, None) => vec![],
+    };
+    let kernels = traces
+        .iter()
+        .map(|t| Kernel::scheduled(&program, t))
+        .collect::<Result<Vec<_>, _>>()
+        .context("cannot apply the trace")?;
+
+    let config = out::measure_config(a.seed)?;
+    let mut session = Session::new(&program, config)?;
+    if !a.json {
+        eprintln!("measuring naive baselines and {} schedule(s) of {} ({scale})...", kernels.len(), program.name);
+    }
+    let base = session.baselines();
+    let outcomes = session.measure(&kernels.iter().collect::<Vec<_>>());
+
+    let best = outcomes
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| o.is_ok())
+        .min_by(|a, b| a.1.median_us.partial_cmp(&b.1.median_us).expect("finite times"));
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for o in &outcomes {
+        *counts.entry(o.kind.as_str()).or_default() += 1;
+    }
+    if let (Some(path), Some((i, _))) = (&a.save_best, best) {
+        std::fs::write(path, traces[i].to_json()).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    let gcc_us = ok_us(&base.gcc);
+    let best_us = best.and_then(|(_, o)| o.median_us);
+    let speedup = gcc_us.zip(best_us).map(|(g, b)| g / b);
+    // With schedules to measure, correct means the reported best was checked against the
+    // reference; with none, that the baselines were.
+    let correct = if kernels.is_empty() { base.gcc.is_ok() } else { best.is_some() };
+
+    if a.json {
+        out::print_json(&json!({
+            "workload": program.name,
+            "scale": scale.as_str(),
+            "flops": program.flops(),
+            "naive_gcc_us": gcc_us,
+            "naive_clang_us": ok_us(&base.clang),
+            "naive_gcc": outcome_json(&base.gcc),
+            "naive_clang": outcome_json(&base.clang),
+            "schedules": kernels.len(),
+            "best_us": best_us,
+            "best_min_us": best.and_then(|(_, o)| o.min_us),
+            "best_gflops": best.and_then(|(_, o)| o.gflops),
+            "best_index": best.map(|(i, _)| i),
+            "speedup_vs_gcc": speedup,
+            "correct": correct,
+            "outcomes": counts,
+            "seed": a.seed,
+        }));
+        return Ok(());
+    }
+    println!("{} ({scale}): {:.3} GFLOP", program.name, program.flops() as f64 / 1e9);
+    row("naive gcc -O3", &base.gcc);
+    row("naive clang -O3", &base.clang);
+    if let Some((i, o)) = best {
+        let label = if kernels.len() == 1 { "schedule".to_string() } else { format!("best of {} (#{i})", kernels.len()) };
+        row(&label, o);
+        if let Some(s) = speedup {
+            println!("speedup over naive gcc -O3: {s:.2}x");
+        }
+    } else if !kernels.is_empty() {
+        println!("no schedule measured correctly");
+        for o in outcomes.iter().filter(|o| !o.is_ok()).take(3) {
+            println!("  {}: {}", o.kind, o.message.lines().next().unwrap_or(""));
+        }
+    }
+    if !kernels.is_empty() {
+        let c: Vec<String> = counts.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        println!("outcomes: {}", c.join(", "));
+    }
+    Ok(())
+}
+
+/// `n` schedules sampled from the design space with `seed`, duplicates dropped.
+fn sample(program: &colt_ir::Program, n: usize, seed: u64) -> Vec<Trace> {
+    let mut rng = rand_pcg::Pcg64::seed_from_u64(seed);
+    let mut seen = std::collections::BTreeSet::new();
+    let mut out = vec![];
+    for _ in 0..n * 20 {
+        if out.len() == n {
+            break;
+        }
+        let t = colt_sched::sketch::sample(program, &mut rng);
+        if seen.insert(t.to_json()) {
+            out.push(t);
+        }
+    }
+    out
+}
+
+fn ok_us(o: &Outcome) -> Option<f64> {
+    o.is_ok().then_some(o.median_us).flatten()
+}
+
+fn outcome_json(o: &Outcome) -> serde_json::Value {
+    json!({"kind": o.kind, "median_us": o.median_us, "min_us": o.min_us, "gflops": o.gflops,
+           "message": o.message.lines().next().unwrap_or("")})
+}
+
+fn row(label: &str, o: &Outcome) {
+    if o.kind == OutcomeKind::Ok {
+        println!(
+            "{label:<22} median {:>12}  min {:>12}  {:>8.2} GFLOP/s  correct",
+            out::us(o.median_us),
+            out::us(o.min_us),
+            o.gflops.unwrap_or(0.0)
+        );
+    } else {
+        println!("{label:<22} {}: {}", o.kind, o.message.lines().next().unwrap_or(""));
+    }
+}

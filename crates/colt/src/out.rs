@@ -1,0 +1,61 @@
+//! Output helpers shared by subcommands.
+
+use anyhow::Context;
+use colt_ops::Scale;
+
+/// `e` and its causes on one line.
+pub fn one_line(e: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = vec![];
+    for cause in e.chain() {
+        let s = cause.to_string().replace('\n', " ");
+        if !parts.iter().any(|p| p.contains(&s)) {
+            parts.push(s);
+        }
+    }
+    parts.join(": ")
+}
+
+pub fn print_json(v: &serde_json::Value) {
+    println!("{}", serde_json::to_string_pretty(v).expect("JSON values serialise"));
+}
+
+/// Parse `--scale`.
+pub fn scale(s: &str) -> anyhow::Result<Scale> {
+    s.parse::<Scale>().map_err(anyhow::Error::msg)
+}
+
+/// Read a trace file made for `program`.
+pub fn read_trace(path: &std::path::Path) -> anyhow::Result<colt_sched::Trace> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read trace {}", path.display()))?;
+    colt_sched::Trace::from_json(&text).with_context(|| format!("trace {}", path.display()))
+}
+
+/// `1234.5 µs` style.
+pub fn us(x: Option<f64>) -> String {
+    match x {
+        Some(v) if v >= 1e5 => format!("{:.1} ms", v / 1e3),
+        Some(v) => format!("{v:.1} µs"),
+        None => "-".into(),
+    }
+}
+
+/// Measurement settings with this binary as the worker (`colt worker`), so an installed
+/// `colt` needs no second executable.
+pub fn measure_config(seed: u64) -> anyhow::Result<colt_measure::MeasureConfig> {
+    let exe = std::env::current_exe().context("cannot locate the colt executable")?;
+    let worker = colt_measure::WorkerCommand { program: exe, args: vec!["worker".into()] };
+    Ok(colt_measure::MeasureConfig { seed, worker: Some(worker), workdir: cache_dir().join("measure"), ..Default::default() })
+}
+
+/// `$COLT_CACHE`, else `$XDG_CACHE_HOME/colt`, else `~/.cache/colt`.
+pub fn cache_dir() -> std::path::PathBuf {
+    if let Some(p) = std::env::var_os("COLT_CACHE").filter(|p| !p.is_empty()) {
+        return p.into();
+    }
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|p| !p.is_empty())
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir);
+    base.join("colt")
+}
