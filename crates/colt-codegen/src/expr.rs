@@ -26,12 +26,20 @@ pub struct Ctx<'a> {
     pub names: Names,
     /// Interval of each variable where known (enclosing loops, emitted bindings).
     pub ranges: Vec<Option<Interval>>,
+    /// Variables of loops with one iteration, emitted without a `for`: they read as 0.
+    pub elided: Vec<bool>,
     pub needs: Needs,
 }
 
 impl<'a> Ctx<'a> {
     pub fn new(f: &'a Func) -> Ctx<'a> {
-        Ctx { f, names: Names::new(f), ranges: vec![None; f.vars.len()], needs: Needs::default() }
+        Ctx {
+            f,
+            names: Names::new(f),
+            ranges: vec![None; f.vars.len()],
+            elided: vec![false; f.vars.len()],
+            needs: Needs::default(),
+        }
     }
 
     fn range_fn(&self) -> impl Fn(VarId) -> Option<Interval> + '_ {
@@ -39,6 +47,7 @@ impl<'a> Ctx<'a> {
     }
 
     pub fn simplify(&self, e: &Idx) -> Idx {
+        let e = e.subst(&|v| self.elided[v.0 as usize].then_some(Idx::Const(0)));
         e.simplify(&self.range_fn())
     }
 

@@ -171,3 +171,58 @@ fn prelude(n: Needs) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use colt_ir::{BufKind, Buffer, Loop, LoopKind, Stmt, VarId};
+
+    fn tiny(extent: i64) -> Func {
+        Func {
+            name: "f".into(),
+            vars: vec!["i".into()],
+            buffers: vec![Buffer { name: "Y".into(), shape: vec![4], kind: BufKind::Output }],
+            body: vec![Stmt::Loop(Loop { var: VarId(0), extent, kind: LoopKind::Serial, body: vec![] })],
+        }
+    }
+
+    #[test]
+    fn bad_symbols_are_errors_not_panics() {
+        let f = tiny(4);
+        assert!(emit_c(&f, "colt_kernel").is_ok());
+        for bad in ["", "1abc", "a-b", "x y", "a\"b"] {
+            let e = emit_c(&f, bad).unwrap_err();
+            assert_eq!(e, CodegenError::BadSymbol(bad.into()));
+            assert!(e.to_string().contains("not a C identifier"));
+            assert!(emit_header(&f, bad).is_err());
+        }
+        for reserved in ["for", "expf", "colt_silu", "main", "COLT_SIMD"] {
+            assert_eq!(emit_c(&f, reserved).unwrap_err(), CodegenError::ReservedSymbol(reserved.into()));
+        }
+    }
+
+    #[test]
+    fn invalid_nests_are_errors() {
+        let e = emit_c(&tiny(0), "k").unwrap_err();
+        assert!(matches!(e, CodegenError::Invalid { .. }));
+        assert!(e.to_string().contains("loop i"), "{e}");
+    }
+
+    #[test]
+    fn header_declares_the_symbol() {
+        let h = emit_header(&tiny(4), "my_kernel").unwrap();
+        assert!(h.contains("void my_kernel(float* const* bufs);"));
+        assert!(h.contains("#ifndef MY_KERNEL_H"));
+        assert!(h.contains("bufs[0] Y (output): f32[4]"));
+    }
+
+    #[test]
+    fn prelude_only_what_is_needed() {
+        let c = emit_c(&tiny(4), "k").unwrap();
+        assert!(!c.contains("COLT_SIMD") && !c.contains("colt_floordiv"));
+        let all = prelude(Needs { floordiv: true, floormod: true, sigmoid: true, silu: true, unroll: true, simd: true });
+        for name in ["colt_floordiv", "colt_floormod", "colt_sigmoid", "colt_silu", "COLT_UNROLL", "COLT_SIMD"] {
+            assert!(all.contains(name), "{name}");
+        }
+    }
+}

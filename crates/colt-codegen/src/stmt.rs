@@ -62,6 +62,13 @@ impl<'a> Emitter<'a> {
     }
 
     fn looop(&mut self, l: &Loop) {
+        if l.extent == 1 {
+            // One iteration: no loop, the variable reads as 0 (and its pragma is moot).
+            let was = std::mem::replace(&mut self.ctx.elided[l.var.0 as usize], true);
+            self.stmts(&l.body);
+            self.ctx.elided[l.var.0 as usize] = was;
+            return;
+        }
         let v = self.ctx.names.var(l.var).to_string();
         match l.kind {
             LoopKind::Serial => {}
@@ -218,4 +225,19 @@ pub fn simd_shape(extent: i64) -> (i64, i64) {
     let w = [16, 8, 4].into_iter().find(|w| extent % w == 0).unwrap_or(16);
     let n = (extent / w).clamp(1, 4);
     (w, n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::simd_shape;
+
+    #[test]
+    fn simd_shapes() {
+        assert_eq!(simd_shape(32), (16, 2));
+        assert_eq!(simd_shape(16), (16, 1));
+        assert_eq!(simd_shape(1024), (16, 4));
+        assert_eq!(simd_shape(24), (8, 3));
+        assert_eq!(simd_shape(12), (4, 3));
+        assert_eq!(simd_shape(7), (16, 1));
+    }
 }

@@ -15,10 +15,8 @@ fn main() {
     let mut rng = rand_pcg::Pcg64::seed_from_u64(1);
     let mut funcs = vec![];
     while funcs.len() < n {
-        if let Ok(t) = colt_sched::sketch::try_sample(&p, &mut rng) {
-            if let Ok(f) = colt_sched::apply_trace(&p, &t) {
-                funcs.push(f);
-            }
+        if let Ok(f) = colt_sched::sketch::try_sample(&p, &mut rng).and_then(|t| colt_sched::apply_trace(&p, &t)) {
+            funcs.push(f);
         }
     }
     let t = Instant::now();

@@ -25,6 +25,10 @@ fn inst_split(l: &str, f: &[i64]) -> Inst {
 /// 256³ matmul: i = 32×8, j = 16×16, k = 64×4, order i0 j0 k0 i1 k1 j1, j1 vectorized,
 /// i0 parallel.
 fn tiled_matmul() -> Func {
+    tiled_schedule().lower().expect("lowers")
+}
+
+fn tiled_schedule() -> Schedule {
     let p = colt_ops::builders::matmul(256, 256, 256);
     let mut s = Schedule::new(p);
     let order = ["i0", "j0", "k0", "i1", "k1", "j1"].map(String::from).to_vec();
@@ -38,7 +42,7 @@ fn tiled_matmul() -> Func {
     ] {
         s.apply(&inst).unwrap_or_else(|e| panic!("{}: {e}", inst.text()));
     }
-    s.lower().expect("lowers")
+    s
 }
 
 #[test]
@@ -114,10 +118,8 @@ fn sampled_schedules_of_every_workload_extract() {
         let p = colt_ops::build(name, colt_ops::Scale::Ci).expect("workload builds");
         let mut funcs = vec![p.naive()];
         for _ in 0..3 {
-            if let Ok(t) = colt_sched::sketch::try_sample(&p, &mut rng) {
-                if let Ok(f) = colt_sched::apply_trace(&p, &t) {
-                    funcs.push(f);
-                }
+            if let Ok(f) = colt_sched::sketch::try_sample(&p, &mut rng).and_then(|t| colt_sched::apply_trace(&p, &t)) {
+                funcs.push(f);
             }
         }
         for f in &funcs {
@@ -128,6 +130,22 @@ fn sampled_schedules_of_every_workload_extract() {
         }
         assert_eq!(extract(&funcs[0]), extract(&p.naive()), "{name}: extraction is deterministic");
     }
+}
+
+#[test]
+fn cache_write_shows_local_allocation() {
+    let mut s = tiled_schedule();
+    s.apply(&Inst::CacheWrite { stage: "matmul".into(), loop_: "j0".into() }).expect("cache_write");
+    let v = extract(&s.lower().expect("lowers"));
+    let plain = extract(&tiled_matmul());
+    assert_eq!(feat(&plain, "g.n_allocs"), 0.0);
+    assert_eq!(feat(&v, "g.n_allocs"), 1.0);
+    // the cache holds the 8 x 16 tile of C that the loops inside j0 write
+    assert!(close(feat(&v, "g.log_local_bytes"), lg(8.0 * 16.0 * 4.0)));
+    assert_eq!(feat(&v, "dom.local.writes"), 1.0);
+    assert_eq!(feat(&v, "dom.local.n_allocs"), 1.0);
+    assert_eq!(feat(&plain, "dom.local.writes"), 0.0);
+    assert!(feat(&v, "g.n_blocks") > feat(&plain, "g.n_blocks"), "a write-back block is added");
 }
 
 fn v(i: u32) -> Idx {

@@ -151,7 +151,7 @@ fn bucket_level_errors() {
     assert_eq!(err(&format!("[bucket]\nlargest = \"zz\"\n{one}")), r#"bucket: field "largest": "zz" is not a model of the bucket"#);
     assert!(err(&format!("[bucket]\ncooldown_s = -1\n{one}")).starts_with(r#"bucket: field "cooldown_s""#));
     assert!(err(&format!("[bucket]\nspeed = 1\n{one}")).starts_with(r#"bucket: field "speed": unknown field"#));
-    assert!(err("[[models]]\nprovider = \"local\"").starts_with(r#"model "#1": field "name": missing"#));
+    assert!(err("[[models]]\nprovider = \"local\"").starts_with(r##"model "#1": field "name": missing"##));
     assert!(err("[[models]]\nname = \"a b\"\nprovider = \"local\"\nparams = 1").starts_with(r#"model "a b": field "name""#));
     let e = err("[[models]]\nname = \"a\"\nprovider = \"local\n");
     assert!(e.starts_with("config is not valid TOML: line 3:"), "{e}");

@@ -19,9 +19,9 @@ use wait_timeout::ChildExt;
 
 /// The default exported symbol of a kernel.
 pub const DEFAULT_SYMBOL: &str = "colt_kernel";
-/// Environment variable naming the clang used by [`Compiler::clang_o3`] (default `clang-22`).
+/// Environment variable naming the clang used by [`Compiler::clang_o3`] (tried first).
 pub const CLANG_ENV: &str = "COLT_CLANG";
-/// Default clang name.
+/// The clang tried after `$COLT_CLANG` (then plain `clang`).
 pub const DEFAULT_CLANG: &str = "clang-22";
 /// Compiler stderr kept in errors, in bytes.
 pub const STDERR_LIMIT: usize = 4096;
@@ -110,12 +110,25 @@ impl Compiler {
     pub fn gcc_o3() -> Self {
         Compiler::naive().with_cc("gcc")
     }
-    /// The "LLVM -O3" baseline: `$COLT_CLANG` (default `clang-22`) with the naive flags.
+    /// The "LLVM -O3" baseline: the naive flags with the first clang found among
+    /// `$COLT_CLANG`, `clang-22` and `clang`. When none runs, the compiler is named
+    /// `clang-22` and every compile with it is a [`CompileError::CompilerNotFound`]
+    /// (measured as [`crate::OutcomeKind::Unavailable`], never a crash).
     pub fn clang_o3() -> Self {
-        let cc = std::env::var(CLANG_ENV)
-            .ok()
-            .filter(|s| !s.trim().is_empty());
-        Compiler::naive().with_cc(cc.unwrap_or_else(|| DEFAULT_CLANG.into()))
+        let from_env = std::env::var(CLANG_ENV).ok().filter(|s| !s.trim().is_empty());
+        let mut names: Vec<String> = from_env.into_iter().collect();
+        names.extend([DEFAULT_CLANG.to_string(), "clang".to_string()]);
+        Compiler::naive().with_first_available(&names)
+    }
+
+    /// This compiler with `cc` set to the first of `names` that runs (`--version`), or to
+    /// the first name when none does (its compiles then report it as not usable).
+    pub fn with_first_available(self, names: &[String]) -> Self {
+        let found = names.iter().find(|cc| self.clone().with_cc(cc.as_str()).probe().is_ok());
+        match found.or(names.first()) {
+            Some(cc) => self.with_cc(cc.as_str()),
+            None => self,
+        }
     }
     pub fn with_cc(mut self, cc: impl Into<String>) -> Self {
         self.cc = cc.into();

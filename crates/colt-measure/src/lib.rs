@@ -1,7 +1,7 @@
 //! colt-measure: compile generated C kernels, run them in an isolated worker process, check
 //! them against a reference and time them.
 //!
-//! This crate knows nothing about the IR. It receives C source text exporting
+//! Apart from the [`kernel`] bridge this crate knows nothing about the IR. It receives C source text exporting
 //! `void <symbol>(float* const* bufs)` and a list of [`BufSpec`]s (`bufs[i]` is buffer `i`,
 //! 64-byte aligned, `len` floats). Inputs get deterministic random data
 //! ([`inputs::fill_input`]), outputs and temporaries are NaN-poisoned before checked runs.
@@ -11,6 +11,7 @@
 //! - [`worker`]: the code that runs inside that binary (loading, checking, timing).
 //! - [`runner`]: the parent side: spawn, per-phase deadline, crash/timeout, respawn.
 //! - [`measure`]: [`Measurer::measure_batch`] and the [`Outcome`] records.
+//! - [`kernel`]: from a `colt_ir::Func` to a [`Candidate`] (C via `colt-codegen`, buffers).
 //! - [`stats`], [`inputs`]: helpers.
 //!
 //! A kernel can crash, hang, print, or compute garbage: each is an [`OutcomeKind`], never a
@@ -18,6 +19,7 @@
 
 pub mod compile;
 pub mod inputs;
+pub mod kernel;
 pub mod measure;
 pub mod protocol;
 pub mod runner;

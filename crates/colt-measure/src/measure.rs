@@ -22,6 +22,8 @@ pub enum OutcomeKind {
     Crash,
     Timeout,
     CompileError,
+    /// The compiler does not exist here (e.g. no clang for the clang baseline).
+    Unavailable,
     Error,
 }
 
@@ -33,6 +35,7 @@ impl OutcomeKind {
             OutcomeKind::Crash => "crash",
             OutcomeKind::Timeout => "timeout",
             OutcomeKind::CompileError => "compile_error",
+            OutcomeKind::Unavailable => "unavailable",
             OutcomeKind::Error => "error",
         }
     }
@@ -84,6 +87,16 @@ impl Outcome {
             max_rel_err: None,
             number: 0,
             message: message.into(),
+        }
+    }
+
+    /// `unavailable` when the compiler does not exist here, `compile_error` otherwise.
+    pub fn from_compile_error(e: &crate::compile::CompileError) -> Self {
+        match e {
+            crate::compile::CompileError::CompilerNotFound { .. } => {
+                Outcome::failure(OutcomeKind::Unavailable, format!("not available: {e}"))
+            }
+            _ => Outcome::failure(OutcomeKind::CompileError, e.to_string()),
         }
     }
 
@@ -265,7 +278,7 @@ impl Measurer {
                 return compiled
                     .into_iter()
                     .map(|c| match c {
-                        Err(e) => Outcome::failure(OutcomeKind::CompileError, e.to_string()),
+                        Err(e) => Outcome::from_compile_error(&e),
                         Ok(_) => Outcome::failure(OutcomeKind::Error, msg.clone()),
                     })
                     .collect();
@@ -304,7 +317,7 @@ impl Measurer {
         let mut outcomes = Vec::with_capacity(candidates.len());
         for (c, a) in candidates.iter().zip(compiled) {
             let outcome = match a {
-                Err(e) => Outcome::failure(OutcomeKind::CompileError, e.to_string()),
+                Err(e) => Outcome::from_compile_error(&e),
                 Ok(artifact) => match reference_status.get(c.buffers.as_slice()) {
                     Some(Some(msg)) => Outcome::failure(OutcomeKind::Error, msg.clone()),
                     _ => self.run_artifact(&artifact, Some(&reference_ref), c),

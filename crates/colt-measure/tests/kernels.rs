@@ -123,14 +123,15 @@ fn super_ok() -> Source {
 }
 
 #[test]
-fn missing_compiler_is_a_clear_compile_error() {
+fn missing_compiler_is_a_clear_unavailable_outcome() {
     let mut m = Measurer::new(config("nocc")).unwrap();
     let c = Candidate {
         compiler: Compiler::naive().with_cc("clang-does-not-exist-99"),
         ..cand(reference())
     };
     let out = m.measure_batch(&reference(), &[c]);
-    assert_eq!(out[0].kind, OutcomeKind::CompileError);
+    assert_eq!(out[0].kind, OutcomeKind::Unavailable);
+    assert!(out[0].message.starts_with("not available"), "{}", out[0].message);
     assert!(
         out[0].message.contains("clang-does-not-exist-99"),
         "{}",
@@ -191,4 +192,23 @@ fn overhead() {
         warm * 1e3 / n as f64,
         timed_ms / n as f64
     );
+}
+
+#[test]
+fn clang_baseline_falls_back_and_reports_unavailable() {
+    // The preset finds some clang when one is installed ...
+    let clang = Compiler::clang_o3();
+    assert!(clang.cc.contains("clang"), "{}", clang.cc);
+    assert_eq!(clang.flags, Compiler::naive().flags);
+    // ... takes the first name that runs ...
+    let names = |xs: &[&str]| xs.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let picked = Compiler::naive().with_first_available(&names(&["no-such-clang-1", "cc"]));
+    assert_eq!(picked.cc, "cc");
+    // ... and with none, measuring gives a clear `unavailable` outcome, not a crash.
+    let none = Compiler::naive().with_first_available(&names(&["no-such-clang-1", "no-such-clang-2"]));
+    assert_eq!(none.cc, "no-such-clang-1");
+    let mut m = Measurer::new(config("noclang")).unwrap();
+    let out = m.measure_batch(&reference(), &[Candidate { compiler: none, ..cand(reference()) }]);
+    assert_eq!(out[0].kind, OutcomeKind::Unavailable, "{:#?}", out[0]);
+    assert!(out[0].message.contains("not available") && out[0].message.contains("no-such-clang-1"));
 }

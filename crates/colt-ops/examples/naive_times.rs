@@ -56,7 +56,8 @@ fn time(name: &str, scale: Scale, dir: &Path, cc: &str) -> Result<f64, String> {
     let kc = dir.join(format!("{stem}_kernel.c"));
     let dc = dir.join(format!("{stem}_driver.c"));
     let exe = dir.join(&stem);
-    std::fs::write(&kc, colt_codegen::emit_c(&f, &symbol)).map_err(|e| e.to_string())?;
+    let code = colt_codegen::emit_c(&f, &symbol).map_err(|e| e.to_string())?;
+    std::fs::write(&kc, code).map_err(|e| e.to_string())?;
     std::fs::write(&dc, driver(&f, &symbol)).map_err(|e| e.to_string())?;
     let out = Command::new(cc)
         .args(["-O3", "-march=native", "-fopenmp", "-o"])

@@ -571,7 +571,7 @@ impl<'a> Ctx<'a> {
             ExprKind::Num { value, .. } => {
                 let v = *value as f32;
                 if !v.is_finite() {
-                    return Err((col, format!("number {value} is not a finite f32 value")));
+                    return Err((col, format!("number {value:e} is not a finite f32 value")));
                 }
                 LValue::Const(v)
             }
@@ -703,5 +703,30 @@ impl<'a> Ctx<'a> {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The example in the module documentation is a valid spec.
+    #[test]
+    fn module_doc_example_parses() {
+        let src = include_str!("spec.rs");
+        let doc: Vec<&str> = src.lines().take_while(|l| l.starts_with("//!")).map(|l| l.trim_start_matches("//!")).collect();
+        let start = doc.iter().position(|l| l.trim() == "```toml").unwrap() + 1;
+        let len = doc[start..].iter().position(|l| l.trim() == "```").unwrap();
+        let text = doc[start..start + len].join("\n");
+        let p = from_spec_str(&text).unwrap();
+        assert_eq!(p.name, "matmul");
+        assert_eq!(p.flops(), 3 * 64 * 48 * 32);
+    }
+
+    #[test]
+    fn line_col_counts_characters() {
+        assert_eq!(line_col("ab\ncé\nx", 6), (2, 3));
+        assert_eq!(line_col("é", 1), (1, 1));
+        assert_eq!(line_col("a", 99), (1, 2));
     }
 }

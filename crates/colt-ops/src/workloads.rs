@@ -4,6 +4,12 @@
 //! the IR can never disagree. Every extent is chosen with many small divisors (mostly powers
 //! of two) because the schedule space tiles perfectly; the one exception is the zero-padded
 //! input of the convolutions (`H + 2`), which only the small `pad` stage iterates over.
+//!
+//! Sizes follow the model configurations named in each `source`; the free dimensions
+//! (sequence length, tokens, batch) are chosen so that one run of the naive loop nest compiled
+//! with `cc -O3 -march=native` takes 0.1-2 s at paper scale and under 50 ms at CI scale, as
+//! measured by `cargo run -p colt-ops --example naive_times`. The one exception is the paper
+//! `matmul`, fixed at 1024^3 by the benchmark it reproduces (its naive run takes several seconds).
 
 use crate::builders::{self, Conv2dShape};
 use crate::{OpsError, Scale, WorkloadInfo};

@@ -11,7 +11,7 @@ fn matmul_2x3x4_matches_direct_loops() {
     let (m, n, k) = (2, 3, 4);
     let p = matmul(m, n, k);
     let bufs = run(&p, inputs(&p, 1));
-    let (a, b) = (input(&p, &bufs, "A"), input(&p, &bufs, "B"));
+    let (a, b) = (get(&p, &bufs, "A"), get(&p, &bufs, "B"));
     let mut want = vec![0.0f64; (m * n) as usize];
     for i in 0..m as usize {
         for j in 0..n as usize {
@@ -36,7 +36,7 @@ fn batch_matmul_matches_direct_loops() {
     let (bt, m, n, k) = (3usize, 2usize, 5usize, 4usize);
     let p = batch_matmul(bt as i64, m as i64, n as i64, k as i64);
     let bufs = run(&p, inputs(&p, 2));
-    let (a, b) = (input(&p, &bufs, "A"), input(&p, &bufs, "B"));
+    let (a, b) = (get(&p, &bufs, "A"), get(&p, &bufs, "B"));
     let mut want = vec![0.0f64; bt * m * n];
     for x in 0..bt {
         for i in 0..m {
@@ -86,7 +86,7 @@ fn conv2d_matches_direct_loops_with_padding_and_stride() {
         let p = conv2d(s);
         colt_ir::verify(&p.naive()).unwrap();
         let bufs = run(&p, inputs(&p, 3));
-        let want = conv_direct(s, input(&p, &bufs, "X"), input(&p, &bufs, "W"));
+        let want = conv_direct(s, get(&p, &bufs, "X"), get(&p, &bufs, "W"));
         assert_close(get(&p, &bufs, "Y"), &want, 1e-5, &format!("Y stride {stride} pad {pad}"));
     }
 }
@@ -106,7 +106,7 @@ fn dense_epilogues_match_direct_loops() {
     for act in [None, Some(UnOp::Relu), Some(UnOp::Silu)] {
         let p = dense(m as i64, n as i64, k as i64, act);
         let bufs = run(&p, inputs(&p, 4));
-        let (x, w, b) = (input(&p, &bufs, "X"), input(&p, &bufs, "W"), input(&p, &bufs, "b"));
+        let (x, w, b) = (get(&p, &bufs, "X"), get(&p, &bufs, "W"), get(&p, &bufs, "b"));
         let mut want = vec![0.0f64; m * n];
         for i in 0..m {
             for j in 0..n {
@@ -133,7 +133,7 @@ fn softmax_rows_sum_to_one_and_match_formula() {
     let mut bufs = inputs(&p, 5);
     bufs[0].iter_mut().for_each(|v| *v *= 20.0); // large logits exercise the max shift
     let bufs = run(&p, bufs);
-    let x = input(&p, &bufs, "X");
+    let x = get(&p, &bufs, "X");
     let y = get(&p, &bufs, "Y");
     let mut want = vec![];
     for r in 0..rows {
@@ -153,7 +153,7 @@ fn attention_matches_direct_computation() {
     let (heads, seq, d) = (2usize, 5usize, 4usize);
     let p = attention(heads as i64, seq as i64, d as i64);
     let bufs = run(&p, inputs(&p, 6));
-    let (q, k, v) = (input(&p, &bufs, "Q"), input(&p, &bufs, "K"), input(&p, &bufs, "V"));
+    let (q, k, v) = (get(&p, &bufs, "Q"), get(&p, &bufs, "K"), get(&p, &bufs, "V"));
     let scale = 1.0 / (d as f64).sqrt();
     let mut want = vec![0.0f64; heads * seq * d];
     for h in 0..heads {
@@ -193,7 +193,7 @@ fn swiglu_matches_direct_loops() {
     let (t, h, f) = (3usize, 4usize, 6usize);
     let p = swiglu_mlp(t as i64, h as i64, f as i64);
     let bufs = run(&p, inputs(&p, 7));
-    let g = |n| input(&p, &bufs, n);
+    let g = |n| get(&p, &bufs, n);
     let want = swiglu_direct(g("X"), g("Wg"), g("Wu"), g("Wd"), t, h, f);
     assert_close(get(&p, &bufs, "Y"), &want, 1e-5, "Y");
 }
@@ -203,7 +203,7 @@ fn moe_applies_each_experts_mlp_and_routing_weight() {
     let (e, t, h, f) = (3usize, 2usize, 4usize, 5usize);
     let p = moe_experts(e as i64, t as i64, h as i64, f as i64);
     let bufs = run(&p, inputs(&p, 8));
-    let g = |n| input(&p, &bufs, n);
+    let g = |n| get(&p, &bufs, n);
     let (x, wg, wu, wd, r) = (g("Xg"), g("Wg"), g("Wu"), g("Wd"), g("R"));
     let mut want = vec![];
     for ex in 0..e {

@@ -424,11 +424,10 @@ pub fn random_action(program: &Program, trace: &Trace, rng: &mut Pcg64) -> Optio
             params.insert(k.clone(), v);
         }
         let Ok(a) = Action::from_parts(c.name, &params) else { continue };
-        if let Ok(t) = apply_action(program, trace, &a) {
-            if t != *trace {
+        if let Ok(t) = apply_action(program, trace, &a)
+            && t != *trace {
                 return Some(a);
             }
-        }
     }
     None
 }

@@ -87,15 +87,14 @@ impl Lower<'_> {
         let n = sc.loops.len();
         let first_red = self.s.first_reduce_loop(s);
         let cache_depth = sc.cache_write.map(|v| sc.loops.iter().position(|l| l.var == v).expect("cache loop") + 1);
-        if let Some(d) = cache_depth {
-            if d > first_red {
+        if let Some(d) = cache_depth
+            && d > first_red {
                 return Err(ScheduleError::new(
                     ErrorKind::Illegal,
                     format!("cache_write({})", st.name),
                     "a reduction loop was moved outside the cache loop",
                 ));
             }
-        }
         let init_depth = st.reduce.map(|_| cache_depth.unwrap_or(first_red));
         // auto-unroll: innermost serial loops whose extents multiply to at most max_step
         let mut kinds: Vec<LoopKind> = sc.loops.iter().map(|l| l.kind).collect();

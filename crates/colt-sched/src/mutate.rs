@@ -170,11 +170,10 @@ fn parallel(program: &Program, sk: &Sketch, rng: &mut Pcg64) -> Option<Sketch> {
             continue;
         }
         let mut sch = sch.clone();
-        if let Some(l) = &d.cache_write {
-            if sch.apply(&Inst::CacheWrite { stage: d.stage.clone(), loop_: l.clone() }).is_err() {
+        if let Some(l) = &d.cache_write
+            && sch.apply(&Inst::CacheWrite { stage: d.stage.clone(), loop_: l.clone() }).is_err() {
                 continue;
             }
-        }
         let ns: Vec<usize> = parallel_choices(&sch, s).into_iter().filter(|&n| n != d.parallel).collect();
         if !ns.is_empty() {
             cands.push((s, ns));

@@ -558,11 +558,10 @@ fn targets(sch: &Schedule, s: usize) -> Vec<usize> {
     let sc = &sch.stages[s];
     let mut out = vec![];
     for ps in &sch.stages {
-        if let Attach::At { consumer, var, .. } = &ps.attach {
-            if *consumer == s {
+        if let Attach::At { consumer, var, .. } = &ps.attach
+            && *consumer == s {
                 out.extend(sc.loops.iter().position(|l| l.var == *var));
             }
-        }
     }
     if let Some(v) = sc.cache_write {
         out.extend(sc.loops.iter().position(|l| l.var == v));
@@ -678,12 +677,11 @@ fn draw_placement(rng: &mut Pcg64, sch: &Schedule, s: usize) -> (Placement, Vec<
             return (Placement::Inline, vec![]);
         }
     }
-    if let Some((consumer, loops)) = facts.at {
-        if rng.random_bool(0.5) {
+    if let Some((consumer, loops)) = facts.at
+        && rng.random_bool(0.5) {
             let l = loops[rng.random_range(0..loops.len())].clone();
             return (Placement::At { consumer, loop_: l }, vec![]);
         }
-    }
     (Placement::Root, draw_tiles(rng, &sch.program, s))
 }
 

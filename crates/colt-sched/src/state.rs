@@ -188,11 +188,10 @@ impl Schedule {
 
     fn retarget(&mut self, from: VarId, to: VarId) {
         for sc in &mut self.stages {
-            if let Attach::At { var, .. } = &mut sc.attach {
-                if *var == from {
+            if let Attach::At { var, .. } = &mut sc.attach
+                && *var == from {
                     *var = to;
                 }
-            }
             if sc.cache_write == Some(from) {
                 sc.cache_write = Some(to);
             }
@@ -262,11 +261,10 @@ impl Schedule {
         for (slot, p) in slots.iter().zip(&pos) {
             loops[*slot] = old[*p].clone();
         }
-        if let Some(v) = loops.iter().position(|l| l.kind == LoopKind::Vectorized) {
-            if v + 1 != loops.len() {
+        if let Some(v) = loops.iter().position(|l| l.kind == LoopKind::Vectorized)
+            && v + 1 != loops.len() {
                 return Err(ScheduleError::new(ErrorKind::Illegal, cx, "a vectorized loop must stay innermost"));
             }
-        }
         let sc = &mut self.stages[s];
         sc.loops = loops;
         sc.transformed = true;

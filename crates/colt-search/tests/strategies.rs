@@ -114,7 +114,9 @@ fn same_seed_same_answers_same_tree_and_traces() {
         let go = |seed| {
             let mut toy = Toy::new(6, 8);
             toy.fail_mod = 5;
-            let r = run_toy(strategy, 32, seed, &mut toy);
+            let mut r = run_toy(strategy, 32, seed, &mut toy);
+            // Wall-clock fields are the only ones allowed to differ.
+            r.models.values_mut().for_each(|m| m.latency_ms = 0);
             (serde_json::to_string(&r.history).unwrap(), serde_json::to_string(&r.tree).unwrap(), serde_json::to_string(&r.models).unwrap())
         };
         let (a, b) = (go(11), go(11));
@@ -172,4 +174,24 @@ fn config_errors_are_one_line() {
     assert!(e.to_string().contains("\"gpt-9\" is not in the bucket (models: small, mid, big)"), "{e}");
     let c = SearchConfig { trials: 0, ..SearchConfig::default() };
     assert!(run(&c, &mut toy, &mut Knn::default(), None, &mut NoObserver).unwrap_err().to_string().contains("trials"));
+}
+
+#[test]
+fn with_the_gbdt_cost_model_evolutionary_and_colt_beat_random() {
+    let mut evo_wins = 0;
+    let mut colt_wins = 0;
+    for seed in 1..=3 {
+        let mut toy = Toy::new(8, 8);
+        let rnd = run(&cfg(Strategy::Random, 64, seed), &mut toy, &mut colt_cost::Gbdt::default(), None, &mut NoObserver).unwrap();
+        let mut toy = Toy::new(8, 8);
+        let evo = run(&cfg(Strategy::Evolutionary, 64, seed), &mut toy, &mut colt_cost::Gbdt::default(), None, &mut NoObserver).unwrap();
+        let mut toy = Toy::new(8, 8);
+        let (mut client, _, _) = scripted_client(&toy, &greedy_models());
+        let colt = run(&cfg(Strategy::Colt, 64, seed), &mut toy, &mut colt_cost::Gbdt::default(), Some(&mut client), &mut NoObserver).unwrap();
+        evo_wins += (evo.best_us() < rnd.best_us()) as u32;
+        colt_wins += (colt.best_us() < rnd.best_us()) as u32;
+        assert!(colt.large_model_share >= 0.2 - 1e-9);
+    }
+    assert!(evo_wins >= 2, "evolutionary beat random on {evo_wins} of 3 seeds");
+    assert_eq!(colt_wins, 3, "colt beat random on {colt_wins} of 3 seeds");
 }

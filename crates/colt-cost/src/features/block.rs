@@ -147,10 +147,8 @@ fn region_elems(f: &Func, a: &Access, inner: &[LoopCtx]) -> f64 {
     for (d, e) in a.idx.iter().enumerate() {
         let (lo, hi) = idx::interval(e, &range);
         let mut span = (hi - lo + 1.0).max(1.0);
-        if let Some(&s) = shape.get(d) {
-            if s > 0 {
-                span = span.min(s as f64);
-            }
+        if let Some(&s) = shape.get(d).filter(|&&s| s > 0) {
+            span = span.min(s as f64);
         }
         if !span.is_finite() {
             span = 1.0;

@@ -35,10 +35,6 @@ pub fn get<'a>(p: &Program, bufs: &'a [Vec<f32>], name: &str) -> &'a [f32] {
     &bufs[p.buffer_by_name(name).unwrap_or_else(|| panic!("no buffer {name}")).0 as usize]
 }
 
-pub fn input<'a>(p: &Program, bufs: &'a [Vec<f32>], name: &str) -> &'a [f32] {
-    get(p, bufs, name)
-}
-
 pub fn assert_close(got: &[f32], want: &[f64], tol: f64, what: &str) {
     assert_eq!(got.len(), want.len(), "{what}: length");
     for (i, (&g, &w)) in got.iter().zip(want).enumerate() {

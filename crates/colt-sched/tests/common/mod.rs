@@ -54,7 +54,8 @@ pub fn check_equal(p: &Program, f: &Func) -> Result<(), String> {
     for (b, (x, y)) in run(p, &p.naive()).iter().zip(run(p, f)).enumerate() {
         for (i, (a, b2)) in x.iter().zip(&y).enumerate() {
             let tol = 1e-4 * a.abs().max(1.0);
-            if !((a - b2).abs() <= tol) {
+            let diff = (a - b2).abs();
+            if diff.is_nan() || diff > tol {
                 return Err(format!("output {b} element {i}: naive {a} vs scheduled {b2}"));
             }
         }

@@ -268,7 +268,7 @@ pub fn bucket(models: &[(&str, &str)], endpoint: &str) -> Bucket {
     for (name, params) in models {
         t.push_str(&format!(
             "[[models]]\nname = \"{name}\"\nprovider = \"openai\"\nendpoint = \"{endpoint}\"\nmodel = \"{name}\"\nparams = \"{params}\"\n\
-             prices = {{ input = 1.0, cached_input = 0.1, output = 4.0 }}\ntimeout_s = 5\nretry = {{ max_attempts = 2, base_backoff_ms = 1, max_backoff_ms = 2 }}\n"
+             prices = {{ input = 1.0, cached_input = 0.1, output = 4.0 }}\ntimeout_s = 1\nretry = {{ max_attempts = 2, base_backoff_ms = 1, max_backoff_ms = 2 }}\n"
         ));
     }
     Bucket::from_toml_str(&t).unwrap()

@@ -1,0 +1,176 @@
+//! The COLT policies end to end with scripted in-process models: course alteration, the
+//! share floor, budgets and fallback, unusable answers, the prompt's stable prefix.
+
+mod common;
+
+use colt_llm::Role;
+use colt_search::{LlmCallEvent, NoObserver, Observer, OnBudget, RunResult, SearchConfig, StopReason, Strategy, run};
+use common::{Behaviour, Knn, Oracle, Toy, scripted_client};
+
+/// Records (role, model, node, rejected kind) of every call.
+#[derive(Default)]
+struct Calls(Vec<(Role, String, u32, Option<&'static str>)>);
+
+impl Observer<Vec<i64>> for Calls {
+    fn llm_call(&mut self, c: &LlmCallEvent<'_>) {
+        self.0.push((c.role, c.record.model.clone(), c.node, c.rejected.as_ref().map(|r| r.0)));
+    }
+}
+
+fn colt(cfg: &SearchConfig, models: &[(&str, &str, Behaviour)], obs: &mut dyn Observer<Vec<i64>>) -> (RunResult<Vec<i64>>, Vec<colt_llm::Request>) {
+    let mut toy = Toy::new(6, 8);
+    let mut oracle = Oracle(toy.clone());
+    let (mut client, seen, _) = scripted_client(&toy, models);
+    let r = run(cfg, &mut toy, &mut oracle, Some(&mut client), obs).unwrap();
+    let seen = seen.lock().unwrap().clone();
+    (r, seen)
+}
+
+fn base(trials: usize) -> SearchConfig {
+    let mut c = SearchConfig::new(Strategy::Colt, trials, 4);
+    c.root_model = Some("small".into());
+    c
+}
+
+#[test]
+fn course_alteration_fires_on_every_kth_regression_and_keeps_the_better_child() {
+    let mut c = base(40);
+    c.large_share_floor = 0.0;
+    let models = [("small", "1B", Behaviour::Worsen { next: "small".into() }), ("big", "70B", Behaviour::Greedy { next: "small".into() })];
+    let mut calls = Calls::default();
+    let (r, seen) = colt(&c, &models, &mut calls);
+    assert_eq!(r.stop, StopReason::TrialLimit);
+    let small = &r.models["small"];
+    let big = &r.models["big"];
+    assert!(small.regressions >= 4, "{small:?}");
+    assert_eq!(small.course_alterations, small.regressions / 2, "fires on every 2nd consecutive regression");
+    assert_eq!(big.course_alteration_calls, small.course_alterations);
+    assert!(big.course_alteration_wins >= 1 && big.course_alteration_wins <= big.course_alteration_calls);
+    assert!(r.tree.iter().filter(|n| n.course_altered).count() as u64 == big.course_alteration_wins);
+    // Each course alteration follows the small model's expansion of the same node.
+    for (i, (role, model, node, _)) in calls.0.iter().enumerate() {
+        if *role == Role::CourseAlteration {
+            assert_eq!(model, "big");
+            let (prev_role, prev_model, prev_node, prev_rej) = &calls.0[i - 1];
+            assert_eq!((prev_role, prev_model.as_str(), prev_node, prev_rej), (&Role::Expand, "small", node, &None));
+        }
+    }
+    // The largest model was shown the small model's proposal.
+    let ca: Vec<_> = seen.iter().filter(|r| r.role == Role::CourseAlteration).collect();
+    assert_eq!(ca.len() as u64, big.course_alteration_calls);
+    assert!(ca.iter().all(|r| r.suffix.contains("The smaller model small proposed: set(") && r.suffix.contains("regression #2 in a row")));
+    // K = 0 switches it off.
+    c.course_alteration_k = 0;
+    let (r, _) = colt(&c, &models, &mut NoObserver);
+    assert_eq!(r.models["big"].course_alteration_calls, 0);
+    assert_eq!(r.models["small"].course_alterations, 0);
+}
+
+#[test]
+fn the_share_floor_is_enforced_by_the_policy() {
+    // Every model always hands the next node to the small one.
+    let models = [("small", "1B", Behaviour::Greedy { next: "small".into() }), ("big", "70B", Behaviour::Greedy { next: "small".into() })];
+    let mut c = base(40);
+    c.course_alteration_k = 0;
+    c.large_share_floor = 0.0;
+    // No warm-up children (they are assigned to the models in turn, the largest included).
+    c.warmup_random = Some(0);
+    let (r, _) = colt(&c, &models, &mut NoObserver);
+    assert_eq!(r.models["big"].calls, 0, "without the floor the largest is never asked");
+    c.large_share_floor = 0.3;
+    let (r, seen) = colt(&c, &models, &mut NoObserver);
+    assert!(r.llm_calls >= 20);
+    assert!(r.large_model_share >= 0.3 - 1e-9, "share {}", r.large_model_share);
+    assert!(r.large_model_share < 0.45, "share {}", r.large_model_share);
+    assert_eq!(r.models["big"].floor_overrides, r.models["big"].calls);
+    assert_eq!(seen.len() as u64, r.llm_calls);
+}
+
+#[test]
+fn budgets_cap_spending_and_the_search_falls_back_to_mutation() {
+    let models = [("small", "1B", Behaviour::Greedy { next: "big".into() }), ("big", "70B", Behaviour::Greedy { next: "small".into() })];
+    let mut c = base(40);
+    c.budgets.llm_calls = Some(6);
+    let (r, seen) = colt(&c, &models, &mut NoObserver);
+    assert_eq!(r.stop, StopReason::TrialLimit);
+    assert_eq!(r.trials, 40);
+    assert_eq!(r.llm_calls, 6);
+    assert_eq!(seen.len(), 6);
+    let fallbacks: u64 = r.models.values().map(|m| m.fallbacks).sum();
+    assert!(fallbacks > 10, "{fallbacks}");
+    assert!(r.tree.iter().filter(|n| n.proposer == "mutation").count() > 10);
+
+    // Tokens: calls stop once the cap is reached (the call that crosses it completes).
+    let mut c = base(40);
+    c.budgets.tokens = Some(5_000);
+    let (r, _) = colt(&c, &models, &mut NoObserver);
+    let spent = r.tokens_in + r.tokens_out;
+    assert!(spent >= 5_000, "{spent}");
+    let last = seen.last().map(|q| (q.prefix.len() + q.suffix.len()) / 4 + 30).unwrap() as u64;
+    assert!(spent < 5_000 + 2 * last, "{spent}");
+    assert!(r.llm_calls < 20);
+
+    // Money.
+    let mut c = base(40);
+    c.budgets.usd = Some(0.002);
+    let (r, _) = colt(&c, &models, &mut NoObserver);
+    assert!(r.cost_usd >= 0.002 && r.cost_usd < 0.004, "{}", r.cost_usd);
+
+    // on_budget = stop ends the run.
+    let mut c = base(40);
+    c.budgets.llm_calls = Some(3);
+    c.on_budget = OnBudget::Stop;
+    let (r, _) = colt(&c, &models, &mut NoObserver);
+    assert_eq!(r.stop, StopReason::Budget);
+    assert!(r.trials < 40);
+    assert_eq!(r.llm_calls, 3);
+}
+
+#[test]
+fn unusable_answers_are_model_errors_and_never_stop_the_search() {
+    let models = [("small", "1B", Behaviour::Garbage), ("big", "70B", Behaviour::Illegal { next: "small".into() })];
+    let mut c = base(32);
+    c.large_share_floor = 0.3;
+    let mut calls = Calls::default();
+    let (r, _) = colt(&c, &models, &mut calls);
+    assert_eq!(r.stop, StopReason::TrialLimit);
+    assert_eq!(r.trials, 32);
+    assert!(r.models["small"].errors["no_json"] > 0);
+    assert_eq!(r.models["small"].ok, 0);
+    assert!(r.models["big"].errors["illegal_action"] > 0);
+    assert!(calls.0.iter().any(|c| c.3 == Some("illegal_action")));
+    assert!(r.models.values().map(|m| m.fallbacks).sum::<u64>() >= r.llm_calls);
+    assert!(r.tree.iter().all(|n| n.proposer == "root" || n.proposer == "mutation" || n.proposer == "warmup"));
+}
+
+#[test]
+fn the_prompt_prefix_is_stable_and_the_suffix_carries_the_node() {
+    let models = [("small", "1B", Behaviour::Worsen { next: "big".into() }), ("big", "70B", Behaviour::Greedy { next: "small".into() })];
+    let (r, seen) = colt(&base(32), &models, &mut NoObserver);
+    assert!(seen.len() > 10);
+    let p0 = &seen[0].prefix;
+    assert!(seen.iter().all(|q| &q.prefix == p0), "the prefix changed between calls");
+    assert!(p0.contains("Toy workload") && p0.contains("- set(index, value)") && p0.contains("- small: 1B parameters, phi_small 1.00"));
+    for q in &seen {
+        assert!(q.suffix.contains("# Current node (the one you expand)"));
+        assert!(q.suffix.contains("decisions = ["));
+        assert!(q.suffix.contains("- set index∈{0,1,2,3,4,5} value∈{0,1,2,3,4,5,6,7}"));
+        assert!(q.suffix.contains("# Models so far"));
+        assert_eq!(q.models, vec!["small".to_string(), "big".to_string()]);
+        assert_eq!(q.max_transformations, 3);
+    }
+    assert!(seen.iter().any(|q| q.suffix.contains("# Its grandparent")));
+    assert!(r.llm_calls as usize == seen.len());
+}
+
+#[test]
+fn colt_with_a_learned_model_and_good_proposers_beats_random() {
+    let models = [("small", "1B", Behaviour::Greedy { next: "small".into() }), ("big", "70B", Behaviour::Greedy { next: "small".into() })];
+    let mut toy = Toy::new(8, 8);
+    let (mut client, _, _) = scripted_client(&toy, &models);
+    let r = run(&SearchConfig::new(Strategy::Colt, 48, 9), &mut toy, &mut Knn::default(), Some(&mut client), &mut NoObserver).unwrap();
+    let mut toy2 = Toy::new(8, 8);
+    let rnd = run(&SearchConfig::new(Strategy::Random, 48, 9), &mut toy2, &mut Knn::default(), None, &mut NoObserver).unwrap();
+    assert!(r.best_us().unwrap() < rnd.best_us().unwrap());
+    assert!(r.large_model_share >= 0.2 - 1e-9);
+}
