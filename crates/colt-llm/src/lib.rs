@@ -24,6 +24,13 @@ pub mod schema;
 pub mod stats;
 pub mod vocab;
 
+/// `tracing` filter directives a program must add to its log filter (e.g.
+/// `EnvFilter::new(format!("{user_filter},{SAFE_LOG_DIRECTIVES}"))`): the HTTP stack's
+/// `ureq_proto` crate hex-dumps raw request bytes, API-key headers included, at TRACE
+/// level. Everything else this crate and `ureq` log is free of keys (ureq redacts
+/// sensitive headers in its own DEBUG lines).
+pub const SAFE_LOG_DIRECTIVES: &str = "ureq_proto=off";
+
 pub use check::{CheckResult, check_json, check_text, models_check, models_check_with, models_list};
 pub use client::{CallRecord, Failure, LlmClient};
 pub use config::{Bucket, BucketConfig, ConfigError, Cooldown, ModelConfig, Prices, ProviderKind, RetryPolicy};

@@ -47,8 +47,10 @@ fn keys_never_leak() {
     }
     let sink = Sink::default();
     let writer = sink.clone();
-    // Everything at TRACE, `log` records of the HTTP stack included.
-    tracing_subscriber::fmt().with_max_level(tracing::Level::TRACE).with_ansi(false).with_writer(move || writer.clone()).init();
+    // Everything at TRACE, `log` records of the HTTP stack included, except the raw byte
+    // dumps of `ureq_proto` that every program using this crate must switch off.
+    let filter = tracing_subscriber::EnvFilter::new(format!("trace,{}", colt_llm::SAFE_LOG_DIRECTIVES));
+    tracing_subscriber::fmt().with_env_filter(filter).with_ansi(false).with_writer(move || writer.clone()).init();
 
     let echo = |k: &str| format!(r#"{{"error": {{"message": "Incorrect API key provided: {k}"}}}}"#);
     let oa = ScriptServer::start(vec![
@@ -131,5 +133,6 @@ fn keys_never_leak() {
 
     let logs = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
     assert!(logs.contains("retrying LLM call"), "the logs were captured:\n{logs}");
+    assert!(logs.contains("ureq::run"), "the HTTP stack's logs were captured:\n{logs}");
     assert_clean("logs", &logs);
 }

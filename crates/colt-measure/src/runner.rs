@@ -56,6 +56,16 @@ impl WorkerCommand {
         }
     }
 
+    /// The running executable with `args`: for a binary that embeds the worker as a hidden
+    /// subcommand calling [`crate::worker::worker_main`] (e.g. `colt worker`), which then
+    /// needs no separate file.
+    pub fn current_exe_with(args: &[&str]) -> Result<Self, MeasureError> {
+        Ok(WorkerCommand {
+            program: std::env::current_exe()?,
+            args: args.iter().map(|a| a.to_string()).collect(),
+        })
+    }
+
     /// `$COLT_WORKER`, else `colt-worker` next to the current executable, else in its parent
     /// directory (test binaries live in `target/<profile>/deps`).
     pub fn locate() -> Result<Self, MeasureError> {

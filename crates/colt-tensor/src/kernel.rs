@@ -30,7 +30,7 @@ impl Kernel {
     }
 
     fn from_func(func: Func, flops: u64) -> Kernel {
-        let code = colt_codegen::emit_c(&func, KERNEL_SYMBOL);
+        let code = colt_codegen::emit_c(&func, KERNEL_SYMBOL).expect("KERNEL_SYMBOL is a C identifier");
         let buffers = buffer_specs(&func);
         Kernel { func, source: Source::with_symbol(code, KERNEL_SYMBOL), buffers, flops }
     }
