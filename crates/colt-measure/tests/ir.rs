@@ -129,7 +129,7 @@ fn matmul_1024_figures() {
     let flops = p.flops() as f64;
     let naive = p.naive();
     let mut cands = kernel::baselines(&naive, flops).unwrap().to_vec();
-    let shapes = [(8, 32), (4, 64), (6, 32), (12, 32)];
+    let shapes = [(8, 32), (4, 64), (16, 32), (8, 64)];
     for (mr, nr) in shapes {
         let f = colt_sched::apply_trace(&p, &tiled_matmul_trace(n, mr, nr)).unwrap();
         cands.push(kernel::candidate(&f, Compiler::tuned(), flops).unwrap());

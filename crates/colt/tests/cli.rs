@@ -58,7 +58,7 @@ fn unknown_workload_is_one_clear_line() {
 fn malformed_spec_is_one_clear_line() {
     let dir = tempdir();
     let spec = dir.join("bad.toml");
-    std::fs::write(&spec, "[tensors]\nA = [4, 4]\nC = { shape = [4, 4], role = \"output\" }\n\n[[stages]]\ncompute = \"C[i, j] += A[i, k] * Q[k, j]\"\n").unwrap();
+    std::fs::write(&spec, "[tensors]\nA = { shape = [4, 4], role = \"input\" }\nC = { shape = [4, 4], role = \"output\" }\n\n[[stage]]\ncompute = \"C[i, j] += A[i, k] * Q[k, j]\"\n").unwrap();
     one_line_error(&["show", "--workload", spec.to_str().unwrap()], &["bad.toml", "Q"]);
 }
 
