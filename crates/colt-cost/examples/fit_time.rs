@@ -19,9 +19,15 @@ fn main() {
             funcs.push(f);
         }
     }
-    let t = Instant::now();
     let x: Vec<Vec<f32>> = funcs.iter().map(features::extract).collect();
-    let extract_us = t.elapsed().as_secs_f64() * 1e6 / n as f64;
+    // best of 10 passes: the machine is shared, the minimum is the least disturbed
+    let mut extract_us = f64::MAX;
+    for _ in 0..10 {
+        let t = Instant::now();
+        let again: Vec<Vec<f32>> = funcs.iter().map(features::extract).collect();
+        extract_us = extract_us.min(t.elapsed().as_secs_f64() * 1e6 / n as f64);
+        assert_eq!(again, x, "extraction is deterministic");
+    }
     // proxy latency: L1 traffic and parallel/vector use (only to have a learnable target)
     let at = |r: &Vec<f32>, f: &str| r[features::index_of(f).unwrap()] as f64;
     let lat: Vec<f64> = x

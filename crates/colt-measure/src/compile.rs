@@ -69,9 +69,11 @@ const TUNED_FLAGS: &[&str] = &[
     "-fno-signed-zeros",
     "-fPIC",
     "-shared",
-    "-std=c11",
+    "-std=gnu11",
 ];
-const NAIVE_FLAGS: &[&str] = &["-O3", "-march=native", "-fPIC", "-shared", "-std=c11"];
+// `-std=gnu11`, not `-std=c11`: strict ISO mode turns floating-point contraction off in gcc,
+// so `a*b + c` would never become an FMA (measured: half the GFLOP/s of a tiled matmul).
+const NAIVE_FLAGS: &[&str] = &["-O3", "-march=native", "-fPIC", "-shared", "-std=gnu11"];
 
 fn default_cc() -> String {
     std::env::var("CC")
@@ -92,14 +94,14 @@ impl Default for Compiler {
 
 impl Compiler {
     /// `$CC` (or `cc`) with the tuned flags: `-O3 -march=native -fopenmp -fno-math-errno
-    /// -fno-trapping-math -fassociative-math -fno-signed-zeros -fPIC -shared -std=c11`.
+    /// -fno-trapping-math -fassociative-math -fno-signed-zeros -fPIC -shared -std=gnu11`.
     pub fn tuned() -> Self {
         Compiler {
             cc: default_cc(),
             flags: strings(TUNED_FLAGS),
         }
     }
-    /// `$CC` (or `cc`) with `-O3 -march=native -fPIC -shared -std=c11`.
+    /// `$CC` (or `cc`) with `-O3 -march=native -fPIC -shared -std=gnu11`.
     pub fn naive() -> Self {
         Compiler {
             cc: default_cc(),

@@ -108,9 +108,13 @@ pub struct SearchConfig {
     pub root_model: Option<String>,
     /// Transformations per joint action, at most.
     pub max_transformations: usize,
-    /// Tree strategies: expansions between two measurement batches (default: the batch
-    /// size with LLMs, 4x the batch size for plain MCTS).
+    /// Tree strategies: at most this many expansions between two measurement batches
+    /// (default: 4x the batch size). The cost model picks what to measure among them.
     pub expansions_per_batch: Option<usize>,
+    /// LLM strategies: LLM calls per batch, at most (default: the batch size). The batch's
+    /// expansions end when this many children came from models; failed answers fall back
+    /// to mutation and the batch goes on (up to `expansions_per_batch`).
+    pub llm_expansions_per_batch: Option<usize>,
     /// Tree strategies: random samples measured with the root in the first batch to
     /// warm the cost model (default: batch size - 1).
     pub warmup_random: Option<usize>,
@@ -154,6 +158,7 @@ impl Default for SearchConfig {
             root_model: None,
             max_transformations: 3,
             expansions_per_batch: None,
+            llm_expansions_per_batch: None,
             warmup_random: None,
             rollout_depth: 3,
             mutation_candidates: 8,
@@ -206,6 +211,9 @@ impl SearchConfig {
         if self.expansions_per_batch == Some(0) {
             return bad("expansions_per_batch", "expected at least 1");
         }
+        if self.llm_expansions_per_batch.is_some_and(|l| l > self.expansions()) {
+            return bad("llm_expansions_per_batch", "expected at most expansions_per_batch");
+        }
         if self.mutation_candidates == 0 {
             return bad("mutation_candidates", "expected at least 1");
         }
@@ -235,7 +243,12 @@ impl SearchConfig {
 
     /// Expansions between measurement batches for tree strategies.
     pub fn expansions(&self) -> usize {
-        self.expansions_per_batch.unwrap_or(if self.strategy.uses_llm() { self.batch_size } else { 4 * self.batch_size })
+        self.expansions_per_batch.unwrap_or(4 * self.batch_size)
+    }
+
+    /// Expansions per batch that ask an LLM (LLM strategies).
+    pub fn llm_expansions(&self) -> usize {
+        self.llm_expansions_per_batch.unwrap_or(self.batch_size).min(self.expansions())
     }
 
     /// Random samples in the first batch of tree strategies.

@@ -155,10 +155,10 @@ impl<'a, E: Environment> Core<'a, E> {
                 self.failed.insert(c.key);
             }
             let trial = self.history.len();
-            if let Some(l) = lat {
-                if self.best_us().is_none_or(|b| l < b) {
-                    self.best = Some(Best { state: c.state.clone(), key: c.key, latency_us: l, trial });
-                }
+            if let Some(l) = lat
+                && self.best_us().is_none_or(|b| l < b)
+            {
+                self.best = Some(Best { state: c.state.clone(), key: c.key, latency_us: l, trial });
             }
             self.train_x.push(c.features);
             self.train_lat.push(lat);

@@ -65,10 +65,10 @@ pub fn run<E: Environment>(
 ) -> Result<RunResult<E::State>, SearchError> {
     cfg.validate()?;
     let check = |field: &str, name: &Option<String>, llm: &Option<&mut dyn Llm>| -> Result<(), SearchError> {
-        if let (Some(name), Some(l)) = (name, llm) {
-            if l.bucket().model(name).is_none() {
-                return Err(SearchError::UnknownModel { field: field.to_string(), name: name.clone(), known: l.bucket().names().join(", ") });
-            }
+        if let (Some(name), Some(l)) = (name, llm)
+            && l.bucket().model(name).is_none()
+        {
+            return Err(SearchError::UnknownModel { field: field.to_string(), name: name.clone(), known: l.bucket().names().join(", ") });
         }
         Ok(())
     };

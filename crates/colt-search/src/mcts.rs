@@ -7,8 +7,12 @@
 //! regressions of a small model the largest is asked the same question and the better
 //! child is kept; when a budget or a model is out, or the answer is unusable, a
 //! cost-model-guided mutation), simulate (a short rollout of mutations scored by the
-//! cost model) and backpropagate. Every `expansions` iterations the best unmeasured nodes
-//! by prediction (ε-greedy) are measured; the cost model retrains and the whole tree is
+//! cost model) and backpropagate. Between two measurement batches, LLM strategies expand
+//! until `llm_expansions` children came from models (at most that many calls); expansions
+//! whose answer was unusable fall back to mutation and the batch goes on, up to
+//! `expansions` children, so a weak or silent model still leaves the cost model enough
+//! candidates. Plain MCTS makes `expansions` mutation children. Then the best unmeasured
+//! nodes by prediction (ε-greedy) are measured; the cost model retrains and the whole tree is
 //! re-scored ([`crate::tree::Tree::refresh`]).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -35,6 +39,14 @@ pub(crate) enum Mode {
     Colt,
 }
 
+/// What one expansion produced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Expansion {
+    Llm,
+    Mutation,
+    Failed,
+}
+
 /// Consecutive measurement rounds without a new candidate before giving up.
 const DRY_LIMIT: usize = 3;
 /// Ancestors listed with their creators in the prompt.
@@ -57,6 +69,9 @@ struct Models<'l> {
     streaks: RegressionStreaks,
     prefix: String,
 }
+
+/// A proposal turned into a child, or why it cannot be used (kind, detail).
+type Realised<S> = Result<ChildCand<S>, (&'static str, String)>;
 
 struct ChildCand<S> {
     state: S,
@@ -194,8 +209,10 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
                 return s;
             }
             let target = self.core.cfg.expansions();
-            let (mut created, mut attempts) = (0, 0);
-            while created < target && attempts < target * 4 {
+            let llm_quota = self.core.cfg.llm_expansions();
+            let (mut created, mut attempts, mut asked, mut by_llm) = (0, 0, 0, 0);
+            let llm_mode = self.models.is_some();
+            while created < target && attempts < target * 4 && !(llm_mode && by_llm >= llm_quota) {
                 attempts += 1;
                 if self.budget_stop() {
                     return StopReason::Budget;
@@ -204,8 +221,15 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
                     return StopReason::Interrupted;
                 }
                 let Some(leaf) = self.select() else { break };
-                if self.expand(leaf) {
-                    created += 1;
+                let ask = asked < llm_quota;
+                asked += ask as usize;
+                match self.expand(leaf, ask) {
+                    Expansion::Llm => {
+                        created += 1;
+                        by_llm += 1;
+                    }
+                    Expansion::Mutation => created += 1,
+                    Expansion::Failed => {}
                 }
             }
             if self.budget_stop() {
@@ -301,15 +325,19 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
         }
     }
 
-    /// One expansion of `id`; true when a child was added.
-    fn expand(&mut self, id: u32) -> bool {
+    /// One expansion of `id` (by its model when `ask`).
+    fn expand(&mut self, id: u32, ask: bool) -> Expansion {
         let mut cand = None;
-        if self.models.is_some() {
+        let mut kind = Expansion::Mutation;
+        if ask && self.models.is_some() {
             cand = self.llm_expand(id);
-            if cand.is_none() {
-                if let Some(m) = self.tree.node(id).model.clone() {
-                    self.core.models.entry(m).or_default().fallbacks += 1;
-                }
+            if cand.is_some() {
+                kind = Expansion::Llm;
+            }
+            if cand.is_none()
+                && let Some(m) = self.tree.node(id).model.clone()
+            {
+                self.core.models.entry(m).or_default().fallbacks += 1;
             }
         }
         if cand.is_none() {
@@ -323,13 +351,13 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
                 if n.expand_failures >= limit {
                     n.terminal = true;
                 }
-                false
+                Expansion::Failed
             }
             Some(c) => {
                 self.tree.node_mut(id).expand_failures = 0;
                 let child = self.insert(id, c);
                 self.simulate(child);
-                true
+                kind
             }
         }
     }
@@ -541,7 +569,7 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
     }
 
     /// Apply a joint action to node `id`: the child, or why it cannot be used.
-    fn realise(&mut self, id: u32, ja: &JointAction, model: &str, also_taken: Option<u64>) -> Result<ChildCand<E::State>, (&'static str, String)> {
+    fn realise(&mut self, id: u32, ja: &JointAction, model: &str, also_taken: Option<u64>) -> Realised<E::State> {
         let state = self.core.env.apply(&self.tree.node(id).state, &ja.transformations).map_err(|e| ("illegal_action", e))?;
         let key = self.core.env.key(&state);
         if let Some(&other) = self.tree.by_key.get(&key) {
@@ -583,7 +611,7 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
         rec
     }
 
-    fn emit_call(&mut self, rec: &CallRecord, node: u32, assigned: &str, child: Option<&Result<ChildCand<E::State>, (&'static str, String)>>) {
+    fn emit_call(&mut self, rec: &CallRecord, node: u32, assigned: &str, child: Option<&Realised<E::State>>) {
         let rejected = match child {
             Some(Err((kind, detail))) => {
                 *self.core.models.entry(rec.model.clone()).or_default().errors.entry(kind.to_string()).or_default() += 1;

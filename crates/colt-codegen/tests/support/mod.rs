@@ -55,7 +55,7 @@ pub const FLAGS: &[&str] = &[
     "-fno-trapping-math",
     "-fassociative-math",
     "-fno-signed-zeros",
-    "-std=c11",
+    "-std=gnu11",
 ];
 
 /// Compile the emitted C with a small driver and run it: parameters are read from stdin

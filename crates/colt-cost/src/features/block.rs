@@ -137,11 +137,10 @@ fn stride_class(f: &Func, a: &Access, v: VarId) -> StrideClass {
     }
 }
 
-/// Elements of the interval hull of `a` with loops `inner` ranging, every other variable 0.
-fn region_elems(f: &Func, a: &Access, inner: &[LoopCtx]) -> f64 {
-    let range = |v: VarId| {
-        inner.iter().find(|l| l.var == v).map_or((0.0, 0.0), |l| (0.0, l.extent - 1.0))
-    };
+/// Elements of the interval hull of `a`, variable `v` ranging over `[0, hi[v]]` (0 when
+/// `v` is beyond `hi`).
+fn region_elems(f: &Func, a: &Access, hi: &[f64]) -> f64 {
+    let range = |v: VarId| (0.0, hi.get(v.0 as usize).copied().unwrap_or(0.0));
     let shape = f.buffers.get(a.buf.0 as usize).map(|b| b.shape.as_slice()).unwrap_or(&[]);
     let mut n = 1.0;
     for (d, e) in a.idx.iter().enumerate() {
@@ -231,11 +230,19 @@ pub fn analyse(f: &Func, b: &Block, loops: &[LoopCtx], allocs: &[colt_ir::BufId]
     bufs.sort();
     bufs.dedup();
     info.n_buffers = bufs.len() as f64;
+    // upper bound of every loop variable: 0 while outside the level, extent - 1 inside
+    let n_vars = loops.iter().map(|l| l.var.0 as usize + 1).max().unwrap_or(0).min(f.vars.len().max(1) * 4 + 64);
+    let mut hi = vec![0.0; n_vars];
     for k in 0..=depth {
-        let inner = &loops[depth - k..];
+        if k > 0 {
+            let l = &loops[depth - k];
+            if let Some(h) = hi.get_mut(l.var.0 as usize) {
+                *h = l.extent - 1.0;
+            }
+        }
         let mut per_buf: BTreeMap<colt_ir::BufId, f64> = BTreeMap::new();
         for a in &all {
-            let n = region_elems(f, a, inner);
+            let n = region_elems(f, a, &hi);
             let e = per_buf.entry(a.buf).or_insert(0.0);
             *e = e.max(n);
         }
