@@ -7,6 +7,32 @@
 //!
 //! Keys are never part of the config: a model names the *environment variable* that holds
 //! its key (`api_key_env`), and the key is read at call time.
+//!
+//! ```toml
+//! [bucket]                         # optional
+//! largest = "gpt-big"              # course-alteration target; default: most params
+//! cooldown_after_failures = 3      # consecutive failed calls that set a model aside
+//! cooldown_s = 60
+//! cooldown_counts_invalid_answers = false
+//!
+//! [[models]]
+//! name = "gpt-big"                 # what next_model names
+//! provider = "openai"              # openai | anthropic | local
+//! endpoint = "https://api.openai.com"   # default per provider; with or without /v1
+//! model = "gpt-5"                  # provider's id (local: defaults to name)
+//! api_key_env = "OPENAI_API_KEY"   # the variable's NAME; none for keyless servers
+//! params = "1.8T"                  # or 1.8e12; drives phi_small and `largest`
+//! prices = { input = 1.25, cached_input = 0.125, output = 10.0 }  # USD / M tokens;
+//!                                  # cache_write (Anthropic) defaults to input
+//! max_output_tokens = 512
+//! temperature = 0.7                # optional
+//! timeout_s = 60                   # per attempt (local: 600)
+//! retry = { max_attempts = 4, base_backoff_ms = 500, max_backoff_ms = 20000, max_retry_after_ms = 60000 }
+//! json_schema = false              # OpenAI response_format / Anthropic forced tool
+//! max_tokens_field = "max_tokens"  # or "max_completion_tokens"
+//! failed_calls_spend_budget = false
+//! # provider = "local" only: path (GGUF file), n_ctx, n_threads, n_batch
+//! ```
 
 use std::collections::BTreeSet;
 use std::fmt;

@@ -134,7 +134,13 @@ impl Role {
 
 /// One question to a model. `prefix` is stable across calls (instructions, vocabulary,
 /// workload, model list) so providers can cache it; `suffix` is the volatile part
-/// (node context, statistics).
+/// (node context, statistics). The prefix must describe the answer format
+/// ([`crate::schema::answer_format_instructions`]; [`Request::with_format`] appends it):
+/// models without schema-constrained decoding only have that to go by.
+///
+/// Keep the prefix byte-identical between calls that should share a cache: the embedded
+/// model reuses the KV entries of the longest common token prefix, OpenAI caches
+/// automatically from 1024 tokens, Anthropic caches the prefix block marked for it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Request {
     pub prefix: String,
@@ -151,5 +157,20 @@ pub struct Request {
 impl Request {
     pub fn new(prefix: impl Into<String>, suffix: impl Into<String>, vocabulary: Vocabulary, models: Vec<String>, role: Role) -> Request {
         Request { prefix: prefix.into(), suffix: suffix.into(), vocabulary, models, role, max_transformations: 3, seed: 0 }
+    }
+
+    /// A request whose prefix is `context` followed by the answer-format instructions for
+    /// `vocabulary`, `models` and `max_transformations`.
+    pub fn with_format(
+        context: &str,
+        suffix: impl Into<String>,
+        vocabulary: Vocabulary,
+        models: Vec<String>,
+        role: Role,
+        max_transformations: usize,
+    ) -> Request {
+        let format = crate::schema::answer_format_instructions(&vocabulary, &models, max_transformations);
+        let prefix = format!("{}\n\n{format}", context.trim_end());
+        Request { max_transformations, ..Request::new(prefix, suffix, vocabulary, models, role) }
     }
 }

@@ -159,6 +159,7 @@ impl Default for SearchConfig {
             max_transformations: 3,
             expansions_per_batch: None,
             llm_expansions_per_batch: None,
+            llm_measure_share: 0.5,
             warmup_random: None,
             rollout_depth: 3,
             mutation_candidates: 8,
@@ -213,6 +214,9 @@ impl SearchConfig {
         }
         if self.llm_expansions_per_batch.is_some_and(|l| l > self.expansions()) {
             return bad("llm_expansions_per_batch", "expected at most expansions_per_batch");
+        }
+        if !unit(self.llm_measure_share) {
+            return bad("llm_measure_share", "expected a number in 0..=1");
         }
         if self.mutation_candidates == 0 {
             return bad("mutation_candidates", "expected at least 1");

@@ -467,7 +467,8 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
         })
     }
 
-    /// The best unmeasured nodes by prediction, each slot random with probability ε.
+    /// The best unmeasured nodes by prediction, each slot random with probability ε (LLM
+    /// strategies first take the best of the models' proposals for their reserved share).
     fn pick_measure(&mut self, n: usize) -> Vec<u32> {
         let mut pool: Vec<u32> = (0..self.tree.len() as u32)
             .filter(|&i| {
@@ -477,6 +478,19 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
             .collect();
         pool.sort_by(|&a, &b| self.tree.node(b).predicted.total_cmp(&self.tree.node(a).predicted).then(b.cmp(&a)));
         let mut picks = Vec::with_capacity(n);
+        if let Some(ms) = &self.models {
+            // The models' own proposals get a reserved share of the batch: early on the
+            // cost model is too weak to be the only judge of them.
+            let reserved = (n as f64 * self.core.cfg.llm_measure_share).ceil() as usize;
+            let mut i = 0;
+            while picks.len() < reserved.min(n) && i < pool.len() {
+                if ms.names.contains(&self.tree.node(pool[i]).proposer) {
+                    picks.push(pool.remove(i));
+                } else {
+                    i += 1;
+                }
+            }
+        }
         while picks.len() < n && !pool.is_empty() {
             let i = if self.core.rng.random_bool(self.core.cfg.epsilon) { self.core.rng.random_range(0..pool.len()) } else { 0 };
             picks.push(pool.remove(i));

@@ -1,12 +1,9 @@
 //! A schedule made concrete: the lowered function, its C source and the buffer list the
-//! measurement worker allocates.
+//! measurement worker allocates (built by `colt_measure::kernel`).
 
-use colt_ir::{BufKind, Func, Program};
-use colt_measure::{BufSpec, Source};
+use colt_ir::{Func, Program};
+use colt_measure::{BufSpec, Candidate, Compiler, Source};
 use colt_sched::{ScheduleError, Trace};
-
-/// Symbol every generated kernel exports.
-pub const KERNEL_SYMBOL: &str = "colt_kernel";
 
 #[derive(Clone, Debug)]
 pub struct Kernel {
@@ -30,23 +27,15 @@ impl Kernel {
     }
 
     fn from_func(func: Func, flops: u64) -> Kernel {
-        let code = colt_codegen::emit_c(&func, KERNEL_SYMBOL).expect("KERNEL_SYMBOL is a C identifier");
-        let buffers = buffer_specs(&func);
-        Kernel { func, source: Source::with_symbol(code, KERNEL_SYMBOL), buffers, flops }
+        // Lowered functions are verified by colt-sched and the symbol is fixed, so emission
+        // cannot fail here.
+        let source = colt_measure::kernel::source(&func).expect("a lowered function emits C");
+        let buffers = colt_measure::kernel::buf_specs(&func);
+        Kernel { func, source, buffers, flops }
     }
-}
 
-/// The worker's view of the function's parameters.
-pub fn buffer_specs(func: &Func) -> Vec<BufSpec> {
-    func.params()
-        .into_iter()
-        .map(|b| {
-            let buf = func.buffer(b);
-            match buf.kind {
-                BufKind::Input => BufSpec::input(&buf.name, buf.len()),
-                BufKind::Output => BufSpec::output(&buf.name, buf.len()),
-                BufKind::Temp | BufKind::Local => BufSpec::temp(&buf.name, buf.len()),
-            }
-        })
-        .collect()
+    /// What the measurer needs to compile this kernel with `compiler`.
+    pub fn candidate(&self, compiler: Compiler) -> Candidate {
+        Candidate { source: self.source.clone(), compiler, buffers: self.buffers.clone(), flops: self.flops as f64 }
+    }
 }

@@ -14,6 +14,6 @@ pub mod kernel;
 pub mod session;
 pub mod workload;
 
-pub use kernel::{Kernel, KERNEL_SYMBOL};
+pub use kernel::Kernel;
 pub use session::{Baselines, Session, SessionConfig};
 pub use workload::{resolve, WorkloadError};

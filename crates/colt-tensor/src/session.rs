@@ -37,18 +37,14 @@ impl Session {
     /// Measure the naive nest under gcc -O3 and clang -O3 (checked against the reference).
     pub fn baselines(&mut self) -> Baselines {
         let cands: Vec<Candidate> =
-            [Compiler::gcc_o3(), Compiler::clang_o3()].into_iter().map(|c| self.candidate(&self.naive, c)).collect();
+            [Compiler::gcc_o3(), Compiler::clang_o3()].into_iter().map(|c| self.naive.candidate(c)).collect();
         let mut out = self.measurer.measure_batch(&self.naive.source, &cands).into_iter();
         Baselines { gcc: out.next().expect("two outcomes"), clang: out.next().expect("two outcomes") }
     }
 
     /// Compile (in parallel), check and time scheduled kernels, in order.
     pub fn measure(&mut self, kernels: &[&Kernel]) -> Vec<Outcome> {
-        let cands: Vec<Candidate> = kernels.iter().map(|k| self.candidate(k, Compiler::tuned())).collect();
+        let cands: Vec<Candidate> = kernels.iter().map(|k| k.candidate(Compiler::tuned())).collect();
         self.measurer.measure_batch(&self.naive.source, &cands)
-    }
-
-    fn candidate(&self, k: &Kernel, compiler: Compiler) -> Candidate {
-        Candidate { source: k.source.clone(), compiler, buffers: k.buffers.clone(), flops: k.flops as f64 }
     }
 }

@@ -42,8 +42,7 @@ pub fn us(x: Option<f64>) -> String {
 /// Measurement settings with this binary as the worker (`colt worker`), so an installed
 /// `colt` needs no second executable.
 pub fn measure_config(seed: u64) -> anyhow::Result<colt_measure::MeasureConfig> {
-    let exe = std::env::current_exe().context("cannot locate the colt executable")?;
-    let worker = colt_measure::WorkerCommand { program: exe, args: vec!["worker".into()] };
+    let worker = colt_measure::WorkerCommand::current_exe_with(&["worker"]).context("cannot locate the colt executable")?;
     Ok(colt_measure::MeasureConfig { seed, worker: Some(worker), workdir: cache_dir().join("measure"), ..Default::default() })
 }
 
