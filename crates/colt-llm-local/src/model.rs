@@ -18,6 +18,8 @@ use llama_cpp_2::model::LlamaModel;
 use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::sampling::LlamaSampler;
 use llama_cpp_2::token::LlamaToken;
+use llama_cpp_2::token::data::LlamaTokenData;
+use llama_cpp_2::token::data_array::LlamaTokenDataArray;
 use llama_cpp_2::{LogOptions, send_logs_to_tracing};
 
 use crate::config::LocalModelConfig;
@@ -270,8 +272,7 @@ impl Engine<'_> {
         let mut finish = Finish::Length;
         while out.len() < req.max_tokens as usize {
             check_time()?;
-            // Samples from the last output's logits and accepts the token (grammar included).
-            let tok = sampler.sample(&self.ctx, -1);
+            let tok = sampler.next(&self.ctx, self.model)?;
             if vocab.is_eog(tok) {
                 finish = Finish::Stop;
                 break;
@@ -300,20 +301,17 @@ impl Engine<'_> {
         })
     }
 
-    fn sampler(&self, req: &CompletionRequest) -> Result<LlamaSampler, LocalError> {
-        let mut chain = Vec::new();
-        if let Some(g) = &req.grammar {
-            let g = LlamaSampler::grammar(self.model, g, "root")
-                .map_err(|e| LocalError::Grammar(e.to_string()))?;
-            chain.push(g);
-        }
-        if req.temperature > 0.0 {
-            chain.push(LlamaSampler::temp(req.temperature));
-            chain.push(LlamaSampler::dist(req.seed));
+    fn sampler(&self, req: &CompletionRequest) -> Result<Sampler, LocalError> {
+        let grammar = match &req.grammar {
+            Some(g) => Some(LlamaSampler::grammar(self.model, g, "root").map_err(|e| LocalError::Grammar(e.to_string()))?),
+            None => None,
+        };
+        let pick = if req.temperature > 0.0 {
+            LlamaSampler::chain_simple([LlamaSampler::temp(req.temperature), LlamaSampler::dist(req.seed)])
         } else {
-            chain.push(LlamaSampler::greedy());
-        }
-        Ok(LlamaSampler::chain_simple(chain))
+            LlamaSampler::greedy()
+        };
+        Ok(Sampler { grammar, pick })
     }
 
     fn add(&self, batch: &mut LlamaBatch, tok: LlamaToken, pos: usize, logits: bool) -> Result<(), LocalError> {
@@ -327,6 +325,67 @@ impl Engine<'_> {
             self.cached.clear();
             LocalError::Decode(e.to_string())
         })
+    }
+}
+
+/// How many of the most likely tokens the grammar masks before it masks the whole
+/// vocabulary.
+const GRAMMAR_TOP_K: i32 = 256;
+
+/// Token choice with the grammar applied lazily (as llama.cpp's own `common_sampler`
+/// does): draw from the unconstrained distribution, keep the token if the grammar admits
+/// it, and only otherwise mask the whole vocabulary with the grammar and draw again.
+/// When the draw is refused, the grammar masks the [`GRAMMAR_TOP_K`] most likely tokens
+/// and the draw is repeated among the admitted ones; only if none of them is admitted is
+/// the whole vocabulary masked. Masking all 262k tokens of Gemma's vocabulary at every
+/// step made generation several times slower.
+struct Sampler {
+    grammar: Option<LlamaSampler>,
+    /// Temperature + seeded draw, or greedy.
+    pick: LlamaSampler,
+}
+
+impl Sampler {
+    /// The next token from the logits of the last decoded position; the grammar's state
+    /// advances past it (end-of-generation tokens are not fed to the grammar: they end
+    /// the answer, and the grammar admitted them only if it was complete).
+    fn next(&mut self, ctx: &LlamaContext<'_>, model: &LlamaModel) -> Result<LlamaToken, LocalError> {
+        let none = || LocalError::Decode("the sampler selected no token".into());
+        let candidates = || LlamaTokenDataArray::from_iter(ctx.candidates_ith(-1), false);
+        let mut all = candidates();
+        all.apply_sampler(&mut self.pick);
+        let mut tok = all.selected_token().ok_or_else(none)?;
+        if let Some(g) = &mut self.grammar {
+            let mut one = LlamaTokenDataArray::new(vec![LlamaTokenData::new(tok, 1.0, 0.0)], false);
+            one.apply_sampler(g);
+            if one.data[0].logit() == f32::NEG_INFINITY {
+                // Mask the most likely tokens first; the whole vocabulary only if none fits.
+                let mut top = candidates();
+                top.apply_sampler(&mut LlamaSampler::top_k(GRAMMAR_TOP_K));
+                top.apply_sampler(g);
+                // Keep the admitted tokens only; the array is no longer sorted (top-k
+                // marked it so, and the draw would trust that).
+                top.data.retain(|d| d.logit() > f32::NEG_INFINITY);
+                top.sorted = false;
+                top.selected = None;
+                let mut masked = if !top.data.is_empty() {
+                    top
+                } else {
+                    let mut all = candidates();
+                    all.apply_sampler(g);
+                    if all.data.iter().all(|d| d.logit() == f32::NEG_INFINITY) {
+                        return Err(LocalError::Grammar("no token can continue the grammar".into()));
+                    }
+                    all
+                };
+                masked.apply_sampler(&mut self.pick);
+                tok = masked.selected_token().ok_or_else(none)?;
+            }
+            if !model.vocab().is_eog(tok) {
+                g.try_accept(tok).map_err(|e| LocalError::Grammar(format!("grammar rejected the sampled token: {e}")))?;
+            }
+        }
+        Ok(tok)
     }
 }
 

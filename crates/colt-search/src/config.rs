@@ -115,6 +115,9 @@ pub struct SearchConfig {
     /// expansions end when this many children came from models; failed answers fall back
     /// to mutation and the batch goes on (up to `expansions_per_batch`).
     pub llm_expansions_per_batch: Option<usize>,
+    /// LLM strategies: share of each measurement batch reserved for the best-predicted
+    /// model-proposed nodes (the rest: the best-predicted nodes of any origin).
+    pub llm_measure_share: f64,
     /// Tree strategies: random samples measured with the root in the first batch to
     /// warm the cost model (default: batch size - 1).
     pub warmup_random: Option<usize>,

@@ -9,11 +9,14 @@
 //! - [`workload`]: name or spec path → [`colt_ir::Program`].
 //! - [`kernel`]: program + trace → lowered function, C source, buffer list.
 //! - [`session`]: a measuring session: reference, baselines, batches of traces.
+//! - [`env`]: [`TensorEnv`], the `colt_search::Environment` of tensor programs.
 
+pub mod env;
 pub mod kernel;
 pub mod session;
 pub mod workload;
 
+pub use env::TensorEnv;
 pub use kernel::Kernel;
 pub use session::{Baselines, Session, SessionConfig};
 pub use workload::{resolve, WorkloadError};

@@ -1,0 +1,240 @@
+//! The search environment of tensor programs: states are schedule traces of one workload.
+//!
+//! - initial states: seeded samples of the CPU sketch (`colt_sched::sketch::sample`);
+//! - mutations: decision mutators (`colt_sched::mutate`);
+//! - LLM actions: the validated decision edits of `colt_sched::actions`, offered as a
+//!   vocabulary whose parameters are enumerated (so grammar-constrained decoding always
+//!   yields a well-formed answer); legality is checked when applying;
+//! - features: `colt_cost::features` of the lowered loop nest;
+//! - measurement: a [`Session`] (compile in parallel, check against the naive reference,
+//!   time in the isolated worker). Already measured keys (a resumed run) are answered from
+//!   the given records instead of being measured again.
+
+use crate::kernel::Kernel;
+use crate::session::Session;
+use colt_ir::Program;
+use colt_llm::{ActionSpec, Transformation, Vocabulary};
+use colt_measure::Outcome;
+use colt_sched::actions::{self, Action, Choices};
+use colt_sched::Trace;
+use colt_search::{Environment, Measurement, SearchRng};
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Tile factors an LLM may choose for the two innermost levels of a loop.
+const INNER_TILES: [i64; 7] = [1, 2, 4, 8, 16, 32, 64];
+const MIDDLE_TILES: [i64; 6] = [1, 2, 4, 8, 16, 32];
+
+pub struct TensorEnv {
+    program: Program,
+    session: Session,
+    target: String,
+    /// Measurements already on record (by structural key), answered without measuring.
+    known: BTreeMap<u64, Measurement>,
+    /// Every outcome measured in this process, by key (for the database and reports).
+    outcomes: BTreeMap<u64, Outcome>,
+}
+
+impl TensorEnv {
+    /// `target` describes the machine for prompts (e.g. "x86-64 Zen 4, 2 cores, AVX-512").
+    pub fn new(program: Program, session: Session, target: impl Into<String>) -> TensorEnv {
+        TensorEnv { program, session, target: target.into(), known: BTreeMap::new(), outcomes: BTreeMap::new() }
+    }
+
+    /// Measurements recorded by an earlier process of the same run (`--resume`).
+    pub fn with_known(mut self, known: BTreeMap<u64, Measurement>) -> TensorEnv {
+        self.known = known;
+        self
+    }
+
+    pub fn program(&self) -> &Program {
+        &self.program
+    }
+
+    pub fn session(&mut self) -> &mut Session {
+        &mut self.session
+    }
+
+    /// The full outcome of a key measured by this process.
+    pub fn outcome(&self, key: u64) -> Option<&Outcome> {
+        self.outcomes.get(&key)
+    }
+
+    /// The LLM transformation as a schedule action.
+    pub fn to_action(t: &Transformation) -> Result<Action, String> {
+        let mut params: BTreeMap<String, Value> = t.args.clone();
+        match t.action.as_str() {
+            "tile" => {
+                let inner = params.remove("inner").and_then(|v| v.as_i64()).ok_or("tile needs an integer \"inner\"")?;
+                let middle = params.remove("middle").and_then(|v| v.as_i64()).unwrap_or(1);
+                params.insert("factors".into(), json!([middle, inner]));
+            }
+            "vectorize" => {
+                let on = params.get("on").cloned().unwrap_or(Value::Null);
+                let on = match on {
+                    Value::Bool(b) => b,
+                    Value::String(s) => s == "on" || s == "true",
+                    _ => return Err("vectorize needs \"on\": on|off".into()),
+                };
+                params.insert("on".into(), json!(on));
+            }
+            _ => {}
+        }
+        Action::from_parts(&t.action, &params).map_err(|e| e.to_string())
+    }
+}
+
+fn spec(name: &str, params: Vec<(&str, Vec<Value>)>) -> ActionSpec {
+    let doc = actions::VOCABULARY.iter().find(|a| a.name == name).map_or("", |a| a.doc);
+    let doc = match name {
+        "tile" => "set the two innermost tile factors (middle, inner) of one loop of a stage; they must divide its extent",
+        "vectorize" => "vectorise the innermost loop of a stage (on) or not (off)",
+        _ => doc,
+    };
+    params.into_iter().fold(ActionSpec::new(name, doc), |a, (p, c)| a.param(p, c))
+}
+
+fn values<T: Into<Value> + Clone>(xs: &[T]) -> Vec<Value> {
+    xs.iter().cloned().map(Into::into).collect()
+}
+
+impl Environment for TensorEnv {
+    type State = Trace;
+
+    fn root(&self) -> Trace {
+        // The sketch with default decisions is what sampling starts from; an empty trace is
+        // the naive nest, which the actions cannot edit, so the root is a seeded sample.
+        let mut rng = <SearchRng as rand::SeedableRng>::seed_from_u64(0);
+        colt_sched::sketch::sample(&self.program, &mut rng)
+    }
+
+    fn initial_states(&self, n: usize, rng: &mut SearchRng) -> Vec<Trace> {
+        (0..n).map(|_| colt_sched::sketch::sample(&self.program, rng)).collect()
+    }
+
+    fn vocabulary(&self, s: &Trace) -> Vocabulary {
+        // Merge the applicable choices per action name: parameters become enumerations of
+        // every value any stage admits; combinations are validated by `apply`.
+        let Ok(choices) = actions::choices(&self.program, s) else { return Vocabulary::default() };
+        let mut by_name: BTreeMap<&str, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
+        let mut raw: BTreeMap<(String, String), Value> = BTreeMap::new();
+        for c in &choices {
+            let entry = by_name.entry(c.name).or_default();
+            let mut add = |k: &str, v: &Value| {
+                let text = v.to_string();
+                raw.insert((k.to_string(), text.clone()), v.clone());
+                entry.entry(k.to_string()).or_default().insert(text);
+            };
+            for (k, v) in &c.fixed {
+                add(k, v);
+            }
+            for (k, ch) in &c.free {
+                if let Choices::OneOf(vs) = ch {
+                    for v in vs {
+                        add(k, v);
+                    }
+                }
+            }
+        }
+        let mut out = vec![];
+        for (name, params) in by_name {
+            let mut ps: Vec<(&str, Vec<Value>)> = params
+                .iter()
+                .filter(|(k, _)| !(name == "vectorize" && *k == "on"))
+                .map(|(k, vs)| (k.as_str(), vs.iter().map(|t| raw[&(k.clone(), t.clone())].clone()).collect()))
+                .collect();
+            match name {
+                "tile" => {
+                    ps.push(("middle", values(&MIDDLE_TILES)));
+                    ps.push(("inner", values(&INNER_TILES)));
+                }
+                "vectorize" => ps.push(("on", values(&["on", "off"]))),
+                _ => {}
+            }
+            // Stable parameter order: stage first, then as the schedule action lists them.
+            ps.sort_by_key(|(k, _)| if *k == "stage" { 0 } else { 1 });
+            out.push(spec(name, ps));
+        }
+        Vocabulary::new(out)
+    }
+
+    fn action_catalog(&self) -> Vec<ActionSpec> {
+        actions::VOCABULARY.iter().map(|a| spec(a.name, vec![])).collect()
+    }
+
+    fn apply(&self, s: &Trace, ts: &[Transformation]) -> Result<Trace, String> {
+        let mut t = s.clone();
+        for tr in ts {
+            let action = Self::to_action(tr)?;
+            t = actions::apply_action(&self.program, &t, &action).map_err(|e| e.to_string())?;
+        }
+        Ok(t)
+    }
+
+    fn mutate(&self, s: &Trace, rng: &mut SearchRng) -> Option<Trace> {
+        colt_sched::mutate::mutate(&self.program, s, rng)
+    }
+
+    fn features(&self, s: &Trace) -> Vec<f32> {
+        match colt_sched::apply_trace(&self.program, s) {
+            Ok(f) => colt_cost::features::extract(&f),
+            Err(_) => vec![0.0; colt_cost::features::count()],
+        }
+    }
+
+    fn key(&self, s: &Trace) -> u64 {
+        colt_sched::structural_key(&self.program, s).unwrap_or_else(|_| colt_sched::trace_key(s))
+    }
+
+    fn describe(&self, s: &Trace) -> String {
+        let nest = colt_sched::apply_trace(&self.program, s)
+            .map(|f| colt_ir::func_str(&f))
+            .unwrap_or_else(|e| format!("(does not lower: {e})"));
+        format!("{}\nloop nest:\n{nest}", actions::describe(&self.program, s))
+    }
+
+    fn prompt_prefix(&self) -> String {
+        format!(
+            "Workload {} ({:.3} GFLOP per run), target {}.\nComputation:\n{}",
+            self.program.name,
+            self.program.flops() as f64 / 1e9,
+            self.target,
+            colt_ir::program_str(&self.program)
+        )
+    }
+
+    fn measure(&mut self, batch: &[Trace]) -> Vec<Measurement> {
+        let keys: Vec<u64> = batch.iter().map(|s| self.key(s)).collect();
+        let mut out: Vec<Option<Measurement>> = keys.iter().map(|k| self.known.get(k).cloned()).collect();
+        let mut todo = vec![];
+        let mut kernels = vec![];
+        for (i, s) in batch.iter().enumerate() {
+            if out[i].is_some() {
+                continue;
+            }
+            match Kernel::scheduled(&self.program, s) {
+                Ok(k) => {
+                    todo.push(i);
+                    kernels.push(k);
+                }
+                Err(e) => out[i] = Some(Measurement::failed("schedule_error", e.to_string())),
+            }
+        }
+        let outcomes = self.session.measure(&kernels.iter().collect::<Vec<_>>());
+        for (i, o) in todo.into_iter().zip(outcomes) {
+            out[i] = Some(measurement_of(&o));
+            self.outcomes.insert(keys[i], o);
+        }
+        out.into_iter().map(|m| m.expect("every entry filled")).collect()
+    }
+}
+
+/// The engine's view of an outcome: the median latency when correct.
+pub fn measurement_of(o: &Outcome) -> Measurement {
+    if o.is_ok() {
+        if let Some(us) = o.median_us {
+            return Measurement::ok(us);
+        }
+    }
+    Measurement::failed(o.kind.as_str(), o.message.lines().next().unwrap_or("").to_string())
+}
