@@ -14,7 +14,7 @@ use crate::records::{LlmCallRow, NewLlmCall, RunId};
 
 const COLUMNS: &str = "run_id, called_at_ms, seq, model, role, ok, error_kind, latency_ms, \
                        input_tokens, cached_tokens, output_tokens, cost_usd, attempts, \
-                       prefix_hash, answer, action";
+                       prefix_hash, answer, action, record";
 
 fn llm_call_row(row: &Row<'_>) -> rusqlite::Result<LlmCallRow> {
     let attempts = get_u64(row, 12)?;
@@ -37,6 +37,7 @@ fn llm_call_row(row: &Row<'_>) -> rusqlite::Result<LlmCallRow> {
             prefix_hash: row.get(13)?,
             answer: row.get(14)?,
             action: row.get(15)?,
+            record: row.get(16)?,
         },
     })
 }
@@ -53,6 +54,9 @@ impl Db {
         let cost = self.finite("llm call cost_usd", call.cost_usd)?;
         if let Some(action) = &call.action {
             self.json("llm call action", action)?;
+        }
+        if let Some(record) = &call.record {
+            self.json("llm call record", record)?;
         }
         let tx = self.write_tx("insert llm call")?;
         self.require_run(&tx, run)?;
@@ -71,8 +75,8 @@ impl Db {
         tx.execute(
             "INSERT INTO llm_calls (run_id, called_at_ms, seq, model, role, ok, error_kind,
                                     latency_ms, input_tokens, cached_tokens, output_tokens,
-                                    cost_usd, attempts, prefix_hash, answer, action)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                                    cost_usd, attempts, prefix_hash, answer, action, record)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
             params![
                 run.0,
                 called_at,
@@ -89,7 +93,8 @@ impl Db {
                 call.attempts,
                 call.prefix_hash,
                 call.answer,
-                call.action
+                call.action,
+                call.record
             ],
         )
         .map_err(|e| self.sql("insert llm call", e))?;

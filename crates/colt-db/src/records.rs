@@ -204,6 +204,9 @@ pub struct NewLlmCall {
     pub answer: String,
     /// The parsed action as JSON text, when the answer parsed.
     pub action: Option<String>,
+    /// The LLM layer's complete call record as JSON, so a resumed run replays the call
+    /// exactly (opaque here).
+    pub record: Option<String>,
 }
 
 /// A stored LLM call.

@@ -71,6 +71,7 @@ CREATE TABLE llm_calls (
     prefix_hash    TEXT NOT NULL,
     answer         TEXT NOT NULL,
     action         TEXT,
+    record         TEXT,
     called_at_ms   INTEGER NOT NULL,
     PRIMARY KEY (run_id, seq)
 );

@@ -20,6 +20,11 @@ use colt_sched::Trace;
 use colt_search::{Environment, Measurement, SearchRng};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+
+/// Full outcomes of the kernels measured by this process, by structural key: shared with the
+/// driver, which records them (min latency, GFLOP/s, error text) in the database.
+pub type OutcomeLog = Arc<Mutex<BTreeMap<u64, Outcome>>>;
 
 /// Tile factors an LLM may choose for the two innermost levels of a loop.
 const INNER_TILES: [i64; 7] = [1, 2, 4, 8, 16, 32, 64];
@@ -31,14 +36,13 @@ pub struct TensorEnv {
     target: String,
     /// Measurements already on record (by structural key), answered without measuring.
     known: BTreeMap<u64, Measurement>,
-    /// Every outcome measured in this process, by key (for the database and reports).
-    outcomes: BTreeMap<u64, Outcome>,
+    outcomes: OutcomeLog,
 }
 
 impl TensorEnv {
     /// `target` describes the machine for prompts (e.g. "x86-64 Zen 4, 2 cores, AVX-512").
     pub fn new(program: Program, session: Session, target: impl Into<String>) -> TensorEnv {
-        TensorEnv { program, session, target: target.into(), known: BTreeMap::new(), outcomes: BTreeMap::new() }
+        TensorEnv { program, session, target: target.into(), known: BTreeMap::new(), outcomes: OutcomeLog::default() }
     }
 
     /// Measurements recorded by an earlier process of the same run (`--resume`).
@@ -55,9 +59,9 @@ impl TensorEnv {
         &mut self.session
     }
 
-    /// The full outcome of a key measured by this process.
-    pub fn outcome(&self, key: u64) -> Option<&Outcome> {
-        self.outcomes.get(&key)
+    /// The full outcomes of what this process measured (a shared handle).
+    pub fn outcomes(&self) -> OutcomeLog {
+        Arc::clone(&self.outcomes)
     }
 
     /// The LLM transformation as a schedule action.
@@ -223,7 +227,7 @@ impl Environment for TensorEnv {
         let outcomes = self.session.measure(&kernels.iter().collect::<Vec<_>>());
         for (i, o) in todo.into_iter().zip(outcomes) {
             out[i] = Some(measurement_of(&o));
-            self.outcomes.insert(keys[i], o);
+            self.outcomes.lock().expect("outcome log").insert(keys[i], o);
         }
         out.into_iter().map(|m| m.expect("every entry filled")).collect()
     }

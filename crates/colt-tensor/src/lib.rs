@@ -16,7 +16,7 @@ pub mod kernel;
 pub mod session;
 pub mod workload;
 
-pub use env::TensorEnv;
+pub use env::{OutcomeLog, TensorEnv};
 pub use kernel::Kernel;
 pub use session::{Baselines, Session, SessionConfig};
 pub use workload::{resolve, WorkloadError};

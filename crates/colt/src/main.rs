@@ -1,11 +1,14 @@
 //! `colt`: the command-line front end. Thin: argument parsing and output formatting over the
 //! library crates; every subcommand lives in its own module.
 
+mod best;
 mod config;
 mod measure;
 mod models;
 mod out;
+mod runs;
 mod show;
+mod tune;
 mod workloads;
 
 use clap::{Parser, Subcommand};
@@ -25,6 +28,12 @@ enum Command {
     Show(show::Args),
     /// Measure naive gcc/clang baselines and a given or best-of-N sampled schedule.
     Measure(measure::Args),
+    /// Tune a workload with a search strategy (recorded in the tuning database).
+    Tune(tune::Args),
+    /// List the runs of the tuning database.
+    Runs(runs::Args),
+    /// Export the best kernel on record for a workload as C source and header.
+    Best(best::Args),
     /// The LLM model bucket: list it, or check every model with two real requests.
     Models {
         #[command(subcommand)]
@@ -45,6 +54,9 @@ fn main() {
         Command::Workloads(a) => workloads::run(a),
         Command::Show(a) => show::run(a),
         Command::Measure(a) => measure::run(a),
+        Command::Tune(a) => tune::run(a),
+        Command::Runs(a) => runs::run(a),
+        Command::Best(a) => best::run(a),
         Command::Models { command } => models::run(command),
         Command::Worker => colt_measure::worker::worker_main().map_err(|e| anyhow::anyhow!("worker: {e}")),
     };

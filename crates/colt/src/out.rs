@@ -58,3 +58,14 @@ pub fn cache_dir() -> std::path::PathBuf {
         .unwrap_or_else(std::env::temp_dir);
     base.join("colt")
 }
+
+/// The machine for records and prompts: CPU model and core count, e.g.
+/// `AMD EPYC 9B14 (2 cores, x86_64)`.
+pub fn target() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| t.lines().find(|l| l.starts_with("model name")).and_then(|l| l.split(':').nth(1)).map(|s| s.trim().to_string()))
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    format!("{cpu} ({cores} cores, {})", std::env::consts::ARCH)
+}

@@ -89,6 +89,7 @@ pub fn llm_call(seq: u64, model: &str, ok: bool) -> NewLlmCall {
         } else {
             None
         },
+        record: ok.then(|| format!(r#"{{"model":"{model}","seq":{seq}}}"#)),
     }
 }
 

@@ -1,0 +1,51 @@
+//! `colt best`: export the fastest correct kernel on record for a workload as a C source file
+//! and a header with its signature (plus the trace that produced it).
+
+use crate::out;
+use anyhow::Context;
+use colt_db::{BestFilter, Db};
+use colt_tensor::Kernel;
+use std::path::PathBuf;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Built-in workload name or path of a custom operator spec (.toml).
+    #[arg(long)]
+    workload: String,
+    #[arg(long, default_value = "ci")]
+    scale: String,
+    /// Directory to write `<workload>.c`, `<workload>.h` and `<workload>.trace.json` into.
+    #[arg(long)]
+    out: PathBuf,
+    #[arg(long)]
+    db: Option<PathBuf>,
+}
+
+pub fn run(a: Args) -> anyhow::Result<()> {
+    let scale = out::scale(&a.scale)?;
+    let program = colt_tensor::resolve(&a.workload, scale)?;
+    let db = Db::open(a.db.unwrap_or_else(|| out::cache_dir().join("colt.db")))?;
+    let best = db
+        .best(&BestFilter::new(a.workload.as_str(), "tensor").scale(scale.as_str()))?
+        .with_context(|| format!("no correct {} kernel of {} is on record: run `colt tune` first", scale, a.workload))?;
+    let trace = colt_sched::Trace::from_json(&best.candidate.trace).context("the recorded trace")?;
+    let kernel = Kernel::scheduled(&program, &trace).context("the recorded trace no longer applies")?;
+    let symbol = format!("colt_{}", colt_codegen::names::sanitize(&program.name, "kernel"));
+    let c = colt_codegen::emit_c(&kernel.func, &symbol)?;
+    let h = colt_codegen::emit_header(&kernel.func, &symbol)?;
+    std::fs::create_dir_all(&a.out).with_context(|| format!("cannot create {}", a.out.display()))?;
+    let base = a.out.join(&program.name);
+    for (ext, text) in [("c", c), ("h", h), ("trace.json", trace.to_json())] {
+        let p = base.with_extension(ext);
+        std::fs::write(&p, text).with_context(|| format!("cannot write {}", p.display()))?;
+        println!("{}", p.display());
+    }
+    eprintln!(
+        "run {} trial {}: {} ({})",
+        best.run,
+        best.seq,
+        out::us(best.candidate.latency_median_us),
+        best.candidate.gflops.map_or(String::new(), |g| format!("{g:.1} GFLOP/s"))
+    );
+    Ok(())
+}
