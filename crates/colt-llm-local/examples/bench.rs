@@ -26,14 +26,24 @@ fn main() {
     );
 
     let prefix: String = (0..40)
-        .map(|i| format!("for i{i} in 0..{} {{ A[i{i}] = B[i{i}] * {i}.0; }}\n", 16 * (i + 1)))
+        .map(|i| {
+            format!(
+                "for i{i} in 0..{} {{ A[i{i}] = B[i{i}] * {i}.0; }}\n",
+                16 * (i + 1)
+            )
+        })
         .collect();
     let grammar = r#"root ::= "{\"transformations\":[" t ("," t)* "],\"next_model\":" ("\"a\"" | "\"b\"") "}"
 t ::= "\"tile\"" | "\"unroll\"" | "\"vectorize\"" | "\"parallel\"""#;
     let cases = [
         ("cold prompt, free text", "Summary:", None, 64),
         ("warm prefix, free text", "In short:", None, 64),
-        ("warm prefix, grammar", "Answer as JSON:", Some(grammar.to_string()), 64),
+        (
+            "warm prefix, grammar",
+            "Answer as JSON:",
+            Some(grammar.to_string()),
+            64,
+        ),
     ];
     for (name, suffix, grammar, max_tokens) in cases {
         let req = CompletionRequest {

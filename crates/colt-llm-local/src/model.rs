@@ -100,7 +100,9 @@ pub struct LocalModel {
 
 impl std::fmt::Debug for LocalModel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LocalModel").field("n_params", &self.n_params).finish_non_exhaustive()
+        f.debug_struct("LocalModel")
+            .field("n_params", &self.n_params)
+            .finish_non_exhaustive()
     }
 }
 
@@ -108,7 +110,9 @@ impl LocalModel {
     /// Loads the GGUF file and creates a context; blocks until ready.
     pub fn load(cfg: &LocalModelConfig) -> Result<LocalModel, LocalError> {
         if !cfg.path.is_file() {
-            return Err(LocalError::ModelMissing { path: cfg.path.clone() });
+            return Err(LocalError::ModelMissing {
+                path: cfg.path.clone(),
+            });
         }
         let (ready_tx, ready_rx) = mpsc::channel();
         let (jobs_tx, jobs_rx) = mpsc::channel();
@@ -118,9 +122,11 @@ impl LocalModel {
             .spawn(move || worker(cfg, ready_tx, jobs_rx))
             .map_err(|e| LocalError::Load(format!("cannot spawn model thread: {e}")))?;
         match ready_rx.recv() {
-            Ok(Ok(n_params)) => {
-                Ok(LocalModel { jobs: Some(jobs_tx), worker: Some(worker), n_params })
-            }
+            Ok(Ok(n_params)) => Ok(LocalModel {
+                jobs: Some(jobs_tx),
+                worker: Some(worker),
+                n_params,
+            }),
             Ok(Err(e)) => {
                 let _ = worker.join();
                 Err(e)
@@ -137,7 +143,11 @@ impl LocalModel {
     pub fn complete(&mut self, req: &CompletionRequest) -> Result<Completion, LocalError> {
         let dead = || LocalError::Decode("model thread is gone".into());
         let (tx, rx) = mpsc::channel();
-        self.jobs.as_ref().ok_or_else(dead)?.send((req.clone(), tx)).map_err(|_| dead())?;
+        self.jobs
+            .as_ref()
+            .ok_or_else(dead)?
+            .send((req.clone(), tx))
+            .map_err(|_| dead())?;
         rx.recv().map_err(|_| dead())?
     }
 
@@ -204,7 +214,13 @@ fn worker(
             return;
         }
     };
-    let mut engine = Engine { model: &model, n_ctx: ctx.n_ctx(), ctx, n_batch, cached: Vec::new() };
+    let mut engine = Engine {
+        model: &model,
+        n_ctx: ctx.n_ctx(),
+        ctx,
+        n_batch,
+        cached: Vec::new(),
+    };
     if ready.send(Ok(model.n_params())).is_err() {
         return;
     }
@@ -236,18 +252,27 @@ impl Engine<'_> {
         let n_prompt = prompt.len() as u32;
         let needed = n_prompt.saturating_add(req.max_tokens);
         if needed > self.n_ctx {
-            return Err(LocalError::ContextOverflow { needed, n_ctx: self.n_ctx });
+            return Err(LocalError::ContextOverflow {
+                needed,
+                n_ctx: self.n_ctx,
+            });
         }
         let mut sampler = self.sampler(req)?;
         let started = Instant::now();
         let check_time = || match req.time_limit {
-            Some(limit) if started.elapsed() > limit => Err(LocalError::Timeout { ms: limit.as_millis() as u64 }),
+            Some(limit) if started.elapsed() > limit => Err(LocalError::Timeout {
+                ms: limit.as_millis() as u64,
+            }),
             _ => Ok(()),
         };
 
         // Keep the common prefix, but always re-evaluate the last prompt token for logits.
         let mut reuse = common_prefix(&self.cached, &prompt).min(prompt.len() - 1);
-        if self.ctx.kv_cache_seq_rm(0, Some(reuse as u32), None).is_err() {
+        if self
+            .ctx
+            .kv_cache_seq_rm(0, Some(reuse as u32), None)
+            .is_err()
+        {
             self.ctx.clear_kv_cache();
             reuse = 0;
         }
@@ -303,19 +328,33 @@ impl Engine<'_> {
 
     fn sampler(&self, req: &CompletionRequest) -> Result<Sampler, LocalError> {
         let grammar = match &req.grammar {
-            Some(g) => Some(LlamaSampler::grammar(self.model, g, "root").map_err(|e| LocalError::Grammar(e.to_string()))?),
+            Some(g) => Some(
+                LlamaSampler::grammar(self.model, g, "root")
+                    .map_err(|e| LocalError::Grammar(e.to_string()))?,
+            ),
             None => None,
         };
         let pick = if req.temperature > 0.0 {
-            LlamaSampler::chain_simple([LlamaSampler::temp(req.temperature), LlamaSampler::dist(req.seed)])
+            LlamaSampler::chain_simple([
+                LlamaSampler::temp(req.temperature),
+                LlamaSampler::dist(req.seed),
+            ])
         } else {
             LlamaSampler::greedy()
         };
         Ok(Sampler { grammar, pick })
     }
 
-    fn add(&self, batch: &mut LlamaBatch, tok: LlamaToken, pos: usize, logits: bool) -> Result<(), LocalError> {
-        batch.add(tok, pos as i32, &[0], logits).map_err(|e| LocalError::Decode(e.to_string()))
+    fn add(
+        &self,
+        batch: &mut LlamaBatch,
+        tok: LlamaToken,
+        pos: usize,
+        logits: bool,
+    ) -> Result<(), LocalError> {
+        batch
+            .add(tok, pos as i32, &[0], logits)
+            .map_err(|e| LocalError::Decode(e.to_string()))
     }
 
     /// Decodes a batch; on failure the KV state is unknown, so it is dropped entirely.
@@ -349,7 +388,11 @@ impl Sampler {
     /// The next token from the logits of the last decoded position; the grammar's state
     /// advances past it (end-of-generation tokens are not fed to the grammar: they end
     /// the answer, and the grammar admitted them only if it was complete).
-    fn next(&mut self, ctx: &LlamaContext<'_>, model: &LlamaModel) -> Result<LlamaToken, LocalError> {
+    fn next(
+        &mut self,
+        ctx: &LlamaContext<'_>,
+        model: &LlamaModel,
+    ) -> Result<LlamaToken, LocalError> {
         let none = || LocalError::Decode("the sampler selected no token".into());
         let candidates = || LlamaTokenDataArray::from_iter(ctx.candidates_ith(-1), false);
         let mut all = candidates();
@@ -374,7 +417,9 @@ impl Sampler {
                     let mut all = candidates();
                     all.apply_sampler(g);
                     if all.data.iter().all(|d| d.logit() == f32::NEG_INFINITY) {
-                        return Err(LocalError::Grammar("no token can continue the grammar".into()));
+                        return Err(LocalError::Grammar(
+                            "no token can continue the grammar".into(),
+                        ));
                     }
                     all
                 };
@@ -382,7 +427,9 @@ impl Sampler {
                 tok = masked.selected_token().ok_or_else(none)?;
             }
             if !model.vocab().is_eog(tok) {
-                g.try_accept(tok).map_err(|e| LocalError::Grammar(format!("grammar rejected the sampled token: {e}")))?;
+                g.try_accept(tok).map_err(|e| {
+                    LocalError::Grammar(format!("grammar rejected the sampled token: {e}"))
+                })?;
             }
         }
         Ok(tok)

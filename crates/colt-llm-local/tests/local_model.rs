@@ -12,7 +12,10 @@ model ::= "\"a\"" | "\"b\""
 const ALLOWED: [&str; 5] = ["tile", "unroll", "vectorize", "parallel", "reorder"];
 
 fn load() -> LocalModel {
-    let cfg = LocalModelConfig { n_ctx: 2048, ..LocalModelConfig::default() };
+    let cfg = LocalModelConfig {
+        n_ctx: 2048,
+        ..LocalModelConfig::default()
+    };
     assert!(
         cfg.path.is_file(),
         "the model is not installed at {}: run scripts/setup-model.sh (or set COLT_MODEL_PATH to the GGUF file)",
@@ -34,7 +37,9 @@ fn long_prefix() -> String {
             m = 32 << (i % 3),
         ));
     }
-    s.push_str("\nExample answer: {\"transformations\":[\"tile\",\"vectorize\"],\"next_model\":\"b\"}\n\n");
+    s.push_str(
+        "\nExample answer: {\"transformations\":[\"tile\",\"vectorize\"],\"next_model\":\"b\"}\n\n",
+    );
     s
 }
 
@@ -47,7 +52,10 @@ fn check_answer(text: &str) {
     for t in ts {
         assert!(ALLOWED.contains(&t.as_str().expect("string")), "{text}");
     }
-    assert!(["a", "b"].contains(&obj["next_model"].as_str().expect("string")), "{text}");
+    assert!(
+        ["a", "b"].contains(&obj["next_model"].as_str().expect("string")),
+        "{text}"
+    );
 }
 
 #[test]
@@ -67,7 +75,11 @@ fn grammar_answer_and_prefix_reuse() {
     };
     let first = model.complete(&req).expect("first completion");
     eprintln!("first: {first:?}");
-    assert!(first.prompt_tokens >= 300, "prefix too short: {}", first.prompt_tokens);
+    assert!(
+        first.prompt_tokens >= 300,
+        "prefix too short: {}",
+        first.prompt_tokens
+    );
     assert_eq!(first.reused_tokens, 0);
     assert_eq!(first.evaluated_tokens, first.prompt_tokens);
     assert_eq!(first.finish, Finish::Stop, "{first:?}");
@@ -89,13 +101,20 @@ fn grammar_answer_and_prefix_reuse() {
         second.reused_tokens,
         second.prompt_tokens
     );
-    assert_eq!(second.evaluated_tokens, second.prompt_tokens - second.reused_tokens);
+    assert_eq!(
+        second.evaluated_tokens,
+        second.prompt_tokens - second.reused_tokens
+    );
 
     // The first prompt again: the cache holds the second call's prompt, so the prefix and
     // the common start of the suffix are reused; greedy decoding on a partly reused cache
     // gives the first call's answer.
     let third = model.complete(&req).expect("third completion");
-    assert!(third.reused_tokens >= second.reused_tokens && third.reused_tokens < third.prompt_tokens - 1, "{third:?}");
+    assert!(
+        third.reused_tokens >= second.reused_tokens
+            && third.reused_tokens < third.prompt_tokens - 1,
+        "{third:?}"
+    );
     assert_eq!(third.text, first.text);
     // And once more: now everything but the last prompt token is reused.
     let fourth = model.complete(&req).expect("fourth completion");
@@ -118,16 +137,29 @@ fn free_text_stops_at_max_tokens_and_errors_are_typed() {
         assert_eq!(c.output_tokens, 5);
     }
 
-    let bad = CompletionRequest { grammar: Some("root ::= (".into()), ..req.clone() };
+    let bad = CompletionRequest {
+        grammar: Some("root ::= (".into()),
+        ..req.clone()
+    };
     assert!(matches!(model.complete(&bad), Err(LocalError::Grammar(_))));
 
-    let huge = CompletionRequest { max_tokens: 100_000, ..req.clone() };
+    let huge = CompletionRequest {
+        max_tokens: 100_000,
+        ..req.clone()
+    };
     assert!(matches!(
         model.complete(&huge),
         Err(LocalError::ContextOverflow { n_ctx: 2048, .. })
     ));
-    let slow = CompletionRequest { max_tokens: 200, time_limit: Some(std::time::Duration::ZERO), ..req.clone() };
-    assert!(matches!(model.complete(&slow), Err(LocalError::Timeout { ms: 0 })));
+    let slow = CompletionRequest {
+        max_tokens: 200,
+        time_limit: Some(std::time::Duration::ZERO),
+        ..req.clone()
+    };
+    assert!(matches!(
+        model.complete(&slow),
+        Err(LocalError::Timeout { ms: 0 })
+    ));
     // The model still works after errors.
     model.complete(&req).expect("completion after errors");
 }
@@ -138,10 +170,18 @@ fn two_models_in_one_process_and_send() {
     let mut b = load();
     let handle = std::thread::spawn(move || {
         let mut a = a;
-        let req = CompletionRequest { prefix: "1, 2, 3,".into(), max_tokens: 3, ..Default::default() };
+        let req = CompletionRequest {
+            prefix: "1, 2, 3,".into(),
+            max_tokens: 3,
+            ..Default::default()
+        };
         a.complete(&req).map(|c| c.output_tokens)
     });
-    let req = CompletionRequest { prefix: "a, b, c,".into(), max_tokens: 3, ..Default::default() };
+    let req = CompletionRequest {
+        prefix: "a, b, c,".into(),
+        max_tokens: 3,
+        ..Default::default()
+    };
     b.complete(&req).expect("model b");
     handle.join().unwrap().expect("model a on another thread");
 }
@@ -153,7 +193,13 @@ fn missing_model_is_model_missing() {
         ..LocalModelConfig::default()
     };
     let err = LocalModel::load(&cfg).unwrap_err();
-    assert!(matches!(&err, LocalError::ModelMissing { path } if path == &cfg.path), "{err:?}");
+    assert!(
+        matches!(&err, LocalError::ModelMissing { path } if path == &cfg.path),
+        "{err:?}"
+    );
     let msg = err.to_string();
-    assert!(msg.contains("scripts/setup-model.sh") && !msg.contains('\n'), "{msg}");
+    assert!(
+        msg.contains("scripts/setup-model.sh") && !msg.contains('\n'),
+        "{msg}"
+    );
 }

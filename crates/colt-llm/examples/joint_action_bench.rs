@@ -7,7 +7,9 @@ use colt_llm::check::{sample_prefix, sample_vocabulary};
 use colt_llm::{Bucket, LlmClient, Request, Role};
 
 fn main() {
-    let calls: usize = std::env::args().nth(1).map_or(9, |n| n.parse().expect("number of calls"));
+    let calls: usize = std::env::args()
+        .nth(1)
+        .map_or(9, |n| n.parse().expect("number of calls"));
     let bucket = Bucket::default_local();
     let name = bucket.names()[0].clone();
     let client = LlmClient::new(&bucket, 1);
@@ -23,7 +25,13 @@ fn main() {
             10 + i,
             8 * i
         );
-        let mut req = Request::new(prefix.clone(), suffix, vocab.clone(), models.clone(), Role::Expand);
+        let mut req = Request::new(
+            prefix.clone(),
+            suffix,
+            vocab.clone(),
+            models.clone(),
+            Role::Expand,
+        );
         req.max_transformations = 2;
         req.seed = i as u64;
         let r = client.call(&name, &req);

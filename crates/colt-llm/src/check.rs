@@ -36,7 +36,17 @@ pub fn models_list(bucket: &Bucket) -> String {
             ]
         })
         .collect();
-    let header = ["name", "provider", "model", "params", "phi_small", "$in/M", "$cached/M", "$out/M", "key"];
+    let header = [
+        "name",
+        "provider",
+        "model",
+        "params",
+        "phi_small",
+        "$in/M",
+        "$cached/M",
+        "$out/M",
+        "key",
+    ];
     let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
     for r in &rows {
         for (w, c) in widths.iter_mut().zip(r) {
@@ -61,22 +71,47 @@ pub fn models_list(bucket: &Bucket) -> String {
     for r in &rows {
         line(&mut out, &r.iter().map(String::as_str).collect::<Vec<_>>());
     }
-    let _ = writeln!(out, "* largest model (course-alteration target); prices in USD per million tokens");
+    let _ = writeln!(
+        out,
+        "* largest model (course-alteration target); prices in USD per million tokens"
+    );
     out
 }
 
 /// A small action vocabulary resembling the CPU search's, for checks and examples.
 pub fn sample_vocabulary() -> Vocabulary {
     Vocabulary::new(vec![
-        ActionSpec::new("tile_spatial", "split a spatial loop into an outer and an inner loop of the given inner extent")
-            .param("loop", ["i", "j"])
-            .param("inner", [4, 8, 16, 32, 64]),
-        ActionSpec::new("tile_reduction", "split the reduction loop k with the given inner extent").param("inner", [4, 8, 16, 32, 64]),
-        ActionSpec::new("reorder", "move the reduction loop outward or inward among the tiled loops").param("k_position", ["outer", "middle", "inner"]),
-        ActionSpec::new("parallel", "run the outermost fused spatial loops on all cores").param("fuse", [1, 2]),
+        ActionSpec::new(
+            "tile_spatial",
+            "split a spatial loop into an outer and an inner loop of the given inner extent",
+        )
+        .param("loop", ["i", "j"])
+        .param("inner", [4, 8, 16, 32, 64]),
+        ActionSpec::new(
+            "tile_reduction",
+            "split the reduction loop k with the given inner extent",
+        )
+        .param("inner", [4, 8, 16, 32, 64]),
+        ActionSpec::new(
+            "reorder",
+            "move the reduction loop outward or inward among the tiled loops",
+        )
+        .param("k_position", ["outer", "middle", "inner"]),
+        ActionSpec::new(
+            "parallel",
+            "run the outermost fused spatial loops on all cores",
+        )
+        .param("fuse", [1, 2]),
         ActionSpec::new("vectorize", "vectorise the innermost spatial loop"),
-        ActionSpec::new("unroll", "unroll pragma on the inner loops with the given maximum step").param("max_step", [0, 16, 64, 512]),
-        ActionSpec::new("cache_write", "accumulate the output tile in a local buffer and write it back once"),
+        ActionSpec::new(
+            "unroll",
+            "unroll pragma on the inner loops with the given maximum step",
+        )
+        .param("max_step", [0, 16, 64, 512]),
+        ActionSpec::new(
+            "cache_write",
+            "accumulate the output tile in a local buffer and write it back once",
+        ),
     ])
 }
 
@@ -168,7 +203,13 @@ pub fn models_check_with(client: &LlmClient) -> Vec<CheckResult> {
                 s.spawn(move || {
                     let calls: Vec<CallRecord> = (0..2)
                         .map(|n| {
-                            let mut req = Request::new(prefix.clone(), sample_suffix(n), vocab.clone(), names.clone(), Role::Expand);
+                            let mut req = Request::new(
+                                prefix.clone(),
+                                sample_suffix(n),
+                                vocab.clone(),
+                                names.clone(),
+                                Role::Expand,
+                            );
                             req.max_transformations = 2;
                             req.seed = n as u64 + 1;
                             client.call(name, &req)
@@ -178,13 +219,18 @@ pub fn models_check_with(client: &LlmClient) -> Vec<CheckResult> {
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().expect("check thread")).collect()
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("check thread"))
+            .collect()
     })
 }
 
 fn check_result(name: &str, calls: Vec<CallRecord>) -> CheckResult {
     let valid = calls.len() == 2 && calls.iter().all(CallRecord::is_ok);
-    let error = calls.iter().find_map(|c| c.outcome.as_ref().err().map(|e| e.to_string()));
+    let error = calls
+        .iter()
+        .find_map(|c| c.outcome.as_ref().err().map(|e| e.to_string()));
     let last = calls.last();
     let prompt_tokens = last.map_or(0, |c| c.usage.input_tokens);
     let reused_tokens = last.map_or(0, |c| c.usage.cached_tokens);
@@ -194,7 +240,11 @@ fn check_result(name: &str, calls: Vec<CallRecord>) -> CheckResult {
         latency_ms: last.map_or(0, |c| c.latency_ms),
         prompt_tokens,
         reused_tokens,
-        reuse_share: if prompt_tokens == 0 { 0.0 } else { reused_tokens as f64 / prompt_tokens as f64 },
+        reuse_share: if prompt_tokens == 0 {
+            0.0
+        } else {
+            reused_tokens as f64 / prompt_tokens as f64
+        },
         error,
         calls,
     }
@@ -231,8 +281,16 @@ pub fn check_text(results: &[CheckResult]) -> String {
                 Err(e) => format!("error: {e}"),
             };
             let speed = c.timing.map(|t| {
-                let p = if t.prompt_ms > 0.0 { t.evaluated_tokens as f64 / (t.prompt_ms / 1e3) } else { 0.0 };
-                let g = if t.gen_ms > 0.0 { c.usage.output_tokens as f64 / (t.gen_ms / 1e3) } else { 0.0 };
+                let p = if t.prompt_ms > 0.0 {
+                    t.evaluated_tokens as f64 / (t.prompt_ms / 1e3)
+                } else {
+                    0.0
+                };
+                let g = if t.gen_ms > 0.0 {
+                    c.usage.output_tokens as f64 / (t.gen_ms / 1e3)
+                } else {
+                    0.0
+                };
                 format!("  prompt {p:.0} tok/s, generation {g:.0} tok/s")
             });
             let _ = writeln!(

@@ -38,7 +38,11 @@ pub enum Failure {
     #[error("unknown transformation \"{name}\"")]
     UnknownAction { name: String },
     #[error("transformation \"{action}\": parameter \"{param}\": bad value {value}")]
-    BadParam { action: String, param: String, value: String },
+    BadParam {
+        action: String,
+        param: String,
+        value: String,
+    },
     #[error("unknown next model \"{name}\"")]
     UnknownModel { name: String },
     #[error("malformed joint action: {detail}")]
@@ -57,7 +61,10 @@ pub enum Failure {
     Unsupported { detail: String },
     /// Set aside after repeated failures; try again after `until_unix_ms`.
     #[error("model set aside after repeated failures; retry in {retry_in_ms} ms")]
-    Unavailable { until_unix_ms: u64, retry_in_ms: u64 },
+    Unavailable {
+        until_unix_ms: u64,
+        retry_in_ms: u64,
+    },
     #[error("model \"{name}\" is not in the bucket")]
     NotInBucket { name: String },
     /// The request cannot be answered validly (no action, no model name); nothing was sent.
@@ -91,7 +98,12 @@ impl Failure {
     pub fn is_invalid_answer(&self) -> bool {
         matches!(
             self,
-            Failure::NoJson | Failure::Truncated | Failure::UnknownAction { .. } | Failure::BadParam { .. } | Failure::UnknownModel { .. } | Failure::BadShape { .. }
+            Failure::NoJson
+                | Failure::Truncated
+                | Failure::UnknownAction { .. }
+                | Failure::BadParam { .. }
+                | Failure::UnknownModel { .. }
+                | Failure::BadShape { .. }
         )
     }
 }
@@ -102,7 +114,15 @@ impl From<AnswerError> for Failure {
             AnswerError::NoJson => Failure::NoJson,
             AnswerError::Truncated => Failure::Truncated,
             AnswerError::UnknownAction { name } => Failure::UnknownAction { name },
-            AnswerError::BadParam { action, param, value } => Failure::BadParam { action, param, value },
+            AnswerError::BadParam {
+                action,
+                param,
+                value,
+            } => Failure::BadParam {
+                action,
+                param,
+                value,
+            },
             AnswerError::UnknownModel { name } => Failure::UnknownModel { name },
             AnswerError::BadShape { detail } => Failure::BadShape { detail },
         }
@@ -187,7 +207,9 @@ pub struct LlmClient {
 
 fn unix_ms(at: Instant) -> u64 {
     let now_i = Instant::now();
-    let now_s = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let now_s = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
     let ahead = at.saturating_duration_since(now_i);
     (now_s + ahead).as_millis() as u64
 }
@@ -204,11 +226,24 @@ fn request_problem(req: &Request) -> Option<String> {
         return Some("max_transformations is 0".into());
     }
     let mut names = std::collections::BTreeSet::new();
-    if let Some(a) = req.vocabulary.actions.iter().find(|a| !names.insert(a.name.as_str())) {
+    if let Some(a) = req
+        .vocabulary
+        .actions
+        .iter()
+        .find(|a| !names.insert(a.name.as_str()))
+    {
         return Some(format!("action \"{}\" is listed twice", a.name));
     }
-    if let Some(a) = req.vocabulary.actions.iter().find(|a| a.params.iter().any(|p| p.choices.is_empty())) {
-        return Some(format!("action \"{}\" has a parameter without choices", a.name));
+    if let Some(a) = req
+        .vocabulary
+        .actions
+        .iter()
+        .find(|a| a.params.iter().any(|p| p.choices.is_empty()))
+    {
+        return Some(format!(
+            "action \"{}\" has a parameter without choices",
+            a.name
+        ));
     }
     None
 }
@@ -216,29 +251,51 @@ fn request_problem(req: &Request) -> Option<String> {
 impl LlmClient {
     /// Providers from the config; `seed` drives the backoff jitter (one generator per model).
     pub fn new(bucket: &Bucket, seed: u64) -> LlmClient {
-        let providers = bucket.models().iter().map(|m| (m.name.clone(), provider::for_model(m))).collect();
+        let providers = bucket
+            .models()
+            .iter()
+            .map(|m| (m.name.clone(), provider::for_model(m)))
+            .collect();
         LlmClient::with_providers(bucket, providers, seed)
     }
 
     /// Like [`LlmClient::new`] with the given providers (scripted ones in tests); a model
     /// without a provider gets the one from its config.
-    pub fn with_providers(bucket: &Bucket, mut providers: BTreeMap<String, Box<dyn Provider>>, seed: u64) -> LlmClient {
+    pub fn with_providers(
+        bucket: &Bucket,
+        mut providers: BTreeMap<String, Box<dyn Provider>>,
+        seed: u64,
+    ) -> LlmClient {
         let slots = bucket
             .models()
             .iter()
             .enumerate()
             .map(|(i, m)| {
-                let provider = providers.remove(&m.name).unwrap_or_else(|| provider::for_model(m));
+                let provider = providers
+                    .remove(&m.name)
+                    .unwrap_or_else(|| provider::for_model(m));
                 let health = Health {
-                    rng: Pcg64::seed_from_u64(seed ^ (0x9E37_79B9_7F4A_7C15u64.wrapping_mul(i as u64 + 1))),
+                    rng: Pcg64::seed_from_u64(
+                        seed ^ (0x9E37_79B9_7F4A_7C15u64.wrapping_mul(i as u64 + 1)),
+                    ),
                     consecutive_failures: 0,
                     unavailable_until: None,
                     stats: ModelStats::default(),
                 };
-                (m.name.clone(), Slot { cfg: m.clone(), provider, health: Mutex::new(health) })
+                (
+                    m.name.clone(),
+                    Slot {
+                        cfg: m.clone(),
+                        provider,
+                        health: Mutex::new(health),
+                    },
+                )
             })
             .collect();
-        LlmClient { bucket: bucket.clone(), slots }
+        LlmClient {
+            bucket: bucket.clone(),
+            slots,
+        }
     }
 
     pub fn bucket(&self) -> &Bucket {
@@ -259,12 +316,28 @@ impl LlmClient {
 
     /// Models not cooling down, in config order.
     pub fn available_models(&self) -> Vec<String> {
-        self.bucket.names().into_iter().filter(|m| self.is_available(m)).collect()
+        self.bucket
+            .names()
+            .into_iter()
+            .filter(|m| self.is_available(m))
+            .collect()
     }
 
     /// Statistics per model.
     pub fn stats(&self) -> BTreeMap<String, ModelStats> {
-        self.slots.iter().map(|(n, s)| (n.clone(), s.health.lock().unwrap_or_else(|e| e.into_inner()).stats.clone())).collect()
+        self.slots
+            .iter()
+            .map(|(n, s)| {
+                (
+                    n.clone(),
+                    s.health
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .stats
+                        .clone(),
+                )
+            })
+            .collect()
     }
 
     /// Ask `model` for a joint action.
@@ -278,16 +351,24 @@ impl LlmClient {
             usage: Usage::default(),
             cost_usd: 0.0,
             attempts: 0,
-            outcome: Err(Failure::NotInBucket { name: model.to_string() }),
+            outcome: Err(Failure::NotInBucket {
+                name: model.to_string(),
+            }),
             raw_text: None,
             structured: false,
             spends_budget: false,
             timing: None,
         };
-        let Some(slot) = self.slots.get(model) else { return rec };
+        let Some(slot) = self.slots.get(model) else {
+            return rec;
+        };
         if let Some(detail) = request_problem(req) {
             rec.outcome = Err(Failure::BadRequest { detail });
-            slot.health.lock().unwrap_or_else(|e| e.into_inner()).stats.record(&rec);
+            slot.health
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .stats
+                .record(&rec);
             return rec;
         }
         // Refuse at once while cooling down.
@@ -296,7 +377,10 @@ impl LlmClient {
             if let Some(until) = h.unavailable_until {
                 let now = Instant::now();
                 if now < until {
-                    rec.outcome = Err(Failure::Unavailable { until_unix_ms: unix_ms(until), retry_in_ms: (until - now).as_millis() as u64 });
+                    rec.outcome = Err(Failure::Unavailable {
+                        until_unix_ms: unix_ms(until),
+                        retry_in_ms: (until - now).as_millis() as u64,
+                    });
                     h.stats.record(&rec);
                     return rec;
                 }
@@ -311,11 +395,20 @@ impl LlmClient {
                     rec.usage.add(&reply.usage);
                     rec.structured = reply.structured;
                     rec.timing = reply.timing;
-                    let parsed = parse_answer(&reply.text, &req.vocabulary, &req.models, req.max_transformations);
+                    let parsed = parse_answer(
+                        &reply.text,
+                        &req.vocabulary,
+                        &req.models,
+                        req.max_transformations,
+                    );
                     rec.raw_text = Some(reply.text);
                     break match parsed {
                         Ok(a) => Ok(a),
-                        Err(AnswerError::NoJson | AnswerError::BadShape { .. } | AnswerError::Truncated) if reply.finish == Finish::Length => Err(Failure::Truncated),
+                        Err(
+                            AnswerError::NoJson
+                            | AnswerError::BadShape { .. }
+                            | AnswerError::Truncated,
+                        ) if reply.finish == Finish::Length => Err(Failure::Truncated),
                         Err(e) => Err(Failure::from(e)),
                     };
                 }
@@ -348,11 +441,16 @@ impl LlmClient {
             Err(_) => {
                 h.consecutive_failures += 1;
                 if h.consecutive_failures >= cd.after_failures {
-                    h.unavailable_until = Some(Instant::now() + Duration::from_secs_f64(cd.seconds));
+                    h.unavailable_until =
+                        Some(Instant::now() + Duration::from_secs_f64(cd.seconds));
                     h.stats.cooldowns += 1;
                     // The counter stays: after the cool-down one failed probe sets the
                     // model aside again; a success resets it.
-                    tracing::warn!(model, seconds = cd.seconds, "LLM set aside after repeated failures");
+                    tracing::warn!(
+                        model,
+                        seconds = cd.seconds,
+                        "LLM set aside after repeated failures"
+                    );
                 }
             }
         }

@@ -96,7 +96,12 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        RetryPolicy { max_attempts: 4, base_backoff_ms: 500, max_backoff_ms: 20_000, max_retry_after_ms: 60_000 }
+        RetryPolicy {
+            max_attempts: 4,
+            base_backoff_ms: 500,
+            max_backoff_ms: 20_000,
+            max_retry_after_ms: 60_000,
+        }
     }
 }
 
@@ -153,7 +158,11 @@ pub struct Cooldown {
 
 impl Default for Cooldown {
     fn default() -> Self {
-        Cooldown { after_failures: 3, seconds: 60.0, count_invalid_answers: false }
+        Cooldown {
+            after_failures: 3,
+            seconds: 60.0,
+            count_invalid_answers: false,
+        }
     }
 }
 
@@ -170,7 +179,11 @@ pub struct BucketConfig {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
     #[error("model \"{model}\": field \"{field}\": {message}")]
-    Model { model: String, field: String, message: String },
+    Model {
+        model: String,
+        field: String,
+        message: String,
+    },
     #[error("bucket: field \"{field}\": {message}")]
     Bucket { field: String, message: String },
     #[error("config is not valid TOML: {0}")]
@@ -180,11 +193,18 @@ pub enum ConfigError {
 }
 
 fn merr(model: &str, field: &str, message: impl Into<String>) -> ConfigError {
-    ConfigError::Model { model: model.to_string(), field: field.to_string(), message: message.into() }
+    ConfigError::Model {
+        model: model.to_string(),
+        field: field.to_string(),
+        message: message.into(),
+    }
 }
 
 fn berr(field: &str, message: impl Into<String>) -> ConfigError {
-    ConfigError::Bucket { field: field.to_string(), message: message.into() }
+    ConfigError::Bucket {
+        field: field.to_string(),
+        message: message.into(),
+    }
 }
 
 /// Parse a parameter count: a positive number (`270e6`, `8000000000`) or a string with
@@ -232,7 +252,10 @@ fn parse_toml(text: &str) -> Result<Table, ConfigError> {
     text.parse::<Table>().map_err(|e| {
         let msg = e.message().split_whitespace().collect::<Vec<_>>().join(" ");
         match e.span() {
-            Some(sp) => ConfigError::Toml(format!("line {}: {msg}", text.get(..sp.start).unwrap_or(text).matches('\n').count() + 1)),
+            Some(sp) => ConfigError::Toml(format!(
+                "line {}: {msg}",
+                text.get(..sp.start).unwrap_or(text).matches('\n').count() + 1
+            )),
             None => ConfigError::Toml(msg),
         }
     })
@@ -255,21 +278,33 @@ impl<'a> Fields<'a> {
             None => Ok(None),
             Some(Value::String(s)) if !s.trim().is_empty() => Ok(Some(s.clone())),
             Some(Value::String(_)) => Err(merr(self.model, field, "expected a non-empty string")),
-            Some(v) => Err(merr(self.model, field, format!("expected a string, found {}", v.type_str()))),
+            Some(v) => Err(merr(
+                self.model,
+                field,
+                format!("expected a string, found {}", v.type_str()),
+            )),
         }
     }
     fn boolean(&mut self, field: &'static str, default: bool) -> Result<bool, ConfigError> {
         match self.get(field) {
             None => Ok(default),
             Some(Value::Boolean(b)) => Ok(*b),
-            Some(v) => Err(merr(self.model, field, format!("expected true or false, found {}", v.type_str()))),
+            Some(v) => Err(merr(
+                self.model,
+                field,
+                format!("expected true or false, found {}", v.type_str()),
+            )),
         }
     }
     fn number(&mut self, field: &'static str) -> Result<Option<f64>, ConfigError> {
-        self.get(field).map(|v| num(self.model, field, v)).transpose()
+        self.get(field)
+            .map(|v| num(self.model, field, v))
+            .transpose()
     }
     fn uint(&mut self, field: &'static str) -> Result<Option<u64>, ConfigError> {
-        self.get(field).map(|v| uint(self.model, field, v)).transpose()
+        self.get(field)
+            .map(|v| uint(self.model, field, v))
+            .transpose()
     }
 }
 
@@ -277,9 +312,19 @@ fn num(model: &str, field: &str, v: &Value) -> Result<f64, ConfigError> {
     let x = match v {
         Value::Integer(i) => *i as f64,
         Value::Float(f) => *f,
-        v => return Err(merr(model, field, format!("expected a number, found {}", v.type_str()))),
+        v => {
+            return Err(merr(
+                model,
+                field,
+                format!("expected a number, found {}", v.type_str()),
+            ));
+        }
     };
-    if x.is_finite() && x >= 0.0 { Ok(x) } else { Err(merr(model, field, "expected a non-negative number")) }
+    if x.is_finite() && x >= 0.0 {
+        Ok(x)
+    } else {
+        Err(merr(model, field, "expected a non-negative number"))
+    }
 }
 
 fn uint(model: &str, field: &str, v: &Value) -> Result<u64, ConfigError> {
@@ -289,18 +334,30 @@ fn uint(model: &str, field: &str, v: &Value) -> Result<u64, ConfigError> {
     }
 }
 
-fn sub_table<'a>(model: &str, field: &str, v: Option<&'a Value>) -> Result<Option<&'a Table>, ConfigError> {
+fn sub_table<'a>(
+    model: &str,
+    field: &str,
+    v: Option<&'a Value>,
+) -> Result<Option<&'a Table>, ConfigError> {
     match v {
         None => Ok(None),
         Some(Value::Table(t)) => Ok(Some(t)),
-        Some(v) => Err(merr(model, field, format!("expected a table, found {}", v.type_str()))),
+        Some(v) => Err(merr(
+            model,
+            field,
+            format!("expected a table, found {}", v.type_str()),
+        )),
     }
 }
 
 fn check_keys(model: &str, field: &str, t: &Table, allowed: &[&str]) -> Result<(), ConfigError> {
     for k in t.keys() {
         if !allowed.contains(&k.as_str()) {
-            return Err(merr(model, &format!("{field}.{k}"), format!("unknown field (expected one of: {})", allowed.join(", "))));
+            return Err(merr(
+                model,
+                &format!("{field}.{k}"),
+                format!("unknown field (expected one of: {})", allowed.join(", ")),
+            ));
         }
     }
     Ok(())
@@ -311,20 +368,43 @@ impl ModelConfig {
     pub fn from_table(index: usize, t: &Table) -> Result<ModelConfig, ConfigError> {
         let name = match t.get("name") {
             Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_string(),
-            Some(_) => return Err(merr(&format!("#{}", index + 1), "name", "expected a non-empty string")),
+            Some(_) => {
+                return Err(merr(
+                    &format!("#{}", index + 1),
+                    "name",
+                    "expected a non-empty string",
+                ));
+            }
             None => return Err(merr(&format!("#{}", index + 1), "name", "missing")),
         };
-        if !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.:/".contains(c)) {
-            return Err(merr(&name, "name", "use only letters, digits and - _ . : /"));
+        if !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.:/".contains(c))
+        {
+            return Err(merr(
+                &name,
+                "name",
+                "use only letters, digits and - _ . : /",
+            ));
         }
         let m = name.as_str();
-        let mut f = Fields { model: m, table: t, used: BTreeSet::new() };
+        let mut f = Fields {
+            model: m,
+            table: t,
+            used: BTreeSet::new(),
+        };
         f.used.insert("name");
         let provider = match f.string("provider")?.as_deref() {
             Some("openai") => ProviderKind::OpenAi,
             Some("anthropic") => ProviderKind::Anthropic,
             Some("local") => ProviderKind::Local,
-            Some(other) => return Err(merr(m, "provider", format!("unknown provider \"{other}\" (expected openai, anthropic or local)"))),
+            Some(other) => {
+                return Err(merr(
+                    m,
+                    "provider",
+                    format!("unknown provider \"{other}\" (expected openai, anthropic or local)"),
+                ));
+            }
             None => return Err(merr(m, "provider", "missing (openai, anthropic or local)")),
         };
         let endpoint = match (f.string("endpoint")?, provider) {
@@ -346,49 +426,119 @@ impl ModelConfig {
         let api_key_env = f.string("api_key_env")?;
         if let Some(env) = &api_key_env {
             if !env.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                return Err(merr(m, "api_key_env", "expected the NAME of an environment variable (letters, digits, _), never the key"));
+                return Err(merr(
+                    m,
+                    "api_key_env",
+                    "expected the NAME of an environment variable (letters, digits, _), never the key",
+                ));
             }
         } else if provider == ProviderKind::Anthropic {
-            return Err(merr(m, "api_key_env", "missing (e.g. \"ANTHROPIC_API_KEY\")"));
+            return Err(merr(
+                m,
+                "api_key_env",
+                "missing (e.g. \"ANTHROPIC_API_KEY\")",
+            ));
         }
         let params = match f.get("params") {
-            None => return Err(merr(m, "params", "missing (parameter count, e.g. 8e9 or \"8B\")")),
-            Some(v) => parse_param_count(v).ok_or_else(|| merr(m, "params", "expected a positive count (e.g. 270e6, \"270M\", \"8B\")"))?,
+            None => {
+                return Err(merr(
+                    m,
+                    "params",
+                    "missing (parameter count, e.g. 8e9 or \"8B\")",
+                ));
+            }
+            Some(v) => parse_param_count(v).ok_or_else(|| {
+                merr(
+                    m,
+                    "params",
+                    "expected a positive count (e.g. 270e6, \"270M\", \"8B\")",
+                )
+            })?,
         };
         let prices = match sub_table(m, "prices", f.get("prices"))? {
             None if provider == ProviderKind::Local => Prices::default(),
-            None => return Err(merr(m, "prices", "missing (USD per million tokens: { input, cached_input, output }; zeros for a free endpoint)")),
+            None => {
+                return Err(merr(
+                    m,
+                    "prices",
+                    "missing (USD per million tokens: { input, cached_input, output }; zeros for a free endpoint)",
+                ));
+            }
             Some(pt) => {
-                check_keys(m, "prices", pt, &["input", "cached_input", "output", "cache_write"])?;
+                check_keys(
+                    m,
+                    "prices",
+                    pt,
+                    &["input", "cached_input", "output", "cache_write"],
+                )?;
                 let get = |k: &str| -> Result<Option<f64>, ConfigError> {
-                    pt.get(k).map(|v| num(m, &format!("prices.{k}"), v)).transpose()
+                    pt.get(k)
+                        .map(|v| num(m, &format!("prices.{k}"), v))
+                        .transpose()
                 };
                 let input = get("input")?.ok_or_else(|| merr(m, "prices.input", "missing"))?;
                 let output = get("output")?.ok_or_else(|| merr(m, "prices.output", "missing"))?;
                 let cached_input = get("cached_input")?.unwrap_or(input);
                 let cache_write = get("cache_write")?.unwrap_or(input);
-                Prices { input, cached_input, output, cache_write }
+                Prices {
+                    input,
+                    cached_input,
+                    output,
+                    cache_write,
+                }
             }
         };
         let max_output_tokens = f.uint("max_output_tokens")?.unwrap_or(512);
         if max_output_tokens == 0 || max_output_tokens > 1_000_000 {
-            return Err(merr(m, "max_output_tokens", "expected an integer in 1..=1000000"));
+            return Err(merr(
+                m,
+                "max_output_tokens",
+                "expected an integer in 1..=1000000",
+            ));
         }
         let temperature = f.number("temperature")?;
         if temperature.is_some_and(|t| t > 2.0) {
             return Err(merr(m, "temperature", "expected a number in 0..=2"));
         }
-        let timeout_s = f.number("timeout_s")?.unwrap_or(if provider == ProviderKind::Local { 600.0 } else { 60.0 });
+        let timeout_s = f
+            .number("timeout_s")?
+            .unwrap_or(if provider == ProviderKind::Local {
+                600.0
+            } else {
+                60.0
+            });
         if timeout_s <= 0.0 {
-            return Err(merr(m, "timeout_s", "expected a positive number of seconds"));
+            return Err(merr(
+                m,
+                "timeout_s",
+                "expected a positive number of seconds",
+            ));
         }
         let mut retry = RetryPolicy::default();
         if let Some(rt) = sub_table(m, "retry", f.get("retry"))? {
-            check_keys(m, "retry", rt, &["max_attempts", "base_backoff_ms", "max_backoff_ms", "max_retry_after_ms"])?;
-            let get = |k: &str| rt.get(k).map(|v| uint(m, &format!("retry.{k}"), v)).transpose();
+            check_keys(
+                m,
+                "retry",
+                rt,
+                &[
+                    "max_attempts",
+                    "base_backoff_ms",
+                    "max_backoff_ms",
+                    "max_retry_after_ms",
+                ],
+            )?;
+            let get = |k: &str| {
+                rt.get(k)
+                    .map(|v| uint(m, &format!("retry.{k}"), v))
+                    .transpose()
+            };
             if let Some(a) = get("max_attempts")? {
                 if a == 0 || a > 100 {
-                    return Err(merr(m, "retry.max_attempts", "expected an integer in 1..=100"));
+                    return Err(merr(
+                        m,
+                        "retry.max_attempts",
+                        "expected an integer in 1..=100",
+                    ));
                 }
                 retry.max_attempts = a as u32;
             }
@@ -402,17 +552,37 @@ impl ModelConfig {
                 retry.max_retry_after_ms = b;
             }
             if retry.max_backoff_ms < retry.base_backoff_ms {
-                return Err(merr(m, "retry.max_backoff_ms", "must be >= retry.base_backoff_ms"));
+                return Err(merr(
+                    m,
+                    "retry.max_backoff_ms",
+                    "must be >= retry.base_backoff_ms",
+                ));
             }
         }
         let json_schema = f.boolean("json_schema", false)?;
-        let max_tokens_field = f.string("max_tokens_field")?.unwrap_or_else(|| "max_tokens".to_string());
-        if !matches!(max_tokens_field.as_str(), "max_tokens" | "max_completion_tokens") {
-            return Err(merr(m, "max_tokens_field", "expected \"max_tokens\" or \"max_completion_tokens\""));
+        let max_tokens_field = f
+            .string("max_tokens_field")?
+            .unwrap_or_else(|| "max_tokens".to_string());
+        if !matches!(
+            max_tokens_field.as_str(),
+            "max_tokens" | "max_completion_tokens"
+        ) {
+            return Err(merr(
+                m,
+                "max_tokens_field",
+                "expected \"max_tokens\" or \"max_completion_tokens\"",
+            ));
         }
         let failed_calls_spend_budget = f.boolean("failed_calls_spend_budget", false)?;
-        let mut local = LocalSettings { path: f.string("path")?, ..LocalSettings::default() };
-        for (k, slot) in [("n_ctx", &mut local.n_ctx), ("n_threads", &mut local.n_threads), ("n_batch", &mut local.n_batch)] {
+        let mut local = LocalSettings {
+            path: f.string("path")?,
+            ..LocalSettings::default()
+        };
+        for (k, slot) in [
+            ("n_ctx", &mut local.n_ctx),
+            ("n_threads", &mut local.n_threads),
+            ("n_batch", &mut local.n_batch),
+        ] {
             f.used.insert(k);
             if let Some(v) = t.get(k) {
                 let x = uint(m, k, v)?;
@@ -459,7 +629,10 @@ impl ModelConfig {
             max_output_tokens: 160,
             temperature: Some(0.7),
             timeout_s: 600.0,
-            retry: RetryPolicy { max_attempts: 1, ..RetryPolicy::default() },
+            retry: RetryPolicy {
+                max_attempts: 1,
+                ..RetryPolicy::default()
+            },
             json_schema: true,
             max_tokens_field: "max_tokens".to_string(),
             failed_calls_spend_budget: false,
@@ -514,7 +687,12 @@ impl BucketConfig {
                             Value::Boolean(b) => cooldown.count_invalid_answers = *b,
                             _ => return Err(berr(k, "expected true or false")),
                         },
-                        _ => return Err(berr(k, "unknown field (expected largest, cooldown_after_failures, cooldown_s, cooldown_counts_invalid_answers)")),
+                        _ => {
+                            return Err(berr(
+                                k,
+                                "unknown field (expected largest, cooldown_after_failures, cooldown_s, cooldown_counts_invalid_answers)",
+                            ));
+                        }
                     }
                 }
             }
@@ -532,7 +710,11 @@ impl BucketConfig {
                 _ => return Err(berr("models", format!("entry #{} is not a table", i + 1))),
             }
         }
-        Ok(BucketConfig { models: out, largest, cooldown })
+        Ok(BucketConfig {
+            models: out,
+            largest,
+            cooldown,
+        })
     }
 
     /// Cross-model checks: at least one model, unique names, `largest` names a model.
@@ -546,10 +728,13 @@ impl BucketConfig {
                 return Err(merr(&m.name, "name", "defined twice"));
             }
         }
-        if let Some(l) = &self.largest {
-            if !seen.contains(l.as_str()) {
-                return Err(berr("largest", format!("\"{l}\" is not a model of the bucket")));
-            }
+        if let Some(l) = &self.largest
+            && !seen.contains(l.as_str())
+        {
+            return Err(berr(
+                "largest",
+                format!("\"{l}\" is not a model of the bucket"),
+            ));
         }
         Ok(())
     }
@@ -573,7 +758,13 @@ impl Bucket {
 
     /// The bucket used when nothing is configured: the embedded Gemma 3 270M.
     pub fn default_local() -> Bucket {
-        Bucket { config: BucketConfig { models: vec![ModelConfig::default_local()], largest: None, cooldown: Cooldown::default() } }
+        Bucket {
+            config: BucketConfig {
+                models: vec![ModelConfig::default_local()],
+                largest: None,
+                cooldown: Cooldown::default(),
+            },
+        }
     }
 
     /// The bucket of a `colt.toml` text: its `[[models]]` (validated), or the embedded
@@ -588,7 +779,10 @@ impl Bucket {
                 probe.insert("models".into(), Value::Array(vec![]));
                 let cfg = BucketConfig::from_table_unchecked(&probe)?;
                 if let Some(l) = cfg.largest {
-                    return Err(berr("largest", format!("\"{l}\" is not a model of the bucket")));
+                    return Err(berr(
+                        "largest",
+                        format!("\"{l}\" is not a model of the bucket"),
+                    ));
                 }
                 b.config.cooldown = cfg.cooldown;
             }
@@ -605,7 +799,10 @@ impl Bucket {
         let bucket = match path {
             None => Bucket::default_local(),
             Some(p) => {
-                let text = std::fs::read_to_string(p).map_err(|e| ConfigError::Io { path: p.display().to_string(), message: e.to_string() })?;
+                let text = std::fs::read_to_string(p).map_err(|e| ConfigError::Io {
+                    path: p.display().to_string(),
+                    message: e.to_string(),
+                })?;
                 Bucket::from_colt_toml(&text)?
             }
         };
@@ -644,10 +841,22 @@ impl Bucket {
     /// 1 for the smallest, 0 for every model when all counts are equal.
     /// Unknown names get 0.
     pub fn phi_small(&self, model: &str) -> f64 {
-        let Some(m) = self.model(model) else { return 0.0 };
+        let Some(m) = self.model(model) else {
+            return 0.0;
+        };
         let ln = |p: f64| p.ln();
-        let max = self.config.models.iter().map(|m| ln(m.params)).fold(f64::NEG_INFINITY, f64::max);
-        let min = self.config.models.iter().map(|m| ln(m.params)).fold(f64::INFINITY, f64::min);
+        let max = self
+            .config
+            .models
+            .iter()
+            .map(|m| ln(m.params))
+            .fold(f64::NEG_INFINITY, f64::max);
+        let min = self
+            .config
+            .models
+            .iter()
+            .map(|m| ln(m.params))
+            .fold(f64::INFINITY, f64::min);
         if max - min <= 1e-12 {
             return 0.0;
         }
@@ -675,10 +884,23 @@ impl Bucket {
             notes.push("no configured model is callable: using the embedded model".to_string());
             return (Bucket::default_local(), notes);
         }
-        let largest = self.config.largest.clone().filter(|l| kept.iter().any(|m| &m.name == l));
+        let largest = self
+            .config
+            .largest
+            .clone()
+            .filter(|l| kept.iter().any(|m| &m.name == l));
         if self.config.largest.is_some() && largest.is_none() {
             notes.push("the configured largest model is unavailable: largest is derived from parameter counts".to_string());
         }
-        (Bucket { config: BucketConfig { models: kept, largest, cooldown: self.config.cooldown } }, notes)
+        (
+            Bucket {
+                config: BucketConfig {
+                    models: kept,
+                    largest,
+                    cooldown: self.config.cooldown,
+                },
+            },
+            notes,
+        )
     }
 }

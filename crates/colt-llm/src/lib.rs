@@ -31,9 +31,13 @@ pub mod vocab;
 /// sensitive headers in its own DEBUG lines).
 pub const SAFE_LOG_DIRECTIVES: &str = "ureq_proto=off";
 
-pub use check::{CheckResult, check_json, check_text, models_check, models_check_with, models_list};
+pub use check::{
+    CheckResult, check_json, check_text, models_check, models_check_with, models_list,
+};
 pub use client::{CallRecord, Failure, LlmClient};
-pub use config::{Bucket, BucketConfig, ConfigError, Cooldown, ModelConfig, Prices, ProviderKind, RetryPolicy};
+pub use config::{
+    Bucket, BucketConfig, ConfigError, Cooldown, ModelConfig, Prices, ProviderKind, RetryPolicy,
+};
 pub use parse::{AnswerError, parse_answer};
 pub use provider::{CallError, Finish, Provider, Reply, Timing, Usage};
 pub use schema::{answer_format_instructions, example_answer, gbnf, json_schema};

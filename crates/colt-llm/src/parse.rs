@@ -26,7 +26,11 @@ pub enum AnswerError {
     #[error("unknown transformation \"{name}\"")]
     UnknownAction { name: String },
     #[error("transformation \"{action}\": parameter \"{param}\": bad value {value}")]
-    BadParam { action: String, param: String, value: String },
+    BadParam {
+        action: String,
+        param: String,
+        value: String,
+    },
     #[error("unknown next model \"{name}\"")]
     UnknownModel { name: String },
     #[error("malformed joint action: {detail}")]
@@ -65,7 +69,10 @@ fn key_is(k: &str, want: &str) -> bool {
 /// The one candidate equal to `got` exactly, else the one equal after normalisation
 /// (case, separators), else the one equal with separators dropped. Two candidates that
 /// match alike at the deciding tier make a near-miss ambiguous: refused.
-pub fn resolve<'a>(got: &str, candidates: impl Iterator<Item = &'a str> + Clone) -> Option<&'a str> {
+pub fn resolve<'a>(
+    got: &str,
+    candidates: impl Iterator<Item = &'a str> + Clone,
+) -> Option<&'a str> {
     if let Some(c) = candidates.clone().find(|c| *c == got) {
         return Some(c);
     }
@@ -90,7 +97,11 @@ pub fn resolve<'a>(got: &str, candidates: impl Iterator<Item = &'a str> + Clone)
 
 fn excerpt(v: &Value) -> String {
     let s = v.to_string();
-    if s.chars().count() > 80 { format!("{}...", s.chars().take(80).collect::<String>()) } else { s }
+    if s.chars().count() > 80 {
+        format!("{}...", s.chars().take(80).collect::<String>())
+    } else {
+        s
+    }
 }
 
 /// Where the balanced `{...}` starting at byte `start` ends (exclusive), tracking double-
@@ -179,7 +190,9 @@ fn repair(s: &str) -> String {
             }
             c if c.is_alphabetic() || c == '_' => {
                 let start = i;
-                while i < chars.len() && (chars[i].is_alphanumeric() || matches!(chars[i], '_' | '-' | '.')) {
+                while i < chars.len()
+                    && (chars[i].is_alphanumeric() || matches!(chars[i], '_' | '-' | '.'))
+                {
                     i += 1;
                 }
                 let word: String = chars[start..i].iter().collect();
@@ -234,7 +247,9 @@ pub fn extract_object(text: &str) -> Result<serde_json::Map<String, Value>, Answ
         match balanced_end(text, start) {
             Some(end) => {
                 let slice = &text[start..end];
-                let parsed = serde_json::from_str::<Value>(slice).ok().or_else(|| serde_json::from_str::<Value>(&repair(slice)).ok());
+                let parsed = serde_json::from_str::<Value>(slice)
+                    .ok()
+                    .or_else(|| serde_json::from_str::<Value>(&repair(slice)).ok());
                 if let Some(v) = parsed {
                     if let Some(m) = find_answer(&v) {
                         return Ok(m.clone());
@@ -254,7 +269,9 @@ pub fn extract_object(text: &str) -> Result<serde_json::Map<String, Value>, Answ
         return Err(AnswerError::Truncated);
     }
     match any_object {
-        Some(_) => Err(AnswerError::BadShape { detail: "no \"transformations\" key".into() }),
+        Some(_) => Err(AnswerError::BadShape {
+            detail: "no \"transformations\" key".into(),
+        }),
         None => Err(AnswerError::NoJson),
     }
 }
@@ -266,12 +283,18 @@ fn value_matches(got: &Value, want: &Value) -> bool {
         return true;
     }
     match (got, want) {
-        (Value::String(s), Value::Number(n)) => s.trim().parse::<i64>().ok().is_some_and(|x| Some(x) == n.as_i64()),
+        (Value::String(s), Value::Number(n)) => s
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .is_some_and(|x| Some(x) == n.as_i64()),
         (Value::Number(g), Value::Number(w)) => match (g.as_f64(), w.as_i64()) {
             (Some(g), Some(w)) => g.fract() == 0.0 && g == w as f64,
             _ => false,
         },
-        (Value::String(g), Value::String(w)) => !g.trim().is_empty() && normalize_name(g) == normalize_name(w),
+        (Value::String(g), Value::String(w)) => {
+            !g.trim().is_empty() && normalize_name(g) == normalize_name(w)
+        }
         (Value::Number(g), Value::String(w)) => g.to_string() == w.trim(),
         _ => false,
     }
@@ -294,24 +317,46 @@ fn check_transformation(t: &Value, vocab: &Vocabulary) -> Result<Transformation,
         Value::Object(o) => o,
         Value::String(s) => {
             // A bare action name is fine for an action without parameters.
-            let name = resolve(s, vocab.actions.iter().map(|a| a.name.as_str())).ok_or_else(|| AnswerError::UnknownAction { name: s.clone() })?;
+            let name = resolve(s, vocab.actions.iter().map(|a| a.name.as_str()))
+                .ok_or_else(|| AnswerError::UnknownAction { name: s.clone() })?;
             let spec = vocab.get(name).expect("resolved");
             if let Some(p) = spec.params.first() {
-                return Err(AnswerError::BadParam { action: name.into(), param: p.name.clone(), value: "<missing>".into() });
+                return Err(AnswerError::BadParam {
+                    action: name.into(),
+                    param: p.name.clone(),
+                    value: "<missing>".into(),
+                });
             }
-            return Ok(Transformation { action: name.into(), args: BTreeMap::new() });
+            return Ok(Transformation {
+                action: name.into(),
+                args: BTreeMap::new(),
+            });
         }
-        other => return Err(AnswerError::BadShape { detail: format!("a transformation is not an object: {}", excerpt(other)) }),
+        other => {
+            return Err(AnswerError::BadShape {
+                detail: format!("a transformation is not an object: {}", excerpt(other)),
+            });
+        }
     };
     let (akey, aval) = obj
         .iter()
         .find(|(k, _)| key_is(k, "action"))
-        .ok_or_else(|| AnswerError::BadShape { detail: "a transformation has no \"action\" key".into() })?;
+        .ok_or_else(|| AnswerError::BadShape {
+            detail: "a transformation has no \"action\" key".into(),
+        })?;
     let aname = match aval {
         Value::String(s) => s,
-        other => return Err(AnswerError::UnknownAction { name: excerpt(other) }),
+        other => {
+            return Err(AnswerError::UnknownAction {
+                name: excerpt(other),
+            });
+        }
     };
-    let name = resolve(aname, vocab.actions.iter().map(|a| a.name.as_str())).ok_or_else(|| AnswerError::UnknownAction { name: aname.clone() })?;
+    let name = resolve(aname, vocab.actions.iter().map(|a| a.name.as_str())).ok_or_else(|| {
+        AnswerError::UnknownAction {
+            name: aname.clone(),
+        }
+    })?;
     let spec: &ActionSpec = vocab.get(name).expect("resolved");
     let mut args = BTreeMap::new();
     for (k, v) in obj {
@@ -319,49 +364,109 @@ fn check_transformation(t: &Value, vocab: &Vocabulary) -> Result<Transformation,
             continue;
         }
         let Some(pname) = resolve(k, spec.params.iter().map(|p| p.name.as_str())) else {
-            return Err(AnswerError::BadParam { action: name.into(), param: k.clone(), value: excerpt(v) });
+            return Err(AnswerError::BadParam {
+                action: name.into(),
+                param: k.clone(),
+                value: excerpt(v),
+            });
         };
-        let p = spec.params.iter().find(|p| p.name == pname).expect("resolved");
+        let p = spec
+            .params
+            .iter()
+            .find(|p| p.name == pname)
+            .expect("resolved");
         let Some(choice) = resolve_value(v, &p.choices) else {
-            return Err(AnswerError::BadParam { action: name.into(), param: pname.into(), value: excerpt(v) });
+            return Err(AnswerError::BadParam {
+                action: name.into(),
+                param: pname.into(),
+                value: excerpt(v),
+            });
         };
         if args.insert(pname.to_string(), choice.clone()).is_some() {
-            return Err(AnswerError::BadParam { action: name.into(), param: pname.into(), value: "<given twice>".into() });
+            return Err(AnswerError::BadParam {
+                action: name.into(),
+                param: pname.into(),
+                value: "<given twice>".into(),
+            });
         }
     }
     if let Some(p) = spec.params.iter().find(|p| !args.contains_key(&p.name)) {
-        return Err(AnswerError::BadParam { action: name.into(), param: p.name.clone(), value: "<missing>".into() });
+        return Err(AnswerError::BadParam {
+            action: name.into(),
+            param: p.name.clone(),
+            value: "<missing>".into(),
+        });
     }
-    Ok(Transformation { action: name.into(), args })
+    Ok(Transformation {
+        action: name.into(),
+        args,
+    })
 }
 
 /// Check an answer object against the vocabulary, the model names and the length limit.
-pub fn validate_object(obj: &serde_json::Map<String, Value>, vocab: &Vocabulary, models: &[String], max_transformations: usize) -> Result<JointAction, AnswerError> {
+pub fn validate_object(
+    obj: &serde_json::Map<String, Value>,
+    vocab: &Vocabulary,
+    models: &[String],
+    max_transformations: usize,
+) -> Result<JointAction, AnswerError> {
     let get = |key: &str| obj.iter().find(|(k, _)| key_is(k, key)).map(|(_, v)| v);
-    let ts = get("transformations").ok_or_else(|| AnswerError::BadShape { detail: "no \"transformations\" key".into() })?;
+    let ts = get("transformations").ok_or_else(|| AnswerError::BadShape {
+        detail: "no \"transformations\" key".into(),
+    })?;
     let list: Vec<&Value> = match ts {
         Value::Array(a) => a.iter().collect(),
         Value::Object(_) => vec![ts],
-        other => return Err(AnswerError::BadShape { detail: format!("\"transformations\" is not a list: {}", excerpt(other)) }),
+        other => {
+            return Err(AnswerError::BadShape {
+                detail: format!("\"transformations\" is not a list: {}", excerpt(other)),
+            });
+        }
     };
     if list.is_empty() {
-        return Err(AnswerError::BadShape { detail: "no transformation".into() });
+        return Err(AnswerError::BadShape {
+            detail: "no transformation".into(),
+        });
     }
     if list.len() > max_transformations.max(1) {
-        return Err(AnswerError::BadShape { detail: format!("{} transformations, at most {} allowed", list.len(), max_transformations.max(1)) });
+        return Err(AnswerError::BadShape {
+            detail: format!(
+                "{} transformations, at most {} allowed",
+                list.len(),
+                max_transformations.max(1)
+            ),
+        });
     }
-    let transformations = list.into_iter().map(|t| check_transformation(t, vocab)).collect::<Result<Vec<_>, _>>()?;
-    let next = get("next_model").ok_or_else(|| AnswerError::BadShape { detail: "no \"next_model\" key".into() })?;
+    let transformations = list
+        .into_iter()
+        .map(|t| check_transformation(t, vocab))
+        .collect::<Result<Vec<_>, _>>()?;
+    let next = get("next_model").ok_or_else(|| AnswerError::BadShape {
+        detail: "no \"next_model\" key".into(),
+    })?;
     let next_name = match next {
         Value::String(s) => s.clone(),
-        other => return Err(AnswerError::UnknownModel { name: excerpt(other) }),
+        other => {
+            return Err(AnswerError::UnknownModel {
+                name: excerpt(other),
+            });
+        }
     };
-    let next_model = resolve(&next_name, models.iter().map(String::as_str)).ok_or(AnswerError::UnknownModel { name: next_name })?;
-    Ok(JointAction { transformations, next_model: next_model.to_string() })
+    let next_model = resolve(&next_name, models.iter().map(String::as_str))
+        .ok_or(AnswerError::UnknownModel { name: next_name })?;
+    Ok(JointAction {
+        transformations,
+        next_model: next_model.to_string(),
+    })
 }
 
 /// Parse an answer's text into a validated joint action.
-pub fn parse_answer(text: &str, vocab: &Vocabulary, models: &[String], max_transformations: usize) -> Result<JointAction, AnswerError> {
+pub fn parse_answer(
+    text: &str,
+    vocab: &Vocabulary,
+    models: &[String],
+    max_transformations: usize,
+) -> Result<JointAction, AnswerError> {
     let obj = extract_object(text)?;
     validate_object(&obj, vocab, models, max_transformations)
 }

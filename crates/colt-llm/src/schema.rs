@@ -12,7 +12,11 @@ use crate::vocab::{ActionSpec, Vocabulary};
 /// properties as required and sets `additionalProperties: false`).
 pub fn json_schema(vocab: &Vocabulary, models: &[String], max_transformations: usize) -> Value {
     let items: Vec<Value> = vocab.actions.iter().map(action_schema).collect();
-    let items = if items.len() == 1 { items.into_iter().next().unwrap() } else { json!({ "anyOf": items }) };
+    let items = if items.len() == 1 {
+        items.into_iter().next().unwrap()
+    } else {
+        json!({ "anyOf": items })
+    };
     json!({
         "type": "object",
         "properties": {
@@ -31,7 +35,10 @@ pub fn json_schema(vocab: &Vocabulary, models: &[String], max_transformations: u
 
 fn action_schema(a: &ActionSpec) -> Value {
     let mut props = serde_json::Map::new();
-    props.insert("action".into(), json!({ "type": "string", "enum": [a.name] }));
+    props.insert(
+        "action".into(),
+        json!({ "type": "string", "enum": [a.name] }),
+    );
     let mut required = vec![Value::String("action".into())];
     for p in &a.params {
         let mut s = serde_json::Map::new();
@@ -53,7 +60,11 @@ fn action_schema(a: &ActionSpec) -> Value {
 }
 
 /// The `response_format` object for OpenAI-compatible endpoints.
-pub fn openai_response_format(vocab: &Vocabulary, models: &[String], max_transformations: usize) -> Value {
+pub fn openai_response_format(
+    vocab: &Vocabulary,
+    models: &[String],
+    max_transformations: usize,
+) -> Value {
     json!({
         "type": "json_schema",
         "json_schema": {
@@ -97,7 +108,9 @@ pub fn gbnf(vocab: &Vocabulary, models: &[String], max_transformations: usize) -
         g.push_str(&format!(" (ws \",\" ws transformation){{0,{}}}", max - 1));
     }
     g.push_str(" ws \"]\" ws \",\" ws \"\\\"next_model\\\"\" ws \":\" ws model ws \"}\"\n");
-    let alts: Vec<String> = (0..vocab.actions.len()).map(|i| format!("action-{i}")).collect();
+    let alts: Vec<String> = (0..vocab.actions.len())
+        .map(|i| format!("action-{i}"))
+        .collect();
     if alts.is_empty() {
         // No action is admissible: a rule that matches nothing is not expressible, so the
         // caller must not ask; keep the grammar well-formed anyway.
@@ -106,17 +119,34 @@ pub fn gbnf(vocab: &Vocabulary, models: &[String], max_transformations: usize) -
         g.push_str(&format!("transformation ::= {}\n", alts.join(" | ")));
     }
     for (i, a) in vocab.actions.iter().enumerate() {
-        g.push_str(&format!("action-{i} ::= \"{{\" ws \"\\\"action\\\"\" ws \":\" ws {}", gbnf_lit(&Value::String(a.name.clone()).to_string())));
+        g.push_str(&format!(
+            "action-{i} ::= \"{{\" ws \"\\\"action\\\"\" ws \":\" ws {}",
+            gbnf_lit(&Value::String(a.name.clone()).to_string())
+        ));
         for p in &a.params {
             let key = gbnf_lit(&Value::String(p.name.clone()).to_string());
             let vals: Vec<String> = p.choices.iter().map(gbnf_value).collect();
-            let vals = if vals.is_empty() { "\"null\"".to_string() } else { vals.join(" | ") };
+            let vals = if vals.is_empty() {
+                "\"null\"".to_string()
+            } else {
+                vals.join(" | ")
+            };
             g.push_str(&format!(" ws \",\" ws {key} ws \":\" ws ({vals})"));
         }
         g.push_str(" ws \"}\"\n");
     }
-    let ms: Vec<String> = models.iter().map(|m| gbnf_lit(&Value::String(m.clone()).to_string())).collect();
-    g.push_str(&format!("model ::= {}\n", if ms.is_empty() { "\"\\\"\\\"\"".to_string() } else { ms.join(" | ") }));
+    let ms: Vec<String> = models
+        .iter()
+        .map(|m| gbnf_lit(&Value::String(m.clone()).to_string()))
+        .collect();
+    g.push_str(&format!(
+        "model ::= {}\n",
+        if ms.is_empty() {
+            "\"\\\"\\\"\"".to_string()
+        } else {
+            ms.join(" | ")
+        }
+    ));
     g.push_str("ws ::= \" \"?\n");
     g
 }
@@ -131,7 +161,10 @@ pub fn example_answer(vocab: &Vocabulary, models: &[String]) -> Value {
             let mut m = serde_json::Map::new();
             m.insert("action".into(), Value::String(a.name.clone()));
             for p in &a.params {
-                m.insert(p.name.clone(), p.choices.first().cloned().unwrap_or(Value::Null));
+                m.insert(
+                    p.name.clone(),
+                    p.choices.first().cloned().unwrap_or(Value::Null),
+                );
             }
             Value::Object(m)
         })
@@ -141,7 +174,11 @@ pub fn example_answer(vocab: &Vocabulary, models: &[String]) -> Value {
 
 /// Instructions describing the answer format, for the stable prefix of a prompt. Ends
 /// with an example answer so that base (non-instruction-tuned) models continue in kind.
-pub fn answer_format_instructions(vocab: &Vocabulary, models: &[String], max_transformations: usize) -> String {
+pub fn answer_format_instructions(
+    vocab: &Vocabulary,
+    models: &[String],
+    max_transformations: usize,
+) -> String {
     format!(
         "Answer with exactly one JSON object and nothing else:\n\
          {{\"transformations\": [1 to {max} objects {{\"action\": <name>, <param>: <value>, ...}}], \"next_model\": <model>}}\n\

@@ -11,8 +11,14 @@ use crate::provider::Usage;
 /// USD for one call: uncached input, cached input, cache writes and output each at their
 /// own price (per million tokens).
 pub fn cost_usd(p: &Prices, u: &Usage) -> f64 {
-    let uncached = u.input_tokens.saturating_sub(u.cached_tokens).saturating_sub(u.cache_write_tokens);
-    (uncached as f64 * p.input + u.cached_tokens as f64 * p.cached_input + u.cache_write_tokens as f64 * p.cache_write + u.output_tokens as f64 * p.output)
+    let uncached = u
+        .input_tokens
+        .saturating_sub(u.cached_tokens)
+        .saturating_sub(u.cache_write_tokens);
+    (uncached as f64 * p.input
+        + u.cached_tokens as f64 * p.cached_input
+        + u.cache_write_tokens as f64 * p.cache_write
+        + u.output_tokens as f64 * p.output)
         / 1e6
 }
 
@@ -67,6 +73,10 @@ impl ModelStats {
     /// Mean latency of the calls that reached the model.
     pub fn mean_latency_ms(&self) -> f64 {
         let reached = self.calls - self.errors.get("unavailable").copied().unwrap_or(0);
-        if reached == 0 { 0.0 } else { self.latency_ms_total as f64 / reached as f64 }
+        if reached == 0 {
+            0.0
+        } else {
+            self.latency_ms_total as f64 / reached as f64
+        }
     }
 }

@@ -30,12 +30,23 @@ pub struct ActionSpec {
 
 impl ActionSpec {
     pub fn new(name: &str, doc: &str) -> ActionSpec {
-        ActionSpec { name: name.to_string(), doc: doc.to_string(), params: Vec::new() }
+        ActionSpec {
+            name: name.to_string(),
+            doc: doc.to_string(),
+            params: Vec::new(),
+        }
     }
 
     /// Builder: add a parameter with its choices.
-    pub fn param(mut self, name: &str, choices: impl IntoIterator<Item = impl Into<Value>>) -> ActionSpec {
-        self.params.push(ParamSpec { name: name.to_string(), choices: choices.into_iter().map(Into::into).collect() });
+    pub fn param(
+        mut self,
+        name: &str,
+        choices: impl IntoIterator<Item = impl Into<Value>>,
+    ) -> ActionSpec {
+        self.params.push(ParamSpec {
+            name: name.to_string(),
+            choices: choices.into_iter().map(Into::into).collect(),
+        });
         self
     }
 }
@@ -155,8 +166,22 @@ pub struct Request {
 }
 
 impl Request {
-    pub fn new(prefix: impl Into<String>, suffix: impl Into<String>, vocabulary: Vocabulary, models: Vec<String>, role: Role) -> Request {
-        Request { prefix: prefix.into(), suffix: suffix.into(), vocabulary, models, role, max_transformations: 3, seed: 0 }
+    pub fn new(
+        prefix: impl Into<String>,
+        suffix: impl Into<String>,
+        vocabulary: Vocabulary,
+        models: Vec<String>,
+        role: Role,
+    ) -> Request {
+        Request {
+            prefix: prefix.into(),
+            suffix: suffix.into(),
+            vocabulary,
+            models,
+            role,
+            max_transformations: 3,
+            seed: 0,
+        }
     }
 
     /// A request whose prefix is `context` followed by the answer-format instructions for
@@ -169,8 +194,12 @@ impl Request {
         role: Role,
         max_transformations: usize,
     ) -> Request {
-        let format = crate::schema::answer_format_instructions(&vocabulary, &models, max_transformations);
+        let format =
+            crate::schema::answer_format_instructions(&vocabulary, &models, max_transformations);
         let prefix = format!("{}\n\n{format}", context.trim_end());
-        Request { max_transformations, ..Request::new(prefix, suffix, vocabulary, models, role) }
+        Request {
+            max_transformations,
+            ..Request::new(prefix, suffix, vocabulary, models, role)
+        }
     }
 }

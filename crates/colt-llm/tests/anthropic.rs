@@ -47,12 +47,23 @@ fn assert_close(a: f64, b: f64) {
 
 #[test]
 fn good_answer_with_cache_control_on_the_prefix() {
-    let (rec, server, client) = call_one(vec![Step::ok(anthropic_text(GOOD, 40, 0, 900, 25, "end_turn"))], "");
+    let (rec, server, client) = call_one(
+        vec![Step::ok(anthropic_text(GOOD, 40, 0, 900, 25, "end_turn"))],
+        "",
+    );
     let a = rec.outcome.as_ref().expect("valid answer");
     assert_eq!(a.transformations.len(), 2);
     assert_eq!(rec.attempts, 1);
     // input_tokens counts the whole prompt: uncached + cache reads + cache writes.
-    assert_eq!((rec.usage.input_tokens, rec.usage.cached_tokens, rec.usage.cache_write_tokens, rec.usage.output_tokens), (940, 0, 900, 25));
+    assert_eq!(
+        (
+            rec.usage.input_tokens,
+            rec.usage.cached_tokens,
+            rec.usage.cache_write_tokens,
+            rec.usage.output_tokens
+        ),
+        (940, 0, 900, 25)
+    );
     assert_close(rec.cost_usd, cost(40, 0, 900, 25));
     assert!(rec.spends_budget && !rec.structured);
 
@@ -66,17 +77,29 @@ fn good_answer_with_cache_control_on_the_prefix() {
     let req = request(&["m"]);
     assert_eq!(body["model"], "claude-test");
     assert_eq!(body["max_tokens"], 512);
-    assert_eq!(body["system"], json!([{"type": "text", "text": req.prefix, "cache_control": {"type": "ephemeral"}}]));
-    assert_eq!(body["messages"], json!([{"role": "user", "content": req.suffix}]));
+    assert_eq!(
+        body["system"],
+        json!([{"type": "text", "text": req.prefix, "cache_control": {"type": "ephemeral"}}])
+    );
+    assert_eq!(
+        body["messages"],
+        json!([{"role": "user", "content": req.suffix}])
+    );
     assert!(body.get("tools").is_none());
 
     let s = &client.stats()["m"];
-    assert_eq!((s.calls, s.ok, s.input_tokens, s.cache_write_tokens), (1, 1, 940, 900));
+    assert_eq!(
+        (s.calls, s.ok, s.input_tokens, s.cache_write_tokens),
+        (1, 1, 940, 900)
+    );
 }
 
 #[test]
 fn cache_read_tokens_are_priced_at_the_cached_rate() {
-    let (rec, _s, client) = call_one(vec![Step::ok(anthropic_text(GOOD, 40, 900, 0, 25, "end_turn"))], "");
+    let (rec, _s, client) = call_one(
+        vec![Step::ok(anthropic_text(GOOD, 40, 900, 0, 25, "end_turn"))],
+        "",
+    );
     assert!(rec.is_ok());
     assert_eq!((rec.input_tokens(), rec.cached_tokens()), (940, 900));
     assert_close(rec.cost_usd, cost(40, 900, 0, 25));
@@ -86,21 +109,34 @@ fn cache_read_tokens_are_priced_at_the_cached_rate() {
 #[test]
 fn json_schema_flag_forces_the_answer_tool() {
     let answer = json!({"transformations": [{"action": "parallel", "fuse": 2}], "next_model": "m"});
-    let (rec, server, _c) = call_one(vec![Step::ok(anthropic_tool(answer.clone(), 30, 700, 15))], "json_schema = true\ntemperature = 1.5\n");
+    let (rec, server, _c) = call_one(
+        vec![Step::ok(anthropic_tool(answer.clone(), 30, 700, 15))],
+        "json_schema = true\ntemperature = 1.5\n",
+    );
     let a = rec.outcome.as_ref().expect("tool answer");
     assert_eq!(a.to_json(), answer);
     assert!(rec.structured);
     let body = server.seen()[0].json();
-    assert_eq!(body["tool_choice"], json!({"type": "tool", "name": "joint_action"}));
+    assert_eq!(
+        body["tool_choice"],
+        json!({"type": "tool", "name": "joint_action"})
+    );
     assert_eq!(body["tools"][0]["name"], "joint_action");
-    assert_eq!(body["tools"][0]["input_schema"]["properties"]["next_model"]["enum"], json!(["m"]));
+    assert_eq!(
+        body["tools"][0]["input_schema"]["properties"]["next_model"]["enum"],
+        json!(["m"])
+    );
     assert_eq!(body["temperature"], 1.0, "Anthropic temperatures stop at 1");
 }
 
 #[test]
 fn rate_limit_then_success_honours_retry_after() {
     let steps = vec![
-        Step::status(429, r#"{"type": "error", "error": {"type": "rate_limit_error", "message": "slow down"}}"#).with_header("retry-after", "1"),
+        Step::status(
+            429,
+            r#"{"type": "error", "error": {"type": "rate_limit_error", "message": "slow down"}}"#,
+        )
+        .with_header("retry-after", "1"),
         Step::ok(anthropic_text(GOOD, 10, 0, 0, 5, "end_turn")),
     ];
     let (rec, server, _c) = call_one(steps, "");
@@ -111,30 +147,59 @@ fn rate_limit_then_success_honours_retry_after() {
 
 #[test]
 fn overloaded_is_retried_then_reported() {
-    let over = || Step::status(529, r#"{"type": "error", "error": {"type": "overloaded_error"}}"#);
+    let over = || {
+        Step::status(
+            529,
+            r#"{"type": "error", "error": {"type": "overloaded_error"}}"#,
+        )
+    };
     let (rec, server, client) = call_one(vec![over(), over(), over()], "");
-    assert!(matches!(&rec.outcome, Err(Failure::Http { status: 529, body }) if body.contains("overloaded_error")), "{:?}", rec.outcome);
+    assert!(
+        matches!(&rec.outcome, Err(Failure::Http { status: 529, body }) if body.contains("overloaded_error")),
+        "{:?}",
+        rec.outcome
+    );
     assert_eq!(rec.attempts, 3);
     assert_eq!(server.seen().len(), 3);
     assert!(!rec.spends_budget);
     assert_eq!(client.stats()["m"].errors["http"], 1);
 
-    let (rec, _s, _c) = call_one(vec![Step::status(500, "x"), Step::ok(anthropic_text(GOOD, 1, 0, 0, 1, "end_turn"))], "");
+    let (rec, _s, _c) = call_one(
+        vec![
+            Step::status(500, "x"),
+            Step::ok(anthropic_text(GOOD, 1, 0, 0, 1, "end_turn")),
+        ],
+        "",
+    );
     assert_eq!((rec.is_ok(), rec.attempts), (true, 2));
 }
 
 #[test]
 fn bad_request_is_not_retried() {
-    let (rec, server, _c) = call_one(vec![Step::status(400, r#"{"error": {"type": "invalid_request_error"}}"#)], "");
-    assert!(matches!(rec.outcome, Err(Failure::Http { status: 400, .. })));
+    let (rec, server, _c) = call_one(
+        vec![Step::status(
+            400,
+            r#"{"error": {"type": "invalid_request_error"}}"#,
+        )],
+        "",
+    );
+    assert!(matches!(
+        rec.outcome,
+        Err(Failure::Http { status: 400, .. })
+    ));
     assert_eq!((rec.attempts, server.seen().len()), (1, 1));
 }
 
 #[test]
 fn hanging_response_times_out() {
     set_key();
-    let server = ScriptServer::start(vec![Step::Hang(Duration::from_secs(3)), Step::Hang(Duration::from_secs(3))]);
-    let toml = model_toml(&server.base, "").replace("timeout_s = 2", "timeout_s = 0.3").replace("max_attempts = 3", "max_attempts = 2");
+    let server = ScriptServer::start(vec![
+        Step::Hang(Duration::from_secs(3)),
+        Step::Hang(Duration::from_secs(3)),
+    ]);
+    let toml = model_toml(&server.base, "")
+        .replace("timeout_s = 2", "timeout_s = 0.3")
+        .replace("max_attempts = 3", "max_attempts = 2");
     let client = LlmClient::new(&bucket(&toml), 1);
     let rec = client.call("m", &request(&["m"]));
     assert_eq!((rec.outcome, rec.attempts), (Err(Failure::Timeout), 2));
@@ -143,16 +208,39 @@ fn hanging_response_times_out() {
 #[test]
 fn garbage_and_missing_content_are_protocol_errors() {
     let (rec, _s, _c) = call_one(vec![Step::ok("not json at all")], "");
-    assert!(matches!(rec.outcome, Err(Failure::Protocol { .. })), "{:?}", rec.outcome);
+    assert!(
+        matches!(rec.outcome, Err(Failure::Protocol { .. })),
+        "{:?}",
+        rec.outcome
+    );
     assert_eq!(rec.attempts, 1);
-    let (rec, _s, _c) = call_one(vec![Step::ok(r#"{"type": "message", "usage": {"input_tokens": 3}}"#)], "");
-    assert!(matches!(&rec.outcome, Err(Failure::Protocol { detail }) if detail.contains("no content")), "{:?}", rec.outcome);
+    let (rec, _s, _c) = call_one(
+        vec![Step::ok(
+            r#"{"type": "message", "usage": {"input_tokens": 3}}"#,
+        )],
+        "",
+    );
+    assert!(
+        matches!(&rec.outcome, Err(Failure::Protocol { detail }) if detail.contains("no content")),
+        "{:?}",
+        rec.outcome
+    );
 }
 
 #[test]
 fn truncated_answer_is_reported_and_accounted() {
     let text = r#"{"transformations": [{"action": "parallel", "fu"#;
-    let (rec, _s, client) = call_one(vec![Step::ok(anthropic_text(text, 100, 800, 0, 512, "max_tokens"))], "");
+    let (rec, _s, client) = call_one(
+        vec![Step::ok(anthropic_text(
+            text,
+            100,
+            800,
+            0,
+            512,
+            "max_tokens",
+        ))],
+        "",
+    );
     assert_eq!(rec.outcome, Err(Failure::Truncated));
     assert_eq!(rec.attempts, 1);
     assert_close(rec.cost_usd, cost(100, 800, 0, 512));
@@ -162,12 +250,28 @@ fn truncated_answer_is_reported_and_accounted() {
 #[test]
 fn unknown_transformation_and_model_are_rejected() {
     let t = r#"Here you go: {"transformations": [{"action": "rewrite_in_assembly"}], "next_model": "m"}"#;
-    let (rec, _s, _c) = call_one(vec![Step::ok(anthropic_text(t, 1, 0, 0, 1, "end_turn"))], "");
-    assert_eq!(rec.outcome, Err(Failure::UnknownAction { name: "rewrite_in_assembly".into() }));
+    let (rec, _s, _c) = call_one(
+        vec![Step::ok(anthropic_text(t, 1, 0, 0, 1, "end_turn"))],
+        "",
+    );
+    assert_eq!(
+        rec.outcome,
+        Err(Failure::UnknownAction {
+            name: "rewrite_in_assembly".into()
+        })
+    );
 
     let t = r#"{"transformations": [{"action": "vectorize"}], "next_model": "claude-opus-99"}"#;
-    let (rec, _s, client) = call_one(vec![Step::ok(anthropic_text(t, 1, 0, 0, 1, "end_turn"))], "failed_calls_spend_budget = true\n");
-    assert_eq!(rec.outcome, Err(Failure::UnknownModel { name: "claude-opus-99".into() }));
+    let (rec, _s, client) = call_one(
+        vec![Step::ok(anthropic_text(t, 1, 0, 0, 1, "end_turn"))],
+        "failed_calls_spend_budget = true\n",
+    );
+    assert_eq!(
+        rec.outcome,
+        Err(Failure::UnknownModel {
+            name: "claude-opus-99".into()
+        })
+    );
     assert!(rec.spends_budget);
     assert_eq!(client.stats()["m"].budget_calls, 1);
 }
@@ -175,6 +279,11 @@ fn unknown_transformation_and_model_are_rejected() {
 #[test]
 fn anthropic_requires_a_key_variable() {
     let text = "[[models]]\nname = \"c\"\nprovider = \"anthropic\"\nmodel = \"claude\"\nparams = 1e11\nprices = { input = 3, output = 15 }\n";
-    let err = colt_llm::Bucket::from_toml_str(text).unwrap_err().to_string();
-    assert_eq!(err, "model \"c\": field \"api_key_env\": missing (e.g. \"ANTHROPIC_API_KEY\")");
+    let err = colt_llm::Bucket::from_toml_str(text)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "model \"c\": field \"api_key_env\": missing (e.g. \"ANTHROPIC_API_KEY\")"
+    );
 }

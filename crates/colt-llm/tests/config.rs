@@ -49,22 +49,52 @@ fn a_full_bucket_parses_with_defaults() {
     let b = Bucket::from_toml_str(BUCKET).unwrap();
     assert_eq!(b.names(), ["gemma-3-270m", "qwen3-8b", "gpt-big", "claude"]);
     let local = b.model("gemma-3-270m").unwrap();
-    assert_eq!((local.provider, local.params, local.model.as_str()), (ProviderKind::Local, 270e6, "gemma-3-270m"));
+    assert_eq!(
+        (local.provider, local.params, local.model.as_str()),
+        (ProviderKind::Local, 270e6, "gemma-3-270m")
+    );
     assert_eq!(local.prices.input + local.prices.output, 0.0);
     let q = b.model("qwen3-8b").unwrap();
     assert_eq!(q.endpoint, "http://127.0.0.1:8080/v1");
     assert!(q.json_schema && q.api_key_env.is_none());
-    assert_eq!(q.prices.cached_input, 0.05, "cached input defaults to the input price");
-    assert_eq!((q.max_output_tokens, q.timeout_s, q.retry.max_attempts, q.failed_calls_spend_budget), (512, 60.0, 4, false));
+    assert_eq!(
+        q.prices.cached_input, 0.05,
+        "cached input defaults to the input price"
+    );
+    assert_eq!(
+        (
+            q.max_output_tokens,
+            q.timeout_s,
+            q.retry.max_attempts,
+            q.failed_calls_spend_budget
+        ),
+        (512, 60.0, 4, false)
+    );
     let g = b.model("gpt-big").unwrap();
     assert_eq!(g.endpoint, "https://api.openai.com");
-    assert_eq!((g.prices.input, g.prices.cached_input, g.prices.output), (1.25, 0.125, 10.0));
-    assert_eq!((g.max_output_tokens, g.temperature, g.timeout_s), (300, Some(0.3), 45.0));
-    assert_eq!((g.retry.max_attempts, g.retry.base_backoff_ms, g.retry.max_backoff_ms), (5, 200, 8000));
+    assert_eq!(
+        (g.prices.input, g.prices.cached_input, g.prices.output),
+        (1.25, 0.125, 10.0)
+    );
+    assert_eq!(
+        (g.max_output_tokens, g.temperature, g.timeout_s),
+        (300, Some(0.3), 45.0)
+    );
+    assert_eq!(
+        (
+            g.retry.max_attempts,
+            g.retry.base_backoff_ms,
+            g.retry.max_backoff_ms
+        ),
+        (5, 200, 8000)
+    );
     assert!(g.failed_calls_spend_budget);
     assert_eq!(g.max_tokens_field, "max_completion_tokens");
     let c = b.model("claude").unwrap();
-    assert_eq!((c.prices.cache_write, c.endpoint.as_str()), (3.75, "https://api.anthropic.com"));
+    assert_eq!(
+        (c.prices.cache_write, c.endpoint.as_str()),
+        (3.75, "https://api.anthropic.com")
+    );
 }
 
 #[test]
@@ -87,7 +117,10 @@ fn phi_small_and_largest() {
     // Equal counts: φ_small is 0 for every model; the first is the largest.
     let two = "[[models]]\nname = \"a\"\nprovider = \"local\"\nparams = \"1B\"\n[[models]]\nname = \"b\"\nprovider = \"local\"\nparams = 1e9\n";
     let b = Bucket::from_toml_str(two).unwrap();
-    assert_eq!((b.phi_small("a"), b.phi_small("b"), b.largest()), (0.0, 0.0, "a"));
+    assert_eq!(
+        (b.phi_small("a"), b.phi_small("b"), b.largest()),
+        (0.0, 0.0, "a")
+    );
 }
 
 fn err(text: &str) -> String {
@@ -105,54 +138,154 @@ fn bad_configs_are_one_line_naming_model_and_field() {
     let p = "provider = \"openai\"\nmodel = \"m\"\nparams = \"8B\"\nprices = { input = 1, output = 2 }\n";
     Bucket::from_toml_str(&model(p)).expect("the base case is fine");
     let cases: &[(&str, &str)] = &[
-        ("model = \"m\"\nparams = 1", r#"model "x": field "provider": missing"#),
-        ("provider = \"gemini\"\nparams = 1", r#"model "x": field "provider": unknown provider "gemini""#),
-        ("provider = \"openai\"\nparams = 1\nprices = { input = 1, output = 2 }", r#"model "x": field "model": missing"#),
-        ("provider = \"local\"", r#"model "x": field "params": missing"#),
-        ("provider = \"local\"\nparams = \"lots\"", r#"model "x": field "params": expected a positive count"#),
-        ("provider = \"local\"\nparams = -5", r#"model "x": field "params": expected a positive count"#),
-        ("provider = \"openai\"\nmodel = \"m\"\nparams = 1", r#"model "x": field "prices": missing"#),
-        ("provider = \"openai\"\nmodel = \"m\"\nparams = 1\nprices = { input = 1 }", r#"model "x": field "prices.output": missing"#),
-        ("provider = \"openai\"\nmodel = \"m\"\nparams = 1\nprices = { input = -1, output = 1 }", r#"model "x": field "prices.input": expected a non-negative number"#),
-        ("provider = \"openai\"\nmodel = \"m\"\nparams = 1\nprices = { input = 1, output = 1, extra = 2 }", r#"model "x": field "prices.extra": unknown field"#),
-        ("provider = \"local\"\nparams = 1\ntimeout_s = 0", r#"model "x": field "timeout_s": expected a positive number"#),
-        ("provider = \"local\"\nparams = 1\ntimeout_s = \"soon\"", r#"model "x": field "timeout_s": expected a number, found string"#),
-        ("provider = \"local\"\nparams = 1\ntemperature = 3.5", r#"model "x": field "temperature": expected a number in 0..=2"#),
-        ("provider = \"local\"\nparams = 1\nmax_output_tokens = 0", r#"model "x": field "max_output_tokens": expected an integer in 1..=1000000"#),
-        ("provider = \"local\"\nparams = 1\nretry = { max_attempts = 0 }", r#"model "x": field "retry.max_attempts": expected an integer in 1..=100"#),
-        ("provider = \"local\"\nparams = 1\nretry = { base_backoff_ms = 100, max_backoff_ms = 10 }", r#"model "x": field "retry.max_backoff_ms": must be >= retry.base_backoff_ms"#),
-        ("provider = \"local\"\nparams = 1\nretry = 3", r#"model "x": field "retry": expected a table"#),
-        ("provider = \"local\"\nparams = 1\njson_schema = \"yes\"", r#"model "x": field "json_schema": expected true or false"#),
-        ("provider = \"local\"\nparams = 1\nfailed_calls_spend_budget = 1", r#"model "x": field "failed_calls_spend_budget": expected true or false"#),
-        ("provider = \"local\"\nparams = 1\nendpoint = \"localhost:8080\"", r#"model "x": field "endpoint": expected an http:// or https:// URL"#),
-        ("provider = \"local\"\nparams = 1\nmax_tokens_field = \"limit\"", r#"model "x": field "max_tokens_field""#),
-        ("provider = \"local\"\nparams = 1\nn_ctx = 0", r#"model "x": field "n_ctx": expected a positive integer"#),
-        ("provider = \"local\"\nparams = 1\ncolour = \"blue\"", r#"model "x": field "colour": unknown field"#),
+        (
+            "model = \"m\"\nparams = 1",
+            r#"model "x": field "provider": missing"#,
+        ),
+        (
+            "provider = \"gemini\"\nparams = 1",
+            r#"model "x": field "provider": unknown provider "gemini""#,
+        ),
+        (
+            "provider = \"openai\"\nparams = 1\nprices = { input = 1, output = 2 }",
+            r#"model "x": field "model": missing"#,
+        ),
+        (
+            "provider = \"local\"",
+            r#"model "x": field "params": missing"#,
+        ),
+        (
+            "provider = \"local\"\nparams = \"lots\"",
+            r#"model "x": field "params": expected a positive count"#,
+        ),
+        (
+            "provider = \"local\"\nparams = -5",
+            r#"model "x": field "params": expected a positive count"#,
+        ),
+        (
+            "provider = \"openai\"\nmodel = \"m\"\nparams = 1",
+            r#"model "x": field "prices": missing"#,
+        ),
+        (
+            "provider = \"openai\"\nmodel = \"m\"\nparams = 1\nprices = { input = 1 }",
+            r#"model "x": field "prices.output": missing"#,
+        ),
+        (
+            "provider = \"openai\"\nmodel = \"m\"\nparams = 1\nprices = { input = -1, output = 1 }",
+            r#"model "x": field "prices.input": expected a non-negative number"#,
+        ),
+        (
+            "provider = \"openai\"\nmodel = \"m\"\nparams = 1\nprices = { input = 1, output = 1, extra = 2 }",
+            r#"model "x": field "prices.extra": unknown field"#,
+        ),
+        (
+            "provider = \"local\"\nparams = 1\ntimeout_s = 0",
+            r#"model "x": field "timeout_s": expected a positive number"#,
+        ),
+        (
+            "provider = \"local\"\nparams = 1\ntimeout_s = \"soon\"",
+            r#"model "x": field "timeout_s": expected a number, found string"#,
+        ),
+        (
+            "provider = \"local\"\nparams = 1\ntemperature = 3.5",
+            r#"model "x": field "temperature": expected a number in 0..=2"#,
+        ),
+        (
+            "provider = \"local\"\nparams = 1\nmax_output_tokens = 0",
+            r#"model "x": field "max_output_tokens": expected an integer in 1..=1000000"#,
+        ),
+        (
+            "provider = \"local\"\nparams = 1\nretry = { max_attempts = 0 }",
+            r#"model "x": field "retry.max_attempts": expected an integer in 1..=100"#,
+        ),
+        (
+            "provider = \"local\"\nparams = 1\nretry = { base_backoff_ms = 100, max_backoff_ms = 10 }",
+            r#"model "x": field "retry.max_backoff_ms": must be >= retry.base_backoff_ms"#,
+        ),
+        (
+            "provider = \"local\"\nparams = 1\nretry = 3",
+            r#"model "x": field "retry": expected a table"#,
+        ),
+        (
+            "provider = \"local\"\nparams = 1\njson_schema = \"yes\"",
+            r#"model "x": field "json_schema": expected true or false"#,
+        ),
+        (
+            "provider = \"local\"\nparams = 1\nfailed_calls_spend_budget = 1",
+            r#"model "x": field "failed_calls_spend_budget": expected true or false"#,
+        ),
+        (
+            "provider = \"local\"\nparams = 1\nendpoint = \"localhost:8080\"",
+            r#"model "x": field "endpoint": expected an http:// or https:// URL"#,
+        ),
+        (
+            "provider = \"local\"\nparams = 1\nmax_tokens_field = \"limit\"",
+            r#"model "x": field "max_tokens_field""#,
+        ),
+        (
+            "provider = \"local\"\nparams = 1\nn_ctx = 0",
+            r#"model "x": field "n_ctx": expected a positive integer"#,
+        ),
+        (
+            "provider = \"local\"\nparams = 1\ncolour = \"blue\"",
+            r#"model "x": field "colour": unknown field"#,
+        ),
     ];
     for (body, want) in cases {
         let e = err(&model(body));
-        assert!(e.starts_with(want), "{body}\n  got:  {e}\n  want: {want}...");
+        assert!(
+            e.starts_with(want),
+            "{body}\n  got:  {e}\n  want: {want}..."
+        );
     }
 }
 
 #[test]
 fn a_key_in_place_of_the_variable_name_is_refused_without_echoing_it() {
-    let e = err(&model("provider = \"openai\"\nmodel = \"m\"\nparams = 1\nprices = { input = 1, output = 1 }\napi_key_env = \"sk-proj-AbC123\""));
-    assert!(e.starts_with(r#"model "x": field "api_key_env": expected the NAME of an environment variable"#), "{e}");
+    let e = err(&model(
+        "provider = \"openai\"\nmodel = \"m\"\nparams = 1\nprices = { input = 1, output = 1 }\napi_key_env = \"sk-proj-AbC123\"",
+    ));
+    assert!(
+        e.starts_with(
+            r#"model "x": field "api_key_env": expected the NAME of an environment variable"#
+        ),
+        "{e}"
+    );
     assert!(!e.contains("AbC123"), "{e}");
 }
 
 #[test]
 fn bucket_level_errors() {
-    assert_eq!(err(""), r#"bucket: field "models": missing: add at least one [[models]] entry"#);
+    assert_eq!(
+        err(""),
+        r#"bucket: field "models": missing: add at least one [[models]] entry"#
+    );
     assert!(err("models = []").contains("the bucket is empty"));
     let one = "[[models]]\nname = \"a\"\nprovider = \"local\"\nparams = 1\n";
-    assert_eq!(err(&format!("{one}{one}")), r#"model "a": field "name": defined twice"#);
-    assert_eq!(err(&format!("[bucket]\nlargest = \"zz\"\n{one}")), r#"bucket: field "largest": "zz" is not a model of the bucket"#);
-    assert!(err(&format!("[bucket]\ncooldown_s = -1\n{one}")).starts_with(r#"bucket: field "cooldown_s""#));
-    assert!(err(&format!("[bucket]\nspeed = 1\n{one}")).starts_with(r#"bucket: field "speed": unknown field"#));
-    assert!(err("[[models]]\nprovider = \"local\"").starts_with(r##"model "#1": field "name": missing"##));
-    assert!(err("[[models]]\nname = \"a b\"\nprovider = \"local\"\nparams = 1").starts_with(r#"model "a b": field "name""#));
+    assert_eq!(
+        err(&format!("{one}{one}")),
+        r#"model "a": field "name": defined twice"#
+    );
+    assert_eq!(
+        err(&format!("[bucket]\nlargest = \"zz\"\n{one}")),
+        r#"bucket: field "largest": "zz" is not a model of the bucket"#
+    );
+    assert!(
+        err(&format!("[bucket]\ncooldown_s = -1\n{one}"))
+            .starts_with(r#"bucket: field "cooldown_s""#)
+    );
+    assert!(
+        err(&format!("[bucket]\nspeed = 1\n{one}"))
+            .starts_with(r#"bucket: field "speed": unknown field"#)
+    );
+    assert!(
+        err("[[models]]\nprovider = \"local\"")
+            .starts_with(r##"model "#1": field "name": missing"##)
+    );
+    assert!(
+        err("[[models]]\nname = \"a b\"\nprovider = \"local\"\nparams = 1")
+            .starts_with(r#"model "a b": field "name""#)
+    );
     let e = err("[[models]]\nname = \"a\"\nprovider = \"local\n");
     assert!(e.starts_with("config is not valid TOML: line 3:"), "{e}");
 }
@@ -161,9 +294,15 @@ fn bucket_level_errors() {
 fn cooldown_settings() {
     let b = Bucket::from_toml_str("[bucket]\ncooldown_after_failures = 5\ncooldown_s = 2.5\ncooldown_counts_invalid_answers = true\n[[models]]\nname = \"a\"\nprovider = \"local\"\nparams = 1\n").unwrap();
     let c = b.config.cooldown;
-    assert_eq!((c.after_failures, c.seconds, c.count_invalid_answers), (5, 2.5, true));
+    assert_eq!(
+        (c.after_failures, c.seconds, c.count_invalid_answers),
+        (5, 2.5, true)
+    );
     let d = Bucket::default_local().config.cooldown;
-    assert_eq!((d.after_failures, d.seconds, d.count_invalid_answers), (3, 60.0, false));
+    assert_eq!(
+        (d.after_failures, d.seconds, d.count_invalid_answers),
+        (3, 60.0, false)
+    );
 }
 
 #[test]
@@ -179,7 +318,12 @@ fn without_models_the_embedded_model_is_the_default() {
     let (b, notes) = Bucket::load(None).unwrap();
     assert_eq!((b, notes.len()), (Bucket::default_local(), 0));
     let e = Bucket::load(Some(std::path::Path::new("/nonexistent/colt.toml"))).unwrap_err();
-    assert!(matches!(e, ConfigError::Io { .. }) && e.to_string().starts_with("cannot read config /nonexistent/colt.toml"), "{e}");
+    assert!(
+        matches!(e, ConfigError::Io { .. })
+            && e.to_string()
+                .starts_with("cannot read config /nonexistent/colt.toml"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -188,7 +332,10 @@ fn models_without_their_key_are_dropped_and_the_embedded_model_fills_in() {
     let b = Bucket::from_toml_str(remote).unwrap();
     let (avail, notes) = b.available_or_local();
     assert_eq!(avail, Bucket::default_local());
-    assert_eq!(notes[0], "model \"r\" skipped: environment variable COLT_TEST_NEVER_SET_KEY is not set");
+    assert_eq!(
+        notes[0],
+        "model \"r\" skipped: environment variable COLT_TEST_NEVER_SET_KEY is not set"
+    );
 
     let both = format!("{remote}[[models]]\nname = \"l\"\nprovider = \"local\"\nparams = 1e8\n");
     let (avail, notes) = Bucket::from_toml_str(&both).unwrap().available_or_local();
@@ -199,10 +346,27 @@ fn models_without_their_key_are_dropped_and_the_embedded_model_fills_in() {
 fn models_list_shows_phi_small_prices_and_the_largest() {
     let out = colt_llm::models_list(&Bucket::from_toml_str(BUCKET).unwrap());
     let lines: Vec<&str> = out.lines().collect();
-    assert!(lines[0].starts_with("name") && lines[0].contains("phi_small") && lines[0].contains("$cached/M"));
-    let big = lines.iter().find(|l| l.starts_with("gpt-big *")).expect("largest marked");
-    assert!(big.contains("1.8T") && big.contains("0.000") && big.contains("1.250") && big.contains("0.125") && big.contains("10.000"), "{big}");
-    let small = lines.iter().find(|l| l.starts_with("gemma-3-270m")).unwrap();
+    assert!(
+        lines[0].starts_with("name")
+            && lines[0].contains("phi_small")
+            && lines[0].contains("$cached/M")
+    );
+    let big = lines
+        .iter()
+        .find(|l| l.starts_with("gpt-big *"))
+        .expect("largest marked");
+    assert!(
+        big.contains("1.8T")
+            && big.contains("0.000")
+            && big.contains("1.250")
+            && big.contains("0.125")
+            && big.contains("10.000"),
+        "{big}"
+    );
+    let small = lines
+        .iter()
+        .find(|l| l.starts_with("gemma-3-270m"))
+        .unwrap();
     assert!(small.contains("270M") && small.contains("1.000"), "{small}");
     assert!(out.contains("OPENAI_API_KEY"));
 }

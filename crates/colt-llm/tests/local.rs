@@ -4,7 +4,10 @@
 //! (or set `COLT_MODEL_PATH`); without it these tests fail and say so.
 #![cfg(feature = "local")]
 
-use colt_llm::{ActionSpec, Bucket, LlmClient, Request, Role, Vocabulary, answer_format_instructions, models_check};
+use colt_llm::{
+    ActionSpec, Bucket, LlmClient, Request, Role, Vocabulary, answer_format_instructions,
+    models_check,
+};
 
 fn require_model() {
     let path = colt_llm_local::default_model_path();
@@ -17,7 +20,8 @@ fn require_model() {
 
 fn vocab() -> Vocabulary {
     Vocabulary::new(vec![
-        ActionSpec::new("tile", "split loop i into tiles of the given size").param("size", [8, 16, 32]),
+        ActionSpec::new("tile", "split loop i into tiles of the given size")
+            .param("size", [8, 16, 32]),
         ActionSpec::new("vectorize", "vectorise the innermost loop"),
         ActionSpec::new("parallel", "run the outer loop on all cores"),
         ActionSpec::new("unroll", "unroll the innermost loop").param("factor", [2, 4]),
@@ -36,11 +40,20 @@ fn embedded_model_answers_a_valid_joint_action_and_reuses_the_prefix() {
         answer_format_instructions(&v, &models, 2)
     );
     let client = LlmClient::new(&bucket, 5);
-    let mut req = Request::new(prefix, "Current schedule: untouched. Trials so far: 0.", v.clone(), models.clone(), Role::Expand);
+    let mut req = Request::new(
+        prefix,
+        "Current schedule: untouched. Trials so far: 0.",
+        v.clone(),
+        models.clone(),
+        Role::Expand,
+    );
     req.max_transformations = 2;
     let first = client.call("gemma-3-270m", &req);
     eprintln!("first: {first:?}");
-    let a = first.outcome.as_ref().expect("grammar-constrained answer is valid");
+    let a = first
+        .outcome
+        .as_ref()
+        .expect("grammar-constrained answer is valid");
     assert!((1..=2).contains(&a.transformations.len()));
     assert!(models.contains(&a.next_model));
     for t in &a.transformations {
@@ -49,21 +62,39 @@ fn embedded_model_answers_a_valid_joint_action_and_reuses_the_prefix() {
     }
     assert!(first.structured);
     assert_eq!((first.attempts, first.cost_usd), (1, 0.0));
-    assert!(first.usage.input_tokens > 100 && first.usage.output_tokens > 0, "{:?}", first.usage);
+    assert!(
+        first.usage.input_tokens > 100 && first.usage.output_tokens > 0,
+        "{:?}",
+        first.usage
+    );
     let t = first.timing.expect("the embedded model reports its timing");
-    assert_eq!(t.evaluated_tokens, first.usage.input_tokens - first.usage.cached_tokens);
+    assert_eq!(
+        t.evaluated_tokens,
+        first.usage.input_tokens - first.usage.cached_tokens
+    );
 
-    req.suffix = "Current schedule: tile(size=16). Trials so far: 4; the last one was 1.3x faster.".into();
+    req.suffix =
+        "Current schedule: tile(size=16). Trials so far: 4; the last one was 1.3x faster.".into();
     req.seed = 2;
     req.role = Role::CourseAlteration;
     let second = client.call("gemma-3-270m", &req);
     eprintln!("second: {second:?}");
     assert!(second.is_ok(), "{:?}", second.outcome);
     let (prompt, reused) = (second.usage.input_tokens, second.usage.cached_tokens);
-    assert!(reused as f64 >= 0.8 * prompt as f64, "reused {reused} of {prompt} prompt tokens");
+    assert!(
+        reused as f64 >= 0.8 * prompt as f64,
+        "reused {reused} of {prompt} prompt tokens"
+    );
     assert_eq!(second.timing.unwrap().evaluated_tokens, prompt - reused);
     let stats = &client.stats()["gemma-3-270m"];
-    assert_eq!((stats.ok, stats.by_role["expand"], stats.by_role["course_alteration"]), (2, 1, 1));
+    assert_eq!(
+        (
+            stats.ok,
+            stats.by_role["expand"],
+            stats.by_role["course_alteration"]
+        ),
+        (2, 1, 1)
+    );
 }
 
 #[test]
@@ -74,7 +105,16 @@ fn models_check_with_the_default_bucket() {
     assert_eq!(results.len(), 1);
     let r = &results[0];
     assert!(r.valid, "{:?}", r.error);
-    assert!(r.reuse_share >= 0.8, "reuse share {} ({} of {})", r.reuse_share, r.reused_tokens, r.prompt_tokens);
+    assert!(
+        r.reuse_share >= 0.8,
+        "reuse share {} ({} of {})",
+        r.reuse_share,
+        r.reused_tokens,
+        r.prompt_tokens
+    );
     let json = colt_llm::check_json(&results);
-    assert!(json.starts_with(r#"{"models":[{"name":"gemma-3-270m","valid":true,"latency_ms":"#), "{json}");
+    assert!(
+        json.starts_with(r#"{"models":[{"name":"gemma-3-270m","valid":true,"latency_ms":"#),
+        "{json}"
+    );
 }

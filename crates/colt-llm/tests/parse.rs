@@ -17,7 +17,9 @@ fn parse(text: &str) -> Result<JointAction, AnswerError> {
 }
 
 fn ok(text: &str) -> serde_json::Value {
-    parse(text).unwrap_or_else(|e| panic!("{e}: {text}")).to_json()
+    parse(text)
+        .unwrap_or_else(|e| panic!("{e}: {text}"))
+        .to_json()
 }
 
 const CANON: &str = r#"{"transformations": [{"action": "tile_spatial", "loop": "i", "inner": 32}, {"action": "vectorize"}], "next_model": "qwen3-8b"}"#;
@@ -34,8 +36,16 @@ fn plain_json() {
 #[test]
 fn code_fence_and_prose_around_it() {
     assert_eq!(ok(&format!("```json\n{CANON}\n```")), canon());
-    assert_eq!(ok(&format!("Looking at the loop nest, tiling i helps.\n\n```\n{CANON}\n```\nThat's my answer.")), canon());
-    assert_eq!(ok(&format!("Answer: {CANON} -- hope that's {{useful}}")), canon());
+    assert_eq!(
+        ok(&format!(
+            "Looking at the loop nest, tiling i helps.\n\n```\n{CANON}\n```\nThat's my answer."
+        )),
+        canon()
+    );
+    assert_eq!(
+        ok(&format!("Answer: {CANON} -- hope that's {{useful}}")),
+        canon()
+    );
 }
 
 #[test]
@@ -57,32 +67,70 @@ fn near_miss_names_are_resolved() {
     let t = r#"{"transformations": [{"action": "TileSpatial", "loop": "i", "inner": 32.0}, {"action": "vectorize"}], "next model": "qwen3 8b"}"#;
     assert_eq!(ok(t), canon());
     // A bare name for an action without parameters, a lone object instead of a list.
-    assert_eq!(ok(r#"{"transformations": ["vectorize"], "next_model": "gpt-5"}"#), json!({"transformations": [{"action": "vectorize"}], "next_model": "gpt-5"}));
-    assert_eq!(ok(r#"{"transformations": {"action": "parallel", "fuse": 2}, "next_model": "gpt-5"}"#), json!({"transformations": [{"action": "parallel", "fuse": 2}], "next_model": "gpt-5"}));
+    assert_eq!(
+        ok(r#"{"transformations": ["vectorize"], "next_model": "gpt-5"}"#),
+        json!({"transformations": [{"action": "vectorize"}], "next_model": "gpt-5"})
+    );
+    assert_eq!(
+        ok(r#"{"transformations": {"action": "parallel", "fuse": 2}, "next_model": "gpt-5"}"#),
+        json!({"transformations": [{"action": "parallel", "fuse": 2}], "next_model": "gpt-5"})
+    );
     // Wrapped in another object.
     assert_eq!(ok(&format!(r#"{{"answer": {CANON}}}"#)), canon());
 }
 
 #[test]
 fn unknown_names_are_never_accepted() {
-    let e = parse(r#"{"transformations": [{"action": "tile_everything"}], "next_model": "gpt-5"}"#).unwrap_err();
-    assert_eq!(e, AnswerError::UnknownAction { name: "tile_everything".into() });
+    let e = parse(r#"{"transformations": [{"action": "tile_everything"}], "next_model": "gpt-5"}"#)
+        .unwrap_err();
+    assert_eq!(
+        e,
+        AnswerError::UnknownAction {
+            name: "tile_everything".into()
+        }
+    );
     // Close, but not a near miss: a different word.
     let e = parse(r#"{"transformations": [{"action": "tile_spatials", "loop": "i", "inner": 32}], "next_model": "gpt-5"}"#).unwrap_err();
     assert!(matches!(e, AnswerError::UnknownAction { .. }), "{e:?}");
-    let e = parse(r#"{"transformations": [{"action": "vectorize"}], "next_model": "gpt-4"}"#).unwrap_err();
-    assert_eq!(e, AnswerError::UnknownModel { name: "gpt-4".into() });
-    let e = parse(r#"{"transformations": [{"action": "vectorize"}], "next_model": "qwen3-8b-instruct"}"#).unwrap_err();
+    let e = parse(r#"{"transformations": [{"action": "vectorize"}], "next_model": "gpt-4"}"#)
+        .unwrap_err();
+    assert_eq!(
+        e,
+        AnswerError::UnknownModel {
+            name: "gpt-4".into()
+        }
+    );
+    let e = parse(
+        r#"{"transformations": [{"action": "vectorize"}], "next_model": "qwen3-8b-instruct"}"#,
+    )
+    .unwrap_err();
     assert!(matches!(e, AnswerError::UnknownModel { .. }));
     // Unknown parameter, value outside the choices, missing parameter.
     let e = parse(r#"{"transformations": [{"action": "parallel", "fuse": 2, "threads": 8}], "next_model": "gpt-5"}"#).unwrap_err();
-    assert!(matches!(&e, AnswerError::BadParam { param, .. } if param == "threads"), "{e:?}");
-    let e = parse(r#"{"transformations": [{"action": "parallel", "fuse": 3}], "next_model": "gpt-5"}"#).unwrap_err();
-    assert!(matches!(&e, AnswerError::BadParam { param, value, .. } if param == "fuse" && value == "3"), "{e:?}");
-    let e = parse(r#"{"transformations": [{"action": "parallel", "fuse": 1.5}], "next_model": "gpt-5"}"#).unwrap_err();
+    assert!(
+        matches!(&e, AnswerError::BadParam { param, .. } if param == "threads"),
+        "{e:?}"
+    );
+    let e =
+        parse(r#"{"transformations": [{"action": "parallel", "fuse": 3}], "next_model": "gpt-5"}"#)
+            .unwrap_err();
+    assert!(
+        matches!(&e, AnswerError::BadParam { param, value, .. } if param == "fuse" && value == "3"),
+        "{e:?}"
+    );
+    let e = parse(
+        r#"{"transformations": [{"action": "parallel", "fuse": 1.5}], "next_model": "gpt-5"}"#,
+    )
+    .unwrap_err();
     assert!(matches!(e, AnswerError::BadParam { .. }), "{e:?}");
-    let e = parse(r#"{"transformations": [{"action": "tile_spatial", "loop": "i"}], "next_model": "gpt-5"}"#).unwrap_err();
-    assert!(matches!(&e, AnswerError::BadParam { param, value, .. } if param == "inner" && value == "<missing>"), "{e:?}");
+    let e = parse(
+        r#"{"transformations": [{"action": "tile_spatial", "loop": "i"}], "next_model": "gpt-5"}"#,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&e, AnswerError::BadParam { param, value, .. } if param == "inner" && value == "<missing>"),
+        "{e:?}"
+    );
     // A bare name for an action that needs parameters.
     let e = parse(r#"{"transformations": ["parallel"], "next_model": "gpt-5"}"#).unwrap_err();
     assert!(matches!(e, AnswerError::BadParam { .. }), "{e:?}");
@@ -90,26 +138,66 @@ fn unknown_names_are_never_accepted() {
 
 #[test]
 fn ambiguous_near_misses_are_refused() {
-    let v = colt_llm::Vocabulary::new(vec![colt_llm::ActionSpec::new("tile_a", ""), colt_llm::ActionSpec::new("tile-a", "")]);
+    let v = colt_llm::Vocabulary::new(vec![
+        colt_llm::ActionSpec::new("tile_a", ""),
+        colt_llm::ActionSpec::new("tile-a", ""),
+    ]);
     let m = vec!["x".to_string()];
     // Exact names still work; the near miss matches both and is refused.
-    assert!(parse_answer(r#"{"transformations": ["tile-a"], "next_model": "x"}"#, &v, &m, 1).is_ok());
-    let e = parse_answer(r#"{"transformations": ["TILE A"], "next_model": "x"}"#, &v, &m, 1).unwrap_err();
+    assert!(
+        parse_answer(
+            r#"{"transformations": ["tile-a"], "next_model": "x"}"#,
+            &v,
+            &m,
+            1
+        )
+        .is_ok()
+    );
+    let e = parse_answer(
+        r#"{"transformations": ["TILE A"], "next_model": "x"}"#,
+        &v,
+        &m,
+        1,
+    )
+    .unwrap_err();
     assert!(matches!(e, AnswerError::UnknownAction { .. }), "{e:?}");
 }
 
 #[test]
 fn shape_errors() {
-    assert_eq!(parse("I suggest tiling the i loop by 32."), Err(AnswerError::NoJson));
+    assert_eq!(
+        parse("I suggest tiling the i loop by 32."),
+        Err(AnswerError::NoJson)
+    );
     assert_eq!(parse(""), Err(AnswerError::NoJson));
-    assert_eq!(parse(r#"{"transformations": [{"action": "vectorize"}], "next_mo"#), Err(AnswerError::Truncated));
-    assert!(matches!(parse(r#"{"actions": ["vectorize"]}"#), Err(AnswerError::BadShape { .. })));
-    assert!(matches!(parse(r#"{"transformations": [], "next_model": "gpt-5"}"#), Err(AnswerError::BadShape { .. })));
-    assert!(matches!(parse(r#"{"transformations": ["vectorize"]}"#), Err(AnswerError::BadShape { .. })));
+    assert_eq!(
+        parse(r#"{"transformations": [{"action": "vectorize"}], "next_mo"#),
+        Err(AnswerError::Truncated)
+    );
+    assert!(matches!(
+        parse(r#"{"actions": ["vectorize"]}"#),
+        Err(AnswerError::BadShape { .. })
+    ));
+    assert!(matches!(
+        parse(r#"{"transformations": [], "next_model": "gpt-5"}"#),
+        Err(AnswerError::BadShape { .. })
+    ));
+    assert!(matches!(
+        parse(r#"{"transformations": ["vectorize"]}"#),
+        Err(AnswerError::BadShape { .. })
+    ));
     let four = r#"{"transformations": ["vectorize", "vectorize", "vectorize", "vectorize"], "next_model": "gpt-5"}"#;
-    assert!(matches!(parse(four), Err(AnswerError::BadShape { detail }) if detail.contains("at most 3")));
-    assert!(matches!(parse(r#"{"transformations": [7], "next_model": "gpt-5"}"#), Err(AnswerError::BadShape { .. })));
-    assert!(matches!(parse(r#"{"transformations": ["vectorize"], "next_model": 5}"#), Err(AnswerError::UnknownModel { .. })));
+    assert!(
+        matches!(parse(four), Err(AnswerError::BadShape { detail }) if detail.contains("at most 3"))
+    );
+    assert!(matches!(
+        parse(r#"{"transformations": [7], "next_model": "gpt-5"}"#),
+        Err(AnswerError::BadShape { .. })
+    ));
+    assert!(matches!(
+        parse(r#"{"transformations": ["vectorize"], "next_model": 5}"#),
+        Err(AnswerError::UnknownModel { .. })
+    ));
 }
 
 #[test]
@@ -119,7 +207,13 @@ fn example_answer_and_schema_agree_with_the_parser() {
     assert!(parse(&ex.to_string()).is_ok(), "{ex}");
     let g = colt_llm::gbnf(&v, &models(), 3);
     assert!(g.starts_with("root ::= "), "{g}");
-    for name in ["\\\"tile_spatial\\\"", "\\\"vectorize\\\"", "\\\"parallel\\\"", "\\\"qwen3-8b\\\"", "\"32\""] {
+    for name in [
+        "\\\"tile_spatial\\\"",
+        "\\\"vectorize\\\"",
+        "\\\"parallel\\\"",
+        "\\\"qwen3-8b\\\"",
+        "\"32\"",
+    ] {
         assert!(g.contains(name), "{name} missing in\n{g}");
     }
     assert!(g.contains("{0,2}"), "at most 3 transformations: {g}");
@@ -155,12 +249,18 @@ fn fragment() -> impl Strategy<Value = String> {
 /// The text of a valid answer.
 fn arb_answer() -> impl Strategy<Value = String> {
     let t = prop_oneof![
-        (prop::sample::select(vec!["i", "j"]), prop::sample::select(vec![8, 16, 32]))
+        (
+            prop::sample::select(vec!["i", "j"]),
+            prop::sample::select(vec![8, 16, 32])
+        )
             .prop_map(|(l, n)| json!({"action": "tile_spatial", "loop": l, "inner": n})),
         Just(json!({"action": "vectorize"})),
         prop::sample::select(vec![1, 2]).prop_map(|f| json!({"action": "parallel", "fuse": f})),
     ];
-    (prop::collection::vec(t, 1..=3), prop::sample::select(models()))
+    (
+        prop::collection::vec(t, 1..=3),
+        prop::sample::select(models()),
+    )
         .prop_map(|(ts, m)| json!({"transformations": ts, "next_model": m}).to_string())
 }
 

@@ -23,7 +23,10 @@ pub struct AnthropicProvider {
 
 impl AnthropicProvider {
     pub fn new(cfg: &ModelConfig) -> AnthropicProvider {
-        AnthropicProvider { agent: http::agent(timeout(cfg)), cfg: cfg.clone() }
+        AnthropicProvider {
+            agent: http::agent(timeout(cfg)),
+            cfg: cfg.clone(),
+        }
     }
 
     /// The request body (holds no key).
@@ -53,8 +56,12 @@ impl AnthropicProvider {
 
 /// Read a 2xx Messages body: text blocks concatenated, or the forced tool's input.
 pub fn parse_response(body: &str) -> Result<Reply, CallError> {
-    let v: Value = serde_json::from_str(body).map_err(|e| CallError::Protocol(format!("response is not JSON ({e})")))?;
-    let blocks = v.get("content").and_then(Value::as_array).ok_or_else(|| CallError::Protocol("no content in response".into()))?;
+    let v: Value = serde_json::from_str(body)
+        .map_err(|e| CallError::Protocol(format!("response is not JSON ({e})")))?;
+    let blocks = v
+        .get("content")
+        .and_then(Value::as_array)
+        .ok_or_else(|| CallError::Protocol("no content in response".into()))?;
     let mut text = String::new();
     let mut structured = false;
     for b in blocks {
@@ -75,10 +82,30 @@ pub fn parse_response(body: &str) -> Result<Reply, CallError> {
         Some("max_tokens") => Finish::Length,
         Some(_) => Finish::Other,
     };
-    let n = |k: &str| v.get("usage").and_then(|u| u.get(k)).and_then(Value::as_u64).unwrap_or(0);
-    let (uncached, read, write) = (n("input_tokens"), n("cache_read_input_tokens"), n("cache_creation_input_tokens"));
-    let usage = Usage { input_tokens: uncached + read + write, cached_tokens: read, cache_write_tokens: write, output_tokens: n("output_tokens") };
-    Ok(Reply { text, usage, finish, structured, timing: None })
+    let n = |k: &str| {
+        v.get("usage")
+            .and_then(|u| u.get(k))
+            .and_then(Value::as_u64)
+            .unwrap_or(0)
+    };
+    let (uncached, read, write) = (
+        n("input_tokens"),
+        n("cache_read_input_tokens"),
+        n("cache_creation_input_tokens"),
+    );
+    let usage = Usage {
+        input_tokens: uncached + read + write,
+        cached_tokens: read,
+        cache_write_tokens: write,
+        output_tokens: n("output_tokens"),
+    };
+    Ok(Reply {
+        text,
+        usage,
+        finish,
+        structured,
+        timing: None,
+    })
 }
 
 impl Provider for AnthropicProvider {
@@ -88,7 +115,13 @@ impl Provider for AnthropicProvider {
         if let Some(k) = &key {
             headers.push(("x-api-key", k.0.clone()));
         }
-        let r: HttpReply = http::post_json(&self.agent, &url(&self.cfg.endpoint, "messages"), &headers, &self.body(req), key.as_ref())?;
+        let r: HttpReply = http::post_json(
+            &self.agent,
+            &url(&self.cfg.endpoint, "messages"),
+            &headers,
+            &self.body(req),
+            key.as_ref(),
+        )?;
         if !(200..300).contains(&r.status) {
             return Err(http::status_error(&r, key.as_ref()));
         }

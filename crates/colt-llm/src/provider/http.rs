@@ -15,13 +15,24 @@ pub(crate) struct HttpReply {
 }
 
 pub(crate) fn agent(timeout: Duration) -> ureq::Agent {
-    ureq::Agent::config_builder().timeout_global(Some(timeout)).http_status_as_error(false).build().into()
+    ureq::Agent::config_builder()
+        .timeout_global(Some(timeout))
+        .http_status_as_error(false)
+        .build()
+        .into()
 }
 
 fn map_err(e: ureq::Error, key: Option<&Secret>) -> CallError {
     match e {
         ureq::Error::Timeout(_) => CallError::Timeout,
-        ureq::Error::Io(io) if matches!(io.kind(), std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock) => CallError::Timeout,
+        ureq::Error::Io(io)
+            if matches!(
+                io.kind(),
+                std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+            ) =>
+        {
+            CallError::Timeout
+        }
         e => {
             let s = e.to_string();
             CallError::Connection(key.map(|k| k.redact(&s)).unwrap_or(s))
@@ -31,14 +42,30 @@ fn map_err(e: ureq::Error, key: Option<&Secret>) -> CallError {
 
 /// `Retry-After` in seconds (or OpenAI's `retry-after-ms`), as milliseconds.
 fn retry_after(headers: &ureq::http::HeaderMap) -> Option<u64> {
-    if let Some(ms) = headers.get("retry-after-ms").and_then(|v| v.to_str().ok()).and_then(|s| s.trim().parse::<f64>().ok()) {
+    if let Some(ms) = headers
+        .get("retry-after-ms")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|s| s.trim().parse::<f64>().ok())
+    {
         return (ms.is_finite() && ms >= 0.0).then_some(ms as u64);
     }
-    let s = headers.get("retry-after")?.to_str().ok()?.trim().parse::<f64>().ok()?;
+    let s = headers
+        .get("retry-after")?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<f64>()
+        .ok()?;
     (s.is_finite() && s >= 0.0).then_some((s * 1000.0) as u64)
 }
 
-pub(crate) fn post_json(agent: &ureq::Agent, url: &str, headers: &[(&str, String)], body: &Value, key: Option<&Secret>) -> Result<HttpReply, CallError> {
+pub(crate) fn post_json(
+    agent: &ureq::Agent,
+    url: &str,
+    headers: &[(&str, String)],
+    body: &Value,
+    key: Option<&Secret>,
+) -> Result<HttpReply, CallError> {
     let mut req = agent.post(url).header("content-type", "application/json");
     for (k, v) in headers {
         req = req.header(*k, v.as_str());
@@ -46,12 +73,25 @@ pub(crate) fn post_json(agent: &ureq::Agent, url: &str, headers: &[(&str, String
     let mut resp = req.send(body.to_string()).map_err(|e| map_err(e, key))?;
     let status = resp.status().as_u16();
     let retry_after_ms = retry_after(resp.headers());
-    let body = resp.body_mut().read_to_string().map_err(|e| map_err(e, key))?;
-    Ok(HttpReply { status, body, retry_after_ms })
+    let body = resp
+        .body_mut()
+        .read_to_string()
+        .map_err(|e| map_err(e, key))?;
+    Ok(HttpReply {
+        status,
+        body,
+        retry_after_ms,
+    })
 }
 
 /// A non-2xx reply as an error, the body excerpt cleaned of the key.
 pub(crate) fn status_error(r: &HttpReply, key: Option<&Secret>) -> CallError {
-    let clean = key.map(|k| k.redact(&r.body)).unwrap_or_else(|| r.body.clone());
-    CallError::Http { status: r.status, body: body_excerpt(&clean, 300), retry_after_ms: r.retry_after_ms }
+    let clean = key
+        .map(|k| k.redact(&r.body))
+        .unwrap_or_else(|| r.body.clone());
+    CallError::Http {
+        status: r.status,
+        body: body_excerpt(&clean, 300),
+        retry_after_ms: r.retry_after_ms,
+    }
 }

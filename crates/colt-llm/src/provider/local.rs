@@ -25,7 +25,10 @@ pub struct LocalProvider {
 
 impl LocalProvider {
     pub fn new(cfg: &ModelConfig) -> LocalProvider {
-        LocalProvider { cfg: cfg.clone(), model: Mutex::new(None) }
+        LocalProvider {
+            cfg: cfg.clone(),
+            model: Mutex::new(None),
+        }
     }
 
     pub fn model_config(&self) -> LocalModelConfig {
@@ -49,21 +52,30 @@ impl LocalProvider {
 /// The volatile part of the prompt, ending so that a base model continues with the JSON.
 pub fn local_suffix(suffix: &str) -> String {
     let t = suffix.trim_end();
-    if t.ends_with("Answer:") { format!("{t} ") } else { format!("{t}\nAnswer: ") }
+    if t.ends_with("Answer:") {
+        format!("{t} ")
+    } else {
+        format!("{t}\nAnswer: ")
+    }
 }
 
 impl Provider for LocalProvider {
     fn complete(&self, req: &Request) -> Result<Reply, CallError> {
         let mut guard = self.model.lock().unwrap_or_else(|e| e.into_inner());
         if guard.is_none() {
-            let m = LocalModel::load(&self.model_config()).map_err(|e| CallError::Unsupported(e.to_string()))?;
+            let m = LocalModel::load(&self.model_config())
+                .map_err(|e| CallError::Unsupported(e.to_string()))?;
             *guard = Some(m);
         }
         let model = guard.as_mut().expect("loaded");
         let creq = CompletionRequest {
             prefix: req.prefix.clone(),
             suffix: local_suffix(&req.suffix),
-            grammar: Some(schema::gbnf(&req.vocabulary, &req.models, req.max_transformations)),
+            grammar: Some(schema::gbnf(
+                &req.vocabulary,
+                &req.models,
+                req.max_transformations,
+            )),
             max_tokens: self.cfg.max_output_tokens,
             temperature: self.cfg.temperature.unwrap_or(0.7) as f32,
             seed: (req.seed ^ (req.seed >> 32)) as u32,
@@ -72,7 +84,8 @@ impl Provider for LocalProvider {
         };
         let c = model.complete(&creq).map_err(|e| match e {
             colt_llm_local::LocalError::Timeout { .. } => CallError::Timeout,
-            colt_llm_local::LocalError::ContextOverflow { .. } | colt_llm_local::LocalError::Grammar(_) => CallError::Protocol(e.to_string()),
+            colt_llm_local::LocalError::ContextOverflow { .. }
+            | colt_llm_local::LocalError::Grammar(_) => CallError::Protocol(e.to_string()),
             e => CallError::Unsupported(e.to_string()),
         })?;
         let finish = match c.finish {
@@ -91,7 +104,11 @@ impl Provider for LocalProvider {
             },
             finish,
             structured: true,
-            timing: Some(Timing { evaluated_tokens: c.evaluated_tokens as u64, prompt_ms: c.prompt_ms, gen_ms: c.gen_ms }),
+            timing: Some(Timing {
+                evaluated_tokens: c.evaluated_tokens as u64,
+                prompt_ms: c.prompt_ms,
+                gen_ms: c.gen_ms,
+            }),
         })
     }
 }

@@ -71,7 +71,11 @@ pub struct Timing {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum CallError {
     #[error("HTTP {status}: {body}")]
-    Http { status: u16, body: String, retry_after_ms: Option<u64> },
+    Http {
+        status: u16,
+        body: String,
+        retry_after_ms: Option<u64>,
+    },
     #[error("timed out")]
     Timeout,
     #[error("connection failed: {0}")]
@@ -110,7 +114,9 @@ pub fn for_model(m: &ModelConfig) -> Box<dyn Provider> {
         #[cfg(feature = "local")]
         ProviderKind::Local => Box::new(local::LocalProvider::new(m)),
         #[cfg(not(feature = "local"))]
-        ProviderKind::Local => Box::new(Missing("colt-llm was built without the `local` feature (embedded llama.cpp model)".into())),
+        ProviderKind::Local => Box::new(Missing(
+            "colt-llm was built without the `local` feature (embedded llama.cpp model)".into(),
+        )),
     }
 }
 
@@ -147,7 +153,11 @@ impl fmt::Debug for Secret {
 impl Secret {
     /// Remove the key from text that came back from a server (some echo it).
     pub fn redact(&self, s: &str) -> String {
-        if self.0.len() >= 4 { s.replace(&self.0, "[redacted]") } else { s.to_string() }
+        if self.0.len() >= 4 {
+            s.replace(&self.0, "[redacted]")
+        } else {
+            s.to_string()
+        }
     }
 }
 
@@ -165,5 +175,9 @@ pub(crate) fn timeout(m: &ModelConfig) -> Duration {
 /// The first `n` characters of a body, for error messages.
 pub(crate) fn body_excerpt(s: &str, n: usize) -> String {
     let s = s.trim();
-    if s.chars().count() > n { format!("{}...", s.chars().take(n).collect::<String>()) } else { s.to_string() }
+    if s.chars().count() > n {
+        format!("{}...", s.chars().take(n).collect::<String>())
+    } else {
+        s.to_string()
+    }
 }

@@ -19,7 +19,10 @@ pub struct OpenAiProvider {
 
 impl OpenAiProvider {
     pub fn new(cfg: &ModelConfig) -> OpenAiProvider {
-        OpenAiProvider { agent: http::agent(timeout(cfg)), cfg: cfg.clone() }
+        OpenAiProvider {
+            agent: http::agent(timeout(cfg)),
+            cfg: cfg.clone(),
+        }
     }
 
     /// The request body (public for tests and for logging; it holds no key).
@@ -36,7 +39,11 @@ impl OpenAiProvider {
             b["temperature"] = json!(t);
         }
         if self.cfg.json_schema {
-            b["response_format"] = schema::openai_response_format(&req.vocabulary, &req.models, req.max_transformations);
+            b["response_format"] = schema::openai_response_format(
+                &req.vocabulary,
+                &req.models,
+                req.max_transformations,
+            );
         }
         b
     }
@@ -44,12 +51,20 @@ impl OpenAiProvider {
 
 /// Read a 2xx chat-completions body.
 pub fn parse_response(body: &str, structured: bool) -> Result<Reply, CallError> {
-    let v: Value = serde_json::from_str(body).map_err(|e| CallError::Protocol(format!("response is not JSON ({e})")))?;
-    let choice = v.get("choices").and_then(|c| c.get(0)).ok_or_else(|| CallError::Protocol("no choices in response".into()))?;
+    let v: Value = serde_json::from_str(body)
+        .map_err(|e| CallError::Protocol(format!("response is not JSON ({e})")))?;
+    let choice = v
+        .get("choices")
+        .and_then(|c| c.get(0))
+        .ok_or_else(|| CallError::Protocol("no choices in response".into()))?;
     let msg = choice.get("message");
     let text = match msg.and_then(|m| m.get("content")) {
         Some(Value::String(s)) => s.clone(),
-        Some(Value::Array(parts)) => parts.iter().filter_map(|p| p.get("text").and_then(Value::as_str)).collect::<Vec<_>>().concat(),
+        Some(Value::Array(parts)) => parts
+            .iter()
+            .filter_map(|p| p.get("text").and_then(Value::as_str))
+            .collect::<Vec<_>>()
+            .concat(),
         _ => match msg.and_then(|m| m.get("refusal")).and_then(Value::as_str) {
             Some(r) => format!("[refusal] {r}"),
             None => String::new(),
@@ -74,7 +89,13 @@ pub fn parse_response(body: &str, structured: bool) -> Result<Reply, CallError> 
         cache_write_tokens: 0,
         output_tokens: n(&["completion_tokens"]),
     };
-    Ok(Reply { text, usage, finish, structured, timing: None })
+    Ok(Reply {
+        text,
+        usage,
+        finish,
+        structured,
+        timing: None,
+    })
 }
 
 impl Provider for OpenAiProvider {
@@ -84,7 +105,13 @@ impl Provider for OpenAiProvider {
         if let Some(k) = &key {
             headers.push(("authorization", format!("Bearer {}", k.0)));
         }
-        let r: HttpReply = http::post_json(&self.agent, &url(&self.cfg.endpoint, "chat/completions"), &headers, &self.body(req), key.as_ref())?;
+        let r: HttpReply = http::post_json(
+            &self.agent,
+            &url(&self.cfg.endpoint, "chat/completions"),
+            &headers,
+            &self.body(req),
+            key.as_ref(),
+        )?;
         if !(200..300).contains(&r.status) {
             return Err(http::status_error(&r, key.as_ref()));
         }

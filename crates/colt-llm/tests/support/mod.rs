@@ -16,7 +16,11 @@ use tiny_http::{Header, Response, Server};
 #[derive(Clone, Debug)]
 pub enum Step {
     /// Answer with a status, a body and extra headers.
-    Reply { status: u16, body: String, headers: Vec<(String, String)> },
+    Reply {
+        status: u16,
+        body: String,
+        headers: Vec<(String, String)>,
+    },
     /// Answer after a delay.
     Delayed(Duration, Box<Step>),
     /// Say nothing for this long, then drop the connection.
@@ -27,16 +31,32 @@ pub enum Step {
 
 impl Step {
     pub fn ok(body: impl Into<String>) -> Step {
-        Step::Reply { status: 200, body: body.into(), headers: Vec::new() }
+        Step::Reply {
+            status: 200,
+            body: body.into(),
+            headers: Vec::new(),
+        }
     }
     pub fn status(status: u16, body: impl Into<String>) -> Step {
-        Step::Reply { status, body: body.into(), headers: Vec::new() }
+        Step::Reply {
+            status,
+            body: body.into(),
+            headers: Vec::new(),
+        }
     }
     pub fn with_header(self, k: &str, v: &str) -> Step {
         match self {
-            Step::Reply { status, body, mut headers } => {
+            Step::Reply {
+                status,
+                body,
+                mut headers,
+            } => {
                 headers.push((k.into(), v.into()));
-                Step::Reply { status, body, headers }
+                Step::Reply {
+                    status,
+                    body,
+                    headers,
+                }
             }
             other => other,
         }
@@ -53,7 +73,10 @@ pub struct Seen {
 
 impl Seen {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body).expect("request body is JSON")
@@ -79,14 +102,32 @@ impl ScriptServer {
             for mut rq in srv.incoming_requests() {
                 let mut body = String::new();
                 let _ = rq.as_reader().read_to_string(&mut body);
-                let headers = rq.headers().iter().map(|h| (h.field.to_string(), h.value.to_string())).collect();
-                se.lock().unwrap().push(Seen { url: rq.url().to_string(), headers, body });
-                let step = sc.lock().unwrap().pop_front().unwrap_or_else(|| Step::status(418, "script exhausted"));
+                let headers = rq
+                    .headers()
+                    .iter()
+                    .map(|h| (h.field.to_string(), h.value.to_string()))
+                    .collect();
+                se.lock().unwrap().push(Seen {
+                    url: rq.url().to_string(),
+                    headers,
+                    body,
+                });
+                let step = sc
+                    .lock()
+                    .unwrap()
+                    .pop_front()
+                    .unwrap_or_else(|| Step::status(418, "script exhausted"));
                 // Answer on a thread of its own so a hanging step does not hold the others.
                 std::thread::spawn(move || serve(rq, step));
             }
         });
-        ScriptServer { base: format!("http://127.0.0.1:{port}"), server, script, seen, thread: Some(thread) }
+        ScriptServer {
+            base: format!("http://127.0.0.1:{port}"),
+            server,
+            script,
+            seen,
+            thread: Some(thread),
+        }
     }
 
     pub fn push(&self, step: Step) {
@@ -104,9 +145,15 @@ impl ScriptServer {
 
 fn serve(rq: tiny_http::Request, step: Step) {
     match step {
-        Step::Reply { status, body, headers } => {
+        Step::Reply {
+            status,
+            body,
+            headers,
+        } => {
             let mut resp = Response::from_string(body).with_status_code(status);
-            resp.add_header(Header::from_bytes(&b"Content-Type"[..], &b"application/json"[..]).unwrap());
+            resp.add_header(
+                Header::from_bytes(&b"Content-Type"[..], &b"application/json"[..]).unwrap(),
+            );
             for (k, v) in headers {
                 resp.add_header(Header::from_bytes(k.as_bytes(), v.as_bytes()).unwrap());
             }
@@ -148,7 +195,9 @@ pub fn dead_endpoint() -> String {
 /// The vocabulary the scripted answers use.
 pub fn vocab() -> Vocabulary {
     Vocabulary::new(vec![
-        ActionSpec::new("tile_spatial", "split a spatial loop").param("loop", ["i", "j"]).param("inner", [8, 16, 32]),
+        ActionSpec::new("tile_spatial", "split a spatial loop")
+            .param("loop", ["i", "j"])
+            .param("inner", [8, 16, 32]),
         ActionSpec::new("vectorize", "vectorise the innermost loop"),
         ActionSpec::new("parallel", "parallelise outer loops").param("fuse", [1, 2]),
     ])
@@ -157,7 +206,10 @@ pub fn vocab() -> Vocabulary {
 pub fn request(models: &[&str]) -> Request {
     let models: Vec<String> = models.iter().map(|s| s.to_string()).collect();
     let v = vocab();
-    let prefix = format!("You tune loops.\n{}", colt_llm::answer_format_instructions(&v, &models, 3));
+    let prefix = format!(
+        "You tune loops.\n{}",
+        colt_llm::answer_format_instructions(&v, &models, 3)
+    );
     Request::new(prefix, "Current schedule: none.", v, models, Role::Expand)
 }
 
@@ -167,7 +219,13 @@ pub fn bucket(model_toml: &str) -> Bucket {
 }
 
 /// A chat-completions body whose answer is `content`.
-pub fn openai_answer(content: &str, prompt: u64, cached: u64, completion: u64, finish: &str) -> String {
+pub fn openai_answer(
+    content: &str,
+    prompt: u64,
+    cached: u64,
+    completion: u64,
+    finish: &str,
+) -> String {
     serde_json::json!({
         "id": "chatcmpl-1",
         "object": "chat.completion",
@@ -183,7 +241,14 @@ pub fn openai_answer(content: &str, prompt: u64, cached: u64, completion: u64, f
 }
 
 /// A Messages body with one text block.
-pub fn anthropic_text(text: &str, input: u64, cache_read: u64, cache_write: u64, output: u64, stop: &str) -> String {
+pub fn anthropic_text(
+    text: &str,
+    input: u64,
+    cache_read: u64,
+    cache_write: u64,
+    output: u64,
+    stop: &str,
+) -> String {
     serde_json::json!({
         "id": "msg_1",
         "type": "message",
@@ -201,7 +266,12 @@ pub fn anthropic_text(text: &str, input: u64, cache_read: u64, cache_write: u64,
 }
 
 /// A Messages body whose answer is the forced tool's input.
-pub fn anthropic_tool(input: serde_json::Value, input_tokens: u64, cache_read: u64, output: u64) -> String {
+pub fn anthropic_tool(
+    input: serde_json::Value,
+    input_tokens: u64,
+    cache_read: u64,
+    output: u64,
+) -> String {
     serde_json::json!({
         "id": "msg_2",
         "type": "message",

@@ -1,0 +1,211 @@
+//! End-to-end tuning runs through the `colt` binary: every strategy on a CI-scale workload
+//! with scripted LLMs on a loopback HTTP server (good answers, garbage, illegal actions,
+//! rate limits), and kill -9 in the middle of a run followed by `--resume`.
+
+use assert_cmd::Command;
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// An OpenAI-compatible endpoint on 127.0.0.1 that cycles through scripted replies.
+struct Server {
+    url: String,
+    calls: Arc<AtomicUsize>,
+}
+
+fn answer(content: &str) -> String {
+    json!({
+        "id": "x", "object": "chat.completion",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 900, "completion_tokens": 40, "prompt_tokens_details": {"cached_tokens": 800}}
+    })
+    .to_string()
+}
+
+fn start_server() -> Server {
+    let server = tiny_http::Server::http("127.0.0.1:0").expect("bind loopback");
+    let url = format!("http://{}", server.server_addr().to_ip().expect("ip"));
+    let calls = Arc::new(AtomicUsize::new(0));
+    let n = Arc::clone(&calls);
+    let script: Vec<(u16, String)> = vec![
+        (200, answer(r#"{"transformations": [{"action": "unroll", "stage": "matmul", "step": 64}], "next_model": "small"}"#)),
+        (200, answer(r#"{"transformations": [{"action": "tile", "stage": "matmul", "loop": "j", "middle": 1, "inner": 16}], "next_model": "large"}"#)),
+        (200, answer("I would tile the loops, probably.")),
+        (200, answer(r#"{"transformations": [{"action": "vectorize", "stage": "matmul", "on": "on"}], "next_model": "small"}"#)),
+        (429, r#"{"error": "slow down"}"#.to_string()),
+        (200, answer(r#"{"transformations": [{"action": "tile", "stage": "matmul", "loop": "i", "middle": 2, "inner": 4}], "next_model": "small"}"#)),
+        (200, answer(r#"{"transformations": [{"action": "nosuch", "stage": "matmul"}], "next_model": "small"}"#)),
+    ];
+    std::thread::spawn(move || {
+        for mut rq in server.incoming_requests() {
+            let mut body = String::new();
+            let _ = rq.as_reader().read_to_string(&mut body);
+            let i = n.fetch_add(1, Ordering::SeqCst);
+            let (status, text) = script[i % script.len()].clone();
+            let mut resp = tiny_http::Response::from_string(text).with_status_code(status);
+            resp.add_header(tiny_http::Header::from_bytes("Content-Type", "application/json").unwrap());
+            if status == 429 {
+                resp.add_header(tiny_http::Header::from_bytes("Retry-After", "0").unwrap());
+            }
+            let _ = rq.respond(resp);
+        }
+    });
+    Server { url, calls }
+}
+
+fn config(dir: &Path, url: &str) -> PathBuf {
+    let text = format!(
+        r#"
+[[models]]
+name = "small"
+provider = "openai"
+endpoint = "{url}"
+model = "small-8b"
+params = "8B"
+prices = {{ input = 0.1, cached_input = 0.01, output = 0.4 }}
+retry = {{ max_attempts = 2, base_backoff_ms = 1, max_backoff_ms = 5 }}
+timeout_s = 10
+
+[[models]]
+name = "large"
+provider = "openai"
+endpoint = "{url}"
+model = "large-1t"
+params = "1T"
+prices = {{ input = 1.25, cached_input = 0.125, output = 10.0 }}
+retry = {{ max_attempts = 2, base_backoff_ms = 1, max_backoff_ms = 5 }}
+timeout_s = 10
+
+[search]
+batch_size = 4
+"#
+    );
+    let p = dir.join("colt.toml");
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn tempdir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("colt-tune-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn colt(dir: &Path) -> Command {
+    let mut c = Command::cargo_bin("colt").unwrap();
+    c.env("COLT_CACHE", dir.join("cache"));
+    c
+}
+
+fn tune(dir: &Path, args: &[&str]) -> Value {
+    let out = colt(dir).arg("tune").args(args).arg("--json").output().unwrap();
+    assert!(out.status.success(), "colt tune {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("JSON summary")
+}
+
+#[test]
+fn every_strategy_tunes_with_scripted_llms() {
+    let dir = tempdir("strategies");
+    let server = start_server();
+    let cfg = config(&dir, &server.url);
+    let db = dir.join("t.db");
+    for strategy in ["random", "evolutionary", "mcts", "single-llm", "colt"] {
+        let v = tune(
+            &dir,
+            &["--workload", "matmul", "--strategy", strategy, "--trials", "8", "--seed", "3", "--config", cfg.to_str().unwrap(), "--db", db.to_str().unwrap()],
+        );
+        assert_eq!(v["trials"], 8, "{strategy}: {v}");
+        let best = v["best_us"].as_f64().unwrap_or_else(|| panic!("{strategy}: no best in {v}"));
+        assert!(best > 0.0 && best < v["naive_gcc_us"].as_f64().unwrap(), "{strategy}: {v}");
+        for k in ["search_overhead_s", "wall_s", "large_model_share", "tokens_in", "tokens_cached", "tokens_out", "cost_usd"] {
+            assert!(v.get(k).is_some(), "{strategy}: missing {k}");
+        }
+        let calls: u64 = v["llm_calls"].as_object().unwrap().values().map(|c| c.as_u64().unwrap()).sum();
+        if strategy == "single-llm" || strategy == "colt" {
+            assert!(calls > 0, "{strategy} made no LLM calls: {v}");
+            assert!(v["tokens_in"].as_u64().unwrap() > 0 && v["cost_usd"].as_f64().unwrap() > 0.0);
+            // The scripted garbage and unknown actions are counted as the models' errors.
+            let errors: u64 = v["models"]
+                .as_object()
+                .unwrap()
+                .values()
+                .flat_map(|m| m["errors"].as_object().unwrap().values().map(|e| e.as_u64().unwrap()))
+                .sum();
+            assert!(errors > 0, "{strategy}: no errors recorded in {}", v["models"]);
+        } else {
+            assert_eq!(calls, 0, "{strategy} must not call LLMs");
+        }
+    }
+    assert!(server.calls.load(Ordering::SeqCst) > 0);
+    // The database lists the five runs, and the best kernel exports as C.
+    let out = colt(&dir).args(["runs", "--json", "--db", db.to_str().unwrap()]).output().unwrap();
+    let runs: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(runs["runs"].as_array().unwrap().len(), 5);
+    let export = dir.join("export");
+    let out = colt(&dir)
+        .args(["best", "--workload", "matmul", "--out", export.to_str().unwrap(), "--db", db.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let c = std::fs::read_to_string(export.join("matmul.c")).unwrap();
+    let h = std::fs::read_to_string(export.join("matmul.h")).unwrap();
+    assert!(c.contains("void colt_matmul(float* const* bufs)") && h.contains("void colt_matmul(float* const* bufs);"));
+}
+
+#[test]
+fn kill_9_then_resume_loses_and_duplicates_nothing() {
+    let dir = tempdir("resume");
+    let server = start_server();
+    let cfg = config(&dir, &server.url);
+    let db_path = dir.join("r.db");
+    let args = ["tune", "--workload", "matmul", "--strategy", "colt", "--trials", "24", "--seed", "5", "--json", "--config", cfg.to_str().unwrap(), "--db", db_path.to_str().unwrap()];
+    let bin = assert_cmd::cargo::cargo_bin("colt");
+    let mut child = std::process::Command::new(&bin)
+        .args(args)
+        .env("COLT_CACHE", dir.join("cache"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let run = colt_db::RunId(1);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let before = loop {
+        assert!(Instant::now() < deadline, "the run never recorded 10 measurements");
+        if let Ok(db) = colt_db::Db::open(&db_path) {
+            if let Ok(c) = db.candidates(run) {
+                if c.len() >= 10 {
+                    break c;
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+    let _ = child.wait();
+    let db = colt_db::Db::open(&db_path).unwrap();
+    let at_kill = db.candidates(run).unwrap();
+    let calls_at_kill = db.llm_calls(run).unwrap().len();
+    assert!(at_kill.len() >= before.len() && at_kill.len() < 24, "killed too late: {}", at_kill.len());
+
+    let v = tune(&dir, &["--resume", "1", "--config", cfg.to_str().unwrap(), "--db", db_path.to_str().unwrap()]);
+    assert_eq!(v["trials"], 24, "{v}");
+    if calls_at_kill > 0 {
+        assert!(v["replayed_llm_calls"].as_u64().unwrap() > 0, "recorded LLM answers were not replayed: {v}");
+    }
+    let after = db.candidates(run).unwrap();
+    assert_eq!(after.len(), 24, "every trial recorded exactly once");
+    let mut keys: Vec<&str> = after.iter().map(|c| c.candidate.key.as_str()).collect();
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), 24, "no duplicated record");
+    for (i, c) in after.iter().enumerate() {
+        assert_eq!(c.seq, i as u64, "gap-free sequence");
+    }
+    for old in &at_kill {
+        assert_eq!(&after[old.seq as usize], old, "a record from before the kill changed");
+    }
+    assert_eq!(db.run(run).unwrap().status, colt_db::RunStatus::Finished);
+}
