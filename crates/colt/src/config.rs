@@ -31,11 +31,7 @@ impl ConfigFile {
     /// The model bucket: the configured models whose API keys are set, or the embedded model
     /// when none is configured or callable. Notes say what was skipped (never a key).
     pub fn bucket(&self) -> anyhow::Result<(colt_llm::Bucket, Vec<String>)> {
-        let has_models = self.text.parse::<toml::Table>().map(|t| t.contains_key("models")).unwrap_or(true);
-        if !has_models {
-            return Ok((colt_llm::Bucket::default_local(), vec![]));
-        }
-        let bucket = colt_llm::Bucket::from_toml_str(&self.text).with_context(|| format!("config {}", self.name()))?;
+        let bucket = colt_llm::Bucket::from_colt_toml(&self.text).with_context(|| format!("config {}", self.name()))?;
         Ok(bucket.available_or_local())
     }
 }

@@ -45,8 +45,12 @@ enum Command {
 }
 
 fn main() {
+    // Never let the HTTP stack's TRACE hex dumps (API-key headers) through, whatever COLT_LOG says.
+    let user = std::env::var("COLT_LOG").unwrap_or_else(|_| "warn".into());
+    let filter = tracing_subscriber::EnvFilter::try_new(format!("{user},{}", colt_llm::SAFE_LOG_DIRECTIVES))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("warn,{}", colt_llm::SAFE_LOG_DIRECTIVES)));
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_env("COLT_LOG"))
+        .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();

@@ -1,0 +1,1 @@
+//! colt-report (in progress).
