@@ -82,6 +82,9 @@ impl<'a> Emitter<'a> {
                     self.line("// vectorized loop emitted plain: not all of its stores vary with it");
                 }
             }
+            LoopKind::Unrolled if unrolled_vector_bodies(l) > MAX_UNROLLED_VECTOR_BODIES => {
+                self.line("// unroll dropped: it would copy the vector loop inside too many times");
+            }
             LoopKind::Unrolled => {
                 self.ctx.needs.unroll = true;
                 self.line(&format!("COLT_UNROLL({})", l.extent.clamp(1, 65534)));
@@ -186,6 +189,34 @@ fn value_bound_vars(v: &colt_ir::Value, out: &mut Vec<VarId>) {
     }
 }
 
+/// Copies of a vectorised loop that full unrolling may make. Unrolling a register tile
+/// around the vector loop (8 rows × one 16-lane loop) is what makes GEMM fast; unrolling
+/// 512 copies of a vector loop holding `expf` made gcc compile a single kernel for a
+/// minute, for no speed.
+pub const MAX_UNROLLED_VECTOR_BODIES: i64 = 64;
+
+/// How many copies of a vectorised loop unrolling `l` (and the unrolled loops between it and
+/// that vector loop) would make; 0 when no vectorised loop is inside.
+pub fn unrolled_vector_bodies(l: &Loop) -> i64 {
+    fn inside(body: &[Stmt]) -> i64 {
+        body.iter()
+            .map(|s| match s {
+                Stmt::Loop(inner) if inner.kind == LoopKind::Vectorized => 1,
+                Stmt::Loop(inner) if inner.kind == LoopKind::Unrolled => {
+                    // An inner loop over the limit is emitted rolled: one copy.
+                    let n = inner.extent.saturating_mul(inside(&inner.body));
+                    if n > MAX_UNROLLED_VECTOR_BODIES { inside(&inner.body).min(1) } else { n }
+                }
+                Stmt::Loop(inner) => inside(&inner.body).min(1),
+                Stmt::Alloc { body, .. } => inside(body),
+                Stmt::Block(_) => 0,
+            })
+            .max()
+            .unwrap_or(0)
+    }
+    l.extent.saturating_mul(inside(&l.body))
+}
+
 /// `#pragma omp simd` is safe when every block inside writes an address that varies with
 /// the loop variable (directly or through its bindings) — a reduction into one address
 /// would need a reduction clause — and no OpenMP loop is nested inside.
@@ -239,5 +270,32 @@ mod tests {
         assert_eq!(simd_shape(24), (8, 3));
         assert_eq!(simd_shape(12), (4, 3));
         assert_eq!(simd_shape(7), (16, 1));
+    }
+}
+
+#[cfg(test)]
+mod unroll_tests {
+    use super::*;
+    use colt_ir::VarId;
+
+    fn lp(v: u32, extent: i64, kind: LoopKind, body: Vec<Stmt>) -> Stmt {
+        Stmt::Loop(Loop { var: VarId(v), extent, kind, body })
+    }
+
+    #[test]
+    fn vector_copies_count_only_loops_that_stay_unrolled() {
+        let simd = lp(3, 16, LoopKind::Vectorized, vec![]);
+        let h3 = lp(2, 4, LoopKind::Unrolled, vec![simd]);
+        let j1 = lp(1, 32, LoopKind::Unrolled, vec![h3.clone()]);
+        let d2 = lp(0, 4, LoopKind::Unrolled, vec![j1.clone()]);
+        let get = |s: &Stmt| match s {
+            Stmt::Loop(l) => unrolled_vector_bodies(l),
+            _ => unreachable!(),
+        };
+        assert_eq!(get(&h3), 4); // kept
+        assert_eq!(get(&j1), 128); // over the limit: emitted rolled
+        assert_eq!(get(&d2), 4); // j1 stays rolled, so d2 makes 4 copies of it
+        let scalar = lp(5, 512, LoopKind::Unrolled, vec![]);
+        assert_eq!(get(&scalar), 0); // no vector loop inside: the unroll step alone decides
     }
 }

@@ -57,7 +57,7 @@ pub struct Compiler {
 }
 
 /// Wall-clock limit for one compile.
-pub const COMPILE_TIMEOUT: Duration = Duration::from_secs(120);
+pub const COMPILE_TIMEOUT: Duration = Duration::from_secs(60);
 
 const TUNED_FLAGS: &[&str] = &[
     "-O3",
