@@ -37,7 +37,11 @@ pub fn load(db: &Db, runs: &[RunId]) -> Result<Vec<RunData>, ReportError> {
             continue;
         }
         let row = db.run(id)?;
-        let summary = row.summary.as_deref().and_then(|s| serde_json::from_str::<Value>(s).ok()).filter(Value::is_object);
+        let summary = row
+            .summary
+            .as_deref()
+            .and_then(|s| serde_json::from_str::<Value>(s).ok())
+            .filter(Value::is_object);
         out.push(RunData {
             candidates: db.candidates(id)?,
             calls: db.llm_calls(id)?,
@@ -49,15 +53,21 @@ pub fn load(db: &Db, runs: &[RunId]) -> Result<Vec<RunData>, ReportError> {
             row,
         });
     }
-    let workloads: BTreeSet<(&str, &str)> =
-        out.iter().map(|r| (r.row.spec.workload.as_str(), r.row.spec.scale.as_str())).collect();
+    let workloads: BTreeSet<(&str, &str)> = out
+        .iter()
+        .map(|r| (r.row.spec.workload.as_str(), r.row.spec.scale.as_str()))
+        .collect();
     let mixed = workloads.len() > 1;
     let labels: Vec<String> = out
         .iter()
         .map(|r| {
             let s = &r.row.spec;
             let base = format!("{} seed {} (run {})", s.strategy, s.seed, r.row.id);
-            if mixed { format!("{} {}: {base}", s.workload, s.scale) } else { base }
+            if mixed {
+                format!("{} {}: {base}", s.workload, s.scale)
+            } else {
+                base
+            }
         })
         .collect();
     for (r, l) in out.iter_mut().zip(labels) {
@@ -69,7 +79,11 @@ pub fn load(db: &Db, runs: &[RunId]) -> Result<Vec<RunData>, ReportError> {
 impl RunData {
     /// A number of the summary, if present and finite.
     pub fn summary_f64(&self, field: &str) -> Option<f64> {
-        self.summary.as_ref()?.get(field)?.as_f64().filter(|v| v.is_finite())
+        self.summary
+            .as_ref()?
+            .get(field)?
+            .as_f64()
+            .filter(|v| v.is_finite())
     }
 
     /// Correct measurements in trial order: (trial number from 1, median µs).
@@ -77,7 +91,12 @@ impl RunData {
         self.candidates
             .iter()
             .filter(|c| c.candidate.outcome == Outcome::Ok)
-            .filter_map(|c| c.candidate.latency_median_us.filter(|v| v.is_finite() && *v > 0.0).map(|us| (c.seq + 1, us)))
+            .filter_map(|c| {
+                c.candidate
+                    .latency_median_us
+                    .filter(|v| v.is_finite() && *v > 0.0)
+                    .map(|us| (c.seq + 1, us))
+            })
             .collect()
     }
 
@@ -109,20 +128,34 @@ impl RunData {
         self.candidates
             .iter()
             .filter(|c| c.candidate.outcome == Outcome::Ok)
-            .filter(|c| c.candidate.latency_median_us.is_some_and(|v| v.is_finite() && v > 0.0))
-            .min_by(|a, b| a.candidate.latency_median_us.partial_cmp(&b.candidate.latency_median_us).expect("finite"))
+            .filter(|c| {
+                c.candidate
+                    .latency_median_us
+                    .is_some_and(|v| v.is_finite() && v > 0.0)
+            })
+            .min_by(|a, b| {
+                a.candidate
+                    .latency_median_us
+                    .partial_cmp(&b.candidate.latency_median_us)
+                    .expect("finite")
+            })
     }
 
     /// Cost-model quality points: (predicted normalised throughput, measured throughput
     /// normalised to the run's best = 1) for correct candidates that had a prediction.
     pub fn predicted_vs_measured(&self) -> Vec<(f64, f64)> {
-        let Some(best) = self.best().and_then(|b| b.candidate.latency_median_us) else { return vec![] };
+        let Some(best) = self.best().and_then(|b| b.candidate.latency_median_us) else {
+            return vec![];
+        };
         self.candidates
             .iter()
             .filter(|c| c.candidate.outcome == Outcome::Ok)
             .filter_map(|c| {
                 let p = c.candidate.predicted.filter(|p| p.is_finite())?;
-                let us = c.candidate.latency_median_us.filter(|v| v.is_finite() && *v > 0.0)?;
+                let us = c
+                    .candidate
+                    .latency_median_us
+                    .filter(|v| v.is_finite() && *v > 0.0)?;
                 Some((p, best / us))
             })
             .collect()
@@ -152,13 +185,18 @@ impl RunData {
 
     /// Per model, cumulative (call number within the run from 1, value) after each of its
     /// calls; `value` picks what accumulates (1 per call, tokens, USD).
-    pub fn cumulative_by_model(&self, value: impl Fn(&LlmCallRow) -> f64) -> BTreeMap<String, Vec<(f64, f64)>> {
+    pub fn cumulative_by_model(
+        &self,
+        value: impl Fn(&LlmCallRow) -> f64,
+    ) -> BTreeMap<String, Vec<(f64, f64)>> {
         let mut out: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
         let mut sums: BTreeMap<&str, f64> = BTreeMap::new();
         for (i, c) in self.calls.iter().enumerate() {
             let s = sums.entry(c.call.model.as_str()).or_default();
             *s += value(c);
-            out.entry(c.call.model.clone()).or_default().push(((i + 1) as f64, *s));
+            out.entry(c.call.model.clone())
+                .or_default()
+                .push(((i + 1) as f64, *s));
         }
         out
     }
@@ -167,9 +205,18 @@ impl RunData {
     /// reports, else from the run's `[[models]]` config.
     pub fn largest_model(&self) -> Option<String> {
         let mut params: Vec<(f64, String)> = vec![];
-        if let Some(models) = self.summary.as_ref().and_then(|s| s.get("models")).and_then(Value::as_object) {
+        if let Some(models) = self
+            .summary
+            .as_ref()
+            .and_then(|s| s.get("models"))
+            .and_then(Value::as_object)
+        {
             for (name, rep) in models {
-                if let Some(p) = rep.get("params").and_then(Value::as_f64).filter(|p| p.is_finite() && *p > 0.0) {
+                if let Some(p) = rep
+                    .get("params")
+                    .and_then(Value::as_f64)
+                    .filter(|p| p.is_finite() && *p > 0.0)
+                {
                     params.push((p, name.clone()));
                 }
             }
@@ -191,7 +238,10 @@ impl RunData {
                 }
             }
         }
-        params.into_iter().max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(&a.1))).map(|p| p.1)
+        params
+            .into_iter()
+            .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(&a.1)))
+            .map(|p| p.1)
     }
 
     /// The largest model's share of calls so far, after each call: (call number, share).
@@ -266,7 +316,11 @@ impl RunData {
 
     /// Candidates per failure outcome (every failure class, zeros included).
     pub fn failures(&self) -> BTreeMap<Outcome, u64> {
-        let mut h: BTreeMap<Outcome, u64> = Outcome::ALL.iter().filter(|o| **o != Outcome::Ok).map(|o| (*o, 0)).collect();
+        let mut h: BTreeMap<Outcome, u64> = Outcome::ALL
+            .iter()
+            .filter(|o| **o != Outcome::Ok)
+            .map(|o| (*o, 0))
+            .collect();
         for c in &self.candidates {
             if let Some(n) = h.get_mut(&c.candidate.outcome) {
                 *n += 1;
@@ -279,7 +333,13 @@ impl RunData {
     pub fn llm_errors(&self) -> BTreeMap<String, u64> {
         let mut h = BTreeMap::new();
         for c in self.calls.iter().filter(|c| !c.call.ok) {
-            *h.entry(c.call.error_kind.clone().unwrap_or_else(|| "unknown".into())).or_default() += 1;
+            *h.entry(
+                c.call
+                    .error_kind
+                    .clone()
+                    .unwrap_or_else(|| "unknown".into()),
+            )
+            .or_default() += 1;
         }
         h
     }
@@ -295,12 +355,225 @@ pub fn parse_params(s: &str) -> Option<f64> {
         'T' => (&s[..s.len() - 1], 1e12),
         _ => (s, 1.0),
     };
-    num.trim().parse::<f64>().ok().map(|v| v * mult).filter(|v| v.is_finite() && *v > 0.0)
+    num.trim()
+        .parse::<f64>()
+        .ok()
+        .map(|v| v * mult)
+        .filter(|v| v.is_finite() && *v > 0.0)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use colt_db::{LlmCallRow, NewCandidate, NewLlmCall, NewRun, RunStatus};
+
+    fn run(
+        latencies: &[Option<f64>],
+        predicted: &[Option<f64>],
+        calls: &[(&str, &str, bool)],
+        config: &str,
+    ) -> RunData {
+        let spec = NewRun {
+            strategy: "colt".into(),
+            workload: "matmul".into(),
+            space: "tensor".into(),
+            scale: "ci".into(),
+            seed: 1,
+            trials: latencies.len() as u64,
+            config: config.into(),
+            versions: String::new(),
+            target: String::new(),
+        };
+        let candidates = latencies
+            .iter()
+            .zip(predicted)
+            .enumerate()
+            .map(|(i, (l, p))| CandidateRow {
+                run: RunId(1),
+                seq: i as u64,
+                measured_at_ms: 0,
+                candidate: NewCandidate {
+                    key: i.to_string(),
+                    trace: "{}".into(),
+                    predicted: *p,
+                    outcome: if l.is_some() {
+                        Outcome::Ok
+                    } else {
+                        Outcome::Crash
+                    },
+                    latency_median_us: *l,
+                    latency_min_us: *l,
+                    gflops: None,
+                    message: None,
+                    source: "random".into(),
+                },
+            })
+            .collect();
+        let calls = calls
+            .iter()
+            .enumerate()
+            .map(|(i, (model, role, ok))| LlmCallRow {
+                run: RunId(1),
+                called_at_ms: 0,
+                call: NewLlmCall {
+                    seq: i as u64,
+                    model: model.to_string(),
+                    role: role.to_string(),
+                    ok: *ok,
+                    error_kind: (!ok).then(|| "no_json".to_string()),
+                    latency_ms: 10.0,
+                    input_tokens: 100,
+                    cached_tokens: 0,
+                    output_tokens: 10,
+                    cost_usd: 0.5,
+                    attempts: 1,
+                    prefix_hash: String::new(),
+                    answer: String::new(),
+                    action: None,
+                    record: None,
+                },
+            })
+            .collect();
+        RunData {
+            row: RunRow {
+                id: RunId(1),
+                created_at_ms: 0,
+                spec,
+                status: RunStatus::Finished,
+                finished_at_ms: None,
+                summary: None,
+            },
+            summary: None,
+            candidates,
+            calls,
+            nodes: vec![],
+            stats: RunStats::default(),
+            model_stats: BTreeMap::new(),
+            label: "run 1".into(),
+        }
+    }
+
+    fn node(id: u64, parent: Option<u64>, depth: u32) -> Node {
+        Node {
+            node_id: id,
+            parent,
+            depth,
+            model: None,
+            state: "{}".into(),
+            visits: 1,
+            value: 0.0,
+            predicted: None,
+            measured: None,
+            terminal: false,
+        }
+    }
+
+    #[test]
+    fn best_curve_steps_down_at_improvements_and_runs_to_the_last_trial() {
+        let r = run(
+            &[
+                Some(5.0),
+                Some(3.0),
+                None,
+                Some(4.0),
+                Some(1.0),
+                Some(2.0),
+                None,
+            ],
+            &[None; 7],
+            &[],
+            "",
+        );
+        assert_eq!(
+            r.best_curve(),
+            vec![(1, 5.0), (2, 5.0), (2, 3.0), (5, 3.0), (5, 1.0), (7, 1.0)]
+        );
+        assert_eq!(r.best().map(|b| b.seq), Some(4));
+        assert_eq!(r.failures()[&Outcome::Crash], 2);
+        assert_eq!(r.failures()[&Outcome::Timeout], 0);
+        assert!(!r.failures().contains_key(&Outcome::Ok));
+        let none = run(&[None, None], &[None; 2], &[], "");
+        assert!(none.best_curve().is_empty() && none.best().is_none());
+    }
+
+    #[test]
+    fn kendall_tau_is_one_for_a_perfect_ranking_and_minus_one_reversed() {
+        let lat = [Some(10.0), Some(5.0), Some(2.0), Some(1.0)];
+        let good = run(&lat, &[Some(0.1), Some(0.2), Some(0.5), Some(1.0)], &[], "");
+        assert_eq!(
+            good.predicted_vs_measured(),
+            vec![(0.1, 0.1), (0.2, 0.2), (0.5, 0.5), (1.0, 1.0)]
+        );
+        assert!((good.kendall_tau().unwrap() - 1.0).abs() < 1e-9);
+        let bad = run(&lat, &[Some(1.0), Some(0.5), Some(0.2), Some(0.1)], &[], "");
+        assert!((bad.kendall_tau().unwrap() + 1.0).abs() < 1e-9);
+        let one = run(&lat, &[Some(1.0), None, None, None], &[], "");
+        assert_eq!(one.kendall_tau(), None);
+    }
+
+    #[test]
+    fn per_model_accounting_and_large_share_follow_call_order() {
+        let config = "[[models]]\nname = \"s\"\nparams = \"8B\"\n[[models]]\nname = \"l\"\nparams = \"1T\"\n[search]\nlarge_share_floor = 0.3\n";
+        let calls = [
+            ("s", "expand", true),
+            ("l", "course_alteration", true),
+            ("s", "expand", false),
+            ("l", "expand", true),
+        ];
+        let r = run(&[], &[], &calls, config);
+        assert_eq!(r.models(), vec!["s".to_string(), "l".to_string()]);
+        let n = r.cumulative_by_model(|_| 1.0);
+        assert_eq!(n["s"], vec![(1.0, 1.0), (3.0, 2.0)]);
+        assert_eq!(n["l"], vec![(2.0, 1.0), (4.0, 2.0)]);
+        let usd = r.cumulative_by_model(|c| c.call.cost_usd);
+        assert_eq!(usd["l"].last(), Some(&(4.0, 1.0)));
+        assert_eq!(r.largest_model().as_deref(), Some("l"));
+        assert_eq!(
+            r.large_share_curve().unwrap(),
+            vec![(1.0, 0.0), (2.0, 0.5), (3.0, 1.0 / 3.0), (4.0, 0.5)]
+        );
+        assert_eq!(r.share_floor(), Some(0.3));
+        assert_eq!(
+            r.course_alterations(),
+            vec![(2.0, 1.0, "l".to_string(), true)]
+        );
+        assert_eq!(r.llm_errors(), BTreeMap::from([("no_json".to_string(), 1)]));
+        // The summary's parameter counts win over the config.
+        let mut r2 = r.clone();
+        r2.summary =
+            Some(serde_json::json!({"models": {"s": {"params": 9e12}, "l": {"params": 1e9}}}));
+        assert_eq!(r2.largest_model().as_deref(), Some("s"));
+        let unknown = run(&[], &[], &calls, "");
+        assert_eq!(unknown.largest_model(), None);
+        assert!(unknown.large_share_curve().is_none());
+        assert_eq!(
+            unknown.share_floor(),
+            Some(colt_search::SearchConfig::default().large_share_floor)
+        );
+    }
+
+    #[test]
+    fn tree_histograms_count_depths_and_children() {
+        let mut r = run(&[], &[], &[], "");
+        // 0 -> {1, 2, 3}; 1 -> {4}; 4 -> {5, 6}
+        r.nodes = vec![
+            node(0, None, 0),
+            node(1, Some(0), 1),
+            node(2, Some(0), 1),
+            node(3, Some(0), 1),
+            node(4, Some(1), 2),
+            node(5, Some(4), 3),
+            node(6, Some(4), 3),
+        ];
+        assert_eq!(
+            r.depth_histogram(),
+            BTreeMap::from([(0, 1), (1, 3), (2, 1), (3, 2)])
+        );
+        assert_eq!(
+            r.branching_histogram(),
+            BTreeMap::from([(1, 1), (2, 1), (3, 1)])
+        );
+    }
 
     #[test]
     fn params_parse_with_suffixes() {

@@ -45,20 +45,27 @@ fn bold_sibling(regular: &Path) -> Option<PathBuf> {
 }
 
 fn leak(path: &Path) -> Result<&'static [u8], ReportError> {
-    let bytes = std::fs::read(path).map_err(|e| ReportError::BadFont { path: path.into(), problem: e.to_string() })?;
+    let bytes = std::fs::read(path).map_err(|e| ReportError::BadFont {
+        path: path.into(),
+        problem: e.to_string(),
+    })?;
     Ok(Box::leak(bytes.into_boxed_slice()))
 }
 
 fn register(path: &Path, style: FontStyle) -> Result<(), ReportError> {
-    plotters::style::register_font(FAMILY, style, leak(path)?)
-        .map_err(|_| ReportError::BadFont { path: path.into(), problem: "not a TrueType/OpenType font".into() })
+    plotters::style::register_font(FAMILY, style, leak(path)?).map_err(|_| ReportError::BadFont {
+        path: path.into(),
+        problem: "not a TrueType/OpenType font".into(),
+    })
 }
 
 fn load() -> Result<PathBuf, ReportError> {
     let tried = candidates();
     let Some(regular) = tried.iter().find(|p| p.is_file()) else {
         let list: Vec<String> = tried.iter().map(|p| p.display().to_string()).collect();
-        return Err(ReportError::NoFont { tried: list.join(", ") });
+        return Err(ReportError::NoFont {
+            tried: list.join(", "),
+        });
     };
     register(regular, FontStyle::Normal)?;
     if let Some(bold) = bold_sibling(regular) {

@@ -1,1 +1,57 @@
-//! colt-report (in progress).
+//! colt-report: a tuning run as one self-contained HTML page, and its main chart as PNG.
+//!
+//! `colt report RUN [RUN...]` reads the runs from the tuning database and writes a
+//! page with no network dependencies (inline CSS, inline SVG charts, no scripts): best
+//! latency vs trials per run (several runs overlaid, legend by strategy and seed), the
+//! cost model's predicted vs measured throughput with Kendall τ, LLM calls / tokens / USD
+//! per model over the run, the largest model's share of calls against the policy floor,
+//! course alterations, the search tree's shape (depth and branching histograms), failures
+//! by class, and the best kernel's loop nest and C source rebuilt from its trace.
+//! `render_png` draws the best-latency chart into a PNG for a README.
+//!
+//! Plot text is laid out with a system TrueType font (see [`font`]); the data reductions
+//! live in [`data`], the charts in [`plots`], the page in [`html`].
+
+pub mod data;
+mod error;
+pub mod font;
+pub mod html;
+pub mod kernel;
+pub mod plots;
+
+pub use error::ReportError;
+pub use html::PLOTS;
+
+use colt_db::{Db, RunId};
+use plotters::prelude::*;
+use std::path::Path;
+
+/// Size of the PNG written by [`render_png`], in pixels.
+pub const PNG_SIZE: (u32, u32) = (1200, 640);
+
+/// The HTML report of `runs` (at least one; duplicates are shown once).
+pub fn render_html(db: &Db, runs: &[RunId]) -> Result<String, ReportError> {
+    font::ensure()?;
+    let data = data::load(db, runs)?;
+    html::document(db.path(), &data)
+}
+
+/// Draw the best-latency-vs-trials chart of `runs` into the PNG file `path`.
+pub fn render_png(db: &Db, runs: &[RunId], path: &Path) -> Result<(), ReportError> {
+    font::ensure()?;
+    let data = data::load(db, runs)?;
+    let err = |e: &dyn std::fmt::Display| ReportError::Png {
+        path: path.into(),
+        message: e.to_string(),
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        && !dir.is_dir()
+    {
+        return Err(err(&format!("directory {} does not exist", dir.display())));
+    }
+    let root = BitMapBackend::new(path, PNG_SIZE).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| err(&e))?;
+    plots::best_vs_trials(&root, &data).map_err(|e| err(&e))?;
+    root.present().map_err(|e| err(&e))?;
+    Ok(())
+}

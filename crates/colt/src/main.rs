@@ -6,6 +6,7 @@ mod config;
 mod measure;
 mod models;
 mod out;
+mod report;
 mod runs;
 mod show;
 mod tune;
@@ -32,6 +33,8 @@ enum Command {
     Tune(tune::Args),
     /// List the runs of the tuning database.
     Runs(runs::Args),
+    /// Write a self-contained HTML report (inline SVG charts) of tuning runs; --png for the main chart.
+    Report(report::Args),
     /// Export the best kernel on record for a workload as C source and header.
     Best(best::Args),
     /// The LLM model bucket: list it, or check every model with two real requests.
@@ -61,6 +64,7 @@ fn main() {
         Command::Tune(a) => tune::run(a),
         Command::Runs(a) => runs::run(a),
         Command::Best(a) => best::run(a),
+        Command::Report(a) => report::run(a),
         Command::Models { command } => models::run(command),
         Command::Worker => colt_measure::worker::worker_main().map_err(|e| anyhow::anyhow!("worker: {e}")),
     };

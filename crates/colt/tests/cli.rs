@@ -102,3 +102,11 @@ fn tempdir() -> std::path::PathBuf {
     std::fs::create_dir_all(&d).unwrap();
     d
 }
+
+#[test]
+fn report_of_a_missing_run_is_one_clear_line() {
+    let dir = tempdir();
+    let db = dir.join("r.db");
+    colt_db::Db::open(&db).unwrap();
+    one_line_error(&["report", "999", "--db", db.to_str().unwrap()], &["999"]);
+}

@@ -1,0 +1,832 @@
+//! The report's charts, drawn with plotters on any backend.
+//!
+//! Every chart is a function of the loaded runs onto a drawing area, generic over the
+//! backend, so the HTML report (SVG strings) and the README picture (PNG file) draw the
+//! same main chart with the same code. A chart with nothing to show (a run without LLM
+//! calls or tree nodes) still draws its frame and says why it is empty, so each report
+//! section always holds a picture and never a silent gap.
+
+use crate::ReportError;
+use crate::data::RunData;
+use crate::font::FAMILY;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use std::collections::BTreeSet;
+
+type R<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+
+/// Tableau 10: distinguishable, print- and colour-blind-friendly series colours.
+pub const PALETTE: [RGBColor; 10] = [
+    RGBColor(78, 121, 167),
+    RGBColor(242, 142, 43),
+    RGBColor(225, 87, 89),
+    RGBColor(118, 183, 178),
+    RGBColor(89, 161, 79),
+    RGBColor(237, 201, 72),
+    RGBColor(176, 122, 161),
+    RGBColor(255, 157, 167),
+    RGBColor(156, 117, 95),
+    RGBColor(186, 176, 172),
+];
+
+/// Colour of series `i`.
+pub fn color(i: usize) -> RGBColor {
+    PALETTE[i % PALETTE.len()]
+}
+
+const GRID: RGBColor = RGBColor(226, 226, 226);
+const LIGHT_GRID: RGBColor = RGBColor(244, 244, 244);
+const AXIS: RGBColor = RGBColor(90, 90, 90);
+const NOTE: RGBColor = RGBColor(110, 110, 110);
+const RULE: RGBColor = RGBColor(120, 120, 120);
+
+/// Draw `f` into an SVG of `size` pixels and return the SVG text.
+pub fn svg(
+    plot: &'static str,
+    size: (u32, u32),
+    f: impl for<'b> FnOnce(
+        &DrawingArea<SVGBackend<'b>, Shift>,
+    ) -> Result<(), DrawingAreaErrorKind<std::io::Error>>,
+) -> Result<String, ReportError> {
+    let mut buf = String::new();
+    {
+        let root = SVGBackend::with_string(&mut buf, size).into_drawing_area();
+        let err = |e: DrawingAreaErrorKind<_>| ReportError::Plot {
+            plot,
+            message: e.to_string(),
+        };
+        root.fill(&WHITE).map_err(err)?;
+        f(&root).map_err(err)?;
+        root.present().map_err(err)?;
+    }
+    Ok(buf)
+}
+
+/// Latency in µs with a readable number of digits.
+pub fn fmt_us(v: f64) -> String {
+    if !v.is_finite() {
+        return "–".into();
+    }
+    if v >= 1e5 {
+        format!("{:.0} ms", v / 1e3)
+    } else if v >= 100.0 {
+        format!("{v:.0}")
+    } else if v >= 1.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.3}")
+    }
+}
+
+/// A compact count: 1234 → 1.2k, 2_500_000 → 2.5M.
+pub fn fmt_count(v: f64) -> String {
+    let a = v.abs();
+    if a >= 1e6 {
+        format!("{:.1}M", v / 1e6)
+    } else if a >= 1e4 {
+        format!("{:.0}k", v / 1e3)
+    } else if a >= 1e3 {
+        format!("{:.1}k", v / 1e3)
+    } else if (v - v.round()).abs() < 1e-9 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+fn label_font() -> TextStyle<'static> {
+    (FAMILY, 14).into_font().color(&AXIS)
+}
+
+/// The chart's frame with a title and a centred note instead of data.
+fn placeholder<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+    note: &str,
+) -> R<DB> {
+    let inner = area.titled(title, (FAMILY, 20))?;
+    let (w, h) = inner.dim_in_pixel();
+    inner.draw(&Rectangle::new(
+        [(10, 4), (w as i32 - 10, h as i32 - 10)],
+        GRID.stroke_width(2),
+    ))?;
+    let style = (FAMILY, 16)
+        .into_font()
+        .color(&NOTE)
+        .pos(Pos::new(HPos::Center, VPos::Center));
+    inner.draw(&Text::new(
+        note.to_string(),
+        (w as i32 / 2, h as i32 / 2),
+        style,
+    ))?;
+    Ok(())
+}
+
+/// Round tick values for a log axis over `lo..hi`: 1-2-5 per decade (every 1..9 when the
+/// range spans less than a few of those, powers of ten only over many decades).
+pub fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    let ticks = |ms: &[f64]| -> Vec<f64> {
+        let mut v = vec![];
+        for k in lo.log10().floor() as i32..=hi.log10().ceil() as i32 {
+            for m in ms {
+                let t = m * 10f64.powi(k);
+                if t >= lo && t <= hi {
+                    v.push(t);
+                }
+            }
+        }
+        v
+    };
+    let v = ticks(&[1.0, 2.0, 5.0]);
+    if v.len() < 4 {
+        let v = ticks(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0]);
+        if v.len() >= 2 {
+            return v;
+        }
+        // A narrow range: three values rounded to two significant digits.
+        let round2 = |x: f64| {
+            let p = 10f64.powi(x.log10().floor() as i32 - 1);
+            (x / p).round() * p
+        };
+        let mut v: Vec<f64> = [lo * 1.05, (lo * hi).sqrt(), hi / 1.05]
+            .map(round2)
+            .into_iter()
+            .filter(|t| *t >= lo && *t <= hi)
+            .collect();
+        v.dedup();
+        v
+    } else if v.len() > 12 {
+        ticks(&[1.0])
+    } else {
+        v
+    }
+}
+
+/// Main chart: best latency so far against trials, one step curve per run (log scale),
+/// every correct measurement as a faint dot, the naive gcc -O3 baseline dashed.
+pub fn best_vs_trials<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    runs: &[RunData],
+) -> R<DB> {
+    let title = "Best latency vs trials";
+    let mut values: Vec<f64> = runs
+        .iter()
+        .flat_map(|r| r.measured().into_iter().map(|p| p.1))
+        .collect();
+    if values.is_empty() {
+        return placeholder(area, title, "no correct measurement in these runs yet");
+    }
+    // One baseline per workload: the first run of it that measured one.
+    let mut seen = BTreeSet::new();
+    let baselines: Vec<(String, f64)> = runs
+        .iter()
+        .filter_map(|r| {
+            let g = r.summary_f64("naive_gcc_us").filter(|g| *g > 0.0)?;
+            let key = (r.row.spec.workload.clone(), r.row.spec.scale.clone());
+            let label = if runs
+                .iter()
+                .any(|o| (&o.row.spec.workload, &o.row.spec.scale) != (&key.0, &key.1))
+            {
+                format!("naive gcc -O3 ({} {})", key.0, key.1)
+            } else {
+                "naive gcc -O3".to_string()
+            };
+            seen.insert(key).then_some((label, g))
+        })
+        .collect();
+    values.extend(baselines.iter().map(|b| b.1));
+    let lo = values.iter().copied().fold(f64::INFINITY, f64::min) * 0.8;
+    let hi = values.iter().copied().fold(0.0, f64::max) * 1.25;
+    let xmax = runs
+        .iter()
+        .map(|r| r.candidates.len() as u64)
+        .max()
+        .unwrap_or(1)
+        .max(1)
+        + 1;
+
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, (FAMILY, 20))
+        .margin(16)
+        .x_label_area_size(48)
+        .y_label_area_size(78)
+        .build_cartesian_2d(
+            0u64..xmax,
+            (lo..hi).log_scale().with_key_points(log_ticks(lo, hi)),
+        )?;
+    chart
+        .configure_mesh()
+        .light_line_style(TRANSPARENT)
+        .bold_line_style(GRID)
+        .axis_style(AXIS)
+        .label_style(label_font())
+        .axis_desc_style((FAMILY, 15))
+        .x_desc("trial")
+        .y_desc("latency (µs, log scale)")
+        .y_label_formatter(&|v| fmt_us(*v))
+        .draw()?;
+    for (label, g) in &baselines {
+        chart
+            .draw_series(DashedLineSeries::new(
+                vec![(0, *g), (xmax, *g)],
+                8,
+                6,
+                RULE.stroke_width(2),
+            ))?
+            .label(label.clone())
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], RULE.stroke_width(2)));
+    }
+    for (i, r) in runs.iter().enumerate() {
+        let c = color(i);
+        chart.draw_series(
+            r.measured()
+                .into_iter()
+                .map(|p| Circle::new(p, 3, c.mix(0.4).filled())),
+        )?;
+        let curve = r.best_curve();
+        chart
+            .draw_series(LineSeries::new(curve.clone(), c.stroke_width(3)))?
+            .label(r.label.clone())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], c.stroke_width(3)));
+        if let Some(&last) = curve.last() {
+            chart.draw_series(std::iter::once(Circle::new(last, 4, c.filled())))?;
+        }
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(GRID)
+        .label_font((FAMILY, 14))
+        .draw()?;
+    Ok(())
+}
+
+/// Cost-model quality: predicted against measured throughput, Kendall τ per run.
+pub fn predicted_vs_measured<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    runs: &[RunData],
+) -> R<DB> {
+    let title = "Cost model: predicted vs measured throughput";
+    let pts: Vec<Vec<(f64, f64)>> = runs.iter().map(RunData::predicted_vs_measured).collect();
+    let xs: Vec<f64> = pts.iter().flatten().map(|p| p.0).collect();
+    if xs.is_empty() {
+        return placeholder(
+            area,
+            title,
+            "no measured candidate carries a cost-model prediction",
+        );
+    }
+    let (mut x0, mut x1) = (
+        xs.iter().copied().fold(f64::INFINITY, f64::min),
+        xs.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+    );
+    let pad = if x1 > x0 { (x1 - x0) * 0.05 } else { 0.5 };
+    (x0, x1) = (x0 - pad, x1 + pad);
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, (FAMILY, 20))
+        .margin(16)
+        .x_label_area_size(48)
+        .y_label_area_size(64)
+        .build_cartesian_2d(x0..x1, 0.0..1.08)?;
+    chart
+        .configure_mesh()
+        .light_line_style(LIGHT_GRID)
+        .max_light_lines(2)
+        .bold_line_style(GRID)
+        .axis_style(AXIS)
+        .label_style(label_font())
+        .axis_desc_style((FAMILY, 15))
+        .x_desc("predicted throughput (cost model, normalised)")
+        .y_desc("measured throughput (run best = 1)")
+        .x_label_formatter(&|v| format!("{v:.2}"))
+        .y_label_formatter(&|v| format!("{v:.1}"))
+        .draw()?;
+    for (i, (r, p)) in runs.iter().zip(&pts).enumerate() {
+        let c = color(i);
+        let tau = r
+            .kendall_tau()
+            .map_or("n/a".to_string(), |t| format!("{t:.2}"));
+        chart
+            .draw_series(p.iter().map(|&q| Circle::new(q, 3, c.mix(0.55).filled())))?
+            .label(format!("{}: τ = {tau}, n = {}", r.label, p.len()))
+            .legend(move |(x, y)| Circle::new((x + 10, y), 4, c.filled()));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(GRID)
+        .label_font((FAMILY, 14))
+        .draw()?;
+    Ok(())
+}
+
+/// One line of a line chart.
+pub struct Series {
+    pub label: String,
+    pub color: RGBColor,
+    pub points: Vec<(f64, f64)>,
+    /// Points to mark with a dot (events on a step curve).
+    pub marks: Vec<(f64, f64)>,
+    /// Dashed (for reference lines such as a policy floor).
+    pub dashed: bool,
+}
+
+/// Axes and options of a line chart.
+pub struct LineChart<'a> {
+    pub title: &'a str,
+    pub x_desc: &'a str,
+    pub y_desc: &'a str,
+    /// Fixed y range; else 0 to the largest value.
+    pub y_range: Option<(f64, f64)>,
+    pub legend: Option<SeriesLabelPosition>,
+    pub y_fmt: fn(f64) -> String,
+}
+
+/// A line chart of `series` (x from 0 to the largest x).
+pub fn lines<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    spec: &LineChart<'_>,
+    series: &[Series],
+) -> R<DB> {
+    let pts = series.iter().flat_map(|s| s.points.iter());
+    let (xmax, ymax) = pts.fold((1.0f64, 0.0f64), |(x, y), p| (x.max(p.0), y.max(p.1)));
+    let (y0, y1) = spec
+        .y_range
+        .unwrap_or((0.0, if ymax > 0.0 { ymax * 1.1 } else { 1.0 }));
+    let mut chart = ChartBuilder::on(area)
+        .caption(spec.title, (FAMILY, 18))
+        .margin(14)
+        .x_label_area_size(44)
+        .y_label_area_size(64)
+        .build_cartesian_2d(0.0..xmax * 1.02, y0..y1)?;
+    let fmt = spec.y_fmt;
+    chart
+        .configure_mesh()
+        .light_line_style(LIGHT_GRID)
+        .max_light_lines(2)
+        .bold_line_style(GRID)
+        .axis_style(AXIS)
+        .label_style(label_font())
+        .axis_desc_style((FAMILY, 14))
+        .x_desc(spec.x_desc)
+        .y_desc(spec.y_desc)
+        .x_labels(8)
+        .x_label_formatter(&|v| fmt_count(*v))
+        .y_label_formatter(&|v| fmt(*v))
+        .draw()?;
+    for s in series {
+        let c = s.color;
+        let style = c.stroke_width(2);
+        let drawn = if s.dashed {
+            chart.draw_series(DashedLineSeries::new(s.points.clone(), 8, 6, style))?
+        } else {
+            chart.draw_series(LineSeries::new(s.points.clone(), style))?
+        };
+        drawn
+            .label(s.label.clone())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], c.stroke_width(2)));
+        chart.draw_series(s.marks.iter().map(|&p| Circle::new(p, 4, c.filled())))?;
+    }
+    if let Some(pos) = spec.legend.clone() {
+        chart
+            .configure_series_labels()
+            .position(pos)
+            .background_style(WHITE.mix(0.85))
+            .border_style(GRID)
+            .label_font((FAMILY, 13))
+            .draw()?;
+    }
+    Ok(())
+}
+
+/// A grouped bar chart: one group per category, one bar per run in each group.
+pub fn bars<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+    x_desc: &str,
+    categories: &[String],
+    groups: &[Group],
+) -> R<DB> {
+    let n = categories.len().max(1);
+    let ymax = groups
+        .iter()
+        .flat_map(|g| g.2.iter())
+        .copied()
+        .max()
+        .unwrap_or(0)
+        .max(1) as f64;
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, (FAMILY, 18))
+        .margin(14)
+        .x_label_area_size(44)
+        .y_label_area_size(56)
+        .build_cartesian_2d(
+            -0.5..n as f64 - 0.5,
+            0.0..ymax * if groups.len() > 1 { 1.35 } else { 1.1 },
+        )?;
+    let names = categories.to_vec();
+    let name_of = move |v: &f64| {
+        let i = v.round();
+        if (v - i).abs() < 1e-6 && i >= 0.0 {
+            names.get(i as usize).cloned().unwrap_or_default()
+        } else {
+            String::new()
+        }
+    };
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .light_line_style(LIGHT_GRID)
+        .max_light_lines(2)
+        .bold_line_style(GRID)
+        .axis_style(AXIS)
+        .label_style(label_font())
+        .axis_desc_style((FAMILY, 14))
+        .x_desc(x_desc)
+        .y_desc("count")
+        .x_labels(n.min(16) + 1)
+        .x_label_formatter(&name_of)
+        .y_labels((ymax as usize).min(8) + 1)
+        .y_label_formatter(&|v| {
+            if (v - v.round()).abs() < 1e-6 {
+                fmt_count(*v)
+            } else {
+                String::new()
+            }
+        })
+        .draw()?;
+    let width = 0.8 / groups.len().max(1) as f64;
+    for (g, (label, c, counts)) in groups.iter().enumerate() {
+        let c = *c;
+        let left = -0.4 + g as f64 * width;
+        chart
+            .draw_series(
+                counts
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, v)| **v > 0)
+                    .map(|(i, v)| {
+                        let x = i as f64 + left;
+                        Rectangle::new([(x, 0.0), (x + width * 0.92, *v as f64)], c.filled())
+                    }),
+            )?
+            .label(label.clone())
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], c.filled()));
+    }
+    if groups.len() > 1 {
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(GRID)
+            .label_font((FAMILY, 13))
+            .draw()?;
+    }
+    Ok(())
+}
+
+/// Series label for model `m` of run `r` (the run is named only when there are several).
+fn model_label(runs: &[RunData], r: &RunData, m: &str) -> String {
+    if runs.len() > 1 {
+        format!("run {}: {m}", r.row.id)
+    } else {
+        m.to_string()
+    }
+}
+
+/// Calls, tokens and USD per model, cumulative over the run's calls (three panels).
+pub fn llm_usage<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, runs: &[RunData]) -> R<DB> {
+    if runs.iter().all(|r| r.calls.is_empty()) {
+        return placeholder(
+            area,
+            "LLM calls, tokens and cost per model",
+            "no LLM calls in these runs",
+        );
+    }
+    let panels = area.split_evenly((1, 3));
+    type Pick = fn(&colt_db::LlmCallRow) -> f64;
+    type Panel = (&'static str, &'static str, Pick, fn(f64) -> String);
+    let picks: [Panel; 3] = [
+        ("Calls per model", "calls", |_| 1.0, fmt_count),
+        (
+            "Tokens per model (in + out)",
+            "tokens",
+            |c| (c.call.input_tokens + c.call.output_tokens) as f64,
+            fmt_count,
+        ),
+        (
+            "Cost per model",
+            "USD",
+            |c| c.call.cost_usd,
+            |v| format!("{v:.3}"),
+        ),
+    ];
+    for (panel, (title, y_desc, pick, y_fmt)) in panels.iter().zip(picks) {
+        let mut series = vec![];
+        for r in runs {
+            let cum = r.cumulative_by_model(pick);
+            for m in r.models() {
+                let points = cum.get(&m).cloned().unwrap_or_default();
+                series.push(Series {
+                    label: model_label(runs, r, &m),
+                    color: color(series.len()),
+                    points,
+                    marks: vec![],
+                    dashed: false,
+                });
+            }
+        }
+        let spec = LineChart {
+            title,
+            x_desc: "LLM call",
+            y_desc,
+            y_range: None,
+            legend: Some(SeriesLabelPosition::UpperLeft),
+            y_fmt,
+        };
+        lines(panel, &spec, &series)?;
+    }
+    Ok(())
+}
+
+/// The largest model's share of calls so far, with the policy's floor.
+pub fn large_share<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, runs: &[RunData]) -> R<DB> {
+    let title = "Largest model's share of LLM calls";
+    let mut series = vec![];
+    let mut floors: Vec<f64> = vec![];
+    let xmax = runs.iter().map(|r| r.calls.len()).max().unwrap_or(0) as f64;
+    for (i, r) in runs.iter().enumerate() {
+        if let (Some(curve), Some(large)) = (r.large_share_curve(), r.largest_model())
+            && !curve.is_empty()
+        {
+            series.push(Series {
+                label: format!("{} — {large}", r.label),
+                color: color(i),
+                points: curve,
+                marks: vec![],
+                dashed: false,
+            });
+            if let Some(f) = r.share_floor()
+                && !floors.iter().any(|g| (g - f).abs() < 1e-12)
+            {
+                floors.push(f);
+            }
+        }
+    }
+    if series.is_empty() {
+        let note = if runs.iter().all(|r| r.calls.is_empty()) {
+            "no LLM calls in these runs"
+        } else {
+            "the largest model is unknown (no parameter counts in the summary or config)"
+        };
+        return placeholder(area, title, note);
+    }
+    for f in floors {
+        series.push(Series {
+            label: format!("share floor {:.0}%", f * 100.0),
+            color: RULE,
+            points: vec![(0.0, f), (xmax, f)],
+            marks: vec![],
+            dashed: true,
+        });
+    }
+    let spec = LineChart {
+        title,
+        x_desc: "LLM call",
+        y_desc: "share of calls so far",
+        y_range: Some((0.0, 1.05)),
+        legend: Some(SeriesLabelPosition::UpperRight),
+        y_fmt: |v| format!("{:.0}%", v * 100.0),
+    };
+    lines(area, &spec, &series)
+}
+
+/// Course-alteration calls over the run, cumulative, one line per run.
+pub fn course_alterations<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    runs: &[RunData],
+) -> R<DB> {
+    let title = "Course alterations (large model called after K small-model regressions)";
+    if runs.iter().all(|r| r.calls.is_empty()) {
+        return placeholder(area, title, "no LLM calls in these runs");
+    }
+    let series: Vec<Series> = runs
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| {
+            let ca = r.course_alterations();
+            (!ca.is_empty()).then(|| {
+                // A step curve: the count rises at each course-alteration call.
+                let mut points = vec![(0.0, 0.0)];
+                for c in &ca {
+                    points.push((c.0, c.1 - 1.0));
+                    points.push((c.0, c.1));
+                }
+                points.push((r.calls.len() as f64, ca.len() as f64));
+                let marks = ca.iter().map(|c| (c.0, c.1)).collect();
+                Series {
+                    label: format!("{}: {} calls", r.label, ca.len()),
+                    color: color(i),
+                    points,
+                    marks,
+                    dashed: false,
+                }
+            })
+        })
+        .collect();
+    if series.is_empty() {
+        return placeholder(area, title, "no course alteration was needed in these runs");
+    }
+    let spec = LineChart {
+        title,
+        x_desc: "LLM call",
+        y_desc: "course alterations so far",
+        y_range: None,
+        legend: Some(SeriesLabelPosition::UpperLeft),
+        y_fmt: fmt_count,
+    };
+    lines(area, &spec, &series)
+}
+
+/// Histograms turned into grouped-bar input over the union of their keys.
+/// Bars of one run: legend label, colour, one count per category.
+type Group = (String, RGBColor, Vec<u64>);
+
+/// `runs` are (index in the report, run) so a run keeps its colour when others are left out.
+fn grouped(
+    runs: &[(usize, &RunData)],
+    hist: impl Fn(&RunData) -> std::collections::BTreeMap<u64, u64>,
+) -> (Vec<String>, Vec<Group>) {
+    let hs: Vec<_> = runs.iter().map(|r| hist(r.1)).collect();
+    let max = hs.iter().flat_map(|h| h.keys()).copied().max().unwrap_or(0);
+    let min = hs.iter().flat_map(|h| h.keys()).copied().min().unwrap_or(0);
+    let cats: Vec<String> = (min..=max).map(|k| k.to_string()).collect();
+    let groups = runs
+        .iter()
+        .zip(&hs)
+        .map(|((i, r), h)| {
+            (
+                r.label.clone(),
+                color(*i),
+                (min..=max)
+                    .map(|k| h.get(&k).copied().unwrap_or(0))
+                    .collect(),
+            )
+        })
+        .collect();
+    (cats, groups)
+}
+
+/// Whether chart `id` (one of [`crate::PLOTS`]) has nothing to draw for `runs` and
+/// shows only its note (the page then gives it a short frame).
+pub fn is_empty(id: &str, runs: &[RunData]) -> bool {
+    let no_calls = runs.iter().all(|r| r.calls.is_empty());
+    match id {
+        "best-vs-trials" => runs.iter().all(|r| r.measured().is_empty()),
+        "predicted-vs-measured" => runs.iter().all(|r| r.predicted_vs_measured().is_empty()),
+        "llm-usage" => no_calls,
+        "large-share" => runs
+            .iter()
+            .all(|r| r.calls.is_empty() || r.largest_model().is_none()),
+        "course-alterations" => runs.iter().all(|r| r.course_alterations().is_empty()),
+        "tree-shape" => runs.iter().all(|r| r.nodes.is_empty()),
+        "failures" => runs
+            .iter()
+            .all(|r| r.failures().values().all(|v| *v == 0) && r.llm_errors().is_empty()),
+        _ => false,
+    }
+}
+
+/// Tree shape: nodes per depth, and internal nodes per number of children.
+pub fn tree_shape<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, runs: &[RunData]) -> R<DB> {
+    if runs.iter().all(|r| r.nodes.is_empty()) {
+        return placeholder(
+            area,
+            "Search tree shape",
+            "no search tree recorded (strategy without a tree)",
+        );
+    }
+    let with_tree: Vec<(usize, &RunData)> = runs
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| !r.nodes.is_empty())
+        .collect();
+    let panels = area.split_evenly((1, 2));
+    let (cats, groups) = grouped(&with_tree, RunData::depth_histogram);
+    bars(&panels[0], "Nodes per depth", "depth", &cats, &groups)?;
+    let (cats, groups) = grouped(&with_tree, RunData::branching_histogram);
+    if groups.iter().all(|g| g.2.iter().all(|v| *v == 0)) {
+        return placeholder(&panels[1], "Branching factor", "no node has children yet");
+    }
+    bars(
+        &panels[1],
+        "Branching factor",
+        "children of an expanded node",
+        &cats,
+        &groups,
+    )
+}
+
+/// Failed candidates per outcome class, and failed LLM calls per error kind.
+pub fn failures<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, runs: &[RunData]) -> R<DB> {
+    let failed_candidates: u64 = runs
+        .iter()
+        .map(|r| r.failures().values().sum::<u64>())
+        .sum();
+    let failed_calls = runs.iter().any(|r| !r.llm_errors().is_empty());
+    if failed_candidates == 0 && !failed_calls {
+        return placeholder(area, "Failures", "no candidate and no LLM call failed");
+    }
+    let panels = area.split_evenly((1, 2));
+    let classes: Vec<String> = colt_db::Outcome::ALL
+        .iter()
+        .filter(|o| **o != colt_db::Outcome::Ok)
+        .map(|o| o.as_str().to_string())
+        .collect();
+    let groups: Vec<_> = runs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            (
+                r.label.clone(),
+                color(i),
+                r.failures().into_values().collect::<Vec<u64>>(),
+            )
+        })
+        .collect();
+    if failed_candidates == 0 {
+        placeholder(
+            &panels[0],
+            "Failed candidates by outcome",
+            "no candidate failed",
+        )?;
+    } else {
+        bars(
+            &panels[0],
+            "Failed candidates by outcome",
+            "outcome",
+            &classes,
+            &groups,
+        )?;
+    }
+    let kinds: Vec<String> = runs
+        .iter()
+        .flat_map(|r| r.llm_errors().into_keys())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if kinds.is_empty() {
+        let note = if runs.iter().all(|r| r.calls.is_empty()) {
+            "no LLM calls in these runs"
+        } else {
+            "no LLM call failed"
+        };
+        return placeholder(&panels[1], "Failed LLM calls by kind", note);
+    }
+    let groups: Vec<_> = runs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let e = r.llm_errors();
+            (
+                r.label.clone(),
+                color(i),
+                kinds
+                    .iter()
+                    .map(|k| e.get(k).copied().unwrap_or(0))
+                    .collect(),
+            )
+        })
+        .collect();
+    bars(
+        &panels[1],
+        "Failed LLM calls by kind",
+        "error kind",
+        &kinds,
+        &groups,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_ticks_are_round_and_inside_the_range() {
+        assert_eq!(
+            log_ticks(142.0, 80_000.0),
+            vec![
+                200.0, 500.0, 1000.0, 2000.0, 5000.0, 10_000.0, 20_000.0, 50_000.0
+            ]
+        );
+        assert_eq!(log_ticks(90.0, 250.0), vec![90.0, 100.0, 200.0]);
+        assert_eq!(log_ticks(110.0, 172.0), vec![120.0, 140.0, 160.0]);
+        assert_eq!(
+            log_ticks(1.0, 1e8),
+            (0..=8).map(|k| 10f64.powi(k)).collect::<Vec<_>>()
+        );
+    }
+}

@@ -1,0 +1,145 @@
+//! colt's side of the benchmark: each (strategy, seed) is one `colt tune --json` run of this
+//! same executable, so the benchmark measures exactly what a user's `colt tune` does (and a
+//! crash of one run cannot take the benchmark down). Its summary gives latency, wall time and
+//! LLM accounting; the run's candidates in the database give the trials it took to reach
+//! TVM's final latency.
+
+use colt_db::{Db, Outcome, RunId};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// What `colt bench` passes through to every `colt tune`.
+pub struct TuneSettings {
+    pub exe: PathBuf,
+    pub config: Option<PathBuf>,
+    pub db: PathBuf,
+}
+
+/// One `colt tune` run: its summary, or why there is none.
+#[derive(Clone, Debug)]
+pub struct ColtRun {
+    pub seed: u64,
+    pub status: String,
+    pub run: Option<i64>,
+    pub best_us: Option<f64>,
+    pub wall_s: Option<f64>,
+    pub naive_gcc_us: Option<f64>,
+    pub llm_calls: u64,
+    pub tokens_in: u64,
+    pub tokens_cached: u64,
+    pub tokens_out: u64,
+    pub cost_usd: f64,
+    /// Measurements until the first kernel at least as fast as TVM's final one.
+    pub trials_to_tvm: Option<u64>,
+}
+
+impl ColtRun {
+    pub fn ok(&self) -> bool {
+        self.status == "ok"
+    }
+
+    fn failed(seed: u64, reason: String) -> ColtRun {
+        ColtRun {
+            seed,
+            status: format!("failed: {reason}"),
+            run: None,
+            best_us: None,
+            wall_s: None,
+            naive_gcc_us: None,
+            llm_calls: 0,
+            tokens_in: 0,
+            tokens_cached: 0,
+            tokens_out: 0,
+            cost_usd: 0.0,
+            trials_to_tvm: None,
+        }
+    }
+
+    /// Read a `colt tune --json` summary.
+    pub fn from_summary(seed: u64, v: &Value) -> ColtRun {
+        let calls = match &v["llm_calls"] {
+            Value::Object(m) => m.values().filter_map(Value::as_u64).sum(),
+            other => other.as_u64().unwrap_or(0),
+        };
+        let best_us = v["best_us"].as_f64();
+        ColtRun {
+            seed,
+            status: if best_us.is_some() { "ok".into() } else { "failed: no correct kernel was found".into() },
+            run: v["run"].as_i64(),
+            best_us,
+            wall_s: v["wall_s"].as_f64(),
+            naive_gcc_us: v["naive_gcc_us"].as_f64(),
+            llm_calls: calls,
+            tokens_in: v["tokens_in"].as_u64().unwrap_or(0),
+            tokens_cached: v["tokens_cached"].as_u64().unwrap_or(0),
+            tokens_out: v["tokens_out"].as_u64().unwrap_or(0),
+            cost_usd: v["cost_usd"].as_f64().unwrap_or(0.0),
+            trials_to_tvm: None,
+        }
+    }
+}
+
+/// Run `colt tune --json` for one strategy and seed.
+pub fn tune(s: &TuneSettings, workload: &str, scale: &str, strategy: &str, trials: usize, seed: u64) -> ColtRun {
+    let mut cmd = Command::new(&s.exe);
+    cmd.args(["tune", "--json", "--workload", workload, "--scale", scale, "--strategy", strategy]);
+    cmd.args(["--trials", &trials.to_string(), "--seed", &seed.to_string()]);
+    cmd.arg("--db").arg(&s.db);
+    if let Some(c) = &s.config {
+        cmd.arg("--config").arg(c);
+    }
+    let out = match cmd.output() {
+        Ok(o) => o,
+        Err(e) => return ColtRun::failed(seed, format!("cannot run {}: {e}", s.exe.display())),
+    };
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        let last = err.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("no message");
+        return ColtRun::failed(seed, last.trim_start_matches("error: ").to_string());
+    }
+    match serde_json::from_slice::<Value>(&out.stdout) {
+        Ok(v) => ColtRun::from_summary(seed, &v),
+        Err(e) => ColtRun::failed(seed, format!("colt tune printed no JSON summary ({e})")),
+    }
+}
+
+/// Trials (1-based, in measurement order) until a correct kernel was at least as fast as
+/// `target_us`; `None` when the run never got there.
+pub fn trials_to_reach(db: &Path, run: i64, target_us: f64) -> anyhow::Result<Option<u64>> {
+    let db = Db::open(db)?;
+    let rows = db.candidates(RunId(run))?;
+    Ok(first_at_or_below(rows.iter().map(|r| {
+        let c = &r.candidate;
+        if c.outcome == Outcome::Ok { c.latency_median_us } else { None }
+    }), target_us))
+}
+
+fn first_at_or_below(latencies: impl Iterator<Item = Option<f64>>, target_us: f64) -> Option<u64> {
+    latencies.enumerate().find(|(_, l)| l.is_some_and(|us| us <= target_us)).map(|(i, _)| i as u64 + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn trials_to_reach_counts_failed_measurements_too() {
+        let l = [Some(50.0), None, Some(20.0), Some(9.0), Some(5.0)];
+        assert_eq!(first_at_or_below(l.into_iter(), 10.0), Some(4));
+        assert_eq!(first_at_or_below(l.into_iter(), 50.0), Some(1));
+        assert_eq!(first_at_or_below(l.into_iter(), 1.0), None);
+    }
+
+    #[test]
+    fn summary_sums_llm_calls_over_models() {
+        let v = json!({"run": 7, "best_us": 12.5, "wall_s": 3.0, "llm_calls": {"a": 3, "b": 4},
+                       "tokens_in": 100, "tokens_cached": 80, "tokens_out": 9, "cost_usd": 0.25});
+        let r = ColtRun::from_summary(2, &v);
+        assert!(r.ok());
+        assert_eq!((r.run, r.llm_calls, r.tokens_in, r.seed), (Some(7), 7, 100, 2));
+        let none = ColtRun::from_summary(1, &json!({"run": 1, "best_us": null}));
+        assert!(!none.ok() && none.status.starts_with("failed"));
+    }
+}

@@ -1,0 +1,153 @@
+//! `colt bench`: colt side by side with TVM MetaSchedule and numpy/OpenBLAS on a named suite,
+//! in one run on one machine. For every workload and trial budget it runs `colt tune` for
+//! each strategy and seed, TVM's `ms.tune_tir` on the same computation with the same budget
+//! (bench/tvm_peer.py in the virtualenv of scripts/setup-tvm), and times numpy; then prints
+//! latency, GFLOP/s, tuning wall time, their ratios to TVM, trials to reach TVM's latency and
+//! the LLM spend (terminal table, `--csv`, `--json`).
+//!
+//! A peer that is absent or fails is reported as skipped/failed with null numbers.
+
+mod colt_run;
+mod peer;
+mod report;
+mod suite;
+
+use crate::out;
+use anyhow::{Context, bail};
+use colt_run::TuneSettings;
+use report::{Row, StrategyRuns};
+use serde_json::json;
+use std::path::PathBuf;
+use suite::Suite;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// default (the five serving layers at CI scale + matmul 1024^3) | tiny (matmul CI).
+    #[arg(long, default_value = "default")]
+    suite: String,
+    /// Trial budgets, comma-separated (default: 64,256; tiny: 8).
+    #[arg(long, value_delimiter = ',')]
+    trials: Vec<usize>,
+    /// Seeds per strategy: runs seeds 1..=N and shows the spread (min/median/max).
+    #[arg(long, default_value_t = 1)]
+    seeds: u64,
+    /// colt strategies, comma-separated (default: evolutionary,mcts,colt; tiny: evolutionary).
+    #[arg(long, value_delimiter = ',')]
+    strategies: Vec<String>,
+    /// Do not run TVM (reported as skipped).
+    #[arg(long)]
+    skip_tvm: bool,
+    /// The TVM virtualenv (default: $COLT_TVM_VENV, else <cache>/tvm-venv; see scripts/setup-tvm).
+    #[arg(long, value_name = "DIR")]
+    tvm_venv: Option<PathBuf>,
+    /// Print `{"rows": [...]}` on stdout instead of the table.
+    #[arg(long)]
+    json: bool,
+    /// Also write the table as CSV.
+    #[arg(long, value_name = "FILE")]
+    csv: Option<PathBuf>,
+    /// colt.toml passed to every `colt tune`.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// The tuning database the runs are recorded in (default: ~/.cache/colt/colt.db).
+    #[arg(long)]
+    db: Option<PathBuf>,
+}
+
+pub fn run(a: Args) -> anyhow::Result<()> {
+    let suite: Suite = a.suite.parse().map_err(anyhow::Error::msg)?;
+    let budgets = if a.trials.is_empty() { suite.default_trials() } else { a.trials.clone() };
+    if budgets.contains(&0) {
+        bail!("--trials: every budget must be at least 1");
+    }
+    let strategies = if a.strategies.is_empty() { suite.default_strategies() } else { a.strategies.clone() };
+    for s in &strategies {
+        s.parse::<colt_search::Strategy>().with_context(|| format!("--strategies {s}"))?;
+    }
+    if a.seeds == 0 {
+        bail!("--seeds must be at least 1");
+    }
+    if let Some(c) = &a.config
+        && !c.is_file()
+    {
+        bail!("cannot read config {}", c.display());
+    }
+    let settings = TuneSettings {
+        exe: std::env::current_exe().context("cannot locate the colt executable")?,
+        config: a.config.clone(),
+        db: a.db.clone().unwrap_or_else(|| out::cache_dir().join("colt.db")),
+    };
+
+    let venv = peer::venv_dir(a.tvm_venv.as_deref());
+    let venv_py = peer::venv_python(&venv);
+    let tvm_python: Result<PathBuf, String> = if a.skip_tvm { Err("--skip-tvm".into()) } else { venv_py.clone() };
+    let numpy_python = peer::numpy_python(venv_py.as_deref().ok());
+    if let Err(why) = &tvm_python {
+        eprintln!("bench: TVM skipped: {why}");
+    }
+
+    let mut rows = vec![];
+    for entry in suite.entries() {
+        let info = colt_ops::list(entry.scale)
+            .into_iter()
+            .find(|w| w.name == entry.workload)
+            .with_context(|| format!("suite workload {} is not built in", entry.workload))?;
+        let scale = entry.scale.as_str();
+        let numpy = suite::gemm_like(entry.workload).then(|| match &numpy_python {
+            Ok(py) => {
+                eprintln!("bench: {} ({scale}): numpy/OpenBLAS...", entry.workload);
+                peer::numpy(py, peer::request(entry.workload, &info.shapes, 1, 1))
+            }
+            Err(why) => peer::PeerResult::skipped(why.clone()),
+        });
+        for &trials in &budgets {
+            let mut per_strategy = vec![];
+            for strategy in &strategies {
+                let mut runs = vec![];
+                for seed in 1..=a.seeds {
+                    eprintln!("bench: {} ({scale}), {trials} trials: colt {strategy} seed {seed}...", entry.workload);
+                    runs.push(colt_run::tune(&settings, entry.workload, scale, strategy, trials, seed));
+                }
+                per_strategy.push(StrategyRuns { strategy: strategy.clone(), runs });
+            }
+            let tvm = match &tvm_python {
+                Ok(py) => {
+                    eprintln!("bench: {} ({scale}), {trials} trials: TVM MetaSchedule...", entry.workload);
+                    peer::tvm(py, peer::request(entry.workload, &info.shapes, trials, 1))
+                }
+                Err(why) => peer::PeerResult::skipped(why.clone()),
+            };
+            if let Some(target) = tvm.best_us {
+                for s in &mut per_strategy {
+                    for r in s.runs.iter_mut().filter(|r| r.ok()) {
+                        if let Some(run) = r.run {
+                            r.trials_to_tvm = colt_run::trials_to_reach(&settings.db, run, target)?;
+                        }
+                    }
+                }
+            }
+            if !tvm.ok() {
+                eprintln!("bench: {} ({scale}), {trials} trials: TVM {}", entry.workload, tvm.status);
+            }
+            rows.push(Row {
+                workload: entry.workload.to_string(),
+                scale: scale.to_string(),
+                trials,
+                flops: info.flops as f64,
+                strategies: per_strategy,
+                tvm,
+                numpy: numpy.clone(),
+            });
+        }
+    }
+
+    if let Some(path) = &a.csv {
+        std::fs::write(path, report::csv(&rows)).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if a.json {
+        out::print_json(&json!({ "rows": rows.iter().map(Row::to_json).collect::<Vec<_>>() }));
+    } else {
+        report::print_table(&rows);
+    }
+    Ok(())
+}

@@ -1,0 +1,163 @@
+//! The peers of `colt bench`, run through Python: TVM MetaSchedule (from the virtualenv that
+//! scripts/setup-tvm installs) and numpy/OpenBLAS. The peer script (bench/tvm_peer.py) is
+//! embedded in the binary and run with `python -c`, so an installed `colt` needs no checkout;
+//! TVM stays a benchmark peer, never a dependency of colt.
+//!
+//! A peer that cannot run is *skipped* with its reason, one that runs and fails (or whose
+//! kernel does not match numpy) is *failed*: both leave every number null, never a guess.
+
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The peer script, the same file as bench/tvm_peer.py of the repository.
+const SCRIPT: &str = include_str!("../../../../bench/tvm_peer.py");
+
+/// What one peer produced. `status` is `ok`, `skipped: <reason>` or `failed: <reason>`.
+#[derive(Clone, Debug, Default)]
+pub struct PeerResult {
+    pub status: String,
+    pub best_us: Option<f64>,
+    pub wall_s: Option<f64>,
+    pub trials: Option<u64>,
+    /// The peer's whole JSON answer (target, design space, errors), for the JSON report.
+    pub raw: Value,
+}
+
+impl PeerResult {
+    pub fn skipped(reason: impl Into<String>) -> PeerResult {
+        PeerResult { status: format!("skipped: {}", reason.into()), ..Default::default() }
+    }
+    fn failed(reason: impl Into<String>, raw: Value) -> PeerResult {
+        PeerResult { status: format!("failed: {}", reason.into()), raw, ..Default::default() }
+    }
+    pub fn ok(&self) -> bool {
+        self.status == "ok"
+    }
+}
+
+/// `--tvm-venv`, else `$COLT_TVM_VENV`, else `<cache>/tvm-venv` (where scripts/setup-tvm
+/// installs it).
+pub fn venv_dir(flag: Option<&Path>) -> PathBuf {
+    if let Some(p) = flag {
+        return p.to_path_buf();
+    }
+    if let Some(p) = std::env::var_os("COLT_TVM_VENV").filter(|p| !p.is_empty()) {
+        return p.into();
+    }
+    crate::out::cache_dir().join("tvm-venv")
+}
+
+/// The virtualenv's Python, or why there is none.
+pub fn venv_python(venv: &Path) -> Result<PathBuf, String> {
+    let py = venv.join("bin").join("python");
+    if py.is_file() {
+        Ok(py)
+    } else {
+        Err(format!("no TVM virtualenv at {} (install it with scripts/setup-tvm)", venv.display()))
+    }
+}
+
+/// A Python with numpy for the OpenBLAS timing: the virtualenv's, else `python3` on PATH.
+pub fn numpy_python(venv_py: Option<&Path>) -> Result<PathBuf, String> {
+    let candidates: Vec<PathBuf> = venv_py.map(Path::to_path_buf).into_iter().chain([PathBuf::from("python3")]).collect();
+    for py in candidates {
+        let ok = Command::new(&py).args(["-c", "import numpy"]).output().map(|o| o.status.success()).unwrap_or(false);
+        if ok {
+            return Ok(py);
+        }
+    }
+    Err("no Python with numpy (neither the TVM virtualenv nor python3)".into())
+}
+
+/// Run the peer script with `request` (see bench/tvm_peer.py for the fields).
+fn call(python: &Path, request: &Value) -> Result<Value, String> {
+    let out = Command::new(python)
+        .arg("-c")
+        .arg(SCRIPT)
+        .arg(request.to_string())
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", python.display()))?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    match stdout.lines().rev().find(|l| l.trim_start().starts_with('{')) {
+        Some(line) => serde_json::from_str(line).map_err(|e| format!("peer printed bad JSON ({e})")),
+        None => {
+            let err = String::from_utf8_lossy(&out.stderr);
+            let last = err.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("no output");
+            Err(format!("peer exited with {} without a result: {last}", out.status))
+        }
+    }
+}
+
+/// The request for one workload.
+pub fn request(workload: &str, shapes: &std::collections::BTreeMap<String, i64>, trials: usize, seed: u64) -> Value {
+    json!({
+        "workload": workload, "shapes": shapes, "trials": trials, "seed": seed,
+        "num_cores": std::thread::available_parallelism().map_or(1, |n| n.get()),
+        "repeats": 5, "min_repeat_ms": 1.0,
+    })
+}
+
+/// Tune with TVM MetaSchedule (the request's `trials`), time the best kernel and check it.
+pub fn tvm(python: &Path, mut req: Value) -> PeerResult {
+    req["tvm"] = json!(true);
+    req["numpy"] = json!(false);
+    let v = match call(python, &req) {
+        Ok(v) => v,
+        Err(e) => return PeerResult::failed(e, Value::Null),
+    };
+    if let Some(e) = v["error"].as_str() {
+        return PeerResult::failed(e.to_string(), v);
+    }
+    if v["correct"] != json!(true) {
+        let err = v["max_rel_err"].as_f64().map_or(String::new(), |e| format!(" (max relative error {e:.2e})"));
+        return PeerResult::failed(format!("TVM's best kernel does not match numpy{err}"), v);
+    }
+    match (v["best_us"].as_f64(), v["wall_s"].as_f64()) {
+        (Some(best), Some(wall)) if best > 0.0 => PeerResult {
+            status: "ok".into(),
+            best_us: Some(best),
+            wall_s: Some(wall),
+            trials: v["trials"].as_u64(),
+            raw: v,
+        },
+        _ => PeerResult::failed("the peer reported no latency", v),
+    }
+}
+
+/// Time the numpy (OpenBLAS) implementation of the workload.
+pub fn numpy(python: &Path, mut req: Value) -> PeerResult {
+    req["tvm"] = json!(false);
+    req["numpy"] = json!(true);
+    let v = match call(python, &req) {
+        Ok(v) => v,
+        Err(e) => return PeerResult::failed(e, Value::Null),
+    };
+    if let Some(e) = v["error"].as_str() {
+        return PeerResult::failed(e.to_string(), v);
+    }
+    match v["openblas_us"].as_f64() {
+        Some(us) if us > 0.0 => PeerResult { status: "ok".into(), best_us: Some(us), raw: v, ..Default::default() },
+        _ => PeerResult::failed("the peer reported no numpy time", v),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_virtualenv_is_a_reason_not_a_python() {
+        let e = venv_python(Path::new("/nonexistent/colt-tvm-venv")).unwrap_err();
+        assert!(e.contains("/nonexistent/colt-tvm-venv") && e.contains("scripts/setup-tvm"), "{e}");
+        assert_eq!(venv_dir(Some(Path::new("/x/v"))), PathBuf::from("/x/v"));
+    }
+
+    #[test]
+    fn the_embedded_script_is_the_peer() {
+        assert!(SCRIPT.contains("ms.tune_tir(") && SCRIPT.contains("time_evaluator"));
+        let st = PeerResult::skipped("--skip-tvm");
+        assert_eq!(st.status, "skipped: --skip-tvm");
+        assert!(!st.ok() && st.best_us.is_none());
+    }
+}

@@ -1,0 +1,44 @@
+//! `colt report RUN [RUN...]`: one self-contained HTML page (inline SVG charts, no network)
+//! of tuning runs from the database, and optionally the best-latency chart as a PNG for a
+//! README. The page is rendered by colt-report; this module only parses arguments and
+//! writes the files.
+
+use crate::out;
+use anyhow::Context;
+use colt_db::{Db, RunId};
+use std::path::PathBuf;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Run ids to report on (`colt runs` lists them); several runs are overlaid.
+    #[arg(required = true, value_name = "RUN")]
+    runs: Vec<RunId>,
+    /// The tuning database (default: ~/.cache/colt/colt.db).
+    #[arg(long)]
+    db: Option<PathBuf>,
+    /// The HTML file to write.
+    #[arg(long, default_value = "report.html")]
+    out: PathBuf,
+    /// Also write the best-latency-vs-trials chart to this PNG file.
+    #[arg(long, value_name = "FILE")]
+    png: Option<PathBuf>,
+}
+
+pub fn run(a: Args) -> anyhow::Result<()> {
+    let db_path = a.db.unwrap_or_else(|| out::cache_dir().join("colt.db"));
+    if !db_path.is_file() {
+        anyhow::bail!(
+            "database {}: no such file (run `colt tune` first, or pass --db)",
+            db_path.display()
+        );
+    }
+    let db = Db::open(&db_path)?;
+    let html = colt_report::render_html(&db, &a.runs)?;
+    std::fs::write(&a.out, html).with_context(|| format!("cannot write {}", a.out.display()))?;
+    println!("{}", a.out.display());
+    if let Some(png) = &a.png {
+        colt_report::render_png(&db, &a.runs, png)?;
+        println!("{}", png.display());
+    }
+    Ok(())
+}
