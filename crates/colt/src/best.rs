@@ -9,11 +9,8 @@ use std::path::PathBuf;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Built-in workload name or path of a custom operator spec (.toml).
-    #[arg(long)]
-    workload: String,
-    #[arg(long, default_value = "ci")]
-    scale: String,
+    #[command(flatten)]
+    w: out::WorkloadArg,
     /// Directory to write `<workload>.c`, `<workload>.h` and `<workload>.trace.json` into.
     #[arg(long)]
     out: PathBuf,
@@ -22,12 +19,12 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
-    let scale = out::scale(&a.scale)?;
-    let program = colt_tensor::resolve(&a.workload, scale)?;
+    let scale = a.w.scale()?;
+    let program = a.w.program()?;
     let db = Db::open(a.db.unwrap_or_else(|| out::cache_dir().join("colt.db")))?;
     let best = db
-        .best(&BestFilter::new(a.workload.as_str(), "tensor").scale(scale.as_str()))?
-        .with_context(|| format!("no correct {} kernel of {} is on record: run `colt tune` first", scale, a.workload))?;
+        .best(&BestFilter::new(a.w.workload.as_str(), "tensor").scale(scale.as_str()))?
+        .with_context(|| format!("no correct {} kernel of {} is on record: run `colt tune` first", scale, a.w.workload))?;
     let trace = colt_sched::Trace::from_json(&best.candidate.trace).context("the recorded trace")?;
     let kernel = Kernel::scheduled(&program, &trace).context("the recorded trace no longer applies")?;
     let symbol = format!("colt_{}", colt_codegen::names::sanitize(&program.name, "kernel"));

@@ -13,11 +13,8 @@ use std::path::PathBuf;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Built-in workload name or path of a custom operator spec (.toml).
-    #[arg(long)]
-    workload: String,
-    #[arg(long, default_value = "ci")]
-    scale: String,
+    #[command(flatten)]
+    w: out::WorkloadArg,
     /// Measure this schedule trace (JSON).
     #[arg(long, conflicts_with = "random")]
     trace: Option<PathBuf>,
@@ -35,8 +32,8 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
-    let scale = out::scale(&a.scale)?;
-    let program = colt_tensor::resolve(&a.workload, scale)?;
+    let scale = a.w.scale()?;
+    let program = a.w.program()?;
     let traces: Vec<Trace> = match (&a.trace, a.random) {
         (Some(path), _) => vec![out::read_trace(path)?],
         (None, Some(0)) => bail!("--random needs at least 1 schedule"),

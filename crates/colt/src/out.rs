@@ -69,3 +69,23 @@ pub fn target() -> String {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     format!("{cpu} ({cores} cores, {})", std::env::consts::ARCH)
 }
+
+/// `--workload W [--scale ci|paper]`, shared by the subcommands that take one workload.
+#[derive(clap::Args)]
+pub struct WorkloadArg {
+    /// Built-in workload name or path of a custom operator spec (.toml).
+    #[arg(long)]
+    pub workload: String,
+    #[arg(long, default_value = "ci")]
+    pub scale: String,
+}
+
+impl WorkloadArg {
+    pub fn scale(&self) -> anyhow::Result<Scale> {
+        scale(&self.scale)
+    }
+    /// The workload's program at its scale.
+    pub fn program(&self) -> anyhow::Result<colt_ir::Program> {
+        Ok(colt_tensor::resolve(&self.workload, self.scale()?)?)
+    }
+}

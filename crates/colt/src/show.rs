@@ -7,11 +7,8 @@ use std::path::PathBuf;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Built-in workload name or path of a custom operator spec (.toml).
-    #[arg(long)]
-    workload: String,
-    #[arg(long, default_value = "ci")]
-    scale: String,
+    #[command(flatten)]
+    w: out::WorkloadArg,
     /// A schedule trace (JSON) to apply.
     #[arg(long)]
     trace: Option<PathBuf>,
@@ -21,7 +18,7 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
-    let program = colt_tensor::resolve(&a.workload, out::scale(&a.scale)?)?;
+    let program = a.w.program()?;
     println!("# program\n{}", colt_ir::program_str(&program));
     let kernel = match &a.trace {
         None => Kernel::naive(&program),
