@@ -209,3 +209,20 @@ fn kill_9_then_resume_loses_and_duplicates_nothing() {
     }
     assert_eq!(db.run(run).unwrap().status, colt_db::RunStatus::Finished);
 }
+
+/// With no colt.toml, the LLM strategies use the embedded Gemma 3 270M (feature `local`;
+/// `scripts/setup` installs the model).
+#[cfg(feature = "local")]
+#[test]
+fn colt_runs_on_the_embedded_model_without_a_config() {
+    let dir = tempdir("embedded");
+    let db = dir.join("e.db");
+    let v = tune(&dir, &["--workload", "matmul", "--strategy", "colt", "--trials", "8", "--seed", "2", "--db", db.to_str().unwrap()]);
+    assert_eq!(v["trials"], 8, "{v}");
+    assert!(v["best_us"].as_f64().is_some(), "{v}");
+    let calls = v["llm_calls"]["gemma-3-270m"].as_u64().unwrap_or(0);
+    assert!(calls > 0, "the embedded model was never asked: {v}");
+    assert!(v["tokens_in"].as_u64().unwrap() > 0 && v["tokens_cached"].as_u64().unwrap() > 0, "{v}");
+    assert_eq!(v["cost_usd"].as_f64().unwrap(), 0.0);
+    assert!(v["models"]["gemma-3-270m"]["ok"].as_u64().unwrap() > 0, "no valid answer: {}", v["models"]);
+}
