@@ -16,7 +16,7 @@ static vec3 wrap(vec3 a) { vec3 r = {a.x & 1023, a.y & 1023, a.z & 1023}; return
 int main(void) {
     vec3 p = {1, 2, 3}, v = {3, 5, 7};
     uint32_t acc = 0;
-    for (int i = 0; i < 1000000; i++) {
+    for (int i = 0; i < 2500000; i++) {
         vec3 c = cross(p, v);
         p = wrap(add(p, scale(v, (i & 3) + 1)));
         v = wrap(add(v, c));

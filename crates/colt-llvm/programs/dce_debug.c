@@ -18,7 +18,7 @@ static uint32_t unused_stat(uint32_t v) {
 
 int main(void) {
     uint32_t acc = 17u;
-    for (uint32_t i = 0; i < 5000000u; i++) {
+    for (uint32_t i = 0; i < 12000000u; i++) {
         uint32_t tmp = acc * 3u;      /* dead store: overwritten below */
         uint32_t pop = unused_stat(acc); /* computed, never used */
         (void)pop;

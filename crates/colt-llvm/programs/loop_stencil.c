@@ -8,7 +8,7 @@ static const int32_t taps[5] = {1, 4, 6, 4, 1};
 int main(void) {
     static int32_t a[N], b[N];
     for (int i = 0; i < N; i++) a[i] = (int32_t)((i * 7919u) % 1000u);
-    for (int rep = 0; rep < 600; rep++) {
+    for (int rep = 0; rep < 2400; rep++) {
         for (int i = 2; i < N - 2; i++) {
             int32_t s = 0;
             for (int t = 0; t < 5; t++) s += taps[t] * a[i + t - 2];

@@ -1,0 +1,389 @@
+//! Tuning helpers and the benchmark over the project's programs: per program the baselines
+//! and the best sequence found by the engine for each objective, geometric means against
+//! clang -Oz (size) and clang -O3 (run time), and the per-optimization-type table (which
+//! pass families the best sequences use, and what each contributes, by ablation: the best
+//! sequence without that family's passes, measured again).
+//!
+//! Run times in the report are not the search's own (the best of many noisy timings is
+//! biased low): the best sequence and every baseline are timed again together, round-robin
+//! ([`crate::baseline::time_all`]).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use colt_cost::Gbdt;
+use colt_search::{Llm, NoObserver, Observer, RunResult, SearchConfig, Strategy};
+use serde::{Deserialize, Serialize};
+
+use crate::baseline::{self, Baseline};
+use crate::env::{CandidateResult, EnvConfig, LlvmEnv, Objective};
+use crate::error::LlvmError;
+use crate::passes::OptType;
+use crate::program::Program;
+use crate::programs::{self, Benchmark};
+use crate::tools::Toolchain;
+
+/// Run the engine on an environment with a fresh GBDT cost model.
+pub fn tune(
+    env: &mut LlvmEnv,
+    cfg: &SearchConfig,
+    llm: Option<&mut dyn Llm>,
+    obs: &mut dyn Observer<Vec<String>>,
+) -> Result<RunResult<Vec<String>>, LlvmError> {
+    let mut cost = Gbdt::default();
+    Ok(colt_search::run(cfg, env, &mut cost, llm, obs)?)
+}
+
+/// What removing one optimization type's passes from a best sequence costs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Ablation {
+    pub opt_type: OptType,
+    /// Passes of this type in the best sequence.
+    pub passes: usize,
+    /// Objective value without them (`None`: the rest failed or nothing was left).
+    pub value_without: Option<f64>,
+    /// `value_without / best - 1` (positive: the family helped).
+    pub loss: Option<f64>,
+}
+
+/// Ablate every optimization type present in `best` (objective of the environment).
+pub fn ablate(env: &mut LlvmEnv, best: &[String]) -> Vec<Ablation> {
+    let objective = env.objective();
+    let timed = objective == Objective::Runtime;
+    let base = env.evaluate(best, timed).value(objective);
+    let mut out = Vec::new();
+    for t in OptType::ALL {
+        let type_of = |p: &String| env.pass_vocab().get(p).map(|i| i.opt_type);
+        let n = best.iter().filter(|p| type_of(p) == Some(t)).count();
+        if n == 0 {
+            continue;
+        }
+        let rest: Vec<String> = best.iter().filter(|p| type_of(p) != Some(t)).cloned().collect();
+        let value_without = if rest.is_empty() {
+            env.evaluate(&[], timed).value(objective)
+        } else {
+            env.evaluate(&rest, timed).value(objective)
+        };
+        let loss = match (value_without, base) {
+            (Some(w), Some(b)) if b > 0.0 => Some(w / b - 1.0),
+            _ => None,
+        };
+        out.push(Ablation { opt_type: t, passes: n, value_without, loss });
+    }
+    out
+}
+
+/// One objective's search on one program.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Tuned {
+    pub objective: Objective,
+    pub strategy: Strategy,
+    pub trials: usize,
+    /// Trials rejected (opt/build error, wrong answer, crash, timeout).
+    pub failed_trials: usize,
+    pub wrong_answers: usize,
+    pub stop: String,
+    /// The best sequence, re-measured (output-checked).
+    pub best: Option<CandidateResult>,
+    /// Run time of the best sequence in the final round-robin timing (runtime objective).
+    pub final_runtime_us: Option<f64>,
+    pub ablation: Vec<Ablation>,
+}
+
+/// Per program: baselines and the tuned results.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProgramReport {
+    pub program: String,
+    pub opt_type: OptType,
+    pub baselines: Vec<Baseline>,
+    pub size: Option<Tuned>,
+    pub runtime: Option<Tuned>,
+    /// Best IR instructions / clang -Oz IR instructions.
+    pub size_vs_oz: Option<f64>,
+    /// Best `.text` bytes (of the size-tuned sequence) / clang -Oz `.text` bytes.
+    pub text_vs_oz: Option<f64>,
+    /// Best run time / clang -O3 run time (same round-robin timing).
+    pub runtime_vs_o3: Option<f64>,
+}
+
+/// One row of the per-optimization-type table.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FamilyRow {
+    pub opt_type: OptType,
+    /// Best sequences (of all programs and objectives) that use this type.
+    pub used_by: usize,
+    /// Mean passes of this type per best sequence.
+    pub mean_passes: f64,
+    /// Geometric-mean ratio (value without the family / best) over the size runs using it.
+    pub size_contribution: Option<f64>,
+    pub runtime_contribution: Option<f64>,
+}
+
+/// The whole benchmark.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BenchReport {
+    pub tools: String,
+    pub strategy: Strategy,
+    pub trials: usize,
+    pub seed: u64,
+    pub repeats: usize,
+    pub codegen: String,
+    #[serde(rename = "geomean_size_vs_Oz")]
+    pub geomean_size_vs_oz: Option<f64>,
+    #[serde(rename = "geomean_text_vs_Oz")]
+    pub geomean_text_vs_oz: Option<f64>,
+    #[serde(rename = "geomean_runtime_vs_O3")]
+    pub geomean_runtime_vs_o3: Option<f64>,
+    /// Results whose output did not match -O0 (must be 0: such results are never best).
+    pub unchecked_results: usize,
+    pub programs: Vec<ProgramReport>,
+    pub families: Vec<FamilyRow>,
+}
+
+/// What to run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BenchOptions {
+    /// The engine's config (strategy, trials, seed, ...), used for every search.
+    pub search: SearchConfig,
+    pub objectives: Vec<Objective>,
+    /// Program names (empty: all of [`programs::BENCHMARKS`]).
+    pub programs: Vec<String>,
+    /// Timed runs per runtime measurement during the search.
+    pub repeats: usize,
+    /// Round-robin rounds of the final timing.
+    pub final_repeats: usize,
+}
+
+impl BenchOptions {
+    pub fn new(strategy: Strategy, trials: usize, seed: u64) -> BenchOptions {
+        BenchOptions {
+            search: SearchConfig::new(strategy, trials, seed),
+            objectives: vec![Objective::Size, Objective::Runtime],
+            programs: Vec::new(),
+            repeats: 5,
+            final_repeats: 11,
+        }
+    }
+}
+
+pub fn geomean(xs: &[f64]) -> Option<f64> {
+    let xs: Vec<f64> = xs.iter().copied().filter(|x| x.is_finite() && *x > 0.0).collect();
+    if xs.is_empty() {
+        return None;
+    }
+    Some((xs.iter().map(|x| x.ln()).sum::<f64>() / xs.len() as f64).exp())
+}
+
+fn tuned(env: &mut LlvmEnv, cfg: &SearchConfig, obs: &mut dyn Observer<Vec<String>>) -> Result<Tuned, LlvmError> {
+    let run = tune(env, cfg, None, obs)?;
+    let failed = run.history.iter().filter(|r| r.latency_us.is_none()).count();
+    let wrong = run.history.iter().filter(|r| r.outcome == "wrong_answer").count();
+    let (best, ablation) = match &run.best {
+        Some(b) => {
+            let timed = env.objective() == Objective::Runtime;
+            let r = env.evaluate(&b.state, timed);
+            let ab = ablate(env, &b.state);
+            (Some(r), ab)
+        }
+        None => (None, Vec::new()),
+    };
+    Ok(Tuned {
+        objective: env.objective(),
+        strategy: cfg.strategy,
+        trials: run.trials,
+        failed_trials: failed,
+        wrong_answers: wrong,
+        stop: run.stop.as_str().to_string(),
+        best,
+        final_runtime_us: None,
+        ablation,
+    })
+}
+
+/// Benchmark one program: baselines, one search per objective, final timing.
+pub fn bench_program(
+    tools: &Toolchain,
+    bench: &Benchmark,
+    opts: &BenchOptions,
+    obs: &mut dyn Observer<Vec<String>>,
+) -> Result<ProgramReport, LlvmError> {
+    bench_any(tools, &bench.program(), bench.opt_type, opts, obs)
+}
+
+/// Benchmark any program (e.g. a user's C file); `opt_type` only labels the report.
+pub fn bench_any(
+    tools: &Toolchain,
+    program: &Program,
+    opt_type: OptType,
+    opts: &BenchOptions,
+    obs: &mut dyn Observer<Vec<String>>,
+) -> Result<ProgramReport, LlvmError> {
+    let mut size_env = LlvmEnv::new(tools.clone(), program, EnvConfig { repeats: opts.repeats, ..EnvConfig::new(Objective::Size) })?;
+    let mut baselines = baseline::build_baselines(&size_env);
+    let size = if opts.objectives.contains(&Objective::Size) { Some(tuned(&mut size_env, &opts.search, obs)?) } else { None };
+    let mut rt_env = LlvmEnv::new(tools.clone(), program, EnvConfig { repeats: opts.repeats, ..EnvConfig::new(Objective::Runtime) })?;
+    let mut runtime = if opts.objectives.contains(&Objective::Runtime) { Some(tuned(&mut rt_env, &opts.search, obs)?) } else { None };
+    // Final round-robin timing: the runtime-tuned best and every baseline.
+    let best_exe: Option<PathBuf> = runtime
+        .as_ref()
+        .and_then(|t| t.best.as_ref())
+        .filter(|b| b.outcome == "ok")
+        .and_then(|b| b.ir_hash)
+        .map(|h| rt_env.prepared().dir.path().join(format!("c{h:016x}.exe")));
+    let mut exes: Vec<PathBuf> = Vec::new();
+    let mut slots: Vec<Option<usize>> = Vec::new();
+    for b in &baselines {
+        slots.push(b.exe.as_ref().map(|e| {
+            exes.push(e.clone());
+            exes.len() - 1
+        }));
+    }
+    let best_slot = best_exe.map(|e| {
+        exes.push(e);
+        exes.len() - 1
+    });
+    let prog = size_env.prepared();
+    let times = baseline::time_all(&exes, &prog.expected, opts.final_repeats, prog.run_limit());
+    for (b, s) in baselines.iter_mut().zip(&slots) {
+        b.runtime_us = s.and_then(|i| times[i]);
+    }
+    if let (Some(t), Some(i)) = (runtime.as_mut(), best_slot) {
+        t.final_runtime_us = times[i];
+    }
+    let base = |name: &str| baselines.iter().find(|b| b.name == name);
+    let size_vs_oz = size.as_ref().and_then(|t| t.best.as_ref()).and_then(|b| b.ir_instructions).zip(base("clang -Oz").and_then(|b| b.ir_instructions)).map(|(a, o)| a as f64 / o as f64);
+    let text_vs_oz = size.as_ref().and_then(|t| t.best.as_ref()).and_then(|b| b.text_bytes).zip(base("clang -Oz").and_then(|b| b.text_bytes)).map(|(a, o)| a as f64 / o as f64);
+    let runtime_vs_o3 = runtime.as_ref().and_then(|t| t.final_runtime_us).zip(base("clang -O3").and_then(|b| b.runtime_us)).map(|(a, o)| a / o);
+    Ok(ProgramReport { program: program.name.clone(), opt_type, baselines, size, runtime, size_vs_oz, text_vs_oz, runtime_vs_o3 })
+}
+
+/// The per-optimization-type table over program reports.
+pub fn family_table(reports: &[ProgramReport]) -> Vec<FamilyRow> {
+    let tuned: Vec<&Tuned> = reports.iter().flat_map(|r| [r.size.as_ref(), r.runtime.as_ref()]).flatten().filter(|t| t.best.is_some()).collect();
+    OptType::ALL
+        .iter()
+        .map(|&t| {
+            let mut used = 0;
+            let mut passes = 0;
+            let mut size = Vec::new();
+            let mut rt = Vec::new();
+            for tu in &tuned {
+                if let Some(a) = tu.ablation.iter().find(|a| a.opt_type == t) {
+                    used += 1;
+                    passes += a.passes;
+                    if let Some(l) = a.loss {
+                        match tu.objective {
+                            Objective::Size => size.push(1.0 + l),
+                            Objective::Runtime => rt.push(1.0 + l),
+                        }
+                    }
+                }
+            }
+            FamilyRow {
+                opt_type: t,
+                used_by: used,
+                mean_passes: if tuned.is_empty() { 0.0 } else { passes as f64 / tuned.len() as f64 },
+                size_contribution: geomean(&size),
+                runtime_contribution: geomean(&rt),
+            }
+        })
+        .collect()
+}
+
+/// Run the benchmark; `progress` gets one line per finished program.
+pub fn bench(tools: &Toolchain, opts: &BenchOptions, progress: &mut dyn FnMut(&ProgramReport)) -> Result<BenchReport, LlvmError> {
+    let list: Vec<&Benchmark> = if opts.programs.is_empty() {
+        programs::BENCHMARKS.iter().collect()
+    } else {
+        opts.programs.iter().map(|n| programs::find(n).ok_or_else(|| LlvmError::UnknownBenchmark(n.clone()))).collect::<Result<_, _>>()?
+    };
+    let mut reports = Vec::new();
+    for b in list {
+        let r = bench_program(tools, b, opts, &mut NoObserver)?;
+        progress(&r);
+        reports.push(r);
+    }
+    Ok(report_of(tools, opts, reports))
+}
+
+/// Assemble the report (geometric means and the family table) from program reports.
+pub fn report_of(tools: &Toolchain, opts: &BenchOptions, programs: Vec<ProgramReport>) -> BenchReport {
+    let sizes: Vec<f64> = programs.iter().filter_map(|p| p.size_vs_oz).collect();
+    let texts: Vec<f64> = programs.iter().filter_map(|p| p.text_vs_oz).collect();
+    let rts: Vec<f64> = programs.iter().filter_map(|p| p.runtime_vs_o3).collect();
+    let unchecked = programs
+        .iter()
+        .flat_map(|p| [p.size.as_ref(), p.runtime.as_ref()])
+        .flatten()
+        .filter(|t| t.best.as_ref().is_some_and(|b| b.outcome != "ok"))
+        .count();
+    BenchReport {
+        tools: tools.describe(),
+        strategy: opts.search.strategy,
+        trials: opts.search.trials,
+        seed: opts.search.seed,
+        repeats: opts.repeats,
+        codegen: format!("llc {} + clang link, for candidates and clang baselines alike", crate::program::CODEGEN_FLAGS.join(" ")),
+        geomean_size_vs_oz: geomean(&sizes),
+        geomean_text_vs_oz: geomean(&texts),
+        geomean_runtime_vs_o3: geomean(&rts),
+        unchecked_results: unchecked,
+        families: family_table(&programs),
+        programs,
+    }
+}
+
+fn opt_f(x: Option<f64>, digits: usize) -> String {
+    x.map_or("-".into(), |v| format!("{v:.digits$}"))
+}
+
+impl BenchReport {
+    /// Human-readable tables: per program, then per optimization type.
+    pub fn table(&self) -> String {
+        let mut s = format!("tools: {}\ncodegen: {}\nstrategy {} · {} trials · seed {}\n\n", self.tools, self.codegen, self.strategy, self.trials, self.seed);
+        s.push_str(&format!(
+            "{:<14} {:>7} {:>7} {:>7} {:>9} {:>10} {:>10} {:>10} {:>9}\n",
+            "program", "IR -Oz", "IR colt", "ratio", "text/Oz", "µs -O3", "µs gcc-O3", "µs colt", "ratio"
+        ));
+        for p in &self.programs {
+            let base = |n: &str| p.baselines.iter().find(|b| b.name == n);
+            s.push_str(&format!(
+                "{:<14} {:>7} {:>7} {:>7} {:>9} {:>10} {:>10} {:>10} {:>9}\n",
+                p.program,
+                base("clang -Oz").and_then(|b| b.ir_instructions).map_or("-".into(), |n| n.to_string()),
+                p.size.as_ref().and_then(|t| t.best.as_ref()).and_then(|b| b.ir_instructions).map_or("-".into(), |n| n.to_string()),
+                opt_f(p.size_vs_oz, 3),
+                opt_f(p.text_vs_oz, 3),
+                opt_f(base("clang -O3").and_then(|b| b.runtime_us), 0),
+                opt_f(base("gcc -O3").and_then(|b| b.runtime_us), 0),
+                opt_f(p.runtime.as_ref().and_then(|t| t.final_runtime_us), 0),
+                opt_f(p.runtime_vs_o3, 3),
+            ));
+        }
+        s.push_str(&format!(
+            "\ngeomean_size_vs_Oz {}   geomean_text_vs_Oz {}   geomean_runtime_vs_O3 {}   unchecked results {}\n\n",
+            opt_f(self.geomean_size_vs_oz, 3),
+            opt_f(self.geomean_text_vs_oz, 3),
+            opt_f(self.geomean_runtime_vs_o3, 3),
+            self.unchecked_results
+        ));
+        s.push_str(&format!("{:<22} {:>8} {:>12} {:>18} {:>20}\n", "optimization type", "used by", "passes/seq", "size w/o ÷ best", "runtime w/o ÷ best"));
+        for f in &self.families {
+            s.push_str(&format!(
+                "{:<22} {:>8} {:>12.2} {:>18} {:>20}\n",
+                f.opt_type.as_str(),
+                f.used_by,
+                f.mean_passes,
+                opt_f(f.size_contribution, 3),
+                opt_f(f.runtime_contribution, 3)
+            ));
+        }
+        s
+    }
+}
+
+/// Collect the best results per key that failed the output check (for tests): a map from
+/// state key to outcome of every rejected candidate.
+pub fn rejected(env: &LlvmEnv) -> BTreeMap<u64, String> {
+    env.results().iter().filter(|(_, r)| r.outcome != "ok").map(|(k, r)| (*k, r.outcome.clone())).collect()
+}

@@ -1,0 +1,32 @@
+//! colt-llvm: the second search space of colt — LLVM pass ordering with the real `opt`,
+//! plugged into the same engine (`colt_search::run`) through the `Environment` trait.
+//!
+//! - [`tools`]: finding opt/clang/llc/llvm-link (LLVM 22 preferred, 14+ accepted) and gcc;
+//! - [`passes`]: the pass vocabulary with optimization types, pipeline strings, validation
+//!   against the `opt` in use;
+//! - [`program`]: programs (C files, an `.ll`, embedded code), start IR, the -O0
+//!   reference output, builds and checked runs;
+//! - [`sketch`]: structured random sequences and mutations;
+//! - [`env`]: [`LlvmEnv`], the `Environment` (objectives `size` and `runtime`);
+//! - [`ir`]: instruction counts, Autophase-style features, ELF `.text` size;
+//! - [`baseline`]: clang -O0..-Oz and gcc -O3/-Os references;
+//! - [`programs`]: the benchmark programs;
+//! - [`bench`]: tuning helpers, ablation per optimization type, the benchmark report.
+
+pub mod baseline;
+pub mod bench;
+pub mod env;
+pub mod error;
+pub mod ir;
+pub mod passes;
+pub mod program;
+pub mod programs;
+pub mod sketch;
+pub mod tools;
+
+pub use bench::{BenchOptions, BenchReport, bench, bench_any, tune};
+pub use env::{CandidateResult, EnvConfig, FeatureMode, LlvmEnv, Objective};
+pub use error::LlvmError;
+pub use passes::{OptType, PassVocab};
+pub use program::Program;
+pub use tools::Toolchain;

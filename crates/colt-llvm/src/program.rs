@@ -1,0 +1,330 @@
+//! Programs to tune: one or more C files (or an `.ll` file), prepared once: the start IR,
+//! the `-O0` build's output (the reference every candidate must reproduce) and a private
+//! work directory.
+//!
+//! Start IR: `clang -O2 -Xclang -disable-llvm-passes -emit-llvm -S` per C file, joined with
+//! `llvm-link` when there are several. Not `-O0`, which marks every function `optnone`, and
+//! not `-O1` either: clang's `-O1` front end tags every loop `llvm.loop.unroll.disable`
+//! (found on LLVM 14: it made `loop-unroll` a no-op and cost 5x on a stencil). The `-O2`
+//! and `-O3` front ends emit the same IR.
+//!
+//! Codegen is the same for every build that is compared — candidates and the clang
+//! baselines alike: the IR goes through `llc -O3 -filetype=obj -relocation-model=pic`
+//! ([`CODEGEN_FLAGS`]) and the object is linked by clang (`-lm`). So the only difference
+//! between two builds is the IR pass pipeline. (gcc baselines are gcc end to end.)
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{LlvmError, first_line};
+use crate::ir;
+use crate::tools::Toolchain;
+
+/// clang flags of the start IR (see the module doc).
+pub const START_FLAGS: &[&str] = &["-O2", "-Xclang", "-disable-llvm-passes", "-emit-llvm", "-S", "-w"];
+
+/// `llc` flags of every compared build.
+pub const CODEGEN_FLAGS: &[&str] = &["-O3", "-filetype=obj", "-relocation-model=pic"];
+
+/// Where a program comes from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Source {
+    /// C files on disk (one of them defines `main`).
+    CFiles(Vec<PathBuf>),
+    /// An LLVM IR file on disk (no C baselines for gcc).
+    Ll(PathBuf),
+    /// C code held in memory (the benchmark programs).
+    Embedded(String),
+}
+
+/// A program: a name and its source.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Program {
+    pub name: String,
+    pub source: Source,
+}
+
+impl Program {
+    /// A program from files: `.c` files (several allowed) or one `.ll` file.
+    pub fn from_files(files: &[PathBuf]) -> Result<Program, LlvmError> {
+        let first = files.first().ok_or_else(|| LlvmError::Program { name: "?".into(), message: "no source file given".into() })?;
+        let name = first.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| "program".into());
+        for f in files {
+            if !f.is_file() {
+                return Err(LlvmError::Program { name, message: format!("{} is not a readable file", f.display()) });
+            }
+        }
+        let ext = |f: &PathBuf| f.extension().map(|e| e.to_string_lossy().to_string()).unwrap_or_default();
+        if files.iter().all(|f| ext(f) == "c") {
+            return Ok(Program { name, source: Source::CFiles(files.to_vec()) });
+        }
+        if files.len() == 1 && ext(first) == "ll" {
+            return Ok(Program { name, source: Source::Ll(first.clone()) });
+        }
+        Err(LlvmError::Program { name, message: "expected one or more .c files, or one .ll file".into() })
+    }
+
+    pub fn embedded(name: &str, code: &str) -> Program {
+        Program { name: name.to_string(), source: Source::Embedded(code.to_string()) }
+    }
+}
+
+/// A private directory, removed when dropped.
+#[derive(Debug)]
+pub struct WorkDir(pub PathBuf);
+
+impl WorkDir {
+    pub fn new(tag: &str) -> Result<WorkDir, LlvmError> {
+        static N: AtomicU64 = AtomicU64::new(0);
+        let safe: String = tag.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+        let p = std::env::temp_dir().join(format!("colt-llvm-{}-{}-{safe}", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
+        std::fs::create_dir_all(&p).map_err(|e| LlvmError::io(&p, e))?;
+        Ok(WorkDir(p))
+    }
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for WorkDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Run a tool to completion; its stdout, or a one-line error.
+pub fn run_tool(tool: &str, cmd: &mut Command) -> Result<Vec<u8>, LlvmError> {
+    let out = cmd.output().map_err(|e| LlvmError::ToolFailed { tool: tool.to_string(), message: format!("cannot start: {e}") })?;
+    if !out.status.success() {
+        return Err(LlvmError::ToolFailed { tool: tool.to_string(), message: first_line(&String::from_utf8_lossy(&out.stderr)) });
+    }
+    Ok(out.stdout)
+}
+
+/// How one run of an executable ended.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RunEnd {
+    /// Exited (status code) with this stdout; `cpu` is the child's user + system CPU time,
+    /// `elapsed` its wall time.
+    Exited { code: Option<i32>, stdout: Vec<u8>, elapsed: Duration, cpu: Duration },
+    TimedOut,
+}
+
+/// Run `exe` with a time limit (killed when it passes). The child is reaped with `wait4`
+/// to read its own CPU time: on a shared machine wall time mostly measures the other
+/// tenants, CPU time the program.
+pub fn run_exe(exe: &Path, limit: Duration) -> Result<RunEnd, LlvmError> {
+    let start = Instant::now();
+    let mut child = Command::new(exe)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| LlvmError::io(exe, e))?;
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let watchdog = std::thread::spawn(move || {
+        if rx.recv_timeout(limit).is_err() {
+            // SAFETY: kill(2) on the child's pid: the child is not reaped before this thread
+            // has answered (the main thread joins it first), so the pid is still ours.
+            unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+            return true;
+        }
+        false
+    });
+    let mut stdout = Vec::new();
+    if let Some(mut s) = child.stdout.take() {
+        use std::io::Read;
+        let _ = s.read_to_end(&mut stdout);
+    }
+    // Stdout is closed: the child is exiting (or was killed). Wait for its exit without
+    // reaping it (so the watchdog can never signal a recycled pid), stop the watchdog, then
+    // reap it with its resource usage.
+    loop {
+        // SAFETY: an all-zero siginfo_t is valid to be overwritten by waitid.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        // SAFETY: waitid on our own, not yet reaped child with a valid pointer.
+        let r = unsafe { libc::waitid(libc::P_PID, pid as libc::id_t, &mut info, libc::WEXITED | libc::WNOWAIT) };
+        if r == -1 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+            continue;
+        }
+        break;
+    }
+    let elapsed = start.elapsed();
+    let _ = tx.send(());
+    let killed = watchdog.join().unwrap_or(false);
+    let mut status: libc::c_int = 0;
+    // SAFETY: an all-zero rusage is a valid value to be overwritten by wait4.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let reaped = loop {
+        // SAFETY: wait4 on our own child's pid with valid pointers.
+        let r = unsafe { libc::wait4(pid as libc::pid_t, &mut status, 0, &mut usage) };
+        if r == -1 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+            continue;
+        }
+        break r;
+    };
+    if reaped == -1 {
+        return Err(LlvmError::io(exe, std::io::Error::last_os_error()));
+    }
+    if killed {
+        return Ok(RunEnd::TimedOut);
+    }
+    let tv = |t: libc::timeval| Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64);
+    let cpu = tv(usage.ru_utime) + tv(usage.ru_stime);
+    let code = if libc::WIFEXITED(status) { Some(libc::WEXITSTATUS(status)) } else { None };
+    drop(child);
+    Ok(RunEnd::Exited { code, stdout, elapsed, cpu })
+}
+
+/// A program ready to tune.
+#[derive(Debug)]
+pub struct Prepared {
+    pub name: String,
+    pub dir: WorkDir,
+    /// C files for the clang/gcc baselines (written out for embedded code; empty for `.ll`).
+    pub c_files: Vec<PathBuf>,
+    pub start_ll: String,
+    pub start_hash: u64,
+    /// Output of the `-O0` build: what every candidate must print.
+    pub expected: Vec<u8>,
+    /// Run time of the `-O0` build (µs, one run): the basis of the time limit.
+    pub o0_us: f64,
+}
+
+impl Prepared {
+    /// Build the start IR and the reference output.
+    pub fn new(tools: &Toolchain, program: &Program) -> Result<Prepared, LlvmError> {
+        let dir = WorkDir::new(&program.name)?;
+        let perr = |m: String| LlvmError::Program { name: program.name.clone(), message: m };
+        let c_files: Vec<PathBuf> = match &program.source {
+            Source::CFiles(fs) => fs.clone(),
+            Source::Ll(_) => Vec::new(),
+            Source::Embedded(code) => {
+                let p = dir.path().join(format!("{}.c", program.name));
+                std::fs::write(&p, code).map_err(|e| LlvmError::io(&p, e))?;
+                vec![p]
+            }
+        };
+        let start_path = dir.path().join("start.ll");
+        if let Source::Ll(p) = &program.source {
+            std::fs::copy(p, &start_path).map_err(|e| LlvmError::io(p, e))?;
+        } else {
+            let mut parts = Vec::new();
+            for (i, c) in c_files.iter().enumerate() {
+                let out = dir.path().join(format!("part{i}.ll"));
+                run_tool(
+                    "clang",
+                    Command::new(&tools.clang)
+                        .args(START_FLAGS)
+                        .arg(c)
+                        .arg("-o")
+                        .arg(&out),
+                )
+                .map_err(|e| perr(e.to_string()))?;
+                parts.push(out);
+            }
+            if parts.len() == 1 {
+                std::fs::rename(&parts[0], &start_path).map_err(|e| LlvmError::io(&start_path, e))?;
+            } else {
+                run_tool("llvm-link", Command::new(&tools.llvm_link).arg("-S").args(&parts).arg("-o").arg(&start_path))
+                    .map_err(|e| perr(e.to_string()))?;
+            }
+        }
+        let start_ll = std::fs::read_to_string(&start_path).map_err(|e| LlvmError::io(&start_path, e))?;
+        if !start_ll.lines().any(|l| l.starts_with("define") && l.contains("@main(")) {
+            return Err(perr("no main function (the program must print its result from main)".into()));
+        }
+        // The reference: the -O0 build.
+        let ref_exe = dir.path().join("ref-O0");
+        let mut cmd = Command::new(&tools.clang);
+        cmd.args(["-O0", "-w"]);
+        if c_files.is_empty() {
+            cmd.arg(&start_path);
+        } else {
+            cmd.args(&c_files);
+        }
+        run_tool("clang", cmd.arg("-lm").arg("-o").arg(&ref_exe)).map_err(|e| perr(e.to_string()))?;
+        let (expected, o0_us) = match run_exe(&ref_exe, Duration::from_secs(120))? {
+            RunEnd::Exited { code: Some(0), stdout, elapsed, .. } => (stdout, elapsed.as_secs_f64() * 1e6),
+            RunEnd::Exited { code, .. } => return Err(perr(format!("the -O0 build exited with {code:?}"))),
+            RunEnd::TimedOut => return Err(perr("the -O0 build ran longer than 120 s".into())),
+        };
+        if expected.is_empty() {
+            return Err(perr("the -O0 build printed nothing (print a checksum so that results can be checked)".into()));
+        }
+        let start_hash = ir::fnv1a(start_ll.as_bytes());
+        Ok(Prepared { name: program.name.clone(), dir, c_files, start_ll, start_hash, expected, o0_us })
+    }
+
+    pub fn start_path(&self) -> PathBuf {
+        self.dir.path().join("start.ll")
+    }
+
+    /// Time limit of one candidate run: generous against the -O0 run.
+    pub fn run_limit(&self) -> Duration {
+        Duration::from_secs_f64((self.o0_us * 1e-6 * 10.0 + 2.0).min(300.0))
+    }
+}
+
+/// An executable built from IR and the `.text` bytes of its object.
+#[derive(Debug)]
+pub struct Built {
+    pub exe: PathBuf,
+    pub text_bytes: Option<u64>,
+}
+
+/// IR file -> object (`llc` with [`CODEGEN_FLAGS`]) -> executable (clang link).
+pub fn build_from_ll(tools: &Toolchain, ll: &Path, stem: &Path) -> Result<Built, LlvmError> {
+    let obj = stem.with_extension("o");
+    let exe = stem.with_extension("exe");
+    run_tool("llc", Command::new(&tools.llc).args(CODEGEN_FLAGS).arg(ll).arg("-o").arg(&obj))?;
+    run_tool("clang", Command::new(&tools.clang).arg(&obj).arg("-lm").arg("-o").arg(&exe))?;
+    let bytes = std::fs::read(&obj).map_err(|e| LlvmError::io(&obj, e))?;
+    Ok(Built { exe, text_bytes: ir::elf_text_bytes(&bytes) })
+}
+
+/// Why a run does not count.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Check {
+    Ok(f64),
+    WrongAnswer(String),
+    Crash(String),
+    Timeout,
+}
+
+/// Run `exe` `repeats` times (at least once); every run's output must equal `expected`.
+/// The median CPU time (user + system, µs) when all agree.
+pub fn check_and_time(exe: &Path, expected: &[u8], repeats: usize, limit: Duration) -> Result<Check, LlvmError> {
+    let mut times = Vec::new();
+    for _ in 0..repeats.max(1) {
+        match run_exe(exe, limit)? {
+            RunEnd::TimedOut => return Ok(Check::Timeout),
+            RunEnd::Exited { code, stdout, cpu, .. } => {
+                if code != Some(0) {
+                    return Ok(Check::Crash(format!("exit status {code:?}")));
+                }
+                if stdout != expected {
+                    let got = String::from_utf8_lossy(&stdout).lines().next().unwrap_or("").to_string();
+                    let want = String::from_utf8_lossy(expected).lines().next().unwrap_or("").to_string();
+                    return Ok(Check::WrongAnswer(format!("printed \"{got}\", the -O0 build printed \"{want}\"")));
+                }
+                times.push(cpu.as_secs_f64() * 1e6);
+            }
+        }
+    }
+    Ok(Check::Ok(median(&mut times)))
+}
+
+pub fn median(xs: &mut [f64]) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    let n = xs.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    if n % 2 == 1 { xs[n / 2] } else { (xs[n / 2 - 1] + xs[n / 2]) / 2.0 }
+}
