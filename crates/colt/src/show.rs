@@ -1,4 +1,5 @@
-//! `colt show`: a workload's loop nest, optionally scheduled by a trace, and its C code.
+//! `colt show`: a workload's loop nest, optionally scheduled by a trace, and its C code; with
+//! `--space llvm`, the pass vocabulary of the LLVM pass-ordering space.
 
 use crate::out;
 use anyhow::Context;
@@ -7,8 +8,14 @@ use std::path::PathBuf;
 
 #[derive(clap::Args)]
 pub struct Args {
-    #[command(flatten)]
-    w: out::WorkloadArg,
+    /// tensor (a workload's loop nest) or llvm (the pass vocabulary).
+    #[arg(long, default_value = "tensor")]
+    space: String,
+    /// Built-in workload name or path of a custom operator spec (.toml).
+    #[arg(long, required_unless_present = "space")]
+    workload: Option<String>,
+    #[arg(long, default_value = "ci")]
+    scale: String,
     /// A schedule trace (JSON) to apply.
     #[arg(long)]
     trace: Option<PathBuf>,
@@ -18,7 +25,18 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
-    let program = a.w.program()?;
+    match a.space.as_str() {
+        "tensor" => {}
+        "llvm" => {
+            let tools = colt_llvm::Toolchain::discover()?;
+            println!("{}", tools.describe());
+            print!("{}", colt_llvm::passes::validate(&tools.opt).table());
+            return Ok(());
+        }
+        s => anyhow::bail!("unknown space \"{s}\" (expected tensor or llvm)"),
+    }
+    let workload = a.workload.as_deref().context("--workload is required")?;
+    let program = colt_tensor::resolve(workload, out::scale(&a.scale)?)?;
     println!("# program\n{}", colt_ir::program_str(&program));
     let kernel = match &a.trace {
         None => Kernel::naive(&program),

@@ -226,3 +226,31 @@ fn colt_runs_on_the_embedded_model_without_a_config() {
     assert_eq!(v["cost_usd"].as_f64().unwrap(), 0.0);
     assert!(v["models"]["gemma-3-270m"]["ok"].as_u64().unwrap() > 0, "no valid answer: {}", v["models"]);
 }
+
+/// The LLVM pass-ordering space goes through the same driver, database and engine.
+#[test]
+fn llvm_space_tunes_a_c_program_and_exports_the_pipeline() {
+    let dir = tempdir("llvm");
+    let db = dir.join("l.db");
+    let out = dir.join("export");
+    let prog = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../colt-llvm/programs/const_poly.c");
+    let v = tune(
+        &dir,
+        &[
+            "--space", "llvm", "--program", prog.to_str().unwrap(), "--objective", "size", "--strategy", "evolutionary",
+            "--trials", "8", "--db", db.to_str().unwrap(), "--out", out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(v["trials"], 8, "{v}");
+    let best = v["best"].as_f64().expect("a best pass sequence");
+    let o0 = v["baselines"]["clang -O0"].as_f64().expect("clang -O0 baseline");
+    assert!(best < o0, "the best sequence should shrink the -O0 IR: {v}");
+    let pipeline = v["export"]["pipeline"].as_str().unwrap();
+    assert!(!pipeline.is_empty());
+    assert!(std::path::Path::new(v["export"]["ll"].as_str().unwrap()).is_file());
+    let show = colt(&dir).args(["show", "--space", "llvm"]).output().unwrap();
+    let text = String::from_utf8_lossy(&show.stdout);
+    for pass in ["instcombine", "loop-unroll", "slp-vectorizer", "mergefunc"] {
+        assert!(text.contains(pass), "{pass} missing from the vocabulary");
+    }
+}

@@ -6,6 +6,7 @@
 
 use colt_db::{Db, Outcome, RunId};
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -32,6 +33,9 @@ pub struct ColtRun {
     pub cost_usd: f64,
     /// Measurements until the first kernel at least as fast as TVM's final one.
     pub trials_to_tvm: Option<u64>,
+    /// Set when the run made LLM calls and none succeeded (e.g. `colt` without an API model
+    /// and built without `--features local`): its result is then the fallback policy's.
+    pub llm_note: Option<String>,
 }
 
 impl ColtRun {
@@ -53,6 +57,7 @@ impl ColtRun {
             tokens_out: 0,
             cost_usd: 0.0,
             trials_to_tvm: None,
+            llm_note: None,
         }
     }
 
@@ -63,6 +68,23 @@ impl ColtRun {
             other => other.as_u64().unwrap_or(0),
         };
         let best_us = v["best_us"].as_f64();
+        let mut ok_calls = 0;
+        let mut errors: BTreeMap<String, u64> = BTreeMap::new();
+        let per_model = matches!(&v["models"], Value::Object(m) if !m.is_empty());
+        if let Value::Object(models) = &v["models"] {
+            for m in models.values() {
+                ok_calls += m["ok"].as_u64().unwrap_or(0);
+                if let Value::Object(errs) = &m["errors"] {
+                    for (k, n) in errs {
+                        *errors.entry(k.clone()).or_default() += n.as_u64().unwrap_or(0);
+                    }
+                }
+            }
+        }
+        let llm_note = (per_model && calls > 0 && ok_calls == 0).then(|| {
+            let e: Vec<String> = errors.iter().map(|(k, n)| format!("{k}: {n}")).collect();
+            format!("all {calls} LLM calls failed ({}), the search fell back to its non-LLM policy", e.join(", "))
+        });
         ColtRun {
             seed,
             status: if best_us.is_some() { "ok".into() } else { "failed: no correct kernel was found".into() },
@@ -76,6 +98,7 @@ impl ColtRun {
             tokens_out: v["tokens_out"].as_u64().unwrap_or(0),
             cost_usd: v["cost_usd"].as_f64().unwrap_or(0.0),
             trials_to_tvm: None,
+            llm_note,
         }
     }
 }
@@ -139,7 +162,12 @@ mod tests {
         let r = ColtRun::from_summary(2, &v);
         assert!(r.ok());
         assert_eq!((r.run, r.llm_calls, r.tokens_in, r.seed), (Some(7), 7, 100, 2));
+        assert_eq!(r.llm_note, None);
         let none = ColtRun::from_summary(1, &json!({"run": 1, "best_us": null}));
         assert!(!none.ok() && none.status.starts_with("failed"));
+        let dead = json!({"run": 3, "best_us": 9.0, "llm_calls": {"gemma": 8},
+                          "models": {"gemma": {"ok": 0, "errors": {"unavailable": 5, "unsupported": 3}}}});
+        let note = ColtRun::from_summary(1, &dead).llm_note.expect("every call failed");
+        assert!(note.contains("all 8 LLM calls failed (unavailable: 5, unsupported: 3)"), "{note}");
     }
 }

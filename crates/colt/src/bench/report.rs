@@ -57,7 +57,10 @@ impl StrategyRuns {
     pub fn status(&self) -> String {
         let failed: Vec<&ColtRun> = self.runs.iter().filter(|r| !r.ok()).collect();
         match failed.first() {
-            None => "ok".into(),
+            None => match self.runs.iter().find_map(|r| r.llm_note.as_ref()) {
+                Some(note) => format!("ok; {note}"),
+                None => "ok".into(),
+            },
             Some(f) if failed.len() == 1 && self.runs.len() == 1 => f.status.clone(),
             Some(f) => format!("{} of {} seeds {}", failed.len(), self.runs.len(), f.status),
         }
@@ -124,7 +127,7 @@ impl Row {
                 json!({"seed": r.seed, "status": r.status, "run": r.run, "best_us": r.best_us, "wall_s": r.wall_s,
                        "naive_gcc_us": r.naive_gcc_us, "trials_to_tvm": r.trials_to_tvm, "llm_calls": r.llm_calls,
                        "tokens_in": r.tokens_in, "tokens_cached": r.tokens_cached, "tokens_out": r.tokens_out,
-                       "cost_usd": r.cost_usd})
+                       "cost_usd": r.cost_usd, "llm_note": r.llm_note})
             })
             .collect();
         json!({
@@ -134,7 +137,7 @@ impl Row {
             "wall_s": Spread::json(wall),
             "latency_ratio_vs_tvm": ratio(best.map(|b| b.median), self.tvm.best_us),
             "wall_ratio_vs_tvm": ratio(wall.map(|w| w.median), self.tvm.wall_s),
-            "trials_to_tvm": s.trials_to_tvm(),
+            "trials_to_tvm": if self.tvm.ok() { json!(s.trials_to_tvm()) } else { Value::Null },
             "llm_calls": calls, "tokens_in": tin, "tokens_cached": tcached, "tokens_out": tout, "cost_usd": usd,
             "runs": runs,
         })
@@ -160,7 +163,7 @@ impl Row {
             "colt_best_us": colt_best,
             "colt_gflops": self.gflops(colt_best),
             "colt_wall_s": colt_wall,
-            "colt_trials_to_tvm": best.map(|s| s.trials_to_tvm()),
+            "colt_trials_to_tvm": best.filter(|_| self.tvm.ok()).map(|s| s.trials_to_tvm()),
             "tvm_status": self.tvm.status,
             "tvm_best_us": self.tvm.best_us,
             "tvm_gflops": self.gflops(self.tvm.best_us),

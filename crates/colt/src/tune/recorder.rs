@@ -2,17 +2,21 @@
 //! happens (committed before the search goes on), and progress drives the bar.
 
 use colt_db::{Db, NewCandidate, Node, Outcome as DbOutcome, RunId};
-use colt_sched::Trace;
 use colt_search::{NodeEventKind, NodeInfo, Observer, Progress, TrialRecord};
-use colt_tensor::OutcomeLog;
 use indicatif::ProgressBar;
+use serde::Serialize;
+
+/// More about a measured key than the engine's `Measurement`: min latency, GFLOP/s, message.
+pub type Details = Box<dyn Fn(u64) -> Option<(Option<f64>, Option<f64>, String)>>;
+
+/// How the progress bar shows the best value so far.
+pub type ShowBest = Box<dyn Fn(f64) -> String>;
 
 pub struct Recorder {
     pub db: Db,
     pub run: RunId,
-    pub outcomes: OutcomeLog,
-    pub flops: f64,
-    pub naive_gcc_us: Option<f64>,
+    pub details: Details,
+    pub show_best: ShowBest,
     pub bar: ProgressBar,
     /// First database error (the run goes on; the driver reports it).
     pub db_error: Option<String>,
@@ -26,17 +30,18 @@ impl Recorder {
     }
 }
 
+/// The database's outcome class of an environment's outcome name.
 fn db_outcome(kind: &str) -> DbOutcome {
-    kind.parse().unwrap_or(DbOutcome::Error)
+    match kind {
+        "wrong_answer" => DbOutcome::WrongResult,
+        "opt_error" | "build_error" | "schedule_error" => DbOutcome::CompileError,
+        k => k.parse().unwrap_or(DbOutcome::Error),
+    }
 }
 
-impl Observer<Trace> for Recorder {
-    fn measured(&mut self, t: &TrialRecord<Trace>) {
-        let full = self.outcomes.lock().expect("outcome log").get(&t.key).cloned();
-        let (min_us, gflops, message) = match &full {
-            Some(o) => (o.min_us, o.gflops, o.message.clone()),
-            None => (None, t.latency_us.map(|us| self.flops / us / 1e3), t.detail.clone()),
-        };
+impl<S: Serialize> Observer<S> for Recorder {
+    fn measured(&mut self, t: &TrialRecord<S>) {
+        let (min_us, gflops, message) = (self.details)(t.key).unwrap_or((None, None, t.detail.clone()));
         let ok = t.latency_us.is_some();
         let cand = NewCandidate {
             key: t.key.to_string(),
@@ -53,7 +58,7 @@ impl Observer<Trace> for Recorder {
         self.note(r);
     }
 
-    fn node(&mut self, _kind: NodeEventKind, n: &NodeInfo<Trace>) {
+    fn node(&mut self, _kind: NodeEventKind, n: &NodeInfo<S>) {
         let node = Node {
             node_id: u64::from(n.id),
             parent: n.parent.map(u64::from),
@@ -74,13 +79,8 @@ impl Observer<Trace> for Recorder {
         self.bar.set_length(p.trials_total as u64);
         self.bar.set_position(p.trials as u64);
         let mut msg = match p.best_us {
-            Some(us) => format!(
-                "best {} ({:.1} GFLOP/s{})",
-                crate::out::us(Some(us)),
-                self.flops / us / 1e3,
-                self.naive_gcc_us.map_or(String::new(), |g| format!(", {:.1}x gcc", g / us))
-            ),
-            None => "no correct kernel yet".into(),
+            Some(v) => format!("best {}", (self.show_best)(v)),
+            None => "no correct candidate yet".into(),
         };
         if p.llm_calls > 0 {
             let per: Vec<String> = p.calls_per_model.iter().map(|(m, c)| format!("{m}:{c}")).collect();

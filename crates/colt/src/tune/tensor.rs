@@ -1,0 +1,61 @@
+//! The tensor-program space of `colt tune`: schedules of one workload, measured next to the
+//! naive gcc -O3 / clang -O3 baselines.
+
+use super::Ctx;
+use crate::out;
+use colt_tensor::{Session, TensorEnv};
+
+pub fn run(ctx: Ctx) -> anyhow::Result<()> {
+    let program = colt_tensor::resolve(&ctx.spec.workload, out::scale(&ctx.spec.scale)?)?;
+    let flops = program.flops() as f64;
+    let mut session = Session::new(&program, out::measure_config(ctx.spec.seed)?)?;
+    ctx.say("measuring the naive gcc -O3 and clang -O3 baselines...");
+    let base = session.baselines();
+    let gcc_us = base.gcc.is_ok().then_some(base.gcc.median_us).flatten();
+    let clang_us = base.clang.is_ok().then_some(base.clang.median_us).flatten();
+
+    let mut env = TensorEnv::new(program.clone(), session, out::target()).with_known(ctx.known()?);
+    let log = env.outcomes();
+    let details = Box::new(move |key: u64| log.lock().expect("outcome log").get(&key).map(|o| (o.min_us, o.gflops, o.message.clone())));
+    let show_best = Box::new(move |us: f64| {
+        format!(
+            "{} ({:.1} GFLOP/s{})",
+            out::us(Some(us)),
+            flops / us / 1e3,
+            gcc_us.map_or(String::new(), |g| format!(", {:.1}x gcc", g / us))
+        )
+    });
+    let (run, workload) = (ctx.run, ctx.spec.workload.clone());
+    let (result, mut summary, db, a) = ctx.drive(&mut env, details, show_best)?;
+
+    let best_us = result.best_us();
+    let extra = serde_json::json!({
+        "workload": program.name,
+        "scale": a.scale,
+        "best_us": best_us,
+        "best_gflops": best_us.map(|us| flops / us / 1e3),
+        "naive_gcc_us": gcc_us,
+        "naive_clang_us": clang_us,
+        "speedup_vs_gcc": gcc_us.zip(best_us).map(|(g, b)| g / b),
+        "best_trace": result.best.as_ref().map(|b| &b.state),
+    });
+    summary.as_object_mut().expect("object").extend(extra.as_object().expect("object").clone());
+    summary["scale"] = serde_json::json!(db.run(run)?.spec.scale);
+
+    let mut text = format!("naive gcc -O3    {}\nnaive clang -O3  {}\n", out::us(gcc_us), out::us(clang_us));
+    match (&result.best, best_us) {
+        (Some(b), Some(us)) => {
+            text += &format!(
+                "best             {}  {:.1} GFLOP/s{}  (trial {})\n\n{}\n",
+                out::us(Some(us)),
+                flops / us / 1e3,
+                gcc_us.map_or(String::new(), |g| format!("  {:.1}x over naive gcc", g / us)),
+                b.trial,
+                colt_sched::describe(&program, &b.state)
+            );
+            text += &format!("export the kernel: colt best --workload {workload} --out DIR\n");
+        }
+        _ => text += "no correct kernel was found\n",
+    }
+    super::finish(&db, run, summary, a.json, &result, &text)
+}
