@@ -1,6 +1,7 @@
 //! `colt`: the command-line front end. Thin: argument parsing and output formatting over the
 //! library crates; every subcommand lives in its own module.
 
+mod bench;
 mod best;
 mod config;
 mod measure;
@@ -35,6 +36,9 @@ enum Command {
     Runs(runs::Args),
     /// Write a self-contained HTML report (inline SVG charts) of tuning runs; --png for the main chart.
     Report(report::Args),
+    /// Side-by-side benchmark: colt's strategies vs TVM MetaSchedule (and OpenBLAS) per
+    /// workload and trial budget, or LLVM pass ordering vs clang/gcc (--space llvm).
+    Bench(bench::Args),
     /// Export the best kernel on record for a workload as C source and header.
     Best(best::Args),
     /// The LLM model bucket: list it, or check every model with two real requests.
@@ -63,6 +67,7 @@ fn main() {
         Command::Measure(a) => measure::run(a),
         Command::Tune(a) => tune::run(a),
         Command::Runs(a) => runs::run(a),
+        Command::Bench(a) => bench::run(a),
         Command::Best(a) => best::run(a),
         Command::Report(a) => report::run(a),
         Command::Models { command } => models::run(command),
