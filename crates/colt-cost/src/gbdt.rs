@@ -26,11 +26,15 @@ pub struct GbdtParams {
 impl Default for GbdtParams {
     fn default() -> Self {
         GbdtParams {
-            rounds: 60,
+            // 30 rounds and leaves of at least two records: with the few dozen records of a
+            // CI-scale search, deeper fits isolated the single best record and predicted ~1
+            // for whatever shared its leaf (measured: 17-19 of 56 next-batch candidates
+            // predicted > 0.9 measured < 0.5 on llama3-8b-attention, 0-2 with these settings).
+            rounds: 30,
             max_depth: 5,
             eta: 0.2,
             lambda: 1.0,
-            min_child_weight: 1.0,
+            min_child_weight: 2.0,
             max_bin: 32,
             min_rows: 8,
             seed: 0,

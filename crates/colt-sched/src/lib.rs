@@ -24,7 +24,7 @@ pub mod trace;
 pub use error::{ErrorKind, ScheduleError};
 pub use state::{Attach, SLoop, Schedule, StageSched};
 pub use actions::{apply_action, choices, describe, random_action, Action, ActionChoice, Choices, VOCABULARY};
-pub use key::{structural_key, trace_key};
+pub use key::{func_key, structural_key, trace_key};
 pub use mutate::{mutate, Mutator, MutatorProbs};
 pub use sketch::{sample, try_sample, Placement, Sketch, StageDecision};
 pub use trace::{Inst, Trace, TRACE_VERSION};

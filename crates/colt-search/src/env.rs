@@ -84,6 +84,12 @@ pub trait Environment {
     /// Structural hash: equal for states that build the same program.
     fn key(&self, s: &Self::State) -> u64;
 
+    /// [`Environment::key`] and [`Environment::features`] together; environments where
+    /// both derive from one costly lowering override it to lower once.
+    fn key_features(&self, s: &Self::State) -> (u64, Vec<f32>) {
+        (self.key(s), self.features(s))
+    }
+
     /// The state for a prompt: program text and transformation history.
     fn describe(&self, s: &Self::State) -> String;
 

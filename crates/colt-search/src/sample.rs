@@ -1,11 +1,13 @@
 //! The two strategies without a tree: random sampling, and the MetaSchedule-like
 //! evolutionary search (the strongest non-LLM baseline).
 //!
-//! Evolution, per measurement batch: a population from the best measured records
+//! Until the cost model trains, batches are random samples. Then, per measurement batch:
+//! a population from the best measured records
 //! (`init_measured_ratio`) plus fresh random samples; `generations` rounds in which the
 //! cost model scores the population and parents are drawn in proportion to their score
 //! and mutated; every unmeasured, never-failed candidate seen on the way enters a pool,
-//! deduplicated by structural key. The batch takes the pool's best predictions, each slot
+//! deduplicated by structural key. The batch takes the best-predicted fresh samples for a
+//! quarter of its slots and the pool's best predictions for the rest, each slot
 //! replaced with probability ε by a random fresh sample (exploration).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -26,21 +28,7 @@ pub(crate) fn run_random<E: Environment>(core: &mut Core<'_, E>) -> StopReason {
             return s;
         }
         let n = core.cfg.batch_size.min(core.remaining());
-        let mut seen = BTreeSet::new();
-        let mut batch = Vec::new();
-        for _ in 0..4 {
-            for s in core.env.initial_states(n, &mut core.rng) {
-                let key = core.env.key(&s);
-                if core.is_known(key) || !seen.insert(key) {
-                    continue;
-                }
-                batch.push(Candidate { state: s, key, features: Vec::new(), predicted: None, proposer: "random".into(), node: None });
-            }
-            if batch.len() >= n {
-                break;
-            }
-        }
-        batch.truncate(n);
+        let batch = random_batch(core, n, false);
         if batch.is_empty() {
             dry += 1;
             if dry >= DRY_LIMIT {
@@ -52,6 +40,27 @@ pub(crate) fn run_random<E: Environment>(core: &mut Core<'_, E>) -> StopReason {
         core.measure(batch);
         core.progress(0);
     }
+}
+
+/// Up to `n` fresh random samples never measured, deduplicated by key (with features
+/// when `with_features`: the cost model trains on them).
+fn random_batch<E: Environment>(core: &mut Core<'_, E>, n: usize, with_features: bool) -> Vec<Candidate<E::State>> {
+    let mut seen = BTreeSet::new();
+    let mut batch = Vec::new();
+    for _ in 0..4 {
+        for s in core.env.initial_states(n, &mut core.rng) {
+            let (key, features) = if with_features { core.env.key_features(&s) } else { (core.env.key(&s), Vec::new()) };
+            if core.is_known(key) || !seen.insert(key) {
+                continue;
+            }
+            batch.push(Candidate { state: s, key, features, predicted: None, proposer: "random".into(), node: None });
+        }
+        if batch.len() >= n {
+            break;
+        }
+    }
+    batch.truncate(n);
+    batch
 }
 
 struct Ind<S> {
@@ -95,13 +104,17 @@ pub(crate) fn run_evolutionary<E: Environment>(core: &mut Core<'_, E>) -> StopRe
 }
 
 fn individual<E: Environment>(core: &Core<'_, E>, state: E::State) -> Ind<E::State> {
-    let key = core.env.key(&state);
-    let features = core.env.features(&state);
+    let (key, features) = core.env.key_features(&state);
     Ind { state, key, features }
 }
 
 fn evolve_batch<E: Environment>(core: &mut Core<'_, E>, n: usize) -> Vec<Candidate<E::State>> {
     let cfg = core.cfg;
+    // An untrained model ranks nothing: its constant prediction would make the pick an
+    // arbitrary (key-ordered) slice of mutants. Measure random samples until it trains.
+    if !core.cost.is_trained() {
+        return random_batch(core, n, true);
+    }
     let pop_size = cfg.population;
     // The best measured records seed part of the population.
     let mut ranked: Vec<(f64, usize)> = core.history.iter().enumerate().filter_map(|(i, r)| r.latency_us.map(|l| (l, i))).collect();
@@ -177,11 +190,30 @@ fn evolve_batch<E: Environment>(core: &mut Core<'_, E>, n: usize) -> Vec<Candida
     }
     let mut ranked: Vec<(f64, u64)> = pool.iter().map(|(k, (p, _, _))| (*p, *k)).collect();
     ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    // The best-predicted fresh samples get a quarter of the batch: on rugged spaces the
+    // mutants of the incumbent crowd the top of the ranking with near-equal predictions,
+    // and model-filtered samples keep other basins in play.
+    let mut ranked_fresh: Vec<(f64, u64)> = fresh_states.iter().filter_map(|f| pool.get(&f.0).map(|e| (e.0, f.0))).collect();
+    ranked_fresh.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    let n_fresh = n / 4;
     let mut picked = BTreeSet::new();
     let mut batch = Vec::with_capacity(n);
     let mut next_best = 0;
+    let mut next_fresh = 0;
     while batch.len() < n {
         let explore = core.rng.random_bool(cfg.epsilon);
+        if !explore && batch.len() < n_fresh {
+            while next_fresh < ranked_fresh.len() && picked.contains(&ranked_fresh[next_fresh].1) {
+                next_fresh += 1;
+            }
+            if next_fresh < ranked_fresh.len() {
+                let (p, k) = ranked_fresh[next_fresh];
+                let e = &pool[&k];
+                picked.insert(k);
+                batch.push(Candidate { state: e.1.clone(), key: k, features: e.2.clone(), predicted: Some(p), proposer: "evolution".into(), node: None });
+                continue;
+            }
+        }
         let mut choice: Option<(u64, E::State, Vec<f32>, f64)> = None;
         if explore {
             let open: Vec<&(u64, E::State, Vec<f32>)> = fresh_states.iter().filter(|f| !picked.contains(&f.0)).collect();

@@ -190,6 +190,14 @@ impl Environment for TensorEnv {
         colt_sched::structural_key(&self.program, s).unwrap_or_else(|_| colt_sched::trace_key(s))
     }
 
+    fn key_features(&self, s: &Trace) -> (u64, Vec<f32>) {
+        // one lowering for both (the evolutionary search calls this for every individual)
+        match colt_sched::apply_trace(&self.program, s) {
+            Ok(f) => (colt_sched::func_key(&f), colt_cost::features::extract(&f)),
+            Err(_) => (colt_sched::trace_key(s), vec![0.0; colt_cost::features::count()]),
+        }
+    }
+
     fn describe(&self, s: &Trace) -> String {
         let nest = colt_sched::apply_trace(&self.program, s)
             .map(|f| colt_ir::func_str(&f))
