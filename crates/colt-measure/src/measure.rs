@@ -256,6 +256,11 @@ impl Measurer {
         &self.config
     }
 
+    /// Change the per-phase kernel time limit (e.g. once the naive baseline's time is known).
+    pub fn set_timeout_s(&mut self, timeout_s: f64) {
+        self.config.timeout_s = timeout_s;
+    }
+
     /// The underlying worker manager (e.g. to count respawns).
     pub fn runner(&mut self) -> &mut Runner {
         &mut self.runner

@@ -22,12 +22,20 @@ pub struct Baselines {
 pub struct Session {
     naive: Kernel,
     measurer: Measurer,
+    /// The configured time limit, which the limit never goes below.
+    floor_timeout_s: f64,
 }
 
 impl Session {
     /// Locates the worker; nothing is compiled yet.
-    pub fn new(program: &Program, config: SessionConfig) -> Result<Session, MeasureError> {
-        Ok(Session { naive: Kernel::naive(program), measurer: Measurer::new(config)? })
+    ///
+    /// The time limit of a kernel run starts generous enough for the naive nest on a slow,
+    /// busy machine (20 s per GFLOP, at least `config.timeout_s`): the naive nest is the
+    /// reference every candidate is checked against, and a 1024³ matmul runs it for seconds.
+    pub fn new(program: &Program, mut config: SessionConfig) -> Result<Session, MeasureError> {
+        let floor_timeout_s = config.timeout_s;
+        config.timeout_s = floor_timeout_s.max(20.0 * program.flops() as f64 / 1e9);
+        Ok(Session { naive: Kernel::naive(program), measurer: Measurer::new(config)?, floor_timeout_s })
     }
 
     pub fn naive(&self) -> &Kernel {
@@ -39,7 +47,13 @@ impl Session {
         let cands: Vec<Candidate> =
             [Compiler::gcc_o3(), Compiler::clang_o3()].into_iter().map(|c| self.naive.candidate(c)).collect();
         let mut out = self.measurer.measure_batch(&self.naive.source, &cands).into_iter();
-        Baselines { gcc: out.next().expect("two outcomes"), clang: out.next().expect("two outcomes") }
+        let base = Baselines { gcc: out.next().expect("two outcomes"), clang: out.next().expect("two outcomes") };
+        // From now on a run may take 5x the naive gcc nest (never less than the configured
+        // floor): slower than that is a timeout, not a candidate worth minutes.
+        if let Some(us) = base.gcc.median_us.filter(|_| base.gcc.is_ok()) {
+            self.measurer.set_timeout_s(self.floor_timeout_s.max(5.0 * us / 1e6));
+        }
+        base
     }
 
     /// Compile (in parallel), check and time scheduled kernels, in order.
