@@ -254,3 +254,15 @@ fn llvm_space_tunes_a_c_program_and_exports_the_pipeline() {
         assert!(text.contains(pass), "{pass} missing from the vocabulary");
     }
 }
+
+#[test]
+fn llvm_bench_reports_geomeans_against_oz_and_o3() {
+    let dir = tempdir("llvm-bench");
+    let out = colt(&dir).args(["bench", "--space", "llvm", "--programs", "const_poly", "--trials", "4", "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    for k in ["geomean_size_vs_Oz", "geomean_runtime_vs_O3"] {
+        let g = v[k].as_f64().unwrap_or_else(|| panic!("{k} missing in {v}"));
+        assert!(g > 0.0 && g.is_finite(), "{k} = {g}");
+    }
+}

@@ -8,6 +8,7 @@
 //! A peer that is absent or fails is reported as skipped/failed with null numbers.
 
 mod colt_run;
+mod llvm;
 mod peer;
 mod report;
 mod suite;
@@ -22,6 +23,13 @@ use suite::Suite;
 
 #[derive(clap::Args)]
 pub struct Args {
+    /// tensor (colt vs TVM MetaSchedule) or llvm (pass ordering on the bundled C programs
+    /// vs clang -O0…-Oz and gcc; uses the first --trials budget and the first strategy).
+    #[arg(long, default_value = "tensor")]
+    space: String,
+    /// llvm space: only these programs (default: all bundled ones).
+    #[arg(long, value_delimiter = ',')]
+    programs: Vec<String>,
     /// default (the five serving layers at CI scale + matmul 1024^3) | tiny (matmul CI).
     #[arg(long, default_value = "default")]
     suite: String,
@@ -55,6 +63,15 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
+    match a.space.as_str() {
+        "tensor" => {}
+        "llvm" => {
+            let trials = a.trials.first().copied().unwrap_or(64);
+            let strategy = a.strategies.first().cloned().unwrap_or_else(|| "evolutionary".into());
+            return llvm::run(&strategy, trials, 1, a.programs.clone(), a.json);
+        }
+        s => bail!("unknown space \"{s}\" (expected tensor or llvm)"),
+    }
     let suite: Suite = a.suite.parse().map_err(anyhow::Error::msg)?;
     let budgets = if a.trials.is_empty() { suite.default_trials() } else { a.trials.clone() };
     if budgets.contains(&0) {

@@ -1,7 +1,7 @@
 //! The peers of `colt bench`, run through Python: TVM MetaSchedule (from the virtualenv that
 //! scripts/setup-tvm installs) and numpy/OpenBLAS. The peer script (bench/tvm_peer.py) is
-//! embedded in the binary and run with `python -c`, so an installed `colt` needs no checkout;
-//! TVM stays a benchmark peer, never a dependency of colt.
+//! embedded in the binary and written to the cache directory before it runs, so an installed
+//! `colt` needs no checkout; TVM stays a benchmark peer, never a dependency of colt.
 //!
 //! A peer that cannot run is *skipped* with its reason, one that runs and fails (or whose
 //! kernel does not match numpy) is *failed*: both leave every number null, never a guess.
@@ -70,11 +70,25 @@ pub fn numpy_python(venv_py: Option<&Path>) -> Result<PathBuf, String> {
     Err("no Python with numpy (neither the TVM virtualenv nor python3)".into())
 }
 
+/// The peer script as a file (TVMScript reads the source of the functions it parses, so
+/// `python -c` cannot run it): `<cache>/bench/tvm_peer.py`, rewritten when it differs.
+fn script_file() -> Result<PathBuf, String> {
+    let path = crate::out::cache_dir().join("bench").join("tvm_peer.py");
+    if std::fs::read_to_string(&path).ok().as_deref() != Some(SCRIPT) {
+        let dir = path.parent().expect("a file in a directory");
+        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let tmp = dir.join(format!("tvm_peer.py.{}", std::process::id()));
+        std::fs::write(&tmp, SCRIPT).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
+        std::fs::rename(&tmp, &path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    Ok(path)
+}
+
 /// Run the peer script with `request` (see bench/tvm_peer.py for the fields).
 fn call(python: &Path, request: &Value) -> Result<Value, String> {
+    let script = script_file()?;
     let out = Command::new(python)
-        .arg("-c")
-        .arg(SCRIPT)
+        .arg(&script)
         .arg(request.to_string())
         .output()
         .map_err(|e| format!("cannot run {}: {e}", python.display()))?;
