@@ -10,7 +10,7 @@ use crate::sketch::{
     draw_tiles, parallel_choices, primes, stage_facts, Placement, Sketch, UNROLL_STEPS,
 };
 use crate::trace::{Inst, Trace};
-use colt_ir::Program;
+use colt_ir::{Func, Program};
 use rand::RngExt;
 use rand_pcg::Pcg64;
 use serde::{Deserialize, Serialize};
@@ -67,15 +67,26 @@ pub fn mutate(program: &Program, trace: &Trace, rng: &mut Pcg64) -> Option<Trace
 
 /// A mutant and the mutator that made it.
 pub fn mutate_with(program: &Program, trace: &Trace, probs: &MutatorProbs, rng: &mut Pcg64) -> Option<(Trace, Mutator)> {
+    mutate_lowered_with(program, trace, probs, rng).map(|(t, m, _)| (t, m))
+}
+
+/// [`mutate`] with the mutant's lowered loop nest (the validation lowers it anyway; callers
+/// that need its key or features reuse it instead of replaying the trace).
+pub fn mutate_lowered(program: &Program, trace: &Trace, rng: &mut Pcg64) -> Option<(Trace, Func)> {
+    mutate_lowered_with(program, trace, &MutatorProbs::default(), rng).map(|(t, _, f)| (t, f))
+}
+
+fn mutate_lowered_with(program: &Program, trace: &Trace, probs: &MutatorProbs, rng: &mut Pcg64) -> Option<(Trace, Mutator, Func)> {
     let sk = Sketch::from_trace(program, trace).ok()?;
     for _ in 0..32 {
         let m = probs.pick(rng);
         let Some(new) = apply_mutator(m, program, &sk, rng) else { continue };
         let Ok((t, sch)) = new.realize(program) else { continue };
-        if t == *trace || sch.lower().is_err() {
+        if t == *trace {
             continue;
         }
-        return Some((t, m));
+        let Ok(f) = sch.lower() else { continue };
+        return Some((t, m, f));
     }
     None
 }

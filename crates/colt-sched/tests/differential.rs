@@ -63,6 +63,28 @@ fn named_ci_workloads_sample_and_lower() {
     }
 }
 
+/// The lowered nest `mutate_lowered` hands back is the one its trace replays to (its key
+/// and features stand for the trace's), and it draws the same mutant as `mutate`.
+#[test]
+fn mutate_lowered_matches_the_replayed_trace() {
+    use colt_sched::{func_key, mutate::mutate_lowered, structural_key};
+    for info in colt_ops::list(colt_ops::Scale::Ci) {
+        let p = colt_ops::build(info.name, colt_ops::Scale::Ci).unwrap();
+        for seed in 0..6 {
+            let mut rng = Pcg64::seed_from_u64(seed);
+            let t = try_sample(&p, &mut rng).unwrap();
+            let (mut r1, mut r2) = (rng.clone(), rng.clone());
+            let plain = mutate(&p, &t, &mut r1);
+            let lowered = mutate_lowered(&p, &t, &mut r2);
+            assert_eq!(plain, lowered.as_ref().map(|(m, _)| m.clone()), "{} seed {seed}", info.name);
+            if let Some((m, f)) = lowered {
+                assert_eq!(colt_ir::func_str(&f), colt_ir::func_str(&apply_trace(&p, &m).unwrap()));
+                assert_eq!(func_key(&f), structural_key(&p, &m).unwrap());
+            }
+        }
+    }
+}
+
 /// Mutations change decisions, never the skeleton: the mutant has the same stages placed the
 /// same way unless compute location was mutated, and tile mutation keeps each loop's extent.
 #[test]

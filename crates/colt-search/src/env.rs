@@ -90,6 +90,14 @@ pub trait Environment {
         (self.key(s), self.features(s))
     }
 
+    /// [`Environment::mutate`] with the mutant's key and features; environments whose
+    /// mutator already lowers the mutant override it to reuse that lowering.
+    fn mutate_keyed(&self, s: &Self::State, rng: &mut SearchRng) -> Option<(Self::State, u64, Vec<f32>)> {
+        let m = self.mutate(s, rng)?;
+        let (k, f) = self.key_features(&m);
+        Some((m, k, f))
+    }
+
     /// The state for a prompt: program text and transformation history.
     fn describe(&self, s: &Self::State) -> String;
 

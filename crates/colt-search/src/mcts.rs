@@ -146,8 +146,7 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
     fn run(&mut self, root_model: Option<String>) -> StopReason {
         // The root, measured in the first batch with random samples that warm the model.
         let root = self.core.env.root();
-        let key = self.core.env.key(&root);
-        let features = self.core.env.features(&root);
+        let (key, features) = self.core.env.key_features(&root);
         let predicted = self.core.predict_one(&features);
         let rid = self.tree.add(Node {
             state: root.clone(),
@@ -178,9 +177,8 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
         let warm = self.core.cfg.warmup().min(self.core.remaining().saturating_sub(1));
         if warm > 0 {
             for s in self.core.env.initial_states(warm, &mut self.core.rng) {
-                let k = self.core.env.key(&s);
+                let (k, f) = self.core.env.key_features(&s);
                 if seen.insert(k) {
-                    let f = self.core.env.features(&s);
                     first.push(Candidate { state: s, key: k, features: f, predicted: None, proposer: "warmup".into(), node: None });
                 }
             }
@@ -399,9 +397,9 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
             let mut s = self.tree.node(id).state.clone();
             let mut feats = Vec::new();
             for _ in 0..depth {
-                let Some(next) = self.core.env.mutate(&s, &mut self.core.rng) else { break };
-                if !self.core.failed.contains(&self.core.env.key(&next)) {
-                    feats.push(self.core.env.features(&next));
+                let Some((next, key, f)) = self.core.env.mutate_keyed(&s, &mut self.core.rng) else { break };
+                if !self.core.failed.contains(&key) {
+                    feats.push(f);
                 }
                 s = next;
             }
@@ -425,21 +423,21 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
         let state = self.tree.node(id).state.clone();
         let mut seen = BTreeSet::new();
         let mut cands = Vec::new();
+        let mut feats: Vec<Vec<f32>> = Vec::new();
         for _ in 0..want * 3 {
             if cands.len() >= want {
                 break;
             }
-            let Some(s) = self.core.env.mutate(&state, &mut self.core.rng) else { continue };
-            let key = self.core.env.key(&s);
+            let Some((s, key, f)) = self.core.env.mutate_keyed(&state, &mut self.core.rng) else { continue };
             if self.tree.by_key.contains_key(&key) || self.core.failed.contains(&key) || !seen.insert(key) {
                 continue;
             }
             cands.push((s, key));
+            feats.push(f);
         }
         if cands.is_empty() {
             return None;
         }
-        let feats: Vec<Vec<f32>> = cands.iter().map(|(s, _)| self.core.env.features(s)).collect();
         let preds = self.core.predict(&feats);
         let pick = if self.core.rng.random_bool(self.core.cfg.epsilon) {
             self.core.rng.random_range(0..cands.len())
@@ -585,7 +583,7 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
     /// Apply a joint action to node `id`: the child, or why it cannot be used.
     fn realise(&mut self, id: u32, ja: &JointAction, model: &str, also_taken: Option<u64>) -> Realised<E::State> {
         let state = self.core.env.apply(&self.tree.node(id).state, &ja.transformations).map_err(|e| ("illegal_action", e))?;
-        let key = self.core.env.key(&state);
+        let (key, features) = self.core.env.key_features(&state);
         if let Some(&other) = self.tree.by_key.get(&key) {
             return Err(("duplicate", format!("the answer leads to existing node #{other}")));
         }
@@ -595,7 +593,6 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
         if self.core.failed.contains(&key) {
             return Err(("failed_build", "the answer leads to a candidate that failed before".to_string()));
         }
-        let features = self.core.env.features(&state);
         let predicted = self.core.predict_one(&features);
         let ms = self.models.as_ref().ok_or(("no_models", String::new()))?;
         let next = match self.mode {

@@ -171,8 +171,8 @@ fn evolve_batch<E: Environment>(core: &mut Core<'_, E>, n: usize) -> Vec<Candida
             }
             let parent = &population[roulette(&weights, &mut core.rng)];
             let child = if core.rng.random_bool(cfg.mutate_prob) {
-                match core.env.mutate(&parent.state, &mut core.rng) {
-                    Some(s) => individual(core, s),
+                match core.env.mutate_keyed(&parent.state, &mut core.rng) {
+                    Some((state, key, features)) => Ind { state, key, features },
                     None => continue,
                 }
             } else {

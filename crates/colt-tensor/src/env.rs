@@ -179,6 +179,11 @@ impl Environment for TensorEnv {
         colt_sched::mutate::mutate(&self.program, s, rng)
     }
 
+    fn mutate_keyed(&self, s: &Trace, rng: &mut SearchRng) -> Option<(Trace, u64, Vec<f32>)> {
+        let (t, f) = colt_sched::mutate::mutate_lowered(&self.program, s, rng)?;
+        Some((t, colt_sched::func_key(&f), colt_cost::features::extract(&f)))
+    }
+
     fn features(&self, s: &Trace) -> Vec<f32> {
         match colt_sched::apply_trace(&self.program, s) {
             Ok(f) => colt_cost::features::extract(&f),
