@@ -12,11 +12,17 @@ pub struct LocalModelConfig {
     pub path: PathBuf,
     /// Context window in tokens (prompt + generated).
     pub n_ctx: u32,
-    /// CPU threads for evaluation (prompt and generation). Default: half the cores
-    /// (at least 1, at most 8): ggml's threads spin at a barrier after every operation,
-    /// so on a busy machine more threads than free cores make generation several times
-    /// slower (measured on 2 shared cores: 1 thread 60 tok/s, 2 threads 2-5 tok/s).
+    /// CPU threads for generation (one token per step). Default: half the cores (at
+    /// least 1, at most 8): ggml's threads spin at a barrier after every operation, and a
+    /// step is many tiny operations, so on a busy machine more threads than free cores make
+    /// generation several times slower (measured on 2 shared cores: 1 thread 60 tok/s,
+    /// 2 threads 2-5 tok/s).
     pub n_threads: i32,
+    /// CPU threads for prompt evaluation (batches of up to `n_batch` tokens: large matrix
+    /// products, where the barrier costs little). Default: every core (at most 8); the
+    /// tuner never measures kernels while it waits for the model (measured on 2 quiet
+    /// cores: 16 CI-matmul COLT calls took 69 s with 1 thread, 46 s with 2).
+    pub n_threads_batch: i32,
     /// Tokens per `llama_decode` call while evaluating a prompt.
     pub n_batch: u32,
 }
@@ -28,6 +34,7 @@ impl Default for LocalModelConfig {
             path: default_model_path(),
             n_ctx: 4096,
             n_threads: i32::try_from((cores / 2).clamp(1, 8)).unwrap_or(1),
+            n_threads_batch: i32::try_from(cores.clamp(1, 8)).unwrap_or(1),
             n_batch: 512,
         }
     }

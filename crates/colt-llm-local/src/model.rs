@@ -203,7 +203,7 @@ fn worker(
         .with_n_batch(n_batch)
         .with_n_ubatch(n_batch)
         .with_n_threads(cfg.n_threads.max(1))
-        .with_n_threads_batch(cfg.n_threads.max(1))
+        .with_n_threads_batch(cfg.n_threads_batch.max(1))
         // Gemma 3 uses sliding-window attention; a full-size SWA cache keeps the old
         // positions, so rolling back to any common prefix stays valid.
         .with_swa_full(true);

@@ -31,7 +31,8 @@
 //! json_schema = false              # OpenAI response_format / Anthropic forced tool
 //! max_tokens_field = "max_tokens"  # or "max_completion_tokens"
 //! failed_calls_spend_budget = false
-//! # provider = "local" only: path (GGUF file), n_ctx, n_threads, n_batch
+//! # provider = "local" only: path (GGUF file), n_ctx, n_threads (generation),
+//! # n_threads_batch (prompt evaluation), n_batch
 //! ```
 
 use std::collections::BTreeSet;
@@ -112,6 +113,7 @@ pub struct LocalSettings {
     pub path: Option<String>,
     pub n_ctx: Option<u32>,
     pub n_threads: Option<u32>,
+    pub n_threads_batch: Option<u32>,
     pub n_batch: Option<u32>,
 }
 
@@ -581,6 +583,7 @@ impl ModelConfig {
         for (k, slot) in [
             ("n_ctx", &mut local.n_ctx),
             ("n_threads", &mut local.n_threads),
+            ("n_threads_batch", &mut local.n_threads_batch),
             ("n_batch", &mut local.n_batch),
         ] {
             f.used.insert(k);

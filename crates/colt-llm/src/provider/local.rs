@@ -42,6 +42,9 @@ impl LocalProvider {
         if let Some(n) = self.cfg.local.n_threads {
             c.n_threads = n as i32;
         }
+        if let Some(n) = self.cfg.local.n_threads_batch {
+            c.n_threads_batch = n as i32;
+        }
         if let Some(n) = self.cfg.local.n_batch {
             c.n_batch = n;
         }
@@ -68,6 +71,7 @@ impl Provider for LocalProvider {
             *guard = Some(m);
         }
         let model = guard.as_mut().expect("loaded");
+        tracing::trace!(model = %self.cfg.name, prefix = %req.prefix, suffix = %req.suffix, "local prompt");
         let creq = CompletionRequest {
             prefix: req.prefix.clone(),
             suffix: local_suffix(&req.suffix),
