@@ -10,7 +10,8 @@ pub const DEFAULT_MODEL_FILE: &str = "gemma-3-270m-q4_k_m.gguf";
 pub struct LocalModelConfig {
     /// Path to the GGUF file.
     pub path: PathBuf,
-    /// Context window in tokens (prompt + generated).
+    /// Context window in tokens (prompt + generated). Default 8192: a prompt about a
+    /// multi-stage workload (attention: five stages) is ~5,000 tokens with the answer.
     pub n_ctx: u32,
     /// CPU threads for generation (one token per step). Default: half the cores (at
     /// least 1, at most 8): ggml's threads spin at a barrier after every operation, and a
@@ -32,7 +33,7 @@ impl Default for LocalModelConfig {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         LocalModelConfig {
             path: default_model_path(),
-            n_ctx: 4096,
+            n_ctx: 8192,
             n_threads: i32::try_from((cores / 2).clamp(1, 8)).unwrap_or(1),
             n_threads_batch: i32::try_from(cores.clamp(1, 8)).unwrap_or(1),
             n_batch: 512,

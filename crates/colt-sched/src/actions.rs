@@ -443,6 +443,15 @@ pub fn describe(program: &Program, trace: &Trace) -> String {
     for (k, i) in trace.insts.iter().enumerate() {
         writeln!(s, "  {:>2}. {}", k + 1, i.text()).unwrap();
     }
+    s.push_str(&describe_decisions(program, trace));
+    s
+}
+
+/// The decisions of a trace, one line per stage (placement, tiles, cache, packing,
+/// parallel, vector and unroll choices): [`describe`] without the instruction list, for
+/// prompts where the loop nest follows.
+pub fn describe_decisions(program: &Program, trace: &Trace) -> String {
+    let mut s = String::new();
     let sk = match Sketch::from_trace(program, trace) {
         Ok(sk) => sk,
         Err(e) => {

@@ -98,7 +98,7 @@ pub trait Environment {
         Some((m, k, f))
     }
 
-    /// The state for a prompt: program text and transformation history.
+    /// The state for a prompt: program text and the decisions that made it.
     fn describe(&self, s: &Self::State) -> String;
 
     /// The workload for the stable prompt prefix (operator, shapes, target).

@@ -167,6 +167,7 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
             exhausted: false,
             course_altered: false,
             seeded: false,
+            description: Default::default(),
         });
         let info = self.tree.info(rid);
         self.core.obs.node(NodeEventKind::Created, &info);
@@ -382,6 +383,7 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
             exhausted: false,
             course_altered: c.course_altered,
             seeded: c.seeded,
+            description: Default::default(),
         });
         let info = self.tree.info(id);
         self.core.obs.node(NodeEventKind::Created, &info);
@@ -643,7 +645,7 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
             proposer: n.proposer.clone(),
             model: n.model.clone(),
             transformations: n.transformations.clone(),
-            describe: self.core.env.describe(&n.state),
+            describe: n.description.get_or_init(|| self.core.env.describe(&n.state)).clone(),
             predicted: n.predicted,
             measured_us: n.latency,
         }

@@ -5,7 +5,7 @@
 //! alteration the small model's proposal and outcome).
 //!
 //! The acting node is described in full (the environment's text: for tensor programs the
-//! transformation history, decisions and printed loop nest). Its parent and grandparent are
+//! decisions and printed loop nest; the steps that led to it are the lineage's "Last step" lines). Its parent and grandparent are
 //! shown as line diffs of their descriptions against the next node down: what the last
 //! steps changed, at a fraction of the tokens (three full nests were ~2,900 prompt tokens
 //! per call for matmul, most of a 270M model's 15 s per call on two cores).
@@ -154,7 +154,7 @@ fn score_text(n: &NodeLine) -> String {
 
 /// Changed lines an ancestor's diff shows at most (a random sample's ancestor, e.g. the
 /// root, differs everywhere; the prompt stays bounded).
-pub const MAX_DIFF_LINES: usize = 16;
+pub const MAX_DIFF_LINES: usize = 10;
 
 /// The lines of `old` and `new` that differ, `-` / `+` prefixed in order (unchanged lines
 /// left out, at most [`MAX_DIFF_LINES`] shown); `(identical)` when none differ.

@@ -38,6 +38,9 @@ pub(crate) struct Node<S> {
     pub course_altered: bool,
     /// A warm-up sample attached under the root (does not count against widening).
     pub seeded: bool,
+    /// The environment's description of `state`, made when a prompt first shows the node
+    /// (a pure function of the state; a node is shown again as parent and grandparent).
+    pub description: std::cell::OnceCell<String>,
 }
 
 /// One backpropagated simulation.
@@ -213,6 +216,7 @@ mod tests {
             exhausted: false,
             course_altered: false,
             seeded: false,
+            description: Default::default(),
         }
     }
 
