@@ -104,8 +104,17 @@ impl ColtRun {
 }
 
 /// Run `colt tune --json` for one strategy and seed.
+///
+/// Each run gets a fresh, empty cache directory (`COLT_CACHE`): the kernels an earlier run
+/// compiled are not reused, so the tuning wall time compared with TVM's (which starts cold)
+/// includes every compile. The embedded model's file is found through its own path.
 pub fn tune(s: &TuneSettings, workload: &str, scale: &str, strategy: &str, trials: usize, seed: u64) -> ColtRun {
+    let cache = match tempfile::Builder::new().prefix("colt-bench-cache").tempdir() {
+        Ok(d) => d,
+        Err(e) => return ColtRun::failed(seed, format!("cannot create a fresh cache directory: {e}")),
+    };
     let mut cmd = Command::new(&s.exe);
+    cmd.env("COLT_CACHE", cache.path());
     cmd.args(["tune", "--json", "--workload", workload, "--scale", scale, "--strategy", strategy]);
     cmd.args(["--trials", &trials.to_string(), "--seed", &seed.to_string()]);
     cmd.arg("--db").arg(&s.db);
