@@ -419,18 +419,31 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
     }
 
     /// Cost-model-guided mutation: the best predicted of a few fresh mutations (a
-    /// random one with probability ε).
+    /// random one with probability ε). The root stands for the whole design space: its
+    /// children are the best predicted of fresh samples instead, so the tree keeps adding
+    /// basins as the root's widening allows (mutants of one sampled root stay in its basin;
+    /// measured on llama3-8b-attention, 64 trials: plain MCTS 703 us against random 299 us).
     fn mutation_expand(&mut self, id: u32) -> Option<ChildCand<E::State>> {
         let want = self.core.cfg.mutation_candidates;
         let state = self.tree.node(id).state.clone();
+        let at_root = id == 0;
         let mut seen = BTreeSet::new();
         let mut cands = Vec::new();
         let mut feats: Vec<Vec<f32>> = Vec::new();
+        let mut samples = if at_root { self.core.env.initial_states(want * 3, &mut self.core.rng) } else { Vec::new() }.into_iter();
         for _ in 0..want * 3 {
             if cands.len() >= want {
                 break;
             }
-            let Some((s, key, f)) = self.core.env.mutate_keyed(&state, &mut self.core.rng) else { continue };
+            let drawn = if at_root {
+                samples.next().map(|s| {
+                    let (k, f) = self.core.env.key_features(&s);
+                    (s, k, f)
+                })
+            } else {
+                self.core.env.mutate_keyed(&state, &mut self.core.rng)
+            };
+            let Some((s, key, f)) = drawn else { continue };
             if self.tree.by_key.contains_key(&key) || self.core.failed.contains(&key) || !seen.insert(key) {
                 continue;
             }
@@ -460,7 +473,7 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
             features,
             predicted: preds[pick],
             model: self.tree.node(id).model.clone(),
-            proposer: "mutation".into(),
+            proposer: if at_root { "sample" } else { "mutation" }.into(),
             transformations: Vec::new(),
             course_altered: false,
             seeded: false,

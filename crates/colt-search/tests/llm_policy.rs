@@ -140,7 +140,7 @@ fn unusable_answers_are_model_errors_and_never_stop_the_search() {
     assert!(r.models["big"].errors["illegal_action"] > 0);
     assert!(calls.0.iter().any(|c| c.3 == Some("illegal_action")));
     assert!(r.models.values().map(|m| m.fallbacks).sum::<u64>() >= r.llm_calls);
-    assert!(r.tree.iter().all(|n| n.proposer == "root" || n.proposer == "mutation" || n.proposer == "warmup"));
+    assert!(r.tree.iter().all(|n| ["root", "mutation", "sample", "warmup"].contains(&n.proposer.as_str())));
 }
 
 #[test]
