@@ -181,7 +181,8 @@ impl Environment for TensorEnv {
 
     fn mutate_keyed(&self, s: &Trace, rng: &mut SearchRng) -> Option<(Trace, u64, Vec<f32>)> {
         let (t, f) = colt_sched::mutate::mutate_lowered(&self.program, s, rng)?;
-        Some((t, colt_sched::func_key(&f), colt_cost::features::extract(&f)))
+        let (key, features) = key_features_of(&f);
+        Some((t, key, features))
     }
 
     fn features(&self, s: &Trace) -> Vec<f32> {
@@ -198,7 +199,7 @@ impl Environment for TensorEnv {
     fn key_features(&self, s: &Trace) -> (u64, Vec<f32>) {
         // one lowering for both (the evolutionary search calls this for every individual)
         match colt_sched::apply_trace(&self.program, s) {
-            Ok(f) => (colt_sched::func_key(&f), colt_cost::features::extract(&f)),
+            Ok(f) => key_features_of(&f),
             Err(_) => (colt_sched::trace_key(s), vec![0.0; colt_cost::features::count()]),
         }
     }
@@ -246,6 +247,11 @@ impl Environment for TensorEnv {
         }
         out.into_iter().map(|m| m.expect("every entry filled")).collect()
     }
+}
+
+/// Structural key and cost-model features of a lowered nest (one lowering serves both).
+fn key_features_of(f: &colt_ir::Func) -> (u64, Vec<f32>) {
+    (colt_sched::func_key(f), colt_cost::features::extract(f))
 }
 
 /// The printed loop nest as prompts show it: every loop (but single-iteration ones, whose
