@@ -124,7 +124,7 @@ impl Row {
             .runs
             .iter()
             .map(|r| {
-                json!({"seed": r.seed, "status": r.status, "run": r.run, "best_us": r.best_us, "wall_s": r.wall_s,
+                json!({"seed": r.seed, "status": r.status, "run": r.run, "best_us": r.best_us, "search_best_us": r.search_best_us, "wall_s": r.wall_s,
                        "naive_gcc_us": r.naive_gcc_us, "trials_to_tvm": r.trials_to_tvm, "llm_calls": r.llm_calls,
                        "tokens_in": r.tokens_in, "tokens_cached": r.tokens_cached, "tokens_out": r.tokens_out,
                        "cost_usd": r.cost_usd, "llm_note": r.llm_note})
