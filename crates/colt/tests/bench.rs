@@ -103,6 +103,7 @@ fn bad_arguments_are_one_line_errors() {
         (vec!["bench", "--suite", "tiny", "--strategies", "nosuch"], "--strategies nosuch"),
         (vec!["bench", "--suite", "tiny", "--trials", "0"], "--trials"),
         (vec!["bench", "--suite", "tiny", "--seeds", "0"], "--seeds"),
+        (vec!["bench", "--suite", "tiny", "--llm-seeds", "0"], "--llm-seeds"),
         (vec!["bench", "--suite", "tiny", "--config", "/nonexistent/colt.toml"], "/nonexistent/colt.toml"),
     ] {
         let out = colt(&dir).args(&args).output().expect("runs");

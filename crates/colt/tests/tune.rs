@@ -122,6 +122,8 @@ fn every_strategy_tunes_with_scripted_llms() {
         // Whether it beats the naive nest is a timing (benchmarks check that, not tests): here
         // the best must be a correct, measured kernel.
         assert!(best > 0.0 && v["naive_gcc_us"].as_f64().is_some(), "{strategy}: {v}");
+        // The best kernel is timed once more after the search (what colt bench compares).
+        assert!(v["retimed_us"].as_f64().is_some_and(|r| r > 0.0), "{strategy}: no re-timing in {v}");
         for k in ["search_overhead_s", "wall_s", "large_model_share", "tokens_in", "tokens_cached", "tokens_out", "cost_usd"] {
             assert!(v.get(k).is_some(), "{strategy}: missing {k}");
         }

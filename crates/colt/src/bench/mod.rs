@@ -39,6 +39,10 @@ pub struct Args {
     /// Seeds per strategy: runs seeds 1..=N and shows the spread (min/median/max).
     #[arg(long, default_value_t = 1)]
     seeds: u64,
+    /// Seeds for the strategies that call LLMs (single-llm, colt), whose runs are the slow
+    /// ones (default: --seeds).
+    #[arg(long, value_name = "N")]
+    llm_seeds: Option<u64>,
     /// colt strategies, comma-separated (default: evolutionary,mcts,colt; tiny: evolutionary).
     #[arg(long, value_delimiter = ',')]
     strategies: Vec<String>,
@@ -81,8 +85,8 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     for s in &strategies {
         s.parse::<colt_search::Strategy>().with_context(|| format!("--strategies {s}"))?;
     }
-    if a.seeds == 0 {
-        bail!("--seeds must be at least 1");
+    if a.seeds == 0 || a.llm_seeds == Some(0) {
+        bail!("--seeds and --llm-seeds must be at least 1");
     }
     if let Some(c) = &a.config
         && !c.is_file()
@@ -121,7 +125,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             let mut per_strategy = vec![];
             for strategy in &strategies {
                 let mut runs = vec![];
-                for seed in 1..=a.seeds {
+                for seed in 1..=seeds_for(strategy, a.seeds, a.llm_seeds) {
                     eprintln!("bench: {} ({scale}), {trials} trials: colt {strategy} seed {seed}...", entry.workload);
                     runs.push(colt_run::tune(&settings, entry.workload, scale, strategy, trials, seed));
                 }
@@ -167,4 +171,21 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         report::print_table(&rows);
     }
     Ok(())
+}
+
+/// How many seeds `strategy` runs: `llm_seeds` (when given) for the strategies that call
+/// LLMs, `seeds` for the others.
+fn seeds_for(strategy: &str, seeds: u64, llm_seeds: Option<u64>) -> u64 {
+    let uses_llm = strategy.parse::<colt_search::Strategy>().is_ok_and(|s| s.uses_llm());
+    if uses_llm { llm_seeds.unwrap_or(seeds) } else { seeds }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn llm_seeds_apply_only_to_the_strategies_that_call_llms() {
+        use super::seeds_for;
+        assert_eq!([seeds_for("evolutionary", 3, Some(1)), seeds_for("mcts", 3, Some(1)), seeds_for("random", 3, None)], [3, 3, 3]);
+        assert_eq!([seeds_for("colt", 3, Some(1)), seeds_for("single-llm", 3, Some(2)), seeds_for("colt", 3, None)], [1, 2, 3]);
+    }
 }
