@@ -104,6 +104,11 @@ impl Outcome {
         self.kind == OutcomeKind::Ok
     }
 
+    /// The median latency of a correct, timed kernel; `None` for any failure.
+    pub fn ok_median_us(&self) -> Option<f64> {
+        self.is_ok().then_some(self.median_us).flatten()
+    }
+
     /// Build from a worker response.
     pub fn from_response(r: Response, flops: f64) -> Self {
         let kind = match r.status {

@@ -315,9 +315,7 @@ fn elide_indices(s: &str) -> String {
 
 /// The engine's view of an outcome: the median latency when correct.
 pub fn measurement_of(o: &Outcome) -> Measurement {
-    if o.is_ok()
-        && let Some(us) = o.median_us
-    {
+    if let Some(us) = o.ok_median_us() {
         return Measurement::ok(us);
     }
     Measurement::failed(o.kind.as_str(), o.message.lines().next().unwrap_or("").to_string())

@@ -50,7 +50,7 @@ impl Session {
         let base = Baselines { gcc: out.next().expect("two outcomes"), clang: out.next().expect("two outcomes") };
         // From now on a run may take 5x the naive gcc nest (never less than the configured
         // floor): slower than that is a timeout, not a candidate worth minutes.
-        if let Some(us) = base.gcc.median_us.filter(|_| base.gcc.is_ok()) {
+        if let Some(us) = base.gcc.ok_median_us() {
             self.measurer.set_timeout_s(self.floor_timeout_s.max(5.0 * us / 1e6));
         }
         base

@@ -66,7 +66,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     if let (Some(path), Some((i, _))) = (&a.save_best, best) {
         std::fs::write(path, traces[i].to_json()).with_context(|| format!("cannot write {}", path.display()))?;
     }
-    let gcc_us = ok_us(&base.gcc);
+    let gcc_us = base.gcc.ok_median_us();
     let best_us = best.and_then(|(_, o)| o.median_us);
     let speedup = gcc_us.zip(best_us).map(|(g, b)| g / b);
     // With schedules to measure, correct means the reported best was checked against the
@@ -79,7 +79,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             "scale": scale.as_str(),
             "flops": program.flops(),
             "naive_gcc_us": gcc_us,
-            "naive_clang_us": ok_us(&base.clang),
+            "naive_clang_us": base.clang.ok_median_us(),
             "naive_gcc": outcome_json(&base.gcc),
             "naive_clang": outcome_json(&base.clang),
             "schedules": kernels.len(),
@@ -131,10 +131,6 @@ fn sample(program: &colt_ir::Program, n: usize, seed: u64) -> Vec<Trace> {
         }
     }
     out
-}
-
-fn ok_us(o: &Outcome) -> Option<f64> {
-    o.is_ok().then_some(o.median_us).flatten()
 }
 
 fn outcome_json(o: &Outcome) -> serde_json::Value {

@@ -11,8 +11,8 @@ pub fn run(ctx: Ctx) -> anyhow::Result<()> {
     let mut session = Session::new(&program, out::measure_config(ctx.spec.seed)?)?;
     ctx.say("measuring the naive gcc -O3 and clang -O3 baselines...");
     let base = session.baselines();
-    let gcc_us = base.gcc.is_ok().then_some(base.gcc.median_us).flatten();
-    let clang_us = base.clang.is_ok().then_some(base.clang.median_us).flatten();
+    let gcc_us = base.gcc.ok_median_us();
+    let clang_us = base.clang.ok_median_us();
 
     let mut env = TensorEnv::new(program.clone(), session, out::target()).with_known(ctx.known()?);
     let log = env.outcomes();
@@ -68,6 +68,5 @@ pub fn run(ctx: Ctx) -> anyhow::Result<()> {
 /// `None` when there is no best or the kernel fails now (it was checked before).
 fn retime(env: &mut TensorEnv, program: &colt_ir::Program, best: Option<&colt_sched::Trace>) -> Option<f64> {
     let kernel = Kernel::scheduled(program, best?).ok()?;
-    let outcome = env.session().measure(&[&kernel]).pop()?;
-    if outcome.is_ok() { outcome.median_us } else { None }
+    env.session().measure(&[&kernel]).pop()?.ok_median_us()
 }
