@@ -48,6 +48,7 @@ t ::= "\"tile\"" | "\"unroll\"" | "\"vectorize\"" | "\"parallel\"""#;
     for (name, suffix, grammar, max_tokens) in cases {
         let req = CompletionRequest {
             prefix: prefix.clone(),
+            record: String::new(),
             suffix: suffix.into(),
             grammar,
             max_tokens,

@@ -25,12 +25,16 @@ use llama_cpp_2::{LogOptions, send_logs_to_tracing};
 use crate::config::LocalModelConfig;
 use crate::error::LocalError;
 
-/// One completion: the prompt is `prefix + suffix`, as plain text.
+/// One completion: the prompt is `prefix + record + suffix`, as plain text.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompletionRequest {
     /// Start of the prompt; the model's BOS token is added in front of it.
     /// Keep the part shared between calls here so its KV cache is reused.
     pub prefix: String,
+    /// An append-only middle part (e.g. a shared search record), tokenised line by line
+    /// (no BOS) so that appending lines never changes the tokens of the lines before:
+    /// the KV entries of everything a previous call held stay valid.
+    pub record: String,
     /// Rest of the prompt (tokenised separately, no BOS).
     pub suffix: String,
     /// GBNF grammar with a rule named `root`; `None` for free text.
@@ -50,6 +54,7 @@ impl Default for CompletionRequest {
     fn default() -> Self {
         CompletionRequest {
             prefix: String::new(),
+            record: String::new(),
             suffix: String::new(),
             grammar: None,
             max_tokens: 128,
@@ -245,6 +250,9 @@ impl Engine<'_> {
         // Prefix and suffix are tokenised separately, so a shared prefix always gives the
         // same tokens whatever follows it. Special-token text is not parsed (plain text).
         let mut prompt = vocab.tokenize(req.prefix.as_bytes(), true, false);
+        for line in req.record.split_inclusive('\n') {
+            prompt.extend(vocab.tokenize(line.as_bytes(), false, false));
+        }
         prompt.extend(vocab.tokenize(req.suffix.as_bytes(), false, false));
         if prompt.is_empty() {
             prompt.push(vocab.bos());

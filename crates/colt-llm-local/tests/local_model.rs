@@ -66,6 +66,7 @@ fn grammar_answer_and_prefix_reuse() {
     let prefix = long_prefix();
     let req = CompletionRequest {
         prefix: prefix.clone(),
+        record: String::new(),
         suffix: "Loop nest 1: answer:".into(),
         grammar: Some(GRAMMAR.into()),
         max_tokens: 64,
@@ -121,6 +122,34 @@ fn grammar_answer_and_prefix_reuse() {
     assert_eq!(fourth.reused_tokens, fourth.prompt_tokens - 1);
     assert_eq!(fourth.evaluated_tokens, 1);
     assert_eq!(fourth.text, first.text);
+}
+
+/// An append-only record between prefix and question: a call whose record extends the
+/// previous call's evaluates only the new lines and the question, whatever the lines
+/// hold (line-wise tokenisation keeps earlier tokens fixed).
+#[test]
+fn append_only_record_reuses_everything_before_the_new_lines() {
+    let mut model = load();
+    let lines: Vec<String> = (0..40)
+        .map(|i| format!("n{i} from n{} by small: unroll(stage=s{i}, step={}) | predicted 0.{i:02}\n", i / 2, 16 << (i % 3)))
+        .collect();
+    let ask = |model: &mut LocalModel, n: usize, q: &str| {
+        model
+            .complete(&CompletionRequest {
+                prefix: long_prefix(),
+                record: lines[..n].concat(),
+                suffix: q.into(),
+                max_tokens: 2,
+                ..CompletionRequest::default()
+            })
+            .expect("completion")
+    };
+    let first = ask(&mut model, 30, "Question about n29:");
+    let second = ask(&mut model, 40, "Question about n39:");
+    // Everything the first call held up to its question (a few tokens) is reused.
+    let held_before_question = first.prompt_tokens - 12;
+    assert!(second.reused_tokens >= held_before_question, "{first:?}\n{second:?}");
+    assert!(second.evaluated_tokens < second.prompt_tokens / 3, "{second:?}");
 }
 
 #[test]

@@ -312,14 +312,54 @@ fn resolve_value<'a>(got: &Value, choices: &'a [Value]) -> Option<&'a Value> {
     }
 }
 
+/// The distinct action names of the vocabulary, in order (an action may come in several
+/// variants, e.g. one per stage with that stage's values).
+fn action_names(vocab: &Vocabulary) -> Vec<&str> {
+    let mut names: Vec<&str> = Vec::new();
+    for a in &vocab.actions {
+        if !names.contains(&a.name.as_str()) {
+            names.push(&a.name);
+        }
+    }
+    names
+}
+
+/// Check one transformation: its action name resolves to one name of the vocabulary, and
+/// its arguments fit one of that name's variants (the first that fits; when none does,
+/// the first variant's complaint).
 fn check_transformation(t: &Value, vocab: &Vocabulary) -> Result<Transformation, AnswerError> {
+    let names = action_names(vocab);
+    let aname = match t {
+        Value::String(s) => s,
+        Value::Object(o) => match o.iter().find(|(k, _)| key_is(k, "action")) {
+            Some((_, Value::String(s))) => s,
+            _ => return check_variant(t, vocab.actions.first(), &names),
+        },
+        _ => return check_variant(t, vocab.actions.first(), &names),
+    };
+    let Some(name) = resolve(aname, names.iter().copied()) else {
+        return Err(AnswerError::UnknownAction { name: aname.clone() });
+    };
+    let mut first_err = None;
+    for spec in vocab.actions.iter().filter(|a| a.name == name) {
+        match check_variant(t, Some(spec), &names) {
+            Ok(tr) => return Ok(tr),
+            Err(e) => {
+                first_err.get_or_insert(e);
+            }
+        }
+    }
+    Err(first_err.unwrap_or(AnswerError::UnknownAction { name: aname.clone() }))
+}
+
+fn check_variant(t: &Value, spec: Option<&ActionSpec>, names: &[&str]) -> Result<Transformation, AnswerError> {
     let obj = match t {
         Value::Object(o) => o,
         Value::String(s) => {
             // A bare action name is fine for an action without parameters.
-            let name = resolve(s, vocab.actions.iter().map(|a| a.name.as_str()))
+            let name = resolve(s, names.iter().copied())
                 .ok_or_else(|| AnswerError::UnknownAction { name: s.clone() })?;
-            let spec = vocab.get(name).expect("resolved");
+            let spec = spec.ok_or_else(|| AnswerError::UnknownAction { name: s.clone() })?;
             if let Some(p) = spec.params.first() {
                 return Err(AnswerError::BadParam {
                     action: name.into(),
@@ -352,12 +392,14 @@ fn check_transformation(t: &Value, vocab: &Vocabulary) -> Result<Transformation,
             });
         }
     };
-    let name = resolve(aname, vocab.actions.iter().map(|a| a.name.as_str())).ok_or_else(|| {
+    let name = resolve(aname, names.iter().copied()).ok_or_else(|| {
         AnswerError::UnknownAction {
             name: aname.clone(),
         }
     })?;
-    let spec: &ActionSpec = vocab.get(name).expect("resolved");
+    let spec: &ActionSpec = spec.ok_or_else(|| AnswerError::UnknownAction {
+        name: aname.clone(),
+    })?;
     let mut args = BTreeMap::new();
     for (k, v) in obj {
         if k == akey {
@@ -437,10 +479,25 @@ pub fn validate_object(
             ),
         });
     }
-    let transformations = list
-        .into_iter()
-        .map(|t| check_transformation(t, vocab))
-        .collect::<Result<Vec<_>, _>>()?;
+    // Keep the valid transformations in order and drop the invalid ones (as the reference
+    // implementation does); only an answer without one valid step is refused.
+    let mut transformations = Vec::new();
+    let mut dropped = Vec::new();
+    let mut first_err = None;
+    for t in list {
+        match check_transformation(t, vocab) {
+            Ok(tr) => transformations.push(tr),
+            Err(e) => {
+                dropped.push(e.to_string());
+                first_err.get_or_insert(e);
+            }
+        }
+    }
+    if transformations.is_empty() {
+        return Err(first_err.unwrap_or(AnswerError::BadShape {
+            detail: "no transformation".into(),
+        }));
+    }
     let next = get("next_model").ok_or_else(|| AnswerError::BadShape {
         detail: "no \"next_model\" key".into(),
     })?;
@@ -457,6 +514,7 @@ pub fn validate_object(
     Ok(JointAction {
         transformations,
         next_model: next_model.to_string(),
+        dropped,
     })
 }
 

@@ -62,6 +62,8 @@ impl Vocabulary {
         Vocabulary { actions }
     }
 
+    /// The first variant named `name` (an action may come in several variants, e.g. one
+    /// per stage with that stage's values).
     pub fn get(&self, name: &str) -> Option<&ActionSpec> {
         self.actions.iter().find(|a| a.name == name)
     }
@@ -112,6 +114,10 @@ impl Transformation {
 pub struct JointAction {
     pub transformations: Vec<Transformation>,
     pub next_model: String,
+    /// Steps of the answer that were dropped as invalid (why, one line each); the valid
+    /// ones are kept in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dropped: Vec<String>,
 }
 
 impl JointAction {
@@ -144,8 +150,8 @@ impl Role {
 }
 
 /// One question to a model. `prefix` is stable across calls (instructions, vocabulary,
-/// workload, model list) so providers can cache it; `suffix` is the volatile part
-/// (node context, statistics). The prefix must describe the answer format
+/// workload, model list) so providers can cache it; `record` only grows between calls
+/// (the shared search record); `suffix` is the volatile part (the question). The prefix must describe the answer format
 /// ([`crate::schema::answer_format_instructions`]; [`Request::with_format`] appends it):
 /// models without schema-constrained decoding only have that to go by.
 ///
@@ -155,6 +161,12 @@ impl Role {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Request {
     pub prefix: String,
+    /// The append-only shared record between prefix and suffix (the search tree as one
+    /// line per event): a later call's record extends an earlier call's, so each model's
+    /// prompt cache holds everything but the lines added since its last call. Empty for
+    /// callers without one.
+    #[serde(default)]
+    pub record: String,
     pub suffix: String,
     pub vocabulary: Vocabulary,
     /// Names `next_model` may take.
@@ -175,6 +187,7 @@ impl Request {
     ) -> Request {
         Request {
             prefix: prefix.into(),
+            record: String::new(),
             suffix: suffix.into(),
             vocabulary,
             models,

@@ -80,6 +80,18 @@ pub enum OnBudget {
     Stop,
 }
 
+/// How course alteration counts regressions.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StreakScope {
+    /// One streak for all small models, as the reference implementation counts: a
+    /// regression by any small model extends it, a non-regression by any resets it.
+    #[default]
+    Global,
+    /// One streak per small model.
+    PerModel,
+}
+
 /// Every knob of a run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -96,8 +108,11 @@ pub struct SearchConfig {
     pub lambda: f64,
     /// MA-UCT exploration constant.
     pub c: f64,
-    /// Course alteration after K consecutive regressions of one small model (0 = off).
+    /// Course alteration after K consecutive small-model regressions (0 = off).
     pub course_alteration_k: u32,
+    /// Whether the K regressions are counted over all small models together (`global`,
+    /// the reference's rule) or per model (`per_model`).
+    pub course_alteration_streak: StreakScope,
     /// The largest model's minimum share of calls, enforced by the policy.
     pub large_share_floor: f64,
     pub budgets: Budgets,
@@ -141,6 +156,9 @@ pub struct SearchConfig {
     pub mutate_prob: f64,
     /// End the run after this many seconds of wall time (checked between batches).
     pub max_wall_s: Option<f64>,
+    /// LLM strategies: the shared search record's size (characters) at which it is
+    /// compacted (0 = never). About 3.5 characters make a token.
+    pub record_budget_chars: usize,
 }
 
 impl Default for SearchConfig {
@@ -154,6 +172,7 @@ impl Default for SearchConfig {
             lambda: 0.5,
             c: std::f64::consts::SQRT_2,
             course_alteration_k: 2,
+            course_alteration_streak: StreakScope::Global,
             large_share_floor: 0.2,
             budgets: Budgets::default(),
             on_budget: OnBudget::Fallback,
@@ -174,6 +193,7 @@ impl Default for SearchConfig {
             init_measured_ratio: 0.2,
             mutate_prob: 0.85,
             max_wall_s: None,
+            record_budget_chars: 12_000,
         }
     }
 }

@@ -51,6 +51,9 @@ pub(crate) struct Core<'a, E: Environment> {
     pub batches: usize,
     pub models: BTreeMap<String, ModelReport>,
     pub spend: Spend,
+    /// Wall time of each call per model (for the median).
+    latencies: BTreeMap<String, Vec<u64>>,
+    pub record_compactions: u32,
     measure_time: Duration,
     llm_time: Duration,
     start: Instant,
@@ -75,6 +78,8 @@ impl<'a, E: Environment> Core<'a, E> {
             batches: 0,
             models: BTreeMap::new(),
             spend: Spend::default(),
+            latencies: BTreeMap::new(),
+            record_compactions: 0,
             measure_time: Duration::ZERO,
             llm_time: Duration::ZERO,
             start: Instant::now(),
@@ -213,6 +218,8 @@ impl<'a, E: Environment> Core<'a, E> {
         m.tokens_out += rec.usage.output_tokens;
         m.cost_usd += rec.cost_usd;
         m.latency_ms += rec.latency_ms;
+        m.tokens_evaluated += rec.timing.as_ref().map_or(rec.usage.input_tokens.saturating_sub(rec.usage.cached_tokens), |t| t.evaluated_tokens);
+        self.latencies.entry(rec.model.clone()).or_default().push(took.as_millis() as u64);
     }
 
     /// Whether any LLM budget is spent.
@@ -241,7 +248,18 @@ impl<'a, E: Environment> Core<'a, E> {
     }
 
     /// The result; `largest` names the bucket's largest model (for the share).
-    pub fn finish(self, stop: StopReason, tree: Vec<NodeInfo<E::State>>, largest: Option<&str>) -> RunResult<E::State> {
+    pub fn finish(mut self, stop: StopReason, tree: Vec<NodeInfo<E::State>>, largest: Option<&str>) -> RunResult<E::State> {
+        let mut wasted_by_cause: BTreeMap<String, u64> = BTreeMap::new();
+        for (name, m) in &mut self.models {
+            if let Some(l) = self.latencies.get_mut(name).filter(|l| !l.is_empty()) {
+                l.sort_unstable();
+                let k = l.len();
+                m.median_latency_ms = if k % 2 == 1 { l[k / 2] as f64 } else { (l[k / 2 - 1] + l[k / 2]) as f64 / 2.0 };
+            }
+            for (cause, n) in &m.wasted {
+                *wasted_by_cause.entry(cause.clone()).or_default() += n;
+            }
+        }
         let wall = self.start.elapsed().as_secs_f64();
         let measure_s = self.measure_time.as_secs_f64();
         let llm_s = self.llm_time.as_secs_f64();
@@ -259,6 +277,9 @@ impl<'a, E: Environment> Core<'a, E> {
             tokens_cached: self.spend.tokens_cached,
             tokens_out: self.spend.tokens_out,
             cost_usd: self.spend.usd,
+            wasted_calls: wasted_by_cause.values().sum(),
+            wasted_by_cause,
+            record_compactions: self.record_compactions,
             time: TimeSplit { wall_s: wall, measure_s, llm_s, overhead_s: (wall - measure_s - llm_s).max(0.0) },
             tree,
         }

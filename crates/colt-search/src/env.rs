@@ -42,6 +42,15 @@ impl Measurement {
     }
 }
 
+/// What [`Environment::apply_partial`] made of an answer: the state after the legal steps,
+/// those steps, and why each dropped one was illegal.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Applied<S> {
+    pub state: S,
+    pub kept: Vec<Transformation>,
+    pub dropped: Vec<String>,
+}
+
 /// A search space with a measurer.
 ///
 /// Every method but [`Environment::measure`] must be a pure function of its arguments
@@ -74,6 +83,28 @@ pub trait Environment {
     /// naming it (the proposing model's error), never a panic.
     fn apply(&self, s: &Self::State, transformations: &[Transformation]) -> Result<Self::State, String>;
 
+    /// Apply the legal steps of an answer in order, dropping each illegal one (as the
+    /// reference implementation does: one bad step does not waste the others). `Err`
+    /// (the first step's complaint) when no step applies.
+    fn apply_partial(&self, s: &Self::State, transformations: &[Transformation]) -> Result<Applied<Self::State>, String> {
+        let mut state = s.clone();
+        let mut kept = Vec::new();
+        let mut dropped = Vec::new();
+        for t in transformations {
+            match self.apply(&state, std::slice::from_ref(t)) {
+                Ok(next) => {
+                    state = next;
+                    kept.push(t.clone());
+                }
+                Err(e) => dropped.push(e),
+            }
+        }
+        if kept.is_empty() {
+            return Err(dropped.into_iter().next().unwrap_or_else(|| "no transformation".to_string()));
+        }
+        Ok(Applied { state, kept, dropped })
+    }
+
     /// One decision-level mutation of `s` (MetaSchedule's mutators: change decisions,
     /// never the skeleton); `None` when no mutation applies.
     fn mutate(&self, s: &Self::State, rng: &mut SearchRng) -> Option<Self::State>;
@@ -100,6 +131,13 @@ pub trait Environment {
 
     /// The state for a prompt: program text and the decisions that made it.
     fn describe(&self, s: &Self::State) -> String;
+
+    /// A compact description for the shared search record (one line per part of the
+    /// state, e.g. per stage, so that a node can be shown as the lines that differ from
+    /// its parent's); defaults to [`Environment::describe`].
+    fn describe_brief(&self, s: &Self::State) -> String {
+        self.describe(s)
+    }
 
     /// The workload for the stable prompt prefix (operator, shapes, target).
     fn prompt_prefix(&self) -> String;

@@ -12,7 +12,7 @@
 //! - [`llm`]: the [`Llm`] port (implemented for `colt_llm::LlmClient`; wrap it to replay).
 //! - [`config`]: [`SearchConfig`] with the papers' defaults.
 //! - [`policy`]: MA-UCT, progressive widening, share floor, regression streaks.
-//! - [`prompt`]: stable prefix, volatile suffix.
+//! - [`prompt`]: stable prefix, the shared append-only search record, a short question.
 //! - [`observer`]: events for the database and the progress bar.
 //! - [`result`]: [`RunResult`], [`StopReason`], per-model reports, the time split.
 //!
@@ -27,14 +27,15 @@ mod mcts;
 pub mod observer;
 pub mod policy;
 pub mod prompt;
+mod record;
 pub mod result;
 mod sample;
 mod tree;
 
 use colt_cost::CostModel;
 
-pub use config::{Budgets, OnBudget, SearchConfig, Strategy};
-pub use env::{Environment, Measurement, SearchRng};
+pub use config::{Budgets, OnBudget, SearchConfig, Strategy, StreakScope};
+pub use env::{Applied, Environment, Measurement, SearchRng};
 pub use llm::Llm;
 pub use observer::{LlmCallEvent, NoObserver, NodeEventKind, Observer, Progress};
 pub use result::{Best, ModelReport, NodeInfo, RunResult, StopReason, TimeSplit, TrialRecord};

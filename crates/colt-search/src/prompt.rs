@@ -1,17 +1,16 @@
-//! The prompt: a stable prefix (instructions, workload, every action name, the models with
-//! their sizes, the answer format) and a volatile suffix (the acting node with its parent
-//! and grandparent, the actions and parameter values valid for it, search progress,
-//! per-model statistics, which models expanded the recent ancestors, and for a course
-//! alteration the small model's proposal and outcome).
+//! The prompt: `prefix + record + question`.
 //!
-//! The acting node is described in full (the environment's text: for tensor programs the
-//! decisions and printed loop nest; the steps that led to it are the lineage's "Last step" lines). Its parent and grandparent are
-//! shown as line diffs of their descriptions against the next node down: what the last
-//! steps changed, at a fraction of the tokens (three full nests were ~2,900 prompt tokens
-//! per call for matmul, most of a 270M model's 15 s per call on two cores).
+//! - The prefix is stable for the whole run (instructions, workload, every action name, the
+//!   models with their sizes, the answer format, the record's legend), so every provider
+//!   caches it.
+//! - The record ([`crate::record`]) is the shared search tree as an append-only list of
+//!   events; each model's cache holds it up to that model's previous call.
+//! - The question is short and the only part written anew per call: the acting node, the
+//!   children already tried from it (so the model does not repeat them), the transformations
+//!   valid there (per stage, without values that would change nothing), search progress,
+//!   per-model statistics, and for a course alteration the small model's proposal.
 //!
-//! The prefix is built once per run and never changes, so providers can cache it. Nothing
-//! here depends on wall-clock time or hash order: the same tree gives the same text.
+//! Nothing here depends on wall-clock time or hash order: the same tree gives the same text.
 
 use std::fmt::Write;
 
@@ -29,23 +28,6 @@ pub struct ModelLine {
     pub children: u64,
     pub hits: u64,
     pub course_alterations: u64,
-}
-
-/// One node of the acting node's lineage.
-#[derive(Clone, Debug, PartialEq)]
-pub struct NodeLine {
-    pub id: u32,
-    pub depth: u32,
-    /// Who created it (model name, `mutation` or `root`).
-    pub proposer: String,
-    /// The model assigned to expand it.
-    pub model: Option<String>,
-    pub transformations: Vec<Transformation>,
-    /// The environment's description (program text, history).
-    pub describe: String,
-    pub predicted: f64,
-    /// `Some(Some(us))` measured, `Some(None)` failed.
-    pub measured_us: Option<Option<f64>>,
 }
 
 /// Search progress for the prompt.
@@ -70,16 +52,39 @@ pub struct AlterationLine {
     pub streak: u32,
 }
 
-/// Everything the volatile part shows.
+/// The acting node as the question names it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ActingNode {
+    pub id: u32,
+    pub depth: u32,
+    /// Who created it (model name, `mutation`, `sample`, `warmup` or `root`).
+    pub proposer: String,
+    pub parent: Option<u32>,
+    /// The steps from its parent (empty when not created by a model).
+    pub transformations: Vec<Transformation>,
+    pub predicted: f64,
+    /// `Some(Some(us))` measured, `Some(None)` failed.
+    pub measured_us: Option<Option<f64>>,
+}
+
+/// A child already tried from the acting node.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TriedChild {
+    pub id: u32,
+    pub proposer: String,
+    /// Its steps, or how it was made (`mutation`).
+    pub steps: String,
+    pub predicted: f64,
+    pub measured_us: Option<Option<f64>>,
+}
+
+/// Everything the question shows.
 #[derive(Clone, Debug)]
-pub struct SuffixInputs<'a> {
+pub struct QuestionInputs<'a> {
     /// The model being asked.
     pub you: &'a str,
-    /// Acting node, parent, grandparent (as far as they exist).
-    pub lineage: Vec<NodeLine>,
-    /// (node id, the model or proposer that created it) for the acting node and its
-    /// nearest ancestors, nearest first.
-    pub ancestor_models: Vec<(u32, String)>,
+    pub node: ActingNode,
+    pub tried: Vec<TriedChild>,
     pub vocabulary: &'a Vocabulary,
     pub progress: ProgressLine,
     pub models: Vec<ModelLine>,
@@ -103,18 +108,29 @@ pub fn render_transformations(ts: &[Transformation]) -> String {
 /// The stable prefix. `models` are (name, parameter count, φ_small) in bucket order.
 pub fn prefix(env_prefix: &str, catalog: &[ActionSpec], models: &[(String, f64, f64)], max_transformations: usize) -> String {
     let mut s = String::new();
-    s.push_str(
-        "You are an expert performance engineer guiding a search for the fastest version of a program. \
-         Candidates form one Monte Carlo search tree shared by several language models of different sizes. \
-         At each expansion one model reads a node (a candidate with its transformation history) and answers \
-         with a joint action: a short sequence of transformations to apply to that node, and the model that \
-         should expand the resulting child. Transformations never change what the program computes. \
-         Children are scored by a learned cost model and the best ones are measured on the target; \
-         a child predicted or measured slower than its parent is a regression for the model that proposed it. \
-         After repeated regressions of a small model, the largest model is asked the same question. \
-         Choose the next model by difficulty: small models for routine refinements, larger ones when the \
-         search is stuck or the next step is subtle.\n\n",
-    );
+    s.push_str("You are an expert performance engineer guiding a search for the fastest version of a program. ");
+    if models.len() > 1 {
+        s.push_str(
+            "Candidates form one Monte Carlo search tree shared by several language models of different sizes. \
+             At each expansion one model reads a node (a candidate with its transformation history) and answers \
+             with a joint action: a short sequence of transformations to apply to that node, and the model that \
+             should expand the resulting child. Transformations never change what the program computes. \
+             Children are scored by a learned cost model and the best ones are measured on the target; \
+             a child predicted or measured slower than its parent is a regression for the model that proposed it. \
+             After repeated regressions of a small model, the largest model is asked the same question. \
+             Choose the next model by difficulty: small models for routine refinements, larger ones when the \
+             search is stuck or the next step is subtle.\n\n",
+        );
+    } else {
+        s.push_str(
+            "Candidates form a Monte Carlo search tree that you expand. \
+             At each expansion you read a node (a candidate with its transformation history) and answer \
+             with a short sequence of transformations to apply to that node. \
+             Transformations never change what the program computes. \
+             Children are scored by a learned cost model and the best ones are measured on the target; \
+             a child predicted or measured slower than its parent is a regression.\n\n",
+        );
+    }
     s.push_str("# Workload\n");
     s.push_str(env_prefix.trim_end());
     s.push_str("\n\n# Transformations (the values each parameter may take at the current node are listed with each question)\n");
@@ -140,70 +156,64 @@ pub fn prefix(env_prefix: &str, catalog: &[ActionSpec], models: &[(String, f64, 
         max = max_transformations.max(1),
         names = names.join(", "),
     );
+    s.push_str(
+        "\n# Search record\nEvery event of the search so far, oldest first: \
+         \"nC from nP by M: steps | predicted S\" (model M proposed node nC from node nP; S is the cost model's \
+         score when it was made, 1 = as fast as the best measured), \"nC measured T us\" or \"nC failed\", \
+         and \"nC decisions:\" (the node's schedule, or the lines that differ from the node named).\n",
+    );
     s
 }
 
-fn score_text(n: &NodeLine) -> String {
-    let m = match n.measured_us {
-        Some(Some(us)) => format!("measured {us:.2} us"),
-        Some(None) => "measured: FAILED (did not build or run)".to_string(),
-        None => "not measured".to_string(),
-    };
-    format!("predicted score {:.3} (1 = as fast as the best measured), {m}", n.predicted)
+
+fn score_text(predicted: f64, measured: Option<Option<f64>>) -> String {
+    match measured {
+        Some(Some(us)) => format!("predicted {predicted:.2}, measured {us:.2} us"),
+        Some(None) => format!("predicted {predicted:.2}, measured: FAILED"),
+        None => format!("predicted {predicted:.2}, not measured"),
+    }
 }
 
-/// Changed lines an ancestor's diff shows at most (a random sample's ancestor, e.g. the
-/// root, differs everywhere; the prompt stays bounded).
-pub const MAX_DIFF_LINES: usize = 10;
-
-/// The lines of `old` and `new` that differ, `-` / `+` prefixed in order (unchanged lines
-/// left out, at most [`MAX_DIFF_LINES`] shown); `(identical)` when none differ.
-pub fn line_diff(old: &str, new: &str) -> String {
-    let diff = similar::TextDiff::from_lines(old.trim_end(), new.trim_end());
-    let mut out = String::new();
-    let changed: Vec<_> = diff.iter_all_changes().filter(|c| c.tag() != similar::ChangeTag::Equal).collect();
-    for (i, change) in changed.iter().enumerate() {
-        if i == MAX_DIFF_LINES {
-            let _ = writeln!(out, "(... {} more changed lines)", changed.len() - i);
-            break;
-        }
-        let sign = if change.tag() == similar::ChangeTag::Delete { '-' } else { '+' };
-        out.push(sign);
-        out.push_str(change.value().trim_end_matches('\n'));
-        out.push('\n');
-    }
-    if out.is_empty() {
-        out.push_str("(identical)\n");
-    }
-    out
-}
-
-/// The volatile suffix.
-pub fn suffix(x: &SuffixInputs<'_>) -> String {
+/// The valid transformations, one line per action variant: parameters with one value as
+/// `name=value`, the others as `name∈{...}` (the docs are in the prefix).
+pub fn vocabulary_lines(v: &Vocabulary) -> String {
     let mut s = String::new();
-    let titles = ["Current node (the one you expand)", "Its parent", "Its grandparent"];
-    for (i, n) in x.lineage.iter().enumerate().take(3) {
-        let _ = writeln!(s, "# {} #{}, depth {}", titles[i], n.id, n.depth);
-        let _ = writeln!(s, "Created by: {}; assigned to: {}", n.proposer, n.model.as_deref().unwrap_or("-"));
-        let _ = writeln!(s, "Last step: {}", render_transformations(&n.transformations));
-        let _ = writeln!(s, "Score: {}", score_text(n));
-        if i == 0 {
-            s.push_str(n.describe.trim_end());
-        } else {
-            let below = &x.lineage[i - 1];
-            let _ = writeln!(s, "Description: as node #{} except (- this node, + node #{}):", below.id, below.id);
-            s.push_str(line_diff(&n.describe, &below.describe).trim_end());
+    for a in &v.actions {
+        s.push_str("- ");
+        s.push_str(&a.name);
+        for p in &a.params {
+            let vals: Vec<String> = p.choices.iter().map(|c| c.as_str().map_or_else(|| c.to_string(), str::to_string)).collect();
+            if vals.len() == 1 {
+                let _ = write!(s, " {}={}", p.name, vals[0]);
+            } else {
+                let _ = write!(s, " {}∈{{{}}}", p.name, vals.join(","));
+            }
         }
-        s.push_str("\n\n");
+        s.push('\n');
     }
-    if !x.ancestor_models.is_empty() {
-        let list: Vec<String> = x.ancestor_models.iter().map(|(id, m)| format!("#{id} {m}")).collect();
-        let _ = writeln!(s, "# Who created the current node and its ancestors (nearest first)\n{}\n", list.join(", "));
+    s
+}
+
+/// The question: short, and the only part of the prompt written anew for each call.
+pub fn question(x: &QuestionInputs<'_>) -> String {
+    let mut s = String::from("\n# Question\n");
+    let n = &x.node;
+    let origin = match n.parent {
+        Some(p) if !n.transformations.is_empty() => format!("made by {} from n{p} with {}", n.proposer, render_transformations(&n.transformations)),
+        Some(p) => format!("made by {} from n{p}", n.proposer),
+        None => format!("the {}", n.proposer),
+    };
+    let _ = writeln!(s, "Expand n{} ({origin}; depth {}; {}).", n.id, n.depth, score_text(n.predicted, n.measured_us));
+    if !x.tried.is_empty() {
+        let _ = writeln!(s, "Already tried from n{} (do not repeat these):", n.id);
+        for c in &x.tried {
+            let _ = writeln!(s, "- n{} by {}: {} ({})", c.id, c.proposer, c.steps, score_text(c.predicted, c.measured_us));
+        }
     }
     let p = &x.progress;
     let _ = writeln!(
         s,
-        "# Search progress\nTrials {} of {}; best {}; tree {} nodes, max depth {}; LLM calls {}{}\n",
+        "Progress: trials {} of {}; best {}; tree {} nodes, max depth {}; LLM calls {}{}.",
         p.trials,
         p.trials_total,
         p.best_us.map_or("none yet".to_string(), |b| format!("{b:.2} us")),
@@ -212,26 +222,28 @@ pub fn suffix(x: &SuffixInputs<'_>) -> String {
         p.llm_calls,
         p.llm_call_budget.map_or(String::new(), |b| format!(" of {b}")),
     );
-    s.push_str("# Models so far (calls, errors, children, hit rate = share of children better than their parent, course alterations)\n");
-    for m in &x.models {
-        let hit = if m.children == 0 { "-".to_string() } else { format!("{:.0}%", 100.0 * m.hits as f64 / m.children as f64) };
-        let _ = writeln!(
-            s,
-            "- {} ({}): {} calls, {} errors, {} children, hit rate {hit}, {} course alterations",
-            m.name,
-            format_param_count(m.params),
-            m.calls,
-            m.errors,
-            m.children,
-            m.course_alterations
-        );
+    if x.models.len() > 1 {
+        s.push_str("Models (calls, invalid answers, children, hit rate = share of children better than their parent, course alterations):\n");
+        for m in &x.models {
+            let hit = if m.children == 0 { "-".to_string() } else { format!("{:.0}%", 100.0 * m.hits as f64 / m.children as f64) };
+            let _ = writeln!(
+                s,
+                "- {} ({}): {} calls, {} invalid, {} children, hit rate {hit}, {} course alterations",
+                m.name,
+                format_param_count(m.params),
+                m.calls,
+                m.errors,
+                m.children,
+                m.course_alterations
+            );
+        }
     }
-    let _ = write!(s, "\n# Transformations valid at the current node\n{}", x.vocabulary.describe());
+    let _ = write!(s, "Transformations valid at n{}:\n{}", n.id, vocabulary_lines(x.vocabulary));
     if let Some(a) = &x.alteration {
         let _ = write!(
             s,
-            "\n# Course alteration\nThe smaller model {} proposed: {}. Its child scored {:.3} against the parent's {:.3}: \
-             its regression #{} in a row. Propose a better alternative from the same node.\n",
+            "Course alteration: the smaller model {} proposed {}. Its child scored {:.2} against the parent's {:.2}: \
+             regression #{} in a row. Propose a better alternative from the same node.\n",
             a.model,
             render_transformations(&a.transformations),
             a.child_predicted,
@@ -239,7 +251,7 @@ pub fn suffix(x: &SuffixInputs<'_>) -> String {
             a.streak
         );
     }
-    let _ = write!(s, "\nYou are {}. Answer with the JSON object only.\n", x.you);
+    let _ = write!(s, "You are {}. Answer with the JSON object only.\n", x.you);
     s
 }
 
@@ -268,60 +280,49 @@ mod tests {
     }
 
     #[test]
-    fn line_diff_keeps_only_changed_lines_in_order() {
-        let a = "head\nfor i in 0..64:\n  x\ntail\n";
-        let b = "head\nfor i in 0..32:\n  x\ntail";
-        assert_eq!(line_diff(a, b), "-for i in 0..64:\n+for i in 0..32:\n");
-        assert_eq!(line_diff(a, a), "(identical)\n");
-        let many_a: String = (0..40).map(|i| format!("a{i}\n")).collect();
-        let many_b: String = (0..40).map(|i| format!("b{i}\n")).collect();
-        let d = line_diff(&many_a, &many_b);
-        assert_eq!(d.lines().count(), MAX_DIFF_LINES + 1);
-        assert!(d.ends_with(&format!("(... {} more changed lines)\n", 80 - MAX_DIFF_LINES)), "{d}");
+    fn prefix_speaks_of_one_model_when_one_is_asked() {
+        let cat = vec![ActionSpec::new("set", "")];
+        let one = prefix("w", &cat, &[("big".to_string(), 8e9, 0.0)], 2);
+        assert!(!one.contains("several language models"), "{one}");
+        let two = prefix("w", &cat, &[("small".to_string(), 1e8, 1.0), ("big".to_string(), 8e9, 0.0)], 2);
+        assert!(two.contains("several language models"));
+        assert!(one.ends_with("the lines that differ from the node named).\n") && two.contains("# Search record"));
     }
 
     #[test]
-    fn suffix_shows_lineage_progress_stats_and_alteration() {
-        let vocab = Vocabulary::new(vec![ActionSpec::new("set", "").param("index", [0, 1])]);
-        let line = |id: u32, measured: Option<Option<f64>>| NodeLine {
-            id,
-            depth: id,
-            proposer: "small".into(),
-            model: Some("big".into()),
-            transformations: vec![t("set", &[("index", 1.into())])],
-            describe: format!("program {id}"),
-            predicted: 0.5,
-            measured_us: measured,
-        };
-        let x = SuffixInputs {
+    fn question_names_the_node_tried_children_valid_actions_and_alteration() {
+        let vocab = Vocabulary::new(vec![
+            ActionSpec::new("set", "").param("stage", ["s"]).param("index", [0, 1]),
+            ActionSpec::new("set", "").param("stage", ["t"]).param("index", [2]),
+        ]);
+        let x = QuestionInputs {
             you: "big",
-            lineage: vec![line(2, None), line(1, Some(Some(12.5))), line(0, Some(None))],
-            ancestor_models: vec![(1, "small".into()), (0, "big".into())],
+            node: ActingNode { id: 7, depth: 2, proposer: "small".into(), parent: Some(3), transformations: vec![t("set", &[("index", 1.into())])], predicted: 0.5, measured_us: None },
+            tried: vec![TriedChild { id: 9, proposer: "small".into(), steps: "set(index=0)".into(), predicted: 0.25, measured_us: Some(Some(12.5)) }],
             vocabulary: &vocab,
             progress: ProgressLine { trials: 8, trials_total: 64, best_us: Some(12.5), tree_nodes: 3, max_depth: 2, llm_calls: 5, llm_call_budget: Some(40) },
-            models: vec![ModelLine { name: "small".into(), params: 1e9, phi_small: 1.0, calls: 4, errors: 1, children: 3, hits: 2, course_alterations: 1 }],
+            models: vec![
+                ModelLine { name: "small".into(), params: 1e9, phi_small: 1.0, calls: 4, errors: 1, children: 3, hits: 2, course_alterations: 1 },
+                ModelLine { name: "big".into(), params: 8e9, phi_small: 0.0, calls: 1, errors: 0, children: 1, hits: 0, course_alterations: 0 },
+            ],
             alteration: Some(AlterationLine { model: "small".into(), transformations: vec![t("set", &[("index", 0.into())])], child_predicted: 0.2, parent_predicted: 0.5, streak: 2 }),
         };
-        let s = suffix(&x);
+        let s = question(&x);
         for want in [
-            "# Current node (the one you expand) #2, depth 2",
-            "# Its parent #1",
-            "# Its grandparent #0",
-            "Last step: set(index=1)",
-            "measured 12.50 us",
-            "measured: FAILED",
-            "program 2",
-            "Description: as node #2 except (- this node, + node #2):\n-program 1\n+program 2",
-            "Description: as node #1 except (- this node, + node #1):\n-program 0\n+program 1",
-            "#1 small, #0 big",
-            "Trials 8 of 64; best 12.50 us; tree 3 nodes, max depth 2; LLM calls 5 of 40",
-            "- small (1B): 4 calls, 1 errors, 3 children, hit rate 67%, 1 course alterations",
-            "- set index∈{0,1}",
-            "The smaller model small proposed: set(index=0)",
+            "Expand n7 (made by small from n3 with set(index=1); depth 2; predicted 0.50, not measured).",
+            "Already tried from n7 (do not repeat these):\n- n9 by small: set(index=0) (predicted 0.25, measured 12.50 us)",
+            "Progress: trials 8 of 64; best 12.50 us; tree 3 nodes, max depth 2; LLM calls 5 of 40.",
+            "- small (1B): 4 calls, 1 invalid, 3 children, hit rate 67%, 1 course alterations",
+            "Transformations valid at n7:\n- set stage=s index∈{0,1}\n- set stage=t index=2\n",
+            "the smaller model small proposed set(index=0)",
             "regression #2 in a row",
             "You are big.",
         ] {
             assert!(s.contains(want), "missing {want:?} in\n{s}");
         }
+        // One model: no per-model table.
+        let one = QuestionInputs { models: vec![x.models[1].clone()], tried: vec![], alteration: None, ..x.clone() };
+        let s1 = question(&one);
+        assert!(!s1.contains("Models (") && !s1.contains("Already tried"), "{s1}");
     }
 }

@@ -123,8 +123,21 @@ pub struct ModelReport {
     pub course_alteration_wins: u64,
     /// (Largest model) calls the share floor redirected to it.
     pub floor_overrides: u64,
-    /// Expansions of nodes assigned to this model that fell back to mutation.
+    /// Expansions that asked this model and fell back to mutation.
     pub fallbacks: u64,
+    /// Its answers that could not be used (did not parse, illegal, duplicate, known
+    /// failure): what the prompt shows as its errors (transport failures are not).
+    pub unusable: u64,
+    /// Calls whose answer added no node to the tree, by cause (`provider_error`,
+    /// `invalid_answer`, `illegal_action`, `duplicate`, `failed_build`, `replaced` by a
+    /// course alteration, `not_better` than the small model's child it was to replace).
+    pub wasted: BTreeMap<String, u64>,
+    /// Invalid steps dropped from otherwise usable answers.
+    pub dropped_steps: u64,
+    /// Prompt tokens the provider evaluated (input − cached where it reports no more).
+    pub tokens_evaluated: u64,
+    /// Median wall time of its calls.
+    pub median_latency_ms: f64,
     pub budget_calls: u64,
     pub tokens_in: u64,
     pub tokens_cached: u64,
@@ -161,6 +174,12 @@ pub struct RunResult<S> {
     pub tokens_cached: u64,
     pub tokens_out: u64,
     pub cost_usd: f64,
+    /// Calls whose answer added no node, in all and by cause (sum over the models).
+    pub wasted_calls: u64,
+    pub wasted_by_cause: BTreeMap<String, u64>,
+    /// Times the shared search record was compacted (each costs one full prompt
+    /// evaluation per model).
+    pub record_compactions: u32,
     pub time: TimeSplit,
     /// The final tree (tree strategies; empty otherwise).
     pub tree: Vec<NodeInfo<S>>,

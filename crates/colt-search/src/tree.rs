@@ -50,6 +50,8 @@ pub(crate) struct Sim {
     /// Features of the best state the rollout found (re-scored on refresh).
     pub rollout_features: Option<Vec<f32>>,
     pub rollout_pred: f64,
+    /// A failed expansion of `node`: a visit worth 0, whatever the node's value.
+    pub failed: bool,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -111,6 +113,9 @@ impl<S: Clone> Tree<S> {
     }
 
     fn sim_value(&self, s: &Sim, reward: &dyn Fn(Option<f64>) -> f64) -> f64 {
+        if s.failed {
+            return 0.0;
+        }
         let own = self.own_value(s.node, reward);
         if s.rollout_features.is_some() { own.max(s.rollout_pred) } else { own }
     }
@@ -226,8 +231,8 @@ mod tests {
         let mut t: Tree<u64> = Tree::new();
         let r = t.add(node(None, 1, 0.2));
         let a = t.add(node(Some(r), 2, 0.9));
-        t.backprop(Sim { node: r, rollout_features: None, rollout_pred: 0.0 }, &reward);
-        t.backprop(Sim { node: a, rollout_features: None, rollout_pred: 0.0 }, &reward);
+        t.backprop(Sim { node: r, rollout_features: None, rollout_pred: 0.0, failed: false }, &reward);
+        t.backprop(Sim { node: a, rollout_features: None, rollout_pred: 0.0, failed: false }, &reward);
         assert_eq!(t.node(r).visits, 2);
         assert!((t.node(r).value_sum - 1.1).abs() < 1e-12);
         // `a` turns out slow when measured: its measured reward (10/40) replaces 0.9.
@@ -246,11 +251,25 @@ mod tests {
         let reward = |_: Option<f64>| 0.0;
         let mut t: Tree<u64> = Tree::new();
         let r = t.add(node(None, 1, 0.2));
-        t.backprop(Sim { node: r, rollout_features: Some(vec![0.0]), rollout_pred: 0.7 }, &reward);
+        t.backprop(Sim { node: r, rollout_features: Some(vec![0.0]), rollout_pred: 0.7, failed: false }, &reward);
         assert!((t.node(r).value_sum - 0.7).abs() < 1e-12);
         let mut re = BTreeMap::new();
         re.insert(0usize, 0.1);
         t.refresh(None, &re, &reward);
         assert!((t.node(r).value_sum - 0.2).abs() < 1e-12, "the rollout no longer beats the node itself");
+    }
+
+    #[test]
+    fn a_failed_expansion_is_a_visit_worth_nothing_also_after_refresh() {
+        let reward = |_: Option<f64>| 0.0;
+        let mut t: Tree<u64> = Tree::new();
+        let r = t.add(node(None, 1, 0.6));
+        let a = t.add(node(Some(r), 2, 0.8));
+        t.backprop(Sim { node: a, rollout_features: None, rollout_pred: 0.0, failed: false }, &reward);
+        t.backprop(Sim { node: a, rollout_features: None, rollout_pred: 0.0, failed: true }, &reward);
+        assert_eq!((t.node(a).visits, t.node(r).visits), (2, 2));
+        assert!((t.node(a).value_sum - 0.8).abs() < 1e-12);
+        t.refresh(Some(&[0.6, 0.9]), &BTreeMap::new(), &reward);
+        assert!((t.node(a).value_sum - 0.9).abs() < 1e-12, "the failed visit stays at 0");
     }
 }

@@ -31,11 +31,12 @@ fn a_dying_garbage_and_rate_limited_endpoint_never_stops_the_run() {
             let _ = std::io::Read::read_to_string(req.as_reader(), &mut body);
             let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
             let user = v["messages"][1]["content"].as_str().unwrap_or("").to_string();
+            let system = v["messages"][0]["content"].as_str().unwrap_or("").to_string();
             let model = v["model"].as_str().unwrap_or("").to_string();
             let json = tiny_http::Header::from_bytes(&b"Content-Type"[..], &b"application/json"[..]).unwrap();
             let resp = match n {
                 1..=8 => {
-                    let s = acting_state(&user).unwrap_or_else(|| vec![0; 6]);
+                    let s = acting_state(&system, &user).unwrap_or_else(|| vec![0; 6]);
                     let next = if n % 2 == 0 { "small" } else { "big" };
                     tiny_http::Response::from_string(reply(&greedy_answer(&script_toy, &s, next))).with_header(json)
                 }

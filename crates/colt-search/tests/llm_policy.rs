@@ -58,7 +58,7 @@ fn course_alteration_fires_on_every_kth_regression_and_keeps_the_better_child() 
     // The largest model was shown the small model's proposal.
     let ca: Vec<_> = seen.iter().filter(|r| r.role == Role::CourseAlteration).collect();
     assert_eq!(ca.len() as u64, big.course_alteration_calls);
-    assert!(ca.iter().all(|r| r.suffix.contains("The smaller model small proposed: set(") && r.suffix.contains("regression #2 in a row")));
+    assert!(ca.iter().all(|r| r.suffix.contains("the smaller model small proposed set(") && r.suffix.contains("regression #2 in a row")));
     // K = 0 switches it off.
     c.course_alteration_k = 0;
     let (r, _) = colt(&c, &models, &mut NoObserver);
@@ -96,8 +96,10 @@ fn budgets_cap_spending_and_the_search_falls_back_to_mutation() {
     assert_eq!(r.trials, 40);
     assert_eq!(r.llm_calls, 6);
     assert_eq!(seen.len(), 6);
+    // A fallback is charged only to a model that was asked: once the budget is spent
+    // nobody is, and the expansions are plain mutations.
     let fallbacks: u64 = r.models.values().map(|m| m.fallbacks).sum();
-    assert!(fallbacks > 10, "{fallbacks}");
+    assert!(fallbacks <= r.llm_calls, "{fallbacks}");
     assert!(r.tree.iter().filter(|n| n.proposer == "mutation").count() > 10);
 
     // Tokens: calls stop once the cap is reached (the call that crosses it completes).
@@ -106,7 +108,7 @@ fn budgets_cap_spending_and_the_search_falls_back_to_mutation() {
     let (r, _) = colt(&c, &models, &mut NoObserver);
     let spent = r.tokens_in + r.tokens_out;
     assert!(spent >= 5_000, "{spent}");
-    let last = seen.last().map(|q| (q.prefix.len() + q.suffix.len()) / 4 + 30).unwrap() as u64;
+    let last = seen.last().map(|q| (q.prefix.len() + q.record.len() + q.suffix.len()) / 4 + 30).unwrap() as u64;
     assert!(spent < 5_000 + 2 * last, "{spent}");
     assert!(r.llm_calls < 20);
 
@@ -144,23 +146,148 @@ fn unusable_answers_are_model_errors_and_never_stop_the_search() {
 }
 
 #[test]
-fn the_prompt_prefix_is_stable_and_the_suffix_carries_the_node() {
+fn the_prompt_is_a_stable_prefix_an_append_only_record_and_a_short_question() {
     let models = [("small", "1B", Behaviour::Worsen { next: "big".into() }), ("big", "70B", Behaviour::Greedy { next: "small".into() })];
     let (r, seen) = colt(&base(32), &models, &mut NoObserver);
     assert!(seen.len() > 10);
     let p0 = &seen[0].prefix;
     assert!(seen.iter().all(|q| &q.prefix == p0), "the prefix changed between calls");
     assert!(p0.contains("Toy workload") && p0.contains("- set(index, value)") && p0.contains("- small: 1B parameters, phi_small 1.00"));
+    assert!(p0.contains("several language models") && p0.ends_with("the lines that differ from the node named).\n"));
+    // The record only grows: every call's record extends the previous one (the budget is
+    // large enough here that it is never compacted).
+    assert_eq!(r.record_compactions, 0);
+    for w in seen.windows(2) {
+        assert!(w[1].record.starts_with(&w[0].record), "the record was rewritten between calls");
+    }
+    let last = &seen.last().unwrap().record;
+    assert!(last.contains(" by small: set(index=") && last.contains(" measured ") && last.contains("decisions:\ndecisions = ["), "{last}");
     for q in &seen {
-        assert!(q.suffix.contains("# Current node (the one you expand)"));
-        assert!(q.suffix.contains("decisions = ["));
+        assert!(q.suffix.starts_with("\n# Question\nExpand n"), "{}", q.suffix);
         assert!(q.suffix.contains("- set index∈{0,1,2,3,4,5} value∈{0,1,2,3,4,5,6,7}"));
-        assert!(q.suffix.contains("# Models so far"));
+        assert!(q.suffix.contains("Models (calls, invalid answers"));
+        assert!(q.suffix.len() < 2000, "the question stays short: {}", q.suffix.len());
+        // The acting node's decisions are in the record the model reads.
+        assert!(common::acting_state(&q.record, &q.suffix).is_some(), "{}\n{}", q.record, q.suffix);
         assert_eq!(q.models, vec!["small".to_string(), "big".to_string()]);
         assert_eq!(q.max_transformations, 3);
     }
-    assert!(seen.iter().any(|q| q.suffix.contains("# Its grandparent")));
+    assert!(seen.iter().any(|q| q.suffix.contains("Already tried from n")), "the children already tried are listed");
     assert!(r.llm_calls as usize == seen.len());
+}
+
+#[test]
+fn a_small_record_budget_compacts_the_record_and_says_so() {
+    let models = [("small", "1B", Behaviour::Greedy { next: "small".into() }), ("big", "70B", Behaviour::Greedy { next: "small".into() })];
+    let mut c = base(40);
+    c.record_budget_chars = 600;
+    let (r, seen) = colt(&c, &models, &mut NoObserver);
+    assert!(r.record_compactions >= 1);
+    let compacted = seen.iter().filter(|q| q.record.starts_with("(record compacted")).count();
+    assert!(compacted > 0);
+    // Between compactions the record still only grows, and the acting node is always
+    // described.
+    for q in &seen {
+        assert!(common::acting_state(&q.record, &q.suffix).is_some(), "{}\n{}", q.record, q.suffix);
+    }
+}
+
+#[test]
+fn illegal_steps_are_dropped_and_the_legal_ones_kept() {
+    let models = [("small", "1B", Behaviour::PartlyIllegal { next: "small".into() }), ("big", "70B", Behaviour::PartlyIllegal { next: "small".into() })];
+    let (r, seen) = colt(&base(24), &models, &mut NoObserver);
+    let dropped: u64 = r.models.values().map(|m| m.dropped_steps).sum();
+    assert!(dropped > 0);
+    assert!(r.models.values().all(|m| !m.errors.contains_key("illegal_action")), "{:?}", r.models);
+    let from_models: Vec<_> = r.tree.iter().filter(|n| n.proposer == "small" || n.proposer == "big").collect();
+    assert!(!from_models.is_empty());
+    assert!(from_models.iter().all(|n| n.transformations.len() == 1 && n.transformations[0].action == "set"));
+    assert!(seen.last().unwrap().record.contains("invalid step(s) of the answer dropped"));
+}
+
+#[test]
+fn floor_overrides_and_fallbacks_are_charged_to_the_model_asked_when_asked() {
+    // The small model answers well, the largest never usably; the floor sends a share
+    // of the small model's nodes to the largest. No course alteration: then every
+    // unusable call is one fallback of the model that was asked, and nothing else is.
+    let models = [("small", "1B", Behaviour::Greedy { next: "small".into() }), ("big", "70B", Behaviour::Garbage)];
+    let mut c = base(32);
+    c.course_alteration_k = 0;
+    c.large_share_floor = 0.4;
+    let (r, _) = colt(&c, &models, &mut NoObserver);
+    let (small, big) = (&r.models["small"], &r.models["big"]);
+    assert!(big.calls > 0 && big.floor_overrides > 0);
+    for (name, m) in &r.models {
+        let wasted: u64 = m.wasted.values().sum();
+        assert_eq!(m.fallbacks, wasted, "{name}: {m:?}");
+    }
+    assert_eq!(big.fallbacks, big.calls, "every garbage answer fell back, charged to big");
+    assert!(small.fallbacks < small.calls);
+    assert_eq!(big.wasted.get("invalid_answer"), Some(&big.calls));
+    assert_eq!(r.wasted_calls, r.wasted_by_cause.values().sum::<u64>());
+
+    // With the call budget spent, the floor still wants the largest but no call is made:
+    // no override is counted for it.
+    let models = [("small", "1B", Behaviour::Greedy { next: "small".into() }), ("big", "70B", Behaviour::Greedy { next: "small".into() })];
+    let mut c = base(40);
+    c.course_alteration_k = 0;
+    c.large_share_floor = 0.9;
+    c.budgets.llm_calls = Some(2);
+    let (r, _) = colt(&c, &models, &mut NoObserver);
+    assert_eq!(r.llm_calls, 2);
+    assert!(r.models["big"].floor_overrides <= r.models["big"].calls, "{:?}", r.models["big"]);
+}
+
+#[test]
+fn transport_failures_are_not_shown_to_the_models_as_their_errors() {
+    let models = [("small", "1B", Behaviour::Down), ("big", "70B", Behaviour::Greedy { next: "small".into() })];
+    let mut c = base(32);
+    c.large_share_floor = 0.0;
+    let (r, seen) = colt(&c, &models, &mut NoObserver);
+    assert!(r.models["small"].calls > 0 && r.models["small"].ok == 0);
+    assert_eq!(r.models["small"].unusable, 0);
+    assert!(r.models["small"].wasted["provider_error"] > 0);
+    let shown: Vec<&str> = seen.iter().flat_map(|q| q.suffix.lines().filter(|l| l.starts_with("- small (1B): "))).collect();
+    assert!(!shown.is_empty());
+    assert!(shown.iter().all(|l| l.contains(" 0 invalid")), "{shown:?}");
+}
+
+#[test]
+fn duplicate_answers_are_recorded_as_such() {
+    // Greedy answers from the same node repeat themselves: the second is a duplicate.
+    let models = [("small", "1B", Behaviour::Greedy { next: "small".into() }), ("big", "70B", Behaviour::Greedy { next: "big".into() })];
+    let mut calls = Calls::default();
+    let (r, _) = colt(&base(40), &models, &mut calls);
+    let dups = calls.0.iter().filter(|c| c.3 == Some("duplicate")).count() as u64;
+    assert!(dups > 0);
+    assert_eq!(r.wasted_by_cause.get("duplicate").copied().unwrap_or(0), dups);
+    let errs: u64 = r.models.values().map(|m| m.errors.get("duplicate").copied().unwrap_or(0)).sum();
+    assert_eq!(errs, dups);
+}
+
+#[test]
+fn course_alteration_streaks_are_global_by_default_or_per_model() {
+    // One small model always regresses, the other never: with one global streak the
+    // good one's answers reset the bad one's streak; per model they do not.
+    let models = [
+        ("bad", "1B", Behaviour::Worsen { next: "good".into() }),
+        ("good", "2B", Behaviour::Greedy { next: "bad".into() }),
+        ("big", "70B", Behaviour::Greedy { next: "bad".into() }),
+    ];
+    let mut c = base(48);
+    c.root_model = Some("bad".into());
+    c.large_share_floor = 0.0;
+    let (global, _) = colt(&c, &models, &mut NoObserver);
+    c.course_alteration_streak = colt_search::StreakScope::PerModel;
+    let (per_model, _) = colt(&c, &models, &mut NoObserver);
+    let bad = &per_model.models["bad"];
+    assert!(bad.regressions >= 4, "{bad:?}");
+    assert_eq!(bad.course_alterations, bad.regressions / 2, "per model: every 2nd regression of `bad`");
+    let g = &global.models["bad"];
+    assert!(g.course_alterations < g.regressions / 2, "global: `good` resets the streak ({g:?})");
+    let cfg: SearchConfig = serde_json::from_str(r#"{"course_alteration_streak": "per_model"}"#).unwrap();
+    assert_eq!(cfg.course_alteration_streak, colt_search::StreakScope::PerModel);
+    assert_eq!(SearchConfig::default().course_alteration_streak, colt_search::StreakScope::Global);
 }
 
 #[test]

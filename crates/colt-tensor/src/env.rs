@@ -117,47 +117,41 @@ impl Environment for TensorEnv {
     }
 
     fn vocabulary(&self, s: &Trace) -> Vocabulary {
-        // Merge the applicable choices per action name: parameters become enumerations of
-        // every value any stage admits; combinations are validated by `apply`.
+        // One variant per action and stage (per tiled loop for `tile`), each with the values
+        // that stage admits, so a constrained answer cannot pair one stage with another's
+        // values; a value that would leave the node unchanged (the current one) is left out.
+        // Combinations (e.g. tile factors whose product must divide the extent) are
+        // validated by `apply`.
         let Ok(choices) = actions::choices(&self.program, s) else { return Vocabulary::default() };
-        let mut by_name: BTreeMap<&str, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
-        let mut raw: BTreeMap<(String, String), Value> = BTreeMap::new();
+        let mut out = vec![];
         for c in &choices {
-            let entry = by_name.entry(c.name).or_default();
-            let mut add = |k: &str, v: &Value| {
-                let text = v.to_string();
-                raw.insert((k.to_string(), text.clone()), v.clone());
-                entry.entry(k.to_string()).or_default().insert(text);
-            };
-            for (k, v) in &c.fixed {
-                add(k, v);
-            }
-            for (k, ch) in &c.free {
-                if let Choices::OneOf(vs) = ch {
-                    for v in vs {
-                        add(k, v);
+            let mut ps: Vec<(&str, Vec<Value>)> = c.fixed.iter().map(|(k, v)| (k.as_str(), vec![v.clone()])).collect();
+            match (c.name, c.free.get("factors")) {
+                ("tile", Some(Choices::Factors { extent, .. })) => {
+                    let divides = |xs: &[i64]| -> Vec<Value> { xs.iter().filter(|&&f| extent % f == 0).map(|&f| json!(f)).collect() };
+                    ps.push(("middle", divides(&MIDDLE_TILES)));
+                    ps.push(("inner", divides(&INNER_TILES)));
+                }
+                _ => {
+                    let single = c.free.len() == 1;
+                    for (k, ch) in &c.free {
+                        let Choices::OneOf(vs) = ch else { continue };
+                        let vs: Vec<Value> = if c.name == "vectorize" {
+                            let cur = c.current.as_bool().unwrap_or(false);
+                            [("on", true), ("off", false)].into_iter().filter(|(_, b)| !single || *b != cur).map(|(t, _)| json!(t)).collect()
+                        } else {
+                            vs.iter().filter(|v| !single || **v != c.current).cloned().collect()
+                        };
+                        ps.push((k.as_str(), vs));
                     }
                 }
             }
-        }
-        let mut out = vec![];
-        for (name, params) in by_name {
-            let mut ps: Vec<(&str, Vec<Value>)> = params
-                .iter()
-                .filter(|(k, _)| !(name == "vectorize" && *k == "on"))
-                .map(|(k, vs)| (k.as_str(), vs.iter().map(|t| raw[&(k.clone(), t.clone())].clone()).collect()))
-                .collect();
-            match name {
-                "tile" => {
-                    ps.push(("middle", values(&MIDDLE_TILES)));
-                    ps.push(("inner", values(&INNER_TILES)));
-                }
-                "vectorize" => ps.push(("on", values(&["on", "off"]))),
-                _ => {}
+            if ps.iter().any(|(_, vs)| vs.is_empty()) {
+                continue; // nothing this variant could change
             }
             // Stable parameter order: stage first, then as the schedule action lists them.
             ps.sort_by_key(|(k, _)| if *k == "stage" { 0 } else { 1 });
-            out.push(spec(name, ps));
+            out.push(spec(c.name, ps));
         }
         Vocabulary::new(out)
     }
@@ -211,6 +205,10 @@ impl Environment for TensorEnv {
         // The decisions stand for the trace (the raw instruction list would double a
         // multi-stage workload's prompt); the steps that led here are the lineage's.
         format!("{}\nloop nest:\n{nest}", actions::describe_decisions(&self.program, s))
+    }
+
+    fn describe_brief(&self, s: &Trace) -> String {
+        actions::describe_decisions(&self.program, s)
     }
 
     fn prompt_prefix(&self) -> String {

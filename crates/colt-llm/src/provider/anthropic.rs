@@ -1,6 +1,9 @@
-//! The Anthropic Messages API. The stable prefix is the `system` block marked
-//! `cache_control: {type: "ephemeral"}` so later calls read it from the prompt cache;
-//! the volatile suffix is the user message. With `json_schema = true` the model is made
+//! The Anthropic Messages API. The stable prefix is the first `system` block marked
+//! `cache_control: {type: "ephemeral"}` so later calls read it from the prompt cache; the
+//! append-only record follows as text blocks split where this model's earlier prompts
+//! ended, the last one marked too (Anthropic looks for cache hits at the block boundaries
+//! before a breakpoint, so the record sent last time is read from the cache and only the
+//! new lines are written); the volatile suffix is the user message. With `json_schema = true` the model is made
 //! to call a tool whose input schema is the answer schema (tool_choice forced), and the
 //! tool input becomes the answer text.
 
@@ -19,14 +22,56 @@ const TOOL: &str = "joint_action";
 pub struct AnthropicProvider {
     cfg: ModelConfig,
     agent: ureq::Agent,
+    /// The record sent last and the offsets where earlier records ended within it.
+    sent: std::sync::Mutex<(String, Vec<usize>)>,
 }
+
+/// Record blocks kept apart at most (Anthropic checks about 20 block boundaries before a
+/// breakpoint for a cache hit).
+const MAX_RECORD_BLOCKS: usize = 16;
 
 impl AnthropicProvider {
     pub fn new(cfg: &ModelConfig) -> AnthropicProvider {
         AnthropicProvider {
             agent: http::agent(timeout(cfg)),
             cfg: cfg.clone(),
+            sent: Default::default(),
         }
+    }
+
+    /// Where to split `record` into blocks: the ends of the records sent before, while
+    /// each extends the previous one (remembered for the next call).
+    fn record_splits(&self, record: &str) -> Vec<usize> {
+        let mut sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
+        let (last, splits) = &mut *sent;
+        if record.starts_with(last.as_str()) {
+            if !last.is_empty() && last.len() < record.len() {
+                splits.push(last.len());
+            }
+        } else {
+            splits.clear();
+        }
+        if splits.len() > MAX_RECORD_BLOCKS - 1 {
+            splits.drain(..splits.len() - (MAX_RECORD_BLOCKS - 1));
+        }
+        *last = record.to_string();
+        splits.clone()
+    }
+
+    /// The `system` blocks: the prefix, then the record in blocks (see the module docs).
+    fn system_blocks(&self, req: &Request) -> Vec<Value> {
+        let cached = |text: &str| json!({ "type": "text", "text": text, "cache_control": { "type": "ephemeral" } });
+        let mut blocks = vec![cached(&req.prefix)];
+        if req.record.is_empty() {
+            return blocks;
+        }
+        let mut start = 0;
+        for end in self.record_splits(&req.record) {
+            blocks.push(json!({ "type": "text", "text": &req.record[start..end] }));
+            start = end;
+        }
+        blocks.push(cached(&req.record[start..]));
+        blocks
     }
 
     /// The request body (holds no key).
@@ -34,9 +79,7 @@ impl AnthropicProvider {
         let mut b = json!({
             "model": self.cfg.model,
             "max_tokens": self.cfg.max_output_tokens,
-            "system": [
-                { "type": "text", "text": req.prefix, "cache_control": { "type": "ephemeral" } }
-            ],
+            "system": self.system_blocks(req),
             "messages": [ { "role": "user", "content": req.suffix } ],
         });
         if let Some(t) = self.cfg.temperature {

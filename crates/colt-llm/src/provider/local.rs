@@ -74,6 +74,7 @@ impl Provider for LocalProvider {
         tracing::trace!(model = %self.cfg.name, prefix = %req.prefix, suffix = %req.suffix, "local prompt");
         let creq = CompletionRequest {
             prefix: req.prefix.clone(),
+            record: req.record.clone(),
             suffix: local_suffix(&req.suffix),
             grammar: Some(schema::gbnf(
                 &req.vocabulary,

@@ -1,6 +1,7 @@
 //! OpenAI-compatible `/v1/chat/completions` (OpenAI, vLLM, Ollama, llama.cpp server,
-//! hosted open-weight providers). System message = stable prefix (providers cache it
-//! automatically), user message = volatile suffix. With `json_schema = true` the answer
+//! hosted open-weight providers). System message = stable prefix + append-only record
+//! (providers cache the longest common prefix automatically, so each call pays only for
+//! the record lines added since the last), user message = volatile suffix. With `json_schema = true` the answer
 //! is constrained by `response_format: {type: json_schema, strict: true}`.
 
 use serde_json::{Value, json};
@@ -30,7 +31,7 @@ impl OpenAiProvider {
         let mut b = json!({
             "model": self.cfg.model,
             "messages": [
-                { "role": "system", "content": req.prefix },
+                { "role": "system", "content": format!("{}{}", req.prefix, req.record) },
                 { "role": "user", "content": req.suffix },
             ],
         });

@@ -70,6 +70,7 @@ impl Environment for Toy {
         Vocabulary::new(vec![
             ActionSpec::new("set", "set decision `index` to `value`").param("index", 0..self.dims as i64).param("value", 0..self.levels),
             ActionSpec::new("shift", "add `delta` to decision `index`").param("index", 0..self.dims as i64).param("delta", [-1, 1]),
+            ActionSpec::new("lock", "freeze decision `index` (never legal in this toy)").param("index", 0..self.dims as i64),
         ])
     }
 
@@ -81,6 +82,7 @@ impl Environment for Toy {
                 return Err(format!("{}: index {i} out of range", t.action));
             }
             let v = match t.action.as_str() {
+                "lock" => return Err(format!("lock: decision {i} cannot be locked")),
                 "set" => arg(t, "value")?,
                 "shift" => s[i as usize] + arg(t, "delta")?,
                 other => return Err(format!("unknown action {other}")),
@@ -195,11 +197,34 @@ impl CostModel for Oracle {
     }
 }
 
-/// The decisions of the acting node, read back from the prompt's suffix.
-pub fn acting_state(suffix: &str) -> Option<Vec<i64>> {
-    let line = suffix.lines().find(|l| l.starts_with("decisions = ["))?;
-    let inner = line.trim_start_matches("decisions = [").trim_end_matches(']');
-    inner.split(',').map(|x| x.trim().parse().ok()).collect()
+/// The number after `tag` in `text` (`Expand n12` -> 12).
+fn number_after(text: &str, tag: &str) -> Option<u32> {
+    text.split(tag).nth(1)?.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+}
+
+/// The decisions of node `id` as the shared record gives them (following "as nP" to the
+/// node named).
+pub fn state_in_record(record: &str, id: u32) -> Option<Vec<i64>> {
+    let lines: Vec<&str> = record.lines().collect();
+    let (mut id, mut hops) = (id, 0);
+    loop {
+        let head = format!("n{id} ");
+        let i = lines.iter().position(|l| l.starts_with(&head) && l.contains(" decisions:"))?;
+        if let Some(next) = lines.get(i + 1).filter(|l| l.starts_with("decisions = [")) {
+            let inner = next.trim_start_matches("decisions = [").trim_end_matches(']');
+            return inner.split(',').map(|x| x.trim().parse().ok()).collect();
+        }
+        id = number_after(lines[i], "as n")?;
+        hops += 1;
+        if hops > 1000 {
+            return None;
+        }
+    }
+}
+
+/// The decisions of the acting node: the question names it, the record holds them.
+pub fn acting_state(record: &str, question: &str) -> Option<Vec<i64>> {
+    state_in_record(record, number_after(question, "Expand n")?)
 }
 
 /// How a scripted model answers.
@@ -211,8 +236,12 @@ pub enum Behaviour {
     Worsen { next: String },
     /// Not JSON at all.
     Garbage,
-    /// A well-formed answer whose `shift` leaves the range (an illegal action).
+    /// A well-formed answer whose only step is illegal.
     Illegal { next: String },
+    /// The greedy step followed by an illegal `shift`: usable once the bad step is dropped.
+    PartlyIllegal { next: String },
+    /// The provider times out (a transport failure, not the model's judgement).
+    Down,
 }
 
 pub fn greedy_answer(toy: &Toy, s: &[i64], next: &str) -> String {
@@ -228,9 +257,12 @@ pub fn greedy_answer(toy: &Toy, s: &[i64], next: &str) -> String {
     format!(r#"{{"transformations": [{{"action": "set", "index": {best}, "value": {}}}], "next_model": "{next}"}}"#, toy.target[best])
 }
 
-pub fn answer(b: &Behaviour, toy: &Toy, req_suffix: &str) -> String {
-    let s = acting_state(req_suffix).unwrap_or_else(|| vec![0; toy.dims]);
-    match b {
+/// A step that is illegal in any state.
+const ILLEGAL_STEP: &str = r#"{"action": "lock", "index": 0}"#;
+
+pub fn answer(b: &Behaviour, toy: &Toy, req: &Request) -> Option<String> {
+    let s = acting_state(&req.record, &req.suffix).unwrap_or_else(|| vec![0; toy.dims]);
+    Some(match b {
         Behaviour::Greedy { next } => greedy_answer(toy, &s, next),
         Behaviour::Worsen { next } => {
             // Push the first decision not yet there to the value farthest from its target.
@@ -239,8 +271,14 @@ pub fn answer(b: &Behaviour, toy: &Toy, req_suffix: &str) -> String {
             format!(r#"{{"transformations": [{{"action": "set", "index": {i}, "value": {}}}], "next_model": "{next}"}}"#, far(i))
         }
         Behaviour::Garbage => "I think you should tile the loops more. Good luck!".to_string(),
-        Behaviour::Illegal { next } => format!(r#"{{"transformations": [{{"action": "set", "index": 0, "value": 0}}, {{"action": "shift", "index": 0, "delta": -1}}], "next_model": "{next}"}}"#),
-    }
+        Behaviour::Illegal { next } => format!(r#"{{"transformations": [{ILLEGAL_STEP}], "next_model": "{next}"}}"#),
+        Behaviour::PartlyIllegal { next } => {
+            let good: serde_json::Value = serde_json::from_str(&greedy_answer(toy, &s, next)).unwrap();
+            let bad: serde_json::Value = serde_json::from_str(ILLEGAL_STEP).unwrap();
+            serde_json::json!({"transformations": [good["transformations"][0].clone(), bad], "next_model": next}).to_string()
+        }
+        Behaviour::Down => return None,
+    })
 }
 
 /// A scripted in-process provider; records every request it saw.
@@ -256,8 +294,8 @@ impl Provider for Scripted {
     fn complete(&self, req: &Request) -> Result<Reply, CallError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         self.seen.lock().unwrap().push(req.clone());
-        let text = answer(&self.behaviour, &self.toy, &req.suffix);
-        let input = ((req.prefix.len() + req.suffix.len()) / 4) as u64;
+        let text = answer(&self.behaviour, &self.toy, req).ok_or(CallError::Timeout)?;
+        let input = ((req.prefix.len() + req.record.len() + req.suffix.len()) / 4) as u64;
         Ok(Reply { text, usage: Usage { input_tokens: input, cached_tokens: (req.prefix.len() / 4) as u64, cache_write_tokens: 0, output_tokens: 30 }, finish: Finish::Stop, structured: false, timing: None })
     }
 }

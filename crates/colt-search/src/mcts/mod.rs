@@ -16,20 +16,22 @@
 //! re-scored ([`crate::tree::Tree::refresh`]).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::Instant;
 
-use colt_llm::{CallRecord, JointAction, Request, Role, Transformation, Vocabulary};
+use colt_llm::Transformation;
 use rand::RngExt;
 
 use crate::config::OnBudget;
 use crate::core::{Candidate, Core};
 use crate::env::Environment;
 use crate::llm::Llm;
-use crate::observer::{LlmCallEvent, NodeEventKind};
-use crate::policy::{ChildView, RegressionStreaks, Uct, floor_forces_largest, select_child, widen_limit};
-use crate::prompt::{self, AlterationLine, ModelLine, NodeLine, ProgressLine, SuffixInputs};
+use crate::observer::NodeEventKind;
+use crate::policy::{ChildView, RegressionStreaks, Uct, select_child, widen_limit};
+use crate::prompt;
+use crate::record::Record;
 use crate::result::{NodeInfo, StopReason};
 use crate::tree::{Node, Sim, Tree};
+
+mod ask;
 
 /// Which tree strategy.
 #[derive(Clone, Debug, PartialEq)]
@@ -49,9 +51,6 @@ enum Expansion {
 
 /// Consecutive measurement rounds without a new candidate before giving up.
 const DRY_LIMIT: usize = 3;
-/// Ancestors listed with their creators in the prompt.
-const LINEAGE_MODELS: usize = 6;
-
 fn reward_of(latency: Option<f64>, best: Option<f64>) -> f64 {
     match (latency, best) {
         (Some(l), Some(b)) if l > 0.0 => (b / l).clamp(0.0, 1.0),
@@ -68,6 +67,8 @@ struct Models<'l> {
     params: BTreeMap<String, f64>,
     streaks: RegressionStreaks,
     prefix: String,
+    /// The shared search record every model reads (see [`crate::record`]).
+    record: Record,
 }
 
 /// A proposal turned into a child, or why it cannot be used (kind, detail).
@@ -75,6 +76,8 @@ type Realised<S> = Result<ChildCand<S>, (&'static str, String)>;
 
 struct ChildCand<S> {
     state: S,
+    /// For the record: e.g. how many invalid steps of the answer were dropped.
+    note: String,
     key: u64,
     features: Vec<f32>,
     predicted: f64,
@@ -122,7 +125,8 @@ pub(crate) fn run_tree<'a, E: Environment>(
                 r.params = params[n];
                 r.phi_small = phi[n];
             }
-            Some(Models { llm, names, largest, phi, params, streaks: RegressionStreaks::new(k), prefix })
+            let record = Record::new(core.cfg.record_budget_chars);
+            Some(Models { llm, names, largest, phi, params, streaks: RegressionStreaks::new(k), prefix, record })
         }
     };
     let root_model = match (&mode, &models) {
@@ -172,7 +176,7 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
         let info = self.tree.info(rid);
         self.core.obs.node(NodeEventKind::Created, &info);
         let reward = self.reward_fn();
-        self.tree.backprop(Sim { node: rid, rollout_features: None, rollout_pred: 0.0 }, &reward);
+        self.tree.backprop(Sim { node: rid, rollout_features: None, rollout_pred: 0.0, failed: false }, &reward);
         let mut first = vec![Candidate { state: root, key, features, predicted: Some(predicted), proposer: "root".into(), node: Some(rid) }];
         let mut seen = BTreeSet::from([key]);
         let warm = self.core.cfg.warmup().min(self.core.remaining().saturating_sub(1));
@@ -196,10 +200,10 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
             let predicted = self.core.predict_one(&features);
             let child = self.insert(
                 rid,
-                ChildCand { state, key, features, predicted, model: rota[i % rota.len()].clone(), proposer: "warmup".into(), transformations: Vec::new(), course_altered: false, seeded: true },
+                ChildCand { state, note: String::new(), key, features, predicted, model: rota[i % rota.len()].clone(), proposer: "warmup".into(), transformations: Vec::new(), course_altered: false, seeded: true },
             );
             let reward = self.reward_fn();
-            self.tree.backprop(Sim { node: child, rollout_features: None, rollout_pred: 0.0 }, &reward);
+            self.tree.backprop(Sim { node: child, rollout_features: None, rollout_pred: 0.0, failed: false }, &reward);
         }
 
         let mut dry = 0;
@@ -270,6 +274,9 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
                 self.core.obs.node(NodeEventKind::Measured, &info);
             }
         }
+        for id in nodes.iter().zip(&lats).filter_map(|(n, l)| n.map(|n| (n, *l))) {
+            self.record_measured(id.0, id.1);
+        }
         self.refresh();
         self.core.progress(self.tree.len());
     }
@@ -329,13 +336,13 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
         let mut cand = None;
         let mut kind = Expansion::Mutation;
         if ask && self.models.is_some() {
-            cand = self.llm_expand(id);
+            let asked;
+            (cand, asked) = self.llm_expand(id);
             if cand.is_some() {
                 kind = Expansion::Llm;
-            }
-            if cand.is_none()
-                && let Some(m) = self.tree.node(id).model.clone()
-            {
+            } else if let Some(m) = asked {
+                // Charged to the model that was asked (the share floor may have asked
+                // another than the node's own); no call, no fallback to charge.
                 self.core.models.entry(m).or_default().fallbacks += 1;
             }
         }
@@ -350,6 +357,10 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
                 if n.expand_failures >= limit {
                     n.terminal = true;
                 }
+                // A visit with reward 0: the policy turns away from a node that cannot be
+                // expanded instead of selecting (and asking about) it again at once.
+                let reward = self.reward_fn();
+                self.tree.backprop(Sim { node: id, rollout_features: None, rollout_pred: 0.0, failed: true }, &reward);
                 Expansion::Failed
             }
             Some(c) => {
@@ -363,6 +374,7 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
 
     fn insert(&mut self, parent: u32, c: ChildCand<E::State>) -> u32 {
         let depth = self.tree.node(parent).depth + 1;
+        let c_note = c.note;
         let latency = self.core.measured.get(&c.key).copied();
         let id = self.tree.add(Node {
             state: c.state,
@@ -387,6 +399,7 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
         });
         let info = self.tree.info(id);
         self.core.obs.node(NodeEventKind::Created, &info);
+        self.record_created(id, &c_note);
         id
     }
 
@@ -394,7 +407,7 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
     /// backpropagation.
     fn simulate(&mut self, id: u32) {
         let depth = self.core.cfg.rollout_depth;
-        let mut sim = Sim { node: id, rollout_features: None, rollout_pred: 0.0 };
+        let mut sim = Sim { node: id, rollout_features: None, rollout_pred: 0.0, failed: false };
         if depth > 0 && self.core.cost.is_trained() {
             let mut s = self.tree.node(id).state.clone();
             let mut feats = Vec::new();
@@ -469,6 +482,7 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
         let features = feats.into_iter().nth(pick).unwrap_or_default();
         Some(ChildCand {
             state,
+            note: String::new(),
             key,
             features,
             predicted: preds[pick],
@@ -509,248 +523,5 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
             picks.push(pool.remove(i));
         }
         picks
-    }
-
-    // ----- LLM expansions -----
-
-    fn llm_expand(&mut self, id: u32) -> Option<ChildCand<E::State>> {
-        let assigned = self.tree.node(id).model.clone()?;
-        let (largest, floor_applies) = {
-            let ms = self.models.as_ref()?;
-            (ms.largest.clone(), self.mode == Mode::Colt && ms.names.len() > 1)
-        };
-        let mut model = assigned.clone();
-        if floor_applies && model != largest {
-            let big_calls = self.core.models.get(&largest).map_or(0, |m| m.calls);
-            if floor_forces_largest(big_calls, self.core.spend.calls, self.core.cfg.large_share_floor) {
-                model = largest.clone();
-                self.core.models.entry(largest.clone()).or_default().floor_overrides += 1;
-            }
-        }
-        if self.core.budget_exhausted() {
-            self.budget_hit = true;
-            return None;
-        }
-        let state = self.tree.node(id).state.clone();
-        let vocab = self.core.env.vocabulary(&state);
-        if vocab.actions.is_empty() {
-            return None;
-        }
-        let req = self.request(id, &model, &vocab, Role::Expand, None);
-        let rec = self.call(&model, &req);
-        let child = match &rec.outcome {
-            Ok(ja) => Some(self.realise(id, ja, &model, None)),
-            Err(_) => None,
-        };
-        self.emit_call(&rec, id, &assigned, child.as_ref());
-        let child = child?.ok()?;
-        if self.mode == Mode::Colt && model != largest && self.core.cfg.course_alteration_k > 0 {
-            let parent_pred = self.tree.node(id).predicted;
-            let regressed = child.predicted < parent_pred - 1e-12;
-            if regressed {
-                self.core.models.entry(model.clone()).or_default().regressions += 1;
-            }
-            let fired = self.models.as_mut().is_some_and(|ms| ms.streaks.record(&model, regressed));
-            if fired {
-                self.core.models.entry(model.clone()).or_default().course_alterations += 1;
-                if let Some(better) = self.course_alter(id, &model, &child, &assigned) {
-                    return Some(better);
-                }
-            }
-        }
-        Some(child)
-    }
-
-    /// Ask the largest model the same question, showing the small model's proposal and
-    /// its outcome; its child when it is predicted better.
-    fn course_alter(&mut self, id: u32, small: &str, child: &ChildCand<E::State>, assigned: &str) -> Option<ChildCand<E::State>> {
-        if self.core.budget_exhausted() {
-            self.budget_hit = true;
-            return None;
-        }
-        let largest = self.models.as_ref()?.largest.clone();
-        let state = self.tree.node(id).state.clone();
-        let vocab = self.core.env.vocabulary(&state);
-        let alt = AlterationLine {
-            model: small.to_string(),
-            transformations: child.transformations.clone(),
-            child_predicted: child.predicted,
-            parent_predicted: self.tree.node(id).predicted,
-            streak: self.core.cfg.course_alteration_k,
-        };
-        let req = self.request(id, &largest, &vocab, Role::CourseAlteration, Some(alt));
-        let rec = self.call(&largest, &req);
-        let c2 = match &rec.outcome {
-            Ok(ja) => Some(self.realise(id, ja, &largest, Some(child.key))),
-            Err(_) => None,
-        };
-        self.emit_call(&rec, id, assigned, c2.as_ref());
-        let mut c2 = c2?.ok()?;
-        if c2.predicted > child.predicted {
-            self.core.models.entry(largest).or_default().course_alteration_wins += 1;
-            c2.course_altered = true;
-            Some(c2)
-        } else {
-            None
-        }
-    }
-
-    /// Apply a joint action to node `id`: the child, or why it cannot be used.
-    fn realise(&mut self, id: u32, ja: &JointAction, model: &str, also_taken: Option<u64>) -> Realised<E::State> {
-        let state = self.core.env.apply(&self.tree.node(id).state, &ja.transformations).map_err(|e| ("illegal_action", e))?;
-        let (key, features) = self.core.env.key_features(&state);
-        if let Some(&other) = self.tree.by_key.get(&key) {
-            return Err(("duplicate", format!("the answer leads to existing node #{other}")));
-        }
-        if also_taken == Some(key) {
-            return Err(("duplicate", "the answer repeats the small model's proposal".to_string()));
-        }
-        if self.core.failed.contains(&key) {
-            return Err(("failed_build", "the answer leads to a candidate that failed before".to_string()));
-        }
-        let predicted = self.core.predict_one(&features);
-        let ms = self.models.as_ref().ok_or(("no_models", String::new()))?;
-        let next = match self.mode {
-            Mode::Colt if ms.names.contains(&ja.next_model) => ja.next_model.clone(),
-            _ => model.to_string(),
-        };
-        Ok(ChildCand {
-            state,
-            key,
-            features,
-            predicted,
-            model: Some(next),
-            proposer: model.to_string(),
-            transformations: ja.transformations.clone(),
-            course_altered: false,
-            seeded: false,
-        })
-    }
-
-    fn call(&mut self, model: &str, req: &Request) -> CallRecord {
-        let t = Instant::now();
-        let rec = match self.models.as_mut() {
-            Some(ms) => ms.llm.call(model, req),
-            None => unreachable_record(model, req),
-        };
-        self.core.account_call(&rec, t.elapsed());
-        rec
-    }
-
-    fn emit_call(&mut self, rec: &CallRecord, node: u32, assigned: &str, child: Option<&Realised<E::State>>) {
-        let rejected = match child {
-            Some(Err((kind, detail))) => {
-                *self.core.models.entry(rec.model.clone()).or_default().errors.entry(kind.to_string()).or_default() += 1;
-                Some((*kind, detail.clone()))
-            }
-            _ => None,
-        };
-        tracing::debug!(model = %rec.model, role = rec.role.as_str(), ok = rec.is_ok(), ?rejected, "llm call");
-        let ev = LlmCallEvent { record: rec, role: rec.role, node, assigned, rejected };
-        self.core.obs.llm_call(&ev);
-    }
-
-    fn node_line(&self, id: u32) -> NodeLine {
-        let n = self.tree.node(id);
-        NodeLine {
-            id,
-            depth: n.depth,
-            proposer: n.proposer.clone(),
-            model: n.model.clone(),
-            transformations: n.transformations.clone(),
-            describe: n.description.get_or_init(|| self.core.env.describe(&n.state)).clone(),
-            predicted: n.predicted,
-            measured_us: n.latency,
-        }
-    }
-
-    fn request(&self, id: u32, model: &str, vocab: &Vocabulary, role: Role, alteration: Option<AlterationLine>) -> Request {
-        let Some(ms) = self.models.as_ref() else { return Request::new("", "", vocab.clone(), Vec::new(), role) };
-        let mut lineage = Vec::new();
-        let mut cur = Some(id);
-        while let Some(c) = cur {
-            if lineage.len() == 3 {
-                break;
-            }
-            lineage.push(self.node_line(c));
-            cur = self.tree.node(c).parent;
-        }
-        let mut ancestor_models = Vec::new();
-        let mut cur = Some(id);
-        while let Some(c) = cur {
-            if ancestor_models.len() == LINEAGE_MODELS {
-                break;
-            }
-            let n = self.tree.node(c);
-            ancestor_models.push((c, n.proposer.clone()));
-            cur = n.parent;
-        }
-        let reward = self.reward_fn();
-        let hits = self.tree.hits_by_proposer(&reward);
-        let models = ms
-            .names
-            .iter()
-            .map(|name| {
-                let r = self.core.models.get(name).cloned().unwrap_or_default();
-                let (children, h) = hits.get(name).copied().unwrap_or((0, 0));
-                ModelLine {
-                    name: name.clone(),
-                    params: ms.params.get(name).copied().unwrap_or(0.0),
-                    phi_small: ms.phi.get(name).copied().unwrap_or(0.0),
-                    calls: r.calls,
-                    errors: r.errors.values().sum(),
-                    children,
-                    hits: h,
-                    course_alterations: r.course_alterations,
-                }
-            })
-            .collect();
-        let progress = ProgressLine {
-            trials: self.core.trials(),
-            trials_total: self.core.cfg.trials,
-            best_us: self.core.best_us(),
-            tree_nodes: self.tree.len(),
-            max_depth: self.tree.nodes.iter().map(|n| n.depth).max().unwrap_or(0),
-            llm_calls: self.core.spend.calls,
-            llm_call_budget: self.core.cfg.budgets.llm_calls,
-        };
-        let suffix = prompt::suffix(&SuffixInputs { you: model, lineage, ancestor_models, vocabulary: vocab, progress, models, alteration });
-        let mut req = Request::new(ms.prefix.clone(), suffix, vocab.clone(), ms.names.clone(), role);
-        req.max_transformations = self.core.cfg.max_transformations;
-        req.seed = self.core.cfg.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(self.core.spend.calls + 1);
-        req
-    }
-
-    /// Children and hit rates per model from the final tree.
-    fn finish_stats(&mut self) {
-        let reward = self.reward_fn();
-        let hits = self.tree.hits_by_proposer(&reward);
-        let Some(ms) = self.models.as_ref() else { return };
-        for name in &ms.names {
-            let r = self.core.models.entry(name.clone()).or_default();
-            let (c, h) = hits.get(name).copied().unwrap_or((0, 0));
-            r.children = c;
-            r.hits = h;
-            r.hit_rate = if c == 0 { 0.0 } else { h as f64 / c as f64 };
-        }
-    }
-}
-
-/// A record for a call that cannot be made (no models): never reached in practice, kept
-/// so that `call` has no panic path.
-fn unreachable_record(model: &str, req: &Request) -> CallRecord {
-    CallRecord {
-        model: model.to_string(),
-        role: req.role,
-        latency_ms: 0,
-        backoff_ms: 0,
-        usage: Default::default(),
-        cost_usd: 0.0,
-        attempts: 0,
-        outcome: Err(colt_llm::Failure::NotInBucket { name: model.to_string() }),
-        raw_text: None,
-        structured: false,
-        spends_budget: false,
-        timing: None,
     }
 }

@@ -1,0 +1,396 @@
+//! LLM expansions of the tree: who is asked (the node's model, or the largest when the
+//! share floor says so), the prompt (stable prefix + shared record + short question), the
+//! answer made into a child (its legal steps kept in order, duplicates and known failures
+//! refused), course alteration, and the accounting of every call, including why a call
+//! added no node (`wasted`).
+
+use std::collections::BTreeSet;
+use std::time::Instant;
+
+use colt_llm::{CallRecord, JointAction, Request, Role, Vocabulary};
+
+use super::{ChildCand, Mode, Realised, TreeSearch};
+use crate::config::StreakScope;
+use crate::env::Environment;
+use crate::observer::LlmCallEvent;
+use crate::policy::floor_forces_largest;
+use crate::prompt::{self, ActingNode, AlterationLine, ModelLine, ProgressLine, QuestionInputs, TriedChild};
+
+/// Best measured nodes whose lines (with their ancestors') survive a compaction.
+const KEEP_BEST: usize = 8;
+
+/// The streak key shared by every small model when streaks are global.
+const GLOBAL_STREAK: &str = "(small models)";
+
+impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
+    /// Ask a model to expand `id`. Returns the child (if the answer made one) and the
+    /// model that was actually asked (`None` when no call was made: no model assigned,
+    /// budget spent, or no valid action).
+    pub(super) fn llm_expand(&mut self, id: u32) -> (Option<ChildCand<E::State>>, Option<String>) {
+        let Some(assigned) = self.tree.node(id).model.clone() else { return (None, None) };
+        let Some((largest, floor_applies)) = self.models.as_ref().map(|ms| (ms.largest.clone(), self.mode == Mode::Colt && ms.names.len() > 1)) else {
+            return (None, None);
+        };
+        let mut model = assigned.clone();
+        let mut floored = false;
+        if floor_applies && model != largest {
+            let big_calls = self.core.models.get(&largest).map_or(0, |m| m.calls);
+            if floor_forces_largest(big_calls, self.core.spend.calls, self.core.cfg.large_share_floor) {
+                model = largest.clone();
+                floored = true;
+            }
+        }
+        if self.core.budget_exhausted() {
+            self.budget_hit = true;
+            return (None, None);
+        }
+        let state = self.tree.node(id).state.clone();
+        let vocab = self.core.env.vocabulary(&state);
+        if vocab.actions.is_empty() {
+            return (None, None);
+        }
+        if floored {
+            // Counted only now that the call is made.
+            self.core.models.entry(largest.clone()).or_default().floor_overrides += 1;
+        }
+        let req = self.request(id, &model, &vocab, Role::Expand, None);
+        let rec = self.call(&model, &req);
+        let child = rec.outcome.as_ref().ok().map(|ja| self.realise(id, ja, &model, None));
+        self.emit_call(&rec, id, &assigned, child.as_ref());
+        let child = match child {
+            Some(Ok(c)) => c,
+            other => {
+                self.waste(&rec, other.as_ref().and_then(|c| c.as_ref().err()).map(|e| e.0));
+                return (None, Some(model));
+            }
+        };
+        if self.mode == Mode::Colt && model != largest && self.core.cfg.course_alteration_k > 0 {
+            let parent_pred = self.tree.node(id).predicted;
+            let regressed = child.predicted < parent_pred - 1e-12;
+            if regressed {
+                self.core.models.entry(model.clone()).or_default().regressions += 1;
+            }
+            let key = match self.core.cfg.course_alteration_streak {
+                StreakScope::Global => GLOBAL_STREAK,
+                StreakScope::PerModel => model.as_str(),
+            };
+            let fired = self.models.as_mut().is_some_and(|ms| ms.streaks.record(key, regressed));
+            if fired {
+                self.core.models.entry(model.clone()).or_default().course_alterations += 1;
+                if let Some(better) = self.course_alter(id, &model, &child, &assigned) {
+                    // The small model's child gives way to the largest model's.
+                    *self.core.models.entry(model.clone()).or_default().wasted.entry("replaced".into()).or_default() += 1;
+                    return (Some(better), Some(model));
+                }
+            }
+        }
+        (Some(child), Some(model))
+    }
+
+    /// Ask the largest model the same question, showing the small model's proposal and
+    /// its outcome; its child when it is predicted better.
+    fn course_alter(&mut self, id: u32, small: &str, child: &ChildCand<E::State>, assigned: &str) -> Option<ChildCand<E::State>> {
+        if self.core.budget_exhausted() {
+            self.budget_hit = true;
+            return None;
+        }
+        let largest = self.models.as_ref()?.largest.clone();
+        let state = self.tree.node(id).state.clone();
+        let vocab = self.core.env.vocabulary(&state);
+        let alt = AlterationLine {
+            model: small.to_string(),
+            transformations: child.transformations.clone(),
+            child_predicted: child.predicted,
+            parent_predicted: self.tree.node(id).predicted,
+            streak: self.core.cfg.course_alteration_k,
+        };
+        let req = self.request(id, &largest, &vocab, Role::CourseAlteration, Some(alt));
+        let rec = self.call(&largest, &req);
+        let c2 = rec.outcome.as_ref().ok().map(|ja| self.realise(id, ja, &largest, Some(child.key)));
+        self.emit_call(&rec, id, assigned, c2.as_ref());
+        let mut c2 = match c2 {
+            Some(Ok(c)) => c,
+            other => {
+                self.waste(&rec, other.as_ref().and_then(|c| c.as_ref().err()).map(|e| e.0));
+                return None;
+            }
+        };
+        if c2.predicted > child.predicted {
+            self.core.models.entry(largest).or_default().course_alteration_wins += 1;
+            c2.course_altered = true;
+            c2.note = if c2.note.is_empty() { "course alteration".into() } else { format!("course alteration; {}", c2.note) };
+            Some(c2)
+        } else {
+            *self.core.models.entry(largest).or_default().wasted.entry("not_better".into()).or_default() += 1;
+            None
+        }
+    }
+
+    /// Count a call that added no node, by cause: the engine's rejection kind, else
+    /// `invalid_answer` or `provider_error` from the call's outcome.
+    fn waste(&mut self, rec: &CallRecord, rejected: Option<&'static str>) {
+        let cause = match (&rec.outcome, rejected) {
+            (_, Some(kind)) => kind,
+            (Err(f), None) if f.is_invalid_answer() => "invalid_answer",
+            (Err(_), None) => "provider_error",
+            (Ok(_), None) => "unused",
+        };
+        *self.core.models.entry(rec.model.clone()).or_default().wasted.entry(cause.to_string()).or_default() += 1;
+    }
+
+    /// Apply a joint action to node `id`: the child, or why it cannot be used. Illegal
+    /// steps are dropped and the legal ones kept in order.
+    fn realise(&mut self, id: u32, ja: &JointAction, model: &str, also_taken: Option<u64>) -> Realised<E::State> {
+        let applied = self.core.env.apply_partial(&self.tree.node(id).state, &ja.transformations).map_err(|e| ("illegal_action", e))?;
+        let (key, features) = self.core.env.key_features(&applied.state);
+        let dropped = ja.dropped.len() + applied.dropped.len();
+        if dropped > 0 {
+            self.core.models.entry(model.to_string()).or_default().dropped_steps += dropped as u64;
+        }
+        if let Some(&other) = self.tree.by_key.get(&key) {
+            let what = if other == id { "leaves the node unchanged".to_string() } else { format!("leads to existing node n{other}") };
+            return Err(("duplicate", format!("the answer {what}")));
+        }
+        if also_taken == Some(key) {
+            return Err(("duplicate", "the answer repeats the small model's proposal".to_string()));
+        }
+        if self.core.failed.contains(&key) {
+            return Err(("failed_build", "the answer leads to a candidate that failed before".to_string()));
+        }
+        let predicted = self.core.predict_one(&features);
+        let ms = self.models.as_ref().ok_or(("no_models", String::new()))?;
+        let next = match self.mode {
+            Mode::Colt if ms.names.contains(&ja.next_model) => ja.next_model.clone(),
+            _ => model.to_string(),
+        };
+        Ok(ChildCand {
+            state: applied.state,
+            note: if dropped > 0 { format!("{dropped} invalid step(s) of the answer dropped") } else { String::new() },
+            key,
+            features,
+            predicted,
+            model: Some(next),
+            proposer: model.to_string(),
+            transformations: applied.kept,
+            course_altered: false,
+            seeded: false,
+        })
+    }
+
+    fn call(&mut self, model: &str, req: &Request) -> CallRecord {
+        let t = Instant::now();
+        let rec = match self.models.as_mut() {
+            Some(ms) => ms.llm.call(model, req),
+            None => unreachable_record(model, req),
+        };
+        self.core.account_call(&rec, t.elapsed());
+        rec
+    }
+
+    fn emit_call(&mut self, rec: &CallRecord, node: u32, assigned: &str, child: Option<&Realised<E::State>>) {
+        let rejected = match child {
+            Some(Err((kind, detail))) => {
+                let m = self.core.models.entry(rec.model.clone()).or_default();
+                *m.errors.entry(kind.to_string()).or_default() += 1;
+                m.unusable += 1;
+                Some((*kind, detail.clone()))
+            }
+            _ => None,
+        };
+        tracing::debug!(model = %rec.model, role = rec.role.as_str(), ok = rec.is_ok(), ?rejected, "llm call");
+        let ev = LlmCallEvent { record: rec, role: rec.role, node, assigned, rejected };
+        self.core.obs.llm_call(&ev);
+    }
+
+    // ----- the shared record -----
+
+    /// How a node that has no creation line came to be, for the record.
+    fn origin(&self, id: u32) -> String {
+        let n = self.tree.node(id);
+        match (n.proposer.as_str(), n.parent) {
+            ("root", _) | (_, None) => "root".to_string(),
+            ("warmup" | "sample", _) => "random sample".to_string(),
+            (p, Some(parent)) => format!("{p} of n{parent}"),
+        }
+    }
+
+    fn is_model(&self, name: &str) -> bool {
+        self.models.as_ref().is_some_and(|ms| ms.names.iter().any(|n| n == name))
+    }
+
+    /// A new node: a creation line when a model proposed it; a measurement line when it
+    /// was measured before it joined the tree (the warm-up samples).
+    pub(super) fn record_created(&mut self, id: u32, note: &str) {
+        if self.models.is_none() {
+            return;
+        }
+        let n = self.tree.node(id);
+        let (proposer, parent, predicted, latency) = (n.proposer.clone(), n.parent, n.predicted, n.latency);
+        let steps = prompt::render_transformations(&n.transformations);
+        if let Some(p) = parent
+            && self.is_model(&proposer)
+            && let Some(ms) = self.models.as_mut()
+        {
+            ms.record.created(id, p, &proposer, &steps, predicted, note);
+        }
+        if let Some(l) = latency {
+            self.record_measured(id, l);
+        }
+    }
+
+    pub(super) fn record_measured(&mut self, id: u32, latency: Option<f64>) {
+        if self.models.is_none() {
+            return;
+        }
+        let origin = self.origin(id);
+        let best = latency.is_some() && latency == self.core.best_us();
+        if let Some(ms) = self.models.as_mut() {
+            let origin = if ms.record.is_shown(id) { "" } else { origin.as_str() };
+            ms.record.measured(id, origin, latency, best);
+        }
+    }
+
+    fn brief(&self, id: u32) -> String {
+        let n = self.tree.node(id);
+        n.description.get_or_init(|| self.core.env.describe_brief(&n.state)).clone()
+    }
+
+    /// Put the acting node's decisions in the record (the lines that differ from its
+    /// parent's when those are there), compacting the record first when it is over budget.
+    fn note_acting(&mut self, id: u32) {
+        let over = self.models.as_ref().is_some_and(|ms| ms.record.over_budget());
+        if over {
+            let keep = self.keep_set(id);
+            if let Some(ms) = self.models.as_mut() {
+                ms.record.compact(&keep);
+            }
+        }
+        let lines = self.brief(id);
+        let parent = self.tree.node(id).parent;
+        let plines = parent.map(|p| (p, self.brief(p)));
+        let origin = match self.models.as_ref() {
+            Some(ms) if ms.record.is_shown(id) => String::new(),
+            _ => self.origin(id),
+        };
+        if let Some(ms) = self.models.as_mut() {
+            ms.record.describe(id, &origin, &lines, plines.as_ref().map(|(p, l)| (*p, l.as_str())));
+        }
+    }
+
+    /// What a compaction keeps: the best measured nodes and the acting node, with their
+    /// ancestors.
+    fn keep_set(&self, acting: u32) -> BTreeSet<u32> {
+        let mut measured: Vec<(f64, u32)> =
+            self.tree.nodes.iter().enumerate().filter_map(|(i, n)| n.latency.flatten().map(|l| (l, i as u32))).collect();
+        measured.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        let mut keep = BTreeSet::new();
+        for id in measured.iter().take(KEEP_BEST).map(|x| x.1).chain([acting]) {
+            let mut cur = Some(id);
+            while let Some(c) = cur {
+                if !keep.insert(c) {
+                    break;
+                }
+                cur = self.tree.node(c).parent;
+            }
+        }
+        keep
+    }
+
+    fn request(&mut self, id: u32, model: &str, vocab: &Vocabulary, role: Role, alteration: Option<AlterationLine>) -> Request {
+        if self.models.is_none() {
+            return Request::new("", "", vocab.clone(), Vec::new(), role);
+        }
+        self.note_acting(id);
+        let Some(ms) = self.models.as_ref() else { return Request::new("", "", vocab.clone(), Vec::new(), role) };
+        let n = self.tree.node(id);
+        let node = ActingNode {
+            id,
+            depth: n.depth,
+            proposer: n.proposer.clone(),
+            parent: n.parent,
+            transformations: n.transformations.clone(),
+            predicted: n.predicted,
+            measured_us: n.latency,
+        };
+        let tried = n
+            .children
+            .iter()
+            .map(|&c| {
+                let ch = self.tree.node(c);
+                let steps = if ch.transformations.is_empty() { format!("({})", ch.proposer) } else { prompt::render_transformations(&ch.transformations) };
+                TriedChild { id: c, proposer: ch.proposer.clone(), steps, predicted: ch.predicted, measured_us: ch.latency }
+            })
+            .collect();
+        let reward = self.reward_fn();
+        let hits = self.tree.hits_by_proposer(&reward);
+        let models = ms
+            .names
+            .iter()
+            .map(|name| {
+                let r = self.core.models.get(name).cloned().unwrap_or_default();
+                let (children, h) = hits.get(name).copied().unwrap_or((0, 0));
+                ModelLine {
+                    name: name.clone(),
+                    params: ms.params.get(name).copied().unwrap_or(0.0),
+                    phi_small: ms.phi.get(name).copied().unwrap_or(0.0),
+                    calls: r.calls,
+                    // Invalid or unusable answers only: a provider's transport failures
+                    // say nothing about the model's judgement.
+                    errors: r.unusable,
+                    children,
+                    hits: h,
+                    course_alterations: r.course_alterations,
+                }
+            })
+            .collect();
+        let progress = ProgressLine {
+            trials: self.core.trials(),
+            trials_total: self.core.cfg.trials,
+            best_us: self.core.best_us(),
+            tree_nodes: self.tree.len(),
+            max_depth: self.tree.nodes.iter().map(|n| n.depth).max().unwrap_or(0),
+            llm_calls: self.core.spend.calls,
+            llm_call_budget: self.core.cfg.budgets.llm_calls,
+        };
+        let question = prompt::question(&QuestionInputs { you: model, node, tried, vocabulary: vocab, progress, models, alteration });
+        let mut req = Request::new(ms.prefix.clone(), question, vocab.clone(), ms.names.clone(), role);
+        req.record = ms.record.text().to_string();
+        req.max_transformations = self.core.cfg.max_transformations;
+        req.seed = self.core.cfg.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(self.core.spend.calls + 1);
+        req
+    }
+
+    /// Children and hit rates per model from the final tree; the record's compactions.
+    pub(super) fn finish_stats(&mut self) {
+        let reward = self.reward_fn();
+        let hits = self.tree.hits_by_proposer(&reward);
+        let Some(ms) = self.models.as_ref() else { return };
+        self.core.record_compactions = ms.record.compactions;
+        for name in &ms.names {
+            let r = self.core.models.entry(name.clone()).or_default();
+            let (c, h) = hits.get(name).copied().unwrap_or((0, 0));
+            r.children = c;
+            r.hits = h;
+            r.hit_rate = if c == 0 { 0.0 } else { h as f64 / c as f64 };
+        }
+    }
+}
+
+/// A record for a call that cannot be made (no models): never reached in practice, kept
+/// so that `call` has no panic path.
+fn unreachable_record(model: &str, req: &Request) -> CallRecord {
+    CallRecord {
+        model: model.to_string(),
+        role: req.role,
+        latency_ms: 0,
+        backoff_ms: 0,
+        usage: Default::default(),
+        cost_usd: 0.0,
+        attempts: 0,
+        outcome: Err(colt_llm::Failure::NotInBucket { name: model.to_string() }),
+        raw_text: None,
+        structured: false,
+        spends_budget: false,
+        timing: None,
+    }
+}
