@@ -19,7 +19,7 @@ use colt_sched::actions::{self, Action, Choices};
 use colt_sched::Trace;
 use colt_search::{Environment, Measurement, SearchRng};
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 /// Full outcomes of the kernels measured by this process, by structural key: shared with the
@@ -98,10 +98,6 @@ fn spec(name: &str, params: Vec<(&str, Vec<Value>)>) -> ActionSpec {
     params.into_iter().fold(ActionSpec::new(name, doc), |a, (p, c)| a.param(p, c))
 }
 
-fn values<T: Into<Value> + Clone>(xs: &[T]) -> Vec<Value> {
-    xs.iter().cloned().map(Into::into).collect()
-}
-
 impl Environment for TensorEnv {
     type State = Trace;
 
@@ -117,43 +113,7 @@ impl Environment for TensorEnv {
     }
 
     fn vocabulary(&self, s: &Trace) -> Vocabulary {
-        // One variant per action and stage (per tiled loop for `tile`), each with the values
-        // that stage admits, so a constrained answer cannot pair one stage with another's
-        // values; a value that would leave the node unchanged (the current one) is left out.
-        // Combinations (e.g. tile factors whose product must divide the extent) are
-        // validated by `apply`.
-        let Ok(choices) = actions::choices(&self.program, s) else { return Vocabulary::default() };
-        let mut out = vec![];
-        for c in &choices {
-            let mut ps: Vec<(&str, Vec<Value>)> = c.fixed.iter().map(|(k, v)| (k.as_str(), vec![v.clone()])).collect();
-            match (c.name, c.free.get("factors")) {
-                ("tile", Some(Choices::Factors { extent, .. })) => {
-                    let divides = |xs: &[i64]| -> Vec<Value> { xs.iter().filter(|&&f| extent % f == 0).map(|&f| json!(f)).collect() };
-                    ps.push(("middle", divides(&MIDDLE_TILES)));
-                    ps.push(("inner", divides(&INNER_TILES)));
-                }
-                _ => {
-                    let single = c.free.len() == 1;
-                    for (k, ch) in &c.free {
-                        let Choices::OneOf(vs) = ch else { continue };
-                        let vs: Vec<Value> = if c.name == "vectorize" {
-                            let cur = c.current.as_bool().unwrap_or(false);
-                            [("on", true), ("off", false)].into_iter().filter(|(_, b)| !single || *b != cur).map(|(t, _)| json!(t)).collect()
-                        } else {
-                            vs.iter().filter(|v| !single || **v != c.current).cloned().collect()
-                        };
-                        ps.push((k.as_str(), vs));
-                    }
-                }
-            }
-            if ps.iter().any(|(_, vs)| vs.is_empty()) {
-                continue; // nothing this variant could change
-            }
-            // Stable parameter order: stage first, then as the schedule action lists them.
-            ps.sort_by_key(|(k, _)| if *k == "stage" { 0 } else { 1 });
-            out.push(spec(c.name, ps));
-        }
-        Vocabulary::new(out)
+        vocabulary(&self.program, s)
     }
 
     fn action_catalog(&self) -> Vec<ActionSpec> {
@@ -247,6 +207,63 @@ impl Environment for TensorEnv {
     }
 }
 
+/// The LLM vocabulary at `s`: one variant per action and stage (per tiled loop for `tile`),
+/// each with the values that stage admits; see [`TensorEnv`]'s `vocabulary`.
+pub fn vocabulary(program: &Program, s: &Trace) -> Vocabulary {
+    // One variant per action and stage (per tiled loop for `tile`), each with the values
+    // that stage admits, so a constrained answer cannot pair one stage with another's
+    // values; a value that would leave the node unchanged (the current one) is left out.
+    // Combinations (e.g. tile factors whose product must divide the extent) are
+    // validated by `apply`.
+    let Ok(choices) = actions::choices(program, s) else { return Vocabulary::default() };
+    let key = colt_sched::structural_key(program, s).ok();
+    let mut out = vec![];
+    for c in &choices {
+        let mut ps: Vec<(&str, Vec<Value>)> = c.fixed.iter().map(|(k, v)| (k.as_str(), vec![v.clone()])).collect();
+        match (c.name, c.free.get("factors")) {
+            ("tile", Some(Choices::Factors { extent, .. })) => {
+                let divides = |xs: &[i64]| -> Vec<Value> { xs.iter().filter(|&&f| extent % f == 0).map(|&f| json!(f)).collect() };
+                ps.push(("middle", divides(&MIDDLE_TILES)));
+                ps.push(("inner", divides(&INNER_TILES)));
+            }
+            _ => {
+                let single = c.free.len() == 1;
+                for (k, ch) in &c.free {
+                    let Choices::OneOf(vs) = ch else { continue };
+                    let vs: Vec<Value> = if c.name == "vectorize" {
+                        let cur = c.current.as_bool().unwrap_or(false);
+                        [("on", true), ("off", false)].into_iter().filter(|(_, b)| !single || *b != cur).map(|(t, _)| json!(t)).collect()
+                    } else {
+                        vs.iter().filter(|v| !single || **v != c.current).cloned().collect()
+                    };
+                    // A single-parameter action is tried with each value: one that is
+                    // illegal here or builds the same program (e.g. an unroll step the
+                    // inner loops already exceed) would only waste the call.
+                    let vs = if single { vs.into_iter().filter(|v| changes(program, s, key, c, k, v)).collect() } else { vs };
+                    ps.push((k.as_str(), vs));
+                }
+            }
+        }
+        if ps.iter().any(|(_, vs)| vs.is_empty()) {
+            continue; // nothing this variant could change
+        }
+        // Stable parameter order: stage first, then as the schedule action lists them.
+        ps.sort_by_key(|(k, _)| if *k == "stage" { 0 } else { 1 });
+        out.push(spec(c.name, ps));
+    }
+    Vocabulary::new(out)
+}
+
+/// Whether setting parameter `k` of choice `c` to `v` is legal at `s` and builds another
+/// program than `s` (structural key `key`).
+fn changes(program: &Program, s: &Trace, key: Option<u64>, c: &actions::ActionChoice, k: &str, v: &Value) -> bool {
+    let mut args: BTreeMap<String, Value> = c.fixed.clone();
+    args.insert(k.to_string(), v.clone());
+    let t = Transformation { action: c.name.to_string(), args };
+    let Ok(next) = TensorEnv::to_action(&t).and_then(|a| actions::apply_action(program, s, &a).map_err(|e| e.to_string())) else { return false };
+    colt_sched::structural_key(program, &next).ok() != key
+}
+
 /// Structural key and cost-model features of a lowered nest (one lowering serves both).
 fn key_features_of(f: &colt_ir::Func) -> (u64, Vec<f32>) {
     (colt_sched::func_key(f), colt_cost::features::extract(f))
@@ -321,7 +338,37 @@ pub fn measurement_of(o: &Outcome) -> Measurement {
 
 #[cfg(test)]
 mod tests {
-    use super::prompt_nest;
+    use super::*;
+
+    #[test]
+    fn vocabulary_is_per_stage_and_offers_no_value_that_changes_nothing() {
+        for name in colt_ops::workloads::names() {
+            let program = colt_ops::workloads::build(name, colt_ops::Scale::Ci).unwrap();
+            let mut rng = <SearchRng as rand::SeedableRng>::seed_from_u64(3);
+            for trace in (0..4).map(|_| colt_sched::sketch::sample(&program, &mut rng)) {
+                let v = vocabulary(&program, &trace);
+                assert!(!v.actions.is_empty(), "{name}");
+                let key = colt_sched::structural_key(&program, &trace).unwrap();
+                for a in &v.actions {
+                    let stage = a.params.iter().find(|p| p.name == "stage").expect("every variant names its stage");
+                    assert_eq!(stage.choices.len(), 1, "{name}: {a:?}");
+                    assert!(a.params.iter().all(|p| !p.choices.is_empty()), "{name}: {a:?}");
+                    // Single-parameter actions: every offered value applies and changes the node.
+                    let free: Vec<_> = a.params.iter().filter(|p| p.name != "stage").collect();
+                    if free.len() == 1 && a.name != "tile" {
+                        for val in &free[0].choices {
+                            let t = Transformation {
+                                action: a.name.clone(),
+                                args: [("stage".to_string(), stage.choices[0].clone()), (free[0].name.clone(), val.clone())].into_iter().collect(),
+                            };
+                            let Ok(next) = TensorEnv::to_action(&t).and_then(|act| actions::apply_action(&program, &trace, &act).map_err(|e| e.to_string())) else { continue };
+                            assert_ne!(colt_sched::structural_key(&program, &next).ok(), Some(key), "{name}: {t:?} changes nothing");
+                        }
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn prompt_nest_keeps_loops_and_drops_index_bindings() {
