@@ -225,12 +225,13 @@ fn request_problem(req: &Request) -> Option<String> {
     if req.max_transformations == 0 {
         return Some("max_transformations is 0".into());
     }
-    let mut names = std::collections::BTreeSet::new();
-    if let Some(a) = req
-        .vocabulary
-        .actions
+    // An action may come in several variants (e.g. one per stage); the same variant twice
+    // is a caller's mistake.
+    let actions = &req.vocabulary.actions;
+    if let Some((_, a)) = actions
         .iter()
-        .find(|a| !names.insert(a.name.as_str()))
+        .enumerate()
+        .find(|(i, a)| actions[..*i].contains(a))
     {
         return Some(format!("action \"{}\" is listed twice", a.name));
     }
@@ -336,6 +337,50 @@ impl LlmClient {
                         .stats
                         .clone(),
                 )
+            })
+            .collect()
+    }
+
+    /// Several calls at once, the records in the order of `calls`. Calls to remote
+    /// models run concurrently, at most `max_in_flight` at a time (each model's retries,
+    /// cool-down and accounting as for [`LlmClient::call`]); calls to embedded models run
+    /// one after another on one of those workers (they are CPU-bound: running two at
+    /// once only slows both).
+    pub fn call_many(&self, calls: &[(String, Request)], max_in_flight: usize) -> Vec<CallRecord> {
+        let is_local = |m: &str| {
+            self.slots
+                .get(m)
+                .is_some_and(|s| s.cfg.provider == crate::config::ProviderKind::Local)
+        };
+        let local: Vec<usize> = (0..calls.len()).filter(|&i| is_local(&calls[i].0)).collect();
+        let remote: Vec<usize> = (0..calls.len()).filter(|&i| !is_local(&calls[i].0)).collect();
+        let out: Vec<Mutex<Option<CallRecord>>> = calls.iter().map(|_| Mutex::new(None)).collect();
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let workers = max_in_flight.max(1).min(remote.len());
+        std::thread::scope(|scope| {
+            if !local.is_empty() {
+                scope.spawn(|| {
+                    for &i in &local {
+                        let rec = self.call(&calls[i].0, &calls[i].1);
+                        *out[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(rec);
+                    }
+                });
+            }
+            for _ in 0..workers {
+                scope.spawn(|| loop {
+                    let k = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let Some(&i) = remote.get(k) else { break };
+                    let rec = self.call(&calls[i].0, &calls[i].1);
+                    *out[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(rec);
+                });
+            }
+        });
+        out.into_iter()
+            .zip(calls)
+            .map(|(slot, (m, r))| {
+                slot.into_inner()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .unwrap_or_else(|| self.call(m, r))
             })
             .collect()
     }

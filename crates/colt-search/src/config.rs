@@ -159,6 +159,11 @@ pub struct SearchConfig {
     /// LLM strategies: the shared search record's size (characters) at which it is
     /// compacted (0 = never). About 3.5 characters make a token.
     pub record_budget_chars: usize,
+    /// LLM strategies with a remote model in the bucket: expansions asked together, their
+    /// calls concurrent (the answers are applied in a fixed order, so the tree does not
+    /// depend on arrival order). 1 = one call at a time. Embedded models always run one
+    /// at a time.
+    pub llm_concurrency: usize,
 }
 
 impl Default for SearchConfig {
@@ -194,6 +199,7 @@ impl Default for SearchConfig {
             mutate_prob: 0.85,
             max_wall_s: None,
             record_budget_chars: 12_000,
+            llm_concurrency: 8,
         }
     }
 }
@@ -261,6 +267,9 @@ impl SearchConfig {
         }
         if !unit(self.mutate_prob) {
             return bad("mutate_prob", "expected a number in 0..=1");
+        }
+        if self.llm_concurrency == 0 {
+            return bad("llm_concurrency", "expected at least 1");
         }
         if self.max_wall_s.is_some_and(|w| !(w.is_finite() && w > 0.0)) {
             return bad("max_wall_s", "expected a positive number of seconds");

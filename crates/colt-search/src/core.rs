@@ -219,7 +219,7 @@ impl<'a, E: Environment> Core<'a, E> {
         m.cost_usd += rec.cost_usd;
         m.latency_ms += rec.latency_ms;
         m.tokens_evaluated += rec.timing.as_ref().map_or(rec.usage.input_tokens.saturating_sub(rec.usage.cached_tokens), |t| t.evaluated_tokens);
-        self.latencies.entry(rec.model.clone()).or_default().push(took.as_millis() as u64);
+        self.latencies.entry(rec.model.clone()).or_default().push(rec.latency_ms);
     }
 
     /// Whether any LLM budget is spent.

@@ -15,6 +15,19 @@ pub trait Llm {
     fn bucket(&self) -> &Bucket;
     /// One call, with the client's retries and accounting.
     fn call(&mut self, model: &str, req: &Request) -> CallRecord;
+    /// Several calls, at most `max_in_flight` at a time where the models allow it; the
+    /// records come back in the order of `calls` (the engine applies them in that order,
+    /// so the tree does not depend on which answer arrived first). Default: one after
+    /// another.
+    fn call_many(&mut self, calls: &[(String, Request)], max_in_flight: usize) -> Vec<CallRecord> {
+        let _ = max_in_flight;
+        calls.iter().map(|(m, r)| self.call(m, r)).collect()
+    }
+    /// Whether some model of the bucket gains from concurrent calls (a remote provider:
+    /// network-bound). Embedded models share the CPU with the kernels and run one at a time.
+    fn concurrent(&self) -> bool {
+        false
+    }
 }
 
 impl Llm for LlmClient {
@@ -23,6 +36,12 @@ impl Llm for LlmClient {
     }
     fn call(&mut self, model: &str, req: &Request) -> CallRecord {
         LlmClient::call(self, model, req)
+    }
+    fn call_many(&mut self, calls: &[(String, Request)], max_in_flight: usize) -> Vec<CallRecord> {
+        LlmClient::call_many(self, calls, max_in_flight)
+    }
+    fn concurrent(&self) -> bool {
+        LlmClient::bucket(self).models().iter().any(|m| m.provider != colt_llm::ProviderKind::Local)
     }
 }
 
@@ -33,6 +52,12 @@ impl<T: Llm + ?Sized> Llm for &mut T {
     fn call(&mut self, model: &str, req: &Request) -> CallRecord {
         (**self).call(model, req)
     }
+    fn call_many(&mut self, calls: &[(String, Request)], max_in_flight: usize) -> Vec<CallRecord> {
+        (**self).call_many(calls, max_in_flight)
+    }
+    fn concurrent(&self) -> bool {
+        (**self).concurrent()
+    }
 }
 
 impl<T: Llm + ?Sized> Llm for Box<T> {
@@ -41,5 +66,11 @@ impl<T: Llm + ?Sized> Llm for Box<T> {
     }
     fn call(&mut self, model: &str, req: &Request) -> CallRecord {
         (**self).call(model, req)
+    }
+    fn call_many(&mut self, calls: &[(String, Request)], max_in_flight: usize) -> Vec<CallRecord> {
+        (**self).call_many(calls, max_in_flight)
+    }
+    fn concurrent(&self) -> bool {
+        (**self).concurrent()
     }
 }

@@ -22,39 +22,71 @@ const KEEP_BEST: usize = 8;
 /// The streak key shared by every small model when streaks are global.
 const GLOBAL_STREAK: &str = "(small models)";
 
+/// A call prepared for an expansion of node `id`.
+#[derive(Clone)]
+pub(super) struct Ask {
+    pub id: u32,
+    /// The node's model; `model` is who is asked (the largest when the floor says so).
+    assigned: String,
+    model: String,
+    req: Request,
+}
+
+/// Calls prepared in this round and not made yet.
+#[derive(Default)]
+pub(super) struct Pending {
+    total: u64,
+    largest: u64,
+}
+
 impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
     /// Ask a model to expand `id`. Returns the child (if the answer made one) and the
     /// model that was actually asked (`None` when no call was made: no model assigned,
     /// budget spent, or no valid action).
     pub(super) fn llm_expand(&mut self, id: u32) -> (Option<ChildCand<E::State>>, Option<String>) {
-        let Some(assigned) = self.tree.node(id).model.clone() else { return (None, None) };
-        let Some((largest, floor_applies)) = self.models.as_ref().map(|ms| (ms.largest.clone(), self.mode == Mode::Colt && ms.names.len() > 1)) else {
-            return (None, None);
-        };
+        let Some(p) = self.llm_prepare(id, &mut Pending::default()) else { return (None, None) };
+        let rec = self.call(&p.model, &p.req);
+        self.llm_finish(p, rec)
+    }
+
+    /// Who is asked about `id` and the question, or `None` when no call is to be made.
+    /// `pending` counts the calls prepared but not made yet in this round (the share
+    /// floor counts them).
+    pub(super) fn llm_prepare(&mut self, id: u32, pending: &mut Pending) -> Option<Ask> {
+        let assigned = self.tree.node(id).model.clone()?;
+        let (largest, floor_applies) = self.models.as_ref().map(|ms| (ms.largest.clone(), self.mode == Mode::Colt && ms.names.len() > 1))?;
         let mut model = assigned.clone();
         let mut floored = false;
         if floor_applies && model != largest {
-            let big_calls = self.core.models.get(&largest).map_or(0, |m| m.calls);
-            if floor_forces_largest(big_calls, self.core.spend.calls, self.core.cfg.large_share_floor) {
+            let big_calls = self.core.models.get(&largest).map_or(0, |m| m.calls) + pending.largest;
+            if floor_forces_largest(big_calls, self.core.spend.calls + pending.total, self.core.cfg.large_share_floor) {
                 model = largest.clone();
                 floored = true;
             }
         }
-        if self.core.budget_exhausted() {
+        if self.core.budget_exhausted() || self.core.cfg.budgets.llm_calls.is_some_and(|c| self.core.spend.budget_calls + pending.total >= c) {
             self.budget_hit = true;
-            return (None, None);
+            return None;
         }
         let state = self.tree.node(id).state.clone();
         let vocab = self.core.env.vocabulary(&state);
         if vocab.actions.is_empty() {
-            return (None, None);
+            return None;
         }
         if floored {
             // Counted only now that the call is made.
             self.core.models.entry(largest.clone()).or_default().floor_overrides += 1;
         }
+        pending.total += 1;
+        pending.largest += (model == largest) as u64;
         let req = self.request(id, &model, &vocab, Role::Expand, None);
-        let rec = self.call(&model, &req);
+        Some(Ask { id, assigned, model, req })
+    }
+
+    /// Turn the answer to `ask` into a child (course alteration included).
+    pub(super) fn llm_finish(&mut self, ask: Ask, rec: CallRecord) -> (Option<ChildCand<E::State>>, Option<String>) {
+        let Ask { id, assigned, model, .. } = ask;
+        let largest = self.models.as_ref().map(|ms| ms.largest.clone()).unwrap_or_default();
         let child = rec.outcome.as_ref().ok().map(|ja| self.realise(id, ja, &model, None));
         self.emit_call(&rec, id, &assigned, child.as_ref());
         let child = match child {
@@ -85,6 +117,22 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
             }
         }
         (Some(child), Some(model))
+    }
+
+    /// Calls made together (concurrently where the models allow), accounted in order.
+    pub(super) fn call_many(&mut self, asks: &[Ask]) -> Vec<CallRecord> {
+        let calls: Vec<(String, Request)> = asks.iter().map(|a| (a.model.clone(), a.req.clone())).collect();
+        let t = Instant::now();
+        let max = self.core.cfg.llm_concurrency;
+        let recs = match self.models.as_mut() {
+            Some(ms) => ms.llm.call_many(&calls, max),
+            None => calls.iter().map(|(m, r)| unreachable_record(m, r)).collect(),
+        };
+        let share = t.elapsed() / recs.len().max(1) as u32;
+        for rec in &recs {
+            self.core.account_call(rec, share);
+        }
+        recs
     }
 
     /// Ask the largest model the same question, showing the small model's proposal and

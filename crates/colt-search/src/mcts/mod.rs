@@ -69,6 +69,8 @@ struct Models<'l> {
     prefix: String,
     /// The shared search record every model reads (see [`crate::record`]).
     record: Record,
+    /// Expansions asked together per round (1: one at a time).
+    width: usize,
 }
 
 /// A proposal turned into a child, or why it cannot be used (kind, detail).
@@ -126,7 +128,8 @@ pub(crate) fn run_tree<'a, E: Environment>(
                 r.phi_small = phi[n];
             }
             let record = Record::new(core.cfg.record_budget_chars);
-            Some(Models { llm, names, largest, phi, params, streaks: RegressionStreaks::new(k), prefix, record })
+            let width = if llm.concurrent() { core.cfg.llm_concurrency.max(1) } else { 1 };
+            Some(Models { llm, names, largest, phi, params, streaks: RegressionStreaks::new(k), prefix, record, width })
         }
     };
     let root_model = match (&mode, &models) {
@@ -223,16 +226,31 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
                 if self.core.obs.should_stop() {
                     return StopReason::Interrupted;
                 }
-                let Some(leaf) = self.select() else { break };
-                let ask = asked < llm_quota;
-                asked += ask as usize;
-                match self.expand(leaf, ask) {
-                    Expansion::Llm => {
-                        created += 1;
-                        by_llm += 1;
+                let width = self.models.as_ref().map_or(1, |ms| ms.width);
+                let kinds = if width > 1 && asked < llm_quota {
+                    // Several expansions asked together: their calls run concurrently.
+                    let leaves = self.select_many(width.min(llm_quota - asked).min(target - created));
+                    if leaves.is_empty() {
+                        break;
                     }
-                    Expansion::Mutation => created += 1,
-                    Expansion::Failed => {}
+                    attempts += leaves.len() - 1;
+                    asked += leaves.len();
+                    self.expand_many(&leaves)
+                } else {
+                    let Some(leaf) = self.select() else { break };
+                    let ask = asked < llm_quota;
+                    asked += ask as usize;
+                    vec![self.expand(leaf, ask)]
+                };
+                for kind in kinds {
+                    match kind {
+                        Expansion::Llm => {
+                            created += 1;
+                            by_llm += 1;
+                        }
+                        Expansion::Mutation => created += 1,
+                        Expansion::Failed => {}
+                    }
                 }
             }
             if self.budget_stop() {
@@ -331,13 +349,62 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
         }
     }
 
+    /// Up to `n` distinct nodes to expand, each chosen as [`Self::select`] does with a
+    /// virtual visit (worth nothing) on the path of those chosen before it, so that the
+    /// next choice goes elsewhere; the virtual visits are undone.
+    fn select_many(&mut self, n: usize) -> Vec<u32> {
+        let mut out: Vec<u32> = Vec::new();
+        let mut bumped = Vec::new();
+        for _ in 0..n {
+            let Some(leaf) = self.select() else { break };
+            if out.contains(&leaf) {
+                break;
+            }
+            out.push(leaf);
+            let mut cur = Some(leaf);
+            while let Some(c) = cur {
+                self.tree.node_mut(c).visits += 1;
+                bumped.push(c);
+                cur = self.tree.node(c).parent;
+            }
+        }
+        for c in bumped {
+            self.tree.node_mut(c).visits -= 1;
+        }
+        out
+    }
+
+    /// Expand `leaves` together: every question first, the calls at once, then the
+    /// answers in order.
+    fn expand_many(&mut self, leaves: &[u32]) -> Vec<Expansion> {
+        let mut pending = ask::Pending::default();
+        let asks: Vec<Option<ask::Ask>> = leaves.iter().map(|&id| self.llm_prepare(id, &mut pending)).collect();
+        let ready: Vec<ask::Ask> = asks.iter().flatten().cloned().collect();
+        let mut recs = self.call_many(&ready).into_iter();
+        asks.into_iter()
+            .zip(leaves)
+            .map(|(a, &id)| {
+                let llm = match a.zip(recs.next()) {
+                    Some((a, rec)) => self.llm_finish(a, rec),
+                    None => (None, None),
+                };
+                self.complete_expansion(id, Some(llm))
+            })
+            .collect()
+    }
+
     /// One expansion of `id` (by its model when `ask`).
     fn expand(&mut self, id: u32, ask: bool) -> Expansion {
+        let llm = (ask && self.models.is_some()).then(|| self.llm_expand(id));
+        self.complete_expansion(id, llm)
+    }
+
+    /// Finish an expansion: the model's child if there is one, else a mutation.
+    fn complete_expansion(&mut self, id: u32, llm: Option<(Option<ChildCand<E::State>>, Option<String>)>) -> Expansion {
         let mut cand = None;
         let mut kind = Expansion::Mutation;
-        if ask && self.models.is_some() {
-            let asked;
-            (cand, asked) = self.llm_expand(id);
+        if let Some((c, asked)) = llm {
+            cand = c;
             if cand.is_some() {
                 kind = Expansion::Llm;
             } else if let Some(m) = asked {

@@ -151,9 +151,15 @@ impl Ctx {
         details: Details,
         show_best: ShowBest,
     ) -> anyhow::Result<(RunResult<E::State>, Value, Db, Args)> {
+        let mut effective_strategy = self.scfg.strategy;
         let mut llm = if self.scfg.strategy.uses_llm() {
             let (bucket, notes) = config::ConfigFile { path: None, text: self.spec.config.clone() }.bucket()?;
             notes.iter().for_each(|n| self.say(&format!("note: {n}")));
+            if let Some(line) = single_llm_downgrade(self.scfg.strategy, &bucket) {
+                // On stderr also with --json: a silent downgrade is what this guards against.
+                eprintln!("{line}");
+                effective_strategy = Strategy::SingleLlm;
+            }
             let client = colt_llm::LlmClient::new(&bucket, self.spec.seed);
             Some(ReplayLlm::new(client, Db::open(&self.db_path)?, self.run)?)
         } else {
@@ -174,6 +180,7 @@ impl Ctx {
             "run": self.run.0,
             "space": self.spec.space,
             "strategy": result.strategy.as_str(),
+            "effective_strategy": effective_strategy.as_str(),
             "seed": self.spec.seed,
             "stop": result.stop.as_str(),
             "trials": result.trials,
@@ -187,11 +194,26 @@ impl Ctx {
             "tokens_cached": result.tokens_cached,
             "tokens_out": result.tokens_out,
             "cost_usd": result.cost_usd,
+            "wasted_calls": result.wasted_calls,
+            "wasted_by_cause": result.wasted_by_cause,
+            "record_compactions": result.record_compactions,
             "models": result.models,
             "replayed_llm_calls": llm.as_ref().map_or(0, |l| l.replayed),
         });
         Ok((result, summary, rec.db, self.a))
     }
+}
+
+/// The warning line when `--strategy colt` runs on a bucket of one model: φ_small is 0, the
+/// largest model's share floor and course alteration never act, so the run is single-LLM
+/// search (`effective_strategy` says so in the summary). `None` otherwise.
+fn single_llm_downgrade(strategy: Strategy, bucket: &colt_llm::Bucket) -> Option<String> {
+    (strategy == Strategy::Colt && bucket.models().len() == 1).then(|| {
+        format!(
+            "warning: the LLM bucket has one model ({}): this colt run is single-LLM search (COLT's phi_small, share floor and course alteration need models of different sizes)",
+            bucket.models()[0].name
+        )
+    })
 }
 
 /// Store the summary, then print it (`--json`) or the human report (`text`).

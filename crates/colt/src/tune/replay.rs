@@ -60,6 +60,44 @@ impl<L: Llm> Llm for ReplayLlm<L> {
         self.inner.bucket()
     }
 
+    fn concurrent(&self) -> bool {
+        self.inner.concurrent()
+    }
+
+    /// Recorded answers first (in order), the rest live and concurrently; stored in the
+    /// order of `calls` either way, so a resumed run replays the same sequence.
+    fn call_many(&mut self, calls: &[(String, Request)], max_in_flight: usize) -> Vec<CallRecord> {
+        let mut out: Vec<Option<CallRecord>> = vec![None; calls.len()];
+        let mut live = Vec::new();
+        for (i, (model, req)) in calls.iter().enumerate() {
+            match self.recorded.pop_front() {
+                Some(r) if live.is_empty() && r.model == *model && r.role == req.role => {
+                    self.replayed += 1;
+                    out[i] = Some(r);
+                }
+                Some(_) => {
+                    self.recorded.clear();
+                    live.push(i);
+                }
+                None => live.push(i),
+            }
+        }
+        if !live.is_empty() {
+            let asks: Vec<(String, Request)> = live.iter().map(|&i| calls[i].clone()).collect();
+            for (i, rec) in live.iter().zip(self.inner.call_many(&asks, max_in_flight)) {
+                out[*i] = Some(rec);
+            }
+        }
+        let mut recs = Vec::with_capacity(calls.len());
+        for ((_, req), rec) in calls.iter().zip(out) {
+            let rec = rec.expect("every call answered");
+            self.store(req, &rec);
+            self.next_seq += 1;
+            recs.push(rec);
+        }
+        recs
+    }
+
     fn call(&mut self, model: &str, req: &Request) -> CallRecord {
         let rec = match self.recorded.pop_front() {
             Some(r) if r.model == model && r.role == req.role => {
