@@ -98,8 +98,8 @@ fn gbnf_value(v: &Value) -> String {
 }
 
 /// A GBNF grammar (root rule `root`) admitting exactly the valid joint actions. Keys come
-/// in a fixed order (action first, then the parameters as declared) and whitespace is at
-/// most one space, which keeps small models from wandering.
+/// in a fixed order (action first, then the parameters as declared) and there is no
+/// whitespace, which keeps small models from wandering and answers short.
 pub fn gbnf(vocab: &Vocabulary, models: &[String], max_transformations: usize) -> String {
     let max = max_transformations.max(1);
     let mut g = String::new();
@@ -147,7 +147,9 @@ pub fn gbnf(vocab: &Vocabulary, models: &[String], max_transformations: usize) -
             ms.join(" | ")
         }
     ));
-    g.push_str("ws ::= \" \"?\n");
+    // No whitespace between tokens: the shortest answer (generation is most of a small
+    // embedded model's call).
+    g.push_str("ws ::= \"\"\n");
     g
 }
 

@@ -133,14 +133,26 @@ pub fn prefix(env_prefix: &str, catalog: &[ActionSpec], models: &[(String, f64, 
     }
     s.push_str("# Workload\n");
     s.push_str(env_prefix.trim_end());
-    s.push_str("\n\n# Transformations (the values each parameter may take at the current node are listed with each question)\n");
+    s.push_str("\n\n# Transformations\n");
+    let mut names: Vec<&str> = Vec::new();
     for a in catalog {
-        let params: Vec<&str> = a.params.iter().map(|p| p.name.as_str()).collect();
-        let _ = write!(s, "- {}({})", a.name, params.join(", "));
-        if !a.doc.is_empty() {
-            let _ = write!(s, ": {}", a.doc);
+        if !names.contains(&a.name.as_str()) {
+            names.push(&a.name);
+        }
+    }
+    for name in &names {
+        let variants: Vec<&ActionSpec> = catalog.iter().filter(|a| a.name == *name).collect();
+        let params: Vec<&str> = variants.iter().find(|a| !a.params.is_empty()).map_or(Vec::new(), |a| a.params.iter().map(|p| p.name.as_str()).collect());
+        let _ = write!(s, "- {name}({})", params.join(", "));
+        if let Some(doc) = variants.iter().map(|a| a.doc.as_str()).find(|d| !d.is_empty()) {
+            let _ = write!(s, ": {doc}");
         }
         s.push('\n');
+    }
+    let valued: Vec<ActionSpec> = catalog.iter().filter(|a| !a.params.is_empty() && a.params.iter().all(|p| !p.choices.is_empty())).cloned().collect();
+    if !valued.is_empty() {
+        s.push_str("\n# Their values (at the start; at each node only the values that change something are admitted)\n");
+        s.push_str(&vocabulary_lines(&Vocabulary::new(valued)));
     }
     s.push_str("\n# Models (name, parameters, phi_small: 1 = smallest, 0 = largest)\n");
     for (name, params, phi) in models {
@@ -174,24 +186,70 @@ fn score_text(predicted: f64, measured: Option<Option<f64>>) -> String {
     }
 }
 
-/// The valid transformations, one line per action variant: parameters with one value as
-/// `name=value`, the others as `name∈{...}` (the docs are in the prefix).
+/// Action variants one line per action and stage (variants of one stage merged: each
+/// parameter with the union of their values), a parameter with one value as
+/// `name=value`, the others as `name∈{...}`.
 pub fn vocabulary_lines(v: &Vocabulary) -> String {
-    let mut s = String::new();
+    let stage_of = |a: &ActionSpec| a.params.iter().find(|p| p.name == "stage").and_then(|p| (p.choices.len() == 1).then(|| p.choices[0].clone()));
+    let mut merged: Vec<(String, Vec<(String, Vec<serde_json::Value>)>)> = Vec::new();
+    let mut last: Option<(String, Option<serde_json::Value>)> = None;
     for a in &v.actions {
-        s.push_str("- ");
-        s.push_str(&a.name);
+        let group = (a.name.clone(), stage_of(a));
+        if last.as_ref() != Some(&group) || group.1.is_none() {
+            merged.push((a.name.clone(), Vec::new()));
+            last = Some(group);
+        }
+        let params = &mut merged.last_mut().expect("pushed").1;
         for p in &a.params {
-            let vals: Vec<String> = p.choices.iter().map(|c| c.as_str().map_or_else(|| c.to_string(), str::to_string)).collect();
+            let slot = match params.iter().position(|(n, _)| *n == p.name) {
+                Some(i) => &mut params[i].1,
+                None => {
+                    params.push((p.name.clone(), Vec::new()));
+                    &mut params.last_mut().expect("pushed").1
+                }
+            };
+            for c in &p.choices {
+                if !slot.contains(c) {
+                    slot.push(c.clone());
+                }
+            }
+        }
+    }
+    let mut s = String::new();
+    for (name, params) in merged {
+        s.push_str("- ");
+        s.push_str(&name);
+        for (pname, choices) in params {
+            let vals: Vec<String> = choices.iter().map(|c| c.as_str().map_or_else(|| c.to_string(), str::to_string)).collect();
             if vals.len() == 1 {
-                let _ = write!(s, " {}={}", p.name, vals[0]);
+                let _ = write!(s, " {pname}={}", vals[0]);
             } else {
-                let _ = write!(s, " {}∈{{{}}}", p.name, vals.join(","));
+                let _ = write!(s, " {pname}∈{{{}}}", vals.join(","));
             }
         }
         s.push('\n');
     }
     s
+}
+
+/// The actions valid at a node, by stage where the actions name one
+/// (`qk: tile unroll; pv: pack`), else by name.
+pub fn valid_actions(v: &Vocabulary) -> String {
+    let mut groups: Vec<(String, Vec<&str>)> = Vec::new();
+    for a in &v.actions {
+        let stage = a.params.iter().find(|p| p.name == "stage" && p.choices.len() == 1).map(|p| p.choices[0].as_str().map_or_else(|| p.choices[0].to_string(), str::to_string)).unwrap_or_default();
+        let i = match groups.iter().position(|(g, _)| *g == stage) {
+            Some(i) => i,
+            None => {
+                groups.push((stage, Vec::new()));
+                groups.len() - 1
+            }
+        };
+        if !groups[i].1.contains(&a.name.as_str()) {
+            groups[i].1.push(&a.name);
+        }
+    }
+    groups.iter().map(|(g, names)| if g.is_empty() { names.join(" ") } else { format!("{g}: {}", names.join(" ")) }).collect::<Vec<_>>().join("; ")
 }
 
 /// The question: short, and the only part of the prompt written anew for each call.
@@ -213,7 +271,7 @@ pub fn question(x: &QuestionInputs<'_>) -> String {
     let p = &x.progress;
     let _ = writeln!(
         s,
-        "Progress: trials {} of {}; best {}; tree {} nodes, max depth {}; LLM calls {}{}.",
+        "Trials {} of {}; best {}; tree {} nodes, depth {}; LLM calls {}{}.",
         p.trials,
         p.trials_total,
         p.best_us.map_or("none yet".to_string(), |b| format!("{b:.2} us")),
@@ -223,22 +281,17 @@ pub fn question(x: &QuestionInputs<'_>) -> String {
         p.llm_call_budget.map_or(String::new(), |b| format!(" of {b}")),
     );
     if x.models.len() > 1 {
-        s.push_str("Models (calls, invalid answers, children, hit rate = share of children better than their parent, course alterations):\n");
-        for m in &x.models {
-            let hit = if m.children == 0 { "-".to_string() } else { format!("{:.0}%", 100.0 * m.hits as f64 / m.children as f64) };
-            let _ = writeln!(
-                s,
-                "- {} ({}): {} calls, {} invalid, {} children, hit rate {hit}, {} course alterations",
-                m.name,
-                format_param_count(m.params),
-                m.calls,
-                m.errors,
-                m.children,
-                m.course_alterations
-            );
-        }
+        let lines: Vec<String> = x
+            .models
+            .iter()
+            .map(|m| {
+                let hit = if m.children == 0 { "-".to_string() } else { format!("{:.0}%", 100.0 * m.hits as f64 / m.children as f64) };
+                format!("{} {} calls, {} invalid, {} children, hit {hit}, {} alterations", m.name, m.calls, m.errors, m.children, m.course_alterations)
+            })
+            .collect();
+        let _ = writeln!(s, "Models: {}.", lines.join("; "));
     }
-    let _ = write!(s, "Transformations valid at n{}:\n{}", n.id, vocabulary_lines(x.vocabulary));
+    let _ = writeln!(s, "Valid at n{}: {}.", n.id, valid_actions(x.vocabulary));
     if let Some(a) = &x.alteration {
         let _ = write!(
             s,
@@ -272,11 +325,12 @@ mod tests {
         assert!(p.contains("# Workload\ntoy workload"));
         assert!(p.contains("- set(index, value): set a decision"));
         assert!(p.contains("- reset()"));
+        // Values of the catalog's variants, one line per stage.
+        assert!(p.contains("# Their values") && p.contains("- set index∈{0,1} value∈{1,2}"), "{p}");
         assert!(p.contains("- small: 270M parameters, phi_small 1.00"));
         assert!(p.contains("- big: 8B parameters, phi_small 0.00"));
         assert!(p.contains("1 to 2 objects") && p.contains("<one of: small, big>"));
-        // The parameter choices belong to the suffix, not the prefix.
-        assert!(!p.contains("value∈"));
+
     }
 
     #[test]
@@ -311,9 +365,9 @@ mod tests {
         for want in [
             "Expand n7 (made by small from n3 with set(index=1); depth 2; predicted 0.50, not measured).",
             "Already tried from n7 (do not repeat these):\n- n9 by small: set(index=0) (predicted 0.25, measured 12.50 us)",
-            "Progress: trials 8 of 64; best 12.50 us; tree 3 nodes, max depth 2; LLM calls 5 of 40.",
-            "- small (1B): 4 calls, 1 invalid, 3 children, hit rate 67%, 1 course alterations",
-            "Transformations valid at n7:\n- set stage=s index∈{0,1}\n- set stage=t index=2\n",
+            "Trials 8 of 64; best 12.50 us; tree 3 nodes, depth 2; LLM calls 5 of 40.",
+            "Models: small 4 calls, 1 invalid, 3 children, hit 67%, 1 alterations; big 1 calls",
+            "Valid at n7: s: set; t: set.",
             "the smaller model small proposed set(index=0)",
             "regression #2 in a row",
             "You are big.",
@@ -323,6 +377,6 @@ mod tests {
         // One model: no per-model table.
         let one = QuestionInputs { models: vec![x.models[1].clone()], tried: vec![], alteration: None, ..x.clone() };
         let s1 = question(&one);
-        assert!(!s1.contains("Models (") && !s1.contains("Already tried"), "{s1}");
+        assert!(!s1.contains("Models:") && !s1.contains("Already tried"), "{s1}");
     }
 }

@@ -55,7 +55,10 @@ fn a_dying_garbage_and_rate_limited_endpoint_never_stops_the_run() {
     let b = bucket(&[("small", "1B"), ("big", "70B")], &endpoint);
     let mut client = colt_llm::LlmClient::new(&b, 3);
     let mut toy_env = toy;
-    let c = SearchConfig::new(Strategy::Colt, 32, 2);
+    // One call at a time: the script answers in the order the calls come (the concurrent
+    // path has its own test in concurrent.rs).
+    let mut c = SearchConfig::new(Strategy::Colt, 32, 2);
+    c.llm_concurrency = 1;
     let r = run(&c, &mut toy_env, &mut Knn::default(), Some(&mut client), &mut NoObserver).unwrap();
     let served = handle.join().unwrap();
     assert_eq!(served.len(), 15);

@@ -113,11 +113,19 @@ impl Environment for TensorEnv {
     }
 
     fn vocabulary(&self, s: &Trace) -> Vocabulary {
-        vocabulary(&self.program, s)
+        vocabulary_of(&self.program, s, true)
     }
 
     fn action_catalog(&self) -> Vec<ActionSpec> {
-        actions::VOCABULARY.iter().map(|a| spec(a.name, vec![])).collect()
+        // Every action with the values each stage admits at the root (for the prompt's
+        // stable prefix); an action the root does not offer is listed by its doc alone.
+        let mut out = vocabulary_of(&self.program, &self.root(), false).actions;
+        for a in actions::VOCABULARY {
+            if !out.iter().any(|x| x.name == a.name) {
+                out.push(spec(a.name, vec![]));
+            }
+        }
+        out
     }
 
     fn apply(&self, s: &Trace, ts: &[Transformation]) -> Result<Trace, String> {
@@ -210,6 +218,12 @@ impl Environment for TensorEnv {
 /// The LLM vocabulary at `s`: one variant per action and stage (per tiled loop for `tile`),
 /// each with the values that stage admits; see [`TensorEnv`]'s `vocabulary`.
 pub fn vocabulary(program: &Program, s: &Trace) -> Vocabulary {
+    vocabulary_of(program, s, true)
+}
+
+/// [`vocabulary`]; without `filter`, every value each stage admits, also those that would
+/// change nothing at `s`.
+fn vocabulary_of(program: &Program, s: &Trace, filter: bool) -> Vocabulary {
     // One variant per action and stage (per tiled loop for `tile`), each with the values
     // that stage admits, so a constrained answer cannot pair one stage with another's
     // values; a value that would leave the node unchanged (the current one) is left out.
@@ -232,14 +246,14 @@ pub fn vocabulary(program: &Program, s: &Trace) -> Vocabulary {
                     let Choices::OneOf(vs) = ch else { continue };
                     let vs: Vec<Value> = if c.name == "vectorize" {
                         let cur = c.current.as_bool().unwrap_or(false);
-                        [("on", true), ("off", false)].into_iter().filter(|(_, b)| !single || *b != cur).map(|(t, _)| json!(t)).collect()
+                        [("on", true), ("off", false)].into_iter().filter(|(_, b)| !filter || !single || *b != cur).map(|(t, _)| json!(t)).collect()
                     } else {
-                        vs.iter().filter(|v| !single || **v != c.current).cloned().collect()
+                        vs.iter().filter(|v| !filter || !single || **v != c.current).cloned().collect()
                     };
                     // A single-parameter action is tried with each value: one that is
                     // illegal here or builds the same program (e.g. an unroll step the
                     // inner loops already exceed) would only waste the call.
-                    let vs = if single { vs.into_iter().filter(|v| changes(program, s, key, c, k, v)).collect() } else { vs };
+                    let vs = if single && filter { vs.into_iter().filter(|v| changes(program, s, key, c, k, v)).collect() } else { vs };
                     ps.push((k.as_str(), vs));
                 }
             }

@@ -16,6 +16,9 @@ use crate::observer::LlmCallEvent;
 use crate::policy::floor_forces_largest;
 use crate::prompt::{self, ActingNode, AlterationLine, ModelLine, ProgressLine, QuestionInputs, TriedChild};
 
+/// Children already tried that a question lists at most.
+const MAX_TRIED: usize = 6;
+
 /// Best measured nodes whose lines (with their ancestors') survive a compaction.
 const KEEP_BEST: usize = 8;
 
@@ -360,9 +363,13 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
             predicted: n.predicted,
             measured_us: n.latency,
         };
+        // The latest children (a well-visited node has many; the record has them all).
         let tried = n
             .children
             .iter()
+            .rev()
+            .take(MAX_TRIED)
+            .rev()
             .map(|&c| {
                 let ch = self.tree.node(c);
                 let steps = if ch.transformations.is_empty() { format!("({})", ch.proposer) } else { prompt::render_transformations(&ch.transformations) };
