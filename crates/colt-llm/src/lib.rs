@@ -16,6 +16,7 @@
 
 pub mod check;
 pub mod client;
+pub mod compact;
 pub mod config;
 pub mod parse;
 pub mod provider;
@@ -33,6 +34,7 @@ pub const SAFE_LOG_DIRECTIVES: &str = "ureq_proto=off";
 
 pub use check::{
     CheckResult, check_json, check_text, models_check, models_check_with, models_list,
+    models_list_json,
 };
 pub use client::{CallRecord, Failure, LlmClient};
 pub use config::{

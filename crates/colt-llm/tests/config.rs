@@ -108,11 +108,9 @@ fn phi_small_and_largest() {
     assert!(b.phi_small("claude") < b.phi_small("qwen3-8b"));
     assert_eq!(b.phi_small("no-such-model"), 0.0);
 
-    // Named explicitly.
-    let b = Bucket::from_toml_str(&format!("[bucket]\nlargest = \"claude\"\n{BUCKET}")).unwrap();
-    assert_eq!(b.largest(), "claude");
-    // φ_small still follows parameter counts.
-    assert_eq!(b.phi_small("gpt-big"), 0.0);
+    // Named explicitly: the model with the most parameters.
+    let b = Bucket::from_toml_str(&format!("[bucket]\nlargest = \"gpt-big\"\n{BUCKET}")).unwrap();
+    assert_eq!((b.largest(), b.phi_small("gpt-big")), ("gpt-big", 0.0));
 
     // Equal counts: φ_small is 0 for every model; the first is the largest.
     let two = "[[models]]\nname = \"a\"\nprovider = \"local\"\nparams = \"1B\"\n[[models]]\nname = \"b\"\nprovider = \"local\"\nparams = 1e9\n";
@@ -121,6 +119,31 @@ fn phi_small_and_largest() {
         (b.phi_small("a"), b.phi_small("b"), b.largest()),
         (0.0, 0.0, "a")
     );
+    // A tie for the most parameters may be named.
+    let b = Bucket::from_toml_str(&format!("[bucket]\nlargest = \"b\"\n{two}")).unwrap();
+    assert_eq!((b.largest(), b.phi_small("b")), ("b", 0.0));
+}
+
+/// φ_small is computed from parameter counts: a course-alteration target that is not the
+/// biggest model would disagree with it (φ_small = 0 for another model), so the config is
+/// refused with one line naming both models.
+#[test]
+fn largest_naming_a_smaller_model_is_refused() {
+    let e = err(&format!("[bucket]\nlargest = \"claude\"\n{BUCKET}"));
+    assert_eq!(
+        e,
+        r#"bucket: field "largest": "claude" (400B params) is not the model with the most parameters ("gpt-big", 1.8T); phi_small is computed from parameter counts, so name the biggest model or correct its params"#
+    );
+    // Also against the embedded default bucket (a colt.toml with only [bucket]).
+    let e = Bucket::from_colt_toml("[bucket]\nlargest = \"smollm2-135m\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("\"smollm2-135m\" (135M params) is not the model with the most parameters (\"gemma-3-270m\", 270M)"),
+        "{e}"
+    );
+    let b = Bucket::from_colt_toml("[bucket]\nlargest = \"gemma-3-270m\"\n").unwrap();
+    assert_eq!(b.largest(), "gemma-3-270m");
 }
 
 fn err(text: &str) -> String {
@@ -306,14 +329,37 @@ fn cooldown_settings() {
 }
 
 #[test]
-fn without_models_the_embedded_model_is_the_default() {
+fn without_models_the_two_embedded_models_are_the_default() {
     let b = Bucket::from_colt_toml("[search]\nstrategy = \"colt\"\n").unwrap();
     assert_eq!(b, Bucket::default_local());
-    assert_eq!(b.names(), ["gemma-3-270m"]);
-    assert_eq!(b.models()[0].provider, ProviderKind::Local);
+    assert_eq!(b.names(), ["smollm2-135m", "gemma-3-270m"]);
+    assert!(b.models().iter().all(|m| m.provider == ProviderKind::Local));
     assert_eq!(b.largest(), "gemma-3-270m");
+    let (small, large) = (
+        b.model("smollm2-135m").unwrap(),
+        b.model("gemma-3-270m").unwrap(),
+    );
+    assert_eq!((small.params, large.params), (135e6, 270e6));
+    assert_eq!(
+        (b.phi_small("smollm2-135m"), b.phi_small("gemma-3-270m")),
+        (1.0, 0.0)
+    );
+    // Each has its own file: SmolLM2's is named (next to Gemma's in the colt cache
+    // directory, unless $COLT_SMOLLM2_PATH says otherwise), Gemma's is the local crate's default.
+    let path = small.local.path.as_deref().expect("SmolLM2's path");
+    assert_eq!(
+        std::path::Path::new(path),
+        colt_llm::config::smollm2_model_path()
+    );
+    if std::env::var_os("COLT_SMOLLM2_PATH").is_none() {
+        assert_eq!(
+            std::path::Path::new(path),
+            colt_llm::config::model_cache_dir().join("SmolLM2-135M-Instruct.Q4_1.gguf")
+        );
+    }
+    assert_eq!(large.local.path, None);
     let b = Bucket::from_colt_toml("[bucket]\ncooldown_s = 5\n").unwrap();
-    assert_eq!((b.names().len(), b.config.cooldown.seconds), (1, 5.0));
+    assert_eq!((b.names().len(), b.config.cooldown.seconds), (2, 5.0));
     assert!(Bucket::from_colt_toml("[bucket]\nlargest = \"gpt\"\n").is_err());
     let (b, notes) = Bucket::load(None).unwrap();
     assert_eq!((b, notes.len()), (Bucket::default_local(), 0));
@@ -337,9 +383,71 @@ fn models_without_their_key_are_dropped_and_the_embedded_model_fills_in() {
         "model \"r\" skipped: environment variable COLT_TEST_NEVER_SET_KEY is not set"
     );
 
+    assert!(
+        notes[1].contains("using the embedded models"),
+        "{}",
+        notes[1]
+    );
+
     let both = format!("{remote}[[models]]\nname = \"l\"\nprovider = \"local\"\nparams = 1e8\n");
     let (avail, notes) = Bucket::from_toml_str(&both).unwrap().available_or_local();
     assert_eq!((avail.names(), notes.len()), (vec!["l".to_string()], 1));
+}
+
+#[test]
+fn a_bucket_written_as_toml_reads_back_unchanged() {
+    for b in [
+        Bucket::from_toml_str(BUCKET).unwrap(),
+        Bucket::default_local(),
+    ] {
+        let text = toml::to_string(&b.config.to_toml()).unwrap();
+        assert_eq!(Bucket::from_toml_str(&text).unwrap(), b, "{text}");
+    }
+    let mut b = Bucket::from_toml_str(BUCKET).unwrap();
+    b.config.largest = Some("gpt-big".into());
+    b.config.models[0].local.n_ctx = Some(4096);
+    let text = toml::to_string(&b.config.to_toml()).unwrap();
+    assert_eq!(Bucket::from_toml_str(&text).unwrap(), b, "{text}");
+}
+
+#[test]
+fn models_list_json_of_the_default_bucket_has_two_sizes() {
+    let v: serde_json::Value =
+        serde_json::from_str(&colt_llm::models_list_json(&Bucket::default_local())).unwrap();
+    assert_eq!(v["largest"], "gemma-3-270m");
+    let ms = v["models"].as_array().unwrap();
+    assert_eq!(ms.len(), 2);
+    assert_eq!(
+        (ms[0]["name"].as_str(), ms[0]["params"].as_f64()),
+        (Some("smollm2-135m"), Some(135e6))
+    );
+    assert_eq!(
+        (ms[1]["name"].as_str(), ms[1]["params"].as_f64()),
+        (Some("gemma-3-270m"), Some(270e6))
+    );
+    assert_eq!(
+        (ms[0]["largest"].as_bool(), ms[1]["largest"].as_bool()),
+        (Some(false), Some(true))
+    );
+    assert_eq!(
+        (ms[0]["phi_small"].as_f64(), ms[1]["phi_small"].as_f64()),
+        (Some(1.0), Some(0.0))
+    );
+    assert_eq!(
+        (ms[0]["provider"].as_str(), ms[0]["params_label"].as_str()),
+        (Some("local"), Some("135M"))
+    );
+    let text = colt_llm::models_list(&Bucket::default_local());
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("smollm2-135m ") && l.contains("135M")),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("gemma-3-270m *") && l.contains("270M")),
+        "{text}"
+    );
 }
 
 #[test]

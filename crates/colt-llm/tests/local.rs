@@ -1,7 +1,8 @@
 //! The embedded model (feature `local`) through the call API: a grammar-constrained joint
 //! action over a small vocabulary, and a second call with the same stable prefix that
-//! reuses the prefix's KV cache. Needs the model file: `scripts/setup-model.sh` installs it
-//! (or set `COLT_MODEL_PATH`); without it these tests fail and say so.
+//! reuses the prefix's KV cache; `colt models check` on the default bucket of the two
+//! embedded models. Needs the model files: `scripts/setup-model.sh` installs them (or set
+//! `COLT_MODEL_PATH` / `COLT_SMOLLM2_PATH`); without them these tests fail and say so.
 #![cfg(feature = "local")]
 
 use colt_llm::{
@@ -14,6 +15,15 @@ fn require_model() {
     assert!(
         path.is_file(),
         "the embedded model is not installed at {}: run scripts/setup-model.sh (or set COLT_MODEL_PATH to the GGUF file)",
+        path.display()
+    );
+}
+
+fn require_smollm2() {
+    let path = colt_llm::config::smollm2_model_path();
+    assert!(
+        path.is_file(),
+        "the small embedded model is not installed at {}: run scripts/setup-model.sh (or set COLT_SMOLLM2_PATH to the GGUF file)",
         path.display()
     );
 }
@@ -100,21 +110,33 @@ fn embedded_model_answers_a_valid_joint_action_and_reuses_the_prefix() {
 #[test]
 fn models_check_with_the_default_bucket() {
     require_model();
+    require_smollm2();
     let results = models_check(&Bucket::default_local(), 1);
     eprintln!("{}", colt_llm::check_text(&results));
-    assert_eq!(results.len(), 1);
-    let r = &results[0];
-    assert!(r.valid, "{:?}", r.error);
-    assert!(
-        r.reuse_share >= 0.8,
-        "reuse share {} ({} of {})",
-        r.reuse_share,
-        r.reused_tokens,
-        r.prompt_tokens
-    );
+    assert_eq!(results.len(), 2);
+    for r in &results {
+        assert!(r.valid, "{}: {:?}", r.name, r.error);
+        assert!(
+            r.reuse_share >= 0.8,
+            "{}: reuse share {} ({} of {})",
+            r.name,
+            r.reuse_share,
+            r.reused_tokens,
+            r.prompt_tokens
+        );
+    }
     let json = colt_llm::check_json(&results);
     assert!(
-        json.starts_with(r#"{"models":[{"name":"gemma-3-270m","valid":true,"latency_ms":"#),
+        json.starts_with(r#"{"models":[{"name":"smollm2-135m","valid":true,"latency_ms":"#),
         "{json}"
+    );
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        (
+            v["models"][0]["params"].as_f64(),
+            v["models"][1]["name"].as_str(),
+            v["models"][1]["params"].as_f64()
+        ),
+        (Some(135e6), Some("gemma-3-270m"), Some(270e6))
     );
 }

@@ -655,12 +655,14 @@ fn models_check_reports_two_calls_and_prefix_reuse() {
         "prompt_tokens",
         "reused_tokens",
         "reuse_share",
+        "params",
     ];
     want.sort();
     assert_eq!(keys, want);
     assert_eq!(v.as_object().unwrap().len(), 1);
     assert_eq!(v["models"][0]["name"], "m");
     assert_eq!(v["models"][0]["valid"], true);
+    assert_eq!(v["models"][0]["params"], 8e9);
     assert!(
         colt_llm::check_json(&results)
             .starts_with(r#"{"models":[{"name":"m","valid":true,"latency_ms":"#)

@@ -1,5 +1,5 @@
-//! `colt.toml`: found at `--config`, else `./colt.toml`, else built-in defaults (the embedded
-//! model as the only LLM). The model bucket is `[[models]]` (see colt-llm); the search
+//! `colt.toml`: found at `--config`, else `./colt.toml`, else built-in defaults (the two
+//! embedded models, SmolLM2 135M and Gemma 3 270M, as the LLM bucket). The model bucket is `[[models]]` (see colt-llm); the search
 //! settings are read by `colt tune`.
 
 use anyhow::Context;
@@ -28,8 +28,8 @@ impl ConfigFile {
         self.path.as_ref().map_or("built-in defaults".into(), |p| p.display().to_string())
     }
 
-    /// The model bucket: the configured models whose API keys are set, or the embedded model
-    /// when none is configured or callable. Notes say what was skipped (never a key).
+    /// The model bucket: the configured models whose API keys are set, or the two embedded
+    /// models when none is configured or callable. Notes say what was skipped (never a key).
     pub fn bucket(&self) -> anyhow::Result<(colt_llm::Bucket, Vec<String>)> {
         let bucket = colt_llm::Bucket::from_colt_toml(&self.text).with_context(|| format!("config {}", self.name()))?;
         Ok(bucket.available_or_local())

@@ -6,9 +6,13 @@ use std::path::PathBuf;
 #[derive(clap::Subcommand)]
 pub enum Command {
     /// The bucket: provider, parameters, φ_small, prices; `*` marks the largest model.
+    /// Without a colt.toml: the two embedded models (smollm2-135m, gemma-3-270m).
     List {
         #[arg(long)]
         config: Option<PathBuf>,
+        /// One JSON object: `{"largest", "models": [{"name", "provider", "params", ...}]}`.
+        #[arg(long)]
+        json: bool,
     },
     /// Two real joint-action requests per model sharing one prompt prefix: latency, tokens,
     /// prefix tokens reused on the second, valid answer yes/no.
@@ -24,10 +28,14 @@ pub enum Command {
 
 pub fn run(c: Command) -> anyhow::Result<()> {
     match c {
-        Command::List { config } => {
+        Command::List { config, json } => {
             let (bucket, notes) = config::load(config.as_deref())?.bucket()?;
             notes.iter().for_each(|n| eprintln!("note: {n}"));
-            print!("{}", colt_llm::models_list(&bucket));
+            if json {
+                println!("{}", colt_llm::models_list_json(&bucket));
+            } else {
+                print!("{}", colt_llm::models_list(&bucket));
+            }
         }
         Command::Check { config, seed, json } => {
             let (bucket, notes) = config::load(config.as_deref())?.bucket()?;

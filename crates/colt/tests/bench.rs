@@ -101,6 +101,7 @@ fn bad_arguments_are_one_line_errors() {
     for (args, needle) in [
         (vec!["bench", "--suite", "huge"], "unknown suite \"huge\""),
         (vec!["bench", "--suite", "tiny", "--strategies", "nosuch"], "--strategies nosuch"),
+        (vec!["bench", "--suite", "tiny", "--strategies", "single-llm:gpt-9"], "\"gpt-9\" is not in the bucket"),
         (vec!["bench", "--suite", "tiny", "--trials", "0"], "--trials"),
         (vec!["bench", "--suite", "tiny", "--seeds", "0"], "--seeds"),
         (vec!["bench", "--suite", "tiny", "--llm-seeds", "0"], "--llm-seeds"),

@@ -40,6 +40,18 @@ fn workloads_json_lists_the_five_serving_layers_with_flops() {
     }
 }
 
+/// Without a colt.toml the bucket is the two embedded models, of different sizes.
+#[test]
+fn models_list_json_without_a_config_lists_two_models_of_different_sizes() {
+    let v = json_of(&["models", "list", "--json"]);
+    let ms = v["models"].as_array().expect("models");
+    let names: Vec<&str> = ms.iter().map(|m| m["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["smollm2-135m", "gemma-3-270m"], "{v}");
+    let params: Vec<f64> = ms.iter().map(|m| m["params"].as_f64().unwrap()).collect();
+    assert_eq!(params, [135e6, 270e6]);
+    assert_eq!(v["largest"], "gemma-3-270m");
+}
+
 #[test]
 fn show_prints_loop_nest_and_c() {
     let out = colt().args(["show", "--workload", "matmul", "--c"]).output().unwrap();

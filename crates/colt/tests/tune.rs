@@ -118,6 +118,8 @@ fn every_strategy_tunes_with_scripted_llms() {
             &["--workload", "matmul", "--strategy", strategy, "--trials", "8", "--seed", "3", "--config", cfg.to_str().unwrap(), "--db", db.to_str().unwrap()],
         );
         assert_eq!(v["trials"], 8, "{strategy}: {v}");
+        // Two models of different sizes: no downgrade.
+        assert_eq!(v["effective_strategy"], strategy, "{v}");
         let best = v["best_us"].as_f64().unwrap_or_else(|| panic!("{strategy}: no best in {v}"));
         // Whether it beats the naive nest is a timing (benchmarks check that, not tests): here
         // the best must be a correct, measured kernel.
@@ -130,7 +132,7 @@ fn every_strategy_tunes_with_scripted_llms() {
         let calls: u64 = v["llm_calls"].as_object().unwrap().values().map(|c| c.as_u64().unwrap()).sum();
         if strategy == "single-llm" || strategy == "colt" {
             assert!(calls > 0, "{strategy} made no LLM calls: {v}");
-            assert!(v["tokens_in"].as_u64().unwrap() > 0 && v["cost_usd"].as_f64().unwrap() > 0.0);
+            assert!(v["tokens_in"].as_u64().unwrap() > 0 && v["cost_usd"].as_f64().unwrap() > 0.0, "{strategy}: {v}");
             // The scripted garbage and unknown actions are counted as the models' errors.
             let errors: u64 = v["models"]
                 .as_object()
@@ -157,6 +159,41 @@ fn every_strategy_tunes_with_scripted_llms() {
     let c = std::fs::read_to_string(export.join("matmul.c")).unwrap();
     let h = std::fs::read_to_string(export.join("matmul.h")).unwrap();
     assert!(c.contains("void colt_matmul(float* const* bufs)") && h.contains("void colt_matmul(float* const* bufs);"));
+}
+
+/// A colt run on a bucket of one model is single-LLM search: one warning line says so (also
+/// with --json) and the summary's `effective_strategy` is `single-llm`.
+#[test]
+fn colt_on_a_one_model_bucket_says_it_is_single_llm() {
+    let dir = tempdir("one-model");
+    let server = start_server();
+    // The two-model config less its first model ("small"): "large" and [search] are left.
+    let two = std::fs::read_to_string(config(&dir, &server.url)).unwrap();
+    let (_, rest) = two.split_once("[[models]]\nname = \"large\"").unwrap();
+    let cfg = dir.join("one.toml");
+    std::fs::write(&cfg, format!("[[models]]\nname = \"large\"{rest}")).unwrap();
+    let db = dir.join("o.db");
+    let out = colt(&dir)
+        .args(["tune", "--workload", "matmul", "--strategy", "colt", "--trials", "8", "--seed", "1", "--json"])
+        .args(["--config", cfg.to_str().unwrap(), "--db", db.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let v: Value = serde_json::from_slice(&out.stdout).expect("JSON summary");
+    assert_eq!((v["strategy"].as_str(), v["effective_strategy"].as_str()), (Some("colt"), Some("single-llm")), "{v}");
+    let warnings: Vec<&str> = err.lines().filter(|l| l.contains("single-LLM")).collect();
+    assert_eq!(warnings.len(), 1, "one warning line: {err}");
+    assert!(warnings[0].starts_with("warning: the LLM bucket has one model (large)"), "{}", warnings[0]);
+    // The requested single-llm strategy is not a downgrade: no warning.
+    let out = colt(&dir)
+        .args(["tune", "--workload", "matmul", "--strategy", "single-llm", "--trials", "8", "--seed", "1", "--json"])
+        .args(["--config", cfg.to_str().unwrap(), "--db", db.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success() && !String::from_utf8_lossy(&out.stderr).contains("warning:"));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["effective_strategy"], "single-llm");
 }
 
 #[test]
@@ -214,23 +251,40 @@ fn kill_9_then_resume_loses_and_duplicates_nothing() {
     assert_eq!(db.run(run).unwrap().status, colt_db::RunStatus::Finished);
 }
 
-/// With no colt.toml, the LLM strategies use the embedded Gemma 3 270M (feature `local`;
-/// `scripts/setup` installs the model).
+/// With no `[[models]]` in colt.toml, the LLM strategies use the two embedded models,
+/// SmolLM2 135M and Gemma 3 270M, each in its own llama.cpp context (feature `local`;
+/// `scripts/setup` installs both files), and a colt run asks both.
 #[cfg(feature = "local")]
 #[test]
-fn colt_runs_on_the_embedded_model_without_a_config() {
+fn colt_runs_on_the_two_embedded_models_without_a_config() {
+    for (path, var) in [
+        (colt_llm::config::smollm2_model_path(), "COLT_SMOLLM2_PATH"),
+        (colt_llm::config::model_cache_dir().join(colt_llm::config::GEMMA_MODEL_FILE), "COLT_MODEL_PATH"),
+    ] {
+        if std::env::var_os(var).is_none() {
+            assert!(path.is_file(), "the embedded model is not installed at {}: run scripts/setup-model.sh (or set {var})", path.display());
+        }
+    }
     let dir = tempdir("embedded");
     let db = dir.join("e.db");
-    // The first batch (8) is the root and random warm-up samples; the models expand from the
-    // second batch on.
-    let v = tune(&dir, &["--workload", "matmul", "--strategy", "colt", "--trials", "16", "--seed", "2", "--db", db.to_str().unwrap()]);
-    assert_eq!(v["trials"], 16, "{v}");
+    // Only [search]: the bucket is the default one. The first batch (4) is the root and random
+    // warm-up samples; the models expand in the second.
+    let cfg = dir.join("colt.toml");
+    std::fs::write(&cfg, "[search]\nbatch_size = 4\n").unwrap();
+    let v = tune(
+        &dir,
+        &["--workload", "matmul", "--strategy", "colt", "--trials", "8", "--seed", "2", "--config", cfg.to_str().unwrap(), "--db", db.to_str().unwrap()],
+    );
+    assert_eq!(v["trials"], 8, "{v}");
+    assert_eq!(v["effective_strategy"], "colt", "{v}");
     assert!(v["best_us"].as_f64().is_some(), "{v}");
-    let calls = v["llm_calls"]["gemma-3-270m"].as_u64().unwrap_or(0);
-    assert!(calls > 0, "the embedded model was never asked: {v}");
+    for m in ["smollm2-135m", "gemma-3-270m"] {
+        let calls = v["llm_calls"][m].as_u64().unwrap_or(0);
+        assert!(calls > 0, "{m} was never asked: {v}");
+        assert!(v["models"][m]["ok"].as_u64().unwrap() > 0, "{m}: no valid answer: {}", v["models"]);
+    }
     assert!(v["tokens_in"].as_u64().unwrap() > 0 && v["tokens_cached"].as_u64().unwrap() > 0, "{v}");
     assert_eq!(v["cost_usd"].as_f64().unwrap(), 0.0);
-    assert!(v["models"]["gemma-3-270m"]["ok"].as_u64().unwrap() > 0, "no valid answer: {}", v["models"]);
 }
 
 /// The LLVM pass-ordering space goes through the same driver, database and engine.

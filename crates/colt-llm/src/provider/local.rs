@@ -1,5 +1,7 @@
 //! The embedded llama.cpp model (crate `colt-llm-local`), decoding constrained by the
 //! GBNF grammar of the current vocabulary and model names, so every answer parses. The
+//! answer is generated in the short form of [`crate::compact`] (a third of the JSON's
+//! tokens) and turned into the JSON joint action. The
 //! model keeps the KV cache of the previous prompt: a call whose prompt starts with the
 //! same stable prefix re-evaluates only the rest (`cached_tokens` = reused KV entries).
 //!
@@ -13,7 +15,7 @@ use colt_llm_local::{CompletionRequest, LocalModel, LocalModelConfig};
 
 use super::{CallError, Finish, Provider, Reply, Timing, Usage};
 use crate::config::ModelConfig;
-use crate::schema;
+use crate::{compact, schema};
 use crate::vocab::Request;
 
 #[derive(Debug)]
@@ -72,15 +74,19 @@ impl Provider for LocalProvider {
         }
         let model = guard.as_mut().expect("loaded");
         tracing::trace!(model = %self.cfg.name, prefix = %req.prefix, suffix = %req.suffix, "local prompt");
+        // The short answer form where every name and value can be written in it (see
+        // `compact`); its instructions end the stable part so they are cached with it.
+        let short = compact::usable(&req.vocabulary, &req.models);
+        let grammar = if short {
+            compact::gbnf(&req.vocabulary, &req.models, req.max_transformations)
+        } else {
+            schema::gbnf(&req.vocabulary, &req.models, req.max_transformations)
+        };
         let creq = CompletionRequest {
-            prefix: req.prefix.clone(),
+            prefix: format!("{}{}", req.prefix, compact::instructions(req.max_transformations)),
             record: req.record.clone(),
             suffix: local_suffix(&req.suffix),
-            grammar: Some(schema::gbnf(
-                &req.vocabulary,
-                &req.models,
-                req.max_transformations,
-            )),
+            grammar: Some(grammar),
             max_tokens: self.cfg.max_output_tokens,
             temperature: self.cfg.temperature.unwrap_or(0.7) as f32,
             seed: (req.seed ^ (req.seed >> 32)) as u32,
@@ -99,8 +105,13 @@ impl Provider for LocalProvider {
         };
         tracing::debug!(model = %self.cfg.name, prompt_tokens = c.prompt_tokens, reused = c.reused_tokens, evaluated = c.evaluated_tokens,
             output = c.output_tokens, prompt_ms = c.prompt_ms, gen_ms = c.gen_ms, "local completion");
+        let text = if short {
+            compact::to_json(&c.text, &req.vocabulary).unwrap_or(c.text)
+        } else {
+            c.text
+        };
         Ok(Reply {
-            text: c.text,
+            text,
             usage: Usage {
                 input_tokens: c.prompt_tokens as u64,
                 cached_tokens: c.reused_tokens as u64,

@@ -13,8 +13,18 @@ use std::process::Command;
 /// What `colt bench` passes through to every `colt tune`.
 pub struct TuneSettings {
     pub exe: PathBuf,
-    pub config: Option<PathBuf>,
     pub db: PathBuf,
+}
+
+/// What one model did in one run, as the bench reports it: calls, tokens, and USD from the
+/// bench bucket's price table.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ModelUse {
+    pub calls: u64,
+    pub tokens_in: u64,
+    pub tokens_cached: u64,
+    pub tokens_out: u64,
+    pub usd: f64,
 }
 
 /// One `colt tune` run: its summary, or why there is none.
@@ -34,7 +44,15 @@ pub struct ColtRun {
     pub tokens_in: u64,
     pub tokens_cached: u64,
     pub tokens_out: u64,
+    /// USD: the summary's, until [`ColtRun::price`] recomputes it from a price table.
     pub cost_usd: f64,
+    /// Per model (every model of the run's bucket, called or not).
+    pub models: BTreeMap<String, ModelUse>,
+    /// The bench bucket's largest model's share of this run's calls (set by
+    /// [`ColtRun::price`]; `None` without calls).
+    pub largest_share: Option<f64>,
+    /// The summary's `effective_strategy` (`single-llm` for a colt run on one model).
+    pub effective_strategy: Option<String>,
     /// Measurements until the first kernel at least as fast as TVM's final one.
     pub trials_to_tvm: Option<u64>,
     /// Set when the run made LLM calls and none succeeded (e.g. `colt` without an API model
@@ -61,9 +79,37 @@ impl ColtRun {
             tokens_cached: 0,
             tokens_out: 0,
             cost_usd: 0.0,
+            models: BTreeMap::new(),
+            largest_share: None,
+            effective_strategy: None,
             trials_to_tvm: None,
             llm_note: None,
         }
+    }
+
+    /// Price the run with `bucket`'s price table (USD per model and in all) and compute the
+    /// share of its calls that went to `bucket`'s largest model. A model the bucket does not
+    /// know keeps the USD of the run's own summary.
+    pub fn price(&mut self, bucket: &colt_llm::Bucket) {
+        let mut total = 0.0;
+        for (name, u) in &mut self.models {
+            if let Some(m) = bucket.model(name) {
+                let usage = colt_llm::Usage {
+                    input_tokens: u.tokens_in,
+                    cached_tokens: u.tokens_cached,
+                    cache_write_tokens: 0,
+                    output_tokens: u.tokens_out,
+                };
+                u.usd = colt_llm::cost_usd(&m.prices, &usage);
+            }
+            total += u.usd;
+        }
+        if !self.models.is_empty() {
+            self.cost_usd = total;
+        }
+        let calls: u64 = self.models.values().map(|u| u.calls).sum();
+        let largest = self.models.get(bucket.largest()).map_or(0, |u| u.calls);
+        self.largest_share = (calls > 0).then(|| largest as f64 / calls as f64);
     }
 
     /// Read a `colt tune --json` summary.
@@ -77,8 +123,22 @@ impl ColtRun {
         let mut ok_calls = 0;
         let mut errors: BTreeMap<String, u64> = BTreeMap::new();
         let per_model = matches!(&v["models"], Value::Object(m) if !m.is_empty());
-        if let Value::Object(models) = &v["models"] {
-            for m in models.values() {
+        let mut models = BTreeMap::new();
+        if let Value::Object(ms) = &v["models"] {
+            for (name, m) in ms {
+                let n = |k: &str| m[k].as_u64().unwrap_or(0);
+                models.insert(
+                    name.clone(),
+                    ModelUse {
+                        calls: v["llm_calls"][name.as_str()].as_u64().unwrap_or(n("calls")),
+                        tokens_in: n("tokens_in"),
+                        tokens_cached: n("tokens_cached"),
+                        tokens_out: n("tokens_out"),
+                        usd: m["cost_usd"].as_f64().unwrap_or(0.0),
+                    },
+                );
+            }
+            for m in ms.values() {
                 ok_calls += m["ok"].as_u64().unwrap_or(0);
                 if let Value::Object(errs) = &m["errors"] {
                     for (k, n) in errs {
@@ -104,18 +164,21 @@ impl ColtRun {
             tokens_cached: v["tokens_cached"].as_u64().unwrap_or(0),
             tokens_out: v["tokens_out"].as_u64().unwrap_or(0),
             cost_usd: v["cost_usd"].as_f64().unwrap_or(0.0),
+            models,
+            largest_share: None,
+            effective_strategy: v["effective_strategy"].as_str().map(str::to_string),
             trials_to_tvm: None,
             llm_note,
         }
     }
 }
 
-/// Run `colt tune --json` for one strategy and seed.
+/// Run `colt tune --json` for one strategy (what `--strategy` gets) and seed, with `config`.
 ///
 /// Each run gets a fresh, empty cache directory (`COLT_CACHE`): the kernels an earlier run
 /// compiled are not reused, so the tuning wall time compared with TVM's (which starts cold)
 /// includes every compile. The embedded model's file is found through its own path.
-pub fn tune(s: &TuneSettings, workload: &str, scale: &str, strategy: &str, trials: usize, seed: u64) -> ColtRun {
+pub fn tune(s: &TuneSettings, config: Option<&Path>, workload: &str, scale: &str, strategy: &str, trials: usize, seed: u64) -> ColtRun {
     let cache = match tempfile::Builder::new().prefix("colt-bench-cache").tempdir() {
         Ok(d) => d,
         Err(e) => return ColtRun::failed(seed, format!("cannot create a fresh cache directory: {e}")),
@@ -125,7 +188,7 @@ pub fn tune(s: &TuneSettings, workload: &str, scale: &str, strategy: &str, trial
     cmd.args(["tune", "--json", "--workload", workload, "--scale", scale, "--strategy", strategy]);
     cmd.args(["--trials", &trials.to_string(), "--seed", &seed.to_string()]);
     cmd.arg("--db").arg(&s.db);
-    if let Some(c) = &s.config {
+    if let Some(c) = config {
         cmd.arg("--config").arg(c);
     }
     let out = match cmd.output() {
@@ -159,7 +222,7 @@ fn first_at_or_below(latencies: impl Iterator<Item = Option<f64>>, target_us: f6
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use serde_json::json;
 
@@ -188,5 +251,38 @@ mod tests {
                           "models": {"gemma": {"ok": 0, "errors": {"unavailable": 5, "unsupported": 3}}}});
         let note = ColtRun::from_summary(1, &dead).llm_note.expect("every call failed");
         assert!(note.contains("all 8 LLM calls failed (unavailable: 5, unsupported: 3)"), "{note}");
+    }
+
+    /// A colt run on the two embedded models, priced with the bench's stand-in prices.
+    pub(crate) fn two_model_run(seed: u64, small_calls: u64, large_calls: u64) -> ColtRun {
+        let m = |calls: u64| json!({"calls": calls, "ok": calls, "errors": {}, "tokens_in": calls * 1000, "tokens_cached": calls * 800, "tokens_out": calls * 50, "cost_usd": 0.0});
+        let v = json!({"run": seed, "best_us": 10.0, "retimed_us": 11.0, "wall_s": 5.0, "effective_strategy": "colt",
+                       "llm_calls": {"smollm2-135m": small_calls, "gemma-3-270m": large_calls},
+                       "models": {"smollm2-135m": m(small_calls), "gemma-3-270m": m(large_calls)},
+                       "tokens_in": (small_calls + large_calls) * 1000, "cost_usd": 0.0});
+        let mut r = ColtRun::from_summary(seed, &v);
+        r.price(&crate::bench::strategies::priced(colt_llm::Bucket::default_local()).0);
+        r
+    }
+
+    #[test]
+    fn a_run_is_priced_from_the_bucket_and_the_largest_share_counted() {
+        let r = two_model_run(1, 6, 2);
+        assert_eq!(r.effective_strategy.as_deref(), Some("colt"));
+        let small = &r.models["smollm2-135m"];
+        assert_eq!((small.calls, small.tokens_in, small.tokens_cached, small.tokens_out), (6, 6000, 4800, 300));
+        // smollm2-135m at $0.25 / $0.025 / $2.00: 1200 uncached, 4800 cached, 300 out.
+        let want_small = (1200.0 * 0.25 + 4800.0 * 0.025 + 300.0 * 2.0) / 1e6;
+        // gemma-3-270m at $1.75 / $0.175 / $14.00: 400 uncached, 1600 cached, 100 out.
+        let want_large = (400.0 * 1.75 + 1600.0 * 0.175 + 100.0 * 14.0) / 1e6;
+        assert!((small.usd - want_small).abs() < 1e-12, "{}", small.usd);
+        assert!((r.models["gemma-3-270m"].usd - want_large).abs() < 1e-12);
+        assert!((r.cost_usd - (want_small + want_large)).abs() < 1e-12);
+        assert_eq!(r.largest_share, Some(0.25));
+        // No calls: no share; a model outside the bucket keeps its summary's USD.
+        let mut idle = ColtRun::from_summary(1, &json!({"run": 1, "best_us": 1.0, "llm_calls": {"x": 0},
+            "models": {"x": {"calls": 0, "ok": 0, "tokens_in": 0, "cost_usd": 0.5}}}));
+        idle.price(&colt_llm::Bucket::default_local());
+        assert_eq!((idle.largest_share, idle.cost_usd), (None, 0.5));
     }
 }

@@ -5,12 +5,19 @@
 //! latency, GFLOP/s, tuning wall time, their ratios to TVM, trials to reach TVM's latency and
 //! the LLM spend (terminal table, `--csv`, `--json`).
 //!
+//! Besides the search strategies, `--strategies` takes LLM configurations: `colt` (the
+//! heterogeneous bucket), `colt-homogeneous` (the bucket's largest model alone, COLT's
+//! policies on) and `single-llm:<model>`; each run reports calls, tokens and USD per model
+//! (USD from the bucket's price table, with stand-in prices for the embedded models: see
+//! [`strategies`]) and the largest model's share of calls.
+//!
 //! A peer that is absent or fails is reported as skipped/failed with null numbers.
 
 mod colt_run;
 mod llvm;
 mod peer;
 mod report;
+pub(crate) mod strategies;
 mod suite;
 
 use crate::out;
@@ -43,7 +50,9 @@ pub struct Args {
     /// ones (default: --seeds).
     #[arg(long, value_name = "N")]
     llm_seeds: Option<u64>,
-    /// colt strategies, comma-separated (default: evolutionary,mcts,colt; tiny: evolutionary).
+    /// colt strategies, comma-separated (default: evolutionary,mcts,colt; tiny: evolutionary):
+    /// random, evolutionary, mcts, single-llm, colt (the heterogeneous bucket),
+    /// colt-homogeneous (the bucket's largest model alone), single-llm:<model>.
     #[arg(long, value_delimiter = ',')]
     strategies: Vec<String>,
     /// Do not run TVM (reported as skipped).
@@ -81,10 +90,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     if budgets.contains(&0) {
         bail!("--trials: every budget must be at least 1");
     }
-    let strategies = if a.strategies.is_empty() { suite.default_strategies() } else { a.strategies.clone() };
-    for s in &strategies {
-        s.parse::<colt_search::Strategy>().with_context(|| format!("--strategies {s}"))?;
-    }
+    let names = if a.strategies.is_empty() { suite.default_strategies() } else { a.strategies.clone() };
     if a.seeds == 0 || a.llm_seeds == Some(0) {
         bail!("--seeds and --llm-seeds must be at least 1");
     }
@@ -93,9 +99,22 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     {
         bail!("cannot read config {}", c.display());
     }
+    // The bench's bucket (what `colt tune` would use), priced; the LLM configurations run on
+    // configs written with it.
+    let user_cfg = crate::config::load(a.config.as_deref())?;
+    let (bucket, bucket_notes) = user_cfg.bucket()?;
+    let (bucket, price_notes) = strategies::priced(bucket);
+    let mut strategies = vec![];
+    for s in &names {
+        strategies.push(strategies::parse(s, &bucket).with_context(|| format!("--strategies {s}"))?);
+    }
+    if strategies.iter().any(|s| s.uses_llm()) {
+        bucket_notes.iter().chain(&price_notes).for_each(|n| eprintln!("bench: note: {n}"));
+    }
+    let cfg_dir = tempfile::Builder::new().prefix("colt-bench-config").tempdir().context("cannot create a config directory")?;
+    let configs = strategies::write_configs(cfg_dir.path(), user_cfg.path.as_deref(), &user_cfg.text, &bucket, &strategies)?;
     let settings = TuneSettings {
         exe: std::env::current_exe().context("cannot locate the colt executable")?,
-        config: a.config.clone(),
         db: a.db.clone().unwrap_or_else(|| out::cache_dir().join("colt.db")),
     };
 
@@ -123,13 +142,18 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         });
         for &trials in &budgets {
             let mut per_strategy = vec![];
-            for strategy in &strategies {
+            for (strategy, config) in strategies.iter().zip(&configs) {
                 let mut runs = vec![];
-                for seed in 1..=seeds_for(strategy, a.seeds, a.llm_seeds) {
-                    eprintln!("bench: {} ({scale}), {trials} trials: colt {strategy} seed {seed}...", entry.workload);
-                    runs.push(colt_run::tune(&settings, entry.workload, scale, strategy, trials, seed));
+                for seed in 1..=seeds_for(strategy.uses_llm(), a.seeds, a.llm_seeds) {
+                    eprintln!("bench: {} ({scale}), {trials} trials: colt {} seed {seed}...", entry.workload, strategy.label);
+                    let mut run =
+                        colt_run::tune(&settings, config.as_deref(), entry.workload, scale, strategy.tune.as_str(), trials, seed);
+                    if strategy.uses_llm() {
+                        run.price(&bucket);
+                    }
+                    runs.push(run);
                 }
-                per_strategy.push(StrategyRuns { strategy: strategy.clone(), runs });
+                per_strategy.push(StrategyRuns { strategy: strategy.label.clone(), runs });
             }
             let tvm = match &tvm_python {
                 Ok(py) => {
@@ -166,17 +190,25 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         std::fs::write(path, report::csv(&rows)).with_context(|| format!("cannot write {}", path.display()))?;
     }
     if a.json {
-        out::print_json(&json!({ "rows": rows.iter().map(Row::to_json).collect::<Vec<_>>() }));
+        let prices: serde_json::Map<String, serde_json::Value> = bucket
+            .models()
+            .iter()
+            .map(|m| (m.name.clone(), json!({"params": m.params, "input": m.prices.input, "cached_input": m.prices.cached_input, "output": m.prices.output})))
+            .collect();
+        out::print_json(&json!({
+            "rows": rows.iter().map(Row::to_json).collect::<Vec<_>>(),
+            "bucket": {"largest": bucket.largest(), "prices_usd_per_million_tokens": prices, "price_notes": price_notes},
+        }));
     } else {
         report::print_table(&rows);
+        price_notes.iter().for_each(|n| println!("USD: {n}"));
     }
     Ok(())
 }
 
-/// How many seeds `strategy` runs: `llm_seeds` (when given) for the strategies that call
+/// How many seeds a strategy runs: `llm_seeds` (when given) for the strategies that call
 /// LLMs, `seeds` for the others.
-fn seeds_for(strategy: &str, seeds: u64, llm_seeds: Option<u64>) -> u64 {
-    let uses_llm = strategy.parse::<colt_search::Strategy>().is_ok_and(|s| s.uses_llm());
+fn seeds_for(uses_llm: bool, seeds: u64, llm_seeds: Option<u64>) -> u64 {
     if uses_llm { llm_seeds.unwrap_or(seeds) } else { seeds }
 }
 
@@ -185,7 +217,10 @@ mod tests {
     #[test]
     fn llm_seeds_apply_only_to_the_strategies_that_call_llms() {
         use super::seeds_for;
-        assert_eq!([seeds_for("evolutionary", 3, Some(1)), seeds_for("mcts", 3, Some(1)), seeds_for("random", 3, None)], [3, 3, 3]);
-        assert_eq!([seeds_for("colt", 3, Some(1)), seeds_for("single-llm", 3, Some(2)), seeds_for("colt", 3, None)], [1, 2, 3]);
+        let b = colt_llm::Bucket::default_local();
+        let llm = |s: &str| super::strategies::parse(s, &b).unwrap().uses_llm();
+        assert_eq!([seeds_for(llm("evolutionary"), 3, Some(1)), seeds_for(llm("mcts"), 3, Some(1)), seeds_for(llm("random"), 3, None)], [3, 3, 3]);
+        assert_eq!([seeds_for(llm("colt"), 3, Some(1)), seeds_for(llm("single-llm"), 3, Some(2)), seeds_for(llm("colt"), 3, None)], [1, 2, 3]);
+        assert_eq!([seeds_for(llm("colt-homogeneous"), 3, Some(1)), seeds_for(llm("single-llm:smollm2-135m"), 3, Some(1))], [1, 1]);
     }
 }

@@ -5,10 +5,11 @@
 //! Ratios exist only where both sides measured: a skipped or failed peer makes them null,
 //! so a missing TVM can never read as a win.
 
-use super::colt_run::ColtRun;
+use super::colt_run::{ColtRun, ModelUse};
 use super::peer::PeerResult;
 use crate::out;
 use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
 
 /// min / median / max of a sample (median of an even count: mean of the middle two).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -73,6 +74,34 @@ impl StrategyRuns {
     fn trials_to_tvm(&self) -> Vec<Option<u64>> {
         self.ok_runs().map(|r| r.trials_to_tvm).collect()
     }
+    /// Calls, tokens and USD per model, summed over the seeds.
+    pub fn per_model(&self) -> BTreeMap<String, ModelUse> {
+        let mut out: BTreeMap<String, ModelUse> = BTreeMap::new();
+        for (name, u) in self.runs.iter().flat_map(|r| &r.models) {
+            let t = out.entry(name.clone()).or_default();
+            t.calls += u.calls;
+            t.tokens_in += u.tokens_in;
+            t.tokens_cached += u.tokens_cached;
+            t.tokens_out += u.tokens_out;
+            t.usd += u.usd;
+        }
+        out
+    }
+    /// The bench bucket's largest model's share of calls, over the seeds that made calls.
+    pub fn largest_share(&self) -> Option<Spread> {
+        Spread::of(self.ok_runs().filter_map(|r| r.largest_share))
+    }
+}
+
+fn model_use_json(m: &BTreeMap<String, ModelUse>) -> Value {
+    let mut o = Map::new();
+    for (name, u) in m {
+        o.insert(
+            name.clone(),
+            json!({"calls": u.calls, "tokens_in": u.tokens_in, "tokens_cached": u.tokens_cached, "tokens_out": u.tokens_out, "usd": u.usd}),
+        );
+    }
+    Value::Object(o)
 }
 
 /// One workload at one trial budget.
@@ -127,7 +156,8 @@ impl Row {
                 json!({"seed": r.seed, "status": r.status, "run": r.run, "best_us": r.best_us, "search_best_us": r.search_best_us, "wall_s": r.wall_s,
                        "naive_gcc_us": r.naive_gcc_us, "trials_to_tvm": r.trials_to_tvm, "llm_calls": r.llm_calls,
                        "tokens_in": r.tokens_in, "tokens_cached": r.tokens_cached, "tokens_out": r.tokens_out,
-                       "cost_usd": r.cost_usd, "llm_note": r.llm_note})
+                       "cost_usd": r.cost_usd, "llm_note": r.llm_note, "effective_strategy": r.effective_strategy,
+                       "largest_model_share": r.largest_share, "models": model_use_json(&r.models)})
             })
             .collect();
         json!({
@@ -139,6 +169,8 @@ impl Row {
             "wall_ratio_vs_tvm": ratio(wall.map(|w| w.median), self.tvm.wall_s),
             "trials_to_tvm": if self.tvm.ok() { json!(s.trials_to_tvm()) } else { Value::Null },
             "llm_calls": calls, "tokens_in": tin, "tokens_cached": tcached, "tokens_out": tout, "cost_usd": usd,
+            "largest_model_share": Spread::json(s.largest_share()),
+            "models": model_use_json(&s.per_model()),
             "runs": runs,
         })
     }
@@ -203,6 +235,8 @@ impl Row {
                 wall_ratio: ratio(wall.map(|w| w.median), self.tvm.wall_s),
                 trials_to_tvm: if self.tvm.ok() && !to_tvm.is_empty() { Some(to_tvm) } else { None },
                 llm: Some((calls, tin, tcached, tout, usd)),
+                largest_share: s.largest_share(),
+                per_model: s.per_model(),
             });
         }
         let peer = |who: &str, p: &PeerResult, with_wall: bool| Line {
@@ -216,6 +250,8 @@ impl Row {
             wall_ratio: if with_wall { ratio(p.wall_s, self.tvm.wall_s) } else { None },
             trials_to_tvm: None,
             llm: None,
+            largest_share: None,
+            per_model: BTreeMap::new(),
         };
         v.push(peer("tvm", &self.tvm, true));
         if let Some(n) = &self.numpy {
@@ -237,6 +273,10 @@ pub struct Line {
     pub wall_ratio: Option<f64>,
     pub trials_to_tvm: Option<Vec<Option<u64>>>,
     pub llm: Option<(u64, u64, u64, u64, f64)>,
+    /// The largest model's share of calls (over the seeds that made calls).
+    pub largest_share: Option<Spread>,
+    /// Calls, tokens and USD per model, summed over the seeds.
+    pub per_model: BTreeMap<String, ModelUse>,
 }
 
 fn opt(x: Option<f64>, prec: usize) -> String {
@@ -269,9 +309,9 @@ fn to_tvm(t: &Option<Vec<Option<u64>>>) -> String {
 /// The terminal table.
 pub fn print_table(rows: &[Row]) {
     println!(
-        "{:<20} {:<5} {:>6}  {:<15} {:>24} {:>8} {:>7} {:>18} {:>7} {:>9} {:>6} {:>15} {:>8}  status",
+        "{:<20} {:<5} {:>6}  {:<23} {:>24} {:>8} {:>7} {:>18} {:>7} {:>9} {:>6} {:>7} {:>15} {:>8}  status",
         "workload", "scale", "trials", "who", "best latency", "GFLOP/s", "vs TVM", "tuning wall s", "vs TVM", "to TVM",
-        "calls", "tokens in/out", "USD"
+        "calls", "large%", "tokens in/out", "USD"
     );
     for r in rows {
         for l in r.lines() {
@@ -279,8 +319,9 @@ pub fn print_table(rows: &[Row]) {
                 Some((c, i, _, o, u)) => (c.to_string(), format!("{i}/{o}"), format!("{u:.4}")),
                 None => ("-".into(), "-".into(), "-".into()),
             };
+            let share = l.largest_share.map_or("-".into(), |s| format!("{:.0}", 100.0 * s.median));
             println!(
-                "{:<20} {:<5} {:>6}  {:<15} {:>24} {:>8} {:>7} {:>18} {:>7} {:>9} {:>6} {:>15} {:>8}  {}",
+                "{:<20} {:<5} {:>6}  {:<23} {:>24} {:>8} {:>7} {:>18} {:>7} {:>9} {:>6} {:>7} {:>15} {:>8}  {}",
                 r.workload,
                 r.scale,
                 r.trials,
@@ -292,24 +333,31 @@ pub fn print_table(rows: &[Row]) {
                 opt(l.wall_ratio, 2),
                 to_tvm(&l.trials_to_tvm),
                 calls,
+                share,
                 toks,
                 usd,
                 l.status
             );
         }
     }
-    println!("* colt's best strategy of the row; vs TVM: colt / TVM (below 1 is better); to TVM: trials until colt's kernel was at least as fast as TVM's (per seed)");
+    println!("* colt's best strategy of the row; vs TVM: colt / TVM (below 1 is better); to TVM: trials until colt's kernel was at least as fast as TVM's (per seed); large%: the largest model's share of calls (median); USD from the bucket's price table");
 }
 
 fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
 }
 
+/// `name=value;name=value` over the models (empty without models).
+fn per_model_field(m: &BTreeMap<String, ModelUse>, f: impl Fn(&ModelUse) -> String) -> String {
+    csv_field(&m.iter().map(|(n, u)| format!("{n}={}", f(u))).collect::<Vec<_>>().join(";"))
+}
+
 /// The CSV: a header and the same lines as the terminal table.
 pub fn csv(rows: &[Row]) -> String {
     let mut s = String::from(
         "workload,scale,trials,who,best_of_row,status,seeds,best_us_min,best_us_median,best_us_max,gflops,\
-         latency_ratio_vs_tvm,wall_s_median,wall_ratio_vs_tvm,trials_to_tvm,llm_calls,tokens_in,tokens_cached,tokens_out,cost_usd\n",
+         latency_ratio_vs_tvm,wall_s_median,wall_ratio_vs_tvm,trials_to_tvm,llm_calls,tokens_in,tokens_cached,tokens_out,cost_usd,\
+         largest_share_median,calls_per_model,tokens_in_cached_out_per_model,usd_per_model\n",
     );
     let o = |x: Option<f64>| x.map_or(String::new(), |v| format!("{v}"));
     for r in rows {
@@ -339,6 +387,10 @@ pub fn csv(rows: &[Row]) -> String {
                 tc,
                 tout,
                 usd,
+                o(l.largest_share.map(|s| s.median)),
+                per_model_field(&l.per_model, |u| u.calls.to_string()),
+                per_model_field(&l.per_model, |u| format!("{}/{}/{}", u.tokens_in, u.tokens_cached, u.tokens_out)),
+                per_model_field(&l.per_model, |u| format!("{}", u.usd)),
             ];
             s.push_str(&fields.join(","));
             s.push('\n');
@@ -370,6 +422,38 @@ mod tests {
             tvm,
             numpy: None,
         }
+    }
+
+    #[test]
+    fn llm_configuration_rows_report_share_tokens_and_usd_per_model() {
+        use super::super::colt_run::tests::two_model_run;
+        let r = Row {
+            workload: "flux-conv".into(),
+            scale: "ci".into(),
+            trials: 64,
+            flops: 2e6,
+            strategies: vec![
+                StrategyRuns { strategy: "colt".into(), runs: vec![two_model_run(1, 6, 2), two_model_run(2, 3, 1), two_model_run(3, 8, 2)] },
+                StrategyRuns { strategy: "single-llm:gemma-3-270m".into(), runs: vec![two_model_run(1, 0, 8)] },
+            ],
+            tvm: PeerResult::skipped("--skip-tvm"),
+            numpy: None,
+        };
+        let v = r.to_json();
+        let colt = &v["strategies"]["colt"];
+        assert_eq!(colt["largest_model_share"]["median"], 0.25);
+        assert_eq!((colt["largest_model_share"]["min"].as_f64(), colt["largest_model_share"]["max"].as_f64()), (Some(0.2), Some(0.25)));
+        assert_eq!(colt["models"]["smollm2-135m"]["calls"], 17);
+        assert_eq!(colt["models"]["gemma-3-270m"]["tokens_in"], 5000);
+        let usd: f64 = ["smollm2-135m", "gemma-3-270m"].iter().map(|m| colt["models"][m]["usd"].as_f64().unwrap()).sum();
+        assert!((colt["cost_usd"].as_f64().unwrap() - usd).abs() < 1e-12, "the total is the sum over models");
+        assert_eq!(colt["runs"][0]["largest_model_share"], 0.25);
+        assert_eq!(colt["runs"][0]["effective_strategy"], "colt");
+        assert_eq!(v["strategies"]["single-llm:gemma-3-270m"]["largest_model_share"]["median"], 1.0);
+        let text = csv(&[r]);
+        let line = text.lines().nth(1).unwrap();
+        assert!(line.starts_with("flux-conv,ci,64,colt,"), "{line}");
+        assert!(line.contains(",0.25,gemma-3-270m=5;smollm2-135m=17,gemma-3-270m=5000/4000/250;smollm2-135m=17000/13600/850,gemma-3-270m=0."), "{line}");
     }
 
     #[test]
