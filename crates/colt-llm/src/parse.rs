@@ -486,6 +486,8 @@ pub fn validate_object(
     let mut first_err = None;
     for t in list {
         match check_transformation(t, vocab) {
+            // The same step twice does nothing the first did not.
+            Ok(tr) if transformations.contains(&tr) => dropped.push(format!("step \"{}\" repeated", tr.action)),
             Ok(tr) => transformations.push(tr),
             Err(e) => {
                 dropped.push(e.to_string());

@@ -261,7 +261,16 @@ fn arb_answer() -> impl Strategy<Value = String> {
         prop::collection::vec(t, 1..=3),
         prop::sample::select(models()),
     )
-        .prop_map(|(ts, m)| json!({"transformations": ts, "next_model": m}).to_string())
+        .prop_map(|(ts, m)| {
+            // A repeated step is dropped by the parser: valid answers have distinct steps.
+            let mut distinct: Vec<serde_json::Value> = Vec::new();
+            for t in ts {
+                if !distinct.contains(&t) {
+                    distinct.push(t);
+                }
+            }
+            json!({"transformations": distinct, "next_model": m}).to_string()
+        })
 }
 
 proptest! {
@@ -336,4 +345,7 @@ fn an_answer_keeps_its_valid_steps_and_drops_the_invalid_ones() {
     // Nothing valid: refused with the first step's complaint.
     let e = parse(r#"{"transformations": [{"action": "warp_drive"}], "next_model": "gpt-5"}"#).unwrap_err();
     assert_eq!(e, AnswerError::UnknownAction { name: "warp_drive".into() });
+    // A step repeated verbatim is dropped too.
+    let a = parse(r#"{"transformations": [{"action": "vectorize"}, {"action": "vectorize"}], "next_model": "gpt-5"}"#).unwrap();
+    assert_eq!((a.transformations.len(), a.dropped.len()), (1, 1));
 }

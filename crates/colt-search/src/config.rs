@@ -157,7 +157,9 @@ pub struct SearchConfig {
     /// End the run after this many seconds of wall time (checked between batches).
     pub max_wall_s: Option<f64>,
     /// LLM strategies: the shared search record's size (characters) at which it is
-    /// compacted (0 = never). About 3.5 characters make a token.
+    /// compacted (0 = never). A token is about 2.5 characters of it (numbers and symbols):
+    /// with the prefix, 6,000 keeps a prompt near 5,000 tokens, which an embedded model's
+    /// 8,192-token context holds with room for the answer.
     pub record_budget_chars: usize,
     /// LLM strategies with a remote model in the bucket: expansions asked together, their
     /// calls concurrent (the answers are applied in a fixed order, so the tree does not
@@ -198,7 +200,7 @@ impl Default for SearchConfig {
             init_measured_ratio: 0.2,
             mutate_prob: 0.85,
             max_wall_s: None,
-            record_budget_chars: 12_000,
+            record_budget_chars: 6_000,
             llm_concurrency: 8,
         }
     }

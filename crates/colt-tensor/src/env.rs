@@ -176,16 +176,16 @@ impl Environment for TensorEnv {
     }
 
     fn describe_brief(&self, s: &Trace) -> String {
-        actions::describe_decisions(&self.program, s)
+        brief_decisions(&actions::describe_decisions(&self.program, s))
     }
 
     fn prompt_prefix(&self) -> String {
         format!(
-            "Workload {} ({:.3} GFLOP per run), target {}.\nComputation:\n{}",
+            "Workload {} ({:.3} GFLOP per run), target {}.\nComputation:\n{}\n{BRIEF_LEGEND}",
             self.program.name,
             self.program.flops() as f64 / 1e9,
             self.target,
-            colt_ir::program_str(&self.program)
+            colt_ir::program_str(&self.program).trim_end()
         )
     }
 
@@ -266,6 +266,59 @@ fn vocabulary_of(program: &Program, s: &Trace, filter: bool) -> Vocabulary {
         out.push(spec(c.name, ps));
     }
     Vocabulary::new(out)
+}
+
+/// How [`brief_decisions`] writes a schedule (for the prompt's stable prefix).
+const BRIEF_LEGEND: &str = "A schedule is written one line per stage: `tiles h=2.4.8.1` (a loop's tile factors, \
+outermost first; `r` marks a reduction loop), `cache@j0` (write cache at loop j0), `par2 h0_i0(64)` (the 2 outer \
+loops fused and run in parallel, extent 64), `vec j3(8)` (vectorised loop, lanes), `unroll64`, `pack V/16`, \
+`at pv.i1` (computed inside stage pv at loop i1), `inlined`, `strided` (innermost loads are strided).";
+
+/// The decisions of `describe_decisions` in fewer tokens (see [`BRIEF_LEGEND`]): one line
+/// per stage, for the shared search record.
+fn brief_decisions(full: &str) -> String {
+    let mut out = String::new();
+    for line in full.lines().filter(|l| !l.trim().is_empty() && l.trim() != "current decisions:") {
+        let mut l = line.trim_end().to_string();
+        for (from, to) in [
+            ("at root, ", ""),
+            ("at root", ""),
+            ("tiled SSRSRS ", "tiles "),
+            ("tiled SS ", "tiles "),
+            (" (reduce)=", "r="),
+            ("write cache at loop ", "cache@"),
+            ("parallel over ", "par"),
+            (" fused loop(s) ", " "),
+            (" (extent ", "("),
+            ("vectorized ", "vec "),
+            (" lanes)", ")"),
+            (" (", "("),
+            ("auto-unroll ", "unroll"),
+            ("computed inside ", "at "),
+            ("inlined into its consumers", "inlined"),
+            ("innermost loads are strided", "strided"),
+            ("packs ", "pack "),
+            (" by ", "/"),
+        ] {
+            l = l.replace(from, to);
+        }
+        l = l.replace(" at loop ", ".");
+        // Tile factor lists: [2, 2, 8, 1] -> 2.2.8.1
+        let mut t = String::new();
+        let mut inside = false;
+        for ch in l.chars() {
+            match ch {
+                '[' => inside = true,
+                ']' => inside = false,
+                ',' if inside => t.push('.'),
+                ' ' if inside => {}
+                c => t.push(c),
+            }
+        }
+        out.push_str(t.trim_end_matches([',', ' ']));
+        out.push('\n');
+    }
+    out
 }
 
 /// Whether setting parameter `k` of choice `c` to `v` is legal at `s` and builds another
@@ -382,6 +435,22 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn brief_decisions_keep_every_decision_in_fewer_characters() {
+        let full = "current decisions:\n  qk: at root, tiled SSRSRS h=[2, 2, 8, 1] d (reduce)=[8, 16], write cache at loop j0, parallel over 1 fused loop(s) h0 (extent 2), vectorized j3 (4 lanes), auto-unroll 16\n  exp: inlined into its consumers\n  norm: computed inside pv at loop i1, packs V by 16\n";
+        assert_eq!(
+            brief_decisions(full),
+            "  qk: tiles h=2.2.8.1 dr=8.16, cache@j0, par1 h0(2), vec j3(4), unroll16\n  exp: inlined\n  norm: at pv.i1, pack V/16\n"
+        );
+        let program = colt_ops::workloads::build("llama3-8b-attention", colt_ops::Scale::Ci).unwrap();
+        let mut rng = <SearchRng as rand::SeedableRng>::seed_from_u64(1);
+        let t = colt_sched::sketch::sample(&program, &mut rng);
+        let long = actions::describe_decisions(&program, &t);
+        let short = brief_decisions(&long);
+        assert_eq!(short.lines().count(), program.stages.len());
+        assert!(short.len() * 10 < long.len() * 7, "{} vs {}", short.len(), long.len());
     }
 
     #[test]

@@ -40,6 +40,9 @@ pub struct Args {
     /// default (the five serving layers at CI scale + matmul 1024^3) | tiny (matmul CI).
     #[arg(long, default_value = "default")]
     suite: String,
+    /// Only these workloads of the suite (default: all of them).
+    #[arg(long, value_delimiter = ',')]
+    workloads: Vec<String>,
     /// Trial budgets, comma-separated (default: 64,256; tiny: 8).
     #[arg(long, value_delimiter = ',')]
     trials: Vec<usize>,
@@ -126,8 +129,13 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         eprintln!("bench: TVM skipped: {why}");
     }
 
+    let entries: Vec<_> = suite.entries().into_iter().filter(|e| a.workloads.is_empty() || a.workloads.iter().any(|w| w == e.workload)).collect();
+    if let Some(w) = a.workloads.iter().find(|w| !suite.entries().iter().any(|e| e.workload == w.as_str())) {
+        let known: Vec<&str> = suite.entries().iter().map(|e| e.workload).collect();
+        anyhow::bail!("--workloads: {w} is not in the {} suite (it has: {})", a.suite, known.join(", "));
+    }
     let mut rows = vec![];
-    for entry in suite.entries() {
+    for entry in entries {
         let info = colt_ops::list(entry.scale)
             .into_iter()
             .find(|w| w.name == entry.workload)
