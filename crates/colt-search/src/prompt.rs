@@ -152,7 +152,7 @@ pub fn prefix(env_prefix: &str, catalog: &[ActionSpec], models: &[(String, f64, 
     let valued: Vec<ActionSpec> = catalog.iter().filter(|a| !a.params.is_empty() && a.params.iter().all(|p| !p.choices.is_empty())).cloned().collect();
     if !valued.is_empty() {
         s.push_str("\n# Their values (at the start; at each node only the values that change something are admitted)\n");
-        s.push_str(&vocabulary_lines(&Vocabulary::new(valued)));
+        s.push_str(&catalog_values(&valued));
     }
     s.push_str("\n# Models (name, parameters, phi_small: 1 = smallest, 0 = largest)\n");
     for (name, params, phi) in models {
@@ -230,6 +230,100 @@ pub fn vocabulary_lines(v: &Vocabulary) -> String {
         s.push('\n');
     }
     s
+}
+
+/// Values as the prefix lists them: a run of three or more consecutive integers as `a..b`.
+fn values_text(choices: &[serde_json::Value]) -> String {
+    let ints: Option<Vec<i64>> = choices.iter().map(serde_json::Value::as_i64).collect();
+    let vals: Vec<String> = match ints {
+        Some(xs) if xs.len() >= 3 && xs.windows(2).all(|w| w[1] == w[0] + 1) => vec![format!("{}..{}", xs[0], xs[xs.len() - 1])],
+        _ => choices.iter().map(|c| c.as_str().map_or_else(|| c.to_string(), str::to_string)).collect(),
+    };
+    if vals.len() == 1 { format!("={}", vals[0]) } else { format!("∈{{{}}}", vals.join(",")) }
+}
+
+/// The catalog's values in few tokens: a parameter whose values are the same wherever its
+/// action appears is given once per action; the rest per stage (`- qk: tile loop∈{h,i}
+/// inner∈{...}; unroll; ...`).
+fn catalog_values(valued: &[ActionSpec]) -> String {
+    let stage_of = |a: &ActionSpec| a.params.iter().find(|p| p.name == "stage").and_then(|p| (p.choices.len() == 1).then(|| p.choices[0].as_str().map_or_else(|| p.choices[0].to_string(), str::to_string)));
+    // (action, stage) -> param -> union of values, in order of appearance.
+    type Params = Vec<(String, Vec<serde_json::Value>)>;
+    let mut merged: Vec<(String, Option<String>, Params)> = Vec::new();
+    for a in valued {
+        let st = stage_of(a);
+        let i = match merged.iter().position(|(n, g, _)| *n == a.name && *g == st) {
+            Some(i) => i,
+            None => {
+                merged.push((a.name.clone(), st.clone(), Vec::new()));
+                merged.len() - 1
+            }
+        };
+        for p in a.params.iter().filter(|p| p.name != "stage") {
+            let params = &mut merged[i].2;
+            let k = match params.iter().position(|(n, _)| *n == p.name) {
+                Some(k) => k,
+                None => {
+                    params.push((p.name.clone(), Vec::new()));
+                    params.len() - 1
+                }
+            };
+            for c in &p.choices {
+                if !params[k].1.contains(c) {
+                    params[k].1.push(c.clone());
+                }
+            }
+        }
+    }
+    // Parameters with one value list wherever the action appears.
+    let common = |name: &str, param: &str| -> Option<Vec<serde_json::Value>> {
+        let mut lists = merged.iter().filter(|(n, _, _)| n == name).map(|(_, _, ps)| ps.iter().find(|(p, _)| p == param).map(|(_, v)| v.clone()));
+        let first = lists.next()??;
+        lists.all(|l| l.as_ref() == Some(&first)).then_some(first)
+    };
+    let mut out = String::new();
+    let mut names: Vec<&str> = Vec::new();
+    for (n, _, _) in &merged {
+        if !names.contains(&n.as_str()) {
+            names.push(n);
+        }
+    }
+    let mut shared = Vec::new();
+    for n in &names {
+        let params = &merged.iter().find(|(m, _, _)| m == n).expect("present").2;
+        let common: Vec<String> = params.iter().filter_map(|(p, _)| common(n, p).map(|v| format!("{p}{}", values_text(&v)))).collect();
+        if !common.is_empty() {
+            shared.push(format!("{n} {}", common.join(" ")));
+        }
+    }
+    if !shared.is_empty() {
+        let _ = writeln!(out, "- everywhere: {}", shared.join("; "));
+    }
+    let mut stages: Vec<Option<String>> = Vec::new();
+    for (_, g, _) in &merged {
+        if !stages.contains(g) {
+            stages.push(g.clone());
+        }
+    }
+    for g in stages {
+        let parts: Vec<String> = merged
+            .iter()
+            .filter(|(_, m, _)| *m == g)
+            .map(|(n, _, ps)| {
+                let own: Vec<String> = ps.iter().filter(|(p, _)| common(n, p).is_none()).map(|(p, v)| format!(" {p}{}", values_text(v))).collect();
+                format!("{n}{}", own.concat())
+            })
+            .collect();
+        match g {
+            Some(st) => {
+                let _ = writeln!(out, "- {st}: {}", parts.join("; "));
+            }
+            None => {
+                let _ = writeln!(out, "- {}", parts.join("; "));
+            }
+        }
+    }
+    out
 }
 
 /// The actions valid at a node, by stage where the actions name one
@@ -326,11 +420,27 @@ mod tests {
         assert!(p.contains("- set(index, value): set a decision"));
         assert!(p.contains("- reset()"));
         // Values of the catalog's variants, one line per stage.
-        assert!(p.contains("# Their values") && p.contains("- set index∈{0,1} value∈{1,2}"), "{p}");
+        assert!(p.contains("# Their values") && p.contains("- everywhere: set index∈{0,1} value∈{1,2}"), "{p}");
         assert!(p.contains("- small: 270M parameters, phi_small 1.00"));
         assert!(p.contains("- big: 8B parameters, phi_small 0.00"));
         assert!(p.contains("1 to 2 objects") && p.contains("<one of: small, big>"));
 
+    }
+
+    #[test]
+    fn catalog_values_give_shared_values_once_and_the_rest_per_stage() {
+        let cat = vec![
+            ActionSpec::new("tile", "").param("stage", ["a"]).param("loop", ["i"]).param("inner", [1, 2, 4]),
+            ActionSpec::new("tile", "").param("stage", ["a"]).param("loop", ["j"]).param("inner", [1, 2]),
+            ActionSpec::new("unroll", "").param("stage", ["a"]).param("step", [0, 16]),
+            ActionSpec::new("tile", "").param("stage", ["b"]).param("loop", ["k"]).param("inner", [1, 2, 4]),
+            ActionSpec::new("unroll", "").param("stage", ["b"]).param("step", [0, 16]),
+            ActionSpec::new("parallel", "").param("stage", ["b"]).param("loops", [0, 1, 2, 3]),
+        ];
+        assert_eq!(
+            catalog_values(&cat),
+            "- everywhere: tile inner∈{1,2,4}; unroll step∈{0,16}; parallel loops=0..3\n- a: tile loop∈{i,j}; unroll\n- b: tile loop=k; unroll; parallel\n"
+        );
     }
 
     #[test]

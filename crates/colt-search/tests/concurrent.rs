@@ -60,6 +60,7 @@ fn tune(port: u16, width: usize, trials: usize) -> (RunResult<Vec<i64>>, Duratio
     let mut toy = Toy::new(6, 8);
     let mut c = SearchConfig::new(Strategy::Colt, trials, 5);
     c.llm_concurrency = width;
+    c.llm_expansions_per_batch = Some(8);
     let t = Instant::now();
     let r = run(&c, &mut toy, &mut Knn::default(), Some(&mut client), &mut NoObserver).unwrap();
     (r, t.elapsed())

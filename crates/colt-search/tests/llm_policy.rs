@@ -160,7 +160,7 @@ fn the_prompt_is_a_stable_prefix_an_append_only_record_and_a_short_question() {
     assert!(p0.contains("Toy workload") && p0.contains("- set(index, value)") && p0.contains("- small: 1B parameters, phi_small 1.00"));
     assert!(p0.contains("several language models") && p0.ends_with("the lines that differ from the node named).\n"));
     // The values of every action are in the prefix (the toy's catalog is its vocabulary).
-    assert!(p0.contains("- set index∈{0,1,2,3,4,5} value∈{0,1,2,3,4,5,6,7}"), "{p0}");
+    assert!(p0.contains("- everywhere: set index=0..5 value=0..7; shift index=0..5 delta∈{-1,1}"), "{p0}");
     // The record only grows: every call's record extends the previous one (the budget is
     // large enough here that it is never compacted).
     assert_eq!(r.record_compactions, 0);
