@@ -26,7 +26,8 @@ fn a_dying_garbage_and_rate_limited_endpoint_never_stops_the_run() {
     let handle = thread::spawn(move || {
         let mut served = Vec::new();
         for n in 1..=15 {
-            let Ok(mut req) = server.recv() else { break };
+            // Bounded: a run that asks fewer than 15 times must fail the count below, not hang.
+            let Ok(Some(mut req)) = server.recv_timeout(std::time::Duration::from_secs(20)) else { break };
             let mut body = String::new();
             let _ = std::io::Read::read_to_string(req.as_reader(), &mut body);
             let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
@@ -59,6 +60,7 @@ fn a_dying_garbage_and_rate_limited_endpoint_never_stops_the_run() {
     // path has its own test in concurrent.rs).
     let mut c = SearchConfig::new(Strategy::Colt, 32, 2);
     c.llm_concurrency = 1;
+    c.llm_expansions_per_batch = Some(8);
     let r = run(&c, &mut toy_env, &mut Knn::default(), Some(&mut client), &mut NoObserver).unwrap();
     let served = handle.join().unwrap();
     assert_eq!(served.len(), 15);
