@@ -126,9 +126,9 @@ pub struct SearchConfig {
     /// Tree strategies: at most this many expansions between two measurement batches
     /// (default: 4x the batch size). The cost model picks what to measure among them.
     pub expansions_per_batch: Option<usize>,
-    /// LLM strategies: LLM calls per batch, at most (default: half the batch size, which
-    /// still fills the batch's share reserved for the models' proposals; each call of an
-    /// embedded model costs seconds). The batch's
+    /// LLM strategies: LLM calls per batch, at most (default: the batch size; half of it
+    /// still fills the share of a batch reserved for the models' proposals and halves the
+    /// time an embedded model takes). The batch's
     /// expansions end when this many children came from models; failed answers fall back
     /// to mutation and the batch goes on (up to `expansions_per_batch`).
     pub llm_expansions_per_batch: Option<usize>,
@@ -288,7 +288,7 @@ impl SearchConfig {
 
     /// Expansions per batch that ask an LLM (LLM strategies).
     pub fn llm_expansions(&self) -> usize {
-        self.llm_expansions_per_batch.unwrap_or(self.batch_size.div_ceil(2)).min(self.expansions())
+        self.llm_expansions_per_batch.unwrap_or(self.batch_size).min(self.expansions())
     }
 
     /// Random samples in the first batch of tree strategies.

@@ -287,6 +287,8 @@ fn course_alteration_streaks_are_global_by_default_or_per_model() {
     let mut c = base(48);
     c.root_model = Some("bad".into());
     c.large_share_floor = 0.0;
+    // Enough calls per batch that both small models act between measurements.
+    c.llm_expansions_per_batch = Some(8);
     let (global, _) = colt(&c, &models, &mut NoObserver);
     c.course_alteration_streak = colt_search::StreakScope::PerModel;
     let (per_model, _) = colt(&c, &models, &mut NoObserver);
