@@ -94,7 +94,11 @@ impl<'a> Ctx<'a> {
         let mut s = String::new();
         for (i, (atom, c)) in terms.iter().enumerate() {
             let a = self.atom(atom, c.abs() != 1);
-            let t = if c.abs() == 1 { a } else { format!("{a}*{}", c.abs()) };
+            let t = if c.abs() == 1 {
+                a
+            } else {
+                format!("{a}*{}", c.abs())
+            };
             match (i, *c < 0) {
                 (0, false) => s.push_str(&t),
                 (0, true) => s.push_str(&format!("-{t}")),
@@ -120,7 +124,11 @@ impl<'a> Ctx<'a> {
                 let nonneg = self.interval(a).is_some_and(|iv| iv.lo >= 0);
                 let inner = self.sum(a);
                 if nonneg {
-                    let inner = if is_simple(&inner) { inner } else { format!("({inner})") };
+                    let inner = if is_simple(&inner) {
+                        inner
+                    } else {
+                        format!("({inner})")
+                    };
                     let s = format!("{inner} {} {d}", if is_div { "/" } else { "%" });
                     if scaled { format!("({s})") } else { s }
                 } else if is_div {
@@ -153,7 +161,14 @@ impl<'a> Ctx<'a> {
             Value::Load(a) => (self.access(a), 3),
             Value::Unary(UnOp::Neg, a) => {
                 let (x, p) = self.value_prec(a);
-                (if p == 3 { format!("-{x}") } else { format!("-({x})") }, 0)
+                (
+                    if p == 3 {
+                        format!("-{x}")
+                    } else {
+                        format!("-({x})")
+                    },
+                    0,
+                )
             }
             Value::Unary(op, a) => {
                 let x = self.value(a);
@@ -176,8 +191,12 @@ impl<'a> Ctx<'a> {
             }
             Value::Binary(op, a, b) => {
                 let (sym, p) = match op {
-                    BinOp::Max => return (format!("fmaxf({}, {})", self.value(a), self.value(b)), 3),
-                    BinOp::Min => return (format!("fminf({}, {})", self.value(a), self.value(b)), 3),
+                    BinOp::Max => {
+                        return (format!("fmaxf({}, {})", self.value(a), self.value(b)), 3);
+                    }
+                    BinOp::Min => {
+                        return (format!("fminf({}, {})", self.value(a), self.value(b)), 3);
+                    }
                     BinOp::Add => ("+", 1),
                     BinOp::Sub => ("-", 1),
                     BinOp::Mul => ("*", 2),

@@ -29,12 +29,17 @@ use stmt::Emitter;
 /// caller's input problems, each a one-line message.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum CodegenError {
-    #[error("kernel symbol {0:?} is not a C identifier (letters, digits and `_`, not starting with a digit)")]
+    #[error(
+        "kernel symbol {0:?} is not a C identifier (letters, digits and `_`, not starting with a digit)"
+    )]
     BadSymbol(String),
     #[error("kernel symbol {0:?} is a C keyword or a name the generated code uses")]
     ReservedSymbol(String),
     #[error("the loop nest of `{func}` is invalid: {err}")]
-    Invalid { func: String, err: colt_ir::VerifyError },
+    Invalid {
+        func: String,
+        err: colt_ir::VerifyError,
+    },
 }
 
 /// A C translation unit computing `f`, exporting `void symbol(float* const* bufs)`.
@@ -42,11 +47,20 @@ pub enum CodegenError {
 /// `f` is verified first (an invalid nest is an error, never a panic or wrong C).
 pub fn emit_c(f: &Func, symbol: &str) -> Result<String, CodegenError> {
     check_symbol(symbol)?;
-    colt_ir::verify(f).map_err(|err| CodegenError::Invalid { func: f.name.clone(), err })?;
-    let mut em = Emitter { ctx: Ctx::new(f), out: String::new(), indent: 1 };
+    colt_ir::verify(f).map_err(|err| CodegenError::Invalid {
+        func: f.name.clone(),
+        err,
+    })?;
+    let mut em = Emitter {
+        ctx: Ctx::new(f),
+        out: String::new(),
+        indent: 1,
+    };
     for (i, b) in f.params().into_iter().enumerate() {
         let name = em.ctx.names.buf(b).to_string();
-        em.line(&format!("float* restrict {name} = (float*)__builtin_assume_aligned(bufs[{i}], 64);"));
+        em.line(&format!(
+            "float* restrict {name} = (float*)__builtin_assume_aligned(bufs[{i}], 64);"
+        ));
     }
     em.stmts(&f.body);
     let body = em.out;
@@ -77,7 +91,9 @@ pub fn emit_header(f: &Func, symbol: &str) -> Result<String, CodegenError> {
 pub fn check_symbol(symbol: &str) -> Result<(), CodegenError> {
     let ident = !symbol.is_empty()
         && !symbol.starts_with(|c: char| c.is_ascii_digit())
-        && symbol.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        && symbol
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_');
     if !ident {
         return Err(CodegenError::BadSymbol(symbol.to_string()));
     }
@@ -110,10 +126,19 @@ fn buffer_comment(f: &Func, symbol: &str) -> String {
     );
     for (i, b) in f.params().into_iter().enumerate() {
         let b = f.buffer(b);
-        s.push_str(&format!("//   bufs[{i}] {} ({}): {}\n", comment_safe(&b.name), role(b), shape(b)));
+        s.push_str(&format!(
+            "//   bufs[{i}] {} ({}): {}\n",
+            comment_safe(&b.name),
+            role(b),
+            shape(b)
+        ));
     }
     for b in f.buffers.iter().filter(|b| b.kind == BufKind::Local) {
-        s.push_str(&format!("//   local {}: {}\n", comment_safe(&b.name), shape(b)));
+        s.push_str(&format!(
+            "//   local {}: {}\n",
+            comment_safe(&b.name),
+            shape(b)
+        ));
     }
     s.push('\n');
     s
@@ -164,7 +189,9 @@ fn prelude(n: Needs) -> String {
         );
     }
     if n.sigmoid {
-        s.push_str("static inline float colt_sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }\n\n");
+        s.push_str(
+            "static inline float colt_sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }\n\n",
+        );
     }
     if n.silu {
         s.push_str("static inline float colt_silu(float x) { return x / (1.0f + expf(-x)); }\n\n");
@@ -181,8 +208,17 @@ mod tests {
         Func {
             name: "f".into(),
             vars: vec!["i".into()],
-            buffers: vec![Buffer { name: "Y".into(), shape: vec![4], kind: BufKind::Output }],
-            body: vec![Stmt::Loop(Loop { var: VarId(0), extent, kind: LoopKind::Serial, body: vec![] })],
+            buffers: vec![Buffer {
+                name: "Y".into(),
+                shape: vec![4],
+                kind: BufKind::Output,
+            }],
+            body: vec![Stmt::Loop(Loop {
+                var: VarId(0),
+                extent,
+                kind: LoopKind::Serial,
+                body: vec![],
+            })],
         }
     }
 
@@ -197,7 +233,10 @@ mod tests {
             assert!(emit_header(&f, bad).is_err());
         }
         for reserved in ["for", "expf", "colt_silu", "main", "COLT_SIMD"] {
-            assert_eq!(emit_c(&f, reserved).unwrap_err(), CodegenError::ReservedSymbol(reserved.into()));
+            assert_eq!(
+                emit_c(&f, reserved).unwrap_err(),
+                CodegenError::ReservedSymbol(reserved.into())
+            );
         }
     }
 
@@ -220,8 +259,22 @@ mod tests {
     fn prelude_only_what_is_needed() {
         let c = emit_c(&tiny(4), "k").unwrap();
         assert!(!c.contains("COLT_SIMD") && !c.contains("colt_floordiv"));
-        let all = prelude(Needs { floordiv: true, floormod: true, sigmoid: true, silu: true, unroll: true, simd: true });
-        for name in ["colt_floordiv", "colt_floormod", "colt_sigmoid", "colt_silu", "COLT_UNROLL", "COLT_SIMD"] {
+        let all = prelude(Needs {
+            floordiv: true,
+            floormod: true,
+            sigmoid: true,
+            silu: true,
+            unroll: true,
+            simd: true,
+        });
+        for name in [
+            "colt_floordiv",
+            "colt_floormod",
+            "colt_sigmoid",
+            "colt_silu",
+            "COLT_UNROLL",
+            "COLT_SIMD",
+        ] {
             assert!(all.contains(name), "{name}");
         }
     }

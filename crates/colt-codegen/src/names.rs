@@ -7,20 +7,78 @@ use std::collections::BTreeSet;
 /// Names the emitted code uses itself (C keywords, the kernel argument, libm and helper names).
 const RESERVED: &[&str] = &[
     // C11 keywords
-    "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else",
-    "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long", "register",
-    "restrict", "return", "short", "signed", "sizeof", "static", "struct", "switch", "typedef",
-    "union", "unsigned", "void", "volatile", "while", "_Alignas", "_Alignof", "_Atomic", "_Bool",
-    "_Complex", "_Generic", "_Imaginary", "_Noreturn", "_Static_assert", "_Thread_local",
+    "auto",
+    "break",
+    "case",
+    "char",
+    "const",
+    "continue",
+    "default",
+    "do",
+    "double",
+    "else",
+    "enum",
+    "extern",
+    "float",
+    "for",
+    "goto",
+    "if",
+    "inline",
+    "int",
+    "long",
+    "register",
+    "restrict",
+    "return",
+    "short",
+    "signed",
+    "sizeof",
+    "static",
+    "struct",
+    "switch",
+    "typedef",
+    "union",
+    "unsigned",
+    "void",
+    "volatile",
+    "while",
+    "_Alignas",
+    "_Alignof",
+    "_Atomic",
+    "_Bool",
+    "_Complex",
+    "_Generic",
+    "_Imaginary",
+    "_Noreturn",
+    "_Static_assert",
+    "_Thread_local",
     // common macros and types that could appear in names
-    "bool", "true", "false", "NULL", "int64_t", "size_t", "main",
+    "bool",
+    "true",
+    "false",
+    "NULL",
+    "int64_t",
+    "size_t",
+    "main",
     // what the generated code references
-    "bufs", "expf", "sqrtf", "tanhf", "fmaxf", "fminf", "INFINITY", "NAN", "aligned_alloc",
+    "bufs",
+    "expf",
+    "sqrtf",
+    "tanhf",
+    "fmaxf",
+    "fminf",
+    "INFINITY",
+    "NAN",
+    "aligned_alloc",
     "free",
 ];
 
 /// Helper functions the prelude may define.
-const HELPERS: &[&str] = &["colt_floordiv", "colt_floormod", "colt_sigmoid", "colt_silu"];
+const HELPERS: &[&str] = &[
+    "colt_floordiv",
+    "colt_floormod",
+    "colt_sigmoid",
+    "colt_silu",
+];
 
 /// True for C keywords, library names the generated code calls and its helper names: none
 /// of these can be the exported kernel symbol.
@@ -39,7 +97,11 @@ impl Names {
     /// Buffers first (in table order, so parameters keep their own names), then variables.
     pub fn new(f: &Func) -> Names {
         let mut used: BTreeSet<String> = BTreeSet::new();
-        let bufs = f.buffers.iter().map(|b| unique(&b.name, "buf", &mut used)).collect();
+        let bufs = f
+            .buffers
+            .iter()
+            .map(|b| unique(&b.name, "buf", &mut used))
+            .collect();
         let vars = f.vars.iter().map(|v| unique(v, "v", &mut used)).collect();
         Names { bufs, vars }
     }
@@ -54,8 +116,16 @@ impl Names {
 /// Replace anything but `[A-Za-z0-9_]`, and avoid a leading digit or underscore (reserved
 /// spellings such as `__x` and `_X`) and names in the `colt_` helper namespace.
 pub fn sanitize(name: &str, fallback: &str) -> String {
-    let mut s: String =
-        name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect();
+    let mut s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
     if s.is_empty() || s.chars().all(|c| c == '_') {
         s = fallback.to_string();
     }

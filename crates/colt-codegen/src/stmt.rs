@@ -79,7 +79,9 @@ impl<'a> Emitter<'a> {
                     let (w, n) = simd_shape(l.extent);
                     self.line(&format!("COLT_SIMD({w}, {n})"));
                 } else {
-                    self.line("// vectorized loop emitted plain: not all of its stores vary with it");
+                    self.line(
+                        "// vectorized loop emitted plain: not all of its stores vary with it",
+                    );
                 }
             }
             LoopKind::Unrolled if unrolled_vector_bodies(l) > MAX_UNROLLED_VECTOR_BODIES => {
@@ -90,8 +92,17 @@ impl<'a> Emitter<'a> {
                 self.line(&format!("COLT_UNROLL({})", l.extent.clamp(1, 65534)));
             }
         }
-        self.line(&format!("for (int64_t {v} = 0; {v} < {}; ++{v}) {{", l.extent));
-        let saved = self.ctx.set_range(l.var, Some(Interval { lo: 0, hi: l.extent - 1 }));
+        self.line(&format!(
+            "for (int64_t {v} = 0; {v} < {}; ++{v}) {{",
+            l.extent
+        ));
+        let saved = self.ctx.set_range(
+            l.var,
+            Some(Interval {
+                lo: 0,
+                hi: l.extent - 1,
+            }),
+        );
         self.indent += 1;
         self.stmts(&l.body);
         self.indent -= 1;
@@ -104,7 +115,12 @@ impl<'a> Emitter<'a> {
         // through them: `(j0*32 + j1) / 32` becomes `j0` and `% 32` becomes `j1`, which keeps
         // accesses visibly contiguous in the vectorised loop.
         let sub = self.binding_values(b);
-        let lookup = |x: VarId| sub.iter().rev().find(|(y, _)| *y == x).map(|(_, e)| e.clone());
+        let lookup = |x: VarId| {
+            sub.iter()
+                .rev()
+                .find(|(y, _)| *y == x)
+                .map(|(_, e)| e.clone())
+        };
         let binds = needed_binds(b);
         if binds.is_empty() {
             self.line(&format!("// block {}", comment_safe(&b.name)));
@@ -117,9 +133,16 @@ impl<'a> Emitter<'a> {
                     format!("{} = {text}", self.ctx.names.var(*v))
                 })
                 .collect();
-            self.line(&format!("// block {} [{}]", comment_safe(&b.name), shown.join(", ")));
+            self.line(&format!(
+                "// block {} [{}]",
+                comment_safe(&b.name),
+                shown.join(", ")
+            ));
         }
-        let store = Access { buf: b.store.buf, idx: b.store.idx.iter().map(|e| e.subst(&lookup)).collect() };
+        let store = Access {
+            buf: b.store.buf,
+            idx: b.store.idx.iter().map(|e| e.subst(&lookup)).collect(),
+        };
         let value = b.value.map_idx(&|e| e.subst(&lookup));
         let dst = self.ctx.access(&store);
         let val = self.ctx.value(&value);
@@ -136,7 +159,12 @@ impl<'a> Emitter<'a> {
     fn binding_values(&self, b: &Block) -> Vec<(VarId, Idx)> {
         let mut sub: Vec<(VarId, Idx)> = vec![];
         for (v, e) in &b.bind {
-            let e = e.subst(&|x| sub.iter().rev().find(|(y, _)| *y == x).map(|(_, e)| e.clone()));
+            let e = e.subst(&|x| {
+                sub.iter()
+                    .rev()
+                    .find(|(y, _)| *y == x)
+                    .map(|(_, e)| e.clone())
+            });
             sub.push((*v, self.ctx.simplify(&e)));
         }
         sub
@@ -205,7 +233,11 @@ pub fn unrolled_vector_bodies(l: &Loop) -> i64 {
                 Stmt::Loop(inner) if inner.kind == LoopKind::Unrolled => {
                     // An inner loop over the limit is emitted rolled: one copy.
                     let n = inner.extent.saturating_mul(inside(&inner.body));
-                    if n > MAX_UNROLLED_VECTOR_BODIES { inside(&inner.body).min(1) } else { n }
+                    if n > MAX_UNROLLED_VECTOR_BODIES {
+                        inside(&inner.body).min(1)
+                    } else {
+                        n
+                    }
                 }
                 Stmt::Loop(inner) => inside(&inner.body).min(1),
                 Stmt::Alloc { body, .. } => inside(body),
@@ -236,7 +268,10 @@ pub fn simd_ok(l: &Loop) -> bool {
                         dep.retain(|d| d != x);
                     }
                 }
-                b.store.idx.iter().any(|e| dep.iter().any(|d| e.mentions(*d)))
+                b.store
+                    .idx
+                    .iter()
+                    .any(|e| dep.iter().any(|d| e.mentions(*d)))
             }
         })
     }
@@ -253,7 +288,10 @@ pub fn simd_ok(l: &Loop) -> bool {
 /// interleave gives whole-register `vfmadd231ps zmm` code instead. gcc needs only
 /// `omp simd`.
 pub fn simd_shape(extent: i64) -> (i64, i64) {
-    let w = [16, 8, 4].into_iter().find(|w| extent % w == 0).unwrap_or(16);
+    let w = [16, 8, 4]
+        .into_iter()
+        .find(|w| extent % w == 0)
+        .unwrap_or(16);
     let n = (extent / w).clamp(1, 4);
     (w, n)
 }
@@ -279,7 +317,12 @@ mod unroll_tests {
     use colt_ir::VarId;
 
     fn lp(v: u32, extent: i64, kind: LoopKind, body: Vec<Stmt>) -> Stmt {
-        Stmt::Loop(Loop { var: VarId(v), extent, kind, body })
+        Stmt::Loop(Loop {
+            var: VarId(v),
+            extent,
+            kind,
+            body,
+        })
     }
 
     #[test]

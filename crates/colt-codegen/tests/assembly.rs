@@ -13,15 +13,28 @@ fn asm(cc: &str, code: &str, tag: &str) -> Option<String> {
     std::fs::create_dir_all(&dir).unwrap();
     let (c, s) = (dir.join("k.c"), dir.join("k.s"));
     std::fs::write(&c, code).unwrap();
-    let out = Command::new(cc).args(FLAGS).arg("-S").arg("-o").arg(&s).arg(&c).output().ok()?;
-    assert!(out.status.success(), "{cc}: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(cc)
+        .args(FLAGS)
+        .arg("-S")
+        .arg("-o")
+        .arg(&s)
+        .arg(&c)
+        .output()
+        .ok()?;
+    assert!(
+        out.status.success(),
+        "{cc}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = std::fs::read_to_string(&s).unwrap();
     let _ = std::fs::remove_dir_all(&dir);
     Some(text)
 }
 
 fn host_has_avx2_fma() -> bool {
-    let out = Command::new("cc").args(["-march=native", "-dM", "-E", "-x", "c", "/dev/null"]).output();
+    let out = Command::new("cc")
+        .args(["-march=native", "-dM", "-E", "-x", "c", "/dev/null"])
+        .output();
     out.is_ok_and(|o| {
         let m = String::from_utf8_lossy(&o.stdout);
         m.contains("__AVX2__") && m.contains("__FMA__")
@@ -40,27 +53,67 @@ fn tiled_matmul_uses_packed_fma() {
     let f = schedule(
         &p,
         vec![
-            Inst::Pack { stage: st.clone(), buffer: s("B"), dim: 1, factor: 32 },
-            Inst::Split { stage: st.clone(), loop_: s("i"), factors: vec![n / 8, 8] },
-            Inst::Split { stage: st.clone(), loop_: s("j"), factors: vec![n / 32, 32] },
-            Inst::Reorder { stage: st.clone(), order: vec![s("j0"), s("i0"), s("k"), s("i1"), s("j1")] },
-            Inst::Parallel { stage: st.clone(), loop_: s("j0") },
-            Inst::Vectorize { stage: st.clone(), loop_: s("j1") },
-            Inst::Unroll { stage: st.clone(), loop_: s("i1") },
-            Inst::CacheWrite { stage: st.clone(), loop_: s("i0") },
+            Inst::Pack {
+                stage: st.clone(),
+                buffer: s("B"),
+                dim: 1,
+                factor: 32,
+            },
+            Inst::Split {
+                stage: st.clone(),
+                loop_: s("i"),
+                factors: vec![n / 8, 8],
+            },
+            Inst::Split {
+                stage: st.clone(),
+                loop_: s("j"),
+                factors: vec![n / 32, 32],
+            },
+            Inst::Reorder {
+                stage: st.clone(),
+                order: vec![s("j0"), s("i0"), s("k"), s("i1"), s("j1")],
+            },
+            Inst::Parallel {
+                stage: st.clone(),
+                loop_: s("j0"),
+            },
+            Inst::Vectorize {
+                stage: st.clone(),
+                loop_: s("j1"),
+            },
+            Inst::Unroll {
+                stage: st.clone(),
+                loop_: s("i1"),
+            },
+            Inst::CacheWrite {
+                stage: st.clone(),
+                loop_: s("i0"),
+            },
         ],
     );
     let code = colt_codegen::emit_c(&f, "colt_kernel").unwrap();
-    let cc = std::env::var("CC").ok().filter(|s| !s.trim().is_empty()).unwrap_or_else(|| "cc".into());
+    let cc = std::env::var("CC")
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| "cc".into());
     let mut checked = 0;
     for compiler in [cc.as_str(), "clang-22", "clang"] {
-        let Some(text) = asm(compiler, &code, compiler) else { continue };
+        let Some(text) = asm(compiler, &code, compiler) else {
+            continue;
+        };
         let packed = text
             .lines()
-            .filter(|l| l.trim_start().starts_with("vfmadd") && l.contains("ps") && (l.contains("%zmm") || l.contains("%ymm")))
+            .filter(|l| {
+                l.trim_start().starts_with("vfmadd")
+                    && l.contains("ps")
+                    && (l.contains("%zmm") || l.contains("%ymm"))
+            })
             .count();
         // 8 rows x 32 columns: at least 16 (zmm) packed FMAs in the unrolled tile
-        assert!(packed >= 16, "{compiler}: only {packed} packed FMA instructions");
+        assert!(
+            packed >= 16,
+            "{compiler}: only {packed} packed FMA instructions"
+        );
         checked += 1;
     }
     assert!(checked >= 1);

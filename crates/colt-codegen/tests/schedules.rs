@@ -5,7 +5,7 @@ mod support;
 
 use colt_ir::{Func, UnOp};
 use colt_sched::Inst;
-use expect_test::{expect, Expect};
+use expect_test::{Expect, expect};
 use support::*;
 
 /// The kernel function only (the prelude has its own test), so snapshots stay short.
@@ -27,15 +27,46 @@ fn tiled_matmul(n: i64) -> Func {
     schedule(
         &p,
         vec![
-            Inst::Pack { stage: st.clone(), buffer: s("B"), dim: 1, factor: 16 },
-            Inst::Split { stage: st.clone(), loop_: s("i"), factors: vec![n / 2, 2] },
-            Inst::Split { stage: st.clone(), loop_: s("j"), factors: vec![n / 16, 16] },
-            Inst::Reorder { stage: st.clone(), order: vec![s("j0"), s("i0"), s("k"), s("i1"), s("j1")] },
-            Inst::Parallel { stage: st.clone(), loop_: s("j0") },
-            Inst::Vectorize { stage: st.clone(), loop_: s("j1") },
-            Inst::Unroll { stage: st.clone(), loop_: s("i1") },
-            Inst::CacheWrite { stage: st.clone(), loop_: s("i0") },
-            Inst::Vectorize { stage: s("pack_B"), loop_: s("v") },
+            Inst::Pack {
+                stage: st.clone(),
+                buffer: s("B"),
+                dim: 1,
+                factor: 16,
+            },
+            Inst::Split {
+                stage: st.clone(),
+                loop_: s("i"),
+                factors: vec![n / 2, 2],
+            },
+            Inst::Split {
+                stage: st.clone(),
+                loop_: s("j"),
+                factors: vec![n / 16, 16],
+            },
+            Inst::Reorder {
+                stage: st.clone(),
+                order: vec![s("j0"), s("i0"), s("k"), s("i1"), s("j1")],
+            },
+            Inst::Parallel {
+                stage: st.clone(),
+                loop_: s("j0"),
+            },
+            Inst::Vectorize {
+                stage: st.clone(),
+                loop_: s("j1"),
+            },
+            Inst::Unroll {
+                stage: st.clone(),
+                loop_: s("i1"),
+            },
+            Inst::CacheWrite {
+                stage: st.clone(),
+                loop_: s("i0"),
+            },
+            Inst::Vectorize {
+                stage: s("pack_B"),
+                loop_: s("v"),
+            },
         ],
     )
 }
@@ -46,9 +77,18 @@ fn cache_write_matmul() -> Func {
     schedule(
         &p,
         vec![
-            Inst::Reorder { stage: s("matmul"), order: vec![s("i"), s("k"), s("j")] },
-            Inst::CacheWrite { stage: s("matmul"), loop_: s("i") },
-            Inst::Vectorize { stage: s("matmul"), loop_: s("j") },
+            Inst::Reorder {
+                stage: s("matmul"),
+                order: vec![s("i"), s("k"), s("j")],
+            },
+            Inst::CacheWrite {
+                stage: s("matmul"),
+                loop_: s("i"),
+            },
+            Inst::Vectorize {
+                stage: s("matmul"),
+                loop_: s("j"),
+            },
         ],
     )
 }
@@ -60,9 +100,18 @@ fn softmax() -> Func {
         &p,
         vec![
             Inst::ComputeInline { stage: s("exp") },
-            Inst::Parallel { stage: s("max"), loop_: s("i") },
-            Inst::Parallel { stage: s("norm"), loop_: s("i") },
-            Inst::Vectorize { stage: s("norm"), loop_: s("j") },
+            Inst::Parallel {
+                stage: s("max"),
+                loop_: s("i"),
+            },
+            Inst::Parallel {
+                stage: s("norm"),
+                loop_: s("i"),
+            },
+            Inst::Vectorize {
+                stage: s("norm"),
+                loop_: s("j"),
+            },
         ],
     )
 }
@@ -73,16 +122,28 @@ fn dense_epilogue() -> Func {
     schedule(
         &p,
         vec![
-            Inst::ComputeAt { stage: s("matmul"), consumer: s("bias_relu"), loop_: s("i") },
-            Inst::Parallel { stage: s("bias_relu"), loop_: s("i") },
-            Inst::Vectorize { stage: s("bias_relu"), loop_: s("j") },
+            Inst::ComputeAt {
+                stage: s("matmul"),
+                consumer: s("bias_relu"),
+                loop_: s("i"),
+            },
+            Inst::Parallel {
+                stage: s("bias_relu"),
+                loop_: s("i"),
+            },
+            Inst::Vectorize {
+                stage: s("bias_relu"),
+                loop_: s("j"),
+            },
         ],
     )
 }
 
 #[test]
 fn snapshot_naive_matmul() {
-    check(&naive_matmul(), expect![[r#"
+    check(
+        &naive_matmul(),
+        expect![[r#"
         void colt_kernel(float* const* bufs) {
             float* restrict A = (float*)__builtin_assume_aligned(bufs[0], 64);
             float* restrict B = (float*)__builtin_assume_aligned(bufs[1], 64);
@@ -102,12 +163,15 @@ fn snapshot_naive_matmul() {
                 }
             }
         }
-    "#]]);
+    "#]],
+    );
 }
 
 #[test]
 fn snapshot_tiled_parallel_vectorised_matmul() {
-    check(&tiled_matmul(32), expect![[r#"
+    check(
+        &tiled_matmul(32),
+        expect![[r#"
         void colt_kernel(float* const* bufs) {
             float* restrict A = (float*)__builtin_assume_aligned(bufs[0], 64);
             float* restrict B = (float*)__builtin_assume_aligned(bufs[1], 64);
@@ -155,12 +219,15 @@ fn snapshot_tiled_parallel_vectorised_matmul() {
                 }
             }
         }
-    "#]]);
+    "#]],
+    );
 }
 
 #[test]
 fn snapshot_cache_write() {
-    check(&cache_write_matmul(), expect![[r#"
+    check(
+        &cache_write_matmul(),
+        expect![[r#"
         void colt_kernel(float* const* bufs) {
             float* restrict A = (float*)__builtin_assume_aligned(bufs[0], 64);
             float* restrict B = (float*)__builtin_assume_aligned(bufs[1], 64);
@@ -188,12 +255,15 @@ fn snapshot_cache_write() {
                 }
             }
         }
-    "#]]);
+    "#]],
+    );
 }
 
 #[test]
 fn snapshot_softmax_inlined_exp() {
-    check(&softmax(), expect![[r#"
+    check(
+        &softmax(),
+        expect![[r#"
         void colt_kernel(float* const* bufs) {
             float* restrict X = (float*)__builtin_assume_aligned(bufs[0], 64);
             float* restrict M = (float*)__builtin_assume_aligned(bufs[1], 64);
@@ -226,12 +296,15 @@ fn snapshot_softmax_inlined_exp() {
                 }
             }
         }
-    "#]]);
+    "#]],
+    );
 }
 
 #[test]
 fn snapshot_dense_fused_epilogue() {
-    check(&dense_epilogue(), expect![[r#"
+    check(
+        &dense_epilogue(),
+        expect![[r#"
         void colt_kernel(float* const* bufs) {
             float* restrict X = (float*)__builtin_assume_aligned(bufs[0], 64);
             float* restrict W = (float*)__builtin_assume_aligned(bufs[1], 64);
@@ -258,7 +331,8 @@ fn snapshot_dense_fused_epilogue() {
                 }
             }
         }
-    "#]]);
+    "#]],
+    );
 }
 
 #[test]
@@ -280,16 +354,35 @@ fn split_fuse_variants_match_the_interpreter() {
     for jf in [2, 3, 4, 6] {
         for fuse in [false, true] {
             let mut insts = vec![
-                Inst::Split { stage: s("matmul"), loop_: s("j"), factors: vec![12 / jf, jf] },
-                Inst::Reorder { stage: s("matmul"), order: vec![s("i"), s("j0"), s("k"), s("j1")] },
+                Inst::Split {
+                    stage: s("matmul"),
+                    loop_: s("j"),
+                    factors: vec![12 / jf, jf],
+                },
+                Inst::Reorder {
+                    stage: s("matmul"),
+                    order: vec![s("i"), s("j0"), s("k"), s("j1")],
+                },
             ];
             if fuse {
-                insts.push(Inst::ParallelOuter { stage: s("matmul"), n: 2 });
+                insts.push(Inst::ParallelOuter {
+                    stage: s("matmul"),
+                    n: 2,
+                });
             } else {
-                insts.push(Inst::Parallel { stage: s("matmul"), loop_: s("i") });
+                insts.push(Inst::Parallel {
+                    stage: s("matmul"),
+                    loop_: s("i"),
+                });
             }
-            insts.push(Inst::Vectorize { stage: s("matmul"), loop_: s("j1") });
-            insts.push(Inst::AutoUnroll { stage: s("matmul"), max_step: 16 });
+            insts.push(Inst::Vectorize {
+                stage: s("matmul"),
+                loop_: s("j1"),
+            });
+            insts.push(Inst::AutoUnroll {
+                stage: s("matmul"),
+                max_step: 16,
+            });
             let f = schedule(&p, insts);
             assert_matches_interpreter(&f, &format!("split{jf}{fuse}"));
             n += 1;

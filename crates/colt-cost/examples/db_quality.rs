@@ -4,7 +4,7 @@
 //! `sqlite3 DB "select coalesce(latency_median_us,-1) || char(9) || trace from candidates
 //! where run_id=1"`). `cargo run --release -p colt-cost --example db_quality FILE WORKLOAD`.
 
-use colt_cost::{features, holdout_quality, labels_from_latencies, Gbdt, GbdtParams};
+use colt_cost::{Gbdt, GbdtParams, features, holdout_quality, labels_from_latencies};
 use rand::SeedableRng;
 use std::time::Instant;
 
@@ -19,7 +19,9 @@ fn main() {
     let mut x = vec![];
     let mut lat = vec![];
     for line in text.lines() {
-        let Some((l, t)) = line.split_once('\t') else { continue };
+        let Some((l, t)) = line.split_once('\t') else {
+            continue;
+        };
         let trace = colt_sched::Trace::from_json(t).expect("trace");
         let f = colt_sched::apply_trace(&p, &trace).expect("lowers");
         x.push(features::extract(&f));
@@ -27,13 +29,35 @@ fn main() {
         lat.push(if l > 0.0 { l } else { f64::NAN });
     }
     let thr = labels_from_latencies(&lat);
-    let logl: Vec<f32> = thr.iter().map(|&v| if v > 0.0 { (1.0 + (v as f64).ln() / 1000f64.ln()).max(0.0) as f32 } else { 0.0 }).collect();
+    let logl: Vec<f32> = thr
+        .iter()
+        .map(|&v| {
+            if v > 0.0 {
+                (1.0 + (v as f64).ln() / 1000f64.ln()).max(0.0) as f32
+            } else {
+                0.0
+            }
+        })
+        .collect();
     println!("{} records, {} features", x.len(), x[0].len());
     for (lname, y) in [("throughput", &thr), ("log", &logl)] {
         for (pname, params) in [
             ("default", GbdtParams::default()),
-            ("mcw2", GbdtParams { min_child_weight: 2.0, ..GbdtParams::default() }),
-            ("d3", GbdtParams { max_depth: 3, min_child_weight: 2.0, ..GbdtParams::default() }),
+            (
+                "mcw2",
+                GbdtParams {
+                    min_child_weight: 2.0,
+                    ..GbdtParams::default()
+                },
+            ),
+            (
+                "d3",
+                GbdtParams {
+                    max_depth: 3,
+                    min_child_weight: 2.0,
+                    ..GbdtParams::default()
+                },
+            ),
         ] {
             let mut taus = vec![];
             for seed in 0..10 {
@@ -50,9 +74,28 @@ fn main() {
     // "winner's curse" miss).
     for (pname, params) in [
         ("default", GbdtParams::default()),
-        ("mcw2", GbdtParams { min_child_weight: 2.0, ..GbdtParams::default() }),
-        ("mcw3", GbdtParams { min_child_weight: 3.0, ..GbdtParams::default() }),
-        ("mcw2r30", GbdtParams { min_child_weight: 2.0, rounds: 30, ..GbdtParams::default() }),
+        (
+            "mcw2",
+            GbdtParams {
+                min_child_weight: 2.0,
+                ..GbdtParams::default()
+            },
+        ),
+        (
+            "mcw3",
+            GbdtParams {
+                min_child_weight: 3.0,
+                ..GbdtParams::default()
+            },
+        ),
+        (
+            "mcw2r30",
+            GbdtParams {
+                min_child_weight: 2.0,
+                rounds: 30,
+                ..GbdtParams::default()
+            },
+        ),
     ] {
         let (mut taus, mut over) = (vec![], 0);
         let mut b = 1;
@@ -63,26 +106,42 @@ fn main() {
             colt_cost::CostModel::fit(&mut m, &x[tr.clone()], &y[tr]);
             let p = colt_cost::CostModel::predict(&m, &x[te.clone()]);
             taus.push(colt_cost::kendall_tau(&p, &y[te.clone()]));
-            over += p.iter().zip(&y[te]).filter(|(p, y)| **p > 0.9 && **y < 0.5).count();
+            over += p
+                .iter()
+                .zip(&y[te])
+                .filter(|(p, y)| **p > 0.9 && **y < 0.5)
+                .count();
             b += 1;
         }
         let tau = taus.iter().filter(|t| t.is_finite()).sum::<f64>() / taus.len() as f64;
-        println!("replay params {pname:8} mean next-batch tau {tau:.3}, predicted>0.9 but label<0.5: {over}");
+        println!(
+            "replay params {pname:8} mean next-batch tau {tau:.3}, predicted>0.9 but label<0.5: {over}"
+        );
     }
     // Costs of the per-candidate work.
     let mut rng = rand_pcg::Pcg64::seed_from_u64(1);
     let n = 200;
     let t = Instant::now();
-    let traces: Vec<_> = (0..n).map(|_| colt_sched::sketch::sample(&p, &mut rng)).collect();
+    let traces: Vec<_> = (0..n)
+        .map(|_| colt_sched::sketch::sample(&p, &mut rng))
+        .collect();
     let sample_ms = t.elapsed().as_secs_f64() * 1e3 / n as f64;
     let t = Instant::now();
-    let funcs: Vec<_> = traces.iter().filter_map(|tr| colt_sched::apply_trace(&p, tr).ok()).collect();
+    let funcs: Vec<_> = traces
+        .iter()
+        .filter_map(|tr| colt_sched::apply_trace(&p, tr).ok())
+        .collect();
     let lower_ms = t.elapsed().as_secs_f64() * 1e3 / n as f64;
     let t = Instant::now();
     let _: Vec<_> = funcs.iter().map(features::extract).collect();
     let extract_ms = t.elapsed().as_secs_f64() * 1e3 / n as f64;
     let t = Instant::now();
-    let _: Vec<_> = traces.iter().map(|tr| colt_sched::mutate::mutate(&p, tr, &mut rng)).collect();
+    let _: Vec<_> = traces
+        .iter()
+        .map(|tr| colt_sched::mutate::mutate(&p, tr, &mut rng))
+        .collect();
     let mutate_ms = t.elapsed().as_secs_f64() * 1e3 / n as f64;
-    println!("per candidate: sample {sample_ms:.3} ms, lower {lower_ms:.3} ms, extract {extract_ms:.3} ms, mutate {mutate_ms:.3} ms");
+    println!(
+        "per candidate: sample {sample_ms:.3} ms, lower {lower_ms:.3} ms, extract {extract_ms:.3} ms, mutate {mutate_ms:.3} ms"
+    );
 }

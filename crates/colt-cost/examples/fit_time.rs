@@ -3,7 +3,7 @@
 //! reports held-out ranking quality, then fit time and quality for a few hyper-parameter
 //! settings. `cargo run -p colt-cost --example fit_time [workload] [n]`.
 
-use colt_cost::{features, holdout_quality, labels_from_latencies, CostModel, Gbdt};
+use colt_cost::{CostModel, Gbdt, features, holdout_quality, labels_from_latencies};
 use rand::SeedableRng;
 use std::time::Instant;
 
@@ -15,7 +15,9 @@ fn main() {
     let mut rng = rand_pcg::Pcg64::seed_from_u64(1);
     let mut funcs = vec![];
     while funcs.len() < n {
-        if let Ok(f) = colt_sched::sketch::try_sample(&p, &mut rng).and_then(|t| colt_sched::apply_trace(&p, &t)) {
+        if let Ok(f) = colt_sched::sketch::try_sample(&p, &mut rng)
+            .and_then(|t| colt_sched::apply_trace(&p, &t))
+        {
             funcs.push(f);
         }
     }
@@ -33,7 +35,9 @@ fn main() {
     let lat: Vec<f64> = x
         .iter()
         .map(|r| {
-            at(r, "g.log_traffic_l1") - 1.5 * at(r, "dom.vec.log_width") - 2.0 * at(r, "dom.par.ge_cores")
+            at(r, "g.log_traffic_l1")
+                - 1.5 * at(r, "dom.vec.log_width")
+                - 2.0 * at(r, "dom.par.ge_cores")
                 + 40.0
         })
         .collect();
@@ -56,14 +60,22 @@ fn main() {
         println!("default params, {rows} rows: best fit {best:.1} ms of 5");
     }
     for (rounds, depth, bins) in [(60, 5, 32), (60, 6, 64), (100, 4, 32)] {
-        let mut g = Gbdt::new(colt_cost::GbdtParams { rounds, max_depth: depth, max_bin: bins, ..Default::default() });
+        let mut g = Gbdt::new(colt_cost::GbdtParams {
+            rounds,
+            max_depth: depth,
+            max_bin: bins,
+            ..Default::default()
+        });
         let mut best = f64::MAX;
         for _ in 0..5 {
             g.fit(&x, &y);
             best = best.min(g.last_fit_ms());
         }
         let q = holdout_quality(&mut g, &x, &y, 5);
-        println!("rounds {rounds} depth {depth} bins {bins}: fit {best:.1} ms tau {:.3} recall {:.2}", q.kendall_tau, q.top_k_recall);
+        println!(
+            "rounds {rounds} depth {depth} bins {bins}: fit {best:.1} ms tau {:.3} recall {:.2}",
+            q.kendall_tau, q.top_k_recall
+        );
     }
     println!(
         "{name}: {n} rows x {} features; extract {extract_us:.1} us/row; fit {fit_ms:.1} ms; predict {pred_us:.2} us/row; holdout {q:?}",

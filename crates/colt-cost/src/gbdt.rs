@@ -63,7 +63,14 @@ impl Default for Gbdt {
 
 impl Gbdt {
     pub fn new(params: GbdtParams) -> Gbdt {
-        Gbdt { params, model: None, n_features: 0, constant: UNTRAINED, last_error: None, last_fit_ms: 0.0 }
+        Gbdt {
+            params,
+            model: None,
+            n_features: 0,
+            constant: UNTRAINED,
+            last_error: None,
+            last_fit_ms: 0.0,
+        }
     }
 
     pub fn params(&self) -> &GbdtParams {
@@ -100,14 +107,21 @@ impl Gbdt {
 
     fn fit_inner(&mut self, x: &[Vec<f32>], y: &[f32]) -> Result<(), CostError> {
         if x.len() != y.len() {
-            return Err(CostError::LengthMismatch { rows: x.len(), labels: y.len() });
+            return Err(CostError::LengthMismatch {
+                rows: x.len(),
+                labels: y.len(),
+            });
         }
         if let Some((row, &value)) = y.iter().enumerate().find(|(_, v)| !v.is_finite()) {
             return Err(CostError::BadLabel { row, value });
         }
         let width = x.first().map_or(0, |r| r.len());
         if let Some((row, r)) = x.iter().enumerate().find(|(_, r)| r.len() != width) {
-            return Err(CostError::RowWidth { row, got: r.len(), want: width });
+            return Err(CostError::RowWidth {
+                row,
+                got: r.len(),
+                want: width,
+            });
         }
         if !y.is_empty() {
             self.constant = (y.iter().map(|&v| v as f64).sum::<f64>() / y.len() as f64) as f32;
@@ -115,9 +129,15 @@ impl Gbdt {
         if y.len() < self.params.min_rows.max(2) || width == 0 {
             return Ok(());
         }
-        let flat: Vec<f32> = x.iter().flatten().map(|&v| if v.is_finite() { v } else { f32::NAN }).collect();
+        let flat: Vec<f32> = x
+            .iter()
+            .flatten()
+            .map(|&v| if v.is_finite() { v } else { f32::NAN })
+            .collect();
         let lib = |e: HessboostError| CostError::Library(e.to_string());
-        let data = DMatrix::from_dense(&flat, y.len(), width).and_then(|d| d.with_labels(y)).map_err(lib)?;
+        let data = DMatrix::from_dense(&flat, y.len(), width)
+            .and_then(|d| d.with_labels(y))
+            .map_err(lib)?;
         let p = &self.params;
         let params = TrainingParams::builder()
             .objective(Objective::SquaredError(RegLoss::default()))
@@ -159,7 +179,12 @@ impl CostModel for Gbdt {
         let w = self.n_features;
         let mut flat = Vec::with_capacity(x.len() * w);
         for r in x {
-            flat.extend((0..w).map(|i| r.get(i).copied().filter(|v| v.is_finite()).unwrap_or(f32::NAN)));
+            flat.extend((0..w).map(|i| {
+                r.get(i)
+                    .copied()
+                    .filter(|v| v.is_finite())
+                    .unwrap_or(f32::NAN)
+            }));
         }
         match model.predict_rows(&flat, Iterations::Best) {
             Ok(p) if p.as_slice().len() == x.len() => p.into_vec(),
@@ -234,14 +259,30 @@ mod tests {
     fn bad_input_is_an_error_not_a_panic() {
         let (x, y) = synthetic(20, 6);
         let mut m = Gbdt::default();
-        assert_eq!(m.try_fit(&x, &y[..19]), Err(CostError::LengthMismatch { rows: 20, labels: 19 }));
+        assert_eq!(
+            m.try_fit(&x, &y[..19]),
+            Err(CostError::LengthMismatch {
+                rows: 20,
+                labels: 19
+            })
+        );
         let mut bad = y.clone();
         bad[3] = f32::NAN;
-        assert!(matches!(m.try_fit(&x, &bad), Err(CostError::BadLabel { row: 3, .. })));
+        assert!(matches!(
+            m.try_fit(&x, &bad),
+            Err(CostError::BadLabel { row: 3, .. })
+        ));
         let mut ragged = x.clone();
         ragged[7].pop();
         m.fit(&ragged, &y);
-        assert_eq!(m.last_error(), Some(&CostError::RowWidth { row: 7, got: 19, want: 20 }));
+        assert_eq!(
+            m.last_error(),
+            Some(&CostError::RowWidth {
+                row: 7,
+                got: 19,
+                want: 20
+            })
+        );
         assert!(!m.is_trained());
         // non-finite features are missing values; odd-width rows at predict time are padded
         let mut holes = x.clone();

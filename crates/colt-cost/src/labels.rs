@@ -7,8 +7,21 @@
 /// positive finite number (a failed build or run) gets label 0; if none is valid, all are 0.
 pub fn labels_from_latencies(lat_us: &[f64]) -> Vec<f32> {
     let valid = |x: f64| x.is_finite() && x > 0.0;
-    let best = lat_us.iter().copied().filter(|&x| valid(x)).fold(f64::INFINITY, f64::min);
-    lat_us.iter().map(|&x| if valid(x) && best.is_finite() { (best / x) as f32 } else { 0.0 }).collect()
+    let best = lat_us
+        .iter()
+        .copied()
+        .filter(|&x| valid(x))
+        .fold(f64::INFINITY, f64::min);
+    lat_us
+        .iter()
+        .map(|&x| {
+            if valid(x) && best.is_finite() {
+                (best / x) as f32
+            } else {
+                0.0
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

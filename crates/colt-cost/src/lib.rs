@@ -18,7 +18,7 @@ pub mod metrics;
 pub use error::CostError;
 pub use gbdt::{Gbdt, GbdtParams};
 pub use labels::labels_from_latencies;
-pub use metrics::{holdout_quality, kendall_tau, top_k_recall, Quality};
+pub use metrics::{Quality, holdout_quality, kendall_tau, top_k_recall};
 
 /// A learned ranking of candidate programs from their feature vectors.
 ///

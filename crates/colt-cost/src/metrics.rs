@@ -3,8 +3,8 @@
 //! programs are among the predicted best (top-k recall), measured on held-out records.
 
 use crate::CostModel;
-use rand::seq::SliceRandom;
 use rand::SeedableRng;
+use rand::seq::SliceRandom;
 use rand_pcg::Pcg64;
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
@@ -41,7 +41,13 @@ pub fn kendall_tau(pred: &[f32], truth: &[f32]) -> f64 {
 /// Indices of the `k` largest values, ties broken by position (earlier first); NaN lowest.
 fn top_k(v: &[f32], k: usize) -> Vec<usize> {
     let mut idx: Vec<usize> = (0..v.len()).collect();
-    let key = |i: usize| if v[i].is_nan() { f32::NEG_INFINITY } else { v[i] };
+    let key = |i: usize| {
+        if v[i].is_nan() {
+            f32::NEG_INFINITY
+        } else {
+            v[i]
+        }
+    };
     idx.sort_by(|&a, &b| key(b).total_cmp(&key(a)).then(a.cmp(&b)));
     idx.truncate(k);
     idx
@@ -84,11 +90,20 @@ pub const TEST_FRACTION: f64 = 0.3;
 /// Shuffle the records with `seed`, fit `model` on 70% and report τ and top-k recall
 /// (k = max(1, 10% of the test split)) on the remaining 30%. Rows beyond the shorter of
 /// `x` and `y` are ignored. With fewer than 4 records the metrics are NaN.
-pub fn holdout_quality<M: CostModel + ?Sized>(model: &mut M, x: &[Vec<f32>], y: &[f32], seed: u64) -> Quality {
+pub fn holdout_quality<M: CostModel + ?Sized>(
+    model: &mut M,
+    x: &[Vec<f32>],
+    y: &[f32],
+    seed: u64,
+) -> Quality {
     let n = x.len().min(y.len());
     let mut idx: Vec<usize> = (0..n).collect();
     idx.shuffle(&mut Pcg64::seed_from_u64(seed));
-    let n_test = if n < 4 { 0 } else { ((n as f64 * TEST_FRACTION).round() as usize).clamp(2, n - 2) };
+    let n_test = if n < 4 {
+        0
+    } else {
+        ((n as f64 * TEST_FRACTION).round() as usize).clamp(2, n - 2)
+    };
     let (test, train) = idx.split_at(n_test);
     let tx: Vec<Vec<f32>> = train.iter().map(|&i| x[i].clone()).collect();
     let ty: Vec<f32> = train.iter().map(|&i| y[i]).collect();
@@ -121,8 +136,14 @@ mod tests {
 
     #[test]
     fn tau_known_values() {
-        assert_eq!(kendall_tau(&[1.0, 2.0, 3.0, 4.0], &[10.0, 20.0, 30.0, 40.0]), 1.0);
-        assert_eq!(kendall_tau(&[4.0, 3.0, 2.0, 1.0], &[10.0, 20.0, 30.0, 40.0]), -1.0);
+        assert_eq!(
+            kendall_tau(&[1.0, 2.0, 3.0, 4.0], &[10.0, 20.0, 30.0, 40.0]),
+            1.0
+        );
+        assert_eq!(
+            kendall_tau(&[4.0, 3.0, 2.0, 1.0], &[10.0, 20.0, 30.0, 40.0]),
+            -1.0
+        );
         // one swapped adjacent pair out of 6: (5 - 1) / 6
         let t = kendall_tau(&[1.0, 3.0, 2.0, 4.0], &[1.0, 2.0, 3.0, 4.0]);
         assert!((t - 4.0 / 6.0).abs() < 1e-12, "{t}");

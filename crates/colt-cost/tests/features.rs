@@ -2,7 +2,9 @@
 //! and on malformed hand-built nests.
 
 use colt_cost::features::{count, extract, index_of, names};
-use colt_ir::{Access, Block, BufId, BufKind, Buffer, Func, Idx, Loop, LoopKind, Stmt, StoreOp, Value, VarId};
+use colt_ir::{
+    Access, Block, BufId, BufKind, Buffer, Func, Idx, Loop, LoopKind, Stmt, StoreOp, Value, VarId,
+};
 use colt_sched::{Inst, Schedule};
 use rand::SeedableRng;
 
@@ -19,7 +21,11 @@ fn close(a: f32, b: f32) -> bool {
 }
 
 fn inst_split(l: &str, f: &[i64]) -> Inst {
-    Inst::Split { stage: "matmul".into(), loop_: l.into(), factors: f.to_vec() }
+    Inst::Split {
+        stage: "matmul".into(),
+        loop_: l.into(),
+        factors: f.to_vec(),
+    }
 }
 
 /// 256³ matmul: i = 32×8, j = 16×16, k = 64×4, order i0 j0 k0 i1 k1 j1, j1 vectorized,
@@ -31,16 +37,28 @@ fn tiled_matmul() -> Func {
 fn tiled_schedule() -> Schedule {
     let p = colt_ops::builders::matmul(256, 256, 256);
     let mut s = Schedule::new(p);
-    let order = ["i0", "j0", "k0", "i1", "k1", "j1"].map(String::from).to_vec();
+    let order = ["i0", "j0", "k0", "i1", "k1", "j1"]
+        .map(String::from)
+        .to_vec();
     for inst in [
         inst_split("i", &[32, 8]),
         inst_split("j", &[16, 16]),
         inst_split("k", &[64, 4]),
-        Inst::Reorder { stage: "matmul".into(), order },
-        Inst::Vectorize { stage: "matmul".into(), loop_: "j1".into() },
-        Inst::Parallel { stage: "matmul".into(), loop_: "i0".into() },
+        Inst::Reorder {
+            stage: "matmul".into(),
+            order,
+        },
+        Inst::Vectorize {
+            stage: "matmul".into(),
+            loop_: "j1".into(),
+        },
+        Inst::Parallel {
+            stage: "matmul".into(),
+            loop_: "i0".into(),
+        },
     ] {
-        s.apply(&inst).unwrap_or_else(|e| panic!("{}: {e}", inst.text()));
+        s.apply(&inst)
+            .unwrap_or_else(|e| panic!("{}: {e}", inst.text()));
     }
     s
 }
@@ -55,7 +73,10 @@ fn names_match_values_and_are_unique() {
     sorted.sort();
     sorted.dedup();
     assert_eq!(sorted.len(), count(), "duplicate feature names");
-    assert!(names().iter().any(|n| n.starts_with("dom.")) && names().iter().any(|n| n.starts_with("mean.")));
+    assert!(
+        names().iter().any(|n| n.starts_with("dom."))
+            && names().iter().any(|n| n.starts_with("mean."))
+    );
 }
 
 #[test]
@@ -80,7 +101,10 @@ fn naive_matmul_features() {
     assert!(close(feat(&v, "dom.reuse.store_log_factor"), lg(256.0)));
     // L1 holds only the k level: traffic = 513*4 bytes * 256*256 iterations
     assert_eq!(feat(&v, "dom.mem.l1_fit_levels"), 1.0);
-    assert!(close(feat(&v, "dom.mem.log_traffic_l1"), lg(513.0 * 4.0 * 65536.0)));
+    assert!(close(
+        feat(&v, "dom.mem.log_traffic_l1"),
+        lg(513.0 * 4.0 * 65536.0)
+    ));
 }
 
 #[test]
@@ -118,24 +142,37 @@ fn sampled_schedules_of_every_workload_extract() {
         let p = colt_ops::build(name, colt_ops::Scale::Ci).expect("workload builds");
         let mut funcs = vec![p.naive()];
         for _ in 0..3 {
-            if let Ok(f) = colt_sched::sketch::try_sample(&p, &mut rng).and_then(|t| colt_sched::apply_trace(&p, &t)) {
+            if let Ok(f) = colt_sched::sketch::try_sample(&p, &mut rng)
+                .and_then(|t| colt_sched::apply_trace(&p, &t))
+            {
                 funcs.push(f);
             }
         }
         for f in &funcs {
             let v = extract(f);
             assert_eq!(v.len(), count(), "{name}");
-            assert!(v.iter().all(|x| x.is_finite()), "{name}: non-finite feature");
+            assert!(
+                v.iter().all(|x| x.is_finite()),
+                "{name}: non-finite feature"
+            );
             assert!(feat(&v, "g.log_flops") > 0.0, "{name}");
         }
-        assert_eq!(extract(&funcs[0]), extract(&p.naive()), "{name}: extraction is deterministic");
+        assert_eq!(
+            extract(&funcs[0]),
+            extract(&p.naive()),
+            "{name}: extraction is deterministic"
+        );
     }
 }
 
 #[test]
 fn cache_write_shows_local_allocation() {
     let mut s = tiled_schedule();
-    s.apply(&Inst::CacheWrite { stage: "matmul".into(), loop_: "j0".into() }).expect("cache_write");
+    s.apply(&Inst::CacheWrite {
+        stage: "matmul".into(),
+        loop_: "j0".into(),
+    })
+    .expect("cache_write");
     let v = extract(&s.lower().expect("lowers"));
     let plain = extract(&tiled_matmul());
     assert_eq!(feat(&plain, "g.n_allocs"), 0.0);
@@ -145,7 +182,10 @@ fn cache_write_shows_local_allocation() {
     assert_eq!(feat(&v, "dom.local.writes"), 1.0);
     assert_eq!(feat(&v, "dom.local.n_allocs"), 1.0);
     assert_eq!(feat(&plain, "dom.local.writes"), 0.0);
-    assert!(feat(&v, "g.n_blocks") > feat(&plain, "g.n_blocks"), "a write-back block is added");
+    assert!(
+        feat(&v, "g.n_blocks") > feat(&plain, "g.n_blocks"),
+        "a write-back block is added"
+    );
 }
 
 fn v(i: u32) -> Idx {
@@ -154,11 +194,21 @@ fn v(i: u32) -> Idx {
 
 #[test]
 fn malformed_funcs_do_not_panic() {
-    let buf = |n: &str, shape: Vec<i64>, kind| Buffer { name: n.into(), shape, kind };
+    let buf = |n: &str, shape: Vec<i64>, kind| Buffer {
+        name: n.into(),
+        shape,
+        kind,
+    };
     let block = Block {
         name: "weird".into(),
-        bind: vec![(VarId(5), v(0) * i64::MAX + Idx::Const(i64::MAX)), (VarId(6), v(5).div(0))],
-        store: Access { buf: BufId(9), idx: vec![v(6).rem(0), v(42)] },
+        bind: vec![
+            (VarId(5), v(0) * i64::MAX + Idx::Const(i64::MAX)),
+            (VarId(6), v(5).div(0)),
+        ],
+        store: Access {
+            buf: BufId(9),
+            idx: vec![v(6).rem(0), v(42)],
+        },
         op: StoreOp::Assign,
         value: Value::Select(
             vec![],
@@ -169,7 +219,10 @@ fn malformed_funcs_do_not_panic() {
     let f = Func {
         name: "bad".into(),
         vars: vec!["a".into()],
-        buffers: vec![buf("A", vec![0, -4], BufKind::Input), buf("L", vec![i64::MAX, i64::MAX], BufKind::Local)],
+        buffers: vec![
+            buf("A", vec![0, -4], BufKind::Input),
+            buf("L", vec![i64::MAX, i64::MAX], BufKind::Local),
+        ],
         body: vec![
             Stmt::Loop(Loop {
                 var: VarId(0),
@@ -181,22 +234,33 @@ fn malformed_funcs_do_not_panic() {
                         var: VarId(1),
                         extent: i64::MAX,
                         kind: LoopKind::Parallel,
-                        body: vec![Stmt::Block(block.clone()), Stmt::Loop(Loop {
-                            var: VarId(1),
-                            extent: 0,
-                            kind: LoopKind::Unrolled,
-                            body: vec![],
-                        })],
+                        body: vec![
+                            Stmt::Block(block.clone()),
+                            Stmt::Loop(Loop {
+                                var: VarId(1),
+                                extent: 0,
+                                kind: LoopKind::Unrolled,
+                                body: vec![],
+                            }),
+                        ],
                     })],
                 }],
             }),
-            Stmt::Alloc { buf: BufId(77), body: vec![Stmt::Block(block)] },
+            Stmt::Alloc {
+                buf: BufId(77),
+                body: vec![Stmt::Block(block)],
+            },
         ],
     };
     let x = extract(&f);
     assert_eq!(x.len(), count());
     assert!(x.iter().all(|v| v.is_finite()));
-    let empty = Func { name: "e".into(), vars: vec![], buffers: vec![], body: vec![] };
+    let empty = Func {
+        name: "e".into(),
+        vars: vec![],
+        buffers: vec![],
+        body: vec![],
+    };
     let e = extract(&empty);
     assert_eq!(e.len(), count());
     assert!(e.iter().all(|&v| v == 0.0 || v.is_finite()));

@@ -2,11 +2,18 @@
 //! never make feature extraction panic, and always give the same finite vector.
 
 use colt_cost::features::{count, extract};
-use colt_ir::{Access, Block, BufId, BufKind, Buffer, Func, Idx, Loop, LoopKind, Stmt, StoreOp, Value, VarId};
+use colt_ir::{
+    Access, Block, BufId, BufKind, Buffer, Func, Idx, Loop, LoopKind, Stmt, StoreOp, Value, VarId,
+};
 use proptest::prelude::*;
 
 fn kind(k: u8) -> LoopKind {
-    [LoopKind::Serial, LoopKind::Parallel, LoopKind::Vectorized, LoopKind::Unrolled][k as usize % 4]
+    [
+        LoopKind::Serial,
+        LoopKind::Parallel,
+        LoopKind::Vectorized,
+        LoopKind::Unrolled,
+    ][k as usize % 4]
 }
 
 /// An index over variables `0..nvars` built from a small recipe.
@@ -26,7 +33,10 @@ fn index(nvars: u32, recipe: &[(u8, i64)]) -> Idx {
 
 fn build(loops: &[(u8, i64)], recipes: &[Vec<(u8, i64)>], shape: &[i64]) -> Func {
     let n = loops.len() as u32;
-    let acc = |r: &Vec<(u8, i64)>, b: u32| Access { buf: BufId(b), idx: vec![index(n, r); shape.len()] };
+    let acc = |r: &Vec<(u8, i64)>, b: u32| Access {
+        buf: BufId(b),
+        idx: vec![index(n, r); shape.len()],
+    };
     let value = recipes.iter().skip(1).fold(Value::Const(1.0), |v, r| {
         Value::bin(colt_ir::BinOp::Add, v, Value::Load(acc(r, 0)))
     });
@@ -37,15 +47,32 @@ fn build(loops: &[(u8, i64)], recipes: &[Vec<(u8, i64)>], shape: &[i64]) -> Func
         op: StoreOp::Reduce(colt_ir::Reducer::Sum),
         value,
     };
-    let body = loops.iter().enumerate().rev().fold(Stmt::Block(block), |inner, (i, &(k, e))| {
-        Stmt::Loop(Loop { var: VarId(i as u32), extent: e, kind: kind(k), body: vec![inner] })
-    });
+    let body = loops
+        .iter()
+        .enumerate()
+        .rev()
+        .fold(Stmt::Block(block), |inner, (i, &(k, e))| {
+            Stmt::Loop(Loop {
+                var: VarId(i as u32),
+                extent: e,
+                kind: kind(k),
+                body: vec![inner],
+            })
+        });
     Func {
         name: "random".into(),
         vars: (0..n).map(|i| format!("v{i}")).collect(),
         buffers: vec![
-            Buffer { name: "A".into(), shape: shape.to_vec(), kind: BufKind::Input },
-            Buffer { name: "B".into(), shape: shape.to_vec(), kind: BufKind::Output },
+            Buffer {
+                name: "A".into(),
+                shape: shape.to_vec(),
+                kind: BufKind::Input,
+            },
+            Buffer {
+                name: "B".into(),
+                shape: shape.to_vec(),
+                kind: BufKind::Output,
+            },
         ],
         body: vec![body],
     }

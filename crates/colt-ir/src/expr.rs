@@ -109,8 +109,14 @@ impl Idx {
     /// The affine form, if the expression has no division or modulo.
     pub fn affine(&self) -> Option<Affine> {
         match self {
-            Idx::Const(c) => Some(Affine { terms: BTreeMap::new(), constant: *c }),
-            Idx::Var(v) => Some(Affine { terms: [(*v, 1)].into(), constant: 0 }),
+            Idx::Const(c) => Some(Affine {
+                terms: BTreeMap::new(),
+                constant: *c,
+            }),
+            Idx::Var(v) => Some(Affine {
+                terms: [(*v, 1)].into(),
+                constant: 0,
+            }),
             Idx::Add(a, b) => {
                 let mut x = a.affine()?;
                 x.add(&b.affine()?, 1);
@@ -167,21 +173,33 @@ impl Idx {
             Idx::Var(v) => range(*v)?,
             Idx::Add(a, b) => {
                 let (a, b) = (a.interval(range)?, b.interval(range)?);
-                Interval { lo: a.lo + b.lo, hi: a.hi + b.hi }
+                Interval {
+                    lo: a.lo + b.lo,
+                    hi: a.hi + b.hi,
+                }
             }
             Idx::Mul(a, c) => {
                 let a = a.interval(range)?;
                 let (x, y) = (a.lo * c, a.hi * c);
-                Interval { lo: x.min(y), hi: x.max(y) }
+                Interval {
+                    lo: x.min(y),
+                    hi: x.max(y),
+                }
             }
             Idx::Div(a, d) => {
                 let a = a.interval(range)?;
-                Interval { lo: a.lo.div_euclid(*d), hi: a.hi.div_euclid(*d) }
+                Interval {
+                    lo: a.lo.div_euclid(*d),
+                    hi: a.hi.div_euclid(*d),
+                }
             }
             Idx::Mod(a, d) => {
                 let a = a.interval(range)?;
                 if a.lo.div_euclid(*d) == a.hi.div_euclid(*d) {
-                    Interval { lo: a.lo.rem_euclid(*d), hi: a.hi.rem_euclid(*d) }
+                    Interval {
+                        lo: a.lo.rem_euclid(*d),
+                        hi: a.hi.rem_euclid(*d),
+                    }
                 } else {
                     Interval { lo: 0, hi: d - 1 }
                 }
@@ -321,8 +339,15 @@ impl UnOp {
             UnOp::Tanh => "tanh",
         }
     }
-    pub const ALL: [UnOp; 7] =
-        [UnOp::Neg, UnOp::Exp, UnOp::Sqrt, UnOp::Relu, UnOp::Sigmoid, UnOp::Silu, UnOp::Tanh];
+    pub const ALL: [UnOp; 7] = [
+        UnOp::Neg,
+        UnOp::Exp,
+        UnOp::Sqrt,
+        UnOp::Relu,
+        UnOp::Sigmoid,
+        UnOp::Silu,
+        UnOp::Tanh,
+    ];
 }
 
 impl BinOp {
@@ -377,16 +402,31 @@ impl Value {
     }
 
     /// Rewrite every load with `f` (returning a replacement value) and every index with `g`.
-    pub fn map(&self, f: &mut dyn FnMut(&Access) -> Option<Value>, g: &dyn Fn(&Idx) -> Idx) -> Value {
+    pub fn map(
+        &self,
+        f: &mut dyn FnMut(&Access) -> Option<Value>,
+        g: &dyn Fn(&Idx) -> Idx,
+    ) -> Value {
         match self {
             Value::Const(c) => Value::Const(*c),
             Value::Load(a) => f(a).unwrap_or_else(|| {
-                Value::Load(Access { buf: a.buf, idx: a.idx.iter().map(g).collect() })
+                Value::Load(Access {
+                    buf: a.buf,
+                    idx: a.idx.iter().map(g).collect(),
+                })
             }),
             Value::Unary(op, a) => Value::Unary(*op, Box::new(a.map(f, g))),
-            Value::Binary(op, a, b) => Value::Binary(*op, Box::new(a.map(f, g)), Box::new(b.map(f, g))),
+            Value::Binary(op, a, b) => {
+                Value::Binary(*op, Box::new(a.map(f, g)), Box::new(b.map(f, g)))
+            }
             Value::Select(bs, a, b) => Value::Select(
-                bs.iter().map(|b| Bound { idx: g(&b.idx), lo: b.lo, hi: b.hi }).collect(),
+                bs.iter()
+                    .map(|b| Bound {
+                        idx: g(&b.idx),
+                        lo: b.lo,
+                        hi: b.hi,
+                    })
+                    .collect(),
                 Box::new(a.map(f, g)),
                 Box::new(b.map(f, g)),
             ),
@@ -419,7 +459,12 @@ mod tests {
 
     #[test]
     fn simplify_div_mod_of_split() {
-        let range = |x: VarId| Some(Interval { lo: 0, hi: if x.0 == 1 { 15 } else { 63 } });
+        let range = |x: VarId| {
+            Some(Interval {
+                lo: 0,
+                hi: if x.0 == 1 { 15 } else { 63 },
+            })
+        };
         let e = (v(0) * 16 + v(1)).div(16);
         assert_eq!(e.simplify(&range), v(0));
         let e = (v(0) * 16 + v(1)).rem(16);

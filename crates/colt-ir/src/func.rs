@@ -44,7 +44,10 @@ pub struct Block {
 pub enum Stmt {
     Loop(Loop),
     /// Scope of a `Local` buffer.
-    Alloc { buf: BufId, body: Vec<Stmt> },
+    Alloc {
+        buf: BufId,
+        body: Vec<Stmt>,
+    },
     Block(Block),
 }
 

@@ -22,4 +22,4 @@ pub use expr::{Access, Affine, BinOp, Bound, BufId, Idx, Interval, UnOp, Value, 
 pub use func::{Block, Func, Loop, LoopKind, Stmt, StoreOp};
 pub use print::{func_str, program_str};
 pub use program::{BufKind, Buffer, IterKind, IterVar, Program, Reducer, Stage};
-pub use verify::{verify, VerifyError};
+pub use verify::{VerifyError, verify};

@@ -73,8 +73,13 @@ pub fn value_str(v: &Value, bufs: &[Buffer], names: &[String]) -> String {
         Value::Load(a) => access_str(a, bufs, names),
         Value::Unary(op, a) => format!("{}({})", op.name(), value_str(a, bufs, names)),
         Value::Binary(op, a, b) => match op.symbol() {
-            None => format!("{:?}({}, {})", op, value_str(a, bufs, names), value_str(b, bufs, names))
-                .to_lowercase(),
+            None => format!(
+                "{:?}({}, {})",
+                op,
+                value_str(a, bufs, names),
+                value_str(b, bufs, names)
+            )
+            .to_lowercase(),
             Some(sym) => {
                 let p = prec(v);
                 let wrap = |x: &Value, right: bool| {
@@ -89,8 +94,10 @@ pub fn value_str(v: &Value, bufs: &[Buffer], names: &[String]) -> String {
             }
         },
         Value::Select(bs, a, b) => {
-            let conds: Vec<String> =
-                bs.iter().map(|b| format!("{} <= {} < {}", b.lo, idx_str(&b.idx, names), b.hi)).collect();
+            let conds: Vec<String> = bs
+                .iter()
+                .map(|b| format!("{} <= {} < {}", b.lo, idx_str(&b.idx, names), b.hi))
+                .collect();
             format!(
                 "select({}, {}, {})",
                 conds.join(" && "),
@@ -119,8 +126,19 @@ fn shape_str(b: &Buffer) -> String {
 }
 
 fn signature(name: &str, bufs: &[Buffer]) -> String {
-    let list = |k: BufKind| bufs.iter().filter(|b| b.kind == k).map(shape_str).collect::<Vec<_>>().join(", ");
-    let mut s = format!("func {}({}) -> ({})", name, list(BufKind::Input), list(BufKind::Output));
+    let list = |k: BufKind| {
+        bufs.iter()
+            .filter(|b| b.kind == k)
+            .map(shape_str)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut s = format!(
+        "func {}({}) -> ({})",
+        name,
+        list(BufKind::Input),
+        list(BufKind::Output)
+    );
     let temps = list(BufKind::Temp);
     if !temps.is_empty() {
         write!(s, " temps ({temps})").unwrap();
@@ -138,7 +156,11 @@ pub fn program_str(p: &Program) -> String {
             .iters
             .iter()
             .map(|i| {
-                let r = if i.kind == IterKind::Reduce { " (reduce)" } else { "" };
+                let r = if i.kind == IterKind::Reduce {
+                    " (reduce)"
+                } else {
+                    ""
+                };
                 format!("{} < {}{}", p.var_name(i.var), i.extent, r)
             })
             .collect();
@@ -175,7 +197,13 @@ fn stmts(out: &mut String, f: &Func, body: &[Stmt], depth: usize) {
                     LoopKind::Vectorized => " vectorized",
                     LoopKind::Unrolled => " unrolled",
                 };
-                writeln!(out, "{pad}for {} in 0..{}{kind}:", f.var_name(l.var), l.extent).unwrap();
+                writeln!(
+                    out,
+                    "{pad}for {} in 0..{}{kind}:",
+                    f.var_name(l.var),
+                    l.extent
+                )
+                .unwrap();
                 stmts(out, f, &l.body, depth + 1);
             }
             Stmt::Alloc { buf, body } => {

@@ -135,21 +135,33 @@ pub struct Program {
 
 impl Program {
     pub fn new(name: impl Into<String>) -> Program {
-        Program { name: name.into(), vars: vec![], buffers: vec![], stages: vec![] }
+        Program {
+            name: name.into(),
+            vars: vec![],
+            buffers: vec![],
+            stages: vec![],
+        }
     }
     pub fn new_var(&mut self, name: impl Into<String>) -> VarId {
         self.vars.push(name.into());
         VarId(self.vars.len() as u32 - 1)
     }
     pub fn add_buffer(&mut self, name: impl Into<String>, shape: Vec<i64>, kind: BufKind) -> BufId {
-        self.buffers.push(Buffer { name: name.into(), shape, kind });
+        self.buffers.push(Buffer {
+            name: name.into(),
+            shape,
+            kind,
+        });
         BufId(self.buffers.len() as u32 - 1)
     }
     pub fn buffer(&self, b: BufId) -> &Buffer {
         &self.buffers[b.0 as usize]
     }
     pub fn buffer_by_name(&self, name: &str) -> Option<BufId> {
-        self.buffers.iter().position(|b| b.name == name).map(|i| BufId(i as u32))
+        self.buffers
+            .iter()
+            .position(|b| b.name == name)
+            .map(|i| BufId(i as u32))
     }
     pub fn var_name(&self, v: VarId) -> &str {
         &self.vars[v.0 as usize]
@@ -164,7 +176,9 @@ impl Program {
     /// Stages that read the buffer written by stage `s`.
     pub fn consumers(&self, s: usize) -> Vec<usize> {
         let b = self.stages[s].store.buf;
-        (0..self.stages.len()).filter(|&c| self.stages[c].reads().contains(&b)).collect()
+        (0..self.stages.len())
+            .filter(|&c| self.stages[c].reads().contains(&b))
+            .collect()
     }
     /// Floating-point operations of one execution (a reduction step counts one more).
     pub fn flops(&self) -> u64 {
@@ -183,15 +197,29 @@ impl Program {
     ) -> usize {
         let ivs: Vec<IterVar> = iters
             .iter()
-            .map(|(n, e, k)| IterVar { var: self.new_var(*n), extent: *e, kind: *k })
+            .map(|(n, e, k)| IterVar {
+                var: self.new_var(*n),
+                extent: *e,
+                kind: *k,
+            })
             .collect();
         let idx: Vec<Idx> = ivs.iter().map(|i| Idx::Var(i.var)).collect();
         let (buf, reduce, value) = f(&idx);
         let store = Access {
             buf,
-            idx: ivs.iter().filter(|i| i.kind == IterKind::Spatial).map(|i| Idx::Var(i.var)).collect(),
+            idx: ivs
+                .iter()
+                .filter(|i| i.kind == IterKind::Spatial)
+                .map(|i| Idx::Var(i.var))
+                .collect(),
         };
-        self.stages.push(Stage { name: name.into(), iters: ivs, store, reduce, value });
+        self.stages.push(Stage {
+            name: name.into(),
+            iters: ivs,
+            store,
+            reduce,
+            value,
+        });
         self.stages.len() - 1
     }
 
@@ -219,12 +247,22 @@ impl Program {
             };
             body.push(nest(s.iters.iter(), Stmt::Block(block)));
         }
-        Func { name: self.name.clone(), vars: self.vars.clone(), buffers: self.buffers.clone(), body }
+        Func {
+            name: self.name.clone(),
+            vars: self.vars.clone(),
+            buffers: self.buffers.clone(),
+            body,
+        }
     }
 }
 
 fn nest<'a>(iters: impl DoubleEndedIterator<Item = &'a IterVar>, inner: Stmt) -> Stmt {
     iters.rev().fold(inner, |body, iv| {
-        Stmt::Loop(Loop { var: iv.var, extent: iv.extent, kind: LoopKind::Serial, body: vec![body] })
+        Stmt::Loop(Loop {
+            var: iv.var,
+            extent: iv.extent,
+            kind: LoopKind::Serial,
+            body: vec![body],
+        })
     })
 }

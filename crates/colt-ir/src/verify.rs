@@ -23,12 +23,20 @@ struct Ctx<'a> {
 /// and stay in bounds (except under a `select` guard), extents are positive and parallel
 /// loops do not nest.
 pub fn verify(f: &Func) -> Result<(), VerifyError> {
-    let mut cx = Ctx { f, ranges: vec![None; f.vars.len()], locals: vec![], in_parallel: false };
+    let mut cx = Ctx {
+        f,
+        ranges: vec![None; f.vars.len()],
+        locals: vec![],
+        in_parallel: false,
+    };
     check_body(&mut cx, &f.body)
 }
 
 fn err(entity: impl Into<String>, msg: impl Into<String>) -> VerifyError {
-    VerifyError { entity: entity.into(), msg: msg.into() }
+    VerifyError {
+        entity: entity.into(),
+        msg: msg.into(),
+    }
 }
 
 fn check_body(cx: &mut Ctx, body: &[Stmt]) -> Result<(), VerifyError> {
@@ -45,11 +53,17 @@ fn check_body(cx: &mut Ctx, body: &[Stmt]) -> Result<(), VerifyError> {
                 let was_parallel = cx.in_parallel;
                 if l.kind == LoopKind::Parallel {
                     if cx.in_parallel {
-                        return Err(err(name, "parallel loop nested inside another parallel loop"));
+                        return Err(err(
+                            name,
+                            "parallel loop nested inside another parallel loop",
+                        ));
                     }
                     cx.in_parallel = true;
                 }
-                cx.ranges[l.var.0 as usize] = Some(Interval { lo: 0, hi: l.extent - 1 });
+                cx.ranges[l.var.0 as usize] = Some(Interval {
+                    lo: 0,
+                    hi: l.extent - 1,
+                });
                 check_body(cx, &l.body)?;
                 cx.ranges[l.var.0 as usize] = None;
                 cx.in_parallel = was_parallel;
@@ -57,7 +71,10 @@ fn check_body(cx: &mut Ctx, body: &[Stmt]) -> Result<(), VerifyError> {
             Stmt::Alloc { buf, body } => {
                 let b = buffer(cx.f, *buf, "alloc")?;
                 if b.kind != BufKind::Local {
-                    return Err(err(format!("alloc {}", b.name), "only local buffers can be allocated"));
+                    return Err(err(
+                        format!("alloc {}", b.name),
+                        "only local buffers can be allocated",
+                    ));
                 }
                 cx.locals.push(*buf);
                 check_body(cx, body)?;
@@ -84,11 +101,16 @@ fn check_body(cx: &mut Ctx, body: &[Stmt]) -> Result<(), VerifyError> {
 }
 
 fn var_name(f: &Func, v: VarId) -> Result<&str, VerifyError> {
-    f.vars.get(v.0 as usize).map(|s| s.as_str()).ok_or_else(|| err(format!("variable #{}", v.0), "not declared"))
+    f.vars
+        .get(v.0 as usize)
+        .map(|s| s.as_str())
+        .ok_or_else(|| err(format!("variable #{}", v.0), "not declared"))
 }
 
 fn buffer<'a>(f: &'a Func, b: BufId, entity: &str) -> Result<&'a crate::Buffer, VerifyError> {
-    f.buffers.get(b.0 as usize).ok_or_else(|| err(entity, format!("buffer #{} is not declared", b.0)))
+    f.buffers
+        .get(b.0 as usize)
+        .ok_or_else(|| err(entity, format!("buffer #{} is not declared", b.0)))
 }
 
 fn check_idx(cx: &Ctx, e: &Idx, entity: &str) -> Result<Interval, VerifyError> {
@@ -97,21 +119,33 @@ fn check_idx(cx: &Ctx, e: &Idx, entity: &str) -> Result<Interval, VerifyError> {
     for v in vs {
         let name = var_name(cx.f, v)?;
         if cx.ranges[v.0 as usize].is_none() {
-            return Err(err(entity, format!("variable {name} is used but not bound here")));
+            return Err(err(
+                entity,
+                format!("variable {name} is used but not bound here"),
+            ));
         }
     }
-    Ok(e.interval(&|v| cx.ranges[v.0 as usize]).expect("all variables bound"))
+    Ok(e.interval(&|v| cx.ranges[v.0 as usize])
+        .expect("all variables bound"))
 }
 
 fn check_access(cx: &Ctx, a: &Access, entity: &str, bounds: bool) -> Result<(), VerifyError> {
     let b = buffer(cx.f, a.buf, entity)?;
     if b.kind == BufKind::Local && !cx.locals.contains(&a.buf) {
-        return Err(err(entity, format!("local buffer {} used outside its alloc", b.name)));
+        return Err(err(
+            entity,
+            format!("local buffer {} used outside its alloc", b.name),
+        ));
     }
     if a.idx.len() != b.shape.len() {
         return Err(err(
             entity,
-            format!("buffer {} has {} dimensions but is indexed with {}", b.name, b.shape.len(), a.idx.len()),
+            format!(
+                "buffer {} has {} dimensions but is indexed with {}",
+                b.name,
+                b.shape.len(),
+                a.idx.len()
+            ),
         ));
     }
     for (d, (e, &n)) in a.idx.iter().zip(&b.shape).enumerate() {

@@ -131,7 +131,13 @@ fn grammar_answer_and_prefix_reuse() {
 fn append_only_record_reuses_everything_before_the_new_lines() {
     let mut model = load();
     let lines: Vec<String> = (0..40)
-        .map(|i| format!("n{i} from n{} by small: unroll(stage=s{i}, step={}) | predicted 0.{i:02}\n", i / 2, 16 << (i % 3)))
+        .map(|i| {
+            format!(
+                "n{i} from n{} by small: unroll(stage=s{i}, step={}) | predicted 0.{i:02}\n",
+                i / 2,
+                16 << (i % 3)
+            )
+        })
         .collect();
     let ask = |model: &mut LocalModel, n: usize, q: &str| {
         model
@@ -148,8 +154,14 @@ fn append_only_record_reuses_everything_before_the_new_lines() {
     let second = ask(&mut model, 40, "Question about n39:");
     // Everything the first call held up to its question (a few tokens) is reused.
     let held_before_question = first.prompt_tokens - 12;
-    assert!(second.reused_tokens >= held_before_question, "{first:?}\n{second:?}");
-    assert!(second.evaluated_tokens < second.prompt_tokens / 3, "{second:?}");
+    assert!(
+        second.reused_tokens >= held_before_question,
+        "{first:?}\n{second:?}"
+    );
+    assert!(
+        second.evaluated_tokens < second.prompt_tokens / 3,
+        "{second:?}"
+    );
 }
 
 #[test]

@@ -352,8 +352,12 @@ impl LlmClient {
                 .get(m)
                 .is_some_and(|s| s.cfg.provider == crate::config::ProviderKind::Local)
         };
-        let local: Vec<usize> = (0..calls.len()).filter(|&i| is_local(&calls[i].0)).collect();
-        let remote: Vec<usize> = (0..calls.len()).filter(|&i| !is_local(&calls[i].0)).collect();
+        let local: Vec<usize> = (0..calls.len())
+            .filter(|&i| is_local(&calls[i].0))
+            .collect();
+        let remote: Vec<usize> = (0..calls.len())
+            .filter(|&i| !is_local(&calls[i].0))
+            .collect();
         let out: Vec<Mutex<Option<CallRecord>>> = calls.iter().map(|_| Mutex::new(None)).collect();
         let next = std::sync::atomic::AtomicUsize::new(0);
         let workers = max_in_flight.max(1).min(remote.len());
@@ -367,11 +371,13 @@ impl LlmClient {
                 });
             }
             for _ in 0..workers {
-                scope.spawn(|| loop {
-                    let k = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                    let Some(&i) = remote.get(k) else { break };
-                    let rec = self.call(&calls[i].0, &calls[i].1);
-                    *out[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(rec);
+                scope.spawn(|| {
+                    loop {
+                        let k = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        let Some(&i) = remote.get(k) else { break };
+                        let rec = self.call(&calls[i].0, &calls[i].1);
+                        *out[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(rec);
+                    }
                 });
             }
         });

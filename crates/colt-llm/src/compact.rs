@@ -19,9 +19,17 @@ fn text(v: &Value) -> String {
 
 /// Whether every name and value can be written in the short form unambiguously.
 pub fn usable(vocab: &Vocabulary, models: &[String]) -> bool {
-    let clean = |s: &str| !s.is_empty() && !s.contains([',', ';', '(', ')', ' ', '\n', '"', '\\']) && !s.contains("->");
-    vocab.actions.iter().all(|a| clean(&a.name) && a.params.iter().all(|p| !p.choices.is_empty() && p.choices.iter().all(|c| clean(&text(c)))))
-        && models.iter().all(|m| clean(m))
+    let clean = |s: &str| {
+        !s.is_empty()
+            && !s.contains([',', ';', '(', ')', ' ', '\n', '"', '\\'])
+            && !s.contains("->")
+    };
+    vocab.actions.iter().all(|a| {
+        clean(&a.name)
+            && a.params
+                .iter()
+                .all(|p| !p.choices.is_empty() && p.choices.iter().all(|c| clean(&text(c))))
+    }) && models.iter().all(|m| clean(m))
         && !vocab.actions.is_empty()
         && !models.is_empty()
 }
@@ -74,7 +82,12 @@ fn variant<'a>(vocab: &'a Vocabulary, name: &str, values: &[&str]) -> Option<&'a
         .actions
         .iter()
         .filter(|a| a.name == name && a.params.len() == values.len())
-        .find(|a| a.params.iter().zip(values).all(|(p, v)| p.choices.iter().any(|c| text(c) == *v)))
+        .find(|a| {
+            a.params
+                .iter()
+                .zip(values)
+                .all(|(p, v)| p.choices.iter().any(|c| text(c) == *v))
+        })
 }
 
 /// The JSON joint action a short-form answer stands for; `None` when the text is not in
@@ -86,7 +99,11 @@ pub fn to_json(answer: &str, vocab: &Vocabulary) -> Option<String> {
     for step in steps.split(';').map(str::trim).filter(|s| !s.is_empty()) {
         let (name, rest) = step.split_once('(')?;
         let args = rest.strip_suffix(')')?;
-        let values: Vec<&str> = if args.trim().is_empty() { Vec::new() } else { args.split(',').map(str::trim).collect() };
+        let values: Vec<&str> = if args.trim().is_empty() {
+            Vec::new()
+        } else {
+            args.split(',').map(str::trim).collect()
+        };
         let a = variant(vocab, name.trim(), &values)?;
         let mut m = serde_json::Map::new();
         m.insert("action".into(), json!(a.name));
@@ -105,10 +122,20 @@ mod tests {
 
     fn vocab() -> Vocabulary {
         Vocabulary::new(vec![
-            ActionSpec::new("tile", "").param("stage", ["qk"]).param("loop", ["h", "i"]).param("middle", [1, 4]).param("inner", [4, 16]),
-            ActionSpec::new("unroll", "").param("stage", ["qk"]).param("step", [0, 64]),
-            ActionSpec::new("unroll", "").param("stage", ["pv"]).param("step", [512]),
-            ActionSpec::new("vectorize", "").param("stage", ["qk"]).param("on", ["on", "off"]),
+            ActionSpec::new("tile", "")
+                .param("stage", ["qk"])
+                .param("loop", ["h", "i"])
+                .param("middle", [1, 4])
+                .param("inner", [4, 16]),
+            ActionSpec::new("unroll", "")
+                .param("stage", ["qk"])
+                .param("step", [0, 64]),
+            ActionSpec::new("unroll", "")
+                .param("stage", ["pv"])
+                .param("step", [512]),
+            ActionSpec::new("vectorize", "")
+                .param("stage", ["qk"])
+                .param("on", ["on", "off"]),
         ])
     }
 
@@ -134,12 +161,20 @@ mod tests {
     #[test]
     fn the_grammar_lists_each_variant_with_its_values_in_order() {
         let g = gbnf(&vocab(), &["small".into(), "big".into()], 2);
-        assert!(g.starts_with("root ::= step (\"; \" step){0,1} \" -> \" model\n"), "{g}");
+        assert!(
+            g.starts_with("root ::= step (\"; \" step){0,1} \" -> \" model\n"),
+            "{g}"
+        );
         assert!(g.contains("a0 ::= \"tile(\" (\"qk\") \",\" (\"h\" | \"i\") \",\" (\"1\" | \"4\") \",\" (\"4\" | \"16\") \")\""), "{g}");
-        assert!(g.contains("a2 ::= \"unroll(\" (\"pv\") \",\" (\"512\") \")\""), "{g}");
+        assert!(
+            g.contains("a2 ::= \"unroll(\" (\"pv\") \",\" (\"512\") \")\""),
+            "{g}"
+        );
         assert!(g.contains("model ::= \"small\" | \"big\""));
         assert!(usable(&vocab(), &["big".into()]));
-        let odd = Vocabulary::new(vec![ActionSpec::new("p", "").param("pass", ["loop-unroll<a;b>"])]);
+        let odd = Vocabulary::new(vec![
+            ActionSpec::new("p", "").param("pass", ["loop-unroll<a;b>"]),
+        ]);
         assert!(!usable(&odd, &["big".into()]));
     }
 }

@@ -338,7 +338,9 @@ fn check_transformation(t: &Value, vocab: &Vocabulary) -> Result<Transformation,
         _ => return check_variant(t, vocab.actions.first(), &names),
     };
     let Some(name) = resolve(aname, names.iter().copied()) else {
-        return Err(AnswerError::UnknownAction { name: aname.clone() });
+        return Err(AnswerError::UnknownAction {
+            name: aname.clone(),
+        });
     };
     let mut first_err = None;
     for spec in vocab.actions.iter().filter(|a| a.name == name) {
@@ -349,10 +351,16 @@ fn check_transformation(t: &Value, vocab: &Vocabulary) -> Result<Transformation,
             }
         }
     }
-    Err(first_err.unwrap_or(AnswerError::UnknownAction { name: aname.clone() }))
+    Err(first_err.unwrap_or(AnswerError::UnknownAction {
+        name: aname.clone(),
+    }))
 }
 
-fn check_variant(t: &Value, spec: Option<&ActionSpec>, names: &[&str]) -> Result<Transformation, AnswerError> {
+fn check_variant(
+    t: &Value,
+    spec: Option<&ActionSpec>,
+    names: &[&str],
+) -> Result<Transformation, AnswerError> {
     let obj = match t {
         Value::Object(o) => o,
         Value::String(s) => {
@@ -392,10 +400,8 @@ fn check_variant(t: &Value, spec: Option<&ActionSpec>, names: &[&str]) -> Result
             });
         }
     };
-    let name = resolve(aname, names.iter().copied()).ok_or_else(|| {
-        AnswerError::UnknownAction {
-            name: aname.clone(),
-        }
+    let name = resolve(aname, names.iter().copied()).ok_or_else(|| AnswerError::UnknownAction {
+        name: aname.clone(),
     })?;
     let spec: &ActionSpec = spec.ok_or_else(|| AnswerError::UnknownAction {
         name: aname.clone(),
@@ -487,7 +493,9 @@ pub fn validate_object(
     for t in list {
         match check_transformation(t, vocab) {
             // The same step twice does nothing the first did not.
-            Ok(tr) if transformations.contains(&tr) => dropped.push(format!("step \"{}\" repeated", tr.action)),
+            Ok(tr) if transformations.contains(&tr) => {
+                dropped.push(format!("step \"{}\" repeated", tr.action))
+            }
             Ok(tr) => transformations.push(tr),
             Err(e) => {
                 dropped.push(e.to_string());

@@ -317,8 +317,12 @@ proptest! {
 fn action_variants_per_stage_take_the_variant_whose_values_fit() {
     use colt_llm::{ActionSpec, Vocabulary};
     let v = Vocabulary::new(vec![
-        ActionSpec::new("unroll", "").param("stage", ["a"]).param("step", [16, 64]),
-        ActionSpec::new("unroll", "").param("stage", ["b"]).param("step", [512]),
+        ActionSpec::new("unroll", "")
+            .param("stage", ["a"])
+            .param("step", [16, 64]),
+        ActionSpec::new("unroll", "")
+            .param("stage", ["b"])
+            .param("step", [512]),
     ]);
     let m = vec!["x".to_string()];
     let p = |t: &str| parse_answer(t, &v, &m, 3);
@@ -329,8 +333,17 @@ fn action_variants_per_stage_take_the_variant_whose_values_fit() {
     assert!(matches!(bad, AnswerError::BadParam { .. }), "{bad:?}");
     // The grammar and the schema offer each variant.
     let g = colt_llm::gbnf(&v, &m, 3);
-    assert!(g.contains("action-0 ::=") && g.contains("action-1 ::="), "{g}");
-    assert_eq!(colt_llm::json_schema(&v, &m, 3)["properties"]["transformations"]["items"]["anyOf"].as_array().unwrap().len(), 2);
+    assert!(
+        g.contains("action-0 ::=") && g.contains("action-1 ::="),
+        "{g}"
+    );
+    assert_eq!(
+        colt_llm::json_schema(&v, &m, 3)["properties"]["transformations"]["items"]["anyOf"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
 }
 
 #[test]
@@ -343,8 +356,14 @@ fn an_answer_keeps_its_valid_steps_and_drops_the_invalid_ones() {
     assert_eq!(a.dropped.len(), 1);
     assert!(a.dropped[0].contains("warp_drive"), "{:?}", a.dropped);
     // Nothing valid: refused with the first step's complaint.
-    let e = parse(r#"{"transformations": [{"action": "warp_drive"}], "next_model": "gpt-5"}"#).unwrap_err();
-    assert_eq!(e, AnswerError::UnknownAction { name: "warp_drive".into() });
+    let e = parse(r#"{"transformations": [{"action": "warp_drive"}], "next_model": "gpt-5"}"#)
+        .unwrap_err();
+    assert_eq!(
+        e,
+        AnswerError::UnknownAction {
+            name: "warp_drive".into()
+        }
+    );
     // A step repeated verbatim is dropped too.
     let a = parse(r#"{"transformations": [{"action": "vectorize"}, {"action": "vectorize"}], "next_model": "gpt-5"}"#).unwrap();
     assert_eq!((a.transformations.len(), a.dropped.len()), (1, 1));

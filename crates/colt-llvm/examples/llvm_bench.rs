@@ -15,13 +15,20 @@ fn main() {
 
 fn run() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let get = |k: &str| args.iter().position(|a| a == k).and_then(|i| args.get(i + 1)).cloned();
+    let get = |k: &str| {
+        args.iter()
+            .position(|a| a == k)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
     let tools = Toolchain::discover()?;
     if args.iter().any(|a| a == "--vocab") {
         print!("{}", passes::validate(&tools.opt).table());
         return Ok(());
     }
-    let strategy: Strategy = get("--strategy").unwrap_or_else(|| "evolutionary".into()).parse()?;
+    let strategy: Strategy = get("--strategy")
+        .unwrap_or_else(|| "evolutionary".into())
+        .parse()?;
     let trials: usize = get("--trials").unwrap_or_else(|| "64".into()).parse()?;
     let seed: u64 = get("--seed").unwrap_or_else(|| "1".into()).parse()?;
     let mut opts = BenchOptions::new(strategy, trials, seed);
@@ -29,7 +36,10 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         opts.programs = p.split(',').map(str::to_string).collect();
     }
     if let Some(o) = get("--objectives") {
-        opts.objectives = o.split(',').map(|s| s.parse::<Objective>()).collect::<Result<_, _>>()?;
+        opts.objectives = o
+            .split(',')
+            .map(|s| s.parse::<Objective>())
+            .collect::<Result<_, _>>()?;
     }
     let start = std::time::Instant::now();
     let report = bench::bench(&tools, &opts, &mut |p| {

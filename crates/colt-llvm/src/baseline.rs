@@ -40,7 +40,14 @@ pub struct Baseline {
 
 impl Baseline {
     fn failed(name: &str, outcome: String) -> Baseline {
-        Baseline { name: name.into(), ir_instructions: None, text_bytes: None, runtime_us: None, outcome, exe: None }
+        Baseline {
+            name: name.into(),
+            ir_instructions: None,
+            text_bytes: None,
+            runtime_us: None,
+            outcome,
+            exe: None,
+        }
     }
 }
 
@@ -50,12 +57,18 @@ pub fn build_baselines(env: &LlvmEnv) -> Vec<Baseline> {
     let mut out = Vec::new();
     for l in CLANG_LEVELS {
         let name = format!("clang -{l}");
-        out.push(clang_baseline(env, l).unwrap_or_else(|e| Baseline::failed(&name, format!("build_error: {e}"))));
+        out.push(
+            clang_baseline(env, l)
+                .unwrap_or_else(|e| Baseline::failed(&name, format!("build_error: {e}"))),
+        );
     }
     if env.tools().gcc.is_some() && !env.prepared().c_files.is_empty() {
         for l in GCC_LEVELS {
             let name = format!("gcc -{l}");
-            out.push(gcc_baseline(env, l).unwrap_or_else(|e| Baseline::failed(&name, format!("build_error: {e}"))));
+            out.push(
+                gcc_baseline(env, l)
+                    .unwrap_or_else(|e| Baseline::failed(&name, format!("build_error: {e}"))),
+            );
         }
     }
     for b in &mut out {
@@ -84,20 +97,39 @@ fn clang_baseline(env: &LlvmEnv, level: &str) -> Result<Baseline, LlvmError> {
     let ll = dir.join(format!("base-clang-{level}.ll"));
     if prog.c_files.is_empty() {
         let pipeline = format!("default<{level}>");
-        let text = crate::env::run_opt(&tools.opt, &prog.start_path(), &pipeline)
-            .map_err(|m| LlvmError::ToolFailed { tool: "opt".into(), message: m })?;
+        let text = crate::env::run_opt(&tools.opt, &prog.start_path(), &pipeline).map_err(|m| {
+            LlvmError::ToolFailed {
+                tool: "opt".into(),
+                message: m,
+            }
+        })?;
         std::fs::write(&ll, text).map_err(|e| LlvmError::io(&ll, e))?;
     } else {
         let mut parts = Vec::new();
         for (i, c) in prog.c_files.iter().enumerate() {
             let p = dir.join(format!("base-clang-{level}-{i}.ll"));
-            run_tool("clang", Command::new(&tools.clang).arg(format!("-{level}")).args(["-w", "-emit-llvm", "-S"]).arg(c).arg("-o").arg(&p))?;
+            run_tool(
+                "clang",
+                Command::new(&tools.clang)
+                    .arg(format!("-{level}"))
+                    .args(["-w", "-emit-llvm", "-S"])
+                    .arg(c)
+                    .arg("-o")
+                    .arg(&p),
+            )?;
             parts.push(p);
         }
         if parts.len() == 1 {
             std::fs::rename(&parts[0], &ll).map_err(|e| LlvmError::io(&ll, e))?;
         } else {
-            run_tool("llvm-link", Command::new(&tools.llvm_link).arg("-S").args(&parts).arg("-o").arg(&ll))?;
+            run_tool(
+                "llvm-link",
+                Command::new(&tools.llvm_link)
+                    .arg("-S")
+                    .args(&parts)
+                    .arg("-o")
+                    .arg(&ll),
+            )?;
         }
     }
     let text = std::fs::read_to_string(&ll).map_err(|e| LlvmError::io(&ll, e))?;
@@ -121,13 +153,24 @@ fn gcc_baseline(env: &LlvmEnv, level: &str) -> Result<Baseline, LlvmError> {
     let mut text = 0;
     for (i, c) in prog.c_files.iter().enumerate() {
         let o = dir.join(format!("base-gcc-{level}-{i}.o"));
-        run_tool("gcc", Command::new(gcc).arg(format!("-{level}")).args(["-w", "-c"]).arg(c).arg("-o").arg(&o))?;
+        run_tool(
+            "gcc",
+            Command::new(gcc)
+                .arg(format!("-{level}"))
+                .args(["-w", "-c"])
+                .arg(c)
+                .arg("-o")
+                .arg(&o),
+        )?;
         let bytes = std::fs::read(&o).map_err(|e| LlvmError::io(&o, e))?;
         text += ir::elf_text_bytes(&bytes).unwrap_or(0);
         objs.push(o);
     }
     let exe = dir.join(format!("base-gcc-{level}.exe"));
-    run_tool("gcc", Command::new(gcc).args(&objs).arg("-lm").arg("-o").arg(&exe))?;
+    run_tool(
+        "gcc",
+        Command::new(gcc).args(&objs).arg("-lm").arg("-o").arg(&exe),
+    )?;
     Ok(Baseline {
         name: format!("gcc -{level}"),
         ir_instructions: None,
@@ -140,16 +183,26 @@ fn gcc_baseline(env: &LlvmEnv, level: &str) -> Result<Baseline, LlvmError> {
 
 /// Time executables round-robin (`repeats` rounds, so that machine noise hits all alike);
 /// the median µs of each, `None` for a failed one.
-pub fn time_all(exes: &[PathBuf], expected: &[u8], repeats: usize, limit: std::time::Duration) -> Vec<Option<f64>> {
+pub fn time_all(
+    exes: &[PathBuf],
+    expected: &[u8],
+    repeats: usize,
+    limit: std::time::Duration,
+) -> Vec<Option<f64>> {
     let mut times: Vec<Option<Vec<f64>>> = vec![Some(Vec::new()); exes.len()];
     for _ in 0..repeats.max(1) {
         for (i, exe) in exes.iter().enumerate() {
-            let Some(ts) = times[i].as_mut() else { continue };
+            let Some(ts) = times[i].as_mut() else {
+                continue;
+            };
             match program::check_and_time(exe, expected, 1, limit) {
                 Ok(Check::Ok(us)) => ts.push(us),
                 _ => times[i] = None,
             }
         }
     }
-    times.into_iter().map(|t| t.map(|mut t| program::median(&mut t))).collect()
+    times
+        .into_iter()
+        .map(|t| t.map(|mut t| program::median(&mut t)))
+        .collect()
 }

@@ -58,7 +58,11 @@ pub fn ablate(env: &mut LlvmEnv, best: &[String]) -> Vec<Ablation> {
         if n == 0 {
             continue;
         }
-        let rest: Vec<String> = best.iter().filter(|p| type_of(p) != Some(t)).cloned().collect();
+        let rest: Vec<String> = best
+            .iter()
+            .filter(|p| type_of(p) != Some(t))
+            .cloned()
+            .collect();
         let value_without = if rest.is_empty() {
             env.evaluate(&[], timed).value(objective)
         } else {
@@ -68,7 +72,12 @@ pub fn ablate(env: &mut LlvmEnv, best: &[String]) -> Vec<Ablation> {
             (Some(w), Some(b)) if b > 0.0 => Some(w / b - 1.0),
             _ => None,
         };
-        out.push(Ablation { opt_type: t, passes: n, value_without, loss });
+        out.push(Ablation {
+            opt_type: t,
+            passes: n,
+            value_without,
+            loss,
+        });
     }
     out
 }
@@ -167,17 +176,33 @@ impl BenchOptions {
 }
 
 pub fn geomean(xs: &[f64]) -> Option<f64> {
-    let xs: Vec<f64> = xs.iter().copied().filter(|x| x.is_finite() && *x > 0.0).collect();
+    let xs: Vec<f64> = xs
+        .iter()
+        .copied()
+        .filter(|x| x.is_finite() && *x > 0.0)
+        .collect();
     if xs.is_empty() {
         return None;
     }
     Some((xs.iter().map(|x| x.ln()).sum::<f64>() / xs.len() as f64).exp())
 }
 
-fn tuned(env: &mut LlvmEnv, cfg: &SearchConfig, obs: &mut dyn Observer<Vec<String>>) -> Result<Tuned, LlvmError> {
+fn tuned(
+    env: &mut LlvmEnv,
+    cfg: &SearchConfig,
+    obs: &mut dyn Observer<Vec<String>>,
+) -> Result<Tuned, LlvmError> {
     let run = tune(env, cfg, None, obs)?;
-    let failed = run.history.iter().filter(|r| r.latency_us.is_none()).count();
-    let wrong = run.history.iter().filter(|r| r.outcome == "wrong_answer").count();
+    let failed = run
+        .history
+        .iter()
+        .filter(|r| r.latency_us.is_none())
+        .count();
+    let wrong = run
+        .history
+        .iter()
+        .filter(|r| r.outcome == "wrong_answer")
+        .count();
     let (best, ablation) = match &run.best {
         Some(b) => {
             let timed = env.objective() == Objective::Runtime;
@@ -218,11 +243,33 @@ pub fn bench_any(
     opts: &BenchOptions,
     obs: &mut dyn Observer<Vec<String>>,
 ) -> Result<ProgramReport, LlvmError> {
-    let mut size_env = LlvmEnv::new(tools.clone(), program, EnvConfig { repeats: opts.repeats, ..EnvConfig::new(Objective::Size) })?;
+    let mut size_env = LlvmEnv::new(
+        tools.clone(),
+        program,
+        EnvConfig {
+            repeats: opts.repeats,
+            ..EnvConfig::new(Objective::Size)
+        },
+    )?;
     let mut baselines = baseline::build_baselines(&size_env);
-    let size = if opts.objectives.contains(&Objective::Size) { Some(tuned(&mut size_env, &opts.search, obs)?) } else { None };
-    let mut rt_env = LlvmEnv::new(tools.clone(), program, EnvConfig { repeats: opts.repeats, ..EnvConfig::new(Objective::Runtime) })?;
-    let mut runtime = if opts.objectives.contains(&Objective::Runtime) { Some(tuned(&mut rt_env, &opts.search, obs)?) } else { None };
+    let size = if opts.objectives.contains(&Objective::Size) {
+        Some(tuned(&mut size_env, &opts.search, obs)?)
+    } else {
+        None
+    };
+    let mut rt_env = LlvmEnv::new(
+        tools.clone(),
+        program,
+        EnvConfig {
+            repeats: opts.repeats,
+            ..EnvConfig::new(Objective::Runtime)
+        },
+    )?;
+    let mut runtime = if opts.objectives.contains(&Objective::Runtime) {
+        Some(tuned(&mut rt_env, &opts.search, obs)?)
+    } else {
+        None
+    };
     // Final round-robin timing: the runtime-tuned best and every baseline.
     let best_exe: Option<PathBuf> = runtime
         .as_ref()
@@ -251,15 +298,43 @@ pub fn bench_any(
         t.final_runtime_us = times[i];
     }
     let base = |name: &str| baselines.iter().find(|b| b.name == name);
-    let size_vs_oz = size.as_ref().and_then(|t| t.best.as_ref()).and_then(|b| b.ir_instructions).zip(base("clang -Oz").and_then(|b| b.ir_instructions)).map(|(a, o)| a as f64 / o as f64);
-    let text_vs_oz = size.as_ref().and_then(|t| t.best.as_ref()).and_then(|b| b.text_bytes).zip(base("clang -Oz").and_then(|b| b.text_bytes)).map(|(a, o)| a as f64 / o as f64);
-    let runtime_vs_o3 = runtime.as_ref().and_then(|t| t.final_runtime_us).zip(base("clang -O3").and_then(|b| b.runtime_us)).map(|(a, o)| a / o);
-    Ok(ProgramReport { program: program.name.clone(), opt_type, baselines, size, runtime, size_vs_oz, text_vs_oz, runtime_vs_o3 })
+    let size_vs_oz = size
+        .as_ref()
+        .and_then(|t| t.best.as_ref())
+        .and_then(|b| b.ir_instructions)
+        .zip(base("clang -Oz").and_then(|b| b.ir_instructions))
+        .map(|(a, o)| a as f64 / o as f64);
+    let text_vs_oz = size
+        .as_ref()
+        .and_then(|t| t.best.as_ref())
+        .and_then(|b| b.text_bytes)
+        .zip(base("clang -Oz").and_then(|b| b.text_bytes))
+        .map(|(a, o)| a as f64 / o as f64);
+    let runtime_vs_o3 = runtime
+        .as_ref()
+        .and_then(|t| t.final_runtime_us)
+        .zip(base("clang -O3").and_then(|b| b.runtime_us))
+        .map(|(a, o)| a / o);
+    Ok(ProgramReport {
+        program: program.name.clone(),
+        opt_type,
+        baselines,
+        size,
+        runtime,
+        size_vs_oz,
+        text_vs_oz,
+        runtime_vs_o3,
+    })
 }
 
 /// The per-optimization-type table over program reports.
 pub fn family_table(reports: &[ProgramReport]) -> Vec<FamilyRow> {
-    let tuned: Vec<&Tuned> = reports.iter().flat_map(|r| [r.size.as_ref(), r.runtime.as_ref()]).flatten().filter(|t| t.best.is_some()).collect();
+    let tuned: Vec<&Tuned> = reports
+        .iter()
+        .flat_map(|r| [r.size.as_ref(), r.runtime.as_ref()])
+        .flatten()
+        .filter(|t| t.best.is_some())
+        .collect();
     OptType::ALL
         .iter()
         .map(|&t| {
@@ -282,7 +357,11 @@ pub fn family_table(reports: &[ProgramReport]) -> Vec<FamilyRow> {
             FamilyRow {
                 opt_type: t,
                 used_by: used,
-                mean_passes: if tuned.is_empty() { 0.0 } else { passes as f64 / tuned.len() as f64 },
+                mean_passes: if tuned.is_empty() {
+                    0.0
+                } else {
+                    passes as f64 / tuned.len() as f64
+                },
                 size_contribution: geomean(&size),
                 runtime_contribution: geomean(&rt),
             }
@@ -291,11 +370,18 @@ pub fn family_table(reports: &[ProgramReport]) -> Vec<FamilyRow> {
 }
 
 /// Run the benchmark; `progress` gets one line per finished program.
-pub fn bench(tools: &Toolchain, opts: &BenchOptions, progress: &mut dyn FnMut(&ProgramReport)) -> Result<BenchReport, LlvmError> {
+pub fn bench(
+    tools: &Toolchain,
+    opts: &BenchOptions,
+    progress: &mut dyn FnMut(&ProgramReport),
+) -> Result<BenchReport, LlvmError> {
     let list: Vec<&Benchmark> = if opts.programs.is_empty() {
         programs::BENCHMARKS.iter().collect()
     } else {
-        opts.programs.iter().map(|n| programs::find(n).ok_or_else(|| LlvmError::UnknownBenchmark(n.clone()))).collect::<Result<_, _>>()?
+        opts.programs
+            .iter()
+            .map(|n| programs::find(n).ok_or_else(|| LlvmError::UnknownBenchmark(n.clone())))
+            .collect::<Result<_, _>>()?
     };
     let mut reports = Vec::new();
     for b in list {
@@ -307,7 +393,11 @@ pub fn bench(tools: &Toolchain, opts: &BenchOptions, progress: &mut dyn FnMut(&P
 }
 
 /// Assemble the report (geometric means and the family table) from program reports.
-pub fn report_of(tools: &Toolchain, opts: &BenchOptions, programs: Vec<ProgramReport>) -> BenchReport {
+pub fn report_of(
+    tools: &Toolchain,
+    opts: &BenchOptions,
+    programs: Vec<ProgramReport>,
+) -> BenchReport {
     let sizes: Vec<f64> = programs.iter().filter_map(|p| p.size_vs_oz).collect();
     let texts: Vec<f64> = programs.iter().filter_map(|p| p.text_vs_oz).collect();
     let rts: Vec<f64> = programs.iter().filter_map(|p| p.runtime_vs_o3).collect();
@@ -323,7 +413,10 @@ pub fn report_of(tools: &Toolchain, opts: &BenchOptions, programs: Vec<ProgramRe
         trials: opts.search.trials,
         seed: opts.search.seed,
         repeats: opts.repeats,
-        codegen: format!("llc {} + clang link, for candidates and clang baselines alike", crate::program::CODEGEN_FLAGS.join(" ")),
+        codegen: format!(
+            "llc {} + clang link, for candidates and clang baselines alike",
+            crate::program::CODEGEN_FLAGS.join(" ")
+        ),
         geomean_size_vs_oz: geomean(&sizes),
         geomean_text_vs_oz: geomean(&texts),
         geomean_runtime_vs_o3: geomean(&rts),
@@ -340,18 +433,35 @@ fn opt_f(x: Option<f64>, digits: usize) -> String {
 impl BenchReport {
     /// Human-readable tables: per program, then per optimization type.
     pub fn table(&self) -> String {
-        let mut s = format!("tools: {}\ncodegen: {}\nstrategy {} · {} trials · seed {}\n\n", self.tools, self.codegen, self.strategy, self.trials, self.seed);
+        let mut s = format!(
+            "tools: {}\ncodegen: {}\nstrategy {} · {} trials · seed {}\n\n",
+            self.tools, self.codegen, self.strategy, self.trials, self.seed
+        );
         s.push_str(&format!(
             "{:<14} {:>7} {:>7} {:>7} {:>9} {:>10} {:>10} {:>10} {:>9}\n",
-            "program", "IR -Oz", "IR colt", "ratio", "text/Oz", "µs -O3", "µs gcc-O3", "µs colt", "ratio"
+            "program",
+            "IR -Oz",
+            "IR colt",
+            "ratio",
+            "text/Oz",
+            "µs -O3",
+            "µs gcc-O3",
+            "µs colt",
+            "ratio"
         ));
         for p in &self.programs {
             let base = |n: &str| p.baselines.iter().find(|b| b.name == n);
             s.push_str(&format!(
                 "{:<14} {:>7} {:>7} {:>7} {:>9} {:>10} {:>10} {:>10} {:>9}\n",
                 p.program,
-                base("clang -Oz").and_then(|b| b.ir_instructions).map_or("-".into(), |n| n.to_string()),
-                p.size.as_ref().and_then(|t| t.best.as_ref()).and_then(|b| b.ir_instructions).map_or("-".into(), |n| n.to_string()),
+                base("clang -Oz")
+                    .and_then(|b| b.ir_instructions)
+                    .map_or("-".into(), |n| n.to_string()),
+                p.size
+                    .as_ref()
+                    .and_then(|t| t.best.as_ref())
+                    .and_then(|b| b.ir_instructions)
+                    .map_or("-".into(), |n| n.to_string()),
                 opt_f(p.size_vs_oz, 3),
                 opt_f(p.text_vs_oz, 3),
                 opt_f(base("clang -O3").and_then(|b| b.runtime_us), 0),
@@ -367,7 +477,10 @@ impl BenchReport {
             opt_f(self.geomean_runtime_vs_o3, 3),
             self.unchecked_results
         ));
-        s.push_str(&format!("{:<22} {:>8} {:>12} {:>18} {:>20}\n", "optimization type", "used by", "passes/seq", "size w/o ÷ best", "runtime w/o ÷ best"));
+        s.push_str(&format!(
+            "{:<22} {:>8} {:>12} {:>18} {:>20}\n",
+            "optimization type", "used by", "passes/seq", "size w/o ÷ best", "runtime w/o ÷ best"
+        ));
         for f in &self.families {
             s.push_str(&format!(
                 "{:<22} {:>8} {:>12.2} {:>18} {:>20}\n",
@@ -385,5 +498,9 @@ impl BenchReport {
 /// Collect the best results per key that failed the output check (for tests): a map from
 /// state key to outcome of every rejected candidate.
 pub fn rejected(env: &LlvmEnv) -> BTreeMap<u64, String> {
-    env.results().iter().filter(|(_, r)| r.outcome != "ok").map(|(k, r)| (*k, r.outcome.clone())).collect()
+    env.results()
+        .iter()
+        .filter(|(_, r)| r.outcome != "ok")
+        .map(|(k, r)| (*k, r.outcome.clone()))
+        .collect()
 }

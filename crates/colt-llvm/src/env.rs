@@ -93,7 +93,12 @@ pub struct EnvConfig {
 
 impl EnvConfig {
     pub fn new(objective: Objective) -> EnvConfig {
-        EnvConfig { objective, repeats: 5, features: FeatureMode::Sequence, jobs: 0 }
+        EnvConfig {
+            objective,
+            repeats: 5,
+            features: FeatureMode::Sequence,
+            jobs: 0,
+        }
     }
 }
 
@@ -167,7 +172,10 @@ impl LlvmEnv {
             });
         }
         let prog = Prepared::new(&tools, program)?;
-        let start_features = ir::features(&prog.start_ll).into_iter().map(|x| x.ln_1p()).collect();
+        let start_features = ir::features(&prog.start_ll)
+            .into_iter()
+            .map(|x| x.ln_1p())
+            .collect();
         Ok(LlvmEnv {
             tools: Arc::new(tools),
             vocab,
@@ -221,23 +229,40 @@ impl LlvmEnv {
         }
         let k = (self.prog.start_hash, pipeline.clone());
         if let Some(r) = self.opt_cache.lock().expect("opt cache").get(&k) {
-            return r.clone().map_err(|m| LlvmError::ToolFailed { tool: "opt".into(), message: m });
+            return r.clone().map_err(|m| LlvmError::ToolFailed {
+                tool: "opt".into(),
+                message: m,
+            });
         }
         let r = run_opt(&self.tools.opt, &self.prog.start_path(), &pipeline).map(Arc::new);
-        self.opt_cache.lock().expect("opt cache").insert(k, r.clone());
-        r.map_err(|m| LlvmError::ToolFailed { tool: "opt".into(), message: m })
+        self.opt_cache
+            .lock()
+            .expect("opt cache")
+            .insert(k, r.clone());
+        r.map_err(|m| LlvmError::ToolFailed {
+            tool: "opt".into(),
+            message: m,
+        })
     }
 
     /// Measure one sequence completely (IR count, `.text` bytes, output check, and run time
     /// when the objective is `runtime` or `time` is set).
     pub fn evaluate(&mut self, passes: &[String], time: bool) -> CandidateResult {
-        let objective = if time { Objective::Runtime } else { self.cfg.objective };
+        let objective = if time {
+            Objective::Runtime
+        } else {
+            self.cfg.objective
+        };
         self.evaluate_batch(&[passes.to_vec()], objective).remove(0)
     }
 
     /// Write the exported result: `<dir>/pipeline.txt` (the `opt -passes=` string) and
     /// `<dir>/<program>.opt.ll` (the optimised IR). Returns (pipeline, ll path).
-    pub fn export(&self, passes: &[String], dir: &Path) -> Result<(String, std::path::PathBuf), LlvmError> {
+    pub fn export(
+        &self,
+        passes: &[String],
+        dir: &Path,
+    ) -> Result<(String, std::path::PathBuf), LlvmError> {
         let pipeline = self.pipeline(passes)?;
         let ll = self.optimize(passes)?;
         std::fs::create_dir_all(dir).map_err(|e| LlvmError::io(dir, e))?;
@@ -250,18 +275,25 @@ impl LlvmEnv {
 
     fn jobs(&self) -> usize {
         match self.cfg.jobs {
-            0 => std::thread::available_parallelism().map_or(1, |n| n.get()).min(4),
+            0 => std::thread::available_parallelism()
+                .map_or(1, |n| n.get())
+                .min(4),
             j => j,
         }
     }
 
     /// Optimise, build, check (in parallel), then time sequentially when `objective` is
     /// runtime.
-    fn evaluate_batch(&mut self, batch: &[Vec<String>], objective: Objective) -> Vec<CandidateResult> {
+    fn evaluate_batch(
+        &mut self,
+        batch: &[Vec<String>],
+        objective: Objective,
+    ) -> Vec<CandidateResult> {
         let mut out: Vec<CandidateResult> = Vec::with_capacity(batch.len());
         let mut irs: Vec<Option<Arc<String>>> = Vec::with_capacity(batch.len());
         // Phase 1: opt (parallel over distinct pipelines).
-        let pipelines: Vec<Result<String, LlvmError>> = batch.iter().map(|s| self.pipeline(s)).collect();
+        let pipelines: Vec<Result<String, LlvmError>> =
+            batch.iter().map(|s| self.pipeline(s)).collect();
         {
             let todo: Vec<&Vec<String>> = batch.iter().collect();
             let jobs = self.jobs();
@@ -336,12 +368,19 @@ impl LlvmEnv {
             let mut hashes: Vec<u64> = out.iter().filter_map(|r| r.ir_hash).collect();
             hashes.dedup();
             for h in hashes {
-                let Some(b) = self.built.get(&h) else { continue };
+                let Some(b) = self.built.get(&h) else {
+                    continue;
+                };
                 if b.outcome != "ok" || b.runtime_us.is_some() {
                     continue;
                 }
                 let exe = self.prog.dir.path().join(format!("c{h:016x}.exe"));
-                let timed = program::check_and_time(&exe, &self.prog.expected, self.cfg.repeats, self.prog.run_limit());
+                let timed = program::check_and_time(
+                    &exe,
+                    &self.prog.expected,
+                    self.cfg.repeats,
+                    self.prog.run_limit(),
+                );
                 let b = self.built.get_mut(&h).expect("present");
                 match timed {
                     Ok(Check::Ok(us)) => b.runtime_us = Some(us),
@@ -426,7 +465,12 @@ pub fn run_opt(opt: &Path, input: &Path, pipeline: &str) -> Result<String, Strin
 fn build_and_check(tools: &Toolchain, prog: &Prepared, h: u64, ll: &str) -> Built {
     let stem = prog.dir.path().join(format!("c{h:016x}"));
     let llp = stem.with_extension("ll");
-    let fail = |outcome: &str, detail: String| Built { outcome: outcome.into(), detail, text_bytes: None, runtime_us: None };
+    let fail = |outcome: &str, detail: String| Built {
+        outcome: outcome.into(),
+        detail,
+        text_bytes: None,
+        runtime_us: None,
+    };
     if let Err(e) = std::fs::write(&llp, ll) {
         return fail("build_error", e.to_string());
     }
@@ -434,7 +478,12 @@ fn build_and_check(tools: &Toolchain, prog: &Prepared, h: u64, ll: &str) -> Buil
         Ok(b) => b,
         Err(e) => return fail("build_error", e.to_string()),
     };
-    let mut b = Built { outcome: "ok".into(), detail: String::new(), text_bytes: built.text_bytes, runtime_us: None };
+    let mut b = Built {
+        outcome: "ok".into(),
+        detail: String::new(),
+        text_bytes: built.text_bytes,
+        runtime_us: None,
+    };
     match program::check_and_time(&built.exe, &prog.expected, 1, prog.run_limit()) {
         Ok(Check::Ok(_)) => {}
         Ok(c) => set_failure(&mut b, c),
@@ -451,13 +500,23 @@ fn pass_choices(vocab: &PassVocab) -> Vec<Value> {
 }
 
 fn arg_str<'a>(t: &'a Transformation, k: &str) -> Result<&'a str, String> {
-    t.args.get(k).and_then(|v| v.as_str()).ok_or_else(|| format!("{} needs a string \"{k}\"", t.action))
+    t.args
+        .get(k)
+        .and_then(|v| v.as_str())
+        .ok_or_else(|| format!("{} needs a string \"{k}\"", t.action))
 }
 
 fn arg_index(t: &Transformation, k: &str, bound: usize) -> Result<usize, String> {
-    let i = t.args.get(k).and_then(|v| v.as_u64()).ok_or_else(|| format!("{} needs an integer \"{k}\"", t.action))? as usize;
+    let i = t
+        .args
+        .get(k)
+        .and_then(|v| v.as_u64())
+        .ok_or_else(|| format!("{} needs an integer \"{k}\"", t.action))? as usize;
     if i >= bound {
-        return Err(format!("{}: \"{k}\" = {i} is out of range 0..{bound}", t.action));
+        return Err(format!(
+            "{}: \"{k}\" = {i} is out of range 0..{bound}",
+            t.action
+        ));
     }
     Ok(i)
 }
@@ -473,25 +532,43 @@ impl Environment for LlvmEnv {
     }
 
     fn initial_states(&self, n: usize, rng: &mut SearchRng) -> Vec<Vec<String>> {
-        (0..n).map(|_| sketch::sample(&self.vocab, self.cfg.objective, rng)).collect()
+        (0..n)
+            .map(|_| sketch::sample(&self.vocab, self.cfg.objective, rng))
+            .collect()
     }
 
     fn vocabulary(&self, s: &Vec<String>) -> Vocabulary {
         let passes = pass_choices(&self.vocab);
         let n = s.len();
         let idx = |k: usize| (0..k).map(|i| Value::from(i as u64)).collect::<Vec<_>>();
-        let mut out = vec![ActionSpec::new("append", "append a pass at the end of the sequence").param("pass", passes.clone())];
+        let mut out = vec![
+            ActionSpec::new("append", "append a pass at the end of the sequence")
+                .param("pass", passes.clone()),
+        ];
         if n < sketch::MAX_LEN {
-            out.push(ActionSpec::new("insert", "insert a pass before position `at` (0-based)").param("pass", passes.clone()).param("at", idx(n + 1)));
+            out.push(
+                ActionSpec::new("insert", "insert a pass before position `at` (0-based)")
+                    .param("pass", passes.clone())
+                    .param("at", idx(n + 1)),
+            );
         }
         if n > 1 {
-            out.push(ActionSpec::new("remove", "remove the pass at position `at`").param("at", idx(n)));
+            out.push(
+                ActionSpec::new("remove", "remove the pass at position `at`").param("at", idx(n)),
+            );
         }
         if n > 0 {
-            out.push(ActionSpec::new("replace", "replace the pass at position `at`").param("at", idx(n)).param("pass", passes));
+            out.push(
+                ActionSpec::new("replace", "replace the pass at position `at`")
+                    .param("at", idx(n))
+                    .param("pass", passes),
+            );
         }
         if n > 1 {
-            out.push(ActionSpec::new("swap", "swap the passes at positions `at` and `at`+1").param("at", idx(n - 1)));
+            out.push(
+                ActionSpec::new("swap", "swap the passes at positions `at` and `at`+1")
+                    .param("at", idx(n - 1)),
+            );
         }
         Vocabulary::new(out)
     }
@@ -517,7 +594,10 @@ impl Environment for LlvmEnv {
         for tr in ts {
             let pass = |k: &str| -> Result<String, String> {
                 let p = arg_str(tr, k)?;
-                self.vocab.get(p).map(|i| i.name.clone()).ok_or_else(|| format!("unknown pass \"{p}\""))
+                self.vocab
+                    .get(p)
+                    .map(|i| i.name.clone())
+                    .ok_or_else(|| format!("unknown pass \"{p}\""))
             };
             match tr.action.as_str() {
                 "append" => t.push(pass("pass")?),
@@ -537,10 +617,17 @@ impl Environment for LlvmEnv {
                     let at = arg_index(tr, "at", t.len().saturating_sub(1))?;
                     t.swap(at, at + 1);
                 }
-                other => return Err(format!("unknown action \"{other}\" (expected append|insert|remove|replace|swap)")),
+                other => {
+                    return Err(format!(
+                        "unknown action \"{other}\" (expected append|insert|remove|replace|swap)"
+                    ));
+                }
             }
             if t.len() > sketch::MAX_LEN {
-                return Err(format!("the sequence would exceed {} passes", sketch::MAX_LEN));
+                return Err(format!(
+                    "the sequence would exceed {} passes",
+                    sketch::MAX_LEN
+                ));
             }
         }
         if t.is_empty() {
@@ -574,12 +661,21 @@ impl Environment for LlvmEnv {
             let t = self.vocab.get(p).map_or("?", |i| i.opt_type.as_str());
             d.push_str(&format!("  {i}. {p} [{t}]\n"));
         }
-        d.push_str(&format!("pipeline: {}\n", self.pipeline(s).unwrap_or_default()));
+        d.push_str(&format!(
+            "pipeline: {}\n",
+            self.pipeline(s).unwrap_or_default()
+        ));
         d
     }
 
     fn prompt_prefix(&self) -> String {
-        let src = self.prog.c_files.iter().filter_map(|p| std::fs::read_to_string(p).ok()).collect::<Vec<_>>().join("\n");
+        let src = self
+            .prog
+            .c_files
+            .iter()
+            .filter_map(|p| std::fs::read_to_string(p).ok())
+            .collect::<Vec<_>>()
+            .join("\n");
         let src: String = src.chars().take(6000).collect();
         format!(
             "LLVM pass ordering for program {} ({} IR instructions before optimisation), objective {} ({}, lower is better).\n\
@@ -598,7 +694,8 @@ impl Environment for LlvmEnv {
 
     fn measure(&mut self, batch: &[Vec<String>]) -> Vec<Measurement> {
         let keys: Vec<u64> = batch.iter().map(|s| self.key(s)).collect();
-        let mut out: Vec<Option<Measurement>> = keys.iter().map(|k| self.known.get(k).cloned()).collect();
+        let mut out: Vec<Option<Measurement>> =
+            keys.iter().map(|k| self.known.get(k).cloned()).collect();
         let todo: Vec<usize> = (0..batch.len()).filter(|&i| out[i].is_none()).collect();
         let states: Vec<Vec<String>> = todo.iter().map(|&i| batch[i].clone()).collect();
         let objective = self.cfg.objective;
@@ -610,14 +707,31 @@ impl Environment for LlvmEnv {
                 r.text_bytes.map_or("-".into(), |n| n.to_string()),
                 r.runtime_us.map_or("-".into(), |n| format!("{n:.1}")),
                 r.pipeline,
-                if r.detail.is_empty() { String::new() } else { format!(" ({})", r.detail) }
+                if r.detail.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", r.detail)
+                }
             );
             out[i] = Some(match r.value(objective) {
-                Some(v) => Measurement { latency_us: Some(v), outcome: "ok".into(), detail },
-                None => Measurement::failed(if r.outcome == "ok" { "no_value".to_string() } else { r.outcome.clone() }, detail),
+                Some(v) => Measurement {
+                    latency_us: Some(v),
+                    outcome: "ok".into(),
+                    detail,
+                },
+                None => Measurement::failed(
+                    if r.outcome == "ok" {
+                        "no_value".to_string()
+                    } else {
+                        r.outcome.clone()
+                    },
+                    detail,
+                ),
             });
             self.log.insert(keys[i], r);
         }
-        out.into_iter().map(|m| m.expect("every entry filled")).collect()
+        out.into_iter()
+            .map(|m| m.expect("every entry filled"))
+            .collect()
     }
 }

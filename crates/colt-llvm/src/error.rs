@@ -10,7 +10,11 @@ pub enum LlvmError {
     ToolMissing { tool: String, hint: String },
     /// A tool was found but is too old or does not answer `--version`.
     #[error("{tool} at {path}: {message}")]
-    ToolUnusable { tool: String, path: PathBuf, message: String },
+    ToolUnusable {
+        tool: String,
+        path: PathBuf,
+        message: String,
+    },
     /// A tool ran and failed (first line of its error output).
     #[error("{tool} failed: {message}")]
     ToolFailed { tool: String, message: String },
@@ -31,12 +35,19 @@ pub enum LlvmError {
 
 impl LlvmError {
     pub fn io(path: impl Into<PathBuf>, e: impl std::fmt::Display) -> LlvmError {
-        LlvmError::Io { path: path.into(), message: e.to_string() }
+        LlvmError::Io {
+            path: path.into(),
+            message: e.to_string(),
+        }
     }
 }
 
 /// The first non-empty line of a tool's error output (for one-line errors).
 pub fn first_line(text: &str) -> String {
-    let line = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("(no output)");
+    let line = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("(no output)");
     line.chars().take(300).collect()
 }

@@ -17,11 +17,62 @@ pub fn fnv1a(bytes: &[u8]) -> u64 {
 
 /// The opcodes counted by [`features`], in feature order.
 pub const OPCODES: &[&str] = &[
-    "ret", "br", "switch", "indirectbr", "unreachable", "fneg", "add", "fadd", "sub", "fsub", "mul", "fmul", "udiv",
-    "sdiv", "fdiv", "urem", "srem", "frem", "shl", "lshr", "ashr", "and", "or", "xor", "extractelement",
-    "insertelement", "shufflevector", "extractvalue", "insertvalue", "alloca", "load", "store", "fence", "cmpxchg",
-    "atomicrmw", "getelementptr", "trunc", "zext", "sext", "fptrunc", "fpext", "fptoui", "fptosi", "uitofp", "sitofp",
-    "ptrtoint", "inttoptr", "bitcast", "addrspacecast", "icmp", "fcmp", "phi", "select", "call", "freeze", "invoke",
+    "ret",
+    "br",
+    "switch",
+    "indirectbr",
+    "unreachable",
+    "fneg",
+    "add",
+    "fadd",
+    "sub",
+    "fsub",
+    "mul",
+    "fmul",
+    "udiv",
+    "sdiv",
+    "fdiv",
+    "urem",
+    "srem",
+    "frem",
+    "shl",
+    "lshr",
+    "ashr",
+    "and",
+    "or",
+    "xor",
+    "extractelement",
+    "insertelement",
+    "shufflevector",
+    "extractvalue",
+    "insertvalue",
+    "alloca",
+    "load",
+    "store",
+    "fence",
+    "cmpxchg",
+    "atomicrmw",
+    "getelementptr",
+    "trunc",
+    "zext",
+    "sext",
+    "fptrunc",
+    "fpext",
+    "fptoui",
+    "fptosi",
+    "uitofp",
+    "sitofp",
+    "ptrtoint",
+    "inttoptr",
+    "bitcast",
+    "addrspacecast",
+    "icmp",
+    "fcmp",
+    "phi",
+    "select",
+    "call",
+    "freeze",
+    "invoke",
 ];
 
 /// Names of the structural features that follow the opcode histogram.
@@ -82,7 +133,9 @@ fn functions(ll: &str) -> Vec<Func<'_>> {
     let mut depth: i64 = 0;
     for line in ll.lines() {
         if line.starts_with("define ") {
-            cur = Some(Func { blocks: vec![(String::new(), Vec::new())] });
+            cur = Some(Func {
+                blocks: vec![(String::new(), Vec::new())],
+            });
             continue;
         }
         let Some(f) = cur.as_mut() else { continue };
@@ -100,7 +153,12 @@ fn functions(ll: &str) -> Vec<Func<'_>> {
             continue;
         }
         if is_label(t) {
-            let name = t.split(':').next().unwrap_or("").trim_matches('"').to_string();
+            let name = t
+                .split(':')
+                .next()
+                .unwrap_or("")
+                .trim_matches('"')
+                .to_string();
             if f.blocks.len() == 1 && f.blocks[0].1.is_empty() {
                 f.blocks[0].0 = name;
             } else {
@@ -116,7 +174,10 @@ fn functions(ll: &str) -> Vec<Func<'_>> {
 
 /// IR instructions in every function body.
 pub fn instruction_count(ll: &str) -> usize {
-    functions(ll).iter().map(|f| f.blocks.iter().map(|b| b.1.len()).sum::<usize>()).sum()
+    functions(ll)
+        .iter()
+        .map(|f| f.blocks.iter().map(|b| b.1.len()).sum::<usize>())
+        .sum()
 }
 
 /// `label %name` targets of a terminator line.
@@ -139,10 +200,17 @@ pub fn features(ll: &str) -> Vec<f32> {
     let funcs = functions(ll);
     st[1] = funcs.len() as f32;
     st[2] = ll.lines().filter(|l| l.starts_with("declare ")).count() as f32;
-    st[14] = ll.lines().filter(|l| l.starts_with('@') && l.contains(" = ")).count() as f32;
+    st[14] = ll
+        .lines()
+        .filter(|l| l.starts_with('@') && l.contains(" = "))
+        .count() as f32;
     for f in &funcs {
-        let index: std::collections::BTreeMap<&str, usize> =
-            f.blocks.iter().enumerate().map(|(i, (n, _))| (n.as_str(), i)).collect();
+        let index: std::collections::BTreeMap<&str, usize> = f
+            .blocks
+            .iter()
+            .enumerate()
+            .map(|(i, (n, _))| (n.as_str(), i))
+            .collect();
         st[3] += f.blocks.len() as f32;
         for (bi, (_, insts)) in f.blocks.iter().enumerate() {
             st[11] = st[11].max(insts.len() as f32);
@@ -172,14 +240,20 @@ pub fn features(ll: &str) -> Vec<f32> {
                             2 => st[9] += 1.0,
                             _ => {}
                         }
-                        st[4] += ts.iter().filter(|t| index.get(t.as_str()).is_some_and(|&ti| ti <= bi)).count() as f32;
+                        st[4] += ts
+                            .iter()
+                            .filter(|t| index.get(t.as_str()).is_some_and(|&ti| ti <= bi))
+                            .count() as f32;
                     }
                     _ => {}
                 }
                 if line.contains(" x ") && line.contains('<') {
                     st[12] += 1.0;
                 }
-                st[13] += line.split([' ', ',']).filter(|w| w.parse::<i64>().is_ok()).count() as f32;
+                st[13] += line
+                    .split([' ', ','])
+                    .filter(|w| w.parse::<i64>().is_ok())
+                    .count() as f32;
             }
             if has_phi {
                 st[10] += 1.0;
@@ -192,9 +266,18 @@ pub fn features(ll: &str) -> Vec<f32> {
 
 /// Bytes of the `.text` sections (`.text` and `.text.*`) of an ELF64 little-endian object.
 pub fn elf_text_bytes(obj: &[u8]) -> Option<u64> {
-    let u16_at = |o: usize| obj.get(o..o + 2).map(|b| u16::from_le_bytes([b[0], b[1]]) as usize);
-    let u32_at = |o: usize| obj.get(o..o + 4).map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")));
-    let u64_at = |o: usize| obj.get(o..o + 8).map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")));
+    let u16_at = |o: usize| {
+        obj.get(o..o + 2)
+            .map(|b| u16::from_le_bytes([b[0], b[1]]) as usize)
+    };
+    let u32_at = |o: usize| {
+        obj.get(o..o + 4)
+            .map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")))
+    };
+    let u64_at = |o: usize| {
+        obj.get(o..o + 8)
+            .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
+    };
     if obj.get(0..4)? != b"\x7fELF" || obj.get(4)? != &2 || obj.get(5)? != &1 {
         return None;
     }
@@ -253,7 +336,10 @@ mod tests {
     fn opcode_skips_tail_markers() {
         assert_eq!(opcode("  %r = tail call i32 @h()"), "call");
         assert_eq!(opcode("  store i32 1, ptr %p"), "store");
-        assert_eq!(opcode("  %x = getelementptr inbounds i32, ptr %p, i64 1"), "getelementptr");
+        assert_eq!(
+            opcode("  %x = getelementptr inbounds i32, ptr %p, i64 1"),
+            "getelementptr"
+        );
     }
 
     #[test]

@@ -61,7 +61,10 @@ impl OptType {
     }
 
     pub fn index(self) -> usize {
-        OptType::ALL.iter().position(|t| *t == self).expect("listed")
+        OptType::ALL
+            .iter()
+            .position(|t| *t == self)
+            .expect("listed")
     }
 }
 
@@ -99,69 +102,405 @@ use OptType::*;
 /// (name, pipeline element, level, type, doc) of every pass offered.
 const PASSES: &[(&str, &str, Level, OptType, &str)] = &[
     // memory
-    ("sroa", "sroa", Function, Memory, "scalar replacement of aggregates: split allocas and promote them to SSA values"),
-    ("mem2reg", "mem2reg", Function, Memory, "promote allocas with only loads and stores to SSA registers"),
-    ("memcpyopt", "memcpyopt", Function, Memory, "merge stores into memset/memcpy and forward or remove copies"),
-    ("dse", "dse", Function, Memory, "dead store elimination (stores overwritten or never read)"),
-    ("licm", "licm", Loop, Memory, "loop-invariant code motion: hoist invariant code, promote memory in loops to registers"),
-    ("loop-idiom", "loop-idiom", Loop, Memory, "recognise loops that are memset/memcpy idioms and replace them by the call"),
-    ("mldst-motion", "mldst-motion", Function, Memory, "merge and sink loads/stores of both arms of a diamond"),
-    ("argpromotion", "argpromotion", Cgscc, Memory, "pass pointer arguments that are only read by value"),
+    (
+        "sroa",
+        "sroa",
+        Function,
+        Memory,
+        "scalar replacement of aggregates: split allocas and promote them to SSA values",
+    ),
+    (
+        "mem2reg",
+        "mem2reg",
+        Function,
+        Memory,
+        "promote allocas with only loads and stores to SSA registers",
+    ),
+    (
+        "memcpyopt",
+        "memcpyopt",
+        Function,
+        Memory,
+        "merge stores into memset/memcpy and forward or remove copies",
+    ),
+    (
+        "dse",
+        "dse",
+        Function,
+        Memory,
+        "dead store elimination (stores overwritten or never read)",
+    ),
+    (
+        "licm",
+        "licm",
+        Loop,
+        Memory,
+        "loop-invariant code motion: hoist invariant code, promote memory in loops to registers",
+    ),
+    (
+        "loop-idiom",
+        "loop-idiom",
+        Loop,
+        Memory,
+        "recognise loops that are memset/memcpy idioms and replace them by the call",
+    ),
+    (
+        "mldst-motion",
+        "mldst-motion",
+        Function,
+        Memory,
+        "merge and sink loads/stores of both arms of a diamond",
+    ),
+    (
+        "argpromotion",
+        "argpromotion",
+        Cgscc,
+        Memory,
+        "pass pointer arguments that are only read by value",
+    ),
     // cleanup
-    ("instcombine", "instcombine", Function, Cleanup, "combine and simplify instructions (peephole algebra)"),
-    ("instsimplify", "instsimplify", Function, Cleanup, "fold instructions to simpler existing values, no new instructions"),
-    ("aggressive-instcombine", "aggressive-instcombine", Function, Cleanup, "expensive pattern combines (truncation narrowing, popcount idioms)"),
-    ("early-cse", "early-cse", Function, Cleanup, "fast dominator-tree common subexpression elimination"),
-    ("early-cse-memssa", "early-cse<memssa>", Function, Cleanup, "early CSE using MemorySSA (also removes redundant loads)"),
-    ("gvn", "gvn", Function, Cleanup, "global value numbering: remove redundant computations and loads (with PRE)"),
-    ("newgvn", "newgvn", Function, Cleanup, "the newer value numbering algorithm (complete for some cycles)"),
-    ("reassociate", "reassociate", Function, Cleanup, "reorder commutative expressions to expose constant folding and CSE"),
-    ("loop-instsimplify", "loop-instsimplify", Loop, Cleanup, "instruction simplification inside loops"),
-    ("div-rem-pairs", "div-rem-pairs", Function, Cleanup, "compute remainder from a division of the same operands"),
-    ("float2int", "float2int", Function, Cleanup, "demote floating-point arithmetic that fits to integers"),
+    (
+        "instcombine",
+        "instcombine",
+        Function,
+        Cleanup,
+        "combine and simplify instructions (peephole algebra)",
+    ),
+    (
+        "instsimplify",
+        "instsimplify",
+        Function,
+        Cleanup,
+        "fold instructions to simpler existing values, no new instructions",
+    ),
+    (
+        "aggressive-instcombine",
+        "aggressive-instcombine",
+        Function,
+        Cleanup,
+        "expensive pattern combines (truncation narrowing, popcount idioms)",
+    ),
+    (
+        "early-cse",
+        "early-cse",
+        Function,
+        Cleanup,
+        "fast dominator-tree common subexpression elimination",
+    ),
+    (
+        "early-cse-memssa",
+        "early-cse<memssa>",
+        Function,
+        Cleanup,
+        "early CSE using MemorySSA (also removes redundant loads)",
+    ),
+    (
+        "gvn",
+        "gvn",
+        Function,
+        Cleanup,
+        "global value numbering: remove redundant computations and loads (with PRE)",
+    ),
+    (
+        "newgvn",
+        "newgvn",
+        Function,
+        Cleanup,
+        "the newer value numbering algorithm (complete for some cycles)",
+    ),
+    (
+        "reassociate",
+        "reassociate",
+        Function,
+        Cleanup,
+        "reorder commutative expressions to expose constant folding and CSE",
+    ),
+    (
+        "loop-instsimplify",
+        "loop-instsimplify",
+        Loop,
+        Cleanup,
+        "instruction simplification inside loops",
+    ),
+    (
+        "div-rem-pairs",
+        "div-rem-pairs",
+        Function,
+        Cleanup,
+        "compute remainder from a division of the same operands",
+    ),
+    (
+        "float2int",
+        "float2int",
+        Function,
+        Cleanup,
+        "demote floating-point arithmetic that fits to integers",
+    ),
     // control flow
-    ("simplifycfg", "simplifycfg", Function, ControlFlow, "merge and remove blocks, fold branches into selects"),
-    ("simplifycfg-lookup", "simplifycfg<switch-to-lookup;keep-loops;hoist-common-insts;sink-common-insts>", Function, ControlFlow, "late CFG simplification: switches to lookup tables, hoist/sink common instructions"),
-    ("jump-threading", "jump-threading", Function, ControlFlow, "thread branches whose outcome is known on some incoming edges"),
-    ("tailcallelim", "tailcallelim", Function, ControlFlow, "turn self tail calls into loops"),
-    ("simple-loop-unswitch", "simple-loop-unswitch", Loop, ControlFlow, "move loop-invariant conditions out of loops (trivial unswitching)"),
-    ("loop-simplifycfg", "loop-simplifycfg", Loop, ControlFlow, "simplify the control flow inside loops"),
-    ("speculative-execution", "speculative-execution", Function, ControlFlow, "hoist cheap instructions from conditional blocks"),
-    ("callsite-splitting", "callsite-splitting", Function, ControlFlow, "split call sites whose arguments are constant on some predecessors"),
-    ("sink", "sink", Function, ControlFlow, "sink instructions into the successor that uses them"),
+    (
+        "simplifycfg",
+        "simplifycfg",
+        Function,
+        ControlFlow,
+        "merge and remove blocks, fold branches into selects",
+    ),
+    (
+        "simplifycfg-lookup",
+        "simplifycfg<switch-to-lookup;keep-loops;hoist-common-insts;sink-common-insts>",
+        Function,
+        ControlFlow,
+        "late CFG simplification: switches to lookup tables, hoist/sink common instructions",
+    ),
+    (
+        "jump-threading",
+        "jump-threading",
+        Function,
+        ControlFlow,
+        "thread branches whose outcome is known on some incoming edges",
+    ),
+    (
+        "tailcallelim",
+        "tailcallelim",
+        Function,
+        ControlFlow,
+        "turn self tail calls into loops",
+    ),
+    (
+        "simple-loop-unswitch",
+        "simple-loop-unswitch",
+        Loop,
+        ControlFlow,
+        "move loop-invariant conditions out of loops (trivial unswitching)",
+    ),
+    (
+        "loop-simplifycfg",
+        "loop-simplifycfg",
+        Loop,
+        ControlFlow,
+        "simplify the control flow inside loops",
+    ),
+    (
+        "speculative-execution",
+        "speculative-execution",
+        Function,
+        ControlFlow,
+        "hoist cheap instructions from conditional blocks",
+    ),
+    (
+        "callsite-splitting",
+        "callsite-splitting",
+        Function,
+        ControlFlow,
+        "split call sites whose arguments are constant on some predecessors",
+    ),
+    (
+        "sink",
+        "sink",
+        Function,
+        ControlFlow,
+        "sink instructions into the successor that uses them",
+    ),
     // constant propagation
-    ("sccp", "sccp", Function, ConstantPropagation, "sparse conditional constant propagation in a function"),
-    ("ipsccp", "ipsccp", Module, ConstantPropagation, "interprocedural sparse conditional constant propagation"),
-    ("correlated-propagation", "correlated-propagation", Function, ConstantPropagation, "propagate value ranges from conditions (fold compares, narrow ops)"),
-    ("globalopt", "globalopt", Module, ConstantPropagation, "optimise globals: constant-fold never-written globals, localise, shrink"),
-    ("called-value-propagation", "called-value-propagation", Module, ConstantPropagation, "attach possible callees to indirect calls"),
-    ("constmerge", "constmerge", Module, ConstantPropagation, "merge duplicate global constants"),
+    (
+        "sccp",
+        "sccp",
+        Function,
+        ConstantPropagation,
+        "sparse conditional constant propagation in a function",
+    ),
+    (
+        "ipsccp",
+        "ipsccp",
+        Module,
+        ConstantPropagation,
+        "interprocedural sparse conditional constant propagation",
+    ),
+    (
+        "correlated-propagation",
+        "correlated-propagation",
+        Function,
+        ConstantPropagation,
+        "propagate value ranges from conditions (fold compares, narrow ops)",
+    ),
+    (
+        "globalopt",
+        "globalopt",
+        Module,
+        ConstantPropagation,
+        "optimise globals: constant-fold never-written globals, localise, shrink",
+    ),
+    (
+        "called-value-propagation",
+        "called-value-propagation",
+        Module,
+        ConstantPropagation,
+        "attach possible callees to indirect calls",
+    ),
+    (
+        "constmerge",
+        "constmerge",
+        Module,
+        ConstantPropagation,
+        "merge duplicate global constants",
+    ),
     // dead-code elimination
-    ("dce", "dce", Function, DeadCodeElimination, "remove trivially dead instructions (iteratively)"),
-    ("adce", "adce", Function, DeadCodeElimination, "aggressive DCE: assume dead until proven live (also dead control flow)"),
-    ("bdce", "bdce", Function, DeadCodeElimination, "bit-tracking DCE: remove computations of bits never used"),
-    ("loop-deletion", "loop-deletion", Loop, DeadCodeElimination, "delete loops without side effects whose results are unused"),
-    ("globaldce", "globaldce", Module, DeadCodeElimination, "delete unreachable internal functions and globals"),
-    ("deadargelim", "deadargelim", Module, DeadCodeElimination, "delete dead arguments and return values of internal functions"),
-    ("strip-dead-prototypes", "strip-dead-prototypes", Module, DeadCodeElimination, "delete unused function declarations"),
-    ("mergefunc", "mergefunc", Module, DeadCodeElimination, "merge identical functions"),
+    (
+        "dce",
+        "dce",
+        Function,
+        DeadCodeElimination,
+        "remove trivially dead instructions (iteratively)",
+    ),
+    (
+        "adce",
+        "adce",
+        Function,
+        DeadCodeElimination,
+        "aggressive DCE: assume dead until proven live (also dead control flow)",
+    ),
+    (
+        "bdce",
+        "bdce",
+        Function,
+        DeadCodeElimination,
+        "bit-tracking DCE: remove computations of bits never used",
+    ),
+    (
+        "loop-deletion",
+        "loop-deletion",
+        Loop,
+        DeadCodeElimination,
+        "delete loops without side effects whose results are unused",
+    ),
+    (
+        "globaldce",
+        "globaldce",
+        Module,
+        DeadCodeElimination,
+        "delete unreachable internal functions and globals",
+    ),
+    (
+        "deadargelim",
+        "deadargelim",
+        Module,
+        DeadCodeElimination,
+        "delete dead arguments and return values of internal functions",
+    ),
+    (
+        "strip-dead-prototypes",
+        "strip-dead-prototypes",
+        Module,
+        DeadCodeElimination,
+        "delete unused function declarations",
+    ),
+    (
+        "mergefunc",
+        "mergefunc",
+        Module,
+        DeadCodeElimination,
+        "merge identical functions",
+    ),
     // function inlining
-    ("inline", "inline", Cgscc, FunctionInlining, "inline calls by the cost model (bottom-up over the call graph)"),
-    ("always-inline", "always-inline", Module, FunctionInlining, "inline only always_inline functions"),
-    ("partial-inliner", "partial-inliner", Module, FunctionInlining, "inline the early-return part of functions"),
-    ("function-attrs", "function-attrs", Cgscc, FunctionInlining, "infer readnone/nounwind/... attributes (helps inlining and DCE)"),
+    (
+        "inline",
+        "inline",
+        Cgscc,
+        FunctionInlining,
+        "inline calls by the cost model (bottom-up over the call graph)",
+    ),
+    (
+        "always-inline",
+        "always-inline",
+        Module,
+        FunctionInlining,
+        "inline only always_inline functions",
+    ),
+    (
+        "partial-inliner",
+        "partial-inliner",
+        Module,
+        FunctionInlining,
+        "inline the early-return part of functions",
+    ),
+    (
+        "function-attrs",
+        "function-attrs",
+        Cgscc,
+        FunctionInlining,
+        "infer readnone/nounwind/... attributes (helps inlining and DCE)",
+    ),
     // loop unrolling (and the canonical forms it needs)
-    ("loop-rotate", "loop-rotate", Loop, LoopUnrolling, "rotate loops to do-while form (needed by most loop transforms)"),
-    ("indvars", "indvars", Loop, LoopUnrolling, "canonicalise induction variables and compute trip counts"),
-    ("loop-unroll", "loop-unroll", Function, LoopUnrolling, "unroll loops (full, partial and runtime, O2 thresholds)"),
-    ("loop-unroll-full", "loop-unroll-full", Loop, LoopUnrolling, "fully unroll loops with small constant trip counts"),
-    ("loop-unroll-and-jam", "loop-unroll-and-jam", Function, LoopUnrolling, "unroll an outer loop and fuse the inner copies"),
+    (
+        "loop-rotate",
+        "loop-rotate",
+        Loop,
+        LoopUnrolling,
+        "rotate loops to do-while form (needed by most loop transforms)",
+    ),
+    (
+        "indvars",
+        "indvars",
+        Loop,
+        LoopUnrolling,
+        "canonicalise induction variables and compute trip counts",
+    ),
+    (
+        "loop-unroll",
+        "loop-unroll",
+        Function,
+        LoopUnrolling,
+        "unroll loops (full, partial and runtime, O2 thresholds)",
+    ),
+    (
+        "loop-unroll-full",
+        "loop-unroll-full",
+        Loop,
+        LoopUnrolling,
+        "fully unroll loops with small constant trip counts",
+    ),
+    (
+        "loop-unroll-and-jam",
+        "loop-unroll-and-jam",
+        Function,
+        LoopUnrolling,
+        "unroll an outer loop and fuse the inner copies",
+    ),
     // vectorization
-    ("loop-vectorize", "loop-vectorize", Function, Vectorization, "vectorise innermost loops (and interleave)"),
-    ("slp-vectorizer", "slp-vectorizer", Function, Vectorization, "combine isomorphic scalar operations into vector operations"),
-    ("vector-combine", "vector-combine", Function, Vectorization, "fold vector operations (extract/insert/shuffle)"),
-    ("loop-load-elim", "loop-load-elim", Function, Vectorization, "forward stored values across loop iterations (enables vectorisation)"),
-    ("loop-distribute", "loop-distribute", Function, Vectorization, "split loops so that parts become vectorisable"),
+    (
+        "loop-vectorize",
+        "loop-vectorize",
+        Function,
+        Vectorization,
+        "vectorise innermost loops (and interleave)",
+    ),
+    (
+        "slp-vectorizer",
+        "slp-vectorizer",
+        Function,
+        Vectorization,
+        "combine isomorphic scalar operations into vector operations",
+    ),
+    (
+        "vector-combine",
+        "vector-combine",
+        Function,
+        Vectorization,
+        "fold vector operations (extract/insert/shuffle)",
+    ),
+    (
+        "loop-load-elim",
+        "loop-load-elim",
+        Function,
+        Vectorization,
+        "forward stored values across loop iterations (enables vectorisation)",
+    ),
+    (
+        "loop-distribute",
+        "loop-distribute",
+        Function,
+        Vectorization,
+        "split loops so that parts become vectorisable",
+    ),
 ];
 
 /// Every pass the environment knows, before validation.
@@ -189,7 +528,10 @@ pub struct PassVocab {
 impl PassVocab {
     /// The vocabulary without asking any `opt` (tests of pure logic).
     pub fn unvalidated() -> PassVocab {
-        PassVocab { passes: all_passes(), rejected: BTreeMap::new() }
+        PassVocab {
+            passes: all_passes(),
+            rejected: BTreeMap::new(),
+        }
     }
 
     pub fn get(&self, name: &str) -> Option<&PassInfo> {
@@ -203,8 +545,10 @@ impl PassVocab {
     /// The `opt -passes=` pipeline of a sequence (see the module doc); unknown names are an
     /// error.
     pub fn pipeline(&self, seq: &[String]) -> Result<String, LlvmError> {
-        let infos: Vec<&PassInfo> =
-            seq.iter().map(|n| self.get(n).ok_or_else(|| LlvmError::UnknownPass(n.clone()))).collect::<Result<_, _>>()?;
+        let infos: Vec<&PassInfo> = seq
+            .iter()
+            .map(|n| self.get(n).ok_or_else(|| LlvmError::UnknownPass(n.clone())))
+            .collect::<Result<_, _>>()?;
         Ok(pipeline_of(&infos))
     }
 
@@ -214,7 +558,13 @@ impl PassVocab {
         for t in OptType::ALL {
             for p in self.passes.iter().filter(|p| p.opt_type == t) {
                 let level = format!("{:?}", p.level).to_lowercase();
-                s.push_str(&format!("{:<24} {:<22} {:<8} {}\n", p.name, t.as_str(), level, p.doc));
+                s.push_str(&format!(
+                    "{:<24} {:<22} {:<8} {}\n",
+                    p.name,
+                    t.as_str(),
+                    level,
+                    p.doc
+                ));
             }
         }
         for (name, why) in &self.rejected {
@@ -228,7 +578,13 @@ impl PassVocab {
 /// needs). The others (indvars, loop-idiom, loop-deletion, loop-unroll-full) run in
 /// `loop(...)`: LLVM aborts with "Loop pass manager using MemorySSA contains a pass that
 /// does not preserve MemorySSA" otherwise (found on LLVM 14).
-pub const MSSA_SAFE: &[&str] = &["licm", "loop-rotate", "simple-loop-unswitch", "loop-instsimplify", "loop-simplifycfg"];
+pub const MSSA_SAFE: &[&str] = &[
+    "licm",
+    "loop-rotate",
+    "simple-loop-unswitch",
+    "loop-instsimplify",
+    "loop-simplifycfg",
+];
 
 /// Wrap runs of same-level passes in their adaptors.
 fn pipeline_of(infos: &[&PassInfo]) -> String {
@@ -254,7 +610,10 @@ fn pipeline_of(infos: &[&PassInfo]) -> String {
                     if infos[i].level == Loop {
                         let safe = MSSA_SAFE.contains(&infos[i].name.as_str());
                         let mut lp = Vec::new();
-                        while i < infos.len() && infos[i].level == Loop && MSSA_SAFE.contains(&infos[i].name.as_str()) == safe {
+                        while i < infos.len()
+                            && infos[i].level == Loop
+                            && MSSA_SAFE.contains(&infos[i].name.as_str()) == safe
+                        {
                             lp.push(infos[i].element.clone());
                             i += 1;
                         }
@@ -287,7 +646,11 @@ pub fn opt_accepts(opt: &Path, pipeline: &str) -> Result<(), String> {
         .arg(&input)
         .output()
         .map_err(|e| e.to_string())?;
-    if out.status.success() { Ok(()) } else { Err(first_line(&String::from_utf8_lossy(&out.stderr))) }
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(first_line(&String::from_utf8_lossy(&out.stderr)))
+    }
 }
 
 /// The vocabulary for `opt`: every pass is tried on a tiny module (all at once first; one by
@@ -301,7 +664,10 @@ pub fn validate(opt: &Path) -> PassVocab {
     let all = all_passes();
     let refs: Vec<&PassInfo> = all.iter().collect();
     let vocab = if opt_accepts(opt, &pipeline_of(&refs)).is_ok() {
-        PassVocab { passes: all, rejected: BTreeMap::new() }
+        PassVocab {
+            passes: all,
+            rejected: BTreeMap::new(),
+        }
     } else {
         let mut passes = Vec::new();
         let mut rejected = BTreeMap::new();
@@ -315,7 +681,9 @@ pub fn validate(opt: &Path) -> PassVocab {
         }
         PassVocab { passes, rejected }
     };
-    memo.lock().expect("pass memo").insert(opt.to_path_buf(), vocab.clone());
+    memo.lock()
+        .expect("pass memo")
+        .insert(opt.to_path_buf(), vocab.clone());
     vocab
 }
 
@@ -330,18 +698,63 @@ mod tests {
     #[test]
     fn pipeline_wraps_levels() {
         let v = PassVocab::unvalidated();
-        let p = v.pipeline(&seq(&["sroa", "licm", "loop-rotate", "indvars", "loop-unroll-full", "gvn", "inline", "function-attrs", "ipsccp", "simplifycfg"])).unwrap();
-        assert_eq!(p, "function(sroa,loop-mssa(licm,loop-rotate),loop(indvars,loop-unroll-full),gvn),cgscc(inline,function-attrs),ipsccp,function(simplifycfg)");
+        let p = v
+            .pipeline(&seq(&[
+                "sroa",
+                "licm",
+                "loop-rotate",
+                "indvars",
+                "loop-unroll-full",
+                "gvn",
+                "inline",
+                "function-attrs",
+                "ipsccp",
+                "simplifycfg",
+            ]))
+            .unwrap();
+        assert_eq!(
+            p,
+            "function(sroa,loop-mssa(licm,loop-rotate),loop(indvars,loop-unroll-full),gvn),cgscc(inline,function-attrs),ipsccp,function(simplifycfg)"
+        );
         assert_eq!(v.pipeline(&[]).unwrap(), "");
-        assert!(matches!(v.pipeline(&seq(&["nonsense"])), Err(LlvmError::UnknownPass(_))));
+        assert!(matches!(
+            v.pipeline(&seq(&["nonsense"])),
+            Err(LlvmError::UnknownPass(_))
+        ));
     }
 
     #[test]
     fn vocabulary_covers_the_required_passes_and_types() {
         let v = PassVocab::unvalidated();
-        for p in ["sroa", "mem2reg", "instcombine", "simplifycfg", "early-cse", "gvn", "sccp", "ipsccp", "dce", "adce", "bdce", "licm",
-            "loop-rotate", "indvars", "loop-unroll", "loop-vectorize", "slp-vectorizer", "inline", "always-inline", "jump-threading",
-            "reassociate", "loop-idiom", "loop-deletion", "tailcallelim", "globalopt", "deadargelim", "mergefunc"] {
+        for p in [
+            "sroa",
+            "mem2reg",
+            "instcombine",
+            "simplifycfg",
+            "early-cse",
+            "gvn",
+            "sccp",
+            "ipsccp",
+            "dce",
+            "adce",
+            "bdce",
+            "licm",
+            "loop-rotate",
+            "indvars",
+            "loop-unroll",
+            "loop-vectorize",
+            "slp-vectorizer",
+            "inline",
+            "always-inline",
+            "jump-threading",
+            "reassociate",
+            "loop-idiom",
+            "loop-deletion",
+            "tailcallelim",
+            "globalopt",
+            "deadargelim",
+            "mergefunc",
+        ] {
             assert!(v.get(p).is_some(), "{p} missing");
         }
         for t in OptType::ALL {

@@ -25,7 +25,14 @@ use crate::ir;
 use crate::tools::Toolchain;
 
 /// clang flags of the start IR (see the module doc).
-pub const START_FLAGS: &[&str] = &["-O2", "-Xclang", "-disable-llvm-passes", "-emit-llvm", "-S", "-w"];
+pub const START_FLAGS: &[&str] = &[
+    "-O2",
+    "-Xclang",
+    "-disable-llvm-passes",
+    "-emit-llvm",
+    "-S",
+    "-w",
+];
 
 /// `llc` flags of every compared build.
 pub const CODEGEN_FLAGS: &[&str] = &["-O3", "-filetype=obj", "-relocation-model=pic"];
@@ -51,25 +58,50 @@ pub struct Program {
 impl Program {
     /// A program from files: `.c` files (several allowed) or one `.ll` file.
     pub fn from_files(files: &[PathBuf]) -> Result<Program, LlvmError> {
-        let first = files.first().ok_or_else(|| LlvmError::Program { name: "?".into(), message: "no source file given".into() })?;
-        let name = first.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| "program".into());
+        let first = files.first().ok_or_else(|| LlvmError::Program {
+            name: "?".into(),
+            message: "no source file given".into(),
+        })?;
+        let name = first
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_else(|| "program".into());
         for f in files {
             if !f.is_file() {
-                return Err(LlvmError::Program { name, message: format!("{} is not a readable file", f.display()) });
+                return Err(LlvmError::Program {
+                    name,
+                    message: format!("{} is not a readable file", f.display()),
+                });
             }
         }
-        let ext = |f: &PathBuf| f.extension().map(|e| e.to_string_lossy().to_string()).unwrap_or_default();
+        let ext = |f: &PathBuf| {
+            f.extension()
+                .map(|e| e.to_string_lossy().to_string())
+                .unwrap_or_default()
+        };
         if files.iter().all(|f| ext(f) == "c") {
-            return Ok(Program { name, source: Source::CFiles(files.to_vec()) });
+            return Ok(Program {
+                name,
+                source: Source::CFiles(files.to_vec()),
+            });
         }
         if files.len() == 1 && ext(first) == "ll" {
-            return Ok(Program { name, source: Source::Ll(first.clone()) });
+            return Ok(Program {
+                name,
+                source: Source::Ll(first.clone()),
+            });
         }
-        Err(LlvmError::Program { name, message: "expected one or more .c files, or one .ll file".into() })
+        Err(LlvmError::Program {
+            name,
+            message: "expected one or more .c files, or one .ll file".into(),
+        })
     }
 
     pub fn embedded(name: &str, code: &str) -> Program {
-        Program { name: name.to_string(), source: Source::Embedded(code.to_string()) }
+        Program {
+            name: name.to_string(),
+            source: Source::Embedded(code.to_string()),
+        }
     }
 }
 
@@ -80,8 +112,15 @@ pub struct WorkDir(pub PathBuf);
 impl WorkDir {
     pub fn new(tag: &str) -> Result<WorkDir, LlvmError> {
         static N: AtomicU64 = AtomicU64::new(0);
-        let safe: String = tag.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
-        let p = std::env::temp_dir().join(format!("colt-llvm-{}-{}-{safe}", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
+        let safe: String = tag
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        let p = std::env::temp_dir().join(format!(
+            "colt-llvm-{}-{}-{safe}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
         std::fs::create_dir_all(&p).map_err(|e| LlvmError::io(&p, e))?;
         Ok(WorkDir(p))
     }
@@ -98,9 +137,15 @@ impl Drop for WorkDir {
 
 /// Run a tool to completion; its stdout, or a one-line error.
 pub fn run_tool(tool: &str, cmd: &mut Command) -> Result<Vec<u8>, LlvmError> {
-    let out = cmd.output().map_err(|e| LlvmError::ToolFailed { tool: tool.to_string(), message: format!("cannot start: {e}") })?;
+    let out = cmd.output().map_err(|e| LlvmError::ToolFailed {
+        tool: tool.to_string(),
+        message: format!("cannot start: {e}"),
+    })?;
     if !out.status.success() {
-        return Err(LlvmError::ToolFailed { tool: tool.to_string(), message: first_line(&String::from_utf8_lossy(&out.stderr)) });
+        return Err(LlvmError::ToolFailed {
+            tool: tool.to_string(),
+            message: first_line(&String::from_utf8_lossy(&out.stderr)),
+        });
     }
     Ok(out.stdout)
 }
@@ -110,7 +155,12 @@ pub fn run_tool(tool: &str, cmd: &mut Command) -> Result<Vec<u8>, LlvmError> {
 pub enum RunEnd {
     /// Exited (status code) with this stdout; `cpu` is the child's user + system CPU time,
     /// `elapsed` its wall time.
-    Exited { code: Option<i32>, stdout: Vec<u8>, elapsed: Duration, cpu: Duration },
+    Exited {
+        code: Option<i32>,
+        stdout: Vec<u8>,
+        elapsed: Duration,
+        cpu: Duration,
+    },
     TimedOut,
 }
 
@@ -148,7 +198,14 @@ pub fn run_exe(exe: &Path, limit: Duration) -> Result<RunEnd, LlvmError> {
         // SAFETY: an all-zero siginfo_t is valid to be overwritten by waitid.
         let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
         // SAFETY: waitid on our own, not yet reaped child with a valid pointer.
-        let r = unsafe { libc::waitid(libc::P_PID, pid as libc::id_t, &mut info, libc::WEXITED | libc::WNOWAIT) };
+        let r = unsafe {
+            libc::waitid(
+                libc::P_PID,
+                pid as libc::id_t,
+                &mut info,
+                libc::WEXITED | libc::WNOWAIT,
+            )
+        };
         if r == -1 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
             continue;
         }
@@ -174,11 +231,22 @@ pub fn run_exe(exe: &Path, limit: Duration) -> Result<RunEnd, LlvmError> {
     if killed {
         return Ok(RunEnd::TimedOut);
     }
-    let tv = |t: libc::timeval| Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64);
+    let tv = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+    };
     let cpu = tv(usage.ru_utime) + tv(usage.ru_stime);
-    let code = if libc::WIFEXITED(status) { Some(libc::WEXITSTATUS(status)) } else { None };
+    let code = if libc::WIFEXITED(status) {
+        Some(libc::WEXITSTATUS(status))
+    } else {
+        None
+    };
     drop(child);
-    Ok(RunEnd::Exited { code, stdout, elapsed, cpu })
+    Ok(RunEnd::Exited {
+        code,
+        stdout,
+        elapsed,
+        cpu,
+    })
 }
 
 /// A program ready to tune.
@@ -200,7 +268,10 @@ impl Prepared {
     /// Build the start IR and the reference output.
     pub fn new(tools: &Toolchain, program: &Program) -> Result<Prepared, LlvmError> {
         let dir = WorkDir::new(&program.name)?;
-        let perr = |m: String| LlvmError::Program { name: program.name.clone(), message: m };
+        let perr = |m: String| LlvmError::Program {
+            name: program.name.clone(),
+            message: m,
+        };
         let c_files: Vec<PathBuf> = match &program.source {
             Source::CFiles(fs) => fs.clone(),
             Source::Ll(_) => Vec::new(),
@@ -229,15 +300,29 @@ impl Prepared {
                 parts.push(out);
             }
             if parts.len() == 1 {
-                std::fs::rename(&parts[0], &start_path).map_err(|e| LlvmError::io(&start_path, e))?;
+                std::fs::rename(&parts[0], &start_path)
+                    .map_err(|e| LlvmError::io(&start_path, e))?;
             } else {
-                run_tool("llvm-link", Command::new(&tools.llvm_link).arg("-S").args(&parts).arg("-o").arg(&start_path))
-                    .map_err(|e| perr(e.to_string()))?;
+                run_tool(
+                    "llvm-link",
+                    Command::new(&tools.llvm_link)
+                        .arg("-S")
+                        .args(&parts)
+                        .arg("-o")
+                        .arg(&start_path),
+                )
+                .map_err(|e| perr(e.to_string()))?;
             }
         }
-        let start_ll = std::fs::read_to_string(&start_path).map_err(|e| LlvmError::io(&start_path, e))?;
-        if !start_ll.lines().any(|l| l.starts_with("define") && l.contains("@main(")) {
-            return Err(perr("no main function (the program must print its result from main)".into()));
+        let start_ll =
+            std::fs::read_to_string(&start_path).map_err(|e| LlvmError::io(&start_path, e))?;
+        if !start_ll
+            .lines()
+            .any(|l| l.starts_with("define") && l.contains("@main("))
+        {
+            return Err(perr(
+                "no main function (the program must print its result from main)".into(),
+            ));
         }
         // The reference: the -O0 build.
         let ref_exe = dir.path().join("ref-O0");
@@ -248,17 +333,36 @@ impl Prepared {
         } else {
             cmd.args(&c_files);
         }
-        run_tool("clang", cmd.arg("-lm").arg("-o").arg(&ref_exe)).map_err(|e| perr(e.to_string()))?;
+        run_tool("clang", cmd.arg("-lm").arg("-o").arg(&ref_exe))
+            .map_err(|e| perr(e.to_string()))?;
         let (expected, o0_us) = match run_exe(&ref_exe, Duration::from_secs(120))? {
-            RunEnd::Exited { code: Some(0), stdout, elapsed, .. } => (stdout, elapsed.as_secs_f64() * 1e6),
-            RunEnd::Exited { code, .. } => return Err(perr(format!("the -O0 build exited with {code:?}"))),
+            RunEnd::Exited {
+                code: Some(0),
+                stdout,
+                elapsed,
+                ..
+            } => (stdout, elapsed.as_secs_f64() * 1e6),
+            RunEnd::Exited { code, .. } => {
+                return Err(perr(format!("the -O0 build exited with {code:?}")));
+            }
             RunEnd::TimedOut => return Err(perr("the -O0 build ran longer than 120 s".into())),
         };
         if expected.is_empty() {
-            return Err(perr("the -O0 build printed nothing (print a checksum so that results can be checked)".into()));
+            return Err(perr(
+                "the -O0 build printed nothing (print a checksum so that results can be checked)"
+                    .into(),
+            ));
         }
         let start_hash = ir::fnv1a(start_ll.as_bytes());
-        Ok(Prepared { name: program.name.clone(), dir, c_files, start_ll, start_hash, expected, o0_us })
+        Ok(Prepared {
+            name: program.name.clone(),
+            dir,
+            c_files,
+            start_ll,
+            start_hash,
+            expected,
+            o0_us,
+        })
     }
 
     pub fn start_path(&self) -> PathBuf {
@@ -282,10 +386,27 @@ pub struct Built {
 pub fn build_from_ll(tools: &Toolchain, ll: &Path, stem: &Path) -> Result<Built, LlvmError> {
     let obj = stem.with_extension("o");
     let exe = stem.with_extension("exe");
-    run_tool("llc", Command::new(&tools.llc).args(CODEGEN_FLAGS).arg(ll).arg("-o").arg(&obj))?;
-    run_tool("clang", Command::new(&tools.clang).arg(&obj).arg("-lm").arg("-o").arg(&exe))?;
+    run_tool(
+        "llc",
+        Command::new(&tools.llc)
+            .args(CODEGEN_FLAGS)
+            .arg(ll)
+            .arg("-o")
+            .arg(&obj),
+    )?;
+    run_tool(
+        "clang",
+        Command::new(&tools.clang)
+            .arg(&obj)
+            .arg("-lm")
+            .arg("-o")
+            .arg(&exe),
+    )?;
     let bytes = std::fs::read(&obj).map_err(|e| LlvmError::io(&obj, e))?;
-    Ok(Built { exe, text_bytes: ir::elf_text_bytes(&bytes) })
+    Ok(Built {
+        exe,
+        text_bytes: ir::elf_text_bytes(&bytes),
+    })
 }
 
 /// Why a run does not count.
@@ -299,19 +420,36 @@ pub enum Check {
 
 /// Run `exe` `repeats` times (at least once); every run's output must equal `expected`.
 /// The median CPU time (user + system, µs) when all agree.
-pub fn check_and_time(exe: &Path, expected: &[u8], repeats: usize, limit: Duration) -> Result<Check, LlvmError> {
+pub fn check_and_time(
+    exe: &Path,
+    expected: &[u8],
+    repeats: usize,
+    limit: Duration,
+) -> Result<Check, LlvmError> {
     let mut times = Vec::new();
     for _ in 0..repeats.max(1) {
         match run_exe(exe, limit)? {
             RunEnd::TimedOut => return Ok(Check::Timeout),
-            RunEnd::Exited { code, stdout, cpu, .. } => {
+            RunEnd::Exited {
+                code, stdout, cpu, ..
+            } => {
                 if code != Some(0) {
                     return Ok(Check::Crash(format!("exit status {code:?}")));
                 }
                 if stdout != expected {
-                    let got = String::from_utf8_lossy(&stdout).lines().next().unwrap_or("").to_string();
-                    let want = String::from_utf8_lossy(expected).lines().next().unwrap_or("").to_string();
-                    return Ok(Check::WrongAnswer(format!("printed \"{got}\", the -O0 build printed \"{want}\"")));
+                    let got = String::from_utf8_lossy(&stdout)
+                        .lines()
+                        .next()
+                        .unwrap_or("")
+                        .to_string();
+                    let want = String::from_utf8_lossy(expected)
+                        .lines()
+                        .next()
+                        .unwrap_or("")
+                        .to_string();
+                    return Ok(Check::WrongAnswer(format!(
+                        "printed \"{got}\", the -O0 build printed \"{want}\""
+                    )));
                 }
                 times.push(cpu.as_secs_f64() * 1e6);
             }
@@ -326,5 +464,9 @@ pub fn median(xs: &mut [f64]) -> f64 {
     if n == 0 {
         return f64::NAN;
     }
-    if n % 2 == 1 { xs[n / 2] } else { (xs[n / 2 - 1] + xs[n / 2]) / 2.0 }
+    if n % 2 == 1 {
+        xs[n / 2]
+    } else {
+        (xs[n / 2 - 1] + xs[n / 2]) / 2.0
+    }
 }

@@ -22,7 +22,11 @@ impl Benchmark {
 
 macro_rules! bench {
     ($name:literal, $t:expr) => {
-        Benchmark { name: $name, opt_type: $t, source: include_str!(concat!("../programs/", $name, ".c")) }
+        Benchmark {
+            name: $name,
+            opt_type: $t,
+            source: include_str!(concat!("../programs/", $name, ".c")),
+        }
     };
 }
 

@@ -20,7 +20,13 @@ pub const MAX_LEN: usize = 64;
 
 type Phase = &'static [(&'static str, f64)];
 
-const EARLY: Phase = &[("sroa", 0.85), ("mem2reg", 0.1), ("early-cse", 0.6), ("simplifycfg", 0.7), ("instcombine", 0.5)];
+const EARLY: Phase = &[
+    ("sroa", 0.85),
+    ("mem2reg", 0.1),
+    ("early-cse", 0.6),
+    ("simplifycfg", 0.7),
+    ("instcombine", 0.5),
+];
 const IPO: Phase = &[
     ("ipsccp", 0.6),
     ("called-value-propagation", 0.1),
@@ -29,7 +35,11 @@ const IPO: Phase = &[
     ("function-attrs", 0.3),
     ("argpromotion", 0.15),
 ];
-const INLINE: Phase = &[("always-inline", 0.15), ("inline", 0.7), ("partial-inliner", 0.05)];
+const INLINE: Phase = &[
+    ("always-inline", 0.15),
+    ("inline", 0.7),
+    ("partial-inliner", 0.05),
+];
 const SIMPLIFY: Phase = &[
     ("sroa", 0.6),
     ("early-cse-memssa", 0.35),
@@ -120,8 +130,11 @@ pub fn sample(vocab: &PassVocab, objective: Objective, rng: &mut SearchRng) -> V
     phases.extend([LOOPS, LATE, vector, MODULE_CLEANUP]);
     let mut seq: Vec<String> = Vec::new();
     for phase in phases {
-        let mut part: Vec<String> =
-            phase.iter().filter(|(n, p)| vocab.get(n).is_some() && rng.random_bool(*p)).map(|(n, _)| n.to_string()).collect();
+        let mut part: Vec<String> = phase
+            .iter()
+            .filter(|(n, p)| vocab.get(n).is_some() && rng.random_bool(*p))
+            .map(|(n, _)| n.to_string())
+            .collect();
         if part.len() >= 2 && rng.random_bool(0.25) {
             let i = rng.random_range(0..part.len() - 1);
             part.swap(i, i + 1);

@@ -50,7 +50,9 @@ pub fn which(name: &str) -> Option<PathBuf> {
         return is_executable(&p).then_some(p);
     }
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|d| d.join(name)).find(|p| is_executable(p))
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| is_executable(p))
 }
 
 fn is_executable(p: &Path) -> bool {
@@ -64,10 +66,14 @@ pub fn newest_versioned(tool: &str) -> Option<(u32, PathBuf)> {
     let prefix = format!("{tool}-");
     if let Some(path) = std::env::var_os("PATH") {
         for dir in std::env::split_paths(&path) {
-            let Ok(rd) = std::fs::read_dir(&dir) else { continue };
+            let Ok(rd) = std::fs::read_dir(&dir) else {
+                continue;
+            };
             for e in rd.flatten() {
                 let name = e.file_name().to_string_lossy().to_string();
-                if let Some(v) = name.strip_prefix(&prefix).and_then(|v| v.parse::<u32>().ok())
+                if let Some(v) = name
+                    .strip_prefix(&prefix)
+                    .and_then(|v| v.parse::<u32>().ok())
                     && is_executable(&e.path())
                 {
                     found.push((v, e.path()));
@@ -78,7 +84,10 @@ pub fn newest_versioned(tool: &str) -> Option<(u32, PathBuf)> {
     if let Ok(rd) = std::fs::read_dir("/usr/lib") {
         for e in rd.flatten() {
             let name = e.file_name().to_string_lossy().to_string();
-            if let Some(v) = name.strip_prefix("llvm-").and_then(|v| v.parse::<u32>().ok()) {
+            if let Some(v) = name
+                .strip_prefix("llvm-")
+                .and_then(|v| v.parse::<u32>().ok())
+            {
                 let p = e.path().join("bin").join(tool);
                 if is_executable(&p) {
                     found.push((v, p));
@@ -98,7 +107,10 @@ pub fn find_tool(tool: &str, var: &str) -> Result<PathBuf, LlvmError> {
         let v = v.to_string_lossy().to_string();
         return which(&v).ok_or_else(|| LlvmError::ToolMissing {
             tool: tool.to_string(),
-            hint: format!("${var} is set to \"{v}\", which is not an executable; {}", install_hint(tool, var)),
+            hint: format!(
+                "${var} is set to \"{v}\", which is not an executable; {}",
+                install_hint(tool, var)
+            ),
         });
     }
     if let Some(p) = which(&format!("{tool}-{PREFERRED_MAJOR}")) {
@@ -115,13 +127,23 @@ pub fn find_tool(tool: &str, var: &str) -> Result<PathBuf, LlvmError> {
 
 /// First line of `<path> --version` mentioning a version, or an error.
 pub fn version_line(tool: &str, path: &Path) -> Result<String, LlvmError> {
-    let out = Command::new(path).arg("--version").output().map_err(|e| LlvmError::ToolUnusable {
-        tool: tool.to_string(),
-        path: path.to_path_buf(),
-        message: format!("cannot run: {e}"),
-    })?;
-    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
-    let line = text.lines().map(str::trim).find(|l| l.to_lowercase().contains("version")).unwrap_or("").to_string();
+    let out =
+        Command::new(path)
+            .arg("--version")
+            .output()
+            .map_err(|e| LlvmError::ToolUnusable {
+                tool: tool.to_string(),
+                path: path.to_path_buf(),
+                message: format!("cannot run: {e}"),
+            })?;
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    let line = text
+        .lines()
+        .map(str::trim)
+        .find(|l| l.to_lowercase().contains("version"))
+        .unwrap_or("")
+        .to_string();
     if !out.status.success() || line.is_empty() {
         return Err(LlvmError::ToolUnusable {
             tool: tool.to_string(),
@@ -135,7 +157,13 @@ pub fn version_line(tool: &str, path: &Path) -> Result<String, LlvmError> {
 /// The major version in a version line ("... version 14.0.6 ..." -> 14).
 pub fn major_of(line: &str) -> Option<u32> {
     let i = line.to_lowercase().find("version")?;
-    line[i + 7..].split_whitespace().next()?.split('.').next()?.parse().ok()
+    line[i + 7..]
+        .split_whitespace()
+        .next()?
+        .split('.')
+        .next()?
+        .parse()
+        .ok()
 }
 
 impl Toolchain {
@@ -152,7 +180,10 @@ impl Toolchain {
             return Err(LlvmError::ToolUnusable {
                 tool: "opt".into(),
                 path: opt,
-                message: format!("LLVM {major} is too old (need {MIN_MAJOR}+; {})", install_hint("opt", "COLT_OPT")),
+                message: format!(
+                    "LLVM {major} is too old (need {MIN_MAJOR}+; {})",
+                    install_hint("opt", "COLT_OPT")
+                ),
             });
         }
         let clang = find_tool("clang", "COLT_CLANG")?;
@@ -168,7 +199,18 @@ impl Toolchain {
             let out = Command::new(g).arg("--version").output().ok()?;
             Some(first_line(&String::from_utf8_lossy(&out.stdout)))
         });
-        Ok(Toolchain { opt, clang, llc, llvm_link, gcc, opt_version, clang_version, llc_version, gcc_version, major })
+        Ok(Toolchain {
+            opt,
+            clang,
+            llc,
+            llvm_link,
+            gcc,
+            opt_version,
+            clang_version,
+            llc_version,
+            gcc_version,
+            major,
+        })
     }
 
     /// One line for reports: `opt <path> (<version>), clang ..., llc ..., gcc ...`.

@@ -15,7 +15,8 @@ static ENV_LOCK: Mutex<()> = Mutex::new(());
 
 fn tools() -> Toolchain {
     let _g = ENV_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    Toolchain::discover().expect("LLVM 14+ (opt, clang, llc, llvm-link) must be installed for these tests")
+    Toolchain::discover()
+        .expect("LLVM 14+ (opt, clang, llc, llvm-link) must be installed for these tests")
 }
 
 fn seq(xs: &[&str]) -> Vec<String> {
@@ -29,8 +30,22 @@ fn small_program() -> Program {
 #[test]
 fn applying_a_sequence_equals_running_opt_by_hand() {
     let tools = tools();
-    let env = LlvmEnv::new(tools.clone(), &small_program(), EnvConfig::new(Objective::Size)).unwrap();
-    let s = seq(&["sroa", "instcombine", "licm", "indvars", "loop-deletion", "inline", "gvn", "globaldce"]);
+    let env = LlvmEnv::new(
+        tools.clone(),
+        &small_program(),
+        EnvConfig::new(Objective::Size),
+    )
+    .unwrap();
+    let s = seq(&[
+        "sroa",
+        "instcombine",
+        "licm",
+        "indvars",
+        "loop-deletion",
+        "inline",
+        "gvn",
+        "globaldce",
+    ]);
     let pipeline = env.pipeline(&s).unwrap();
     let via_env = env.optimize(&s).unwrap();
     // By hand: the start IR from clang, then opt with the same pipeline string.
@@ -38,18 +53,42 @@ fn applying_a_sequence_equals_running_opt_by_hand() {
     let c = dir.path().join("p.c");
     std::fs::write(&c, programs::find("dce_unused").unwrap().source).unwrap();
     let start = dir.path().join("start.ll");
-    let st = Command::new(&tools.clang).args(colt_llvm::program::START_FLAGS).arg(&c).arg("-o").arg(&start).status().unwrap();
+    let st = Command::new(&tools.clang)
+        .args(colt_llvm::program::START_FLAGS)
+        .arg(&c)
+        .arg("-o")
+        .arg(&start)
+        .status()
+        .unwrap();
     assert!(st.success());
     let out = dir.path().join("out.ll");
-    let st = Command::new(&tools.opt).arg("-S").arg(format!("-passes={pipeline}")).arg(&start).arg("-o").arg(&out).status().unwrap();
+    let st = Command::new(&tools.opt)
+        .arg("-S")
+        .arg(format!("-passes={pipeline}"))
+        .arg(&start)
+        .arg("-o")
+        .arg(&out)
+        .status()
+        .unwrap();
     assert!(st.success());
     let by_hand = std::fs::read_to_string(&out).unwrap();
     // The module id line names the input file; everything else must match.
-    let body = |t: &str| t.lines().filter(|l| !l.starts_with("; ModuleID") && !l.starts_with("source_filename")).collect::<Vec<_>>().join("\n");
+    let body = |t: &str| {
+        t.lines()
+            .filter(|l| !l.starts_with("; ModuleID") && !l.starts_with("source_filename"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
     assert_eq!(body(&via_env), body(&by_hand));
-    assert!(colt_llvm::ir::instruction_count(&via_env) < colt_llvm::ir::instruction_count(&env.prepared().start_ll));
+    assert!(
+        colt_llvm::ir::instruction_count(&via_env)
+            < colt_llvm::ir::instruction_count(&env.prepared().start_ll)
+    );
     // And the same through run_opt on the environment's own start file.
-    assert_eq!(*via_env, run_opt(&tools.opt, &env.prepared().start_path(), &pipeline).unwrap());
+    assert_eq!(
+        *via_env,
+        run_opt(&tools.opt, &env.prepared().start_path(), &pipeline).unwrap()
+    );
 }
 
 #[test]
@@ -72,16 +111,36 @@ fn llm_actions_edit_the_sequence_and_bad_ones_are_errors() {
     let env = LlvmEnv::new(tools(), &small_program(), EnvConfig::new(Objective::Size)).unwrap();
     let s = seq(&["sroa", "gvn"]);
     let t = |j: serde_json::Value| -> colt_llm::Transformation {
-        let mut m: std::collections::BTreeMap<String, serde_json::Value> = serde_json::from_value(j).unwrap();
+        let mut m: std::collections::BTreeMap<String, serde_json::Value> =
+            serde_json::from_value(j).unwrap();
         let action = m.remove("action").unwrap().as_str().unwrap().to_string();
         colt_llm::Transformation { action, args: m }
     };
     let out = env
-        .apply(&s, &[t(serde_json::json!({"action": "append", "pass": "licm"})), t(serde_json::json!({"action": "swap", "at": 0}))])
+        .apply(
+            &s,
+            &[
+                t(serde_json::json!({"action": "append", "pass": "licm"})),
+                t(serde_json::json!({"action": "swap", "at": 0})),
+            ],
+        )
         .unwrap();
     assert_eq!(out, seq(&["gvn", "sroa", "licm"]));
-    assert!(env.apply(&s, &[t(serde_json::json!({"action": "append", "pass": "no-such-pass"}))]).unwrap_err().contains("unknown pass"));
-    assert!(env.apply(&s, &[t(serde_json::json!({"action": "remove", "at": 7}))]).unwrap_err().contains("out of range"));
+    assert!(
+        env.apply(
+            &s,
+            &[t(
+                serde_json::json!({"action": "append", "pass": "no-such-pass"})
+            )]
+        )
+        .unwrap_err()
+        .contains("unknown pass")
+    );
+    assert!(
+        env.apply(&s, &[t(serde_json::json!({"action": "remove", "at": 7}))])
+            .unwrap_err()
+            .contains("out of range")
+    );
     let vocab = env.vocabulary(&s);
     assert!(vocab.get("append").is_some() && vocab.get("remove").is_some());
     // Keys are stable and features have a fixed length.
@@ -124,7 +183,12 @@ fn a_miscompiling_opt_is_rejected_never_best() {
     assert_eq!(m[0].outcome, "wrong_answer", "{}", m[0].detail);
     assert_eq!(m[0].latency_us, None);
     // Through the engine: every trial is rejected, so there is no best.
-    let cfg = SearchConfig { batch_size: 4, population: 16, generations: 1, ..SearchConfig::new(Strategy::Evolutionary, 4, 3) };
+    let cfg = SearchConfig {
+        batch_size: 4,
+        population: 16,
+        generations: 1,
+        ..SearchConfig::new(Strategy::Evolutionary, 4, 3)
+    };
     let run = bench::tune(&mut env, &cfg, None, &mut NoObserver).unwrap();
     assert!(run.best.is_none());
     assert!(run.history.iter().all(|r| r.latency_us.is_none()));
@@ -142,7 +206,12 @@ fn missing_opt_is_one_clear_error() {
     let msg = e.to_string();
     assert!(!msg.contains('\n'));
     assert!(msg.starts_with("opt not found"), "{msg}");
-    assert!(msg.contains("apt-get install llvm-22 clang-22") && msg.contains("$COLT_OPT") && msg.contains("LLVM 14+"), "{msg}");
+    assert!(
+        msg.contains("apt-get install llvm-22 clang-22")
+            && msg.contains("$COLT_OPT")
+            && msg.contains("LLVM 14+"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -151,7 +220,9 @@ fn user_c_file_without_main_is_rejected() {
     let c = dir.path().join("lib.c");
     std::fs::write(&c, "int f(int x) { return x + 1; }\n").unwrap();
     let p = Program::from_files(&[c]).unwrap();
-    let e = LlvmEnv::new(tools(), &p, EnvConfig::new(Objective::Size)).err().unwrap();
+    let e = LlvmEnv::new(tools(), &p, EnvConfig::new(Objective::Size))
+        .err()
+        .unwrap();
     assert!(e.to_string().contains("no main"), "{e}");
     assert!(Program::from_files(&[dir.path().join("x.txt")]).is_err());
 }
@@ -165,15 +236,28 @@ fn two_c_files_are_linked() {
     std::fs::write(&b, "int twice(int x){return 2*x;}\n").unwrap();
     let p = Program::from_files(&[a, b]).unwrap();
     let mut env = LlvmEnv::new(tools(), &p, EnvConfig::new(Objective::Runtime)).unwrap();
-    assert_eq!(String::from_utf8_lossy(&env.prepared().expected), "999000\n");
+    assert_eq!(
+        String::from_utf8_lossy(&env.prepared().expected),
+        "999000\n"
+    );
     let r = env.evaluate(&seq(&["sroa", "inline", "instcombine"]), true);
     assert_eq!(r.outcome, "ok", "{}", r.detail);
     assert!(r.runtime_us.is_some());
 }
 
 fn tune_end_to_end(strategy: Strategy) {
-    let mut env = LlvmEnv::new(tools(), &programs::find("const_poly").unwrap().program(), EnvConfig::new(Objective::Size)).unwrap();
-    let cfg = SearchConfig { batch_size: 4, population: 24, generations: 2, ..SearchConfig::new(strategy, 8, 5) };
+    let mut env = LlvmEnv::new(
+        tools(),
+        &programs::find("const_poly").unwrap().program(),
+        EnvConfig::new(Objective::Size),
+    )
+    .unwrap();
+    let cfg = SearchConfig {
+        batch_size: 4,
+        population: 24,
+        generations: 2,
+        ..SearchConfig::new(strategy, 8, 5)
+    };
     let run = bench::tune(&mut env, &cfg, None, &mut NoObserver).unwrap();
     assert_eq!(run.trials, 8);
     let best = run.best.expect("a correct candidate");
@@ -204,7 +288,11 @@ fn every_benchmark_program_builds_and_prints_a_checksum() {
     let tools = tools();
     for b in programs::BENCHMARKS {
         let p = colt_llvm::program::Prepared::new(&tools, &b.program()).unwrap();
-        assert!(String::from_utf8_lossy(&p.expected).starts_with("checksum "), "{}", b.name);
+        assert!(
+            String::from_utf8_lossy(&p.expected).starts_with("checksum "),
+            "{}",
+            b.name
+        );
     }
     assert!(programs::BENCHMARKS.len() >= 12);
 }

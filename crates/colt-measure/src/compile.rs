@@ -117,7 +117,9 @@ impl Compiler {
     /// `clang-22` and every compile with it is a [`CompileError::CompilerNotFound`]
     /// (measured as [`crate::OutcomeKind::Unavailable`], never a crash).
     pub fn clang_o3() -> Self {
-        let from_env = std::env::var(CLANG_ENV).ok().filter(|s| !s.trim().is_empty());
+        let from_env = std::env::var(CLANG_ENV)
+            .ok()
+            .filter(|s| !s.trim().is_empty());
         let mut names: Vec<String> = from_env.into_iter().collect();
         names.extend([DEFAULT_CLANG.to_string(), "clang".to_string()]);
         Compiler::naive().with_first_available(&names)
@@ -126,7 +128,9 @@ impl Compiler {
     /// This compiler with `cc` set to the first of `names` that runs (`--version`), or to
     /// the first name when none does (its compiles then report it as not usable).
     pub fn with_first_available(self, names: &[String]) -> Self {
-        let found = names.iter().find(|cc| self.clone().with_cc(cc.as_str()).probe().is_ok());
+        let found = names
+            .iter()
+            .find(|cc| self.clone().with_cc(cc.as_str()).probe().is_ok());
         match found.or(names.first()) {
             Some(cc) => self.with_cc(cc.as_str()),
             None => self,

@@ -45,11 +45,19 @@ pub fn source(f: &Func) -> Result<Source, CodegenError> {
 
 /// A candidate measuring `f` compiled with `compiler`; `flops` per run (for GFLOP/s).
 pub fn candidate(f: &Func, compiler: Compiler, flops: f64) -> Result<Candidate, CodegenError> {
-    Ok(Candidate { source: source(f)?, compiler, buffers: buf_specs(f), flops })
+    Ok(Candidate {
+        source: source(f)?,
+        compiler,
+        buffers: buf_specs(f),
+        flops,
+    })
 }
 
 /// The two seed baselines of a naive nest: `gcc -O3` and `clang -O3` (see
 /// [`Compiler::gcc_o3`], [`Compiler::clang_o3`]), in that order.
 pub fn baselines(naive: &Func, flops: f64) -> Result<[Candidate; 2], CodegenError> {
-    Ok([candidate(naive, Compiler::gcc_o3(), flops)?, candidate(naive, Compiler::clang_o3(), flops)?])
+    Ok([
+        candidate(naive, Compiler::gcc_o3(), flops)?,
+        candidate(naive, Compiler::clang_o3(), flops)?,
+    ])
 }

@@ -16,16 +16,50 @@ pub fn tiled_matmul_trace(n: i64, mr: i64, nr: i64) -> Trace {
     let st = s("matmul");
     let mut t = Trace::new("matmul");
     t.insts = vec![
-        Inst::Pack { stage: st.clone(), buffer: s("B"), dim: 1, factor: nr },
-        Inst::Split { stage: st.clone(), loop_: s("i"), factors: vec![n / mr, mr] },
-        Inst::Split { stage: st.clone(), loop_: s("j"), factors: vec![n / nr, nr] },
-        Inst::Reorder { stage: st.clone(), order: vec![s("j0"), s("i0"), s("k"), s("i1"), s("j1")] },
-        Inst::Parallel { stage: st.clone(), loop_: s("j0") },
-        Inst::Vectorize { stage: st.clone(), loop_: s("j1") },
-        Inst::Unroll { stage: st.clone(), loop_: s("i1") },
-        Inst::CacheWrite { stage: st.clone(), loop_: s("i0") },
-        Inst::Parallel { stage: s("pack_B"), loop_: s("o") },
-        Inst::Vectorize { stage: s("pack_B"), loop_: s("v") },
+        Inst::Pack {
+            stage: st.clone(),
+            buffer: s("B"),
+            dim: 1,
+            factor: nr,
+        },
+        Inst::Split {
+            stage: st.clone(),
+            loop_: s("i"),
+            factors: vec![n / mr, mr],
+        },
+        Inst::Split {
+            stage: st.clone(),
+            loop_: s("j"),
+            factors: vec![n / nr, nr],
+        },
+        Inst::Reorder {
+            stage: st.clone(),
+            order: vec![s("j0"), s("i0"), s("k"), s("i1"), s("j1")],
+        },
+        Inst::Parallel {
+            stage: st.clone(),
+            loop_: s("j0"),
+        },
+        Inst::Vectorize {
+            stage: st.clone(),
+            loop_: s("j1"),
+        },
+        Inst::Unroll {
+            stage: st.clone(),
+            loop_: s("i1"),
+        },
+        Inst::CacheWrite {
+            stage: st.clone(),
+            loop_: s("i0"),
+        },
+        Inst::Parallel {
+            stage: s("pack_B"),
+            loop_: s("o"),
+        },
+        Inst::Vectorize {
+            stage: s("pack_B"),
+            loop_: s("v"),
+        },
     ];
     t
 }
@@ -62,8 +96,14 @@ fn softmax_schedule_and_wrong_schedule_are_told_apart() {
     let mut t = Trace::new("softmax");
     t.insts = vec![
         Inst::ComputeInline { stage: s("exp") },
-        Inst::Parallel { stage: s("norm"), loop_: s("i") },
-        Inst::Vectorize { stage: s("norm"), loop_: s("j") },
+        Inst::Parallel {
+            stage: s("norm"),
+            loop_: s("i"),
+        },
+        Inst::Vectorize {
+            stage: s("norm"),
+            loop_: s("j"),
+        },
     ];
     let good = colt_sched::apply_trace(&p, &t).unwrap();
     // a corrupted schedule: drop the normalisation's division (still valid C)
@@ -108,7 +148,9 @@ fn seeded_inputs_make_measurements_deterministic() {
         let mut cfg = config(&format!("seed{seed}"));
         cfg.seed = seed;
         let mut m = Measurer::new(cfg).unwrap();
-        let o = m.measure_batch(&reference, std::slice::from_ref(&cand)).remove(0);
+        let o = m
+            .measure_batch(&reference, std::slice::from_ref(&cand))
+            .remove(0);
         assert_eq!(o.kind, OutcomeKind::Ok, "{o:#?}");
         (o.max_abs_err.unwrap(), o.max_rel_err.unwrap())
     };
@@ -140,10 +182,17 @@ fn matmul_1024_figures() {
     cfg.min_repeat_ms = 50.0;
     let mut m = Measurer::new(cfg).unwrap();
     let out = m.measure_batch(&kernel::source(&naive).unwrap(), &cands);
-    let names: Vec<String> = ["naive gcc -O3".to_string(), format!("naive {} -O3", cands[1].compiler.cc)]
-        .into_iter()
-        .chain(shapes.iter().map(|(a, b)| format!("tiled {a}x{b} ({})", Compiler::tuned().cc)))
-        .collect();
+    let names: Vec<String> = [
+        "naive gcc -O3".to_string(),
+        format!("naive {} -O3", cands[1].compiler.cc),
+    ]
+    .into_iter()
+    .chain(
+        shapes
+            .iter()
+            .map(|(a, b)| format!("tiled {a}x{b} ({})", Compiler::tuned().cc)),
+    )
+    .collect();
     for (name, o) in names.iter().zip(&out) {
         println!(
             "{name:>28}: {:<12} median {:>10.1} us  min {:>10.1} us  {:>7.2} GFLOP/s  max rel err {:.1e}",

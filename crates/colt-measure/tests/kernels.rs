@@ -131,7 +131,11 @@ fn missing_compiler_is_a_clear_unavailable_outcome() {
     };
     let out = m.measure_batch(&reference(), &[c]);
     assert_eq!(out[0].kind, OutcomeKind::Unavailable);
-    assert!(out[0].message.starts_with("not available"), "{}", out[0].message);
+    assert!(
+        out[0].message.starts_with("not available"),
+        "{}",
+        out[0].message
+    );
     assert!(
         out[0].message.contains("clang-does-not-exist-99"),
         "{}",
@@ -205,10 +209,17 @@ fn clang_baseline_falls_back_and_reports_unavailable() {
     let picked = Compiler::naive().with_first_available(&names(&["no-such-clang-1", "cc"]));
     assert_eq!(picked.cc, "cc");
     // ... and with none, measuring gives a clear `unavailable` outcome, not a crash.
-    let none = Compiler::naive().with_first_available(&names(&["no-such-clang-1", "no-such-clang-2"]));
+    let none =
+        Compiler::naive().with_first_available(&names(&["no-such-clang-1", "no-such-clang-2"]));
     assert_eq!(none.cc, "no-such-clang-1");
     let mut m = Measurer::new(config("noclang")).unwrap();
-    let out = m.measure_batch(&reference(), &[Candidate { compiler: none, ..cand(reference()) }]);
+    let out = m.measure_batch(
+        &reference(),
+        &[Candidate {
+            compiler: none,
+            ..cand(reference())
+        }],
+    );
     assert_eq!(out[0].kind, OutcomeKind::Unavailable, "{:#?}", out[0]);
     assert!(out[0].message.contains("not available") && out[0].message.contains("no-such-clang-1"));
 }

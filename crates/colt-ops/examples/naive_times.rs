@@ -44,7 +44,11 @@ fn driver(f: &colt_ir::Func, symbol: &str) -> String {
     )
     .unwrap();
     let last = params.len().saturating_sub(1);
-    writeln!(s, "  printf(\"%.9f %g\\n\", best, (double)bufs[{last}][0]);\n  return 0;\n}}").unwrap();
+    writeln!(
+        s,
+        "  printf(\"%.9f %g\\n\", best, (double)bufs[{last}][0]);\n  return 0;\n}}"
+    )
+    .unwrap();
     s
 }
 
@@ -70,9 +74,15 @@ fn time(name: &str, scale: Scale, dir: &Path, cc: &str) -> Result<f64, String> {
     if !out.status.success() {
         return Err(String::from_utf8_lossy(&out.stderr).into_owned());
     }
-    let out = Command::new(&exe).arg("3").output().map_err(|e| e.to_string())?;
+    let out = Command::new(&exe)
+        .arg("3")
+        .output()
+        .map_err(|e| e.to_string())?;
     let text = String::from_utf8_lossy(&out.stdout);
-    text.split_whitespace().next().and_then(|t| t.parse().ok()).ok_or_else(|| format!("bad driver output {text:?}"))
+    text.split_whitespace()
+        .next()
+        .and_then(|t| t.parse().ok())
+        .ok_or_else(|| format!("bad driver output {text:?}"))
 }
 
 fn main() {
@@ -82,7 +92,11 @@ fn main() {
     let mut it = args.iter();
     while let Some(a) = it.next() {
         if a == "--scale" {
-            scales = vec![it.next().and_then(|s| s.parse().ok()).expect("--scale ci|paper")];
+            scales = vec![
+                it.next()
+                    .and_then(|s| s.parse().ok())
+                    .expect("--scale ci|paper"),
+            ];
         } else {
             names.push(a.clone());
         }
@@ -102,7 +116,14 @@ fn main() {
                 Ok(t) => format!("{:.1}", t * 1e3),
                 Err(e) => format!("error: {}", e.lines().next().unwrap_or("")),
             };
-            println!("| {} | {} | {} | {:.4} | {} |", w.name, scale, shape.join(" "), w.flops as f64 / 1e9, t);
+            println!(
+                "| {} | {} | {} | {:.4} | {} |",
+                w.name,
+                scale,
+                shape.join(" "),
+                w.flops as f64 / 1e9,
+                t
+            );
         }
     }
     let _ = std::fs::remove_dir_all(&dir);

@@ -34,7 +34,10 @@ fn c(i: i64) -> Idx {
 }
 
 fn positive(what: &str, dims: &[i64]) {
-    assert!(dims.iter().all(|&d| d > 0), "{what}: every extent must be positive, got {dims:?}");
+    assert!(
+        dims.iter().all(|&d| d > 0),
+        "{what}: every extent must be positive, got {dims:?}"
+    );
 }
 
 /// `C[i, j] += A[i, k] * B[k, j]` with `A: [m, k]`, `B: [k, n]`, `C: [m, n]`.
@@ -58,10 +61,18 @@ pub fn batch_matmul(batch: i64, m: i64, n: i64, k: i64) -> Program {
     let a = p.add_buffer("A", vec![batch, m, k], BufKind::Input);
     let b = p.add_buffer("B", vec![batch, k, n], BufKind::Input);
     let out = p.add_buffer("C", vec![batch, m, n], BufKind::Output);
-    p.add_stage("bmm", &[("b", batch, S), ("i", m, S), ("j", n, S), ("k", k, R)], |v| {
-        let (bb, i, j, k) = (&v[0], &v[1], &v[2], &v[3]);
-        (out, Some(Reducer::Sum), mul(ld(a, &[bb, i, k]), ld(b, &[bb, k, j])))
-    });
+    p.add_stage(
+        "bmm",
+        &[("b", batch, S), ("i", m, S), ("j", n, S), ("k", k, R)],
+        |v| {
+            let (bb, i, j, k) = (&v[0], &v[1], &v[2], &v[3]);
+            (
+                out,
+                Some(Reducer::Sum),
+                mul(ld(a, &[bb, i, k]), ld(b, &[bb, k, j])),
+            )
+        },
+    );
     p
 }
 
@@ -102,7 +113,10 @@ pub fn conv2d(s: Conv2dShape) -> Program {
     positive("conv2d", &[s.n, s.c, s.h, s.w, s.f, s.kernel, s.stride]);
     assert!(s.pad >= 0, "conv2d: padding must not be negative");
     let (hp, wp) = (s.h + 2 * s.pad, s.w + 2 * s.pad);
-    assert!(s.kernel <= hp && s.kernel <= wp, "conv2d: kernel larger than the padded input");
+    assert!(
+        s.kernel <= hp && s.kernel <= wp,
+        "conv2d: kernel larger than the padded input"
+    );
     let (ho, wo) = s.out_hw();
     let mut p = Program::new("conv2d");
     let x = p.add_buffer("X", vec![s.n, s.c, s.h, s.w], BufKind::Input);
@@ -111,31 +125,61 @@ pub fn conv2d(s: Conv2dShape) -> Program {
         let padded = p.add_buffer("P", vec![s.n, s.c, hp, wp], BufKind::Temp);
         let pad = s.pad;
         let (h_in, w_in) = (s.h, s.w);
-        p.add_stage("pad", &[("n", s.n, S), ("c", s.c, S), ("h", hp, S), ("w", wp, S)], |v| {
-            let (n, ch, h, w) = (&v[0], &v[1], &v[2], &v[3]);
-            let guard = vec![
-                Bound { idx: h.clone(), lo: pad, hi: h_in + pad },
-                Bound { idx: w.clone(), lo: pad, hi: w_in + pad },
-            ];
-            let inner = ld(x, &[n, ch, &(h.clone() + c(-pad)), &(w.clone() + c(-pad))]);
-            (padded, None, Value::Select(guard, Box::new(inner), Box::new(Value::Const(0.0))))
-        });
+        p.add_stage(
+            "pad",
+            &[("n", s.n, S), ("c", s.c, S), ("h", hp, S), ("w", wp, S)],
+            |v| {
+                let (n, ch, h, w) = (&v[0], &v[1], &v[2], &v[3]);
+                let guard = vec![
+                    Bound {
+                        idx: h.clone(),
+                        lo: pad,
+                        hi: h_in + pad,
+                    },
+                    Bound {
+                        idx: w.clone(),
+                        lo: pad,
+                        hi: w_in + pad,
+                    },
+                ];
+                let inner = ld(x, &[n, ch, &(h.clone() + c(-pad)), &(w.clone() + c(-pad))]);
+                (
+                    padded,
+                    None,
+                    Value::Select(guard, Box::new(inner), Box::new(Value::Const(0.0))),
+                )
+            },
+        );
         padded
     } else {
         x
     };
     let y = p.add_buffer("Y", vec![s.n, s.f, ho, wo], BufKind::Output);
     let stride = s.stride;
-    let iters =
-        [("n", s.n, S), ("f", s.f, S), ("y", ho, S), ("x", wo, S), ("c", s.c, R), ("r", s.kernel, R), ("q", s.kernel, R)];
+    let iters = [
+        ("n", s.n, S),
+        ("f", s.f, S),
+        ("y", ho, S),
+        ("x", wo, S),
+        ("c", s.c, R),
+        ("r", s.kernel, R),
+        ("q", s.kernel, R),
+    ];
     p.add_stage("conv", &iters, |v| {
         let (n, f, yy, xx, ch, r, q) = (&v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6]);
         let (row, col) = if stride == 1 {
             (yy.clone() + r.clone(), xx.clone() + q.clone())
         } else {
-            (yy.clone() * stride + r.clone(), xx.clone() * stride + q.clone())
+            (
+                yy.clone() * stride + r.clone(),
+                xx.clone() * stride + q.clone(),
+            )
         };
-        (y, Some(Reducer::Sum), mul(ld(src, &[n, ch, &row, &col]), ld(wt, &[f, ch, r, q])))
+        (
+            y,
+            Some(Reducer::Sum),
+            mul(ld(src, &[n, ch, &row, &col]), ld(wt, &[f, ch, r, q])),
+        )
     });
     p
 }
@@ -165,10 +209,14 @@ pub fn dense(m: i64, n: i64, k: i64, act: Option<UnOp>) -> Program {
     p.add_stage(epi, &[("i", m, S), ("j", n, S)], |v| {
         let (i, j) = (&v[0], &v[1]);
         let pre = add(ld(z, &[i, j]), ld(bias, &[j]));
-        (y, None, match act {
-            Some(op) => Value::un(op, pre),
-            None => pre,
-        })
+        (
+            y,
+            None,
+            match act {
+                Some(op) => Value::un(op, pre),
+                None => pre,
+            },
+        )
     });
     p
 }
@@ -185,12 +233,22 @@ pub fn softmax(rows: i64, cols: i64) -> Program {
     let y = p.add_buffer("Y", vec![rows, cols], BufKind::Output);
     let row_col = [("i", rows, S), ("j", cols, R)];
     let both = [("i", rows, S), ("j", cols, S)];
-    p.add_stage("max", &row_col, |v| (mx, Some(Reducer::Max), ld(x, &[&v[0], &v[1]])));
-    p.add_stage("exp", &both, |v| {
-        (e, None, Value::un(UnOp::Exp, sub(ld(x, &[&v[0], &v[1]]), ld(mx, &[&v[0]]))))
+    p.add_stage("max", &row_col, |v| {
+        (mx, Some(Reducer::Max), ld(x, &[&v[0], &v[1]]))
     });
-    p.add_stage("sum", &row_col, |v| (sm, Some(Reducer::Sum), ld(e, &[&v[0], &v[1]])));
-    p.add_stage("norm", &both, |v| (y, None, div(ld(e, &[&v[0], &v[1]]), ld(sm, &[&v[0]]))));
+    p.add_stage("exp", &both, |v| {
+        (
+            e,
+            None,
+            Value::un(UnOp::Exp, sub(ld(x, &[&v[0], &v[1]]), ld(mx, &[&v[0]]))),
+        )
+    });
+    p.add_stage("sum", &row_col, |v| {
+        (sm, Some(Reducer::Sum), ld(e, &[&v[0], &v[1]]))
+    });
+    p.add_stage("norm", &both, |v| {
+        (y, None, div(ld(e, &[&v[0], &v[1]]), ld(sm, &[&v[0]])))
+    });
     p
 }
 
@@ -210,29 +268,71 @@ pub fn attention(heads: i64, seq: i64, head_dim: i64) -> Program {
     let z = p.add_buffer("Z", vec![heads, seq], BufKind::Temp);
     let ou = p.add_buffer("Ou", vec![heads, seq, head_dim], BufKind::Temp);
     let o = p.add_buffer("O", vec![heads, seq, head_dim], BufKind::Output);
-    p.add_stage("qk", &[("h", heads, S), ("i", seq, S), ("j", seq, S), ("d", head_dim, R)], |x| {
-        let (h, i, j, d) = (&x[0], &x[1], &x[2], &x[3]);
-        (s, Some(Reducer::Sum), mul(ld(q, &[h, i, d]), ld(k, &[h, j, d])))
-    });
-    p.add_stage("rowmax", &[("h", heads, S), ("i", seq, S), ("j", seq, R)], |x| {
-        (m, Some(Reducer::Max), ld(s, &[&x[0], &x[1], &x[2]]))
-    });
-    p.add_stage("exp", &[("h", heads, S), ("i", seq, S), ("j", seq, S)], |x| {
-        let (h, i, j) = (&x[0], &x[1], &x[2]);
-        let shifted = sub(ld(s, &[h, i, j]), ld(m, &[h, i]));
-        (e, None, Value::un(UnOp::Exp, mul(shifted, Value::Const(scale))))
-    });
-    p.add_stage("rowsum", &[("h", heads, S), ("i", seq, S), ("j", seq, R)], |x| {
-        (z, Some(Reducer::Sum), ld(e, &[&x[0], &x[1], &x[2]]))
-    });
-    p.add_stage("pv", &[("h", heads, S), ("i", seq, S), ("d", head_dim, S), ("j", seq, R)], |x| {
-        let (h, i, d, j) = (&x[0], &x[1], &x[2], &x[3]);
-        (ou, Some(Reducer::Sum), mul(ld(e, &[h, i, j]), ld(v, &[h, j, d])))
-    });
-    p.add_stage("norm", &[("h", heads, S), ("i", seq, S), ("d", head_dim, S)], |x| {
-        let (h, i, d) = (&x[0], &x[1], &x[2]);
-        (o, None, div(ld(ou, &[h, i, d]), ld(z, &[h, i])))
-    });
+    p.add_stage(
+        "qk",
+        &[
+            ("h", heads, S),
+            ("i", seq, S),
+            ("j", seq, S),
+            ("d", head_dim, R),
+        ],
+        |x| {
+            let (h, i, j, d) = (&x[0], &x[1], &x[2], &x[3]);
+            (
+                s,
+                Some(Reducer::Sum),
+                mul(ld(q, &[h, i, d]), ld(k, &[h, j, d])),
+            )
+        },
+    );
+    p.add_stage(
+        "rowmax",
+        &[("h", heads, S), ("i", seq, S), ("j", seq, R)],
+        |x| (m, Some(Reducer::Max), ld(s, &[&x[0], &x[1], &x[2]])),
+    );
+    p.add_stage(
+        "exp",
+        &[("h", heads, S), ("i", seq, S), ("j", seq, S)],
+        |x| {
+            let (h, i, j) = (&x[0], &x[1], &x[2]);
+            let shifted = sub(ld(s, &[h, i, j]), ld(m, &[h, i]));
+            (
+                e,
+                None,
+                Value::un(UnOp::Exp, mul(shifted, Value::Const(scale))),
+            )
+        },
+    );
+    p.add_stage(
+        "rowsum",
+        &[("h", heads, S), ("i", seq, S), ("j", seq, R)],
+        |x| (z, Some(Reducer::Sum), ld(e, &[&x[0], &x[1], &x[2]])),
+    );
+    p.add_stage(
+        "pv",
+        &[
+            ("h", heads, S),
+            ("i", seq, S),
+            ("d", head_dim, S),
+            ("j", seq, R),
+        ],
+        |x| {
+            let (h, i, d, j) = (&x[0], &x[1], &x[2], &x[3]);
+            (
+                ou,
+                Some(Reducer::Sum),
+                mul(ld(e, &[h, i, j]), ld(v, &[h, j, d])),
+            )
+        },
+    );
+    p.add_stage(
+        "norm",
+        &[("h", heads, S), ("i", seq, S), ("d", head_dim, S)],
+        |x| {
+            let (h, i, d) = (&x[0], &x[1], &x[2]);
+            (o, None, div(ld(ou, &[h, i, d]), ld(z, &[h, i])))
+        },
+    );
     p
 }
 
@@ -250,14 +350,41 @@ pub fn swiglu_mlp(tokens: i64, hidden: i64, inter: i64) -> Program {
     let a = p.add_buffer("A", vec![tokens, inter], BufKind::Temp);
     let y = p.add_buffer("Y", vec![tokens, hidden], BufKind::Output);
     let proj = [("t", tokens, S), ("f", inter, S), ("h", hidden, R)];
-    p.add_stage("gate", &proj, |v| (g, Some(Reducer::Sum), mul(ld(x, &[&v[0], &v[2]]), ld(wg, &[&v[2], &v[1]]))));
-    p.add_stage("up", &proj, |v| (u, Some(Reducer::Sum), mul(ld(x, &[&v[0], &v[2]]), ld(wu, &[&v[2], &v[1]]))));
+    p.add_stage("gate", &proj, |v| {
+        (
+            g,
+            Some(Reducer::Sum),
+            mul(ld(x, &[&v[0], &v[2]]), ld(wg, &[&v[2], &v[1]])),
+        )
+    });
+    p.add_stage("up", &proj, |v| {
+        (
+            u,
+            Some(Reducer::Sum),
+            mul(ld(x, &[&v[0], &v[2]]), ld(wu, &[&v[2], &v[1]])),
+        )
+    });
     p.add_stage("act", &[("t", tokens, S), ("f", inter, S)], |v| {
-        (a, None, mul(Value::un(UnOp::Silu, ld(g, &[&v[0], &v[1]])), ld(u, &[&v[0], &v[1]])))
+        (
+            a,
+            None,
+            mul(
+                Value::un(UnOp::Silu, ld(g, &[&v[0], &v[1]])),
+                ld(u, &[&v[0], &v[1]]),
+            ),
+        )
     });
-    p.add_stage("down", &[("t", tokens, S), ("h", hidden, S), ("f", inter, R)], |v| {
-        (y, Some(Reducer::Sum), mul(ld(a, &[&v[0], &v[2]]), ld(wd, &[&v[2], &v[1]])))
-    });
+    p.add_stage(
+        "down",
+        &[("t", tokens, S), ("h", hidden, S), ("f", inter, R)],
+        |v| {
+            (
+                y,
+                Some(Reducer::Sum),
+                mul(ld(a, &[&v[0], &v[2]]), ld(wd, &[&v[2], &v[1]])),
+            )
+        },
+    );
     p
 }
 
@@ -280,26 +407,64 @@ pub fn moe_experts(experts: i64, tokens: i64, hidden: i64, inter: i64) -> Progra
     let a = p.add_buffer("A", vec![experts, tokens, inter], BufKind::Temp);
     let y = p.add_buffer("Y", vec![experts, tokens, hidden], BufKind::Temp);
     let o = p.add_buffer("O", vec![experts, tokens, hidden], BufKind::Output);
-    let proj = [("e", experts, S), ("t", tokens, S), ("f", inter, S), ("h", hidden, R)];
+    let proj = [
+        ("e", experts, S),
+        ("t", tokens, S),
+        ("f", inter, S),
+        ("h", hidden, R),
+    ];
     p.add_stage("gate", &proj, |v| {
         let (e, t, f, h) = (&v[0], &v[1], &v[2], &v[3]);
-        (g, Some(Reducer::Sum), mul(ld(x, &[e, t, h]), ld(wg, &[e, h, f])))
+        (
+            g,
+            Some(Reducer::Sum),
+            mul(ld(x, &[e, t, h]), ld(wg, &[e, h, f])),
+        )
     });
     p.add_stage("up", &proj, |v| {
         let (e, t, f, h) = (&v[0], &v[1], &v[2], &v[3]);
-        (u, Some(Reducer::Sum), mul(ld(x, &[e, t, h]), ld(wu, &[e, h, f])))
+        (
+            u,
+            Some(Reducer::Sum),
+            mul(ld(x, &[e, t, h]), ld(wu, &[e, h, f])),
+        )
     });
-    p.add_stage("act", &[("e", experts, S), ("t", tokens, S), ("f", inter, S)], |v| {
-        let (e, t, f) = (&v[0], &v[1], &v[2]);
-        (a, None, mul(Value::un(UnOp::Silu, ld(g, &[e, t, f])), ld(u, &[e, t, f])))
-    });
-    p.add_stage("down", &[("e", experts, S), ("t", tokens, S), ("h", hidden, S), ("f", inter, R)], |v| {
-        let (e, t, h, f) = (&v[0], &v[1], &v[2], &v[3]);
-        (y, Some(Reducer::Sum), mul(ld(a, &[e, t, f]), ld(wd, &[e, f, h])))
-    });
-    p.add_stage("route", &[("e", experts, S), ("t", tokens, S), ("h", hidden, S)], |v| {
-        let (e, t, h) = (&v[0], &v[1], &v[2]);
-        (o, None, mul(ld(y, &[e, t, h]), ld(r, &[e, t])))
-    });
+    p.add_stage(
+        "act",
+        &[("e", experts, S), ("t", tokens, S), ("f", inter, S)],
+        |v| {
+            let (e, t, f) = (&v[0], &v[1], &v[2]);
+            (
+                a,
+                None,
+                mul(Value::un(UnOp::Silu, ld(g, &[e, t, f])), ld(u, &[e, t, f])),
+            )
+        },
+    );
+    p.add_stage(
+        "down",
+        &[
+            ("e", experts, S),
+            ("t", tokens, S),
+            ("h", hidden, S),
+            ("f", inter, R),
+        ],
+        |v| {
+            let (e, t, h, f) = (&v[0], &v[1], &v[2], &v[3]);
+            (
+                y,
+                Some(Reducer::Sum),
+                mul(ld(a, &[e, t, f]), ld(wd, &[e, f, h])),
+            )
+        },
+    );
+    p.add_stage(
+        "route",
+        &[("e", experts, S), ("t", tokens, S), ("h", hidden, S)],
+        |v| {
+            let (e, t, h) = (&v[0], &v[1], &v[2]);
+            (o, None, mul(ld(y, &[e, t, h]), ld(r, &[e, t])))
+        },
+    );
     p
 }

@@ -4,7 +4,10 @@
 pub enum Tok {
     Ident(String),
     /// A numeric literal; `int` is set when it was written without `.` or exponent and fits i64.
-    Num { value: f64, int: Option<i64> },
+    Num {
+        value: f64,
+        int: Option<i64>,
+    },
     LBracket,
     RBracket,
     LParen,
@@ -63,10 +66,15 @@ pub fn lex(src: &str) -> Result<Vec<Token>, (usize, String)> {
             while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '_') {
                 i += 1;
             }
-            out.push(Token { tok: Tok::Ident(chars[start..i].iter().collect()), col });
+            out.push(Token {
+                tok: Tok::Ident(chars[start..i].iter().collect()),
+                col,
+            });
             continue;
         }
-        if ch.is_ascii_digit() || (ch == '.' && chars.get(i + 1).is_some_and(|c| c.is_ascii_digit())) {
+        if ch.is_ascii_digit()
+            || (ch == '.' && chars.get(i + 1).is_some_and(|c| c.is_ascii_digit()))
+        {
             let start = i;
             let mut is_int = true;
             while i < chars.len() && chars[i].is_ascii_digit() {
@@ -96,9 +104,18 @@ pub fn lex(src: &str) -> Result<Vec<Token>, (usize, String)> {
                 return Err((i + 1, format!("unexpected '{}' after a number", chars[i])));
             }
             let text: String = chars[start..i].iter().collect();
-            let value: f64 = text.parse().map_err(|_| (col, format!("malformed number \"{text}\"")))?;
-            let int = if is_int { text.parse::<i64>().ok() } else { None };
-            out.push(Token { tok: Tok::Num { value, int }, col });
+            let value: f64 = text
+                .parse()
+                .map_err(|_| (col, format!("malformed number \"{text}\"")))?;
+            let int = if is_int {
+                text.parse::<i64>().ok()
+            } else {
+                None
+            };
+            out.push(Token {
+                tok: Tok::Num { value, int },
+                col,
+            });
             continue;
         }
         let tok = match ch {
@@ -117,14 +134,21 @@ pub fn lex(src: &str) -> Result<Vec<Token>, (usize, String)> {
             '+' => Tok::Plus,
             '=' => Tok::Assign,
             _ => {
-                let shown = if ch.is_control() { format!("{:?}", ch) } else { format!("'{ch}'") };
+                let shown = if ch.is_control() {
+                    format!("{:?}", ch)
+                } else {
+                    format!("'{ch}'")
+                };
                 return Err((col, format!("unexpected character {shown}")));
             }
         };
         i += 1;
         out.push(Token { tok, col });
     }
-    out.push(Token { tok: Tok::Eof, col: chars.len() + 1 });
+    out.push(Token {
+        tok: Tok::Eof,
+        col: chars.len() + 1,
+    });
     Ok(out)
 }
 
@@ -138,12 +162,21 @@ mod tests {
         let kinds: Vec<Tok> = toks.into_iter().map(|t| t.tok).collect();
         assert_eq!(kinds[0], Tok::Ident("C".into()));
         assert_eq!(kinds[6], Tok::PlusAssign);
-        assert_eq!(kinds[7], Tok::Num { value: 2.5, int: None });
+        assert_eq!(
+            kinds[7],
+            Tok::Num {
+                value: 2.5,
+                int: None
+            }
+        );
         assert_eq!(*kinds.last().unwrap(), Tok::Eof);
     }
 
     #[test]
     fn reports_column() {
-        assert_eq!(lex("C[i] = A[i] $ 1").unwrap_err(), (13, "unexpected character '$'".into()));
+        assert_eq!(
+            lex("C[i] = A[i] $ 1").unwrap_err(),
+            (13, "unexpected character '$'".into())
+        );
     }
 }

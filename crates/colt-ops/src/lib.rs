@@ -18,7 +18,7 @@ pub mod spec;
 pub mod workloads;
 
 pub use builders::{
-    attention, batch_matmul, conv2d, dense, matmul, moe_experts, softmax, swiglu_mlp, Conv2dShape,
+    Conv2dShape, attention, batch_matmul, conv2d, dense, matmul, moe_experts, softmax, swiglu_mlp,
 };
 pub use spec::{from_spec_file, from_spec_str};
 pub use workloads::{build, list};
@@ -85,5 +85,8 @@ pub enum OpsError {
     #[error("{}{msg}", file.as_ref().map(|f| format!("{}: ", f.display())).unwrap_or_default())]
     Spec { file: Option<PathBuf>, msg: String },
     #[error("cannot read {}: {source}", path.display())]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }

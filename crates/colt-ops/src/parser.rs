@@ -10,7 +10,7 @@
 //! ```
 //! Index expressions use the same grammar; `spec` checks that they are affine.
 
-use crate::lexer::{lex, Tok, Token};
+use crate::lexer::{Tok, Token, lex};
 use colt_ir::Reducer;
 
 /// Deeper nesting is rejected rather than risking the stack on hostile input.
@@ -26,11 +26,20 @@ pub enum BinTok {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum ExprKind {
-    Num { value: f64, int: Option<i64> },
+    Num {
+        value: f64,
+        int: Option<i64>,
+    },
     /// A bare identifier: an iteration variable in an index, a scalar tensor in a value.
     Name(String),
-    Access { tensor: String, idx: Vec<Expr> },
-    Call { func: String, args: Vec<Expr> },
+    Access {
+        tensor: String,
+        idx: Vec<Expr>,
+    },
+    Call {
+        func: String,
+        args: Vec<Expr>,
+    },
     Neg(Box<Expr>),
     Bin(BinTok, Box<Expr>, Box<Expr>),
 }
@@ -55,7 +64,11 @@ pub struct Statement {
 /// Parse one statement. Errors are `(column, message)`.
 pub fn parse(src: &str) -> Result<Statement, (usize, String)> {
     let toks = lex(src)?;
-    let mut p = Parser { toks, pos: 0, depth: 0 };
+    let mut p = Parser {
+        toks,
+        pos: 0,
+        depth: 0,
+    };
     p.statement()
 }
 
@@ -80,14 +93,24 @@ impl Parser {
     }
     fn expect(&mut self, want: Tok, what: &str) -> R<Token> {
         let t = self.next();
-        if t.tok == want { Ok(t) } else { Err((t.col, format!("expected {what}, found {}", t.tok.describe()))) }
+        if t.tok == want {
+            Ok(t)
+        } else {
+            Err((
+                t.col,
+                format!("expected {what}, found {}", t.tok.describe()),
+            ))
+        }
     }
 
     fn statement(&mut self) -> R<Statement> {
         let t = self.next();
         let lhs_col = t.col;
         let Tok::Ident(lhs) = t.tok else {
-            return Err((t.col, format!("expected the output tensor, found {}", t.tok.describe())));
+            return Err((
+                t.col,
+                format!("expected the output tensor, found {}", t.tok.describe()),
+            ));
         };
         let lhs_idx = if self.peek().tok == Tok::LBracket {
             self.next();
@@ -100,19 +123,41 @@ impl Parser {
             Tok::Assign => None,
             Tok::PlusAssign => Some(Reducer::Sum),
             Tok::Ident(s) if s == "max" || s == "min" => {
-                self.expect(Tok::Assign, &format!("'=' after \"{s}\" (the operator is {s}=)"))?;
-                Some(if s == "max" { Reducer::Max } else { Reducer::Min })
+                self.expect(
+                    Tok::Assign,
+                    &format!("'=' after \"{s}\" (the operator is {s}=)"),
+                )?;
+                Some(if s == "max" {
+                    Reducer::Max
+                } else {
+                    Reducer::Min
+                })
             }
             other => {
-                return Err((t.col, format!("expected '=', '+=', 'max=' or 'min=', found {}", other.describe())));
+                return Err((
+                    t.col,
+                    format!(
+                        "expected '=', '+=', 'max=' or 'min=', found {}",
+                        other.describe()
+                    ),
+                ));
             }
         };
         let rhs = self.expr()?;
         let t = self.next();
         if t.tok != Tok::Eof {
-            return Err((t.col, format!("unexpected {} after the expression", t.tok.describe())));
+            return Err((
+                t.col,
+                format!("unexpected {} after the expression", t.tok.describe()),
+            ));
         }
-        Ok(Statement { lhs, lhs_col, lhs_idx, reduce, rhs })
+        Ok(Statement {
+            lhs,
+            lhs_col,
+            lhs_idx,
+            reduce,
+            rhs,
+        })
     }
 
     /// Comma-separated expressions up to `close` (the opening token is consumed).
@@ -129,7 +174,10 @@ impl Parser {
                 return Ok(out);
             }
             if t.tok != Tok::Comma {
-                return Err((t.col, format!("expected ',' or {what}, found {}", t.tok.describe())));
+                return Err((
+                    t.col,
+                    format!("expected ',' or {what}, found {}", t.tok.describe()),
+                ));
             }
         }
     }
@@ -137,7 +185,10 @@ impl Parser {
     fn enter(&mut self, col: usize) -> R<()> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return Err((col, format!("expression nested more than {MAX_DEPTH} levels deep")));
+            return Err((
+                col,
+                format!("expression nested more than {MAX_DEPTH} levels deep"),
+            ));
         }
         Ok(())
     }
@@ -153,7 +204,10 @@ impl Parser {
             };
             let col = self.next().col;
             let rhs = self.term()?;
-            lhs = Expr { col, kind: ExprKind::Bin(op, Box::new(lhs), Box::new(rhs)) };
+            lhs = Expr {
+                col,
+                kind: ExprKind::Bin(op, Box::new(lhs), Box::new(rhs)),
+            };
         }
         self.depth -= 1;
         Ok(lhs)
@@ -169,7 +223,10 @@ impl Parser {
             };
             let col = self.next().col;
             let rhs = self.unary()?;
-            lhs = Expr { col, kind: ExprKind::Bin(op, Box::new(lhs), Box::new(rhs)) };
+            lhs = Expr {
+                col,
+                kind: ExprKind::Bin(op, Box::new(lhs), Box::new(rhs)),
+            };
         }
         Ok(lhs)
     }
@@ -180,7 +237,10 @@ impl Parser {
             self.enter(col)?;
             let inner = self.unary()?;
             self.depth -= 1;
-            return Ok(Expr { col, kind: ExprKind::Neg(Box::new(inner)) });
+            return Ok(Expr {
+                col,
+                kind: ExprKind::Neg(Box::new(inner)),
+            });
         }
         self.primary()
     }
@@ -189,7 +249,10 @@ impl Parser {
         let t = self.next();
         let col = t.col;
         match t.tok {
-            Tok::Num { value, int } => Ok(Expr { col, kind: ExprKind::Num { value, int } }),
+            Tok::Num { value, int } => Ok(Expr {
+                col,
+                kind: ExprKind::Num { value, int },
+            }),
             Tok::LParen => {
                 let e = self.expr()?;
                 self.expect(Tok::RParen, "')'")?;
@@ -199,16 +262,31 @@ impl Parser {
                 Tok::LBracket => {
                     self.next();
                     let idx = self.list(Tok::RBracket, "']'")?;
-                    Ok(Expr { col, kind: ExprKind::Access { tensor: name, idx } })
+                    Ok(Expr {
+                        col,
+                        kind: ExprKind::Access { tensor: name, idx },
+                    })
                 }
                 Tok::LParen => {
                     self.next();
                     let args = self.list(Tok::RParen, "')'")?;
-                    Ok(Expr { col, kind: ExprKind::Call { func: name, args } })
+                    Ok(Expr {
+                        col,
+                        kind: ExprKind::Call { func: name, args },
+                    })
                 }
-                _ => Ok(Expr { col, kind: ExprKind::Name(name) }),
+                _ => Ok(Expr {
+                    col,
+                    kind: ExprKind::Name(name),
+                }),
             },
-            other => Err((col, format!("expected a number, a tensor access, a function call or '(', found {}", other.describe()))),
+            other => Err((
+                col,
+                format!(
+                    "expected a number, a tensor access, a function call or '(', found {}",
+                    other.describe()
+                ),
+            )),
         }
     }
 }
@@ -221,14 +299,19 @@ mod tests {
     fn precedence_and_columns() {
         let s = parse("C[i] += A[i] + 2 * B[i]").unwrap();
         assert_eq!(s.reduce, Some(Reducer::Sum));
-        let ExprKind::Bin(BinTok::Add, _, rhs) = &s.rhs.kind else { panic!("{:?}", s.rhs) };
+        let ExprKind::Bin(BinTok::Add, _, rhs) = &s.rhs.kind else {
+            panic!("{:?}", s.rhs)
+        };
         assert_eq!(s.rhs.col, 14);
         assert!(matches!(rhs.kind, ExprKind::Bin(BinTok::Mul, ..)));
     }
 
     #[test]
     fn max_assign() {
-        assert_eq!(parse("M[i] max= X[i, j]").unwrap().reduce, Some(Reducer::Max));
+        assert_eq!(
+            parse("M[i] max= X[i, j]").unwrap().reduce,
+            Some(Reducer::Max)
+        );
         assert_eq!(parse("M[i] max X[i, j]").unwrap_err().0, 10);
     }
 

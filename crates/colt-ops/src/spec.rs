@@ -47,9 +47,11 @@
 //! inputs first (by first use), then temps and outputs in the order the stages write them,
 //! which is also the order of the vectors passed to [`colt_ir::interp::run`].
 
-use crate::parser::{parse, BinTok, Expr, ExprKind, Statement};
 use crate::OpsError;
-use colt_ir::{Access, BinOp, BufId, BufKind, Idx, IterKind, IterVar, Program, Stage, UnOp, Value, VarId};
+use crate::parser::{BinTok, Expr, ExprKind, Statement, parse};
+use colt_ir::{
+    Access, BinOp, BufId, BufKind, Idx, IterKind, IterVar, Program, Stage, UnOp, Value, VarId,
+};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -69,8 +71,14 @@ pub fn from_spec_str(text: &str) -> Result<Program, OpsError> {
 /// Read and parse a spec file; errors are prefixed with the path.
 pub fn from_spec_file(path: impl AsRef<Path>) -> Result<Program, OpsError> {
     let path = path.as_ref();
-    let text = std::fs::read_to_string(path).map_err(|source| OpsError::Io { path: path.to_path_buf(), source })?;
-    build(&text).map_err(|msg| OpsError::Spec { file: Some(path.to_path_buf()), msg })
+    let text = std::fs::read_to_string(path).map_err(|source| OpsError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    build(&text).map_err(|msg| OpsError::Spec {
+        file: Some(path.to_path_buf()),
+        msg,
+    })
 }
 
 #[derive(Deserialize)]
@@ -120,14 +128,20 @@ const UNARY: [(&str, UnOp); 7] = [
 const BINARY: [(&str, BinOp); 2] = [("max", BinOp::Max), ("min", BinOp::Min)];
 
 fn known_functions() -> String {
-    let mut names: Vec<&str> = UNARY.iter().map(|f| f.0).chain(BINARY.iter().map(|f| f.0)).collect();
+    let mut names: Vec<&str> = UNARY
+        .iter()
+        .map(|f| f.0)
+        .chain(BINARY.iter().map(|f| f.0))
+        .collect();
     names.sort_unstable();
     names.join(", ")
 }
 
 fn is_ident(s: &str) -> bool {
     let mut cs = s.chars();
-    cs.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') && cs.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    cs.next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && cs.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// 1-based line and column of byte offset `pos` in `text`.
@@ -143,7 +157,11 @@ fn line_col(text: &str, pos: usize) -> (usize, usize) {
 }
 
 fn one_line(s: &str) -> String {
-    s.split('\n').map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("; ")
+    s.split('\n')
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 struct Tensor {
@@ -159,12 +177,18 @@ fn build(text: &str) -> Result<Program, String> {
             let (l, c) = line_col(text, s.start);
             format!("line {l}, column {c}: ")
         });
-        format!("invalid TOML: {}{}", at.unwrap_or_default(), one_line(e.message()))
+        format!(
+            "invalid TOML: {}{}",
+            at.unwrap_or_default(),
+            one_line(e.message())
+        )
     })?;
 
     let name = spec.name.clone().unwrap_or_else(|| "custom".to_string());
     if !is_ident(&name) {
-        return Err(format!("name \"{name}\" is not a C identifier (letters, digits and '_', not starting with a digit)"));
+        return Err(format!(
+            "name \"{name}\" is not a C identifier (letters, digits and '_', not starting with a digit)"
+        ));
     }
 
     // Tensors.
@@ -174,50 +198,88 @@ fn build(text: &str) -> Result<Program, String> {
         let t = t.get_ref();
         let here = format!("tensor \"{tname}\" (line {line})");
         if !is_ident(tname) {
-            return Err(format!("{here}: the name is not an identifier (letters, digits and '_')"));
+            return Err(format!(
+                "{here}: the name is not an identifier (letters, digits and '_')"
+            ));
         }
         if spec.constants.contains_key(tname) {
-            return Err(format!("{here}: duplicate name: \"{tname}\" is also a constant"));
+            return Err(format!(
+                "{here}: duplicate name: \"{tname}\" is also a constant"
+            ));
         }
         let mut elems: i64 = 1;
         for (d, &n) in t.shape.iter().enumerate() {
             if n <= 0 || n > MAX_EXTENT {
-                return Err(format!("{here}: dimension {d} is {n}; extents must be between 1 and {MAX_EXTENT}"));
+                return Err(format!(
+                    "{here}: dimension {d} is {n}; extents must be between 1 and {MAX_EXTENT}"
+                ));
             }
-            elems = elems.checked_mul(n).filter(|&e| e <= MAX_ELEMENTS).ok_or_else(|| {
-                format!("{here}: shape {:?} has more than {MAX_ELEMENTS} elements", t.shape)
-            })?;
+            elems = elems
+                .checked_mul(n)
+                .filter(|&e| e <= MAX_ELEMENTS)
+                .ok_or_else(|| {
+                    format!(
+                        "{here}: shape {:?} has more than {MAX_ELEMENTS} elements",
+                        t.shape
+                    )
+                })?;
         }
-        tensors.insert(tname.clone(), Tensor { name: tname.clone(), shape: t.shape.clone(), role: t.role, line });
+        tensors.insert(
+            tname.clone(),
+            Tensor {
+                name: tname.clone(),
+                shape: t.shape.clone(),
+                role: t.role,
+                line,
+            },
+        );
     }
     for (cname, &v) in &spec.constants {
         if !is_ident(cname) {
-            return Err(format!("constant \"{cname}\": the name is not an identifier (letters, digits and '_')"));
+            return Err(format!(
+                "constant \"{cname}\": the name is not an identifier (letters, digits and '_')"
+            ));
         }
         if !v.is_finite() || !(v as f32).is_finite() {
-            return Err(format!("constant \"{cname}\": {v} is not a finite f32 value"));
+            return Err(format!(
+                "constant \"{cname}\": {v} is not a finite f32 value"
+            ));
         }
     }
     if spec.stage.is_empty() {
-        return Err("the spec has no stages: add at least one [[stage]] with a compute statement".to_string());
+        return Err(
+            "the spec has no stages: add at least one [[stage]] with a compute statement"
+                .to_string(),
+        );
     }
 
     // Stages: parse and check each, recording which tensors they read and write.
-    let mut cx = Ctx { tensors: &tensors, constants: &spec.constants, written: BTreeMap::new() };
+    let mut cx = Ctx {
+        tensors: &tensors,
+        constants: &spec.constants,
+        written: BTreeMap::new(),
+    };
     let mut stage_names: BTreeMap<String, usize> = BTreeMap::new();
     let mut lowered: Vec<LStage> = vec![];
     for (si, st) in spec.stage.iter().enumerate() {
         let line = line_col(text, st.compute.span().start).0;
         let sname = match &st.name {
             Some(n) => n.clone(),
-            None => parse(st.compute.get_ref()).map(|s| s.lhs).unwrap_or_else(|_| format!("s{}", si + 1)),
+            None => parse(st.compute.get_ref())
+                .map(|s| s.lhs)
+                .unwrap_or_else(|_| format!("s{}", si + 1)),
         };
         let here = format!("stage {} \"{sname}\" (line {line})", si + 1);
         if !is_ident(&sname) {
-            return Err(format!("{here}: the stage name is not an identifier (letters, digits and '_')"));
+            return Err(format!(
+                "{here}: the stage name is not an identifier (letters, digits and '_')"
+            ));
         }
         if let Some(prev) = stage_names.insert(sname.clone(), si) {
-            return Err(format!("{here}: duplicate stage name (stage {} has the same name)", prev + 1));
+            return Err(format!(
+                "{here}: duplicate stage name (stage {} has the same name)",
+                prev + 1
+            ));
         }
         let ls = cx
             .stage(si, &sname, st.compute.get_ref(), &st.extents)
@@ -233,11 +295,21 @@ fn build(text: &str) -> Result<Program, String> {
         let read = lowered.iter().any(|s| s.reads.contains(&t.name));
         match t.role {
             Role::Input if !read => {
-                return Err(format!("tensor \"{}\" (line {}): input is never read by any stage", t.name, t.line));
+                return Err(format!(
+                    "tensor \"{}\" (line {}): input is never read by any stage",
+                    t.name, t.line
+                ));
             }
             Role::Output | Role::Temp if !cx.written.contains_key(&t.name) => {
-                let role = if t.role == Role::Output { "output" } else { "temp" };
-                return Err(format!("tensor \"{}\" (line {}): {role} is never written by any stage", t.name, t.line));
+                let role = if t.role == Role::Output {
+                    "output"
+                } else {
+                    "temp"
+                };
+                return Err(format!(
+                    "tensor \"{}\" (line {}): {role} is never written by any stage",
+                    t.name, t.line
+                ));
             }
             _ => {}
         }
@@ -250,14 +322,24 @@ fn build(text: &str) -> Result<Program, String> {
         for r in &s.reads {
             let t = &tensors[r];
             if t.role == Role::Input && !ids.contains_key(r) {
-                ids.insert(r.clone(), p.add_buffer(r.clone(), t.shape.clone(), BufKind::Input));
+                ids.insert(
+                    r.clone(),
+                    p.add_buffer(r.clone(), t.shape.clone(), BufKind::Input),
+                );
             }
         }
     }
     for s in &lowered {
         let t = &tensors[&s.out];
-        let kind = if t.role == Role::Output { BufKind::Output } else { BufKind::Temp };
-        ids.insert(s.out.clone(), p.add_buffer(s.out.clone(), t.shape.clone(), kind));
+        let kind = if t.role == Role::Output {
+            BufKind::Output
+        } else {
+            BufKind::Temp
+        };
+        ids.insert(
+            s.out.clone(),
+            p.add_buffer(s.out.clone(), t.shape.clone(), kind),
+        );
     }
     for s in lowered {
         let mut var_ids = vec![];
@@ -265,16 +347,31 @@ fn build(text: &str) -> Result<Program, String> {
         for (v, extent, kind) in &s.iters {
             let id = p.new_var(v.clone());
             var_ids.push(id);
-            iters.push(IterVar { var: id, extent: *extent, kind: *kind });
+            iters.push(IterVar {
+                var: id,
+                extent: *extent,
+                kind: *kind,
+            });
         }
         let store = Access {
             buf: ids[&s.out],
-            idx: iters.iter().filter(|i| i.kind == IterKind::Spatial).map(|i| Idx::Var(i.var)).collect(),
+            idx: iters
+                .iter()
+                .filter(|i| i.kind == IterKind::Spatial)
+                .map(|i| Idx::Var(i.var))
+                .collect(),
         };
         let value = s.value.finish(&ids, &var_ids);
-        p.stages.push(Stage { name: s.name, iters, store, reduce: s.reduce, value });
+        p.stages.push(Stage {
+            name: s.name,
+            iters,
+            store,
+            reduce: s.reduce,
+            value,
+        });
     }
-    colt_ir::verify(&p.naive()).map_err(|e| format!("internal check failed on the built program: {e}"))?;
+    colt_ir::verify(&p.naive())
+        .map_err(|e| format!("internal check failed on the built program: {e}"))?;
     Ok(p)
 }
 
@@ -290,7 +387,9 @@ impl LValue {
     fn finish(&self, ids: &BTreeMap<String, BufId>, vars: &[VarId]) -> Value {
         match self {
             LValue::Const(c) => Value::Const(*c),
-            LValue::Load(t, idx) => Value::load(ids[t], idx.iter().map(|l| l.to_idx(vars)).collect()),
+            LValue::Load(t, idx) => {
+                Value::load(ids[t], idx.iter().map(|l| l.to_idx(vars)).collect())
+            }
             LValue::Unary(op, a) => Value::un(*op, a.finish(ids, vars)),
             LValue::Binary(op, a, b) => Value::bin(*op, a.finish(ids, vars), b.finish(ids, vars)),
         }
@@ -308,7 +407,11 @@ impl Lin {
     fn to_idx(&self, vars: &[VarId]) -> Idx {
         let mut out: Option<Idx> = None;
         for (&v, &c) in &self.terms {
-            let t = if c == 1 { Idx::Var(vars[v]) } else { Idx::Var(vars[v]) * c };
+            let t = if c == 1 {
+                Idx::Var(vars[v])
+            } else {
+                Idx::Var(vars[v]) * c
+            };
             out = Some(match out {
                 None => t,
                 Some(o) => o + t,
@@ -345,7 +448,11 @@ fn lin_add(a: &Lin, b: &Lin, sign: i64) -> Result<Lin, String> {
             out.terms.remove(&v);
         }
     }
-    out.constant = checked(b.constant.checked_mul(sign).and_then(|x| out.constant.checked_add(x)))?;
+    out.constant = checked(
+        b.constant
+            .checked_mul(sign)
+            .and_then(|x| out.constant.checked_add(x)),
+    )?;
     Ok(out)
 }
 
@@ -420,7 +527,13 @@ fn known_tensors(t: &BTreeMap<String, Tensor>) -> String {
 impl<'a> Ctx<'a> {
     fn tensor(&self, name: &str, col: usize) -> Result<&'a Tensor, SErr> {
         self.tensors.get(name).ok_or_else(|| {
-            (Some(col), format!("unknown tensor \"{name}\" (declared tensors: {})", known_tensors(self.tensors)))
+            (
+                Some(col),
+                format!(
+                    "unknown tensor \"{name}\" (declared tensors: {})",
+                    known_tensors(self.tensors)
+                ),
+            )
         })
     }
 
@@ -435,18 +548,37 @@ impl<'a> Ctx<'a> {
         let out = self.tensor(&st.lhs, st.lhs_col)?;
         let col = Some(st.lhs_col);
         if out.role == Role::Input {
-            return Err((col, format!("tensor \"{}\" is an input and cannot be written", out.name)));
+            return Err((
+                col,
+                format!("tensor \"{}\" is an input and cannot be written", out.name),
+            ));
         }
         if let Some((n, s)) = self.written.get(&out.name) {
-            return Err((col, format!("tensor \"{}\" is already written by stage {n} \"{s}\"", out.name)));
+            return Err((
+                col,
+                format!(
+                    "tensor \"{}\" is already written by stage {n} \"{s}\"",
+                    out.name
+                ),
+            ));
         }
         if st.lhs_idx.len() != out.shape.len() {
             return Err((
                 col,
-                format!("tensor \"{}\" has rank {} but is indexed with {} indices", out.name, out.shape.len(), st.lhs_idx.len()),
+                format!(
+                    "tensor \"{}\" has rank {} but is indexed with {} indices",
+                    out.name,
+                    out.shape.len(),
+                    st.lhs_idx.len()
+                ),
             ));
         }
-        let mut sc = StageCx { vars: vec![], accesses: vec![], reads: vec![], out: out.name.clone() };
+        let mut sc = StageCx {
+            vars: vec![],
+            accesses: vec![],
+            reads: vec![],
+            out: out.name.clone(),
+        };
         for e in &st.lhs_idx {
             let ExprKind::Name(v) = &e.kind else {
                 return Err((
@@ -456,16 +588,32 @@ impl<'a> Ctx<'a> {
                 ));
             };
             if self.tensors.contains_key(v) || self.constants.contains_key(v) {
-                return Err((Some(e.col), format!("\"{v}\" names a tensor or constant and cannot be an output index variable")));
+                return Err((
+                    Some(e.col),
+                    format!(
+                        "\"{v}\" names a tensor or constant and cannot be an output index variable"
+                    ),
+                ));
             }
             if sc.vars.contains(v) {
-                return Err((Some(e.col), format!("output index variable \"{v}\" appears twice")));
+                return Err((
+                    Some(e.col),
+                    format!("output index variable \"{v}\" appears twice"),
+                ));
             }
             sc.var(v);
         }
         let n_spatial = sc.vars.len();
         let lhs_lins: Vec<(Lin, usize)> = (0..n_spatial)
-            .map(|i| (Lin { terms: [(i, 1)].into(), constant: 0 }, st.lhs_idx[i].col))
+            .map(|i| {
+                (
+                    Lin {
+                        terms: [(i, 1)].into(),
+                        constant: 0,
+                    },
+                    st.lhs_idx[i].col,
+                )
+            })
             .collect();
         sc.accesses.push((out.name.clone(), lhs_lins));
 
@@ -474,14 +622,19 @@ impl<'a> Ctx<'a> {
             let v = &sc.vars[n_spatial];
             return Err((
                 None,
-                format!("variable \"{v}\" is not an index of the output; use +=, max= or min= to reduce over it"),
+                format!(
+                    "variable \"{v}\" is not an index of the output; use +=, max= or min= to reduce over it"
+                ),
             ));
         }
 
         // Extents: explicit, else every dimension indexed by the variable alone.
         for v in explicit.keys() {
             if !sc.vars.contains(v) {
-                return Err((None, format!("extents names variable \"{v}\", which the statement does not use")));
+                return Err((
+                    None,
+                    format!("extents names variable \"{v}\", which the statement does not use"),
+                ));
             }
         }
         let mut extents = vec![];
@@ -511,7 +664,12 @@ impl<'a> Ctx<'a> {
             let e = match (explicit.get(v), inferred) {
                 (Some(&e), _) => {
                     if e <= 0 || e > MAX_EXTENT {
-                        return Err((None, format!("extent of \"{v}\" is {e}; it must be between 1 and {MAX_EXTENT}")));
+                        return Err((
+                            None,
+                            format!(
+                                "extent of \"{v}\" is {e}; it must be between 1 and {MAX_EXTENT}"
+                            ),
+                        ));
                     }
                     if vi < n_spatial && e != out.shape[vi] {
                         return Err((
@@ -528,7 +686,9 @@ impl<'a> Ctx<'a> {
                 (None, None) => {
                     return Err((
                         None,
-                        format!("cannot infer the extent of variable \"{v}\" (it never indexes a dimension alone); give it in extents"),
+                        format!(
+                            "cannot infer the extent of variable \"{v}\" (it never indexes a dimension alone); give it in extents"
+                        ),
                     ));
                 }
             };
@@ -548,7 +708,9 @@ impl<'a> Ctx<'a> {
                 if lo < 0 || hi >= n {
                     return Err((
                         Some(*col),
-                        format!("index {d} of \"{t}\" ranges over [{lo}, {hi}], outside its extent {n} (indices must stay in bounds)"),
+                        format!(
+                            "index {d} of \"{t}\" ranges over [{lo}, {hi}], outside its extent {n} (indices must stay in bounds)"
+                        ),
                     ));
                 }
             }
@@ -559,10 +721,28 @@ impl<'a> Ctx<'a> {
             .iter()
             .zip(&extents)
             .enumerate()
-            .map(|(i, (v, &e))| (v.clone(), e, if i < n_spatial { IterKind::Spatial } else { IterKind::Reduce }))
+            .map(|(i, (v, &e))| {
+                (
+                    v.clone(),
+                    e,
+                    if i < n_spatial {
+                        IterKind::Spatial
+                    } else {
+                        IterKind::Reduce
+                    },
+                )
+            })
             .collect();
-        self.written.insert(out.name.clone(), (number + 1, sname.to_string()));
-        Ok(LStage { name: sname.to_string(), out: sc.out, iters, reduce: st.reduce, value, reads: sc.reads })
+        self.written
+            .insert(out.name.clone(), (number + 1, sname.to_string()));
+        Ok(LStage {
+            name: sname.to_string(),
+            out: sc.out,
+            iters,
+            reduce: st.reduce,
+            value,
+            reads: sc.reads,
+        })
     }
 
     fn value(&self, e: &Expr, sc: &mut StageCx) -> Result<LValue, SErr> {
@@ -582,17 +762,26 @@ impl<'a> Ctx<'a> {
                     if !t.shape.is_empty() {
                         return Err((
                             col,
-                            format!("tensor \"{n}\" has rank {} but is used without indices", t.shape.len()),
+                            format!(
+                                "tensor \"{n}\" has rank {} but is used without indices",
+                                t.shape.len()
+                            ),
                         ));
                     }
                     self.read(t, col, sc)?;
                     LValue::Load(n.clone(), vec![])
                 } else if sc.vars.contains(n) {
-                    return Err((col, format!("iteration variable \"{n}\" cannot be used as a value")));
+                    return Err((
+                        col,
+                        format!("iteration variable \"{n}\" cannot be used as a value"),
+                    ));
                 } else {
                     return Err((
                         col,
-                        format!("unknown name \"{n}\": not a tensor or constant (declared tensors: {})", known_tensors(self.tensors)),
+                        format!(
+                            "unknown name \"{n}\": not a tensor or constant (declared tensors: {})",
+                            known_tensors(self.tensors)
+                        ),
                     ));
                 }
             }
@@ -601,7 +790,11 @@ impl<'a> Ctx<'a> {
                 if idx.len() != t.shape.len() {
                     return Err((
                         col,
-                        format!("tensor \"{tensor}\" has rank {} but is indexed with {} indices", t.shape.len(), idx.len()),
+                        format!(
+                            "tensor \"{tensor}\" has rank {} but is indexed with {} indices",
+                            t.shape.len(),
+                            idx.len()
+                        ),
                     ));
                 }
                 self.read(t, col, sc)?;
@@ -619,7 +812,13 @@ impl<'a> Ctx<'a> {
                         Ok(())
                     } else {
                         let s = if want == 1 { "" } else { "s" };
-                        Err((col, format!("function {func} takes {want} argument{s}, got {}", args.len())))
+                        Err((
+                            col,
+                            format!(
+                                "function {func} takes {want} argument{s}, got {}",
+                                args.len()
+                            ),
+                        ))
                     }
                 };
                 if let Some(&(_, op)) = UNARY.iter().find(|f| f.0 == func) {
@@ -630,7 +829,13 @@ impl<'a> Ctx<'a> {
                     let a = self.value(&args[0], sc)?;
                     LValue::Binary(op, Box::new(a), Box::new(self.value(&args[1], sc)?))
                 } else {
-                    return Err((col, format!("unknown function \"{func}\" (known functions: {})", known_functions())));
+                    return Err((
+                        col,
+                        format!(
+                            "unknown function \"{func}\" (known functions: {})",
+                            known_functions()
+                        ),
+                    ));
                 }
             }
             ExprKind::Neg(a) => match self.value(a, sc)? {
@@ -652,10 +857,16 @@ impl<'a> Ctx<'a> {
 
     fn read(&self, t: &Tensor, col: Option<usize>, sc: &mut StageCx) -> Result<(), SErr> {
         if t.name == sc.out {
-            return Err((col, format!("the stage reads \"{}\", the tensor it writes", t.name)));
+            return Err((
+                col,
+                format!("the stage reads \"{}\", the tensor it writes", t.name),
+            ));
         }
         if t.role != Role::Input && !self.written.contains_key(&t.name) {
-            return Err((col, format!("tensor \"{}\" is read before any stage writes it", t.name)));
+            return Err((
+                col,
+                format!("tensor \"{}\" is read before any stage writes it", t.name),
+            ));
         }
         if !sc.reads.contains(&t.name) {
             sc.reads.push(t.name.clone());
@@ -666,27 +877,47 @@ impl<'a> Ctx<'a> {
     fn index(&self, e: &Expr, sc: &mut StageCx) -> Result<Lin, SErr> {
         let col = Some(e.col);
         let non_affine = |what: &str| {
-            (Some(e.col), format!("non-affine index: {what} (indices are sums of variables times integer constants)"))
+            (
+                Some(e.col),
+                format!(
+                    "non-affine index: {what} (indices are sums of variables times integer constants)"
+                ),
+            )
         };
         let wrap = |r: Result<Lin, String>| r.map_err(|m| (col, m));
         match &e.kind {
-            ExprKind::Num { int: Some(i), .. } => wrap(checked(Some(*i)).map(|c| Lin { terms: BTreeMap::new(), constant: c })),
+            ExprKind::Num { int: Some(i), .. } => wrap(checked(Some(*i)).map(|c| Lin {
+                terms: BTreeMap::new(),
+                constant: c,
+            })),
             ExprKind::Num { value, .. } => Err(non_affine(&format!("{value} is not an integer"))),
             ExprKind::Name(n) => {
                 if let Some(&c) = self.constants.get(n) {
                     if c.fract() != 0.0 || c.abs() > MAX_INDEX_CONST as f64 {
-                        return Err(non_affine(&format!("constant \"{n}\" = {c} is not an integer")));
+                        return Err(non_affine(&format!(
+                            "constant \"{n}\" = {c} is not an integer"
+                        )));
                     }
-                    Ok(Lin { terms: BTreeMap::new(), constant: c as i64 })
+                    Ok(Lin {
+                        terms: BTreeMap::new(),
+                        constant: c as i64,
+                    })
                 } else if self.tensors.contains_key(n) {
                     Err(non_affine(&format!("tensor \"{n}\" used as an index")))
                 } else {
                     let v = sc.var(n);
-                    Ok(Lin { terms: [(v, 1)].into(), constant: 0 })
+                    Ok(Lin {
+                        terms: [(v, 1)].into(),
+                        constant: 0,
+                    })
                 }
             }
-            ExprKind::Access { tensor, .. } => Err(non_affine(&format!("tensor access \"{tensor}[...]\""))),
-            ExprKind::Call { func, .. } => Err(non_affine(&format!("function call \"{func}(...)\""))),
+            ExprKind::Access { tensor, .. } => {
+                Err(non_affine(&format!("tensor access \"{tensor}[...]\"")))
+            }
+            ExprKind::Call { func, .. } => {
+                Err(non_affine(&format!("function call \"{func}(...)\"")))
+            }
             ExprKind::Neg(a) => {
                 let a = self.index(a, sc)?;
                 wrap(lin_scale(&a, -1))
@@ -714,7 +945,11 @@ mod tests {
     #[test]
     fn module_doc_example_parses() {
         let src = include_str!("spec.rs");
-        let doc: Vec<&str> = src.lines().take_while(|l| l.starts_with("//!")).map(|l| l.trim_start_matches("//!")).collect();
+        let doc: Vec<&str> = src
+            .lines()
+            .take_while(|l| l.starts_with("//!"))
+            .map(|l| l.trim_start_matches("//!"))
+            .collect();
         let start = doc.iter().position(|l| l.trim() == "```toml").unwrap() + 1;
         let len = doc[start..].iter().position(|l| l.trim() == "```").unwrap();
         let text = doc[start..start + len].join("\n");

@@ -24,7 +24,11 @@ struct Workload {
     build: fn(&BTreeMap<String, i64>) -> Program,
 }
 
-fn pick(scale: Scale, ci: &[(&'static str, i64)], paper: &[(&'static str, i64)]) -> Vec<(&'static str, i64)> {
+fn pick(
+    scale: Scale,
+    ci: &[(&'static str, i64)],
+    paper: &[(&'static str, i64)],
+) -> Vec<(&'static str, i64)> {
     match scale {
         Scale::Ci => ci.to_vec(),
         Scale::Paper => paper.to_vec(),
@@ -49,7 +53,13 @@ const WORKLOADS: &[Workload] = &[
         name: "matmul",
         description: "square matrix multiplication C[i, j] += A[i, k] * B[k, j]",
         source: "the standard GEMM benchmark of tensor-program auto-schedulers (1024^3 in the paper setting)",
-        shapes: |s| pick(s, &[("M", 256), ("N", 256), ("K", 256)], &[("M", 1024), ("N", 1024), ("K", 1024)]),
+        shapes: |s| {
+            pick(
+                s,
+                &[("M", 256), ("N", 256), ("K", 256)],
+                &[("M", 1024), ("N", 1024), ("K", 1024)],
+            )
+        },
         build: |s| builders::matmul(s["M"], s["N"], s["K"]),
     },
     Workload {
@@ -71,8 +81,26 @@ const WORKLOADS: &[Workload] = &[
         source: "ResNet-18 conv2_x layer: 64 -> 64 channels at 56x56, 3x3, stride 1, pad 1 (He et al., 2016), \
                  batch 4; CI scale: 16 channels, batch 1",
         shapes: |s| {
-            let ci = [("N", 1), ("C", 16), ("H", 56), ("W", 56), ("F", 16), ("kernel", 3), ("stride", 1), ("pad", 1)];
-            let paper = [("N", 4), ("C", 64), ("H", 56), ("W", 56), ("F", 64), ("kernel", 3), ("stride", 1), ("pad", 1)];
+            let ci = [
+                ("N", 1),
+                ("C", 16),
+                ("H", 56),
+                ("W", 56),
+                ("F", 16),
+                ("kernel", 3),
+                ("stride", 1),
+                ("pad", 1),
+            ];
+            let paper = [
+                ("N", 4),
+                ("C", 64),
+                ("H", 56),
+                ("W", 56),
+                ("F", 64),
+                ("kernel", 3),
+                ("stride", 1),
+                ("pad", 1),
+            ];
             pick(s, &ci, &paper)
         },
         build: |s| builders::conv2d(conv_shape(s)),
@@ -81,7 +109,13 @@ const WORKLOADS: &[Workload] = &[
         name: "dense-bias-relu",
         description: "dense layer with fused epilogue Y = relu(X·W + b)",
         source: "a 1024 -> 1024 fully connected layer on a batch of 64 rows",
-        shapes: |s| pick(s, &[("M", 32), ("K", 512), ("N", 512)], &[("M", 64), ("K", 1024), ("N", 1024)]),
+        shapes: |s| {
+            pick(
+                s,
+                &[("M", 32), ("K", 512), ("N", 512)],
+                &[("M", 64), ("K", 1024), ("N", 1024)],
+            )
+        },
         build: |s| {
             let mut p = builders::dense(s["M"], s["N"], s["K"], Some(UnOp::Relu));
             p.name = "dense_bias_relu".into();
@@ -92,7 +126,13 @@ const WORKLOADS: &[Workload] = &[
         name: "dense-bias-silu",
         description: "dense layer with fused epilogue Y = silu(X·W + b)",
         source: "a 1024 -> 1024 fully connected layer on a batch of 64 rows",
-        shapes: |s| pick(s, &[("M", 32), ("K", 512), ("N", 512)], &[("M", 64), ("K", 1024), ("N", 1024)]),
+        shapes: |s| {
+            pick(
+                s,
+                &[("M", 32), ("K", 512), ("N", 512)],
+                &[("M", 64), ("K", 1024), ("N", 1024)],
+            )
+        },
         build: |s| {
             let mut p = builders::dense(s["M"], s["N"], s["K"], Some(UnOp::Silu));
             p.name = "dense_bias_silu".into();
@@ -103,7 +143,13 @@ const WORKLOADS: &[Workload] = &[
         name: "softmax",
         description: "row softmax in four stages: max, exp, sum, norm",
         source: "8192 rows of 4096 attention scores (two heads of a 4096-token sequence)",
-        shapes: |s| pick(s, &[("rows", 256), ("cols", 1024)], &[("rows", 8192), ("cols", 4096)]),
+        shapes: |s| {
+            pick(
+                s,
+                &[("rows", 256), ("cols", 1024)],
+                &[("rows", 8192), ("cols", 4096)],
+            )
+        },
         build: |s| builders::softmax(s["rows"], s["cols"]),
     },
     Workload {
@@ -112,7 +158,13 @@ const WORKLOADS: &[Workload] = &[
         source: "Llama-3-8B config: num_attention_heads=32, head_dim=128 (hidden_size 4096); \
                  prefill of a 256-token prompt; no causal mask; K and V are given per query head \
                  (the 8 grouped KV heads already broadcast)",
-        shapes: |s| pick(s, &[("heads", 32), ("seq", 32), ("head_dim", 128)], &[("heads", 32), ("seq", 256), ("head_dim", 128)]),
+        shapes: |s| {
+            pick(
+                s,
+                &[("heads", 32), ("seq", 32), ("head_dim", 128)],
+                &[("heads", 32), ("seq", 256), ("head_dim", 128)],
+            )
+        },
         build: |s| {
             let mut p = builders::attention(s["heads"], s["seq"], s["head_dim"]);
             p.name = "llama3_8b_attention".into();
@@ -124,7 +176,13 @@ const WORKLOADS: &[Workload] = &[
         description: "multi-head attention softmax(Q·Kᵀ/sqrt(128))·V of the FLUX.1 transformer, no mask",
         source: "FLUX.1 transformer: 24 heads x head_dim 128 (hidden 3072); the real joint sequence \
                  is 4096 image + 512 text tokens at 1024x1024, scaled down to 256 tokens here",
-        shapes: |s| pick(s, &[("heads", 24), ("seq", 32), ("head_dim", 128)], &[("heads", 24), ("seq", 256), ("head_dim", 128)]),
+        shapes: |s| {
+            pick(
+                s,
+                &[("heads", 24), ("seq", 32), ("head_dim", 128)],
+                &[("heads", 24), ("seq", 256), ("head_dim", 128)],
+            )
+        },
         build: |s| {
             let mut p = builders::attention(s["heads"], s["seq"], s["head_dim"]);
             p.name = "flux_attention".into();
@@ -158,12 +216,23 @@ const WORKLOADS: &[Workload] = &[
         shapes: |s| {
             pick(
                 s,
-                &[("experts", 4), ("tokens", 4), ("hidden", 512), ("intermediate", 256)],
-                &[("experts", 2), ("tokens", 2), ("hidden", 7168), ("intermediate", 2048)],
+                &[
+                    ("experts", 4),
+                    ("tokens", 4),
+                    ("hidden", 512),
+                    ("intermediate", 256),
+                ],
+                &[
+                    ("experts", 2),
+                    ("tokens", 2),
+                    ("hidden", 7168),
+                    ("intermediate", 2048),
+                ],
             )
         },
         build: |s| {
-            let mut p = builders::moe_experts(s["experts"], s["tokens"], s["hidden"], s["intermediate"]);
+            let mut p =
+                builders::moe_experts(s["experts"], s["tokens"], s["hidden"], s["intermediate"]);
             p.name = "deepseek_r1_moe".into();
             p
         },
@@ -175,8 +244,26 @@ const WORKLOADS: &[Workload] = &[
                  decoder's widths are 128/256/512/512 and its mid block runs at 512 channels, \
                  scaled to 128 here",
         shapes: |s| {
-            let ci = [("N", 1), ("C", 32), ("H", 32), ("W", 32), ("F", 32), ("kernel", 3), ("stride", 1), ("pad", 1)];
-            let paper = [("N", 1), ("C", 128), ("H", 64), ("W", 64), ("F", 128), ("kernel", 3), ("stride", 1), ("pad", 1)];
+            let ci = [
+                ("N", 1),
+                ("C", 32),
+                ("H", 32),
+                ("W", 32),
+                ("F", 32),
+                ("kernel", 3),
+                ("stride", 1),
+                ("pad", 1),
+            ];
+            let paper = [
+                ("N", 1),
+                ("C", 128),
+                ("H", 64),
+                ("W", 64),
+                ("F", 128),
+                ("kernel", 3),
+                ("stride", 1),
+                ("pad", 1),
+            ];
             pick(s, &ci, &paper)
         },
         build: |s| {
@@ -188,7 +275,10 @@ const WORKLOADS: &[Workload] = &[
 ];
 
 fn shapes_of(w: &Workload, scale: Scale) -> BTreeMap<String, i64> {
-    (w.shapes)(scale).into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+    (w.shapes)(scale)
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
 }
 
 /// Names of the built-in workloads, in table order.
@@ -203,7 +293,13 @@ pub fn list(scale: Scale) -> Vec<WorkloadInfo> {
         .map(|w| {
             let shapes = shapes_of(w, scale);
             let flops = (w.build)(&shapes).flops();
-            WorkloadInfo { name: w.name, description: w.description, source: w.source, shapes, flops }
+            WorkloadInfo {
+                name: w.name,
+                description: w.description,
+                source: w.source,
+                shapes,
+                flops,
+            }
         })
         .collect()
 }
@@ -213,6 +309,9 @@ pub fn build(name: &str, scale: Scale) -> Result<Program, OpsError> {
     let w = WORKLOADS
         .iter()
         .find(|w| w.name == name)
-        .ok_or_else(|| OpsError::UnknownWorkload { name: name.to_string(), known: names().join(", ") })?;
+        .ok_or_else(|| OpsError::UnknownWorkload {
+            name: name.to_string(),
+            known: names().join(", "),
+        })?;
     Ok((w.build)(&shapes_of(w, scale)))
 }

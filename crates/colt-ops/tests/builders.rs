@@ -16,7 +16,8 @@ fn matmul_2x3x4_matches_direct_loops() {
     for i in 0..m as usize {
         for j in 0..n as usize {
             for kk in 0..k as usize {
-                want[i * n as usize + j] += a[i * k as usize + kk] as f64 * b[kk * n as usize + j] as f64;
+                want[i * n as usize + j] +=
+                    a[i * k as usize + kk] as f64 * b[kk * n as usize + j] as f64;
             }
         }
     }
@@ -27,7 +28,11 @@ fn matmul_2x3x4_matches_direct_loops() {
 fn matmul_by_hand() {
     // [[1, 2], [3, 4]] · [[5, 6], [7, 8]] = [[19, 22], [43, 50]]
     let p = matmul(2, 2, 2);
-    let bufs = vec![vec![1.0, 2.0, 3.0, 4.0], vec![5.0, 6.0, 7.0, 8.0], vec![0.0; 4]];
+    let bufs = vec![
+        vec![1.0, 2.0, 3.0, 4.0],
+        vec![5.0, 6.0, 7.0, 8.0],
+        vec![0.0; 4],
+    ];
     assert_eq!(run(&p, bufs)[2], vec![19.0, 22.0, 43.0, 50.0]);
 }
 
@@ -42,7 +47,8 @@ fn batch_matmul_matches_direct_loops() {
         for i in 0..m {
             for j in 0..n {
                 for kk in 0..k {
-                    want[(x * m + i) * n + j] += a[(x * m + i) * k + kk] as f64 * b[(x * k + kk) * n + j] as f64;
+                    want[(x * m + i) * n + j] +=
+                        a[(x * m + i) * k + kk] as f64 * b[(x * k + kk) * n + j] as f64;
                 }
             }
         }
@@ -82,22 +88,53 @@ fn conv_direct(s: Conv2dShape, x: &[f32], w: &[f32]) -> Vec<f64> {
 #[test]
 fn conv2d_matches_direct_loops_with_padding_and_stride() {
     for (stride, pad) in [(1, 1), (2, 1), (1, 0), (2, 0)] {
-        let s = Conv2dShape { n: 2, c: 3, h: 5, w: 6, f: 2, kernel: 3, stride, pad };
+        let s = Conv2dShape {
+            n: 2,
+            c: 3,
+            h: 5,
+            w: 6,
+            f: 2,
+            kernel: 3,
+            stride,
+            pad,
+        };
         let p = conv2d(s);
         colt_ir::verify(&p.naive()).unwrap();
         let bufs = run(&p, inputs(&p, 3));
         let want = conv_direct(s, get(&p, &bufs, "X"), get(&p, &bufs, "W"));
-        assert_close(get(&p, &bufs, "Y"), &want, 1e-5, &format!("Y stride {stride} pad {pad}"));
+        assert_close(
+            get(&p, &bufs, "Y"),
+            &want,
+            1e-5,
+            &format!("Y stride {stride} pad {pad}"),
+        );
     }
 }
 
 #[test]
 fn conv2d_output_size() {
-    let s = Conv2dShape { n: 1, c: 1, h: 7, w: 8, f: 1, kernel: 3, stride: 2, pad: 1 };
+    let s = Conv2dShape {
+        n: 1,
+        c: 1,
+        h: 7,
+        w: 8,
+        f: 1,
+        kernel: 3,
+        stride: 2,
+        pad: 1,
+    };
     assert_eq!(s.out_hw(), (4, 4));
     let p = conv2d(s);
-    assert_eq!(p.buffer(p.buffer_by_name("Y").unwrap()).shape, vec![1, 1, 4, 4]);
-    assert!(conv2d(Conv2dShape { pad: 0, ..s }).buffer_by_name("P").is_none(), "no pad stage without padding");
+    assert_eq!(
+        p.buffer(p.buffer_by_name("Y").unwrap()).shape,
+        vec![1, 1, 4, 4]
+    );
+    assert!(
+        conv2d(Conv2dShape { pad: 0, ..s })
+            .buffer_by_name("P")
+            .is_none(),
+        "no pad stage without padding"
+    );
 }
 
 #[test]
@@ -106,7 +143,11 @@ fn dense_epilogues_match_direct_loops() {
     for act in [None, Some(UnOp::Relu), Some(UnOp::Silu)] {
         let p = dense(m as i64, n as i64, k as i64, act);
         let bufs = run(&p, inputs(&p, 4));
-        let (x, w, b) = (get(&p, &bufs, "X"), get(&p, &bufs, "W"), get(&p, &bufs, "b"));
+        let (x, w, b) = (
+            get(&p, &bufs, "X"),
+            get(&p, &bufs, "W"),
+            get(&p, &bufs, "b"),
+        );
         let mut want = vec![0.0f64; m * n];
         for i in 0..m {
             for j in 0..n {
@@ -153,13 +194,19 @@ fn attention_matches_direct_computation() {
     let (heads, seq, d) = (2usize, 5usize, 4usize);
     let p = attention(heads as i64, seq as i64, d as i64);
     let bufs = run(&p, inputs(&p, 6));
-    let (q, k, v) = (get(&p, &bufs, "Q"), get(&p, &bufs, "K"), get(&p, &bufs, "V"));
+    let (q, k, v) = (
+        get(&p, &bufs, "Q"),
+        get(&p, &bufs, "K"),
+        get(&p, &bufs, "V"),
+    );
     let scale = 1.0 / (d as f64).sqrt();
     let mut want = vec![0.0f64; heads * seq * d];
     for h in 0..heads {
         for i in 0..seq {
             let at = |t: &[f32], r: usize, c: usize| t[(h * seq + r) * d + c] as f64;
-            let s: Vec<f64> = (0..seq).map(|j| (0..d).map(|c| at(q, i, c) * at(k, j, c)).sum::<f64>() * scale).collect();
+            let s: Vec<f64> = (0..seq)
+                .map(|j| (0..d).map(|c| at(q, i, c) * at(k, j, c)).sum::<f64>() * scale)
+                .collect();
             let mx = s.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
             let e: Vec<f64> = s.iter().map(|x| (x - mx).exp()).collect();
             let z: f64 = e.iter().sum();
@@ -171,13 +218,25 @@ fn attention_matches_direct_computation() {
     assert_close(get(&p, &bufs, "O"), &want, 1e-5, "O");
 }
 
-fn swiglu_direct(x: &[f32], wg: &[f32], wu: &[f32], wd: &[f32], t: usize, h: usize, f: usize) -> Vec<f64> {
+fn swiglu_direct(
+    x: &[f32],
+    wg: &[f32],
+    wu: &[f32],
+    wd: &[f32],
+    t: usize,
+    h: usize,
+    f: usize,
+) -> Vec<f64> {
     let mut y = vec![0.0f64; t * h];
     for tt in 0..t {
         let act: Vec<f64> = (0..f)
             .map(|ff| {
-                let g: f64 = (0..h).map(|hh| x[tt * h + hh] as f64 * wg[hh * f + ff] as f64).sum();
-                let u: f64 = (0..h).map(|hh| x[tt * h + hh] as f64 * wu[hh * f + ff] as f64).sum();
+                let g: f64 = (0..h)
+                    .map(|hh| x[tt * h + hh] as f64 * wg[hh * f + ff] as f64)
+                    .sum();
+                let u: f64 = (0..h)
+                    .map(|hh| x[tt * h + hh] as f64 * wu[hh * f + ff] as f64)
+                    .sum();
                 silu(g) * u
             })
             .collect();
@@ -217,7 +276,11 @@ fn moe_applies_each_experts_mlp_and_routing_weight() {
             f,
         );
         for tt in 0..t {
-            want.extend(y[tt * h..(tt + 1) * h].iter().map(|v| v * r[ex * t + tt] as f64));
+            want.extend(
+                y[tt * h..(tt + 1) * h]
+                    .iter()
+                    .map(|v| v * r[ex * t + tt] as f64),
+            );
         }
     }
     assert_close(get(&p, &bufs, "O"), &want, 1e-5, "O");
@@ -228,21 +291,39 @@ fn flop_counts_match_closed_forms() {
     assert_eq!(matmul(3, 5, 7).flops(), 2 * 3 * 5 * 7);
     assert_eq!(batch_matmul(2, 3, 5, 7).flops(), 2 * 2 * 3 * 5 * 7);
     // conv: 2 per MAC; the pad stage is a select of a load (no arithmetic)
-    let s = Conv2dShape { n: 2, c: 3, h: 8, w: 8, f: 4, kernel: 3, stride: 1, pad: 1 };
+    let s = Conv2dShape {
+        n: 2,
+        c: 3,
+        h: 8,
+        w: 8,
+        f: 4,
+        kernel: 3,
+        stride: 1,
+        pad: 1,
+    };
     assert_eq!(conv2d(s).flops(), 2 * 2 * 4 * 8 * 8 * 3 * 9);
     // matmul + bias add + activation
-    assert_eq!(dense(4, 6, 8, Some(UnOp::Silu)).flops(), 2 * 4 * 6 * 8 + 2 * 4 * 6);
+    assert_eq!(
+        dense(4, 6, 8, Some(UnOp::Silu)).flops(),
+        2 * 4 * 6 * 8 + 2 * 4 * 6
+    );
     assert_eq!(dense(4, 6, 8, None).flops(), 2 * 4 * 6 * 8 + 4 * 6);
     // max (1), exp(x - m) (2), sum (1), div (1) per element
     assert_eq!(softmax(3, 10).flops(), 5 * 3 * 10);
     let (h, s, d) = (2u64, 8u64, 4u64);
     // qk 2hssd, rowmax hss, exp(3) 3hss, rowsum hss, pv 2hssd, norm hsd
-    assert_eq!(attention(2, 8, 4).flops(), 4 * h * s * s * d + 5 * h * s * s + h * s * d);
+    assert_eq!(
+        attention(2, 8, 4).flops(),
+        4 * h * s * s * d + 5 * h * s * s + h * s * d
+    );
     let (t, hid, f) = (2u64, 8u64, 16u64);
     // gate + up + down 6thf, act (silu, mul) 2tf
     assert_eq!(swiglu_mlp(2, 8, 16).flops(), 6 * t * hid * f + 2 * t * f);
     // per expert, plus the routing multiply
-    assert_eq!(moe_experts(3, 2, 8, 16).flops(), 3 * (6 * t * hid * f + 2 * t * f + t * hid));
+    assert_eq!(
+        moe_experts(3, 2, 8, 16).flops(),
+        3 * (6 * t * hid * f + 2 * t * f + t * hid)
+    );
 }
 
 #[test]
@@ -250,7 +331,16 @@ fn builders_verify() {
     let progs = [
         matmul(4, 4, 4),
         batch_matmul(2, 4, 4, 4),
-        conv2d(Conv2dShape { n: 1, c: 2, h: 6, w: 6, f: 2, kernel: 3, stride: 2, pad: 1 }),
+        conv2d(Conv2dShape {
+            n: 1,
+            c: 2,
+            h: 6,
+            w: 6,
+            f: 2,
+            kernel: 3,
+            stride: 2,
+            pad: 1,
+        }),
         dense(2, 4, 8, Some(UnOp::Relu)),
         softmax(4, 8),
         attention(2, 4, 8),

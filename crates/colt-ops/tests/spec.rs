@@ -4,7 +4,7 @@
 
 mod common;
 use colt_ir::{Program, UnOp};
-use colt_ops::{builders, from_spec_file, from_spec_str, Conv2dShape, OpsError};
+use colt_ops::{Conv2dShape, OpsError, builders, from_spec_file, from_spec_str};
 use common::*;
 use proptest::prelude::*;
 
@@ -14,7 +14,10 @@ fn examples() -> std::path::PathBuf {
 
 /// Same program, and the same values from the interpreter on seeded inputs.
 fn assert_same(spec: &Program, builder: &Program) {
-    let (a, b) = (run(spec, inputs(spec, 11)), run(builder, inputs(builder, 11)));
+    let (a, b) = (
+        run(spec, inputs(spec, 11)),
+        run(builder, inputs(builder, 11)),
+    );
     assert_eq!(a, b, "interpretation differs for {}", builder.name);
     assert_eq!(spec, builder);
 }
@@ -110,7 +113,16 @@ fn strided_conv_spec_equals_builder() {
         name = "conv"
         compute = "Y[n, f, y, x] += X[n, c, 2*y + r, x*2 + q] * W[f, c, r, q]"
     "#;
-    let s = Conv2dShape { n: 1, c: 2, h: 7, w: 7, f: 3, kernel: 3, stride: 2, pad: 0 };
+    let s = Conv2dShape {
+        n: 1,
+        c: 2,
+        h: 7,
+        w: 7,
+        f: 3,
+        kernel: 3,
+        stride: 2,
+        pad: 0,
+    };
     assert_same(&ok(text), &builders::conv2d(s));
 }
 
@@ -165,7 +177,10 @@ fn dense_swiglu_and_moe_specs_equal_builders() {
     let p = ok(moe);
     let b = builders::moe_experts(2, 3, 4, 5);
     let names = |p: &Program| p.buffers.iter().map(|b| b.name.clone()).collect::<Vec<_>>();
-    assert_eq!(names(&p), ["Xg", "Wg", "Wu", "Wd", "R", "G", "U", "A", "Y", "O"]);
+    assert_eq!(
+        names(&p),
+        ["Xg", "Wg", "Wu", "Wd", "R", "G", "U", "A", "Y", "O"]
+    );
     assert_eq!(names(&p), names(&b));
     assert_same(&p, &b);
 }
@@ -191,15 +206,30 @@ fn extras_explicit_extents_scalars_constants_and_functions() {
     "#;
     let p = ok(text);
     assert_eq!(p.name, "custom");
-    assert_eq!(p.stages[0].name, "s", "default stage name is the written tensor");
-    assert_eq!(p.stages[0].iters.iter().map(|i| i.extent).collect::<Vec<_>>(), [3, 4]);
+    assert_eq!(
+        p.stages[0].name, "s",
+        "default stage name is the written tensor"
+    );
+    assert_eq!(
+        p.stages[0]
+            .iters
+            .iter()
+            .map(|i| i.extent)
+            .collect::<Vec<_>>(),
+        [3, 4]
+    );
     let bufs = run(&p, inputs(&p, 3));
     let x = get(&p, &bufs, "X");
-    let ss: f64 = (0..3).flat_map(|i| (2..6).map(move |j| (i, j))).map(|(i, j)| (x[i * 6 + j] as f64).powi(2)).sum();
+    let ss: f64 = (0..3)
+        .flat_map(|i| (2..6).map(move |j| (i, j)))
+        .map(|(i, j)| (x[i * 6 + j] as f64).powi(2))
+        .sum();
     assert_close(get(&p, &bufs, "s"), &[ss], 1e-5, "s");
     let want: Vec<f64> = (0..3)
         .map(|i| {
-            (0..6).map(|j| (-(x[i * 6 + j] as f64)).max((ss + 0.25).sqrt().min(1.5)) + 1.0).fold(f64::MIN, f64::max)
+            (0..6)
+                .map(|j| (-(x[i * 6 + j] as f64)).max((ss + 0.25).sqrt().min(1.5)) + 1.0)
+                .fold(f64::MIN, f64::max)
         })
         .collect();
     assert_close(get(&p, &bufs, "Y"), &want, 1e-5, "Y");
@@ -236,15 +266,33 @@ fn has(msg: &str, parts: &[&str]) {
 #[test]
 fn error_unknown_tensor() {
     let m = stage_err("C[i, j] += A[i, k] * D[k, j]");
-    has(&m, &["stage 1 \"C\" (line 7), column 22: unknown tensor \"D\"", "declared tensors: A, B, C"]);
-    has(&stage_err("D[i] = A[i, 0]"), &["column 1: unknown tensor \"D\""]);
+    has(
+        &m,
+        &[
+            "stage 1 \"C\" (line 7), column 22: unknown tensor \"D\"",
+            "declared tensors: A, B, C",
+        ],
+    );
+    has(
+        &stage_err("D[i] = A[i, 0]"),
+        &["column 1: unknown tensor \"D\""],
+    );
 }
 
 #[test]
 fn error_wrong_rank() {
-    has(&stage_err("C[i, j] += A[i, k, 0] * B[k, j]"), &["column 12: tensor \"A\" has rank 2 but is indexed with 3 indices"]);
-    has(&stage_err("C[i] += A[i, k]"), &["column 1: tensor \"C\" has rank 2 but is indexed with 1 indices"]);
-    has(&stage_err("C[i, j] = A"), &["column 11: tensor \"A\" has rank 2 but is used without indices"]);
+    has(
+        &stage_err("C[i, j] += A[i, k, 0] * B[k, j]"),
+        &["column 12: tensor \"A\" has rank 2 but is indexed with 3 indices"],
+    );
+    has(
+        &stage_err("C[i] += A[i, k]"),
+        &["column 1: tensor \"C\" has rank 2 but is indexed with 1 indices"],
+    );
+    has(
+        &stage_err("C[i, j] = A"),
+        &["column 11: tensor \"A\" has rank 2 but is used without indices"],
+    );
 }
 
 #[test]
@@ -260,35 +308,78 @@ fn error_inconsistent_extents() {
     "#;
     has(
         &err(text),
-        &["stage 1 \"mm\" (line 8), column 24: inconsistent extents for variable \"k\": 3 from A dimension 1 at column 17 but 2 from B dimension 0 at column 24"],
+        &[
+            "stage 1 \"mm\" (line 8), column 24: inconsistent extents for variable \"k\": 3 from A dimension 1 at column 17 but 2 from B dimension 0 at column 24",
+        ],
     );
     // an explicit extent on an output index must cover the dimension
-    let m = err(&format!("{HEAD}[[stage]]\ncompute = \"C[i, j] += A[i, k] * B[k, j]\"\nextents = {{ i = 2 }}\n"));
-    has(&m, &["column 3: extent of output index \"i\" is 2 but dimension 0 of \"C\" is 4"]);
+    let m = err(&format!(
+        "{HEAD}[[stage]]\ncompute = \"C[i, j] += A[i, k] * B[k, j]\"\nextents = {{ i = 2 }}\n"
+    ));
+    has(
+        &m,
+        &["column 3: extent of output index \"i\" is 2 but dimension 0 of \"C\" is 4"],
+    );
 }
 
 #[test]
 fn error_non_affine_index() {
-    has(&stage_err("C[i, j] += A[i, k * j] * B[k, j]"), &["column 19: non-affine index: product of two variables"]);
-    has(&stage_err("C[i, j] += A[i, B[0, j]]"), &["column 17: non-affine index: tensor access \"B[...]\""]);
-    has(&stage_err("C[i, j] += A[i, j / 2]"), &["column 19: non-affine index: division"]);
-    has(&stage_err("C[i, j] += A[i, 1.5] * B[0, j]"), &["column 17: non-affine index: 1.5 is not an integer"]);
-    has(&stage_err("C[i, j] += A[i, exp(j)]"), &["non-affine index: function call \"exp(...)\""]);
-    has(&stage_err("C[i + 0, j] += A[i, k] * B[k, j]"), &["column 3: an output index must be a plain iteration variable"]);
+    has(
+        &stage_err("C[i, j] += A[i, k * j] * B[k, j]"),
+        &["column 19: non-affine index: product of two variables"],
+    );
+    has(
+        &stage_err("C[i, j] += A[i, B[0, j]]"),
+        &["column 17: non-affine index: tensor access \"B[...]\""],
+    );
+    has(
+        &stage_err("C[i, j] += A[i, j / 2]"),
+        &["column 19: non-affine index: division"],
+    );
+    has(
+        &stage_err("C[i, j] += A[i, 1.5] * B[0, j]"),
+        &["column 17: non-affine index: 1.5 is not an integer"],
+    );
+    has(
+        &stage_err("C[i, j] += A[i, exp(j)]"),
+        &["non-affine index: function call \"exp(...)\""],
+    );
+    has(
+        &stage_err("C[i + 0, j] += A[i, k] * B[k, j]"),
+        &["column 3: an output index must be a plain iteration variable"],
+    );
 }
 
 #[test]
 fn error_unknown_function() {
     let m = stage_err("C[i, j] = gelu(A[i, 0]) + B[0, j]");
-    has(&m, &["column 11: unknown function \"gelu\"", "known functions: exp, max, min, neg, relu, sigmoid, silu, sqrt, tanh"]);
-    has(&stage_err("C[i, j] = max(A[i, 0]) + B[0, j]"), &["column 11: function max takes 2 arguments, got 1"]);
+    has(
+        &m,
+        &[
+            "column 11: unknown function \"gelu\"",
+            "known functions: exp, max, min, neg, relu, sigmoid, silu, sqrt, tanh",
+        ],
+    );
+    has(
+        &stage_err("C[i, j] = max(A[i, 0]) + B[0, j]"),
+        &["column 11: function max takes 2 arguments, got 1"],
+    );
 }
 
 #[test]
 fn error_syntax() {
-    has(&stage_err("C[i, j] += A[i, k] *"), &["column 21: expected a number, a tensor access"]);
-    has(&stage_err("C[i, j] ** A[i, 0]"), &["column 9: expected '=', '+=', 'max=' or 'min='"]);
-    has(&stage_err("C[i, j] = A[i, 0] $ B[0, j]"), &["column 19: unexpected character '$'"]);
+    has(
+        &stage_err("C[i, j] += A[i, k] *"),
+        &["column 21: expected a number, a tensor access"],
+    );
+    has(
+        &stage_err("C[i, j] ** A[i, 0]"),
+        &["column 9: expected '=', '+=', 'max=' or 'min='"],
+    );
+    has(
+        &stage_err("C[i, j] = A[i, 0] $ B[0, j]"),
+        &["column 19: unexpected character '$'"],
+    );
 }
 
 #[test]
@@ -303,7 +394,10 @@ fn error_toml_and_fields() {
     let m = err("[tensors]\nA = { shap = [4], role = \"input\" }\n");
     has(&m, &["unknown field `shap`"]);
     has(&err("name = \"x\"\n"), &["missing field `tensors`"]);
-    has(&err(&format!("{HEAD}[[stage]]\nname = \"mm\"\n")), &["invalid TOML: line 6", "missing field `compute`"]);
+    has(
+        &err(&format!("{HEAD}[[stage]]\nname = \"mm\"\n")),
+        &["invalid TOML: line 6", "missing field `compute`"],
+    );
 }
 
 #[test]
@@ -312,19 +406,40 @@ fn error_duplicate_names() {
         "{HEAD}[tensors.D]\nshape = [4, 5]\nrole = \"output\"\n[[stage]]\nname = \"s\"\ncompute = \"C[i, j] += A[i, k] * B[k, j]\"\n\
          [[stage]]\nname = \"s\"\ncompute = \"D[i, j] = C[i, j]\"\n"
     );
-    has(&err(&two), &["stage 2 \"s\" (line 14): duplicate stage name (stage 1 has the same name)"]);
+    has(
+        &err(&two),
+        &["stage 2 \"s\" (line 14): duplicate stage name (stage 1 has the same name)"],
+    );
     let m = err(&format!("{HEAD}A = {{ shape = [1], role = \"input\" }}\n"));
     has(&m, &["invalid TOML: line 6", "duplicate key"]);
-    let m = err(&format!("[constants]\nA = 1.0\n{HEAD}[[stage]]\ncompute = \"C[i, j] += A[i, k] * B[k, j]\"\n"));
-    has(&m, &["tensor \"A\" (line 5): duplicate name: \"A\" is also a constant"]);
+    let m = err(&format!(
+        "[constants]\nA = 1.0\n{HEAD}[[stage]]\ncompute = \"C[i, j] += A[i, k] * B[k, j]\"\n"
+    ));
+    has(
+        &m,
+        &["tensor \"A\" (line 5): duplicate name: \"A\" is also a constant"],
+    );
 }
 
 #[test]
 fn error_dataflow() {
-    has(&stage_err("A[i, k] = B[k, 0]"), &["column 1: tensor \"A\" is an input and cannot be written"]);
-    has(&stage_err("C[i, j] = C[i, j] + A[i, 0]"), &["column 11: the stage reads \"C\", the tensor it writes"]);
-    let twice = format!("{HEAD}[[stage]]\ncompute = \"C[i, j] += A[i, k] * B[k, j]\"\n[[stage]]\nname = \"again\"\ncompute = \"C[i, j] = B[0, j]\"\n");
-    has(&err(&twice), &["stage 2 \"again\" (line 10), column 1: tensor \"C\" is already written by stage 1 \"C\""]);
+    has(
+        &stage_err("A[i, k] = B[k, 0]"),
+        &["column 1: tensor \"A\" is an input and cannot be written"],
+    );
+    has(
+        &stage_err("C[i, j] = C[i, j] + A[i, 0]"),
+        &["column 11: the stage reads \"C\", the tensor it writes"],
+    );
+    let twice = format!(
+        "{HEAD}[[stage]]\ncompute = \"C[i, j] += A[i, k] * B[k, j]\"\n[[stage]]\nname = \"again\"\ncompute = \"C[i, j] = B[0, j]\"\n"
+    );
+    has(
+        &err(&twice),
+        &[
+            "stage 2 \"again\" (line 10), column 1: tensor \"C\" is already written by stage 1 \"C\"",
+        ],
+    );
     let temp = r#"
         [tensors]
         A = { shape = [4], role = "input" }
@@ -335,35 +450,85 @@ fn error_dataflow() {
         [[stage]]
         compute = "T[i] = A[i]"
     "#;
-    has(&err(temp), &["column 8: tensor \"T\" is read before any stage writes it"]);
-    has(&stage_err("C[i, j] = B[0, j]"), &["tensor \"A\" (line 3): input is never read by any stage"]);
-    let unwritten = format!("{HEAD}D = {{ shape = [2], role = \"temp\" }}\n[[stage]]\ncompute = \"C[i, j] += A[i, k] * B[k, j]\"\n");
-    has(&err(&unwritten), &["tensor \"D\" (line 6): temp is never written by any stage"]);
+    has(
+        &err(temp),
+        &["column 8: tensor \"T\" is read before any stage writes it"],
+    );
+    has(
+        &stage_err("C[i, j] = B[0, j]"),
+        &["tensor \"A\" (line 3): input is never read by any stage"],
+    );
+    let unwritten = format!(
+        "{HEAD}D = {{ shape = [2], role = \"temp\" }}\n[[stage]]\ncompute = \"C[i, j] += A[i, k] * B[k, j]\"\n"
+    );
+    has(
+        &err(&unwritten),
+        &["tensor \"D\" (line 6): temp is never written by any stage"],
+    );
 }
 
 #[test]
 fn error_extents_and_bounds() {
-    has(&stage_err("C[i, j] = A[i, j - 1]"), &["column 16: index 1 of \"A\" ranges over [-1, 3], outside its extent 3"]);
-    has(&stage_err("C[i, j] += A[i, k + 1] * B[0, j]"), &["cannot infer the extent of variable \"k\""]);
+    has(
+        &stage_err("C[i, j] = A[i, j - 1]"),
+        &["column 16: index 1 of \"A\" ranges over [-1, 3], outside its extent 3"],
+    );
+    has(
+        &stage_err("C[i, j] += A[i, k + 1] * B[0, j]"),
+        &["cannot infer the extent of variable \"k\""],
+    );
     let m = stage_err("C[i, j] += A[i, k + 1] * B[k, j]");
-    has(&m, &["column 17: index 1 of \"A\" ranges over [1, 3], outside its extent 3"]);
-    has(&stage_err("C[i, j] = A[i, 0] + B[0, j - 1]"), &["index 1 of \"B\" ranges over [-1, 3]"]);
-    has(&stage_err("C[i, j] = A[i, k]"), &["variable \"k\" is not an index of the output; use +=, max= or min="]);
-    let m = err(&format!("{HEAD}[[stage]]\ncompute = \"C[i, j] += A[i, k] * B[k, j]\"\nextents = {{ z = 3 }}\n"));
-    has(&m, &["extents names variable \"z\", which the statement does not use"]);
-    has(&stage_err("C[i, j] += i * A[i, 0] + B[0, j]"), &["column 12: iteration variable \"i\" cannot be used as a value"]);
-    let m = err("[tensors]\nA = { shape = [4, 0], role = \"input\" }\n[[stage]]\ncompute = \"A[i] = 1\"\n");
+    has(
+        &m,
+        &["column 17: index 1 of \"A\" ranges over [1, 3], outside its extent 3"],
+    );
+    has(
+        &stage_err("C[i, j] = A[i, 0] + B[0, j - 1]"),
+        &["index 1 of \"B\" ranges over [-1, 3]"],
+    );
+    has(
+        &stage_err("C[i, j] = A[i, k]"),
+        &["variable \"k\" is not an index of the output; use +=, max= or min="],
+    );
+    let m = err(&format!(
+        "{HEAD}[[stage]]\ncompute = \"C[i, j] += A[i, k] * B[k, j]\"\nextents = {{ z = 3 }}\n"
+    ));
+    has(
+        &m,
+        &["extents names variable \"z\", which the statement does not use"],
+    );
+    has(
+        &stage_err("C[i, j] += i * A[i, 0] + B[0, j]"),
+        &["column 12: iteration variable \"i\" cannot be used as a value"],
+    );
+    let m = err(
+        "[tensors]\nA = { shape = [4, 0], role = \"input\" }\n[[stage]]\ncompute = \"A[i] = 1\"\n",
+    );
     has(&m, &["tensor \"A\" (line 2): dimension 1 is 0"]);
-    has(&stage_err("C[i, j] += A[i, k] * B[k, j] * 1e99"), &["column 32: number 1e99 is not a finite f32 value"]);
+    has(
+        &stage_err("C[i, j] += A[i, k] * B[k, j] * 1e99"),
+        &["column 32: number 1e99 is not a finite f32 value"],
+    );
 }
 
 #[test]
 fn error_names() {
-    has(&err(&format!("name = \"my kernel\"\n{HEAD}")), &["name \"my kernel\" is not a C identifier"]);
-    let m = err(&format!("{HEAD}[[stage]]\nname = \"a-b\"\ncompute = \"C[i, j] += A[i, k] * B[k, j]\"\n"));
-    has(&m, &["stage 1 \"a-b\" (line 8): the stage name is not an identifier"]);
+    has(
+        &err(&format!("name = \"my kernel\"\n{HEAD}")),
+        &["name \"my kernel\" is not a C identifier"],
+    );
+    let m = err(&format!(
+        "{HEAD}[[stage]]\nname = \"a-b\"\ncompute = \"C[i, j] += A[i, k] * B[k, j]\"\n"
+    ));
+    has(
+        &m,
+        &["stage 1 \"a-b\" (line 8): the stage name is not an identifier"],
+    );
     let m = err("[tensors]\n\"A-1\" = { shape = [4], role = \"input\" }\n");
-    has(&m, &["tensor \"A-1\" (line 2): the name is not an identifier"]);
+    has(
+        &m,
+        &["tensor \"A-1\" (line 2): the name is not an identifier"],
+    );
 }
 
 #[test]
@@ -371,16 +536,26 @@ fn file_errors_name_the_file() {
     let dir = std::env::temp_dir().join(format!("colt_ops_spec_{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("bad.toml");
-    std::fs::write(&path, format!("{HEAD}[[stage]]\ncompute = \"C[i, j] += A[i, k] * Q[k, j]\"\n")).unwrap();
+    std::fs::write(
+        &path,
+        format!("{HEAD}[[stage]]\ncompute = \"C[i, j] += A[i, k] * Q[k, j]\"\n"),
+    )
+    .unwrap();
     let msg = from_spec_file(&path).unwrap_err().to_string();
     assert_eq!(
         msg,
-        format!("{}: stage 1 \"C\" (line 7), column 22: unknown tensor \"Q\" (declared tensors: A, B, C)", path.display())
+        format!(
+            "{}: stage 1 \"C\" (line 7), column 22: unknown tensor \"Q\" (declared tensors: A, B, C)",
+            path.display()
+        )
     );
     let missing = dir.join("missing.toml");
     let e = from_spec_file(&missing).unwrap_err();
     assert!(matches!(e, OpsError::Io { .. }));
-    assert!(e.to_string().starts_with(&format!("cannot read {}", missing.display())));
+    assert!(
+        e.to_string()
+            .starts_with(&format!("cannot read {}", missing.display()))
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

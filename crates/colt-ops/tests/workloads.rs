@@ -1,7 +1,7 @@
 //! The named workload table: stable names, both scales build and verify, the issue's model
 //! dimensions, tiling-friendly extents, FLOPs consistent with the built programs.
 
-use colt_ops::{build, list, workloads, OpsError, Scale};
+use colt_ops::{OpsError, Scale, build, list, workloads};
 
 const NAMES: [&str; 11] = [
     "matmul",
@@ -34,8 +34,15 @@ fn every_workload_builds_and_verifies_at_both_scales() {
             colt_ir::verify(&p.naive()).unwrap_or_else(|e| panic!("{} at {scale}: {e}", w.name));
             assert_eq!(p.flops(), w.flops, "{}", w.name);
             assert!(w.flops > 0);
-            let ident = !p.name.is_empty() && p.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-            assert!(ident, "{}: program name {:?} is not a C identifier", w.name, p.name);
+            let ident = !p.name.is_empty()
+                && p.name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_');
+            assert!(
+                ident,
+                "{}: program name {:?} is not a C identifier",
+                w.name, p.name
+            );
             assert!(!w.source.is_empty() && !w.description.is_empty());
         }
     }
@@ -45,8 +52,19 @@ fn every_workload_builds_and_verifies_at_both_scales() {
 fn paper_scale_is_larger_than_ci_scale() {
     let (ci, paper) = (list(Scale::Ci), list(Scale::Paper));
     for (c, p) in ci.iter().zip(&paper) {
-        assert!(p.flops > c.flops, "{}: paper {} <= ci {}", c.name, p.flops, c.flops);
-        assert_eq!(c.shapes.keys().collect::<Vec<_>>(), p.shapes.keys().collect::<Vec<_>>(), "{}", c.name);
+        assert!(
+            p.flops > c.flops,
+            "{}: paper {} <= ci {}",
+            c.name,
+            p.flops,
+            c.flops
+        );
+        assert_eq!(
+            c.shapes.keys().collect::<Vec<_>>(),
+            p.shapes.keys().collect::<Vec<_>>(),
+            "{}",
+            c.name
+        );
     }
 }
 
@@ -62,7 +80,13 @@ fn extents_tile_perfectly() {
                 for iv in &s.iters {
                     let e = iv.extent;
                     let ok = (e & (e - 1)) == 0 || e % 8 == 0 || e == 3;
-                    assert!(ok, "{} at {scale}: stage {} loop {} has extent {e}", w.name, s.name, p.var_name(iv.var));
+                    assert!(
+                        ok,
+                        "{} at {scale}: stage {} loop {} has extent {e}",
+                        w.name,
+                        s.name,
+                        p.var_name(iv.var)
+                    );
                 }
             }
         }
@@ -70,7 +94,11 @@ fn extents_tile_perfectly() {
 }
 
 fn shape(name: &str, scale: Scale) -> std::collections::BTreeMap<String, i64> {
-    list(scale).into_iter().find(|w| w.name == name).unwrap().shapes
+    list(scale)
+        .into_iter()
+        .find(|w| w.name == name)
+        .unwrap()
+        .shapes
 }
 
 #[test]
@@ -86,7 +114,10 @@ fn model_dimensions_follow_the_issue() {
     let s = shape("deepseek-r1-moe", Scale::Paper);
     assert_eq!((s["hidden"], s["intermediate"]), (7168, 2048));
     let s = shape("flux-conv", Scale::Paper);
-    assert_eq!((s["C"], s["F"], s["H"], s["W"], s["kernel"]), (128, 128, 64, 64, 3));
+    assert_eq!(
+        (s["C"], s["F"], s["H"], s["W"], s["kernel"]),
+        (128, 128, 64, 64, 3)
+    );
     let s = shape("matmul", Scale::Paper);
     assert_eq!((s["M"], s["N"], s["K"]), (1024, 1024, 1024));
     assert_eq!(list(Scale::Paper)[0].flops, 2 * 1024 * 1024 * 1024);
@@ -95,14 +126,28 @@ fn model_dimensions_follow_the_issue() {
 #[test]
 fn workload_programs_have_the_expected_stages() {
     let stages = |n: &str| -> Vec<String> {
-        build(n, Scale::Ci).unwrap().stages.iter().map(|s| s.name.clone()).collect()
+        build(n, Scale::Ci)
+            .unwrap()
+            .stages
+            .iter()
+            .map(|s| s.name.clone())
+            .collect()
     };
-    assert_eq!(stages("llama3-8b-attention"), ["qk", "rowmax", "exp", "rowsum", "pv", "norm"]);
+    assert_eq!(
+        stages("llama3-8b-attention"),
+        ["qk", "rowmax", "exp", "rowsum", "pv", "norm"]
+    );
     assert_eq!(stages("llama4-scout-mlp"), ["gate", "up", "act", "down"]);
-    assert_eq!(stages("deepseek-r1-moe"), ["gate", "up", "act", "down", "route"]);
+    assert_eq!(
+        stages("deepseek-r1-moe"),
+        ["gate", "up", "act", "down", "route"]
+    );
     assert_eq!(stages("flux-conv"), ["pad", "conv"]);
     assert_eq!(stages("dense-bias-silu"), ["matmul", "bias_silu"]);
-    assert_eq!(build("deepseek-r1-moe", Scale::Ci).unwrap().name, "deepseek_r1_moe");
+    assert_eq!(
+        build("deepseek-r1-moe", Scale::Ci).unwrap().name,
+        "deepseek_r1_moe"
+    );
 }
 
 #[test]
@@ -111,7 +156,10 @@ fn unknown_workload_is_one_clear_error() {
     assert!(matches!(err, OpsError::UnknownWorkload { .. }));
     let msg = err.to_string();
     assert!(msg.starts_with("unknown workload \"matmull\""), "{msg}");
-    assert!(msg.contains("llama3-8b-attention") && !msg.contains('\n'), "{msg}");
+    assert!(
+        msg.contains("llama3-8b-attention") && !msg.contains('\n'),
+        "{msg}"
+    );
 }
 
 #[test]

@@ -9,15 +9,15 @@
 
 use crate::error::{ErrorKind, Result, ScheduleError};
 use crate::sketch::{
-    contiguous_inner, default_tiles, divisors, draw_factors, pack_candidates, parallel_choices, stage_facts,
-    PackDecision, Placement, Sketch, UNROLL_STEPS,
+    PackDecision, Placement, Sketch, UNROLL_STEPS, contiguous_inner, default_tiles, divisors,
+    draw_factors, pack_candidates, parallel_choices, stage_facts,
 };
 use crate::trace::{Inst, Trace};
 use colt_ir::{IterKind, Program};
 use rand::RngExt;
 use rand_pcg::Pcg64;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -33,16 +33,27 @@ pub enum Action {
         loop_: String,
         factors: Vec<i64>,
     },
-    Unroll { stage: String, step: i64 },
-    Parallel { stage: String, loops: usize },
-    Vectorize { stage: String, on: bool },
+    Unroll {
+        stage: String,
+        step: i64,
+    },
+    Parallel {
+        stage: String,
+        loops: usize,
+    },
+    Vectorize {
+        stage: String,
+        on: bool,
+    },
     /// `loop` is `root` or a loop of the stage's only consumer.
     ComputeLocation {
         stage: String,
         #[serde(rename = "loop")]
         loop_: String,
     },
-    Inline { stage: String },
+    Inline {
+        stage: String,
+    },
     /// `loop` is `none` or a spatial loop outside the first reduction loop.
     CacheWrite {
         stage: String,
@@ -50,7 +61,11 @@ pub enum Action {
         loop_: String,
     },
     /// `buffer` is `none` or an input the stage reads; `factor` 0 follows the innermost tile.
-    Pack { stage: String, buffer: String, factor: i64 },
+    Pack {
+        stage: String,
+        buffer: String,
+        factor: i64,
+    },
 }
 
 /// Name, one-line doc and parameter names of an action kind.
@@ -68,15 +83,31 @@ pub const VOCABULARY: &[ActionInfo] = &[
         doc: "set the tile factors of one loop, outermost first (they multiply to its extent; give fewer to set only the innermost levels)",
         params: &["stage", "loop", "factors"],
     },
-    ActionInfo { name: "unroll", doc: "auto-unroll the innermost loops up to this many iterations (0, 16, 64 or 512)", params: &["stage", "step"] },
-    ActionInfo { name: "parallel", doc: "fuse this many outer loops and run them in parallel (0: serial)", params: &["stage", "loops"] },
-    ActionInfo { name: "vectorize", doc: "vectorise the innermost loop or not", params: &["stage", "on"] },
+    ActionInfo {
+        name: "unroll",
+        doc: "auto-unroll the innermost loops up to this many iterations (0, 16, 64 or 512)",
+        params: &["stage", "step"],
+    },
+    ActionInfo {
+        name: "parallel",
+        doc: "fuse this many outer loops and run them in parallel (0: serial)",
+        params: &["stage", "loops"],
+    },
+    ActionInfo {
+        name: "vectorize",
+        doc: "vectorise the innermost loop or not",
+        params: &["stage", "on"],
+    },
     ActionInfo {
         name: "compute_location",
         doc: "compute an elementwise stage at root or inside a loop of its only consumer",
         params: &["stage", "loop"],
     },
-    ActionInfo { name: "inline", doc: "substitute an elementwise stage into its consumers", params: &["stage"] },
+    ActionInfo {
+        name: "inline",
+        doc: "substitute an elementwise stage into its consumers",
+        params: &["stage"],
+    },
     ActionInfo {
         name: "cache_write",
         doc: "accumulate the output tile inside this loop in a local buffer (none: write directly)",
@@ -132,24 +163,38 @@ impl Action {
     pub fn from_parts(name: &str, params: &BTreeMap<String, Value>) -> Result<Action> {
         if !VOCABULARY.iter().any(|a| a.name == name) {
             let known: Vec<&str> = VOCABULARY.iter().map(|a| a.name).collect();
-            return Err(bad("action", format!("unknown action \"{name}\" (known: {})", known.join(", "))));
+            return Err(bad(
+                "action",
+                format!("unknown action \"{name}\" (known: {})", known.join(", ")),
+            ));
         }
         let mut m: serde_json::Map<String, Value> = params.clone().into_iter().collect();
         m.insert("action".into(), Value::String(name.into()));
-        serde_json::from_value(Value::Object(m)).map_err(|e| bad(name, format!("bad parameters: {e}")))
+        serde_json::from_value(Value::Object(m))
+            .map_err(|e| bad(name, format!("bad parameters: {e}")))
     }
 
     /// Short text form: `tile(matmul, j, [4, 16])`.
     pub fn text(&self) -> String {
         match self {
-            Action::Tile { stage, loop_, factors } => format!("tile({stage}, {loop_}, {factors:?})"),
+            Action::Tile {
+                stage,
+                loop_,
+                factors,
+            } => format!("tile({stage}, {loop_}, {factors:?})"),
             Action::Unroll { stage, step } => format!("unroll({stage}, {step})"),
             Action::Parallel { stage, loops } => format!("parallel({stage}, {loops})"),
             Action::Vectorize { stage, on } => format!("vectorize({stage}, {on})"),
-            Action::ComputeLocation { stage, loop_ } => format!("compute_location({stage}, {loop_})"),
+            Action::ComputeLocation { stage, loop_ } => {
+                format!("compute_location({stage}, {loop_})")
+            }
             Action::Inline { stage } => format!("inline({stage})"),
             Action::CacheWrite { stage, loop_ } => format!("cache_write({stage}, {loop_})"),
-            Action::Pack { stage, buffer, factor } => format!("pack({stage}, {buffer}, {factor})"),
+            Action::Pack {
+                stage,
+                buffer,
+                factor,
+            } => format!("pack({stage}, {buffer}, {factor})"),
         }
     }
 }
@@ -160,7 +205,10 @@ impl Action {
 pub enum Choices {
     OneOf(Vec<Value>),
     /// `levels` positive integers (or fewer, innermost) whose product is (or divides) `extent`.
-    Factors { extent: i64, levels: usize },
+    Factors {
+        extent: i64,
+        levels: usize,
+    },
 }
 
 /// One applicable action with the parameters it fixes (stage, loop) and the free ones.
@@ -173,12 +221,26 @@ pub struct ActionChoice {
     pub current: Value,
 }
 
-fn choice(name: &'static str, stage: &str, extra: &[(&str, Value)], free: &[(&str, Choices)], current: Value) -> ActionChoice {
+fn choice(
+    name: &'static str,
+    stage: &str,
+    extra: &[(&str, Value)],
+    free: &[(&str, Choices)],
+    current: Value,
+) -> ActionChoice {
     let mut fixed: BTreeMap<String, Value> = BTreeMap::from([("stage".to_string(), json!(stage))]);
     for (k, v) in extra {
         fixed.insert(k.to_string(), v.clone());
     }
-    ActionChoice { name, fixed, free: free.iter().map(|(k, c)| (k.to_string(), c.clone())).collect(), current }
+    ActionChoice {
+        name,
+        fixed,
+        free: free
+            .iter()
+            .map(|(k, c)| (k.to_string(), c.clone()))
+            .collect(),
+        current,
+    }
 }
 
 /// Every applicable action on `trace` (which must be in sketch form), with its parameter
@@ -196,33 +258,72 @@ pub fn choices(program: &Program, trace: &Trace) -> Result<Vec<ActionChoice>> {
                 "tile",
                 name,
                 &[("loop", json!(t.loop_))],
-                &[("factors", Choices::Factors { extent, levels: t.factors.len() })],
+                &[(
+                    "factors",
+                    Choices::Factors {
+                        extent,
+                        levels: t.factors.len(),
+                    },
+                )],
                 json!(t.factors),
             ));
         }
         if d.placement != Placement::Inline {
-            out.push(choice("unroll", name, &[], &[("step", Choices::OneOf(UNROLL_STEPS.iter().map(|x| json!(x)).collect()))], json!(d.unroll)));
-            let inner_spatial = sch.stages[s].loops.last().is_some_and(|l| !sch.touches_reduce(s, l.var));
+            out.push(choice(
+                "unroll",
+                name,
+                &[],
+                &[(
+                    "step",
+                    Choices::OneOf(UNROLL_STEPS.iter().map(|x| json!(x)).collect()),
+                )],
+                json!(d.unroll),
+            ));
+            let inner_spatial = sch.stages[s]
+                .loops
+                .last()
+                .is_some_and(|l| !sch.touches_reduce(s, l.var));
             if inner_spatial {
-                out.push(choice("vectorize", name, &[], &[("on", Choices::OneOf(vec![json!(true), json!(false)]))], json!(d.vectorize)));
+                out.push(choice(
+                    "vectorize",
+                    name,
+                    &[],
+                    &[("on", Choices::OneOf(vec![json!(true), json!(false)]))],
+                    json!(d.vectorize),
+                ));
             }
         }
         if d.placement == Placement::Root {
             let mut with_cache = sch.clone();
             if let Some(l) = &d.cache_write {
-                with_cache.apply(&Inst::CacheWrite { stage: d.stage.clone(), loop_: l.clone() })?;
+                with_cache.apply(&Inst::CacheWrite {
+                    stage: d.stage.clone(),
+                    loop_: l.clone(),
+                })?;
             }
             let ns = parallel_choices(&with_cache, s);
             if !ns.is_empty() {
                 let mut vals = vec![json!(0)];
                 vals.extend(ns.into_iter().map(|n| json!(n)));
-                out.push(choice("parallel", name, &[], &[("loops", Choices::OneOf(vals))], json!(d.parallel)));
+                out.push(choice(
+                    "parallel",
+                    name,
+                    &[],
+                    &[("loops", Choices::OneOf(vals))],
+                    json!(d.parallel),
+                ));
             }
             if st.reduce.is_some() && !d.tiles.is_empty() {
                 let first_red = sch.first_reduce_loop(s);
                 let mut vals = vec![json!("none")];
                 vals.extend(sch.loop_names(s)[..first_red].iter().map(|n| json!(n)));
-                out.push(choice("cache_write", name, &[], &[("loop", Choices::OneOf(vals))], json!(d.cache_write.clone().unwrap_or("none".into()))));
+                out.push(choice(
+                    "cache_write",
+                    name,
+                    &[],
+                    &[("loop", Choices::OneOf(vals))],
+                    json!(d.cache_write.clone().unwrap_or("none".into())),
+                ));
             }
             let packs = pack_candidates(program, s);
             if !d.tiles.is_empty() && !packs.is_empty() {
@@ -231,15 +332,31 @@ pub fn choices(program: &Program, trace: &Trace) -> Result<Vec<ActionChoice>> {
                 let mut factors = vec![json!(0)];
                 for b in &packs {
                     let id = program.buffer_by_name(b).expect("candidate exists");
-                    let last = *program.buffer(id).shape.last().expect("packed inputs have a dimension");
+                    let last = *program
+                        .buffer(id)
+                        .shape
+                        .last()
+                        .expect("packed inputs have a dimension");
                     for f in divisors(last).into_iter().filter(|f| *f <= 64) {
                         if !factors.contains(&json!(f)) {
                             factors.push(json!(f));
                         }
                     }
                 }
-                let cur = d.pack.as_ref().map_or(json!({"buffer": "none"}), |p| json!({"buffer": p.buffer, "factor": p.factor.unwrap_or(0)}));
-                out.push(choice("pack", name, &[], &[("buffer", Choices::OneOf(bufs)), ("factor", Choices::OneOf(factors))], cur));
+                let cur = d.pack.as_ref().map_or(
+                    json!({"buffer": "none"}),
+                    |p| json!({"buffer": p.buffer, "factor": p.factor.unwrap_or(0)}),
+                );
+                out.push(choice(
+                    "pack",
+                    name,
+                    &[],
+                    &[
+                        ("buffer", Choices::OneOf(bufs)),
+                        ("factor", Choices::OneOf(factors)),
+                    ],
+                    cur,
+                ));
             }
         }
         if st.reduce.is_none() {
@@ -255,7 +372,13 @@ pub fn choices(program: &Program, trace: &Trace) -> Result<Vec<ActionChoice>> {
                 Placement::At { loop_, .. } => json!(loop_),
             };
             if locs.len() > 1 || d.placement != Placement::Root {
-                out.push(choice("compute_location", name, &[], &[("loop", Choices::OneOf(locs))], cur));
+                out.push(choice(
+                    "compute_location",
+                    name,
+                    &[],
+                    &[("loop", Choices::OneOf(locs))],
+                    cur,
+                ));
             }
             if facts.inlinable && d.placement != Placement::Inline {
                 out.push(choice("inline", name, &[], &[], json!(null)));
@@ -274,14 +397,22 @@ pub fn apply_action(program: &Program, trace: &Trace, action: &Action) -> Result
         ScheduleError::new(
             ErrorKind::UnknownStage,
             &cx,
-            format!("no stage named \"{}\" (stages: {})", action.stage(), names.join(", ")),
+            format!(
+                "no stage named \"{}\" (stages: {})",
+                action.stage(),
+                names.join(", ")
+            ),
         )
     })?;
     let illegal = |m: String| ScheduleError::new(ErrorKind::Illegal, &cx, m);
     let placement = sk.stages[s].placement.clone();
     let needs_loops = |what: &str| -> Result<()> {
         if placement == Placement::Inline {
-            return Err(ScheduleError::new(ErrorKind::Illegal, &cx, format!("the stage is inlined and has no loops to {what}")));
+            return Err(ScheduleError::new(
+                ErrorKind::Illegal,
+                &cx,
+                format!("the stage is inlined and has no loops to {what}"),
+            ));
         }
         Ok(())
     };
@@ -296,7 +427,10 @@ pub fn apply_action(program: &Program, trace: &Trace, action: &Action) -> Result
                     if tiled.is_empty() {
                         "the stage is not tiled (only stages at root are)".to_string()
                     } else {
-                        format!("no tiled loop \"{loop_}\" (tiled loops: {})", tiled.join(", "))
+                        format!(
+                            "no tiled loop \"{loop_}\" (tiled loops: {})",
+                            tiled.join(", ")
+                        )
                     },
                 ));
             };
@@ -310,14 +444,22 @@ pub fn apply_action(program: &Program, trace: &Trace, action: &Action) -> Result
             }
             let prod: i64 = factors.iter().product();
             if extent % prod != 0 {
-                return Err(bad(&cx, format!("factors multiply to {prod}, which does not divide the extent {extent} of loop {loop_}")));
+                return Err(bad(
+                    &cx,
+                    format!(
+                        "factors multiply to {prod}, which does not divide the extent {extent} of loop {loop_}"
+                    ),
+                ));
             }
             let mut full = vec![1; levels - factors.len()];
             full.extend(factors);
             if factors.len() < levels {
                 full[0] = extent / prod;
             } else if prod != extent {
-                return Err(bad(&cx, format!("factors multiply to {prod} but loop {loop_} has extent {extent}")));
+                return Err(bad(
+                    &cx,
+                    format!("factors multiply to {prod} but loop {loop_} has extent {extent}"),
+                ));
             }
             t.factors = full;
         }
@@ -330,7 +472,9 @@ pub fn apply_action(program: &Program, trace: &Trace, action: &Action) -> Result
         }
         Action::Parallel { loops, .. } => {
             if placement != Placement::Root {
-                return Err(illegal("only stages computed at root run in parallel".into()));
+                return Err(illegal(
+                    "only stages computed at root run in parallel".into(),
+                ));
             }
             sk.stages[s].parallel = *loops;
         }
@@ -340,14 +484,22 @@ pub fn apply_action(program: &Program, trace: &Trace, action: &Action) -> Result
         }
         Action::ComputeLocation { loop_, .. } => {
             if program.stages[s].reduce.is_some() {
-                return Err(illegal("only elementwise stages move; this one reduces and stays at root".into()));
+                return Err(illegal(
+                    "only elementwise stages move; this one reduces and stays at root".into(),
+                ));
             }
             if loop_ == "root" {
                 if placement != Placement::Root {
                     sk.set_placement(program, s, Placement::Root, default_tiles(program, s));
                 }
             } else if loop_ == "inline" {
-                return apply_action(program, trace, &Action::Inline { stage: action.stage().to_string() });
+                return apply_action(
+                    program,
+                    trace,
+                    &Action::Inline {
+                        stage: action.stage().to_string(),
+                    },
+                );
             } else {
                 let before = sk.schedule_before(program, s)?;
                 let facts = stage_facts(&before, s);
@@ -360,10 +512,21 @@ pub fn apply_action(program: &Program, trace: &Trace, action: &Action) -> Result
                     return Err(ScheduleError::new(
                         ErrorKind::UnknownLoop,
                         &cx,
-                        format!("{consumer} has no candidate loop \"{loop_}\" (candidates: root, {})", loops.join(", ")),
+                        format!(
+                            "{consumer} has no candidate loop \"{loop_}\" (candidates: root, {})",
+                            loops.join(", ")
+                        ),
                     ));
                 }
-                sk.set_placement(program, s, Placement::At { consumer, loop_: loop_.clone() }, vec![]);
+                sk.set_placement(
+                    program,
+                    s,
+                    Placement::At {
+                        consumer,
+                        loop_: loop_.clone(),
+                    },
+                    vec![],
+                );
             }
         }
         Action::Inline { .. } => {
@@ -382,7 +545,9 @@ pub fn apply_action(program: &Program, trace: &Trace, action: &Action) -> Result
                 sk.stages[s].cache_write = None;
             } else {
                 if placement != Placement::Root || sk.stages[s].tiles.is_empty() {
-                    return Err(illegal("only tiled stages at root get a write cache".into()));
+                    return Err(illegal(
+                        "only tiled stages at root get a write cache".into(),
+                    ));
                 }
                 sk.stages[s].cache_write = Some(loop_.clone());
             }
@@ -392,13 +557,17 @@ pub fn apply_action(program: &Program, trace: &Trace, action: &Action) -> Result
                 sk.stages[s].pack = None;
             } else {
                 if placement != Placement::Root || sk.stages[s].tiles.is_empty() {
-                    return Err(illegal("only tiled stages at root pack their inputs".into()));
+                    return Err(illegal(
+                        "only tiled stages at root pack their inputs".into(),
+                    ));
                 }
                 if *factor < 0 {
                     return Err(bad(&cx, "factor must be positive (0: the innermost tile)"));
                 }
-                sk.stages[s].pack =
-                    Some(PackDecision { buffer: buffer.clone(), factor: (*factor > 0).then_some(*factor) });
+                sk.stages[s].pack = Some(PackDecision {
+                    buffer: buffer.clone(),
+                    factor: (*factor > 0).then_some(*factor),
+                });
             }
         }
     }
@@ -419,15 +588,20 @@ pub fn random_action(program: &Program, trace: &Trace, rng: &mut Pcg64) -> Optio
         for (k, ch) in &c.free {
             let v = match ch {
                 Choices::OneOf(vs) => vs[rng.random_range(0..vs.len())].clone(),
-                Choices::Factors { extent, levels } => json!(draw_factors(rng, *extent, *levels, false)),
+                Choices::Factors { extent, levels } => {
+                    json!(draw_factors(rng, *extent, *levels, false))
+                }
             };
             params.insert(k.clone(), v);
         }
-        let Ok(a) = Action::from_parts(c.name, &params) else { continue };
+        let Ok(a) = Action::from_parts(c.name, &params) else {
+            continue;
+        };
         if let Ok(t) = apply_action(program, trace, &a)
-            && t != *trace {
-                return Some(a);
-            }
+            && t != *trace
+        {
+            return Some(a);
+        }
     }
     None
 }
@@ -435,8 +609,19 @@ pub fn random_action(program: &Program, trace: &Trace, rng: &mut Pcg64) -> Optio
 /// Prompt text: the transformation history and the current decisions per stage.
 pub fn describe(program: &Program, trace: &Trace) -> String {
     let mut s = String::new();
-    writeln!(s, "workload {} ({} stages)", program.name, program.stages.len()).unwrap();
-    writeln!(s, "transformation history ({} instructions):", trace.insts.len()).unwrap();
+    writeln!(
+        s,
+        "workload {} ({} stages)",
+        program.name,
+        program.stages.len()
+    )
+    .unwrap();
+    writeln!(
+        s,
+        "transformation history ({} instructions):",
+        trace.insts.len()
+    )
+    .unwrap();
     if trace.insts.is_empty() {
         writeln!(s, "  (none: the naive loop nest)").unwrap();
     }
@@ -469,7 +654,9 @@ pub fn describe_decisions(program: &Program, trace: &Trace) -> String {
                 writeln!(s, "  {}: inlined into its consumers", d.stage).unwrap();
                 continue;
             }
-            Placement::At { consumer, loop_ } => parts.push(format!("computed inside {consumer} at loop {loop_}")),
+            Placement::At { consumer, loop_ } => {
+                parts.push(format!("computed inside {consumer} at loop {loop_}"))
+            }
             Placement::Root => parts.push("at root".into()),
         }
         if !d.tiles.is_empty() {
@@ -478,8 +665,16 @@ pub fn describe_decisions(program: &Program, trace: &Trace) -> String {
                 .tiles
                 .iter()
                 .map(|t| {
-                    let kind = st.iters.iter().find(|iv| program.var_name(iv.var) == t.loop_).map(|iv| iv.kind);
-                    let r = if kind == Some(IterKind::Reduce) { " (reduce)" } else { "" };
+                    let kind = st
+                        .iters
+                        .iter()
+                        .find(|iv| program.var_name(iv.var) == t.loop_)
+                        .map(|iv| iv.kind);
+                    let r = if kind == Some(IterKind::Reduce) {
+                        " (reduce)"
+                    } else {
+                        ""
+                    };
                     let f: Vec<String> = t.factors.iter().map(|x| x.to_string()).collect();
                     format!("{}{r}=[{}]", t.loop_, f.join(", "))
                 })
@@ -497,11 +692,28 @@ pub fn describe_decisions(program: &Program, trace: &Trace) -> String {
         }
         if let Some(sch) = &sch {
             let sc = &sch.stages[i];
-            if let Some(l) = sc.loops.iter().find(|l| l.kind == colt_ir::LoopKind::Parallel) {
-                parts.push(format!("parallel over {} fused loop(s) {} (extent {})", d.parallel, sch.var_name(l.var), l.extent));
+            if let Some(l) = sc
+                .loops
+                .iter()
+                .find(|l| l.kind == colt_ir::LoopKind::Parallel)
+            {
+                parts.push(format!(
+                    "parallel over {} fused loop(s) {} (extent {})",
+                    d.parallel,
+                    sch.var_name(l.var),
+                    l.extent
+                ));
             }
-            if let Some(l) = sc.loops.iter().find(|l| l.kind == colt_ir::LoopKind::Vectorized) {
-                parts.push(format!("vectorized {} ({} lanes)", sch.var_name(l.var), l.extent));
+            if let Some(l) = sc
+                .loops
+                .iter()
+                .find(|l| l.kind == colt_ir::LoopKind::Vectorized)
+            {
+                parts.push(format!(
+                    "vectorized {} ({} lanes)",
+                    sch.var_name(l.var),
+                    l.extent
+                ));
             }
         } else if d.parallel > 0 {
             parts.push(format!("parallel over {} fused loop(s)", d.parallel));
@@ -512,7 +724,11 @@ pub fn describe_decisions(program: &Program, trace: &Trace) -> String {
         if d.unroll > 0 {
             parts.push(format!("auto-unroll {}", d.unroll));
         }
-        if d.placement != Placement::Inline && st.reduce.is_none() && d.placement == Placement::Root && !contiguous_inner(program, i) {
+        if d.placement != Placement::Inline
+            && st.reduce.is_none()
+            && d.placement == Placement::Root
+            && !contiguous_inner(program, i)
+        {
             parts.push("innermost loads are strided".into());
         }
         writeln!(s, "  {}: {}", d.stage, parts.join(", ")).unwrap();

@@ -31,7 +31,11 @@ pub struct ScheduleError {
 
 impl ScheduleError {
     pub fn new(kind: ErrorKind, inst: impl Into<String>, msg: impl Into<String>) -> Self {
-        ScheduleError { kind, inst: inst.into(), msg: msg.into() }
+        ScheduleError {
+            kind,
+            inst: inst.into(),
+            msg: msg.into(),
+        }
     }
 }
 

@@ -6,7 +6,7 @@
 
 use crate::error::Result;
 use crate::trace::Trace;
-use colt_ir::{func_str, Func, Program};
+use colt_ir::{Func, Program, func_str};
 
 /// 64-bit FNV-1a.
 pub fn fnv1a(bytes: &[u8]) -> u64 {
@@ -20,7 +20,11 @@ pub fn fnv1a(bytes: &[u8]) -> u64 {
 
 /// Key of a trace: equal traces (same workload, instructions and decisions) have equal keys.
 pub fn trace_key(trace: &Trace) -> u64 {
-    fnv1a(serde_json::to_string(trace).expect("traces serialise").as_bytes())
+    fnv1a(
+        serde_json::to_string(trace)
+            .expect("traces serialise")
+            .as_bytes(),
+    )
 }
 
 /// Key of a lowered loop nest (its printed form).

@@ -11,8 +11,8 @@
 //!   prompt description of a trace.
 //! - [`key`]: deterministic structural keys (FNV-1a) for deduplication.
 
-pub mod error;
 pub mod actions;
+pub mod error;
 pub mod key;
 pub mod lower;
 pub mod mutate;
@@ -21,13 +21,15 @@ pub mod sketch;
 pub mod state;
 pub mod trace;
 
+pub use actions::{
+    Action, ActionChoice, Choices, VOCABULARY, apply_action, choices, describe, random_action,
+};
 pub use error::{ErrorKind, ScheduleError};
-pub use state::{Attach, SLoop, Schedule, StageSched};
-pub use actions::{apply_action, choices, describe, random_action, Action, ActionChoice, Choices, VOCABULARY};
 pub use key::{func_key, structural_key, trace_key};
-pub use mutate::{mutate, Mutator, MutatorProbs};
-pub use sketch::{sample, try_sample, Placement, Sketch, StageDecision};
-pub use trace::{Inst, Trace, TRACE_VERSION};
+pub use mutate::{Mutator, MutatorProbs, mutate};
+pub use sketch::{Placement, Sketch, StageDecision, sample, try_sample};
+pub use state::{Attach, SLoop, Schedule, StageSched};
+pub use trace::{Inst, TRACE_VERSION, Trace};
 
 /// Replay a trace and lower it in one step.
 pub fn apply_trace(program: &colt_ir::Program, trace: &Trace) -> error::Result<colt_ir::Func> {

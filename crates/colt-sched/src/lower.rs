@@ -8,9 +8,10 @@
 
 use crate::error::{ErrorKind, Result, ScheduleError};
 use crate::region::{region_exact, sub};
-use crate::state::{subst_iters, Attach, Schedule};
+use crate::state::{Attach, Schedule, subst_iters};
 use colt_ir::{
-    verify, Access, Block, BufId, BufKind, Buffer, Func, Idx, Interval, Loop, LoopKind, Stmt, StoreOp, Value, VarId,
+    Access, Block, BufId, BufKind, Buffer, Func, Idx, Interval, Loop, LoopKind, Stmt, StoreOp,
+    Value, VarId, verify,
 };
 
 /// A buffer redirected to a local copy: `global[idx]` becomes `local[idx - min]`.
@@ -41,7 +42,12 @@ impl Schedule {
         for &st in &self.order {
             body.extend(lw.stage(st, &[])?);
         }
-        let f = Func { name: self.program.name.clone(), vars: lw.vars, buffers: lw.buffers, body };
+        let f = Func {
+            name: self.program.name.clone(),
+            vars: lw.vars,
+            buffers: lw.buffers,
+            body,
+        };
         verify(&f).map_err(|e| ScheduleError::new(ErrorKind::Invalid, "lower", e.to_string()))?;
         Ok(f)
     }
@@ -50,12 +56,19 @@ impl Schedule {
 impl Lower<'_> {
     fn fresh_var(&mut self, name: String, extent: i64) -> VarId {
         self.vars.push(name);
-        self.ranges.push(Some(Interval { lo: 0, hi: extent - 1 }));
+        self.ranges.push(Some(Interval {
+            lo: 0,
+            hi: extent - 1,
+        }));
         VarId(self.vars.len() as u32 - 1)
     }
 
     fn local(&mut self, name: String, shape: Vec<i64>) -> BufId {
-        self.buffers.push(Buffer { name, shape, kind: BufKind::Local });
+        self.buffers.push(Buffer {
+            name,
+            shape,
+            kind: BufKind::Local,
+        });
         BufId(self.buffers.len() as u32 - 1)
     }
 
@@ -74,7 +87,11 @@ impl Lower<'_> {
                     .idx
                     .iter()
                     .zip(&r.min)
-                    .map(|(e, m)| sub(&subst_iters(e, stage, val), m, &|v| self.ranges[v.0 as usize]))
+                    .map(|(e, m)| {
+                        sub(&subst_iters(e, stage, val), m, &|v| {
+                            self.ranges[v.0 as usize]
+                        })
+                    })
                     .collect();
                 Access { buf: r.local, idx }
             }
@@ -86,15 +103,22 @@ impl Lower<'_> {
         let st = &self.s.program.stages[s];
         let n = sc.loops.len();
         let first_red = self.s.first_reduce_loop(s);
-        let cache_depth = sc.cache_write.map(|v| sc.loops.iter().position(|l| l.var == v).expect("cache loop") + 1);
+        let cache_depth = sc.cache_write.map(|v| {
+            sc.loops
+                .iter()
+                .position(|l| l.var == v)
+                .expect("cache loop")
+                + 1
+        });
         if let Some(d) = cache_depth
-            && d > first_red {
-                return Err(ScheduleError::new(
-                    ErrorKind::Illegal,
-                    format!("cache_write({})", st.name),
-                    "a reduction loop was moved outside the cache loop",
-                ));
-            }
+            && d > first_red
+        {
+            return Err(ScheduleError::new(
+                ErrorKind::Illegal,
+                format!("cache_write({})", st.name),
+                "a reduction loop was moved outside the cache loop",
+            ));
+        }
         let init_depth = st.reduce.map(|_| cache_depth.unwrap_or(first_red));
         // auto-unroll: innermost serial loops whose extents multiply to at most max_step
         let mut kinds: Vec<LoopKind> = sc.loops.iter().map(|l| l.kind).collect();
@@ -130,7 +154,14 @@ impl Lower<'_> {
         if depth > 0 {
             let var = sc.loops[depth - 1].var;
             for (p, ps) in sched.stages.iter().enumerate() {
-                let Attach::At { consumer, var: v, region: ext } = &ps.attach else { continue };
+                let Attach::At {
+                    consumer,
+                    var: v,
+                    region: ext,
+                } = &ps.attach
+                else {
+                    continue;
+                };
                 if *consumer != s || *v != var {
                     continue;
                 }
@@ -141,33 +172,58 @@ impl Lower<'_> {
                     return Err(ScheduleError::new(
                         ErrorKind::Illegal,
                         format!("compute_at({pname}, {})", st.name),
-                        format!("the region needed changed from {ext:?} to {now:?} (loops moved across the attach point)"),
+                        format!(
+                            "the region needed changed from {ext:?} to {now:?} (loops moved across the attach point)"
+                        ),
                     ));
                 }
                 let global = sched.program.stages[p].store.buf;
                 let local = self.local(format!("{}_l", sched.program.buffer(global).name), now);
                 allocs.push(local);
-                redirects.push(Redirect { global, local, min: reg.into_iter().map(|r| r.0).collect() });
+                redirects.push(Redirect {
+                    global,
+                    local,
+                    min: reg.into_iter().map(|r| r.0).collect(),
+                });
                 pre.extend(self.stage(p, &redirects)?);
             }
         }
         let main = if depth == sc.loops.len() {
-            vec![Stmt::Block(self.block(s, &redirects, cache_depth.is_some()))]
+            vec![Stmt::Block(self.block(
+                s,
+                &redirects,
+                cache_depth.is_some(),
+            ))]
         } else {
             let l = &sc.loops[depth];
             let body = self.depth(s, depth + 1, kinds, cache_depth, init_depth, &redirects)?;
-            vec![Stmt::Loop(Loop { var: l.var, extent: l.extent, kind: kinds[depth], body })]
+            vec![Stmt::Loop(Loop {
+                var: l.var,
+                extent: l.extent,
+                kind: kinds[depth],
+                body,
+            })]
         };
         let mut out = pre;
         if cache_depth == Some(depth) {
             let (min, ext) = self.own_region(s, depth, "cache_write")?;
             let name = sched.program.buffer(st.store.buf).name.clone();
             let local = self.local(format!("{name}_c"), ext.clone());
-            let cache = Redirect { global: st.store.buf, local, min: min.clone() };
+            let cache = Redirect {
+                global: st.store.buf,
+                local,
+                min: min.clone(),
+            };
             let mut inner = vec![];
             if let Some(r) = st.reduce {
                 inner.push(self.region_nest(&format!("{}_init", st.name), &ext, |_| {
-                    (Access { buf: local, idx: vec![] }, Value::Const(r.identity()))
+                    (
+                        Access {
+                            buf: local,
+                            idx: vec![],
+                        },
+                        Value::Const(r.identity()),
+                    )
                 }));
             }
             // the main nest stores into the cache: pass it as the innermost redirect for stores
@@ -178,19 +234,37 @@ impl Lower<'_> {
             } else {
                 let l = &sc.loops[depth];
                 let body = self.depth(s, depth + 1, kinds, cache_depth, init_depth, &with_cache)?;
-                vec![Stmt::Loop(Loop { var: l.var, extent: l.extent, kind: kinds[depth], body })]
+                vec![Stmt::Loop(Loop {
+                    var: l.var,
+                    extent: l.extent,
+                    kind: kinds[depth],
+                    body,
+                })]
             };
             inner.extend(main);
             let wb_target = self.redirect_global(st.store.buf, &redirects);
             let ranges = self.ranges.clone();
             inner.push(self.region_nest(&format!("{}_write", st.name), &ext, |lv| {
-                let gidx: Vec<Idx> = min.iter().zip(lv).map(|(m, v)| m.clone() + v.clone()).collect();
+                let gidx: Vec<Idx> = min
+                    .iter()
+                    .zip(lv)
+                    .map(|(m, v)| m.clone() + v.clone())
+                    .collect();
                 (
-                    Access { buf: wb_target.0, idx: Self::minus(&ranges, &gidx, &wb_target.1) },
-                    Value::Load(Access { buf: local, idx: lv.to_vec() }),
+                    Access {
+                        buf: wb_target.0,
+                        idx: Self::minus(&ranges, &gidx, &wb_target.1),
+                    },
+                    Value::Load(Access {
+                        buf: local,
+                        idx: lv.to_vec(),
+                    }),
                 )
             }));
-            out.push(Stmt::Alloc { buf: local, body: inner });
+            out.push(Stmt::Alloc {
+                buf: local,
+                body: inner,
+            });
         } else {
             if init_depth == Some(depth) {
                 let (min, ext) = self.own_region(s, depth, "init")?;
@@ -198,14 +272,27 @@ impl Lower<'_> {
                 let target = self.redirect_global(st.store.buf, &redirects);
                 let ranges = self.ranges.clone();
                 out.push(self.region_nest(&format!("{}_init", st.name), &ext, |lv| {
-                    let gidx: Vec<Idx> = min.iter().zip(lv).map(|(m, v)| m.clone() + v.clone()).collect();
-                    (Access { buf: target.0, idx: Self::minus(&ranges, &gidx, &target.1) }, Value::Const(r.identity()))
+                    let gidx: Vec<Idx> = min
+                        .iter()
+                        .zip(lv)
+                        .map(|(m, v)| m.clone() + v.clone())
+                        .collect();
+                    (
+                        Access {
+                            buf: target.0,
+                            idx: Self::minus(&ranges, &gidx, &target.1),
+                        },
+                        Value::Const(r.identity()),
+                    )
                 }));
             }
             out.extend(main);
         }
         for local in allocs.into_iter().rev() {
-            out = vec![Stmt::Alloc { buf: local, body: out }];
+            out = vec![Stmt::Alloc {
+                buf: local,
+                body: out,
+            }];
         }
         // simplify the index expressions we built by hand
         Ok(out.into_iter().map(|st| self.simplify_stmt(st)).collect())
@@ -215,7 +302,11 @@ impl Lower<'_> {
     fn minus(ranges: &[Option<Interval>], idx: &[Idx], min: &Option<Vec<Idx>>) -> Vec<Idx> {
         match min {
             None => idx.to_vec(),
-            Some(m) => idx.iter().zip(m).map(|(e, m)| sub(e, m, &|v| ranges.get(v.0 as usize).copied().flatten())).collect(),
+            Some(m) => idx
+                .iter()
+                .zip(m)
+                .map(|(e, m)| sub(e, m, &|v| ranges.get(v.0 as usize).copied().flatten()))
+                .collect(),
         }
     }
 
@@ -233,15 +324,32 @@ impl Lower<'_> {
     fn own_region(&self, s: usize, depth: usize, what: &str) -> Result<(Vec<Idx>, Vec<i64>)> {
         let sc = &self.s.stages[s];
         let st = &self.s.program.stages[s];
-        let idx: Vec<Idx> = st.store.idx.iter().map(|e| subst_iters(e, st, &sc.iter_val)).collect();
-        let inner: Vec<(VarId, i64)> = sc.loops[depth..].iter().map(|l| (l.var, l.extent)).collect();
+        let idx: Vec<Idx> = st
+            .store
+            .idx
+            .iter()
+            .map(|e| subst_iters(e, st, &sc.iter_val))
+            .collect();
+        let inner: Vec<(VarId, i64)> = sc.loops[depth..]
+            .iter()
+            .map(|l| (l.var, l.extent))
+            .collect();
         let ranges = &self.ranges;
-        let reg = region_exact(&idx, &inner, &self.s.program.buffer(st.store.buf).shape, &|v| ranges[v.0 as usize]);
+        let reg = region_exact(
+            &idx,
+            &inner,
+            &self.s.program.buffer(st.store.buf).shape,
+            &|v| ranges[v.0 as usize],
+        );
         let mut mins = vec![];
         let mut exts = vec![];
         for (d, r) in reg.into_iter().enumerate() {
             let Some((m, e)) = r else {
-                let at = if depth == 0 { "the stage".to_string() } else { format!("loop {}", self.s.var_name(sc.loops[depth - 1].var)) };
+                let at = if depth == 0 {
+                    "the stage".to_string()
+                } else {
+                    format!("loop {}", self.s.var_name(sc.loops[depth - 1].var))
+                };
                 return Err(ScheduleError::new(
                     ErrorKind::Illegal,
                     format!("{what}({})", st.name),
@@ -257,17 +365,41 @@ impl Lower<'_> {
     }
 
     /// A loop nest over a box; `f` gets the loop variables and returns the store and value.
-    fn region_nest(&mut self, name: &str, ext: &[i64], f: impl FnOnce(&[Idx]) -> (Access, Value)) -> Stmt {
-        let vars: Vec<VarId> = ext.iter().enumerate().map(|(d, &e)| self.fresh_var(format!("{name}{d}"), e)).collect();
+    fn region_nest(
+        &mut self,
+        name: &str,
+        ext: &[i64],
+        f: impl FnOnce(&[Idx]) -> (Access, Value),
+    ) -> Stmt {
+        let vars: Vec<VarId> = ext
+            .iter()
+            .enumerate()
+            .map(|(d, &e)| self.fresh_var(format!("{name}{d}"), e))
+            .collect();
         let lv: Vec<Idx> = vars.iter().map(|v| Idx::Var(*v)).collect();
         let (mut store, value) = f(&lv);
         if store.idx.is_empty() {
             store.idx = lv.clone();
         }
-        let mut stmt = Stmt::Block(Block { name: name.to_string(), bind: vec![], store, op: StoreOp::Assign, value });
+        let mut stmt = Stmt::Block(Block {
+            name: name.to_string(),
+            bind: vec![],
+            store,
+            op: StoreOp::Assign,
+            value,
+        });
         for (d, (&v, &e)) in vars.iter().zip(ext).enumerate().rev() {
-            let kind = if d + 1 == ext.len() && e > 1 { LoopKind::Vectorized } else { LoopKind::Serial };
-            stmt = Stmt::Loop(Loop { var: v, extent: e, kind, body: vec![stmt] });
+            let kind = if d + 1 == ext.len() && e > 1 {
+                LoopKind::Vectorized
+            } else {
+                LoopKind::Serial
+            };
+            stmt = Stmt::Loop(Loop {
+                var: v,
+                extent: e,
+                kind,
+                body: vec![stmt],
+            });
         }
         stmt
     }
@@ -291,7 +423,13 @@ impl Lower<'_> {
             },
             &|e| e.clone(),
         );
-        Block { name: st.name.clone(), bind, store, op: st.reduce.map_or(StoreOp::Assign, StoreOp::Reduce), value }
+        Block {
+            name: st.name.clone(),
+            bind,
+            store,
+            op: st.reduce.map_or(StoreOp::Assign, StoreOp::Reduce),
+            value,
+        }
     }
 
     fn simplify_stmt(&self, st: Stmt) -> Stmt {
@@ -300,7 +438,10 @@ impl Lower<'_> {
                 l.body = l.body.into_iter().map(|s| self.simplify_stmt(s)).collect();
                 Stmt::Loop(l)
             }
-            Stmt::Alloc { buf, body } => Stmt::Alloc { buf, body: body.into_iter().map(|s| self.simplify_stmt(s)).collect() },
+            Stmt::Alloc { buf, body } => Stmt::Alloc {
+                buf,
+                body: body.into_iter().map(|s| self.simplify_stmt(s)).collect(),
+            },
             Stmt::Block(mut b) => {
                 if b.bind.is_empty() {
                     b.store.idx = b.store.idx.iter().map(|e| self.simplify(e)).collect();

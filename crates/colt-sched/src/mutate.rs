@@ -7,7 +7,7 @@
 //! A mutant is returned only when it replays and lowers.
 
 use crate::sketch::{
-    draw_tiles, parallel_choices, primes, stage_facts, Placement, Sketch, UNROLL_STEPS,
+    Placement, Sketch, UNROLL_STEPS, draw_tiles, parallel_choices, primes, stage_facts,
 };
 use crate::trace::{Inst, Trace};
 use colt_ir::{Func, Program};
@@ -36,15 +36,31 @@ pub struct MutatorProbs {
 impl Default for MutatorProbs {
     /// The stock CPU probabilities: tile 0.90, compute location 0.05, unroll 0.03, parallel 0.02.
     fn default() -> Self {
-        MutatorProbs { tile_size: 0.90, compute_location: 0.05, unroll: 0.03, parallel: 0.02 }
+        MutatorProbs {
+            tile_size: 0.90,
+            compute_location: 0.05,
+            unroll: 0.03,
+            parallel: 0.02,
+        }
     }
 }
 
 impl MutatorProbs {
     fn pick(&self, rng: &mut Pcg64) -> Mutator {
-        let w = [self.tile_size, self.compute_location, self.unroll, self.parallel].map(|x| x.max(0.0));
+        let w = [
+            self.tile_size,
+            self.compute_location,
+            self.unroll,
+            self.parallel,
+        ]
+        .map(|x| x.max(0.0));
         let total: f64 = w.iter().sum();
-        let all = [Mutator::TileSize, Mutator::ComputeLocation, Mutator::Unroll, Mutator::Parallel];
+        let all = [
+            Mutator::TileSize,
+            Mutator::ComputeLocation,
+            Mutator::Unroll,
+            Mutator::Parallel,
+        ];
         if total <= 0.0 {
             return Mutator::TileSize;
         }
@@ -66,7 +82,12 @@ pub fn mutate(program: &Program, trace: &Trace, rng: &mut Pcg64) -> Option<Trace
 }
 
 /// A mutant and the mutator that made it.
-pub fn mutate_with(program: &Program, trace: &Trace, probs: &MutatorProbs, rng: &mut Pcg64) -> Option<(Trace, Mutator)> {
+pub fn mutate_with(
+    program: &Program,
+    trace: &Trace,
+    probs: &MutatorProbs,
+    rng: &mut Pcg64,
+) -> Option<(Trace, Mutator)> {
     mutate_lowered_with(program, trace, probs, rng).map(|(t, m, _)| (t, m))
 }
 
@@ -76,12 +97,21 @@ pub fn mutate_lowered(program: &Program, trace: &Trace, rng: &mut Pcg64) -> Opti
     mutate_lowered_with(program, trace, &MutatorProbs::default(), rng).map(|(t, _, f)| (t, f))
 }
 
-fn mutate_lowered_with(program: &Program, trace: &Trace, probs: &MutatorProbs, rng: &mut Pcg64) -> Option<(Trace, Mutator, Func)> {
+fn mutate_lowered_with(
+    program: &Program,
+    trace: &Trace,
+    probs: &MutatorProbs,
+    rng: &mut Pcg64,
+) -> Option<(Trace, Mutator, Func)> {
     let sk = Sketch::from_trace(program, trace).ok()?;
     for _ in 0..32 {
         let m = probs.pick(rng);
-        let Some(new) = apply_mutator(m, program, &sk, rng) else { continue };
-        let Ok((t, sch)) = new.realize(program) else { continue };
+        let Some(new) = apply_mutator(m, program, &sk, rng) else {
+            continue;
+        };
+        let Ok((t, sch)) = new.realize(program) else {
+            continue;
+        };
         if t == *trace {
             continue;
         }
@@ -93,7 +123,12 @@ fn mutate_lowered_with(program: &Program, trace: &Trace, probs: &MutatorProbs, r
 
 /// One mutation of the decisions (not yet validated); `None` when the mutator has nothing to
 /// change in this sketch.
-pub fn apply_mutator(m: Mutator, program: &Program, sk: &Sketch, rng: &mut Pcg64) -> Option<Sketch> {
+pub fn apply_mutator(
+    m: Mutator,
+    program: &Program,
+    sk: &Sketch,
+    rng: &mut Pcg64,
+) -> Option<Sketch> {
     match m {
         Mutator::TileSize => tile_size(sk, rng),
         Mutator::ComputeLocation => compute_location(program, sk, rng),
@@ -111,7 +146,12 @@ fn tile_size(sk: &Sketch, rng: &mut Pcg64) -> Option<Sketch> {
         .stages
         .iter()
         .enumerate()
-        .flat_map(|(s, d)| d.tiles.iter().enumerate().map(move |(t, tile)| (s, t, tile)))
+        .flat_map(|(s, d)| {
+            d.tiles
+                .iter()
+                .enumerate()
+                .map(move |(t, tile)| (s, t, tile))
+        })
         .filter(|(_, _, tile)| tile.factors.len() > 1 && tile.factors.iter().product::<i64>() > 1)
         .map(|(s, t, _)| (s, t))
         .collect();
@@ -134,7 +174,9 @@ fn compute_location(program: &Program, sk: &Sketch, rng: &mut Pcg64) -> Option<S
         if program.stages[s].reduce.is_some() {
             continue;
         }
-        let Ok(sch) = sk.schedule_before(program, s) else { continue };
+        let Ok(sch) = sk.schedule_before(program, s) else {
+            continue;
+        };
         let facts = stage_facts(&sch, s);
         let cur = &sk.stages[s].placement;
         let mut opts = vec![];
@@ -146,7 +188,10 @@ fn compute_location(program: &Program, sk: &Sketch, rng: &mut Pcg64) -> Option<S
         }
         if let Some((consumer, loops)) = facts.at {
             for l in loops {
-                let p = Placement::At { consumer: consumer.clone(), loop_: l };
+                let p = Placement::At {
+                    consumer: consumer.clone(),
+                    loop_: l,
+                };
                 if p != *cur {
                     opts.push(p);
                 }
@@ -165,9 +210,14 @@ fn compute_location(program: &Program, sk: &Sketch, rng: &mut Pcg64) -> Option<S
 }
 
 fn unroll(sk: &Sketch, rng: &mut Pcg64) -> Option<Sketch> {
-    let cands: Vec<usize> = (0..sk.stages.len()).filter(|&s| sk.stages[s].placement != Placement::Inline).collect();
+    let cands: Vec<usize> = (0..sk.stages.len())
+        .filter(|&s| sk.stages[s].placement != Placement::Inline)
+        .collect();
     let s = pick(rng, &cands)?;
-    let steps: Vec<i64> = UNROLL_STEPS.into_iter().filter(|&x| x != sk.stages[s].unroll).collect();
+    let steps: Vec<i64> = UNROLL_STEPS
+        .into_iter()
+        .filter(|&x| x != sk.stages[s].unroll)
+        .collect();
     let mut out = sk.clone();
     out.stages[s].unroll = pick(rng, &steps)?;
     Some(out)
@@ -182,10 +232,19 @@ fn parallel(program: &Program, sk: &Sketch, rng: &mut Pcg64) -> Option<Sketch> {
         }
         let mut sch = sch.clone();
         if let Some(l) = &d.cache_write
-            && sch.apply(&Inst::CacheWrite { stage: d.stage.clone(), loop_: l.clone() }).is_err() {
-                continue;
-            }
-        let ns: Vec<usize> = parallel_choices(&sch, s).into_iter().filter(|&n| n != d.parallel).collect();
+            && sch
+                .apply(&Inst::CacheWrite {
+                    stage: d.stage.clone(),
+                    loop_: l.clone(),
+                })
+                .is_err()
+        {
+            continue;
+        }
+        let ns: Vec<usize> = parallel_choices(&sch, s)
+            .into_iter()
+            .filter(|&n| n != d.parallel)
+            .collect();
         if !ns.is_empty() {
             cands.push((s, ns));
         }

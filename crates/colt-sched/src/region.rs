@@ -46,7 +46,12 @@ fn boxes(
     range: &dyn Fn(VarId) -> Option<Interval>,
 ) -> Vec<Option<(Idx, i64, bool)>> {
     let is_inner = |v: VarId| inner.iter().any(|(x, _)| *x == v);
-    let inner_range = |v: VarId| inner.iter().find(|(x, _)| *x == v).map(|(_, e)| Interval { lo: 0, hi: e - 1 });
+    let inner_range = |v: VarId| {
+        inner
+            .iter()
+            .find(|(x, _)| *x == v)
+            .map(|(_, e)| Interval { lo: 0, hi: e - 1 })
+    };
     (0..shape.len())
         .map(|d| {
             let mut acc: Option<(Idx, i64, i64, bool)> = None;
@@ -61,7 +66,11 @@ fn boxes(
             let (sym, lo, hi, dense) = acc?;
             let min = (sym + Idx::Const(lo)).simplify(range);
             let ext = hi - lo + 1;
-            Some(if ext > shape[d] { (Idx::Const(0), shape[d], false) } else { (min, ext, dense) })
+            Some(if ext > shape[d] {
+                (Idx::Const(0), shape[d], false)
+            } else {
+                (min, ext, dense)
+            })
         })
         .collect()
 }

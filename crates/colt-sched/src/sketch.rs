@@ -18,7 +18,7 @@
 
 use crate::error::{ErrorKind, Result, ScheduleError};
 use crate::state::{Attach, Schedule};
-use crate::trace::{Inst, Trace, TRACE_VERSION};
+use crate::trace::{Inst, TRACE_VERSION, Trace};
 use colt_ir::{BufKind, Idx, IterKind, Program, Stage};
 use rand::RngExt;
 use rand_pcg::Pcg64;
@@ -156,7 +156,9 @@ fn innermost_spatial(p: &Program, st: &Stage) -> Option<String> {
 /// same) elements.
 pub fn contiguous_inner(p: &Program, s: usize) -> bool {
     let st = &p.stages[s];
-    let Some(v) = st.spatial().last().map(|iv| iv.var) else { return false };
+    let Some(v) = st.spatial().last().map(|iv| iv.var) else {
+        return false;
+    };
     let mut loads = vec![];
     st.value.loads(&mut loads);
     loads.iter().all(|a| {
@@ -174,7 +176,9 @@ pub fn contiguous_inner(p: &Program, s: usize) -> bool {
 /// variable and some other index depends on a reduction variable (a matmul-like weight).
 pub fn pack_candidates(p: &Program, s: usize) -> Vec<String> {
     let st = &p.stages[s];
-    let Some(v) = st.spatial().last().map(|iv| iv.var) else { return vec![] };
+    let Some(v) = st.spatial().last().map(|iv| iv.var) else {
+        return vec![];
+    };
     let red: Vec<_> = st.reduction().map(|iv| iv.var).collect();
     let mut loads = vec![];
     st.value.loads(&mut loads);
@@ -198,7 +202,11 @@ impl Sketch {
     pub fn untouched(program: &Program) -> Sketch {
         Sketch {
             workload: program.name.clone(),
-            stages: program.stages.iter().map(|s| StageDecision::untouched(&s.name)).collect(),
+            stages: program
+                .stages
+                .iter()
+                .map(|s| StageDecision::untouched(&s.name))
+                .collect(),
         }
     }
 
@@ -225,7 +233,14 @@ impl Sketch {
         for s in 0..program.stages.len() {
             self.phase_b(&mut sch, s, &mut insts)?;
         }
-        Ok((Trace { version: TRACE_VERSION, workload: program.name.clone(), insts }, sch))
+        Ok((
+            Trace {
+                version: TRACE_VERSION,
+                workload: program.name.clone(),
+                insts,
+            },
+            sch,
+        ))
     }
 
     /// The schedule after phase A (placement and tiling) of every stage: the loops that
@@ -254,7 +269,13 @@ impl Sketch {
 
     /// Change where stage `s` is computed, resetting the decisions that no longer apply
     /// (a stage moved to root gets `tiles` and one parallel loop).
-    pub(crate) fn set_placement(&mut self, program: &Program, s: usize, placement: Placement, tiles: Vec<Tile>) {
+    pub(crate) fn set_placement(
+        &mut self,
+        program: &Program,
+        s: usize,
+        placement: Placement,
+        tiles: Vec<Tile>,
+    ) {
         let d = &mut self.stages[s];
         d.cache_write = None;
         d.pack = None;
@@ -283,7 +304,10 @@ impl Sketch {
             return Err(err(
                 ErrorKind::WrongTrace,
                 "sketch",
-                format!("made for workload \"{}\", not \"{}\"", self.workload, program.name),
+                format!(
+                    "made for workload \"{}\", not \"{}\"",
+                    self.workload, program.name
+                ),
             ));
         }
         let names: Vec<&str> = program.stages.iter().map(|s| s.name.as_str()).collect();
@@ -292,7 +316,11 @@ impl Sketch {
             return Err(err(
                 ErrorKind::WrongTrace,
                 "sketch",
-                format!("stages [{}] do not match the program's [{}]", mine.join(", "), names.join(", ")),
+                format!(
+                    "stages [{}] do not match the program's [{}]",
+                    mine.join(", "),
+                    names.join(", ")
+                ),
             ));
         }
         Ok(())
@@ -303,11 +331,21 @@ impl Sketch {
         let stage = d.stage.clone();
         match &d.placement {
             Placement::Root => {}
-            Placement::Inline => push(sch, out, Inst::ComputeInline { stage: stage.clone() })?,
+            Placement::Inline => push(
+                sch,
+                out,
+                Inst::ComputeInline {
+                    stage: stage.clone(),
+                },
+            )?,
             Placement::At { consumer, loop_ } => push(
                 sch,
                 out,
-                Inst::ComputeAt { stage: stage.clone(), consumer: consumer.clone(), loop_: loop_.clone() },
+                Inst::ComputeAt {
+                    stage: stage.clone(),
+                    consumer: consumer.clone(),
+                    loop_: loop_.clone(),
+                },
             )?,
         }
         if d.tiles.is_empty() {
@@ -315,7 +353,11 @@ impl Sketch {
         }
         let cx = format!("tile({stage})");
         if d.placement != Placement::Root {
-            return Err(err(ErrorKind::Illegal, cx, "only stages computed at root are tiled"));
+            return Err(err(
+                ErrorKind::Illegal,
+                cx,
+                "only stages computed at root are tiled",
+            ));
         }
         let st = &sch.program.stages[s];
         let has_reduce = st.reduction().next().is_some();
@@ -332,10 +374,18 @@ impl Sketch {
             }
         }
         if d.tiles.len() != st.iters.len() {
-            return Err(err(ErrorKind::UnknownLoop, &cx, "a tile names a loop the stage does not have"));
+            return Err(err(
+                ErrorKind::UnknownLoop,
+                &cx,
+                "a tile names a loop the stage does not have",
+            ));
         }
         for t in &d.tiles {
-            let iv = st.iters.iter().find(|iv| sch.program.var_name(iv.var) == t.loop_).expect("checked above");
+            let iv = st
+                .iters
+                .iter()
+                .find(|iv| sch.program.var_name(iv.var) == t.loop_)
+                .expect("checked above");
             let want = match (iv.kind, has_reduce) {
                 (IterKind::Reduce, _) => REDUCE_LEVELS,
                 (IterKind::Spatial, true) => SPATIAL_LEVELS,
@@ -345,7 +395,11 @@ impl Sketch {
                 return Err(err(
                     ErrorKind::BadDecision,
                     &cx,
-                    format!("loop {} needs {want} tile factors, got {}", t.loop_, t.factors.len()),
+                    format!(
+                        "loop {} needs {want} tile factors, got {}",
+                        t.loop_,
+                        t.factors.len()
+                    ),
                 ));
             }
             kinds.push(iv.kind);
@@ -360,10 +414,26 @@ impl Sketch {
         };
         let mut slots: Vec<Vec<String>> = vec![vec![]; 6];
         for (t, kind) in d.tiles.clone().iter().zip(kinds) {
-            let p = sch.stages[s].loops.iter().position(|l| sch.var_name(l.var) == t.loop_).ok_or_else(|| {
-                err(ErrorKind::UnknownLoop, &cx, format!("loop {} is gone (was it split already?)", t.loop_))
-            })?;
-            push(sch, out, Inst::Split { stage: stage.clone(), loop_: t.loop_.clone(), factors: t.factors.clone() })?;
+            let p = sch.stages[s]
+                .loops
+                .iter()
+                .position(|l| sch.var_name(l.var) == t.loop_)
+                .ok_or_else(|| {
+                    err(
+                        ErrorKind::UnknownLoop,
+                        &cx,
+                        format!("loop {} is gone (was it split already?)", t.loop_),
+                    )
+                })?;
+            push(
+                sch,
+                out,
+                Inst::Split {
+                    stage: stage.clone(),
+                    loop_: t.loop_.clone(),
+                    factors: t.factors.clone(),
+                },
+            )?;
             let names = sch.loop_names(s);
             for (level, nm) in names[p..p + t.factors.len()].iter().enumerate() {
                 slots[slot(kind, level)].push(nm.clone());
@@ -384,21 +454,34 @@ impl Sketch {
         }
         let cx = format!("pack({}, {})", self.stages[s].stage, pk.buffer);
         let st = &program.stages[s];
-        let b = program
-            .buffer_by_name(&pk.buffer)
-            .ok_or_else(|| err(ErrorKind::UnknownBuffer, &cx, format!("no buffer named \"{}\"", pk.buffer)))?;
+        let b = program.buffer_by_name(&pk.buffer).ok_or_else(|| {
+            err(
+                ErrorKind::UnknownBuffer,
+                &cx,
+                format!("no buffer named \"{}\"", pk.buffer),
+            )
+        })?;
         let mut loads = vec![];
         st.value.loads(&mut loads);
-        let a = loads
-            .into_iter()
-            .find(|a| a.buf == b)
-            .ok_or_else(|| err(ErrorKind::Illegal, &cx, format!("stage {} does not read {}", st.name, pk.buffer)))?;
+        let a = loads.into_iter().find(|a| a.buf == b).ok_or_else(|| {
+            err(
+                ErrorKind::Illegal,
+                &cx,
+                format!("stage {} does not read {}", st.name, pk.buffer),
+            )
+        })?;
         let default = match a.idx.last() {
-            Some(Idx::Var(v)) => self.stages[s].tile(program.var_name(*v)).and_then(|t| t.factors.last().copied()),
+            Some(Idx::Var(v)) => self.stages[s]
+                .tile(program.var_name(*v))
+                .and_then(|t| t.factors.last().copied()),
             _ => None,
         };
         default.ok_or_else(|| {
-            err(ErrorKind::BadDecision, &cx, "no innermost tile indexes the last dimension; give the factor explicitly")
+            err(
+                ErrorKind::BadDecision,
+                &cx,
+                "no innermost tile indexes the last dimension; give the factor explicitly",
+            )
         })
     }
 
@@ -406,7 +489,12 @@ impl Sketch {
         let d = &self.stages[s];
         let stage = d.stage.clone();
         if d.placement == Placement::Inline {
-            if d.cache_write.is_some() || d.parallel > 0 || d.vectorize || d.unroll > 0 || d.pack.is_some() {
+            if d.cache_write.is_some()
+                || d.parallel > 0
+                || d.vectorize
+                || d.unroll > 0
+                || d.pack.is_some()
+            {
                 return Err(err(
                     ErrorKind::Illegal,
                     format!("compute_inline({stage})"),
@@ -416,22 +504,60 @@ impl Sketch {
             return Ok(());
         }
         if let Some(l) = &d.cache_write {
-            push(sch, out, Inst::CacheWrite { stage: stage.clone(), loop_: l.clone() })?;
+            push(
+                sch,
+                out,
+                Inst::CacheWrite {
+                    stage: stage.clone(),
+                    loop_: l.clone(),
+                },
+            )?;
         }
         if let Some(pk) = &d.pack {
             let factor = self.pack_factor(&sch.program, s, pk)?;
-            let b = sch.program.buffer_by_name(&pk.buffer).map(|b| sch.program.buffer(b).shape.len()).unwrap_or(0);
+            let b = sch
+                .program
+                .buffer_by_name(&pk.buffer)
+                .map(|b| sch.program.buffer(b).shape.len())
+                .unwrap_or(0);
             let dim = b.saturating_sub(1);
-            push(sch, out, Inst::Pack { stage: stage.clone(), buffer: pk.buffer.clone(), dim, factor })?;
+            push(
+                sch,
+                out,
+                Inst::Pack {
+                    stage: stage.clone(),
+                    buffer: pk.buffer.clone(),
+                    dim,
+                    factor,
+                },
+            )?;
             let ps = sch.program.stages.len() - 1;
             let pname = sch.program.stages[ps].name.clone();
             let nloops = sch.stages[ps].loops.len();
             if nloops > 1 {
-                push(sch, out, Inst::ParallelOuter { stage: pname.clone(), n: nloops - 1 })?;
+                push(
+                    sch,
+                    out,
+                    Inst::ParallelOuter {
+                        stage: pname.clone(),
+                        n: nloops - 1,
+                    },
+                )?;
             }
             if factor > 1 {
-                let v = sch.loop_names(ps).last().cloned().expect("pack stage has loops");
-                push(sch, out, Inst::Vectorize { stage: pname, loop_: v })?;
+                let v = sch
+                    .loop_names(ps)
+                    .last()
+                    .cloned()
+                    .expect("pack stage has loops");
+                push(
+                    sch,
+                    out,
+                    Inst::Vectorize {
+                        stage: pname,
+                        loop_: v,
+                    },
+                )?;
             }
         }
         if d.parallel > 0 {
@@ -442,16 +568,41 @@ impl Sketch {
                     "a stage computed inside another runs inside its consumer's loops; parallelise the consumer",
                 ));
             }
-            push(sch, out, Inst::ParallelOuter { stage: stage.clone(), n: d.parallel })?;
+            push(
+                sch,
+                out,
+                Inst::ParallelOuter {
+                    stage: stage.clone(),
+                    n: d.parallel,
+                },
+            )?;
         }
         if d.vectorize {
             let inner = sch.loop_names(s).last().cloned().ok_or_else(|| {
-                err(ErrorKind::Illegal, format!("vectorize({stage})"), "the stage has no loops")
+                err(
+                    ErrorKind::Illegal,
+                    format!("vectorize({stage})"),
+                    "the stage has no loops",
+                )
             })?;
-            push(sch, out, Inst::Vectorize { stage: stage.clone(), loop_: inner })?;
+            push(
+                sch,
+                out,
+                Inst::Vectorize {
+                    stage: stage.clone(),
+                    loop_: inner,
+                },
+            )?;
         }
         if d.unroll > 0 {
-            push(sch, out, Inst::AutoUnroll { stage, max_step: d.unroll })?;
+            push(
+                sch,
+                out,
+                Inst::AutoUnroll {
+                    stage,
+                    max_step: d.unroll,
+                },
+            )?;
         }
         Ok(())
     }
@@ -464,28 +615,42 @@ impl Sketch {
             return Err(err(
                 ErrorKind::WrongTrace,
                 "trace",
-                format!("made for workload \"{}\", not \"{}\"", trace.workload, program.name),
+                format!(
+                    "made for workload \"{}\", not \"{}\"",
+                    trace.workload, program.name
+                ),
             ));
         }
         let mut sk = Sketch::untouched(program);
         for inst in &trace.insts {
-            let Some(s) = program.stage_index(inst.stage()) else { continue };
+            let Some(s) = program.stage_index(inst.stage()) else {
+                continue;
+            };
             let d = &mut sk.stages[s];
             match inst {
-                Inst::Split { loop_, factors, .. } => {
-                    d.tiles.push(Tile { loop_: loop_.clone(), factors: factors.clone() })
-                }
+                Inst::Split { loop_, factors, .. } => d.tiles.push(Tile {
+                    loop_: loop_.clone(),
+                    factors: factors.clone(),
+                }),
                 Inst::Reorder { .. } => {}
                 Inst::ComputeInline { .. } => d.placement = Placement::Inline,
-                Inst::ComputeAt { consumer, loop_, .. } => {
-                    d.placement = Placement::At { consumer: consumer.clone(), loop_: loop_.clone() }
+                Inst::ComputeAt {
+                    consumer, loop_, ..
+                } => {
+                    d.placement = Placement::At {
+                        consumer: consumer.clone(),
+                        loop_: loop_.clone(),
+                    }
                 }
                 Inst::CacheWrite { loop_, .. } => d.cache_write = Some(loop_.clone()),
                 Inst::ParallelOuter { n, .. } => d.parallel = *n,
                 Inst::Vectorize { .. } => d.vectorize = true,
                 Inst::AutoUnroll { max_step, .. } => d.unroll = *max_step,
                 Inst::Pack { buffer, factor, .. } => {
-                    d.pack = Some(PackDecision { buffer: buffer.clone(), factor: Some(*factor) })
+                    d.pack = Some(PackDecision {
+                        buffer: buffer.clone(),
+                        factor: Some(*factor),
+                    })
                 }
                 Inst::Fuse { .. } | Inst::Parallel { .. } | Inst::Unroll { .. } => {
                     return Err(not_sketch(format!(
@@ -498,18 +663,42 @@ impl Sketch {
         // a pack factor equal to the innermost tile is the default
         for s in 0..sk.stages.len() {
             if let Some(pk) = sk.stages[s].pack.clone() {
-                let auto = sk.pack_factor(program, s, &PackDecision { factor: None, ..pk.clone() }).ok();
+                let auto = sk
+                    .pack_factor(
+                        program,
+                        s,
+                        &PackDecision {
+                            factor: None,
+                            ..pk.clone()
+                        },
+                    )
+                    .ok();
                 if auto.is_some() && auto == pk.factor {
                     sk.stages[s].pack = Some(PackDecision { factor: None, ..pk });
                 }
             }
         }
-        let canon = sk.to_trace(program).map_err(|e| not_sketch(format!("decisions do not rebuild ({e})")))?;
+        let canon = sk
+            .to_trace(program)
+            .map_err(|e| not_sketch(format!("decisions do not rebuild ({e})")))?;
         if canon.insts != trace.insts {
-            let k = canon.insts.iter().zip(&trace.insts).position(|(a, b)| a != b).unwrap_or(canon.insts.len().min(trace.insts.len()));
-            let got = trace.insts.get(k).map_or("the end of the trace".to_string(), |i| i.text());
-            let want = canon.insts.get(k).map_or("the end of the trace".to_string(), |i| i.text());
-            return Err(not_sketch(format!("instruction {k} is {got} where the sketch form has {want}")));
+            let k = canon
+                .insts
+                .iter()
+                .zip(&trace.insts)
+                .position(|(a, b)| a != b)
+                .unwrap_or(canon.insts.len().min(trace.insts.len()));
+            let got = trace
+                .insts
+                .get(k)
+                .map_or("the end of the trace".to_string(), |i| i.text());
+            let want = canon
+                .insts
+                .get(k)
+                .map_or("the end of the trace".to_string(), |i| i.text());
+            return Err(not_sketch(format!(
+                "instruction {k} is {got} where the sketch form has {want}"
+            )));
         }
         Ok(sk)
     }
@@ -532,9 +721,14 @@ pub(crate) fn stage_facts(sch: &Schedule, s: usize) -> StageFacts {
     let temp = p.buffer(st.store.buf).kind == BufKind::Temp;
     let consumers = p.consumers(s);
     let untouched = sch.stages[s].attach == Attach::Root && !sch.stages[s].transformed;
-    let hosts = sch.stages.iter().any(|sc| matches!(sc.attach, Attach::At { consumer, .. } if consumer == s));
+    let hosts = sch
+        .stages
+        .iter()
+        .any(|sc| matches!(sc.attach, Attach::At { consumer, .. } if consumer == s));
     let inlinable = st.reduce.is_none() && temp && !consumers.is_empty() && untouched && !hosts;
-    let inline_recomputes = consumers.iter().any(|&c| p.stages[c].domain_size() > st.domain_size());
+    let inline_recomputes = consumers
+        .iter()
+        .any(|&c| p.stages[c].domain_size() > st.domain_size());
     let mut at = None;
     if st.reduce.is_none() && temp && consumers.len() == 1 && untouched && !hosts {
         let c = consumers[0];
@@ -549,7 +743,11 @@ pub(crate) fn stage_facts(sch: &Schedule, s: usize) -> StageFacts {
             }
         }
     }
-    StageFacts { inlinable, inline_recomputes, at }
+    StageFacts {
+        inlinable,
+        inline_recomputes,
+        at,
+    }
 }
 
 /// Positions (in stage `s`'s current loops) that later instructions must keep addressable:
@@ -559,9 +757,10 @@ fn targets(sch: &Schedule, s: usize) -> Vec<usize> {
     let mut out = vec![];
     for ps in &sch.stages {
         if let Attach::At { consumer, var, .. } = &ps.attach
-            && *consumer == s {
-                out.extend(sc.loops.iter().position(|l| l.var == *var));
-            }
+            && *consumer == s
+        {
+            out.extend(sc.loops.iter().position(|l| l.var == *var));
+        }
     }
     if let Some(v) = sc.cache_write {
         out.extend(sc.loops.iter().position(|l| l.var == v));
@@ -590,11 +789,19 @@ pub(crate) fn parallel_choices(sch: &Schedule, s: usize) -> Vec<usize> {
 
 /// Draw a perfect tiling of `extent` into `levels` factors: primes go to random levels; the
 /// innermost factor of the innermost spatial loop prefers a vector width (16, 8, 32, 4).
-pub(crate) fn draw_factors(rng: &mut Pcg64, extent: i64, levels: usize, vector_inner: bool) -> Vec<i64> {
+pub(crate) fn draw_factors(
+    rng: &mut Pcg64,
+    extent: i64,
+    levels: usize,
+    vector_inner: bool,
+) -> Vec<i64> {
     let mut f = vec![1i64; levels];
     let mut rest = extent;
     if vector_inner && rng.random_bool(0.8) {
-        let prefs: Vec<i64> = [16, 8, 32, 4].into_iter().filter(|w| extent % w == 0).collect();
+        let prefs: Vec<i64> = [16, 8, 32, 4]
+            .into_iter()
+            .filter(|w| extent % w == 0)
+            .collect();
         if !prefs.is_empty() {
             // 16 and 8 twice as likely
             let k = rng.random_range(0..prefs.len() + 2);
@@ -637,13 +844,19 @@ pub(crate) fn default_tiles(p: &Program, s: usize) -> Vec<Tile> {
             };
             let mut f = vec![1; levels];
             let w = if Some(&name) == inner.as_ref() {
-                [16, 8, 4, 2].into_iter().find(|w| iv.extent % w == 0).unwrap_or(1)
+                [16, 8, 4, 2]
+                    .into_iter()
+                    .find(|w| iv.extent % w == 0)
+                    .unwrap_or(1)
             } else {
                 1
             };
             f[levels - 1] = w;
             f[0] = iv.extent / w;
-            Tile { loop_: name, factors: f }
+            Tile {
+                loop_: name,
+                factors: f,
+            }
         })
         .collect()
 }
@@ -663,7 +876,10 @@ pub(crate) fn draw_tiles(rng: &mut Pcg64, p: &Program, s: usize) -> Vec<Tile> {
                 (IterKind::Spatial, false) => ELEMENTWISE_LEVELS,
             };
             let vec_inner = Some(&name) == inner.as_ref();
-            Tile { factors: draw_factors(rng, iv.extent, levels, vec_inner), loop_: name }
+            Tile {
+                factors: draw_factors(rng, iv.extent, levels, vec_inner),
+                loop_: name,
+            }
         })
         .collect()
 }
@@ -685,7 +901,10 @@ fn draw_placement(rng: &mut Pcg64, sch: &Schedule, s: usize) -> (Placement, Vec<
         // MetaSchedule's AutoInline refuses to inline `exp` (its `disallow_op`): recomputing a
         // transcendental for every point of a larger consumer (softmax's exp inside the ·V
         // reduction) made most attention samples 50x slower than the naive nest.
-        let p = match (facts.inline_recomputes, transcendental(&sch.program.stages[s].value)) {
+        let p = match (
+            facts.inline_recomputes,
+            transcendental(&sch.program.stages[s].value),
+        ) {
             (false, _) => 0.85,
             (true, false) => 0.2,
             (true, true) => 0.0,
@@ -695,10 +914,11 @@ fn draw_placement(rng: &mut Pcg64, sch: &Schedule, s: usize) -> (Placement, Vec<
         }
     }
     if let Some((consumer, loops)) = facts.at
-        && rng.random_bool(0.5) {
-            let l = loops[rng.random_range(0..loops.len())].clone();
-            return (Placement::At { consumer, loop_: l }, vec![]);
-        }
+        && rng.random_bool(0.5)
+    {
+        let l = loops[rng.random_range(0..loops.len())].clone();
+        return (Placement::At { consumer, loop_: l }, vec![]);
+    }
     (Placement::Root, draw_tiles(rng, &sch.program, s))
 }
 
@@ -739,7 +959,13 @@ pub fn sample_sketch(program: &Program, rng: &mut Pcg64) -> Result<Sketch> {
                 sk.stages[s].cache_write = Some(names[(level + 1) * n_sp - 1].clone());
                 let mut trial = sch.clone();
                 let name = sk.stages[s].cache_write.clone().expect("set");
-                if trial.apply(&Inst::CacheWrite { stage: st.name.clone(), loop_: name }).is_ok() {
+                if trial
+                    .apply(&Inst::CacheWrite {
+                        stage: st.name.clone(),
+                        loop_: name,
+                    })
+                    .is_ok()
+                {
                     sch = trial;
                 } else {
                     sk.stages[s].cache_write = None;
@@ -750,14 +976,20 @@ pub fn sample_sketch(program: &Program, rng: &mut Pcg64) -> Result<Sketch> {
             let cands = pack_candidates(program, s);
             if !cands.is_empty() {
                 let b = cands[rng.random_range(0..cands.len())].clone();
-                sk.stages[s].pack = Some(PackDecision { buffer: b, factor: None });
+                sk.stages[s].pack = Some(PackDecision {
+                    buffer: b,
+                    factor: None,
+                });
             }
         }
         if is_root {
             let choices = parallel_choices(&sch, s);
             if !choices.is_empty() {
                 let loops = &sch.stages[s].loops;
-                let enough = choices.iter().copied().find(|&n| loops[..n].iter().map(|l| l.extent).product::<i64>() >= 64);
+                let enough = choices
+                    .iter()
+                    .copied()
+                    .find(|&n| loops[..n].iter().map(|l| l.extent).product::<i64>() >= 64);
                 let n = match enough {
                     Some(n) if rng.random_bool(0.5) => n,
                     _ => choices[rng.random_range(0..choices.len())],
@@ -765,9 +997,16 @@ pub fn sample_sketch(program: &Program, rng: &mut Pcg64) -> Result<Sketch> {
                 sk.stages[s].parallel = n;
             }
         }
-        let inner_spatial = sch.stages[s].loops.last().is_some_and(|l| !sch.touches_reduce(s, l.var));
+        let inner_spatial = sch.stages[s]
+            .loops
+            .last()
+            .is_some_and(|l| !sch.touches_reduce(s, l.var));
         if inner_spatial {
-            let p = if contiguous_inner(program, s) { 0.9 } else { 0.3 };
+            let p = if contiguous_inner(program, s) {
+                0.9
+            } else {
+                0.3
+            };
             sk.stages[s].vectorize = rng.random_bool(p);
         }
         sk.stages[s].unroll = UNROLL_STEPS[rng.random_range(0..UNROLL_STEPS.len())];

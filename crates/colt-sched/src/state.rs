@@ -8,7 +8,9 @@
 use crate::error::{ErrorKind, Result, ScheduleError};
 use crate::region::region;
 use crate::trace::{Inst, Trace};
-use colt_ir::{Access, BufKind, Idx, Interval, IterKind, IterVar, LoopKind, Program, Stage, Value, VarId};
+use colt_ir::{
+    Access, BufKind, Idx, Interval, IterKind, IterVar, LoopKind, Program, Stage, Value, VarId,
+};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SLoop {
@@ -22,7 +24,11 @@ pub enum Attach {
     Root,
     Inline,
     /// Computed inside loop `var` of stage `consumer`, over a region with these extents.
-    At { consumer: usize, var: VarId, region: Vec<i64> },
+    At {
+        consumer: usize,
+        var: VarId,
+        region: Vec<i64>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,7 +55,15 @@ pub struct Schedule {
 
 fn initial(st: &Stage) -> StageSched {
     StageSched {
-        loops: st.iters.iter().map(|i| SLoop { var: i.var, extent: i.extent, kind: LoopKind::Serial }).collect(),
+        loops: st
+            .iters
+            .iter()
+            .map(|i| SLoop {
+                var: i.var,
+                extent: i.extent,
+                kind: LoopKind::Serial,
+            })
+            .collect(),
         iter_val: st.iters.iter().map(|i| Idx::Var(i.var)).collect(),
         attach: Attach::Root,
         cache_write: None,
@@ -62,7 +76,11 @@ impl Schedule {
     pub fn new(program: Program) -> Schedule {
         let stages = program.stages.iter().map(initial).collect();
         let order = (0..program.stages.len()).collect();
-        Schedule { program, stages, order }
+        Schedule {
+            program,
+            stages,
+            order,
+        }
     }
 
     /// Replay `trace` on `program`.
@@ -71,7 +89,10 @@ impl Schedule {
             return Err(ScheduleError::new(
                 ErrorKind::WrongTrace,
                 "trace",
-                format!("made for workload \"{}\", not \"{}\"", trace.workload, program.name),
+                format!(
+                    "made for workload \"{}\", not \"{}\"",
+                    trace.workload, program.name
+                ),
             ));
         }
         let mut s = Schedule::new(program.clone());
@@ -88,27 +109,43 @@ impl Schedule {
         self.program.var_name(v)
     }
     pub fn loop_names(&self, s: usize) -> Vec<String> {
-        self.stages[s].loops.iter().map(|l| self.var_name(l.var).to_string()).collect()
+        self.stages[s]
+            .loops
+            .iter()
+            .map(|l| self.var_name(l.var).to_string())
+            .collect()
     }
     /// True when loop `var` of stage `s` drives a reduction variable.
     pub fn touches_reduce(&self, s: usize, var: VarId) -> bool {
         let st = &self.program.stages[s];
-        st.iters.iter().zip(&self.stages[s].iter_val).any(|(iv, e)| iv.kind == IterKind::Reduce && e.mentions(var))
+        st.iters
+            .iter()
+            .zip(&self.stages[s].iter_val)
+            .any(|(iv, e)| iv.kind == IterKind::Reduce && e.mentions(var))
     }
     /// Index of the first loop that drives a reduction (loops before it are spatial).
     pub fn first_reduce_loop(&self, s: usize) -> usize {
         let sc = &self.stages[s];
-        sc.loops.iter().position(|l| self.touches_reduce(s, l.var)).unwrap_or(sc.loops.len())
+        sc.loops
+            .iter()
+            .position(|l| self.touches_reduce(s, l.var))
+            .unwrap_or(sc.loops.len())
     }
     /// Value ranges of all variables (loop variables and iteration variables).
     pub fn ranges(&self) -> Vec<Option<Interval>> {
         let mut r = vec![None; self.program.vars.len()];
         for (st, sc) in self.program.stages.iter().zip(&self.stages) {
             for iv in &st.iters {
-                r[iv.var.0 as usize] = Some(Interval { lo: 0, hi: iv.extent - 1 });
+                r[iv.var.0 as usize] = Some(Interval {
+                    lo: 0,
+                    hi: iv.extent - 1,
+                });
             }
             for l in &sc.loops {
-                r[l.var.0 as usize] = Some(Interval { lo: 0, hi: l.extent - 1 });
+                r[l.var.0 as usize] = Some(Interval {
+                    lo: 0,
+                    hi: l.extent - 1,
+                });
             }
         }
         r
@@ -117,11 +154,19 @@ impl Schedule {
     /// Apply one instruction.
     pub fn apply(&mut self, inst: &Inst) -> Result<()> {
         let cx = inst.text();
-        let s = self
-            .stage_index(inst.stage())
-            .ok_or_else(|| ScheduleError::new(ErrorKind::UnknownStage, &cx, format!("no stage named \"{}\"", inst.stage())))?;
+        let s = self.stage_index(inst.stage()).ok_or_else(|| {
+            ScheduleError::new(
+                ErrorKind::UnknownStage,
+                &cx,
+                format!("no stage named \"{}\"", inst.stage()),
+            )
+        })?;
         if self.stages[s].attach == Attach::Inline {
-            return Err(ScheduleError::new(ErrorKind::Illegal, &cx, "the stage was inlined"));
+            return Err(ScheduleError::new(
+                ErrorKind::Illegal,
+                &cx,
+                "the stage was inlined",
+            ));
         }
         match inst {
             Inst::Split { loop_, factors, .. } => self.split(&cx, s, loop_, factors),
@@ -136,26 +181,45 @@ impl Schedule {
             Inst::Unroll { loop_, .. } => self.unroll(&cx, s, loop_),
             Inst::AutoUnroll { max_step, .. } => {
                 if !(0..=1024).contains(max_step) {
-                    return Err(ScheduleError::new(ErrorKind::BadDecision, &cx, "max_step must be in 0..=1024"));
+                    return Err(ScheduleError::new(
+                        ErrorKind::BadDecision,
+                        &cx,
+                        "max_step must be in 0..=1024",
+                    ));
                 }
                 self.stages[s].auto_unroll = *max_step;
                 Ok(())
             }
-            Inst::ComputeAt { consumer, loop_, .. } => self.compute_at(&cx, s, consumer, loop_),
+            Inst::ComputeAt {
+                consumer, loop_, ..
+            } => self.compute_at(&cx, s, consumer, loop_),
             Inst::ComputeInline { .. } => self.compute_inline(&cx, s),
             Inst::CacheWrite { loop_, .. } => self.cache_write(&cx, s, loop_),
-            Inst::Pack { buffer, dim, factor, .. } => self.pack(&cx, s, buffer, *dim, *factor),
+            Inst::Pack {
+                buffer,
+                dim,
+                factor,
+                ..
+            } => self.pack(&cx, s, buffer, *dim, *factor),
         }
     }
 
     fn find_loop(&self, cx: &str, s: usize, name: &str) -> Result<usize> {
-        self.stages[s].loops.iter().position(|l| self.var_name(l.var) == name).ok_or_else(|| {
-            ScheduleError::new(
-                ErrorKind::UnknownLoop,
-                cx,
-                format!("stage {} has no loop \"{name}\" (loops: {})", self.program.stages[s].name, self.loop_names(s).join(", ")),
-            )
-        })
+        self.stages[s]
+            .loops
+            .iter()
+            .position(|l| self.var_name(l.var) == name)
+            .ok_or_else(|| {
+                ScheduleError::new(
+                    ErrorKind::UnknownLoop,
+                    cx,
+                    format!(
+                        "stage {} has no loop \"{name}\" (loops: {})",
+                        self.program.stages[s].name,
+                        self.loop_names(s).join(", ")
+                    ),
+                )
+            })
     }
 
     fn fresh_loop_name(&self, s: usize, want: String) -> String {
@@ -183,15 +247,18 @@ impl Schedule {
     }
 
     fn is_target(&self, v: VarId) -> bool {
-        self.stages.iter().any(|sc| matches!(sc.attach, Attach::At { var, .. } if var == v) || sc.cache_write == Some(v))
+        self.stages.iter().any(|sc| {
+            matches!(sc.attach, Attach::At { var, .. } if var == v) || sc.cache_write == Some(v)
+        })
     }
 
     fn retarget(&mut self, from: VarId, to: VarId) {
         for sc in &mut self.stages {
             if let Attach::At { var, .. } = &mut sc.attach
-                && *var == from {
-                    *var = to;
-                }
+                && *var == from
+            {
+                *var = to;
+            }
             if sc.cache_write == Some(from) {
                 sc.cache_write = Some(to);
             }
@@ -210,10 +277,17 @@ impl Schedule {
         }
         let prod: i64 = factors.iter().product();
         if prod != l.extent {
-            return Err(bad(format!("factors multiply to {prod} but loop {name} has extent {}", l.extent)));
+            return Err(bad(format!(
+                "factors multiply to {prod} but loop {name} has extent {}",
+                l.extent
+            )));
         }
         if l.kind != LoopKind::Serial {
-            return Err(ScheduleError::new(ErrorKind::Illegal, cx, format!("loop {name} is already annotated {:?}", l.kind)));
+            return Err(ScheduleError::new(
+                ErrorKind::Illegal,
+                cx,
+                format!("loop {name} is already annotated {:?}", l.kind),
+            ));
         }
         if self.is_target(l.var) {
             return Err(ScheduleError::new(
@@ -223,7 +297,11 @@ impl Schedule {
             ));
         }
         let base = name.to_string();
-        let sep = if base.ends_with(|c: char| c.is_ascii_digit()) { "_" } else { "" };
+        let sep = if base.ends_with(|c: char| c.is_ascii_digit()) {
+            "_"
+        } else {
+            ""
+        };
         let mut new = vec![];
         let mut value: Option<Idx> = None;
         let mut stride = prod;
@@ -231,12 +309,20 @@ impl Schedule {
             let nm = self.fresh_loop_name(s, format!("{base}{sep}{k}"));
             let v = self.fresh_var(nm);
             stride /= f;
-            let term = if stride == 1 { Idx::Var(v) } else { Idx::Var(v) * stride };
+            let term = if stride == 1 {
+                Idx::Var(v)
+            } else {
+                Idx::Var(v) * stride
+            };
             value = Some(match value {
                 None => term,
                 Some(x) => x + term,
             });
-            new.push(SLoop { var: v, extent: f, kind: LoopKind::Serial });
+            new.push(SLoop {
+                var: v,
+                extent: f,
+                kind: LoopKind::Serial,
+            });
         }
         let sc = &mut self.stages[s];
         sc.loops.splice(p..=p, new);
@@ -250,7 +336,11 @@ impl Schedule {
         for n in order {
             let p = self.find_loop(cx, s, n)?;
             if pos.contains(&p) {
-                return Err(ScheduleError::new(ErrorKind::BadDecision, cx, format!("loop {n} is named twice")));
+                return Err(ScheduleError::new(
+                    ErrorKind::BadDecision,
+                    cx,
+                    format!("loop {n} is named twice"),
+                ));
             }
             pos.push(p);
         }
@@ -262,9 +352,14 @@ impl Schedule {
             loops[*slot] = old[*p].clone();
         }
         if let Some(v) = loops.iter().position(|l| l.kind == LoopKind::Vectorized)
-            && v + 1 != loops.len() {
-                return Err(ScheduleError::new(ErrorKind::Illegal, cx, "a vectorized loop must stay innermost"));
-            }
+            && v + 1 != loops.len()
+        {
+            return Err(ScheduleError::new(
+                ErrorKind::Illegal,
+                cx,
+                "a vectorized loop must stay innermost",
+            ));
+        }
         let sc = &mut self.stages[s];
         sc.loops = loops;
         sc.transformed = true;
@@ -274,25 +369,40 @@ impl Schedule {
     /// Fuse the named adjacent loops; returns the position of the fused loop.
     fn fuse(&mut self, cx: &str, s: usize, names: &[String]) -> Result<usize> {
         if names.len() < 2 {
-            return Err(ScheduleError::new(ErrorKind::BadDecision, cx, "needs at least two loops"));
+            return Err(ScheduleError::new(
+                ErrorKind::BadDecision,
+                cx,
+                "needs at least two loops",
+            ));
         }
         let first = self.find_loop(cx, s, &names[0])?;
         for (k, n) in names.iter().enumerate() {
             let p = self.find_loop(cx, s, n)?;
             if p != first + k {
-                return Err(ScheduleError::new(ErrorKind::Illegal, cx, "loops must be adjacent, outermost first"));
+                return Err(ScheduleError::new(
+                    ErrorKind::Illegal,
+                    cx,
+                    "loops must be adjacent, outermost first",
+                ));
             }
         }
         let loops: Vec<SLoop> = self.stages[s].loops[first..first + names.len()].to_vec();
         if loops.iter().any(|l| l.kind != LoopKind::Serial) {
-            return Err(ScheduleError::new(ErrorKind::Illegal, cx, "cannot fuse annotated loops"));
+            return Err(ScheduleError::new(
+                ErrorKind::Illegal,
+                cx,
+                "cannot fuse annotated loops",
+            ));
         }
         for l in &loops[..loops.len() - 1] {
             if self.is_target(l.var) {
                 return Err(ScheduleError::new(
                     ErrorKind::Illegal,
                     cx,
-                    format!("loop {} is a compute_at or cache_write target and not the innermost fused loop", self.var_name(l.var)),
+                    format!(
+                        "loop {} is a compute_at or cache_write target and not the innermost fused loop",
+                        self.var_name(l.var)
+                    ),
                 ));
             }
         }
@@ -313,7 +423,14 @@ impl Schedule {
         }
         self.retarget(loops.last().expect("two loops").var, f);
         let sc = &mut self.stages[s];
-        sc.loops.splice(first..first + names.len(), [SLoop { var: f, extent, kind: LoopKind::Serial }]);
+        sc.loops.splice(
+            first..first + names.len(),
+            [SLoop {
+                var: f,
+                extent,
+                kind: LoopKind::Serial,
+            }],
+        );
         sc.transformed = true;
         Ok(first)
     }
@@ -321,13 +438,29 @@ impl Schedule {
     fn parallel(&mut self, cx: &str, s: usize, p: usize) -> Result<()> {
         let l = self.stages[s].loops[p].clone();
         if self.touches_reduce(s, l.var) {
-            return Err(ScheduleError::new(ErrorKind::Illegal, cx, "a loop that drives a reduction cannot run in parallel"));
+            return Err(ScheduleError::new(
+                ErrorKind::Illegal,
+                cx,
+                "a loop that drives a reduction cannot run in parallel",
+            ));
         }
         if l.kind != LoopKind::Serial {
-            return Err(ScheduleError::new(ErrorKind::Illegal, cx, format!("loop is already {:?}", l.kind)));
+            return Err(ScheduleError::new(
+                ErrorKind::Illegal,
+                cx,
+                format!("loop is already {:?}", l.kind),
+            ));
         }
-        if self.stages[s].loops.iter().any(|l| l.kind == LoopKind::Parallel) {
-            return Err(ScheduleError::new(ErrorKind::Illegal, cx, "the stage already has a parallel loop"));
+        if self.stages[s]
+            .loops
+            .iter()
+            .any(|l| l.kind == LoopKind::Parallel)
+        {
+            return Err(ScheduleError::new(
+                ErrorKind::Illegal,
+                cx,
+                "the stage already has a parallel loop",
+            ));
         }
         self.stages[s].loops[p].kind = LoopKind::Parallel;
         self.stages[s].transformed = true;
@@ -337,13 +470,23 @@ impl Schedule {
     fn parallel_outer(&mut self, cx: &str, s: usize, n: usize) -> Result<()> {
         let len = self.stages[s].loops.len();
         if n == 0 || n > len {
-            return Err(ScheduleError::new(ErrorKind::BadDecision, cx, format!("n must be in 1..={len}")));
+            return Err(ScheduleError::new(
+                ErrorKind::BadDecision,
+                cx,
+                format!("n must be in 1..={len}"),
+            ));
         }
-        if let Some(l) = self.stages[s].loops[..n].iter().find(|l| self.touches_reduce(s, l.var)) {
+        if let Some(l) = self.stages[s].loops[..n]
+            .iter()
+            .find(|l| self.touches_reduce(s, l.var))
+        {
             return Err(ScheduleError::new(
                 ErrorKind::Illegal,
                 cx,
-                format!("loop {} drives a reduction and cannot run in parallel", self.var_name(l.var)),
+                format!(
+                    "loop {} drives a reduction and cannot run in parallel",
+                    self.var_name(l.var)
+                ),
             ));
         }
         let p = if n == 1 {
@@ -359,13 +502,25 @@ impl Schedule {
         let p = self.find_loop(cx, s, name)?;
         let sc = &self.stages[s];
         if p + 1 != sc.loops.len() {
-            return Err(ScheduleError::new(ErrorKind::Illegal, cx, "only the innermost loop can be vectorized"));
+            return Err(ScheduleError::new(
+                ErrorKind::Illegal,
+                cx,
+                "only the innermost loop can be vectorized",
+            ));
         }
         if self.touches_reduce(s, sc.loops[p].var) {
-            return Err(ScheduleError::new(ErrorKind::Illegal, cx, "a loop that drives a reduction cannot be vectorized"));
+            return Err(ScheduleError::new(
+                ErrorKind::Illegal,
+                cx,
+                "a loop that drives a reduction cannot be vectorized",
+            ));
         }
         if sc.loops[p].kind != LoopKind::Serial {
-            return Err(ScheduleError::new(ErrorKind::Illegal, cx, format!("loop is already {:?}", sc.loops[p].kind)));
+            return Err(ScheduleError::new(
+                ErrorKind::Illegal,
+                cx,
+                format!("loop is already {:?}", sc.loops[p].kind),
+            ));
         }
         self.stages[s].loops[p].kind = LoopKind::Vectorized;
         self.stages[s].transformed = true;
@@ -376,10 +531,18 @@ impl Schedule {
         let p = self.find_loop(cx, s, name)?;
         let l = &self.stages[s].loops[p];
         if l.kind != LoopKind::Serial {
-            return Err(ScheduleError::new(ErrorKind::Illegal, cx, format!("loop is already {:?}", l.kind)));
+            return Err(ScheduleError::new(
+                ErrorKind::Illegal,
+                cx,
+                format!("loop is already {:?}", l.kind),
+            ));
         }
         if l.extent > 64 {
-            return Err(ScheduleError::new(ErrorKind::BadDecision, cx, format!("extent {} is too large to unroll fully (max 64)", l.extent)));
+            return Err(ScheduleError::new(
+                ErrorKind::BadDecision,
+                cx,
+                format!("extent {} is too large to unroll fully (max 64)", l.extent),
+            ));
         }
         self.stages[s].loops[p].kind = LoopKind::Unrolled;
         self.stages[s].transformed = true;
@@ -403,14 +566,26 @@ impl Schedule {
     /// position `at` (loops after it range fully).
     pub(crate) fn attach_region(&self, p: usize, c: usize, at: usize) -> Vec<(Idx, i64)> {
         let buf = self.program.stages[p].store.buf;
-        let inner: Vec<(VarId, i64)> = self.stages[c].loops[at + 1..].iter().map(|l| (l.var, l.extent)).collect();
+        let inner: Vec<(VarId, i64)> = self.stages[c].loops[at + 1..]
+            .iter()
+            .map(|l| (l.var, l.extent))
+            .collect();
         let ranges = self.ranges();
-        region(&self.reads_in_loop_vars(c, buf), &inner, &self.program.buffer(buf).shape, &|v| ranges[v.0 as usize])
+        region(
+            &self.reads_in_loop_vars(c, buf),
+            &inner,
+            &self.program.buffer(buf).shape,
+            &|v| ranges[v.0 as usize],
+        )
     }
 
     fn compute_at(&mut self, cx: &str, p: usize, consumer: &str, name: &str) -> Result<()> {
         let c = self.stage_index(consumer).ok_or_else(|| {
-            ScheduleError::new(ErrorKind::UnknownStage, cx, format!("no stage named \"{consumer}\""))
+            ScheduleError::new(
+                ErrorKind::UnknownStage,
+                cx,
+                format!("no stage named \"{consumer}\""),
+            )
         })?;
         let illegal = |m: String| ScheduleError::new(ErrorKind::Illegal, cx, m);
         if self.stages[c].attach == Attach::Inline {
@@ -418,16 +593,27 @@ impl Schedule {
         }
         let consumers = self.program.consumers(p);
         if consumers != [c] {
-            return Err(illegal(format!("{consumer} must be the only consumer (consumers: {})", self.stage_names(&consumers))));
+            return Err(illegal(format!(
+                "{consumer} must be the only consumer (consumers: {})",
+                self.stage_names(&consumers)
+            )));
         }
         let pst = &self.program.stages[p];
         if self.program.buffer(pst.store.buf).kind != BufKind::Temp {
-            return Err(illegal("only stages writing a temporary buffer can be computed at another stage".into()));
+            return Err(illegal(
+                "only stages writing a temporary buffer can be computed at another stage".into(),
+            ));
         }
         if self.stages[p].transformed || self.stages[p].attach != Attach::Root {
-            return Err(illegal("compute_at must come before any other transformation of the stage".into()));
+            return Err(illegal(
+                "compute_at must come before any other transformation of the stage".into(),
+            ));
         }
-        if self.stages.iter().any(|sc| matches!(sc.attach, Attach::At { consumer, .. } if consumer == p)) {
+        if self
+            .stages
+            .iter()
+            .any(|sc| matches!(sc.attach, Attach::At { consumer, .. } if consumer == p))
+        {
             return Err(illegal("another stage is computed inside this one".into()));
         }
         let at = self.find_loop(cx, c, name)?;
@@ -444,14 +630,22 @@ impl Schedule {
                     let (min, ext) = reg[d].clone();
                     d += 1;
                     let v = self.fresh_var(nm);
-                    loops.push(SLoop { var: v, extent: ext, kind: LoopKind::Serial });
+                    loops.push(SLoop {
+                        var: v,
+                        extent: ext,
+                        kind: LoopKind::Serial,
+                    });
                     vals.push(match min {
                         Idx::Const(0) => Idx::Var(v),
                         m => m + Idx::Var(v),
                     });
                 }
                 IterKind::Reduce => {
-                    loops.push(SLoop { var: iv.var, extent: iv.extent, kind: LoopKind::Serial });
+                    loops.push(SLoop {
+                        var: iv.var,
+                        extent: iv.extent,
+                        kind: LoopKind::Serial,
+                    });
                     vals.push(Idx::Var(iv.var));
                 }
             }
@@ -460,7 +654,11 @@ impl Schedule {
         let sc = &mut self.stages[p];
         sc.loops = loops;
         sc.iter_val = vals;
-        sc.attach = Attach::At { consumer: c, var, region: reg.iter().map(|r| r.1).collect() };
+        sc.attach = Attach::At {
+            consumer: c,
+            var,
+            region: reg.iter().map(|r| r.1).collect(),
+        };
         self.order.retain(|&x| x != p);
         Ok(())
     }
@@ -469,24 +667,34 @@ impl Schedule {
         if ss.is_empty() {
             return "none".into();
         }
-        ss.iter().map(|&s| self.program.stages[s].name.as_str()).collect::<Vec<_>>().join(", ")
+        ss.iter()
+            .map(|&s| self.program.stages[s].name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     fn compute_inline(&mut self, cx: &str, p: usize) -> Result<()> {
         let illegal = |m: &str| ScheduleError::new(ErrorKind::Illegal, cx, m);
         let pst = self.program.stages[p].clone();
         if pst.reduce.is_some() {
-            return Err(illegal("only elementwise stages can be inlined (this one reduces)"));
+            return Err(illegal(
+                "only elementwise stages can be inlined (this one reduces)",
+            ));
         }
         if self.program.buffer(pst.store.buf).kind != BufKind::Temp {
-            return Err(illegal("the stage writes a function output and cannot be inlined"));
+            return Err(illegal(
+                "the stage writes a function output and cannot be inlined",
+            ));
         }
         let consumers = self.program.consumers(p);
         if consumers.is_empty() {
             return Err(illegal("the stage has no consumer"));
         }
         if self.stages[p].attach != Attach::Root
-            || self.stages.iter().any(|sc| matches!(sc.attach, Attach::At { consumer, .. } if consumer == p))
+            || self
+                .stages
+                .iter()
+                .any(|sc| matches!(sc.attach, Attach::At { consumer, .. } if consumer == p))
         {
             return Err(illegal("the stage takes part in a compute_at"));
         }
@@ -495,7 +703,14 @@ impl Schedule {
             let v = self.program.stages[c].value.map(
                 &mut |a: &Access| {
                     (a.buf == pst.store.buf).then(|| {
-                        pst.value.map_idx(&|e| e.subst(&|x| spatial.iter().position(|s| *s == x).map(|d| a.idx[d].clone())))
+                        pst.value.map_idx(&|e| {
+                            e.subst(&|x| {
+                                spatial
+                                    .iter()
+                                    .position(|s| *s == x)
+                                    .map(|d| a.idx[d].clone())
+                            })
+                        })
                     })
                 },
                 &|e| e.clone(),
@@ -510,7 +725,11 @@ impl Schedule {
     fn cache_write(&mut self, cx: &str, s: usize, name: &str) -> Result<()> {
         let p = self.find_loop(cx, s, name)?;
         if self.stages[s].cache_write.is_some() {
-            return Err(ScheduleError::new(ErrorKind::Illegal, cx, "the stage already has a write cache"));
+            return Err(ScheduleError::new(
+                ErrorKind::Illegal,
+                cx,
+                "the stage already has a write cache",
+            ));
         }
         if p >= self.first_reduce_loop(s) {
             return Err(ScheduleError::new(
@@ -525,24 +744,41 @@ impl Schedule {
 
     fn pack(&mut self, cx: &str, c: usize, buffer: &str, dim: usize, factor: i64) -> Result<()> {
         let b = self.program.buffer_by_name(buffer).ok_or_else(|| {
-            ScheduleError::new(ErrorKind::UnknownBuffer, cx, format!("no buffer named \"{buffer}\""))
+            ScheduleError::new(
+                ErrorKind::UnknownBuffer,
+                cx,
+                format!("no buffer named \"{buffer}\""),
+            )
         })?;
         let buf = self.program.buffer(b).clone();
         let illegal = |m: String| ScheduleError::new(ErrorKind::Illegal, cx, m);
         if buf.kind != BufKind::Input {
-            return Err(illegal(format!("only inputs can be packed ({buffer} is {:?})", buf.kind)));
+            return Err(illegal(format!(
+                "only inputs can be packed ({buffer} is {:?})",
+                buf.kind
+            )));
         }
         if !self.program.stages[c].reads().contains(&b) {
-            return Err(illegal(format!("stage {} does not read {buffer}", self.program.stages[c].name)));
+            return Err(illegal(format!(
+                "stage {} does not read {buffer}",
+                self.program.stages[c].name
+            )));
         }
         if dim >= buf.shape.len() {
-            return Err(ScheduleError::new(ErrorKind::BadDecision, cx, format!("{buffer} has {} dimensions", buf.shape.len())));
+            return Err(ScheduleError::new(
+                ErrorKind::BadDecision,
+                cx,
+                format!("{buffer} has {} dimensions", buf.shape.len()),
+            ));
         }
         if factor < 1 || buf.shape[dim] % factor != 0 {
             return Err(ScheduleError::new(
                 ErrorKind::BadDecision,
                 cx,
-                format!("factor {factor} does not divide dimension {dim} of {buffer} ({})", buf.shape[dim]),
+                format!(
+                    "factor {factor} does not divide dimension {dim} of {buffer} ({})",
+                    buf.shape[dim]
+                ),
             ));
         }
         let mut pname = format!("{buffer}_p");
@@ -551,14 +787,30 @@ impl Schedule {
         }
         let rank = buf.shape.len();
         let mut shape = vec![buf.shape[dim] / factor];
-        shape.extend(buf.shape.iter().enumerate().filter(|(d, _)| *d != dim).map(|(_, n)| *n));
+        shape.extend(
+            buf.shape
+                .iter()
+                .enumerate()
+                .filter(|(d, _)| *d != dim)
+                .map(|(_, n)| *n),
+        );
         shape.push(factor);
         let pb = self.program.add_buffer(pname, shape.clone(), BufKind::Temp);
         // the packing stage: P[o, rest.., v] = B[.., o*factor + v, ..]
         let mut iters = vec![];
         for (k, n) in shape.iter().enumerate() {
-            let nm = if k == 0 { "o".to_string() } else if k == rank { "v".to_string() } else { format!("d{k}") };
-            iters.push(IterVar { var: self.program.new_var(nm), extent: *n, kind: IterKind::Spatial });
+            let nm = if k == 0 {
+                "o".to_string()
+            } else if k == rank {
+                "v".to_string()
+            } else {
+                format!("d{k}")
+            };
+            iters.push(IterVar {
+                var: self.program.new_var(nm),
+                extent: *n,
+                kind: IterKind::Spatial,
+            });
         }
         let var = |k: usize| Idx::Var(iters[k].var);
         let mut src = vec![];
@@ -577,7 +829,10 @@ impl Schedule {
         }
         let stage = Stage {
             name: sname,
-            store: Access { buf: pb, idx: (0..shape.len()).map(var).collect() },
+            store: Access {
+                buf: pb,
+                idx: (0..shape.len()).map(var).collect(),
+            },
             iters,
             reduce: None,
             value: Value::load(b, src),
@@ -591,14 +846,24 @@ impl Schedule {
         while let Attach::At { consumer, .. } = self.stages[root].attach {
             root = consumer;
         }
-        let pos = self.order.iter().position(|&x| x == root).expect("root stage is ordered");
+        let pos = self
+            .order
+            .iter()
+            .position(|&x| x == root)
+            .expect("root stage is ordered");
         self.order.insert(pos, ns);
         // rewrite c's loads
         let v = self.program.stages[c].value.map(
             &mut |a: &Access| {
                 (a.buf == b).then(|| {
                     let mut idx = vec![a.idx[dim].clone().div(factor)];
-                    idx.extend(a.idx.iter().enumerate().filter(|(d, _)| *d != dim).map(|(_, e)| e.clone()));
+                    idx.extend(
+                        a.idx
+                            .iter()
+                            .enumerate()
+                            .filter(|(d, _)| *d != dim)
+                            .map(|(_, e)| e.clone()),
+                    );
                     idx.push(a.idx[dim].clone().rem(factor));
                     Value::load(pb, idx)
                 })
@@ -612,5 +877,10 @@ impl Schedule {
 
 /// Substitute a stage's iteration variables by their values in loop variables.
 pub(crate) fn subst_iters(e: &Idx, st: &Stage, val: &[Idx]) -> Idx {
-    e.subst(&|x| st.iters.iter().position(|i| i.var == x).map(|k| val[k].clone()))
+    e.subst(&|x| {
+        st.iters
+            .iter()
+            .position(|i| i.var == x)
+            .map(|k| val[k].clone())
+    })
 }

@@ -11,28 +11,59 @@ pub const TRACE_VERSION: u32 = 1;
 #[serde(tag = "inst", rename_all = "snake_case")]
 pub enum Inst {
     /// Split `loop` into `factors.len()` nested loops, outermost first (a perfect tiling).
-    Split { stage: String, #[serde(rename = "loop")] loop_: String, factors: Vec<i64> },
+    Split {
+        stage: String,
+        #[serde(rename = "loop")]
+        loop_: String,
+        factors: Vec<i64>,
+    },
     /// Put the named loops in this order, in the positions they occupy.
     Reorder { stage: String, order: Vec<String> },
     /// Fuse adjacent loops (outermost first) into one.
     Fuse { stage: String, loops: Vec<String> },
     /// Fuse the outermost `n` loops and run the result in parallel (OpenMP).
     ParallelOuter { stage: String, n: usize },
-    Parallel { stage: String, #[serde(rename = "loop")] loop_: String },
-    Vectorize { stage: String, #[serde(rename = "loop")] loop_: String },
+    Parallel {
+        stage: String,
+        #[serde(rename = "loop")]
+        loop_: String,
+    },
+    Vectorize {
+        stage: String,
+        #[serde(rename = "loop")]
+        loop_: String,
+    },
     /// Fully unroll one loop.
-    Unroll { stage: String, #[serde(rename = "loop")] loop_: String },
+    Unroll {
+        stage: String,
+        #[serde(rename = "loop")]
+        loop_: String,
+    },
     /// Unroll the innermost loops whose extents multiply to at most `max_step` (0, 16, 64, 512).
     AutoUnroll { stage: String, max_step: i64 },
     /// Compute `stage` inside loop `loop` of its only consumer, over the region it needs.
-    ComputeAt { stage: String, consumer: String, #[serde(rename = "loop")] loop_: String },
+    ComputeAt {
+        stage: String,
+        consumer: String,
+        #[serde(rename = "loop")]
+        loop_: String,
+    },
     /// Substitute an elementwise stage into its consumers.
     ComputeInline { stage: String },
     /// Accumulate the tile covered by the loops inside `loop` in a local buffer, then write back.
-    CacheWrite { stage: String, #[serde(rename = "loop")] loop_: String },
+    CacheWrite {
+        stage: String,
+        #[serde(rename = "loop")]
+        loop_: String,
+    },
     /// Copy input `buffer` into a packed layout for `stage`: dimension `dim` split by `factor`,
     /// outer part first, inner part last (e.g. B[K, N] -> B_p[N/f, K, f]).
-    Pack { stage: String, buffer: String, dim: usize, factor: i64 },
+    Pack {
+        stage: String,
+        buffer: String,
+        dim: usize,
+        factor: i64,
+    },
 }
 
 impl Inst {
@@ -57,7 +88,11 @@ impl Inst {
     pub fn text(&self) -> String {
         let list = |v: &[String]| v.join(", ");
         match self {
-            Inst::Split { stage, loop_, factors } => format!("split({stage}, {loop_}, {factors:?})"),
+            Inst::Split {
+                stage,
+                loop_,
+                factors,
+            } => format!("split({stage}, {loop_}, {factors:?})"),
             Inst::Reorder { stage, order } => format!("reorder({stage}, [{}])", list(order)),
             Inst::Fuse { stage, loops } => format!("fuse({stage}, [{}])", list(loops)),
             Inst::ParallelOuter { stage, n } => format!("parallel_outer({stage}, {n})"),
@@ -65,10 +100,19 @@ impl Inst {
             Inst::Vectorize { stage, loop_ } => format!("vectorize({stage}, {loop_})"),
             Inst::Unroll { stage, loop_ } => format!("unroll({stage}, {loop_})"),
             Inst::AutoUnroll { stage, max_step } => format!("auto_unroll({stage}, {max_step})"),
-            Inst::ComputeAt { stage, consumer, loop_ } => format!("compute_at({stage}, {consumer}, {loop_})"),
+            Inst::ComputeAt {
+                stage,
+                consumer,
+                loop_,
+            } => format!("compute_at({stage}, {consumer}, {loop_})"),
             Inst::ComputeInline { stage } => format!("compute_inline({stage})"),
             Inst::CacheWrite { stage, loop_ } => format!("cache_write({stage}, {loop_})"),
-            Inst::Pack { stage, buffer, dim, factor } => format!("pack({stage}, {buffer}, {dim}, {factor})"),
+            Inst::Pack {
+                stage,
+                buffer,
+                dim,
+                factor,
+            } => format!("pack({stage}, {buffer}, {dim}, {factor})"),
         }
     }
 }
@@ -83,26 +127,42 @@ pub struct Trace {
 
 impl Trace {
     pub fn new(workload: impl Into<String>) -> Trace {
-        Trace { version: TRACE_VERSION, workload: workload.into(), insts: vec![] }
+        Trace {
+            version: TRACE_VERSION,
+            workload: workload.into(),
+            insts: vec![],
+        }
     }
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("traces serialise")
     }
     /// Parse a trace; errors are one line.
     pub fn from_json(text: &str) -> Result<Trace> {
-        let t: Trace = serde_json::from_str(text)
-            .map_err(|e| ScheduleError::new(ErrorKind::WrongTrace, "trace", format!("not a valid trace: {e}")))?;
+        let t: Trace = serde_json::from_str(text).map_err(|e| {
+            ScheduleError::new(
+                ErrorKind::WrongTrace,
+                "trace",
+                format!("not a valid trace: {e}"),
+            )
+        })?;
         if t.version != TRACE_VERSION {
             return Err(ScheduleError::new(
                 ErrorKind::WrongTrace,
                 "trace",
-                format!("version {} is not supported (this colt reads version {TRACE_VERSION})", t.version),
+                format!(
+                    "version {} is not supported (this colt reads version {TRACE_VERSION})",
+                    t.version
+                ),
             ));
         }
         Ok(t)
     }
     /// One instruction per line.
     pub fn text(&self) -> String {
-        self.insts.iter().map(|i| i.text()).collect::<Vec<_>>().join("\n")
+        self.insts
+            .iter()
+            .map(|i| i.text())
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 }

@@ -54,7 +54,8 @@ fn named_ci_workloads_sample_and_lower() {
         let p = colt_ops::build(info.name, colt_ops::Scale::Ci).unwrap();
         for seed in 0..4 {
             let mut rng = Pcg64::seed_from_u64(seed);
-            let t = try_sample(&p, &mut rng).unwrap_or_else(|e| panic!("{} seed {seed}: {e}", info.name));
+            let t = try_sample(&p, &mut rng)
+                .unwrap_or_else(|e| panic!("{} seed {seed}: {e}", info.name));
             apply_trace(&p, &t).unwrap();
             if let Some(m) = mutate(&p, &t, &mut rng) {
                 apply_trace(&p, &m).unwrap();
@@ -76,9 +77,17 @@ fn mutate_lowered_matches_the_replayed_trace() {
             let (mut r1, mut r2) = (rng.clone(), rng.clone());
             let plain = mutate(&p, &t, &mut r1);
             let lowered = mutate_lowered(&p, &t, &mut r2);
-            assert_eq!(plain, lowered.as_ref().map(|(m, _)| m.clone()), "{} seed {seed}", info.name);
+            assert_eq!(
+                plain,
+                lowered.as_ref().map(|(m, _)| m.clone()),
+                "{} seed {seed}",
+                info.name
+            );
             if let Some((m, f)) = lowered {
-                assert_eq!(colt_ir::func_str(&f), colt_ir::func_str(&apply_trace(&p, &m).unwrap()));
+                assert_eq!(
+                    colt_ir::func_str(&f),
+                    colt_ir::func_str(&apply_trace(&p, &m).unwrap())
+                );
                 assert_eq!(func_key(&f), structural_key(&p, &m).unwrap());
             }
         }
@@ -89,19 +98,35 @@ fn mutate_lowered_matches_the_replayed_trace() {
 /// same way unless compute location was mutated, and tile mutation keeps each loop's extent.
 #[test]
 fn tile_mutation_keeps_extents() {
-    use colt_sched::mutate::{mutate_with, MutatorProbs};
     use colt_sched::Sketch;
+    use colt_sched::mutate::{MutatorProbs, mutate_with};
     let p = colt_ops::matmul(16, 32, 24);
-    let probs = MutatorProbs { tile_size: 1.0, compute_location: 0.0, unroll: 0.0, parallel: 0.0 };
+    let probs = MutatorProbs {
+        tile_size: 1.0,
+        compute_location: 0.0,
+        unroll: 0.0,
+        parallel: 0.0,
+    };
     for seed in 0..16 {
         let mut rng = Pcg64::seed_from_u64(seed);
         let t = try_sample(&p, &mut rng).unwrap();
         let (m, _) = mutate_with(&p, &t, &probs, &mut rng).expect("a tile mutant exists");
-        let (a, b) = (Sketch::from_trace(&p, &t).unwrap(), Sketch::from_trace(&p, &m).unwrap());
-        let changed: Vec<_> = a.stages[0].tiles.iter().zip(&b.stages[0].tiles).filter(|(x, y)| x != y).collect();
+        let (a, b) = (
+            Sketch::from_trace(&p, &t).unwrap(),
+            Sketch::from_trace(&p, &m).unwrap(),
+        );
+        let changed: Vec<_> = a.stages[0]
+            .tiles
+            .iter()
+            .zip(&b.stages[0].tiles)
+            .filter(|(x, y)| x != y)
+            .collect();
         assert_eq!(changed.len(), 1, "exactly one loop's factors move");
         let (x, y) = changed[0];
-        assert_eq!(x.factors.iter().product::<i64>(), y.factors.iter().product::<i64>());
+        assert_eq!(
+            x.factors.iter().product::<i64>(),
+            y.factors.iter().product::<i64>()
+        );
         assert_eq!(a.stages[0].unroll, b.stages[0].unroll);
     }
 }

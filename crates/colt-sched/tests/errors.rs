@@ -1,6 +1,8 @@
 //! Illegal primitives and actions are typed errors with a clear one-line message.
 
-use colt_sched::{apply_action, apply_trace, sample, Action, ErrorKind, Inst, ScheduleError, Trace};
+use colt_sched::{
+    Action, ErrorKind, Inst, ScheduleError, Trace, apply_action, apply_trace, sample,
+};
 use rand::SeedableRng;
 use rand_pcg::Pcg64;
 
@@ -9,7 +11,10 @@ fn s(x: &str) -> String {
 }
 
 fn run(p: &colt_ir::Program, insts: Vec<Inst>) -> ScheduleError {
-    let t = Trace { insts, ..Trace::new(p.name.clone()) };
+    let t = Trace {
+        insts,
+        ..Trace::new(p.name.clone())
+    };
     apply_trace(p, &t).expect_err("must be rejected")
 }
 
@@ -23,36 +28,202 @@ fn check(e: &ScheduleError, kind: ErrorKind, needle: &str) {
 #[test]
 fn illegal_primitives_are_typed_errors() {
     let mm = colt_ops::matmul(8, 16, 12);
-    let split = |l: &str, f: Vec<i64>| Inst::Split { stage: s("matmul"), loop_: s(l), factors: f };
-    check(&run(&mm, vec![Inst::ComputeInline { stage: s("nope") }]), ErrorKind::UnknownStage, "no stage named \"nope\"");
-    check(&run(&mm, vec![split("z", vec![2, 4])]), ErrorKind::UnknownLoop, "has no loop \"z\"");
-    check(&run(&mm, vec![split("i", vec![3, 3])]), ErrorKind::BadDecision, "multiply to 9 but loop i has extent 8");
-    check(&run(&mm, vec![split("i", vec![8])]), ErrorKind::BadDecision, "at least two factors");
-    check(&run(&mm, vec![split("i", vec![-2, -4])]), ErrorKind::BadDecision, "positive");
-    check(&run(&mm, vec![Inst::Vectorize { stage: s("matmul"), loop_: s("i") }]), ErrorKind::Illegal, "innermost");
-    let red = run(&mm, vec![Inst::Reorder { stage: s("matmul"), order: vec![s("i"), s("k"), s("j")] }, Inst::Reorder { stage: s("matmul"), order: vec![s("j"), s("k")] }, Inst::Vectorize { stage: s("matmul"), loop_: s("k") }]);
-    check(&red, ErrorKind::Illegal, "drives a reduction cannot be vectorized");
-    check(&run(&mm, vec![Inst::ParallelOuter { stage: s("matmul"), n: 3 }]), ErrorKind::Illegal, "drives a reduction");
-    check(&run(&mm, vec![Inst::ParallelOuter { stage: s("matmul"), n: 9 }]), ErrorKind::BadDecision, "n must be in 1..=3");
-    check(&run(&mm, vec![Inst::ComputeInline { stage: s("matmul") }]), ErrorKind::Illegal, "only elementwise stages");
-    check(&run(&mm, vec![Inst::AutoUnroll { stage: s("matmul"), max_step: 5000 }]), ErrorKind::BadDecision, "max_step");
-    check(&run(&mm, vec![Inst::Pack { stage: s("matmul"), buffer: s("C"), dim: 1, factor: 4 }]), ErrorKind::Illegal, "only inputs can be packed");
-    check(&run(&mm, vec![Inst::Pack { stage: s("matmul"), buffer: s("B"), dim: 1, factor: 5 }]), ErrorKind::BadDecision, "does not divide");
-    check(&run(&mm, vec![Inst::Pack { stage: s("matmul"), buffer: s("Q"), dim: 1, factor: 4 }]), ErrorKind::UnknownBuffer, "no buffer named");
-    check(&run(&mm, vec![Inst::CacheWrite { stage: s("matmul"), loop_: s("k") }]), ErrorKind::Illegal, "must be spatial");
+    let split = |l: &str, f: Vec<i64>| Inst::Split {
+        stage: s("matmul"),
+        loop_: s(l),
+        factors: f,
+    };
+    check(
+        &run(&mm, vec![Inst::ComputeInline { stage: s("nope") }]),
+        ErrorKind::UnknownStage,
+        "no stage named \"nope\"",
+    );
+    check(
+        &run(&mm, vec![split("z", vec![2, 4])]),
+        ErrorKind::UnknownLoop,
+        "has no loop \"z\"",
+    );
+    check(
+        &run(&mm, vec![split("i", vec![3, 3])]),
+        ErrorKind::BadDecision,
+        "multiply to 9 but loop i has extent 8",
+    );
+    check(
+        &run(&mm, vec![split("i", vec![8])]),
+        ErrorKind::BadDecision,
+        "at least two factors",
+    );
+    check(
+        &run(&mm, vec![split("i", vec![-2, -4])]),
+        ErrorKind::BadDecision,
+        "positive",
+    );
+    check(
+        &run(
+            &mm,
+            vec![Inst::Vectorize {
+                stage: s("matmul"),
+                loop_: s("i"),
+            }],
+        ),
+        ErrorKind::Illegal,
+        "innermost",
+    );
+    let red = run(
+        &mm,
+        vec![
+            Inst::Reorder {
+                stage: s("matmul"),
+                order: vec![s("i"), s("k"), s("j")],
+            },
+            Inst::Reorder {
+                stage: s("matmul"),
+                order: vec![s("j"), s("k")],
+            },
+            Inst::Vectorize {
+                stage: s("matmul"),
+                loop_: s("k"),
+            },
+        ],
+    );
+    check(
+        &red,
+        ErrorKind::Illegal,
+        "drives a reduction cannot be vectorized",
+    );
+    check(
+        &run(
+            &mm,
+            vec![Inst::ParallelOuter {
+                stage: s("matmul"),
+                n: 3,
+            }],
+        ),
+        ErrorKind::Illegal,
+        "drives a reduction",
+    );
+    check(
+        &run(
+            &mm,
+            vec![Inst::ParallelOuter {
+                stage: s("matmul"),
+                n: 9,
+            }],
+        ),
+        ErrorKind::BadDecision,
+        "n must be in 1..=3",
+    );
+    check(
+        &run(&mm, vec![Inst::ComputeInline { stage: s("matmul") }]),
+        ErrorKind::Illegal,
+        "only elementwise stages",
+    );
+    check(
+        &run(
+            &mm,
+            vec![Inst::AutoUnroll {
+                stage: s("matmul"),
+                max_step: 5000,
+            }],
+        ),
+        ErrorKind::BadDecision,
+        "max_step",
+    );
+    check(
+        &run(
+            &mm,
+            vec![Inst::Pack {
+                stage: s("matmul"),
+                buffer: s("C"),
+                dim: 1,
+                factor: 4,
+            }],
+        ),
+        ErrorKind::Illegal,
+        "only inputs can be packed",
+    );
+    check(
+        &run(
+            &mm,
+            vec![Inst::Pack {
+                stage: s("matmul"),
+                buffer: s("B"),
+                dim: 1,
+                factor: 5,
+            }],
+        ),
+        ErrorKind::BadDecision,
+        "does not divide",
+    );
+    check(
+        &run(
+            &mm,
+            vec![Inst::Pack {
+                stage: s("matmul"),
+                buffer: s("Q"),
+                dim: 1,
+                factor: 4,
+            }],
+        ),
+        ErrorKind::UnknownBuffer,
+        "no buffer named",
+    );
+    check(
+        &run(
+            &mm,
+            vec![Inst::CacheWrite {
+                stage: s("matmul"),
+                loop_: s("k"),
+            }],
+        ),
+        ErrorKind::Illegal,
+        "must be spatial",
+    );
 
     // compute_at into a stage that is not the consumer
     let sm = colt_ops::softmax(4, 16);
-    let e = run(&sm, vec![Inst::ComputeAt { stage: s("max"), consumer: s("norm"), loop_: s("i") }]);
+    let e = run(
+        &sm,
+        vec![Inst::ComputeAt {
+            stage: s("max"),
+            consumer: s("norm"),
+            loop_: s("i"),
+        }],
+    );
     check(&e, ErrorKind::Illegal, "must be the only consumer");
     let dn = colt_ops::dense(4, 16, 8, None);
-    let e = run(&dn, vec![Inst::ComputeAt { stage: s("bias"), consumer: s("matmul"), loop_: s("i") }]);
+    let e = run(
+        &dn,
+        vec![Inst::ComputeAt {
+            stage: s("bias"),
+            consumer: s("matmul"),
+            loop_: s("i"),
+        }],
+    );
     check(&e, ErrorKind::Illegal, "only consumer (consumers: none)");
     // a stage used after inlining
-    let e = run(&sm, vec![Inst::ComputeInline { stage: s("exp") }, Inst::ParallelOuter { stage: s("exp"), n: 1 }]);
+    let e = run(
+        &sm,
+        vec![
+            Inst::ComputeInline { stage: s("exp") },
+            Inst::ParallelOuter {
+                stage: s("exp"),
+                n: 1,
+            },
+        ],
+    );
     check(&e, ErrorKind::Illegal, "was inlined");
     // reordering a tile inside out: the initialisation would clobber other tiles
-    let e = run(&mm, vec![split("i", vec![2, 4]), Inst::Reorder { stage: s("matmul"), order: vec![s("i1"), s("k"), s("i0"), s("j")] }]);
+    let e = run(
+        &mm,
+        vec![
+            split("i", vec![2, 4]),
+            Inst::Reorder {
+                stage: s("matmul"),
+                order: vec![s("i1"), s("k"), s("i0"), s("j")],
+            },
+        ],
+    );
     check(&e, ErrorKind::Illegal, "do not form a box");
 }
 
@@ -60,10 +231,18 @@ fn illegal_primitives_are_typed_errors() {
 fn wrong_workload_and_bad_json_are_rejected() {
     let mm = colt_ops::matmul(8, 16, 12);
     let t = Trace::new("softmax");
-    check(&apply_trace(&mm, &t).unwrap_err(), ErrorKind::WrongTrace, "made for workload \"softmax\", not \"matmul\"");
-    let e = Trace::from_json("{\"version\": 99, \"workload\": \"matmul\", \"insts\": []}").unwrap_err();
+    check(
+        &apply_trace(&mm, &t).unwrap_err(),
+        ErrorKind::WrongTrace,
+        "made for workload \"softmax\", not \"matmul\"",
+    );
+    let e =
+        Trace::from_json("{\"version\": 99, \"workload\": \"matmul\", \"insts\": []}").unwrap_err();
     check(&e, ErrorKind::WrongTrace, "version 99 is not supported");
-    let e = Trace::from_json("{\"version\": 1, \"workload\": \"matmul\", \"insts\": [{\"inst\": \"explode\"}]}").unwrap_err();
+    let e = Trace::from_json(
+        "{\"version\": 1, \"workload\": \"matmul\", \"insts\": [{\"inst\": \"explode\"}]}",
+    )
+    .unwrap_err();
     check(&e, ErrorKind::WrongTrace, "not a valid trace");
 }
 
@@ -72,24 +251,110 @@ fn illegal_actions_are_typed_errors() {
     let mm = colt_ops::matmul(16, 32, 24);
     let t = sample(&mm, &mut Pcg64::seed_from_u64(5));
     let act = |a: Action| apply_action(&mm, &t, &a).expect_err("must be rejected");
-    check(&act(Action::Tile { stage: s("matmul"), loop_: s("j"), factors: vec![5] }), ErrorKind::BadDecision, "does not divide the extent 32");
-    check(&act(Action::Tile { stage: s("matmul"), loop_: s("j"), factors: vec![2, 2, 2, 2] }), ErrorKind::BadDecision, "multiply to 16 but loop j has extent 32");
-    check(&act(Action::Tile { stage: s("matmul"), loop_: s("q"), factors: vec![2] }), ErrorKind::UnknownLoop, "no tiled loop \"q\"");
-    check(&act(Action::Tile { stage: s("mm"), loop_: s("j"), factors: vec![2] }), ErrorKind::UnknownStage, "stages: matmul");
-    check(&act(Action::Unroll { stage: s("matmul"), step: 7 }), ErrorKind::BadDecision, "step must be one of");
-    check(&act(Action::Inline { stage: s("matmul") }), ErrorKind::Illegal, "can be inlined");
-    check(&act(Action::ComputeLocation { stage: s("matmul"), loop_: s("root") }), ErrorKind::Illegal, "this one reduces");
-    check(&act(Action::Parallel { stage: s("matmul"), loops: 5 }), ErrorKind::Illegal, "drives a reduction and cannot run in parallel");
-    check(&act(Action::CacheWrite { stage: s("matmul"), loop_: s("k0") }), ErrorKind::Illegal, "must be spatial");
-    check(&act(Action::Pack { stage: s("matmul"), buffer: s("B"), factor: 5 }), ErrorKind::BadDecision, "does not divide");
+    check(
+        &act(Action::Tile {
+            stage: s("matmul"),
+            loop_: s("j"),
+            factors: vec![5],
+        }),
+        ErrorKind::BadDecision,
+        "does not divide the extent 32",
+    );
+    check(
+        &act(Action::Tile {
+            stage: s("matmul"),
+            loop_: s("j"),
+            factors: vec![2, 2, 2, 2],
+        }),
+        ErrorKind::BadDecision,
+        "multiply to 16 but loop j has extent 32",
+    );
+    check(
+        &act(Action::Tile {
+            stage: s("matmul"),
+            loop_: s("q"),
+            factors: vec![2],
+        }),
+        ErrorKind::UnknownLoop,
+        "no tiled loop \"q\"",
+    );
+    check(
+        &act(Action::Tile {
+            stage: s("mm"),
+            loop_: s("j"),
+            factors: vec![2],
+        }),
+        ErrorKind::UnknownStage,
+        "stages: matmul",
+    );
+    check(
+        &act(Action::Unroll {
+            stage: s("matmul"),
+            step: 7,
+        }),
+        ErrorKind::BadDecision,
+        "step must be one of",
+    );
+    check(
+        &act(Action::Inline { stage: s("matmul") }),
+        ErrorKind::Illegal,
+        "can be inlined",
+    );
+    check(
+        &act(Action::ComputeLocation {
+            stage: s("matmul"),
+            loop_: s("root"),
+        }),
+        ErrorKind::Illegal,
+        "this one reduces",
+    );
+    check(
+        &act(Action::Parallel {
+            stage: s("matmul"),
+            loops: 5,
+        }),
+        ErrorKind::Illegal,
+        "drives a reduction and cannot run in parallel",
+    );
+    check(
+        &act(Action::CacheWrite {
+            stage: s("matmul"),
+            loop_: s("k0"),
+        }),
+        ErrorKind::Illegal,
+        "must be spatial",
+    );
+    check(
+        &act(Action::Pack {
+            stage: s("matmul"),
+            buffer: s("B"),
+            factor: 5,
+        }),
+        ErrorKind::BadDecision,
+        "does not divide",
+    );
     let e = Action::from_parts("explode", &Default::default()).unwrap_err();
     check(&e, ErrorKind::BadDecision, "unknown action \"explode\"");
     let e = Action::from_parts("tile", &Default::default()).unwrap_err();
     check(&e, ErrorKind::BadDecision, "bad parameters: missing field");
     // a hand-written trace outside sketch form still replays but cannot be edited
-    let hand = Trace { insts: vec![Inst::Fuse { stage: s("matmul"), loops: vec![s("i"), s("j")] }], ..Trace::new("matmul") };
+    let hand = Trace {
+        insts: vec![Inst::Fuse {
+            stage: s("matmul"),
+            loops: vec![s("i"), s("j")],
+        }],
+        ..Trace::new("matmul")
+    };
     apply_trace(&mm, &hand).unwrap();
-    let e = apply_action(&mm, &hand, &Action::Unroll { stage: s("matmul"), step: 16 }).unwrap_err();
+    let e = apply_action(
+        &mm,
+        &hand,
+        &Action::Unroll {
+            stage: s("matmul"),
+            step: 16,
+        },
+    )
+    .unwrap_err();
     check(&e, ErrorKind::NotSketch, "not a sketch instruction");
 }
 
@@ -97,9 +362,28 @@ fn illegal_actions_are_typed_errors() {
 fn compute_location_action_validates_the_loop() {
     let dn = colt_ops::swiglu_mlp(4, 8, 12);
     let t = sample(&dn, &mut Pcg64::seed_from_u64(2));
-    let e = apply_action(&dn, &t, &Action::ComputeLocation { stage: s("act"), loop_: s("zz") }).unwrap_err();
-    assert!(matches!(e.kind, ErrorKind::UnknownLoop | ErrorKind::Illegal), "{e}");
+    let e = apply_action(
+        &dn,
+        &t,
+        &Action::ComputeLocation {
+            stage: s("act"),
+            loop_: s("zz"),
+        },
+    )
+    .unwrap_err();
+    assert!(
+        matches!(e.kind, ErrorKind::UnknownLoop | ErrorKind::Illegal),
+        "{e}"
+    );
     // root always works for an elementwise stage, and the result still computes
-    let r = apply_action(&dn, &t, &Action::ComputeLocation { stage: s("act"), loop_: s("root") }).unwrap();
+    let r = apply_action(
+        &dn,
+        &t,
+        &Action::ComputeLocation {
+            stage: s("act"),
+            loop_: s("root"),
+        },
+    )
+    .unwrap();
     apply_trace(&dn, &r).unwrap();
 }

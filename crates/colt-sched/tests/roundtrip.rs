@@ -3,7 +3,7 @@
 mod common;
 use colt_ir::func_str;
 use colt_sched::key::fnv1a;
-use colt_sched::{apply_trace, mutate, sample, structural_key, trace_key, Action, Sketch, Trace};
+use colt_sched::{Action, Sketch, Trace, apply_trace, mutate, sample, structural_key, trace_key};
 use proptest::prelude::*;
 use rand::SeedableRng;
 use rand_pcg::Pcg64;
@@ -37,7 +37,11 @@ fn same_seed_same_trace_and_different_seeds_differ() {
     let draw = |seed| sample(&p, &mut Pcg64::seed_from_u64(seed));
     assert_eq!(draw(7), draw(7));
     let distinct: std::collections::BTreeSet<u64> = (0..32).map(|s| trace_key(&draw(s))).collect();
-    assert!(distinct.len() >= 28, "sampling collapsed to {} distinct traces", distinct.len());
+    assert!(
+        distinct.len() >= 28,
+        "sampling collapsed to {} distinct traces",
+        distinct.len()
+    );
     let mut a = Pcg64::seed_from_u64(3);
     let mut b = Pcg64::seed_from_u64(3);
     let t = draw(1);
@@ -51,8 +55,14 @@ fn keys_are_fixed_functions_of_the_text() {
     assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
     let p = colt_ops::matmul(8, 16, 12);
     let t = Trace::new("matmul");
-    assert_eq!(trace_key(&t), fnv1a(serde_json::to_string(&t).unwrap().as_bytes()));
-    assert_eq!(structural_key(&p, &t).unwrap(), fnv1a(func_str(&apply_trace(&p, &t).unwrap()).as_bytes()));
+    assert_eq!(
+        trace_key(&t),
+        fnv1a(serde_json::to_string(&t).unwrap().as_bytes())
+    );
+    assert_eq!(
+        structural_key(&p, &t).unwrap(),
+        fnv1a(func_str(&apply_trace(&p, &t).unwrap()).as_bytes())
+    );
     let u = sample(&p, &mut Pcg64::seed_from_u64(1));
     assert_ne!(trace_key(&t), trace_key(&u));
 }
@@ -60,14 +70,39 @@ fn keys_are_fixed_functions_of_the_text() {
 #[test]
 fn actions_round_trip_through_name_and_params() {
     let acts = [
-        Action::Tile { stage: "matmul".into(), loop_: "j".into(), factors: vec![64, 16] },
-        Action::Unroll { stage: "matmul".into(), step: 64 },
-        Action::Parallel { stage: "matmul".into(), loops: 2 },
-        Action::Vectorize { stage: "matmul".into(), on: true },
-        Action::ComputeLocation { stage: "pad".into(), loop_: "x1".into() },
-        Action::Inline { stage: "bias".into() },
-        Action::CacheWrite { stage: "matmul".into(), loop_: "none".into() },
-        Action::Pack { stage: "matmul".into(), buffer: "B".into(), factor: 0 },
+        Action::Tile {
+            stage: "matmul".into(),
+            loop_: "j".into(),
+            factors: vec![64, 16],
+        },
+        Action::Unroll {
+            stage: "matmul".into(),
+            step: 64,
+        },
+        Action::Parallel {
+            stage: "matmul".into(),
+            loops: 2,
+        },
+        Action::Vectorize {
+            stage: "matmul".into(),
+            on: true,
+        },
+        Action::ComputeLocation {
+            stage: "pad".into(),
+            loop_: "x1".into(),
+        },
+        Action::Inline {
+            stage: "bias".into(),
+        },
+        Action::CacheWrite {
+            stage: "matmul".into(),
+            loop_: "none".into(),
+        },
+        Action::Pack {
+            stage: "matmul".into(),
+            buffer: "B".into(),
+            factor: 0,
+        },
     ];
     for a in acts {
         let back = Action::from_parts(a.name(), &a.params()).unwrap();

@@ -4,11 +4,14 @@
 mod common;
 use colt_ir::func_str;
 use colt_sched::sketch::{PackDecision, Placement, Tile};
-use colt_sched::{apply_trace, describe, Sketch};
-use expect_test::{expect, Expect};
+use colt_sched::{Sketch, apply_trace, describe};
+use expect_test::{Expect, expect};
 
 fn tile(l: &str, f: &[i64]) -> Tile {
-    Tile { loop_: l.to_string(), factors: f.to_vec() }
+    Tile {
+        loop_: l.to_string(),
+        factors: f.to_vec(),
+    }
 }
 
 fn check(p: &colt_ir::Program, sk: &Sketch, want: Expect) {
@@ -23,13 +26,23 @@ fn matmul_tiled_cached_packed() {
     let p = colt_ops::matmul(8, 16, 12);
     let mut sk = Sketch::untouched(&p);
     let d = &mut sk.stages[0];
-    d.tiles = vec![tile("i", &[2, 2, 1, 2]), tile("j", &[1, 1, 2, 8]), tile("k", &[3, 4])];
+    d.tiles = vec![
+        tile("i", &[2, 2, 1, 2]),
+        tile("j", &[1, 1, 2, 8]),
+        tile("k", &[3, 4]),
+    ];
     d.cache_write = Some("j1".into());
-    d.pack = Some(PackDecision { buffer: "B".into(), factor: None });
+    d.pack = Some(PackDecision {
+        buffer: "B".into(),
+        factor: None,
+    });
     d.parallel = 2;
     d.vectorize = true;
     d.unroll = 16;
-    check(&p, &sk, expect![[r#"
+    check(
+        &p,
+        &sk,
+        expect![[r#"
         split(matmul, i, [2, 2, 1, 2])
         split(matmul, j, [1, 1, 2, 8])
         split(matmul, k, [3, 4])
@@ -62,14 +75,27 @@ fn matmul_tiled_cached_packed() {
                 for matmul_write0 in 0..2:
                   for matmul_write1 in 0..16 vectorized:
                     C[i1*2 + i0_j0*4 + matmul_write0, j1*16 + matmul_write1] = C_c[matmul_write0, matmul_write1]
-    "#]]);
+    "#]],
+    );
 }
 
 #[test]
 fn conv_with_pad_computed_at() {
-    let p = colt_ops::conv2d(colt_ops::Conv2dShape { n: 1, c: 2, h: 4, w: 4, f: 2, kernel: 3, stride: 1, pad: 1 });
+    let p = colt_ops::conv2d(colt_ops::Conv2dShape {
+        n: 1,
+        c: 2,
+        h: 4,
+        w: 4,
+        f: 2,
+        kernel: 3,
+        stride: 1,
+        pad: 1,
+    });
     let mut sk = Sketch::untouched(&p);
-    sk.stages[0].placement = Placement::At { consumer: "conv".into(), loop_: "y1".into() };
+    sk.stages[0].placement = Placement::At {
+        consumer: "conv".into(),
+        loop_: "y1".into(),
+    };
     sk.stages[0].vectorize = true;
     let d = &mut sk.stages[1];
     d.tiles = vec![
@@ -83,7 +109,10 @@ fn conv_with_pad_computed_at() {
     ];
     d.parallel = 3;
     d.vectorize = true;
-    check(&p, &sk, expect![[r#"
+    check(
+        &p,
+        &sk,
+        expect![[r#"
         split(conv, n, [1, 1, 1, 1])
         split(conv, f, [1, 2, 1, 1])
         split(conv, y, [2, 2, 1, 1])
@@ -129,14 +158,19 @@ fn conv_with_pad_computed_at() {
                                               for y3 in 0..1:
                                                 for x3 in 0..4 vectorized:
                                                   conv [n=n1 + n2 + n3, f=f1 + f2 + f3, y=y1 + y2 + y3 + n0_f0_y0*2, x=x0*4 + x1*4 + x2*4 + x3, c=c0 + c1, r=r0*3 + r1, q=q0*3 + q1]: Y[n, f, y, x] += P_l[n2 + n3, c0 + c1, y2 + y3 + r0*3 + r1, x1*4 + x2*4 + x3 + q0*3 + q1] * W[f, c, r, q]
-    "#]]);
+    "#]],
+    );
 }
 
 #[test]
 fn describe_dense_decisions() {
     let p = colt_ops::dense(4, 16, 8, Some(colt_ir::UnOp::Relu));
     let mut sk = Sketch::untouched(&p);
-    sk.stages[0].tiles = vec![tile("i", &[2, 1, 2, 1]), tile("j", &[1, 2, 1, 8]), tile("k", &[4, 2])];
+    sk.stages[0].tiles = vec![
+        tile("i", &[2, 1, 2, 1]),
+        tile("j", &[1, 2, 1, 8]),
+        tile("k", &[4, 2]),
+    ];
     sk.stages[0].parallel = 1;
     sk.stages[0].vectorize = true;
     sk.stages[0].unroll = 64;

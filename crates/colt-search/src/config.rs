@@ -24,7 +24,13 @@ pub enum Strategy {
 }
 
 impl Strategy {
-    pub const ALL: [Strategy; 5] = [Strategy::Random, Strategy::Evolutionary, Strategy::Mcts, Strategy::SingleLlm, Strategy::Colt];
+    pub const ALL: [Strategy; 5] = [
+        Strategy::Random,
+        Strategy::Evolutionary,
+        Strategy::Mcts,
+        Strategy::SingleLlm,
+        Strategy::Colt,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -211,12 +217,22 @@ impl Default for SearchConfig {
 impl SearchConfig {
     /// Defaults with the given strategy, trials and seed.
     pub fn new(strategy: Strategy, trials: usize, seed: u64) -> SearchConfig {
-        SearchConfig { strategy, trials, seed, ..SearchConfig::default() }
+        SearchConfig {
+            strategy,
+            trials,
+            seed,
+            ..SearchConfig::default()
+        }
     }
 
     /// Range checks; the first problem as one line naming the field.
     pub fn validate(&self) -> Result<(), crate::SearchError> {
-        let bad = |field: &str, msg: &str| Err(crate::SearchError::Config { field: field.to_string(), message: msg.to_string() });
+        let bad = |field: &str, msg: &str| {
+            Err(crate::SearchError::Config {
+                field: field.to_string(),
+                message: msg.to_string(),
+            })
+        };
         let unit = |x: f64| x.is_finite() && (0.0..=1.0).contains(&x);
         if self.trials == 0 {
             return bad("trials", "expected at least 1");
@@ -236,7 +252,11 @@ impl SearchConfig {
         if !unit(self.large_share_floor) {
             return bad("large_share_floor", "expected a number in 0..=1");
         }
-        if self.budgets.usd.is_some_and(|u| !(u.is_finite() && u >= 0.0)) {
+        if self
+            .budgets
+            .usd
+            .is_some_and(|u| !(u.is_finite() && u >= 0.0))
+        {
             return bad("budgets.usd", "expected a non-negative number");
         }
         if self.max_transformations == 0 {
@@ -245,8 +265,14 @@ impl SearchConfig {
         if self.expansions_per_batch == Some(0) {
             return bad("expansions_per_batch", "expected at least 1");
         }
-        if self.llm_expansions_per_batch.is_some_and(|l| l > self.expansions()) {
-            return bad("llm_expansions_per_batch", "expected at most expansions_per_batch");
+        if self
+            .llm_expansions_per_batch
+            .is_some_and(|l| l > self.expansions())
+        {
+            return bad(
+                "llm_expansions_per_batch",
+                "expected at most expansions_per_batch",
+            );
         }
         if !unit(self.llm_measure_share) {
             return bad("llm_measure_share", "expected a number in 0..=1");
@@ -288,12 +314,15 @@ impl SearchConfig {
 
     /// Expansions per batch that ask an LLM (LLM strategies).
     pub fn llm_expansions(&self) -> usize {
-        self.llm_expansions_per_batch.unwrap_or(self.batch_size).min(self.expansions())
+        self.llm_expansions_per_batch
+            .unwrap_or(self.batch_size)
+            .min(self.expansions())
     }
 
     /// Random samples in the first batch of tree strategies.
     pub fn warmup(&self) -> usize {
-        self.warmup_random.unwrap_or(self.batch_size.saturating_sub(1))
+        self.warmup_random
+            .unwrap_or(self.batch_size.saturating_sub(1))
     }
 }
 
@@ -305,25 +334,42 @@ mod tests {
     fn strategy_round_trips_through_its_name() {
         for s in Strategy::ALL {
             assert_eq!(s.as_str().parse::<Strategy>().unwrap(), s);
-            assert_eq!(serde_json::to_string(&s).unwrap(), format!("\"{}\"", s.as_str()));
+            assert_eq!(
+                serde_json::to_string(&s).unwrap(),
+                format!("\"{}\"", s.as_str())
+            );
         }
-        assert_eq!("single_llm".parse::<Strategy>().unwrap(), Strategy::SingleLlm);
+        assert_eq!(
+            "single_llm".parse::<Strategy>().unwrap(),
+            Strategy::SingleLlm
+        );
         let e = "greedy".parse::<Strategy>().unwrap_err().to_string();
-        assert!(e.contains("greedy") && e.contains("random|evolutionary|mcts|single-llm|colt"), "{e}");
+        assert!(
+            e.contains("greedy") && e.contains("random|evolutionary|mcts|single-llm|colt"),
+            "{e}"
+        );
     }
 
     #[test]
     fn validate_names_the_field() {
-        let c = SearchConfig { epsilon: 1.5, ..SearchConfig::default() };
+        let c = SearchConfig {
+            epsilon: 1.5,
+            ..SearchConfig::default()
+        };
         assert!(c.validate().unwrap_err().to_string().contains("epsilon"));
-        let c = SearchConfig { batch_size: 0, ..SearchConfig::default() };
+        let c = SearchConfig {
+            batch_size: 0,
+            ..SearchConfig::default()
+        };
         assert!(c.validate().unwrap_err().to_string().contains("batch_size"));
         SearchConfig::default().validate().unwrap();
     }
 
     #[test]
     fn partial_config_from_json_keeps_defaults_and_rejects_unknown_fields() {
-        let c: SearchConfig = serde_json::from_str(r#"{"strategy": "mcts", "trials": 10, "budgets": {"usd": 1.5}}"#).unwrap();
+        let c: SearchConfig =
+            serde_json::from_str(r#"{"strategy": "mcts", "trials": 10, "budgets": {"usd": 1.5}}"#)
+                .unwrap();
         assert_eq!(c.strategy, Strategy::Mcts);
         assert_eq!(c.trials, 10);
         assert_eq!(c.budgets.usd, Some(1.5));

@@ -62,7 +62,12 @@ pub(crate) struct Core<'a, E: Environment> {
 }
 
 impl<'a, E: Environment> Core<'a, E> {
-    pub fn new(cfg: &'a SearchConfig, env: &'a mut E, cost: &'a mut dyn CostModel, obs: &'a mut dyn Observer<E::State>) -> Self {
+    pub fn new(
+        cfg: &'a SearchConfig,
+        env: &'a mut E,
+        cost: &'a mut dyn CostModel,
+        obs: &'a mut dyn Observer<E::State>,
+    ) -> Self {
         Core {
             env,
             cost,
@@ -118,7 +123,13 @@ impl<'a, E: Environment> Core<'a, E> {
             return Vec::new();
         }
         let p = self.cost.predict(x);
-        (0..x.len()).map(|i| p.get(i).copied().map_or(0.0, |v| if v.is_finite() { v as f64 } else { 0.0 })).collect()
+        (0..x.len())
+            .map(|i| {
+                p.get(i)
+                    .copied()
+                    .map_or(0.0, |v| if v.is_finite() { v as f64 } else { 0.0 })
+            })
+            .collect()
     }
 
     pub fn predict_one(&self, x: &[f32]) -> f64 {
@@ -130,7 +141,11 @@ impl<'a, E: Environment> Core<'a, E> {
         if self.remaining() == 0 {
             return Some(StopReason::TrialLimit);
         }
-        if self.cfg.max_wall_s.is_some_and(|w| self.start.elapsed().as_secs_f64() >= w) {
+        if self
+            .cfg
+            .max_wall_s
+            .is_some_and(|w| self.start.elapsed().as_secs_f64() >= w)
+        {
             return Some(StopReason::TimeLimit);
         }
         if self.obs.should_stop() {
@@ -150,11 +165,20 @@ impl<'a, E: Environment> Core<'a, E> {
         let t = Instant::now();
         let mut results = self.env.measure(&states);
         self.measure_time += t.elapsed();
-        results.resize_with(batch.len(), || Measurement::failed("missing", "the measurer returned fewer results than candidates"));
+        results.resize_with(batch.len(), || {
+            Measurement::failed(
+                "missing",
+                "the measurer returned fewer results than candidates",
+            )
+        });
         let mut out = Vec::with_capacity(batch.len());
         for (c, m) in batch.into_iter().zip(results) {
             let lat = m.usable_latency();
-            let outcome = if m.latency_us.is_some() && lat.is_none() { "bad_latency".to_string() } else { m.outcome };
+            let outcome = if m.latency_us.is_some() && lat.is_none() {
+                "bad_latency".to_string()
+            } else {
+                m.outcome
+            };
             self.measured.insert(c.key, lat);
             if lat.is_none() {
                 self.failed.insert(c.key);
@@ -163,7 +187,12 @@ impl<'a, E: Environment> Core<'a, E> {
             if let Some(l) = lat
                 && self.best_us().is_none_or(|b| l < b)
             {
-                self.best = Some(Best { state: c.state.clone(), key: c.key, latency_us: l, trial });
+                self.best = Some(Best {
+                    state: c.state.clone(),
+                    key: c.key,
+                    latency_us: l,
+                    trial,
+                });
             }
             self.train_x.push(c.features);
             self.train_lat.push(lat);
@@ -187,7 +216,11 @@ impl<'a, E: Environment> Core<'a, E> {
         }
         self.batches += 1;
         if self.train {
-            let y: Vec<f32> = self.train_lat.iter().map(|l| self.reward(*l) as f32).collect();
+            let y: Vec<f32> = self
+                .train_lat
+                .iter()
+                .map(|l| self.reward(*l) as f32)
+                .collect();
             self.cost.fit(&self.train_x, &y);
         }
         out
@@ -218,15 +251,24 @@ impl<'a, E: Environment> Core<'a, E> {
         m.tokens_out += rec.usage.output_tokens;
         m.cost_usd += rec.cost_usd;
         m.latency_ms += rec.latency_ms;
-        m.tokens_evaluated += rec.timing.as_ref().map_or(rec.usage.input_tokens.saturating_sub(rec.usage.cached_tokens), |t| t.evaluated_tokens);
-        self.latencies.entry(rec.model.clone()).or_default().push(rec.latency_ms);
+        m.tokens_evaluated += rec.timing.as_ref().map_or(
+            rec.usage
+                .input_tokens
+                .saturating_sub(rec.usage.cached_tokens),
+            |t| t.evaluated_tokens,
+        );
+        self.latencies
+            .entry(rec.model.clone())
+            .or_default()
+            .push(rec.latency_ms);
     }
 
     /// Whether any LLM budget is spent.
     pub fn budget_exhausted(&self) -> bool {
         let b = &self.cfg.budgets;
         b.llm_calls.is_some_and(|c| self.spend.budget_calls >= c)
-            || b.tokens.is_some_and(|t| self.spend.tokens_in + self.spend.tokens_out >= t)
+            || b.tokens
+                .is_some_and(|t| self.spend.tokens_in + self.spend.tokens_out >= t)
             || b.usd.is_some_and(|u| self.spend.usd >= u)
     }
 
@@ -237,7 +279,11 @@ impl<'a, E: Environment> Core<'a, E> {
             batch: self.batches,
             best_us: self.best_us(),
             llm_calls: self.spend.calls,
-            calls_per_model: self.models.iter().map(|(k, v)| (k.clone(), v.calls)).collect(),
+            calls_per_model: self
+                .models
+                .iter()
+                .map(|(k, v)| (k.clone(), v.calls))
+                .collect(),
             tokens_in: self.spend.tokens_in,
             tokens_cached: self.spend.tokens_cached,
             tokens_out: self.spend.tokens_out,
@@ -248,13 +294,22 @@ impl<'a, E: Environment> Core<'a, E> {
     }
 
     /// The result; `largest` names the bucket's largest model (for the share).
-    pub fn finish(mut self, stop: StopReason, tree: Vec<NodeInfo<E::State>>, largest: Option<&str>) -> RunResult<E::State> {
+    pub fn finish(
+        mut self,
+        stop: StopReason,
+        tree: Vec<NodeInfo<E::State>>,
+        largest: Option<&str>,
+    ) -> RunResult<E::State> {
         let mut wasted_by_cause: BTreeMap<String, u64> = BTreeMap::new();
         for (name, m) in &mut self.models {
             if let Some(l) = self.latencies.get_mut(name).filter(|l| !l.is_empty()) {
                 l.sort_unstable();
                 let k = l.len();
-                m.median_latency_ms = if k % 2 == 1 { l[k / 2] as f64 } else { (l[k / 2 - 1] + l[k / 2]) as f64 / 2.0 };
+                m.median_latency_ms = if k % 2 == 1 {
+                    l[k / 2] as f64
+                } else {
+                    (l[k / 2 - 1] + l[k / 2]) as f64 / 2.0
+                };
             }
             for (cause, n) in &m.wasted {
                 *wasted_by_cause.entry(cause.clone()).or_default() += n;
@@ -263,7 +318,9 @@ impl<'a, E: Environment> Core<'a, E> {
         let wall = self.start.elapsed().as_secs_f64();
         let measure_s = self.measure_time.as_secs_f64();
         let llm_s = self.llm_time.as_secs_f64();
-        let large = largest.and_then(|l| self.models.get(l)).map_or(0, |m| m.calls);
+        let large = largest
+            .and_then(|l| self.models.get(l))
+            .map_or(0, |m| m.calls);
         RunResult {
             strategy: self.cfg.strategy,
             stop,
@@ -272,7 +329,11 @@ impl<'a, E: Environment> Core<'a, E> {
             history: self.history,
             models: self.models,
             llm_calls: self.spend.calls,
-            large_model_share: if self.spend.calls == 0 { 0.0 } else { large as f64 / self.spend.calls as f64 },
+            large_model_share: if self.spend.calls == 0 {
+                0.0
+            } else {
+                large as f64 / self.spend.calls as f64
+            },
             tokens_in: self.spend.tokens_in,
             tokens_cached: self.spend.tokens_cached,
             tokens_out: self.spend.tokens_out,
@@ -280,7 +341,12 @@ impl<'a, E: Environment> Core<'a, E> {
             wasted_calls: wasted_by_cause.values().sum(),
             wasted_by_cause,
             record_compactions: self.record_compactions,
-            time: TimeSplit { wall_s: wall, measure_s, llm_s, overhead_s: (wall - measure_s - llm_s).max(0.0) },
+            time: TimeSplit {
+                wall_s: wall,
+                measure_s,
+                llm_s,
+                overhead_s: (wall - measure_s - llm_s).max(0.0),
+            },
             tree,
         }
     }

@@ -31,10 +31,18 @@ pub struct Measurement {
 
 impl Measurement {
     pub fn ok(latency_us: f64) -> Measurement {
-        Measurement { latency_us: Some(latency_us), outcome: "ok".into(), detail: String::new() }
+        Measurement {
+            latency_us: Some(latency_us),
+            outcome: "ok".into(),
+            detail: String::new(),
+        }
     }
     pub fn failed(outcome: impl Into<String>, detail: impl Into<String>) -> Measurement {
-        Measurement { latency_us: None, outcome: outcome.into(), detail: detail.into() }
+        Measurement {
+            latency_us: None,
+            outcome: outcome.into(),
+            detail: detail.into(),
+        }
     }
     /// A usable latency: present, finite and positive.
     pub fn usable_latency(&self) -> Option<f64> {
@@ -81,12 +89,20 @@ pub trait Environment {
 
     /// Apply a sequence of transformations, validating each; an illegal one is an `Err`
     /// naming it (the proposing model's error), never a panic.
-    fn apply(&self, s: &Self::State, transformations: &[Transformation]) -> Result<Self::State, String>;
+    fn apply(
+        &self,
+        s: &Self::State,
+        transformations: &[Transformation],
+    ) -> Result<Self::State, String>;
 
     /// Apply the legal steps of an answer in order, dropping each illegal one (as the
     /// reference implementation does: one bad step does not waste the others). `Err`
     /// (the first step's complaint) when no step applies.
-    fn apply_partial(&self, s: &Self::State, transformations: &[Transformation]) -> Result<Applied<Self::State>, String> {
+    fn apply_partial(
+        &self,
+        s: &Self::State,
+        transformations: &[Transformation],
+    ) -> Result<Applied<Self::State>, String> {
         let mut state = s.clone();
         let mut kept = Vec::new();
         let mut dropped = Vec::new();
@@ -100,9 +116,16 @@ pub trait Environment {
             }
         }
         if kept.is_empty() {
-            return Err(dropped.into_iter().next().unwrap_or_else(|| "no transformation".to_string()));
+            return Err(dropped
+                .into_iter()
+                .next()
+                .unwrap_or_else(|| "no transformation".to_string()));
         }
-        Ok(Applied { state, kept, dropped })
+        Ok(Applied {
+            state,
+            kept,
+            dropped,
+        })
     }
 
     /// One decision-level mutation of `s` (MetaSchedule's mutators: change decisions,
@@ -123,7 +146,11 @@ pub trait Environment {
 
     /// [`Environment::mutate`] with the mutant's key and features; environments whose
     /// mutator already lowers the mutant override it to reuse that lowering.
-    fn mutate_keyed(&self, s: &Self::State, rng: &mut SearchRng) -> Option<(Self::State, u64, Vec<f32>)> {
+    fn mutate_keyed(
+        &self,
+        s: &Self::State,
+        rng: &mut SearchRng,
+    ) -> Option<(Self::State, u64, Vec<f32>)> {
         let m = self.mutate(s, rng)?;
         let (k, f) = self.key_features(&m);
         Some((m, k, f))

@@ -49,8 +49,14 @@ pub enum SearchError {
     Config { field: String, message: String },
     #[error("strategy {0} needs LLMs, but no model bucket was given")]
     NoLlm(Strategy),
-    #[error("search config: field \"{field}\": model \"{name}\" is not in the bucket (models: {known})")]
-    UnknownModel { field: String, name: String, known: String },
+    #[error(
+        "search config: field \"{field}\": model \"{name}\" is not in the bucket (models: {known})"
+    )]
+    UnknownModel {
+        field: String,
+        name: String,
+        known: String,
+    },
 }
 
 /// Run one search.
@@ -65,11 +71,18 @@ pub fn run<E: Environment>(
     obs: &mut dyn Observer<E::State>,
 ) -> Result<RunResult<E::State>, SearchError> {
     cfg.validate()?;
-    let check = |field: &str, name: &Option<String>, llm: &Option<&mut dyn Llm>| -> Result<(), SearchError> {
+    let check = |field: &str,
+                 name: &Option<String>,
+                 llm: &Option<&mut dyn Llm>|
+     -> Result<(), SearchError> {
         if let (Some(name), Some(l)) = (name, llm)
             && l.bucket().model(name).is_none()
         {
-            return Err(SearchError::UnknownModel { field: field.to_string(), name: name.clone(), known: l.bucket().names().join(", ") });
+            return Err(SearchError::UnknownModel {
+                field: field.to_string(),
+                name: name.clone(),
+                known: l.bucket().names().join(", "),
+            });
         }
         Ok(())
     };
@@ -96,12 +109,17 @@ pub fn run<E: Environment>(
         }
         Strategy::SingleLlm => {
             let llm = llm.ok_or(SearchError::NoLlm(cfg.strategy))?;
-            let model = cfg.single_llm_model.clone().unwrap_or_else(|| llm.bucket().largest().to_string());
-            let (stop, tree, largest) = mcts::run_tree(&mut core, mcts::Mode::Single(model), Some(llm), None);
+            let model = cfg
+                .single_llm_model
+                .clone()
+                .unwrap_or_else(|| llm.bucket().largest().to_string());
+            let (stop, tree, largest) =
+                mcts::run_tree(&mut core, mcts::Mode::Single(model), Some(llm), None);
             core.finish(stop, tree, largest.as_deref())
         }
         Strategy::Colt => {
-            let (stop, tree, largest) = mcts::run_tree(&mut core, mcts::Mode::Colt, llm, cfg.root_model.clone());
+            let (stop, tree, largest) =
+                mcts::run_tree(&mut core, mcts::Mode::Colt, llm, cfg.root_model.clone());
             core.finish(stop, tree, largest.as_deref())
         }
     };

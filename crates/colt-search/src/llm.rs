@@ -41,7 +41,10 @@ impl Llm for LlmClient {
         LlmClient::call_many(self, calls, max_in_flight)
     }
     fn concurrent(&self) -> bool {
-        LlmClient::bucket(self).models().iter().any(|m| m.provider != colt_llm::ProviderKind::Local)
+        LlmClient::bucket(self)
+            .models()
+            .iter()
+            .any(|m| m.provider != colt_llm::ProviderKind::Local)
     }
 }
 

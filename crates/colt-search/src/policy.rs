@@ -40,7 +40,9 @@ pub fn ma_uct(u: Uct, value_sum: f64, visits: u32, parent_visits: u32, phi: Opti
 
 /// Whether all siblings carry the same φ (then the φ term says nothing and is off).
 pub fn siblings_share_phi(children: &[ChildView]) -> bool {
-    children.windows(2).all(|w| (w[0].phi - w[1].phi).abs() < 1e-12)
+    children
+        .windows(2)
+        .all(|w| (w[0].phi - w[1].phi).abs() < 1e-12)
 }
 
 /// The child to descend into: an unvisited child first (the smallest model, i.e. the
@@ -62,7 +64,13 @@ pub fn select_child(u: Uct, children: &[ChildView], parent_visits: u32) -> Optio
     let mut best = 0;
     let mut best_score = f64::NEG_INFINITY;
     for (i, ch) in children.iter().enumerate() {
-        let s = ma_uct(u, ch.value_sum, ch.visits, parent_visits, phi_on.then_some(ch.phi));
+        let s = ma_uct(
+            u,
+            ch.value_sum,
+            ch.visits,
+            parent_visits,
+            phi_on.then_some(ch.phi),
+        );
         if s > best_score {
             best = i;
             best_score = s;
@@ -92,7 +100,10 @@ pub struct RegressionStreaks {
 impl RegressionStreaks {
     /// `k = 0` never fires.
     pub fn new(k: u32) -> RegressionStreaks {
-        RegressionStreaks { k, streaks: BTreeMap::new() }
+        RegressionStreaks {
+            k,
+            streaks: BTreeMap::new(),
+        }
     }
 
     /// Record one proposal of `model`; true when it is the K-th consecutive regression
@@ -122,7 +133,10 @@ mod tests {
     use super::*;
     use colt_llm::Bucket;
 
-    const U: Uct = Uct { lambda: 0.5, c: std::f64::consts::SQRT_2 };
+    const U: Uct = Uct {
+        lambda: 0.5,
+        c: std::f64::consts::SQRT_2,
+    };
 
     fn bucket() -> Bucket {
         Bucket::from_toml_str(
@@ -173,7 +187,18 @@ mod tests {
 
     #[test]
     fn phi_term_prefers_the_smaller_model_when_values_tie() {
-        let kids = [ChildView { visits: 4, value_sum: 2.0, phi: 0.0 }, ChildView { visits: 4, value_sum: 2.0, phi: 1.0 }];
+        let kids = [
+            ChildView {
+                visits: 4,
+                value_sum: 2.0,
+                phi: 0.0,
+            },
+            ChildView {
+                visits: 4,
+                value_sum: 2.0,
+                phi: 1.0,
+            },
+        ];
         assert_eq!(select_child(U, &kids, 8), Some(1));
     }
 
@@ -181,11 +206,33 @@ mod tests {
     fn phi_term_is_off_among_siblings_with_the_same_phi() {
         // With equal φ = 1 the φ term would add the same constant to each child; off, the
         // choice is by Q/N alone: the better child wins at full exploitation weight.
-        let kids = [ChildView { visits: 4, value_sum: 1.0, phi: 1.0 }, ChildView { visits: 4, value_sum: 3.0, phi: 1.0 }];
+        let kids = [
+            ChildView {
+                visits: 4,
+                value_sum: 1.0,
+                phi: 1.0,
+            },
+            ChildView {
+                visits: 4,
+                value_sum: 3.0,
+                phi: 1.0,
+            },
+        ];
         assert!(siblings_share_phi(&kids));
         assert_eq!(select_child(U, &kids, 8), Some(1));
         // The same values with different φ: the smaller model's φ bonus outweighs the gap.
-        let kids = [ChildView { visits: 4, value_sum: 1.0, phi: 1.0 }, ChildView { visits: 4, value_sum: 3.0, phi: 0.0 }];
+        let kids = [
+            ChildView {
+                visits: 4,
+                value_sum: 1.0,
+                phi: 1.0,
+            },
+            ChildView {
+                visits: 4,
+                value_sum: 3.0,
+                phi: 0.0,
+            },
+        ];
         assert!(!siblings_share_phi(&kids));
         assert_eq!(select_child(U, &kids, 8), Some(0));
     }
@@ -193,10 +240,26 @@ mod tests {
     #[test]
     fn unvisited_children_first_smallest_model_first() {
         let kids = [
-            ChildView { visits: 3, value_sum: 3.0, phi: 1.0 },
-            ChildView { visits: 0, value_sum: 0.0, phi: 0.0 },
-            ChildView { visits: 0, value_sum: 0.0, phi: 0.5 },
-            ChildView { visits: 0, value_sum: 0.0, phi: 0.5 },
+            ChildView {
+                visits: 3,
+                value_sum: 3.0,
+                phi: 1.0,
+            },
+            ChildView {
+                visits: 0,
+                value_sum: 0.0,
+                phi: 0.0,
+            },
+            ChildView {
+                visits: 0,
+                value_sum: 0.0,
+                phi: 0.5,
+            },
+            ChildView {
+                visits: 0,
+                value_sum: 0.0,
+                phi: 0.5,
+            },
         ];
         assert_eq!(select_child(U, &kids, 3), Some(2));
         assert_eq!(select_child(U, &[], 3), None);
@@ -204,7 +267,10 @@ mod tests {
 
     #[test]
     fn widening_grows_with_the_square_root_of_visits() {
-        let got: Vec<usize> = [0, 1, 2, 3, 4, 8, 9, 16, 100].iter().map(|&n| widen_limit(n, 1.0, 0.5)).collect();
+        let got: Vec<usize> = [0, 1, 2, 3, 4, 8, 9, 16, 100]
+            .iter()
+            .map(|&n| widen_limit(n, 1.0, 0.5))
+            .collect();
         assert_eq!(got, vec![1, 1, 1, 1, 2, 2, 3, 4, 10]);
         assert_eq!(widen_limit(100, 2.0, 0.5), 20);
     }
@@ -245,7 +311,10 @@ mod tests {
         assert!(!s.record("mid", false));
         assert!(s.record("small", true));
         let mut k3 = RegressionStreaks::new(3);
-        assert_eq!((0..3).map(|_| k3.record("m", true)).collect::<Vec<_>>(), vec![false, false, true]);
+        assert_eq!(
+            (0..3).map(|_| k3.record("m", true)).collect::<Vec<_>>(),
+            vec![false, false, true]
+        );
         let mut off = RegressionStreaks::new(0);
         assert!((0..10).all(|_| !off.record("m", true)));
     }

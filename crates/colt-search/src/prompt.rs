@@ -98,7 +98,16 @@ pub fn render_transformations(ts: &[Transformation]) -> String {
     }
     ts.iter()
         .map(|t| {
-            let args: Vec<String> = t.args.iter().map(|(k, v)| format!("{k}={}", v.as_str().map_or_else(|| v.to_string(), str::to_string))).collect();
+            let args: Vec<String> = t
+                .args
+                .iter()
+                .map(|(k, v)| {
+                    format!(
+                        "{k}={}",
+                        v.as_str().map_or_else(|| v.to_string(), str::to_string)
+                    )
+                })
+                .collect();
             format!("{}({})", t.action, args.join(", "))
         })
         .collect::<Vec<_>>()
@@ -106,7 +115,12 @@ pub fn render_transformations(ts: &[Transformation]) -> String {
 }
 
 /// The stable prefix. `models` are (name, parameter count, φ_small) in bucket order.
-pub fn prefix(env_prefix: &str, catalog: &[ActionSpec], models: &[(String, f64, f64)], max_transformations: usize) -> String {
+pub fn prefix(
+    env_prefix: &str,
+    catalog: &[ActionSpec],
+    models: &[(String, f64, f64)],
+    max_transformations: usize,
+) -> String {
     let mut s = String::new();
     s.push_str("You are an expert performance engineer guiding a search for the fastest version of a program. ");
     if models.len() > 1 {
@@ -142,21 +156,38 @@ pub fn prefix(env_prefix: &str, catalog: &[ActionSpec], models: &[(String, f64, 
     }
     for name in &names {
         let variants: Vec<&ActionSpec> = catalog.iter().filter(|a| a.name == *name).collect();
-        let params: Vec<&str> = variants.iter().find(|a| !a.params.is_empty()).map_or(Vec::new(), |a| a.params.iter().map(|p| p.name.as_str()).collect());
+        let params: Vec<&str> = variants
+            .iter()
+            .find(|a| !a.params.is_empty())
+            .map_or(Vec::new(), |a| {
+                a.params.iter().map(|p| p.name.as_str()).collect()
+            });
         let _ = write!(s, "- {name}({})", params.join(", "));
-        if let Some(doc) = variants.iter().map(|a| a.doc.as_str()).find(|d| !d.is_empty()) {
+        if let Some(doc) = variants
+            .iter()
+            .map(|a| a.doc.as_str())
+            .find(|d| !d.is_empty())
+        {
             let _ = write!(s, ": {doc}");
         }
         s.push('\n');
     }
-    let valued: Vec<ActionSpec> = catalog.iter().filter(|a| !a.params.is_empty() && a.params.iter().all(|p| !p.choices.is_empty())).cloned().collect();
+    let valued: Vec<ActionSpec> = catalog
+        .iter()
+        .filter(|a| !a.params.is_empty() && a.params.iter().all(|p| !p.choices.is_empty()))
+        .cloned()
+        .collect();
     if !valued.is_empty() {
         s.push_str("\n# Their values (at the start; at each node only the values that change something are admitted)\n");
         s.push_str(&catalog_values(&valued));
     }
     s.push_str("\n# Models (name, parameters, phi_small: 1 = smallest, 0 = largest)\n");
     for (name, params, phi) in models {
-        let _ = writeln!(s, "- {name}: {} parameters, phi_small {phi:.2}", format_param_count(*params));
+        let _ = writeln!(
+            s,
+            "- {name}: {} parameters, phi_small {phi:.2}",
+            format_param_count(*params)
+        );
     }
     let names: Vec<&str> = models.iter().map(|m| m.0.as_str()).collect();
     let _ = write!(
@@ -177,7 +208,6 @@ pub fn prefix(env_prefix: &str, catalog: &[ActionSpec], models: &[(String, f64, 
     s
 }
 
-
 fn score_text(predicted: f64, measured: Option<Option<f64>>) -> String {
     match measured {
         Some(Some(us)) => format!("predicted {predicted:.2}, measured {us:.2} us"),
@@ -190,7 +220,12 @@ fn score_text(predicted: f64, measured: Option<Option<f64>>) -> String {
 /// parameter with the union of their values), a parameter with one value as
 /// `name=value`, the others as `name∈{...}`.
 pub fn vocabulary_lines(v: &Vocabulary) -> String {
-    let stage_of = |a: &ActionSpec| a.params.iter().find(|p| p.name == "stage").and_then(|p| (p.choices.len() == 1).then(|| p.choices[0].clone()));
+    let stage_of = |a: &ActionSpec| {
+        a.params
+            .iter()
+            .find(|p| p.name == "stage")
+            .and_then(|p| (p.choices.len() == 1).then(|| p.choices[0].clone()))
+    };
     let mut merged: Vec<(String, Vec<(String, Vec<serde_json::Value>)>)> = Vec::new();
     let mut last: Option<(String, Option<serde_json::Value>)> = None;
     for a in &v.actions {
@@ -220,7 +255,10 @@ pub fn vocabulary_lines(v: &Vocabulary) -> String {
         s.push_str("- ");
         s.push_str(&name);
         for (pname, choices) in params {
-            let vals: Vec<String> = choices.iter().map(|c| c.as_str().map_or_else(|| c.to_string(), str::to_string)).collect();
+            let vals: Vec<String> = choices
+                .iter()
+                .map(|c| c.as_str().map_or_else(|| c.to_string(), str::to_string))
+                .collect();
             if vals.len() == 1 {
                 let _ = write!(s, " {pname}={}", vals[0]);
             } else {
@@ -236,17 +274,34 @@ pub fn vocabulary_lines(v: &Vocabulary) -> String {
 fn values_text(choices: &[serde_json::Value]) -> String {
     let ints: Option<Vec<i64>> = choices.iter().map(serde_json::Value::as_i64).collect();
     let vals: Vec<String> = match ints {
-        Some(xs) if xs.len() >= 3 && xs.windows(2).all(|w| w[1] == w[0] + 1) => vec![format!("{}..{}", xs[0], xs[xs.len() - 1])],
-        _ => choices.iter().map(|c| c.as_str().map_or_else(|| c.to_string(), str::to_string)).collect(),
+        Some(xs) if xs.len() >= 3 && xs.windows(2).all(|w| w[1] == w[0] + 1) => {
+            vec![format!("{}..{}", xs[0], xs[xs.len() - 1])]
+        }
+        _ => choices
+            .iter()
+            .map(|c| c.as_str().map_or_else(|| c.to_string(), str::to_string))
+            .collect(),
     };
-    if vals.len() == 1 { format!("={}", vals[0]) } else { format!("∈{{{}}}", vals.join(",")) }
+    if vals.len() == 1 {
+        format!("={}", vals[0])
+    } else {
+        format!("∈{{{}}}", vals.join(","))
+    }
 }
 
 /// The catalog's values in few tokens: a parameter whose values are the same wherever its
 /// action appears is given once per action; the rest per stage (`- qk: tile loop∈{h,i}
 /// inner∈{...}; unroll; ...`).
 fn catalog_values(valued: &[ActionSpec]) -> String {
-    let stage_of = |a: &ActionSpec| a.params.iter().find(|p| p.name == "stage").and_then(|p| (p.choices.len() == 1).then(|| p.choices[0].as_str().map_or_else(|| p.choices[0].to_string(), str::to_string)));
+    let stage_of = |a: &ActionSpec| {
+        a.params.iter().find(|p| p.name == "stage").and_then(|p| {
+            (p.choices.len() == 1).then(|| {
+                p.choices[0]
+                    .as_str()
+                    .map_or_else(|| p.choices[0].to_string(), str::to_string)
+            })
+        })
+    };
     // (action, stage) -> param -> union of values, in order of appearance.
     type Params = Vec<(String, Vec<serde_json::Value>)>;
     let mut merged: Vec<(String, Option<String>, Params)> = Vec::new();
@@ -277,7 +332,10 @@ fn catalog_values(valued: &[ActionSpec]) -> String {
     }
     // Parameters with one value list wherever the action appears.
     let common = |name: &str, param: &str| -> Option<Vec<serde_json::Value>> {
-        let mut lists = merged.iter().filter(|(n, _, _)| n == name).map(|(_, _, ps)| ps.iter().find(|(p, _)| p == param).map(|(_, v)| v.clone()));
+        let mut lists = merged
+            .iter()
+            .filter(|(n, _, _)| n == name)
+            .map(|(_, _, ps)| ps.iter().find(|(p, _)| p == param).map(|(_, v)| v.clone()));
         let first = lists.next()??;
         lists.all(|l| l.as_ref() == Some(&first)).then_some(first)
     };
@@ -291,7 +349,10 @@ fn catalog_values(valued: &[ActionSpec]) -> String {
     let mut shared = Vec::new();
     for n in &names {
         let params = &merged.iter().find(|(m, _, _)| m == n).expect("present").2;
-        let common: Vec<String> = params.iter().filter_map(|(p, _)| common(n, p).map(|v| format!("{p}{}", values_text(&v)))).collect();
+        let common: Vec<String> = params
+            .iter()
+            .filter_map(|(p, _)| common(n, p).map(|v| format!("{p}{}", values_text(&v))))
+            .collect();
         if !common.is_empty() {
             shared.push(format!("{n} {}", common.join(" ")));
         }
@@ -310,7 +371,11 @@ fn catalog_values(valued: &[ActionSpec]) -> String {
             .iter()
             .filter(|(_, m, _)| *m == g)
             .map(|(n, _, ps)| {
-                let own: Vec<String> = ps.iter().filter(|(p, _)| common(n, p).is_none()).map(|(p, v)| format!(" {p}{}", values_text(v))).collect();
+                let own: Vec<String> = ps
+                    .iter()
+                    .filter(|(p, _)| common(n, p).is_none())
+                    .map(|(p, v)| format!(" {p}{}", values_text(v)))
+                    .collect();
                 format!("{n}{}", own.concat())
             })
             .collect();
@@ -331,7 +396,16 @@ fn catalog_values(valued: &[ActionSpec]) -> String {
 pub fn valid_actions(v: &Vocabulary) -> String {
     let mut groups: Vec<(String, Vec<&str>)> = Vec::new();
     for a in &v.actions {
-        let stage = a.params.iter().find(|p| p.name == "stage" && p.choices.len() == 1).map(|p| p.choices[0].as_str().map_or_else(|| p.choices[0].to_string(), str::to_string)).unwrap_or_default();
+        let stage = a
+            .params
+            .iter()
+            .find(|p| p.name == "stage" && p.choices.len() == 1)
+            .map(|p| {
+                p.choices[0]
+                    .as_str()
+                    .map_or_else(|| p.choices[0].to_string(), str::to_string)
+            })
+            .unwrap_or_default();
         let i = match groups.iter().position(|(g, _)| *g == stage) {
             Some(i) => i,
             None => {
@@ -343,7 +417,17 @@ pub fn valid_actions(v: &Vocabulary) -> String {
             groups[i].1.push(&a.name);
         }
     }
-    groups.iter().map(|(g, names)| if g.is_empty() { names.join(" ") } else { format!("{g}: {}", names.join(" ")) }).collect::<Vec<_>>().join("; ")
+    groups
+        .iter()
+        .map(|(g, names)| {
+            if g.is_empty() {
+                names.join(" ")
+            } else {
+                format!("{g}: {}", names.join(" "))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// The question: short, and the only part of the prompt written anew for each call.
@@ -351,15 +435,32 @@ pub fn question(x: &QuestionInputs<'_>) -> String {
     let mut s = String::from("\n# Question\n");
     let n = &x.node;
     let origin = match n.parent {
-        Some(p) if !n.transformations.is_empty() => format!("made by {} from n{p} with {}", n.proposer, render_transformations(&n.transformations)),
+        Some(p) if !n.transformations.is_empty() => format!(
+            "made by {} from n{p} with {}",
+            n.proposer,
+            render_transformations(&n.transformations)
+        ),
         Some(p) => format!("made by {} from n{p}", n.proposer),
         None => format!("the {}", n.proposer),
     };
-    let _ = writeln!(s, "Expand n{} ({origin}; depth {}; {}).", n.id, n.depth, score_text(n.predicted, n.measured_us));
+    let _ = writeln!(
+        s,
+        "Expand n{} ({origin}; depth {}; {}).",
+        n.id,
+        n.depth,
+        score_text(n.predicted, n.measured_us)
+    );
     if !x.tried.is_empty() {
         let _ = writeln!(s, "Already tried from n{} (do not repeat these):", n.id);
         for c in &x.tried {
-            let _ = writeln!(s, "- n{} by {}: {} ({})", c.id, c.proposer, c.steps, score_text(c.predicted, c.measured_us));
+            let _ = writeln!(
+                s,
+                "- n{} by {}: {} ({})",
+                c.id,
+                c.proposer,
+                c.steps,
+                score_text(c.predicted, c.measured_us)
+            );
         }
     }
     let p = &x.progress;
@@ -368,19 +469,28 @@ pub fn question(x: &QuestionInputs<'_>) -> String {
         "Trials {} of {}; best {}; tree {} nodes, depth {}; LLM calls {}{}.",
         p.trials,
         p.trials_total,
-        p.best_us.map_or("none yet".to_string(), |b| format!("{b:.2} us")),
+        p.best_us
+            .map_or("none yet".to_string(), |b| format!("{b:.2} us")),
         p.tree_nodes,
         p.max_depth,
         p.llm_calls,
-        p.llm_call_budget.map_or(String::new(), |b| format!(" of {b}")),
+        p.llm_call_budget
+            .map_or(String::new(), |b| format!(" of {b}")),
     );
     if x.models.len() > 1 {
         let lines: Vec<String> = x
             .models
             .iter()
             .map(|m| {
-                let hit = if m.children == 0 { "-".to_string() } else { format!("{:.0}%", 100.0 * m.hits as f64 / m.children as f64) };
-                format!("{} {} calls, {} invalid, {} children, hit {hit}, {} alterations", m.name, m.calls, m.errors, m.children, m.course_alterations)
+                let hit = if m.children == 0 {
+                    "-".to_string()
+                } else {
+                    format!("{:.0}%", 100.0 * m.hits as f64 / m.children as f64)
+                };
+                format!(
+                    "{} {} calls, {} invalid, {} children, hit {hit}, {} alterations",
+                    m.name, m.calls, m.errors, m.children, m.course_alterations
+                )
             })
             .collect();
         let _ = writeln!(s, "Models: {}.", lines.join("; "));
@@ -408,34 +518,65 @@ mod tests {
     use std::collections::BTreeMap;
 
     fn t(action: &str, args: &[(&str, serde_json::Value)]) -> Transformation {
-        Transformation { action: action.into(), args: args.iter().map(|(k, v)| (k.to_string(), v.clone())).collect::<BTreeMap<_, _>>() }
+        Transformation {
+            action: action.into(),
+            args: args
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect::<BTreeMap<_, _>>(),
+        }
     }
 
     #[test]
     fn prefix_lists_actions_models_and_format_and_is_state_free() {
-        let cat = vec![ActionSpec::new("set", "set a decision").param("index", [0, 1]).param("value", [1, 2]), ActionSpec::new("reset", "")];
-        let models = vec![("small".to_string(), 270e6, 1.0), ("big".to_string(), 8e9, 0.0)];
+        let cat = vec![
+            ActionSpec::new("set", "set a decision")
+                .param("index", [0, 1])
+                .param("value", [1, 2]),
+            ActionSpec::new("reset", ""),
+        ];
+        let models = vec![
+            ("small".to_string(), 270e6, 1.0),
+            ("big".to_string(), 8e9, 0.0),
+        ];
         let p = prefix("toy workload", &cat, &models, 2);
         assert!(p.contains("# Workload\ntoy workload"));
         assert!(p.contains("- set(index, value): set a decision"));
         assert!(p.contains("- reset()"));
         // Values of the catalog's variants, one line per stage.
-        assert!(p.contains("# Their values") && p.contains("- everywhere: set index∈{0,1} value∈{1,2}"), "{p}");
+        assert!(
+            p.contains("# Their values") && p.contains("- everywhere: set index∈{0,1} value∈{1,2}"),
+            "{p}"
+        );
         assert!(p.contains("- small: 270M parameters, phi_small 1.00"));
         assert!(p.contains("- big: 8B parameters, phi_small 0.00"));
         assert!(p.contains("1 to 2 objects") && p.contains("<one of: small, big>"));
-
     }
 
     #[test]
     fn catalog_values_give_shared_values_once_and_the_rest_per_stage() {
         let cat = vec![
-            ActionSpec::new("tile", "").param("stage", ["a"]).param("loop", ["i"]).param("inner", [1, 2, 4]),
-            ActionSpec::new("tile", "").param("stage", ["a"]).param("loop", ["j"]).param("inner", [1, 2]),
-            ActionSpec::new("unroll", "").param("stage", ["a"]).param("step", [0, 16]),
-            ActionSpec::new("tile", "").param("stage", ["b"]).param("loop", ["k"]).param("inner", [1, 2, 4]),
-            ActionSpec::new("unroll", "").param("stage", ["b"]).param("step", [0, 16]),
-            ActionSpec::new("parallel", "").param("stage", ["b"]).param("loops", [0, 1, 2, 3]),
+            ActionSpec::new("tile", "")
+                .param("stage", ["a"])
+                .param("loop", ["i"])
+                .param("inner", [1, 2, 4]),
+            ActionSpec::new("tile", "")
+                .param("stage", ["a"])
+                .param("loop", ["j"])
+                .param("inner", [1, 2]),
+            ActionSpec::new("unroll", "")
+                .param("stage", ["a"])
+                .param("step", [0, 16]),
+            ActionSpec::new("tile", "")
+                .param("stage", ["b"])
+                .param("loop", ["k"])
+                .param("inner", [1, 2, 4]),
+            ActionSpec::new("unroll", "")
+                .param("stage", ["b"])
+                .param("step", [0, 16]),
+            ActionSpec::new("parallel", "")
+                .param("stage", ["b"])
+                .param("loops", [0, 1, 2, 3]),
         ];
         assert_eq!(
             catalog_values(&cat),
@@ -448,28 +589,89 @@ mod tests {
         let cat = vec![ActionSpec::new("set", "")];
         let one = prefix("w", &cat, &[("big".to_string(), 8e9, 0.0)], 2);
         assert!(!one.contains("several language models"), "{one}");
-        let two = prefix("w", &cat, &[("small".to_string(), 1e8, 1.0), ("big".to_string(), 8e9, 0.0)], 2);
+        let two = prefix(
+            "w",
+            &cat,
+            &[
+                ("small".to_string(), 1e8, 1.0),
+                ("big".to_string(), 8e9, 0.0),
+            ],
+            2,
+        );
         assert!(two.contains("several language models"));
-        assert!(one.ends_with("the lines that differ from the node named).\n") && two.contains("# Search record"));
+        assert!(
+            one.ends_with("the lines that differ from the node named).\n")
+                && two.contains("# Search record")
+        );
     }
 
     #[test]
     fn question_names_the_node_tried_children_valid_actions_and_alteration() {
         let vocab = Vocabulary::new(vec![
-            ActionSpec::new("set", "").param("stage", ["s"]).param("index", [0, 1]),
-            ActionSpec::new("set", "").param("stage", ["t"]).param("index", [2]),
+            ActionSpec::new("set", "")
+                .param("stage", ["s"])
+                .param("index", [0, 1]),
+            ActionSpec::new("set", "")
+                .param("stage", ["t"])
+                .param("index", [2]),
         ]);
         let x = QuestionInputs {
             you: "big",
-            node: ActingNode { id: 7, depth: 2, proposer: "small".into(), parent: Some(3), transformations: vec![t("set", &[("index", 1.into())])], predicted: 0.5, measured_us: None },
-            tried: vec![TriedChild { id: 9, proposer: "small".into(), steps: "set(index=0)".into(), predicted: 0.25, measured_us: Some(Some(12.5)) }],
+            node: ActingNode {
+                id: 7,
+                depth: 2,
+                proposer: "small".into(),
+                parent: Some(3),
+                transformations: vec![t("set", &[("index", 1.into())])],
+                predicted: 0.5,
+                measured_us: None,
+            },
+            tried: vec![TriedChild {
+                id: 9,
+                proposer: "small".into(),
+                steps: "set(index=0)".into(),
+                predicted: 0.25,
+                measured_us: Some(Some(12.5)),
+            }],
             vocabulary: &vocab,
-            progress: ProgressLine { trials: 8, trials_total: 64, best_us: Some(12.5), tree_nodes: 3, max_depth: 2, llm_calls: 5, llm_call_budget: Some(40) },
+            progress: ProgressLine {
+                trials: 8,
+                trials_total: 64,
+                best_us: Some(12.5),
+                tree_nodes: 3,
+                max_depth: 2,
+                llm_calls: 5,
+                llm_call_budget: Some(40),
+            },
             models: vec![
-                ModelLine { name: "small".into(), params: 1e9, phi_small: 1.0, calls: 4, errors: 1, children: 3, hits: 2, course_alterations: 1 },
-                ModelLine { name: "big".into(), params: 8e9, phi_small: 0.0, calls: 1, errors: 0, children: 1, hits: 0, course_alterations: 0 },
+                ModelLine {
+                    name: "small".into(),
+                    params: 1e9,
+                    phi_small: 1.0,
+                    calls: 4,
+                    errors: 1,
+                    children: 3,
+                    hits: 2,
+                    course_alterations: 1,
+                },
+                ModelLine {
+                    name: "big".into(),
+                    params: 8e9,
+                    phi_small: 0.0,
+                    calls: 1,
+                    errors: 0,
+                    children: 1,
+                    hits: 0,
+                    course_alterations: 0,
+                },
             ],
-            alteration: Some(AlterationLine { model: "small".into(), transformations: vec![t("set", &[("index", 0.into())])], child_predicted: 0.2, parent_predicted: 0.5, streak: 2 }),
+            alteration: Some(AlterationLine {
+                model: "small".into(),
+                transformations: vec![t("set", &[("index", 0.into())])],
+                child_predicted: 0.2,
+                parent_predicted: 0.5,
+                streak: 2,
+            }),
         };
         let s = question(&x);
         for want in [
@@ -485,8 +687,16 @@ mod tests {
             assert!(s.contains(want), "missing {want:?} in\n{s}");
         }
         // One model: no per-model table.
-        let one = QuestionInputs { models: vec![x.models[1].clone()], tried: vec![], alteration: None, ..x.clone() };
+        let one = QuestionInputs {
+            models: vec![x.models[1].clone()],
+            tried: vec![],
+            alteration: None,
+            ..x.clone()
+        };
         let s1 = question(&one);
-        assert!(!s1.contains("Models:") && !s1.contains("Already tried"), "{s1}");
+        assert!(
+            !s1.contains("Models:") && !s1.contains("Already tried"),
+            "{s1}"
+        );
     }
 }

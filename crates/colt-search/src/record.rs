@@ -47,7 +47,10 @@ pub(crate) struct Record {
 
 impl Record {
     pub fn new(budget_chars: usize) -> Record {
-        Record { budget_chars, ..Record::default() }
+        Record {
+            budget_chars,
+            ..Record::default()
+        }
     }
 
     /// The record's text as the models read it.
@@ -71,11 +74,20 @@ impl Record {
     }
 
     /// A node proposed by a model.
-    pub fn created(&mut self, id: u32, parent: u32, proposer: &str, steps: &str, predicted: f64, note: &str) {
+    pub fn created(
+        &mut self,
+        id: u32,
+        parent: u32,
+        proposer: &str,
+        steps: &str,
+        predicted: f64,
+        note: &str,
+    ) {
         if !self.shown.insert(id) {
             return;
         }
-        let mut t = format!("n{id} from n{parent} by {proposer}: {steps} | predicted {predicted:.2}");
+        let mut t =
+            format!("n{id} from n{parent} by {proposer}: {steps} | predicted {predicted:.2}");
         if !note.is_empty() {
             let _ = write!(t, " ({note})");
         }
@@ -86,10 +98,17 @@ impl Record {
     /// A measurement; `origin` names where an unshown node came from (`mutation of n3`).
     pub fn measured(&mut self, id: u32, origin: &str, latency_us: Option<f64>, new_best: bool) {
         let what = match latency_us {
-            Some(us) => format!("measured {us:.2} us{}", if new_best { ", best so far" } else { "" }),
+            Some(us) => format!(
+                "measured {us:.2} us{}",
+                if new_best { ", best so far" } else { "" }
+            ),
             None => "failed (did not build, crashed or gave a wrong result)".to_string(),
         };
-        let t = if self.shown.contains(&id) || origin.is_empty() { format!("n{id} {what}\n") } else { format!("n{id} ({origin}) {what}\n") };
+        let t = if self.shown.contains(&id) || origin.is_empty() {
+            format!("n{id} {what}\n")
+        } else {
+            format!("n{id} ({origin}) {what}\n")
+        };
         self.push(t, vec![id]);
     }
 
@@ -100,11 +119,19 @@ impl Record {
             return;
         }
         let mut t = String::new();
-        let head = if origin.is_empty() { format!("n{id}") } else { format!("n{id} ({origin})") };
+        let head = if origin.is_empty() {
+            format!("n{id}")
+        } else {
+            format!("n{id} ({origin})")
+        };
         match parent.filter(|(p, _)| self.described.contains(p)) {
             Some((p, plines)) => {
                 let old: BTreeSet<&str> = plines.lines().map(str::trim_end).collect();
-                let changed: Vec<&str> = lines.lines().map(str::trim_end).filter(|l| !l.trim().is_empty() && !old.contains(l)).collect();
+                let changed: Vec<&str> = lines
+                    .lines()
+                    .map(str::trim_end)
+                    .filter(|l| !l.trim().is_empty() && !old.contains(l))
+                    .collect();
                 if changed.is_empty() {
                     let _ = writeln!(t, "{head} decisions: as n{p}");
                 } else {
@@ -117,7 +144,11 @@ impl Record {
             }
             None => {
                 let _ = writeln!(t, "{head} decisions:");
-                for l in lines.lines().map(str::trim_end).filter(|l| !l.trim().is_empty()) {
+                for l in lines
+                    .lines()
+                    .map(str::trim_end)
+                    .filter(|l| !l.trim().is_empty())
+                {
                     let _ = writeln!(t, "{l}");
                 }
                 self.push(t, vec![id]);
@@ -191,7 +222,12 @@ mod tests {
         r.created(1, 0, "small", "unroll(stage=s, step=64)", 0.5, "");
         r.measured(1, "", Some(12.5), true);
         r.measured(2, "mutation of n1", None, false);
-        r.describe(1, "", "  s: at root, auto-unroll 64\n  t: at root\n", Some((0, "  s: at root\n  t: at root\n")));
+        r.describe(
+            1,
+            "",
+            "  s: at root, auto-unroll 64\n  t: at root\n",
+            Some((0, "  s: at root\n  t: at root\n")),
+        );
         r.describe(3, "mutation of n1", "  s: at root\n", Some((2, "")));
         assert_eq!(
             r.text(),
@@ -224,7 +260,10 @@ mod tests {
         r.compact(&BTreeSet::from([0, 1, 2]));
         let t = r.text().to_string();
         assert!(t.starts_with("(record compacted 1 time(s): "), "{t}");
-        assert!(t.contains("n1 from n0") && t.contains("n2 from n1") && !t.contains("n3 from n2"), "{t}");
+        assert!(
+            t.contains("n1 from n0") && t.contains("n2 from n1") && !t.contains("n3 from n2"),
+            "{t}"
+        );
         assert!(t.contains("n29 from n28"), "{t}");
         assert!(t.len() <= 200 + 200, "{}", t.len());
         assert_eq!(r.compactions, 1);

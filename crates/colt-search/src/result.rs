@@ -191,6 +191,9 @@ impl<S> RunResult<S> {
     }
     /// Calls per model.
     pub fn calls_per_model(&self) -> BTreeMap<String, u64> {
-        self.models.iter().map(|(k, v)| (k.clone(), v.calls)).collect()
+        self.models
+            .iter()
+            .map(|(k, v)| (k.clone(), v.calls))
+            .collect()
     }
 }

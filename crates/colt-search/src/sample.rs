@@ -44,16 +44,31 @@ pub(crate) fn run_random<E: Environment>(core: &mut Core<'_, E>) -> StopReason {
 
 /// Up to `n` fresh random samples never measured, deduplicated by key (with features
 /// when `with_features`: the cost model trains on them).
-fn random_batch<E: Environment>(core: &mut Core<'_, E>, n: usize, with_features: bool) -> Vec<Candidate<E::State>> {
+fn random_batch<E: Environment>(
+    core: &mut Core<'_, E>,
+    n: usize,
+    with_features: bool,
+) -> Vec<Candidate<E::State>> {
     let mut seen = BTreeSet::new();
     let mut batch = Vec::new();
     for _ in 0..4 {
         for s in core.env.initial_states(n, &mut core.rng) {
-            let (key, features) = if with_features { core.env.key_features(&s) } else { (core.env.key(&s), Vec::new()) };
+            let (key, features) = if with_features {
+                core.env.key_features(&s)
+            } else {
+                (core.env.key(&s), Vec::new())
+            };
             if core.is_known(key) || !seen.insert(key) {
                 continue;
             }
-            batch.push(Candidate { state: s, key, features, predicted: None, proposer: "random".into(), node: None });
+            batch.push(Candidate {
+                state: s,
+                key,
+                features,
+                predicted: None,
+                proposer: "random".into(),
+                node: None,
+            });
         }
         if batch.len() >= n {
             break;
@@ -105,7 +120,11 @@ pub(crate) fn run_evolutionary<E: Environment>(core: &mut Core<'_, E>) -> StopRe
 
 fn individual<E: Environment>(core: &Core<'_, E>, state: E::State) -> Ind<E::State> {
     let (key, features) = core.env.key_features(&state);
-    Ind { state, key, features }
+    Ind {
+        state,
+        key,
+        features,
+    }
 }
 
 fn evolve_batch<E: Environment>(core: &mut Core<'_, E>, n: usize) -> Vec<Candidate<E::State>> {
@@ -117,7 +136,12 @@ fn evolve_batch<E: Environment>(core: &mut Core<'_, E>, n: usize) -> Vec<Candida
     }
     let pop_size = cfg.population;
     // The best measured records seed part of the population.
-    let mut ranked: Vec<(f64, usize)> = core.history.iter().enumerate().filter_map(|(i, r)| r.latency_us.map(|l| (l, i))).collect();
+    let mut ranked: Vec<(f64, usize)> = core
+        .history
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| r.latency_us.map(|l| (l, i)))
+        .collect();
     ranked.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
     let n_measured = ((pop_size as f64 * cfg.init_measured_ratio).round() as usize).min(pop_size);
     let mut seen = BTreeSet::new();
@@ -133,7 +157,9 @@ fn evolve_batch<E: Environment>(core: &mut Core<'_, E>, n: usize) -> Vec<Candida
         }
     }
     // Fresh random samples fill the rest; the unmeasured ones are the ε-exploration pool.
-    let fresh_states = core.env.initial_states(pop_size - population.len(), &mut core.rng);
+    let fresh_states = core
+        .env
+        .initial_states(pop_size - population.len(), &mut core.rng);
     let mut fresh: Vec<usize> = Vec::new();
     for s in fresh_states {
         let ind = individual(core, s);
@@ -147,7 +173,16 @@ fn evolve_batch<E: Environment>(core: &mut Core<'_, E>, n: usize) -> Vec<Candida
     }
     // The pool of unmeasured candidates: key -> (prediction, state, features).
     let mut pool: BTreeMap<u64, (f64, E::State, Vec<f32>)> = BTreeMap::new();
-    let fresh_states: Vec<(u64, E::State, Vec<f32>)> = fresh.iter().map(|&i| (population[i].key, population[i].state.clone(), population[i].features.clone())).collect();
+    let fresh_states: Vec<(u64, E::State, Vec<f32>)> = fresh
+        .iter()
+        .map(|&i| {
+            (
+                population[i].key,
+                population[i].state.clone(),
+                population[i].features.clone(),
+            )
+        })
+        .collect();
     for g in 0..=cfg.generations {
         if population.is_empty() {
             break;
@@ -172,11 +207,19 @@ fn evolve_batch<E: Environment>(core: &mut Core<'_, E>, n: usize) -> Vec<Candida
             let parent = &population[roulette(&weights, &mut core.rng)];
             let child = if core.rng.random_bool(cfg.mutate_prob) {
                 match core.env.mutate_keyed(&parent.state, &mut core.rng) {
-                    Some((state, key, features)) => Ind { state, key, features },
+                    Some((state, key, features)) => Ind {
+                        state,
+                        key,
+                        features,
+                    },
                     None => continue,
                 }
             } else {
-                Ind { state: parent.state.clone(), key: parent.key, features: parent.features.clone() }
+                Ind {
+                    state: parent.state.clone(),
+                    key: parent.key,
+                    features: parent.features.clone(),
+                }
             };
             if core.failed.contains(&child.key) || !next_keys.insert(child.key) {
                 continue;
@@ -193,7 +236,10 @@ fn evolve_batch<E: Environment>(core: &mut Core<'_, E>, n: usize) -> Vec<Candida
     // The best-predicted fresh samples get a quarter of the batch: on rugged spaces the
     // mutants of the incumbent crowd the top of the ranking with near-equal predictions,
     // and model-filtered samples keep other basins in play.
-    let mut ranked_fresh: Vec<(f64, u64)> = fresh_states.iter().filter_map(|f| pool.get(&f.0).map(|e| (e.0, f.0))).collect();
+    let mut ranked_fresh: Vec<(f64, u64)> = fresh_states
+        .iter()
+        .filter_map(|f| pool.get(&f.0).map(|e| (e.0, f.0)))
+        .collect();
     ranked_fresh.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
     let n_fresh = n / 4;
     let mut picked = BTreeSet::new();
@@ -210,13 +256,23 @@ fn evolve_batch<E: Environment>(core: &mut Core<'_, E>, n: usize) -> Vec<Candida
                 let (p, k) = ranked_fresh[next_fresh];
                 let e = &pool[&k];
                 picked.insert(k);
-                batch.push(Candidate { state: e.1.clone(), key: k, features: e.2.clone(), predicted: Some(p), proposer: "evolution".into(), node: None });
+                batch.push(Candidate {
+                    state: e.1.clone(),
+                    key: k,
+                    features: e.2.clone(),
+                    predicted: Some(p),
+                    proposer: "evolution".into(),
+                    node: None,
+                });
                 continue;
             }
         }
         let mut choice: Option<(u64, E::State, Vec<f32>, f64)> = None;
         if explore {
-            let open: Vec<&(u64, E::State, Vec<f32>)> = fresh_states.iter().filter(|f| !picked.contains(&f.0)).collect();
+            let open: Vec<&(u64, E::State, Vec<f32>)> = fresh_states
+                .iter()
+                .filter(|f| !picked.contains(&f.0))
+                .collect();
             if !open.is_empty() {
                 let f = open[core.rng.random_range(0..open.len())];
                 let p = pool.get(&f.0).map_or(0.0, |e| e.0);
@@ -233,10 +289,19 @@ fn evolve_batch<E: Environment>(core: &mut Core<'_, E>, n: usize) -> Vec<Candida
                 choice = Some((k, e.1.clone(), e.2.clone(), p));
             }
         }
-        let Some((key, state, features, p)) = choice else { break };
+        let Some((key, state, features, p)) = choice else {
+            break;
+        };
         picked.insert(key);
         let proposer = if explore { "random" } else { "evolution" };
-        batch.push(Candidate { state, key, features, predicted: Some(p), proposer: proposer.into(), node: None });
+        batch.push(Candidate {
+            state,
+            key,
+            features,
+            predicted: Some(p),
+            proposer: proposer.into(),
+            node: None,
+        });
     }
     batch
 }

@@ -63,7 +63,11 @@ pub(crate) struct Tree<S> {
 
 impl<S: Clone> Tree<S> {
     pub fn new() -> Tree<S> {
-        Tree { nodes: Vec::new(), sims: Vec::new(), by_key: BTreeMap::new() }
+        Tree {
+            nodes: Vec::new(),
+            sims: Vec::new(),
+            by_key: BTreeMap::new(),
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -86,7 +90,11 @@ impl<S: Clone> Tree<S> {
 
     /// Children created by expansions (seeded warm-up samples excluded).
     pub fn expanded_children(&self, id: u32) -> usize {
-        self.node(id).children.iter().filter(|&&c| !self.node(c).seeded).count()
+        self.node(id)
+            .children
+            .iter()
+            .filter(|&&c| !self.node(c).seeded)
+            .count()
     }
 
     pub fn node_mut(&mut self, id: u32) -> &mut Node<S> {
@@ -104,7 +112,12 @@ impl<S: Clone> Tree<S> {
 
     /// The value compared between a child and its parent (regressions, hit rate):
     /// measured rewards when both are measured, else both predictions (one scale).
-    pub fn compare_values(&self, child: u32, parent: u32, reward: &dyn Fn(Option<f64>) -> f64) -> (f64, f64) {
+    pub fn compare_values(
+        &self,
+        child: u32,
+        parent: u32,
+        reward: &dyn Fn(Option<f64>) -> f64,
+    ) -> (f64, f64) {
         let (c, p) = (self.node(child), self.node(parent));
         match (c.latency, p.latency) {
             (Some(lc), Some(lp)) => (reward(lc), reward(lp)),
@@ -117,7 +130,11 @@ impl<S: Clone> Tree<S> {
             return 0.0;
         }
         let own = self.own_value(s.node, reward);
-        if s.rollout_features.is_some() { own.max(s.rollout_pred) } else { own }
+        if s.rollout_features.is_some() {
+            own.max(s.rollout_pred)
+        } else {
+            own
+        }
     }
 
     /// Record a simulation and add its value and a visit to the node and every ancestor.
@@ -135,7 +152,12 @@ impl<S: Clone> Tree<S> {
 
     /// Re-score with new predictions (`node_preds` per node, `rollout_preds` per
     /// simulation, `None` = keep) and recompute every `value_sum` from the simulations.
-    pub fn refresh(&mut self, node_preds: Option<&[f64]>, rollout_preds: &BTreeMap<usize, f64>, reward: &dyn Fn(Option<f64>) -> f64) {
+    pub fn refresh(
+        &mut self,
+        node_preds: Option<&[f64]>,
+        rollout_preds: &BTreeMap<usize, f64>,
+        reward: &dyn Fn(Option<f64>) -> f64,
+    ) {
         if let Some(p) = node_preds {
             for (n, v) in self.nodes.iter_mut().zip(p) {
                 n.predicted = *v;
@@ -172,7 +194,11 @@ impl<S: Clone> Tree<S> {
             predicted: n.predicted,
             measured_us: n.latency,
             visits: n.visits,
-            value: if n.visits == 0 { 0.0 } else { n.value_sum / n.visits as f64 },
+            value: if n.visits == 0 {
+                0.0
+            } else {
+                n.value_sum / n.visits as f64
+            },
             expand_failures: n.expand_failures,
             terminal: n.terminal,
             course_altered: n.course_altered,
@@ -184,7 +210,10 @@ impl<S: Clone> Tree<S> {
     }
 
     /// Children created by each proposer, and how many beat their parent.
-    pub fn hits_by_proposer(&self, reward: &dyn Fn(Option<f64>) -> f64) -> BTreeMap<String, (u64, u64)> {
+    pub fn hits_by_proposer(
+        &self,
+        reward: &dyn Fn(Option<f64>) -> f64,
+    ) -> BTreeMap<String, (u64, u64)> {
         let mut out: BTreeMap<String, (u64, u64)> = BTreeMap::new();
         for (i, n) in self.nodes.iter().enumerate() {
             let Some(p) = n.parent else { continue };
@@ -231,8 +260,24 @@ mod tests {
         let mut t: Tree<u64> = Tree::new();
         let r = t.add(node(None, 1, 0.2));
         let a = t.add(node(Some(r), 2, 0.9));
-        t.backprop(Sim { node: r, rollout_features: None, rollout_pred: 0.0, failed: false }, &reward);
-        t.backprop(Sim { node: a, rollout_features: None, rollout_pred: 0.0, failed: false }, &reward);
+        t.backprop(
+            Sim {
+                node: r,
+                rollout_features: None,
+                rollout_pred: 0.0,
+                failed: false,
+            },
+            &reward,
+        );
+        t.backprop(
+            Sim {
+                node: a,
+                rollout_features: None,
+                rollout_pred: 0.0,
+                failed: false,
+            },
+            &reward,
+        );
         assert_eq!(t.node(r).visits, 2);
         assert!((t.node(r).value_sum - 1.1).abs() < 1e-12);
         // `a` turns out slow when measured: its measured reward (10/40) replaces 0.9.
@@ -251,12 +296,23 @@ mod tests {
         let reward = |_: Option<f64>| 0.0;
         let mut t: Tree<u64> = Tree::new();
         let r = t.add(node(None, 1, 0.2));
-        t.backprop(Sim { node: r, rollout_features: Some(vec![0.0]), rollout_pred: 0.7, failed: false }, &reward);
+        t.backprop(
+            Sim {
+                node: r,
+                rollout_features: Some(vec![0.0]),
+                rollout_pred: 0.7,
+                failed: false,
+            },
+            &reward,
+        );
         assert!((t.node(r).value_sum - 0.7).abs() < 1e-12);
         let mut re = BTreeMap::new();
         re.insert(0usize, 0.1);
         t.refresh(None, &re, &reward);
-        assert!((t.node(r).value_sum - 0.2).abs() < 1e-12, "the rollout no longer beats the node itself");
+        assert!(
+            (t.node(r).value_sum - 0.2).abs() < 1e-12,
+            "the rollout no longer beats the node itself"
+        );
     }
 
     #[test]
@@ -265,11 +321,30 @@ mod tests {
         let mut t: Tree<u64> = Tree::new();
         let r = t.add(node(None, 1, 0.6));
         let a = t.add(node(Some(r), 2, 0.8));
-        t.backprop(Sim { node: a, rollout_features: None, rollout_pred: 0.0, failed: false }, &reward);
-        t.backprop(Sim { node: a, rollout_features: None, rollout_pred: 0.0, failed: true }, &reward);
+        t.backprop(
+            Sim {
+                node: a,
+                rollout_features: None,
+                rollout_pred: 0.0,
+                failed: false,
+            },
+            &reward,
+        );
+        t.backprop(
+            Sim {
+                node: a,
+                rollout_features: None,
+                rollout_pred: 0.0,
+                failed: true,
+            },
+            &reward,
+        );
         assert_eq!((t.node(a).visits, t.node(r).visits), (2, 2));
         assert!((t.node(a).value_sum - 0.8).abs() < 1e-12);
         t.refresh(Some(&[0.6, 0.9]), &BTreeMap::new(), &reward);
-        assert!((t.node(a).value_sum - 0.9).abs() < 1e-12, "the failed visit stays at 0");
+        assert!(
+            (t.node(a).value_sum - 0.9).abs() < 1e-12,
+            "the failed visit stays at 0"
+        );
     }
 }

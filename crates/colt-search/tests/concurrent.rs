@@ -24,17 +24,30 @@ fn reply(text: &str) -> String {
 /// Serve greedy answers, each after `delay` (plus a per-request jitter so that answers
 /// arrive out of order), on `workers` threads, until `stop` is set; returns the port and
 /// the highest number of requests in flight at once.
-fn serve(toy: Toy, delay: Duration, workers: usize) -> (u16, Arc<AtomicUsize>, Arc<std::sync::atomic::AtomicBool>) {
+fn serve(
+    toy: Toy,
+    delay: Duration,
+    workers: usize,
+) -> (u16, Arc<AtomicUsize>, Arc<std::sync::atomic::AtomicBool>) {
     let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
     let port = server.server_addr().to_ip().unwrap().port();
     let (in_flight, peak) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let served = Arc::new(AtomicUsize::new(0));
     for _ in 0..workers {
-        let (server, toy, in_flight, peak, stop, served) = (server.clone(), toy.clone(), in_flight.clone(), peak.clone(), stop.clone(), served.clone());
+        let (server, toy, in_flight, peak, stop, served) = (
+            server.clone(),
+            toy.clone(),
+            in_flight.clone(),
+            peak.clone(),
+            stop.clone(),
+            served.clone(),
+        );
         thread::spawn(move || {
             while !stop.load(Ordering::SeqCst) {
-                let Ok(Some(mut req)) = server.recv_timeout(Duration::from_millis(50)) else { continue };
+                let Ok(Some(mut req)) = server.recv_timeout(Duration::from_millis(50)) else {
+                    continue;
+                };
                 let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
                 peak.fetch_max(now, Ordering::SeqCst);
                 let n = served.fetch_add(1, Ordering::SeqCst);
@@ -45,9 +58,14 @@ fn serve(toy: Toy, delay: Duration, workers: usize) -> (u16, Arc<AtomicUsize>, A
                 let user = v["messages"][1]["content"].as_str().unwrap_or("");
                 let s = acting_state(system, user).unwrap_or_else(|| vec![0; toy.dims]);
                 thread::sleep(delay + Duration::from_millis((n as u64 * 37) % 23));
-                let json = tiny_http::Header::from_bytes(&b"Content-Type"[..], &b"application/json"[..]).unwrap();
+                let json =
+                    tiny_http::Header::from_bytes(&b"Content-Type"[..], &b"application/json"[..])
+                        .unwrap();
                 in_flight.fetch_sub(1, Ordering::SeqCst);
-                let _ = req.respond(tiny_http::Response::from_string(reply(&greedy_answer(&toy, &s, "small"))).with_header(json));
+                let _ = req.respond(
+                    tiny_http::Response::from_string(reply(&greedy_answer(&toy, &s, "small")))
+                        .with_header(json),
+                );
             }
         });
     }
@@ -55,19 +73,37 @@ fn serve(toy: Toy, delay: Duration, workers: usize) -> (u16, Arc<AtomicUsize>, A
 }
 
 fn tune(port: u16, width: usize, trials: usize) -> (RunResult<Vec<i64>>, Duration) {
-    let b = bucket(&[("small", "1B"), ("big", "70B")], &format!("http://127.0.0.1:{port}"));
+    let b = bucket(
+        &[("small", "1B"), ("big", "70B")],
+        &format!("http://127.0.0.1:{port}"),
+    );
     let mut client = colt_llm::LlmClient::new(&b, 3);
     let mut toy = Toy::new(6, 8);
     let mut c = SearchConfig::new(Strategy::Colt, trials, 5);
     c.llm_concurrency = width;
     c.llm_expansions_per_batch = Some(8);
     let t = Instant::now();
-    let r = run(&c, &mut toy, &mut Knn::default(), Some(&mut client), &mut NoObserver).unwrap();
+    let r = run(
+        &c,
+        &mut toy,
+        &mut Knn::default(),
+        Some(&mut client),
+        &mut NoObserver,
+    )
+    .unwrap();
     (r, t.elapsed())
 }
 
 fn tree_text(r: &RunResult<Vec<i64>>) -> Vec<String> {
-    r.tree.iter().map(|n| format!("{:?} {:?} {} {:?} {:?}", n.parent, n.state, n.proposer, n.model, n.measured_us)).collect()
+    r.tree
+        .iter()
+        .map(|n| {
+            format!(
+                "{:?} {:?} {} {:?} {:?}",
+                n.parent, n.state, n.proposer, n.model, n.measured_us
+            )
+        })
+        .collect()
 }
 
 #[test]
@@ -78,12 +114,19 @@ fn a_round_of_expansions_is_asked_at_once_and_applied_in_a_fixed_order() {
     let (b, _) = tune(port, 8, 24);
     let (serial, wall_s) = tune(port, 1, 24);
     stop.store(true, Ordering::SeqCst);
-    assert!(peak.load(Ordering::SeqCst) >= 4, "calls were not concurrent: peak {}", peak.load(Ordering::SeqCst));
+    assert!(
+        peak.load(Ordering::SeqCst) >= 4,
+        "calls were not concurrent: peak {}",
+        peak.load(Ordering::SeqCst)
+    );
     assert!(a.llm_calls >= 16, "{}", a.llm_calls);
     // Same seed, same answers: the same tree, although the answers arrived in another order.
     assert_eq!(tree_text(&a), tree_text(&b));
     assert!(serial.llm_calls >= 16);
-    eprintln!("24 trials, 60 ms per answer: concurrent {wall_a:?} ({} calls), serial {wall_s:?} ({} calls)", a.llm_calls, serial.llm_calls);
+    eprintln!(
+        "24 trials, 60 ms per answer: concurrent {wall_a:?} ({} calls), serial {wall_s:?} ({} calls)",
+        a.llm_calls, serial.llm_calls
+    );
 }
 
 /// The acceptance figure: 2 s per answer, 8 slots, 64 trials, concurrent against serial

@@ -27,22 +27,40 @@ fn a_dying_garbage_and_rate_limited_endpoint_never_stops_the_run() {
         let mut served = Vec::new();
         for n in 1..=15 {
             // Bounded: a run that asks fewer than 15 times must fail the count below, not hang.
-            let Ok(Some(mut req)) = server.recv_timeout(std::time::Duration::from_secs(20)) else { break };
+            let Ok(Some(mut req)) = server.recv_timeout(std::time::Duration::from_secs(20)) else {
+                break;
+            };
             let mut body = String::new();
             let _ = std::io::Read::read_to_string(req.as_reader(), &mut body);
             let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
-            let user = v["messages"][1]["content"].as_str().unwrap_or("").to_string();
-            let system = v["messages"][0]["content"].as_str().unwrap_or("").to_string();
+            let user = v["messages"][1]["content"]
+                .as_str()
+                .unwrap_or("")
+                .to_string();
+            let system = v["messages"][0]["content"]
+                .as_str()
+                .unwrap_or("")
+                .to_string();
             let model = v["model"].as_str().unwrap_or("").to_string();
-            let json = tiny_http::Header::from_bytes(&b"Content-Type"[..], &b"application/json"[..]).unwrap();
+            let json =
+                tiny_http::Header::from_bytes(&b"Content-Type"[..], &b"application/json"[..])
+                    .unwrap();
             let resp = match n {
                 1..=8 => {
                     let s = acting_state(&system, &user).unwrap_or_else(|| vec![0; 6]);
                     let next = if n % 2 == 0 { "small" } else { "big" };
-                    tiny_http::Response::from_string(reply(&greedy_answer(&script_toy, &s, next))).with_header(json)
+                    tiny_http::Response::from_string(reply(&greedy_answer(&script_toy, &s, next)))
+                        .with_header(json)
                 }
-                9..=11 => tiny_http::Response::from_string(reply("Sorry, I cannot help with loop nests today.")).with_header(json),
-                _ => tiny_http::Response::from_string("{\"error\": {\"message\": \"rate limited\"}}").with_status_code(429).with_header(json),
+                9..=11 => tiny_http::Response::from_string(reply(
+                    "Sorry, I cannot help with loop nests today.",
+                ))
+                .with_header(json),
+                _ => {
+                    tiny_http::Response::from_string("{\"error\": {\"message\": \"rate limited\"}}")
+                        .with_status_code(429)
+                        .with_header(json)
+                }
             };
             served.push(model);
             let _ = req.respond(resp);
@@ -61,7 +79,14 @@ fn a_dying_garbage_and_rate_limited_endpoint_never_stops_the_run() {
     let mut c = SearchConfig::new(Strategy::Colt, 32, 2);
     c.llm_concurrency = 1;
     c.llm_expansions_per_batch = Some(8);
-    let r = run(&c, &mut toy_env, &mut Knn::default(), Some(&mut client), &mut NoObserver).unwrap();
+    let r = run(
+        &c,
+        &mut toy_env,
+        &mut Knn::default(),
+        Some(&mut client),
+        &mut NoObserver,
+    )
+    .unwrap();
     let served = handle.join().unwrap();
     assert_eq!(served.len(), 15);
 
@@ -69,10 +94,19 @@ fn a_dying_garbage_and_rate_limited_endpoint_never_stops_the_run() {
     assert_eq!(r.trials, 32);
     let ok: u64 = r.models.values().map(|m| m.ok).sum();
     assert_eq!(ok, 8, "{:#?}", r.models);
-    let errors = |kind: &str| r.models.values().map(|m| m.errors.get(kind).copied().unwrap_or(0)).sum::<u64>();
+    let errors = |kind: &str| {
+        r.models
+            .values()
+            .map(|m| m.errors.get(kind).copied().unwrap_or(0))
+            .sum::<u64>()
+    };
     assert_eq!(errors("no_json"), 3, "{:#?}", r.models);
     assert!(errors("http") >= 1, "{:#?}", r.models);
-    assert!(errors("connection") + errors("unavailable") >= 1, "{:#?}", r.models);
+    assert!(
+        errors("connection") + errors("unavailable") >= 1,
+        "{:#?}",
+        r.models
+    );
     assert!(r.models.values().map(|m| m.fallbacks).sum::<u64>() >= r.llm_calls - 8);
     // Accounting reached the report: tokens and money of the answered calls.
     assert!(r.tokens_in >= 8 * 400 && r.tokens_cached >= 8 * 300);

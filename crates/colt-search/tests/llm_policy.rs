@@ -4,7 +4,10 @@
 mod common;
 
 use colt_llm::Role;
-use colt_search::{LlmCallEvent, NoObserver, Observer, OnBudget, RunResult, SearchConfig, StopReason, Strategy, run};
+use colt_search::{
+    LlmCallEvent, NoObserver, Observer, OnBudget, RunResult, SearchConfig, StopReason, Strategy,
+    run,
+};
 use common::{Behaviour, Knn, Oracle, Toy, scripted_client};
 
 /// Records (role, model, node, rejected kind) of every call.
@@ -13,11 +16,20 @@ struct Calls(Vec<(Role, String, u32, Option<&'static str>)>);
 
 impl Observer<Vec<i64>> for Calls {
     fn llm_call(&mut self, c: &LlmCallEvent<'_>) {
-        self.0.push((c.role, c.record.model.clone(), c.node, c.rejected.as_ref().map(|r| r.0)));
+        self.0.push((
+            c.role,
+            c.record.model.clone(),
+            c.node,
+            c.rejected.as_ref().map(|r| r.0),
+        ));
     }
 }
 
-fn colt(cfg: &SearchConfig, models: &[(&str, &str, Behaviour)], obs: &mut dyn Observer<Vec<i64>>) -> (RunResult<Vec<i64>>, Vec<colt_llm::Request>) {
+fn colt(
+    cfg: &SearchConfig,
+    models: &[(&str, &str, Behaviour)],
+    obs: &mut dyn Observer<Vec<i64>>,
+) -> (RunResult<Vec<i64>>, Vec<colt_llm::Request>) {
     let mut toy = Toy::new(6, 8);
     let mut oracle = Oracle(toy.clone());
     let (mut client, seen, _) = scripted_client(&toy, models);
@@ -36,29 +48,62 @@ fn base(trials: usize) -> SearchConfig {
 fn course_alteration_fires_on_every_kth_regression_and_keeps_the_better_child() {
     let mut c = base(40);
     c.large_share_floor = 0.0;
-    let models = [("small", "1B", Behaviour::Worsen { next: "small".into() }), ("big", "70B", Behaviour::Greedy { next: "small".into() })];
+    let models = [
+        (
+            "small",
+            "1B",
+            Behaviour::Worsen {
+                next: "small".into(),
+            },
+        ),
+        (
+            "big",
+            "70B",
+            Behaviour::Greedy {
+                next: "small".into(),
+            },
+        ),
+    ];
     let mut calls = Calls::default();
     let (r, seen) = colt(&c, &models, &mut calls);
     assert_eq!(r.stop, StopReason::TrialLimit);
     let small = &r.models["small"];
     let big = &r.models["big"];
     assert!(small.regressions >= 4, "{small:?}");
-    assert_eq!(small.course_alterations, small.regressions / 2, "fires on every 2nd consecutive regression");
+    assert_eq!(
+        small.course_alterations,
+        small.regressions / 2,
+        "fires on every 2nd consecutive regression"
+    );
     assert_eq!(big.course_alteration_calls, small.course_alterations);
-    assert!(big.course_alteration_wins >= 1 && big.course_alteration_wins <= big.course_alteration_calls);
-    assert!(r.tree.iter().filter(|n| n.course_altered).count() as u64 == big.course_alteration_wins);
+    assert!(
+        big.course_alteration_wins >= 1
+            && big.course_alteration_wins <= big.course_alteration_calls
+    );
+    assert!(
+        r.tree.iter().filter(|n| n.course_altered).count() as u64 == big.course_alteration_wins
+    );
     // Each course alteration follows the small model's expansion of the same node.
     for (i, (role, model, node, _)) in calls.0.iter().enumerate() {
         if *role == Role::CourseAlteration {
             assert_eq!(model, "big");
             let (prev_role, prev_model, prev_node, prev_rej) = &calls.0[i - 1];
-            assert_eq!((prev_role, prev_model.as_str(), prev_node, prev_rej), (&Role::Expand, "small", node, &None));
+            assert_eq!(
+                (prev_role, prev_model.as_str(), prev_node, prev_rej),
+                (&Role::Expand, "small", node, &None)
+            );
         }
     }
     // The largest model was shown the small model's proposal.
-    let ca: Vec<_> = seen.iter().filter(|r| r.role == Role::CourseAlteration).collect();
+    let ca: Vec<_> = seen
+        .iter()
+        .filter(|r| r.role == Role::CourseAlteration)
+        .collect();
     assert_eq!(ca.len() as u64, big.course_alteration_calls);
-    assert!(ca.iter().all(|r| r.suffix.contains("the smaller model small proposed set(") && r.suffix.contains("regression #2 in a row")));
+    assert!(ca.iter().all(
+        |r| r.suffix.contains("the smaller model small proposed set(")
+            && r.suffix.contains("regression #2 in a row")
+    ));
     // K = 0 switches it off.
     c.course_alteration_k = 0;
     let (r, _) = colt(&c, &models, &mut NoObserver);
@@ -69,18 +114,40 @@ fn course_alteration_fires_on_every_kth_regression_and_keeps_the_better_child() 
 #[test]
 fn the_share_floor_is_enforced_by_the_policy() {
     // Every model always hands the next node to the small one.
-    let models = [("small", "1B", Behaviour::Greedy { next: "small".into() }), ("big", "70B", Behaviour::Greedy { next: "small".into() })];
+    let models = [
+        (
+            "small",
+            "1B",
+            Behaviour::Greedy {
+                next: "small".into(),
+            },
+        ),
+        (
+            "big",
+            "70B",
+            Behaviour::Greedy {
+                next: "small".into(),
+            },
+        ),
+    ];
     let mut c = base(40);
     c.course_alteration_k = 0;
     c.large_share_floor = 0.0;
     // No warm-up children (they are assigned to the models in turn, the largest included).
     c.warmup_random = Some(0);
     let (r, _) = colt(&c, &models, &mut NoObserver);
-    assert_eq!(r.models["big"].calls, 0, "without the floor the largest is never asked");
+    assert_eq!(
+        r.models["big"].calls, 0,
+        "without the floor the largest is never asked"
+    );
     c.large_share_floor = 0.3;
     let (r, seen) = colt(&c, &models, &mut NoObserver);
     assert!(r.llm_calls >= 20);
-    assert!(r.large_model_share >= 0.3 - 1e-9, "share {}", r.large_model_share);
+    assert!(
+        r.large_model_share >= 0.3 - 1e-9,
+        "share {}",
+        r.large_model_share
+    );
     assert!(r.large_model_share < 0.45, "share {}", r.large_model_share);
     assert_eq!(r.models["big"].floor_overrides, r.models["big"].calls);
     assert_eq!(seen.len() as u64, r.llm_calls);
@@ -88,7 +155,16 @@ fn the_share_floor_is_enforced_by_the_policy() {
 
 #[test]
 fn budgets_cap_spending_and_the_search_falls_back_to_mutation() {
-    let models = [("small", "1B", Behaviour::Greedy { next: "big".into() }), ("big", "70B", Behaviour::Greedy { next: "small".into() })];
+    let models = [
+        ("small", "1B", Behaviour::Greedy { next: "big".into() }),
+        (
+            "big",
+            "70B",
+            Behaviour::Greedy {
+                next: "small".into(),
+            },
+        ),
+    ];
     let mut c = base(40);
     c.budgets.llm_calls = Some(6);
     let (r, seen) = colt(&c, &models, &mut NoObserver);
@@ -104,7 +180,10 @@ fn budgets_cap_spending_and_the_search_falls_back_to_mutation() {
 
     // Tokens: calls stop once the cap is reached (the call that crosses it completes;
     // with concurrent calls, the round that crosses it).
-    let last = seen.last().map(|q| (q.prefix.len() + q.record.len() + q.suffix.len()) / 4 + 30).unwrap() as u64;
+    let last = seen
+        .last()
+        .map(|q| (q.prefix.len() + q.record.len() + q.suffix.len()) / 4 + 30)
+        .unwrap() as u64;
     for width in [1, 4] {
         let mut c = base(40);
         c.budgets.tokens = Some(5_000);
@@ -112,7 +191,10 @@ fn budgets_cap_spending_and_the_search_falls_back_to_mutation() {
         let (r, _) = colt(&c, &models, &mut NoObserver);
         let spent = r.tokens_in + r.tokens_out;
         assert!(spent >= 5_000, "{spent}");
-        assert!(spent < 5_000 + (width as u64 + 1) * last, "width {width}: {spent}");
+        assert!(
+            spent < 5_000 + (width as u64 + 1) * last,
+            "width {width}: {spent}"
+        );
         assert!(r.llm_calls < 20);
     }
 
@@ -135,7 +217,16 @@ fn budgets_cap_spending_and_the_search_falls_back_to_mutation() {
 
 #[test]
 fn unusable_answers_are_model_errors_and_never_stop_the_search() {
-    let models = [("small", "1B", Behaviour::Garbage), ("big", "70B", Behaviour::Illegal { next: "small".into() })];
+    let models = [
+        ("small", "1B", Behaviour::Garbage),
+        (
+            "big",
+            "70B",
+            Behaviour::Illegal {
+                next: "small".into(),
+            },
+        ),
+    ];
     let mut c = base(32);
     c.large_share_floor = 0.3;
     let mut calls = Calls::default();
@@ -147,20 +238,46 @@ fn unusable_answers_are_model_errors_and_never_stop_the_search() {
     assert!(r.models["big"].errors["illegal_action"] > 0);
     assert!(calls.0.iter().any(|c| c.3 == Some("illegal_action")));
     assert!(r.models.values().map(|m| m.fallbacks).sum::<u64>() >= r.llm_calls);
-    assert!(r.tree.iter().all(|n| ["root", "mutation", "sample", "warmup"].contains(&n.proposer.as_str())));
+    assert!(
+        r.tree
+            .iter()
+            .all(|n| ["root", "mutation", "sample", "warmup"].contains(&n.proposer.as_str()))
+    );
 }
 
 #[test]
 fn the_prompt_is_a_stable_prefix_an_append_only_record_and_a_short_question() {
-    let models = [("small", "1B", Behaviour::Worsen { next: "big".into() }), ("big", "70B", Behaviour::Greedy { next: "small".into() })];
+    let models = [
+        ("small", "1B", Behaviour::Worsen { next: "big".into() }),
+        (
+            "big",
+            "70B",
+            Behaviour::Greedy {
+                next: "small".into(),
+            },
+        ),
+    ];
     let (r, seen) = colt(&base(32), &models, &mut NoObserver);
     assert!(seen.len() > 10);
     let p0 = &seen[0].prefix;
-    assert!(seen.iter().all(|q| &q.prefix == p0), "the prefix changed between calls");
-    assert!(p0.contains("Toy workload") && p0.contains("- set(index, value)") && p0.contains("- small: 1B parameters, phi_small 1.00"));
-    assert!(p0.contains("several language models") && p0.ends_with("the lines that differ from the node named).\n"));
+    assert!(
+        seen.iter().all(|q| &q.prefix == p0),
+        "the prefix changed between calls"
+    );
+    assert!(
+        p0.contains("Toy workload")
+            && p0.contains("- set(index, value)")
+            && p0.contains("- small: 1B parameters, phi_small 1.00")
+    );
+    assert!(
+        p0.contains("several language models")
+            && p0.ends_with("the lines that differ from the node named).\n")
+    );
     // The values of every action are in the prefix (the toy's catalog is its vocabulary).
-    assert!(p0.contains("- everywhere: set index=0..5 value=0..7; shift index=0..5 delta∈{-1,1}"), "{p0}");
+    assert!(
+        p0.contains("- everywhere: set index=0..5 value=0..7; shift index=0..5 delta∈{-1,1}"),
+        "{p0}"
+    );
     // The record only grows: every call's record extends the previous one (the budget is
     // large enough here that it is never compacted).
     assert_eq!(r.record_compactions, 0);
@@ -168,51 +285,137 @@ fn the_prompt_is_a_stable_prefix_an_append_only_record_and_a_short_question() {
     let mut records: Vec<&str> = seen.iter().map(|q| q.record.as_str()).collect();
     records.sort_by_key(|r| r.len());
     for w in records.windows(2) {
-        assert!(w[1].starts_with(w[0]), "the record was rewritten between calls");
+        assert!(
+            w[1].starts_with(w[0]),
+            "the record was rewritten between calls"
+        );
     }
     let last = &seen.last().unwrap().record;
-    assert!(last.contains(" by small: set(index=") && last.contains(" measured ") && last.contains("decisions:\ndecisions = ["), "{last}");
+    assert!(
+        last.contains(" by small: set(index=")
+            && last.contains(" measured ")
+            && last.contains("decisions:\ndecisions = ["),
+        "{last}"
+    );
     for q in &seen {
-        assert!(q.suffix.starts_with("\n# Question\nExpand n"), "{}", q.suffix);
-        assert!(q.suffix.contains("Valid at n") && q.suffix.contains(": set shift lock."), "{}", q.suffix);
+        assert!(
+            q.suffix.starts_with("\n# Question\nExpand n"),
+            "{}",
+            q.suffix
+        );
+        assert!(
+            q.suffix.contains("Valid at n") && q.suffix.contains(": set shift lock."),
+            "{}",
+            q.suffix
+        );
         assert!(q.suffix.contains("Models: small "));
-        assert!(q.suffix.len() < 800, "the question stays short: {}", q.suffix.len());
+        assert!(
+            q.suffix.len() < 800,
+            "the question stays short: {}",
+            q.suffix.len()
+        );
         // The acting node's decisions are in the record the model reads.
-        assert!(common::acting_state(&q.record, &q.suffix).is_some(), "{}\n{}", q.record, q.suffix);
+        assert!(
+            common::acting_state(&q.record, &q.suffix).is_some(),
+            "{}\n{}",
+            q.record,
+            q.suffix
+        );
         assert_eq!(q.models, vec!["small".to_string(), "big".to_string()]);
         assert_eq!(q.max_transformations, 3);
     }
-    assert!(seen.iter().any(|q| q.suffix.contains("Already tried from n")), "the children already tried are listed");
+    assert!(
+        seen.iter()
+            .any(|q| q.suffix.contains("Already tried from n")),
+        "the children already tried are listed"
+    );
     assert!(r.llm_calls as usize == seen.len());
 }
 
 #[test]
 fn a_small_record_budget_compacts_the_record_and_says_so() {
-    let models = [("small", "1B", Behaviour::Greedy { next: "small".into() }), ("big", "70B", Behaviour::Greedy { next: "small".into() })];
+    let models = [
+        (
+            "small",
+            "1B",
+            Behaviour::Greedy {
+                next: "small".into(),
+            },
+        ),
+        (
+            "big",
+            "70B",
+            Behaviour::Greedy {
+                next: "small".into(),
+            },
+        ),
+    ];
     let mut c = base(40);
     c.record_budget_chars = 600;
     let (r, seen) = colt(&c, &models, &mut NoObserver);
     assert!(r.record_compactions >= 1);
-    let compacted = seen.iter().filter(|q| q.record.starts_with("(record compacted")).count();
+    let compacted = seen
+        .iter()
+        .filter(|q| q.record.starts_with("(record compacted"))
+        .count();
     assert!(compacted > 0);
     // Between compactions the record still only grows, and the acting node is always
     // described.
     for q in &seen {
-        assert!(common::acting_state(&q.record, &q.suffix).is_some(), "{}\n{}", q.record, q.suffix);
+        assert!(
+            common::acting_state(&q.record, &q.suffix).is_some(),
+            "{}\n{}",
+            q.record,
+            q.suffix
+        );
     }
 }
 
 #[test]
 fn illegal_steps_are_dropped_and_the_legal_ones_kept() {
-    let models = [("small", "1B", Behaviour::PartlyIllegal { next: "small".into() }), ("big", "70B", Behaviour::PartlyIllegal { next: "small".into() })];
+    let models = [
+        (
+            "small",
+            "1B",
+            Behaviour::PartlyIllegal {
+                next: "small".into(),
+            },
+        ),
+        (
+            "big",
+            "70B",
+            Behaviour::PartlyIllegal {
+                next: "small".into(),
+            },
+        ),
+    ];
     let (r, seen) = colt(&base(24), &models, &mut NoObserver);
     let dropped: u64 = r.models.values().map(|m| m.dropped_steps).sum();
     assert!(dropped > 0);
-    assert!(r.models.values().all(|m| !m.errors.contains_key("illegal_action")), "{:?}", r.models);
-    let from_models: Vec<_> = r.tree.iter().filter(|n| n.proposer == "small" || n.proposer == "big").collect();
+    assert!(
+        r.models
+            .values()
+            .all(|m| !m.errors.contains_key("illegal_action")),
+        "{:?}",
+        r.models
+    );
+    let from_models: Vec<_> = r
+        .tree
+        .iter()
+        .filter(|n| n.proposer == "small" || n.proposer == "big")
+        .collect();
     assert!(!from_models.is_empty());
-    assert!(from_models.iter().all(|n| n.transformations.len() == 1 && n.transformations[0].action == "set"));
-    assert!(seen.last().unwrap().record.contains("invalid step(s) of the answer dropped"));
+    assert!(
+        from_models
+            .iter()
+            .all(|n| n.transformations.len() == 1 && n.transformations[0].action == "set")
+    );
+    assert!(
+        seen.last()
+            .unwrap()
+            .record
+            .contains("invalid step(s) of the answer dropped")
+    );
 }
 
 #[test]
@@ -220,7 +423,16 @@ fn floor_overrides_and_fallbacks_are_charged_to_the_model_asked_when_asked() {
     // The small model answers well, the largest never usably; the floor sends a share
     // of the small model's nodes to the largest. No course alteration: then every
     // unusable call is one fallback of the model that was asked, and nothing else is.
-    let models = [("small", "1B", Behaviour::Greedy { next: "small".into() }), ("big", "70B", Behaviour::Garbage)];
+    let models = [
+        (
+            "small",
+            "1B",
+            Behaviour::Greedy {
+                next: "small".into(),
+            },
+        ),
+        ("big", "70B", Behaviour::Garbage),
+    ];
     let mut c = base(32);
     c.course_alteration_k = 0;
     c.large_share_floor = 0.4;
@@ -231,47 +443,100 @@ fn floor_overrides_and_fallbacks_are_charged_to_the_model_asked_when_asked() {
         let wasted: u64 = m.wasted.values().sum();
         assert_eq!(m.fallbacks, wasted, "{name}: {m:?}");
     }
-    assert_eq!(big.fallbacks, big.calls, "every garbage answer fell back, charged to big");
+    assert_eq!(
+        big.fallbacks, big.calls,
+        "every garbage answer fell back, charged to big"
+    );
     assert!(small.fallbacks < small.calls);
     assert_eq!(big.wasted.get("invalid_answer"), Some(&big.calls));
     assert_eq!(r.wasted_calls, r.wasted_by_cause.values().sum::<u64>());
 
     // With the call budget spent, the floor still wants the largest but no call is made:
     // no override is counted for it.
-    let models = [("small", "1B", Behaviour::Greedy { next: "small".into() }), ("big", "70B", Behaviour::Greedy { next: "small".into() })];
+    let models = [
+        (
+            "small",
+            "1B",
+            Behaviour::Greedy {
+                next: "small".into(),
+            },
+        ),
+        (
+            "big",
+            "70B",
+            Behaviour::Greedy {
+                next: "small".into(),
+            },
+        ),
+    ];
     let mut c = base(40);
     c.course_alteration_k = 0;
     c.large_share_floor = 0.9;
     c.budgets.llm_calls = Some(2);
     let (r, _) = colt(&c, &models, &mut NoObserver);
     assert_eq!(r.llm_calls, 2);
-    assert!(r.models["big"].floor_overrides <= r.models["big"].calls, "{:?}", r.models["big"]);
+    assert!(
+        r.models["big"].floor_overrides <= r.models["big"].calls,
+        "{:?}",
+        r.models["big"]
+    );
 }
 
 #[test]
 fn transport_failures_are_not_shown_to_the_models_as_their_errors() {
-    let models = [("small", "1B", Behaviour::Down), ("big", "70B", Behaviour::Greedy { next: "small".into() })];
+    let models = [
+        ("small", "1B", Behaviour::Down),
+        (
+            "big",
+            "70B",
+            Behaviour::Greedy {
+                next: "small".into(),
+            },
+        ),
+    ];
     let mut c = base(32);
     c.large_share_floor = 0.0;
     let (r, seen) = colt(&c, &models, &mut NoObserver);
     assert!(r.models["small"].calls > 0 && r.models["small"].ok == 0);
     assert_eq!(r.models["small"].unusable, 0);
     assert!(r.models["small"].wasted["provider_error"] > 0);
-    let shown: Vec<&str> = seen.iter().flat_map(|q| q.suffix.lines().filter(|l| l.starts_with("Models: small "))).collect();
+    let shown: Vec<&str> = seen
+        .iter()
+        .flat_map(|q| q.suffix.lines().filter(|l| l.starts_with("Models: small ")))
+        .collect();
     assert!(!shown.is_empty());
-    assert!(shown.iter().all(|l| l.contains(" calls, 0 invalid")), "{shown:?}");
+    assert!(
+        shown.iter().all(|l| l.contains(" calls, 0 invalid")),
+        "{shown:?}"
+    );
 }
 
 #[test]
 fn duplicate_answers_are_recorded_as_such() {
     // Greedy answers from the same node repeat themselves: the second is a duplicate.
-    let models = [("small", "1B", Behaviour::Greedy { next: "small".into() }), ("big", "70B", Behaviour::Greedy { next: "big".into() })];
+    let models = [
+        (
+            "small",
+            "1B",
+            Behaviour::Greedy {
+                next: "small".into(),
+            },
+        ),
+        ("big", "70B", Behaviour::Greedy { next: "big".into() }),
+    ];
     let mut calls = Calls::default();
     let (r, _) = colt(&base(40), &models, &mut calls);
     let dups = calls.0.iter().filter(|c| c.3 == Some("duplicate")).count() as u64;
     assert!(dups > 0);
-    assert_eq!(r.wasted_by_cause.get("duplicate").copied().unwrap_or(0), dups);
-    let errs: u64 = r.models.values().map(|m| m.errors.get("duplicate").copied().unwrap_or(0)).sum();
+    assert_eq!(
+        r.wasted_by_cause.get("duplicate").copied().unwrap_or(0),
+        dups
+    );
+    let errs: u64 = r
+        .models
+        .values()
+        .map(|m| m.errors.get("duplicate").copied().unwrap_or(0))
+        .sum();
     assert_eq!(errs, dups);
 }
 
@@ -280,7 +545,13 @@ fn course_alteration_streaks_are_global_by_default_or_per_model() {
     // One small model always regresses, the other never: with one global streak the
     // good one's answers reset the bad one's streak; per model they do not.
     let models = [
-        ("bad", "1B", Behaviour::Worsen { next: "good".into() }),
+        (
+            "bad",
+            "1B",
+            Behaviour::Worsen {
+                next: "good".into(),
+            },
+        ),
         ("good", "2B", Behaviour::Greedy { next: "bad".into() }),
         ("big", "70B", Behaviour::Greedy { next: "bad".into() }),
     ];
@@ -294,22 +565,65 @@ fn course_alteration_streaks_are_global_by_default_or_per_model() {
     let (per_model, _) = colt(&c, &models, &mut NoObserver);
     let bad = &per_model.models["bad"];
     assert!(bad.regressions >= 4, "{bad:?}");
-    assert_eq!(bad.course_alterations, bad.regressions / 2, "per model: every 2nd regression of `bad`");
+    assert_eq!(
+        bad.course_alterations,
+        bad.regressions / 2,
+        "per model: every 2nd regression of `bad`"
+    );
     let g = &global.models["bad"];
-    assert!(g.course_alterations < g.regressions / 2, "global: `good` resets the streak ({g:?})");
-    let cfg: SearchConfig = serde_json::from_str(r#"{"course_alteration_streak": "per_model"}"#).unwrap();
-    assert_eq!(cfg.course_alteration_streak, colt_search::StreakScope::PerModel);
-    assert_eq!(SearchConfig::default().course_alteration_streak, colt_search::StreakScope::Global);
+    assert!(
+        g.course_alterations < g.regressions / 2,
+        "global: `good` resets the streak ({g:?})"
+    );
+    let cfg: SearchConfig =
+        serde_json::from_str(r#"{"course_alteration_streak": "per_model"}"#).unwrap();
+    assert_eq!(
+        cfg.course_alteration_streak,
+        colt_search::StreakScope::PerModel
+    );
+    assert_eq!(
+        SearchConfig::default().course_alteration_streak,
+        colt_search::StreakScope::Global
+    );
 }
 
 #[test]
 fn colt_with_a_learned_model_and_good_proposers_beats_random() {
-    let models = [("small", "1B", Behaviour::Greedy { next: "small".into() }), ("big", "70B", Behaviour::Greedy { next: "small".into() })];
+    let models = [
+        (
+            "small",
+            "1B",
+            Behaviour::Greedy {
+                next: "small".into(),
+            },
+        ),
+        (
+            "big",
+            "70B",
+            Behaviour::Greedy {
+                next: "small".into(),
+            },
+        ),
+    ];
     let mut toy = Toy::new(8, 8);
     let (mut client, _, _) = scripted_client(&toy, &models);
-    let r = run(&SearchConfig::new(Strategy::Colt, 48, 9), &mut toy, &mut Knn::default(), Some(&mut client), &mut NoObserver).unwrap();
+    let r = run(
+        &SearchConfig::new(Strategy::Colt, 48, 9),
+        &mut toy,
+        &mut Knn::default(),
+        Some(&mut client),
+        &mut NoObserver,
+    )
+    .unwrap();
     let mut toy2 = Toy::new(8, 8);
-    let rnd = run(&SearchConfig::new(Strategy::Random, 48, 9), &mut toy2, &mut Knn::default(), None, &mut NoObserver).unwrap();
+    let rnd = run(
+        &SearchConfig::new(Strategy::Random, 48, 9),
+        &mut toy2,
+        &mut Knn::default(),
+        None,
+        &mut NoObserver,
+    )
+    .unwrap();
     assert!(r.best_us().unwrap() < rnd.best_us().unwrap());
     assert!(r.large_model_share >= 0.2 - 1e-9);
 }

@@ -15,8 +15,8 @@ use crate::session::Session;
 use colt_ir::Program;
 use colt_llm::{ActionSpec, Transformation, Vocabulary};
 use colt_measure::Outcome;
-use colt_sched::actions::{self, Action, Choices};
 use colt_sched::Trace;
+use colt_sched::actions::{self, Action, Choices};
 use colt_search::{Environment, Measurement, SearchRng};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -42,7 +42,13 @@ pub struct TensorEnv {
 impl TensorEnv {
     /// `target` describes the machine for prompts (e.g. "x86-64 Zen 4, 2 cores, AVX-512").
     pub fn new(program: Program, session: Session, target: impl Into<String>) -> TensorEnv {
-        TensorEnv { program, session, target: target.into(), known: BTreeMap::new(), outcomes: OutcomeLog::default() }
+        TensorEnv {
+            program,
+            session,
+            target: target.into(),
+            known: BTreeMap::new(),
+            outcomes: OutcomeLog::default(),
+        }
     }
 
     /// Measurements recorded by an earlier process of the same run (`--resume`).
@@ -69,8 +75,14 @@ impl TensorEnv {
         let mut params: BTreeMap<String, Value> = t.args.clone();
         match t.action.as_str() {
             "tile" => {
-                let inner = params.remove("inner").and_then(|v| v.as_i64()).ok_or("tile needs an integer \"inner\"")?;
-                let middle = params.remove("middle").and_then(|v| v.as_i64()).unwrap_or(1);
+                let inner = params
+                    .remove("inner")
+                    .and_then(|v| v.as_i64())
+                    .ok_or("tile needs an integer \"inner\"")?;
+                let middle = params
+                    .remove("middle")
+                    .and_then(|v| v.as_i64())
+                    .unwrap_or(1);
                 params.insert("factors".into(), json!([middle, inner]));
             }
             "vectorize" => {
@@ -89,13 +101,20 @@ impl TensorEnv {
 }
 
 fn spec(name: &str, params: Vec<(&str, Vec<Value>)>) -> ActionSpec {
-    let doc = actions::VOCABULARY.iter().find(|a| a.name == name).map_or("", |a| a.doc);
+    let doc = actions::VOCABULARY
+        .iter()
+        .find(|a| a.name == name)
+        .map_or("", |a| a.doc);
     let doc = match name {
-        "tile" => "set the two innermost tile factors (middle, inner) of one loop of a stage; they must divide its extent",
+        "tile" => {
+            "set the two innermost tile factors (middle, inner) of one loop of a stage; they must divide its extent"
+        }
         "vectorize" => "vectorise the innermost loop of a stage (on) or not (off)",
         _ => doc,
     };
-    params.into_iter().fold(ActionSpec::new(name, doc), |a, (p, c)| a.param(p, c))
+    params
+        .into_iter()
+        .fold(ActionSpec::new(name, doc), |a, (p, c)| a.param(p, c))
 }
 
 impl Environment for TensorEnv {
@@ -109,7 +128,9 @@ impl Environment for TensorEnv {
     }
 
     fn initial_states(&self, n: usize, rng: &mut SearchRng) -> Vec<Trace> {
-        (0..n).map(|_| colt_sched::sketch::sample(&self.program, rng)).collect()
+        (0..n)
+            .map(|_| colt_sched::sketch::sample(&self.program, rng))
+            .collect()
     }
 
     fn vocabulary(&self, s: &Trace) -> Vocabulary {
@@ -162,7 +183,10 @@ impl Environment for TensorEnv {
         // one lowering for both (the evolutionary search calls this for every individual)
         match colt_sched::apply_trace(&self.program, s) {
             Ok(f) => key_features_of(&f),
-            Err(_) => (colt_sched::trace_key(s), vec![0.0; colt_cost::features::count()]),
+            Err(_) => (
+                colt_sched::trace_key(s),
+                vec![0.0; colt_cost::features::count()],
+            ),
         }
     }
 
@@ -172,7 +196,10 @@ impl Environment for TensorEnv {
             .unwrap_or_else(|e| format!("(does not lower: {e})"));
         // The decisions stand for the trace (the raw instruction list would double a
         // multi-stage workload's prompt); the steps that led here are the lineage's.
-        format!("{}\nloop nest:\n{nest}", actions::describe_decisions(&self.program, s))
+        format!(
+            "{}\nloop nest:\n{nest}",
+            actions::describe_decisions(&self.program, s)
+        )
     }
 
     fn describe_brief(&self, s: &Trace) -> String {
@@ -191,7 +218,8 @@ impl Environment for TensorEnv {
 
     fn measure(&mut self, batch: &[Trace]) -> Vec<Measurement> {
         let keys: Vec<u64> = batch.iter().map(|s| self.key(s)).collect();
-        let mut out: Vec<Option<Measurement>> = keys.iter().map(|k| self.known.get(k).cloned()).collect();
+        let mut out: Vec<Option<Measurement>> =
+            keys.iter().map(|k| self.known.get(k).cloned()).collect();
         let mut todo = vec![];
         let mut kernels = vec![];
         for (i, s) in batch.iter().enumerate() {
@@ -209,9 +237,14 @@ impl Environment for TensorEnv {
         let outcomes = self.session.measure(&kernels.iter().collect::<Vec<_>>());
         for (i, o) in todo.into_iter().zip(outcomes) {
             out[i] = Some(measurement_of(&o));
-            self.outcomes.lock().expect("outcome log").insert(keys[i], o);
+            self.outcomes
+                .lock()
+                .expect("outcome log")
+                .insert(keys[i], o);
         }
-        out.into_iter().map(|m| m.expect("every entry filled")).collect()
+        out.into_iter()
+            .map(|m| m.expect("every entry filled"))
+            .collect()
     }
 }
 
@@ -229,14 +262,25 @@ fn vocabulary_of(program: &Program, s: &Trace, filter: bool) -> Vocabulary {
     // values; a value that would leave the node unchanged (the current one) is left out.
     // Combinations (e.g. tile factors whose product must divide the extent) are
     // validated by `apply`.
-    let Ok(choices) = actions::choices(program, s) else { return Vocabulary::default() };
+    let Ok(choices) = actions::choices(program, s) else {
+        return Vocabulary::default();
+    };
     let key = colt_sched::structural_key(program, s).ok();
     let mut out = vec![];
     for c in &choices {
-        let mut ps: Vec<(&str, Vec<Value>)> = c.fixed.iter().map(|(k, v)| (k.as_str(), vec![v.clone()])).collect();
+        let mut ps: Vec<(&str, Vec<Value>)> = c
+            .fixed
+            .iter()
+            .map(|(k, v)| (k.as_str(), vec![v.clone()]))
+            .collect();
         match (c.name, c.free.get("factors")) {
             ("tile", Some(Choices::Factors { extent, .. })) => {
-                let divides = |xs: &[i64]| -> Vec<Value> { xs.iter().filter(|&&f| extent % f == 0).map(|&f| json!(f)).collect() };
+                let divides = |xs: &[i64]| -> Vec<Value> {
+                    xs.iter()
+                        .filter(|&&f| extent % f == 0)
+                        .map(|&f| json!(f))
+                        .collect()
+                };
                 ps.push(("middle", divides(&MIDDLE_TILES)));
                 ps.push(("inner", divides(&INNER_TILES)));
             }
@@ -246,14 +290,27 @@ fn vocabulary_of(program: &Program, s: &Trace, filter: bool) -> Vocabulary {
                     let Choices::OneOf(vs) = ch else { continue };
                     let vs: Vec<Value> = if c.name == "vectorize" {
                         let cur = c.current.as_bool().unwrap_or(false);
-                        [("on", true), ("off", false)].into_iter().filter(|(_, b)| !filter || !single || *b != cur).map(|(t, _)| json!(t)).collect()
+                        [("on", true), ("off", false)]
+                            .into_iter()
+                            .filter(|(_, b)| !filter || !single || *b != cur)
+                            .map(|(t, _)| json!(t))
+                            .collect()
                     } else {
-                        vs.iter().filter(|v| !filter || !single || **v != c.current).cloned().collect()
+                        vs.iter()
+                            .filter(|v| !filter || !single || **v != c.current)
+                            .cloned()
+                            .collect()
                     };
                     // A single-parameter action is tried with each value: one that is
                     // illegal here or builds the same program (e.g. an unroll step the
                     // inner loops already exceed) would only waste the call.
-                    let vs = if single && filter { vs.into_iter().filter(|v| changes(program, s, key, c, k, v)).collect() } else { vs };
+                    let vs = if single && filter {
+                        vs.into_iter()
+                            .filter(|v| changes(program, s, key, c, k, v))
+                            .collect()
+                    } else {
+                        vs
+                    };
                     ps.push((k.as_str(), vs));
                 }
             }
@@ -278,7 +335,10 @@ loops fused and run in parallel, extent 64), `vec j3(8)` (vectorised loop, lanes
 /// per stage, for the shared search record.
 fn brief_decisions(full: &str) -> String {
     let mut out = String::new();
-    for line in full.lines().filter(|l| !l.trim().is_empty() && l.trim() != "current decisions:") {
+    for line in full
+        .lines()
+        .filter(|l| !l.trim().is_empty() && l.trim() != "current decisions:")
+    {
         let mut l = line.trim_end().to_string();
         for (from, to) in [
             ("at root, ", ""),
@@ -323,11 +383,25 @@ fn brief_decisions(full: &str) -> String {
 
 /// Whether setting parameter `k` of choice `c` to `v` is legal at `s` and builds another
 /// program than `s` (structural key `key`).
-fn changes(program: &Program, s: &Trace, key: Option<u64>, c: &actions::ActionChoice, k: &str, v: &Value) -> bool {
+fn changes(
+    program: &Program,
+    s: &Trace,
+    key: Option<u64>,
+    c: &actions::ActionChoice,
+    k: &str,
+    v: &Value,
+) -> bool {
     let mut args: BTreeMap<String, Value> = c.fixed.clone();
     args.insert(k.to_string(), v.clone());
-    let t = Transformation { action: c.name.to_string(), args };
-    let Ok(next) = TensorEnv::to_action(&t).and_then(|a| actions::apply_action(program, s, &a).map_err(|e| e.to_string())) else { return false };
+    let t = Transformation {
+        action: c.name.to_string(),
+        args,
+    };
+    let Ok(next) = TensorEnv::to_action(&t)
+        .and_then(|a| actions::apply_action(program, s, &a).map_err(|e| e.to_string()))
+    else {
+        return false;
+    };
     colt_sched::structural_key(program, &next).ok() != key
 }
 
@@ -357,7 +431,10 @@ pub fn prompt_nest(nest: &str) -> String {
             continue;
         }
         let indent = " ".repeat(depth.saturating_sub(2 * skipped.len()));
-        let short = if body.starts_with("for ") || body.starts_with("alloc ") || body.starts_with("func ") {
+        let short = if body.starts_with("for ")
+            || body.starts_with("alloc ")
+            || body.starts_with("func ")
+        {
             body.to_string()
         } else if let Some((head, rest)) = body.split_once(" [").filter(|(h, _)| !h.contains(' ')) {
             // `stage [i=…, j=…]: body`
@@ -400,7 +477,10 @@ pub fn measurement_of(o: &Outcome) -> Measurement {
     if let Some(us) = o.ok_median_us() {
         return Measurement::ok(us);
     }
-    Measurement::failed(o.kind.as_str(), o.message.lines().next().unwrap_or("").to_string())
+    Measurement::failed(
+        o.kind.as_str(),
+        o.message.lines().next().unwrap_or("").to_string(),
+    )
 }
 
 #[cfg(test)]
@@ -417,19 +497,40 @@ mod tests {
                 assert!(!v.actions.is_empty(), "{name}");
                 let key = colt_sched::structural_key(&program, &trace).unwrap();
                 for a in &v.actions {
-                    let stage = a.params.iter().find(|p| p.name == "stage").expect("every variant names its stage");
+                    let stage = a
+                        .params
+                        .iter()
+                        .find(|p| p.name == "stage")
+                        .expect("every variant names its stage");
                     assert_eq!(stage.choices.len(), 1, "{name}: {a:?}");
-                    assert!(a.params.iter().all(|p| !p.choices.is_empty()), "{name}: {a:?}");
+                    assert!(
+                        a.params.iter().all(|p| !p.choices.is_empty()),
+                        "{name}: {a:?}"
+                    );
                     // Single-parameter actions: every offered value applies and changes the node.
                     let free: Vec<_> = a.params.iter().filter(|p| p.name != "stage").collect();
                     if free.len() == 1 && a.name != "tile" {
                         for val in &free[0].choices {
                             let t = Transformation {
                                 action: a.name.clone(),
-                                args: [("stage".to_string(), stage.choices[0].clone()), (free[0].name.clone(), val.clone())].into_iter().collect(),
+                                args: [
+                                    ("stage".to_string(), stage.choices[0].clone()),
+                                    (free[0].name.clone(), val.clone()),
+                                ]
+                                .into_iter()
+                                .collect(),
                             };
-                            let Ok(next) = TensorEnv::to_action(&t).and_then(|act| actions::apply_action(&program, &trace, &act).map_err(|e| e.to_string())) else { continue };
-                            assert_ne!(colt_sched::structural_key(&program, &next).ok(), Some(key), "{name}: {t:?} changes nothing");
+                            let Ok(next) = TensorEnv::to_action(&t).and_then(|act| {
+                                actions::apply_action(&program, &trace, &act)
+                                    .map_err(|e| e.to_string())
+                            }) else {
+                                continue;
+                            };
+                            assert_ne!(
+                                colt_sched::structural_key(&program, &next).ok(),
+                                Some(key),
+                                "{name}: {t:?} changes nothing"
+                            );
                         }
                     }
                 }
@@ -444,13 +545,19 @@ mod tests {
             brief_decisions(full),
             "  qk: tiles h=2.2.8.1 dr=8.16, cache@j0, par1 h0(2), vec j3(4), unroll16\n  exp: inlined\n  norm: at pv.i1, pack V/16\n"
         );
-        let program = colt_ops::workloads::build("llama3-8b-attention", colt_ops::Scale::Ci).unwrap();
+        let program =
+            colt_ops::workloads::build("llama3-8b-attention", colt_ops::Scale::Ci).unwrap();
         let mut rng = <SearchRng as rand::SeedableRng>::seed_from_u64(1);
         let t = colt_sched::sketch::sample(&program, &mut rng);
         let long = actions::describe_decisions(&program, &t);
         let short = brief_decisions(&long);
         assert_eq!(short.lines().count(), program.stages.len());
-        assert!(short.len() * 10 < long.len() * 7, "{} vs {}", short.len(), long.len());
+        assert!(
+            short.len() * 10 < long.len() * 7,
+            "{} vs {}",
+            short.len(),
+            long.len()
+        );
     }
 
     #[test]

@@ -23,7 +23,10 @@ impl Kernel {
     /// Replay `trace` on `program` and lower it. A trace for another workload or an illegal
     /// primitive is a [`ScheduleError`].
     pub fn scheduled(program: &Program, trace: &Trace) -> Result<Kernel, ScheduleError> {
-        Ok(Kernel::from_func(colt_sched::apply_trace(program, trace)?, program.flops()))
+        Ok(Kernel::from_func(
+            colt_sched::apply_trace(program, trace)?,
+            program.flops(),
+        ))
     }
 
     fn from_func(func: Func, flops: u64) -> Kernel {
@@ -31,11 +34,21 @@ impl Kernel {
         // cannot fail here.
         let source = colt_measure::kernel::source(&func).expect("a lowered function emits C");
         let buffers = colt_measure::kernel::buf_specs(&func);
-        Kernel { func, source, buffers, flops }
+        Kernel {
+            func,
+            source,
+            buffers,
+            flops,
+        }
     }
 
     /// What the measurer needs to compile this kernel with `compiler`.
     pub fn candidate(&self, compiler: Compiler) -> Candidate {
-        Candidate { source: self.source.clone(), compiler, buffers: self.buffers.clone(), flops: self.flops as f64 }
+        Candidate {
+            source: self.source.clone(),
+            compiler,
+            buffers: self.buffers.clone(),
+            flops: self.flops as f64,
+        }
     }
 }

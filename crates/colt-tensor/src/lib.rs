@@ -19,4 +19,4 @@ pub mod workload;
 pub use env::{OutcomeLog, TensorEnv};
 pub use kernel::Kernel;
 pub use session::{Baselines, Session, SessionConfig};
-pub use workload::{resolve, WorkloadError};
+pub use workload::{WorkloadError, resolve};

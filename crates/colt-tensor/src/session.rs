@@ -35,7 +35,11 @@ impl Session {
     pub fn new(program: &Program, mut config: SessionConfig) -> Result<Session, MeasureError> {
         let floor_timeout_s = config.timeout_s;
         config.timeout_s = floor_timeout_s.max(20.0 * program.flops() as f64 / 1e9);
-        Ok(Session { naive: Kernel::naive(program), measurer: Measurer::new(config)?, floor_timeout_s })
+        Ok(Session {
+            naive: Kernel::naive(program),
+            measurer: Measurer::new(config)?,
+            floor_timeout_s,
+        })
     }
 
     pub fn naive(&self) -> &Kernel {
@@ -44,21 +48,33 @@ impl Session {
 
     /// Measure the naive nest under gcc -O3 and clang -O3 (checked against the reference).
     pub fn baselines(&mut self) -> Baselines {
-        let cands: Vec<Candidate> =
-            [Compiler::gcc_o3(), Compiler::clang_o3()].into_iter().map(|c| self.naive.candidate(c)).collect();
-        let mut out = self.measurer.measure_batch(&self.naive.source, &cands).into_iter();
-        let base = Baselines { gcc: out.next().expect("two outcomes"), clang: out.next().expect("two outcomes") };
+        let cands: Vec<Candidate> = [Compiler::gcc_o3(), Compiler::clang_o3()]
+            .into_iter()
+            .map(|c| self.naive.candidate(c))
+            .collect();
+        let mut out = self
+            .measurer
+            .measure_batch(&self.naive.source, &cands)
+            .into_iter();
+        let base = Baselines {
+            gcc: out.next().expect("two outcomes"),
+            clang: out.next().expect("two outcomes"),
+        };
         // From now on a run may take 5x the naive gcc nest (never less than the configured
         // floor): slower than that is a timeout, not a candidate worth minutes.
         if let Some(us) = base.gcc.ok_median_us() {
-            self.measurer.set_timeout_s(self.floor_timeout_s.max(5.0 * us / 1e6));
+            self.measurer
+                .set_timeout_s(self.floor_timeout_s.max(5.0 * us / 1e6));
         }
         base
     }
 
     /// Compile (in parallel), check and time scheduled kernels, in order.
     pub fn measure(&mut self, kernels: &[&Kernel]) -> Vec<Outcome> {
-        let cands: Vec<Candidate> = kernels.iter().map(|k| k.candidate(Compiler::tuned())).collect();
+        let cands: Vec<Candidate> = kernels
+            .iter()
+            .map(|k| k.candidate(Compiler::tuned()))
+            .collect();
         self.measurer.measure_batch(&self.naive.source, &cands)
     }
 }

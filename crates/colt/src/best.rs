@@ -24,13 +24,24 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let db = Db::open(a.db.unwrap_or_else(|| out::cache_dir().join("colt.db")))?;
     let best = db
         .best(&BestFilter::new(a.w.workload.as_str(), "tensor").scale(scale.as_str()))?
-        .with_context(|| format!("no correct {} kernel of {} is on record: run `colt tune` first", scale, a.w.workload))?;
-    let trace = colt_sched::Trace::from_json(&best.candidate.trace).context("the recorded trace")?;
-    let kernel = Kernel::scheduled(&program, &trace).context("the recorded trace no longer applies")?;
-    let symbol = format!("colt_{}", colt_codegen::names::sanitize(&program.name, "kernel"));
+        .with_context(|| {
+            format!(
+                "no correct {} kernel of {} is on record: run `colt tune` first",
+                scale, a.w.workload
+            )
+        })?;
+    let trace =
+        colt_sched::Trace::from_json(&best.candidate.trace).context("the recorded trace")?;
+    let kernel =
+        Kernel::scheduled(&program, &trace).context("the recorded trace no longer applies")?;
+    let symbol = format!(
+        "colt_{}",
+        colt_codegen::names::sanitize(&program.name, "kernel")
+    );
     let c = colt_codegen::emit_c(&kernel.func, &symbol)?;
     let h = colt_codegen::emit_header(&kernel.func, &symbol)?;
-    std::fs::create_dir_all(&a.out).with_context(|| format!("cannot create {}", a.out.display()))?;
+    std::fs::create_dir_all(&a.out)
+        .with_context(|| format!("cannot create {}", a.out.display()))?;
     let base = a.out.join(&program.name);
     for (ext, text) in [("c", c), ("h", h), ("trace.json", trace.to_json())] {
         let p = base.with_extension(ext);
@@ -42,7 +53,9 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         best.run,
         best.seq,
         out::us(best.candidate.latency_median_us),
-        best.candidate.gflops.map_or(String::new(), |g| format!("{g:.1} GFLOP/s"))
+        best.candidate
+            .gflops
+            .map_or(String::new(), |g| format!("{g:.1} GFLOP/s"))
     );
     Ok(())
 }

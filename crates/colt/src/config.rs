@@ -17,7 +17,8 @@ pub fn load(explicit: Option<&Path>) -> anyhow::Result<ConfigFile> {
         None => Some(PathBuf::from("colt.toml")).filter(|p| p.is_file()),
     };
     let text = match &path {
-        Some(p) => std::fs::read_to_string(p).with_context(|| format!("cannot read config {}", p.display()))?,
+        Some(p) => std::fs::read_to_string(p)
+            .with_context(|| format!("cannot read config {}", p.display()))?,
         None => String::new(),
     };
     Ok(ConfigFile { path, text })
@@ -25,13 +26,16 @@ pub fn load(explicit: Option<&Path>) -> anyhow::Result<ConfigFile> {
 
 impl ConfigFile {
     pub fn name(&self) -> String {
-        self.path.as_ref().map_or("built-in defaults".into(), |p| p.display().to_string())
+        self.path
+            .as_ref()
+            .map_or("built-in defaults".into(), |p| p.display().to_string())
     }
 
     /// The model bucket: the configured models whose API keys are set, or the two embedded
     /// models when none is configured or callable. Notes say what was skipped (never a key).
     pub fn bucket(&self) -> anyhow::Result<(colt_llm::Bucket, Vec<String>)> {
-        let bucket = colt_llm::Bucket::from_colt_toml(&self.text).with_context(|| format!("config {}", self.name()))?;
+        let bucket = colt_llm::Bucket::from_colt_toml(&self.text)
+            .with_context(|| format!("config {}", self.name()))?;
         Ok(bucket.available_or_local())
     }
 }

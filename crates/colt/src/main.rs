@@ -16,7 +16,11 @@ mod workloads;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "colt", version, about = "Multi-LLM tree-search auto-scheduler for tensor programs")]
+#[command(
+    name = "colt",
+    version,
+    about = "Multi-LLM tree-search auto-scheduler for tensor programs"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -54,8 +58,14 @@ enum Command {
 fn main() {
     // Never let the HTTP stack's TRACE hex dumps (API-key headers) through, whatever COLT_LOG says.
     let user = std::env::var("COLT_LOG").unwrap_or_else(|_| "warn".into());
-    let filter = tracing_subscriber::EnvFilter::try_new(format!("{user},{}", colt_llm::SAFE_LOG_DIRECTIVES))
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("warn,{}", colt_llm::SAFE_LOG_DIRECTIVES)));
+    let filter =
+        tracing_subscriber::EnvFilter::try_new(format!("{user},{}", colt_llm::SAFE_LOG_DIRECTIVES))
+            .unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new(format!(
+                    "warn,{}",
+                    colt_llm::SAFE_LOG_DIRECTIVES
+                ))
+            });
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -71,7 +81,9 @@ fn main() {
         Command::Best(a) => best::run(a),
         Command::Report(a) => report::run(a),
         Command::Models { command } => models::run(command),
-        Command::Worker => colt_measure::worker::worker_main().map_err(|e| anyhow::anyhow!("worker: {e}")),
+        Command::Worker => {
+            colt_measure::worker::worker_main().map_err(|e| anyhow::anyhow!("worker: {e}"))
+        }
     };
     if let Err(e) = result {
         // One line: the chain of causes joined, never a backtrace.

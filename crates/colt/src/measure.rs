@@ -49,7 +49,11 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let config = out::measure_config(a.seed)?;
     let mut session = Session::new(&program, config)?;
     if !a.json {
-        eprintln!("measuring naive baselines and {} schedule(s) of {} ({scale})...", kernels.len(), program.name);
+        eprintln!(
+            "measuring naive baselines and {} schedule(s) of {} ({scale})...",
+            kernels.len(),
+            program.name
+        );
     }
     let base = session.baselines();
     let outcomes = session.measure(&kernels.iter().collect::<Vec<_>>());
@@ -58,20 +62,29 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         .iter()
         .enumerate()
         .filter(|(_, o)| o.is_ok())
-        .min_by(|a, b| a.1.median_us.partial_cmp(&b.1.median_us).expect("finite times"));
+        .min_by(|a, b| {
+            a.1.median_us
+                .partial_cmp(&b.1.median_us)
+                .expect("finite times")
+        });
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     for o in &outcomes {
         *counts.entry(o.kind.as_str()).or_default() += 1;
     }
     if let (Some(path), Some((i, _))) = (&a.save_best, best) {
-        std::fs::write(path, traces[i].to_json()).with_context(|| format!("cannot write {}", path.display()))?;
+        std::fs::write(path, traces[i].to_json())
+            .with_context(|| format!("cannot write {}", path.display()))?;
     }
     let gcc_us = base.gcc.ok_median_us();
     let best_us = best.and_then(|(_, o)| o.median_us);
     let speedup = gcc_us.zip(best_us).map(|(g, b)| g / b);
     // With schedules to measure, correct means the reported best was checked against the
     // reference; with none, that the baselines were.
-    let correct = if kernels.is_empty() { base.gcc.is_ok() } else { best.is_some() };
+    let correct = if kernels.is_empty() {
+        base.gcc.is_ok()
+    } else {
+        best.is_some()
+    };
 
     if a.json {
         out::print_json(&json!({
@@ -94,11 +107,19 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         }));
         return Ok(());
     }
-    println!("{} ({scale}): {:.3} GFLOP", program.name, program.flops() as f64 / 1e9);
+    println!(
+        "{} ({scale}): {:.3} GFLOP",
+        program.name,
+        program.flops() as f64 / 1e9
+    );
     row("naive gcc -O3", &base.gcc);
     row("naive clang -O3", &base.clang);
     if let Some((i, o)) = best {
-        let label = if kernels.len() == 1 { "schedule".to_string() } else { format!("best of {} (#{i})", kernels.len()) };
+        let label = if kernels.len() == 1 {
+            "schedule".to_string()
+        } else {
+            format!("best of {} (#{i})", kernels.len())
+        };
         row(&label, o);
         if let Some(s) = speedup {
             println!("speedup over naive gcc -O3: {s:.2}x");
@@ -147,6 +168,10 @@ fn row(label: &str, o: &Outcome) {
             o.gflops.unwrap_or(0.0)
         );
     } else {
-        println!("{label:<22} {}: {}", o.kind, o.message.lines().next().unwrap_or(""));
+        println!(
+            "{label:<22} {}: {}",
+            o.kind,
+            o.message.lines().next().unwrap_or("")
+        );
     }
 }

@@ -16,7 +16,10 @@ pub fn one_line(e: &anyhow::Error) -> String {
 }
 
 pub fn print_json(v: &serde_json::Value) {
-    println!("{}", serde_json::to_string_pretty(v).expect("JSON values serialise"));
+    println!(
+        "{}",
+        serde_json::to_string_pretty(v).expect("JSON values serialise")
+    );
 }
 
 /// Parse `--scale`.
@@ -26,7 +29,8 @@ pub fn scale(s: &str) -> anyhow::Result<Scale> {
 
 /// Read a trace file made for `program`.
 pub fn read_trace(path: &std::path::Path) -> anyhow::Result<colt_sched::Trace> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read trace {}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read trace {}", path.display()))?;
     colt_sched::Trace::from_json(&text).with_context(|| format!("trace {}", path.display()))
 }
 
@@ -42,8 +46,14 @@ pub fn us(x: Option<f64>) -> String {
 /// Measurement settings with this binary as the worker (`colt worker`), so an installed
 /// `colt` needs no second executable.
 pub fn measure_config(seed: u64) -> anyhow::Result<colt_measure::MeasureConfig> {
-    let worker = colt_measure::WorkerCommand::current_exe_with(&["worker"]).context("cannot locate the colt executable")?;
-    Ok(colt_measure::MeasureConfig { seed, worker: Some(worker), workdir: cache_dir().join("measure"), ..Default::default() })
+    let worker = colt_measure::WorkerCommand::current_exe_with(&["worker"])
+        .context("cannot locate the colt executable")?;
+    Ok(colt_measure::MeasureConfig {
+        seed,
+        worker: Some(worker),
+        workdir: cache_dir().join("measure"),
+        ..Default::default()
+    })
 }
 
 /// `$COLT_CACHE`, else `$XDG_CACHE_HOME/colt`, else `~/.cache/colt`.
@@ -64,7 +74,12 @@ pub fn cache_dir() -> std::path::PathBuf {
 pub fn target() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|t| t.lines().find(|l| l.starts_with("model name")).and_then(|l| l.split(':').nth(1)).map(|s| s.trim().to_string()))
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|s| s.trim().to_string())
+        })
         .unwrap_or_else(|| "unknown CPU".into());
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     format!("{cpu} ({cores} cores, {})", std::env::consts::ARCH)

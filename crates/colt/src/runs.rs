@@ -18,7 +18,11 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let mut rows = vec![];
     for r in db.list_runs()? {
         let stats = db.run_stats(r.id)?;
-        let summary: Value = r.summary.as_deref().and_then(|s| serde_json::from_str(s).ok()).unwrap_or(Value::Null);
+        let summary: Value = r
+            .summary
+            .as_deref()
+            .and_then(|s| serde_json::from_str(s).ok())
+            .unwrap_or(Value::Null);
         rows.push(json!({
             "run": r.id.0, "status": r.status.to_string(), "space": r.spec.space, "workload": r.spec.workload,
             "scale": r.spec.scale, "strategy": r.spec.strategy, "seed": r.spec.seed, "trials": r.spec.trials,
@@ -30,13 +34,22 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         out::print_json(&json!({ "runs": rows }));
         return Ok(());
     }
-    println!("{:>4}  {:<9} {:<22} {:<6} {:<13} {:>5} {:>8} {:>12} {:>6}", "run", "status", "workload", "scale", "strategy", "seed", "measured", "best", "calls");
+    println!(
+        "{:>4}  {:<9} {:<22} {:<6} {:<13} {:>5} {:>8} {:>12} {:>6}",
+        "run", "status", "workload", "scale", "strategy", "seed", "measured", "best", "calls"
+    );
     for r in rows {
         println!(
             "{:>4}  {:<9} {:<22} {:<6} {:<13} {:>5} {:>8} {:>12} {:>6}",
-            r["run"], r["status"].as_str().unwrap_or(""), r["workload"].as_str().unwrap_or(""), r["scale"].as_str().unwrap_or(""),
-            r["strategy"].as_str().unwrap_or(""), r["seed"], format!("{}/{}", r["measured"], r["trials"]),
-            out::us(r["best_us"].as_f64()), r["llm_calls"]
+            r["run"],
+            r["status"].as_str().unwrap_or(""),
+            r["workload"].as_str().unwrap_or(""),
+            r["scale"].as_str().unwrap_or(""),
+            r["strategy"].as_str().unwrap_or(""),
+            r["seed"],
+            format!("{}/{}", r["measured"], r["trials"]),
+            out::us(r["best_us"].as_f64()),
+            r["llm_calls"]
         );
     }
     Ok(())

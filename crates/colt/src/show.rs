@@ -43,7 +43,8 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         Some(path) => {
             let trace = out::read_trace(path)?;
             println!("# trace\n{}\n", trace.text());
-            Kernel::scheduled(&program, &trace).with_context(|| format!("trace {}", path.display()))?
+            Kernel::scheduled(&program, &trace)
+                .with_context(|| format!("trace {}", path.display()))?
         }
     };
     println!("# loop nest\n{}", colt_ir::func_str(&kernel.func));

@@ -37,7 +37,13 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     println!("{:<22} {:<6} {:>14}  shapes", "workload", "scale", "GFLOP");
     for (s, w) in rows {
         let shapes: Vec<String> = w.shapes.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        println!("{:<22} {:<6} {:>14.3}  {}", w.name, s.as_str(), w.flops as f64 / 1e9, shapes.join(" "));
+        println!(
+            "{:<22} {:<6} {:>14.3}  {}",
+            w.name,
+            s.as_str(),
+            w.flops as f64 / 1e9,
+            shapes.join(" ")
+        );
     }
     Ok(())
 }

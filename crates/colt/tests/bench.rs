@@ -28,8 +28,13 @@ fn bench_json(cache: &Path, extra: &[&str]) -> Value {
         .args(extra)
         .output()
         .expect("runs");
-    assert!(out.status.success(), "colt bench failed: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+    assert!(
+        out.status.success(),
+        "colt bench failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
 }
 
 const REQUIRED: [&str; 11] = [
@@ -51,7 +56,15 @@ fn tiny_suite_without_a_tvm_virtualenv_reports_tvm_skipped_and_null() {
     let dir = scratch("skip");
     let venv = dir.join("no-such-venv");
     let csv = dir.join("bench.csv");
-    let v = bench_json(&dir, &["--tvm-venv", venv.to_str().unwrap(), "--csv", csv.to_str().unwrap()]);
+    let v = bench_json(
+        &dir,
+        &[
+            "--tvm-venv",
+            venv.to_str().unwrap(),
+            "--csv",
+            csv.to_str().unwrap(),
+        ],
+    );
     let rows = v["rows"].as_array().expect("rows");
     assert_eq!(rows.len(), 1, "{v}");
     let r = &rows[0];
@@ -66,8 +79,18 @@ fn tiny_suite_without_a_tvm_virtualenv_reports_tvm_skipped_and_null() {
     assert!(r["colt_wall_s"].as_f64().is_some_and(|x| x > 0.0), "{r}");
     // TVM absent: skipped with the reason, and nothing that could read as a comparison.
     let status = r["tvm_status"].as_str().expect("tvm_status");
-    assert!(status.starts_with("skipped: no TVM virtualenv at") && status.contains("no-such-venv"), "{status}");
-    for k in ["tvm_best_us", "tvm_wall_s", "tvm_gflops", "latency_ratio_vs_tvm", "wall_ratio_vs_tvm", "colt_trials_to_tvm"] {
+    assert!(
+        status.starts_with("skipped: no TVM virtualenv at") && status.contains("no-such-venv"),
+        "{status}"
+    );
+    for k in [
+        "tvm_best_us",
+        "tvm_wall_s",
+        "tvm_gflops",
+        "latency_ratio_vs_tvm",
+        "wall_ratio_vs_tvm",
+        "colt_trials_to_tvm",
+    ] {
         assert!(r[k].is_null(), "{k} must be null without TVM: {}", r[k]);
     }
     assert!(r["strategies"]["evolutionary"]["latency_ratio_vs_tvm"].is_null());
@@ -81,17 +104,37 @@ fn tiny_suite_without_a_tvm_virtualenv_reports_tvm_skipped_and_null() {
         }
     }
     // The run is in the database the bench was pointed at.
-    let run = r["strategies"]["evolutionary"]["runs"][0]["run"].as_i64().expect("run id");
-    let runs = colt(&dir).args(["runs", "--json", "--db"]).arg(dir.join("bench.db")).output().expect("runs");
+    let run = r["strategies"]["evolutionary"]["runs"][0]["run"]
+        .as_i64()
+        .expect("run id");
+    let runs = colt(&dir)
+        .args(["runs", "--json", "--db"])
+        .arg(dir.join("bench.db"))
+        .output()
+        .expect("runs");
     let runs: Value = serde_json::from_slice(&runs.stdout).expect("runs JSON");
-    assert!(runs["runs"].as_array().unwrap().iter().any(|x| x["run"] == run && x["strategy"] == "evolutionary"));
+    assert!(
+        runs["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["run"] == run && x["strategy"] == "evolutionary")
+    );
     // The CSV: a header and one line each for the strategy, TVM and numpy.
     let text = std::fs::read_to_string(&csv).expect("csv written");
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 4, "{text}");
     assert!(lines[0].starts_with("workload,scale,trials,who,best_of_row,status"));
-    assert!(lines[1].starts_with("matmul,ci,8,evolutionary,true,ok,1,"), "{}", lines[1]);
-    assert!(lines[2].starts_with("matmul,ci,8,tvm,false,skipped: no TVM virtualenv"), "{}", lines[2]);
+    assert!(
+        lines[1].starts_with("matmul,ci,8,evolutionary,true,ok,1,"),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[2].starts_with("matmul,ci,8,tvm,false,skipped: no TVM virtualenv"),
+        "{}",
+        lines[2]
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -100,19 +143,50 @@ fn bad_arguments_are_one_line_errors() {
     let dir = scratch("bad");
     for (args, needle) in [
         (vec!["bench", "--suite", "huge"], "unknown suite \"huge\""),
-        (vec!["bench", "--suite", "tiny", "--strategies", "nosuch"], "--strategies nosuch"),
-        (vec!["bench", "--suite", "tiny", "--strategies", "single-llm:gpt-9"], "\"gpt-9\" is not in the bucket"),
-        (vec!["bench", "--suite", "tiny", "--trials", "0"], "--trials"),
+        (
+            vec!["bench", "--suite", "tiny", "--strategies", "nosuch"],
+            "--strategies nosuch",
+        ),
+        (
+            vec![
+                "bench",
+                "--suite",
+                "tiny",
+                "--strategies",
+                "single-llm:gpt-9",
+            ],
+            "\"gpt-9\" is not in the bucket",
+        ),
+        (
+            vec!["bench", "--suite", "tiny", "--trials", "0"],
+            "--trials",
+        ),
         (vec!["bench", "--suite", "tiny", "--seeds", "0"], "--seeds"),
-        (vec!["bench", "--suite", "tiny", "--llm-seeds", "0"], "--llm-seeds"),
-        (vec!["bench", "--suite", "tiny", "--config", "/nonexistent/colt.toml"], "/nonexistent/colt.toml"),
+        (
+            vec!["bench", "--suite", "tiny", "--llm-seeds", "0"],
+            "--llm-seeds",
+        ),
+        (
+            vec![
+                "bench",
+                "--suite",
+                "tiny",
+                "--config",
+                "/nonexistent/colt.toml",
+            ],
+            "/nonexistent/colt.toml",
+        ),
     ] {
         let out = colt(&dir).args(&args).output().expect("runs");
         assert!(!out.status.success(), "{args:?} should fail");
         let err = String::from_utf8_lossy(&out.stderr);
         let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
         assert_eq!(lines.len(), 1, "{args:?}: expected one line, got {err}");
-        assert!(lines[0].contains(needle), "{args:?}: {:?} should mention {needle:?}", lines[0]);
+        assert!(
+            lines[0].contains(needle),
+            "{args:?}: {:?} should mention {needle:?}",
+            lines[0]
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -122,11 +196,16 @@ fn bad_arguments_are_one_line_errors() {
 #[test]
 #[ignore]
 fn tiny_suite_against_a_real_tvm() {
-    let venv = std::env::var_os("COLT_TVM_VENV").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/colt/tvm-venv")
-    });
+    let venv = std::env::var_os("COLT_TVM_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/colt/tvm-venv")
+        });
     if !venv.join("bin/python").is_file() {
-        eprintln!("skipping: no TVM virtualenv at {} (run scripts/setup-tvm)", venv.display());
+        eprintln!(
+            "skipping: no TVM virtualenv at {} (run scripts/setup-tvm)",
+            venv.display()
+        );
         return;
     }
     let dir = scratch("tvm");
@@ -134,10 +213,15 @@ fn tiny_suite_against_a_real_tvm() {
     let r = &v["rows"][0];
     assert_eq!(r["tvm_status"], "ok", "{r}");
     assert_eq!(r["tvm"]["correct"], true);
-    let (colt_us, tvm_us) = (r["colt_best_us"].as_f64().unwrap(), r["tvm_best_us"].as_f64().unwrap());
+    let (colt_us, tvm_us) = (
+        r["colt_best_us"].as_f64().unwrap(),
+        r["tvm_best_us"].as_f64().unwrap(),
+    );
     let ratio = r["latency_ratio_vs_tvm"].as_f64().unwrap();
     assert!((ratio - colt_us / tvm_us).abs() < 1e-9 * ratio.abs().max(1.0));
-    assert!(r["tvm_wall_s"].as_f64().unwrap() > 0.0 && r["wall_ratio_vs_tvm"].as_f64().unwrap() > 0.0);
+    assert!(
+        r["tvm_wall_s"].as_f64().unwrap() > 0.0 && r["wall_ratio_vs_tvm"].as_f64().unwrap() > 0.0
+    );
     assert!(r["tvm_trials"].as_u64().unwrap() >= 1);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -12,7 +12,11 @@ fn colt() -> Command {
 
 fn json_of(args: &[&str]) -> Value {
     let out = colt().args(args).output().expect("runs");
-    assert!(out.status.success(), "colt {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "colt {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("colt {args:?}: not JSON ({e})"))
 }
 
@@ -24,7 +28,11 @@ fn one_line_error(args: &[&str], needles: &[&str]) {
     let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
     assert_eq!(lines.len(), 1, "expected one error line, got: {err}");
     for n in needles {
-        assert!(lines[0].contains(n), "error {:?} should mention {n:?}", lines[0]);
+        assert!(
+            lines[0].contains(n),
+            "error {:?} should mention {n:?}",
+            lines[0]
+        );
     }
     assert!(!err.contains("panicked"), "{err}");
 }
@@ -33,8 +41,18 @@ fn one_line_error(args: &[&str], needles: &[&str]) {
 fn workloads_json_lists_the_five_serving_layers_with_flops() {
     let v = json_of(&["workloads", "--json", "--scale", "ci"]);
     let ws = v["workloads"].as_array().expect("array");
-    for name in ["matmul", "llama3-8b-attention", "llama4-scout-mlp", "deepseek-r1-moe", "flux-attention", "flux-conv"] {
-        let w = ws.iter().find(|w| w["name"] == name).unwrap_or_else(|| panic!("{name} missing"));
+    for name in [
+        "matmul",
+        "llama3-8b-attention",
+        "llama4-scout-mlp",
+        "deepseek-r1-moe",
+        "flux-attention",
+        "flux-conv",
+    ] {
+        let w = ws
+            .iter()
+            .find(|w| w["name"] == name)
+            .unwrap_or_else(|| panic!("{name} missing"));
         assert!(w["flops"].as_u64().unwrap() > 0);
         assert!(w["shapes"].as_object().is_some_and(|s| !s.is_empty()));
     }
@@ -54,16 +72,25 @@ fn models_list_json_without_a_config_lists_two_models_of_different_sizes() {
 
 #[test]
 fn show_prints_loop_nest_and_c() {
-    let out = colt().args(["show", "--workload", "matmul", "--c"]).output().unwrap();
+    let out = colt()
+        .args(["show", "--workload", "matmul", "--c"])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("# loop nest"));
-    assert!(text.contains("void colt_kernel(float* const* bufs)"), "{text}");
+    assert!(
+        text.contains("void colt_kernel(float* const* bufs)"),
+        "{text}"
+    );
 }
 
 #[test]
 fn unknown_workload_is_one_clear_line() {
-    one_line_error(&["show", "--workload", "nosuch"], &["unknown workload", "nosuch", "matmul"]);
+    one_line_error(
+        &["show", "--workload", "nosuch"],
+        &["unknown workload", "nosuch", "matmul"],
+    );
 }
 
 #[test]
@@ -71,15 +98,31 @@ fn malformed_spec_is_one_clear_line() {
     let dir = tempdir();
     let spec = dir.join("bad.toml");
     std::fs::write(&spec, "[tensors]\nA = { shape = [4, 4], role = \"input\" }\nC = { shape = [4, 4], role = \"output\" }\n\n[[stage]]\ncompute = \"C[i, j] += A[i, k] * Q[k, j]\"\n").unwrap();
-    one_line_error(&["show", "--workload", spec.to_str().unwrap()], &["bad.toml", "Q"]);
+    one_line_error(
+        &["show", "--workload", spec.to_str().unwrap()],
+        &["bad.toml", "Q"],
+    );
 }
 
 #[test]
 fn trace_for_another_workload_is_one_clear_line() {
     let dir = tempdir();
     let trace = dir.join("t.json");
-    std::fs::write(&trace, r#"{"version": 1, "workload": "softmax", "insts": []}"#).unwrap();
-    one_line_error(&["show", "--workload", "matmul", "--trace", trace.to_str().unwrap()], &["softmax", "matmul"]);
+    std::fs::write(
+        &trace,
+        r#"{"version": 1, "workload": "softmax", "insts": []}"#,
+    )
+    .unwrap();
+    one_line_error(
+        &[
+            "show",
+            "--workload",
+            "matmul",
+            "--trace",
+            trace.to_str().unwrap(),
+        ],
+        &["softmax", "matmul"],
+    );
 }
 
 #[test]
@@ -91,26 +134,61 @@ fn illegal_primitive_is_one_clear_line() {
         r#"{"version": 1, "workload": "matmul", "insts": [{"inst": "split", "stage": "C", "loop": "i", "factors": [3, 5]}]}"#,
     )
     .unwrap();
-    one_line_error(&["show", "--workload", "matmul", "--trace", trace.to_str().unwrap()], &["split(C, i, [3, 5])"]);
+    one_line_error(
+        &[
+            "show",
+            "--workload",
+            "matmul",
+            "--trace",
+            trace.to_str().unwrap(),
+        ],
+        &["split(C, i, [3, 5])"],
+    );
 }
 
 #[test]
 fn measure_json_has_the_stable_fields_and_is_correct() {
-    let v = json_of(&["measure", "--workload", "matmul", "--random", "3", "--seed", "1", "--json"]);
-    for k in ["workload", "naive_gcc_us", "naive_clang_us", "best_us", "best_gflops", "correct", "outcomes"] {
+    let v = json_of(&[
+        "measure",
+        "--workload",
+        "matmul",
+        "--random",
+        "3",
+        "--seed",
+        "1",
+        "--json",
+    ]);
+    for k in [
+        "workload",
+        "naive_gcc_us",
+        "naive_clang_us",
+        "best_us",
+        "best_gflops",
+        "correct",
+        "outcomes",
+    ] {
         assert!(v.get(k).is_some(), "missing {k} in {v}");
     }
     assert_eq!(v["correct"], true, "{v}");
     assert!(v["naive_gcc_us"].as_f64().unwrap() > 0.0);
     assert!(v["best_us"].as_f64().unwrap() > 0.0);
-    let total: u64 = v["outcomes"].as_object().unwrap().values().map(|n| n.as_u64().unwrap()).sum();
+    let total: u64 = v["outcomes"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|n| n.as_u64().unwrap())
+        .sum();
     assert_eq!(total, 3);
 }
 
 fn tempdir() -> std::path::PathBuf {
     use std::sync::atomic::{AtomicU32, Ordering};
     static N: AtomicU32 = AtomicU32::new(0);
-    let d = std::env::temp_dir().join(format!("colt-cli-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
+    let d = std::env::temp_dir().join(format!(
+        "colt-cli-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
     std::fs::create_dir_all(&d).unwrap();
     d
 }

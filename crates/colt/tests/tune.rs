@@ -30,13 +30,38 @@ fn start_server() -> Server {
     let calls = Arc::new(AtomicUsize::new(0));
     let n = Arc::clone(&calls);
     let script: Vec<(u16, String)> = vec![
-        (200, answer(r#"{"transformations": [{"action": "unroll", "stage": "matmul", "step": 64}], "next_model": "small"}"#)),
-        (200, answer(r#"{"transformations": [{"action": "tile", "stage": "matmul", "loop": "j", "middle": 1, "inner": 16}], "next_model": "large"}"#)),
+        (
+            200,
+            answer(
+                r#"{"transformations": [{"action": "unroll", "stage": "matmul", "step": 64}], "next_model": "small"}"#,
+            ),
+        ),
+        (
+            200,
+            answer(
+                r#"{"transformations": [{"action": "tile", "stage": "matmul", "loop": "j", "middle": 1, "inner": 16}], "next_model": "large"}"#,
+            ),
+        ),
         (200, answer("I would tile the loops, probably.")),
-        (200, answer(r#"{"transformations": [{"action": "vectorize", "stage": "matmul", "on": "on"}], "next_model": "small"}"#)),
+        (
+            200,
+            answer(
+                r#"{"transformations": [{"action": "vectorize", "stage": "matmul", "on": "on"}], "next_model": "small"}"#,
+            ),
+        ),
         (429, r#"{"error": "slow down"}"#.to_string()),
-        (200, answer(r#"{"transformations": [{"action": "tile", "stage": "matmul", "loop": "i", "middle": 2, "inner": 4}], "next_model": "small"}"#)),
-        (200, answer(r#"{"transformations": [{"action": "nosuch", "stage": "matmul"}], "next_model": "small"}"#)),
+        (
+            200,
+            answer(
+                r#"{"transformations": [{"action": "tile", "stage": "matmul", "loop": "i", "middle": 2, "inner": 4}], "next_model": "small"}"#,
+            ),
+        ),
+        (
+            200,
+            answer(
+                r#"{"transformations": [{"action": "nosuch", "stage": "matmul"}], "next_model": "small"}"#,
+            ),
+        ),
     ];
     std::thread::spawn(move || {
         for mut rq in server.incoming_requests() {
@@ -45,7 +70,9 @@ fn start_server() -> Server {
             let i = n.fetch_add(1, Ordering::SeqCst);
             let (status, text) = script[i % script.len()].clone();
             let mut resp = tiny_http::Response::from_string(text).with_status_code(status);
-            resp.add_header(tiny_http::Header::from_bytes("Content-Type", "application/json").unwrap());
+            resp.add_header(
+                tiny_http::Header::from_bytes("Content-Type", "application/json").unwrap(),
+            );
             if status == 429 {
                 resp.add_header(tiny_http::Header::from_bytes("Retry-After", "0").unwrap());
             }
@@ -101,8 +128,17 @@ fn colt(dir: &Path) -> Command {
 }
 
 fn tune(dir: &Path, args: &[&str]) -> Value {
-    let out = colt(dir).arg("tune").args(args).arg("--json").output().unwrap();
-    assert!(out.status.success(), "colt tune {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let out = colt(dir)
+        .arg("tune")
+        .args(args)
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "colt tune {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("JSON summary")
 }
 
@@ -115,50 +151,115 @@ fn every_strategy_tunes_with_scripted_llms() {
     for strategy in ["random", "evolutionary", "mcts", "single-llm", "colt"] {
         let v = tune(
             &dir,
-            &["--workload", "matmul", "--strategy", strategy, "--trials", "8", "--seed", "3", "--config", cfg.to_str().unwrap(), "--db", db.to_str().unwrap()],
+            &[
+                "--workload",
+                "matmul",
+                "--strategy",
+                strategy,
+                "--trials",
+                "8",
+                "--seed",
+                "3",
+                "--config",
+                cfg.to_str().unwrap(),
+                "--db",
+                db.to_str().unwrap(),
+            ],
         );
         assert_eq!(v["trials"], 8, "{strategy}: {v}");
         // Two models of different sizes: no downgrade.
         assert_eq!(v["effective_strategy"], strategy, "{v}");
-        let best = v["best_us"].as_f64().unwrap_or_else(|| panic!("{strategy}: no best in {v}"));
+        let best = v["best_us"]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{strategy}: no best in {v}"));
         // Whether it beats the naive nest is a timing (benchmarks check that, not tests): here
         // the best must be a correct, measured kernel.
-        assert!(best > 0.0 && v["naive_gcc_us"].as_f64().is_some(), "{strategy}: {v}");
+        assert!(
+            best > 0.0 && v["naive_gcc_us"].as_f64().is_some(),
+            "{strategy}: {v}"
+        );
         // The best kernel is timed once more after the search (what colt bench compares).
-        assert!(v["retimed_us"].as_f64().is_some_and(|r| r > 0.0), "{strategy}: no re-timing in {v}");
-        for k in ["search_overhead_s", "wall_s", "large_model_share", "tokens_in", "tokens_cached", "tokens_out", "cost_usd"] {
+        assert!(
+            v["retimed_us"].as_f64().is_some_and(|r| r > 0.0),
+            "{strategy}: no re-timing in {v}"
+        );
+        for k in [
+            "search_overhead_s",
+            "wall_s",
+            "large_model_share",
+            "tokens_in",
+            "tokens_cached",
+            "tokens_out",
+            "cost_usd",
+        ] {
             assert!(v.get(k).is_some(), "{strategy}: missing {k}");
         }
-        let calls: u64 = v["llm_calls"].as_object().unwrap().values().map(|c| c.as_u64().unwrap()).sum();
+        let calls: u64 = v["llm_calls"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|c| c.as_u64().unwrap())
+            .sum();
         if strategy == "single-llm" || strategy == "colt" {
             assert!(calls > 0, "{strategy} made no LLM calls: {v}");
-            assert!(v["tokens_in"].as_u64().unwrap() > 0 && v["cost_usd"].as_f64().unwrap() > 0.0, "{strategy}: {v}");
+            assert!(
+                v["tokens_in"].as_u64().unwrap() > 0 && v["cost_usd"].as_f64().unwrap() > 0.0,
+                "{strategy}: {v}"
+            );
             // The scripted garbage and unknown actions are counted as the models' errors.
             let errors: u64 = v["models"]
                 .as_object()
                 .unwrap()
                 .values()
-                .flat_map(|m| m["errors"].as_object().unwrap().values().map(|e| e.as_u64().unwrap()))
+                .flat_map(|m| {
+                    m["errors"]
+                        .as_object()
+                        .unwrap()
+                        .values()
+                        .map(|e| e.as_u64().unwrap())
+                })
                 .sum();
-            assert!(errors > 0, "{strategy}: no errors recorded in {}", v["models"]);
+            assert!(
+                errors > 0,
+                "{strategy}: no errors recorded in {}",
+                v["models"]
+            );
         } else {
             assert_eq!(calls, 0, "{strategy} must not call LLMs");
         }
     }
     assert!(server.calls.load(Ordering::SeqCst) > 0);
     // The database lists the five runs, and the best kernel exports as C.
-    let out = colt(&dir).args(["runs", "--json", "--db", db.to_str().unwrap()]).output().unwrap();
+    let out = colt(&dir)
+        .args(["runs", "--json", "--db", db.to_str().unwrap()])
+        .output()
+        .unwrap();
     let runs: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(runs["runs"].as_array().unwrap().len(), 5);
     let export = dir.join("export");
     let out = colt(&dir)
-        .args(["best", "--workload", "matmul", "--out", export.to_str().unwrap(), "--db", db.to_str().unwrap()])
+        .args([
+            "best",
+            "--workload",
+            "matmul",
+            "--out",
+            export.to_str().unwrap(),
+            "--db",
+            db.to_str().unwrap(),
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let c = std::fs::read_to_string(export.join("matmul.c")).unwrap();
     let h = std::fs::read_to_string(export.join("matmul.h")).unwrap();
-    assert!(c.contains("void colt_matmul(float* const* bufs)") && h.contains("void colt_matmul(float* const* bufs);"));
+    assert!(
+        c.contains("void colt_matmul(float* const* bufs)")
+            && h.contains("void colt_matmul(float* const* bufs);")
+    );
 }
 
 /// A colt run on a bucket of one model is single-LLM search: one warning line says so (also
@@ -174,21 +275,61 @@ fn colt_on_a_one_model_bucket_says_it_is_single_llm() {
     std::fs::write(&cfg, format!("[[models]]\nname = \"large\"{rest}")).unwrap();
     let db = dir.join("o.db");
     let out = colt(&dir)
-        .args(["tune", "--workload", "matmul", "--strategy", "colt", "--trials", "8", "--seed", "1", "--json"])
-        .args(["--config", cfg.to_str().unwrap(), "--db", db.to_str().unwrap()])
+        .args([
+            "tune",
+            "--workload",
+            "matmul",
+            "--strategy",
+            "colt",
+            "--trials",
+            "8",
+            "--seed",
+            "1",
+            "--json",
+        ])
+        .args([
+            "--config",
+            cfg.to_str().unwrap(),
+            "--db",
+            db.to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
     let v: Value = serde_json::from_slice(&out.stdout).expect("JSON summary");
-    assert_eq!((v["strategy"].as_str(), v["effective_strategy"].as_str()), (Some("colt"), Some("single-llm")), "{v}");
+    assert_eq!(
+        (v["strategy"].as_str(), v["effective_strategy"].as_str()),
+        (Some("colt"), Some("single-llm")),
+        "{v}"
+    );
     let warnings: Vec<&str> = err.lines().filter(|l| l.contains("single-LLM")).collect();
     assert_eq!(warnings.len(), 1, "one warning line: {err}");
-    assert!(warnings[0].starts_with("warning: the LLM bucket has one model (large)"), "{}", warnings[0]);
+    assert!(
+        warnings[0].starts_with("warning: the LLM bucket has one model (large)"),
+        "{}",
+        warnings[0]
+    );
     // The requested single-llm strategy is not a downgrade: no warning.
     let out = colt(&dir)
-        .args(["tune", "--workload", "matmul", "--strategy", "single-llm", "--trials", "8", "--seed", "1", "--json"])
-        .args(["--config", cfg.to_str().unwrap(), "--db", db.to_str().unwrap()])
+        .args([
+            "tune",
+            "--workload",
+            "matmul",
+            "--strategy",
+            "single-llm",
+            "--trials",
+            "8",
+            "--seed",
+            "1",
+            "--json",
+        ])
+        .args([
+            "--config",
+            cfg.to_str().unwrap(),
+            "--db",
+            db.to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     assert!(out.status.success() && !String::from_utf8_lossy(&out.stderr).contains("warning:"));
@@ -202,7 +343,22 @@ fn kill_9_then_resume_loses_and_duplicates_nothing() {
     let server = start_server();
     let cfg = config(&dir, &server.url);
     let db_path = dir.join("r.db");
-    let args = ["tune", "--workload", "matmul", "--strategy", "colt", "--trials", "24", "--seed", "5", "--json", "--config", cfg.to_str().unwrap(), "--db", db_path.to_str().unwrap()];
+    let args = [
+        "tune",
+        "--workload",
+        "matmul",
+        "--strategy",
+        "colt",
+        "--trials",
+        "24",
+        "--seed",
+        "5",
+        "--json",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--db",
+        db_path.to_str().unwrap(),
+    ];
     let bin = assert_cmd::cargo::cargo_bin("colt");
     let mut child = std::process::Command::new(&bin)
         .args(args)
@@ -214,7 +370,10 @@ fn kill_9_then_resume_loses_and_duplicates_nothing() {
     let run = colt_db::RunId(1);
     let deadline = Instant::now() + Duration::from_secs(120);
     let before = loop {
-        assert!(Instant::now() < deadline, "the run never recorded 10 measurements");
+        assert!(
+            Instant::now() < deadline,
+            "the run never recorded 10 measurements"
+        );
         if let Ok(db) = colt_db::Db::open(&db_path) {
             if let Ok(c) = db.candidates(run) {
                 if c.len() >= 10 {
@@ -229,12 +388,29 @@ fn kill_9_then_resume_loses_and_duplicates_nothing() {
     let db = colt_db::Db::open(&db_path).unwrap();
     let at_kill = db.candidates(run).unwrap();
     let calls_at_kill = db.llm_calls(run).unwrap().len();
-    assert!(at_kill.len() >= before.len() && at_kill.len() < 24, "killed too late: {}", at_kill.len());
+    assert!(
+        at_kill.len() >= before.len() && at_kill.len() < 24,
+        "killed too late: {}",
+        at_kill.len()
+    );
 
-    let v = tune(&dir, &["--resume", "1", "--config", cfg.to_str().unwrap(), "--db", db_path.to_str().unwrap()]);
+    let v = tune(
+        &dir,
+        &[
+            "--resume",
+            "1",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--db",
+            db_path.to_str().unwrap(),
+        ],
+    );
     assert_eq!(v["trials"], 24, "{v}");
     if calls_at_kill > 0 {
-        assert!(v["replayed_llm_calls"].as_u64().unwrap() > 0, "recorded LLM answers were not replayed: {v}");
+        assert!(
+            v["replayed_llm_calls"].as_u64().unwrap() > 0,
+            "recorded LLM answers were not replayed: {v}"
+        );
     }
     let after = db.candidates(run).unwrap();
     assert_eq!(after.len(), 24, "every trial recorded exactly once");
@@ -246,7 +422,10 @@ fn kill_9_then_resume_loses_and_duplicates_nothing() {
         assert_eq!(c.seq, i as u64, "gap-free sequence");
     }
     for old in &at_kill {
-        assert_eq!(&after[old.seq as usize], old, "a record from before the kill changed");
+        assert_eq!(
+            &after[old.seq as usize], old,
+            "a record from before the kill changed"
+        );
     }
     assert_eq!(db.run(run).unwrap().status, colt_db::RunStatus::Finished);
 }
@@ -259,10 +438,17 @@ fn kill_9_then_resume_loses_and_duplicates_nothing() {
 fn colt_runs_on_the_two_embedded_models_without_a_config() {
     for (path, var) in [
         (colt_llm::config::smollm2_model_path(), "COLT_SMOLLM2_PATH"),
-        (colt_llm::config::model_cache_dir().join(colt_llm::config::GEMMA_MODEL_FILE), "COLT_MODEL_PATH"),
+        (
+            colt_llm::config::model_cache_dir().join(colt_llm::config::GEMMA_MODEL_FILE),
+            "COLT_MODEL_PATH",
+        ),
     ] {
         if std::env::var_os(var).is_none() {
-            assert!(path.is_file(), "the embedded model is not installed at {}: run scripts/setup-model.sh (or set {var})", path.display());
+            assert!(
+                path.is_file(),
+                "the embedded model is not installed at {}: run scripts/setup-model.sh (or set {var})",
+                path.display()
+            );
         }
     }
     let dir = tempdir("embedded");
@@ -273,7 +459,20 @@ fn colt_runs_on_the_two_embedded_models_without_a_config() {
     std::fs::write(&cfg, "[search]\nbatch_size = 4\n").unwrap();
     let v = tune(
         &dir,
-        &["--workload", "matmul", "--strategy", "colt", "--trials", "8", "--seed", "2", "--config", cfg.to_str().unwrap(), "--db", db.to_str().unwrap()],
+        &[
+            "--workload",
+            "matmul",
+            "--strategy",
+            "colt",
+            "--trials",
+            "8",
+            "--seed",
+            "2",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--db",
+            db.to_str().unwrap(),
+        ],
     );
     assert_eq!(v["trials"], 8, "{v}");
     assert_eq!(v["effective_strategy"], "colt", "{v}");
@@ -281,9 +480,16 @@ fn colt_runs_on_the_two_embedded_models_without_a_config() {
     for m in ["smollm2-135m", "gemma-3-270m"] {
         let calls = v["llm_calls"][m].as_u64().unwrap_or(0);
         assert!(calls > 0, "{m} was never asked: {v}");
-        assert!(v["models"][m]["ok"].as_u64().unwrap() > 0, "{m}: no valid answer: {}", v["models"]);
+        assert!(
+            v["models"][m]["ok"].as_u64().unwrap() > 0,
+            "{m}: no valid answer: {}",
+            v["models"]
+        );
     }
-    assert!(v["tokens_in"].as_u64().unwrap() > 0 && v["tokens_cached"].as_u64().unwrap() > 0, "{v}");
+    assert!(
+        v["tokens_in"].as_u64().unwrap() > 0 && v["tokens_cached"].as_u64().unwrap() > 0,
+        "{v}"
+    );
     assert_eq!(v["cost_usd"].as_f64().unwrap(), 0.0);
 }
 
@@ -293,22 +499,40 @@ fn llvm_space_tunes_a_c_program_and_exports_the_pipeline() {
     let dir = tempdir("llvm");
     let db = dir.join("l.db");
     let out = dir.join("export");
-    let prog = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../colt-llvm/programs/const_poly.c");
+    let prog =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../colt-llvm/programs/const_poly.c");
     let v = tune(
         &dir,
         &[
-            "--space", "llvm", "--program", prog.to_str().unwrap(), "--objective", "size", "--strategy", "evolutionary",
-            "--trials", "8", "--db", db.to_str().unwrap(), "--out", out.to_str().unwrap(),
+            "--space",
+            "llvm",
+            "--program",
+            prog.to_str().unwrap(),
+            "--objective",
+            "size",
+            "--strategy",
+            "evolutionary",
+            "--trials",
+            "8",
+            "--db",
+            db.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
         ],
     );
     assert_eq!(v["trials"], 8, "{v}");
     let best = v["best"].as_f64().expect("a best pass sequence");
-    let o0 = v["baselines"]["clang -O0"].as_f64().expect("clang -O0 baseline");
+    let o0 = v["baselines"]["clang -O0"]
+        .as_f64()
+        .expect("clang -O0 baseline");
     assert!(best < o0, "the best sequence should shrink the -O0 IR: {v}");
     let pipeline = v["export"]["pipeline"].as_str().unwrap();
     assert!(!pipeline.is_empty());
     assert!(std::path::Path::new(v["export"]["ll"].as_str().unwrap()).is_file());
-    let show = colt(&dir).args(["show", "--space", "llvm"]).output().unwrap();
+    let show = colt(&dir)
+        .args(["show", "--space", "llvm"])
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&show.stdout);
     for pass in ["instcombine", "loop-unroll", "slp-vectorizer", "mergefunc"] {
         assert!(text.contains(pass), "{pass} missing from the vocabulary");
@@ -318,11 +542,29 @@ fn llvm_space_tunes_a_c_program_and_exports_the_pipeline() {
 #[test]
 fn llvm_bench_reports_geomeans_against_oz_and_o3() {
     let dir = tempdir("llvm-bench");
-    let out = colt(&dir).args(["bench", "--space", "llvm", "--programs", "const_poly", "--trials", "4", "--json"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = colt(&dir)
+        .args([
+            "bench",
+            "--space",
+            "llvm",
+            "--programs",
+            "const_poly",
+            "--trials",
+            "4",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: Value = serde_json::from_slice(&out.stdout).expect("JSON");
     for k in ["geomean_size_vs_Oz", "geomean_runtime_vs_O3"] {
-        let g = v[k].as_f64().unwrap_or_else(|| panic!("{k} missing in {v}"));
+        let g = v[k]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{k} missing in {v}"));
         assert!(g > 0.0 && g.is_finite(), "{k} = {g}");
     }
 }

@@ -20,13 +20,17 @@ pub fn schedule(p: &Program, insts: Vec<Inst>) -> Func {
 
 /// Deterministic inputs in [-1, 1) (a small LCG; only needs to be the same on both sides).
 pub fn inputs(f: &Func, seed: u64) -> Vec<Vec<f32>> {
-    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut state = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     f.buffers
         .iter()
         .map(|b| match b.kind {
             BufKind::Input => (0..b.len())
                 .map(|_| {
-                    state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    state = state
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
                     ((state >> 40) as f32) / (1u64 << 24) as f32 * 2.0 - 1.0
                 })
                 .collect(),
@@ -44,7 +48,10 @@ pub fn interpret(f: &Func, seed: u64) -> Vec<Vec<f32>> {
 }
 
 fn cc() -> String {
-    std::env::var("CC").ok().filter(|s| !s.trim().is_empty()).unwrap_or_else(|| "cc".into())
+    std::env::var("CC")
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| "cc".into())
 }
 
 pub const FLAGS: &[&str] = &[
@@ -79,13 +86,26 @@ pub fn run_c(f: &Func, seed: u64, tag: &str) -> Vec<Vec<f32>> {
         driver.push_str(&format!("    fwrite(bufs[{i}], 4, {n}, stdout);\n"));
     }
     driver.push_str("    return 0;\n}\n");
-    let dir: PathBuf = std::env::temp_dir().join(format!("colt-codegen-test-{}-{tag}", std::process::id()));
+    let dir: PathBuf =
+        std::env::temp_dir().join(format!("colt-codegen-test-{}-{tag}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let (kc, dc, exe) = (dir.join("kernel.c"), dir.join("driver.c"), dir.join("run"));
     std::fs::write(&kc, &code).unwrap();
     std::fs::write(&dc, driver).unwrap();
-    let out = Command::new(cc()).args(FLAGS).arg("-o").arg(&exe).arg(&kc).arg(&dc).arg("-lm").output().unwrap();
-    assert!(out.status.success(), "compile failed:\n{}\n{code}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(cc())
+        .args(FLAGS)
+        .arg("-o")
+        .arg(&exe)
+        .arg(&kc)
+        .arg(&dc)
+        .arg("-lm")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "compile failed:\n{}\n{code}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let all = inputs(f, seed);
     let mut stdin = vec![];
     for &b in &params {
@@ -102,7 +122,11 @@ pub fn run_c(f: &Func, seed: u64, tag: &str) -> Vec<Vec<f32>> {
     child.stdin.take().unwrap().write_all(&stdin).unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "kernel run failed: {:?}", out.status);
-    let floats: Vec<f32> = out.stdout.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect();
+    let floats: Vec<f32> = out
+        .stdout
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+        .collect();
     let _ = std::fs::remove_dir_all(&dir);
     let mut res: Vec<Vec<f32>> = f.buffers.iter().map(|_| vec![]).collect();
     let mut off = 0;

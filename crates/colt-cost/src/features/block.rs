@@ -79,7 +79,9 @@ pub struct BlockInfo {
 }
 
 fn buffer_elems(f: &Func, b: colt_ir::BufId) -> f64 {
-    f.buffers.get(b.0 as usize).map_or(1.0, |b| b.shape.iter().map(|&n| (n as f64).max(1.0)).product())
+    f.buffers.get(b.0 as usize).map_or(1.0, |b| {
+        b.shape.iter().map(|&n| (n as f64).max(1.0)).product()
+    })
 }
 
 fn kind_slot(k: LoopKind) -> usize {
@@ -141,7 +143,11 @@ fn stride_class(f: &Func, a: &Access, v: VarId) -> StrideClass {
 /// `v` is beyond `hi`).
 fn region_elems(f: &Func, a: &Access, hi: &[f64]) -> f64 {
     let range = |v: VarId| (0.0, hi.get(v.0 as usize).copied().unwrap_or(0.0));
-    let shape = f.buffers.get(a.buf.0 as usize).map(|b| b.shape.as_slice()).unwrap_or(&[]);
+    let shape = f
+        .buffers
+        .get(a.buf.0 as usize)
+        .map(|b| b.shape.as_slice())
+        .unwrap_or(&[]);
     let mut n = 1.0;
     for (d, e) in a.idx.iter().enumerate() {
         let (lo, hi) = idx::interval(e, &range);
@@ -169,7 +175,14 @@ fn reuse(a: &Access, loops: &[LoopCtx]) -> (f64, f64) {
 
 /// Substitute the block's bound iteration variables into an access.
 fn resolve(a: &Access, bind: &BTreeMap<VarId, Idx>) -> Access {
-    Access { buf: a.buf, idx: a.idx.iter().map(|e| e.subst(&|v| bind.get(&v).cloned())).collect() }
+    Access {
+        buf: a.buf,
+        idx: a
+            .idx
+            .iter()
+            .map(|e| e.subst(&|v| bind.get(&v).cloned()))
+            .collect(),
+    }
 }
 
 /// Analyse block `b` inside `loops` (outermost first) and the local allocations `allocs`.
@@ -231,7 +244,12 @@ pub fn analyse(f: &Func, b: &Block, loops: &[LoopCtx], allocs: &[colt_ir::BufId]
     bufs.dedup();
     info.n_buffers = bufs.len() as f64;
     // upper bound of every loop variable: 0 while outside the level, extent - 1 inside
-    let n_vars = loops.iter().map(|l| l.var.0 as usize + 1).max().unwrap_or(0).min(f.vars.len().max(1) * 4 + 64);
+    let n_vars = loops
+        .iter()
+        .map(|l| l.var.0 as usize + 1)
+        .max()
+        .unwrap_or(0)
+        .min(f.vars.len().max(1) * 4 + 64);
     let mut hi = vec![0.0; n_vars];
     for k in 0..=depth {
         if k > 0 {
@@ -247,14 +265,22 @@ pub fn analyse(f: &Func, b: &Block, loops: &[LoopCtx], allocs: &[colt_ir::BufId]
             *e = e.max(n);
         }
         info.bytes.push(per_buf.values().sum::<f64>() * ELEM_BYTES);
-        info.store_bytes.push(per_buf.get(&store.buf).copied().unwrap_or(0.0) * ELEM_BYTES);
+        info.store_bytes
+            .push(per_buf.get(&store.buf).copied().unwrap_or(0.0) * ELEM_BYTES);
     }
     info.store_reuse = reuse(&store, loops);
     info.load_reuse = loads.iter().map(|a| reuse(a, loops)).collect();
-    let is_local = |b: colt_ir::BufId| f.buffers.get(b.0 as usize).is_some_and(|x| x.kind == BufKind::Local);
+    let is_local = |b: colt_ir::BufId| {
+        f.buffers
+            .get(b.0 as usize)
+            .is_some_and(|x| x.kind == BufKind::Local)
+    };
     info.writes_local = is_local(store.buf);
     info.reads_local = loads.iter().filter(|a| is_local(a.buf)).count() as f64;
     info.n_allocs = allocs.len() as f64;
-    info.alloc_bytes = allocs.iter().map(|&b| buffer_elems(f, b) * ELEM_BYTES).sum();
+    info.alloc_bytes = allocs
+        .iter()
+        .map(|&b| buffer_elems(f, b) * ELEM_BYTES)
+        .sum();
     info
 }

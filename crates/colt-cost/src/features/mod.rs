@@ -11,8 +11,8 @@
 mod block;
 mod idx;
 
+use block::{BlockInfo, LEVELS, LoopCtx, StrideClass, TILES, analyse};
 pub use block::{CORES, ELEM_BYTES, L1_BYTES, L2_BYTES};
-use block::{analyse, BlockInfo, LoopCtx, StrideClass, LEVELS, TILES};
 use colt_ir::{BufId, BufKind, Func, LoopKind, Stmt};
 use std::sync::OnceLock;
 
@@ -24,11 +24,18 @@ struct Sink {
 
 impl Sink {
     fn new() -> Sink {
-        Sink { names: vec![], vals: vec![] }
+        Sink {
+            names: vec![],
+            vals: vec![],
+        }
     }
     fn put(&mut self, name: &'static str, x: f64) {
         self.names.push(name);
-        let x = if x.is_nan() { 0.0 } else { x.clamp(-1e30, 1e30) };
+        let x = if x.is_nan() {
+            0.0
+        } else {
+            x.clamp(-1e30, 1e30)
+        };
         self.vals.push(x as f32);
     }
     fn flag(&mut self, name: &'static str, b: bool) {
@@ -40,13 +47,32 @@ impl Sink {
 }
 
 fn lg(x: f64) -> f64 {
-    if x.is_nan() { 0.0 } else { (1.0 + x.max(0.0)).log2() }
+    if x.is_nan() {
+        0.0
+    } else {
+        (1.0 + x.max(0.0)).log2()
+    }
 }
 
-const BYTES_NAMES: [&str; LEVELS] =
-    ["mem.log_bytes_lv1", "mem.log_bytes_lv2", "mem.log_bytes_lv3", "mem.log_bytes_lv4", "mem.log_bytes_lv5", "mem.log_bytes_lv6"];
-const STORE_BYTES_NAMES: [&str; 3] = ["mem.log_store_bytes_lv1", "mem.log_store_bytes_lv2", "mem.log_store_bytes_lv3"];
-const TILE_NAMES: [&str; TILES] = ["tile.log_extent1", "tile.log_extent2", "tile.log_extent3", "tile.log_extent4"];
+const BYTES_NAMES: [&str; LEVELS] = [
+    "mem.log_bytes_lv1",
+    "mem.log_bytes_lv2",
+    "mem.log_bytes_lv3",
+    "mem.log_bytes_lv4",
+    "mem.log_bytes_lv5",
+    "mem.log_bytes_lv6",
+];
+const STORE_BYTES_NAMES: [&str; 3] = [
+    "mem.log_store_bytes_lv1",
+    "mem.log_store_bytes_lv2",
+    "mem.log_store_bytes_lv3",
+];
+const TILE_NAMES: [&str; TILES] = [
+    "tile.log_extent1",
+    "tile.log_extent2",
+    "tile.log_extent3",
+    "tile.log_extent4",
+];
 
 fn stride_onehot(s: &mut Sink, names: [&'static str; 3], c: Option<StrideClass>) {
     s.flag(names[0], c == Some(StrideClass::Zero));
@@ -56,7 +82,11 @@ fn stride_onehot(s: &mut Sink, names: [&'static str; 3], c: Option<StrideClass>)
 
 fn stride_fractions(s: &mut Sink, names: [&'static str; 3], cs: &[StrideClass]) {
     let n = cs.len().max(1) as f64;
-    for (name, c) in names.into_iter().zip([StrideClass::Zero, StrideClass::Unit, StrideClass::Other]) {
+    for (name, c) in
+        names
+            .into_iter()
+            .zip([StrideClass::Zero, StrideClass::Unit, StrideClass::Other])
+    {
         s.put(name, cs.iter().filter(|&&x| x == c).count() as f64 / n);
     }
 }
@@ -72,10 +102,17 @@ fn cache_level(b: &BlockInfo, cap: f64) -> (f64, f64, f64) {
         }
     }
     let bytes = b.bytes.get(k).copied().unwrap_or(0.0);
-    let outer: f64 = b.loops[..depth.saturating_sub(k)].iter().map(|l| l.extent).product();
+    let outer: f64 = b.loops[..depth.saturating_sub(k)]
+        .iter()
+        .map(|l| l.extent)
+        .product();
     let traffic = bytes * outer;
     let flops = b.flops_per_exec * b.executions;
-    (k as f64, traffic, if traffic > 0.0 { flops / traffic } else { 0.0 })
+    (
+        k as f64,
+        traffic,
+        if traffic > 0.0 { flops / traffic } else { 0.0 },
+    )
 }
 
 impl BlockInfo {
@@ -100,18 +137,66 @@ impl BlockInfo {
 
         s.log("vec.log_width", self.vec_width);
         s.flag("vec.innermost", self.vec_innermost);
-        s.flag("vec.width_mult8", self.vec_width > 0.0 && self.vec_width % 8.0 == 0.0);
-        stride_onehot(s, ["vec.store_stride0", "vec.store_stride1", "vec.store_stride_other"], self.vec_store);
-        stride_fractions(s, ["vec.loads_stride0", "vec.loads_stride1", "vec.loads_stride_other"], &self.vec_loads);
-        stride_onehot(s, ["inner.store_stride0", "inner.store_stride1", "inner.store_stride_other"], self.inner_store);
-        stride_fractions(s, ["inner.loads_stride0", "inner.loads_stride1", "inner.loads_stride_other"], &self.inner_loads);
+        s.flag(
+            "vec.width_mult8",
+            self.vec_width > 0.0 && self.vec_width % 8.0 == 0.0,
+        );
+        stride_onehot(
+            s,
+            [
+                "vec.store_stride0",
+                "vec.store_stride1",
+                "vec.store_stride_other",
+            ],
+            self.vec_store,
+        );
+        stride_fractions(
+            s,
+            [
+                "vec.loads_stride0",
+                "vec.loads_stride1",
+                "vec.loads_stride_other",
+            ],
+            &self.vec_loads,
+        );
+        stride_onehot(
+            s,
+            [
+                "inner.store_stride0",
+                "inner.store_stride1",
+                "inner.store_stride_other",
+            ],
+            self.inner_store,
+        );
+        stride_fractions(
+            s,
+            [
+                "inner.loads_stride0",
+                "inner.loads_stride1",
+                "inner.loads_stride_other",
+            ],
+            &self.inner_loads,
+        );
         let inner_kind = self.loops.last().map(|l| l.kind);
         s.flag("inner.kind_serial", inner_kind == Some(LoopKind::Serial));
-        s.flag("inner.kind_parallel", inner_kind == Some(LoopKind::Parallel));
-        s.flag("inner.kind_vectorized", inner_kind == Some(LoopKind::Vectorized));
-        s.flag("inner.kind_unrolled", inner_kind == Some(LoopKind::Unrolled));
+        s.flag(
+            "inner.kind_parallel",
+            inner_kind == Some(LoopKind::Parallel),
+        );
+        s.flag(
+            "inner.kind_vectorized",
+            inner_kind == Some(LoopKind::Vectorized),
+        );
+        s.flag(
+            "inner.kind_unrolled",
+            inner_kind == Some(LoopKind::Unrolled),
+        );
         for (t, name) in TILE_NAMES.into_iter().enumerate() {
-            let e = if t < depth { self.loops[depth - 1 - t].extent } else { 0.0 };
+            let e = if t < depth {
+                self.loops[depth - 1 - t].extent
+            } else {
+                0.0
+            };
             s.log(name, e);
         }
         s.log("unroll.log_inner", self.unroll_inner);
@@ -122,7 +207,11 @@ impl BlockInfo {
         s.put("n_loads", self.n_loads);
         s.put("n_selects", self.n_selects);
 
-        let at = |v: &[f64], k: usize| v.get(k.min(v.len().saturating_sub(1))).copied().unwrap_or(0.0);
+        let at = |v: &[f64], k: usize| {
+            v.get(k.min(v.len().saturating_sub(1)))
+                .copied()
+                .unwrap_or(0.0)
+        };
         for (k, name) in BYTES_NAMES.into_iter().enumerate() {
             s.log(name, at(&self.bytes, k + 1));
         }
@@ -143,9 +232,22 @@ impl BlockInfo {
         s.log("reuse.store_log_factor", self.store_reuse.1);
         s.flag("reuse.store_inner_invariant", self.store_inner_invariant);
         let nl = self.load_reuse.len().max(1) as f64;
-        s.put("reuse.loads_mean_loops", self.load_reuse.iter().map(|r| r.0).sum::<f64>() / nl);
-        s.log("reuse.loads_max_log_factor", self.load_reuse.iter().map(|r| r.1).fold(0.0, f64::max));
-        s.log("reuse.loads_min_log_factor", self.load_reuse.iter().map(|r| r.1).reduce(f64::min).unwrap_or(0.0));
+        s.put(
+            "reuse.loads_mean_loops",
+            self.load_reuse.iter().map(|r| r.0).sum::<f64>() / nl,
+        );
+        s.log(
+            "reuse.loads_max_log_factor",
+            self.load_reuse.iter().map(|r| r.1).fold(0.0, f64::max),
+        );
+        s.log(
+            "reuse.loads_min_log_factor",
+            self.load_reuse
+                .iter()
+                .map(|r| r.1)
+                .reduce(f64::min)
+                .unwrap_or(0.0),
+        );
         s.put("n_buffers", self.n_buffers);
 
         s.flag("local.writes", self.writes_local);
@@ -177,17 +279,24 @@ fn walk(f: &Func, body: &[Stmt], loops: &mut Vec<LoopCtx>, allocs: &mut Vec<BufI
                     LoopKind::Vectorized => 2,
                     LoopKind::Unrolled => 3,
                 }] += 1;
-                loops.push(LoopCtx { var: l.var, extent: (l.extent as f64).max(1.0), kind: l.kind });
+                loops.push(LoopCtx {
+                    var: l.var,
+                    extent: (l.extent as f64).max(1.0),
+                    kind: l.kind,
+                });
                 w.max_depth = w.max_depth.max(loops.len());
                 walk(f, &l.body, loops, allocs, w);
                 loops.pop();
             }
             Stmt::Alloc { buf, body } => {
                 w.n_allocs += 1;
-                w.local_bytes += f
-                    .buffers
-                    .get(buf.0 as usize)
-                    .map_or(0.0, |b| b.shape.iter().map(|&n| (n as f64).max(1.0)).product::<f64>() * ELEM_BYTES);
+                w.local_bytes += f.buffers.get(buf.0 as usize).map_or(0.0, |b| {
+                    b.shape
+                        .iter()
+                        .map(|&n| (n as f64).max(1.0))
+                        .product::<f64>()
+                        * ELEM_BYTES
+                });
                 allocs.push(*buf);
                 walk(f, body, loops, allocs, w);
                 allocs.pop();
@@ -198,14 +307,39 @@ fn walk(f: &Func, body: &[Stmt], loops: &mut Vec<LoopCtx>, allocs: &mut Vec<BufI
 }
 
 fn global_row(f: &Func, w: &Walk, s: &mut Sink) {
-    let params: Vec<_> = f.buffers.iter().filter(|b| b.kind != BufKind::Local).collect();
-    let param_bytes: f64 =
-        params.iter().map(|b| b.shape.iter().map(|&n| (n as f64).max(1.0)).product::<f64>() * ELEM_BYTES).sum();
-    let flops: f64 = w.blocks.iter().map(|b| b.flops_per_exec * b.executions).sum();
+    let params: Vec<_> = f
+        .buffers
+        .iter()
+        .filter(|b| b.kind != BufKind::Local)
+        .collect();
+    let param_bytes: f64 = params
+        .iter()
+        .map(|b| {
+            b.shape
+                .iter()
+                .map(|&n| (n as f64).max(1.0))
+                .product::<f64>()
+                * ELEM_BYTES
+        })
+        .sum();
+    let flops: f64 = w
+        .blocks
+        .iter()
+        .map(|b| b.flops_per_exec * b.executions)
+        .sum();
     let execs: f64 = w.blocks.iter().map(|b| b.executions).sum();
-    let vec_execs: f64 = w.blocks.iter().filter(|b| b.vec_width > 0.0).map(|b| b.executions).sum();
-    let par_flops: f64 =
-        w.blocks.iter().filter(|b| b.kind_stats[1].0 > 0.0).map(|b| b.flops_per_exec * b.executions).sum();
+    let vec_execs: f64 = w
+        .blocks
+        .iter()
+        .filter(|b| b.vec_width > 0.0)
+        .map(|b| b.executions)
+        .sum();
+    let par_flops: f64 = w
+        .blocks
+        .iter()
+        .filter(|b| b.kind_stats[1].0 > 0.0)
+        .map(|b| b.flops_per_exec * b.executions)
+        .sum();
     let t1: f64 = w.blocks.iter().map(|b| cache_level(b, L1_BYTES).1).sum();
     let t2: f64 = w.blocks.iter().map(|b| cache_level(b, L2_BYTES).1).sum();
     let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
@@ -284,7 +418,12 @@ pub fn extract(f: &Func) -> Vec<f32> {
 pub fn names() -> &'static [String] {
     static NAMES: OnceLock<Vec<String>> = OnceLock::new();
     NAMES.get_or_init(|| {
-        let empty = Func { name: String::new(), vars: vec![], buffers: vec![], body: vec![] };
+        let empty = Func {
+            name: String::new(),
+            vars: vec![],
+            buffers: vec![],
+            body: vec![],
+        };
         let (vals, names, n_global) = extract_with_names(&empty);
         let per_block = (vals.len() - n_global) / 2;
         names

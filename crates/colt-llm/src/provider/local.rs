@@ -15,8 +15,8 @@ use colt_llm_local::{CompletionRequest, LocalModel, LocalModelConfig};
 
 use super::{CallError, Finish, Provider, Reply, Timing, Usage};
 use crate::config::ModelConfig;
-use crate::{compact, schema};
 use crate::vocab::Request;
+use crate::{compact, schema};
 
 #[derive(Debug)]
 pub struct LocalProvider {
@@ -83,7 +83,11 @@ impl Provider for LocalProvider {
             schema::gbnf(&req.vocabulary, &req.models, req.max_transformations)
         };
         let creq = CompletionRequest {
-            prefix: format!("{}{}", req.prefix, compact::instructions(req.max_transformations)),
+            prefix: format!(
+                "{}{}",
+                req.prefix,
+                compact::instructions(req.max_transformations)
+            ),
             record: req.record.clone(),
             suffix: local_suffix(&req.suffix),
             grammar: Some(grammar),

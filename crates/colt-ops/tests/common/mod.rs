@@ -9,7 +9,9 @@ pub fn fill(seed: u64, n: usize) -> Vec<f32> {
     let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
     (0..n)
         .map(|_| {
-            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
             ((x >> 40) as f32) / ((1u64 << 24) as f32) * 2.0 - 1.0
         })
         .collect()
@@ -20,7 +22,13 @@ pub fn inputs(p: &Program, seed: u64) -> Vec<Vec<f32>> {
     p.buffers
         .iter()
         .enumerate()
-        .map(|(i, b)| if b.kind == BufKind::Input { fill(seed + i as u64, b.len()) } else { vec![0.0; b.len()] })
+        .map(|(i, b)| {
+            if b.kind == BufKind::Input {
+                fill(seed + i as u64, b.len())
+            } else {
+                vec![0.0; b.len()]
+            }
+        })
         .collect()
 }
 
@@ -32,7 +40,10 @@ pub fn run(p: &Program, mut bufs: Vec<Vec<f32>>) -> Vec<Vec<f32>> {
 
 /// The buffer called `name` after running.
 pub fn get<'a>(p: &Program, bufs: &'a [Vec<f32>], name: &str) -> &'a [f32] {
-    &bufs[p.buffer_by_name(name).unwrap_or_else(|| panic!("no buffer {name}")).0 as usize]
+    &bufs[p
+        .buffer_by_name(name)
+        .unwrap_or_else(|| panic!("no buffer {name}"))
+        .0 as usize]
 }
 
 pub fn assert_close(got: &[f32], want: &[f64], tol: f64, what: &str) {

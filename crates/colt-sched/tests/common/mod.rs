@@ -1,16 +1,36 @@
 //! Shared test helpers: small workloads and the differential check against the naive nest.
 #![allow(dead_code)]
 
-use colt_ir::{interp, BufKind, Func, Program, UnOp};
-use colt_ops::{attention, batch_matmul, conv2d, dense, matmul, moe_experts, softmax, swiglu_mlp, Conv2dShape};
+use colt_ir::{BufKind, Func, Program, UnOp, interp};
+use colt_ops::{
+    Conv2dShape, attention, batch_matmul, conv2d, dense, matmul, moe_experts, softmax, swiglu_mlp,
+};
 
 /// Small instances of every operator family.
 pub fn workloads() -> Vec<Program> {
     vec![
         matmul(8, 16, 12),
         batch_matmul(2, 4, 8, 6),
-        conv2d(Conv2dShape { n: 1, c: 2, h: 5, w: 6, f: 4, kernel: 3, stride: 1, pad: 1 }),
-        conv2d(Conv2dShape { n: 1, c: 2, h: 6, w: 6, f: 2, kernel: 3, stride: 2, pad: 0 }),
+        conv2d(Conv2dShape {
+            n: 1,
+            c: 2,
+            h: 5,
+            w: 6,
+            f: 4,
+            kernel: 3,
+            stride: 1,
+            pad: 1,
+        }),
+        conv2d(Conv2dShape {
+            n: 1,
+            c: 2,
+            h: 6,
+            w: 6,
+            f: 2,
+            kernel: 3,
+            stride: 2,
+            pad: 0,
+        }),
         dense(4, 16, 8, Some(UnOp::Relu)),
         dense(6, 8, 4, None),
         softmax(4, 16),
@@ -46,7 +66,12 @@ fn run(p: &Program, f: &Func) -> Vec<Vec<f32>> {
         })
         .collect();
     interp::run(f, &mut bufs);
-    p.buffers.iter().enumerate().filter(|(_, b)| b.kind == BufKind::Output).map(|(i, _)| bufs[i].clone()).collect()
+    p.buffers
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| b.kind == BufKind::Output)
+        .map(|(i, _)| bufs[i].clone())
+        .collect()
 }
 
 /// The scheduled nest computes what the naive nest computes (relative tolerance 1e-4).
@@ -56,7 +81,9 @@ pub fn check_equal(p: &Program, f: &Func) -> Result<(), String> {
             let tol = 1e-4 * a.abs().max(1.0);
             let diff = (a - b2).abs();
             if diff.is_nan() || diff > tol {
-                return Err(format!("output {b} element {i}: naive {a} vs scheduled {b2}"));
+                return Err(format!(
+                    "output {b} element {i}: naive {a} vs scheduled {b2}"
+                ));
             }
         }
     }

@@ -14,7 +14,9 @@ use crate::config::StreakScope;
 use crate::env::Environment;
 use crate::observer::LlmCallEvent;
 use crate::policy::floor_forces_largest;
-use crate::prompt::{self, ActingNode, AlterationLine, ModelLine, ProgressLine, QuestionInputs, TriedChild};
+use crate::prompt::{
+    self, ActingNode, AlterationLine, ModelLine, ProgressLine, QuestionInputs, TriedChild,
+};
 
 /// Children already tried that a question lists at most.
 const MAX_TRIED: usize = 6;
@@ -47,7 +49,9 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
     /// model that was actually asked (`None` when no call was made: no model assigned,
     /// budget spent, or no valid action).
     pub(super) fn llm_expand(&mut self, id: u32) -> (Option<ChildCand<E::State>>, Option<String>) {
-        let Some(p) = self.llm_prepare(id, &mut Pending::default()) else { return (None, None) };
+        let Some(p) = self.llm_prepare(id, &mut Pending::default()) else {
+            return (None, None);
+        };
         let rec = self.call(&p.model, &p.req);
         self.llm_finish(p, rec)
     }
@@ -57,17 +61,33 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
     /// floor counts them).
     pub(super) fn llm_prepare(&mut self, id: u32, pending: &mut Pending) -> Option<Ask> {
         let assigned = self.tree.node(id).model.clone()?;
-        let (largest, floor_applies) = self.models.as_ref().map(|ms| (ms.largest.clone(), self.mode == Mode::Colt && ms.names.len() > 1))?;
+        let (largest, floor_applies) = self.models.as_ref().map(|ms| {
+            (
+                ms.largest.clone(),
+                self.mode == Mode::Colt && ms.names.len() > 1,
+            )
+        })?;
         let mut model = assigned.clone();
         let mut floored = false;
         if floor_applies && model != largest {
             let big_calls = self.core.models.get(&largest).map_or(0, |m| m.calls) + pending.largest;
-            if floor_forces_largest(big_calls, self.core.spend.calls + pending.total, self.core.cfg.large_share_floor) {
+            if floor_forces_largest(
+                big_calls,
+                self.core.spend.calls + pending.total,
+                self.core.cfg.large_share_floor,
+            ) {
                 model = largest.clone();
                 floored = true;
             }
         }
-        if self.core.budget_exhausted() || self.core.cfg.budgets.llm_calls.is_some_and(|c| self.core.spend.budget_calls + pending.total >= c) {
+        if self.core.budget_exhausted()
+            || self
+                .core
+                .cfg
+                .budgets
+                .llm_calls
+                .is_some_and(|c| self.core.spend.budget_calls + pending.total >= c)
+        {
             self.budget_hit = true;
             return None;
         }
@@ -78,24 +98,53 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
         }
         if floored {
             // Counted only now that the call is made.
-            self.core.models.entry(largest.clone()).or_default().floor_overrides += 1;
+            self.core
+                .models
+                .entry(largest.clone())
+                .or_default()
+                .floor_overrides += 1;
         }
         pending.total += 1;
         pending.largest += (model == largest) as u64;
         let req = self.request(id, &model, &vocab, Role::Expand, None);
-        Some(Ask { id, assigned, model, req })
+        Some(Ask {
+            id,
+            assigned,
+            model,
+            req,
+        })
     }
 
     /// Turn the answer to `ask` into a child (course alteration included).
-    pub(super) fn llm_finish(&mut self, ask: Ask, rec: CallRecord) -> (Option<ChildCand<E::State>>, Option<String>) {
-        let Ask { id, assigned, model, .. } = ask;
-        let largest = self.models.as_ref().map(|ms| ms.largest.clone()).unwrap_or_default();
-        let child = rec.outcome.as_ref().ok().map(|ja| self.realise(id, ja, &model, None));
+    pub(super) fn llm_finish(
+        &mut self,
+        ask: Ask,
+        rec: CallRecord,
+    ) -> (Option<ChildCand<E::State>>, Option<String>) {
+        let Ask {
+            id,
+            assigned,
+            model,
+            ..
+        } = ask;
+        let largest = self
+            .models
+            .as_ref()
+            .map(|ms| ms.largest.clone())
+            .unwrap_or_default();
+        let child = rec
+            .outcome
+            .as_ref()
+            .ok()
+            .map(|ja| self.realise(id, ja, &model, None));
         self.emit_call(&rec, id, &assigned, child.as_ref());
         let child = match child {
             Some(Ok(c)) => c,
             other => {
-                self.waste(&rec, other.as_ref().and_then(|c| c.as_ref().err()).map(|e| e.0));
+                self.waste(
+                    &rec,
+                    other.as_ref().and_then(|c| c.as_ref().err()).map(|e| e.0),
+                );
                 return (None, Some(model));
             }
         };
@@ -103,18 +152,36 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
             let parent_pred = self.tree.node(id).predicted;
             let regressed = child.predicted < parent_pred - 1e-12;
             if regressed {
-                self.core.models.entry(model.clone()).or_default().regressions += 1;
+                self.core
+                    .models
+                    .entry(model.clone())
+                    .or_default()
+                    .regressions += 1;
             }
             let key = match self.core.cfg.course_alteration_streak {
                 StreakScope::Global => GLOBAL_STREAK,
                 StreakScope::PerModel => model.as_str(),
             };
-            let fired = self.models.as_mut().is_some_and(|ms| ms.streaks.record(key, regressed));
+            let fired = self
+                .models
+                .as_mut()
+                .is_some_and(|ms| ms.streaks.record(key, regressed));
             if fired {
-                self.core.models.entry(model.clone()).or_default().course_alterations += 1;
+                self.core
+                    .models
+                    .entry(model.clone())
+                    .or_default()
+                    .course_alterations += 1;
                 if let Some(better) = self.course_alter(id, &model, &child, &assigned) {
                     // The small model's child gives way to the largest model's.
-                    *self.core.models.entry(model.clone()).or_default().wasted.entry("replaced".into()).or_default() += 1;
+                    *self
+                        .core
+                        .models
+                        .entry(model.clone())
+                        .or_default()
+                        .wasted
+                        .entry("replaced".into())
+                        .or_default() += 1;
                     return (Some(better), Some(model));
                 }
             }
@@ -124,12 +191,18 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
 
     /// Calls made together (concurrently where the models allow), accounted in order.
     pub(super) fn call_many(&mut self, asks: &[Ask]) -> Vec<CallRecord> {
-        let calls: Vec<(String, Request)> = asks.iter().map(|a| (a.model.clone(), a.req.clone())).collect();
+        let calls: Vec<(String, Request)> = asks
+            .iter()
+            .map(|a| (a.model.clone(), a.req.clone()))
+            .collect();
         let t = Instant::now();
         let max = self.core.cfg.llm_concurrency;
         let recs = match self.models.as_mut() {
             Some(ms) => ms.llm.call_many(&calls, max),
-            None => calls.iter().map(|(m, r)| unreachable_record(m, r)).collect(),
+            None => calls
+                .iter()
+                .map(|(m, r)| unreachable_record(m, r))
+                .collect(),
         };
         let share = t.elapsed() / recs.len().max(1) as u32;
         for rec in &recs {
@@ -140,7 +213,13 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
 
     /// Ask the largest model the same question, showing the small model's proposal and
     /// its outcome; its child when it is predicted better.
-    fn course_alter(&mut self, id: u32, small: &str, child: &ChildCand<E::State>, assigned: &str) -> Option<ChildCand<E::State>> {
+    fn course_alter(
+        &mut self,
+        id: u32,
+        small: &str,
+        child: &ChildCand<E::State>,
+        assigned: &str,
+    ) -> Option<ChildCand<E::State>> {
         if self.core.budget_exhausted() {
             self.budget_hit = true;
             return None;
@@ -157,22 +236,44 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
         };
         let req = self.request(id, &largest, &vocab, Role::CourseAlteration, Some(alt));
         let rec = self.call(&largest, &req);
-        let c2 = rec.outcome.as_ref().ok().map(|ja| self.realise(id, ja, &largest, Some(child.key)));
+        let c2 = rec
+            .outcome
+            .as_ref()
+            .ok()
+            .map(|ja| self.realise(id, ja, &largest, Some(child.key)));
         self.emit_call(&rec, id, assigned, c2.as_ref());
         let mut c2 = match c2 {
             Some(Ok(c)) => c,
             other => {
-                self.waste(&rec, other.as_ref().and_then(|c| c.as_ref().err()).map(|e| e.0));
+                self.waste(
+                    &rec,
+                    other.as_ref().and_then(|c| c.as_ref().err()).map(|e| e.0),
+                );
                 return None;
             }
         };
         if c2.predicted > child.predicted {
-            self.core.models.entry(largest).or_default().course_alteration_wins += 1;
+            self.core
+                .models
+                .entry(largest)
+                .or_default()
+                .course_alteration_wins += 1;
             c2.course_altered = true;
-            c2.note = if c2.note.is_empty() { "course alteration".into() } else { format!("course alteration; {}", c2.note) };
+            c2.note = if c2.note.is_empty() {
+                "course alteration".into()
+            } else {
+                format!("course alteration; {}", c2.note)
+            };
             Some(c2)
         } else {
-            *self.core.models.entry(largest).or_default().wasted.entry("not_better".into()).or_default() += 1;
+            *self
+                .core
+                .models
+                .entry(largest)
+                .or_default()
+                .wasted
+                .entry("not_better".into())
+                .or_default() += 1;
             None
         }
     }
@@ -186,27 +287,58 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
             (Err(_), None) => "provider_error",
             (Ok(_), None) => "unused",
         };
-        *self.core.models.entry(rec.model.clone()).or_default().wasted.entry(cause.to_string()).or_default() += 1;
+        *self
+            .core
+            .models
+            .entry(rec.model.clone())
+            .or_default()
+            .wasted
+            .entry(cause.to_string())
+            .or_default() += 1;
     }
 
     /// Apply a joint action to node `id`: the child, or why it cannot be used. Illegal
     /// steps are dropped and the legal ones kept in order.
-    fn realise(&mut self, id: u32, ja: &JointAction, model: &str, also_taken: Option<u64>) -> Realised<E::State> {
-        let applied = self.core.env.apply_partial(&self.tree.node(id).state, &ja.transformations).map_err(|e| ("illegal_action", e))?;
+    fn realise(
+        &mut self,
+        id: u32,
+        ja: &JointAction,
+        model: &str,
+        also_taken: Option<u64>,
+    ) -> Realised<E::State> {
+        let applied = self
+            .core
+            .env
+            .apply_partial(&self.tree.node(id).state, &ja.transformations)
+            .map_err(|e| ("illegal_action", e))?;
         let (key, features) = self.core.env.key_features(&applied.state);
         let dropped = ja.dropped.len() + applied.dropped.len();
         if dropped > 0 {
-            self.core.models.entry(model.to_string()).or_default().dropped_steps += dropped as u64;
+            self.core
+                .models
+                .entry(model.to_string())
+                .or_default()
+                .dropped_steps += dropped as u64;
         }
         if let Some(&other) = self.tree.by_key.get(&key) {
-            let what = if other == id { "leaves the node unchanged".to_string() } else { format!("leads to existing node n{other}") };
+            let what = if other == id {
+                "leaves the node unchanged".to_string()
+            } else {
+                format!("leads to existing node n{other}")
+            };
             return Err(("duplicate", format!("the answer {what}")));
         }
         if also_taken == Some(key) {
-            return Err(("duplicate", "the answer repeats the small model's proposal".to_string()));
+            return Err((
+                "duplicate",
+                "the answer repeats the small model's proposal".to_string(),
+            ));
         }
         if self.core.failed.contains(&key) {
-            return Err(("failed_build", "the answer leads to a candidate that failed before".to_string()));
+            return Err((
+                "failed_build",
+                "the answer leads to a candidate that failed before".to_string(),
+            ));
         }
         let predicted = self.core.predict_one(&features);
         let ms = self.models.as_ref().ok_or(("no_models", String::new()))?;
@@ -216,7 +348,11 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
         };
         Ok(ChildCand {
             state: applied.state,
-            note: if dropped > 0 { format!("{dropped} invalid step(s) of the answer dropped") } else { String::new() },
+            note: if dropped > 0 {
+                format!("{dropped} invalid step(s) of the answer dropped")
+            } else {
+                String::new()
+            },
             key,
             features,
             predicted,
@@ -238,7 +374,13 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
         rec
     }
 
-    fn emit_call(&mut self, rec: &CallRecord, node: u32, assigned: &str, child: Option<&Realised<E::State>>) {
+    fn emit_call(
+        &mut self,
+        rec: &CallRecord,
+        node: u32,
+        assigned: &str,
+        child: Option<&Realised<E::State>>,
+    ) {
         let rejected = match child {
             Some(Err((kind, detail))) => {
                 let m = self.core.models.entry(rec.model.clone()).or_default();
@@ -249,7 +391,13 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
             _ => None,
         };
         tracing::debug!(model = %rec.model, role = rec.role.as_str(), ok = rec.is_ok(), ?rejected, "llm call");
-        let ev = LlmCallEvent { record: rec, role: rec.role, node, assigned, rejected };
+        let ev = LlmCallEvent {
+            record: rec,
+            role: rec.role,
+            node,
+            assigned,
+            rejected,
+        };
         self.core.obs.llm_call(&ev);
     }
 
@@ -266,7 +414,9 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
     }
 
     fn is_model(&self, name: &str) -> bool {
-        self.models.as_ref().is_some_and(|ms| ms.names.iter().any(|n| n == name))
+        self.models
+            .as_ref()
+            .is_some_and(|ms| ms.names.iter().any(|n| n == name))
     }
 
     /// A new node: a creation line when a model proposed it; a measurement line when it
@@ -276,7 +426,8 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
             return;
         }
         let n = self.tree.node(id);
-        let (proposer, parent, predicted, latency) = (n.proposer.clone(), n.parent, n.predicted, n.latency);
+        let (proposer, parent, predicted, latency) =
+            (n.proposer.clone(), n.parent, n.predicted, n.latency);
         let steps = prompt::render_transformations(&n.transformations);
         if let Some(p) = parent
             && self.is_model(&proposer)
@@ -296,20 +447,29 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
         let origin = self.origin(id);
         let best = latency.is_some() && latency == self.core.best_us();
         if let Some(ms) = self.models.as_mut() {
-            let origin = if ms.record.is_shown(id) { "" } else { origin.as_str() };
+            let origin = if ms.record.is_shown(id) {
+                ""
+            } else {
+                origin.as_str()
+            };
             ms.record.measured(id, origin, latency, best);
         }
     }
 
     fn brief(&self, id: u32) -> String {
         let n = self.tree.node(id);
-        n.description.get_or_init(|| self.core.env.describe_brief(&n.state)).clone()
+        n.description
+            .get_or_init(|| self.core.env.describe_brief(&n.state))
+            .clone()
     }
 
     /// Put the acting node's decisions in the record (the lines that differ from its
     /// parent's when those are there), compacting the record first when it is over budget.
     fn note_acting(&mut self, id: u32) {
-        let over = self.models.as_ref().is_some_and(|ms| ms.record.over_budget());
+        let over = self
+            .models
+            .as_ref()
+            .is_some_and(|ms| ms.record.over_budget());
         if over {
             let keep = self.keep_set(id);
             if let Some(ms) = self.models.as_mut() {
@@ -324,15 +484,25 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
             _ => self.origin(id),
         };
         if let Some(ms) = self.models.as_mut() {
-            ms.record.describe(id, &origin, &lines, plines.as_ref().map(|(p, l)| (*p, l.as_str())));
+            ms.record.describe(
+                id,
+                &origin,
+                &lines,
+                plines.as_ref().map(|(p, l)| (*p, l.as_str())),
+            );
         }
     }
 
     /// What a compaction keeps: the best measured nodes and the acting node, with their
     /// ancestors.
     fn keep_set(&self, acting: u32) -> BTreeSet<u32> {
-        let mut measured: Vec<(f64, u32)> =
-            self.tree.nodes.iter().enumerate().filter_map(|(i, n)| n.latency.flatten().map(|l| (l, i as u32))).collect();
+        let mut measured: Vec<(f64, u32)> = self
+            .tree
+            .nodes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, n)| n.latency.flatten().map(|l| (l, i as u32)))
+            .collect();
         measured.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         let mut keep = BTreeSet::new();
         for id in measured.iter().take(KEEP_BEST).map(|x| x.1).chain([acting]) {
@@ -347,12 +517,21 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
         keep
     }
 
-    fn request(&mut self, id: u32, model: &str, vocab: &Vocabulary, role: Role, alteration: Option<AlterationLine>) -> Request {
+    fn request(
+        &mut self,
+        id: u32,
+        model: &str,
+        vocab: &Vocabulary,
+        role: Role,
+        alteration: Option<AlterationLine>,
+    ) -> Request {
         if self.models.is_none() {
             return Request::new("", "", vocab.clone(), Vec::new(), role);
         }
         self.note_acting(id);
-        let Some(ms) = self.models.as_ref() else { return Request::new("", "", vocab.clone(), Vec::new(), role) };
+        let Some(ms) = self.models.as_ref() else {
+            return Request::new("", "", vocab.clone(), Vec::new(), role);
+        };
         let n = self.tree.node(id);
         let node = ActingNode {
             id,
@@ -372,8 +551,18 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
             .rev()
             .map(|&c| {
                 let ch = self.tree.node(c);
-                let steps = if ch.transformations.is_empty() { format!("({})", ch.proposer) } else { prompt::render_transformations(&ch.transformations) };
-                TriedChild { id: c, proposer: ch.proposer.clone(), steps, predicted: ch.predicted, measured_us: ch.latency }
+                let steps = if ch.transformations.is_empty() {
+                    format!("({})", ch.proposer)
+                } else {
+                    prompt::render_transformations(&ch.transformations)
+                };
+                TriedChild {
+                    id: c,
+                    proposer: ch.proposer.clone(),
+                    steps,
+                    predicted: ch.predicted,
+                    measured_us: ch.latency,
+                }
             })
             .collect();
         let reward = self.reward_fn();
@@ -407,11 +596,30 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
             llm_calls: self.core.spend.calls,
             llm_call_budget: self.core.cfg.budgets.llm_calls,
         };
-        let question = prompt::question(&QuestionInputs { you: model, node, tried, vocabulary: vocab, progress, models, alteration });
-        let mut req = Request::new(ms.prefix.clone(), question, vocab.clone(), ms.names.clone(), role);
+        let question = prompt::question(&QuestionInputs {
+            you: model,
+            node,
+            tried,
+            vocabulary: vocab,
+            progress,
+            models,
+            alteration,
+        });
+        let mut req = Request::new(
+            ms.prefix.clone(),
+            question,
+            vocab.clone(),
+            ms.names.clone(),
+            role,
+        );
         req.record = ms.record.text().to_string();
         req.max_transformations = self.core.cfg.max_transformations;
-        req.seed = self.core.cfg.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(self.core.spend.calls + 1);
+        req.seed = self
+            .core
+            .cfg
+            .seed
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .wrapping_add(self.core.spend.calls + 1);
         req
     }
 
@@ -419,7 +627,9 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
     pub(super) fn finish_stats(&mut self) {
         let reward = self.reward_fn();
         let hits = self.tree.hits_by_proposer(&reward);
-        let Some(ms) = self.models.as_ref() else { return };
+        let Some(ms) = self.models.as_ref() else {
+            return;
+        };
         self.core.record_compactions = ms.record.compactions;
         for name in &ms.names {
             let r = self.core.models.entry(name.clone()).or_default();
@@ -442,7 +652,9 @@ fn unreachable_record(model: &str, req: &Request) -> CallRecord {
         usage: Default::default(),
         cost_usd: 0.0,
         attempts: 0,
-        outcome: Err(colt_llm::Failure::NotInBucket { name: model.to_string() }),
+        outcome: Err(colt_llm::Failure::NotInBucket {
+            name: model.to_string(),
+        }),
         raw_text: None,
         structured: false,
         spends_budget: false,

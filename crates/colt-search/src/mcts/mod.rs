@@ -117,19 +117,60 @@ pub(crate) fn run_tree<'a, E: Environment>(
                 Mode::Single(name) => name.clone(),
                 _ => bucket.largest().to_string(),
             };
-            let phi: BTreeMap<String, f64> = names.iter().map(|n| (n.clone(), if names.len() > 1 { bucket.phi_small(n) } else { 0.0 })).collect();
-            let params: BTreeMap<String, f64> = names.iter().map(|n| (n.clone(), bucket.model(n).map_or(0.0, |m| m.params))).collect();
-            let listed: Vec<(String, f64, f64)> = names.iter().map(|n| (n.clone(), params[n], phi[n])).collect();
-            let prefix = prompt::prefix(&core.env.prompt_prefix(), &core.env.action_catalog(), &listed, core.cfg.max_transformations);
-            let k = if matches!(m, Mode::Colt) { core.cfg.course_alteration_k } else { 0 };
+            let phi: BTreeMap<String, f64> = names
+                .iter()
+                .map(|n| {
+                    (
+                        n.clone(),
+                        if names.len() > 1 {
+                            bucket.phi_small(n)
+                        } else {
+                            0.0
+                        },
+                    )
+                })
+                .collect();
+            let params: BTreeMap<String, f64> = names
+                .iter()
+                .map(|n| (n.clone(), bucket.model(n).map_or(0.0, |m| m.params)))
+                .collect();
+            let listed: Vec<(String, f64, f64)> = names
+                .iter()
+                .map(|n| (n.clone(), params[n], phi[n]))
+                .collect();
+            let prefix = prompt::prefix(
+                &core.env.prompt_prefix(),
+                &core.env.action_catalog(),
+                &listed,
+                core.cfg.max_transformations,
+            );
+            let k = if matches!(m, Mode::Colt) {
+                core.cfg.course_alteration_k
+            } else {
+                0
+            };
             for n in &names {
                 let r = core.models.entry(n.clone()).or_default();
                 r.params = params[n];
                 r.phi_small = phi[n];
             }
             let record = Record::new(core.cfg.record_budget_chars);
-            let width = if llm.concurrent() { core.cfg.llm_concurrency.max(1) } else { 1 };
-            Some(Models { llm, names, largest, phi, params, streaks: RegressionStreaks::new(k), prefix, record, width })
+            let width = if llm.concurrent() {
+                core.cfg.llm_concurrency.max(1)
+            } else {
+                1
+            };
+            Some(Models {
+                llm,
+                names,
+                largest,
+                phi,
+                params,
+                streaks: RegressionStreaks::new(k),
+                prefix,
+                record,
+                width,
+            })
         }
     };
     let root_model = match (&mode, &models) {
@@ -138,7 +179,13 @@ pub(crate) fn run_tree<'a, E: Environment>(
         (Mode::Colt, Some(ms)) => Some(root_model.unwrap_or_else(|| ms.largest.clone())),
     };
     let largest = models.as_ref().map(|m| m.largest.clone());
-    let mut ts = TreeSearch { core, tree: Tree::new(), mode, models, budget_hit: false };
+    let mut ts = TreeSearch {
+        core,
+        tree: Tree::new(),
+        mode,
+        models,
+        budget_hit: false,
+    };
     let stop = ts.run(root_model);
     ts.finish_stats();
     (stop, ts.tree.snapshot(), largest)
@@ -179,19 +226,49 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
         let info = self.tree.info(rid);
         self.core.obs.node(NodeEventKind::Created, &info);
         let reward = self.reward_fn();
-        self.tree.backprop(Sim { node: rid, rollout_features: None, rollout_pred: 0.0, failed: false }, &reward);
-        let mut first = vec![Candidate { state: root, key, features, predicted: Some(predicted), proposer: "root".into(), node: Some(rid) }];
+        self.tree.backprop(
+            Sim {
+                node: rid,
+                rollout_features: None,
+                rollout_pred: 0.0,
+                failed: false,
+            },
+            &reward,
+        );
+        let mut first = vec![Candidate {
+            state: root,
+            key,
+            features,
+            predicted: Some(predicted),
+            proposer: "root".into(),
+            node: Some(rid),
+        }];
         let mut seen = BTreeSet::from([key]);
-        let warm = self.core.cfg.warmup().min(self.core.remaining().saturating_sub(1));
+        let warm = self
+            .core
+            .cfg
+            .warmup()
+            .min(self.core.remaining().saturating_sub(1));
         if warm > 0 {
             for s in self.core.env.initial_states(warm, &mut self.core.rng) {
                 let (k, f) = self.core.env.key_features(&s);
                 if seen.insert(k) {
-                    first.push(Candidate { state: s, key: k, features: f, predicted: None, proposer: "warmup".into(), node: None });
+                    first.push(Candidate {
+                        state: s,
+                        key: k,
+                        features: f,
+                        predicted: None,
+                        proposer: "warmup".into(),
+                        node: None,
+                    });
                 }
             }
         }
-        let seeds: Vec<(E::State, u64, Vec<f32>)> = first.iter().skip(1).map(|c| (c.state.clone(), c.key, c.features.clone())).collect();
+        let seeds: Vec<(E::State, u64, Vec<f32>)> = first
+            .iter()
+            .skip(1)
+            .map(|c| (c.state.clone(), c.key, c.features.clone()))
+            .collect();
         self.measure(first);
         // The warm-up samples become the root's first children (real random decisions, not
         // only the naive root); in COLT they are assigned to the models in turn.
@@ -203,10 +280,29 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
             let predicted = self.core.predict_one(&features);
             let child = self.insert(
                 rid,
-                ChildCand { state, note: String::new(), key, features, predicted, model: rota[i % rota.len()].clone(), proposer: "warmup".into(), transformations: Vec::new(), course_altered: false, seeded: true },
+                ChildCand {
+                    state,
+                    note: String::new(),
+                    key,
+                    features,
+                    predicted,
+                    model: rota[i % rota.len()].clone(),
+                    proposer: "warmup".into(),
+                    transformations: Vec::new(),
+                    course_altered: false,
+                    seeded: true,
+                },
             );
             let reward = self.reward_fn();
-            self.tree.backprop(Sim { node: child, rollout_features: None, rollout_pred: 0.0, failed: false }, &reward);
+            self.tree.backprop(
+                Sim {
+                    node: child,
+                    rollout_features: None,
+                    rollout_pred: 0.0,
+                    failed: false,
+                },
+                &reward,
+            );
         }
 
         let mut dry = 0;
@@ -229,7 +325,8 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
                 let width = self.models.as_ref().map_or(1, |ms| ms.width);
                 let kinds = if width > 1 && asked < llm_quota {
                     // Several expansions asked together: their calls run concurrently.
-                    let leaves = self.select_many(width.min(llm_quota - asked).min(target - created));
+                    let leaves =
+                        self.select_many(width.min(llm_quota - asked).min(target - created));
                     if leaves.is_empty() {
                         break;
                     }
@@ -270,7 +367,14 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
                 .iter()
                 .map(|&id| {
                     let n = self.tree.node(id);
-                    Candidate { state: n.state.clone(), key: n.key, features: n.features.clone(), predicted: Some(n.predicted), proposer: n.proposer.clone(), node: Some(id) }
+                    Candidate {
+                        state: n.state.clone(),
+                        key: n.key,
+                        features: n.features.clone(),
+                        predicted: Some(n.predicted),
+                        proposer: n.proposer.clone(),
+                        node: Some(id),
+                    }
                 })
                 .collect();
             self.measure(batch);
@@ -292,7 +396,11 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
                 self.core.obs.node(NodeEventKind::Measured, &info);
             }
         }
-        for id in nodes.iter().zip(&lats).filter_map(|(n, l)| n.map(|n| (n, *l))) {
+        for id in nodes
+            .iter()
+            .zip(&lats)
+            .filter_map(|(n, l)| n.map(|n| (n, *l)))
+        {
             self.record_measured(id.0, id.1);
         }
         self.refresh();
@@ -303,8 +411,18 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
     fn refresh(&mut self) {
         let x: Vec<Vec<f32>> = self.tree.nodes.iter().map(|n| n.features.clone()).collect();
         let preds = self.core.predict(&x);
-        let idx: Vec<usize> = (0..self.tree.sims.len()).filter(|&i| self.tree.sims[i].rollout_features.is_some()).collect();
-        let rx: Vec<Vec<f32>> = idx.iter().map(|&i| self.tree.sims[i].rollout_features.clone().unwrap_or_default()).collect();
+        let idx: Vec<usize> = (0..self.tree.sims.len())
+            .filter(|&i| self.tree.sims[i].rollout_features.is_some())
+            .collect();
+        let rx: Vec<Vec<f32>> = idx
+            .iter()
+            .map(|&i| {
+                self.tree.sims[i]
+                    .rollout_features
+                    .clone()
+                    .unwrap_or_default()
+            })
+            .collect();
         let rp = self.core.predict(&rx);
         let map: BTreeMap<usize, f64> = idx.into_iter().zip(rp).collect();
         let reward = self.reward_fn();
@@ -320,13 +438,24 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
 
     /// Descend from the root to the node to expand; `None` when the tree is exhausted.
     fn select(&mut self) -> Option<u32> {
-        let u = Uct { lambda: self.core.cfg.lambda, c: self.core.cfg.c };
+        let u = Uct {
+            lambda: self.core.cfg.lambda,
+            c: self.core.cfg.c,
+        };
         let (wc, wa) = (self.core.cfg.widen_c, self.core.cfg.widen_alpha);
         let mut id = 0u32;
         loop {
             let n = self.tree.node(id);
-            let live: Vec<u32> = n.children.iter().copied().filter(|&c| !self.tree.node(c).exhausted).collect();
-            if !n.terminal && (self.tree.expanded_children(id) < widen_limit(n.visits, wc, wa) || live.is_empty()) {
+            let live: Vec<u32> = n
+                .children
+                .iter()
+                .copied()
+                .filter(|&c| !self.tree.node(c).exhausted)
+                .collect();
+            if !n.terminal
+                && (self.tree.expanded_children(id) < widen_limit(n.visits, wc, wa)
+                    || live.is_empty())
+            {
                 return Some(id);
             }
             if live.is_empty() {
@@ -341,7 +470,11 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
                 .iter()
                 .map(|&c| {
                     let ch = self.tree.node(c);
-                    ChildView { visits: ch.visits, value_sum: ch.value_sum, phi: self.phi(&ch.model) }
+                    ChildView {
+                        visits: ch.visits,
+                        value_sum: ch.value_sum,
+                        phi: self.phi(&ch.model),
+                    }
                 })
                 .collect();
             let pick = select_child(u, &views, n.visits)?;
@@ -378,7 +511,10 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
     /// answers in order.
     fn expand_many(&mut self, leaves: &[u32]) -> Vec<Expansion> {
         let mut pending = ask::Pending::default();
-        let asks: Vec<Option<ask::Ask>> = leaves.iter().map(|&id| self.llm_prepare(id, &mut pending)).collect();
+        let asks: Vec<Option<ask::Ask>> = leaves
+            .iter()
+            .map(|&id| self.llm_prepare(id, &mut pending))
+            .collect();
         let ready: Vec<ask::Ask> = asks.iter().flatten().cloned().collect();
         let mut recs = self.call_many(&ready).into_iter();
         asks.into_iter()
@@ -400,7 +536,11 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
     }
 
     /// Finish an expansion: the model's child if there is one, else a mutation.
-    fn complete_expansion(&mut self, id: u32, llm: Option<(Option<ChildCand<E::State>>, Option<String>)>) -> Expansion {
+    fn complete_expansion(
+        &mut self,
+        id: u32,
+        llm: Option<(Option<ChildCand<E::State>>, Option<String>)>,
+    ) -> Expansion {
         let mut cand = None;
         let mut kind = Expansion::Mutation;
         if let Some((c, asked)) = llm {
@@ -427,7 +567,15 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
                 // A visit with reward 0: the policy turns away from a node that cannot be
                 // expanded instead of selecting (and asking about) it again at once.
                 let reward = self.reward_fn();
-                self.tree.backprop(Sim { node: id, rollout_features: None, rollout_pred: 0.0, failed: true }, &reward);
+                self.tree.backprop(
+                    Sim {
+                        node: id,
+                        rollout_features: None,
+                        rollout_pred: 0.0,
+                        failed: true,
+                    },
+                    &reward,
+                );
                 Expansion::Failed
             }
             Some(c) => {
@@ -474,22 +622,33 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
     /// backpropagation.
     fn simulate(&mut self, id: u32) {
         let depth = self.core.cfg.rollout_depth;
-        let mut sim = Sim { node: id, rollout_features: None, rollout_pred: 0.0, failed: false };
+        let mut sim = Sim {
+            node: id,
+            rollout_features: None,
+            rollout_pred: 0.0,
+            failed: false,
+        };
         if depth > 0 && self.core.cost.is_trained() {
             let mut s = self.tree.node(id).state.clone();
             let mut feats = Vec::new();
             for _ in 0..depth {
-                let Some((next, key, f)) = self.core.env.mutate_keyed(&s, &mut self.core.rng) else { break };
+                let Some((next, key, f)) = self.core.env.mutate_keyed(&s, &mut self.core.rng)
+                else {
+                    break;
+                };
                 if !self.core.failed.contains(&key) {
                     feats.push(f);
                 }
                 s = next;
             }
             let preds = self.core.predict(&feats);
-            if let Some((i, p)) = preds.iter().enumerate().fold(None, |acc: Option<(usize, f64)>, (i, &p)| match acc {
-                Some((_, bp)) if bp >= p => acc,
-                _ => Some((i, p)),
-            }) {
+            if let Some((i, p)) = preds.iter().enumerate().fold(
+                None,
+                |acc: Option<(usize, f64)>, (i, &p)| match acc {
+                    Some((_, bp)) if bp >= p => acc,
+                    _ => Some((i, p)),
+                },
+            ) {
                 sim.rollout_features = Some(feats.swap_remove(i));
                 sim.rollout_pred = p;
             }
@@ -510,7 +669,12 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
         let mut seen = BTreeSet::new();
         let mut cands = Vec::new();
         let mut feats: Vec<Vec<f32>> = Vec::new();
-        let mut samples = if at_root { self.core.env.initial_states(want * 3, &mut self.core.rng) } else { Vec::new() }.into_iter();
+        let mut samples = if at_root {
+            self.core.env.initial_states(want * 3, &mut self.core.rng)
+        } else {
+            Vec::new()
+        }
+        .into_iter();
         for _ in 0..want * 3 {
             if cands.len() >= want {
                 break;
@@ -524,7 +688,10 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
                 self.core.env.mutate_keyed(&state, &mut self.core.rng)
             };
             let Some((s, key, f)) = drawn else { continue };
-            if self.tree.by_key.contains_key(&key) || self.core.failed.contains(&key) || !seen.insert(key) {
+            if self.tree.by_key.contains_key(&key)
+                || self.core.failed.contains(&key)
+                || !seen.insert(key)
+            {
                 continue;
             }
             cands.push((s, key));
@@ -570,7 +737,13 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
                 nd.latency.is_none() && !self.core.is_known(nd.key)
             })
             .collect();
-        pool.sort_by(|&a, &b| self.tree.node(b).predicted.total_cmp(&self.tree.node(a).predicted).then(b.cmp(&a)));
+        pool.sort_by(|&a, &b| {
+            self.tree
+                .node(b)
+                .predicted
+                .total_cmp(&self.tree.node(a).predicted)
+                .then(b.cmp(&a))
+        });
         let mut picks = Vec::with_capacity(n);
         if let Some(ms) = &self.models {
             // The models' own proposals get a reserved share of the batch: early on the
@@ -586,7 +759,11 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
             }
         }
         while picks.len() < n && !pool.is_empty() {
-            let i = if self.core.rng.random_bool(self.core.cfg.epsilon) { self.core.rng.random_range(0..pool.len()) } else { 0 };
+            let i = if self.core.rng.random_bool(self.core.cfg.epsilon) {
+                self.core.rng.random_range(0..pool.len())
+            } else {
+                0
+            };
             picks.push(pool.remove(i));
         }
         picks

@@ -7,7 +7,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use colt_cost::CostModel;
-use colt_llm::{ActionSpec, Bucket, CallError, Finish, Provider, Reply, Request, Transformation, Usage, Vocabulary};
+use colt_llm::{
+    ActionSpec, Bucket, CallError, Finish, Provider, Reply, Request, Transformation, Usage,
+    Vocabulary,
+};
 use colt_search::{Environment, Measurement, SearchRng};
 use rand::RngExt;
 
@@ -28,7 +31,13 @@ pub struct Toy {
 impl Toy {
     pub fn new(dims: usize, levels: i64) -> Toy {
         let target = (0..dims).map(|i| (i as i64 * 5 + 3) % levels).collect();
-        Toy { dims, levels, target, measured: Vec::new(), fail_mod: 0 }
+        Toy {
+            dims,
+            levels,
+            target,
+            measured: Vec::new(),
+            fail_mod: 0,
+        }
     }
 
     pub fn latency(&self, s: &[i64]) -> Option<f64> {
@@ -52,7 +61,10 @@ impl Toy {
 }
 
 fn arg(t: &Transformation, name: &str) -> Result<i64, String> {
-    t.args.get(name).and_then(|v| v.as_i64()).ok_or_else(|| format!("{}: missing integer parameter {name}", t.action))
+    t.args
+        .get(name)
+        .and_then(|v| v.as_i64())
+        .ok_or_else(|| format!("{}: missing integer parameter {name}", t.action))
 }
 
 impl Environment for Toy {
@@ -63,14 +75,25 @@ impl Environment for Toy {
     }
 
     fn initial_states(&self, n: usize, rng: &mut SearchRng) -> Vec<Vec<i64>> {
-        (0..n).map(|_| (0..self.dims).map(|_| rng.random_range(0..self.levels)).collect()).collect()
+        (0..n)
+            .map(|_| {
+                (0..self.dims)
+                    .map(|_| rng.random_range(0..self.levels))
+                    .collect()
+            })
+            .collect()
     }
 
     fn vocabulary(&self, _s: &Vec<i64>) -> Vocabulary {
         Vocabulary::new(vec![
-            ActionSpec::new("set", "set decision `index` to `value`").param("index", 0..self.dims as i64).param("value", 0..self.levels),
-            ActionSpec::new("shift", "add `delta` to decision `index`").param("index", 0..self.dims as i64).param("delta", [-1, 1]),
-            ActionSpec::new("lock", "freeze decision `index` (never legal in this toy)").param("index", 0..self.dims as i64),
+            ActionSpec::new("set", "set decision `index` to `value`")
+                .param("index", 0..self.dims as i64)
+                .param("value", 0..self.levels),
+            ActionSpec::new("shift", "add `delta` to decision `index`")
+                .param("index", 0..self.dims as i64)
+                .param("delta", [-1, 1]),
+            ActionSpec::new("lock", "freeze decision `index` (never legal in this toy)")
+                .param("index", 0..self.dims as i64),
         ])
     }
 
@@ -88,7 +111,10 @@ impl Environment for Toy {
                 other => return Err(format!("unknown action {other}")),
             };
             if !(0..self.levels).contains(&v) {
-                return Err(format!("{}: decision {i} would become {v}, outside 0..{}", t.action, self.levels));
+                return Err(format!(
+                    "{}: decision {i} would become {v}, outside 0..{}",
+                    t.action, self.levels
+                ));
             }
             s[i as usize] = v;
         }
@@ -130,7 +156,10 @@ impl Environment for Toy {
     }
 
     fn prompt_prefix(&self) -> String {
-        format!("Toy workload: {} integer decisions in 0..{}; latency is smooth in each decision.", self.dims, self.levels)
+        format!(
+            "Toy workload: {} integer decisions in 0..{}; latency is smooth in each decision.",
+            self.dims, self.levels
+        )
     }
 
     fn measure(&mut self, batch: &[Vec<i64>]) -> Vec<Measurement> {
@@ -168,7 +197,20 @@ impl CostModel for Knn {
                 if self.x.is_empty() {
                     return 0.5;
                 }
-                let mut d: Vec<(f32, usize)> = self.x.iter().enumerate().map(|(i, r)| (r.iter().zip(row).map(|(a, b)| (a - b) * (a - b)).sum::<f32>(), i)).collect();
+                let mut d: Vec<(f32, usize)> = self
+                    .x
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| {
+                        (
+                            r.iter()
+                                .zip(row)
+                                .map(|(a, b)| (a - b) * (a - b))
+                                .sum::<f32>(),
+                            i,
+                        )
+                    })
+                    .collect();
                 d.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
                 let k = d.len().min(3);
                 d[..k].iter().map(|(_, i)| self.y[*i]).sum::<f32>() / k as f32
@@ -190,7 +232,13 @@ impl CostModel for Oracle {
     }
     fn fit(&mut self, _x: &[Vec<f32>], _y: &[f32]) {}
     fn predict(&self, x: &[Vec<f32>]) -> Vec<f32> {
-        x.iter().map(|r| self.0.latency(&r.iter().map(|&v| v as i64).collect::<Vec<_>>()).map_or(0.0, |l| (10.0 / l) as f32)).collect()
+        x.iter()
+            .map(|r| {
+                self.0
+                    .latency(&r.iter().map(|&v| v as i64).collect::<Vec<_>>())
+                    .map_or(0.0, |l| (10.0 / l) as f32)
+            })
+            .collect()
     }
     fn is_trained(&self) -> bool {
         true
@@ -199,7 +247,12 @@ impl CostModel for Oracle {
 
 /// The number after `tag` in `text` (`Expand n12` -> 12).
 fn number_after(text: &str, tag: &str) -> Option<u32> {
-    text.split(tag).nth(1)?.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+    text.split(tag)
+        .nth(1)?
+        .split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
 }
 
 /// The decisions of node `id` as the shared record gives them (following "as nP" to the
@@ -209,9 +262,13 @@ pub fn state_in_record(record: &str, id: u32) -> Option<Vec<i64>> {
     let (mut id, mut hops) = (id, 0);
     loop {
         let head = format!("n{id} ");
-        let i = lines.iter().position(|l| l.starts_with(&head) && l.contains(" decisions:"))?;
+        let i = lines
+            .iter()
+            .position(|l| l.starts_with(&head) && l.contains(" decisions:"))?;
         if let Some(next) = lines.get(i + 1).filter(|l| l.starts_with("decisions = [")) {
-            let inner = next.trim_start_matches("decisions = [").trim_end_matches(']');
+            let inner = next
+                .trim_start_matches("decisions = [")
+                .trim_end_matches(']');
             return inner.split(',').map(|x| x.trim().parse().ok()).collect();
         }
         id = number_after(lines[i], "as n")?;
@@ -254,7 +311,10 @@ pub fn greedy_answer(toy: &Toy, s: &[i64], next: &str) -> String {
             best = i;
         }
     }
-    format!(r#"{{"transformations": [{{"action": "set", "index": {best}, "value": {}}}], "next_model": "{next}"}}"#, toy.target[best])
+    format!(
+        r#"{{"transformations": [{{"action": "set", "index": {best}, "value": {}}}], "next_model": "{next}"}}"#,
+        toy.target[best]
+    )
 }
 
 /// A step that is illegal in any state.
@@ -266,14 +326,26 @@ pub fn answer(b: &Behaviour, toy: &Toy, req: &Request) -> Option<String> {
         Behaviour::Greedy { next } => greedy_answer(toy, &s, next),
         Behaviour::Worsen { next } => {
             // Push the first decision not yet there to the value farthest from its target.
-            let far = |i: usize| if toy.target[i] >= toy.levels / 2 { 0 } else { toy.levels - 1 };
+            let far = |i: usize| {
+                if toy.target[i] >= toy.levels / 2 {
+                    0
+                } else {
+                    toy.levels - 1
+                }
+            };
             let i = (0..toy.dims).find(|&i| s[i] != far(i)).unwrap_or(0);
-            format!(r#"{{"transformations": [{{"action": "set", "index": {i}, "value": {}}}], "next_model": "{next}"}}"#, far(i))
+            format!(
+                r#"{{"transformations": [{{"action": "set", "index": {i}, "value": {}}}], "next_model": "{next}"}}"#,
+                far(i)
+            )
         }
         Behaviour::Garbage => "I think you should tile the loops more. Good luck!".to_string(),
-        Behaviour::Illegal { next } => format!(r#"{{"transformations": [{ILLEGAL_STEP}], "next_model": "{next}"}}"#),
+        Behaviour::Illegal { next } => {
+            format!(r#"{{"transformations": [{ILLEGAL_STEP}], "next_model": "{next}"}}"#)
+        }
         Behaviour::PartlyIllegal { next } => {
-            let good: serde_json::Value = serde_json::from_str(&greedy_answer(toy, &s, next)).unwrap();
+            let good: serde_json::Value =
+                serde_json::from_str(&greedy_answer(toy, &s, next)).unwrap();
             let bad: serde_json::Value = serde_json::from_str(ILLEGAL_STEP).unwrap();
             serde_json::json!({"transformations": [good["transformations"][0].clone(), bad], "next_model": next}).to_string()
         }
@@ -296,7 +368,18 @@ impl Provider for Scripted {
         self.seen.lock().unwrap().push(req.clone());
         let text = answer(&self.behaviour, &self.toy, req).ok_or(CallError::Timeout)?;
         let input = ((req.prefix.len() + req.record.len() + req.suffix.len()) / 4) as u64;
-        Ok(Reply { text, usage: Usage { input_tokens: input, cached_tokens: (req.prefix.len() / 4) as u64, cache_write_tokens: 0, output_tokens: 30 }, finish: Finish::Stop, structured: false, timing: None })
+        Ok(Reply {
+            text,
+            usage: Usage {
+                input_tokens: input,
+                cached_tokens: (req.prefix.len() / 4) as u64,
+                cache_write_tokens: 0,
+                output_tokens: 30,
+            },
+            finish: Finish::Stop,
+            structured: false,
+            timing: None,
+        })
     }
 }
 
@@ -313,13 +396,35 @@ pub fn bucket(models: &[(&str, &str)], endpoint: &str) -> Bucket {
 }
 
 /// A client whose models answer by `behaviours` (name -> behaviour).
-pub fn scripted_client(toy: &Toy, models: &[(&str, &str, Behaviour)]) -> (colt_llm::LlmClient, Arc<Mutex<Vec<Request>>>, Arc<AtomicUsize>) {
-    let b = bucket(&models.iter().map(|(n, p, _)| (*n, *p)).collect::<Vec<_>>(), "http://127.0.0.1:9");
+pub fn scripted_client(
+    toy: &Toy,
+    models: &[(&str, &str, Behaviour)],
+) -> (
+    colt_llm::LlmClient,
+    Arc<Mutex<Vec<Request>>>,
+    Arc<AtomicUsize>,
+) {
+    let b = bucket(
+        &models.iter().map(|(n, p, _)| (*n, *p)).collect::<Vec<_>>(),
+        "http://127.0.0.1:9",
+    );
     let seen = Arc::new(Mutex::new(Vec::new()));
     let calls = Arc::new(AtomicUsize::new(0));
     let mut providers: BTreeMap<String, Box<dyn Provider>> = BTreeMap::new();
     for (n, _, beh) in models {
-        providers.insert(n.to_string(), Box::new(Scripted { toy: toy.clone(), behaviour: beh.clone(), calls: calls.clone(), seen: seen.clone() }));
+        providers.insert(
+            n.to_string(),
+            Box::new(Scripted {
+                toy: toy.clone(),
+                behaviour: beh.clone(),
+                calls: calls.clone(),
+                seen: seen.clone(),
+            }),
+        );
     }
-    (colt_llm::LlmClient::with_providers(&b, providers, 7), seen, calls)
+    (
+        colt_llm::LlmClient::with_providers(&b, providers, 7),
+        seen,
+        calls,
+    )
 }

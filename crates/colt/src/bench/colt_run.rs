@@ -149,11 +149,18 @@ impl ColtRun {
         }
         let llm_note = (per_model && calls > 0 && ok_calls == 0).then(|| {
             let e: Vec<String> = errors.iter().map(|(k, n)| format!("{k}: {n}")).collect();
-            format!("all {calls} LLM calls failed ({}), the search fell back to its non-LLM policy", e.join(", "))
+            format!(
+                "all {calls} LLM calls failed ({}), the search fell back to its non-LLM policy",
+                e.join(", ")
+            )
         });
         ColtRun {
             seed,
-            status: if best_us.is_some() { "ok".into() } else { "failed: no correct kernel was found".into() },
+            status: if best_us.is_some() {
+                "ok".into()
+            } else {
+                "failed: no correct kernel was found".into()
+            },
             run: v["run"].as_i64(),
             best_us,
             search_best_us,
@@ -178,14 +185,36 @@ impl ColtRun {
 /// Each run gets a fresh, empty cache directory (`COLT_CACHE`): the kernels an earlier run
 /// compiled are not reused, so the tuning wall time compared with TVM's (which starts cold)
 /// includes every compile. The embedded model's file is found through its own path.
-pub fn tune(s: &TuneSettings, config: Option<&Path>, workload: &str, scale: &str, strategy: &str, trials: usize, seed: u64) -> ColtRun {
-    let cache = match tempfile::Builder::new().prefix("colt-bench-cache").tempdir() {
+pub fn tune(
+    s: &TuneSettings,
+    config: Option<&Path>,
+    workload: &str,
+    scale: &str,
+    strategy: &str,
+    trials: usize,
+    seed: u64,
+) -> ColtRun {
+    let cache = match tempfile::Builder::new()
+        .prefix("colt-bench-cache")
+        .tempdir()
+    {
         Ok(d) => d,
-        Err(e) => return ColtRun::failed(seed, format!("cannot create a fresh cache directory: {e}")),
+        Err(e) => {
+            return ColtRun::failed(seed, format!("cannot create a fresh cache directory: {e}"));
+        }
     };
     let mut cmd = Command::new(&s.exe);
     cmd.env("COLT_CACHE", cache.path());
-    cmd.args(["tune", "--json", "--workload", workload, "--scale", scale, "--strategy", strategy]);
+    cmd.args([
+        "tune",
+        "--json",
+        "--workload",
+        workload,
+        "--scale",
+        scale,
+        "--strategy",
+        strategy,
+    ]);
     cmd.args(["--trials", &trials.to_string(), "--seed", &seed.to_string()]);
     cmd.arg("--db").arg(&s.db);
     if let Some(c) = config {
@@ -197,7 +226,11 @@ pub fn tune(s: &TuneSettings, config: Option<&Path>, workload: &str, scale: &str
     };
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
-        let last = err.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("no message");
+        let last = err
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("no message");
         return ColtRun::failed(seed, last.trim_start_matches("error: ").to_string());
     }
     match serde_json::from_slice::<Value>(&out.stdout) {
@@ -211,14 +244,24 @@ pub fn tune(s: &TuneSettings, config: Option<&Path>, workload: &str, scale: &str
 pub fn trials_to_reach(db: &Path, run: i64, target_us: f64) -> anyhow::Result<Option<u64>> {
     let db = Db::open(db)?;
     let rows = db.candidates(RunId(run))?;
-    Ok(first_at_or_below(rows.iter().map(|r| {
-        let c = &r.candidate;
-        if c.outcome == Outcome::Ok { c.latency_median_us } else { None }
-    }), target_us))
+    Ok(first_at_or_below(
+        rows.iter().map(|r| {
+            let c = &r.candidate;
+            if c.outcome == Outcome::Ok {
+                c.latency_median_us
+            } else {
+                None
+            }
+        }),
+        target_us,
+    ))
 }
 
 fn first_at_or_below(latencies: impl Iterator<Item = Option<f64>>, target_us: f64) -> Option<u64> {
-    latencies.enumerate().find(|(_, l)| l.is_some_and(|us| us <= target_us)).map(|(i, _)| i as u64 + 1)
+    latencies
+        .enumerate()
+        .find(|(_, l)| l.is_some_and(|us| us <= target_us))
+        .map(|(i, _)| i as u64 + 1)
 }
 
 #[cfg(test)]
@@ -240,17 +283,30 @@ pub(crate) mod tests {
                        "tokens_in": 100, "tokens_cached": 80, "tokens_out": 9, "cost_usd": 0.25});
         let r = ColtRun::from_summary(2, &v);
         assert!(r.ok());
-        assert_eq!((r.run, r.llm_calls, r.tokens_in, r.seed), (Some(7), 7, 100, 2));
+        assert_eq!(
+            (r.run, r.llm_calls, r.tokens_in, r.seed),
+            (Some(7), 7, 100, 2)
+        );
         assert_eq!(r.llm_note, None);
         assert_eq!((r.best_us, r.search_best_us), (Some(12.5), Some(12.5)));
-        let retimed = ColtRun::from_summary(2, &json!({"run": 7, "best_us": 12.5, "retimed_us": 13.0}));
-        assert_eq!((retimed.best_us, retimed.search_best_us), (Some(13.0), Some(12.5)), "TVM is compared with the re-timed best");
+        let retimed =
+            ColtRun::from_summary(2, &json!({"run": 7, "best_us": 12.5, "retimed_us": 13.0}));
+        assert_eq!(
+            (retimed.best_us, retimed.search_best_us),
+            (Some(13.0), Some(12.5)),
+            "TVM is compared with the re-timed best"
+        );
         let none = ColtRun::from_summary(1, &json!({"run": 1, "best_us": null}));
         assert!(!none.ok() && none.status.starts_with("failed"));
         let dead = json!({"run": 3, "best_us": 9.0, "llm_calls": {"gemma": 8},
                           "models": {"gemma": {"ok": 0, "errors": {"unavailable": 5, "unsupported": 3}}}});
-        let note = ColtRun::from_summary(1, &dead).llm_note.expect("every call failed");
-        assert!(note.contains("all 8 LLM calls failed (unavailable: 5, unsupported: 3)"), "{note}");
+        let note = ColtRun::from_summary(1, &dead)
+            .llm_note
+            .expect("every call failed");
+        assert!(
+            note.contains("all 8 LLM calls failed (unavailable: 5, unsupported: 3)"),
+            "{note}"
+        );
     }
 
     /// A colt run on the two embedded models, priced with the bench's stand-in prices.
@@ -270,7 +326,15 @@ pub(crate) mod tests {
         let r = two_model_run(1, 6, 2);
         assert_eq!(r.effective_strategy.as_deref(), Some("colt"));
         let small = &r.models["smollm2-135m"];
-        assert_eq!((small.calls, small.tokens_in, small.tokens_cached, small.tokens_out), (6, 6000, 4800, 300));
+        assert_eq!(
+            (
+                small.calls,
+                small.tokens_in,
+                small.tokens_cached,
+                small.tokens_out
+            ),
+            (6, 6000, 4800, 300)
+        );
         // smollm2-135m at $0.25 / $0.025 / $2.00: 1200 uncached, 4800 cached, 300 out.
         let want_small = (1200.0 * 0.25 + 4800.0 * 0.025 + 300.0 * 2.0) / 1e6;
         // gemma-3-270m at $1.75 / $0.175 / $14.00: 400 uncached, 1600 cached, 100 out.
@@ -280,8 +344,11 @@ pub(crate) mod tests {
         assert!((r.cost_usd - (want_small + want_large)).abs() < 1e-12);
         assert_eq!(r.largest_share, Some(0.25));
         // No calls: no share; a model outside the bucket keeps its summary's USD.
-        let mut idle = ColtRun::from_summary(1, &json!({"run": 1, "best_us": 1.0, "llm_calls": {"x": 0},
-            "models": {"x": {"calls": 0, "ok": 0, "tokens_in": 0, "cost_usd": 0.5}}}));
+        let mut idle = ColtRun::from_summary(
+            1,
+            &json!({"run": 1, "best_us": 1.0, "llm_calls": {"x": 0},
+            "models": {"x": {"calls": 0, "ok": 0, "tokens_in": 0, "cost_usd": 0.5}}}),
+        );
         idle.price(&colt_llm::Bucket::default_local());
         assert_eq!((idle.largest_share, idle.cost_usd), (None, 0.5));
     }

@@ -5,7 +5,13 @@
 use anyhow::Context;
 use colt_llvm::bench::BenchOptions;
 
-pub fn run(strategy: &str, trials: usize, seed: u64, programs: Vec<String>, json: bool) -> anyhow::Result<()> {
+pub fn run(
+    strategy: &str,
+    trials: usize,
+    seed: u64,
+    programs: Vec<String>,
+    json: bool,
+) -> anyhow::Result<()> {
     let strategy: colt_search::Strategy = strategy.parse()?;
     let tools = colt_llvm::Toolchain::discover()?;
     let mut opts = BenchOptions::new(strategy, trials, seed);
@@ -16,7 +22,10 @@ pub fn run(strategy: &str, trials: usize, seed: u64, programs: Vec<String>, json
         }
     })?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&report).context("report")?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).context("report")?
+        );
     } else {
         print!("{}", report.table());
     }

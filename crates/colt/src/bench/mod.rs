@@ -83,17 +83,29 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         "tensor" => {}
         "llvm" => {
             let trials = a.trials.first().copied().unwrap_or(64);
-            let strategy = a.strategies.first().cloned().unwrap_or_else(|| "evolutionary".into());
+            let strategy = a
+                .strategies
+                .first()
+                .cloned()
+                .unwrap_or_else(|| "evolutionary".into());
             return llvm::run(&strategy, trials, 1, a.programs.clone(), a.json);
         }
         s => bail!("unknown space \"{s}\" (expected tensor or llvm)"),
     }
     let suite: Suite = a.suite.parse().map_err(anyhow::Error::msg)?;
-    let budgets = if a.trials.is_empty() { suite.default_trials() } else { a.trials.clone() };
+    let budgets = if a.trials.is_empty() {
+        suite.default_trials()
+    } else {
+        a.trials.clone()
+    };
     if budgets.contains(&0) {
         bail!("--trials: every budget must be at least 1");
     }
-    let names = if a.strategies.is_empty() { suite.default_strategies() } else { a.strategies.clone() };
+    let names = if a.strategies.is_empty() {
+        suite.default_strategies()
+    } else {
+        a.strategies.clone()
+    };
     if a.seeds == 0 || a.llm_seeds == Some(0) {
         bail!("--seeds and --llm-seeds must be at least 1");
     }
@@ -109,30 +121,62 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let (bucket, price_notes) = strategies::priced(bucket);
     let mut strategies = vec![];
     for s in &names {
-        strategies.push(strategies::parse(s, &bucket).with_context(|| format!("--strategies {s}"))?);
+        strategies
+            .push(strategies::parse(s, &bucket).with_context(|| format!("--strategies {s}"))?);
     }
     if strategies.iter().any(|s| s.uses_llm()) {
-        bucket_notes.iter().chain(&price_notes).for_each(|n| eprintln!("bench: note: {n}"));
+        bucket_notes
+            .iter()
+            .chain(&price_notes)
+            .for_each(|n| eprintln!("bench: note: {n}"));
     }
-    let cfg_dir = tempfile::Builder::new().prefix("colt-bench-config").tempdir().context("cannot create a config directory")?;
-    let configs = strategies::write_configs(cfg_dir.path(), user_cfg.path.as_deref(), &user_cfg.text, &bucket, &strategies)?;
+    let cfg_dir = tempfile::Builder::new()
+        .prefix("colt-bench-config")
+        .tempdir()
+        .context("cannot create a config directory")?;
+    let configs = strategies::write_configs(
+        cfg_dir.path(),
+        user_cfg.path.as_deref(),
+        &user_cfg.text,
+        &bucket,
+        &strategies,
+    )?;
     let settings = TuneSettings {
         exe: std::env::current_exe().context("cannot locate the colt executable")?,
-        db: a.db.clone().unwrap_or_else(|| out::cache_dir().join("colt.db")),
+        db: a
+            .db
+            .clone()
+            .unwrap_or_else(|| out::cache_dir().join("colt.db")),
     };
 
     let venv = peer::venv_dir(a.tvm_venv.as_deref());
     let venv_py = peer::venv_python(&venv);
-    let tvm_python: Result<PathBuf, String> = if a.skip_tvm { Err("--skip-tvm".into()) } else { venv_py.clone() };
+    let tvm_python: Result<PathBuf, String> = if a.skip_tvm {
+        Err("--skip-tvm".into())
+    } else {
+        venv_py.clone()
+    };
     let numpy_python = peer::numpy_python(venv_py.as_deref().ok());
     if let Err(why) = &tvm_python {
         eprintln!("bench: TVM skipped: {why}");
     }
 
-    let entries: Vec<_> = suite.entries().into_iter().filter(|e| a.workloads.is_empty() || a.workloads.iter().any(|w| w == e.workload)).collect();
-    if let Some(w) = a.workloads.iter().find(|w| !suite.entries().iter().any(|e| e.workload == w.as_str())) {
+    let entries: Vec<_> = suite
+        .entries()
+        .into_iter()
+        .filter(|e| a.workloads.is_empty() || a.workloads.iter().any(|w| w == e.workload))
+        .collect();
+    if let Some(w) = a
+        .workloads
+        .iter()
+        .find(|w| !suite.entries().iter().any(|e| e.workload == w.as_str()))
+    {
         let known: Vec<&str> = suite.entries().iter().map(|e| e.workload).collect();
-        anyhow::bail!("--workloads: {w} is not in the {} suite (it has: {})", a.suite, known.join(", "));
+        anyhow::bail!(
+            "--workloads: {w} is not in the {} suite (it has: {})",
+            a.suite,
+            known.join(", ")
+        );
     }
     let mut rows = vec![];
     for entry in entries {
@@ -153,19 +197,35 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             for (strategy, config) in strategies.iter().zip(&configs) {
                 let mut runs = vec![];
                 for seed in 1..=seeds_for(strategy.uses_llm(), a.seeds, a.llm_seeds) {
-                    eprintln!("bench: {} ({scale}), {trials} trials: colt {} seed {seed}...", entry.workload, strategy.label);
-                    let mut run =
-                        colt_run::tune(&settings, config.as_deref(), entry.workload, scale, strategy.tune.as_str(), trials, seed);
+                    eprintln!(
+                        "bench: {} ({scale}), {trials} trials: colt {} seed {seed}...",
+                        entry.workload, strategy.label
+                    );
+                    let mut run = colt_run::tune(
+                        &settings,
+                        config.as_deref(),
+                        entry.workload,
+                        scale,
+                        strategy.tune.as_str(),
+                        trials,
+                        seed,
+                    );
                     if strategy.uses_llm() {
                         run.price(&bucket);
                     }
                     runs.push(run);
                 }
-                per_strategy.push(StrategyRuns { strategy: strategy.label.clone(), runs });
+                per_strategy.push(StrategyRuns {
+                    strategy: strategy.label.clone(),
+                    runs,
+                });
             }
             let tvm = match &tvm_python {
                 Ok(py) => {
-                    eprintln!("bench: {} ({scale}), {trials} trials: TVM MetaSchedule...", entry.workload);
+                    eprintln!(
+                        "bench: {} ({scale}), {trials} trials: TVM MetaSchedule...",
+                        entry.workload
+                    );
                     peer::tvm(py, peer::request(entry.workload, &info.shapes, trials, 1))
                 }
                 Err(why) => peer::PeerResult::skipped(why.clone()),
@@ -180,7 +240,10 @@ pub fn run(a: Args) -> anyhow::Result<()> {
                 }
             }
             if !tvm.ok() {
-                eprintln!("bench: {} ({scale}), {trials} trials: TVM {}", entry.workload, tvm.status);
+                eprintln!(
+                    "bench: {} ({scale}), {trials} trials: TVM {}",
+                    entry.workload, tvm.status
+                );
             }
             rows.push(Row {
                 workload: entry.workload.to_string(),
@@ -195,7 +258,8 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     }
 
     if let Some(path) = &a.csv {
-        std::fs::write(path, report::csv(&rows)).with_context(|| format!("cannot write {}", path.display()))?;
+        std::fs::write(path, report::csv(&rows))
+            .with_context(|| format!("cannot write {}", path.display()))?;
     }
     if a.json {
         let prices: serde_json::Map<String, serde_json::Value> = bucket
@@ -217,7 +281,11 @@ pub fn run(a: Args) -> anyhow::Result<()> {
 /// How many seeds a strategy runs: `llm_seeds` (when given) for the strategies that call
 /// LLMs, `seeds` for the others.
 fn seeds_for(uses_llm: bool, seeds: u64, llm_seeds: Option<u64>) -> u64 {
-    if uses_llm { llm_seeds.unwrap_or(seeds) } else { seeds }
+    if uses_llm {
+        llm_seeds.unwrap_or(seeds)
+    } else {
+        seeds
+    }
 }
 
 #[cfg(test)]
@@ -227,8 +295,28 @@ mod tests {
         use super::seeds_for;
         let b = colt_llm::Bucket::default_local();
         let llm = |s: &str| super::strategies::parse(s, &b).unwrap().uses_llm();
-        assert_eq!([seeds_for(llm("evolutionary"), 3, Some(1)), seeds_for(llm("mcts"), 3, Some(1)), seeds_for(llm("random"), 3, None)], [3, 3, 3]);
-        assert_eq!([seeds_for(llm("colt"), 3, Some(1)), seeds_for(llm("single-llm"), 3, Some(2)), seeds_for(llm("colt"), 3, None)], [1, 2, 3]);
-        assert_eq!([seeds_for(llm("colt-homogeneous"), 3, Some(1)), seeds_for(llm("single-llm:smollm2-135m"), 3, Some(1))], [1, 1]);
+        assert_eq!(
+            [
+                seeds_for(llm("evolutionary"), 3, Some(1)),
+                seeds_for(llm("mcts"), 3, Some(1)),
+                seeds_for(llm("random"), 3, None)
+            ],
+            [3, 3, 3]
+        );
+        assert_eq!(
+            [
+                seeds_for(llm("colt"), 3, Some(1)),
+                seeds_for(llm("single-llm"), 3, Some(2)),
+                seeds_for(llm("colt"), 3, None)
+            ],
+            [1, 2, 3]
+        );
+        assert_eq!(
+            [
+                seeds_for(llm("colt-homogeneous"), 3, Some(1)),
+                seeds_for(llm("single-llm:smollm2-135m"), 3, Some(1))
+            ],
+            [1, 1]
+        );
     }
 }

@@ -26,10 +26,17 @@ pub struct PeerResult {
 
 impl PeerResult {
     pub fn skipped(reason: impl Into<String>) -> PeerResult {
-        PeerResult { status: format!("skipped: {}", reason.into()), ..Default::default() }
+        PeerResult {
+            status: format!("skipped: {}", reason.into()),
+            ..Default::default()
+        }
     }
     fn failed(reason: impl Into<String>, raw: Value) -> PeerResult {
-        PeerResult { status: format!("failed: {}", reason.into()), raw, ..Default::default() }
+        PeerResult {
+            status: format!("failed: {}", reason.into()),
+            raw,
+            ..Default::default()
+        }
     }
     pub fn ok(&self) -> bool {
         self.status == "ok"
@@ -54,15 +61,26 @@ pub fn venv_python(venv: &Path) -> Result<PathBuf, String> {
     if py.is_file() {
         Ok(py)
     } else {
-        Err(format!("no TVM virtualenv at {} (install it with scripts/setup-tvm)", venv.display()))
+        Err(format!(
+            "no TVM virtualenv at {} (install it with scripts/setup-tvm)",
+            venv.display()
+        ))
     }
 }
 
 /// A Python with numpy for the OpenBLAS timing: the virtualenv's, else `python3` on PATH.
 pub fn numpy_python(venv_py: Option<&Path>) -> Result<PathBuf, String> {
-    let candidates: Vec<PathBuf> = venv_py.map(Path::to_path_buf).into_iter().chain([PathBuf::from("python3")]).collect();
+    let candidates: Vec<PathBuf> = venv_py
+        .map(Path::to_path_buf)
+        .into_iter()
+        .chain([PathBuf::from("python3")])
+        .collect();
     for py in candidates {
-        let ok = Command::new(&py).args(["-c", "import numpy"]).output().map(|o| o.status.success()).unwrap_or(false);
+        let ok = Command::new(&py)
+            .args(["-c", "import numpy"])
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false);
         if ok {
             return Ok(py);
         }
@@ -76,10 +94,12 @@ fn script_file() -> Result<PathBuf, String> {
     let path = crate::out::cache_dir().join("bench").join("tvm_peer.py");
     if std::fs::read_to_string(&path).ok().as_deref() != Some(SCRIPT) {
         let dir = path.parent().expect("a file in a directory");
-        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         let tmp = dir.join(format!("tvm_peer.py.{}", std::process::id()));
         std::fs::write(&tmp, SCRIPT).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
-        std::fs::rename(&tmp, &path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        std::fs::rename(&tmp, &path)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
     Ok(path)
 }
@@ -93,18 +113,36 @@ fn call(python: &Path, request: &Value) -> Result<Value, String> {
         .output()
         .map_err(|e| format!("cannot run {}: {e}", python.display()))?;
     let stdout = String::from_utf8_lossy(&out.stdout);
-    match stdout.lines().rev().find(|l| l.trim_start().starts_with('{')) {
-        Some(line) => serde_json::from_str(line).map_err(|e| format!("peer printed bad JSON ({e})")),
+    match stdout
+        .lines()
+        .rev()
+        .find(|l| l.trim_start().starts_with('{'))
+    {
+        Some(line) => {
+            serde_json::from_str(line).map_err(|e| format!("peer printed bad JSON ({e})"))
+        }
         None => {
             let err = String::from_utf8_lossy(&out.stderr);
-            let last = err.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("no output");
-            Err(format!("peer exited with {} without a result: {last}", out.status))
+            let last = err
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("no output");
+            Err(format!(
+                "peer exited with {} without a result: {last}",
+                out.status
+            ))
         }
     }
 }
 
 /// The request for one workload.
-pub fn request(workload: &str, shapes: &std::collections::BTreeMap<String, i64>, trials: usize, seed: u64) -> Value {
+pub fn request(
+    workload: &str,
+    shapes: &std::collections::BTreeMap<String, i64>,
+    trials: usize,
+    seed: u64,
+) -> Value {
     json!({
         "workload": workload, "shapes": shapes, "trials": trials, "seed": seed,
         "num_cores": std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -124,7 +162,9 @@ pub fn tvm(python: &Path, mut req: Value) -> PeerResult {
         return PeerResult::failed(e.to_string(), v);
     }
     if v["correct"] != json!(true) {
-        let err = v["max_rel_err"].as_f64().map_or(String::new(), |e| format!(" (max relative error {e:.2e})"));
+        let err = v["max_rel_err"]
+            .as_f64()
+            .map_or(String::new(), |e| format!(" (max relative error {e:.2e})"));
         return PeerResult::failed(format!("TVM's best kernel does not match numpy{err}"), v);
     }
     match (v["best_us"].as_f64(), v["wall_s"].as_f64()) {
@@ -151,7 +191,12 @@ pub fn numpy(python: &Path, mut req: Value) -> PeerResult {
         return PeerResult::failed(e.to_string(), v);
     }
     match v["openblas_us"].as_f64() {
-        Some(us) if us > 0.0 => PeerResult { status: "ok".into(), best_us: Some(us), raw: v, ..Default::default() },
+        Some(us) if us > 0.0 => PeerResult {
+            status: "ok".into(),
+            best_us: Some(us),
+            raw: v,
+            ..Default::default()
+        },
         _ => PeerResult::failed("the peer reported no numpy time", v),
     }
 }
@@ -163,7 +208,10 @@ mod tests {
     #[test]
     fn a_missing_virtualenv_is_a_reason_not_a_python() {
         let e = venv_python(Path::new("/nonexistent/colt-tvm-venv")).unwrap_err();
-        assert!(e.contains("/nonexistent/colt-tvm-venv") && e.contains("scripts/setup-tvm"), "{e}");
+        assert!(
+            e.contains("/nonexistent/colt-tvm-venv") && e.contains("scripts/setup-tvm"),
+            "{e}"
+        );
         assert_eq!(venv_dir(Some(Path::new("/x/v"))), PathBuf::from("/x/v"));
     }
 

@@ -28,12 +28,24 @@ impl Spread {
         }
         v.sort_by(f64::total_cmp);
         let n = v.len();
-        let median = if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 };
-        Some(Spread { min: v[0], median, max: v[n - 1], n })
+        let median = if n % 2 == 1 {
+            v[n / 2]
+        } else {
+            (v[n / 2 - 1] + v[n / 2]) / 2.0
+        };
+        Some(Spread {
+            min: v[0],
+            median,
+            max: v[n - 1],
+            n,
+        })
     }
 
     fn json(s: Option<Spread>) -> Value {
-        s.map_or(Value::Null, |s| json!({"min": s.min, "median": s.median, "max": s.max, "n": s.n}))
+        s.map_or(
+            Value::Null,
+            |s| json!({"min": s.min, "median": s.median, "max": s.max, "n": s.n}),
+        )
     }
 }
 
@@ -68,7 +80,13 @@ impl StrategyRuns {
     }
     fn llm(&self) -> (u64, u64, u64, u64, f64) {
         self.runs.iter().fold((0, 0, 0, 0, 0.0), |a, r| {
-            (a.0 + r.llm_calls, a.1 + r.tokens_in, a.2 + r.tokens_cached, a.3 + r.tokens_out, a.4 + r.cost_usd)
+            (
+                a.0 + r.llm_calls,
+                a.1 + r.tokens_in,
+                a.2 + r.tokens_cached,
+                a.3 + r.tokens_out,
+                a.4 + r.cost_usd,
+            )
         })
     }
     fn trials_to_tvm(&self) -> Vec<Option<u64>> {
@@ -134,10 +152,13 @@ impl Row {
         self.strategies
             .iter()
             .filter_map(|s| s.best_us().map(|b| (s, b.median)))
-            .fold(None, |acc: Option<(&StrategyRuns, f64)>, (s, m)| match acc {
-                Some((_, bm)) if bm <= m => acc,
-                _ => Some((s, m)),
-            })
+            .fold(
+                None,
+                |acc: Option<(&StrategyRuns, f64)>, (s, m)| match acc {
+                    Some((_, bm)) if bm <= m => acc,
+                    _ => Some((s, m)),
+                },
+            )
             .map(|(s, _)| s)
     }
 
@@ -233,7 +254,11 @@ impl Row {
                 latency_ratio: ratio(best.map(|b| b.median), self.tvm.best_us),
                 wall,
                 wall_ratio: ratio(wall.map(|w| w.median), self.tvm.wall_s),
-                trials_to_tvm: if self.tvm.ok() && !to_tvm.is_empty() { Some(to_tvm) } else { None },
+                trials_to_tvm: if self.tvm.ok() && !to_tvm.is_empty() {
+                    Some(to_tvm)
+                } else {
+                    None
+                },
                 llm: Some((calls, tin, tcached, tout, usd)),
                 largest_share: s.largest_share(),
                 per_model: s.per_model(),
@@ -245,9 +270,21 @@ impl Row {
             status: p.status.clone(),
             best: p.best_us.and_then(|b| Spread::of([b])),
             gflops: self.gflops(p.best_us),
-            latency_ratio: if with_wall { ratio(p.best_us, self.tvm.best_us) } else { None },
-            wall: if with_wall { p.wall_s.and_then(|w| Spread::of([w])) } else { None },
-            wall_ratio: if with_wall { ratio(p.wall_s, self.tvm.wall_s) } else { None },
+            latency_ratio: if with_wall {
+                ratio(p.best_us, self.tvm.best_us)
+            } else {
+                None
+            },
+            wall: if with_wall {
+                p.wall_s.and_then(|w| Spread::of([w]))
+            } else {
+                None
+            },
+            wall_ratio: if with_wall {
+                ratio(p.wall_s, self.tvm.wall_s)
+            } else {
+                None
+            },
             trials_to_tvm: None,
             llm: None,
             largest_share: None,
@@ -302,7 +339,11 @@ fn spread_s(s: Option<Spread>) -> String {
 fn to_tvm(t: &Option<Vec<Option<u64>>>) -> String {
     match t {
         None => "-".into(),
-        Some(v) => v.iter().map(|x| x.map_or("never".into(), |n| n.to_string())).collect::<Vec<_>>().join("/"),
+        Some(v) => v
+            .iter()
+            .map(|x| x.map_or("never".into(), |n| n.to_string()))
+            .collect::<Vec<_>>()
+            .join("/"),
     }
 }
 
@@ -310,8 +351,20 @@ fn to_tvm(t: &Option<Vec<Option<u64>>>) -> String {
 pub fn print_table(rows: &[Row]) {
     println!(
         "{:<20} {:<5} {:>6}  {:<23} {:>24} {:>8} {:>7} {:>18} {:>7} {:>9} {:>6} {:>7} {:>15} {:>8}  status",
-        "workload", "scale", "trials", "who", "best latency", "GFLOP/s", "vs TVM", "tuning wall s", "vs TVM", "to TVM",
-        "calls", "large%", "tokens in/out", "USD"
+        "workload",
+        "scale",
+        "trials",
+        "who",
+        "best latency",
+        "GFLOP/s",
+        "vs TVM",
+        "tuning wall s",
+        "vs TVM",
+        "to TVM",
+        "calls",
+        "large%",
+        "tokens in/out",
+        "USD"
     );
     for r in rows {
         for l in r.lines() {
@@ -319,7 +372,9 @@ pub fn print_table(rows: &[Row]) {
                 Some((c, i, _, o, u)) => (c.to_string(), format!("{i}/{o}"), format!("{u:.4}")),
                 None => ("-".into(), "-".into(), "-".into()),
             };
-            let share = l.largest_share.map_or("-".into(), |s| format!("{:.0}", 100.0 * s.median));
+            let share = l
+                .largest_share
+                .map_or("-".into(), |s| format!("{:.0}", 100.0 * s.median));
             println!(
                 "{:<20} {:<5} {:>6}  {:<23} {:>24} {:>8} {:>7} {:>18} {:>7} {:>9} {:>6} {:>7} {:>15} {:>8}  {}",
                 r.workload,
@@ -340,16 +395,27 @@ pub fn print_table(rows: &[Row]) {
             );
         }
     }
-    println!("* colt's best strategy of the row; vs TVM: colt / TVM (below 1 is better); to TVM: trials until colt's kernel was at least as fast as TVM's (per seed); large%: the largest model's share of calls (median); USD from the bucket's price table");
+    println!(
+        "* colt's best strategy of the row; vs TVM: colt / TVM (below 1 is better); to TVM: trials until colt's kernel was at least as fast as TVM's (per seed); large%: the largest model's share of calls (median); USD from the bucket's price table"
+    );
 }
 
 fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
 }
 
 /// `name=value;name=value` over the models (empty without models).
 fn per_model_field(m: &BTreeMap<String, ModelUse>, f: impl Fn(&ModelUse) -> String) -> String {
-    csv_field(&m.iter().map(|(n, u)| format!("{n}={}", f(u))).collect::<Vec<_>>().join(";"))
+    csv_field(
+        &m.iter()
+            .map(|(n, u)| format!("{n}={}", f(u)))
+            .collect::<Vec<_>>()
+            .join(";"),
+    )
 }
 
 /// The CSV: a header and the same lines as the terminal table.
@@ -363,7 +429,13 @@ pub fn csv(rows: &[Row]) -> String {
     for r in rows {
         for l in r.lines() {
             let (calls, tin, tc, tout, usd) = match l.llm {
-                Some((c, i, ca, ou, u)) => (c.to_string(), i.to_string(), ca.to_string(), ou.to_string(), format!("{u}")),
+                Some((c, i, ca, ou, u)) => (
+                    c.to_string(),
+                    i.to_string(),
+                    ca.to_string(),
+                    ou.to_string(),
+                    format!("{u}"),
+                ),
                 None => Default::default(),
             };
             let fields = [
@@ -381,7 +453,11 @@ pub fn csv(rows: &[Row]) -> String {
                 o(l.latency_ratio),
                 o(l.wall.map(|w| w.median)),
                 o(l.wall_ratio),
-                if l.trials_to_tvm.is_some() { to_tvm(&l.trials_to_tvm) } else { String::new() },
+                if l.trials_to_tvm.is_some() {
+                    to_tvm(&l.trials_to_tvm)
+                } else {
+                    String::new()
+                },
                 calls,
                 tin,
                 tc,
@@ -389,7 +465,9 @@ pub fn csv(rows: &[Row]) -> String {
                 usd,
                 o(l.largest_share.map(|s| s.median)),
                 per_model_field(&l.per_model, |u| u.calls.to_string()),
-                per_model_field(&l.per_model, |u| format!("{}/{}/{}", u.tokens_in, u.tokens_cached, u.tokens_out)),
+                per_model_field(&l.per_model, |u| {
+                    format!("{}/{}/{}", u.tokens_in, u.tokens_cached, u.tokens_out)
+                }),
                 per_model_field(&l.per_model, |u| format!("{}", u.usd)),
             ];
             s.push_str(&fields.join(","));
@@ -404,7 +482,10 @@ mod tests {
     use super::*;
 
     fn run(seed: u64, best: Option<f64>, wall: f64) -> ColtRun {
-        let mut r = ColtRun::from_summary(seed, &json!({"run": seed, "best_us": best, "wall_s": wall, "llm_calls": {}}));
+        let mut r = ColtRun::from_summary(
+            seed,
+            &json!({"run": seed, "best_us": best, "wall_s": wall, "llm_calls": {}}),
+        );
         r.trials_to_tvm = Some(seed * 3);
         r
     }
@@ -416,8 +497,14 @@ mod tests {
             trials: 8,
             flops: 2e6,
             strategies: vec![
-                StrategyRuns { strategy: "evolutionary".into(), runs: vec![run(1, Some(10.0), 2.0), run(2, Some(30.0), 4.0)] },
-                StrategyRuns { strategy: "mcts".into(), runs: vec![run(1, Some(15.0), 1.0), run(2, None, 1.0)] },
+                StrategyRuns {
+                    strategy: "evolutionary".into(),
+                    runs: vec![run(1, Some(10.0), 2.0), run(2, Some(30.0), 4.0)],
+                },
+                StrategyRuns {
+                    strategy: "mcts".into(),
+                    runs: vec![run(1, Some(15.0), 1.0), run(2, None, 1.0)],
+                },
             ],
             tvm,
             numpy: None,
@@ -433,8 +520,18 @@ mod tests {
             trials: 64,
             flops: 2e6,
             strategies: vec![
-                StrategyRuns { strategy: "colt".into(), runs: vec![two_model_run(1, 6, 2), two_model_run(2, 3, 1), two_model_run(3, 8, 2)] },
-                StrategyRuns { strategy: "single-llm:gemma-3-270m".into(), runs: vec![two_model_run(1, 0, 8)] },
+                StrategyRuns {
+                    strategy: "colt".into(),
+                    runs: vec![
+                        two_model_run(1, 6, 2),
+                        two_model_run(2, 3, 1),
+                        two_model_run(3, 8, 2),
+                    ],
+                },
+                StrategyRuns {
+                    strategy: "single-llm:gemma-3-270m".into(),
+                    runs: vec![two_model_run(1, 0, 8)],
+                },
             ],
             tvm: PeerResult::skipped("--skip-tvm"),
             numpy: None,
@@ -442,14 +539,29 @@ mod tests {
         let v = r.to_json();
         let colt = &v["strategies"]["colt"];
         assert_eq!(colt["largest_model_share"]["median"], 0.25);
-        assert_eq!((colt["largest_model_share"]["min"].as_f64(), colt["largest_model_share"]["max"].as_f64()), (Some(0.2), Some(0.25)));
+        assert_eq!(
+            (
+                colt["largest_model_share"]["min"].as_f64(),
+                colt["largest_model_share"]["max"].as_f64()
+            ),
+            (Some(0.2), Some(0.25))
+        );
         assert_eq!(colt["models"]["smollm2-135m"]["calls"], 17);
         assert_eq!(colt["models"]["gemma-3-270m"]["tokens_in"], 5000);
-        let usd: f64 = ["smollm2-135m", "gemma-3-270m"].iter().map(|m| colt["models"][m]["usd"].as_f64().unwrap()).sum();
-        assert!((colt["cost_usd"].as_f64().unwrap() - usd).abs() < 1e-12, "the total is the sum over models");
+        let usd: f64 = ["smollm2-135m", "gemma-3-270m"]
+            .iter()
+            .map(|m| colt["models"][m]["usd"].as_f64().unwrap())
+            .sum();
+        assert!(
+            (colt["cost_usd"].as_f64().unwrap() - usd).abs() < 1e-12,
+            "the total is the sum over models"
+        );
         assert_eq!(colt["runs"][0]["largest_model_share"], 0.25);
         assert_eq!(colt["runs"][0]["effective_strategy"], "colt");
-        assert_eq!(v["strategies"]["single-llm:gemma-3-270m"]["largest_model_share"]["median"], 1.0);
+        assert_eq!(
+            v["strategies"]["single-llm:gemma-3-270m"]["largest_model_share"]["median"],
+            1.0
+        );
         let text = csv(&[r]);
         let line = text.lines().nth(1).unwrap();
         assert!(line.starts_with("flux-conv,ci,64,colt,"), "{line}");
@@ -458,14 +570,28 @@ mod tests {
 
     #[test]
     fn spread_median_of_even_and_odd_samples() {
-        assert_eq!(Spread::of([3.0, 1.0, 2.0]), Some(Spread { min: 1.0, median: 2.0, max: 3.0, n: 3 }));
+        assert_eq!(
+            Spread::of([3.0, 1.0, 2.0]),
+            Some(Spread {
+                min: 1.0,
+                median: 2.0,
+                max: 3.0,
+                n: 3
+            })
+        );
         assert_eq!(Spread::of([4.0, 1.0]).unwrap().median, 2.5);
         assert_eq!(Spread::of(std::iter::empty()), None);
     }
 
     #[test]
     fn best_strategy_by_median_and_ratios_against_tvm() {
-        let tvm = PeerResult { status: "ok".into(), best_us: Some(20.0), wall_s: Some(10.0), trials: Some(8), raw: Value::Null };
+        let tvm = PeerResult {
+            status: "ok".into(),
+            best_us: Some(20.0),
+            wall_s: Some(10.0),
+            trials: Some(8),
+            raw: Value::Null,
+        };
         let v = row(tvm).to_json();
         // evolutionary's median is 20, mcts' (one ok seed) is 15.
         assert_eq!(v["colt_strategy"], "mcts");
@@ -473,7 +599,12 @@ mod tests {
         assert_eq!(v["latency_ratio_vs_tvm"], 0.75);
         assert_eq!(v["wall_ratio_vs_tvm"], 0.1);
         assert_eq!(v["strategies"]["evolutionary"]["best_us"]["median"], 20.0);
-        assert!(v["strategies"]["mcts"]["status"].as_str().unwrap().starts_with("1 of 2 seeds failed"));
+        assert!(
+            v["strategies"]["mcts"]["status"]
+                .as_str()
+                .unwrap()
+                .starts_with("1 of 2 seeds failed")
+        );
         assert_eq!(v["numpy_status"], "not applicable");
         assert!(v["openblas_us"].is_null());
     }
@@ -481,14 +612,29 @@ mod tests {
     #[test]
     fn a_skipped_tvm_leaves_every_comparison_null() {
         let v = row(PeerResult::skipped("--skip-tvm")).to_json();
-        for k in ["tvm_best_us", "tvm_wall_s", "latency_ratio_vs_tvm", "wall_ratio_vs_tvm", "tvm_gflops"] {
+        for k in [
+            "tvm_best_us",
+            "tvm_wall_s",
+            "latency_ratio_vs_tvm",
+            "wall_ratio_vs_tvm",
+            "tvm_gflops",
+        ] {
             assert!(v[k].is_null(), "{k} should be null: {}", v[k]);
         }
         assert_eq!(v["tvm_status"], "skipped: --skip-tvm");
         let r = row(PeerResult::skipped("--skip-tvm"));
-        assert!(r.lines().iter().all(|l| l.latency_ratio.is_none() && l.trials_to_tvm.is_none()));
+        assert!(
+            r.lines()
+                .iter()
+                .all(|l| l.latency_ratio.is_none() && l.trials_to_tvm.is_none())
+        );
         let text = csv(&[r]);
         assert_eq!(text.lines().count(), 1 + 3);
-        assert!(text.lines().nth(3).unwrap().starts_with("matmul,ci,8,tvm,false,skipped: --skip-tvm,0,"));
+        assert!(
+            text.lines()
+                .nth(3)
+                .unwrap()
+                .starts_with("matmul,ci,8,tvm,false,skipped: --skip-tvm,0,")
+        );
     }
 }

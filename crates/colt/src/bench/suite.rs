@@ -19,8 +19,13 @@ pub enum Suite {
     Tiny,
 }
 
-const SERVING_LAYERS: [&str; 5] =
-    ["llama3-8b-attention", "llama4-scout-mlp", "deepseek-r1-moe", "flux-attention", "flux-conv"];
+const SERVING_LAYERS: [&str; 5] = [
+    "llama3-8b-attention",
+    "llama4-scout-mlp",
+    "deepseek-r1-moe",
+    "flux-attention",
+    "flux-conv",
+];
 
 impl std::str::FromStr for Suite {
     type Err = String;
@@ -37,11 +42,23 @@ impl Suite {
     pub fn entries(self) -> Vec<Entry> {
         match self {
             Suite::Default => {
-                let mut v: Vec<Entry> = SERVING_LAYERS.iter().map(|&w| Entry { workload: w, scale: Scale::Ci }).collect();
-                v.push(Entry { workload: "matmul", scale: Scale::Paper });
+                let mut v: Vec<Entry> = SERVING_LAYERS
+                    .iter()
+                    .map(|&w| Entry {
+                        workload: w,
+                        scale: Scale::Ci,
+                    })
+                    .collect();
+                v.push(Entry {
+                    workload: "matmul",
+                    scale: Scale::Paper,
+                });
                 v
             }
-            Suite::Tiny => vec![Entry { workload: "matmul", scale: Scale::Ci }],
+            Suite::Tiny => vec![Entry {
+                workload: "matmul",
+                scale: Scale::Ci,
+            }],
         }
     }
 
@@ -75,7 +92,11 @@ mod tests {
     fn every_suite_workload_is_built_in() {
         for suite in [Suite::Default, Suite::Tiny] {
             for e in suite.entries() {
-                assert!(colt_ops::list(e.scale).iter().any(|w| w.name == e.workload), "{} not built in", e.workload);
+                assert!(
+                    colt_ops::list(e.scale).iter().any(|w| w.name == e.workload),
+                    "{} not built in",
+                    e.workload
+                );
             }
         }
     }
@@ -85,8 +106,19 @@ mod tests {
         let e = Suite::Default.entries();
         assert_eq!(e.len(), 6);
         assert!(e[..5].iter().all(|e| e.scale == Scale::Ci));
-        assert_eq!(e[5], Entry { workload: "matmul", scale: Scale::Paper });
+        assert_eq!(
+            e[5],
+            Entry {
+                workload: "matmul",
+                scale: Scale::Paper
+            }
+        );
         assert_eq!("tiny".parse::<Suite>(), Ok(Suite::Tiny));
-        assert!("huge".parse::<Suite>().unwrap_err().contains("default, tiny"));
+        assert!(
+            "huge"
+                .parse::<Suite>()
+                .unwrap_err()
+                .contains("default, tiny")
+        );
     }
 }

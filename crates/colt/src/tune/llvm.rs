@@ -11,13 +11,22 @@ pub fn run(ctx: Ctx) -> anyhow::Result<()> {
     let files: Vec<PathBuf> = ctx.spec.workload.split(';').map(PathBuf::from).collect();
     let tools = Toolchain::discover()?;
     let program = Program::from_files(&files)?;
-    ctx.say(&format!("LLVM tools: {}", tools.describe().lines().next().unwrap_or("")));
-    let mut env = LlvmEnv::new(tools, &program, EnvConfig::new(objective))?.with_known(ctx.known()?);
+    ctx.say(&format!(
+        "LLVM tools: {}",
+        tools.describe().lines().next().unwrap_or("")
+    ));
+    let mut env =
+        LlvmEnv::new(tools, &program, EnvConfig::new(objective))?.with_known(ctx.known()?);
     ctx.say("building the clang -O0…-Oz and gcc baselines...");
     let mut baselines = colt_llvm::baseline::build_baselines(&env);
     if objective == Objective::Runtime {
-        let idx: Vec<usize> = (0..baselines.len()).filter(|&i| baselines[i].exe.is_some()).collect();
-        let exes: Vec<PathBuf> = idx.iter().map(|&i| baselines[i].exe.clone().expect("filtered")).collect();
+        let idx: Vec<usize> = (0..baselines.len())
+            .filter(|&i| baselines[i].exe.is_some())
+            .collect();
+        let exes: Vec<PathBuf> = idx
+            .iter()
+            .map(|&i| baselines[i].exe.clone().expect("filtered"))
+            .collect();
         let prog = env.prepared();
         let times = colt_llvm::baseline::time_all(&exes, &prog.expected, 5, prog.run_limit());
         for (i, t) in idx.into_iter().zip(times) {
@@ -28,23 +37,45 @@ pub fn run(ctx: Ctx) -> anyhow::Result<()> {
     let show_best = Box::new(move |v: f64| format!("{v:.1} {unit}"));
     let details: super::recorder::Details = Box::new(|_| None);
     let run = ctx.run;
-    let out_dir = ctx.a.out.clone().unwrap_or_else(|| PathBuf::from(format!("colt-out/run-{run}")));
+    let out_dir = ctx
+        .a
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("colt-out/run-{run}")));
     let (result, mut summary, db, a) = ctx.drive(&mut env, details, show_best)?;
 
     let mut text = String::new();
     for b in &baselines {
-        text += &format!("{:<10} {}\n", b.name, baseline_value(b, objective).map_or("-".to_string(), |v| format!("{v:.1} {unit}")));
+        text += &format!(
+            "{:<10} {}\n",
+            b.name,
+            baseline_value(b, objective).map_or("-".to_string(), |v| format!("{v:.1} {unit}"))
+        );
     }
     let mut export = serde_json::Value::Null;
     if let Some(best) = &result.best {
-        let (pipeline, ll) = env.export(&best.state, &out_dir).with_context(|| format!("cannot export to {}", out_dir.display()))?;
-        text += &format!("best       {:.1} {unit} (trial {})\npipeline   opt -passes='{pipeline}'\noptimised  {}\n", best.latency_us, best.trial, ll.display());
+        let (pipeline, ll) = env
+            .export(&best.state, &out_dir)
+            .with_context(|| format!("cannot export to {}", out_dir.display()))?;
+        text += &format!(
+            "best       {:.1} {unit} (trial {})\npipeline   opt -passes='{pipeline}'\noptimised  {}\n",
+            best.latency_us,
+            best.trial,
+            ll.display()
+        );
         export = serde_json::json!({"pipeline": pipeline, "ll": ll.display().to_string(), "passes": best.state});
     } else {
         text += "no correct pass sequence was found\n";
     }
-    let base_json: serde_json::Map<String, serde_json::Value> =
-        baselines.iter().map(|b| (b.name.clone(), serde_json::json!(baseline_value(b, objective)))).collect();
+    let base_json: serde_json::Map<String, serde_json::Value> = baselines
+        .iter()
+        .map(|b| {
+            (
+                b.name.clone(),
+                serde_json::json!(baseline_value(b, objective)),
+            )
+        })
+        .collect();
     let extra = serde_json::json!({
         "program": db.run(run)?.spec.workload,
         "objective": objective.as_str(),
@@ -52,7 +83,10 @@ pub fn run(ctx: Ctx) -> anyhow::Result<()> {
         "baselines": base_json,
         "export": export,
     });
-    summary.as_object_mut().expect("object").extend(extra.as_object().expect("object").clone());
+    summary
+        .as_object_mut()
+        .expect("object")
+        .extend(extra.as_object().expect("object").clone());
     super::finish(&db, run, summary, a.json, &result, &text)
 }
 

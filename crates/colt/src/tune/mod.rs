@@ -67,15 +67,33 @@ pub struct Args {
 fn new_run(a: &Args, config_text: &str) -> anyhow::Result<NewRun> {
     let (workload, scale) = match a.space.as_str() {
         "tensor" => {
-            let w = a.workload.clone().context("--workload is required (or --resume RUN)")?;
+            let w = a
+                .workload
+                .clone()
+                .context("--workload is required (or --resume RUN)")?;
             (w, out::scale(&a.scale)?.as_str().to_string())
         }
         "llvm" => {
             if a.program.is_empty() {
                 bail!("--space llvm needs --program FILE.c (or --resume RUN)");
             }
-            let files: Vec<String> = a.program.iter().map(|p| std::path::absolute(p).unwrap_or(p.clone()).display().to_string()).collect();
-            (files.join(";"), a.objective.parse::<colt_llvm::Objective>()?.as_str().to_string())
+            let files: Vec<String> = a
+                .program
+                .iter()
+                .map(|p| {
+                    std::path::absolute(p)
+                        .unwrap_or(p.clone())
+                        .display()
+                        .to_string()
+                })
+                .collect();
+            (
+                files.join(";"),
+                a.objective
+                    .parse::<colt_llvm::Objective>()?
+                    .as_str()
+                    .to_string(),
+            )
         }
         s => bail!("unknown space \"{s}\" (expected tensor or llvm)"),
     };
@@ -100,10 +118,15 @@ fn search_config(spec: &NewRun) -> anyhow::Result<SearchConfig> {
         Some(toml::Value::Table(t)) => t.clone(),
         Some(_) => bail!("config: [search] must be a table"),
     };
-    t.insert("strategy".into(), toml::Value::String(spec.strategy.clone()));
+    t.insert(
+        "strategy".into(),
+        toml::Value::String(spec.strategy.clone()),
+    );
     t.insert("trials".into(), toml::Value::Integer(spec.trials as i64));
     t.insert("seed".into(), toml::Value::Integer(spec.seed as i64));
-    let cfg: SearchConfig = t.try_into().map_err(|e: toml::de::Error| anyhow::anyhow!("config [search]: {}", e.message()))?;
+    let cfg: SearchConfig = t
+        .try_into()
+        .map_err(|e: toml::de::Error| anyhow::anyhow!("config [search]: {}", e.message()))?;
     cfg.validate()?;
     Ok(cfg)
 }
@@ -130,7 +153,9 @@ impl Ctx {
         let mut known = BTreeMap::new();
         for row in self.db.candidates(self.run)? {
             let c = row.candidate;
-            let Ok(key) = c.key.parse::<u64>() else { continue };
+            let Ok(key) = c.key.parse::<u64>() else {
+                continue;
+            };
             let m = match c.latency_median_us {
                 Some(v) if c.outcome == colt_db::Outcome::Ok => Measurement::ok(v),
                 _ => Measurement::failed(c.outcome.as_str(), c.message.unwrap_or_default()),
@@ -138,7 +163,10 @@ impl Ctx {
             known.insert(key, m);
         }
         if !known.is_empty() {
-            self.say(&format!("resuming: {} measurements on record are replayed, not re-measured", known.len()));
+            self.say(&format!(
+                "resuming: {} measurements on record are replayed, not re-measured",
+                known.len()
+            ));
         }
         Ok(known)
     }
@@ -153,7 +181,11 @@ impl Ctx {
     ) -> anyhow::Result<(RunResult<E::State>, Value, Db, Args)> {
         let mut effective_strategy = self.scfg.strategy;
         let mut llm = if self.scfg.strategy.uses_llm() {
-            let (bucket, notes) = config::ConfigFile { path: None, text: self.spec.config.clone() }.bucket()?;
+            let (bucket, notes) = config::ConfigFile {
+                path: None,
+                text: self.spec.config.clone(),
+            }
+            .bucket()?;
             notes.iter().for_each(|n| self.say(&format!("note: {n}")));
             if let Some(line) = single_llm_downgrade(self.scfg.strategy, &bucket) {
                 // On stderr also with --json: a silent downgrade is what this guards against.
@@ -165,15 +197,38 @@ impl Ctx {
         } else {
             None
         };
-        let bar = if self.a.json { ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden()) } else { ProgressBar::new(self.scfg.trials as u64) };
+        let bar = if self.a.json {
+            ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden())
+        } else {
+            ProgressBar::new(self.scfg.trials as u64)
+        };
         bar.set_style(
-            ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} trials  {msg}").expect("template").progress_chars("=> "),
+            ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} trials  {msg}")
+                .expect("template")
+                .progress_chars("=> "),
         );
-        let mut rec = Recorder { db: self.db, run: self.run, details, show_best, bar: bar.clone(), db_error: None };
+        let mut rec = Recorder {
+            db: self.db,
+            run: self.run,
+            details,
+            show_best,
+            bar: bar.clone(),
+            db_error: None,
+        };
         let mut cost = colt_cost::Gbdt::default();
-        let result = colt_search::run(&self.scfg, env, &mut cost, llm.as_mut().map(|l| l as &mut dyn colt_search::Llm), &mut rec)?;
+        let result = colt_search::run(
+            &self.scfg,
+            env,
+            &mut cost,
+            llm.as_mut().map(|l| l as &mut dyn colt_search::Llm),
+            &mut rec,
+        )?;
         bar.finish_and_clear();
-        if let Some(e) = rec.db_error.as_ref().or(llm.as_ref().and_then(|l| l.db_error.as_ref())) {
+        if let Some(e) = rec
+            .db_error
+            .as_ref()
+            .or(llm.as_ref().and_then(|l| l.db_error.as_ref()))
+        {
             bail!("the tuning database could not record everything: {e}");
         }
         let summary = json!({
@@ -217,13 +272,24 @@ fn single_llm_downgrade(strategy: Strategy, bucket: &colt_llm::Bucket) -> Option
 }
 
 /// Store the summary, then print it (`--json`) or the human report (`text`).
-pub(crate) fn finish<S>(db: &Db, run: RunId, summary: Value, json_out: bool, result: &RunResult<S>, text: &str) -> anyhow::Result<()> {
+pub(crate) fn finish<S>(
+    db: &Db,
+    run: RunId,
+    summary: Value,
+    json_out: bool,
+    result: &RunResult<S>,
+    text: &str,
+) -> anyhow::Result<()> {
     db.finish_run(run, &summary.to_string())?;
     if json_out {
         out::print_json(&summary);
         return Ok(());
     }
-    println!("run {run} ({}) finished: {}", result.strategy, result.stop.as_str());
+    println!(
+        "run {run} ({}) finished: {}",
+        result.strategy,
+        result.stop.as_str()
+    );
     print!("{text}");
     println!(
         "time: {:.1} s wall, {:.1} s measuring, {:.1} s waiting for LLMs, {:.2} s search overhead",
@@ -241,14 +307,19 @@ pub(crate) fn finish<S>(db: &Db, run: RunId, summary: Value, json_out: bool, res
         );
         for (m, r) in &result.models {
             let errs: u64 = r.errors.values().sum();
-            println!("  {m}: {} calls, {} ok, {errs} errors, hit rate {:.2}, {} course alterations", r.calls, r.ok, r.hit_rate, r.course_alterations);
+            println!(
+                "  {m}: {} calls, {} ok, {errs} errors, hit rate {:.2}, {} course alterations",
+                r.calls, r.ok, r.hit_rate, r.course_alterations
+            );
         }
     }
     Ok(())
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
-    let db_path = a.db.clone().unwrap_or_else(|| out::cache_dir().join("colt.db"));
+    let db_path =
+        a.db.clone()
+            .unwrap_or_else(|| out::cache_dir().join("colt.db"));
     let db = Db::open(&db_path)?;
     let (run, spec) = match a.resume {
         Some(id) => {
@@ -265,7 +336,14 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         }
     };
     let scfg = search_config(&spec)?;
-    let ctx = Ctx { a, db_path, db, run, spec, scfg };
+    let ctx = Ctx {
+        a,
+        db_path,
+        db,
+        run,
+        spec,
+        scfg,
+    };
     ctx.say(&format!(
         "run {run}: {} on {} ({}), {} trials, seed {} — database {}",
         ctx.scfg.strategy,

@@ -41,13 +41,18 @@ fn db_outcome(kind: &str) -> DbOutcome {
 
 impl<S: Serialize> Observer<S> for Recorder {
     fn measured(&mut self, t: &TrialRecord<S>) {
-        let (min_us, gflops, message) = (self.details)(t.key).unwrap_or((None, None, t.detail.clone()));
+        let (min_us, gflops, message) =
+            (self.details)(t.key).unwrap_or((None, None, t.detail.clone()));
         let ok = t.latency_us.is_some();
         let cand = NewCandidate {
             key: t.key.to_string(),
             trace: serde_json::to_string(&t.state).expect("traces serialise"),
             predicted: t.predicted,
-            outcome: if ok { DbOutcome::Ok } else { db_outcome(&t.outcome) },
+            outcome: if ok {
+                DbOutcome::Ok
+            } else {
+                db_outcome(&t.outcome)
+            },
             latency_median_us: t.latency_us,
             latency_min_us: if ok { min_us.or(t.latency_us) } else { None },
             gflops: if ok { gflops } else { None },
@@ -83,7 +88,11 @@ impl<S: Serialize> Observer<S> for Recorder {
             None => "no correct candidate yet".into(),
         };
         if p.llm_calls > 0 {
-            let per: Vec<String> = p.calls_per_model.iter().map(|(m, c)| format!("{m}:{c}")).collect();
+            let per: Vec<String> = p
+                .calls_per_model
+                .iter()
+                .map(|(m, c)| format!("{m}:{c}"))
+                .collect();
             msg.push_str(&format!(
                 " | calls {} | tok {}/{} cached/{} out | ${:.4}",
                 per.join(" "),

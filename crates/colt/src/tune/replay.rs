@@ -24,11 +24,23 @@ impl<L: Llm> ReplayLlm<L> {
         let mut recorded = VecDeque::new();
         for row in db.llm_calls(run)? {
             let text = row.call.record.as_deref().unwrap_or("");
-            let rec: CallRecord = serde_json::from_str(text)
-                .map_err(|e| anyhow::anyhow!("run {run}: LLM call {} cannot be replayed: {e}", row.call.seq))?;
+            let rec: CallRecord = serde_json::from_str(text).map_err(|e| {
+                anyhow::anyhow!(
+                    "run {run}: LLM call {} cannot be replayed: {e}",
+                    row.call.seq
+                )
+            })?;
             recorded.push_back(rec);
         }
-        Ok(ReplayLlm { inner, db, run, recorded, next_seq: 0, replayed: 0, db_error: None })
+        Ok(ReplayLlm {
+            inner,
+            db,
+            run,
+            recorded,
+            next_seq: 0,
+            replayed: 0,
+            db_error: None,
+        })
     }
 
     fn store(&mut self, req: &Request, rec: &CallRecord) {

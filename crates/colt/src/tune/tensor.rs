@@ -16,7 +16,12 @@ pub fn run(ctx: Ctx) -> anyhow::Result<()> {
 
     let mut env = TensorEnv::new(program.clone(), session, out::target()).with_known(ctx.known()?);
     let log = env.outcomes();
-    let details = Box::new(move |key: u64| log.lock().expect("outcome log").get(&key).map(|o| (o.min_us, o.gflops, o.message.clone())));
+    let details = Box::new(move |key: u64| {
+        log.lock()
+            .expect("outcome log")
+            .get(&key)
+            .map(|o| (o.min_us, o.gflops, o.message.clone()))
+    });
     let show_best = Box::new(move |us: f64| {
         format!(
             "{} ({:.1} GFLOP/s{})",
@@ -41,17 +46,27 @@ pub fn run(ctx: Ctx) -> anyhow::Result<()> {
         "speedup_vs_gcc": gcc_us.zip(best_us).map(|(g, b)| g / b),
         "best_trace": result.best.as_ref().map(|b| &b.state),
     });
-    summary.as_object_mut().expect("object").extend(extra.as_object().expect("object").clone());
+    summary
+        .as_object_mut()
+        .expect("object")
+        .extend(extra.as_object().expect("object").clone());
     summary["scale"] = serde_json::json!(db.run(run)?.spec.scale);
 
-    let mut text = format!("naive gcc -O3    {}\nnaive clang -O3  {}\n", out::us(gcc_us), out::us(clang_us));
+    let mut text = format!(
+        "naive gcc -O3    {}\nnaive clang -O3  {}\n",
+        out::us(gcc_us),
+        out::us(clang_us)
+    );
     match (&result.best, best_us) {
         (Some(b), Some(us)) => {
             text += &format!(
                 "best             {}  {:.1} GFLOP/s{}  (trial {})\n\n{}\n",
                 out::us(Some(us)),
                 flops / us / 1e3,
-                gcc_us.map_or(String::new(), |g| format!("  {:.1}x over naive gcc", g / us)),
+                gcc_us.map_or(String::new(), |g| format!(
+                    "  {:.1}x over naive gcc",
+                    g / us
+                )),
                 b.trial,
                 colt_sched::describe(&program, &b.state)
             );
@@ -66,7 +81,11 @@ pub fn run(ctx: Ctx) -> anyhow::Result<()> {
 /// The best kernel timed once more after the search, the way a peer's best record is
 /// re-timed: the search's best is the minimum of many noisy timings and so flatters it.
 /// `None` when there is no best or the kernel fails now (it was checked before).
-fn retime(env: &mut TensorEnv, program: &colt_ir::Program, best: Option<&colt_sched::Trace>) -> Option<f64> {
+fn retime(
+    env: &mut TensorEnv,
+    program: &colt_ir::Program,
+    best: Option<&colt_sched::Trace>,
+) -> Option<f64> {
     let kernel = Kernel::scheduled(program, best?).ok()?;
     env.session().measure(&[&kernel]).pop()?.ok_median_us()
 }
