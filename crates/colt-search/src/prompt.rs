@@ -216,60 +216,6 @@ fn score_text(predicted: f64, measured: Option<Option<f64>>) -> String {
     }
 }
 
-/// Action variants one line per action and stage (variants of one stage merged: each
-/// parameter with the union of their values), a parameter with one value as
-/// `name=value`, the others as `name∈{...}`.
-pub fn vocabulary_lines(v: &Vocabulary) -> String {
-    let stage_of = |a: &ActionSpec| {
-        a.params
-            .iter()
-            .find(|p| p.name == "stage")
-            .and_then(|p| (p.choices.len() == 1).then(|| p.choices[0].clone()))
-    };
-    let mut merged: Vec<(String, Vec<(String, Vec<serde_json::Value>)>)> = Vec::new();
-    let mut last: Option<(String, Option<serde_json::Value>)> = None;
-    for a in &v.actions {
-        let group = (a.name.clone(), stage_of(a));
-        if last.as_ref() != Some(&group) || group.1.is_none() {
-            merged.push((a.name.clone(), Vec::new()));
-            last = Some(group);
-        }
-        let params = &mut merged.last_mut().expect("pushed").1;
-        for p in &a.params {
-            let slot = match params.iter().position(|(n, _)| *n == p.name) {
-                Some(i) => &mut params[i].1,
-                None => {
-                    params.push((p.name.clone(), Vec::new()));
-                    &mut params.last_mut().expect("pushed").1
-                }
-            };
-            for c in &p.choices {
-                if !slot.contains(c) {
-                    slot.push(c.clone());
-                }
-            }
-        }
-    }
-    let mut s = String::new();
-    for (name, params) in merged {
-        s.push_str("- ");
-        s.push_str(&name);
-        for (pname, choices) in params {
-            let vals: Vec<String> = choices
-                .iter()
-                .map(|c| c.as_str().map_or_else(|| c.to_string(), str::to_string))
-                .collect();
-            if vals.len() == 1 {
-                let _ = write!(s, " {pname}={}", vals[0]);
-            } else {
-                let _ = write!(s, " {pname}∈{{{}}}", vals.join(","));
-            }
-        }
-        s.push('\n');
-    }
-    s
-}
-
 /// Values as the prefix lists them: a run of three or more consecutive integers as `a..b`.
 fn values_text(choices: &[serde_json::Value]) -> String {
     let ints: Option<Vec<i64>> = choices.iter().map(serde_json::Value::as_i64).collect();
