@@ -1,6 +1,7 @@
 //! Prompt and generation throughput of the local model.
 //!
-//! `cargo run --release -p colt-llm-local --example bench [-- n_threads]`
+//! `cargo run --release -p colt-llm-local --example bench [-- n_threads [q4_0]]`
+//! (`q4_0`: load the model file's Q4_0 conversion)
 
 use colt_llm_local::{CompletionRequest, LocalModel, LocalModelConfig};
 
@@ -9,6 +10,7 @@ fn main() {
     if let Some(t) = std::env::args().nth(1) {
         cfg.n_threads = t.parse().expect("n_threads");
     }
+    cfg.q4_0 = std::env::args().nth(2).is_some_and(|a| a == "q4_0");
     let t = std::time::Instant::now();
     let mut model = match LocalModel::load(&cfg) {
         Ok(m) => m,

@@ -26,6 +26,9 @@ pub struct LocalModelConfig {
     pub n_threads_batch: i32,
     /// Tokens per `llama_decode` call while evaluating a prompt.
     pub n_batch: u32,
+    /// Load the Q4_0 conversion of `path` (made once, next to it; see [`crate::requant`])
+    /// instead of the file itself.
+    pub q4_0: bool,
 }
 
 impl Default for LocalModelConfig {
@@ -37,6 +40,7 @@ impl Default for LocalModelConfig {
             n_threads: i32::try_from((cores / 2).clamp(1, 8)).unwrap_or(1),
             n_threads_batch: i32::try_from(cores.clamp(1, 8)).unwrap_or(1),
             n_batch: 512,
+            q4_0: false,
         }
     }
 }

@@ -25,6 +25,7 @@
 mod config;
 mod error;
 mod model;
+pub mod requant;
 
 pub use config::{DEFAULT_MODEL_FILE, LocalModelConfig, default_model_path};
 pub use error::LocalError;

@@ -119,9 +119,16 @@ impl LocalModel {
                 path: cfg.path.clone(),
             });
         }
+        let mut cfg = cfg.clone();
+        if cfg.q4_0 {
+            // A folder the conversion cannot be written to costs speed, not the run.
+            match crate::requant::ensure_q4_0(&cfg.path, cfg.n_threads_batch) {
+                Ok(p) => cfg.path = p,
+                Err(e) => tracing::warn!("{e}; loading {} as it is", cfg.path.display()),
+            }
+        }
         let (ready_tx, ready_rx) = mpsc::channel();
         let (jobs_tx, jobs_rx) = mpsc::channel();
-        let cfg = cfg.clone();
         let worker = std::thread::Builder::new()
             .name("colt-llm-local".into())
             .spawn(move || worker(cfg, ready_tx, jobs_rx))
@@ -173,7 +180,7 @@ impl Drop for LocalModel {
 
 /// The process-wide backend, initialised once. llama.cpp logs are discarded unless
 /// `COLT_LLAMA_LOG` is set (non-empty, not "0"), in which case they go to `tracing`.
-fn backend() -> Result<&'static LlamaBackend, LocalError> {
+pub(crate) fn backend() -> Result<&'static LlamaBackend, LocalError> {
     static BACKEND: OnceLock<Result<LlamaBackend, String>> = OnceLock::new();
     BACKEND
         .get_or_init(|| {
@@ -247,6 +254,7 @@ struct Engine<'m> {
 impl Engine<'_> {
     fn complete(&mut self, req: &CompletionRequest) -> Result<Completion, LocalError> {
         let vocab = self.model.vocab();
+        tracing::trace!(prefix = %req.prefix, record = %req.record, suffix = %req.suffix, "prompt");
         // Prefix and suffix are tokenised separately, so a shared prefix always gives the
         // same tokens whatever follows it. Special-token text is not parsed (plain text).
         let mut prompt = vocab.tokenize(req.prefix.as_bytes(), true, false);

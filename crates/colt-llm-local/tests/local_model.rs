@@ -244,3 +244,56 @@ fn missing_model_is_model_missing() {
         "{msg}"
     );
 }
+
+/// The Q4_0 conversion is made once, next to the source, loads, and answers; a second
+/// load reuses the file. A missing source is one clear error.
+#[test]
+fn q4_0_conversion_is_made_once_and_loads() {
+    use colt_llm_local::requant::{ensure_q4_0, q4_0_path};
+    let src = colt_llm_local::default_model_path()
+        .with_file_name("SmolLM2-135M-Instruct.Q4_1.gguf");
+    assert!(
+        src.is_file(),
+        "SmolLM2 is not installed at {}: run scripts/setup-model.sh",
+        src.display()
+    );
+    let dir = std::env::temp_dir().join(format!("colt-q4_0-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let copy = dir.join("small.Q4_1.gguf");
+    std::fs::copy(&src, &copy).unwrap();
+    let made = ensure_q4_0(&copy, 2).expect("conversion");
+    assert_eq!(made, q4_0_path(&copy));
+    assert_eq!(made.file_name().unwrap(), "small.Q4_1.q4_0.gguf");
+    let size = std::fs::metadata(&made).unwrap().len();
+    assert!(size > 1_000_000 && size < std::fs::metadata(&copy).unwrap().len());
+    let stamp = std::fs::metadata(&made).unwrap().modified().unwrap();
+    assert_eq!(ensure_q4_0(&copy, 2).unwrap(), made);
+    assert_eq!(std::fs::metadata(&made).unwrap().modified().unwrap(), stamp);
+    // Nothing but the source and the conversion is left in the folder.
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 2);
+
+    let cfg = LocalModelConfig {
+        path: copy.clone(),
+        n_ctx: 1024,
+        q4_0: true,
+        ..LocalModelConfig::default()
+    };
+    let mut m = LocalModel::load(&cfg).expect("converted model loads");
+    let c = m
+        .complete(&CompletionRequest {
+            prefix: "Pick one: tile, unroll.".into(),
+            suffix: "\nAnswer: ".into(),
+            grammar: Some(GRAMMAR.into()),
+            max_tokens: 48,
+            ..CompletionRequest::default()
+        })
+        .expect("completion");
+    assert!(c.text.starts_with("{\"transformations\":["), "{}", c.text);
+
+    let missing = dir.join("absent.gguf");
+    assert!(matches!(
+        ensure_q4_0(&missing, 1),
+        Err(LocalError::ModelMissing { .. })
+    ));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -33,7 +33,8 @@
 //! max_tokens_field = "max_tokens"  # or "max_completion_tokens"
 //! failed_calls_spend_budget = false
 //! # provider = "local" only: path (GGUF file), n_ctx, n_threads (generation),
-//! # n_threads_batch (prompt evaluation), n_batch
+//! # n_threads_batch (prompt evaluation), n_batch, q4_0 (load the file's Q4_0 conversion,
+//! # made once next to it: llama.cpp repacks Q4_0 for AVX2/AVX-512, not Q4_1)
 //! ```
 
 use std::collections::BTreeSet;
@@ -116,6 +117,8 @@ pub struct LocalSettings {
     pub n_threads: Option<u32>,
     pub n_threads_batch: Option<u32>,
     pub n_batch: Option<u32>,
+    /// Load the file's Q4_0 conversion (made once, next to it).
+    pub q4_0: bool,
 }
 
 /// One model of the bucket, validated.
@@ -609,6 +612,7 @@ impl ModelConfig {
         let failed_calls_spend_budget = f.boolean("failed_calls_spend_budget", false)?;
         let mut local = LocalSettings {
             path: f.string("path")?,
+            q4_0: f.boolean("q4_0", false)?,
             ..LocalSettings::default()
         };
         for (k, slot) in [
@@ -683,10 +687,12 @@ impl ModelConfig {
     pub fn smollm2_135m() -> ModelConfig {
         ModelConfig {
             name: "smollm2-135m".to_string(),
-            model: "smollm2-135m-instruct-q4_1".to_string(),
+            model: "smollm2-135m-instruct-q4_0".to_string(),
             params: 135e6,
             local: LocalSettings {
                 path: Some(smollm2_model_path().display().to_string()),
+                // Its Q4_1 file evaluates prompts at ~60% of the Q4_0 conversion's speed.
+                q4_0: true,
                 ..LocalSettings::default()
             },
             ..ModelConfig::gemma_3_270m()
@@ -752,6 +758,9 @@ impl ModelConfig {
         );
         if let Some(p) = &self.local.path {
             put("path", Value::String(p.clone()));
+        }
+        if self.local.q4_0 {
+            put("q4_0", Value::Boolean(true));
         }
         for (k, v) in [
             ("n_ctx", self.local.n_ctx),

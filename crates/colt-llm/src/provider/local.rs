@@ -50,6 +50,7 @@ impl LocalProvider {
         if let Some(n) = self.cfg.local.n_batch {
             c.n_batch = n;
         }
+        c.q4_0 = self.cfg.local.q4_0;
         c
     }
 }
