@@ -254,7 +254,6 @@ struct Engine<'m> {
 impl Engine<'_> {
     fn complete(&mut self, req: &CompletionRequest) -> Result<Completion, LocalError> {
         let vocab = self.model.vocab();
-        tracing::trace!(prefix = %req.prefix, record = %req.record, suffix = %req.suffix, "prompt");
         // Prefix and suffix are tokenised separately, so a shared prefix always gives the
         // same tokens whatever follows it. Special-token text is not parsed (plain text).
         let mut prompt = vocab.tokenize(req.prefix.as_bytes(), true, false);

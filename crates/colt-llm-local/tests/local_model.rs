@@ -250,8 +250,8 @@ fn missing_model_is_model_missing() {
 #[test]
 fn q4_0_conversion_is_made_once_and_loads() {
     use colt_llm_local::requant::{ensure_q4_0, q4_0_path};
-    let src = colt_llm_local::default_model_path()
-        .with_file_name("SmolLM2-135M-Instruct.Q4_1.gguf");
+    let src =
+        colt_llm_local::default_model_path().with_file_name("SmolLM2-135M-Instruct.Q4_1.gguf");
     assert!(
         src.is_file(),
         "SmolLM2 is not installed at {}: run scripts/setup-model.sh",

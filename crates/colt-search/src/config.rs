@@ -125,16 +125,17 @@ pub struct SearchConfig {
     pub on_budget: OnBudget,
     /// single-llm: the model (default: the bucket's largest).
     pub single_llm_model: Option<String>,
-    /// colt: the model assigned to the root (default: the largest).
+    /// colt: the model assigned to the root (default: the smallest; the root is widened,
+    /// so expanded, more often than any other node).
     pub root_model: Option<String>,
     /// Transformations per joint action, at most.
     pub max_transformations: usize,
     /// Tree strategies: at most this many expansions between two measurement batches
     /// (default: 4x the batch size). The cost model picks what to measure among them.
     pub expansions_per_batch: Option<usize>,
-    /// LLM strategies: LLM calls per batch, at most (default: the batch size; half of it
-    /// still fills the share of a batch reserved for the models' proposals and halves the
-    /// time an embedded model takes). The batch's
+    /// LLM strategies: LLM calls per batch, at most (default: half the batch size, which
+    /// still fills the share of a batch reserved for the models' proposals,
+    /// `llm_measure_share`, and halves the time an embedded model takes). The batch's
     /// expansions end when this many children came from models; failed answers fall back
     /// to mutation and the batch goes on (up to `expansions_per_batch`).
     pub llm_expansions_per_batch: Option<usize>,
@@ -315,7 +316,7 @@ impl SearchConfig {
     /// Expansions per batch that ask an LLM (LLM strategies).
     pub fn llm_expansions(&self) -> usize {
         self.llm_expansions_per_batch
-            .unwrap_or(self.batch_size)
+            .unwrap_or(self.batch_size.div_ceil(2))
             .min(self.expansions())
     }
 

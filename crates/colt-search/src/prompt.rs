@@ -5,8 +5,8 @@
 //!   caches it.
 //! - The record ([`crate::record`]) is the shared search tree as an append-only list of
 //!   events; each model's cache holds it up to that model's previous call.
-//! - The question is short and the only part written anew per call: the acting node, the
-//!   children already tried from it (so the model does not repeat them), the transformations
+//! - The question is short and the only part written anew per call: the acting node and
+//!   its schedule (one line per stage), the children already tried from it (so the model does not repeat them), the transformations
 //!   valid there (per stage, without values that would change nothing), search progress,
 //!   per-model statistics, and for a course alteration the small model's proposal.
 //!
@@ -84,6 +84,9 @@ pub struct QuestionInputs<'a> {
     /// The model being asked.
     pub you: &'a str,
     pub node: ActingNode,
+    /// The acting node's decisions (the environment's brief description, one line per
+    /// part of the state).
+    pub decisions: String,
     pub tried: Vec<TriedChild>,
     pub vocabulary: &'a Vocabulary,
     pub progress: ProgressLine,
@@ -202,8 +205,7 @@ pub fn prefix(
     s.push_str(
         "\n# Search record\nEvery event of the search so far, oldest first: \
          \"nC from nP by M: steps | predicted S\" (model M proposed node nC from node nP; S is the cost model's \
-         score when it was made, 1 = as fast as the best measured), \"nC measured T us\" or \"nC failed\", \
-         and \"nC decisions:\" (the node's schedule, or the lines that differ from the node named).\n",
+         score when it was made, 1 = as fast as the best measured), and \"nC measured T us\" or \"nC failed\".\n",
     );
     s
 }
@@ -396,6 +398,18 @@ pub fn question(x: &QuestionInputs<'_>) -> String {
         n.depth,
         score_text(n.predicted, n.measured_us)
     );
+    let decisions: Vec<&str> = x
+        .decisions
+        .lines()
+        .map(str::trim_end)
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    if !decisions.is_empty() {
+        let _ = writeln!(s, "Schedule of n{}:", n.id);
+        for l in decisions {
+            let _ = writeln!(s, "{l}");
+        }
+    }
     if !x.tried.is_empty() {
         let _ = writeln!(s, "Already tried from n{} (do not repeat these):", n.id);
         for c in &x.tried {
@@ -545,10 +559,7 @@ mod tests {
             2,
         );
         assert!(two.contains("several language models"));
-        assert!(
-            one.ends_with("the lines that differ from the node named).\n")
-                && two.contains("# Search record")
-        );
+        assert!(one.ends_with("or \"nC failed\".\n") && two.contains("# Search record"));
     }
 
     #[test]
@@ -572,6 +583,7 @@ mod tests {
                 predicted: 0.5,
                 measured_us: None,
             },
+            decisions: "  s: tiles i=4.2\n  t: inlined\n".into(),
             tried: vec![TriedChild {
                 id: 9,
                 proposer: "small".into(),
@@ -621,7 +633,7 @@ mod tests {
         };
         let s = question(&x);
         for want in [
-            "Expand n7 (made by small from n3 with set(index=1); depth 2; predicted 0.50, not measured).",
+            "Expand n7 (made by small from n3 with set(index=1); depth 2; predicted 0.50, not measured).\nSchedule of n7:\n  s: tiles i=4.2\n  t: inlined\n",
             "Already tried from n7 (do not repeat these):\n- n9 by small: set(index=0) (predicted 0.25, measured 12.50 us)",
             "Trials 8 of 64; best 12.50 us; tree 3 nodes, depth 2; LLM calls 5 of 40.",
             "Models: small 4 calls, 1 invalid, 3 children, hit 67%, 1 alterations; big 1 calls",

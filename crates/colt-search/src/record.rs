@@ -10,8 +10,6 @@
 //!
 //! Events:
 //! - a node proposed by a model: `n12 from n3 by small: unroll(stage=s, step=64) | predicted 0.83`;
-//! - a node's decisions, the first time a model is asked about it (only the lines that
-//!   differ from its parent's when the parent's are in the record already);
 //! - a measurement: `n12 measured 41.20 us` (with its origin when the node has no line).
 //!
 //! When the record outgrows its budget (characters; the engine knows no tokenizer), it
@@ -22,7 +20,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
-/// One event line (a decisions block is one "line" of several text lines).
+/// One event line.
 #[derive(Clone, Debug, PartialEq)]
 struct Line {
     text: String,
@@ -37,8 +35,6 @@ pub(crate) struct Record {
     text: String,
     /// Nodes with a creation line.
     shown: BTreeSet<u32>,
-    /// Nodes whose decisions are in the record.
-    described: BTreeSet<u32>,
     pub budget_chars: usize,
     pub compactions: u32,
     /// Lines left out by compactions, in all.
@@ -60,11 +56,6 @@ impl Record {
 
     pub fn is_shown(&self, id: u32) -> bool {
         self.shown.contains(&id)
-    }
-
-    #[cfg(test)]
-    pub fn is_described(&self, id: u32) -> bool {
-        self.described.contains(&id)
     }
 
     fn push(&mut self, text: String, nodes: Vec<u32>) {
@@ -112,59 +103,17 @@ impl Record {
         self.push(t, vec![id]);
     }
 
-    /// A node's decisions (`lines`, one per part of the state); when its parent's are in
-    /// the record, only the lines that differ from `parent_lines` are written.
-    pub fn describe(&mut self, id: u32, origin: &str, lines: &str, parent: Option<(u32, &str)>) {
-        if !self.described.insert(id) {
-            return;
-        }
-        let mut t = String::new();
-        let head = if origin.is_empty() {
-            format!("n{id}")
-        } else {
-            format!("n{id} ({origin})")
-        };
-        match parent.filter(|(p, _)| self.described.contains(p)) {
-            Some((p, plines)) => {
-                let old: BTreeSet<&str> = plines.lines().map(str::trim_end).collect();
-                let changed: Vec<&str> = lines
-                    .lines()
-                    .map(str::trim_end)
-                    .filter(|l| !l.trim().is_empty() && !old.contains(l))
-                    .collect();
-                if changed.is_empty() {
-                    let _ = writeln!(t, "{head} decisions: as n{p}");
-                } else {
-                    let _ = writeln!(t, "{head} decisions: as n{p} except");
-                    for l in changed {
-                        let _ = writeln!(t, "{l}");
-                    }
-                }
-                self.push(t, vec![id, p]);
-            }
-            None => {
-                let _ = writeln!(t, "{head} decisions:");
-                for l in lines
-                    .lines()
-                    .map(str::trim_end)
-                    .filter(|l| !l.trim().is_empty())
-                {
-                    let _ = writeln!(t, "{l}");
-                }
-                self.push(t, vec![id]);
-            }
-        }
-    }
-
     /// Whether the record is over budget.
     pub fn over_budget(&self) -> bool {
         self.budget_chars > 0 && self.text.len() > self.budget_chars
     }
 
     /// Keep the lines about `keep` (every node they name is kept) and the most recent
-    /// lines up to half the budget; note what was left out.
+    /// lines up to a quarter of the budget; note what was left out. (Every model's cache
+    /// misses from the first line left out, so a compaction should leave room for many
+    /// calls before the next one.)
     pub fn compact(&mut self, keep: &BTreeSet<u32>) {
-        let recent_budget = self.budget_chars / 2;
+        let recent_budget = self.budget_chars / 4;
         let mut recent_from = self.lines.len();
         let mut size = 0;
         while recent_from > 0 && size + self.lines[recent_from - 1].text.len() <= recent_budget {
@@ -196,17 +145,13 @@ impl Record {
         self.push(note, Vec::new());
         // Nodes whose lines were dropped are no longer shown or described.
         let mut shown = BTreeSet::new();
-        let mut described = BTreeSet::new();
         for l in kept {
-            if l.text.contains(" decisions:") {
-                described.insert(l.nodes[0]);
-            } else if l.text.contains(" from n") {
+            if l.text.contains(" from n") {
                 shown.insert(l.nodes[0]);
             }
             self.push(l.text, l.nodes);
         }
         self.shown = shown;
-        self.described = described;
     }
 }
 
@@ -217,28 +162,17 @@ mod tests {
     #[test]
     fn lines_are_appended_in_event_order_and_only_once() {
         let mut r = Record::new(0);
-        r.describe(0, "root", "  s: at root\n  t: at root\n", None);
         r.created(1, 0, "small", "unroll(stage=s, step=64)", 0.5, "");
         r.created(1, 0, "small", "unroll(stage=s, step=64)", 0.5, "");
         r.measured(1, "", Some(12.5), true);
         r.measured(2, "mutation of n1", None, false);
-        r.describe(
-            1,
-            "",
-            "  s: at root, auto-unroll 64\n  t: at root\n",
-            Some((0, "  s: at root\n  t: at root\n")),
-        );
-        r.describe(3, "mutation of n1", "  s: at root\n", Some((2, "")));
         assert_eq!(
             r.text(),
-            "n0 (root) decisions:\n  s: at root\n  t: at root\n\
-             n1 from n0 by small: unroll(stage=s, step=64) | predicted 0.50\n\
+            "n1 from n0 by small: unroll(stage=s, step=64) | predicted 0.50\n\
              n1 measured 12.50 us, best so far\n\
-             n2 (mutation of n1) failed (did not build, crashed or gave a wrong result)\n\
-             n1 decisions: as n0 except\n  s: at root, auto-unroll 64\n\
-             n3 (mutation of n1) decisions:\n  s: at root\n"
+             n2 (mutation of n1) failed (did not build, crashed or gave a wrong result)\n"
         );
-        assert!(r.is_shown(1) && !r.is_shown(2) && r.is_described(1));
+        assert!(r.is_shown(1) && !r.is_shown(2));
     }
 
     #[test]

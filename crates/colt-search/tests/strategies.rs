@@ -125,14 +125,16 @@ fn llm_strategies_get_near_the_optimum_with_a_good_proposer() {
             best < rnd && best <= optimum * 1.5,
             "{strategy}: best {best}, random {rnd}, optimum {optimum}"
         );
-        // Most of what the tree measured after the first batch came from the model.
+        // A good part of what the tree measured after the first batch came from the model
+        // (half of each batch is reserved for model proposals; half the batch size of
+        // calls per batch fills it unless answers fail).
         let by_model = r
             .history
             .iter()
             .filter(|t| t.batch > 0 && r.models.contains_key(&t.proposer))
             .count();
         assert!(
-            by_model * 2 >= r.history.iter().filter(|t| t.batch > 0).count(),
+            by_model * 3 >= r.history.iter().filter(|t| t.batch > 0).count(),
             "{strategy}: {by_model}"
         );
     }

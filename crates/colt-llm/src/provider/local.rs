@@ -74,7 +74,7 @@ impl Provider for LocalProvider {
             *guard = Some(m);
         }
         let model = guard.as_mut().expect("loaded");
-        tracing::trace!(model = %self.cfg.name, prefix = %req.prefix, suffix = %req.suffix, "local prompt");
+        tracing::trace!(model = %self.cfg.name, prefix = %req.prefix, record = %req.record, suffix = %req.suffix, "local prompt");
         // The short answer form where every name and value can be written in it (see
         // `compact`); its instructions end the stable part so they are cached with it.
         let short = compact::usable(&req.vocabulary, &req.models);

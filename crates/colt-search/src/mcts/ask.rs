@@ -463,9 +463,8 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
             .clone()
     }
 
-    /// Put the acting node's decisions in the record (the lines that differ from its
-    /// parent's when those are there), compacting the record first when it is over budget.
-    fn note_acting(&mut self, id: u32) {
+    /// Compact the record when it is over budget, keeping what the acting node needs.
+    fn compact_record_for(&mut self, id: u32) {
         let over = self
             .models
             .as_ref()
@@ -475,21 +474,6 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
             if let Some(ms) = self.models.as_mut() {
                 ms.record.compact(&keep);
             }
-        }
-        let lines = self.brief(id);
-        let parent = self.tree.node(id).parent;
-        let plines = parent.map(|p| (p, self.brief(p)));
-        let origin = match self.models.as_ref() {
-            Some(ms) if ms.record.is_shown(id) => String::new(),
-            _ => self.origin(id),
-        };
-        if let Some(ms) = self.models.as_mut() {
-            ms.record.describe(
-                id,
-                &origin,
-                &lines,
-                plines.as_ref().map(|(p, l)| (*p, l.as_str())),
-            );
         }
     }
 
@@ -528,7 +512,7 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
         if self.models.is_none() {
             return Request::new("", "", vocab.clone(), Vec::new(), role);
         }
-        self.note_acting(id);
+        self.compact_record_for(id);
         let Some(ms) = self.models.as_ref() else {
             return Request::new("", "", vocab.clone(), Vec::new(), role);
         };
@@ -596,9 +580,11 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
             llm_calls: self.core.spend.calls,
             llm_call_budget: self.core.cfg.budgets.llm_calls,
         };
+        let decisions = self.brief(id);
         let question = prompt::question(&QuestionInputs {
             you: model,
             node,
+            decisions,
             tried,
             vocabulary: vocab,
             progress,

@@ -73,6 +73,19 @@ struct Models<'l> {
     width: usize,
 }
 
+impl Models<'_> {
+    /// The model with the largest φ_small (the first such in bucket order).
+    fn smallest(&self) -> String {
+        let mut best = &self.names[0];
+        for n in &self.names {
+            if self.phi[n] > self.phi[best] {
+                best = n;
+            }
+        }
+        best.clone()
+    }
+}
+
 /// A proposal turned into a child, or why it cannot be used (kind, detail).
 type Realised<S> = Result<ChildCand<S>, (&'static str, String)>;
 
@@ -176,7 +189,10 @@ pub(crate) fn run_tree<'a, E: Environment>(
     let root_model = match (&mode, &models) {
         (Mode::Mcts, _) | (_, None) => None,
         (Mode::Single(m), _) => Some(m.clone()),
-        (Mode::Colt, Some(ms)) => Some(root_model.unwrap_or_else(|| ms.largest.clone())),
+        // The root is widened, hence expanded, more often than any other node: by default
+        // the smallest model expands it, and the largest is reached through `next_model`,
+        // course alteration and the share floor.
+        (Mode::Colt, Some(ms)) => Some(root_model.unwrap_or_else(|| ms.smallest())),
     };
     let largest = models.as_ref().map(|m| m.largest.clone());
     let mut ts = TreeSearch {

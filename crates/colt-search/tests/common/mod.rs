@@ -255,33 +255,19 @@ fn number_after(text: &str, tag: &str) -> Option<u32> {
         .ok()
 }
 
-/// The decisions of node `id` as the shared record gives them (following "as nP" to the
-/// node named).
-pub fn state_in_record(record: &str, id: u32) -> Option<Vec<i64>> {
-    let lines: Vec<&str> = record.lines().collect();
-    let (mut id, mut hops) = (id, 0);
-    loop {
-        let head = format!("n{id} ");
-        let i = lines
-            .iter()
-            .position(|l| l.starts_with(&head) && l.contains(" decisions:"))?;
-        if let Some(next) = lines.get(i + 1).filter(|l| l.starts_with("decisions = [")) {
-            let inner = next
-                .trim_start_matches("decisions = [")
-                .trim_end_matches(']');
-            return inner.split(',').map(|x| x.trim().parse().ok()).collect();
-        }
-        id = number_after(lines[i], "as n")?;
-        hops += 1;
-        if hops > 1000 {
-            return None;
-        }
-    }
-}
-
-/// The decisions of the acting node: the question names it, the record holds them.
-pub fn acting_state(record: &str, question: &str) -> Option<Vec<i64>> {
-    state_in_record(record, number_after(question, "Expand n")?)
+/// The decisions of the acting node, as the question gives them (`Schedule of nX:`
+/// followed by the toy's `decisions = [...]` line). `record` is the rest of the prompt,
+/// where they must not be needed.
+pub fn acting_state(_record: &str, question: &str) -> Option<Vec<i64>> {
+    let after = question.split("Schedule of n").nth(1)?;
+    let line = after
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("decisions = ["))?;
+    let inner = line
+        .trim_start_matches("decisions = [")
+        .trim_end_matches(']');
+    inner.split(',').map(|x| x.trim().parse().ok()).collect()
 }
 
 /// How a scripted model answers.
