@@ -107,6 +107,9 @@ timeout_s = 10
 
 [search]
 batch_size = 4
+# Remote models: a round's expansions are asked together and their calls run concurrently
+# (so the kill -9 / resume test below covers the concurrent path).
+llm_concurrency = 8
 "#
     );
     let p = dir.join("colt.toml");
@@ -337,6 +340,9 @@ fn colt_on_a_one_model_bucket_says_it_is_single_llm() {
     assert_eq!(v["effective_strategy"], "single-llm");
 }
 
+/// The models are remote (loopback), so the run asks its expansions in concurrent rounds
+/// (`llm_concurrency`); the resumed run replays the recorded answers in the order they were
+/// applied, whatever order they arrived in.
 #[test]
 fn kill_9_then_resume_loses_and_duplicates_nothing() {
     let dir = tempdir("resume");
@@ -387,7 +393,8 @@ fn kill_9_then_resume_loses_and_duplicates_nothing() {
     let _ = child.wait();
     let db = colt_db::Db::open(&db_path).unwrap();
     let at_kill = db.candidates(run).unwrap();
-    let calls_at_kill = db.llm_calls(run).unwrap().len();
+    let calls_before_kill = db.llm_calls(run).unwrap();
+    let calls_at_kill = calls_before_kill.len();
     assert!(
         at_kill.len() >= before.len() && at_kill.len() < 24,
         "killed too late: {}",
@@ -426,6 +433,14 @@ fn kill_9_then_resume_loses_and_duplicates_nothing() {
             &after[old.seq as usize], old,
             "a record from before the kill changed"
         );
+    }
+    // The recorded calls stay as they were (replayed, not re-asked or stored twice), and the
+    // resumed run's calls follow them.
+    let calls_after = db.llm_calls(run).unwrap();
+    assert!(calls_after.len() >= calls_at_kill);
+    assert_eq!(&calls_after[..calls_at_kill], &calls_before_kill[..]);
+    for (i, c) in calls_after.iter().enumerate() {
+        assert_eq!(c.call.seq, i as u64, "gap-free call sequence");
     }
     assert_eq!(db.run(run).unwrap().status, colt_db::RunStatus::Finished);
 }
