@@ -469,9 +469,14 @@ fn colt_runs_on_the_two_embedded_models_without_a_config() {
     let dir = tempdir("embedded");
     let db = dir.join("e.db");
     // Only [search]: the bucket is the default one. The first batch (4) is the root and random
-    // warm-up samples; the models expand in the second.
+    // warm-up samples; the models expand in the second, 4 calls (not the default 2), so that
+    // a model is asked more than once and its KV cache is reused.
     let cfg = dir.join("colt.toml");
-    std::fs::write(&cfg, "[search]\nbatch_size = 4\n").unwrap();
+    std::fs::write(
+        &cfg,
+        "[search]\nbatch_size = 4\nllm_expansions_per_batch = 4\n",
+    )
+    .unwrap();
     let v = tune(
         &dir,
         &[
