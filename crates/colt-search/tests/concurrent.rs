@@ -11,7 +11,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use colt_search::{NoObserver, RunResult, SearchConfig, Strategy, run};
-use common::{Knn, Toy, acting_state, bucket, greedy_answer};
+use common::{Knn, Toy, acting_state, bucket_with_timeout, greedy_answer};
 
 fn reply(text: &str) -> String {
     serde_json::json!({
@@ -73,9 +73,11 @@ fn serve(
 }
 
 fn tune(port: u16, width: usize, trials: usize) -> (RunResult<Vec<i64>>, Duration) {
-    let b = bucket(
+    // A timeout well above the server's delay: every call must be answered.
+    let b = bucket_with_timeout(
         &[("small", "1B"), ("big", "70B")],
         &format!("http://127.0.0.1:{port}"),
+        10,
     );
     let mut client = colt_llm::LlmClient::new(&b, 3);
     let mut toy = Toy::new(6, 8);
@@ -146,5 +148,13 @@ fn wall_time_with_a_slow_server_concurrent_against_serial() {
         wall_s.as_secs_f64(),
         s.llm_calls,
         wall_c.as_secs_f64() / wall_s.as_secs_f64()
+    );
+    for r in [&c, &s] {
+        let failed: u64 = r.models.values().map(|m| m.calls - m.ok).sum();
+        assert_eq!(failed, 0, "calls failed (timeouts?): {:?}", r.models);
+    }
+    assert!(
+        wall_c.as_secs_f64() <= 0.5 * wall_s.as_secs_f64(),
+        "concurrent {wall_c:?} against serial {wall_s:?}"
     );
 }

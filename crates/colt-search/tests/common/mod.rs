@@ -369,13 +369,19 @@ impl Provider for Scripted {
     }
 }
 
-/// A bucket of OpenAI-compatible models at `endpoint` (name, params), tiny retries.
+/// A bucket of OpenAI-compatible models at `endpoint` (name, params), tiny retries, a 1 s
+/// timeout per attempt.
 pub fn bucket(models: &[(&str, &str)], endpoint: &str) -> Bucket {
+    bucket_with_timeout(models, endpoint, 1)
+}
+
+/// [`bucket`] with another timeout per attempt (seconds).
+pub fn bucket_with_timeout(models: &[(&str, &str)], endpoint: &str, timeout_s: u32) -> Bucket {
     let mut t = String::from("[bucket]\ncooldown_after_failures = 3\ncooldown_s = 0.2\n");
     for (name, params) in models {
         t.push_str(&format!(
             "[[models]]\nname = \"{name}\"\nprovider = \"openai\"\nendpoint = \"{endpoint}\"\nmodel = \"{name}\"\nparams = \"{params}\"\n\
-             prices = {{ input = 1.0, cached_input = 0.1, output = 4.0 }}\ntimeout_s = 1\nretry = {{ max_attempts = 2, base_backoff_ms = 1, max_backoff_ms = 2 }}\n"
+             prices = {{ input = 1.0, cached_input = 0.1, output = 4.0 }}\ntimeout_s = {timeout_s}\nretry = {{ max_attempts = 2, base_backoff_ms = 1, max_backoff_ms = 2 }}\n"
         ));
     }
     Bucket::from_toml_str(&t).unwrap()
