@@ -184,7 +184,10 @@ fn same_seed_same_answers_same_tree_and_traces() {
             toy.fail_mod = 5;
             let mut r = run_toy(strategy, 32, seed, &mut toy);
             // Wall-clock fields are the only ones allowed to differ.
-            r.models.values_mut().for_each(|m| m.latency_ms = 0);
+            r.models.values_mut().for_each(|m| {
+                m.latency_ms = 0;
+                m.median_latency_ms = 0.0;
+            });
             (
                 serde_json::to_string(&r.history).unwrap(),
                 serde_json::to_string(&r.tree).unwrap(),
