@@ -143,7 +143,7 @@ impl Record {
             self.compactions, self.left_out
         );
         self.push(note, Vec::new());
-        // Nodes whose lines were dropped are no longer shown or described.
+        // Nodes whose creation lines were dropped are no longer shown.
         let mut shown = BTreeSet::new();
         for l in kept {
             if l.text.contains(" from n") {

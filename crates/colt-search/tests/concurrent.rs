@@ -54,9 +54,8 @@ fn serve(
                 let mut body = String::new();
                 let _ = std::io::Read::read_to_string(req.as_reader(), &mut body);
                 let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
-                let system = v["messages"][0]["content"].as_str().unwrap_or("");
                 let user = v["messages"][1]["content"].as_str().unwrap_or("");
-                let s = acting_state(system, user).unwrap_or_else(|| vec![0; toy.dims]);
+                let s = acting_state(user).unwrap_or_else(|| vec![0; toy.dims]);
                 thread::sleep(delay + Duration::from_millis((n as u64 * 37) % 23));
                 let json =
                     tiny_http::Header::from_bytes(&b"Content-Type"[..], &b"application/json"[..])

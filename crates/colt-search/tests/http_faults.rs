@@ -37,17 +37,13 @@ fn a_dying_garbage_and_rate_limited_endpoint_never_stops_the_run() {
                 .as_str()
                 .unwrap_or("")
                 .to_string();
-            let system = v["messages"][0]["content"]
-                .as_str()
-                .unwrap_or("")
-                .to_string();
             let model = v["model"].as_str().unwrap_or("").to_string();
             let json =
                 tiny_http::Header::from_bytes(&b"Content-Type"[..], &b"application/json"[..])
                     .unwrap();
             let resp = match n {
                 1..=8 => {
-                    let s = acting_state(&system, &user).unwrap_or_else(|| vec![0; 6]);
+                    let s = acting_state(&user).unwrap_or_else(|| vec![0; 6]);
                     let next = if n % 2 == 0 { "small" } else { "big" };
                     tiny_http::Response::from_string(reply(&greedy_answer(&script_toy, &s, next)))
                         .with_header(json)

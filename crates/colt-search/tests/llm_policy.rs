@@ -313,7 +313,7 @@ fn the_prompt_is_a_stable_prefix_an_append_only_record_and_a_short_question() {
         );
         // The acting node's decisions are in the question.
         assert!(
-            common::acting_state(&q.record, &q.suffix).is_some(),
+            common::acting_state(&q.suffix).is_some(),
             "{}\n{}",
             q.record,
             q.suffix
@@ -359,7 +359,7 @@ fn a_small_record_budget_compacts_the_record_and_says_so() {
     // The question always gives the acting node's schedule.
     for q in &seen {
         assert!(
-            common::acting_state(&q.record, &q.suffix).is_some(),
+            common::acting_state(&q.suffix).is_some(),
             "{}\n{}",
             q.record,
             q.suffix

@@ -256,9 +256,8 @@ fn number_after(text: &str, tag: &str) -> Option<u32> {
 }
 
 /// The decisions of the acting node, as the question gives them (`Schedule of nX:`
-/// followed by the toy's `decisions = [...]` line). `record` is the rest of the prompt,
-/// where they must not be needed.
-pub fn acting_state(_record: &str, question: &str) -> Option<Vec<i64>> {
+/// followed by the toy's `decisions = [...]` line).
+pub fn acting_state(question: &str) -> Option<Vec<i64>> {
     let after = question.split("Schedule of n").nth(1)?;
     let line = after
         .lines()
@@ -307,7 +306,7 @@ pub fn greedy_answer(toy: &Toy, s: &[i64], next: &str) -> String {
 const ILLEGAL_STEP: &str = r#"{"action": "lock", "index": 0}"#;
 
 pub fn answer(b: &Behaviour, toy: &Toy, req: &Request) -> Option<String> {
-    let s = acting_state(&req.record, &req.suffix).unwrap_or_else(|| vec![0; toy.dims]);
+    let s = acting_state(&req.suffix).unwrap_or_else(|| vec![0; toy.dims]);
     Some(match b {
         Behaviour::Greedy { next } => greedy_answer(toy, &s, next),
         Behaviour::Worsen { next } => {
