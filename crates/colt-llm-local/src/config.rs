@@ -13,11 +13,12 @@ pub struct LocalModelConfig {
     /// Context window in tokens (prompt + generated). Default 8192: a prompt about a
     /// multi-stage workload (attention: five stages) is ~5,000 tokens with the answer.
     pub n_ctx: u32,
-    /// CPU threads for generation (one token per step). Default: half the cores (at
-    /// least 1, at most 8): ggml's threads spin at a barrier after every operation, and a
-    /// step is many tiny operations, so on a busy machine more threads than free cores make
-    /// generation several times slower (measured on 2 shared cores: 1 thread 60 tok/s,
-    /// 2 threads 2-5 tok/s).
+    /// CPU threads for generation (one token per step). Default: every core (at most 8):
+    /// the tuner never times a kernel while it waits for the model, so the cores are free
+    /// (measured on 2 quiet cores, `bench` example: Gemma 3 270M 22 → 33 tok/s, SmolLM2
+    /// 135M 30 → 56 tok/s from 1 to 2 threads). ggml's threads spin at a barrier after
+    /// every operation, so on a machine busy with other work, fewer threads than cores are
+    /// faster (set `n_threads` in the model's config).
     pub n_threads: i32,
     /// CPU threads for prompt evaluation (batches of up to `n_batch` tokens: large matrix
     /// products, where the barrier costs little). Default: every core (at most 8); the
@@ -29,6 +30,9 @@ pub struct LocalModelConfig {
     /// Load the Q4_0 conversion of `path` (made once, next to it; see [`crate::requant`])
     /// instead of the file itself.
     pub q4_0: bool,
+    /// Folder where prompt states are kept between processes (see [`crate::kvstore`]);
+    /// `None`: every process evaluates its first prompt in full.
+    pub kv_dir: Option<PathBuf>,
 }
 
 impl Default for LocalModelConfig {
@@ -37,10 +41,11 @@ impl Default for LocalModelConfig {
         LocalModelConfig {
             path: default_model_path(),
             n_ctx: 8192,
-            n_threads: i32::try_from((cores / 2).clamp(1, 8)).unwrap_or(1),
+            n_threads: i32::try_from(cores.clamp(1, 8)).unwrap_or(1),
             n_threads_batch: i32::try_from(cores.clamp(1, 8)).unwrap_or(1),
             n_batch: 512,
             q4_0: false,
+            kv_dir: None,
         }
     }
 }

@@ -24,6 +24,7 @@
 
 mod config;
 mod error;
+pub mod kvstore;
 mod model;
 pub mod requant;
 

@@ -6,6 +6,7 @@
 //! the channel, which is `Send`, so the search can call it from any thread.
 
 use std::num::NonZeroU32;
+use std::path::{Path, PathBuf};
 use std::sync::{OnceLock, mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -24,6 +25,7 @@ use llama_cpp_2::{LogOptions, send_logs_to_tracing};
 
 use crate::config::LocalModelConfig;
 use crate::error::LocalError;
+use crate::kvstore;
 
 /// One completion: the prompt is `prefix + record + suffix`, as plain text.
 #[derive(Debug, Clone, PartialEq)]
@@ -232,6 +234,9 @@ fn worker(
         ctx,
         n_batch,
         cached: Vec::new(),
+        kv_dir: cfg.kv_dir.clone(),
+        model_path: cfg.path.clone(),
+        kv_looked: false,
     };
     if ready.send(Ok(model.n_params())).is_err() {
         return;
@@ -249,6 +254,11 @@ struct Engine<'m> {
     n_batch: u32,
     /// Tokens at KV positions `0..cached.len()` of sequence 0.
     cached: Vec<LlamaToken>,
+    /// Where prompt states are kept between processes (see [`crate::kvstore`]).
+    kv_dir: Option<PathBuf>,
+    model_path: PathBuf,
+    /// Whether the first call has looked for a stored state.
+    kv_looked: bool,
 }
 
 impl Engine<'_> {
@@ -257,6 +267,7 @@ impl Engine<'_> {
         // Prefix and suffix are tokenised separately, so a shared prefix always gives the
         // same tokens whatever follows it. Special-token text is not parsed (plain text).
         let mut prompt = vocab.tokenize(req.prefix.as_bytes(), true, false);
+        let n_prefix = prompt.len();
         for line in req.record.split_inclusive('\n') {
             prompt.extend(vocab.tokenize(line.as_bytes(), false, false));
         }
@@ -274,6 +285,7 @@ impl Engine<'_> {
         }
         let mut sampler = self.sampler(req)?;
         let started = Instant::now();
+        let save_to = self.restore(&prompt[..n_prefix]);
         let check_time = || match req.time_limit {
             Some(limit) if started.elapsed() > limit => Err(LocalError::Timeout {
                 ms: limit.as_millis() as u64,
@@ -328,6 +340,9 @@ impl Engine<'_> {
         }
         let gen_ms = t_gen.elapsed().as_secs_f64() * 1e3;
 
+        if let Some(path) = save_to {
+            self.save(&path);
+        }
         let text = String::from_utf8_lossy(&vocab.detokenize(&out, false, false)).into_owned();
         Ok(Completion {
             text,
@@ -339,6 +354,59 @@ impl Engine<'_> {
             gen_ms,
             finish,
         })
+    }
+
+    /// On the first call: loads the stored state of this prefix, if any and if its tokens
+    /// start with the prefix. Returns where to save the state after this call when none
+    /// was loaded.
+    fn restore(&mut self, prefix: &[LlamaToken]) -> Option<PathBuf> {
+        if std::mem::replace(&mut self.kv_looked, true) || !self.cached.is_empty() {
+            return None;
+        }
+        let dir = self.kv_dir.as_ref()?;
+        let ids: Vec<i32> = prefix.iter().map(|t| t.0).collect();
+        let path = kvstore::state_path(dir, &self.model_path, self.n_ctx, self.n_batch, &ids);
+        if !path.is_file() {
+            return Some(path);
+        }
+        match self.ctx.state_load_file(&path, self.n_ctx as usize) {
+            Ok(tokens) if tokens.len() >= prefix.len() && tokens[..prefix.len()] == *prefix => {
+                tracing::debug!(path = %path.display(), tokens = tokens.len(), "prompt state restored");
+                self.cached = tokens;
+                kvstore::touch(&path);
+                None
+            }
+            other => {
+                if let Err(e) = other {
+                    tracing::debug!(path = %path.display(), "stored prompt state not loaded: {e}");
+                }
+                self.ctx.clear_kv_cache();
+                self.cached.clear();
+                Some(path)
+            }
+        }
+    }
+
+    /// Stores the context's state (prompt and answer tokens) for later processes; a
+    /// failure costs only the next process's time.
+    fn save(&self, path: &Path) {
+        let Some(dir) = path.parent() else { return };
+        if std::fs::create_dir_all(dir).is_err() {
+            return;
+        }
+        let tmp = kvstore::temp_path(path);
+        let saved = self
+            .ctx
+            .state_save_file(&tmp, &self.cached)
+            .map_err(|e| e.to_string())
+            .and_then(|()| std::fs::rename(&tmp, path).map_err(|e| e.to_string()));
+        match saved {
+            Ok(()) => kvstore::evict(dir, kvstore::KEEP),
+            Err(e) => {
+                let _ = std::fs::remove_file(&tmp);
+                tracing::debug!(path = %path.display(), "prompt state not saved: {e}");
+            }
+        }
     }
 
     fn sampler(&self, req: &CompletionRequest) -> Result<Sampler, LocalError> {

@@ -297,3 +297,69 @@ fn q4_0_conversion_is_made_once_and_loads() {
     ));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A second process (here: a second context) with the same prompt prefix loads the
+/// first one's stored state instead of evaluating the prefix, and answers exactly as a
+/// context that evaluated everything; a state whose tokens do not match is ignored.
+#[test]
+fn a_stored_prompt_state_is_reused_by_the_next_context_and_answers_the_same() {
+    let dir = std::env::temp_dir().join(format!("colt-kvstate-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let base = LocalModelConfig {
+        n_ctx: 2048,
+        ..LocalModelConfig::default()
+    };
+    assert!(
+        base.path.is_file(),
+        "the model is not installed at {}",
+        base.path.display()
+    );
+    let with_store = LocalModelConfig {
+        kv_dir: Some(dir.clone()),
+        ..base.clone()
+    };
+    let req = |suffix: &str| CompletionRequest {
+        prefix: long_prefix(),
+        record: "n1 measured 10 us\nn2 measured 8 us\n".into(),
+        suffix: suffix.into(),
+        grammar: Some(GRAMMAR.into()),
+        max_tokens: 48,
+        ..CompletionRequest::default()
+    };
+    let first = LocalModel::load(&with_store)
+        .unwrap()
+        .complete(&req("Loop nest 3, answer:"))
+        .expect("first call");
+    assert_eq!(first.reused_tokens, 0);
+    let states: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().collect();
+    assert_eq!(states.len(), 1, "one state stored");
+
+    let second = LocalModel::load(&with_store)
+        .unwrap()
+        .complete(&req("Loop nest 5, answer:"))
+        .expect("second call");
+    assert!(
+        second.reused_tokens > 300,
+        "the prefix and record come from the stored state: {second:?}"
+    );
+    let fresh = LocalModel::load(&base)
+        .unwrap()
+        .complete(&req("Loop nest 5, answer:"))
+        .expect("fresh call");
+    assert_eq!(fresh.reused_tokens, 0);
+    assert_eq!(
+        second.text, fresh.text,
+        "a restored state answers as a fresh one"
+    );
+
+    // A corrupt state is dropped and the prompt evaluated in full.
+    let path = states[0].path();
+    std::fs::write(&path, b"not a state").unwrap();
+    let third = LocalModel::load(&with_store)
+        .unwrap()
+        .complete(&req("Loop nest 5, answer:"))
+        .expect("call after a corrupt state");
+    assert_eq!(third.reused_tokens, 0);
+    assert_eq!(third.text, fresh.text);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

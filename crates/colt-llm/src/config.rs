@@ -34,7 +34,9 @@
 //! failed_calls_spend_budget = false
 //! # provider = "local" only: path (GGUF file), n_ctx, n_threads (generation),
 //! # n_threads_batch (prompt evaluation), n_batch, q4_0 (load the file's Q4_0 conversion,
-//! # made once next to it: llama.cpp repacks Q4_0 for AVX2/AVX-512, not Q4_1)
+//! # made once next to it: llama.cpp repacks Q4_0 for AVX2/AVX-512, not Q4_1),
+//! # prefix_cache (default true: keep the first prompt's KV state in kv/ next to the
+//! # model file, so the next run of the same workload skips evaluating its prefix)
 //! ```
 
 use std::collections::BTreeSet;
@@ -109,7 +111,7 @@ impl Default for RetryPolicy {
 }
 
 /// Settings only the embedded model reads.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct LocalSettings {
     /// GGUF file; `None` = the local crate's default path.
     pub path: Option<String>,
@@ -119,6 +121,23 @@ pub struct LocalSettings {
     pub n_batch: Option<u32>,
     /// Load the file's Q4_0 conversion (made once, next to it).
     pub q4_0: bool,
+    /// Keep the first prompt's KV state in `kv/` next to the model file, so a later run
+    /// with the same prompt prefix (same workload and bucket) skips evaluating it.
+    pub prefix_cache: bool,
+}
+
+impl Default for LocalSettings {
+    fn default() -> Self {
+        LocalSettings {
+            path: None,
+            n_ctx: None,
+            n_threads: None,
+            n_threads_batch: None,
+            n_batch: None,
+            q4_0: false,
+            prefix_cache: true,
+        }
+    }
 }
 
 /// One model of the bucket, validated.
@@ -613,6 +632,7 @@ impl ModelConfig {
         let mut local = LocalSettings {
             path: f.string("path")?,
             q4_0: f.boolean("q4_0", false)?,
+            prefix_cache: f.boolean("prefix_cache", true)?,
             ..LocalSettings::default()
         };
         for (k, slot) in [
@@ -761,6 +781,9 @@ impl ModelConfig {
         }
         if self.local.q4_0 {
             put("q4_0", Value::Boolean(true));
+        }
+        if !self.local.prefix_cache {
+            put("prefix_cache", Value::Boolean(false));
         }
         for (k, v) in [
             ("n_ctx", self.local.n_ctx),

@@ -6,9 +6,12 @@
 //! - The record ([`crate::record`]) is the shared search tree as an append-only list of
 //!   events; each model's cache holds it up to that model's previous call.
 //! - The question is short and the only part written anew per call: the acting node and
-//!   its schedule (one line per stage), the children already tried from it (so the model does not repeat them), the transformations
-//!   valid there (per stage, without values that would change nothing), search progress,
-//!   per-model statistics, and for a course alteration the small model's proposal.
+//!   its schedule (one line per stage), the children already tried from it (so the model
+//!   does not repeat them), the transformations valid there (`all`, `all but ...`, or the
+//!   list), search progress, each model's hits, and for a course alteration the small
+//!   model's proposal. Every token of it is evaluated on every call (the embedded models
+//!   evaluate 100-200 tokens/s on 2 cores), so it says nothing twice and nothing the
+//!   record already holds.
 //!
 //! Nothing here depends on wall-clock time or hash order: the same tree gives the same text.
 
@@ -17,17 +20,13 @@ use std::fmt::Write;
 use colt_llm::config::format_param_count;
 use colt_llm::{ActionSpec, Transformation, Vocabulary};
 
-/// A model as the prompt lists it.
+/// A model's record in the question: children it made, and how many were hits
+/// (better than their parent).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ModelLine {
     pub name: String,
-    pub params: f64,
-    pub phi_small: f64,
-    pub calls: u64,
-    pub errors: u64,
     pub children: u64,
     pub hits: u64,
-    pub course_alterations: u64,
 }
 
 /// Search progress for the prompt.
@@ -36,8 +35,6 @@ pub struct ProgressLine {
     pub trials: usize,
     pub trials_total: usize,
     pub best_us: Option<f64>,
-    pub tree_nodes: usize,
-    pub max_depth: u32,
     pub llm_calls: u64,
     pub llm_call_budget: Option<u64>,
 }
@@ -88,7 +85,11 @@ pub struct QuestionInputs<'a> {
     /// part of the state).
     pub decisions: String,
     pub tried: Vec<TriedChild>,
+    /// The actions valid at the node.
     pub vocabulary: &'a Vocabulary,
+    /// Every action of the workload (the prefix's catalog): the question names only the
+    /// ones not valid at the node when that is shorter.
+    pub catalog: &'a Vocabulary,
     pub progress: ProgressLine,
     pub models: Vec<ModelLine>,
     pub alteration: Option<AlterationLine>,
@@ -339,9 +340,8 @@ fn catalog_values(valued: &[ActionSpec]) -> String {
     out
 }
 
-/// The actions valid at a node, by stage where the actions name one
-/// (`qk: tile unroll; pv: pack`), else by name.
-pub fn valid_actions(v: &Vocabulary) -> String {
+/// Action names by stage where the actions name one (`qk: [tile, unroll]`), else under "".
+fn by_stage(v: &Vocabulary) -> Vec<(String, Vec<&str>)> {
     let mut groups: Vec<(String, Vec<&str>)> = Vec::new();
     for a in &v.actions {
         let stage = a
@@ -366,7 +366,12 @@ pub fn valid_actions(v: &Vocabulary) -> String {
         }
     }
     groups
+}
+
+fn groups_text(groups: &[(String, Vec<&str>)]) -> String {
+    groups
         .iter()
+        .filter(|(_, names)| !names.is_empty())
         .map(|(g, names)| {
             if g.is_empty() {
                 names.join(" ")
@@ -376,6 +381,36 @@ pub fn valid_actions(v: &Vocabulary) -> String {
         })
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// The actions valid at a node, by stage where the actions name one
+/// (`qk: tile unroll; pv: pack`), else by name.
+pub fn valid_actions(v: &Vocabulary) -> String {
+    groups_text(&by_stage(v))
+}
+
+/// The actions valid at a node in the fewest words: `all` when every action of the
+/// catalog is, `all but qk: pack` when few are not, else the valid ones.
+pub fn valid_text(valid: &Vocabulary, catalog: &Vocabulary) -> String {
+    let ok = by_stage(valid);
+    let has = |g: &str, n: &str| ok.iter().any(|(h, ns)| h == g && ns.contains(&n));
+    let missing: Vec<(String, Vec<&str>)> = by_stage(catalog)
+        .into_iter()
+        .map(|(g, names)| {
+            let out: Vec<&str> = names.into_iter().filter(|n| !has(&g, n)).collect();
+            (g, out)
+        })
+        .filter(|(_, names)| !names.is_empty())
+        .collect();
+    let n_missing: usize = missing.iter().map(|(_, n)| n.len()).sum();
+    let n_ok: usize = ok.iter().map(|(_, n)| n.len()).sum();
+    if n_missing == 0 {
+        "all".to_string()
+    } else if n_missing < n_ok {
+        format!("all but {}", groups_text(&missing))
+    } else {
+        groups_text(&ok)
+    }
 }
 
 /// The question: short, and the only part of the prompt written anew for each call.
@@ -426,36 +461,32 @@ pub fn question(x: &QuestionInputs<'_>) -> String {
     let p = &x.progress;
     let _ = writeln!(
         s,
-        "Trials {} of {}; best {}; tree {} nodes, depth {}; LLM calls {}{}.",
+        "Trials {}/{}, best {}, LLM calls {}{}.",
         p.trials,
         p.trials_total,
         p.best_us
             .map_or("none yet".to_string(), |b| format!("{b:.2} us")),
-        p.tree_nodes,
-        p.max_depth,
         p.llm_calls,
-        p.llm_call_budget
-            .map_or(String::new(), |b| format!(" of {b}")),
+        p.llm_call_budget.map_or(String::new(), |b| format!("/{b}")),
     );
     if x.models.len() > 1 {
         let lines: Vec<String> = x
             .models
             .iter()
-            .map(|m| {
-                let hit = if m.children == 0 {
-                    "-".to_string()
-                } else {
-                    format!("{:.0}%", 100.0 * m.hits as f64 / m.children as f64)
-                };
-                format!(
-                    "{} {} calls, {} invalid, {} children, hit {hit}, {} alterations",
-                    m.name, m.calls, m.errors, m.children, m.course_alterations
-                )
-            })
+            .map(|m| format!("{} {}/{}", m.name, m.hits, m.children))
             .collect();
-        let _ = writeln!(s, "Models: {}.", lines.join("; "));
+        let _ = writeln!(
+            s,
+            "Children better than their parent: {}.",
+            lines.join(", ")
+        );
     }
-    let _ = writeln!(s, "Valid at n{}: {}.", n.id, valid_actions(x.vocabulary));
+    let _ = writeln!(
+        s,
+        "Valid at n{}: {}.",
+        n.id,
+        valid_text(x.vocabulary, x.catalog)
+    );
     if let Some(a) = &x.alteration {
         let _ = write!(
             s,
@@ -468,7 +499,7 @@ pub fn question(x: &QuestionInputs<'_>) -> String {
             a.streak
         );
     }
-    let _ = write!(s, "You are {}. Answer with the JSON object only.\n", x.you);
+    let _ = write!(s, "You are {}. Answer with JSON only.\n", x.you);
     s
 }
 
@@ -563,6 +594,22 @@ mod tests {
     }
 
     #[test]
+    fn valid_actions_are_all_all_but_or_listed_whichever_is_shortest() {
+        let act = |st: &str, name: &str| ActionSpec::new(name, "").param("stage", [st]);
+        let cat = Vocabulary::new(vec![
+            act("a", "tile"),
+            act("a", "pack"),
+            act("b", "tile"),
+            act("b", "inline"),
+        ]);
+        assert_eq!(valid_text(&cat, &cat), "all");
+        let most = Vocabulary::new(vec![act("a", "tile"), act("b", "tile"), act("b", "inline")]);
+        assert_eq!(valid_text(&most, &cat), "all but a: pack");
+        let few = Vocabulary::new(vec![act("b", "inline")]);
+        assert_eq!(valid_text(&few, &cat), "b: inline");
+    }
+
+    #[test]
     fn question_names_the_node_tried_children_valid_actions_and_alteration() {
         let vocab = Vocabulary::new(vec![
             ActionSpec::new("set", "")
@@ -572,6 +619,12 @@ mod tests {
                 .param("stage", ["t"])
                 .param("index", [2]),
         ]);
+        let mut catalog = vocab.clone();
+        catalog.actions.push(
+            ActionSpec::new("set", "")
+                .param("stage", ["u"])
+                .param("index", [3]),
+        );
         let x = QuestionInputs {
             you: "big",
             node: ActingNode {
@@ -592,35 +645,24 @@ mod tests {
                 measured_us: Some(Some(12.5)),
             }],
             vocabulary: &vocab,
+            catalog: &catalog,
             progress: ProgressLine {
                 trials: 8,
                 trials_total: 64,
                 best_us: Some(12.5),
-                tree_nodes: 3,
-                max_depth: 2,
                 llm_calls: 5,
                 llm_call_budget: Some(40),
             },
             models: vec![
                 ModelLine {
                     name: "small".into(),
-                    params: 1e9,
-                    phi_small: 1.0,
-                    calls: 4,
-                    errors: 1,
                     children: 3,
                     hits: 2,
-                    course_alterations: 1,
                 },
                 ModelLine {
                     name: "big".into(),
-                    params: 8e9,
-                    phi_small: 0.0,
-                    calls: 1,
-                    errors: 0,
                     children: 1,
                     hits: 0,
-                    course_alterations: 0,
                 },
             ],
             alteration: Some(AlterationLine {
@@ -635,9 +677,9 @@ mod tests {
         for want in [
             "Expand n7 (made by small from n3 with set(index=1); depth 2; predicted 0.50, not measured).\nSchedule of n7:\n  s: tiles i=4.2\n  t: inlined\n",
             "Already tried from n7 (do not repeat these):\n- n9 by small: set(index=0) (predicted 0.25, measured 12.50 us)",
-            "Trials 8 of 64; best 12.50 us; tree 3 nodes, depth 2; LLM calls 5 of 40.",
-            "Models: small 4 calls, 1 invalid, 3 children, hit 67%, 1 alterations; big 1 calls",
-            "Valid at n7: s: set; t: set.",
+            "Trials 8/64, best 12.50 us, LLM calls 5/40.",
+            "Children better than their parent: small 2/3, big 0/1.",
+            "Valid at n7: all but u: set.",
             "the smaller model small proposed set(index=0)",
             "regression #2 in a row",
             "You are big.",
@@ -653,7 +695,7 @@ mod tests {
         };
         let s1 = question(&one);
         assert!(
-            !s1.contains("Models:") && !s1.contains("Already tried"),
+            !s1.contains("better than their parent") && !s1.contains("Already tried"),
             "{s1}"
         );
     }

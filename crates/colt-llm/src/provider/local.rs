@@ -51,6 +51,9 @@ impl LocalProvider {
             c.n_batch = n;
         }
         c.q4_0 = self.cfg.local.q4_0;
+        if self.cfg.local.prefix_cache {
+            c.kv_dir = c.path.parent().map(|d| d.join("kv"));
+        }
         c
     }
 }

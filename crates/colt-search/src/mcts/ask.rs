@@ -555,19 +555,11 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
             .names
             .iter()
             .map(|name| {
-                let r = self.core.models.get(name).cloned().unwrap_or_default();
-                let (children, h) = hits.get(name).copied().unwrap_or((0, 0));
+                let (children, hits) = hits.get(name).copied().unwrap_or((0, 0));
                 ModelLine {
                     name: name.clone(),
-                    params: ms.params.get(name).copied().unwrap_or(0.0),
-                    phi_small: ms.phi.get(name).copied().unwrap_or(0.0),
-                    calls: r.calls,
-                    // Invalid or unusable answers only: a provider's transport failures
-                    // say nothing about the model's judgement.
-                    errors: r.unusable,
                     children,
-                    hits: h,
-                    course_alterations: r.course_alterations,
+                    hits,
                 }
             })
             .collect();
@@ -575,8 +567,6 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
             trials: self.core.trials(),
             trials_total: self.core.cfg.trials,
             best_us: self.core.best_us(),
-            tree_nodes: self.tree.len(),
-            max_depth: self.tree.nodes.iter().map(|n| n.depth).max().unwrap_or(0),
             llm_calls: self.core.spend.calls,
             llm_call_budget: self.core.cfg.budgets.llm_calls,
         };
@@ -587,6 +577,7 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
             decisions,
             tried,
             vocabulary: vocab,
+            catalog: &ms.catalog,
             progress,
             models,
             alteration,

@@ -64,9 +64,10 @@ struct Models<'l> {
     names: Vec<String>,
     largest: String,
     phi: BTreeMap<String, f64>,
-    params: BTreeMap<String, f64>,
     streaks: RegressionStreaks,
     prefix: String,
+    /// Every action of the workload (the prefix lists them).
+    catalog: colt_llm::Vocabulary,
     /// The shared search record every model reads (see [`crate::record`]).
     record: Record,
     /// Expansions asked together per round (1: one at a time).
@@ -151,9 +152,10 @@ pub(crate) fn run_tree<'a, E: Environment>(
                 .iter()
                 .map(|n| (n.clone(), params[n], phi[n]))
                 .collect();
+            let catalog = colt_llm::Vocabulary::new(core.env.action_catalog());
             let prefix = prompt::prefix(
                 &core.env.prompt_prefix(),
-                &core.env.action_catalog(),
+                &catalog.actions,
                 &listed,
                 core.cfg.max_transformations,
             );
@@ -178,9 +180,9 @@ pub(crate) fn run_tree<'a, E: Environment>(
                 names,
                 largest,
                 phi,
-                params,
                 streaks: RegressionStreaks::new(k),
                 prefix,
+                catalog,
                 record,
                 width,
             })
