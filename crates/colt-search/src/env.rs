@@ -79,6 +79,14 @@ pub trait Environment {
     /// The parameterised actions valid for `s`, with the admissible values of each
     /// parameter. LLM answers are parsed against it.
     fn vocabulary(&self, s: &Self::State) -> Vocabulary;
+    /// [`Environment::vocabulary`] for an LLM call: an environment that knows the key a
+    /// single step leads to leaves out the values whose state's key `known` holds (a node
+    /// already in the tree, a candidate that failed), since an answer of them would add
+    /// nothing. Default: the plain vocabulary.
+    fn vocabulary_avoiding(&self, s: &Self::State, known: &dyn Fn(u64) -> bool) -> Vocabulary {
+        let _ = known;
+        self.vocabulary(s)
+    }
 
     /// Every action the environment may ever offer (names and one-line docs), for the
     /// stable prompt prefix. Parameters' choices may be left empty here: the

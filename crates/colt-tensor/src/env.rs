@@ -134,13 +134,17 @@ impl Environment for TensorEnv {
     }
 
     fn vocabulary(&self, s: &Trace) -> Vocabulary {
-        vocabulary_of(&self.program, s, true)
+        vocabulary_of(&self.program, s, true, &|_| false)
+    }
+
+    fn vocabulary_avoiding(&self, s: &Trace, known: &dyn Fn(u64) -> bool) -> Vocabulary {
+        vocabulary_of(&self.program, s, true, known)
     }
 
     fn action_catalog(&self) -> Vec<ActionSpec> {
         // Every action with the values each stage admits at the root (for the prompt's
         // stable prefix); an action the root does not offer is listed by its doc alone.
-        let mut out = vocabulary_of(&self.program, &self.root(), false).actions;
+        let mut out = vocabulary_of(&self.program, &self.root(), false, &|_| false).actions;
         for a in actions::VOCABULARY {
             if !out.iter().any(|x| x.name == a.name) {
                 out.push(spec(a.name, vec![]));
@@ -251,12 +255,17 @@ impl Environment for TensorEnv {
 /// The LLM vocabulary at `s`: one variant per action and stage (per tiled loop for `tile`),
 /// each with the values that stage admits; see [`TensorEnv`]'s `vocabulary`.
 pub fn vocabulary(program: &Program, s: &Trace) -> Vocabulary {
-    vocabulary_of(program, s, true)
+    vocabulary_of(program, s, true, &|_| false)
 }
 
 /// [`vocabulary`]; without `filter`, every value each stage admits, also those that would
 /// change nothing at `s`.
-fn vocabulary_of(program: &Program, s: &Trace, filter: bool) -> Vocabulary {
+fn vocabulary_of(
+    program: &Program,
+    s: &Trace,
+    filter: bool,
+    known: &dyn Fn(u64) -> bool,
+) -> Vocabulary {
     // One variant per action and stage (per tiled loop for `tile`), each with the values
     // that stage admits, so a constrained answer cannot pair one stage with another's
     // values; a value that would leave the node unchanged (the current one) is left out.
@@ -284,6 +293,17 @@ fn vocabulary_of(program: &Program, s: &Trace, filter: bool) -> Vocabulary {
                 ps.push(("middle", divides(&MIDDLE_TILES)));
                 ps.push(("inner", divides(&INNER_TILES)));
             }
+            // An action without free parameters (`inline`) is one step: offered only if
+            // it builds a new program.
+            _ if filter && c.free.is_empty() => {
+                let t = Transformation {
+                    action: c.name.to_string(),
+                    args: c.fixed.clone(),
+                };
+                if !leads_to_new(program, s, key, known, &t) {
+                    continue;
+                }
+            }
             _ => {
                 let single = c.free.len() == 1;
                 for (k, ch) in &c.free {
@@ -302,11 +322,12 @@ fn vocabulary_of(program: &Program, s: &Trace, filter: bool) -> Vocabulary {
                             .collect()
                     };
                     // A single-parameter action is tried with each value: one that is
-                    // illegal here or builds the same program (e.g. an unroll step the
-                    // inner loops already exceed) would only waste the call.
+                    // illegal here, builds the same program (e.g. an unroll step the
+                    // inner loops already exceed) or one already known would only waste
+                    // the call.
                     let vs = if single && filter {
                         vs.into_iter()
-                            .filter(|v| changes(program, s, key, c, k, v))
+                            .filter(|v| changes(program, s, key, known, c, k, v))
                             .collect()
                     } else {
                         vs
@@ -381,12 +402,13 @@ fn brief_decisions(full: &str) -> String {
     out
 }
 
-/// Whether setting parameter `k` of choice `c` to `v` is legal at `s` and builds another
-/// program than `s` (structural key `key`).
+/// Whether setting parameter `k` of choice `c` to `v` is legal at `s` and builds a
+/// program other than `s` (structural key `key`) and not `known` already.
 fn changes(
     program: &Program,
     s: &Trace,
     key: Option<u64>,
+    known: &dyn Fn(u64) -> bool,
     c: &actions::ActionChoice,
     k: &str,
     v: &Value,
@@ -397,12 +419,25 @@ fn changes(
         action: c.name.to_string(),
         args,
     };
-    let Ok(next) = TensorEnv::to_action(&t)
+    leads_to_new(program, s, key, known, &t)
+}
+
+/// Whether `t` is legal at `s` and builds a program other than `s` (structural key
+/// `key`) and not `known` already.
+fn leads_to_new(
+    program: &Program,
+    s: &Trace,
+    key: Option<u64>,
+    known: &dyn Fn(u64) -> bool,
+    t: &Transformation,
+) -> bool {
+    let Ok(next) = TensorEnv::to_action(t)
         .and_then(|a| actions::apply_action(program, s, &a).map_err(|e| e.to_string()))
     else {
         return false;
     };
-    colt_sched::structural_key(program, &next).ok() != key
+    let next = colt_sched::structural_key(program, &next).ok();
+    next != key && !next.is_some_and(known)
 }
 
 /// Structural key and cost-model features of a lowered nest (one lowering serves both).
@@ -536,6 +571,68 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn the_llm_vocabulary_leaves_out_single_steps_to_known_nodes() {
+        let program =
+            colt_ops::workloads::build("llama3-8b-attention", colt_ops::Scale::Ci).unwrap();
+        let mut rng = <SearchRng as rand::SeedableRng>::seed_from_u64(0);
+        let root = colt_sched::sketch::sample(&program, &mut rng);
+        let unrolls = |v: &Vocabulary| -> Vec<Transformation> {
+            let mut out = Vec::new();
+            for a in v.actions.iter().filter(|a| a.name == "unroll") {
+                let stage = &a.params.iter().find(|p| p.name == "stage").unwrap().choices[0];
+                for step in &a.params.iter().find(|p| p.name == "step").unwrap().choices {
+                    out.push(Transformation {
+                        action: "unroll".into(),
+                        args: [
+                            ("stage".to_string(), stage.clone()),
+                            ("step".to_string(), step.clone()),
+                        ]
+                        .into_iter()
+                        .collect(),
+                    });
+                }
+            }
+            out
+        };
+        let key_after = |t: &Transformation| {
+            let act = TensorEnv::to_action(t).unwrap();
+            let next = actions::apply_action(&program, &root, &act).unwrap();
+            colt_sched::structural_key(&program, &next).unwrap()
+        };
+        let plain = unrolls(&vocabulary_of(&program, &root, true, &|_| false));
+        assert!(plain.len() >= 2);
+        let keys: Vec<u64> = plain.iter().map(key_after).collect();
+        let first = keys[0];
+        let avoiding = unrolls(&vocabulary_of(&program, &root, true, &|k| k == first));
+        assert_eq!(avoiding.len(), plain.len() - 1);
+        assert!(!avoiding.contains(&plain[0]));
+        let all_known = vocabulary_of(&program, &root, true, &|k| keys.contains(&k));
+        assert!(unrolls(&all_known).is_empty());
+        assert!(!all_known.actions.is_empty(), "the other actions stay");
+
+        // An action without free parameters (inline) goes when its one result is known.
+        let inlines = |v: &Vocabulary| -> Vec<Transformation> {
+            v.actions
+                .iter()
+                .filter(|a| a.name == "inline")
+                .map(|a| Transformation {
+                    action: "inline".into(),
+                    args: a
+                        .params
+                        .iter()
+                        .map(|p| (p.name.clone(), p.choices[0].clone()))
+                        .collect(),
+                })
+                .collect()
+        };
+        let plain = inlines(&vocabulary_of(&program, &root, true, &|_| false));
+        assert!(!plain.is_empty(), "attention's exp stage can be inlined");
+        let k = key_after(&plain[0]);
+        let avoiding = inlines(&vocabulary_of(&program, &root, true, &|x| x == k));
+        assert_eq!(avoiding.len(), plain.len() - 1);
     }
 
     #[test]

@@ -92,7 +92,7 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
             return None;
         }
         let state = self.tree.node(id).state.clone();
-        let vocab = self.core.env.vocabulary(&state);
+        let vocab = self.vocabulary_at(&state, None);
         if vocab.actions.is_empty() {
             return None;
         }
@@ -226,7 +226,7 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
         }
         let largest = self.models.as_ref()?.largest.clone();
         let state = self.tree.node(id).state.clone();
-        let vocab = self.core.env.vocabulary(&state);
+        let vocab = self.vocabulary_at(&state, Some(child.key));
         let alt = AlterationLine {
             model: small.to_string(),
             transformations: child.transformations.clone(),
@@ -295,6 +295,15 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
             .wasted
             .entry(cause.to_string())
             .or_default() += 1;
+    }
+
+    /// The actions an LLM may answer at `state`: single steps to a node already in the
+    /// tree, to a failed candidate or to `also` (the small model's proposal in a course
+    /// alteration) are left out, as their answer would add nothing.
+    fn vocabulary_at(&self, state: &E::State, also: Option<u64>) -> colt_llm::Vocabulary {
+        let (tree, failed) = (&self.tree, &self.core.failed);
+        let known = |k: u64| tree.by_key.contains_key(&k) || failed.contains(&k) || also == Some(k);
+        self.core.env.vocabulary_avoiding(state, &known)
     }
 
     /// Apply a joint action to node `id`: the child, or why it cannot be used. Illegal
