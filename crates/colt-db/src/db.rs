@@ -94,6 +94,82 @@ impl Db {
         Ok(db)
     }
 
+    /// Open an existing database for reading only (`colt runs`, reports, exports): never
+    /// creates the file or its directory and writes nothing, so a database on a read-only
+    /// mount (or one being written by a running tune) can be listed. When SQLite cannot set
+    /// up its shared-memory file next to a WAL database (a read-only directory), the file
+    /// is read as immutable.
+    pub fn open_read_only(path: impl AsRef<Path>) -> Result<Db> {
+        use rusqlite::OpenFlags;
+        let path = path.as_ref().to_path_buf();
+        if path.is_dir() {
+            return Err(DbError::InvalidValue {
+                path: path.clone(),
+                field: "path",
+                problem: "is a directory, expected a database file".into(),
+            });
+        }
+        if !path.is_file() {
+            return Err(DbError::Missing { path });
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let open = |immutable: bool| -> Result<Db> {
+            let conn = if immutable {
+                // URI form: `%`, `?` and `#` in the path must be escaped.
+                let p = path
+                    .display()
+                    .to_string()
+                    .replace('%', "%25")
+                    .replace('?', "%3f")
+                    .replace('#', "%23");
+                Connection::open_with_flags(format!("file:{p}?immutable=1"), flags)
+            } else {
+                Connection::open_with_flags(&path, flags)
+            }
+            .map_err(|source| DbError::Sqlite {
+                path: path.clone(),
+                context: "open read-only".into(),
+                source,
+            })?;
+            let db = Db {
+                conn,
+                path: path.clone(),
+            };
+            db.check_schema_read_only()?;
+            Ok(db)
+        };
+        match open(false) {
+            Err(DbError::Sqlite { .. }) => open(true),
+            other => other,
+        }
+    }
+
+    /// The schema checks of `configure`, without writing anything.
+    fn check_schema_read_only(&self) -> Result<()> {
+        self.conn
+            .busy_timeout(DbOptions::default().busy_timeout)
+            .map_err(|e| self.sql("set busy timeout", e))?;
+        match schema::read_version(&self.conn).map_err(|e| self.sql("read schema version", e))? {
+            None => Err(DbError::NotColt {
+                path: self.path.clone(),
+            }),
+            Some((found, _)) if found == SCHEMA_VERSION => Ok(()),
+            Some((found, written_by)) if found > SCHEMA_VERSION => Err(DbError::NewerSchema {
+                path: self.path.clone(),
+                found,
+                supported: SCHEMA_VERSION,
+                written_by,
+            }),
+            Some((found, _)) => Err(DbError::OlderSchema {
+                path: self.path.clone(),
+                found,
+                supported: SCHEMA_VERSION,
+            }),
+        }
+    }
+
     /// A private in-memory database (no WAL; gone when dropped). For tests and dry runs.
     pub fn open_in_memory() -> Result<Db> {
         let path = PathBuf::from(":memory:");
@@ -227,11 +303,12 @@ impl Db {
     /// Record a new run with status `running`.
     pub fn create_run(&self, run: &NewRun) -> Result<RunId> {
         let trials = self.int("trials", run.trials)?;
+        let inputs = serde_json::to_string(&run.inputs).expect("a map of strings serialises");
         self.conn
             .execute(
                 "INSERT INTO runs (created_at_ms, strategy, workload, space, scale, seed, trials,
-                                   config, versions, target, status)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'running')",
+                                   config, versions, target, status, inputs)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'running', ?11)",
                 params![
                     now_ms(),
                     run.strategy,
@@ -243,6 +320,7 @@ impl Db {
                     run.config,
                     run.versions,
                     run.target,
+                    inputs,
                 ],
             )
             .map_err(|e| self.sql("create run", e))?;
@@ -333,7 +411,7 @@ impl Db {
 }
 
 const RUN_COLUMNS: &str = "id, created_at_ms, strategy, workload, space, scale, seed, trials, \
-                           config, versions, target, status, finished_at_ms, summary";
+                           config, versions, target, status, finished_at_ms, summary, inputs";
 
 pub(crate) fn get_u64(row: &Row<'_>, idx: usize) -> rusqlite::Result<u64> {
     let v: i64 = row.get(idx)?;
@@ -360,6 +438,16 @@ fn run_row(row: &Row<'_>) -> rusqlite::Result<RunRow> {
             config: row.get(8)?,
             versions: row.get(9)?,
             target: row.get(10)?,
+            inputs: {
+                let text: String = row.get(14)?;
+                serde_json::from_str(&text).map_err(|e| {
+                    rusqlite::Error::FromSqlConversionFailure(
+                        14,
+                        rusqlite::types::Type::Text,
+                        Box::new(e),
+                    )
+                })?
+            },
         },
         status: row.get(11)?,
         finished_at_ms: row.get(12)?,

@@ -45,6 +45,20 @@ pub enum DbError {
     /// WAL journal mode could not be enabled (e.g. a file system without shared memory).
     #[error("database {}: cannot enable WAL journal mode (SQLite kept '{mode}')", path.display())]
     NoWal { path: PathBuf, mode: String },
+    /// `open_read_only` of a path where there is no file.
+    #[error("database {}: no such file", path.display())]
+    Missing { path: PathBuf },
+    /// `open_read_only` of a database with an older schema, which only a read-write open
+    /// can bring forward.
+    #[error(
+        "database {}: written with schema version {found}, this colt reads version {supported}; open it once read-write (e.g. colt tune --db) to upgrade it",
+        path.display()
+    )]
+    OlderSchema {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
     /// A run id that is not in the database.
     #[error("database {}: run {run} does not exist", path.display())]
     NoSuchRun { path: PathBuf, run: i64 },

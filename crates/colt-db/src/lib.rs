@@ -15,7 +15,7 @@
 //! let run = db.create_run(&NewRun {
 //!     strategy: "evolutionary".into(), workload: "matmul".into(), space: "tensor".into(),
 //!     scale: "ci".into(), seed: 1, trials: 64, config: String::new(),
-//!     versions: "colt 0.1.0".into(), target: "x86_64 gcc".into(),
+//!     versions: "colt 0.1.0".into(), target: "x86_64 gcc".into(), inputs: Default::default(),
 //! }).unwrap();
 //! let cand = NewCandidate {
 //!     key: "a1b2".into(), trace: "[]".into(), predicted: Some(0.5), outcome: Outcome::Ok,

@@ -7,6 +7,7 @@
 //! is added. Nothing here knows about tensors or LLM crates: traces, configs and parsed
 //! actions are JSON or TOML text owned by the crates that produce them.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -55,6 +56,9 @@ pub struct NewRun {
     pub versions: String,
     /// Target description (CPU model, compiler, flags...).
     pub target: String,
+    /// The input files the run tunes (a custom operator spec, a C program): path -> text,
+    /// recorded so a resume can tell when one changed on disk, or tune the recorded copy.
+    pub inputs: BTreeMap<String, String>,
 }
 
 /// Lifecycle of a run.

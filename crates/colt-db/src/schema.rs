@@ -10,10 +10,14 @@
 use rusqlite::{Connection, OptionalExtension};
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// Migration `i` takes a database from version `i + 1` to `i + 2`.
-pub(crate) const MIGRATIONS: &[&str] = &[];
+pub(crate) const MIGRATIONS: &[&str] = &[
+    // 2: the content of the input files a run tunes (a custom spec, a C program), as a JSON
+    // object of path -> text, so `--resume` can tell when one changed on disk.
+    "ALTER TABLE runs ADD COLUMN inputs TEXT NOT NULL DEFAULT '{}';",
+];
 
 const CREATE_V1: &str = r#"
 CREATE TABLE colt_schema (
@@ -91,6 +95,22 @@ CREATE TABLE nodes (
     PRIMARY KEY (run_id, node_id)
 );
 "#;
+
+/// The stored schema version and writer, without writing (`None`: not a colt database).
+pub(crate) fn read_version(conn: &Connection) -> rusqlite::Result<Option<(i64, String)>> {
+    let has_meta: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'colt_schema')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_meta {
+        return Ok(None);
+    }
+    conn.query_row("SELECT version, written_by FROM colt_schema", [], |r| {
+        Ok((r.get(0)?, r.get(1)?))
+    })
+    .optional()
+}
 
 /// What `prepare` found and did.
 #[derive(Debug, PartialEq, Eq)]

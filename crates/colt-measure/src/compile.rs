@@ -6,10 +6,10 @@
 //! source never exposes a half-written file. Several sources compile in parallel on scoped
 //! threads, capped at the available cores.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -152,7 +152,7 @@ impl Compiler {
         let cache = CACHE.get_or_init(|| Mutex::new(BTreeMap::new()));
         let mut guard = cache.lock().unwrap_or_else(|e| e.into_inner());
         let entry = guard.entry(self.cc.clone()).or_insert_with(|| {
-            match Command::new(&self.cc)
+            match crate::child::command(&self.cc)
                 .arg("--version")
                 .stdin(Stdio::null())
                 .output()
@@ -259,6 +259,18 @@ fn truncate(s: &str, limit: usize) -> String {
     format!("{}\n... ({} bytes truncated)", &s[..end], s.len() - end)
 }
 
+/// [`crate::child::remove_stale_tmp`] of `dir`, the first time this process compiles there.
+fn remove_stale_tmp_once(dir: &Path) {
+    static SEEN: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
+    let first = SEEN
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(dir.to_path_buf());
+    if first {
+        crate::child::remove_stale_tmp(dir);
+    }
+}
+
 /// Compile one source into `dir` (created if needed).
 pub fn compile(source: &Source, compiler: &Compiler, dir: &Path) -> Result<Artifact, CompileError> {
     let version = compiler.probe()?;
@@ -294,6 +306,7 @@ fn compile_with_version(
         });
     }
     std::fs::create_dir_all(dir).map_err(io(dir))?;
+    remove_stale_tmp_once(dir);
     let c_path = dir.join(format!("{hash}.c"));
     std::fs::write(&c_path, &source.code).map_err(io(&c_path))?;
     static COUNTER: AtomicUsize = AtomicUsize::new(0);
@@ -303,21 +316,26 @@ fn compile_with_version(
         COUNTER.fetch_add(1, Ordering::Relaxed)
     ));
     let start = Instant::now();
-    let mut child = Command::new(&compiler.cc)
-        .args(&compiler.flags)
+    crate::child::track_tmp(&tmp);
+    let mut cmd = crate::child::command(&compiler.cc);
+    cmd.args(&compiler.flags)
         .arg("-o")
         .arg(&tmp)
         .arg(&c_path)
         .arg("-lm")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| CompileError::CompilerNotFound {
+        .stderr(Stdio::piped());
+    // Its own process group: a timeout kills cc1 and as with the driver.
+    let mut group = crate::child::GroupChild::spawn(&mut cmd).map_err(|e| {
+        crate::child::untrack_tmp(&tmp);
+        CompileError::CompilerNotFound {
             cc: compiler.cc.clone(),
             reason: e.to_string(),
             hint: compiler_hint(&compiler.cc),
-        })?;
+        }
+    })?;
+    let child = &mut group.child;
     let mut stderr_pipe = child.stderr.take().expect("piped stderr");
     let reader = std::thread::spawn(move || {
         let mut buf = Vec::new();
@@ -327,9 +345,9 @@ fn compile_with_version(
     let status = match child.wait_timeout(COMPILE_TIMEOUT).map_err(io(&tmp))? {
         Some(status) => status,
         None => {
-            let _ = child.kill();
-            let _ = child.wait();
+            group.kill_group();
             let _ = std::fs::remove_file(&tmp);
+            crate::child::untrack_tmp(&tmp);
             return Err(CompileError::Timeout {
                 cc: compiler.cc.clone(),
                 secs: COMPILE_TIMEOUT.as_secs_f64(),
@@ -338,15 +356,22 @@ fn compile_with_version(
     };
     let stderr = String::from_utf8_lossy(&reader.join().unwrap_or_default()).into_owned();
     let compile_ms = start.elapsed().as_secs_f64() * 1e3;
+    drop(group);
     if !status.success() {
         let _ = std::fs::remove_file(&tmp);
+        crate::child::untrack_tmp(&tmp);
         return Err(CompileError::Failed {
             cc: compiler.cc.clone(),
             status: status.to_string(),
             stderr: truncate(&stderr, STDERR_LIMIT),
         });
     }
-    std::fs::rename(&tmp, &so).map_err(io(&so))?;
+    let renamed = std::fs::rename(&tmp, &so);
+    if renamed.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    crate::child::untrack_tmp(&tmp);
+    renamed.map_err(io(&so))?;
     Ok(Artifact {
         path: so,
         symbol: source.symbol.clone(),

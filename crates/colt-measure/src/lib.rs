@@ -17,6 +17,7 @@
 //! A kernel can crash, hang, print, or compute garbage: each is an [`OutcomeKind`], never a
 //! failure of the caller.
 
+pub mod child;
 pub mod compile;
 pub mod inputs;
 pub mod kernel;

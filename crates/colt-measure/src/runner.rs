@@ -10,7 +10,7 @@
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
-use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::process::{Child, ChildStdin, ExitStatus, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -46,6 +46,12 @@ pub enum MeasureError {
     WorkerNotFound { searched: String },
     #[error("i/o error: {0}")]
     Io(#[from] std::io::Error),
+    /// The workload's buffers do not fit in the memory available (checked before the
+    /// worker allocates them).
+    #[error(
+        "the workload's tensors need {needed} (each buffer and its reference copy), more than the {available} of memory available"
+    )]
+    TooLarge { needed: String, available: String },
 }
 
 impl WorkerCommand {
@@ -211,7 +217,7 @@ impl Runner {
     }
 
     fn spawn(&mut self) -> std::io::Result<WorkerProcess> {
-        let mut child = Command::new(&self.command.program)
+        let mut child = crate::child::command(&self.command.program)
             .args(&self.command.args)
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::piped())

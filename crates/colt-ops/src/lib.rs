@@ -12,6 +12,7 @@
 //! variable names, C-identifier program names); see [`builders`].
 
 pub mod builders;
+pub mod input;
 mod lexer;
 mod parser;
 pub mod spec;
@@ -20,7 +21,8 @@ pub mod workloads;
 pub use builders::{
     Conv2dShape, attention, batch_matmul, conv2d, dense, matmul, moe_experts, softmax, swiglu_mlp,
 };
-pub use spec::{from_spec_file, from_spec_str};
+pub use input::{MAX_INPUT_BYTES, read_input};
+pub use spec::{from_spec_file, from_spec_named, from_spec_str};
 pub use workloads::{build, list};
 
 use serde::{Deserialize, Serialize};

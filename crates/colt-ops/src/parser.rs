@@ -15,6 +15,13 @@ use colt_ir::Reducer;
 
 /// Deeper nesting is rejected rather than risking the stack on hostile input.
 const MAX_DEPTH: usize = 64;
+/// Most nodes (numbers, names, accesses, calls, operators) in one statement. A chain
+/// `a + b + c + ...` nests one level per operator without any parenthesis, so this bound
+/// (with [`MAX_HEIGHT`]) is what keeps every later recursive walk of the tree (lowering,
+/// code generation, even dropping it) off the end of the stack.
+pub const MAX_NODES: usize = 1024;
+/// Largest height of one statement's expression trees.
+pub const MAX_HEIGHT: usize = 256;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BinTok {
@@ -68,14 +75,45 @@ pub fn parse(src: &str) -> Result<Statement, (usize, String)> {
         toks,
         pos: 0,
         depth: 0,
+        nodes: 0,
     };
-    p.statement()
+    let st = p.statement()?;
+    for e in st.lhs_idx.iter().chain([&st.rhs]) {
+        if height(e) > MAX_HEIGHT {
+            return Err((
+                e.col,
+                format!(
+                    "expression nested more than {MAX_HEIGHT} levels deep (a chain of operators nests one level per operator); split it into stages"
+                ),
+            ));
+        }
+    }
+    Ok(st)
+}
+
+/// Height of `e`'s tree, without recursion.
+fn height(e: &Expr) -> usize {
+    let mut max = 0;
+    let mut stack = vec![(e, 1)];
+    while let Some((e, h)) = stack.pop() {
+        max = max.max(h);
+        match &e.kind {
+            ExprKind::Num { .. } | ExprKind::Name(_) => {}
+            ExprKind::Access { idx: xs, .. } | ExprKind::Call { args: xs, .. } => {
+                stack.extend(xs.iter().map(|x| (x, h + 1)))
+            }
+            ExprKind::Neg(x) => stack.push((&**x, h + 1)),
+            ExprKind::Bin(_, a, b) => stack.extend([(&**a, h + 1), (&**b, h + 1)]),
+        }
+    }
+    max
 }
 
 struct Parser {
     toks: Vec<Token>,
     pos: usize,
     depth: usize,
+    nodes: usize,
 }
 
 type R<T> = Result<T, (usize, String)>;
@@ -182,6 +220,18 @@ impl Parser {
         }
     }
 
+    /// Count one more node of the tree.
+    fn node(&mut self, col: usize) -> R<()> {
+        self.nodes += 1;
+        if self.nodes > MAX_NODES {
+            return Err((
+                col,
+                format!("the statement has more than {MAX_NODES} terms; split it into stages"),
+            ));
+        }
+        Ok(())
+    }
+
     fn enter(&mut self, col: usize) -> R<()> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
@@ -203,6 +253,7 @@ impl Parser {
                 _ => break,
             };
             let col = self.next().col;
+            self.node(col)?;
             let rhs = self.term()?;
             lhs = Expr {
                 col,
@@ -222,6 +273,7 @@ impl Parser {
                 _ => break,
             };
             let col = self.next().col;
+            self.node(col)?;
             let rhs = self.unary()?;
             lhs = Expr {
                 col,
@@ -234,6 +286,7 @@ impl Parser {
     fn unary(&mut self) -> R<Expr> {
         if self.peek().tok == Tok::Minus {
             let col = self.next().col;
+            self.node(col)?;
             self.enter(col)?;
             let inner = self.unary()?;
             self.depth -= 1;
@@ -248,6 +301,7 @@ impl Parser {
     fn primary(&mut self) -> R<Expr> {
         let t = self.next();
         let col = t.col;
+        self.node(col)?;
         match t.tok {
             Tok::Num { value, int } => Ok(Expr {
                 col,
@@ -313,6 +367,21 @@ mod tests {
             Some(Reducer::Max)
         );
         assert_eq!(parse("M[i] max X[i, j]").unwrap_err().0, 10);
+    }
+
+    #[test]
+    fn long_operator_chains_are_an_error_not_a_stack_overflow() {
+        // 14,000 terms: each `+` nests one level (the probe that aborted with SIGABRT).
+        let src = format!("C[i] = A[i]{}", " + A[i]".repeat(14_000));
+        let e = parse(&src).unwrap_err();
+        assert!(e.1.contains("more than 1024 terms"), "{e:?}");
+        // Under the node bound but over the height bound.
+        let src = format!("C[i] = A[i]{}", " + 1".repeat(300));
+        let e = parse(&src).unwrap_err();
+        assert!(e.1.contains("nested more than 256"), "{e:?}");
+        // A long but reasonable sum is fine.
+        let src = format!("C[i] = A[i]{}", " + A[i]".repeat(100));
+        assert!(parse(&src).is_ok());
     }
 
     #[test]

@@ -68,14 +68,21 @@ pub fn from_spec_str(text: &str) -> Result<Program, OpsError> {
     build(text).map_err(|msg| OpsError::Spec { file: None, msg })
 }
 
-/// Read and parse a spec file; errors are prefixed with the path.
+/// Read and parse a spec file (at most [`crate::MAX_INPUT_BYTES`]); errors are prefixed
+/// with the path.
 pub fn from_spec_file(path: impl AsRef<Path>) -> Result<Program, OpsError> {
     let path = path.as_ref();
-    let text = std::fs::read_to_string(path).map_err(|source| OpsError::Io {
+    let text = crate::read_input(path).map_err(|source| OpsError::Io {
         path: path.to_path_buf(),
         source,
     })?;
-    build(&text).map_err(|msg| OpsError::Spec {
+    from_spec_named(&text, path)
+}
+
+/// Parse spec `text` that was read from (or recorded for) `path`; errors are prefixed with
+/// the path.
+pub fn from_spec_named(text: &str, path: &Path) -> Result<Program, OpsError> {
+    build(text).map_err(|msg| OpsError::Spec {
         file: Some(path.to_path_buf()),
         msg,
     })
@@ -144,6 +151,24 @@ fn is_ident(s: &str) -> bool {
         && cs.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
+/// Byte offsets of line starts, so each tensor's and stage's line is found in O(log n)
+/// (scanning the text per tensor made validation quadratic in the spec's size).
+struct LineIndex(Vec<usize>);
+
+impl LineIndex {
+    fn new(text: &str) -> Self {
+        LineIndex(
+            std::iter::once(0)
+                .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect(),
+        )
+    }
+    /// 1-based line of byte offset `pos`.
+    fn line(&self, pos: usize) -> usize {
+        self.0.partition_point(|&start| start <= pos)
+    }
+}
+
 /// 1-based line and column of byte offset `pos` in `text`.
 fn line_col(text: &str, pos: usize) -> (usize, usize) {
     let mut pos = pos.min(text.len());
@@ -191,10 +216,11 @@ fn build(text: &str) -> Result<Program, String> {
         ));
     }
 
+    let lines = LineIndex::new(text);
     // Tensors.
     let mut tensors: BTreeMap<String, Tensor> = BTreeMap::new();
     for (tname, t) in &spec.tensors {
-        let line = line_col(text, t.span().start).0;
+        let line = lines.line(t.span().start);
         let t = t.get_ref();
         let here = format!("tensor \"{tname}\" (line {line})");
         if !is_ident(tname) {
@@ -262,7 +288,7 @@ fn build(text: &str) -> Result<Program, String> {
     let mut stage_names: BTreeMap<String, usize> = BTreeMap::new();
     let mut lowered: Vec<LStage> = vec![];
     for (si, st) in spec.stage.iter().enumerate() {
-        let line = line_col(text, st.compute.span().start).0;
+        let line = lines.line(st.compute.span().start);
         let sname = match &st.name {
             Some(n) => n.clone(),
             None => parse(st.compute.get_ref())
@@ -291,8 +317,10 @@ fn build(text: &str) -> Result<Program, String> {
     }
 
     // Whole-program checks.
+    let read_somewhere: std::collections::BTreeSet<&String> =
+        lowered.iter().flat_map(|s| &s.reads).collect();
     for t in tensors.values() {
-        let read = lowered.iter().any(|s| s.reads.contains(&t.name));
+        let read = read_somewhere.contains(&t.name);
         match t.role {
             Role::Input if !read => {
                 return Err(format!(
@@ -497,6 +525,8 @@ struct StageCx {
     /// Accesses with the column of each index, for extent inference and bounds checks.
     accesses: Vec<(String, Vec<(Lin, usize)>)>,
     reads: Vec<String>,
+    /// The same names, for O(log n) membership.
+    read_set: std::collections::BTreeSet<String>,
     out: String,
 }
 
@@ -577,6 +607,7 @@ impl<'a> Ctx<'a> {
             vars: vec![],
             accesses: vec![],
             reads: vec![],
+            read_set: Default::default(),
             out: out.name.clone(),
         };
         for e in &st.lhs_idx {
@@ -868,7 +899,7 @@ impl<'a> Ctx<'a> {
                 format!("tensor \"{}\" is read before any stage writes it", t.name),
             ));
         }
-        if !sc.reads.contains(&t.name) {
+        if sc.read_set.insert(t.name.clone()) {
             sc.reads.push(t.name.clone());
         }
         Ok(())

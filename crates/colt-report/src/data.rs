@@ -383,6 +383,7 @@ mod tests {
             config: config.into(),
             versions: String::new(),
             target: String::new(),
+            inputs: Default::default(),
         };
         let candidates = latencies
             .iter()

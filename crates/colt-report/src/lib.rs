@@ -44,6 +44,14 @@ pub fn render_png(db: &Db, runs: &[RunId], path: &Path) -> Result<(), ReportErro
         path: path.into(),
         message: e.to_string(),
     };
+    // The image encoder picks the format from the extension; without one its error is a
+    // multi-line Debug dump.
+    if !path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("png"))
+    {
+        return Err(err(&"the file name must end in .png"));
+    }
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
         && !dir.is_dir()
     {

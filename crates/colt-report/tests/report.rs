@@ -52,6 +52,7 @@ fn new_run(strategy: &str, seed: u64, config: &str) -> NewRun {
         config: config.into(),
         versions: "colt 0.1.0".into(),
         target: "Test CPU (2 cores, x86_64)".into(),
+        inputs: Default::default(),
     }
 }
 

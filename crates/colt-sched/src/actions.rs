@@ -442,7 +442,12 @@ pub fn apply_action(program: &Program, trace: &Trace, action: &Action) -> Result
             if factors.iter().any(|&f| f < 1) {
                 return Err(bad(&cx, "factors must be positive"));
             }
-            let prod: i64 = factors.iter().product();
+            let Some(prod) = factors.iter().try_fold(1i64, |acc, &f| acc.checked_mul(f)) else {
+                return Err(bad(
+                    &cx,
+                    format!("factors {factors:?} multiply past the largest extent"),
+                ));
+            };
             if extent % prod != 0 {
                 return Err(bad(
                     &cx,

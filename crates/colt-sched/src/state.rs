@@ -6,6 +6,13 @@
 //! [`ScheduleError`] instead of producing a wrong program.
 
 use crate::error::{ErrorKind, Result, ScheduleError};
+
+/// Most loops one `split` makes: real tilings use 2-4 levels; the bound keeps a hostile
+/// trace (a split with 100,001 factors) from building a nest deep enough to overflow the
+/// stack of the recursive passes that walk it.
+pub const MAX_SPLIT_FACTORS: usize = 8;
+/// Most loops around one stage after any number of splits.
+pub const MAX_STAGE_LOOPS: usize = 64;
 use crate::region::region;
 use crate::trace::{Inst, Trace};
 use colt_ir::{
@@ -272,10 +279,30 @@ impl Schedule {
         if factors.len() < 2 {
             return Err(bad("needs at least two factors".into()));
         }
+        if factors.len() > MAX_SPLIT_FACTORS {
+            return Err(bad(format!(
+                "{} factors; a split makes at most {MAX_SPLIT_FACTORS} loops",
+                factors.len()
+            )));
+        }
+        if self.stages[s].loops.len() + factors.len() - 1 > MAX_STAGE_LOOPS {
+            return Err(bad(format!(
+                "the stage would have more than {MAX_STAGE_LOOPS} loops"
+            )));
+        }
         if factors.iter().any(|&f| f < 1) {
             return Err(bad("factors must be positive".into()));
         }
-        let prod: i64 = factors.iter().product();
+        let prod = factors
+            .iter()
+            .try_fold(1i64, |acc, &f| acc.checked_mul(f))
+            .ok_or_else(|| {
+                bad(format!(
+                    "factors multiply past {} but loop {name} has extent {}",
+                    i64::MAX,
+                    l.extent
+                ))
+            })?;
         if prod != l.extent {
             return Err(bad(format!(
                 "factors multiply to {prod} but loop {name} has extent {}",

@@ -387,3 +387,67 @@ fn compute_location_action_validates_the_loop() {
     .unwrap();
     apply_trace(&dn, &r).unwrap();
 }
+
+/// Hostile traces: a split with 100,001 factors (overflowed the stack), factors whose
+/// product wraps past i64 (was accepted as a 7.9e18-iteration loop), and a nest deepened
+/// by many splits are each one error line.
+#[test]
+fn huge_and_overflowing_splits_are_errors() {
+    let mm = colt_ops::matmul(8, 16, 12);
+    let split = |l: &str, f: Vec<i64>| Inst::Split {
+        stage: s("matmul"),
+        loop_: s(l),
+        factors: f,
+    };
+    let mut many = vec![1; 100_000];
+    many.push(8);
+    check(
+        &run(&mm, vec![split("i", many)]),
+        ErrorKind::BadDecision,
+        "at most 8 loops",
+    );
+    // 2^62 * 4 * 2 wraps to 0 ... and 2^61 * 2^2 * ... products that wrap back to 8.
+    check(
+        &run(&mm, vec![split("i", vec![1 << 62, 1 << 62, 2, 8])]),
+        ErrorKind::BadDecision,
+        "multiply past",
+    );
+    check(
+        &run(&mm, vec![split("i", vec![-(1 << 62), 8, -(1 << 62), 2])]),
+        ErrorKind::BadDecision,
+        "positive",
+    );
+    let mut deep = vec![];
+    let mut name = s("i");
+    for _ in 0..70 {
+        deep.push(split(&name, vec![8, 1]));
+        // A split names its loops base0, base1 (base_0, base_1 when base ends in a digit).
+        name = if name.ends_with(|c: char| c.is_ascii_digit()) {
+            format!("{name}_0")
+        } else {
+            format!("{name}0")
+        };
+    }
+    check(
+        &run(&mm, deep),
+        ErrorKind::BadDecision,
+        "more than 64 loops",
+    );
+}
+
+#[test]
+fn tile_factors_that_overflow_are_errors() {
+    let mm = colt_ops::matmul(32, 32, 32);
+    let t = sample(&mm, &mut Pcg64::seed_from_u64(5));
+    let e = apply_action(
+        &mm,
+        &t,
+        &Action::Tile {
+            stage: s("matmul"),
+            loop_: s("j"),
+            factors: vec![1 << 32, 1 << 32],
+        },
+    )
+    .expect_err("must be rejected");
+    check(&e, ErrorKind::BadDecision, "multiply past");
+}

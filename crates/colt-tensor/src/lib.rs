@@ -18,5 +18,5 @@ pub mod workload;
 
 pub use env::{OutcomeLog, TensorEnv};
 pub use kernel::Kernel;
-pub use session::{Baselines, Session, SessionConfig};
+pub use session::{Baselines, Session, SessionConfig, check_fits};
 pub use workload::{WorkloadError, resolve};

@@ -19,6 +19,20 @@ pub struct Baselines {
     pub clang: Outcome,
 }
 
+/// Refuse `program` when its buffers (each with a reference copy) do not fit in the memory
+/// available now. Shapes are multiplied with checked arithmetic.
+pub fn check_fits(program: &Program) -> Result<(), MeasureError> {
+    let elements = program.buffers.iter().map(|b| {
+        b.shape
+            .iter()
+            .try_fold(1u64, |acc, &n| acc.checked_mul(u64::try_from(n).ok()?))
+    });
+    let bytes = elements
+        .collect::<Option<Vec<u64>>>()
+        .and_then(colt_measure::child::buffer_bytes);
+    colt_measure::child::check_memory(bytes)
+}
+
 pub struct Session {
     naive: Kernel,
     measurer: Measurer,
@@ -32,7 +46,10 @@ impl Session {
     /// The time limit of a kernel run starts generous enough for the naive nest on a slow,
     /// busy machine (20 s per GFLOP, at least `config.timeout_s`): the naive nest is the
     /// reference every candidate is checked against, and a 1024³ matmul runs it for seconds.
+    /// A program whose buffers (with their reference copies) do not fit in the memory
+    /// available is refused here, before any worker allocates them.
     pub fn new(program: &Program, mut config: SessionConfig) -> Result<Session, MeasureError> {
+        check_fits(program)?;
         let floor_timeout_s = config.timeout_s;
         config.timeout_s = floor_timeout_s.max(20.0 * program.flops() as f64 / 1e9);
         Ok(Session {

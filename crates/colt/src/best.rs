@@ -21,15 +21,24 @@ pub struct Args {
 pub fn run(a: Args) -> anyhow::Result<()> {
     let scale = a.w.scale()?;
     let program = a.w.program()?;
-    let db = Db::open(a.db.unwrap_or_else(|| out::cache_dir().join("colt.db")))?;
-    let best = db
-        .best(&BestFilter::new(a.w.workload.as_str(), "tensor").scale(scale.as_str()))?
-        .with_context(|| {
-            format!(
-                "no correct {} kernel of {} is on record: run `colt tune` first",
-                scale, a.w.workload
-            )
-        })?;
+    let db = Db::open_read_only(a.db.unwrap_or_else(|| out::cache_dir().join("colt.db")))?;
+    // Runs record a custom spec by its absolute path (older runs: as given).
+    let absolute = std::path::absolute(&a.w.workload)
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| a.w.workload.clone());
+    let mut best = None;
+    for w in [absolute.as_str(), a.w.workload.as_str()] {
+        best = db.best(&BestFilter::new(w, "tensor").scale(scale.as_str()))?;
+        if best.is_some() {
+            break;
+        }
+    }
+    let best = best.with_context(|| {
+        format!(
+            "no correct {} kernel of {} is on record: run `colt tune` first",
+            scale, a.w.workload
+        )
+    })?;
     let trace =
         colt_sched::Trace::from_json(&best.candidate.trace).context("the recorded trace")?;
     let kernel =

@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 pub struct ConfigFile {
     pub path: Option<PathBuf>,
     pub text: String,
+    /// How errors name a config that is not a file (e.g. the copy a run recorded).
+    pub origin: Option<String>,
 }
 
 pub fn load(explicit: Option<&Path>) -> anyhow::Result<ConfigFile> {
@@ -17,15 +19,31 @@ pub fn load(explicit: Option<&Path>) -> anyhow::Result<ConfigFile> {
         None => Some(PathBuf::from("colt.toml")).filter(|p| p.is_file()),
     };
     let text = match &path {
-        Some(p) => std::fs::read_to_string(p)
+        Some(p) => colt_ops::read_input(p)
             .with_context(|| format!("cannot read config {}", p.display()))?,
         None => String::new(),
     };
-    Ok(ConfigFile { path, text })
+    Ok(ConfigFile {
+        path,
+        text,
+        origin: None,
+    })
 }
 
 impl ConfigFile {
+    /// The config a run recorded (resumed runs use it, not the file).
+    pub fn recorded(run: colt_db::RunId, text: &str) -> ConfigFile {
+        ConfigFile {
+            path: None,
+            text: text.to_string(),
+            origin: Some(format!("recorded with run {run}")),
+        }
+    }
+
     pub fn name(&self) -> String {
+        if let Some(o) = &self.origin {
+            return o.clone();
+        }
         self.path
             .as_ref()
             .map_or("built-in defaults".into(), |p| p.display().to_string())

@@ -11,14 +11,18 @@ use serde_json::json;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+/// Most schedules `--random` measures in one call.
+const MAX_RANDOM: usize = 10_000;
+
 #[derive(clap::Args)]
 pub struct Args {
     #[command(flatten)]
     w: out::WorkloadArg,
-    /// Measure this schedule trace (JSON).
+    /// Measure this schedule trace (JSON, at most 1 MiB).
     #[arg(long, conflicts_with = "random")]
     trace: Option<PathBuf>,
-    /// Measure N schedules sampled from the design space and report the best.
+    /// Measure N schedules sampled from the design space and report the best (N at most
+    /// 10000).
     #[arg(long, value_name = "N")]
     random: Option<usize>,
     /// Seed of the sampler and of the input data.
@@ -37,6 +41,9 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let traces: Vec<Trace> = match (&a.trace, a.random) {
         (Some(path), _) => vec![out::read_trace(path)?],
         (None, Some(0)) => bail!("--random needs at least 1 schedule"),
+        (None, Some(n)) if n > MAX_RANDOM => {
+            bail!("--random {n} is more than {MAX_RANDOM} schedules; tune with `colt tune` instead")
+        }
         (None, Some(n)) => sample(&program, n, a.seed),
         (None, None) => vec![],
     };

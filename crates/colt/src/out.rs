@@ -29,7 +29,7 @@ pub fn scale(s: &str) -> anyhow::Result<Scale> {
 
 /// Read a trace file made for `program`.
 pub fn read_trace(path: &std::path::Path) -> anyhow::Result<colt_sched::Trace> {
-    let text = std::fs::read_to_string(path)
+    let text = colt_ops::read_input(path)
         .with_context(|| format!("cannot read trace {}", path.display()))?;
     colt_sched::Trace::from_json(&text).with_context(|| format!("trace {}", path.display()))
 }
@@ -88,7 +88,7 @@ pub fn target() -> String {
 /// `--workload W [--scale ci|paper]`, shared by the subcommands that take one workload.
 #[derive(clap::Args)]
 pub struct WorkloadArg {
-    /// Built-in workload name or path of a custom operator spec (.toml).
+    /// Built-in workload name or path of a custom operator spec (.toml, at most 1 MiB).
     #[arg(long)]
     pub workload: String,
     #[arg(long, default_value = "ci")]

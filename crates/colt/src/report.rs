@@ -19,12 +19,19 @@ pub struct Args {
     /// The HTML file to write.
     #[arg(long, default_value = "report.html")]
     out: PathBuf,
-    /// Also write the best-latency-vs-trials chart to this PNG file.
+    /// Also write the best-latency-vs-trials chart to this PNG file (name ending in .png).
     #[arg(long, value_name = "FILE")]
     png: Option<PathBuf>,
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
+    if let Some(png) = &a.png
+        && !png
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("png"))
+    {
+        anyhow::bail!("--png {}: the file name must end in .png", png.display());
+    }
     let db_path = a.db.unwrap_or_else(|| out::cache_dir().join("colt.db"));
     if !db_path.is_file() {
         anyhow::bail!(
@@ -32,7 +39,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             db_path.display()
         );
     }
-    let db = Db::open(&db_path)?;
+    let db = Db::open_read_only(&db_path)?;
     let html = colt_report::render_html(&db, &a.runs)?;
     std::fs::write(&a.out, html).with_context(|| format!("cannot write {}", a.out.display()))?;
     println!("{}", a.out.display());

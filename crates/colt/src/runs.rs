@@ -14,10 +14,22 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
-    let db = Db::open(a.db.unwrap_or_else(|| out::cache_dir().join("colt.db")))?;
+    // Read-only: never creates the file or its directory (a typo in --db stays a typo),
+    // and lists a database on a read-only mount.
+    let path =
+        a.db.clone()
+            .unwrap_or_else(|| out::cache_dir().join("colt.db"));
+    let listed = if a.db.is_none() && !path.exists() {
+        vec![] // nothing tuned yet
+    } else {
+        let db = Db::open_read_only(&path)?;
+        db.list_runs()?
+            .into_iter()
+            .map(|r| Ok((db.run_stats(r.id)?, r)))
+            .collect::<anyhow::Result<Vec<_>>>()?
+    };
     let mut rows = vec![];
-    for r in db.list_runs()? {
-        let stats = db.run_stats(r.id)?;
+    for (stats, r) in listed {
         let summary: Value = r
             .summary
             .as_deref()
@@ -42,10 +54,10 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         println!(
             "{:>4}  {:<9} {:<22} {:<6} {:<13} {:>5} {:>8} {:>12} {:>6}",
             r["run"],
-            r["status"].as_str().unwrap_or(""),
-            r["workload"].as_str().unwrap_or(""),
-            r["scale"].as_str().unwrap_or(""),
-            r["strategy"].as_str().unwrap_or(""),
+            printable(r["status"].as_str().unwrap_or("")),
+            printable(r["workload"].as_str().unwrap_or("")),
+            printable(r["scale"].as_str().unwrap_or("")),
+            printable(r["strategy"].as_str().unwrap_or("")),
             r["seed"],
             format!("{}/{}", r["measured"], r["trials"]),
             out::us(r["best_us"].as_f64()),
@@ -53,4 +65,17 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// `s` with control characters (terminal escapes, newlines) shown escaped, not sent raw.
+fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }

@@ -44,6 +44,7 @@ pub fn new_run(workload: &str, scale: &str) -> NewRun {
         config: "[search]\nlambda = 0.5\n".into(),
         versions: "colt 0.1.0".into(),
         target: "x86_64 gcc-14 -O3".into(),
+        inputs: [("spec.toml".to_string(), "name = \"x\"\n".to_string())].into(),
     }
 }
 

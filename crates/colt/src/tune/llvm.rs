@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 pub fn run(ctx: Ctx) -> anyhow::Result<()> {
     let objective: Objective = ctx.spec.scale.parse()?;
-    let files: Vec<PathBuf> = ctx.spec.workload.split(';').map(PathBuf::from).collect();
+    let files: Vec<PathBuf> = ctx.resolved.files.clone();
     let tools = Toolchain::discover()?;
     let program = Program::from_files(&files)?;
     ctx.say(&format!(
@@ -42,7 +42,7 @@ pub fn run(ctx: Ctx) -> anyhow::Result<()> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("colt-out/run-{run}")));
-    let (result, mut summary, db, a) = ctx.drive(&mut env, details, show_best)?;
+    let (result, mut summary, db, a, tool_failure) = ctx.drive(&mut env, details, show_best)?;
 
     let mut text = String::new();
     for b in &baselines {
@@ -87,7 +87,7 @@ pub fn run(ctx: Ctx) -> anyhow::Result<()> {
         .as_object_mut()
         .expect("object")
         .extend(extra.as_object().expect("object").clone());
-    super::finish(&db, run, summary, a.json, &result, &text)
+    super::finish(&db, run, summary, a.json, &result, &text, tool_failure)
 }
 
 fn baseline_value(b: &colt_llvm::baseline::Baseline, objective: Objective) -> Option<f64> {

@@ -4,6 +4,7 @@
 //! tensor-program schedules (`--space tensor`, the default) and LLVM pass orderings
 //! (`--space llvm`).
 
+mod interrupt;
 mod llvm;
 mod recorder;
 mod replay;
@@ -18,42 +19,54 @@ use recorder::{Details, Recorder, ShowBest};
 use replay::ReplayLlm;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+/// Most measurements one run may ask for.
+pub const MAX_TRIALS: usize = 100_000;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// tensor (schedules of a workload) or llvm (pass orderings of a C program).
-    #[arg(long, default_value = "tensor")]
-    space: String,
-    /// Tensor space: a built-in workload name or the path of a custom operator spec (.toml).
+    /// tensor (schedules of a workload) or llvm (pass orderings of a C program). [default: tensor]
+    #[arg(long)]
+    space: Option<String>,
+    /// Tensor space: a built-in workload name or the path of a custom operator spec (.toml,
+    /// at most 1 MiB; the run records its text).
     #[arg(long)]
     workload: Option<String>,
-    /// LLVM space: the C file(s) with `main` (or one .ll file).
+    /// LLVM space: the C file(s) with `main` (or one .ll file; at most 1 MiB each).
     #[arg(long, num_args = 1..)]
     program: Vec<PathBuf>,
-    /// LLVM space: size (IR instruction count) or runtime.
-    #[arg(long, default_value = "size")]
-    objective: String,
-    /// random | evolutionary | mcts | single-llm | colt
-    #[arg(long, default_value = "colt")]
-    strategy: String,
-    /// Measurements in all.
-    #[arg(long, default_value_t = 64)]
-    trials: usize,
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
-    /// Tensor space: ci or paper shapes.
-    #[arg(long, default_value = "ci")]
-    scale: String,
-    /// colt.toml: `[[models]]` (the LLM bucket) and `[search]` (SearchConfig fields).
+    /// LLVM space: size (IR instruction count) or runtime. [default: size]
+    #[arg(long)]
+    objective: Option<String>,
+    /// random | evolutionary | mcts | single-llm | colt [default: colt]
+    #[arg(long)]
+    strategy: Option<String>,
+    /// Measurements in all, 1 to 100000. [default: 64]
+    #[arg(long)]
+    trials: Option<usize>,
+    /// Any u64. [default: 1]
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Tensor space: ci or paper shapes. [default: ci]
+    #[arg(long)]
+    scale: Option<String>,
+    /// colt.toml (at most 1 MiB): `[[models]]` (the LLM bucket) and `[search]` (SearchConfig
+    /// fields).
     #[arg(long)]
     config: Option<PathBuf>,
     /// The tuning database (default: ~/.cache/colt/colt.db).
     #[arg(long)]
     db: Option<PathBuf>,
-    /// Continue run RUN of the database (its space, workload, strategy, seed and config).
+    /// Continue run RUN of the database (a killed or interrupted one) with its recorded
+    /// space, workload, strategy, trials, seed and config; a flag that differs from the
+    /// recorded value is refused.
     #[arg(long, value_name = "RUN")]
     resume: Option<RunId>,
+    /// With --resume: tune the input files (custom spec, C program) as the run recorded
+    /// them, where the files on disk have changed since.
+    #[arg(long)]
+    use_recorded: bool,
     /// LLVM space: where to write the best pipeline and optimised .ll (default: colt-out/run-<RUN>).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -62,34 +75,71 @@ pub struct Args {
     json: bool,
 }
 
-/// The run being tuned: what the database stores as its identity. The LLVM space keeps the
-/// program's files in `workload` (joined by `;`) and the objective in `scale`.
+impl Args {
+    fn space(&self) -> &str {
+        self.space.as_deref().unwrap_or("tensor")
+    }
+    fn strategy(&self) -> &str {
+        self.strategy.as_deref().unwrap_or("colt")
+    }
+    fn scale(&self) -> &str {
+        self.scale.as_deref().unwrap_or("ci")
+    }
+    fn objective(&self) -> &str {
+        self.objective.as_deref().unwrap_or("size")
+    }
+}
+
+/// Whether a tensor-space workload names a custom spec file (the rule of
+/// `colt_tensor::resolve`).
+fn is_spec_path(w: &str) -> bool {
+    w.ends_with(".toml") || Path::new(w).is_file()
+}
+
+/// The absolute form of a path as the run stores it.
+fn absolute(p: &Path) -> String {
+    std::path::absolute(p)
+        .unwrap_or(p.to_path_buf())
+        .display()
+        .to_string()
+}
+
+/// Read an input file of the run (at most 1 MiB), naming what it is on error.
+fn read_input(what: &str, path: &str) -> anyhow::Result<String> {
+    colt_ops::read_input(Path::new(path)).with_context(|| format!("cannot read {what} {path}"))
+}
+
+/// The run being tuned: what the database stores as its identity, with the text of its
+/// input files. The LLVM space keeps the program's files in `workload` (joined by `;`) and
+/// the objective in `scale`.
 fn new_run(a: &Args, config_text: &str) -> anyhow::Result<NewRun> {
-    let (workload, scale) = match a.space.as_str() {
+    let mut inputs = BTreeMap::new();
+    let (workload, scale) = match a.space() {
         "tensor" => {
             let w = a
                 .workload
                 .clone()
                 .context("--workload is required (or --resume RUN)")?;
-            (w, out::scale(&a.scale)?.as_str().to_string())
+            let w = if is_spec_path(&w) {
+                let path = absolute(Path::new(&w));
+                inputs.insert(path.clone(), read_input("spec", &path)?);
+                path
+            } else {
+                w
+            };
+            (w, out::scale(a.scale())?.as_str().to_string())
         }
         "llvm" => {
             if a.program.is_empty() {
                 bail!("--space llvm needs --program FILE.c (or --resume RUN)");
             }
-            let files: Vec<String> = a
-                .program
-                .iter()
-                .map(|p| {
-                    std::path::absolute(p)
-                        .unwrap_or(p.clone())
-                        .display()
-                        .to_string()
-                })
-                .collect();
+            let files: Vec<String> = a.program.iter().map(|p| absolute(p)).collect();
+            for f in &files {
+                inputs.insert(f.clone(), read_input("program file", f)?);
+            }
             (
                 files.join(";"),
-                a.objective
+                a.objective()
                     .parse::<colt_llvm::Objective>()?
                     .as_str()
                     .to_string(),
@@ -97,17 +147,225 @@ fn new_run(a: &Args, config_text: &str) -> anyhow::Result<NewRun> {
         }
         s => bail!("unknown space \"{s}\" (expected tensor or llvm)"),
     };
+    let trials = a.trials.unwrap_or(64);
+    if trials == 0 || trials > MAX_TRIALS {
+        bail!("--trials {trials} is out of range (1 to {MAX_TRIALS})");
+    }
     Ok(NewRun {
-        strategy: a.strategy.clone(),
+        strategy: a.strategy().to_string(),
         workload,
-        space: a.space.clone(),
+        space: a.space().to_string(),
         scale,
-        seed: a.seed,
-        trials: a.trials as u64,
+        seed: a.seed.unwrap_or(1),
+        trials: trials as u64,
         config: config_text.to_string(),
         versions: format!("colt {}", env!("CARGO_PKG_VERSION")),
         target: out::target(),
+        inputs,
     })
+}
+
+/// With `--resume`: every flag given must agree with what the run recorded (a resumed run
+/// that silently ignored `--trials 8` or another `--workload` would not be what was asked).
+fn check_resume_flags(a: &Args, id: RunId, rec: &NewRun) -> anyhow::Result<()> {
+    let mut given: Vec<(&str, String, String)> = vec![];
+    if let Some(s) = &a.space {
+        given.push(("--space", s.clone(), rec.space.clone()));
+    }
+    if let Some(s) = &a.strategy {
+        given.push(("--strategy", s.clone(), rec.strategy.clone()));
+    }
+    if let Some(t) = a.trials {
+        given.push(("--trials", t.to_string(), rec.trials.to_string()));
+    }
+    if let Some(s) = a.seed {
+        given.push(("--seed", s.to_string(), rec.seed.to_string()));
+    }
+    if let Some(s) = &a.scale {
+        let want = if rec.space == "tensor" {
+            rec.scale.as_str()
+        } else {
+            "-"
+        };
+        given.push(("--scale", s.clone(), want.to_string()));
+    }
+    if let Some(o) = &a.objective {
+        let want = if rec.space == "llvm" {
+            rec.scale.as_str()
+        } else {
+            "-"
+        };
+        given.push(("--objective", o.clone(), want.to_string()));
+    }
+    if let Some(w) = &a.workload {
+        let stored = if is_spec_path(w) {
+            absolute(Path::new(w))
+        } else {
+            w.clone()
+        };
+        let shown = if stored == rec.workload {
+            rec.workload.clone()
+        } else {
+            w.clone()
+        };
+        given.push(("--workload", shown, rec.workload.clone()));
+    }
+    if !a.program.is_empty() {
+        let files: Vec<String> = a.program.iter().map(|p| absolute(p)).collect();
+        given.push(("--program", files.join(";"), rec.workload.clone()));
+    }
+    for (flag, value, recorded) in given {
+        if value != recorded {
+            bail!(
+                "{flag} {value} conflicts with run {id}, which was recorded with {recorded}; --resume continues a run as recorded (drop the flag, or start a new run)"
+            );
+        }
+    }
+    if let Some(p) = &a.config {
+        let text = config::load(Some(p))?.text;
+        if text != rec.config {
+            bail!(
+                "--config {} differs from the config run {id} recorded; --resume continues a run with its recorded config (drop --config, or start a new run)",
+                p.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Short content hash for messages.
+fn short_hash(text: &str) -> String {
+    colt_measure::compile::content_hash(&[text.as_bytes()])[..12].to_string()
+}
+
+/// With `--resume` (without `--use-recorded`): the input files on disk must be the ones the
+/// run recorded, or one run would mix two programs.
+fn check_inputs(id: RunId, rec: &NewRun) -> anyhow::Result<()> {
+    for (path, text) in &rec.inputs {
+        match colt_ops::read_input(Path::new(path)) {
+            Ok(now) if now == *text => {}
+            Ok(now) => bail!(
+                "run {id}: {path} changed since the run was recorded (content {} recorded, {} on disk); restore it, or resume with --use-recorded to tune the recorded copy",
+                short_hash(text),
+                short_hash(&now)
+            ),
+            Err(e) => bail!(
+                "run {id}: cannot read {path} ({e}); restore it, or resume with --use-recorded to tune the recorded copy"
+            ),
+        }
+    }
+    Ok(())
+}
+
+/// Everything a run needs, resolved before it exists in the database (a bad workload, spec,
+/// program or model bucket leaves no phantom run behind).
+pub(crate) struct Resolved {
+    /// Tensor space: the program.
+    pub program: Option<colt_ir::Program>,
+    /// LLVM space: the program files to build (recorded copies with --use-recorded).
+    pub files: Vec<PathBuf>,
+    /// Holds the recorded copies of the LLVM program files.
+    _recorded: Option<tempfile::TempDir>,
+    /// The model bucket, for the LLM strategies.
+    pub bucket: Option<colt_llm::Bucket>,
+    /// Notes about the bucket (skipped models; never a key).
+    pub notes: Vec<String>,
+}
+
+fn resolve(
+    spec: &NewRun,
+    scfg: &SearchConfig,
+    cfg: &config::ConfigFile,
+    use_recorded: bool,
+) -> anyhow::Result<Resolved> {
+    let mut r = Resolved {
+        program: None,
+        files: vec![],
+        _recorded: None,
+        bucket: None,
+        notes: vec![],
+    };
+    match spec.space.as_str() {
+        "tensor" => {
+            let w = &spec.workload;
+            let program = match spec.inputs.get(w) {
+                Some(text) => colt_ops::from_spec_named(text, Path::new(w))?,
+                None => colt_tensor::resolve(w, out::scale(&spec.scale)?)?,
+            };
+            colt_tensor::check_fits(&program)?;
+            r.program = Some(program);
+        }
+        "llvm" => {
+            let files: Vec<PathBuf> = spec.workload.split(';').map(PathBuf::from).collect();
+            if use_recorded {
+                // Build from the recorded text.
+                let dir = tempfile::tempdir().context("cannot create a temporary directory")?;
+                for (i, f) in files.iter().enumerate() {
+                    let sub = dir.path().join(i.to_string());
+                    std::fs::create_dir_all(&sub)?;
+                    let copy = sub.join(f.file_name().context("a program file has no name")?);
+                    let text = spec
+                        .inputs
+                        .get(&f.display().to_string())
+                        .with_context(|| format!("run recorded no copy of {}", f.display()))?;
+                    std::fs::write(&copy, text)
+                        .with_context(|| format!("cannot write {}", copy.display()))?;
+                    r.files.push(copy);
+                }
+                r._recorded = Some(dir);
+            } else {
+                r.files = files;
+            }
+            colt_llvm::Program::from_files(&r.files)?;
+            spec.scale.parse::<colt_llvm::Objective>()?;
+        }
+        s => bail!("unknown space \"{s}\" (expected tensor or llvm)"),
+    }
+    if scfg.strategy.uses_llm() {
+        let (bucket, notes) = cfg.bucket()?;
+        // Compilers and the measurement worker never see an API key.
+        colt_measure::child::hide_env(bucket.models().iter().filter_map(|m| m.api_key_env.clone()));
+        r.bucket = Some(bucket);
+        r.notes = notes;
+    }
+    Ok(r)
+}
+
+/// A `[search]` deserialisation error on one line, naming the field at its span.
+fn search_error(e: &toml::de::Error, text: &str) -> String {
+    let msg = e
+        .message()
+        .split('\n')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    let Some(span) = e.span() else { return msg };
+    let mut section = String::new();
+    let mut key = String::new();
+    let mut pos = 0;
+    for line in text.split_inclusive('\n') {
+        let l = line.trim();
+        if l.starts_with('[') {
+            section = l.trim_matches(|c| c == '[' || c == ']').trim().to_string();
+        } else if let Some((k, _)) = l.split_once('=') {
+            key = k.trim().trim_matches('"').to_string();
+        }
+        pos += line.len();
+        if pos > span.start {
+            break;
+        }
+    }
+    let field = match (section.is_empty(), key.is_empty()) {
+        (_, true) => return msg,
+        (true, false) => key,
+        (false, false) => format!("{section}.{key}"),
+    };
+    if msg.contains(&format!("`{field}`")) {
+        msg
+    } else {
+        format!("field {field}: {msg}")
+    }
 }
 
 /// `[search]` of the config with strategy, trials and seed of the run.
@@ -123,10 +381,15 @@ fn search_config(spec: &NewRun) -> anyhow::Result<SearchConfig> {
         toml::Value::String(spec.strategy.clone()),
     );
     t.insert("trials".into(), toml::Value::Integer(spec.trials as i64));
-    t.insert("seed".into(), toml::Value::Integer(spec.seed as i64));
-    let cfg: SearchConfig = t
-        .try_into()
-        .map_err(|e: toml::de::Error| anyhow::anyhow!("config [search]: {}", e.message()))?;
+    // TOML integers are i64: the seed (any u64) is set after deserialising.
+    t.insert("seed".into(), toml::Value::Integer(0));
+    // Deserialised from text (not from the table) so an error has a span, which names the
+    // field: "config [search]: field lambda: invalid type: string ..."
+    let text = toml::to_string(&t).context("config [search]")?;
+    let mut cfg: SearchConfig = toml::from_str(&text).map_err(|e: toml::de::Error| {
+        anyhow::anyhow!("config [search]: {}", search_error(&e, &text))
+    })?;
+    cfg.seed = spec.seed;
     cfg.validate()?;
     Ok(cfg)
 }
@@ -139,6 +402,7 @@ pub(crate) struct Ctx {
     pub run: RunId,
     pub spec: NewRun,
     pub scfg: SearchConfig,
+    pub resolved: Resolved,
 }
 
 impl Ctx {
@@ -174,19 +438,19 @@ impl Ctx {
     /// Run the search on `env`, recording into the database; returns the result and the
     /// summary fields common to every space.
     pub fn drive<E: Environment>(
-        self,
+        mut self,
         env: &mut E,
         details: Details,
         show_best: ShowBest,
-    ) -> anyhow::Result<(RunResult<E::State>, Value, Db, Args)> {
+    ) -> anyhow::Result<(RunResult<E::State>, Value, Db, Args, Option<String>)> {
         let mut effective_strategy = self.scfg.strategy;
-        let mut llm = if self.scfg.strategy.uses_llm() {
-            let (bucket, notes) = config::ConfigFile {
-                path: None,
-                text: self.spec.config.clone(),
-            }
-            .bucket()?;
+        let mut llm = if let Some(bucket) = self.resolved.bucket.take() {
+            let notes = std::mem::take(&mut self.resolved.notes);
             notes.iter().for_each(|n| self.say(&format!("note: {n}")));
+            if let Some(line) = no_llm_call_note(&self.scfg) {
+                // On stderr also with --json: the run would look like a broken bucket.
+                eprintln!("{line}");
+            }
             if let Some(line) = single_llm_downgrade(self.scfg.strategy, &bucket) {
                 // On stderr also with --json: a silent downgrade is what this guards against.
                 eprintln!("{line}");
@@ -214,6 +478,9 @@ impl Ctx {
             show_best,
             bar: bar.clone(),
             db_error: None,
+            trials: 0,
+            tool_failures: 0,
+            first_tool_error: None,
         };
         let mut cost = colt_cost::Gbdt::default();
         let result = colt_search::run(
@@ -254,9 +521,32 @@ impl Ctx {
             "record_compactions": result.record_compactions,
             "models": result.models,
             "replayed_llm_calls": llm.as_ref().map_or(0, |l| l.replayed),
+            "tool_failures": rec.tool_failures,
         });
-        Ok((result, summary, rec.db, self.a))
+        // Every trial failed for a tool reason: the run measured nothing and must not
+        // look like a search that found no good kernel.
+        let tool_failure = (rec.trials > 0 && rec.tool_failures == rec.trials).then(|| {
+            format!(
+                "every one of the {} trials failed for a tool reason, not a candidate's (first: {})",
+                rec.trials,
+                rec.first_tool_error.clone().unwrap_or_default()
+            )
+        });
+        Ok((result, summary, rec.db, self.a, tool_failure))
     }
+}
+
+/// The note when the first batch (the root and the random warm-up samples) takes the
+/// whole trial budget of an LLM strategy, so no model is ever asked. `None` otherwise.
+fn no_llm_call_note(scfg: &SearchConfig) -> Option<String> {
+    let first = 1 + scfg.warmup();
+    (scfg.trials <= first).then(|| {
+        format!(
+            "note: --trials {} is used up by the first batch (the root and {} random warm-up samples): no LLM call will be made; give --trials more than {first} (or set [search] warmup_random)",
+            scfg.trials,
+            scfg.warmup()
+        )
+    })
 }
 
 /// The warning line when `--strategy colt` runs on a bucket of one model: φ_small is 0, the
@@ -271,7 +561,8 @@ fn single_llm_downgrade(strategy: Strategy, bucket: &colt_llm::Bucket) -> Option
     })
 }
 
-/// Store the summary, then print it (`--json`) or the human report (`text`).
+/// Store the summary, then print it (`--json`) or the human report (`text`). A run whose
+/// every trial failed for a tool reason is an error (exit status 1) after that.
 pub(crate) fn finish<S>(
     db: &Db,
     run: RunId,
@@ -279,11 +570,21 @@ pub(crate) fn finish<S>(
     json_out: bool,
     result: &RunResult<S>,
     text: &str,
+    tool_failure: Option<String>,
 ) -> anyhow::Result<()> {
     db.finish_run(run, &summary.to_string())?;
+    print_report(&summary, json_out, result, text);
+    match tool_failure {
+        Some(msg) => bail!("run {run}: {msg}"),
+        None => Ok(()),
+    }
+}
+
+fn print_report<S>(summary: &Value, json_out: bool, result: &RunResult<S>, text: &str) {
+    let run = &summary["run"];
     if json_out {
-        out::print_json(&summary);
-        return Ok(());
+        out::print_json(summary);
+        return;
     }
     println!(
         "run {run} ({}) finished: {}",
@@ -313,29 +614,48 @@ pub(crate) fn finish<S>(
             );
         }
     }
-    Ok(())
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
     let db_path =
         a.db.clone()
             .unwrap_or_else(|| out::cache_dir().join("colt.db"));
-    let db = Db::open(&db_path)?;
-    let (run, spec) = match a.resume {
+    let (db, run, spec, scfg, resolved) = match a.resume {
         Some(id) => {
+            let db = Db::open(&db_path)?;
             let row = db.run(id)?;
+            if row.status == RunStatus::Finished {
+                bail!(
+                    "run {id} is finished; there is nothing to resume (colt report {id} shows it; start a new run to tune again)"
+                );
+            }
+            check_resume_flags(&a, id, &row.spec)?;
+            if !a.use_recorded {
+                check_inputs(id, &row.spec)?;
+            }
+            let scfg = search_config(&row.spec)?;
+            let cfg = config::ConfigFile::recorded(id, &row.spec.config);
+            let resolved = resolve(&row.spec, &scfg, &cfg, a.use_recorded)?;
             db.set_status(id, RunStatus::Running)?;
-            (id, row.spec)
+            (db, id, row.spec, scfg, resolved)
         }
         None => {
-            a.strategy.parse::<Strategy>()?;
+            if a.use_recorded {
+                bail!("--use-recorded goes with --resume RUN");
+            }
+            a.strategy().parse::<Strategy>()?;
             let cfg = config::load(a.config.as_deref())?;
             let spec = new_run(&a, &cfg.text)?;
-            search_config(&spec)?; // refuse a bad config before a run exists
-            (db.create_run(&spec)?, spec)
+            let scfg = search_config(&spec)?;
+            // Everything resolves before the run exists: a bad workload, spec, program or
+            // model bucket leaves no phantom `running` run behind.
+            let resolved = resolve(&spec, &scfg, &cfg, false)?;
+            let db = Db::open(&db_path)?;
+            let run = db.create_run(&spec)?;
+            (db, run, spec, scfg, resolved)
         }
     };
-    let scfg = search_config(&spec)?;
+    interrupt::watch(&db_path, a.db.is_some(), run);
     let ctx = Ctx {
         a,
         db_path,
@@ -343,6 +663,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         run,
         spec,
         scfg,
+        resolved,
     };
     ctx.say(&format!(
         "run {run}: {} on {} ({}), {} trials, seed {} — database {}",
@@ -353,9 +674,19 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         ctx.scfg.seed,
         ctx.db_path.display()
     ));
-    match ctx.spec.space.as_str() {
+    let explicit_db = ctx.a.db.is_some();
+    let db_path = ctx.db_path.clone();
+    let result = match ctx.spec.space.as_str() {
         "tensor" => tensor::run(ctx),
         "llvm" => llvm::run(ctx),
-        s => bail!("run {run} is of an unknown space \"{s}\""),
-    }
+        s => Err(anyhow::anyhow!("run {run} is of an unknown space \"{s}\"")),
+    };
+    // A run that stopped on an error is not left `running`: it is killed, and resumable.
+    result.map_err(|e| match interrupt::mark_killed(&db_path, run) {
+        Ok(true) => e.context(format!(
+            "run {run} stopped (resume with: {})",
+            interrupt::resume_hint(&db_path, explicit_db, run)
+        )),
+        _ => e,
+    })
 }

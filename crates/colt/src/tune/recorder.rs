@@ -20,6 +20,16 @@ pub struct Recorder {
     pub bar: ProgressBar,
     /// First database error (the run goes on; the driver reports it).
     pub db_error: Option<String>,
+    /// Trials observed, and those that failed for a tool reason (a compiler that cannot
+    /// run, an I/O error): not the candidate's fault.
+    pub trials: u64,
+    pub tool_failures: u64,
+    pub first_tool_error: Option<String>,
+}
+
+/// Outcome names of failures that say nothing about the candidate.
+fn is_tool_failure(outcome: &str) -> bool {
+    matches!(outcome, "unavailable" | "error")
 }
 
 impl Recorder {
@@ -44,6 +54,13 @@ impl<S: Serialize> Observer<S> for Recorder {
         let (min_us, gflops, message) =
             (self.details)(t.key).unwrap_or((None, None, t.detail.clone()));
         let ok = t.latency_us.is_some();
+        self.trials += 1;
+        if !ok && is_tool_failure(&t.outcome) {
+            self.tool_failures += 1;
+            if self.first_tool_error.is_none() {
+                self.first_tool_error = Some(format!("{}: {}", t.outcome, message));
+            }
+        }
         let cand = NewCandidate {
             key: t.key.to_string(),
             trace: serde_json::to_string(&t.state).expect("traces serialise"),

@@ -5,8 +5,12 @@ use super::Ctx;
 use crate::out;
 use colt_tensor::{Kernel, Session, TensorEnv};
 
-pub fn run(ctx: Ctx) -> anyhow::Result<()> {
-    let program = colt_tensor::resolve(&ctx.spec.workload, out::scale(&ctx.spec.scale)?)?;
+pub fn run(mut ctx: Ctx) -> anyhow::Result<()> {
+    let program = ctx
+        .resolved
+        .program
+        .take()
+        .expect("a tensor run resolves its program");
     let flops = program.flops() as f64;
     let mut session = Session::new(&program, out::measure_config(ctx.spec.seed)?)?;
     ctx.say("measuring the naive gcc -O3 and clang -O3 baselines...");
@@ -31,13 +35,14 @@ pub fn run(ctx: Ctx) -> anyhow::Result<()> {
         )
     });
     let (run, workload) = (ctx.run, ctx.spec.workload.clone());
-    let (result, mut summary, db, a) = ctx.drive(&mut env, details, show_best)?;
+    let scale = ctx.spec.scale.clone();
+    let (result, mut summary, db, a, tool_failure) = ctx.drive(&mut env, details, show_best)?;
 
     let best_us = result.best_us();
     let retimed_us = retime(&mut env, &program, result.best.as_ref().map(|b| &b.state));
     let extra = serde_json::json!({
         "workload": program.name,
-        "scale": a.scale,
+        "scale": scale,
         "best_us": best_us,
         "best_gflops": best_us.map(|us| flops / us / 1e3),
         "retimed_us": retimed_us,
@@ -50,7 +55,6 @@ pub fn run(ctx: Ctx) -> anyhow::Result<()> {
         .as_object_mut()
         .expect("object")
         .extend(extra.as_object().expect("object").clone());
-    summary["scale"] = serde_json::json!(db.run(run)?.spec.scale);
 
     let mut text = format!(
         "naive gcc -O3    {}\nnaive clang -O3  {}\n",
@@ -75,7 +79,7 @@ pub fn run(ctx: Ctx) -> anyhow::Result<()> {
         }
         _ => text += "no correct kernel was found\n",
     }
-    super::finish(&db, run, summary, a.json, &result, &text)
+    super::finish(&db, run, summary, a.json, &result, &text, tool_failure)
 }
 
 /// The best kernel timed once more after the search, the way a peer's best record is
