@@ -304,6 +304,21 @@ fn garbage_is_a_protocol_error() {
 }
 
 #[test]
+fn a_huge_body_is_refused_once_without_retry() {
+    // 50 MB of a JSON string: read up to the cap, then refused; not asked for again.
+    let body = format!("{{\"choices\": \"{}\"}}", "x".repeat(50_000_000));
+    let (rec, server, client) = call_one(vec![Step::ok(body.clone()), Step::ok(body)], "");
+    assert!(
+        matches!(&rec.outcome, Err(Failure::Protocol { detail }) if detail.contains("larger than 4 MiB")),
+        "{:?}",
+        rec.outcome
+    );
+    assert_eq!(rec.attempts, 1);
+    assert_eq!(server.seen().len(), 1);
+    assert_eq!(client.stats()["m"].errors["protocol"], 1);
+}
+
+#[test]
 fn truncated_http_body_is_a_transport_failure_and_retried() {
     let raw = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 400\r\nConnection: close\r\n\r\n{\"choices\": [{\"mess".to_vec();
     let (rec, server, _c) = call_one(

@@ -25,6 +25,11 @@ pub(crate) fn agent(timeout: Duration) -> ureq::Agent {
 fn map_err(e: ureq::Error, key: Option<&Secret>) -> CallError {
     match e {
         ureq::Error::Timeout(_) => CallError::Timeout,
+        // An endless or huge body is the server's fault and would be as big again.
+        ureq::Error::BodyExceedsLimit(limit) => CallError::Protocol(format!(
+            "response body larger than {} MiB",
+            limit / (1024 * 1024)
+        )),
         ureq::Error::Io(io)
             if matches!(
                 io.kind(),
@@ -59,6 +64,10 @@ fn retry_after(headers: &ureq::http::HeaderMap) -> Option<u64> {
     (s.is_finite() && s >= 0.0).then_some((s * 1000.0) as u64)
 }
 
+/// The largest response body read; a joint action is a few hundred bytes, and a longer
+/// body is refused without retry.
+pub(crate) const MAX_BODY_BYTES: u64 = 4 * 1024 * 1024;
+
 pub(crate) fn post_json(
     agent: &ureq::Agent,
     url: &str,
@@ -75,6 +84,8 @@ pub(crate) fn post_json(
     let retry_after_ms = retry_after(resp.headers());
     let body = resp
         .body_mut()
+        .with_config()
+        .limit(MAX_BODY_BYTES)
         .read_to_string()
         .map_err(|e| map_err(e, key))?;
     Ok(HttpReply {
