@@ -192,8 +192,13 @@ mod tests {
         assert!(check_memory(None).is_err());
     }
 
+    /// `cleanup` kills every registered group: the tests that spawn groups or call it
+    /// run one at a time, or one would kill another's child.
+    static SERIAL: Mutex<()> = Mutex::new(());
+
     #[test]
     fn children_do_not_see_hidden_variables_and_lead_their_group() {
+        let _serial = lock(&SERIAL);
         // SAFETY: tests in this module do not read this variable concurrently.
         unsafe { std::env::set_var("COLT_TEST_SECRET_KEY", "sk-test") };
         hide_env(["COLT_TEST_SECRET_KEY"]);
@@ -216,6 +221,7 @@ mod tests {
 
     #[test]
     fn a_killed_group_leaves_no_grandchild() {
+        let _serial = lock(&SERIAL);
         // The probe: a compile timeout killed the `cc` driver and orphaned `cc1`. Here the
         // leader starts a grandchild that would outlive a kill of the leader alone.
         let mut cmd = command("sh");
@@ -248,6 +254,7 @@ mod tests {
 
     #[test]
     fn stale_temporary_files_of_dead_processes_are_removed() {
+        let _serial = lock(&SERIAL);
         let dir = std::env::temp_dir().join(format!("colt-child-tmp-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         // A pid above the kernel's pid_max cannot be alive.
