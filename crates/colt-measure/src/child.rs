@@ -26,7 +26,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// Remove the variables `names` from the environment of every child started from now on
 /// (the process's own environment is unchanged: an LLM client still reads its key there).
 pub fn hide_env<I: IntoIterator<Item = S>, S: Into<String>>(names: I) {
-    let mut hidden = HIDDEN.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut hidden = lock(&HIDDEN);
     for n in names {
         let n = n.into();
         if !hidden.contains(&n) {
@@ -37,10 +37,7 @@ pub fn hide_env<I: IntoIterator<Item = S>, S: Into<String>>(names: I) {
 
 /// The variables [`hide_env`] was given.
 pub fn hidden_env() -> Vec<String> {
-    HIDDEN
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .clone()
+    lock(&HIDDEN).clone()
 }
 
 /// `Command::new(program)` without the hidden variables.
@@ -91,6 +88,12 @@ pub fn track_tmp(path: &Path) {
 /// The temporary file is renamed or removed.
 pub fn untrack_tmp(path: &Path) {
     lock(&TMP_FILES).remove(path);
+}
+
+/// Remove a registered temporary file that will not be renamed.
+pub fn discard_tmp(path: &Path) {
+    let _ = std::fs::remove_file(path);
+    untrack_tmp(path);
 }
 
 /// On SIGINT/SIGTERM, before exiting: kill every live compiler group and remove every

@@ -346,8 +346,7 @@ fn compile_with_version(
         Some(status) => status,
         None => {
             group.kill_group();
-            let _ = std::fs::remove_file(&tmp);
-            crate::child::untrack_tmp(&tmp);
+            crate::child::discard_tmp(&tmp);
             return Err(CompileError::Timeout {
                 cc: compiler.cc.clone(),
                 secs: COMPILE_TIMEOUT.as_secs_f64(),
@@ -358,8 +357,7 @@ fn compile_with_version(
     let compile_ms = start.elapsed().as_secs_f64() * 1e3;
     drop(group);
     if !status.success() {
-        let _ = std::fs::remove_file(&tmp);
-        crate::child::untrack_tmp(&tmp);
+        crate::child::discard_tmp(&tmp);
         return Err(CompileError::Failed {
             cc: compiler.cc.clone(),
             status: status.to_string(),
@@ -367,10 +365,10 @@ fn compile_with_version(
         });
     }
     let renamed = std::fs::rename(&tmp, &so);
-    if renamed.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    match &renamed {
+        Ok(()) => crate::child::untrack_tmp(&tmp),
+        Err(_) => crate::child::discard_tmp(&tmp),
     }
-    crate::child::untrack_tmp(&tmp);
     renamed.map_err(io(&so))?;
     Ok(Artifact {
         path: so,

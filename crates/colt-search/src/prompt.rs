@@ -368,6 +368,7 @@ fn by_stage(v: &Vocabulary) -> Vec<(String, Vec<&str>)> {
     groups
 }
 
+/// Groups as the question lists them: `qk: tile unroll; pv: pack`.
 fn groups_text(groups: &[(String, Vec<&str>)]) -> String {
     groups
         .iter()
@@ -381,12 +382,6 @@ fn groups_text(groups: &[(String, Vec<&str>)]) -> String {
         })
         .collect::<Vec<_>>()
         .join("; ")
-}
-
-/// The actions valid at a node, by stage where the actions name one
-/// (`qk: tile unroll; pv: pack`), else by name.
-pub fn valid_actions(v: &Vocabulary) -> String {
-    groups_text(&by_stage(v))
 }
 
 /// The actions valid at a node in the fewest words: `all` when every action of the
