@@ -98,6 +98,20 @@ pub enum StreakScope {
     PerModel,
 }
 
+/// What course alteration keeps of the two answers to the same question.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlterationKeep {
+    /// Both children: the better one is marked as the pick and simulated first, the
+    /// other joins the tree as its sibling with its own prediction, so neither paid-for
+    /// answer is thrown away; UCT then treats them as any two siblings.
+    #[default]
+    Both,
+    /// Only the better child, as the reference implementation does; the other answer is
+    /// counted as wasted (`replaced` or `not_better`).
+    Better,
+}
+
 /// Every knob of a run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -119,6 +133,8 @@ pub struct SearchConfig {
     /// Whether the K regressions are counted over all small models together (`global`,
     /// the reference's rule) or per model (`per_model`).
     pub course_alteration_streak: StreakScope,
+    /// Whether course alteration keeps both children or only the better one.
+    pub course_alteration_keep: AlterationKeep,
     /// The largest model's minimum share of calls, enforced by the policy.
     pub large_share_floor: f64,
     pub budgets: Budgets,
@@ -189,6 +205,7 @@ impl Default for SearchConfig {
             c: std::f64::consts::SQRT_2,
             course_alteration_k: 2,
             course_alteration_streak: StreakScope::Global,
+            course_alteration_keep: AlterationKeep::Both,
             large_share_floor: 0.2,
             budgets: Budgets::default(),
             on_budget: OnBudget::Fallback,

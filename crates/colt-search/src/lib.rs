@@ -34,7 +34,7 @@ mod tree;
 
 use colt_cost::CostModel;
 
-pub use config::{Budgets, OnBudget, SearchConfig, Strategy, StreakScope};
+pub use config::{AlterationKeep, Budgets, OnBudget, SearchConfig, Strategy, StreakScope};
 pub use env::{Applied, Environment, Measurement, SearchRng};
 pub use llm::Llm;
 pub use observer::{LlmCallEvent, NoObserver, NodeEventKind, Observer, Progress};

@@ -548,6 +548,70 @@ fn duplicate_answers_are_recorded_as_such() {
 }
 
 #[test]
+fn course_alteration_keeps_both_answers_by_default_or_only_the_better_one() {
+    let mut c = base(40);
+    c.large_share_floor = 0.0;
+    let models = [
+        (
+            "small",
+            "1B",
+            Behaviour::Worsen {
+                next: "small".into(),
+            },
+        ),
+        (
+            "big",
+            "70B",
+            Behaviour::Greedy {
+                next: "small".into(),
+            },
+        ),
+    ];
+    let count = |r: &RunResult<Vec<i64>>, cause: &str| -> u64 {
+        r.models
+            .values()
+            .map(|m| m.wasted.get(cause).copied().unwrap_or(0))
+            .sum()
+    };
+    let (both, _) = colt(&c, &models, &mut NoObserver);
+    let alterations = both.models["big"].course_alteration_calls;
+    assert!(alterations >= 2, "{:?}", both.models);
+    assert_eq!(count(&both, "replaced") + count(&both, "not_better"), 0);
+    // Every call either added a node or is counted as wasted.
+    let accounted = |r: &RunResult<Vec<i64>>| {
+        let made = r
+            .tree
+            .iter()
+            .filter(|n| n.proposer == "small" || n.proposer == "big")
+            .count() as u64;
+        let calls: u64 = r.models.values().map(|m| m.calls).sum();
+        let wasted: u64 = r.models.values().flat_map(|m| m.wasted.values()).sum();
+        assert_eq!(made, calls - wasted, "{:?}", r.models);
+        made
+    };
+    let made_both = accounted(&both);
+    assert!(
+        both.tree.iter().filter(|n| n.proposer == "big").count() as u64
+            >= alterations - count(&both, "duplicate") - count(&both, "illegal_action")
+    );
+    c.course_alteration_keep = colt_search::AlterationKeep::Better;
+    let (better, _) = colt(&c, &models, &mut NoObserver);
+    let alterations = better.models["big"].course_alteration_calls;
+    assert!(alterations >= 2);
+    assert_eq!(
+        count(&better, "replaced") + count(&better, "not_better"),
+        alterations,
+        "{:?}",
+        better.models
+    );
+    let made_better = accounted(&better);
+    assert!(made_both > 0 && made_better > 0);
+    let cfg: SearchConfig =
+        serde_json::from_str(r#"{"course_alteration_keep": "better"}"#).unwrap();
+    assert_eq!(cfg.course_alteration_keep, colt_search::AlterationKeep::Better);
+}
+
+#[test]
 fn course_alteration_streaks_are_global_by_default_or_per_model() {
     // One small model always regresses, the other never: with one global streak the
     // good one's answers reset the bad one's streak; per model they do not.

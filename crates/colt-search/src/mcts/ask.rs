@@ -10,7 +10,7 @@ use std::time::Instant;
 use colt_llm::{CallRecord, JointAction, Request, Role, Vocabulary};
 
 use super::{ChildCand, Mode, Realised, TreeSearch};
-use crate::config::StreakScope;
+use crate::config::{AlterationKeep, StreakScope};
 use crate::env::Environment;
 use crate::observer::LlmCallEvent;
 use crate::policy::floor_forces_largest;
@@ -172,17 +172,8 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
                     .entry(model.clone())
                     .or_default()
                     .course_alterations += 1;
-                if let Some(better) = self.course_alter(id, &model, &child, &assigned) {
-                    // The small model's child gives way to the largest model's.
-                    *self
-                        .core
-                        .models
-                        .entry(model.clone())
-                        .or_default()
-                        .wasted
-                        .entry("replaced".into())
-                        .or_default() += 1;
-                    return (Some(better), Some(model));
+                if let Some(alt) = self.course_alter(id, &model, &child, &assigned) {
+                    return (Some(self.keep_of_two(child, alt)), Some(model));
                 }
             }
         }
@@ -212,7 +203,7 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
     }
 
     /// Ask the largest model the same question, showing the small model's proposal and
-    /// its outcome; its child when it is predicted better.
+    /// its outcome; the largest model's child, marked `course_altered` when predicted better.
     fn course_alter(
         &mut self,
         id: u32,
@@ -264,18 +255,44 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
             } else {
                 format!("course alteration; {}", c2.note)
             };
-            Some(c2)
-        } else {
-            *self
-                .core
-                .models
-                .entry(largest)
-                .or_default()
-                .wasted
-                .entry("not_better".into())
-                .or_default() += 1;
-            None
         }
+        Some(c2)
+    }
+
+    /// The outcome of a course alteration: the better of the small model's `child` and
+    /// the largest model's `alt` continues the search; the other is kept beside it
+    /// (`AlterationKeep::Both`) or counted as wasted (`Better`, the reference's rule).
+    fn keep_of_two(
+        &mut self,
+        child: ChildCand<E::State>,
+        alt: ChildCand<E::State>,
+    ) -> ChildCand<E::State> {
+        let (mut better, mut other, cause) = if alt.course_altered {
+            (alt, child, "replaced")
+        } else {
+            (child, alt, "not_better")
+        };
+        match self.core.cfg.course_alteration_keep {
+            AlterationKeep::Both => {
+                other.note = if other.note.is_empty() {
+                    "kept beside the course alteration's pick".into()
+                } else {
+                    format!("kept beside the course alteration's pick; {}", other.note)
+                };
+                better.sibling = Some(Box::new(other));
+            }
+            AlterationKeep::Better => {
+                *self
+                    .core
+                    .models
+                    .entry(other.proposer.clone())
+                    .or_default()
+                    .wasted
+                    .entry(cause.into())
+                    .or_default() += 1;
+            }
+        }
+        better
     }
 
     /// Count a call that added no node, by cause: the engine's rejection kind, else
@@ -370,6 +387,7 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
             transformations: applied.kept,
             course_altered: false,
             seeded: false,
+            sibling: None,
         })
     }
 

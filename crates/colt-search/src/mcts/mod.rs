@@ -102,6 +102,8 @@ struct ChildCand<S> {
     transformations: Vec<Transformation>,
     course_altered: bool,
     seeded: bool,
+    /// The other answer of a course alteration, kept beside this child.
+    sibling: Option<Box<ChildCand<S>>>,
 }
 
 pub(crate) struct TreeSearch<'c, 'a, 'l, E: Environment> {
@@ -309,6 +311,7 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
                     transformations: Vec::new(),
                     course_altered: false,
                     seeded: true,
+                    sibling: None,
                 },
             );
             let reward = self.reward_fn();
@@ -596,10 +599,15 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
                 );
                 Expansion::Failed
             }
-            Some(c) => {
+            Some(mut c) => {
                 self.tree.node_mut(id).expand_failures = 0;
+                let sibling = c.sibling.take();
                 let child = self.insert(id, c);
                 self.simulate(child);
+                if let Some(s) = sibling {
+                    let other = self.insert(id, *s);
+                    self.simulate(other);
+                }
                 kind
             }
         }
@@ -743,6 +751,7 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
             transformations: Vec::new(),
             course_altered: false,
             seeded: false,
+            sibling: None,
         })
     }
 
