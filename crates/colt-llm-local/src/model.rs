@@ -221,11 +221,6 @@ fn worker(
         // Gemma 3 uses sliding-window attention; a full-size SWA cache keeps the old
         // positions, so rolling back to any common prefix stays valid.
         .with_swa_full(true);
-    let params = match std::env::var("COLT_FA").ok().as_deref() {
-        Some("0") => params.with_flash_attention_policy(0),
-        Some("1") => params.with_flash_attention_policy(1),
-        _ => params,
-    };
     let ctx = match model.new_context(backend, params) {
         Ok(ctx) => ctx,
         Err(e) => {
