@@ -32,6 +32,10 @@
 //! json_schema = false              # OpenAI response_format / Anthropic forced tool
 //! max_tokens_field = "max_tokens"  # or "max_completion_tokens"
 //! failed_calls_spend_budget = false
+//! schedule_in_question = true      # show the acting node's schedule in each question;
+//!                                  # default true, false for provider = "local" (an
+//!                                  # embedded model pays ~300 prompt tokens of CPU time
+//!                                  # for it on every call; the record still has the node)
 //! # provider = "local" only: path (GGUF file), n_ctx, n_threads (generation),
 //! # n_threads_batch (prompt evaluation), n_batch, q4_0 (load the file's Q4_0 conversion,
 //! # made once next to it: llama.cpp repacks Q4_0 for AVX2/AVX-512, not Q4_1),
@@ -166,6 +170,10 @@ pub struct ModelConfig {
     pub max_tokens_field: String,
     /// Whether a failed call counts against the search's LLM-call budget.
     pub failed_calls_spend_budget: bool,
+    /// Whether each question shows the acting node's schedule (the environment's brief
+    /// description). Without it the question names the node, its score, the children
+    /// tried and the valid actions; the shared record holds how the node was made.
+    pub schedule_in_question: bool,
     pub local: LocalSettings,
 }
 
@@ -629,6 +637,8 @@ impl ModelConfig {
             ));
         }
         let failed_calls_spend_budget = f.boolean("failed_calls_spend_budget", false)?;
+        let schedule_in_question =
+            f.boolean("schedule_in_question", provider != ProviderKind::Local)?;
         let mut local = LocalSettings {
             path: f.string("path")?,
             q4_0: f.boolean("q4_0", false)?,
@@ -670,6 +680,7 @@ impl ModelConfig {
             json_schema,
             max_tokens_field,
             failed_calls_spend_budget,
+            schedule_in_question,
             local,
         })
     }
@@ -696,6 +707,7 @@ impl ModelConfig {
             json_schema: true,
             max_tokens_field: "max_tokens".to_string(),
             failed_calls_spend_budget: false,
+            schedule_in_question: false,
             local: LocalSettings::default(),
         }
     }
@@ -775,6 +787,10 @@ impl ModelConfig {
         put(
             "failed_calls_spend_budget",
             Value::Boolean(self.failed_calls_spend_budget),
+        );
+        put(
+            "schedule_in_question",
+            Value::Boolean(self.schedule_in_question),
         );
         if let Some(p) = &self.local.path {
             put("path", Value::String(p.clone()));

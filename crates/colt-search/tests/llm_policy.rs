@@ -608,7 +608,66 @@ fn course_alteration_keeps_both_answers_by_default_or_only_the_better_one() {
     assert!(made_both > 0 && made_better > 0);
     let cfg: SearchConfig =
         serde_json::from_str(r#"{"course_alteration_keep": "better"}"#).unwrap();
-    assert_eq!(cfg.course_alteration_keep, colt_search::AlterationKeep::Better);
+    assert_eq!(
+        cfg.course_alteration_keep,
+        colt_search::AlterationKeep::Better
+    );
+}
+
+#[test]
+fn a_model_set_not_to_see_schedules_gets_questions_without_one() {
+    let toy = Toy::new(6, 8);
+    let mut b = common::bucket(&[("small", "1B"), ("big", "70B")], "http://127.0.0.1:9");
+    // Remote models see the schedule by default; embedded ones do not.
+    assert!(b.config.models.iter().all(|m| m.schedule_in_question));
+    assert!(!colt_llm::ModelConfig::smollm2_135m().schedule_in_question);
+    b.config.models[0].schedule_in_question = false;
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut providers: std::collections::BTreeMap<String, Box<dyn colt_llm::Provider>> =
+        Default::default();
+    for name in ["small", "big"] {
+        providers.insert(
+            name.into(),
+            Box::new(common::Scripted {
+                toy: toy.clone(),
+                behaviour: Behaviour::Greedy {
+                    next: if name == "small" { "big" } else { "small" }.into(),
+                },
+                calls: calls.clone(),
+                seen: seen.clone(),
+            }),
+        );
+    }
+    let mut client = colt_llm::LlmClient::with_providers(&b, providers, 7);
+    let mut c = base(40);
+    c.large_share_floor = 0.5;
+    let (mut env, mut oracle) = (toy.clone(), Oracle(toy.clone()));
+    run(
+        &c,
+        &mut env,
+        &mut oracle,
+        Some(&mut client),
+        &mut NoObserver,
+    )
+    .unwrap();
+    let seen = seen.lock().unwrap();
+    let asked = |name: &str| -> Vec<&colt_llm::Request> {
+        seen.iter()
+            .filter(|r| r.suffix.contains(&format!("You are {name}.")))
+            .collect()
+    };
+    let (small, big) = (asked("small"), asked("big"));
+    assert!(
+        !small.is_empty() && !big.is_empty(),
+        "{} {} {:?}",
+        small.len(),
+        big.len(),
+        seen.last().map(|r| &r.suffix)
+    );
+    assert!(small.iter().all(|r| !r.suffix.contains("Schedule of n")));
+    assert!(small.iter().all(|r| r.suffix.contains("Valid at n")));
+    assert!(big.iter().all(|r| r.suffix.contains("Schedule of n")));
 }
 
 #[test]

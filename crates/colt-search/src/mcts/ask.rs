@@ -597,7 +597,19 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
             llm_calls: self.core.spend.calls,
             llm_call_budget: self.core.cfg.budgets.llm_calls,
         };
-        let decisions = self.brief(id);
+        // Some models are not shown the schedule (see `ModelConfig::schedule_in_question`).
+        let show_schedule = ms
+            .llm
+            .bucket()
+            .models()
+            .iter()
+            .find(|m| m.name == model)
+            .is_none_or(|m| m.schedule_in_question);
+        let decisions = if show_schedule {
+            self.brief(id)
+        } else {
+            String::new()
+        };
         let question = prompt::question(&QuestionInputs {
             you: model,
             node,
