@@ -79,11 +79,13 @@ impl TensorEnv {
                     .remove("inner")
                     .and_then(|v| v.as_i64())
                     .ok_or("tile needs an integer \"inner\"")?;
-                let middle = params
-                    .remove("middle")
-                    .and_then(|v| v.as_i64())
-                    .unwrap_or(1);
-                params.insert("factors".into(), json!([middle, inner]));
+                // Without `middle` only the innermost factor is set (the outermost
+                // absorbs the rest): the form for loops tiled in two levels.
+                let factors = match params.remove("middle").and_then(|v| v.as_i64()) {
+                    Some(middle) => json!([middle, inner]),
+                    None => json!([inner]),
+                };
+                params.insert("factors".into(), factors);
             }
             "vectorize" => {
                 let on = params.get("on").cloned().unwrap_or(Value::Null);
@@ -107,7 +109,7 @@ fn spec(name: &str, params: Vec<(&str, Vec<Value>)>) -> ActionSpec {
         .map_or("", |a| a.doc);
     let doc = match name {
         "tile" => {
-            "set the two innermost tile factors (middle, inner) of one loop of a stage; they must divide its extent"
+            "set the two innermost tile factors (middle, inner) of one loop of a stage; they must divide its extent (a loop tiled in two levels takes inner only)"
         }
         "vectorize" => "vectorise the innermost loop of a stage (on) or not (off)",
         _ => doc,
@@ -283,15 +285,26 @@ fn vocabulary_of(
             .map(|(k, v)| (k.as_str(), vec![v.clone()]))
             .collect();
         match (c.name, c.free.get("factors")) {
-            ("tile", Some(Choices::Factors { extent, .. })) => {
+            ("tile", Some(Choices::Factors { extent, levels })) => {
                 let divides = |xs: &[i64]| -> Vec<Value> {
                     xs.iter()
                         .filter(|&&f| extent % f == 0)
                         .map(|&f| json!(f))
                         .collect()
                 };
-                ps.push(("middle", divides(&MIDDLE_TILES)));
-                ps.push(("inner", divides(&INNER_TILES)));
+                if *levels >= 3 {
+                    ps.push(("middle", divides(&MIDDLE_TILES)));
+                    ps.push(("inner", divides(&INNER_TILES)));
+                } else {
+                    // Two levels: the inner factor decides the outer one, so a `middle`
+                    // would make every pair but one illegal. Offered: the inner factors
+                    // that change the node (to one not known yet).
+                    let vs = divides(&INNER_TILES)
+                        .into_iter()
+                        .filter(|v| !filter || changes(program, s, key, known, c, "inner", v))
+                        .collect();
+                    ps.push(("inner", vs));
+                }
             }
             // An action without free parameters (`inline`) is one step: offered only if
             // it builds a new program.
@@ -521,6 +534,44 @@ pub fn measurement_of(o: &Outcome) -> Measurement {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_tile_offered_for_a_loop_tiled_in_two_levels_applies() {
+        let mut two_level = 0;
+        for name in colt_ops::workloads::names() {
+            let program = colt_ops::workloads::build(name, colt_ops::Scale::Ci).unwrap();
+            let mut rng = <SearchRng as rand::SeedableRng>::seed_from_u64(5);
+            for trace in (0..4).map(|_| colt_sched::sketch::sample(&program, &mut rng)) {
+                for a in vocabulary(&program, &trace).actions {
+                    if a.name != "tile" || a.params.iter().any(|p| p.name == "middle") {
+                        continue;
+                    }
+                    two_level += 1;
+                    let fixed: Vec<(String, Value)> = a
+                        .params
+                        .iter()
+                        .filter(|p| p.name != "inner")
+                        .map(|p| (p.name.clone(), p.choices[0].clone()))
+                        .collect();
+                    let inner = a.params.iter().find(|p| p.name == "inner").unwrap();
+                    assert!(!inner.choices.is_empty());
+                    for v in &inner.choices {
+                        let mut args: BTreeMap<String, Value> = fixed.iter().cloned().collect();
+                        args.insert("inner".into(), v.clone());
+                        let t = Transformation {
+                            action: "tile".into(),
+                            args,
+                        };
+                        let act = TensorEnv::to_action(&t).unwrap();
+                        actions::apply_action(&program, &trace, &act)
+                            .unwrap_or_else(|e| panic!("{name}: {t:?}: {e}"));
+                    }
+                }
+            }
+        }
+        // The suite has elementwise stages (two-level loops), so the check is not vacuous.
+        assert!(two_level > 0);
+    }
 
     #[test]
     fn vocabulary_is_per_stage_and_offers_no_value_that_changes_nothing() {
