@@ -374,6 +374,31 @@ impl Db {
         Ok(())
     }
 
+    /// The limits stored for machine `key` by [`Db::put_machine`] (JSON), if any.
+    pub fn machine(&self, key: &str) -> Result<Option<String>> {
+        self.conn
+            .query_row(
+                "SELECT limits FROM machines WHERE key = ?1",
+                params![key],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.sql("read machine limits", e))
+    }
+
+    /// Store (or replace) the measured limits of machine `key` as JSON.
+    pub fn put_machine(&self, key: &str, limits_json: &str) -> Result<()> {
+        self.json("machine limits", limits_json)?;
+        self.conn
+            .execute(
+                "INSERT INTO machines (key, limits, measured_at_ms) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (key) DO UPDATE SET limits = ?2, measured_at_ms = ?3",
+                params![key, limits_json, now_ms()],
+            )
+            .map_err(|e| self.sql("store machine limits", e))?;
+        Ok(())
+    }
+
     /// Set a run's status (e.g. back to `Running` on resume, or `Killed` by a cleanup
     /// tool). Setting `Finished` this way keeps the summary and stamps `finished_at_ms`;
     /// any other status clears `finished_at_ms`.

@@ -10,13 +10,19 @@
 use rusqlite::{Connection, OptionalExtension};
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Migration `i` takes a database from version `i + 1` to `i + 2`.
 pub(crate) const MIGRATIONS: &[&str] = &[
     // 2: the content of the input files a run tunes (a custom spec, a C program), as a JSON
     // object of path -> text, so `--resume` can tell when one changed on disk.
     "ALTER TABLE runs ADD COLUMN inputs TEXT NOT NULL DEFAULT '{}';",
+    // 3: the machine's measured limits (`colt machine`), one JSON row per machine key.
+    "CREATE TABLE machines (
+         key             TEXT PRIMARY KEY,
+         limits          TEXT NOT NULL,
+         measured_at_ms  INTEGER NOT NULL
+     );",
 ];
 
 const CREATE_V1: &str = r#"

@@ -7,6 +7,27 @@ use common::{Scratch, candidate, llm_call, new_run, node};
 use proptest::prelude::*;
 
 #[test]
+fn machine_limits_are_stored_per_key_and_replaced() {
+    let dir = Scratch::new("machines");
+    let db = Db::open(dir.db()).unwrap();
+    assert_eq!(db.machine("cpu-a").unwrap(), None);
+    db.put_machine("cpu-a", r#"{"peak_gflops": 100.0}"#)
+        .unwrap();
+    db.put_machine("cpu-b", r#"{"peak_gflops": 50.0}"#).unwrap();
+    db.put_machine("cpu-a", r#"{"peak_gflops": 120.0}"#)
+        .unwrap();
+    assert_eq!(
+        db.machine("cpu-a").unwrap().as_deref(),
+        Some(r#"{"peak_gflops": 120.0}"#)
+    );
+    assert_eq!(
+        db.machine("cpu-b").unwrap().as_deref(),
+        Some(r#"{"peak_gflops": 50.0}"#)
+    );
+    assert!(db.put_machine("cpu-c", "not json").is_err());
+}
+
+#[test]
 fn runs_round_trip_and_finish() {
     let dir = Scratch::new("runs");
     let db = Db::open(dir.db()).unwrap();

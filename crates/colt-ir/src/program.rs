@@ -180,6 +180,17 @@ impl Program {
             .filter(|&c| self.stages[c].reads().contains(&b))
             .collect()
     }
+    /// Bytes an execution must move at least: every input read once and every output
+    /// written once (f32), with no temporary ever leaving the caches. The roofline's
+    /// arithmetic intensity is `flops() / compulsory_bytes()`.
+    pub fn compulsory_bytes(&self) -> u64 {
+        self.buffers
+            .iter()
+            .filter(|b| matches!(b.kind, BufKind::Input | BufKind::Output))
+            .map(|b| b.len() as u64 * 4)
+            .sum()
+    }
+
     /// Floating-point operations of one execution (a reduction step counts one more).
     pub fn flops(&self) -> u64 {
         self.stages

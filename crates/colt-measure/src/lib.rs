@@ -21,6 +21,7 @@ pub mod child;
 pub mod compile;
 pub mod inputs;
 pub mod kernel;
+pub mod machine;
 pub mod measure;
 pub mod protocol;
 pub mod runner;
@@ -31,6 +32,7 @@ pub use compile::{
     Artifact, CompileError, Compiler, DEFAULT_SYMBOL, Source, compile, compile_batch,
 };
 pub use inputs::{BufRole, BufSpec};
+pub use machine::{MachineLimits, machine_key, measure_limits};
 pub use measure::{Candidate, MeasureConfig, Measurer, Outcome, OutcomeKind};
 pub use protocol::{Timing, Tolerance};
 pub use runner::{MeasureError, RunReply, Runner, WorkerCommand};

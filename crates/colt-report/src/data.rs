@@ -86,6 +86,24 @@ impl RunData {
             .filter(|v| v.is_finite())
     }
 
+    /// The best kernel on the roofline: (arithmetic intensity in FLOP/byte, GFLOP/s of
+    /// its re-timed latency, else of the search's best), and the machine's (peak GFLOP/s,
+    /// bandwidth GB/s) when the run knew them.
+    pub fn roofline_point(&self) -> Option<((f64, f64), Option<(f64, f64)>)> {
+        let intensity = self.summary_f64("intensity_flop_per_byte")?;
+        let best = self.summary_f64("best_gflops")?;
+        let gflops = match (self.summary_f64("best_us"), self.summary_f64("retimed_us")) {
+            (Some(b), Some(r)) if r > 0.0 => best * b / r,
+            _ => best,
+        };
+        let m = self.summary.as_ref()?.get("machine");
+        let f = |k: &str| m.and_then(|m| m.get(k)).and_then(|v| v.as_f64());
+        Some((
+            (intensity, gflops),
+            f("peak_gflops").zip(f("bandwidth_gbs")),
+        ))
+    }
+
     /// Correct measurements in trial order: (trial number from 1, median µs).
     pub fn measured(&self) -> Vec<(u64, f64)> {
         self.candidates

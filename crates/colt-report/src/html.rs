@@ -14,16 +14,103 @@ use serde_json::Value;
 use std::fmt::Write;
 use std::path::Path;
 
-/// Ids and headings of the chart sections, in document order. Each is a
-/// `<section class="plot" id="...">` holding one inline `<svg>`.
-pub const PLOTS: [(&str, &str); 7] = [
-    ("best-vs-trials", "Best latency vs trials"),
-    ("predicted-vs-measured", "Cost-model quality"),
-    ("llm-usage", "LLM calls, tokens and cost per model"),
-    ("large-share", "Largest model's share of calls"),
-    ("course-alterations", "Course alterations"),
-    ("tree-shape", "Search tree shape"),
-    ("failures", "Failures by class"),
+/// One chart section of the page: `<section class="plot" id="...">` holding one inline
+/// `<svg>`, its caption, and for some charts a table after it.
+pub struct Plot {
+    pub id: &'static str,
+    pub title: &'static str,
+    /// Full size in pixels; a chart with nothing to draw gets a short frame instead.
+    pub size: (u32, u32),
+    /// Whether there is nothing to draw for these runs (the chart shows only its note).
+    pub is_empty: fn(&[RunData]) -> bool,
+    pub draw: for<'a, 'b> fn(&'a plots::SvgArea<'b>, &[RunData]) -> plots::SvgResult,
+    pub caption: fn(&[RunData]) -> String,
+    /// What follows the figure inside the section (a table), if anything.
+    pub after: Option<fn(&mut String, &[RunData])>,
+}
+
+/// The chart sections, in document order.
+pub const PLOTS: [Plot; 8] = [
+    Plot {
+        id: "best-vs-trials",
+        title: "Best latency vs trials",
+        size: (1120, 560),
+        is_empty: |runs| runs.iter().all(|r| r.measured().is_empty()),
+        draw: |a, runs| plots::best_vs_trials(a, runs),
+        caption: best_caption,
+        after: None,
+    },
+    Plot {
+        id: "predicted-vs-measured",
+        title: "Cost-model quality",
+        size: (1120, 520),
+        is_empty: |runs| runs.iter().all(|r| r.predicted_vs_measured().is_empty()),
+        draw: |a, runs| plots::predicted_vs_measured(a, runs),
+        caption: tau_caption,
+        after: None,
+    },
+    Plot {
+        id: "roofline",
+        title: "Roofline",
+        size: (1120, 520),
+        is_empty: |runs| runs.iter().all(|r| r.roofline_point().is_none()),
+        draw: |a, runs| plots::roofline(a, runs),
+        caption: roofline_caption,
+        after: None,
+    },
+    Plot {
+        id: "llm-usage",
+        title: "LLM calls, tokens and cost per model",
+        size: (1120, 400),
+        is_empty: |runs| runs.iter().all(|r| r.calls.is_empty()),
+        draw: |a, runs| plots::llm_usage(a, runs),
+        caption: |_| {
+            "Cumulative over each run's LLM calls, in call order; one line per model.".into()
+        },
+        after: Some(|h, runs| model_table(h, runs, false)),
+    },
+    Plot {
+        id: "large-share",
+        title: "Largest model's share of calls",
+        size: (1120, 420),
+        is_empty: |runs| {
+            runs.iter()
+                .all(|r| r.calls.is_empty() || r.largest_model().is_none())
+        },
+        draw: |a, runs| plots::large_share(a, runs),
+        caption: share_caption,
+        after: None,
+    },
+    Plot {
+        id: "course-alterations",
+        title: "Course alterations",
+        size: (1120, 400),
+        is_empty: |runs| runs.iter().all(|r| r.course_alterations().is_empty()),
+        draw: |a, runs| plots::course_alterations(a, runs),
+        caption: alteration_caption,
+        after: Some(|h, runs| model_table(h, runs, true)),
+    },
+    Plot {
+        id: "tree-shape",
+        title: "Search tree shape",
+        size: (1120, 400),
+        is_empty: |runs| runs.iter().all(|r| r.nodes.is_empty()),
+        draw: |a, runs| plots::tree_shape(a, runs),
+        caption: tree_caption,
+        after: None,
+    },
+    Plot {
+        id: "failures",
+        title: "Failures by class",
+        size: (1120, 420),
+        is_empty: |runs| {
+            runs.iter()
+                .all(|r| r.failures().values().all(|v| *v == 0) && r.llm_errors().is_empty())
+        },
+        draw: |a, runs| plots::failures(a, runs),
+        caption: failure_caption,
+        after: Some(failure_details),
+    },
 ];
 
 /// `s` with `& < > " '` replaced by entities (safe in text and quoted attributes).
@@ -111,53 +198,22 @@ pub fn document(db_path: &Path, runs: &[RunData]) -> Result<String, ReportError>
     );
     summary_table(&mut h, runs);
 
-    let charts: [(&str, (u32, u32), String); 7] = [
-        ("best-vs-trials", (1120, 560), best_caption(runs)),
-        ("predicted-vs-measured", (1120, 520), tau_caption(runs)),
-        (
-            "llm-usage",
-            (1120, 400),
-            "Cumulative over each run's LLM calls, in call order; one line per model.".into(),
-        ),
-        ("large-share", (1120, 420), share_caption(runs)),
-        ("course-alterations", (1120, 400), alteration_caption(runs)),
-        ("tree-shape", (1120, 400), tree_caption(runs)),
-        ("failures", (1120, 420), failure_caption(runs)),
-    ];
-    for ((id, heading), (cid, size, caption)) in PLOTS.iter().zip(charts) {
-        debug_assert_eq!(*id, cid);
-        let size = if plots::is_empty(id, runs) {
-            (size.0, 160)
+    for p in &PLOTS {
+        let size = if (p.is_empty)(runs) {
+            (p.size.0, 160)
         } else {
-            size
+            p.size
         };
-        let svg = match *id {
-            "best-vs-trials" => {
-                plots::svg("best-vs-trials", size, |a| plots::best_vs_trials(a, runs))?
-            }
-            "predicted-vs-measured" => plots::svg("predicted-vs-measured", size, |a| {
-                plots::predicted_vs_measured(a, runs)
-            })?,
-            "llm-usage" => plots::svg("llm-usage", size, |a| plots::llm_usage(a, runs))?,
-            "large-share" => plots::svg("large-share", size, |a| plots::large_share(a, runs))?,
-            "course-alterations" => plots::svg("course-alterations", size, |a| {
-                plots::course_alterations(a, runs)
-            })?,
-            "tree-shape" => plots::svg("tree-shape", size, |a| plots::tree_shape(a, runs))?,
-            _ => plots::svg("failures", size, |a| plots::failures(a, runs))?,
-        };
+        let svg = plots::svg(p.id, size, |a| (p.draw)(a, runs))?;
         let _ = write!(
             h,
-            "<section class=\"plot\" id=\"{id}\">\n<h2>{}</h2>\n<figure>\n{svg}</figure>\n<p class=\"caption\">{}</p>\n",
-            escape(heading),
-            escape(&caption)
+            "<section class=\"plot\" id=\"{}\">\n<h2>{}</h2>\n<figure>\n{svg}</figure>\n<p class=\"caption\">{}</p>\n",
+            p.id,
+            escape(p.title),
+            escape(&(p.caption)(runs))
         );
-        match *id {
-            "llm-usage" | "course-alterations" => {
-                model_table(&mut h, runs, *id == "course-alterations")
-            }
-            "failures" => failure_details(&mut h, runs),
-            _ => {}
+        if let Some(after) = p.after {
+            after(&mut h, runs);
         }
         h.push_str("</section>\n");
     }
@@ -241,6 +297,21 @@ fn best_caption(runs: &[RunData]) -> String {
         "Lines: best latency so far; dots: every correct measurement. {}.",
         parts.join("; ")
     )
+}
+
+fn roofline_caption(runs: &[RunData]) -> String {
+    if runs
+        .iter()
+        .any(|r| r.roofline_point().is_some_and(|(_, m)| m.is_some()))
+    {
+        "The line is the machine's bound min(peak, intensity × bandwidth), measured by \
+         `colt machine`; a point's height under it is what its kernel leaves on the table."
+            .into()
+    } else {
+        "The machine's limits are unknown to these runs: run `colt machine` once (per \
+         database) and the next tunes are drawn against its bound."
+            .into()
+    }
 }
 
 fn tau_caption(runs: &[RunData]) -> String {

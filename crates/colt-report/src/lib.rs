@@ -20,7 +20,7 @@ pub mod kernel;
 pub mod plots;
 
 pub use error::ReportError;
-pub use html::PLOTS;
+pub use html::{PLOTS, Plot};
 
 use colt_db::{Db, RunId};
 use plotters::prelude::*;

@@ -41,13 +41,15 @@ const AXIS: RGBColor = RGBColor(90, 90, 90);
 const NOTE: RGBColor = RGBColor(110, 110, 110);
 const RULE: RGBColor = RGBColor(120, 120, 120);
 
+/// The drawing area of an SVG chart, and what drawing into it returns.
+pub type SvgArea<'b> = DrawingArea<SVGBackend<'b>, Shift>;
+pub type SvgResult = Result<(), DrawingAreaErrorKind<std::io::Error>>;
+
 /// Draw `f` into an SVG of `size` pixels and return the SVG text.
 pub fn svg(
     plot: &'static str,
     size: (u32, u32),
-    f: impl for<'b> FnOnce(
-        &DrawingArea<SVGBackend<'b>, Shift>,
-    ) -> Result<(), DrawingAreaErrorKind<std::io::Error>>,
+    f: impl for<'b> FnOnce(&SvgArea<'b>) -> SvgResult,
 ) -> Result<String, ReportError> {
     let mut buf = String::new();
     {
@@ -311,6 +313,92 @@ pub fn predicted_vs_measured<DB: DrawingBackend>(
         chart
             .draw_series(p.iter().map(|&q| Circle::new(q, 3, c.mix(0.55).filled())))?
             .label(format!("{}: τ = {tau}, n = {}", r.label, p.len()))
+            .legend(move |(x, y)| Circle::new((x + 10, y), 4, c.filled()));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(GRID)
+        .label_font((FAMILY, 14))
+        .draw()?;
+    Ok(())
+}
+
+/// The roofline: each run's best kernel at its arithmetic intensity against the machine's
+/// bound `min(peak, intensity × bandwidth)`, on log-log axes.
+pub fn roofline<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, runs: &[RunData]) -> R<DB> {
+    let title = "Roofline: best kernel of each run against the machine's limits";
+    let pts: Vec<(usize, (f64, f64))> = runs
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| r.roofline_point().map(|(p, _)| (i, p)))
+        .filter(|(_, p)| p.0 > 0.0 && p.1 > 0.0)
+        .collect();
+    if pts.is_empty() {
+        return placeholder(
+            area,
+            title,
+            "no run has a correct kernel with a known intensity",
+        );
+    }
+    let machine = runs
+        .iter()
+        .find_map(|r| r.roofline_point().and_then(|(_, m)| m));
+    let mut xs: Vec<f64> = pts.iter().map(|p| p.1.0).collect();
+    let mut ys: Vec<f64> = pts.iter().map(|p| p.1.1).collect();
+    if let Some((peak, bw)) = machine {
+        xs.push(peak / bw);
+        ys.push(peak);
+    }
+    let lo = |v: &[f64]| v.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = |v: &[f64]| v.iter().copied().fold(0.0f64, f64::max);
+    let (x0, x1) = (lo(&xs) / 4.0, hi(&xs) * 4.0);
+    let (y0, y1) = (lo(&ys) / 4.0, hi(&ys) * 2.0);
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, (FAMILY, 20))
+        .margin(16)
+        .x_label_area_size(48)
+        .y_label_area_size(72)
+        .build_cartesian_2d((x0..x1).log_scale(), (y0..y1).log_scale())?;
+    chart
+        .configure_mesh()
+        .light_line_style(LIGHT_GRID)
+        .bold_line_style(GRID)
+        .axis_style(AXIS)
+        .label_style(label_font())
+        .axis_desc_style((FAMILY, 15))
+        .x_desc("arithmetic intensity (FLOP per byte of compulsory traffic)")
+        .y_desc("GFLOP/s")
+        .x_label_formatter(&|v| fmt_count(*v))
+        .y_label_formatter(&|v| fmt_count(*v))
+        .draw()?;
+    if let Some((peak, bw)) = machine {
+        let steps = 64;
+        let roof: Vec<(f64, f64)> = (0..=steps)
+            .map(|k| {
+                let x = x0 * (x1 / x0).powf(k as f64 / steps as f64);
+                (x, peak.min(x * bw))
+            })
+            .collect();
+        chart
+            .draw_series(LineSeries::new(roof, RULE.stroke_width(2)))?
+            .label(format!(
+                "machine: {} GFLOP/s peak, {} GB/s",
+                fmt_count(peak),
+                fmt_count(bw)
+            ))
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RULE.stroke_width(2)));
+    }
+    for (i, p) in &pts {
+        let c = color(*i);
+        let r = &runs[*i];
+        let share = machine.map_or(String::new(), |(peak, bw)| {
+            format!(" ({:.0}% of bound)", 100.0 * p.1 / peak.min(p.0 * bw))
+        });
+        chart
+            .draw_series(std::iter::once(Circle::new(*p, 5, c.filled())))?
+            .label(format!("{}: {} GFLOP/s{share}", r.label, fmt_count(p.1)))
             .legend(move |(x, y)| Circle::new((x + 10, y), 4, c.filled()));
     }
     chart
@@ -678,26 +766,6 @@ fn grouped(
         })
         .collect();
     (cats, groups)
-}
-
-/// Whether chart `id` (one of [`crate::PLOTS`]) has nothing to draw for `runs` and
-/// shows only its note (the page then gives it a short frame).
-pub fn is_empty(id: &str, runs: &[RunData]) -> bool {
-    let no_calls = runs.iter().all(|r| r.calls.is_empty());
-    match id {
-        "best-vs-trials" => runs.iter().all(|r| r.measured().is_empty()),
-        "predicted-vs-measured" => runs.iter().all(|r| r.predicted_vs_measured().is_empty()),
-        "llm-usage" => no_calls,
-        "large-share" => runs
-            .iter()
-            .all(|r| r.calls.is_empty() || r.largest_model().is_none()),
-        "course-alterations" => runs.iter().all(|r| r.course_alterations().is_empty()),
-        "tree-shape" => runs.iter().all(|r| r.nodes.is_empty()),
-        "failures" => runs
-            .iter()
-            .all(|r| r.failures().values().all(|v| *v == 0) && r.llm_errors().is_empty()),
-        _ => false,
-    }
 }
 
 /// Tree shape: nodes per depth, and internal nodes per number of children.

@@ -227,6 +227,10 @@ fn fixture() -> Fixture {
                 "floor_overrides": 2, "fallbacks": 0}
         },
         "best_trace": serde_json::from_str::<serde_json::Value>(&best_colt.1.to_json()).unwrap(),
+        // On the roofline: matmul 64^3 (2·64³ FLOP over 3·64²·4 bytes), a measured machine.
+        "best_gflops": 2.0 * 64f64.powi(3) / best_colt.0 / 1e3,
+        "intensity_flop_per_byte": 2.0 * 64f64.powi(3) / (3.0 * 64f64.powi(2) * 4.0),
+        "machine": {"peak_gflops": 320.0, "bandwidth_gbs": 45.0, "isa": "avx512", "cores": 2},
     });
     db.finish_run(colt, &summary.to_string()).unwrap();
 
@@ -240,6 +244,8 @@ fn fixture() -> Fixture {
         &["evolution", "random", "mutation"],
     );
     let summary = json!({"best_us": best_evo.0, "naive_gcc_us": 1450.0, "wall_s": 41.0, "measure_s": 39.5,
+        "best_gflops": 2.0 * 64f64.powi(3) / best_evo.0 / 1e3,
+        "intensity_flop_per_byte": 2.0 * 64f64.powi(3) / (3.0 * 64f64.powi(2) * 4.0),
         "llm_s": 0.0, "search_overhead_s": 0.08, "llm_calls": {}, "large_model_share": 0.0, "models": {}});
     db.finish_run(evo, &summary.to_string()).unwrap();
 
@@ -339,7 +345,8 @@ fn every_plot_section_holds_a_drawn_svg() {
     let f = fixture();
     let html = render_html(&f.db, &[f.colt, f.evo]).expect("report renders");
     let doc = parse(&html);
-    for (id, heading) in PLOTS {
+    for p in &PLOTS {
+        let (id, heading) = (p.id, p.title);
         let sec = section(&doc, id);
         assert_eq!(sec.attribute("class"), Some("plot"));
         let h2 = sec
@@ -537,7 +544,8 @@ fn runs_without_measurements_llm_or_tree_still_render_every_section() {
     let f = fixture();
     let html = render_html(&f.db, &[f.killed]).expect("a killed run renders");
     let doc = parse(&html);
-    for (id, _) in PLOTS {
+    for p in &PLOTS {
+        let id = p.id;
         let svg = svg_of(section(&doc, id));
         assert!(marks(svg) >= 2, "#{id} draws at least its frame and note");
     }

@@ -106,10 +106,7 @@ impl<'a, E: Environment> Core<'a, E> {
 
     /// Normalised throughput of a latency against the best so far (0 for a failure).
     pub fn reward(&self, latency: Option<f64>) -> f64 {
-        match (latency, self.best_us()) {
-            (Some(l), Some(b)) if l > 0.0 => (b / l).clamp(0.0, 1.0),
-            _ => 0.0,
-        }
+        reward_against(latency, self.best_us())
     }
 
     /// Whether `key` was measured (or failed) before.
@@ -349,5 +346,17 @@ impl<'a, E: Environment> Core<'a, E> {
             },
             tree,
         }
+    }
+}
+
+/// Consecutive measurement rounds that found no new candidate before a search counts the
+/// space as exhausted (every strategy's loop).
+pub(crate) const DRY_LIMIT: usize = 3;
+
+/// Normalised throughput of `latency` against `best` (0 for a failure or no best yet).
+pub(crate) fn reward_against(latency: Option<f64>, best: Option<f64>) -> f64 {
+    match (latency, best) {
+        (Some(l), Some(b)) if l > 0.0 => (b / l).clamp(0.0, 1.0),
+        _ => 0.0,
     }
 }

@@ -14,21 +14,31 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use rand::RngExt;
 
-use crate::core::{Candidate, Core};
+use crate::core::{Candidate, Core, DRY_LIMIT};
 use crate::env::Environment;
 use crate::result::StopReason;
 
-/// Consecutive batches that found nothing new before the space counts as exhausted.
-const DRY_LIMIT: usize = 3;
-
 pub(crate) fn run_random<E: Environment>(core: &mut Core<'_, E>) -> StopReason {
+    batch_loop(core, |core, n| random_batch(core, n, false))
+}
+
+pub(crate) fn run_evolutionary<E: Environment>(core: &mut Core<'_, E>) -> StopReason {
+    batch_loop(core, evolve_batch)
+}
+
+/// The loop of the strategies without a tree: measure the batch `next` proposes until the
+/// run stops, or until [`DRY_LIMIT`] batches in a row propose nothing new.
+fn batch_loop<E: Environment>(
+    core: &mut Core<'_, E>,
+    mut next: impl FnMut(&mut Core<'_, E>, usize) -> Vec<Candidate<E::State>>,
+) -> StopReason {
     let mut dry = 0;
     loop {
         if let Some(s) = core.stop_check() {
             return s;
         }
         let n = core.cfg.batch_size.min(core.remaining());
-        let batch = random_batch(core, n, false);
+        let batch = next(core, n);
         if batch.is_empty() {
             dry += 1;
             if dry >= DRY_LIMIT {
@@ -95,27 +105,6 @@ fn roulette(w: &[f64], rng: &mut crate::env::SearchRng) -> usize {
         x -= wi;
     }
     w.len() - 1
-}
-
-pub(crate) fn run_evolutionary<E: Environment>(core: &mut Core<'_, E>) -> StopReason {
-    let mut dry = 0;
-    loop {
-        if let Some(s) = core.stop_check() {
-            return s;
-        }
-        let n = core.cfg.batch_size.min(core.remaining());
-        let batch = evolve_batch(core, n);
-        if batch.is_empty() {
-            dry += 1;
-            if dry >= DRY_LIMIT {
-                return StopReason::SpaceExhausted;
-            }
-            continue;
-        }
-        dry = 0;
-        core.measure(batch);
-        core.progress(0);
-    }
 }
 
 fn individual<E: Environment>(core: &Core<'_, E>, state: E::State) -> Ind<E::State> {

@@ -4,6 +4,7 @@
 mod bench;
 mod best;
 mod config;
+mod machine;
 mod measure;
 mod models;
 mod out;
@@ -32,6 +33,9 @@ enum Command {
     Workloads(workloads::Args),
     /// Print a workload's loop nest (optionally scheduled by a trace) and its C code.
     Show(show::Args),
+    /// This machine's limits: peak fp32 FLOP/s and memory bandwidth, measured once and kept
+    /// in the tuning database (the roofline's two numbers).
+    Machine(machine::Args),
     /// Measure naive gcc/clang baselines and a given or best-of-N sampled schedule.
     Measure(measure::Args),
     /// Tune a workload with a search strategy (recorded in the tuning database).
@@ -74,6 +78,7 @@ fn main() {
     let result = match cli.command {
         Command::Workloads(a) => workloads::run(a),
         Command::Show(a) => show::run(a),
+        Command::Machine(a) => machine::run(a),
         Command::Measure(a) => measure::run(a),
         Command::Tune(a) => tune::run(a),
         Command::Runs(a) => runs::run(a),

@@ -200,3 +200,26 @@ fn report_of_a_missing_run_is_one_clear_line() {
     colt_db::Db::open(&db).unwrap();
     one_line_error(&["report", "999", "--db", db.to_str().unwrap()], &["999"]);
 }
+
+#[test]
+fn machine_json_reports_peak_and_bandwidth_and_keeps_them_in_the_database() {
+    let dir = tempdir();
+    let db = dir.join("machine.db");
+    let db = db.to_str().unwrap();
+    let first = json_of(&["machine", "--json", "--db", db]);
+    for k in ["peak_gflops", "peak_gflops_one_core", "bandwidth_gbs"] {
+        assert!(first[k].as_f64().is_some_and(|v| v > 0.0), "{k}: {first}");
+    }
+    assert!(first["cores"].as_u64().is_some_and(|c| c >= 1), "{first}");
+    assert!(
+        first["isa"].is_string() && first["vector_lanes"].is_u64(),
+        "{first}"
+    );
+    assert_eq!(first["cached"], false);
+    // The second call reads the stored limits instead of measuring again.
+    let second = json_of(&["machine", "--json", "--db", db]);
+    assert_eq!(second["cached"], true);
+    assert_eq!(second["peak_gflops"], first["peak_gflops"]);
+    let again = json_of(&["machine", "--json", "--remeasure", "--db", db]);
+    assert_eq!(again["cached"], false);
+}

@@ -21,7 +21,7 @@ use colt_llm::Transformation;
 use rand::RngExt;
 
 use crate::config::OnBudget;
-use crate::core::{Candidate, Core};
+use crate::core::{Candidate, Core, DRY_LIMIT, reward_against};
 use crate::env::Environment;
 use crate::llm::Llm;
 use crate::observer::NodeEventKind;
@@ -47,15 +47,6 @@ enum Expansion {
     Llm,
     Mutation,
     Failed,
-}
-
-/// Consecutive measurement rounds without a new candidate before giving up.
-const DRY_LIMIT: usize = 3;
-fn reward_of(latency: Option<f64>, best: Option<f64>) -> f64 {
-    match (latency, best) {
-        (Some(l), Some(b)) if l > 0.0 => (b / l).clamp(0.0, 1.0),
-        _ => 0.0,
-    }
 }
 
 struct Models<'l> {
@@ -214,7 +205,7 @@ pub(crate) fn run_tree<'a, E: Environment>(
 impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
     fn reward_fn(&self) -> impl Fn(Option<f64>) -> f64 + use<E> {
         let best = self.core.best_us();
-        move |l| reward_of(l, best)
+        move |l| reward_against(l, best)
     }
 
     fn run(&mut self, root_model: Option<String>) -> StopReason {

@@ -149,6 +149,15 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             .unwrap_or_else(|| out::cache_dir().join("colt.db")),
     };
 
+    // The machine's limits, kept in the database, put every tune of the bench on a
+    // roofline (`peak_fraction` in its summary).
+    match crate::machine::limits(&settings.db, false) {
+        Ok((m, _)) => eprintln!(
+            "bench: machine: {} ({}, {} cores): peak {:.1} GFLOP/s, bandwidth {:.1} GB/s",
+            m.cpu, m.isa, m.cores, m.peak_gflops, m.bandwidth_gbs
+        ),
+        Err(e) => eprintln!("bench: machine limits not measured: {e:#}"),
+    }
     let venv = peer::venv_dir(a.tvm_venv.as_deref());
     let venv_py = peer::venv_python(&venv);
     let tvm_python: Result<PathBuf, String> = if a.skip_tvm {

@@ -331,37 +331,19 @@ fn resolve(
     Ok(r)
 }
 
-/// A `[search]` deserialisation error on one line, naming the field at its span.
-fn search_error(e: &toml::de::Error, text: &str) -> String {
+/// A `[search]` deserialisation error on one line, naming the field by its path
+/// (`budgets.usd`), as `serde_path_to_error` tracks it.
+fn search_error(e: serde_path_to_error::Error<toml::de::Error>) -> String {
+    let field = e.path().to_string();
     let msg = e
+        .inner()
         .message()
-        .split('\n')
+        .lines()
         .next()
         .unwrap_or("")
         .trim()
         .to_string();
-    let Some(span) = e.span() else { return msg };
-    let mut section = String::new();
-    let mut key = String::new();
-    let mut pos = 0;
-    for line in text.split_inclusive('\n') {
-        let l = line.trim();
-        if l.starts_with('[') {
-            section = l.trim_matches(|c| c == '[' || c == ']').trim().to_string();
-        } else if let Some((k, _)) = l.split_once('=') {
-            key = k.trim().trim_matches('"').to_string();
-        }
-        pos += line.len();
-        if pos > span.start {
-            break;
-        }
-    }
-    let field = match (section.is_empty(), key.is_empty()) {
-        (_, true) => return msg,
-        (true, false) => key,
-        (false, false) => format!("{section}.{key}"),
-    };
-    if msg.contains(&format!("`{field}`")) {
+    if field == "." || msg.contains(&format!("`{field}`")) {
         msg
     } else {
         format!("field {field}: {msg}")
@@ -383,12 +365,9 @@ fn search_config(spec: &NewRun) -> anyhow::Result<SearchConfig> {
     t.insert("trials".into(), toml::Value::Integer(spec.trials as i64));
     // TOML integers are i64: the seed (any u64) is set after deserialising.
     t.insert("seed".into(), toml::Value::Integer(0));
-    // Deserialised from text (not from the table) so an error has a span, which names the
-    // field: "config [search]: field lambda: invalid type: string ..."
-    let text = toml::to_string(&t).context("config [search]")?;
-    let mut cfg: SearchConfig = toml::from_str(&text).map_err(|e: toml::de::Error| {
-        anyhow::anyhow!("config [search]: {}", search_error(&e, &text))
-    })?;
+    // "config [search]: field lambda: invalid type: string ..."
+    let mut cfg: SearchConfig = serde_path_to_error::deserialize(toml::Value::Table(t))
+        .map_err(|e| anyhow::anyhow!("config [search]: {}", search_error(e)))?;
     cfg.seed = spec.seed;
     cfg.validate()?;
     Ok(cfg)
@@ -410,6 +389,13 @@ impl Ctx {
         if !self.a.json {
             eprintln!("{msg}");
         }
+    }
+
+    /// This machine's limits, when the database holds them (`colt machine` stores them).
+    pub fn machine_limits(&self) -> Option<colt_measure::MachineLimits> {
+        let key = colt_measure::machine_key(&colt_measure::Compiler::tuned());
+        let text = self.db.machine(&key).ok()??;
+        serde_json::from_str(&text).ok()
     }
 
     /// Measurements already recorded for this run (answered from the database on resume).

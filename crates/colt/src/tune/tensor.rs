@@ -34,6 +34,10 @@ pub fn run(mut ctx: Ctx) -> anyhow::Result<()> {
             gcc_us.map_or(String::new(), |g| format!(", {:.1}x gcc", g / us))
         )
     });
+    // The roofline: this machine's limits when `colt machine` (or `colt bench`) stored
+    // them in the database; measuring them here would add seconds to every tune.
+    let limits = ctx.machine_limits();
+    let intensity = flops / program.compulsory_bytes().max(1) as f64;
     let (run, workload) = (ctx.run, ctx.spec.workload.clone());
     let scale = ctx.spec.scale.clone();
     let (result, mut summary, db, a, tool_failure) = ctx.drive(&mut env, details, show_best)?;
@@ -50,6 +54,12 @@ pub fn run(mut ctx: Ctx) -> anyhow::Result<()> {
         "naive_clang_us": clang_us,
         "speedup_vs_gcc": gcc_us.zip(best_us).map(|(g, b)| g / b),
         "best_trace": result.best.as_ref().map(|b| &b.state),
+        "intensity_flop_per_byte": intensity,
+        "machine": limits,
+        "roofline_gflops": limits.as_ref().map(|m| m.bound_gflops(intensity)),
+        "peak_fraction": limits.as_ref().zip(retimed_us.or(best_us)).map(|(m, us)| {
+            (flops / us / 1e3) / m.bound_gflops(intensity)
+        }),
     });
     summary
         .as_object_mut()
