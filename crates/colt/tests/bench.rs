@@ -176,6 +176,19 @@ fn bad_arguments_are_one_line_errors() {
             ],
             "/nonexistent/colt.toml",
         ),
+        // The LLVM bench refuses the flags it would ignore.
+        (
+            vec!["bench", "--space", "llvm", "--seeds", "3", "--csv", "x.csv"],
+            "does not take --seeds, --csv",
+        ),
+        (
+            vec!["bench", "--space", "llvm", "--skip-tvm", "--db", "x.db"],
+            "does not take --skip-tvm, --db",
+        ),
+        (
+            vec!["bench", "--space", "llvm", "--trials", "8,16"],
+            "one --trials budget",
+        ),
     ] {
         let out = colt(&dir).args(&args).output().expect("runs");
         assert!(!out.status.success(), "{args:?} should fail");

@@ -82,6 +82,30 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     match a.space.as_str() {
         "tensor" => {}
         "llvm" => {
+            // The LLVM bench takes one budget, one strategy and one seed, and writes no CSV
+            // or database: a flag it would ignore is refused instead.
+            let ignored: [(&str, bool); 9] = [
+                ("--seeds", a.seeds != 1),
+                ("--llm-seeds", a.llm_seeds.is_some()),
+                ("--csv", a.csv.is_some()),
+                ("--suite", a.suite != "default"),
+                ("--workloads", !a.workloads.is_empty()),
+                ("--skip-tvm", a.skip_tvm),
+                ("--tvm-venv", a.tvm_venv.is_some()),
+                ("--config", a.config.is_some()),
+                ("--db", a.db.is_some()),
+            ];
+            let given: Vec<&str> = ignored.iter().filter(|f| f.1).map(|f| f.0).collect();
+            if !given.is_empty() {
+                bail!(
+                    "--space llvm does not take {} (it uses the first --trials budget, the first \
+                     --strategies entry and seed 1; --programs picks the programs)",
+                    given.join(", ")
+                );
+            }
+            if a.trials.len() > 1 || a.strategies.len() > 1 {
+                bail!("--space llvm takes one --trials budget and one --strategies entry");
+            }
             let trials = a.trials.first().copied().unwrap_or(64);
             let strategy = a
                 .strategies
