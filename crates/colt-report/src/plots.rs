@@ -65,6 +65,20 @@ pub fn svg(
     Ok(buf)
 }
 
+/// The legend box every chart uses, at `pos`.
+fn legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    pos: SeriesLabelPosition,
+) -> R<DB> {
+    chart
+        .configure_series_labels()
+        .position(pos)
+        .background_style(WHITE.mix(0.85))
+        .border_style(GRID)
+        .label_font((FAMILY, 14))
+        .draw()
+}
+
 /// Latency in µs with a readable number of digits.
 pub fn fmt_us(v: f64) -> String {
     if !v.is_finite() {
@@ -255,13 +269,7 @@ pub fn best_vs_trials<DB: DrawingBackend>(
             chart.draw_series(std::iter::once(Circle::new(last, 4, c.filled())))?;
         }
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(GRID)
-        .label_font((FAMILY, 14))
-        .draw()?;
+    legend(&mut chart, SeriesLabelPosition::UpperRight)?;
     Ok(())
 }
 
@@ -315,13 +323,7 @@ pub fn predicted_vs_measured<DB: DrawingBackend>(
             .label(format!("{}: τ = {tau}, n = {}", r.label, p.len()))
             .legend(move |(x, y)| Circle::new((x + 10, y), 4, c.filled()));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(GRID)
-        .label_font((FAMILY, 14))
-        .draw()?;
+    legend(&mut chart, SeriesLabelPosition::LowerRight)?;
     Ok(())
 }
 
@@ -401,13 +403,7 @@ pub fn roofline<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, runs: &[RunDa
             .label(format!("{}: {} GFLOP/s{share}", r.label, fmt_count(p.1)))
             .legend(move |(x, y)| Circle::new((x + 10, y), 4, c.filled()));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(GRID)
-        .label_font((FAMILY, 14))
-        .draw()?;
+    legend(&mut chart, SeriesLabelPosition::LowerRight)?;
     Ok(())
 }
 
