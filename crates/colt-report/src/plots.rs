@@ -65,17 +65,18 @@ pub fn svg(
     Ok(buf)
 }
 
-/// The legend box every chart uses, at `pos`.
+/// The legend box every chart uses, at `pos`, in `font_px` text.
 fn legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
     chart: &mut ChartContext<'a, DB, CT>,
     pos: SeriesLabelPosition,
+    font_px: u32,
 ) -> R<DB> {
     chart
         .configure_series_labels()
         .position(pos)
         .background_style(WHITE.mix(0.85))
         .border_style(GRID)
-        .label_font((FAMILY, 14))
+        .label_font((FAMILY, font_px))
         .draw()
 }
 
@@ -269,7 +270,7 @@ pub fn best_vs_trials<DB: DrawingBackend>(
             chart.draw_series(std::iter::once(Circle::new(last, 4, c.filled())))?;
         }
     }
-    legend(&mut chart, SeriesLabelPosition::UpperRight)?;
+    legend(&mut chart, SeriesLabelPosition::UpperRight, 14)?;
     Ok(())
 }
 
@@ -323,7 +324,7 @@ pub fn predicted_vs_measured<DB: DrawingBackend>(
             .label(format!("{}: τ = {tau}, n = {}", r.label, p.len()))
             .legend(move |(x, y)| Circle::new((x + 10, y), 4, c.filled()));
     }
-    legend(&mut chart, SeriesLabelPosition::LowerRight)?;
+    legend(&mut chart, SeriesLabelPosition::LowerRight, 14)?;
     Ok(())
 }
 
@@ -403,7 +404,7 @@ pub fn roofline<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, runs: &[RunDa
             .label(format!("{}: {} GFLOP/s{share}", r.label, fmt_count(p.1)))
             .legend(move |(x, y)| Circle::new((x + 10, y), 4, c.filled()));
     }
-    legend(&mut chart, SeriesLabelPosition::LowerRight)?;
+    legend(&mut chart, SeriesLabelPosition::LowerRight, 14)?;
     Ok(())
 }
 
@@ -475,13 +476,7 @@ pub fn lines<DB: DrawingBackend>(
         chart.draw_series(s.marks.iter().map(|&p| Circle::new(p, 4, c.filled())))?;
     }
     if let Some(pos) = spec.legend.clone() {
-        chart
-            .configure_series_labels()
-            .position(pos)
-            .background_style(WHITE.mix(0.85))
-            .border_style(GRID)
-            .label_font((FAMILY, 13))
-            .draw()?;
+        legend(&mut chart, pos, 13)?;
     }
     Ok(())
 }
@@ -561,13 +556,7 @@ pub fn bars<DB: DrawingBackend>(
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], c.filled()));
     }
     if groups.len() > 1 {
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(GRID)
-            .label_font((FAMILY, 13))
-            .draw()?;
+        legend(&mut chart, SeriesLabelPosition::UpperRight, 13)?;
     }
     Ok(())
 }

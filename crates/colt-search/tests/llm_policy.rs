@@ -38,17 +38,10 @@ fn colt(
     (r, seen)
 }
 
-fn base(trials: usize) -> SearchConfig {
-    let mut c = SearchConfig::new(Strategy::Colt, trials, 4);
-    c.root_model = Some("small".into());
-    c
-}
-
-#[test]
-fn course_alteration_fires_on_every_kth_regression_and_keeps_the_better_child() {
-    let mut c = base(40);
-    c.large_share_floor = 0.0;
-    let models = [
+/// A small model whose every answer regresses and a big one that answers greedily: every
+/// second small-model call fires a course alteration.
+fn worsening_small_and_greedy_big() -> [(&'static str, &'static str, Behaviour); 2] {
+    [
         (
             "small",
             "1B",
@@ -63,7 +56,20 @@ fn course_alteration_fires_on_every_kth_regression_and_keeps_the_better_child() 
                 next: "small".into(),
             },
         ),
-    ];
+    ]
+}
+
+fn base(trials: usize) -> SearchConfig {
+    let mut c = SearchConfig::new(Strategy::Colt, trials, 4);
+    c.root_model = Some("small".into());
+    c
+}
+
+#[test]
+fn course_alteration_fires_on_every_kth_regression_and_keeps_the_better_child() {
+    let mut c = base(40);
+    c.large_share_floor = 0.0;
+    let models = worsening_small_and_greedy_big();
     let mut calls = Calls::default();
     let (r, seen) = colt(&c, &models, &mut calls);
     assert_eq!(r.stop, StopReason::TrialLimit);
@@ -551,22 +557,7 @@ fn duplicate_answers_are_recorded_as_such() {
 fn course_alteration_keeps_both_answers_by_default_or_only_the_better_one() {
     let mut c = base(40);
     c.large_share_floor = 0.0;
-    let models = [
-        (
-            "small",
-            "1B",
-            Behaviour::Worsen {
-                next: "small".into(),
-            },
-        ),
-        (
-            "big",
-            "70B",
-            Behaviour::Greedy {
-                next: "small".into(),
-            },
-        ),
-    ];
+    let models = worsening_small_and_greedy_big();
     let count = |r: &RunResult<Vec<i64>>, cause: &str| -> u64 {
         r.models
             .values()

@@ -61,6 +61,11 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The limits `db` holds for machine `key`, if any (an unreadable row counts as none).
+pub fn stored(db: &Db, key: &str) -> Option<MachineLimits> {
+    serde_json::from_str(&db.machine(key).ok()??).ok()
+}
+
 /// This machine's limits: the database's when it holds them for this machine (and
 /// `remeasure` is off), else measured now and stored. The flag says which.
 pub fn limits(db_path: &Path, remeasure: bool) -> anyhow::Result<(MachineLimits, bool)> {
@@ -72,10 +77,7 @@ pub fn limits(db_path: &Path, remeasure: bool) -> anyhow::Result<(MachineLimits,
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
     let db = Db::open(db_path)?;
-    if !remeasure
-        && let Some(text) = db.machine(&key)?
-        && let Ok(m) = serde_json::from_str::<MachineLimits>(&text)
-    {
+    if !remeasure && let Some(m) = stored(&db, &key) {
         return Ok((m, true));
     }
     let scratch = tempfile::Builder::new()

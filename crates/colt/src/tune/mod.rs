@@ -394,8 +394,7 @@ impl Ctx {
     /// This machine's limits, when the database holds them (`colt machine` stores them).
     pub fn machine_limits(&self) -> Option<colt_measure::MachineLimits> {
         let key = colt_measure::machine_key(&colt_measure::Compiler::tuned());
-        let text = self.db.machine(&key).ok()??;
-        serde_json::from_str(&text).ok()
+        crate::machine::stored(&self.db, &key)
     }
 
     /// Measurements already recorded for this run (answered from the database on resume).
