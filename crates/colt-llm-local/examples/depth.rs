@@ -1,5 +1,5 @@
 //! Prompt-evaluation speed against the depth of the context already in the KV cache:
-//! how much a long cached prefix slows the evaluation of each new record line.
+//! how much a long cached prefix slows the evaluation of the record lines added after it.
 //!
 //! `cargo run --release -p colt-llm-local --example depth -- MODEL.gguf [q4_0]`
 
@@ -24,6 +24,17 @@ fn main() {
             i % 97
         )
     };
+    // One token of answer: only the prompt's evaluation is of interest.
+    let request = |record: &str| CompletionRequest {
+        prefix: "Search record:\n".into(),
+        record: record.to_string(),
+        suffix: "Next:".into(),
+        grammar: None,
+        max_tokens: 1,
+        temperature: 0.0,
+        seed: 1,
+        time_limit: None,
+    };
     // Grow the cached record in steps; after each step evaluate the same number of new lines.
     let mut record = String::new();
     let mut next = 0;
@@ -32,23 +43,13 @@ fn main() {
             record.push_str(&line(next));
             next += 1;
         }
-        // Warm: evaluate the record up to this depth (not timed).
-        let warm = |record: &str| CompletionRequest {
-            prefix: "Search record:\n".into(),
-            record: record.to_string(),
-            suffix: "Next:".into(),
-            grammar: None,
-            max_tokens: 1,
-            temperature: 0.0,
-            seed: 1,
-            time_limit: None,
-        };
-        let c0 = model.complete(&warm(&record)).expect("warm");
+        // Evaluate the record up to this depth (not timed), then time the new lines.
+        let c0 = model.complete(&request(&record)).expect("warm");
         let mut grown = record.clone();
         for k in 0..10 {
             grown.push_str(&line(1000 + k));
         }
-        let c = model.complete(&warm(&grown)).expect("timed");
+        let c = model.complete(&request(&grown)).expect("timed");
         println!(
             "depth {:5} tok: evaluated {:4} tok in {:7.1} ms = {:6.1} tok/s",
             c0.prompt_tokens,
