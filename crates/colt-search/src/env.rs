@@ -177,6 +177,12 @@ pub trait Environment {
     /// The workload for the stable prompt prefix (operator, shapes, target).
     fn prompt_prefix(&self) -> String;
 
+    /// How [`Environment::describe_brief`] writes a state, for the prefix of the models
+    /// whose questions show the acting node's state (empty: nothing to explain).
+    fn schedule_legend(&self) -> String {
+        String::new()
+    }
+
     /// Measure a batch; one [`Measurement`] per state, in order. A missing entry counts
     /// as a failure (`outcome = "missing"`).
     fn measure(&mut self, batch: &[Self::State]) -> Vec<Measurement>;

@@ -118,9 +118,24 @@ pub fn render_transformations(ts: &[Transformation]) -> String {
         .join(", ")
 }
 
+/// What a model's stable prefix holds beyond the workload, the actions and the models.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Form<'a> {
+    /// For a model shown schedules in its questions: how a schedule is written (the
+    /// environment's legend) and every action's values.
+    Full {
+        /// [`crate::Environment::schedule_legend`].
+        legend: &'a str,
+    },
+    /// For a model not shown schedules and decoding under a grammar that admits only the
+    /// valid values (an embedded model): neither, so every call attends over fewer tokens.
+    Lean,
+}
+
 /// The stable prefix. `models` are (name, parameter count, φ_small) in bucket order.
 pub fn prefix(
     env_prefix: &str,
+    form: Form<'_>,
     catalog: &[ActionSpec],
     models: &[(String, f64, f64)],
     max_transformations: usize,
@@ -151,6 +166,12 @@ pub fn prefix(
     }
     s.push_str("# Workload\n");
     s.push_str(env_prefix.trim_end());
+    if let Form::Full { legend } = form
+        && !legend.is_empty()
+    {
+        s.push('\n');
+        s.push_str(legend.trim_end());
+    }
     s.push_str("\n\n# Transformations\n");
     let mut names: Vec<&str> = Vec::new();
     for a in catalog {
@@ -181,7 +202,7 @@ pub fn prefix(
         .filter(|a| !a.params.is_empty() && a.params.iter().all(|p| !p.choices.is_empty()))
         .cloned()
         .collect();
-    if !valued.is_empty() {
+    if !valued.is_empty() && form != Form::Lean {
         s.push_str("\n# Their values (at the start; at each node only the values that change something are admitted)\n");
         s.push_str(&catalog_values(&valued));
     }
@@ -525,7 +546,7 @@ mod tests {
             ("small".to_string(), 270e6, 1.0),
             ("big".to_string(), 8e9, 0.0),
         ];
-        let p = prefix("toy workload", &cat, &models, 2);
+        let p = prefix("toy workload", Form::Full { legend: "" }, &cat, &models, 2);
         assert!(p.contains("# Workload\ntoy workload"));
         assert!(p.contains("- set(index, value): set a decision"));
         assert!(p.contains("- reset()"));
@@ -537,6 +558,35 @@ mod tests {
         assert!(p.contains("- small: 270M parameters, phi_small 1.00"));
         assert!(p.contains("- big: 8B parameters, phi_small 0.00"));
         assert!(p.contains("1 to 2 objects") && p.contains("<one of: small, big>"));
+    }
+
+    #[test]
+    fn the_lean_prefix_drops_the_legend_and_the_values_and_keeps_the_rest() {
+        let cat = vec![ActionSpec::new("set", "set a decision").param("index", [0, 1])];
+        let models = vec![("big".to_string(), 8e9, 0.0)];
+        let full = prefix(
+            "toy workload",
+            Form::Full {
+                legend: "A schedule is written as XYZ.",
+            },
+            &cat,
+            &models,
+            2,
+        );
+        let lean = prefix("toy workload", Form::Lean, &cat, &models, 2);
+        assert!(full.contains("toy workload\nA schedule is written as XYZ.\n\n# Transformations"));
+        assert!(full.contains("# Their values"), "{full}");
+        assert!(
+            !lean.contains("XYZ") && !lean.contains("# Their values"),
+            "{lean}"
+        );
+        // Everything else is the same text: the lean prefix is the full one minus both parts.
+        let values =
+            &full[full.find("\n# Their values").unwrap()..full.find("\n# Models").unwrap()];
+        let stripped = full
+            .replace("\nA schedule is written as XYZ.", "")
+            .replace(values, "");
+        assert_eq!(stripped, lean);
     }
 
     #[test]
@@ -573,10 +623,11 @@ mod tests {
     #[test]
     fn prefix_speaks_of_one_model_when_one_is_asked() {
         let cat = vec![ActionSpec::new("set", "")];
-        let one = prefix("w", &cat, &[("big".to_string(), 8e9, 0.0)], 2);
+        let one = prefix("w", Form::Lean, &cat, &[("big".to_string(), 8e9, 0.0)], 2);
         assert!(!one.contains("several language models"), "{one}");
         let two = prefix(
             "w",
+            Form::Lean,
             &cat,
             &[
                 ("small".to_string(), 1e8, 1.0),

@@ -659,6 +659,19 @@ fn a_model_set_not_to_see_schedules_gets_questions_without_one() {
     assert!(small.iter().all(|r| !r.suffix.contains("Schedule of n")));
     assert!(small.iter().all(|r| r.suffix.contains("Valid at n")));
     assert!(big.iter().all(|r| r.suffix.contains("Schedule of n")));
+    // Its prefix is the lean one: no legend for the schedules it is not shown, no values
+    // (its grammar admits only valid ones); the other model's prefix has both.
+    let legend = "A toy state is written as its list of decisions.";
+    assert!(
+        small
+            .iter()
+            .all(|r| !r.prefix.contains(legend) && !r.prefix.contains("# Their values"))
+    );
+    assert!(
+        big.iter()
+            .all(|r| r.prefix.contains(legend) && r.prefix.contains("# Their values"))
+    );
+    assert!(small[0].prefix.len() < big[0].prefix.len());
 }
 
 #[test]

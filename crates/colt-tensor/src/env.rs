@@ -214,12 +214,16 @@ impl Environment for TensorEnv {
 
     fn prompt_prefix(&self) -> String {
         format!(
-            "Workload {} ({:.3} GFLOP per run), target {}.\nComputation:\n{}\n{BRIEF_LEGEND}",
+            "Workload {} ({:.3} GFLOP per run), target {}.\nComputation:\n{}",
             self.program.name,
             self.program.flops() as f64 / 1e9,
             self.target,
             colt_ir::program_str(&self.program).trim_end()
         )
+    }
+
+    fn schedule_legend(&self) -> String {
+        BRIEF_LEGEND.to_string()
     }
 
     fn measure(&mut self, batch: &[Trace]) -> Vec<Measurement> {

@@ -622,7 +622,7 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
             alteration,
         });
         let mut req = Request::new(
-            ms.prefix.clone(),
+            ms.prefixes[model].clone(),
             question,
             vocab.clone(),
             ms.names.clone(),

@@ -56,7 +56,8 @@ struct Models<'l> {
     largest: String,
     phi: BTreeMap<String, f64>,
     streaks: RegressionStreaks,
-    prefix: String,
+    /// Each model's stable prefix (by name).
+    prefixes: BTreeMap<String, String>,
     /// Every action of the workload (the prefix lists them).
     catalog: colt_llm::Vocabulary,
     /// The shared search record every model reads (see [`crate::record`]).
@@ -146,12 +147,28 @@ pub(crate) fn run_tree<'a, E: Environment>(
                 .map(|n| (n.clone(), params[n], phi[n]))
                 .collect();
             let catalog = colt_llm::Vocabulary::new(core.env.action_catalog());
-            let prefix = prompt::prefix(
-                &core.env.prompt_prefix(),
-                &catalog.actions,
-                &listed,
-                core.cfg.max_transformations,
-            );
+            // Each model its own prefix: the legend and the values only for those shown
+            // schedules (see `prompt::Form`).
+            let (workload, legend) = (core.env.prompt_prefix(), core.env.schedule_legend());
+            let prefixes: BTreeMap<String, String> = names
+                .iter()
+                .map(|n| {
+                    let shown = bucket.model(n).is_none_or(|m| m.schedule_in_question);
+                    let form = if shown {
+                        prompt::Form::Full { legend: &legend }
+                    } else {
+                        prompt::Form::Lean
+                    };
+                    let p = prompt::prefix(
+                        &workload,
+                        form,
+                        &catalog.actions,
+                        &listed,
+                        core.cfg.max_transformations,
+                    );
+                    (n.clone(), p)
+                })
+                .collect();
             let k = if matches!(m, Mode::Colt) {
                 core.cfg.course_alteration_k
             } else {
@@ -174,7 +191,7 @@ pub(crate) fn run_tree<'a, E: Environment>(
                 largest,
                 phi,
                 streaks: RegressionStreaks::new(k),
-                prefix,
+                prefixes,
                 catalog,
                 record,
                 width,

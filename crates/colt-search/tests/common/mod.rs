@@ -162,6 +162,10 @@ impl Environment for Toy {
         )
     }
 
+    fn schedule_legend(&self) -> String {
+        "A toy state is written as its list of decisions.".into()
+    }
+
     fn measure(&mut self, batch: &[Vec<i64>]) -> Vec<Measurement> {
         batch
             .iter()
