@@ -38,7 +38,7 @@ pub enum CodegenError {
     #[error("the loop nest of `{func}` is invalid: {err}")]
     Invalid {
         func: String,
-        err: colt_ir::VerifyError,
+        err: colt_ir::VerifyErrors,
     },
 }
 

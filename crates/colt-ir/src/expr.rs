@@ -87,9 +87,15 @@ impl Idx {
     pub fn var(v: VarId) -> Idx {
         Idx::Var(v)
     }
+    /// Euclidean division by a constant (`div_euclid`: floor division for a positive
+    /// divisor). A method, not `std::ops::Div`: `/` on integers truncates toward zero.
+    #[allow(clippy::should_implement_trait)]
     pub fn div(self, d: i64) -> Idx {
         Idx::Div(Box::new(self), d)
     }
+    /// Euclidean remainder by a constant (`rem_euclid`, never negative), the companion of
+    /// [`Idx::div`]. A method, not `std::ops::Rem`: `%` on integers can be negative.
+    #[allow(clippy::should_implement_trait)]
     pub fn rem(self, d: i64) -> Idx {
         Idx::Mod(Box::new(self), d)
     }
@@ -249,16 +255,18 @@ impl Idx {
                     }
                     q.constant = aff.constant.div_euclid(*d);
                     r.constant = aff.constant.rem_euclid(*d);
-                    if let Some(iv) = r.to_idx().interval(range) {
-                        if iv.lo >= 0 && iv.hi < *d {
-                            return if is_div { q.to_idx() } else { r.to_idx() };
-                        }
+                    if let Some(iv) = r.to_idx().interval(range)
+                        && iv.lo >= 0
+                        && iv.hi < *d
+                    {
+                        return if is_div { q.to_idx() } else { r.to_idx() };
                     }
                 }
-                if let Some(iv) = a.interval(range) {
-                    if iv.lo >= 0 && iv.hi < *d {
-                        return if is_div { Idx::Const(0) } else { a };
-                    }
+                if let Some(iv) = a.interval(range)
+                    && iv.lo >= 0
+                    && iv.hi < *d
+                {
+                    return if is_div { Idx::Const(0) } else { a };
                 }
                 if is_div { a.div(*d) } else { a.rem(*d) }
             }

@@ -20,6 +20,6 @@ pub mod verify;
 
 pub use expr::{Access, Affine, BinOp, Bound, BufId, Idx, Interval, UnOp, Value, VarId};
 pub use func::{Block, Func, Loop, LoopKind, Stmt, StoreOp};
-pub use print::{func_str, program_str};
+pub use print::{PrintOptions, func_str, program_str};
 pub use program::{BufKind, Buffer, IterKind, IterVar, Program, Reducer, Stage};
-pub use verify::{VerifyError, verify};
+pub use verify::{VerifyError, VerifyErrors, verify};

@@ -198,7 +198,7 @@ impl Environment for TensorEnv {
 
     fn describe(&self, s: &Trace) -> String {
         let nest = colt_sched::apply_trace(&self.program, s)
-            .map(|f| prompt_nest(&colt_ir::func_str(&f)))
+            .map(|f| f.display_with(colt_ir::PrintOptions::PROMPT).to_string())
             .unwrap_or_else(|e| format!("(does not lower: {e})"));
         // The decisions stand for the trace (the raw instruction list would double a
         // multi-stage workload's prompt); the steps that led here are the lineage's.
@@ -462,68 +462,6 @@ fn key_features_of(f: &colt_ir::Func) -> (u64, Vec<f32>) {
     (colt_sched::func_key(f), colt_cost::features::extract(f))
 }
 
-/// The printed loop nest as prompts show it: every loop (but single-iteration ones, whose
-/// bodies move up a level) and allocation as printed, each
-/// statement without the long index arithmetic that binds its iteration variables (a
-/// computing statement keeps its body in the stage's own variables, `qk: S[h, i, j] +=
-/// Q[h, i, d] * K[h, j, d]`; an initialisation or copy keeps its buffers, `S[…] = 0`). The
-/// bindings made a five-stage attention nest ~3,000 prompt tokens.
-pub fn prompt_nest(nest: &str) -> String {
-    let mut out = String::with_capacity(nest.len() / 2);
-    // Indents of the single-iteration loops left out: their bodies move up one level.
-    let mut skipped: Vec<usize> = Vec::new();
-    for line in nest.lines() {
-        let body = line.trim_start();
-        let depth = line.len() - body.len();
-        while skipped.last().is_some_and(|&d| d >= depth) {
-            skipped.pop();
-        }
-        if body.starts_with("for ") && body.split_whitespace().nth(3) == Some("0..1:") {
-            skipped.push(depth);
-            continue;
-        }
-        let indent = " ".repeat(depth.saturating_sub(2 * skipped.len()));
-        let short = if body.starts_with("for ")
-            || body.starts_with("alloc ")
-            || body.starts_with("func ")
-        {
-            body.to_string()
-        } else if let Some((head, rest)) = body.split_once(" [").filter(|(h, _)| !h.contains(' ')) {
-            // `stage [i=…, j=…]: body`
-            match rest.split_once("]: ") {
-                Some((_, stmt)) => format!("{head}: {stmt}"),
-                None => body.to_string(),
-            }
-        } else {
-            elide_indices(body)
-        };
-        out.push_str(&indent);
-        out.push_str(&short);
-        out.push('\n');
-    }
-    out
-}
-
-/// `A[x*4 + y, z] = B[…]` -> `A[…] = B[…]` (top-level brackets only).
-fn elide_indices(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut depth = 0usize;
-    for c in s.chars() {
-        match c {
-            '[' => {
-                if depth == 0 {
-                    out.push_str("[…]");
-                }
-                depth += 1;
-            }
-            ']' => depth = depth.saturating_sub(1),
-            _ if depth == 0 => out.push(c),
-            _ => {}
-        }
-    }
-    out
-}
-
 /// The engine's view of an outcome: the median latency when correct.
 pub fn measurement_of(o: &Outcome) -> Measurement {
     if let Some(us) = o.ok_median_us() {
@@ -710,28 +648,5 @@ mod tests {
             short.len(),
             long.len()
         );
-    }
-
-    #[test]
-    fn prompt_nest_keeps_loops_and_drops_index_bindings() {
-        let nest = "func f(A: f32[4, 4]) -> (C: f32[4, 4])
-  for u in 0..1:
-    for i0 in 0..4 parallel:
-      alloc C_c: f32[4]
-      for w in 0..1:
-        for j in 0..4 vectorized:
-          C[i0*4 + 0, j] = 0
-          mm [i=i0*4 + 0, j=j, k=k0*2 + k1]: C[i, j] += A[i, k] * B_p[j / 32, k, j % 32]
-      C[i0 / 2*8 + j, j % 4] = C_c[j]
-";
-        let want = "func f(A: f32[4, 4]) -> (C: f32[4, 4])
-  for i0 in 0..4 parallel:
-    alloc C_c: f32[4]
-    for j in 0..4 vectorized:
-      C[…] = 0
-      mm: C[i, j] += A[i, k] * B_p[j / 32, k, j % 32]
-    C[…] = C_c[…]
-";
-        assert_eq!(prompt_nest(nest), want);
     }
 }
