@@ -1,9 +1,12 @@
 //! The model bucket: which LLMs the search may ask, where they live, what they cost.
 //!
 //! The bucket is read from `colt.toml` (top-level `[[models]]` entries plus an optional
-//! `[bucket]` table; other tables of the file are ignored here). Fields are read by hand
-//! rather than through `#[derive(Deserialize)]` so that every mistake becomes one line
-//! naming the model and the field: `model "gpt-x": field "params": expected a positive count`.
+//! `[bucket]` table; other tables of the file are ignored here). Serde reads each table into
+//! a mirror struct (`config/raw.rs`; unknown keys refused) whose value types word every
+//! mistake as one line naming the model and the field:
+//! `model "gpt-x": field "params": expected a positive count`. The defaults that depend on
+//! other fields and the cross-field checks follow in one validation step, and the writers
+//! (`to_toml`) serialize the same structs.
 //!
 //! Keys are never part of the config: a model names the *environment variable* that holds
 //! its key (`api_key_env`), and the key is read at call time.
@@ -49,6 +52,10 @@ use std::fmt;
 use serde::Serialize;
 use toml::{Table, Value};
 
+use raw::{RawBucket, RawModel};
+
+mod raw;
+
 /// Which wire protocol a model speaks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -62,6 +69,7 @@ pub enum ProviderKind {
 }
 
 impl ProviderKind {
+    /// The `provider` value that names this kind in `colt.toml`.
     pub fn as_str(self) -> &'static str {
         match self {
             ProviderKind::OpenAi => "openai",
@@ -97,7 +105,10 @@ pub struct Prices {
 pub struct RetryPolicy {
     /// Attempts in all (1 = no retry).
     pub max_attempts: u32,
+    /// Backoff after the first failed attempt (half of it jittered); doubled after each
+    /// further one, up to `max_backoff_ms`.
     pub base_backoff_ms: u64,
+    /// Longest backoff between two attempts.
     pub max_backoff_ms: u64,
     /// A `Retry-After` longer than this is cut to it (keeps a search from stalling).
     pub max_retry_after_ms: u64,
@@ -119,9 +130,13 @@ impl Default for RetryPolicy {
 pub struct LocalSettings {
     /// GGUF file; `None` = the local crate's default path.
     pub path: Option<String>,
+    /// Context length in tokens; `None` = the local crate's default.
     pub n_ctx: Option<u32>,
+    /// Threads for generation; `None` = the local crate's default.
     pub n_threads: Option<u32>,
+    /// Threads for prompt evaluation; `None` = the local crate's default.
     pub n_threads_batch: Option<u32>,
+    /// Prompt tokens evaluated per batch; `None` = the local crate's default.
     pub n_batch: Option<u32>,
     /// Load the file's Q4_0 conversion (made once, next to it).
     pub q4_0: bool,
@@ -147,7 +162,9 @@ impl Default for LocalSettings {
 /// One model of the bucket, validated.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ModelConfig {
+    /// What `next_model` names: letters, digits and `- _ . : /`.
     pub name: String,
+    /// The wire protocol.
     pub provider: ProviderKind,
     /// Base URL (`https://api.openai.com`, `http://127.0.0.1:8080`, with or without `/v1`).
     pub endpoint: String,
@@ -157,10 +174,15 @@ pub struct ModelConfig {
     pub api_key_env: Option<String>,
     /// Parameter count; drives φ_small.
     pub params: f64,
+    /// What a call costs.
     pub prices: Prices,
+    /// Cap on generated tokens per call.
     pub max_output_tokens: u32,
+    /// Sampling temperature in `0..=2`; `None` = the provider's default.
     pub temperature: Option<f64>,
+    /// Limit of one attempt, in seconds.
     pub timeout_s: f64,
+    /// Retries of a failed call.
     pub retry: RetryPolicy,
     /// OpenAI: send `response_format: json_schema` (strict). Anthropic: force a tool
     /// whose input schema is the answer schema. Local decoding is always grammar-bound.
@@ -174,6 +196,7 @@ pub struct ModelConfig {
     /// description). Without it the question names the node, its score, the children
     /// tried and the valid actions; the shared record holds how the node was made.
     pub schedule_in_question: bool,
+    /// Settings of the embedded model (`provider = "local"`).
     pub local: LocalSettings,
 }
 
@@ -202,27 +225,46 @@ impl Default for Cooldown {
 /// The bucket as written in the config.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct BucketConfig {
+    /// The models, in config order.
     pub models: Vec<ModelConfig>,
     /// The course-alteration target; `None` = the model with the most parameters.
     pub largest: Option<String>,
+    /// When a failing model is set aside.
     pub cooldown: Cooldown,
 }
 
 /// A bad config: one line naming the model and the field.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
+    /// A mistake in one `[[models]]` entry.
     #[error("model \"{model}\": field \"{field}\": {message}")]
     Model {
+        /// The model's name (`#n`, its place in the list, when it has no usable name).
         model: String,
+        /// The key, with its table for a nested one (`prices.input`).
         field: String,
+        /// What is wrong.
         message: String,
     },
+    /// A mistake in the `[bucket]` table or across the bucket.
     #[error("bucket: field \"{field}\": {message}")]
-    Bucket { field: String, message: String },
+    Bucket {
+        /// The key (`models` for the list itself).
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The text is not TOML (line and parser message).
     #[error("config is not valid TOML: {0}")]
     Toml(String),
+    /// The file could not be read.
     #[error("cannot read config {path}: {message}")]
-    Io { path: String, message: String },
+    Io {
+        /// The file.
+        path: String,
+        /// The system's reason.
+        message: String,
+    },
 }
 
 fn merr(model: &str, field: &str, message: impl Into<String>) -> ConfigError {
@@ -324,365 +366,13 @@ fn parse_toml(text: &str) -> Result<Table, ConfigError> {
     })
 }
 
-/// Typed reads of one model's table, each failure naming model and field.
-struct Fields<'a> {
-    model: &'a str,
-    table: &'a Table,
-    used: BTreeSet<&'static str>,
-}
-
-impl<'a> Fields<'a> {
-    fn get(&mut self, field: &'static str) -> Option<&'a Value> {
-        self.used.insert(field);
-        self.table.get(field)
-    }
-    fn string(&mut self, field: &'static str) -> Result<Option<String>, ConfigError> {
-        match self.get(field) {
-            None => Ok(None),
-            Some(Value::String(s)) if !s.trim().is_empty() => Ok(Some(s.clone())),
-            Some(Value::String(_)) => Err(merr(self.model, field, "expected a non-empty string")),
-            Some(v) => Err(merr(
-                self.model,
-                field,
-                format!("expected a string, found {}", v.type_str()),
-            )),
-        }
-    }
-    fn boolean(&mut self, field: &'static str, default: bool) -> Result<bool, ConfigError> {
-        match self.get(field) {
-            None => Ok(default),
-            Some(Value::Boolean(b)) => Ok(*b),
-            Some(v) => Err(merr(
-                self.model,
-                field,
-                format!("expected true or false, found {}", v.type_str()),
-            )),
-        }
-    }
-    fn number(&mut self, field: &'static str) -> Result<Option<f64>, ConfigError> {
-        self.get(field)
-            .map(|v| num(self.model, field, v))
-            .transpose()
-    }
-    fn uint(&mut self, field: &'static str) -> Result<Option<u64>, ConfigError> {
-        self.get(field)
-            .map(|v| uint(self.model, field, v))
-            .transpose()
-    }
-}
-
-fn num(model: &str, field: &str, v: &Value) -> Result<f64, ConfigError> {
-    let x = match v {
-        Value::Integer(i) => *i as f64,
-        Value::Float(f) => *f,
-        v => {
-            return Err(merr(
-                model,
-                field,
-                format!("expected a number, found {}", v.type_str()),
-            ));
-        }
-    };
-    if x.is_finite() && x >= 0.0 {
-        Ok(x)
-    } else {
-        Err(merr(model, field, "expected a non-negative number"))
-    }
-}
-
-fn uint(model: &str, field: &str, v: &Value) -> Result<u64, ConfigError> {
-    match v {
-        Value::Integer(i) if *i >= 0 => Ok(*i as u64),
-        _ => Err(merr(model, field, "expected a non-negative integer")),
-    }
-}
-
-fn sub_table<'a>(
-    model: &str,
-    field: &str,
-    v: Option<&'a Value>,
-) -> Result<Option<&'a Table>, ConfigError> {
-    match v {
-        None => Ok(None),
-        Some(Value::Table(t)) => Ok(Some(t)),
-        Some(v) => Err(merr(
-            model,
-            field,
-            format!("expected a table, found {}", v.type_str()),
-        )),
-    }
-}
-
-fn check_keys(model: &str, field: &str, t: &Table, allowed: &[&str]) -> Result<(), ConfigError> {
-    for k in t.keys() {
-        if !allowed.contains(&k.as_str()) {
-            return Err(merr(
-                model,
-                &format!("{field}.{k}"),
-                format!("unknown field (expected one of: {})", allowed.join(", ")),
-            ));
-        }
-    }
-    Ok(())
-}
-
 impl ModelConfig {
-    /// Read and validate one `[[models]]` table.
+    /// Read and validate one `[[models]]` table, the `index`-th (0-based) of the list: serde
+    /// reads the keys (an unknown one is refused), then the defaults that depend on other
+    /// fields are filled in and the values checked. An error is one line naming the model
+    /// (`#n` while it has no usable name) and the field.
     pub fn from_table(index: usize, t: &Table) -> Result<ModelConfig, ConfigError> {
-        let name = match t.get("name") {
-            Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_string(),
-            Some(_) => {
-                return Err(merr(
-                    &format!("#{}", index + 1),
-                    "name",
-                    "expected a non-empty string",
-                ));
-            }
-            None => return Err(merr(&format!("#{}", index + 1), "name", "missing")),
-        };
-        if !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.:/".contains(c))
-        {
-            return Err(merr(
-                &name,
-                "name",
-                "use only letters, digits and - _ . : /",
-            ));
-        }
-        let m = name.as_str();
-        let mut f = Fields {
-            model: m,
-            table: t,
-            used: BTreeSet::new(),
-        };
-        f.used.insert("name");
-        let provider = match f.string("provider")?.as_deref() {
-            Some("openai") => ProviderKind::OpenAi,
-            Some("anthropic") => ProviderKind::Anthropic,
-            Some("local") => ProviderKind::Local,
-            Some(other) => {
-                return Err(merr(
-                    m,
-                    "provider",
-                    format!("unknown provider \"{other}\" (expected openai, anthropic or local)"),
-                ));
-            }
-            None => return Err(merr(m, "provider", "missing (openai, anthropic or local)")),
-        };
-        let endpoint = match (f.string("endpoint")?, provider) {
-            (Some(e), _) => {
-                if !(e.starts_with("http://") || e.starts_with("https://")) {
-                    return Err(merr(m, "endpoint", "expected an http:// or https:// URL"));
-                }
-                e.trim_end_matches('/').to_string()
-            }
-            (None, ProviderKind::OpenAi) => "https://api.openai.com".to_string(),
-            (None, ProviderKind::Anthropic) => "https://api.anthropic.com".to_string(),
-            (None, ProviderKind::Local) => String::new(),
-        };
-        let model = match (f.string("model")?, provider) {
-            (Some(s), _) => s,
-            (None, ProviderKind::Local) => name.clone(),
-            (None, _) => return Err(merr(m, "model", "missing (the provider's model id)")),
-        };
-        let api_key_env = f.string("api_key_env")?;
-        if let Some(env) = &api_key_env {
-            if !env.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                return Err(merr(
-                    m,
-                    "api_key_env",
-                    "expected the NAME of an environment variable (letters, digits, _), never the key",
-                ));
-            }
-        } else if provider == ProviderKind::Anthropic {
-            return Err(merr(
-                m,
-                "api_key_env",
-                "missing (e.g. \"ANTHROPIC_API_KEY\")",
-            ));
-        }
-        let params = match f.get("params") {
-            None => {
-                return Err(merr(
-                    m,
-                    "params",
-                    "missing (parameter count, e.g. 8e9 or \"8B\")",
-                ));
-            }
-            Some(v) => parse_param_count(v).ok_or_else(|| {
-                merr(
-                    m,
-                    "params",
-                    "expected a positive count (e.g. 270e6, \"270M\", \"8B\")",
-                )
-            })?,
-        };
-        let prices = match sub_table(m, "prices", f.get("prices"))? {
-            None if provider == ProviderKind::Local => Prices::default(),
-            None => {
-                return Err(merr(
-                    m,
-                    "prices",
-                    "missing (USD per million tokens: { input, cached_input, output }; zeros for a free endpoint)",
-                ));
-            }
-            Some(pt) => {
-                check_keys(
-                    m,
-                    "prices",
-                    pt,
-                    &["input", "cached_input", "output", "cache_write"],
-                )?;
-                let get = |k: &str| -> Result<Option<f64>, ConfigError> {
-                    pt.get(k)
-                        .map(|v| num(m, &format!("prices.{k}"), v))
-                        .transpose()
-                };
-                let input = get("input")?.ok_or_else(|| merr(m, "prices.input", "missing"))?;
-                let output = get("output")?.ok_or_else(|| merr(m, "prices.output", "missing"))?;
-                let cached_input = get("cached_input")?.unwrap_or(input);
-                let cache_write = get("cache_write")?.unwrap_or(input);
-                Prices {
-                    input,
-                    cached_input,
-                    output,
-                    cache_write,
-                }
-            }
-        };
-        let max_output_tokens = f.uint("max_output_tokens")?.unwrap_or(512);
-        if max_output_tokens == 0 || max_output_tokens > 1_000_000 {
-            return Err(merr(
-                m,
-                "max_output_tokens",
-                "expected an integer in 1..=1000000",
-            ));
-        }
-        let temperature = f.number("temperature")?;
-        if temperature.is_some_and(|t| t > 2.0) {
-            return Err(merr(m, "temperature", "expected a number in 0..=2"));
-        }
-        let timeout_s = f
-            .number("timeout_s")?
-            .unwrap_or(if provider == ProviderKind::Local {
-                600.0
-            } else {
-                60.0
-            });
-        if timeout_s <= 0.0 {
-            return Err(merr(
-                m,
-                "timeout_s",
-                "expected a positive number of seconds",
-            ));
-        }
-        let mut retry = RetryPolicy::default();
-        if let Some(rt) = sub_table(m, "retry", f.get("retry"))? {
-            check_keys(
-                m,
-                "retry",
-                rt,
-                &[
-                    "max_attempts",
-                    "base_backoff_ms",
-                    "max_backoff_ms",
-                    "max_retry_after_ms",
-                ],
-            )?;
-            let get = |k: &str| {
-                rt.get(k)
-                    .map(|v| uint(m, &format!("retry.{k}"), v))
-                    .transpose()
-            };
-            if let Some(a) = get("max_attempts")? {
-                if a == 0 || a > 100 {
-                    return Err(merr(
-                        m,
-                        "retry.max_attempts",
-                        "expected an integer in 1..=100",
-                    ));
-                }
-                retry.max_attempts = a as u32;
-            }
-            if let Some(b) = get("base_backoff_ms")? {
-                retry.base_backoff_ms = b;
-            }
-            if let Some(b) = get("max_backoff_ms")? {
-                retry.max_backoff_ms = b;
-            }
-            if let Some(b) = get("max_retry_after_ms")? {
-                retry.max_retry_after_ms = b;
-            }
-            if retry.max_backoff_ms < retry.base_backoff_ms {
-                return Err(merr(
-                    m,
-                    "retry.max_backoff_ms",
-                    "must be >= retry.base_backoff_ms",
-                ));
-            }
-        }
-        let json_schema = f.boolean("json_schema", false)?;
-        let max_tokens_field = f
-            .string("max_tokens_field")?
-            .unwrap_or_else(|| "max_tokens".to_string());
-        if !matches!(
-            max_tokens_field.as_str(),
-            "max_tokens" | "max_completion_tokens"
-        ) {
-            return Err(merr(
-                m,
-                "max_tokens_field",
-                "expected \"max_tokens\" or \"max_completion_tokens\"",
-            ));
-        }
-        let failed_calls_spend_budget = f.boolean("failed_calls_spend_budget", false)?;
-        let schedule_in_question =
-            f.boolean("schedule_in_question", provider != ProviderKind::Local)?;
-        let mut local = LocalSettings {
-            path: f.string("path")?,
-            q4_0: f.boolean("q4_0", false)?,
-            prefix_cache: f.boolean("prefix_cache", true)?,
-            ..LocalSettings::default()
-        };
-        for (k, slot) in [
-            ("n_ctx", &mut local.n_ctx),
-            ("n_threads", &mut local.n_threads),
-            ("n_threads_batch", &mut local.n_threads_batch),
-            ("n_batch", &mut local.n_batch),
-        ] {
-            f.used.insert(k);
-            if let Some(v) = t.get(k) {
-                let x = uint(m, k, v)?;
-                if x == 0 || x > u32::MAX as u64 {
-                    return Err(merr(m, k, "expected a positive integer"));
-                }
-                *slot = Some(x as u32);
-            }
-        }
-        for k in t.keys() {
-            if !f.used.contains(k.as_str()) {
-                return Err(merr(m, k, "unknown field"));
-            }
-        }
-        Ok(ModelConfig {
-            name,
-            provider,
-            endpoint,
-            model,
-            api_key_env,
-            params,
-            prices,
-            max_output_tokens: max_output_tokens as u32,
-            temperature,
-            timeout_s,
-            retry,
-            json_schema,
-            max_tokens_field,
-            failed_calls_spend_budget,
-            schedule_in_question,
-            local,
-        })
+        RawModel::read(index, t)?.resolve(index)
     }
 
     /// The largest embedded model: Gemma 3 270M (base, Q4_K_M), grammar-constrained, free.
@@ -732,86 +422,10 @@ impl ModelConfig {
     }
 
     /// The `[[models]]` table that [`ModelConfig::from_table`] reads back as this model
-    /// (every field written, so the defaults of the reader do not matter).
+    /// (every field written, so the defaults of the reader do not matter, except the empty
+    /// endpoint of a `local` model and its local settings' defaults).
     pub fn to_toml(&self) -> Table {
-        let mut t = Table::new();
-        let mut put = |k: &str, v: Value| {
-            t.insert(k.to_string(), v);
-        };
-        put("name", Value::String(self.name.clone()));
-        put(
-            "provider",
-            Value::String(self.provider.as_str().to_string()),
-        );
-        if !self.endpoint.is_empty() {
-            put("endpoint", Value::String(self.endpoint.clone()));
-        }
-        put("model", Value::String(self.model.clone()));
-        if let Some(env) = &self.api_key_env {
-            put("api_key_env", Value::String(env.clone()));
-        }
-        put("params", Value::Float(self.params));
-        let mut prices = Table::new();
-        for (k, v) in [
-            ("input", self.prices.input),
-            ("cached_input", self.prices.cached_input),
-            ("output", self.prices.output),
-            ("cache_write", self.prices.cache_write),
-        ] {
-            prices.insert(k.into(), Value::Float(v));
-        }
-        put("prices", Value::Table(prices));
-        put(
-            "max_output_tokens",
-            Value::Integer(i64::from(self.max_output_tokens)),
-        );
-        if let Some(x) = self.temperature {
-            put("temperature", Value::Float(x));
-        }
-        put("timeout_s", Value::Float(self.timeout_s));
-        let mut retry = Table::new();
-        for (k, v) in [
-            ("max_attempts", u64::from(self.retry.max_attempts)),
-            ("base_backoff_ms", self.retry.base_backoff_ms),
-            ("max_backoff_ms", self.retry.max_backoff_ms),
-            ("max_retry_after_ms", self.retry.max_retry_after_ms),
-        ] {
-            retry.insert(k.into(), Value::Integer(v.min(i64::MAX as u64) as i64));
-        }
-        put("retry", Value::Table(retry));
-        put("json_schema", Value::Boolean(self.json_schema));
-        put(
-            "max_tokens_field",
-            Value::String(self.max_tokens_field.clone()),
-        );
-        put(
-            "failed_calls_spend_budget",
-            Value::Boolean(self.failed_calls_spend_budget),
-        );
-        put(
-            "schedule_in_question",
-            Value::Boolean(self.schedule_in_question),
-        );
-        if let Some(p) = &self.local.path {
-            put("path", Value::String(p.clone()));
-        }
-        if self.local.q4_0 {
-            put("q4_0", Value::Boolean(true));
-        }
-        if !self.local.prefix_cache {
-            put("prefix_cache", Value::Boolean(false));
-        }
-        for (k, v) in [
-            ("n_ctx", self.local.n_ctx),
-            ("n_threads", self.local.n_threads),
-            ("n_threads_batch", self.local.n_threads_batch),
-            ("n_batch", self.local.n_batch),
-        ] {
-            if let Some(v) = v {
-                put(k, Value::Integer(i64::from(v)));
-            }
-        }
-        t
+        raw::to_table(&RawModel::from(self))
     }
 
     /// Whether the model's key is present in the environment (or none is needed).
@@ -830,6 +444,7 @@ impl BucketConfig {
         BucketConfig::from_table(&parse_toml(text)?)
     }
 
+    /// Read the bucket from a parsed `colt.toml` and check it across models.
     pub fn from_table(doc: &Table) -> Result<BucketConfig, ConfigError> {
         let cfg = BucketConfig::from_table_unchecked(doc)?;
         cfg.validate()?;
@@ -837,41 +452,10 @@ impl BucketConfig {
     }
 
     fn from_table_unchecked(doc: &Table) -> Result<BucketConfig, ConfigError> {
-        let mut cooldown = Cooldown::default();
-        let mut largest = None;
-        match doc.get("bucket") {
-            None => {}
-            Some(Value::Table(b)) => {
-                for (k, v) in b {
-                    match k.as_str() {
-                        "largest" => match v {
-                            Value::String(s) => largest = Some(s.clone()),
-                            _ => return Err(berr("largest", "expected a model name")),
-                        },
-                        "cooldown_after_failures" => match v {
-                            Value::Integer(i) if *i >= 1 => cooldown.after_failures = *i as u32,
-                            _ => return Err(berr(k, "expected a positive integer")),
-                        },
-                        "cooldown_s" => match v {
-                            Value::Integer(i) if *i >= 0 => cooldown.seconds = *i as f64,
-                            Value::Float(x) if *x >= 0.0 && x.is_finite() => cooldown.seconds = *x,
-                            _ => return Err(berr(k, "expected a non-negative number of seconds")),
-                        },
-                        "cooldown_counts_invalid_answers" => match v {
-                            Value::Boolean(b) => cooldown.count_invalid_answers = *b,
-                            _ => return Err(berr(k, "expected true or false")),
-                        },
-                        _ => {
-                            return Err(berr(
-                                k,
-                                "unknown field (expected largest, cooldown_after_failures, cooldown_s, cooldown_counts_invalid_answers)",
-                            ));
-                        }
-                    }
-                }
-            }
-            Some(_) => return Err(berr("bucket", "expected a table")),
-        }
+        let (largest, cooldown) = match doc.get("bucket") {
+            None => (None, Cooldown::default()),
+            Some(v) => RawBucket::read(v)?.resolve(),
+        };
         let models = match doc.get("models") {
             None => return Err(berr("models", "missing: add at least one [[models]] entry")),
             Some(Value::Array(a)) => a,
@@ -894,19 +478,7 @@ impl BucketConfig {
     /// The `[bucket]` table and the `[[models]]` array of a `colt.toml` that
     /// [`BucketConfig::from_table`] reads back as this bucket.
     pub fn to_toml(&self) -> Table {
-        let mut b = Table::new();
-        if let Some(l) = &self.largest {
-            b.insert("largest".into(), Value::String(l.clone()));
-        }
-        b.insert(
-            "cooldown_after_failures".into(),
-            Value::Integer(i64::from(self.cooldown.after_failures)),
-        );
-        b.insert("cooldown_s".into(), Value::Float(self.cooldown.seconds));
-        b.insert(
-            "cooldown_counts_invalid_answers".into(),
-            Value::Boolean(self.cooldown.count_invalid_answers),
-        );
+        let b = raw::to_table(&RawBucket::from(self));
         let mut doc = Table::new();
         doc.insert("bucket".into(), Value::Table(b));
         doc.insert(
@@ -966,15 +538,18 @@ impl BucketConfig {
 /// A validated bucket with the derived quantities the search needs.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Bucket {
+    /// The validated bucket.
     pub config: BucketConfig,
 }
 
 impl Bucket {
+    /// Validate `config` (see [`BucketConfig::validate`]).
     pub fn new(config: BucketConfig) -> Result<Bucket, ConfigError> {
         config.validate()?;
         Ok(Bucket { config })
     }
 
+    /// Parse and validate the bucket of a `colt.toml` text that has `[[models]]`.
     pub fn from_toml_str(text: &str) -> Result<Bucket, ConfigError> {
         Bucket::new(BucketConfig::from_toml_str(text)?)
     }
@@ -1031,10 +606,12 @@ impl Bucket {
         Ok(bucket.available_or_local())
     }
 
+    /// The models, in config order.
     pub fn models(&self) -> &[ModelConfig] {
         &self.config.models
     }
 
+    /// The model named `name`, if any.
     pub fn model(&self, name: &str) -> Option<&ModelConfig> {
         self.config.models.iter().find(|m| m.name == name)
     }

@@ -1,7 +1,8 @@
 //! The model bucket: parsing, one-line errors naming model and field, φ_small, the largest
 //! model, prices, defaults and the embedded fallback.
 
-use colt_llm::{Bucket, ConfigError, ProviderKind};
+use colt_llm::{Bucket, ConfigError, ModelConfig, Prices, ProviderKind, RetryPolicy};
+use proptest::prelude::*;
 
 const BUCKET: &str = r#"
 [search]
@@ -477,4 +478,201 @@ fn models_list_shows_phi_small_prices_and_the_largest() {
         .unwrap();
     assert!(small.contains("270M") && small.contains("1.000"), "{small}");
     assert!(out.contains("OPENAI_API_KEY"));
+}
+
+/// Serde refuses a key no struct has (`deny_unknown_fields`); the line names the key (with
+/// its table) and lists the keys that are read there.
+#[test]
+fn an_unknown_field_is_refused_with_a_line_naming_it() {
+    let base = "provider = \"openai\"\nmodel = \"m\"\nparams = 1\n";
+    let prices = "prices = { input = 1, output = 2 }\n";
+    assert_eq!(
+        err(&model(&format!("{base}{prices}tempreature = 0.5"))),
+        r#"model "x": field "tempreature": unknown field (expected one of: name, provider, endpoint, model, api_key_env, params, prices, max_output_tokens, temperature, timeout_s, retry, json_schema, max_tokens_field, failed_calls_spend_budget, schedule_in_question, path, q4_0, prefix_cache, n_ctx, n_threads, n_threads_batch, n_batch)"#
+    );
+    assert_eq!(
+        err(&model(&format!(
+            "{base}prices = {{ input = 1, output = 2, cached = 0.5 }}"
+        ))),
+        r#"model "x": field "prices.cached": unknown field (expected one of: input, cached_input, output, cache_write)"#
+    );
+    assert_eq!(
+        err(&model(&format!("{base}{prices}retry = {{ attempts = 3 }}"))),
+        r#"model "x": field "retry.attempts": unknown field (expected one of: max_attempts, base_backoff_ms, max_backoff_ms, max_retry_after_ms)"#
+    );
+    assert_eq!(
+        err(&format!(
+            "[bucket]\ncooldown = 5\n{}",
+            model("provider = \"local\"\nparams = 1")
+        )),
+        r#"bucket: field "cooldown": unknown field (expected one of: largest, cooldown_after_failures, cooldown_s, cooldown_counts_invalid_answers)"#
+    );
+    // A model whose name is not usable yet is named by its place in the list.
+    assert!(
+        err("[[models]]\nprovider = \"local\"\nparams = 1\nsize = 2")
+            .starts_with(r##"model "#1": field "size": unknown field (expected one of: name, "##)
+    );
+}
+
+/// Every model of a bucket, written with `ModelConfig::to_toml` (as a table and as text),
+/// reads back as the same model; so do the embedded defaults and a model with every
+/// optional field set.
+#[test]
+fn a_model_written_as_toml_reads_back_unchanged() {
+    let mut all = Bucket::from_toml_str(BUCKET).unwrap().config.models;
+    all.extend(Bucket::default_local().config.models);
+    let mut full = all[0].clone();
+    full.endpoint = "http://127.0.0.1:8080".into();
+    full.api_key_env = Some("LOCAL_KEY".into());
+    full.local = colt_llm::config::LocalSettings {
+        path: Some("/models/m.gguf".into()),
+        n_ctx: Some(4096),
+        n_threads: Some(4),
+        n_threads_batch: Some(8),
+        n_batch: Some(u32::MAX),
+        q4_0: true,
+        prefix_cache: false,
+    };
+    full.schedule_in_question = true;
+    all.push(full);
+    for m in all {
+        assert_round_trip(&m);
+    }
+}
+
+/// `m` written by `to_toml` reads back as `m`, from the table and from its text.
+fn assert_round_trip(m: &ModelConfig) {
+    let table = m.to_toml();
+    assert_eq!(
+        ModelConfig::from_table(0, &table).as_ref(),
+        Ok(m),
+        "{table}"
+    );
+    let text = toml::to_string(&table).unwrap();
+    let back = ModelConfig::from_table(0, &text.parse().unwrap());
+    assert_eq!(back.as_ref(), Ok(m), "{text}");
+}
+
+/// Valid models with every field drawn (optional ones present or not).
+fn any_model() -> impl Strategy<Value = ModelConfig> {
+    let who = (
+        prop_oneof![
+            Just(ProviderKind::OpenAi),
+            Just(ProviderKind::Anthropic),
+            Just(ProviderKind::Local)
+        ],
+        "[a-z0-9][a-z0-9._:/-]{0,12}",
+        proptest::option::of("https?://[a-z]{1,8}(:[0-9]{2,4})?(/v1)?"),
+        "[A-Za-z0-9][A-Za-z0-9/._-]{0,12}",
+        proptest::option::of("[A-Z_][A-Z0-9_]{0,10}"),
+        1.0f64..1e13,
+    );
+    let how = (
+        [0.0f64..100.0, 0.0..100.0, 0.0..100.0, 0.0..100.0],
+        1u32..=1_000_000,
+        proptest::option::of(0.0f64..=2.0),
+        0.001f64..1e4,
+        (
+            1u32..=100,
+            0u64..1_000_000,
+            0u64..1_000_000,
+            0u64..10_000_000,
+        ),
+        any::<[bool; 6]>(),
+    );
+    let local = (
+        proptest::option::of("[a-z/._-]{1,20}"),
+        std::array::from_fn::<_, 4, _>(|_| proptest::option::of(1u32..=u32::MAX)),
+    );
+    (who, how, local).prop_map(|(who, how, local)| model_of(who, how, local))
+}
+
+/// Provider, name, endpoint, model id, key variable, parameter count.
+type Who = (
+    ProviderKind,
+    String,
+    Option<String>,
+    String,
+    Option<String>,
+    f64,
+);
+/// Prices, output cap, temperature, timeout, retry, and six booleans.
+type How = (
+    [f64; 4],
+    u32,
+    Option<f64>,
+    f64,
+    (u32, u64, u64, u64),
+    [bool; 6],
+);
+/// The embedded model's file and sizes.
+type Local = (Option<String>, [Option<u32>; 4]);
+
+/// A valid model from generated values (fixing the endpoint and the key variable that a
+/// provider requires).
+fn model_of(who: Who, how: How, local: Local) -> ModelConfig {
+    let (provider, name, endpoint, model, api_key_env, params) = who;
+    let (p, max_output_tokens, temperature, timeout_s, r, flags) = how;
+    let endpoint = match (endpoint, provider) {
+        (Some(e), _) => e,
+        (None, ProviderKind::OpenAi) => "https://api.openai.com".into(),
+        (None, ProviderKind::Anthropic) => "https://api.anthropic.com".into(),
+        (None, ProviderKind::Local) => String::new(),
+    };
+    let api_key_env = match (api_key_env, provider) {
+        (None, ProviderKind::Anthropic) => Some("ANTHROPIC_API_KEY".into()),
+        (env, _) => env,
+    };
+    ModelConfig {
+        name,
+        provider,
+        endpoint,
+        model,
+        api_key_env,
+        params,
+        prices: Prices {
+            input: p[0],
+            cached_input: p[1],
+            output: p[2],
+            cache_write: p[3],
+        },
+        max_output_tokens,
+        temperature,
+        timeout_s,
+        retry: RetryPolicy {
+            max_attempts: r.0,
+            base_backoff_ms: r.1,
+            max_backoff_ms: r.1 + r.2,
+            max_retry_after_ms: r.3,
+        },
+        json_schema: flags[0],
+        max_tokens_field: if flags[1] {
+            "max_completion_tokens".into()
+        } else {
+            "max_tokens".into()
+        },
+        failed_calls_spend_budget: flags[2],
+        schedule_in_question: flags[3],
+        local: colt_llm::config::LocalSettings {
+            path: local.0,
+            n_ctx: local.1[0],
+            n_threads: local.1[1],
+            n_threads_batch: local.1[2],
+            n_batch: local.1[3],
+            q4_0: flags[4],
+            prefix_cache: flags[5],
+        },
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Any valid model survives `to_toml` then `from_table` (the writer and the reader
+    /// serialize the same struct, so a field cannot be written under one name and read
+    /// under another, or dropped by one of them).
+    #[test]
+    fn any_valid_model_round_trips_through_toml(m in any_model()) {
+        assert_round_trip(&m);
+    }
 }
