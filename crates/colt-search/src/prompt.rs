@@ -87,6 +87,10 @@ pub struct QuestionInputs<'a> {
     pub tried: Vec<TriedChild>,
     /// The actions valid at the node.
     pub vocabulary: &'a Vocabulary,
+    /// A model with the lean prefix ([`Form::Lean`]): its grammar admits only the valid
+    /// actions, so the question leaves out the valid-action list, the progress line and the
+    /// per-model hit rates; it keeps the node, the children tried and any alteration.
+    pub lean: bool,
     /// Every action of the workload (the prefix's catalog): the question names only the
     /// ones not valid at the node when that is shorter.
     pub catalog: &'a Vocabulary,
@@ -474,6 +478,31 @@ pub fn question(x: &QuestionInputs<'_>) -> String {
             );
         }
     }
+    if !x.lean {
+        status_lines(&mut s, x);
+    }
+    if let Some(a) = &x.alteration {
+        let _ = write!(
+            s,
+            "Course alteration: the smaller model {} proposed {}. Its child scored {:.2} against the parent's {:.2}: \
+             regression #{} in a row. Propose a better alternative from the same node.\n",
+            a.model,
+            render_transformations(&a.transformations),
+            a.child_predicted,
+            a.parent_predicted,
+            a.streak
+        );
+    }
+    if x.lean {
+        let _ = writeln!(s, "You are {}.", x.you);
+    } else {
+        let _ = writeln!(s, "You are {}. Answer with JSON only.", x.you);
+    }
+    s
+}
+
+/// Progress, the per-model hit rates and the valid actions at the node.
+fn status_lines(s: &mut String, x: &QuestionInputs<'_>) {
     let p = &x.progress;
     let _ = writeln!(
         s,
@@ -500,23 +529,9 @@ pub fn question(x: &QuestionInputs<'_>) -> String {
     let _ = writeln!(
         s,
         "Valid at n{}: {}.",
-        n.id,
+        x.node.id,
         valid_text(x.vocabulary, x.catalog)
     );
-    if let Some(a) = &x.alteration {
-        let _ = write!(
-            s,
-            "Course alteration: the smaller model {} proposed {}. Its child scored {:.2} against the parent's {:.2}: \
-             regression #{} in a row. Propose a better alternative from the same node.\n",
-            a.model,
-            render_transformations(&a.transformations),
-            a.child_predicted,
-            a.parent_predicted,
-            a.streak
-        );
-    }
-    let _ = write!(s, "You are {}. Answer with JSON only.\n", x.you);
-    s
 }
 
 #[cfg(test)]
@@ -692,6 +707,7 @@ mod tests {
             }],
             vocabulary: &vocab,
             catalog: &catalog,
+            lean: false,
             progress: ProgressLine {
                 trials: 8,
                 trials_total: 64,
@@ -744,5 +760,23 @@ mod tests {
             !s1.contains("better than their parent") && !s1.contains("Already tried"),
             "{s1}"
         );
+        // Lean: the node, the children tried and the alteration; no status lines.
+        let lean = question(&QuestionInputs {
+            lean: true,
+            ..x.clone()
+        });
+        assert!(
+            lean.contains("Expand n7") && lean.contains("- n9 by small"),
+            "{lean}"
+        );
+        assert!(lean.contains("regression #2 in a row") && lean.ends_with("You are big.\n"));
+        for gone in [
+            "Trials 8/64",
+            "better than their parent",
+            "Valid at n7",
+            "JSON",
+        ] {
+            assert!(!lean.contains(gone), "{gone:?} in\n{lean}");
+        }
     }
 }

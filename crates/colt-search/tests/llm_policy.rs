@@ -657,8 +657,21 @@ fn a_model_set_not_to_see_schedules_gets_questions_without_one() {
         seen.last().map(|r| &r.suffix)
     );
     assert!(small.iter().all(|r| !r.suffix.contains("Schedule of n")));
-    assert!(small.iter().all(|r| r.suffix.contains("Valid at n")));
-    assert!(big.iter().all(|r| r.suffix.contains("Schedule of n")));
+    // Nor the valid actions (its grammar admits no others) or the progress lines.
+    assert!(
+        small
+            .iter()
+            .all(|r| !r.suffix.contains("Valid at n") && !r.suffix.contains("Trials "))
+    );
+    assert!(
+        small
+            .iter()
+            .all(|r| r.suffix.contains("Expand n") && r.suffix.contains("You are small."))
+    );
+    assert!(
+        big.iter()
+            .all(|r| r.suffix.contains("Schedule of n") && r.suffix.contains("Valid at n"))
+    );
     // Its prefix is the lean one: no legend for the schedules it is not shown, no values
     // (its grammar admits only valid ones); the other model's prefix has both.
     let legend = "A toy state is written as its list of decisions.";

@@ -617,6 +617,7 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
             tried,
             vocabulary: vocab,
             catalog: &ms.catalog,
+            lean: !show_schedule,
             progress,
             models,
             alteration,
