@@ -14,7 +14,8 @@ use rusqlite::{OptionalExtension, Row, params};
 
 use crate::db::{Db, get_u64, now_ms};
 use crate::error::Result;
-use crate::records::{BestFilter, CandidateRow, NewCandidate, Outcome, RunId};
+use crate::records::{BestFilter, CandidateRow, NewCandidate, RunId, get_outcome};
+use colt_outcome::OutcomeKind;
 
 const COLUMNS: &str = "run_id, seq, measured_at_ms, key, trace, predicted, outcome, \
                        latency_median_us, latency_min_us, gflops, message, source";
@@ -28,7 +29,7 @@ pub(crate) fn candidate_row(row: &Row<'_>) -> rusqlite::Result<CandidateRow> {
             key: row.get(3)?,
             trace: row.get(4)?,
             predicted: row.get(5)?,
-            outcome: row.get(6)?,
+            outcome: get_outcome(row, 6)?,
             latency_median_us: row.get(7)?,
             latency_min_us: row.get(8)?,
             gflops: row.get(9)?,
@@ -80,7 +81,7 @@ impl Db {
                 c.key,
                 c.trace,
                 predicted,
-                c.outcome,
+                c.outcome.as_str(),
                 median,
                 min,
                 gflops,
@@ -167,7 +168,7 @@ impl Db {
                 filter.space,
                 filter.scale,
                 filter.target,
-                Outcome::Ok
+                OutcomeKind::Ok.as_str()
             ],
         )?;
         Ok(rows.into_iter().next())

@@ -10,7 +10,7 @@
 //! tensors or LLM clients; the crates that produce traces and answers own their formats.
 //!
 //! ```
-//! use colt_db::{Db, NewRun, NewCandidate, Outcome};
+//! use colt_db::{Db, NewRun, NewCandidate, OutcomeKind};
 //! let db = Db::open_in_memory().unwrap();
 //! let run = db.create_run(&NewRun {
 //!     strategy: "evolutionary".into(), workload: "matmul".into(), space: "tensor".into(),
@@ -18,7 +18,7 @@
 //!     versions: "colt 0.1.0".into(), target: "x86_64 gcc".into(), inputs: Default::default(),
 //! }).unwrap();
 //! let cand = NewCandidate {
-//!     key: "a1b2".into(), trace: "[]".into(), predicted: Some(0.5), outcome: Outcome::Ok,
+//!     key: "a1b2".into(), trace: "[]".into(), predicted: Some(0.5), outcome: OutcomeKind::Ok,
 //!     latency_median_us: Some(12.5), latency_min_us: Some(12.0), gflops: Some(3.2),
 //!     message: None, source: "evolutionary".into(),
 //! };
@@ -37,10 +37,12 @@ mod records;
 mod schema;
 mod stats;
 
+/// How a candidate's measurement ended (the one outcome class of every crate).
+pub use colt_outcome::OutcomeKind;
 pub use db::{Db, DbOptions};
 pub use error::{DbError, Result};
 pub use records::{
     BestFilter, CandidateRow, LlmCallRow, ModelStats, NewCandidate, NewLlmCall, NewRun, Node,
-    Outcome, RunId, RunRow, RunStats, RunStatus, SourceStats,
+    RunId, RunRow, RunStats, RunStatus, SourceStats,
 };
 pub use schema::SCHEMA_VERSION;

@@ -11,7 +11,9 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
-use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
+use colt_outcome::OutcomeKind;
+use rusqlite::Row;
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, Type, ValueRef};
 
 /// Id of a tuning run (SQLite rowid; never reused, even after deletions).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -72,17 +74,6 @@ pub enum RunStatus {
     Killed,
 }
 
-/// How a candidate's measurement ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Outcome {
-    Ok,
-    WrongResult,
-    Crash,
-    Timeout,
-    CompileError,
-    Error,
-}
-
 macro_rules! text_enum {
     ($ty:ident, $what:literal, { $($variant:ident => $text:literal),+ $(,)? }) => {
         impl $ty {
@@ -131,14 +122,14 @@ text_enum!(RunStatus, "run status", {
     Killed => "killed",
 });
 
-text_enum!(Outcome, "outcome", {
-    Ok => "ok",
-    WrongResult => "wrong_result",
-    Crash => "crash",
-    Timeout => "timeout",
-    CompileError => "compile_error",
-    Error => "error",
-});
+/// The outcome stored in column `idx` of `row`, by its name (older names are read as the
+/// class they meant). `OutcomeKind` belongs to colt-outcome, so it is read here rather
+/// than through `FromSql`.
+pub(crate) fn get_outcome(row: &Row<'_>, idx: usize) -> rusqlite::Result<OutcomeKind> {
+    let text: String = row.get(idx)?;
+    text.parse()
+        .map_err(|e: String| rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, e.into()))
+}
 
 /// A stored run.
 #[derive(Clone, Debug, PartialEq)]
@@ -162,8 +153,8 @@ pub struct NewCandidate {
     pub trace: String,
     /// Cost-model prediction, if one was made.
     pub predicted: Option<f64>,
-    pub outcome: Outcome,
-    /// Median latency in microseconds (normally only for `Outcome::Ok`).
+    pub outcome: OutcomeKind,
+    /// Median latency in microseconds (normally only for `OutcomeKind::Ok`).
     pub latency_median_us: Option<f64>,
     pub latency_min_us: Option<f64>,
     pub gflops: Option<f64>,
@@ -268,7 +259,7 @@ pub struct SourceStats {
 pub struct RunStats {
     pub candidates: u64,
     /// Only outcomes that occurred appear.
-    pub by_outcome: std::collections::BTreeMap<Outcome, u64>,
+    pub by_outcome: std::collections::BTreeMap<OutcomeKind, u64>,
     pub best_latency_us: Option<f64>,
     pub llm_calls: u64,
     pub llm_errors: u64,

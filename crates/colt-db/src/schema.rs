@@ -10,7 +10,7 @@
 use rusqlite::{Connection, OptionalExtension};
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// Migration `i` takes a database from version `i + 1` to `i + 2`.
 pub(crate) const MIGRATIONS: &[&str] = &[
@@ -23,6 +23,36 @@ pub(crate) const MIGRATIONS: &[&str] = &[
          limits          TEXT NOT NULL,
          measured_at_ms  INTEGER NOT NULL
      );",
+    // 4: every outcome class of `OutcomeKind` (schedule, opt and tool errors no longer
+    // stored as `compile_error` or `error`). SQLite cannot alter a CHECK constraint, so the
+    // table is rebuilt with its rows; the names stored before are all still current.
+    "CREATE TABLE candidates_v4 (
+         run_id             INTEGER NOT NULL REFERENCES runs (id),
+         seq                INTEGER NOT NULL CHECK (seq >= 0),
+         key                TEXT NOT NULL,
+         trace              TEXT NOT NULL,
+         predicted          REAL,
+         outcome            TEXT NOT NULL CHECK (outcome IN
+                                ('ok', 'wrong_result', 'crash', 'timeout', 'compile_error',
+                                 'schedule_error', 'opt_error', 'no_value', 'bad_latency',
+                                 'missing', 'unavailable', 'error')),
+         latency_median_us  REAL,
+         latency_min_us     REAL,
+         gflops             REAL,
+         message            TEXT,
+         source             TEXT NOT NULL,
+         measured_at_ms     INTEGER NOT NULL,
+         PRIMARY KEY (run_id, seq),
+         UNIQUE (run_id, key)
+     );
+     INSERT INTO candidates_v4 (run_id, seq, key, trace, predicted, outcome, latency_median_us,
+                                latency_min_us, gflops, message, source, measured_at_ms)
+         SELECT run_id, seq, key, trace, predicted, outcome, latency_median_us,
+                latency_min_us, gflops, message, source, measured_at_ms
+         FROM candidates;
+     DROP TABLE candidates;
+     ALTER TABLE candidates_v4 RENAME TO candidates;
+     CREATE INDEX candidates_ok_latency ON candidates (outcome, latency_median_us);",
 ];
 
 const CREATE_V1: &str = r#"
@@ -250,6 +280,108 @@ mod tests {
                 written_by: "new".into()
             }
         );
+    }
+
+    /// The outcome names schema 3 allowed.
+    const V3_OUTCOMES: [&str; 6] = [
+        "ok",
+        "wrong_result",
+        "crash",
+        "timeout",
+        "compile_error",
+        "error",
+    ];
+
+    /// A database of schema 3 with one run and a candidate of each name it allowed.
+    fn v3_database() -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        assert_eq!(
+            prepare_with(&conn, "old", CREATE_V1, &MIGRATIONS[..2]).unwrap(),
+            SchemaState::Ready
+        );
+        conn.execute_batch(
+            "INSERT INTO runs (created_at_ms, strategy, workload, space, scale, seed, trials,
+                               config, versions, target, status)
+             VALUES (1, 'random', 'matmul', 'tensor', 'ci', 1, 8, '', 'colt 0.1', 'x86', 'killed')",
+        )
+        .unwrap();
+        for (i, name) in V3_OUTCOMES.iter().enumerate() {
+            conn.execute(
+                "INSERT INTO candidates (run_id, seq, key, trace, outcome, source, measured_at_ms)
+                 VALUES (1, ?1, ?2, '[]', ?3, 'random', 1)",
+                rusqlite::params![i as i64, format!("k{i}"), name],
+            )
+            .unwrap();
+        }
+        conn
+    }
+
+    /// Schema 3's candidates are kept by the migration and read back as their classes; a
+    /// name older versions wrote elsewhere (`wrong_answer`) reads as its class too.
+    #[test]
+    fn candidates_of_schema_3_read_back_as_their_classes() {
+        use colt_outcome::OutcomeKind;
+        let conn = v3_database();
+        assert_eq!(prepare(&conn, "new").unwrap(), SchemaState::Ready);
+        assert_eq!(version(&conn), SCHEMA_VERSION);
+        let read: Vec<OutcomeKind> = conn
+            .prepare("SELECT outcome FROM candidates ORDER BY seq")
+            .unwrap()
+            .query_map([], |r| crate::records::get_outcome(r, 0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        let want: Vec<OutcomeKind> = V3_OUTCOMES.iter().map(|n| n.parse().unwrap()).collect();
+        assert_eq!(read, want);
+        assert_eq!(read[1], OutcomeKind::WrongResult);
+        let spelled = conn
+            .query_row("SELECT 'wrong_answer'", [], |r| {
+                crate::records::get_outcome(r, 0)
+            })
+            .unwrap();
+        assert_eq!(spelled, OutcomeKind::WrongResult);
+    }
+
+    /// The candidates table takes every class (its CHECK list matches `OutcomeKind::ALL`).
+    #[test]
+    fn every_outcome_class_can_be_stored() {
+        use colt_outcome::OutcomeKind;
+        let db = crate::Db::open_in_memory().unwrap();
+        let run = db
+            .create_run(&crate::NewRun {
+                strategy: "random".into(),
+                workload: "matmul".into(),
+                space: "tensor".into(),
+                scale: "ci".into(),
+                seed: 1,
+                trials: 64,
+                config: String::new(),
+                versions: "colt".into(),
+                target: "x86".into(),
+                inputs: Default::default(),
+            })
+            .unwrap();
+        for (i, k) in OutcomeKind::ALL.iter().enumerate() {
+            let c = crate::NewCandidate {
+                key: i.to_string(),
+                trace: "[]".into(),
+                predicted: None,
+                outcome: *k,
+                latency_median_us: None,
+                latency_min_us: None,
+                gflops: None,
+                message: None,
+                source: "random".into(),
+            };
+            db.insert_candidate(run, &c).unwrap();
+        }
+        let stored: Vec<OutcomeKind> = db
+            .candidates(run)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.candidate.outcome)
+            .collect();
+        assert_eq!(stored, OutcomeKind::ALL);
     }
 
     #[test]

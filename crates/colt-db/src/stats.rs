@@ -10,7 +10,7 @@ use rusqlite::Row;
 
 use crate::db::{Db, get_u64};
 use crate::error::Result;
-use crate::records::{ModelStats, Outcome, RunId, RunStats, SourceStats};
+use crate::records::{ModelStats, RunId, RunStats, SourceStats, get_outcome};
 
 fn model_stats_row(row: &Row<'_>) -> rusqlite::Result<(String, ModelStats)> {
     Ok((
@@ -89,14 +89,12 @@ impl Db {
                 )
                 .map_err(|e| self.sql("run statistics", e))?;
             let counts = stmt
-                .query_map([run.0], |row| {
-                    Ok((row.get::<_, Outcome>(0)?, get_u64(row, 1)?))
-                })
+                .query_map([run.0], |row| Ok((get_outcome(row, 0)?, get_u64(row, 1)?)))
                 .and_then(|it| it.collect::<rusqlite::Result<Vec<_>>>())
                 .map_err(|e| self.sql("run statistics", e))?;
             for (outcome, n) in counts {
                 stats.candidates += n;
-                stats.by_outcome.insert(outcome, n);
+                *stats.by_outcome.entry(outcome).or_default() += n;
             }
         }
         stats.best_latency_us = self

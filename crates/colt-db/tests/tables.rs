@@ -2,7 +2,7 @@
 
 mod common;
 
-use colt_db::{BestFilter, Db, ModelStats, Outcome, RunId, RunStatus, SourceStats};
+use colt_db::{BestFilter, Db, ModelStats, OutcomeKind, RunId, RunStatus, SourceStats};
 use common::{Scratch, candidate, llm_call, new_run, node};
 use proptest::prelude::*;
 
@@ -246,7 +246,7 @@ fn aggregates_per_model_source_and_run() {
             .iter()
             .map(|(o, n)| (*o, *n))
             .collect::<Vec<_>>(),
-        vec![(Outcome::Ok, 2), (Outcome::CompileError, 1)]
+        vec![(OutcomeKind::Ok, 2), (OutcomeKind::CompileError, 1)]
     );
     assert_eq!(stats.best_latency_us, Some(20.0));
     assert_eq!((stats.llm_calls, stats.llm_errors), (3, 1));
@@ -273,7 +273,7 @@ fn best_across_runs_filters_by_workload_space_scale_and_target() {
     db.insert_candidate(ci, &candidate("broken", None)).unwrap();
     // A failed candidate with a latency is still not a best.
     let mut wrong = candidate("wrong", Some(1.0));
-    wrong.outcome = Outcome::WrongResult;
+    wrong.outcome = OutcomeKind::WrongResult;
     db.insert_candidate(ci, &wrong).unwrap();
     db.insert_candidate(paper, &candidate("fast", Some(5.0)))
         .unwrap();
@@ -336,15 +336,15 @@ fn run_id_parses_from_text() {
 
 #[test]
 fn enum_texts_round_trip() {
-    for o in Outcome::ALL {
-        assert_eq!(o.as_str().parse::<Outcome>(), Ok(*o));
+    for o in OutcomeKind::ALL {
+        assert_eq!(o.as_str().parse::<OutcomeKind>(), Ok(*o));
     }
     for s in RunStatus::ALL {
         assert_eq!(s.as_str().parse::<RunStatus>(), Ok(*s));
     }
     assert_eq!(
-        "segfault".parse::<Outcome>().unwrap_err(),
-        "unknown outcome 'segfault' (expected one of: ok, wrong_result, crash, timeout, compile_error, error)"
+        "segfault".parse::<OutcomeKind>().unwrap_err(),
+        "unknown outcome 'segfault' (expected one of: ok, wrong_result, crash, timeout, compile_error, schedule_error, opt_error, no_value, bad_latency, missing, unavailable, error)"
     );
 }
 

@@ -12,6 +12,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+use colt_search::OutcomeKind;
 use serde::{Deserialize, Serialize};
 
 use crate::env::LlvmEnv;
@@ -32,20 +33,25 @@ pub struct Baseline {
     pub ir_instructions: Option<usize>,
     pub text_bytes: Option<u64>,
     pub runtime_us: Option<f64>,
-    /// `ok`, or why the build does not count (`build_error: ...`, `wrong_answer: ...`).
-    pub outcome: String,
+    /// `Ok`, or why the build does not count: it did not build (`CompileError`), gave
+    /// another output than the `-O0` build (`WrongResult`), crashed or timed out.
+    pub outcome: OutcomeKind,
+    /// What went wrong (empty for `Ok`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub detail: String,
     #[serde(skip)]
     pub exe: Option<PathBuf>,
 }
 
 impl Baseline {
-    fn failed(name: &str, outcome: String) -> Baseline {
+    fn failed(name: &str, outcome: OutcomeKind, detail: String) -> Baseline {
         Baseline {
             name: name.into(),
             ir_instructions: None,
             text_bytes: None,
             runtime_us: None,
             outcome,
+            detail,
             exe: None,
         }
     }
@@ -58,17 +64,17 @@ pub fn build_baselines(env: &LlvmEnv) -> Vec<Baseline> {
     for l in CLANG_LEVELS {
         let name = format!("clang -{l}");
         out.push(
-            clang_baseline(env, l)
-                .unwrap_or_else(|e| Baseline::failed(&name, format!("build_error: {e}"))),
+            clang_baseline(env, l).unwrap_or_else(|e| {
+                Baseline::failed(&name, OutcomeKind::CompileError, e.to_string())
+            }),
         );
     }
     if env.tools().gcc.is_some() && !env.prepared().c_files.is_empty() {
         for l in GCC_LEVELS {
             let name = format!("gcc -{l}");
-            out.push(
-                gcc_baseline(env, l)
-                    .unwrap_or_else(|e| Baseline::failed(&name, format!("build_error: {e}"))),
-            );
+            out.push(gcc_baseline(env, l).unwrap_or_else(|e| {
+                Baseline::failed(&name, OutcomeKind::CompileError, e.to_string())
+            }));
         }
     }
     for b in &mut out {
@@ -77,11 +83,11 @@ pub fn build_baselines(env: &LlvmEnv) -> Vec<Baseline> {
             match program::check_and_time(exe, &prog.expected, 1, prog.run_limit()) {
                 Ok(Check::Ok(_)) => {}
                 Ok(c) => {
-                    b.outcome = format!("{c:?}");
+                    (b.outcome, b.detail) = c.outcome();
                     b.exe = None;
                 }
                 Err(e) => {
-                    b.outcome = format!("run_error: {e}");
+                    (b.outcome, b.detail) = (OutcomeKind::Crash, e.to_string());
                     b.exe = None;
                 }
             }
@@ -139,7 +145,8 @@ fn clang_baseline(env: &LlvmEnv, level: &str) -> Result<Baseline, LlvmError> {
         ir_instructions: Some(ir::instruction_count(&text)),
         text_bytes: built.text_bytes,
         runtime_us: None,
-        outcome: "ok".into(),
+        outcome: OutcomeKind::Ok,
+        detail: String::new(),
         exe: Some(built.exe),
     })
 }
@@ -176,7 +183,8 @@ fn gcc_baseline(env: &LlvmEnv, level: &str) -> Result<Baseline, LlvmError> {
         ir_instructions: None,
         text_bytes: Some(text),
         runtime_us: None,
-        outcome: "ok".into(),
+        outcome: OutcomeKind::Ok,
+        detail: String::new(),
         exe: Some(exe),
     })
 }

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use colt_cost::Gbdt;
-use colt_search::{Llm, NoObserver, Observer, RunResult, SearchConfig, Strategy};
+use colt_search::{Llm, NoObserver, Observer, OutcomeKind, RunResult, SearchConfig, Strategy};
 use serde::{Deserialize, Serialize};
 
 use crate::baseline::{self, Baseline};
@@ -201,7 +201,7 @@ fn tuned(
     let wrong = run
         .history
         .iter()
-        .filter(|r| r.outcome == "wrong_answer")
+        .filter(|r| r.outcome == OutcomeKind::WrongResult)
         .count();
     let (best, ablation) = match &run.best {
         Some(b) => {
@@ -274,7 +274,7 @@ pub fn bench_any(
     let best_exe: Option<PathBuf> = runtime
         .as_ref()
         .and_then(|t| t.best.as_ref())
-        .filter(|b| b.outcome == "ok")
+        .filter(|b| b.outcome == OutcomeKind::Ok)
         .and_then(|b| b.ir_hash)
         .map(|h| rt_env.prepared().dir.path().join(format!("c{h:016x}.exe")));
     let mut exes: Vec<PathBuf> = Vec::new();
@@ -405,7 +405,11 @@ pub fn report_of(
         .iter()
         .flat_map(|p| [p.size.as_ref(), p.runtime.as_ref()])
         .flatten()
-        .filter(|t| t.best.as_ref().is_some_and(|b| b.outcome != "ok"))
+        .filter(|t| {
+            t.best
+                .as_ref()
+                .is_some_and(|b| b.outcome != OutcomeKind::Ok)
+        })
         .count();
     BenchReport {
         tools: tools.describe(),
@@ -497,10 +501,10 @@ impl BenchReport {
 
 /// Collect the best results per key that failed the output check (for tests): a map from
 /// state key to outcome of every rejected candidate.
-pub fn rejected(env: &LlvmEnv) -> BTreeMap<u64, String> {
+pub fn rejected(env: &LlvmEnv) -> BTreeMap<u64, OutcomeKind> {
     env.results()
         .iter()
-        .filter(|(_, r)| r.outcome != "ok")
-        .map(|(k, r)| (*k, r.outcome.clone()))
+        .filter(|(_, r)| r.outcome != OutcomeKind::Ok)
+        .map(|(k, r)| (*k, r.outcome))
         .collect()
 }

@@ -4,7 +4,7 @@
 //! - initial states and mutations: [`crate::sketch`];
 //! - measurement: `opt -passes=<pipeline>` on the start IR (cached by start-IR hash and
 //!   pipeline), the IR instruction count, then `llc` + link and a run whose output must equal
-//!   the `-O0` build's (else `wrong_answer`/`crash`/`timeout`, never a best); for
+//!   the `-O0` build's (else `wrong_result`/`crash`/`timeout`, never a best); for
 //!   `runtime`, the median of `repeats` timed runs. Builds and checks are cached by the hash
 //!   of the optimised IR (two sequences giving the same IR are measured once).
 //! - objective value, handed to the engine as `latency_us` (minimised): `size` = IR
@@ -20,7 +20,7 @@ use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 
 use colt_llm::{ActionSpec, Transformation, Vocabulary};
-use colt_search::{Environment, Measurement, SearchRng};
+use colt_search::{Environment, LlmEnvironment, Measurement, OutcomeKind, SearchRng};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -108,8 +108,9 @@ pub struct CandidateResult {
     pub passes: Vec<String>,
     /// The `opt -passes=` string.
     pub pipeline: String,
-    /// `ok`, `opt_error`, `build_error`, `wrong_answer`, `crash`, `timeout`.
-    pub outcome: String,
+    /// `Ok`, `OptError`, `CompileError` (the optimised IR did not build), `WrongResult`,
+    /// `Crash` or `Timeout`.
+    pub outcome: OutcomeKind,
     pub detail: String,
     pub ir_instructions: Option<usize>,
     pub text_bytes: Option<u64>,
@@ -121,7 +122,7 @@ pub struct CandidateResult {
 impl CandidateResult {
     /// The value of `objective`, when the candidate is correct.
     pub fn value(&self, objective: Objective) -> Option<f64> {
-        if self.outcome != "ok" {
+        if self.outcome != OutcomeKind::Ok {
             return None;
         }
         match objective {
@@ -137,7 +138,7 @@ type OptCache = BTreeMap<(u64, String), Result<Arc<String>, String>>;
 /// Build-and-check result of one optimised IR.
 #[derive(Clone, Debug)]
 struct Built {
-    outcome: String,
+    outcome: OutcomeKind,
     detail: String,
     text_bytes: Option<u64>,
     runtime_us: Option<f64>,
@@ -312,7 +313,7 @@ impl LlvmEnv {
             let mut r = CandidateResult {
                 passes: s.clone(),
                 pipeline: p.as_ref().map(|p| p.clone()).unwrap_or_default(),
-                outcome: "ok".into(),
+                outcome: OutcomeKind::Ok,
                 detail: String::new(),
                 ir_instructions: None,
                 text_bytes: None,
@@ -326,7 +327,7 @@ impl LlvmEnv {
                     irs.push(Some(ll));
                 }
                 Err(e) => {
-                    r.outcome = "opt_error".into();
+                    r.outcome = OutcomeKind::OptError;
                     r.detail = e.to_string();
                     irs.push(None);
                 }
@@ -371,7 +372,7 @@ impl LlvmEnv {
                 let Some(b) = self.built.get(&h) else {
                     continue;
                 };
-                if b.outcome != "ok" || b.runtime_us.is_some() {
+                if b.outcome != OutcomeKind::Ok || b.runtime_us.is_some() {
                     continue;
                 }
                 let exe = self.prog.dir.path().join(format!("c{h:016x}.exe"));
@@ -386,7 +387,7 @@ impl LlvmEnv {
                     Ok(Check::Ok(us)) => b.runtime_us = Some(us),
                     Ok(c) => set_failure(b, c),
                     Err(e) => {
-                        b.outcome = "crash".into();
+                        b.outcome = OutcomeKind::Crash;
                         b.detail = e.to_string();
                     }
                 }
@@ -394,7 +395,7 @@ impl LlvmEnv {
         }
         for r in &mut out {
             if let Some(b) = r.ir_hash.and_then(|h| self.built.get(&h)) {
-                r.outcome = b.outcome.clone();
+                r.outcome = b.outcome;
                 r.text_bytes = b.text_bytes;
                 r.runtime_us = b.runtime_us;
                 if !b.detail.is_empty() {
@@ -429,20 +430,8 @@ impl LlvmEnv {
 }
 
 fn set_failure(b: &mut Built, c: Check) {
-    match c {
-        Check::Ok(_) => {}
-        Check::WrongAnswer(m) => {
-            b.outcome = "wrong_answer".into();
-            b.detail = m;
-        }
-        Check::Crash(m) => {
-            b.outcome = "crash".into();
-            b.detail = m;
-        }
-        Check::Timeout => {
-            b.outcome = "timeout".into();
-            b.detail = "ran past the time limit".into();
-        }
+    if !matches!(c, Check::Ok(_)) {
+        (b.outcome, b.detail) = c.outcome();
     }
 }
 
@@ -465,21 +454,21 @@ pub fn run_opt(opt: &Path, input: &Path, pipeline: &str) -> Result<String, Strin
 fn build_and_check(tools: &Toolchain, prog: &Prepared, h: u64, ll: &str) -> Built {
     let stem = prog.dir.path().join(format!("c{h:016x}"));
     let llp = stem.with_extension("ll");
-    let fail = |outcome: &str, detail: String| Built {
-        outcome: outcome.into(),
+    let fail = |outcome: OutcomeKind, detail: String| Built {
+        outcome,
         detail,
         text_bytes: None,
         runtime_us: None,
     };
     if let Err(e) = std::fs::write(&llp, ll) {
-        return fail("build_error", e.to_string());
+        return fail(OutcomeKind::CompileError, e.to_string());
     }
     let built = match program::build_from_ll(tools, &llp, &stem) {
         Ok(b) => b,
-        Err(e) => return fail("build_error", e.to_string()),
+        Err(e) => return fail(OutcomeKind::CompileError, e.to_string()),
     };
     let mut b = Built {
-        outcome: "ok".into(),
+        outcome: OutcomeKind::Ok,
         detail: String::new(),
         text_bytes: built.text_bytes,
         runtime_us: None,
@@ -488,7 +477,7 @@ fn build_and_check(tools: &Toolchain, prog: &Prepared, h: u64, ll: &str) -> Buil
         Ok(Check::Ok(_)) => {}
         Ok(c) => set_failure(&mut b, c),
         Err(e) => {
-            b.outcome = "crash".into();
+            b.outcome = OutcomeKind::Crash;
             b.detail = e.to_string();
         }
     }
@@ -537,6 +526,70 @@ impl Environment for LlvmEnv {
             .collect()
     }
 
+    fn mutate(&self, s: &Vec<String>, rng: &mut SearchRng) -> Option<Vec<String>> {
+        sketch::mutate(&self.vocab, s, rng)
+    }
+
+    fn features(&self, s: &Vec<String>) -> Vec<f32> {
+        let mut f = self.seq_features(s);
+        if self.cfg.features == FeatureMode::OptimizedIr {
+            match self.optimize(s) {
+                Ok(ll) => f.extend(ir::features(&ll).into_iter().map(|x| x.ln_1p())),
+                Err(_) => f.extend(std::iter::repeat_n(0.0, ir::feature_count())),
+            }
+        }
+        f
+    }
+
+    fn key(&self, s: &Vec<String>) -> u64 {
+        ir::fnv1a(format!("llvm:{}", s.join(",")).as_bytes())
+    }
+
+    fn measure(&mut self, batch: &[Vec<String>]) -> Vec<Measurement> {
+        let keys: Vec<u64> = batch.iter().map(|s| self.key(s)).collect();
+        let mut out: Vec<Option<Measurement>> =
+            keys.iter().map(|k| self.known.get(k).cloned()).collect();
+        let todo: Vec<usize> = (0..batch.len()).filter(|&i| out[i].is_none()).collect();
+        let states: Vec<Vec<String>> = todo.iter().map(|&i| batch[i].clone()).collect();
+        let objective = self.cfg.objective;
+        let results = self.evaluate_batch(&states, objective);
+        for (i, r) in todo.into_iter().zip(results) {
+            let detail = format!(
+                "ir_instructions={} text_bytes={} runtime_us={} pipeline={}{}",
+                r.ir_instructions.map_or("-".into(), |n| n.to_string()),
+                r.text_bytes.map_or("-".into(), |n| n.to_string()),
+                r.runtime_us.map_or("-".into(), |n| format!("{n:.1}")),
+                r.pipeline,
+                if r.detail.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", r.detail)
+                }
+            );
+            out[i] = Some(match r.value(objective) {
+                Some(v) => Measurement {
+                    latency_us: Some(v),
+                    outcome: OutcomeKind::Ok,
+                    detail,
+                },
+                None => Measurement::failed(
+                    if r.outcome == OutcomeKind::Ok {
+                        OutcomeKind::NoValue
+                    } else {
+                        r.outcome
+                    },
+                    detail,
+                ),
+            });
+            self.log.insert(keys[i], r);
+        }
+        out.into_iter()
+            .map(|m| m.expect("every entry filled"))
+            .collect()
+    }
+}
+
+impl LlmEnvironment for LlvmEnv {
     fn vocabulary(&self, s: &Vec<String>) -> Vocabulary {
         let passes = pass_choices(&self.vocab);
         let n = s.len();
@@ -636,25 +689,6 @@ impl Environment for LlvmEnv {
         Ok(t)
     }
 
-    fn mutate(&self, s: &Vec<String>, rng: &mut SearchRng) -> Option<Vec<String>> {
-        sketch::mutate(&self.vocab, s, rng)
-    }
-
-    fn features(&self, s: &Vec<String>) -> Vec<f32> {
-        let mut f = self.seq_features(s);
-        if self.cfg.features == FeatureMode::OptimizedIr {
-            match self.optimize(s) {
-                Ok(ll) => f.extend(ir::features(&ll).into_iter().map(|x| x.ln_1p())),
-                Err(_) => f.extend(std::iter::repeat_n(0.0, ir::feature_count())),
-            }
-        }
-        f
-    }
-
-    fn key(&self, s: &Vec<String>) -> u64 {
-        ir::fnv1a(format!("llvm:{}", s.join(",")).as_bytes())
-    }
-
     fn describe(&self, s: &Vec<String>) -> String {
         let mut d = format!("pass sequence ({} passes):\n", s.len());
         for (i, p) in s.iter().enumerate() {
@@ -690,48 +724,5 @@ impl Environment for LlvmEnv {
             self.vocab.table(),
             src
         )
-    }
-
-    fn measure(&mut self, batch: &[Vec<String>]) -> Vec<Measurement> {
-        let keys: Vec<u64> = batch.iter().map(|s| self.key(s)).collect();
-        let mut out: Vec<Option<Measurement>> =
-            keys.iter().map(|k| self.known.get(k).cloned()).collect();
-        let todo: Vec<usize> = (0..batch.len()).filter(|&i| out[i].is_none()).collect();
-        let states: Vec<Vec<String>> = todo.iter().map(|&i| batch[i].clone()).collect();
-        let objective = self.cfg.objective;
-        let results = self.evaluate_batch(&states, objective);
-        for (i, r) in todo.into_iter().zip(results) {
-            let detail = format!(
-                "ir_instructions={} text_bytes={} runtime_us={} pipeline={}{}",
-                r.ir_instructions.map_or("-".into(), |n| n.to_string()),
-                r.text_bytes.map_or("-".into(), |n| n.to_string()),
-                r.runtime_us.map_or("-".into(), |n| format!("{n:.1}")),
-                r.pipeline,
-                if r.detail.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ({})", r.detail)
-                }
-            );
-            out[i] = Some(match r.value(objective) {
-                Some(v) => Measurement {
-                    latency_us: Some(v),
-                    outcome: "ok".into(),
-                    detail,
-                },
-                None => Measurement::failed(
-                    if r.outcome == "ok" {
-                        "no_value".to_string()
-                    } else {
-                        r.outcome.clone()
-                    },
-                    detail,
-                ),
-            });
-            self.log.insert(keys[i], r);
-        }
-        out.into_iter()
-            .map(|m| m.expect("every entry filled"))
-            .collect()
     }
 }

@@ -18,6 +18,7 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use colt_search::OutcomeKind;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{LlvmError, first_line};
@@ -416,6 +417,18 @@ pub enum Check {
     WrongAnswer(String),
     Crash(String),
     Timeout,
+}
+
+impl Check {
+    /// The outcome class of the check and what went wrong (empty for `Ok`).
+    pub fn outcome(self) -> (OutcomeKind, String) {
+        match self {
+            Check::Ok(_) => (OutcomeKind::Ok, String::new()),
+            Check::WrongAnswer(m) => (OutcomeKind::WrongResult, m),
+            Check::Crash(m) => (OutcomeKind::Crash, m),
+            Check::Timeout => (OutcomeKind::Timeout, "ran past the time limit".into()),
+        }
+    }
 }
 
 /// Run `exe` `repeats` times (at least once); every run's output must equal `expected`.

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use colt_llvm::env::run_opt;
 use colt_llvm::program::Program;
 use colt_llvm::{EnvConfig, LlvmEnv, LlvmError, Objective, Toolchain, bench, programs};
-use colt_search::{Environment, NoObserver, SearchConfig, Strategy};
+use colt_search::{Environment, LlmEnvironment, NoObserver, OutcomeKind, SearchConfig, Strategy};
 
 static ENV_LOCK: Mutex<()> = Mutex::new(());
 
@@ -96,14 +96,14 @@ fn measure_reports_size_and_checks_output() {
     let mut env = LlvmEnv::new(tools(), &small_program(), EnvConfig::new(Objective::Size)).unwrap();
     let s = seq(&["sroa", "instcombine", "simplifycfg", "gvn", "adce"]);
     let m = env.measure(std::slice::from_ref(&s));
-    assert_eq!(m[0].outcome, "ok", "{}", m[0].detail);
+    assert_eq!(m[0].outcome, OutcomeKind::Ok, "{}", m[0].detail);
     let r = env.results().values().next().unwrap().clone();
     assert_eq!(m[0].latency_us, r.ir_instructions.map(|n| n as f64));
     assert!(r.text_bytes.unwrap() > 0);
     // The same IR reached by a longer sequence is not rebuilt but gets the same numbers.
     let s2 = seq(&["sroa", "instcombine", "simplifycfg", "gvn", "adce", "dce"]);
     let m2 = env.measure(&[s2]);
-    assert_eq!(m2[0].outcome, "ok");
+    assert_eq!(m2[0].outcome, OutcomeKind::Ok);
 }
 
 #[test]
@@ -180,7 +180,7 @@ fn a_miscompiling_opt_is_rejected_never_best() {
     let mut env = LlvmEnv::new(tools, &small_program(), EnvConfig::new(Objective::Size)).unwrap();
     let s = seq(&["sroa", "instcombine", "gvn"]);
     let m = env.measure(std::slice::from_ref(&s));
-    assert_eq!(m[0].outcome, "wrong_answer", "{}", m[0].detail);
+    assert_eq!(m[0].outcome, OutcomeKind::WrongResult, "{}", m[0].detail);
     assert_eq!(m[0].latency_us, None);
     // Through the engine: every trial is rejected, so there is no best.
     let cfg = SearchConfig {
@@ -241,7 +241,7 @@ fn two_c_files_are_linked() {
         "999000\n"
     );
     let r = env.evaluate(&seq(&["sroa", "inline", "instcombine"]), true);
-    assert_eq!(r.outcome, "ok", "{}", r.detail);
+    assert_eq!(r.outcome, OutcomeKind::Ok, "{}", r.detail);
     assert!(r.runtime_us.is_some());
 }
 
@@ -262,7 +262,7 @@ fn tune_end_to_end(strategy: Strategy) {
     assert_eq!(run.trials, 8);
     let best = run.best.expect("a correct candidate");
     let r = env.evaluate(&best.state, false);
-    assert_eq!(r.outcome, "ok");
+    assert_eq!(r.outcome, OutcomeKind::Ok);
     assert_eq!(r.ir_instructions.map(|n| n as f64), Some(best.latency_us));
     // The exported pipeline reproduces the exported IR with opt by hand.
     let dir = tempfile::tempdir().unwrap();

@@ -13,39 +13,9 @@ use crate::protocol::{KernelRef, Op, ReferenceSpec, Response, RunSpec, Status, T
 use crate::runner::{MeasureError, RunReply, Runner, WorkerCommand};
 use crate::stats;
 
-/// How a measurement ended. Serialised in snake_case; the names are stable.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OutcomeKind {
-    Ok,
-    WrongResult,
-    Crash,
-    Timeout,
-    CompileError,
-    /// The compiler does not exist here (e.g. no clang for the clang baseline).
-    Unavailable,
-    Error,
-}
-
-impl OutcomeKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OutcomeKind::Ok => "ok",
-            OutcomeKind::WrongResult => "wrong_result",
-            OutcomeKind::Crash => "crash",
-            OutcomeKind::Timeout => "timeout",
-            OutcomeKind::CompileError => "compile_error",
-            OutcomeKind::Unavailable => "unavailable",
-            OutcomeKind::Error => "error",
-        }
-    }
-}
-
-impl std::fmt::Display for OutcomeKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// How a measurement ended: the outcome class every crate shares (stable snake_case
+/// names).
+pub use colt_outcome::OutcomeKind;
 
 /// The result of measuring one candidate. Times are microseconds per kernel run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -5,7 +5,9 @@
 //! classes, Kendall τ of the cost model) lives here so it can be tested without drawing.
 
 use crate::ReportError;
-use colt_db::{CandidateRow, Db, LlmCallRow, ModelStats, Node, Outcome, RunId, RunRow, RunStats};
+use colt_db::{
+    CandidateRow, Db, LlmCallRow, ModelStats, Node, OutcomeKind, RunId, RunRow, RunStats,
+};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -108,7 +110,7 @@ impl RunData {
     pub fn measured(&self) -> Vec<(u64, f64)> {
         self.candidates
             .iter()
-            .filter(|c| c.candidate.outcome == Outcome::Ok)
+            .filter(|c| c.candidate.outcome == OutcomeKind::Ok)
             .filter_map(|c| {
                 c.candidate
                     .latency_median_us
@@ -145,7 +147,7 @@ impl RunData {
     pub fn best(&self) -> Option<&CandidateRow> {
         self.candidates
             .iter()
-            .filter(|c| c.candidate.outcome == Outcome::Ok)
+            .filter(|c| c.candidate.outcome == OutcomeKind::Ok)
             .filter(|c| {
                 c.candidate
                     .latency_median_us
@@ -167,7 +169,7 @@ impl RunData {
         };
         self.candidates
             .iter()
-            .filter(|c| c.candidate.outcome == Outcome::Ok)
+            .filter(|c| c.candidate.outcome == OutcomeKind::Ok)
             .filter_map(|c| {
                 let p = c.candidate.predicted.filter(|p| p.is_finite())?;
                 let us = c
@@ -333,10 +335,10 @@ impl RunData {
     }
 
     /// Candidates per failure outcome (every failure class, zeros included).
-    pub fn failures(&self) -> BTreeMap<Outcome, u64> {
-        let mut h: BTreeMap<Outcome, u64> = Outcome::ALL
+    pub fn failures(&self) -> BTreeMap<OutcomeKind, u64> {
+        let mut h: BTreeMap<OutcomeKind, u64> = OutcomeKind::ALL
             .iter()
-            .filter(|o| **o != Outcome::Ok)
+            .filter(|o| **o != OutcomeKind::Ok)
             .map(|o| (*o, 0))
             .collect();
         for c in &self.candidates {
@@ -416,9 +418,9 @@ mod tests {
                     trace: "{}".into(),
                     predicted: *p,
                     outcome: if l.is_some() {
-                        Outcome::Ok
+                        OutcomeKind::Ok
                     } else {
-                        Outcome::Crash
+                        OutcomeKind::Crash
                     },
                     latency_median_us: *l,
                     latency_min_us: *l,
@@ -508,9 +510,9 @@ mod tests {
             vec![(1, 5.0), (2, 5.0), (2, 3.0), (5, 3.0), (5, 1.0), (7, 1.0)]
         );
         assert_eq!(r.best().map(|b| b.seq), Some(4));
-        assert_eq!(r.failures()[&Outcome::Crash], 2);
-        assert_eq!(r.failures()[&Outcome::Timeout], 0);
-        assert!(!r.failures().contains_key(&Outcome::Ok));
+        assert_eq!(r.failures()[&OutcomeKind::Crash], 2);
+        assert_eq!(r.failures()[&OutcomeKind::Timeout], 0);
+        assert!(!r.failures().contains_key(&OutcomeKind::Ok));
         let none = run(&[None, None], &[None; 2], &[], "");
         assert!(none.best_curve().is_empty() && none.best().is_none());
     }

@@ -557,10 +557,10 @@ fn excerpt(s: &str, n: usize) -> String {
 fn failure_details(h: &mut String, runs: &[RunData]) {
     let mut rows = String::new();
     for r in runs {
-        let mut shown = std::collections::BTreeMap::<colt_db::Outcome, usize>::new();
+        let mut shown = std::collections::BTreeMap::<colt_db::OutcomeKind, usize>::new();
         for c in &r.candidates {
             let cand = &c.candidate;
-            if cand.outcome == colt_db::Outcome::Ok {
+            if cand.outcome == colt_db::OutcomeKind::Ok {
                 continue;
             }
             let n = shown.entry(cand.outcome).or_default();

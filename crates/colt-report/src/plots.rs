@@ -783,6 +783,30 @@ pub fn tree_shape<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, runs: &[Run
     )
 }
 
+/// The outcome classes some run failed with (of a dozen, a run meets a few) and each
+/// run's count of every one of them.
+fn failure_classes(runs: &[RunData]) -> (Vec<String>, Vec<Group>) {
+    let per_run: Vec<_> = runs.iter().map(RunData::failures).collect();
+    let classes: Vec<colt_db::OutcomeKind> = colt_db::OutcomeKind::ALL
+        .iter()
+        .copied()
+        .filter(|o| per_run.iter().any(|f| f.get(o).is_some_and(|n| *n > 0)))
+        .collect();
+    let groups = runs
+        .iter()
+        .zip(&per_run)
+        .enumerate()
+        .map(|(i, (r, f))| {
+            (
+                r.label.clone(),
+                color(i),
+                classes.iter().map(|o| f[o]).collect(),
+            )
+        })
+        .collect();
+    (classes.iter().map(|o| o.to_string()).collect(), groups)
+}
+
 /// Failed candidates per outcome class, and failed LLM calls per error kind.
 pub fn failures<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, runs: &[RunData]) -> R<DB> {
     let failed_candidates: u64 = runs
@@ -794,22 +818,7 @@ pub fn failures<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, runs: &[RunDa
         return placeholder(area, "Failures", "no candidate and no LLM call failed");
     }
     let panels = area.split_evenly((1, 2));
-    let classes: Vec<String> = colt_db::Outcome::ALL
-        .iter()
-        .filter(|o| **o != colt_db::Outcome::Ok)
-        .map(|o| o.as_str().to_string())
-        .collect();
-    let groups: Vec<_> = runs
-        .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            (
-                r.label.clone(),
-                color(i),
-                r.failures().into_values().collect::<Vec<u64>>(),
-            )
-        })
-        .collect();
+    let (classes, groups) = failure_classes(runs);
     if failed_candidates == 0 {
         placeholder(
             &panels[0],

@@ -5,7 +5,7 @@
 //! drawn SVG, database text must come out escaped, the best kernel must be the one the
 //! recorded trace rebuilds, and headless Chromium must paint a non-blank page.
 
-use colt_db::{Db, NewCandidate, NewLlmCall, NewRun, Node, Outcome, RunId};
+use colt_db::{Db, NewCandidate, NewLlmCall, NewRun, Node, OutcomeKind, RunId};
 use colt_report::{PLOTS, PNG_SIZE, ReportError, render_html, render_png};
 use colt_sched::Trace;
 use rand::{RngExt, SeedableRng};
@@ -85,17 +85,17 @@ fn candidates(db: &Db, run: RunId, traces: &[Trace], seed: u64, sources: &[&str]
         let us = trend * rng.random_range(0.8..1.6);
         let (outcome, message) = match i % 11 {
             3 => (
-                Outcome::CompileError,
+                OutcomeKind::CompileError,
                 Some("kernel.c:12: error: expected ';' before '}' token <in> & more".to_string()),
             ),
             7 => (
-                Outcome::WrongResult,
+                OutcomeKind::WrongResult,
                 Some("max abs error 3.2e-2 > 1e-3 at c[4][7]".to_string()),
             ),
-            9 if i > 20 => (Outcome::Timeout, Some("exceeded 2000 ms".to_string())),
-            _ => (Outcome::Ok, None),
+            9 if i > 20 => (OutcomeKind::Timeout, Some("exceeded 2000 ms".to_string())),
+            _ => (OutcomeKind::Ok, None),
         };
-        let ok = outcome == Outcome::Ok;
+        let ok = outcome == OutcomeKind::Ok;
         // The cost model ranks throughput roughly right: prediction = noisy 1/latency.
         let predicted = (i >= 4).then(|| (60.0 / us) * rng.random_range(0.7..1.3));
         let c = NewCandidate {
@@ -257,9 +257,9 @@ fn fixture() -> Fixture {
             trace: t.to_json(),
             predicted: None,
             outcome: if i % 2 == 0 {
-                Outcome::Crash
+                OutcomeKind::Crash
             } else {
-                Outcome::CompileError
+                OutcomeKind::CompileError
             },
             latency_median_us: None,
             latency_min_us: None,
@@ -417,7 +417,7 @@ fn runs_table_and_kendall_tau_come_from_the_database() {
     let cands = f.db.candidates(f.colt).unwrap();
     let pairs: Vec<(f32, f32)> = cands
         .iter()
-        .filter(|c| c.candidate.outcome == Outcome::Ok)
+        .filter(|c| c.candidate.outcome == OutcomeKind::Ok)
         .filter_map(|c| {
             Some((
                 c.candidate.predicted? as f32,

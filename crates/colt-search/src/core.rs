@@ -1,6 +1,7 @@
 //! State shared by every strategy: measured records (by key, failures included so they
 //! are never picked again), the best so far, cost-model training, LLM accounting and the
-//! time split. Strategies decide *what* to measure; this module does the measuring.
+//! time split. Strategies ([`SearchStrategy`]) decide *what* to measure; this module does
+//! the measuring, in the one loop of every strategy ([`Core::run`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
@@ -10,9 +11,10 @@ use colt_llm::CallRecord;
 use rand::SeedableRng;
 
 use crate::config::{SearchConfig, Strategy};
-use crate::env::{Environment, Measurement, SearchRng};
+use crate::env::{Environment, Measurement, OutcomeKind, SearchRng};
 use crate::observer::{Observer, Progress};
 use crate::result::{Best, ModelReport, NodeInfo, RunResult, StopReason, TimeSplit, TrialRecord};
+use crate::strategy::{Measured, Proposal, SearchStrategy};
 
 /// A candidate about to be measured.
 pub(crate) struct Candidate<S> {
@@ -164,7 +166,7 @@ impl<'a, E: Environment> Core<'a, E> {
         self.measure_time += t.elapsed();
         results.resize_with(batch.len(), || {
             Measurement::failed(
-                "missing",
+                OutcomeKind::Missing,
                 "the measurer returned fewer results than candidates",
             )
         });
@@ -172,7 +174,7 @@ impl<'a, E: Environment> Core<'a, E> {
         for (c, m) in batch.into_iter().zip(results) {
             let lat = m.usable_latency();
             let outcome = if m.latency_us.is_some() && lat.is_none() {
-                "bad_latency".to_string()
+                OutcomeKind::BadLatency
             } else {
                 m.outcome
             };
@@ -290,8 +292,59 @@ impl<'a, E: Environment> Core<'a, E> {
         self.obs.progress(&p);
     }
 
+    /// Run `strategy` to its end and make the result: the measurement loop of every
+    /// strategy.
+    pub fn run<S: SearchStrategy<E>>(mut self, mut strategy: S) -> RunResult<E::State> {
+        let stop = self.search(&mut strategy);
+        let done = strategy.finish(&mut self);
+        self.finish(stop, done.tree, done.largest.as_deref())
+    }
+
+    /// The first batch, then rounds until a stop check, the strategy or [`DRY_LIMIT`] dry
+    /// rounds in a row end the run.
+    fn search<S: SearchStrategy<E>>(&mut self, strategy: &mut S) -> StopReason {
+        let first = strategy.first_batch(self);
+        if !first.is_empty() {
+            self.round(strategy, first);
+        }
+        strategy.after_first_batch(self);
+        let mut dry = 0;
+        loop {
+            if let Some(s) = self.stop_check() {
+                return s;
+            }
+            let n = self.cfg.batch_size.min(self.remaining());
+            match strategy.propose(self, n) {
+                Proposal::Stop(s) => return s,
+                Proposal::Batch(batch) if batch.is_empty() => {
+                    dry += 1;
+                    if dry >= DRY_LIMIT {
+                        return StopReason::SpaceExhausted;
+                    }
+                }
+                Proposal::Batch(batch) => {
+                    dry = 0;
+                    self.round(strategy, batch);
+                }
+            }
+        }
+    }
+
+    /// Measure a batch, tell the strategy the results, report progress.
+    fn round<S: SearchStrategy<E>>(&mut self, strategy: &mut S, batch: Vec<Candidate<E::State>>) {
+        let nodes: Vec<Option<u32>> = batch.iter().map(|c| c.node).collect();
+        let latencies = self.measure(batch);
+        let measured: Vec<Measured> = nodes
+            .into_iter()
+            .zip(latencies)
+            .map(|(node, latency)| Measured { node, latency })
+            .collect();
+        strategy.observe(self, &measured);
+        self.progress(strategy.tree_len());
+    }
+
     /// The result; `largest` names the bucket's largest model (for the share).
-    pub fn finish(
+    fn finish(
         mut self,
         stop: StopReason,
         tree: Vec<NodeInfo<E::State>>,
@@ -350,7 +403,7 @@ impl<'a, E: Environment> Core<'a, E> {
 }
 
 /// Consecutive measurement rounds that found no new candidate before a search counts the
-/// space as exhausted (every strategy's loop).
+/// space as exhausted ([`Core::run`]).
 pub(crate) const DRY_LIMIT: usize = 3;
 
 /// Normalised throughput of `latency` against `best` (0 for a failure or no best yet).

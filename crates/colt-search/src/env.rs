@@ -1,17 +1,19 @@
 //! The search environment: everything the engine needs to know about a search space, and
 //! nothing more.
 //!
-//! The engine never sees tensors, loops or compilers. An environment hands it opaque
-//! states (for tensor programs: a trace with its decisions), the actions valid for a state
-//! (for prompts and LLM answers), decision-level mutations (for the non-LLM proposers,
-//! evolution and rollouts), features (for the cost model), a structural key (for dedup)
-//! and a way to measure a batch. A second environment (e.g. LLVM pass ordering) plugs in
-//! by implementing this trait; the engine does not change.
+//! The engine never sees tensors, loops or compilers. An [`Environment`] hands it opaque
+//! states (for tensor programs: a trace with its decisions), decision-level mutations (for
+//! the non-LLM proposers, evolution and rollouts), features (for the cost model), a
+//! structural key (for dedup) and a way to measure a batch. An [`LlmEnvironment`] adds
+//! what the LLM strategies need: the actions valid for a state (for prompts and LLM
+//! answers) and the text of prompts. A second environment (e.g. LLVM pass ordering) plugs
+//! in by implementing these traits; the engine does not change.
 
 use std::fmt::Debug;
 use std::hash::Hash;
 
 use colt_llm::{ActionSpec, Transformation, Vocabulary};
+pub use colt_outcome::OutcomeKind;
 use serde::{Serialize, de::DeserializeOwned};
 
 /// The one generator type the engine hands to environments (seeded, reproducible).
@@ -23,24 +25,26 @@ pub struct Measurement {
     /// Latency in microseconds; `None` when the candidate failed (did not build, crashed,
     /// gave a wrong answer, timed out). A failed key is never measured again.
     pub latency_us: Option<f64>,
-    /// A short classification (`ok`, `compile_error`, `wrong_answer`, `timeout`, ...).
-    pub outcome: String,
+    /// How the measurement ended (`Ok` when `latency_us` is set).
+    pub outcome: OutcomeKind,
     /// Free text for the database and reports (compiler message, statistics).
     pub detail: String,
 }
 
 impl Measurement {
+    /// A correct candidate measured at `latency_us`.
     pub fn ok(latency_us: f64) -> Measurement {
         Measurement {
             latency_us: Some(latency_us),
-            outcome: "ok".into(),
+            outcome: OutcomeKind::Ok,
             detail: String::new(),
         }
     }
-    pub fn failed(outcome: impl Into<String>, detail: impl Into<String>) -> Measurement {
+    /// A candidate without a latency: how it ended, and the message that says why.
+    pub fn failed(outcome: OutcomeKind, detail: impl Into<String>) -> Measurement {
         Measurement {
             latency_us: None,
-            outcome: outcome.into(),
+            outcome,
             detail: detail.into(),
         }
     }
@@ -50,7 +54,7 @@ impl Measurement {
     }
 }
 
-/// What [`Environment::apply_partial`] made of an answer: the state after the legal steps,
+/// What [`LlmEnvironment::apply_partial`] made of an answer: the state after the legal steps,
 /// those steps, and why each dropped one was illegal.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Applied<S> {
@@ -76,10 +80,50 @@ pub trait Environment {
     /// sketches); duplicates are allowed, the engine deduplicates by [`Environment::key`].
     fn initial_states(&self, n: usize, rng: &mut SearchRng) -> Vec<Self::State>;
 
+    /// One decision-level mutation of `s` (MetaSchedule's mutators: change decisions,
+    /// never the skeleton); `None` when no mutation applies.
+    fn mutate(&self, s: &Self::State, rng: &mut SearchRng) -> Option<Self::State>;
+
+    /// Cost-model features of `s` (fixed length per environment).
+    fn features(&self, s: &Self::State) -> Vec<f32>;
+
+    /// Structural hash: equal for states that build the same program.
+    fn key(&self, s: &Self::State) -> u64;
+
+    /// [`Environment::key`] and [`Environment::features`] together; environments where
+    /// both derive from one costly lowering override it to lower once.
+    fn key_features(&self, s: &Self::State) -> (u64, Vec<f32>) {
+        (self.key(s), self.features(s))
+    }
+
+    /// [`Environment::mutate`] with the mutant's key and features; environments whose
+    /// mutator already lowers the mutant override it to reuse that lowering.
+    fn mutate_keyed(
+        &self,
+        s: &Self::State,
+        rng: &mut SearchRng,
+    ) -> Option<(Self::State, u64, Vec<f32>)> {
+        let m = self.mutate(s, rng)?;
+        let (k, f) = self.key_features(&m);
+        Some((m, k, f))
+    }
+
+    /// Measure a batch; one [`Measurement`] per state, in order. A missing entry counts
+    /// as a failure ([`OutcomeKind::Missing`]).
+    fn measure(&mut self, batch: &[Self::State]) -> Vec<Measurement>;
+}
+
+/// What the LLM strategies (`single-llm`, `colt`) need of an environment beyond
+/// [`Environment`]: the actions valid in a state (the vocabulary answers are parsed
+/// against), applying them, and the text of prompts (the workload, the states). The
+/// other strategies never use it.
+///
+/// Every method must be a pure function of its arguments, as in [`Environment`].
+pub trait LlmEnvironment: Environment {
     /// The parameterised actions valid for `s`, with the admissible values of each
     /// parameter. LLM answers are parsed against it.
     fn vocabulary(&self, s: &Self::State) -> Vocabulary;
-    /// [`Environment::vocabulary`] for an LLM call: an environment that knows the key a
+    /// [`LlmEnvironment::vocabulary`] for an LLM call: an environment that knows the key a
     /// single step leads to leaves out the values whose state's key `known` holds (a node
     /// already in the tree, a candidate that failed), since an answer of them would add
     /// nothing. Default: the plain vocabulary.
@@ -136,40 +180,12 @@ pub trait Environment {
         })
     }
 
-    /// One decision-level mutation of `s` (MetaSchedule's mutators: change decisions,
-    /// never the skeleton); `None` when no mutation applies.
-    fn mutate(&self, s: &Self::State, rng: &mut SearchRng) -> Option<Self::State>;
-
-    /// Cost-model features of `s` (fixed length per environment).
-    fn features(&self, s: &Self::State) -> Vec<f32>;
-
-    /// Structural hash: equal for states that build the same program.
-    fn key(&self, s: &Self::State) -> u64;
-
-    /// [`Environment::key`] and [`Environment::features`] together; environments where
-    /// both derive from one costly lowering override it to lower once.
-    fn key_features(&self, s: &Self::State) -> (u64, Vec<f32>) {
-        (self.key(s), self.features(s))
-    }
-
-    /// [`Environment::mutate`] with the mutant's key and features; environments whose
-    /// mutator already lowers the mutant override it to reuse that lowering.
-    fn mutate_keyed(
-        &self,
-        s: &Self::State,
-        rng: &mut SearchRng,
-    ) -> Option<(Self::State, u64, Vec<f32>)> {
-        let m = self.mutate(s, rng)?;
-        let (k, f) = self.key_features(&m);
-        Some((m, k, f))
-    }
-
     /// The state for a prompt: program text and the decisions that made it.
     fn describe(&self, s: &Self::State) -> String;
 
     /// A compact description for the shared search record (one line per part of the
     /// state, e.g. per stage, so that a node can be shown as the lines that differ from
-    /// its parent's); defaults to [`Environment::describe`].
+    /// its parent's); defaults to [`LlmEnvironment::describe`].
     fn describe_brief(&self, s: &Self::State) -> String {
         self.describe(s)
     }
@@ -177,13 +193,9 @@ pub trait Environment {
     /// The workload for the stable prompt prefix (operator, shapes, target).
     fn prompt_prefix(&self) -> String;
 
-    /// How [`Environment::describe_brief`] writes a state, for the prefix of the models
+    /// How [`LlmEnvironment::describe_brief`] writes a state, for the prefix of the models
     /// whose questions show the acting node's state (empty: nothing to explain).
     fn schedule_legend(&self) -> String {
         String::new()
     }
-
-    /// Measure a batch; one [`Measurement`] per state, in order. A missing entry counts
-    /// as a failure (`outcome = "missing"`).
-    fn measure(&mut self, batch: &[Self::State]) -> Vec<Measurement>;
 }

@@ -7,14 +7,19 @@
 //! shares one tree: joint actions, model-aware UCT, course alteration, a share floor for
 //! the largest model, budgets with fallback to mutation).
 //!
-//! - [`env`]: the [`Environment`] trait (states, actions, apply, mutate, features,
-//!   measure, describe-for-prompt).
+//! - [`env`](mod@env): the [`Environment`] trait (states, mutate, features, key, measure) and its
+//!   sub-trait [`LlmEnvironment`] for the LLM strategies (actions, apply,
+//!   describe-for-prompt).
 //! - [`llm`]: the [`Llm`] port (implemented for `colt_llm::LlmClient`; wrap it to replay).
 //! - [`config`]: [`SearchConfig`] with the papers' defaults.
 //! - [`policy`]: MA-UCT, progressive widening, share floor, regression streaks.
 //! - [`prompt`]: stable prefix, the shared append-only search record, a short question.
 //! - [`observer`]: events for the database and the progress bar.
 //! - [`result`]: [`RunResult`], [`StopReason`], per-model reports, the time split.
+//!
+//! Each strategy implements one internal interface in the manner of TVM MetaSchedule's
+//! `SearchStrategy` (propose a batch of candidates, observe their measured results); the
+//! measuring, the stop checks and the dry-round count are one loop shared by all.
 //!
 //! The engine does no I/O, reads no clock for decisions and iterates no hash map: the same
 //! seed, config, measurements and LLM answers give the same tree and traces.
@@ -30,12 +35,13 @@ pub mod prompt;
 mod record;
 pub mod result;
 mod sample;
+mod strategy;
 mod tree;
 
 use colt_cost::CostModel;
 
 pub use config::{AlterationKeep, Budgets, OnBudget, SearchConfig, Strategy, StreakScope};
-pub use env::{Applied, Environment, Measurement, SearchRng};
+pub use env::{Applied, Environment, LlmEnvironment, Measurement, OutcomeKind, SearchRng};
 pub use llm::Llm;
 pub use observer::{LlmCallEvent, NoObserver, NodeEventKind, Observer, Progress};
 pub use result::{Best, ModelReport, NodeInfo, RunResult, StopReason, TimeSplit, TrialRecord};
@@ -63,7 +69,9 @@ pub enum SearchError {
 ///
 /// `llm` is required for `single-llm` and `colt` and ignored otherwise. The cost model is
 /// retrained after every measured batch (labels: normalised throughput, failures 0).
-pub fn run<E: Environment>(
+/// The environment must be an [`LlmEnvironment`] since the strategy is chosen at run
+/// time; only `single-llm` and `colt` use that side of it.
+pub fn run<E: LlmEnvironment>(
     cfg: &SearchConfig,
     env: &mut E,
     cost: &mut dyn CostModel,
@@ -95,32 +103,21 @@ pub fn run<E: Environment>(
     }
     let mut core = core::Core::new(cfg, env, cost, obs);
     let result = match cfg.strategy {
-        Strategy::Random => {
-            let stop = sample::run_random(&mut core);
-            core.finish(stop, Vec::new(), None)
-        }
-        Strategy::Evolutionary => {
-            let stop = sample::run_evolutionary(&mut core);
-            core.finish(stop, Vec::new(), None)
-        }
-        Strategy::Mcts => {
-            let (stop, tree, _) = mcts::run_tree(&mut core, mcts::Mode::Mcts, None, None);
-            core.finish(stop, tree, None)
-        }
-        Strategy::SingleLlm => {
+        Strategy::Random => core.run(sample::Random),
+        Strategy::Evolutionary => core.run(sample::Evolutionary),
+        Strategy::Mcts => core.run(mcts::TreeSearch::mcts()),
+        Strategy::SingleLlm | Strategy::Colt => {
             let llm = llm.ok_or(SearchError::NoLlm(cfg.strategy))?;
-            let model = cfg
-                .single_llm_model
-                .clone()
-                .unwrap_or_else(|| llm.bucket().largest().to_string());
-            let (stop, tree, largest) =
-                mcts::run_tree(&mut core, mcts::Mode::Single(model), Some(llm), None);
-            core.finish(stop, tree, largest.as_deref())
-        }
-        Strategy::Colt => {
-            let (stop, tree, largest) =
-                mcts::run_tree(&mut core, mcts::Mode::Colt, llm, cfg.root_model.clone());
-            core.finish(stop, tree, largest.as_deref())
+            let (mode, root_model) = match cfg.strategy {
+                Strategy::SingleLlm => {
+                    let model = (cfg.single_llm_model.clone())
+                        .unwrap_or_else(|| llm.bucket().largest().to_string());
+                    (mcts::Mode::Single(model), None)
+                }
+                _ => (mcts::Mode::Colt, cfg.root_model.clone()),
+            };
+            let tree = mcts::TreeSearch::with_llm(&mut core, mode, llm, root_model);
+            core.run(tree)
         }
     };
     Ok(result)

@@ -3,7 +3,7 @@
 //! - The prefix is stable for the whole run (instructions, workload, every action name, the
 //!   models with their sizes, the answer format, the record's legend), so every provider
 //!   caches it.
-//! - The record ([`crate::record`]) is the shared search tree as an append-only list of
+//! - The record (the crate's `record` module) is the shared search tree as an append-only list of
 //!   events; each model's cache holds it up to that model's previous call.
 //! - The question is short and the only part written anew per call: the acting node and
 //!   its schedule (one line per stage), the children already tried from it (so the model
@@ -128,7 +128,7 @@ pub enum Form<'a> {
     /// For a model shown schedules in its questions: how a schedule is written (the
     /// environment's legend) and every action's values.
     Full {
-        /// [`crate::Environment::schedule_legend`].
+        /// [`crate::LlmEnvironment::schedule_legend`].
         legend: &'a str,
     },
     /// For a model not shown schedules and decoding under a grammar that admits only the
@@ -136,18 +136,12 @@ pub enum Form<'a> {
     Lean,
 }
 
-/// The stable prefix. `models` are (name, parameter count, φ_small) in bucket order.
-pub fn prefix(
-    env_prefix: &str,
-    form: Form<'_>,
-    catalog: &[ActionSpec],
-    models: &[(String, f64, f64)],
-    max_transformations: usize,
-) -> String {
-    let mut s = String::new();
-    s.push_str("You are an expert performance engineer guiding a search for the fastest version of a program. ");
-    if models.len() > 1 {
-        s.push_str(
+/// The prefix's opening: the search and the part a model plays in it (`shared`: several
+/// models share the tree).
+fn intro(shared: bool) -> &'static str {
+    if shared {
+        concat!(
+            "You are an expert performance engineer guiding a search for the fastest version of a program. ",
             "Candidates form one Monte Carlo search tree shared by several language models of different sizes. \
              At each expansion one model reads a node (a candidate with its transformation history) and answers \
              with a joint action: a short sequence of transformations to apply to that node, and the model that \
@@ -157,26 +151,22 @@ pub fn prefix(
              After repeated regressions of a small model, the largest model is asked the same question. \
              Choose the next model by difficulty: small models for routine refinements, larger ones when the \
              search is stuck or the next step is subtle.\n\n",
-        );
+        )
     } else {
-        s.push_str(
+        concat!(
+            "You are an expert performance engineer guiding a search for the fastest version of a program. ",
             "Candidates form a Monte Carlo search tree that you expand. \
              At each expansion you read a node (a candidate with its transformation history) and answer \
              with a short sequence of transformations to apply to that node. \
              Transformations never change what the program computes. \
              Children are scored by a learned cost model and the best ones are measured on the target; \
              a child predicted or measured slower than its parent is a regression.\n\n",
-        );
+        )
     }
-    s.push_str("# Workload\n");
-    s.push_str(env_prefix.trim_end());
-    if let Form::Full { legend } = form
-        && !legend.is_empty()
-    {
-        s.push('\n');
-        s.push_str(legend.trim_end());
-    }
-    s.push_str("\n\n# Transformations\n");
+}
+
+/// The catalog's actions, one line each: name, parameters and doc.
+fn catalog_docs(s: &mut String, catalog: &[ActionSpec]) {
     let mut names: Vec<&str> = Vec::new();
     for a in catalog {
         if !names.contains(&a.name.as_str()) {
@@ -201,6 +191,28 @@ pub fn prefix(
         }
         s.push('\n');
     }
+}
+
+/// The stable prefix. `models` are (name, parameter count, φ_small) in bucket order.
+pub fn prefix(
+    env_prefix: &str,
+    form: Form<'_>,
+    catalog: &[ActionSpec],
+    models: &[(String, f64, f64)],
+    max_transformations: usize,
+) -> String {
+    let mut s = String::new();
+    s.push_str(intro(models.len() > 1));
+    s.push_str("# Workload\n");
+    s.push_str(env_prefix.trim_end());
+    if let Form::Full { legend } = form
+        && !legend.is_empty()
+    {
+        s.push('\n');
+        s.push_str(legend.trim_end());
+    }
+    s.push_str("\n\n# Transformations\n");
+    catalog_docs(&mut s, catalog);
     let valued: Vec<ActionSpec> = catalog
         .iter()
         .filter(|a| !a.params.is_empty() && a.params.iter().all(|p| !p.choices.is_empty()))
@@ -263,10 +275,15 @@ fn values_text(choices: &[serde_json::Value]) -> String {
     }
 }
 
-/// The catalog's values in few tokens: a parameter whose values are the same wherever its
-/// action appears is given once per action; the rest per stage (`- qk: tile loop∈{h,i}
-/// inner∈{...}; unroll; ...`).
-fn catalog_values(valued: &[ActionSpec]) -> String {
+/// A parameter's values, in order of appearance.
+type Params = Vec<(String, Vec<serde_json::Value>)>;
+
+/// An action (name and stage, when it names one) with its parameters' values.
+type Merged = (String, Option<String>, Params);
+
+/// The valued actions merged by (action, stage): each parameter's values united, in order
+/// of appearance.
+fn merge_values(valued: &[ActionSpec]) -> Vec<Merged> {
     let stage_of = |a: &ActionSpec| {
         a.params.iter().find(|p| p.name == "stage").and_then(|p| {
             (p.choices.len() == 1).then(|| {
@@ -276,9 +293,7 @@ fn catalog_values(valued: &[ActionSpec]) -> String {
             })
         })
     };
-    // (action, stage) -> param -> union of values, in order of appearance.
-    type Params = Vec<(String, Vec<serde_json::Value>)>;
-    let mut merged: Vec<(String, Option<String>, Params)> = Vec::new();
+    let mut merged: Vec<Merged> = Vec::new();
     for a in valued {
         let st = stage_of(a);
         let i = match merged.iter().position(|(n, g, _)| *n == a.name && *g == st) {
@@ -304,6 +319,14 @@ fn catalog_values(valued: &[ActionSpec]) -> String {
             }
         }
     }
+    merged
+}
+
+/// The catalog's values in few tokens: a parameter whose values are the same wherever its
+/// action appears is given once per action; the rest per stage (`- qk: tile loop∈{h,i}
+/// inner∈{...}; unroll; ...`).
+fn catalog_values(valued: &[ActionSpec]) -> String {
+    let merged = merge_values(valued);
     // Parameters with one value list wherever the action appears.
     let common = |name: &str, param: &str| -> Option<Vec<serde_json::Value>> {
         let mut lists = merged
@@ -482,10 +505,10 @@ pub fn question(x: &QuestionInputs<'_>) -> String {
         status_lines(&mut s, x);
     }
     if let Some(a) = &x.alteration {
-        let _ = write!(
+        let _ = writeln!(
             s,
             "Course alteration: the smaller model {} proposed {}. Its child scored {:.2} against the parent's {:.2}: \
-             regression #{} in a row. Propose a better alternative from the same node.\n",
+             regression #{} in a row. Propose a better alternative from the same node.",
             a.model,
             render_transformations(&a.transformations),
             a.child_predicted,
@@ -670,8 +693,8 @@ mod tests {
         assert_eq!(valid_text(&few, &cat), "b: inline");
     }
 
-    #[test]
-    fn question_names_the_node_tried_children_valid_actions_and_alteration() {
+    /// The vocabulary at the node and the workload's catalog (one stage more).
+    fn vocab_and_catalog() -> (Vocabulary, Vocabulary) {
         let vocab = Vocabulary::new(vec![
             ActionSpec::new("set", "")
                 .param("stage", ["s"])
@@ -686,7 +709,12 @@ mod tests {
                 .param("stage", ["u"])
                 .param("index", [3]),
         );
-        let x = QuestionInputs {
+        (vocab, catalog)
+    }
+
+    /// A question with every part: tried children, progress, two models, an alteration.
+    fn full_question<'a>(vocab: &'a Vocabulary, catalog: &'a Vocabulary) -> QuestionInputs<'a> {
+        QuestionInputs {
             you: "big",
             node: ActingNode {
                 id: 7,
@@ -705,8 +733,8 @@ mod tests {
                 predicted: 0.25,
                 measured_us: Some(Some(12.5)),
             }],
-            vocabulary: &vocab,
-            catalog: &catalog,
+            vocabulary: vocab,
+            catalog,
             lean: false,
             progress: ProgressLine {
                 trials: 8,
@@ -734,7 +762,13 @@ mod tests {
                 parent_predicted: 0.5,
                 streak: 2,
             }),
-        };
+        }
+    }
+
+    #[test]
+    fn question_names_the_node_tried_children_valid_actions_and_alteration() {
+        let (vocab, catalog) = vocab_and_catalog();
+        let x = full_question(&vocab, &catalog);
         let s = question(&x);
         for want in [
             "Expand n7 (made by small from n3 with set(index=1); depth 2; predicted 0.50, not measured).\nSchedule of n7:\n  s: tiles i=4.2\n  t: inlined\n",

@@ -47,7 +47,7 @@ pub struct TrialRecord<S> {
     pub state: S,
     /// `None`: failed (see `outcome`).
     pub latency_us: Option<f64>,
-    pub outcome: String,
+    pub outcome: crate::OutcomeKind,
     pub detail: String,
     /// The cost model's prediction when the candidate was picked (normalised
     /// throughput; `None` where the strategy used no prediction).
@@ -98,8 +98,9 @@ pub struct NodeInfo<S> {
 }
 
 /// What one model did in a run, as the search saw it (the client's own accounting is in
-/// the call records).
+/// the call records). Fields absent from a stored report read as their defaults.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ModelReport {
     pub params: f64,
     pub phi_small: f64,

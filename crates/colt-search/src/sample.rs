@@ -14,41 +14,25 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use rand::RngExt;
 
-use crate::core::{Candidate, Core, DRY_LIMIT};
+use crate::core::{Candidate, Core};
 use crate::env::Environment;
-use crate::result::StopReason;
+use crate::strategy::{Proposal, SearchStrategy};
 
-pub(crate) fn run_random<E: Environment>(core: &mut Core<'_, E>) -> StopReason {
-    batch_loop(core, |core, n| random_batch(core, n, false))
+/// Random sampling: each batch is fresh random samples never measured.
+pub(crate) struct Random;
+
+impl<E: Environment> SearchStrategy<E> for Random {
+    fn propose(&mut self, core: &mut Core<'_, E>, n: usize) -> Proposal<E::State> {
+        Proposal::Batch(random_batch(core, n, false))
+    }
 }
 
-pub(crate) fn run_evolutionary<E: Environment>(core: &mut Core<'_, E>) -> StopReason {
-    batch_loop(core, evolve_batch)
-}
+/// The MetaSchedule-like evolutionary search (see the module's documentation).
+pub(crate) struct Evolutionary;
 
-/// The loop of the strategies without a tree: measure the batch `next` proposes until the
-/// run stops, or until [`DRY_LIMIT`] batches in a row propose nothing new.
-fn batch_loop<E: Environment>(
-    core: &mut Core<'_, E>,
-    mut next: impl FnMut(&mut Core<'_, E>, usize) -> Vec<Candidate<E::State>>,
-) -> StopReason {
-    let mut dry = 0;
-    loop {
-        if let Some(s) = core.stop_check() {
-            return s;
-        }
-        let n = core.cfg.batch_size.min(core.remaining());
-        let batch = next(core, n);
-        if batch.is_empty() {
-            dry += 1;
-            if dry >= DRY_LIMIT {
-                return StopReason::SpaceExhausted;
-            }
-            continue;
-        }
-        dry = 0;
-        core.measure(batch);
-        core.progress(0);
+impl<E: Environment> SearchStrategy<E> for Evolutionary {
+    fn propose(&mut self, core: &mut Core<'_, E>, n: usize) -> Proposal<E::State> {
+        Proposal::Batch(evolve_batch(core, n))
     }
 }
 
@@ -88,6 +72,8 @@ fn random_batch<E: Environment>(
     batch
 }
 
+/// A member of the population.
+#[derive(Clone)]
 struct Ind<S> {
     state: S,
     key: u64,
@@ -116,15 +102,30 @@ fn individual<E: Environment>(core: &Core<'_, E>, state: E::State) -> Ind<E::Sta
     }
 }
 
+/// A first population, and those of its members that are fresh samples never measured.
+type Seeded<S> = (Vec<Ind<S>>, Vec<Ind<S>>);
+
+/// The unmeasured candidates seen during evolution: key -> (prediction, state, features).
+type Pool<S> = BTreeMap<u64, (f64, S, Vec<f32>)>;
+
+/// One batch of the evolutionary search (random samples until the cost model trains).
 fn evolve_batch<E: Environment>(core: &mut Core<'_, E>, n: usize) -> Vec<Candidate<E::State>> {
-    let cfg = core.cfg;
     // An untrained model ranks nothing: its constant prediction would make the pick an
     // arbitrary (key-ordered) slice of mutants. Measure random samples until it trains.
     if !core.cost.is_trained() {
         return random_batch(core, n, true);
     }
+    let (population, fresh) = initial_population(core);
+    let pool = evolve(core, population);
+    pick_batch(core, &pool, &fresh, n)
+}
+
+/// The first population: the best measured records (`init_measured_ratio` of it), then
+/// fresh random samples; also those samples that were never measured (the ε-exploration
+/// pool).
+fn initial_population<E: Environment>(core: &mut Core<'_, E>) -> Seeded<E::State> {
+    let cfg = core.cfg;
     let pop_size = cfg.population;
-    // The best measured records seed part of the population.
     let mut ranked: Vec<(f64, usize)> = core
         .history
         .iter()
@@ -145,7 +146,6 @@ fn evolve_batch<E: Environment>(core: &mut Core<'_, E>, n: usize) -> Vec<Candida
             population.push(ind);
         }
     }
-    // Fresh random samples fill the rest; the unmeasured ones are the ε-exploration pool.
     let fresh_states = core
         .env
         .initial_states(pop_size - population.len(), &mut core.rng);
@@ -160,19 +160,19 @@ fn evolve_batch<E: Environment>(core: &mut Core<'_, E>, n: usize) -> Vec<Candida
         }
         population.push(ind);
     }
-    // The pool of unmeasured candidates: key -> (prediction, state, features).
-    let mut pool: BTreeMap<u64, (f64, E::State, Vec<f32>)> = BTreeMap::new();
-    let fresh_states: Vec<(u64, E::State, Vec<f32>)> = fresh
-        .iter()
-        .map(|&i| {
-            (
-                population[i].key,
-                population[i].state.clone(),
-                population[i].features.clone(),
-            )
-        })
-        .collect();
-    for g in 0..=cfg.generations {
+    let fresh = fresh.iter().map(|&i| population[i].clone()).collect();
+    (population, fresh)
+}
+
+/// `generations` rounds in which the cost model scores the population and the next one
+/// is bred from it; every unmeasured candidate seen on the way enters the pool.
+fn evolve<E: Environment>(
+    core: &mut Core<'_, E>,
+    mut population: Vec<Ind<E::State>>,
+) -> Pool<E::State> {
+    let generations = core.cfg.generations;
+    let mut pool = Pool::new();
+    for g in 0..=generations {
         if population.is_empty() {
             break;
         }
@@ -183,100 +183,114 @@ fn evolve_batch<E: Environment>(core: &mut Core<'_, E>, n: usize) -> Vec<Candida
                 pool.insert(ind.key, (*p, ind.state.clone(), ind.features.clone()));
             }
         }
-        if g == cfg.generations {
+        if g == generations {
             break;
         }
-        let weights: Vec<f64> = preds.iter().map(|p| p.max(1e-6)).collect();
-        let mut next: Vec<Ind<E::State>> = Vec::with_capacity(pop_size);
-        let mut next_keys = BTreeSet::new();
-        for _ in 0..pop_size * 3 {
-            if next.len() >= pop_size {
-                break;
-            }
-            let parent = &population[roulette(&weights, &mut core.rng)];
-            let child = if core.rng.random_bool(cfg.mutate_prob) {
-                match core.env.mutate_keyed(&parent.state, &mut core.rng) {
-                    Some((state, key, features)) => Ind {
-                        state,
-                        key,
-                        features,
-                    },
-                    None => continue,
-                }
-            } else {
-                Ind {
-                    state: parent.state.clone(),
-                    key: parent.key,
-                    features: parent.features.clone(),
-                }
-            };
-            if core.failed.contains(&child.key) || !next_keys.insert(child.key) {
-                continue;
-            }
-            next.push(child);
-        }
+        let next = next_generation(core, &population, &preds);
         if next.is_empty() {
             break;
         }
         population = next;
     }
-    let mut ranked: Vec<(f64, u64)> = pool.iter().map(|(k, (p, _, _))| (*p, *k)).collect();
-    ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    pool
+}
+
+/// Parents drawn in proportion to their predictions (`preds`), mutated with probability
+/// `mutate_prob` (else copied); never a failed key, never a key twice.
+fn next_generation<E: Environment>(
+    core: &mut Core<'_, E>,
+    population: &[Ind<E::State>],
+    preds: &[f64],
+) -> Vec<Ind<E::State>> {
+    let pop_size = core.cfg.population;
+    let weights: Vec<f64> = preds.iter().map(|p| p.max(1e-6)).collect();
+    let mut next: Vec<Ind<E::State>> = Vec::with_capacity(pop_size);
+    let mut next_keys = BTreeSet::new();
+    for _ in 0..pop_size * 3 {
+        if next.len() >= pop_size {
+            break;
+        }
+        let parent = &population[roulette(&weights, &mut core.rng)];
+        let child = if core.rng.random_bool(core.cfg.mutate_prob) {
+            match core.env.mutate_keyed(&parent.state, &mut core.rng) {
+                Some((state, key, features)) => Ind {
+                    state,
+                    key,
+                    features,
+                },
+                None => continue,
+            }
+        } else {
+            parent.clone()
+        };
+        if core.failed.contains(&child.key) || !next_keys.insert(child.key) {
+            continue;
+        }
+        next.push(child);
+    }
+    next
+}
+
+/// The next entry of `ranked` from `*at` on that is not `picked` (`*at` moves past the
+/// picked ones).
+fn next_unpicked(
+    ranked: &[(f64, u64)],
+    at: &mut usize,
+    picked: &BTreeSet<u64>,
+) -> Option<(f64, u64)> {
+    while *at < ranked.len() && picked.contains(&ranked[*at].1) {
+        *at += 1;
+    }
+    ranked.get(*at).copied()
+}
+
+/// Best first, ties by key.
+fn rank(mut v: Vec<(f64, u64)>) -> Vec<(f64, u64)> {
+    v.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    v
+}
+
+/// The batch: the best-predicted fresh samples for a quarter of it, the pool's best
+/// predictions for the rest, each slot a random fresh sample with probability ε.
+fn pick_batch<E: Environment>(
+    core: &mut Core<'_, E>,
+    pool: &Pool<E::State>,
+    fresh: &[Ind<E::State>],
+    n: usize,
+) -> Vec<Candidate<E::State>> {
+    let ranked = rank(pool.iter().map(|(k, (p, _, _))| (*p, *k)).collect());
     // The best-predicted fresh samples get a quarter of the batch: on rugged spaces the
     // mutants of the incumbent crowd the top of the ranking with near-equal predictions,
     // and model-filtered samples keep other basins in play.
-    let mut ranked_fresh: Vec<(f64, u64)> = fresh_states
-        .iter()
-        .filter_map(|f| pool.get(&f.0).map(|e| (e.0, f.0)))
-        .collect();
-    ranked_fresh.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    let ranked_fresh = rank(
+        fresh
+            .iter()
+            .filter_map(|f| pool.get(&f.key).map(|e| (e.0, f.key)))
+            .collect(),
+    );
     let n_fresh = n / 4;
     let mut picked = BTreeSet::new();
     let mut batch = Vec::with_capacity(n);
-    let mut next_best = 0;
-    let mut next_fresh = 0;
+    let (mut next_best, mut next_fresh) = (0, 0);
     while batch.len() < n {
-        let explore = core.rng.random_bool(cfg.epsilon);
-        if !explore && batch.len() < n_fresh {
-            while next_fresh < ranked_fresh.len() && picked.contains(&ranked_fresh[next_fresh].1) {
-                next_fresh += 1;
-            }
-            if next_fresh < ranked_fresh.len() {
-                let (p, k) = ranked_fresh[next_fresh];
-                let e = &pool[&k];
-                picked.insert(k);
-                batch.push(Candidate {
-                    state: e.1.clone(),
-                    key: k,
-                    features: e.2.clone(),
-                    predicted: Some(p),
-                    proposer: "evolution".into(),
-                    node: None,
-                });
-                continue;
-            }
-        }
+        let explore = core.rng.random_bool(core.cfg.epsilon);
         let mut choice: Option<(u64, E::State, Vec<f32>, f64)> = None;
-        if explore {
-            let open: Vec<&(u64, E::State, Vec<f32>)> = fresh_states
-                .iter()
-                .filter(|f| !picked.contains(&f.0))
-                .collect();
+        if !explore && batch.len() < n_fresh {
+            choice = next_unpicked(&ranked_fresh, &mut next_fresh, &picked)
+                .map(|(p, k)| (k, pool[&k].1.clone(), pool[&k].2.clone(), p));
+        }
+        if choice.is_none() && explore {
+            let open: Vec<&Ind<E::State>> =
+                fresh.iter().filter(|f| !picked.contains(&f.key)).collect();
             if !open.is_empty() {
                 let f = open[core.rng.random_range(0..open.len())];
-                let p = pool.get(&f.0).map_or(0.0, |e| e.0);
-                choice = Some((f.0, f.1.clone(), f.2.clone(), p));
+                let p = pool.get(&f.key).map_or(0.0, |e| e.0);
+                choice = Some((f.key, f.state.clone(), f.features.clone(), p));
             }
         }
         if choice.is_none() {
-            while next_best < ranked.len() && picked.contains(&ranked[next_best].1) {
-                next_best += 1;
-            }
-            if next_best < ranked.len() {
-                let (p, k) = ranked[next_best];
-                let e = &pool[&k];
-                choice = Some((k, e.1.clone(), e.2.clone(), p));
-            }
+            choice = next_unpicked(&ranked, &mut next_best, &picked)
+                .map(|(p, k)| (k, pool[&k].1.clone(), pool[&k].2.clone(), p));
         }
         let Some((key, state, features, p)) = choice else {
             break;

@@ -17,13 +17,10 @@ fn reply(text: &str) -> String {
     .to_string()
 }
 
-#[test]
-fn a_dying_garbage_and_rate_limited_endpoint_never_stops_the_run() {
-    let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
-    let port = server.server_addr().to_ip().unwrap().port();
-    let toy = Toy::new(6, 8);
-    let script_toy = toy.clone();
-    let handle = thread::spawn(move || {
+/// Serve 15 requests: 8 greedy answers, 3 that are not JSON, then 429s; then close the
+/// socket. Returns the model of each request served.
+fn serve_script(server: tiny_http::Server, script_toy: Toy) -> thread::JoinHandle<Vec<String>> {
+    thread::spawn(move || {
         let mut served = Vec::new();
         for n in 1..=15 {
             // Bounded: a run that asks fewer than 15 times must fail the count below, not hang.
@@ -64,7 +61,15 @@ fn a_dying_garbage_and_rate_limited_endpoint_never_stops_the_run() {
         // Dropping the server closes the socket: later calls fail to connect.
         drop(server);
         served
-    });
+    })
+}
+
+#[test]
+fn a_dying_garbage_and_rate_limited_endpoint_never_stops_the_run() {
+    let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+    let port = server.server_addr().to_ip().unwrap().port();
+    let toy = Toy::new(6, 8);
+    let handle = serve_script(server, toy.clone());
 
     let endpoint = format!("http://127.0.0.1:{port}");
     let b = bucket(&[("small", "1B"), ("big", "70B")], &endpoint);

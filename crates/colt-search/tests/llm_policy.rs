@@ -251,6 +251,39 @@ fn unusable_answers_are_model_errors_and_never_stop_the_search() {
     );
 }
 
+/// A question of the two-model run: it asks to expand a node, shows its decisions, lists
+/// the valid actions and the models' hit rates, and stays short.
+fn assert_short_question(q: &colt_llm::Request) {
+    assert!(
+        q.suffix.starts_with("\n# Question\nExpand n"),
+        "{}",
+        q.suffix
+    );
+    assert!(
+        q.suffix.contains("Valid at n") && q.suffix.contains(": all."),
+        "{}",
+        q.suffix
+    );
+    assert!(
+        q.suffix
+            .contains("Children better than their parent: small ")
+    );
+    assert!(
+        q.suffix.len() < 1000,
+        "the question stays short: {}",
+        q.suffix.len()
+    );
+    // The acting node's decisions are in the question.
+    assert!(
+        common::acting_state(&q.suffix).is_some(),
+        "{}\n{}",
+        q.record,
+        q.suffix
+    );
+    assert_eq!(q.models, vec!["small".to_string(), "big".to_string()]);
+    assert_eq!(q.max_transformations, 3);
+}
+
 #[test]
 fn the_prompt_is_a_stable_prefix_an_append_only_record_and_a_short_question() {
     let models = [
@@ -300,36 +333,7 @@ fn the_prompt_is_a_stable_prefix_an_append_only_record_and_a_short_question() {
             && !last.contains("decisions"),
         "{last}"
     );
-    for q in &seen {
-        assert!(
-            q.suffix.starts_with("\n# Question\nExpand n"),
-            "{}",
-            q.suffix
-        );
-        assert!(
-            q.suffix.contains("Valid at n") && q.suffix.contains(": all."),
-            "{}",
-            q.suffix
-        );
-        assert!(
-            q.suffix
-                .contains("Children better than their parent: small ")
-        );
-        assert!(
-            q.suffix.len() < 1000,
-            "the question stays short: {}",
-            q.suffix.len()
-        );
-        // The acting node's decisions are in the question.
-        assert!(
-            common::acting_state(&q.suffix).is_some(),
-            "{}\n{}",
-            q.record,
-            q.suffix
-        );
-        assert_eq!(q.models, vec!["small".to_string(), "big".to_string()]);
-        assert_eq!(q.max_transformations, 3);
-    }
+    seen.iter().for_each(assert_short_question);
     assert!(
         seen.iter()
             .any(|q| q.suffix.contains("Already tried from n")),

@@ -14,10 +14,10 @@ use crate::kernel::Kernel;
 use crate::session::Session;
 use colt_ir::Program;
 use colt_llm::{ActionSpec, Transformation, Vocabulary};
-use colt_measure::Outcome;
+use colt_measure::{Outcome, OutcomeKind};
 use colt_sched::Trace;
 use colt_sched::actions::{self, Action, Choices};
-use colt_search::{Environment, Measurement, SearchRng};
+use colt_search::{Environment, LlmEnvironment, Measurement, SearchRng};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -135,35 +135,6 @@ impl Environment for TensorEnv {
             .collect()
     }
 
-    fn vocabulary(&self, s: &Trace) -> Vocabulary {
-        vocabulary_of(&self.program, s, true, &|_| false)
-    }
-
-    fn vocabulary_avoiding(&self, s: &Trace, known: &dyn Fn(u64) -> bool) -> Vocabulary {
-        vocabulary_of(&self.program, s, true, known)
-    }
-
-    fn action_catalog(&self) -> Vec<ActionSpec> {
-        // Every action with the values each stage admits at the root (for the prompt's
-        // stable prefix); an action the root does not offer is listed by its doc alone.
-        let mut out = vocabulary_of(&self.program, &self.root(), false, &|_| false).actions;
-        for a in actions::VOCABULARY {
-            if !out.iter().any(|x| x.name == a.name) {
-                out.push(spec(a.name, vec![]));
-            }
-        }
-        out
-    }
-
-    fn apply(&self, s: &Trace, ts: &[Transformation]) -> Result<Trace, String> {
-        let mut t = s.clone();
-        for tr in ts {
-            let action = Self::to_action(tr)?;
-            t = actions::apply_action(&self.program, &t, &action).map_err(|e| e.to_string())?;
-        }
-        Ok(t)
-    }
-
     fn mutate(&self, s: &Trace, rng: &mut SearchRng) -> Option<Trace> {
         colt_sched::mutate::mutate(&self.program, s, rng)
     }
@@ -196,6 +167,73 @@ impl Environment for TensorEnv {
         }
     }
 
+    fn measure(&mut self, batch: &[Trace]) -> Vec<Measurement> {
+        let keys: Vec<u64> = batch.iter().map(|s| self.key(s)).collect();
+        let mut out: Vec<Option<Measurement>> =
+            keys.iter().map(|k| self.known.get(k).cloned()).collect();
+        let mut todo = vec![];
+        let mut kernels = vec![];
+        for (i, s) in batch.iter().enumerate() {
+            if out[i].is_some() {
+                continue;
+            }
+            match Kernel::scheduled(&self.program, s) {
+                Ok(k) => {
+                    todo.push(i);
+                    kernels.push(k);
+                }
+                Err(e) => {
+                    out[i] = Some(Measurement::failed(
+                        OutcomeKind::ScheduleError,
+                        e.to_string(),
+                    ))
+                }
+            }
+        }
+        let outcomes = self.session.measure(&kernels.iter().collect::<Vec<_>>());
+        for (i, o) in todo.into_iter().zip(outcomes) {
+            out[i] = Some(measurement_of(&o));
+            self.outcomes
+                .lock()
+                .expect("outcome log")
+                .insert(keys[i], o);
+        }
+        out.into_iter()
+            .map(|m| m.expect("every entry filled"))
+            .collect()
+    }
+}
+
+impl LlmEnvironment for TensorEnv {
+    fn vocabulary(&self, s: &Trace) -> Vocabulary {
+        vocabulary_of(&self.program, s, true, &|_| false)
+    }
+
+    fn vocabulary_avoiding(&self, s: &Trace, known: &dyn Fn(u64) -> bool) -> Vocabulary {
+        vocabulary_of(&self.program, s, true, known)
+    }
+
+    fn action_catalog(&self) -> Vec<ActionSpec> {
+        // Every action with the values each stage admits at the root (for the prompt's
+        // stable prefix); an action the root does not offer is listed by its doc alone.
+        let mut out = vocabulary_of(&self.program, &self.root(), false, &|_| false).actions;
+        for a in actions::VOCABULARY {
+            if !out.iter().any(|x| x.name == a.name) {
+                out.push(spec(a.name, vec![]));
+            }
+        }
+        out
+    }
+
+    fn apply(&self, s: &Trace, ts: &[Transformation]) -> Result<Trace, String> {
+        let mut t = s.clone();
+        for tr in ts {
+            let action = Self::to_action(tr)?;
+            t = actions::apply_action(&self.program, &t, &action).map_err(|e| e.to_string())?;
+        }
+        Ok(t)
+    }
+
     fn describe(&self, s: &Trace) -> String {
         let nest = colt_sched::apply_trace(&self.program, s)
             .map(|f| f.display_with(colt_ir::PrintOptions::PROMPT).to_string())
@@ -224,37 +262,6 @@ impl Environment for TensorEnv {
 
     fn schedule_legend(&self) -> String {
         BRIEF_LEGEND.to_string()
-    }
-
-    fn measure(&mut self, batch: &[Trace]) -> Vec<Measurement> {
-        let keys: Vec<u64> = batch.iter().map(|s| self.key(s)).collect();
-        let mut out: Vec<Option<Measurement>> =
-            keys.iter().map(|k| self.known.get(k).cloned()).collect();
-        let mut todo = vec![];
-        let mut kernels = vec![];
-        for (i, s) in batch.iter().enumerate() {
-            if out[i].is_some() {
-                continue;
-            }
-            match Kernel::scheduled(&self.program, s) {
-                Ok(k) => {
-                    todo.push(i);
-                    kernels.push(k);
-                }
-                Err(e) => out[i] = Some(Measurement::failed("schedule_error", e.to_string())),
-            }
-        }
-        let outcomes = self.session.measure(&kernels.iter().collect::<Vec<_>>());
-        for (i, o) in todo.into_iter().zip(outcomes) {
-            out[i] = Some(measurement_of(&o));
-            self.outcomes
-                .lock()
-                .expect("outcome log")
-                .insert(keys[i], o);
-        }
-        out.into_iter()
-            .map(|m| m.expect("every entry filled"))
-            .collect()
     }
 }
 
@@ -467,10 +474,7 @@ pub fn measurement_of(o: &Outcome) -> Measurement {
     if let Some(us) = o.ok_median_us() {
         return Measurement::ok(us);
     }
-    Measurement::failed(
-        o.kind.as_str(),
-        o.message.lines().next().unwrap_or("").to_string(),
-    )
+    Measurement::failed(o.kind, o.message.lines().next().unwrap_or("").to_string())
 }
 
 #[cfg(test)]

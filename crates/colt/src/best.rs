@@ -2,6 +2,7 @@
 //! and a header with its signature (plus the trace that produced it).
 
 use crate::out;
+use crate::space::Space;
 use anyhow::Context;
 use colt_db::{BestFilter, Db};
 use colt_tensor::Kernel;
@@ -28,7 +29,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         .unwrap_or_else(|_| a.w.workload.clone());
     let mut best = None;
     for w in [absolute.as_str(), a.w.workload.as_str()] {
-        best = db.best(&BestFilter::new(w, "tensor").scale(scale.as_str()))?;
+        best = db.best(&BestFilter::new(w, Space::Tensor.to_string()).scale(scale.as_str()))?;
         if best.is_some() {
             break;
         }

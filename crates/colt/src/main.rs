@@ -11,6 +11,7 @@ mod out;
 mod report;
 mod runs;
 mod show;
+mod space;
 mod tune;
 mod workloads;
 

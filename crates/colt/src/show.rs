@@ -2,6 +2,7 @@
 //! `--space llvm`, the pass vocabulary of the LLVM pass-ordering space.
 
 use crate::out;
+use crate::space::Space;
 use anyhow::Context;
 use colt_tensor::Kernel;
 use std::path::PathBuf;
@@ -9,8 +10,8 @@ use std::path::PathBuf;
 #[derive(clap::Args)]
 pub struct Args {
     /// tensor (a workload's loop nest) or llvm (the pass vocabulary).
-    #[arg(long, default_value = "tensor")]
-    space: String,
+    #[arg(long, value_enum, default_value_t)]
+    space: Space,
     /// Built-in workload name or path of a custom operator spec (.toml).
     #[arg(long, required_unless_present = "space")]
     workload: Option<String>,
@@ -25,15 +26,14 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
-    match a.space.as_str() {
-        "tensor" => {}
-        "llvm" => {
+    match a.space {
+        Space::Tensor => {}
+        Space::Llvm => {
             let tools = colt_llvm::Toolchain::discover()?;
             println!("{}", tools.describe());
             print!("{}", colt_llvm::passes::validate(&tools.opt).table());
             return Ok(());
         }
-        s => anyhow::bail!("unknown space \"{s}\" (expected tensor or llvm)"),
     }
     let workload = a.workload.as_deref().context("--workload is required")?;
     let program = colt_tensor::resolve(workload, out::scale(&a.scale)?)?;

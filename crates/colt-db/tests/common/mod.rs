@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use colt_db::{NewCandidate, NewLlmCall, NewRun, Node, Outcome};
+use colt_db::{NewCandidate, NewLlmCall, NewRun, Node, OutcomeKind};
 
 /// A fresh directory removed on drop.
 pub struct Scratch(PathBuf);
@@ -54,9 +54,9 @@ pub fn candidate(key: &str, latency: Option<f64>) -> NewCandidate {
         trace: format!(r#"{{"version":1,"insts":[{{"prim":"split","key":"{key}"}}]}}"#),
         predicted: Some(0.25),
         outcome: if latency.is_some() {
-            Outcome::Ok
+            OutcomeKind::Ok
         } else {
-            Outcome::CompileError
+            OutcomeKind::CompileError
         },
         latency_median_us: latency,
         latency_min_us: latency.map(|l| l * 0.9),

@@ -9,8 +9,9 @@ use std::time::Instant;
 
 use colt_llm::{CallRecord, JointAction, Request, Role, Vocabulary};
 
-use super::{ChildCand, Mode, Realised, TreeSearch};
+use super::{Asked, ChildCand, Mode, Realised, TreeSearch, reward_fn};
 use crate::config::{AlterationKeep, StreakScope};
+use crate::core::Core;
 use crate::env::Environment;
 use crate::observer::LlmCallEvent;
 use crate::policy::floor_forces_largest;
@@ -44,22 +45,27 @@ pub(super) struct Pending {
     largest: u64,
 }
 
-impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
+impl<E: Environment> TreeSearch<'_, E> {
     /// Ask a model to expand `id`. Returns the child (if the answer made one) and the
     /// model that was actually asked (`None` when no call was made: no model assigned,
     /// budget spent, or no valid action).
-    pub(super) fn llm_expand(&mut self, id: u32) -> (Option<ChildCand<E::State>>, Option<String>) {
-        let Some(p) = self.llm_prepare(id, &mut Pending::default()) else {
+    pub(super) fn llm_expand(&mut self, core: &mut Core<'_, E>, id: u32) -> Asked<E::State> {
+        let Some(p) = self.llm_prepare(core, id, &mut Pending::default()) else {
             return (None, None);
         };
-        let rec = self.call(&p.model, &p.req);
-        self.llm_finish(p, rec)
+        let rec = self.call(core, &p.model, &p.req);
+        self.llm_finish(core, p, rec)
     }
 
     /// Who is asked about `id` and the question, or `None` when no call is to be made.
     /// `pending` counts the calls prepared but not made yet in this round (the share
     /// floor counts them).
-    pub(super) fn llm_prepare(&mut self, id: u32, pending: &mut Pending) -> Option<Ask> {
+    pub(super) fn llm_prepare(
+        &mut self,
+        core: &mut Core<'_, E>,
+        id: u32,
+        pending: &mut Pending,
+    ) -> Option<Ask> {
         let assigned = self.tree.node(id).model.clone()?;
         let (largest, floor_applies) = self.models.as_ref().map(|ms| {
             (
@@ -70,43 +76,41 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
         let mut model = assigned.clone();
         let mut floored = false;
         if floor_applies && model != largest {
-            let big_calls = self.core.models.get(&largest).map_or(0, |m| m.calls) + pending.largest;
+            let big_calls = core.models.get(&largest).map_or(0, |m| m.calls) + pending.largest;
             if floor_forces_largest(
                 big_calls,
-                self.core.spend.calls + pending.total,
-                self.core.cfg.large_share_floor,
+                core.spend.calls + pending.total,
+                core.cfg.large_share_floor,
             ) {
                 model = largest.clone();
                 floored = true;
             }
         }
-        if self.core.budget_exhausted()
-            || self
-                .core
+        if core.budget_exhausted()
+            || core
                 .cfg
                 .budgets
                 .llm_calls
-                .is_some_and(|c| self.core.spend.budget_calls + pending.total >= c)
+                .is_some_and(|c| core.spend.budget_calls + pending.total >= c)
         {
             self.budget_hit = true;
             return None;
         }
         let state = self.tree.node(id).state.clone();
-        let vocab = self.vocabulary_at(&state, None);
+        let vocab = self.vocabulary_at(core, &state, None)?;
         if vocab.actions.is_empty() {
             return None;
         }
         if floored {
             // Counted only now that the call is made.
-            self.core
-                .models
+            core.models
                 .entry(largest.clone())
                 .or_default()
                 .floor_overrides += 1;
         }
         pending.total += 1;
         pending.largest += (model == largest) as u64;
-        let req = self.request(id, &model, &vocab, Role::Expand, None);
+        let req = self.request(core, id, &model, &vocab, Role::Expand, None);
         Some(Ask {
             id,
             assigned,
@@ -118,9 +122,10 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
     /// Turn the answer to `ask` into a child (course alteration included).
     pub(super) fn llm_finish(
         &mut self,
+        core: &mut Core<'_, E>,
         ask: Ask,
         rec: CallRecord,
-    ) -> (Option<ChildCand<E::State>>, Option<String>) {
+    ) -> Asked<E::State> {
         let Ask {
             id,
             assigned,
@@ -136,29 +141,26 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
             .outcome
             .as_ref()
             .ok()
-            .map(|ja| self.realise(id, ja, &model, None));
-        self.emit_call(&rec, id, &assigned, child.as_ref());
+            .map(|ja| self.realise(core, id, ja, &model, None));
+        self.emit_call(core, &rec, id, &assigned, child.as_ref());
         let child = match child {
             Some(Ok(c)) => c,
             other => {
                 self.waste(
+                    core,
                     &rec,
                     other.as_ref().and_then(|c| c.as_ref().err()).map(|e| e.0),
                 );
                 return (None, Some(model));
             }
         };
-        if self.mode == Mode::Colt && model != largest && self.core.cfg.course_alteration_k > 0 {
+        if self.mode == Mode::Colt && model != largest && core.cfg.course_alteration_k > 0 {
             let parent_pred = self.tree.node(id).predicted;
             let regressed = child.predicted < parent_pred - 1e-12;
             if regressed {
-                self.core
-                    .models
-                    .entry(model.clone())
-                    .or_default()
-                    .regressions += 1;
+                core.models.entry(model.clone()).or_default().regressions += 1;
             }
-            let key = match self.core.cfg.course_alteration_streak {
+            let key = match core.cfg.course_alteration_streak {
                 StreakScope::Global => GLOBAL_STREAK,
                 StreakScope::PerModel => model.as_str(),
             };
@@ -167,13 +169,12 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
                 .as_mut()
                 .is_some_and(|ms| ms.streaks.record(key, regressed));
             if fired {
-                self.core
-                    .models
+                core.models
                     .entry(model.clone())
                     .or_default()
                     .course_alterations += 1;
-                if let Some(alt) = self.course_alter(id, &model, &child, &assigned) {
-                    return (Some(self.keep_of_two(child, alt)), Some(model));
+                if let Some(alt) = self.course_alter(core, id, &model, &child, &assigned) {
+                    return (Some(self.keep_of_two(core, child, alt)), Some(model));
                 }
             }
         }
@@ -181,13 +182,13 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
     }
 
     /// Calls made together (concurrently where the models allow), accounted in order.
-    pub(super) fn call_many(&mut self, asks: &[Ask]) -> Vec<CallRecord> {
+    pub(super) fn call_many(&mut self, core: &mut Core<'_, E>, asks: &[Ask]) -> Vec<CallRecord> {
         let calls: Vec<(String, Request)> = asks
             .iter()
             .map(|a| (a.model.clone(), a.req.clone()))
             .collect();
         let t = Instant::now();
-        let max = self.core.cfg.llm_concurrency;
+        let max = core.cfg.llm_concurrency;
         let recs = match self.models.as_mut() {
             Some(ms) => ms.llm.call_many(&calls, max),
             None => calls
@@ -197,7 +198,7 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
         };
         let share = t.elapsed() / recs.len().max(1) as u32;
         for rec in &recs {
-            self.core.account_call(rec, share);
+            core.account_call(rec, share);
         }
         recs
     }
@@ -206,37 +207,46 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
     /// its outcome; the largest model's child, marked `course_altered` when predicted better.
     fn course_alter(
         &mut self,
+        core: &mut Core<'_, E>,
         id: u32,
         small: &str,
         child: &ChildCand<E::State>,
         assigned: &str,
     ) -> Option<ChildCand<E::State>> {
-        if self.core.budget_exhausted() {
+        if core.budget_exhausted() {
             self.budget_hit = true;
             return None;
         }
         let largest = self.models.as_ref()?.largest.clone();
         let state = self.tree.node(id).state.clone();
-        let vocab = self.vocabulary_at(&state, Some(child.key));
+        let vocab = self.vocabulary_at(core, &state, Some(child.key))?;
         let alt = AlterationLine {
             model: small.to_string(),
             transformations: child.transformations.clone(),
             child_predicted: child.predicted,
             parent_predicted: self.tree.node(id).predicted,
-            streak: self.core.cfg.course_alteration_k,
+            streak: core.cfg.course_alteration_k,
         };
-        let req = self.request(id, &largest, &vocab, Role::CourseAlteration, Some(alt));
-        let rec = self.call(&largest, &req);
+        let req = self.request(
+            core,
+            id,
+            &largest,
+            &vocab,
+            Role::CourseAlteration,
+            Some(alt),
+        );
+        let rec = self.call(core, &largest, &req);
         let c2 = rec
             .outcome
             .as_ref()
             .ok()
-            .map(|ja| self.realise(id, ja, &largest, Some(child.key)));
-        self.emit_call(&rec, id, assigned, c2.as_ref());
+            .map(|ja| self.realise(core, id, ja, &largest, Some(child.key)));
+        self.emit_call(core, &rec, id, assigned, c2.as_ref());
         let mut c2 = match c2 {
             Some(Ok(c)) => c,
             other => {
                 self.waste(
+                    core,
                     &rec,
                     other.as_ref().and_then(|c| c.as_ref().err()).map(|e| e.0),
                 );
@@ -244,8 +254,7 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
             }
         };
         if c2.predicted > child.predicted {
-            self.core
-                .models
+            core.models
                 .entry(largest)
                 .or_default()
                 .course_alteration_wins += 1;
@@ -264,6 +273,7 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
     /// (`AlterationKeep::Both`) or counted as wasted (`Better`, the reference's rule).
     fn keep_of_two(
         &mut self,
+        core: &mut Core<'_, E>,
         child: ChildCand<E::State>,
         alt: ChildCand<E::State>,
     ) -> ChildCand<E::State> {
@@ -272,7 +282,7 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
         } else {
             (child, alt, "not_better")
         };
-        match self.core.cfg.course_alteration_keep {
+        match core.cfg.course_alteration_keep {
             AlterationKeep::Both => {
                 other.note = if other.note.is_empty() {
                     "kept beside the course alteration's pick".into()
@@ -282,8 +292,7 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
                 better.sibling = Some(Box::new(other));
             }
             AlterationKeep::Better => {
-                *self
-                    .core
+                *core
                     .models
                     .entry(other.proposer.clone())
                     .or_default()
@@ -297,15 +306,14 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
 
     /// Count a call that added no node, by cause: the engine's rejection kind, else
     /// `invalid_answer` or `provider_error` from the call's outcome.
-    fn waste(&mut self, rec: &CallRecord, rejected: Option<&'static str>) {
+    fn waste(&mut self, core: &mut Core<'_, E>, rec: &CallRecord, rejected: Option<&'static str>) {
         let cause = match (&rec.outcome, rejected) {
             (_, Some(kind)) => kind,
             (Err(f), None) if f.is_invalid_answer() => "invalid_answer",
             (Err(_), None) => "provider_error",
             (Ok(_), None) => "unused",
         };
-        *self
-            .core
+        *core
             .models
             .entry(rec.model.clone())
             .or_default()
@@ -317,31 +325,38 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
     /// The actions an LLM may answer at `state`: single steps to a node already in the
     /// tree, to a failed candidate or to `also` (the small model's proposal in a course
     /// alteration) are left out, as their answer would add nothing.
-    fn vocabulary_at(&self, state: &E::State, also: Option<u64>) -> colt_llm::Vocabulary {
-        let (tree, failed) = (&self.tree, &self.core.failed);
+    fn vocabulary_at(
+        &self,
+        core: &Core<'_, E>,
+        state: &E::State,
+        also: Option<u64>,
+    ) -> Option<Vocabulary> {
+        let avoiding = self.models.as_ref()?.env.vocabulary_avoiding;
+        let (tree, failed) = (&self.tree, &core.failed);
         let known = |k: u64| tree.by_key.contains_key(&k) || failed.contains(&k) || also == Some(k);
-        self.core.env.vocabulary_avoiding(state, &known)
+        Some(avoiding(&*core.env, state, &known))
     }
 
     /// Apply a joint action to node `id`: the child, or why it cannot be used. Illegal
     /// steps are dropped and the legal ones kept in order.
     fn realise(
         &mut self,
+        core: &mut Core<'_, E>,
         id: u32,
         ja: &JointAction,
         model: &str,
         also_taken: Option<u64>,
     ) -> Realised<E::State> {
-        let applied = self
-            .core
+        let apply = (self.models.as_ref())
+            .ok_or(("no_models", String::new()))?
             .env
-            .apply_partial(&self.tree.node(id).state, &ja.transformations)
+            .apply_partial;
+        let applied = apply(&*core.env, &self.tree.node(id).state, &ja.transformations)
             .map_err(|e| ("illegal_action", e))?;
-        let (key, features) = self.core.env.key_features(&applied.state);
+        let (key, features) = core.env.key_features(&applied.state);
         let dropped = ja.dropped.len() + applied.dropped.len();
         if dropped > 0 {
-            self.core
-                .models
+            core.models
                 .entry(model.to_string())
                 .or_default()
                 .dropped_steps += dropped as u64;
@@ -360,13 +375,13 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
                 "the answer repeats the small model's proposal".to_string(),
             ));
         }
-        if self.core.failed.contains(&key) {
+        if core.failed.contains(&key) {
             return Err((
                 "failed_build",
                 "the answer leads to a candidate that failed before".to_string(),
             ));
         }
-        let predicted = self.core.predict_one(&features);
+        let predicted = core.predict_one(&features);
         let ms = self.models.as_ref().ok_or(("no_models", String::new()))?;
         let next = match self.mode {
             Mode::Colt if ms.names.contains(&ja.next_model) => ja.next_model.clone(),
@@ -391,18 +406,19 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
         })
     }
 
-    fn call(&mut self, model: &str, req: &Request) -> CallRecord {
+    fn call(&mut self, core: &mut Core<'_, E>, model: &str, req: &Request) -> CallRecord {
         let t = Instant::now();
         let rec = match self.models.as_mut() {
             Some(ms) => ms.llm.call(model, req),
             None => unreachable_record(model, req),
         };
-        self.core.account_call(&rec, t.elapsed());
+        core.account_call(&rec, t.elapsed());
         rec
     }
 
     fn emit_call(
         &mut self,
+        core: &mut Core<'_, E>,
         rec: &CallRecord,
         node: u32,
         assigned: &str,
@@ -410,7 +426,7 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
     ) {
         let rejected = match child {
             Some(Err((kind, detail))) => {
-                let m = self.core.models.entry(rec.model.clone()).or_default();
+                let m = core.models.entry(rec.model.clone()).or_default();
                 *m.errors.entry(kind.to_string()).or_default() += 1;
                 m.unusable += 1;
                 Some((*kind, detail.clone()))
@@ -425,7 +441,7 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
             assigned,
             rejected,
         };
-        self.core.obs.llm_call(&ev);
+        core.obs.llm_call(&ev);
     }
 
     // ----- the shared record -----
@@ -448,7 +464,7 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
 
     /// A new node: a creation line when a model proposed it; a measurement line when it
     /// was measured before it joined the tree (the warm-up samples).
-    pub(super) fn record_created(&mut self, id: u32, note: &str) {
+    pub(super) fn record_created(&mut self, core: &Core<'_, E>, id: u32, note: &str) {
         if self.models.is_none() {
             return;
         }
@@ -463,16 +479,16 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
             ms.record.created(id, p, &proposer, &steps, predicted, note);
         }
         if let Some(l) = latency {
-            self.record_measured(id, l);
+            self.record_measured(core, id, l);
         }
     }
 
-    pub(super) fn record_measured(&mut self, id: u32, latency: Option<f64>) {
+    pub(super) fn record_measured(&mut self, core: &Core<'_, E>, id: u32, latency: Option<f64>) {
         if self.models.is_none() {
             return;
         }
         let origin = self.origin(id);
-        let best = latency.is_some() && latency == self.core.best_us();
+        let best = latency.is_some() && latency == core.best_us();
         if let Some(ms) = self.models.as_mut() {
             let origin = if ms.record.is_shown(id) {
                 ""
@@ -483,10 +499,13 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
         }
     }
 
-    fn brief(&self, id: u32) -> String {
+    fn brief(&self, core: &Core<'_, E>, id: u32) -> String {
+        let Some(describe) = self.models.as_ref().map(|ms| ms.env.describe_brief) else {
+            return String::new();
+        };
         let n = self.tree.node(id);
         n.description
-            .get_or_init(|| self.core.env.describe_brief(&n.state))
+            .get_or_init(|| describe(&*core.env, &n.state))
             .clone()
     }
 
@@ -528,21 +547,9 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
         keep
     }
 
-    fn request(
-        &mut self,
-        id: u32,
-        model: &str,
-        vocab: &Vocabulary,
-        role: Role,
-        alteration: Option<AlterationLine>,
-    ) -> Request {
-        if self.models.is_none() {
-            return Request::new("", "", vocab.clone(), Vec::new(), role);
-        }
-        self.compact_record_for(id);
-        let Some(ms) = self.models.as_ref() else {
-            return Request::new("", "", vocab.clone(), Vec::new(), role);
-        };
+    /// The acting node `id` for a question, and its latest children (a well-visited node
+    /// has many; the record has them all).
+    fn acting(&self, id: u32) -> (ActingNode, Vec<TriedChild>) {
         let n = self.tree.node(id);
         let node = ActingNode {
             id,
@@ -553,7 +560,6 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
             predicted: n.predicted,
             measured_us: n.latency,
         };
-        // The latest children (a well-visited node has many; the record has them all).
         let tried = n
             .children
             .iter()
@@ -576,10 +582,14 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
                 }
             })
             .collect();
-        let reward = self.reward_fn();
+        (node, tried)
+    }
+
+    /// Each model's children and hits so far, for a question.
+    fn model_lines(&self, core: &Core<'_, E>, names: &[String]) -> Vec<ModelLine> {
+        let reward = reward_fn(core.best_us());
         let hits = self.tree.hits_by_proposer(&reward);
-        let models = ms
-            .names
+        names
             .iter()
             .map(|name| {
                 let (children, hits) = hits.get(name).copied().unwrap_or((0, 0));
@@ -589,13 +599,35 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
                     hits,
                 }
             })
-            .collect();
+            .collect()
+    }
+
+    /// The request asking `model` about node `id` (the record compacted first when it is
+    /// over budget).
+    fn request(
+        &mut self,
+        core: &Core<'_, E>,
+        id: u32,
+        model: &str,
+        vocab: &Vocabulary,
+        role: Role,
+        alteration: Option<AlterationLine>,
+    ) -> Request {
+        if self.models.is_none() {
+            return Request::new("", "", vocab.clone(), Vec::new(), role);
+        }
+        self.compact_record_for(id);
+        let Some(ms) = self.models.as_ref() else {
+            return Request::new("", "", vocab.clone(), Vec::new(), role);
+        };
+        let (node, tried) = self.acting(id);
+        let models = self.model_lines(core, &ms.names);
         let progress = ProgressLine {
-            trials: self.core.trials(),
-            trials_total: self.core.cfg.trials,
-            best_us: self.core.best_us(),
-            llm_calls: self.core.spend.calls,
-            llm_call_budget: self.core.cfg.budgets.llm_calls,
+            trials: core.trials(),
+            trials_total: core.cfg.trials,
+            best_us: core.best_us(),
+            llm_calls: core.spend.calls,
+            llm_call_budget: core.cfg.budgets.llm_calls,
         };
         // Some models are not shown the schedule (see `ModelConfig::schedule_in_question`).
         let show_schedule = ms
@@ -606,7 +638,7 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
             .find(|m| m.name == model)
             .is_none_or(|m| m.schedule_in_question);
         let decisions = if show_schedule {
-            self.brief(id)
+            self.brief(core, id)
         } else {
             String::new()
         };
@@ -630,26 +662,25 @@ impl<'c, 'a, 'l, E: Environment> TreeSearch<'c, 'a, 'l, E> {
             role,
         );
         req.record = ms.record.text().to_string();
-        req.max_transformations = self.core.cfg.max_transformations;
-        req.seed = self
-            .core
+        req.max_transformations = core.cfg.max_transformations;
+        req.seed = core
             .cfg
             .seed
             .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-            .wrapping_add(self.core.spend.calls + 1);
+            .wrapping_add(core.spend.calls + 1);
         req
     }
 
     /// Children and hit rates per model from the final tree; the record's compactions.
-    pub(super) fn finish_stats(&mut self) {
-        let reward = self.reward_fn();
+    pub(super) fn finish_stats(&mut self, core: &mut Core<'_, E>) {
+        let reward = reward_fn(core.best_us());
         let hits = self.tree.hits_by_proposer(&reward);
         let Some(ms) = self.models.as_ref() else {
             return;
         };
-        self.core.record_compactions = ms.record.compactions;
+        core.record_compactions = ms.record.compactions;
         for name in &ms.names {
-            let r = self.core.models.entry(name.clone()).or_default();
+            let r = core.models.entry(name.clone()).or_default();
             let (c, h) = hits.get(name).copied().unwrap_or((0, 0));
             r.children = c;
             r.hits = h;

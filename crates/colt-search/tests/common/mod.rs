@@ -11,7 +11,7 @@ use colt_llm::{
     ActionSpec, Bucket, CallError, Finish, Provider, Reply, Request, Transformation, Usage,
     Vocabulary,
 };
-use colt_search::{Environment, Measurement, SearchRng};
+use colt_search::{Environment, LlmEnvironment, Measurement, OutcomeKind, SearchRng};
 use rand::RngExt;
 
 /// States are vectors of integer decisions in `0..levels`; latency is a separable
@@ -84,6 +84,53 @@ impl Environment for Toy {
             .collect()
     }
 
+    fn mutate(&self, s: &Vec<i64>, rng: &mut SearchRng) -> Option<Vec<i64>> {
+        if self.levels < 2 {
+            return None;
+        }
+        let mut s = s.clone();
+        let i = rng.random_range(0..self.dims);
+        let mut v = rng.random_range(0..self.levels - 1);
+        if v >= s[i] {
+            v += 1;
+        }
+        s[i] = v;
+        Some(s)
+    }
+
+    fn features(&self, s: &Vec<i64>) -> Vec<f32> {
+        s.iter().map(|&d| d as f32).collect()
+    }
+
+    fn key(&self, s: &Vec<i64>) -> u64 {
+        // FNV-1a: stable across runs and platforms.
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for d in s {
+            for b in d.to_le_bytes() {
+                h ^= b as u64;
+                h = h.wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+        h
+    }
+
+    fn measure(&mut self, batch: &[Vec<i64>]) -> Vec<Measurement> {
+        batch
+            .iter()
+            .map(|s| {
+                self.measured.push(s.clone());
+                match self.latency(s) {
+                    Some(l) => Measurement::ok(l),
+                    None => {
+                        Measurement::failed(OutcomeKind::CompileError, "toy: forbidden combination")
+                    }
+                }
+            })
+            .collect()
+    }
+}
+
+impl LlmEnvironment for Toy {
     fn vocabulary(&self, _s: &Vec<i64>) -> Vocabulary {
         Vocabulary::new(vec![
             ActionSpec::new("set", "set decision `index` to `value`")
@@ -121,36 +168,6 @@ impl Environment for Toy {
         Ok(s)
     }
 
-    fn mutate(&self, s: &Vec<i64>, rng: &mut SearchRng) -> Option<Vec<i64>> {
-        if self.levels < 2 {
-            return None;
-        }
-        let mut s = s.clone();
-        let i = rng.random_range(0..self.dims);
-        let mut v = rng.random_range(0..self.levels - 1);
-        if v >= s[i] {
-            v += 1;
-        }
-        s[i] = v;
-        Some(s)
-    }
-
-    fn features(&self, s: &Vec<i64>) -> Vec<f32> {
-        s.iter().map(|&d| d as f32).collect()
-    }
-
-    fn key(&self, s: &Vec<i64>) -> u64 {
-        // FNV-1a: stable across runs and platforms.
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for d in s {
-            for b in d.to_le_bytes() {
-                h ^= b as u64;
-                h = h.wrapping_mul(0x0100_0000_01b3);
-            }
-        }
-        h
-    }
-
     fn describe(&self, s: &Vec<i64>) -> String {
         format!("decisions = {s:?}")
     }
@@ -164,19 +181,6 @@ impl Environment for Toy {
 
     fn schedule_legend(&self) -> String {
         "A toy state is written as its list of decisions.".into()
-    }
-
-    fn measure(&mut self, batch: &[Vec<i64>]) -> Vec<Measurement> {
-        batch
-            .iter()
-            .map(|s| {
-                self.measured.push(s.clone());
-                match self.latency(s) {
-                    Some(l) => Measurement::ok(l),
-                    None => Measurement::failed("compile_error", "toy: forbidden combination"),
-                }
-            })
-            .collect()
     }
 }
 

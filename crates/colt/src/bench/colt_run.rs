@@ -4,8 +4,8 @@
 //! LLM accounting; the run's candidates in the database give the trials it took to reach
 //! TVM's final latency.
 
-use colt_db::{Db, Outcome, RunId};
-use serde_json::Value;
+use crate::tune::summary::TuneSummary;
+use colt_db::{Db, OutcomeKind, RunId};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -113,40 +113,32 @@ impl ColtRun {
     }
 
     /// Read a `colt tune --json` summary.
-    pub fn from_summary(seed: u64, v: &Value) -> ColtRun {
-        let calls = match &v["llm_calls"] {
-            Value::Object(m) => m.values().filter_map(Value::as_u64).sum(),
-            other => other.as_u64().unwrap_or(0),
-        };
-        let search_best_us = v["best_us"].as_f64();
-        let best_us = v["retimed_us"].as_f64().or(search_best_us);
+    pub fn from_summary(seed: u64, s: &TuneSummary) -> ColtRun {
+        let v = &s.search;
+        let calls: u64 = v.llm_calls.values().sum();
+        let tensor = s.tensor();
+        let search_best_us = tensor.and_then(|t| t.best_us);
+        let best_us = tensor.and_then(|t| t.retimed_us).or(search_best_us);
         let mut ok_calls = 0;
         let mut errors: BTreeMap<String, u64> = BTreeMap::new();
-        let per_model = matches!(&v["models"], Value::Object(m) if !m.is_empty());
         let mut models = BTreeMap::new();
-        if let Value::Object(ms) = &v["models"] {
-            for (name, m) in ms {
-                let n = |k: &str| m[k].as_u64().unwrap_or(0);
-                models.insert(
-                    name.clone(),
-                    ModelUse {
-                        calls: v["llm_calls"][name.as_str()].as_u64().unwrap_or(n("calls")),
-                        tokens_in: n("tokens_in"),
-                        tokens_cached: n("tokens_cached"),
-                        tokens_out: n("tokens_out"),
-                        usd: m["cost_usd"].as_f64().unwrap_or(0.0),
-                    },
-                );
-            }
-            for m in ms.values() {
-                ok_calls += m["ok"].as_u64().unwrap_or(0);
-                if let Value::Object(errs) = &m["errors"] {
-                    for (k, n) in errs {
-                        *errors.entry(k.clone()).or_default() += n.as_u64().unwrap_or(0);
-                    }
-                }
+        for (name, m) in &v.models {
+            models.insert(
+                name.clone(),
+                ModelUse {
+                    calls: v.llm_calls.get(name).copied().unwrap_or(m.calls),
+                    tokens_in: m.tokens_in,
+                    tokens_cached: m.tokens_cached,
+                    tokens_out: m.tokens_out,
+                    usd: m.cost_usd,
+                },
+            );
+            ok_calls += m.ok;
+            for (k, n) in &m.errors {
+                *errors.entry(k.clone()).or_default() += n;
             }
         }
+        let per_model = !v.models.is_empty();
         let llm_note = (per_model && calls > 0 && ok_calls == 0).then(|| {
             let e: Vec<String> = errors.iter().map(|(k, n)| format!("{k}: {n}")).collect();
             format!(
@@ -161,19 +153,19 @@ impl ColtRun {
             } else {
                 "failed: no correct kernel was found".into()
             },
-            run: v["run"].as_i64(),
+            run: Some(v.run),
             best_us,
             search_best_us,
-            wall_s: v["wall_s"].as_f64(),
-            naive_gcc_us: v["naive_gcc_us"].as_f64(),
+            wall_s: Some(v.wall_s),
+            naive_gcc_us: tensor.and_then(|t| t.naive_gcc_us),
             llm_calls: calls,
-            tokens_in: v["tokens_in"].as_u64().unwrap_or(0),
-            tokens_cached: v["tokens_cached"].as_u64().unwrap_or(0),
-            tokens_out: v["tokens_out"].as_u64().unwrap_or(0),
-            cost_usd: v["cost_usd"].as_f64().unwrap_or(0.0),
+            tokens_in: v.tokens_in,
+            tokens_cached: v.tokens_cached,
+            tokens_out: v.tokens_out,
+            cost_usd: v.cost_usd,
             models,
             largest_share: None,
-            effective_strategy: v["effective_strategy"].as_str().map(str::to_string),
+            effective_strategy: Some(v.effective_strategy.to_string()),
             trials_to_tvm: None,
             llm_note,
         }
@@ -233,7 +225,7 @@ pub fn tune(
             .unwrap_or("no message");
         return ColtRun::failed(seed, last.trim_start_matches("error: ").to_string());
     }
-    match serde_json::from_slice::<Value>(&out.stdout) {
+    match serde_json::from_slice::<TuneSummary>(&out.stdout) {
         Ok(v) => ColtRun::from_summary(seed, &v),
         Err(e) => ColtRun::failed(seed, format!("colt tune printed no JSON summary ({e})")),
     }
@@ -247,7 +239,7 @@ pub fn trials_to_reach(db: &Path, run: i64, target_us: f64) -> anyhow::Result<Op
     Ok(first_at_or_below(
         rows.iter().map(|r| {
             let c = &r.candidate;
-            if c.outcome == Outcome::Ok {
+            if c.outcome == OutcomeKind::Ok {
                 c.latency_median_us
             } else {
                 None
@@ -267,7 +259,14 @@ fn first_at_or_below(latencies: impl Iterator<Item = Option<f64>>, target_us: f6
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::space::Space;
+    use serde_json::{Value, json};
+
+    /// A tensor run's summary with the fields of `v` (the others at their defaults).
+    pub(crate) fn summary(mut v: Value) -> TuneSummary {
+        v["space"] = json!(Space::Tensor);
+        serde_json::from_value(v).expect("a summary")
+    }
 
     #[test]
     fn trials_to_reach_counts_failed_measurements_too() {
@@ -281,7 +280,7 @@ pub(crate) mod tests {
     fn summary_sums_llm_calls_over_models() {
         let v = json!({"run": 7, "best_us": 12.5, "wall_s": 3.0, "llm_calls": {"a": 3, "b": 4},
                        "tokens_in": 100, "tokens_cached": 80, "tokens_out": 9, "cost_usd": 0.25});
-        let r = ColtRun::from_summary(2, &v);
+        let r = ColtRun::from_summary(2, &summary(v));
         assert!(r.ok());
         assert_eq!(
             (r.run, r.llm_calls, r.tokens_in, r.seed),
@@ -289,18 +288,20 @@ pub(crate) mod tests {
         );
         assert_eq!(r.llm_note, None);
         assert_eq!((r.best_us, r.search_best_us), (Some(12.5), Some(12.5)));
-        let retimed =
-            ColtRun::from_summary(2, &json!({"run": 7, "best_us": 12.5, "retimed_us": 13.0}));
+        let retimed = ColtRun::from_summary(
+            2,
+            &summary(json!({"run": 7, "best_us": 12.5, "retimed_us": 13.0})),
+        );
         assert_eq!(
             (retimed.best_us, retimed.search_best_us),
             (Some(13.0), Some(12.5)),
             "TVM is compared with the re-timed best"
         );
-        let none = ColtRun::from_summary(1, &json!({"run": 1, "best_us": null}));
+        let none = ColtRun::from_summary(1, &summary(json!({"run": 1, "best_us": null})));
         assert!(!none.ok() && none.status.starts_with("failed"));
         let dead = json!({"run": 3, "best_us": 9.0, "llm_calls": {"gemma": 8},
                           "models": {"gemma": {"ok": 0, "errors": {"unavailable": 5, "unsupported": 3}}}});
-        let note = ColtRun::from_summary(1, &dead)
+        let note = ColtRun::from_summary(1, &summary(dead))
             .llm_note
             .expect("every call failed");
         assert!(
@@ -316,7 +317,7 @@ pub(crate) mod tests {
                        "llm_calls": {"smollm2-135m": small_calls, "gemma-3-270m": large_calls},
                        "models": {"smollm2-135m": m(small_calls), "gemma-3-270m": m(large_calls)},
                        "tokens_in": (small_calls + large_calls) * 1000, "cost_usd": 0.0});
-        let mut r = ColtRun::from_summary(seed, &v);
+        let mut r = ColtRun::from_summary(seed, &summary(v));
         r.price(&crate::bench::strategies::priced(colt_llm::Bucket::default_local()).0);
         r
     }
@@ -346,8 +347,8 @@ pub(crate) mod tests {
         // No calls: no share; a model outside the bucket keeps its summary's USD.
         let mut idle = ColtRun::from_summary(
             1,
-            &json!({"run": 1, "best_us": 1.0, "llm_calls": {"x": 0},
-            "models": {"x": {"calls": 0, "ok": 0, "tokens_in": 0, "cost_usd": 0.5}}}),
+            &summary(json!({"run": 1, "best_us": 1.0, "llm_calls": {"x": 0},
+            "models": {"x": {"calls": 0, "ok": 0, "tokens_in": 0, "cost_usd": 0.5}}})),
         );
         idle.price(&colt_llm::Bucket::default_local());
         assert_eq!((idle.largest_share, idle.cost_usd), (None, 0.5));

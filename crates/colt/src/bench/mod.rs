@@ -21,6 +21,7 @@ pub(crate) mod strategies;
 mod suite;
 
 use crate::out;
+use crate::space::Space;
 use anyhow::{Context, bail};
 use colt_run::TuneSettings;
 use report::{Row, StrategyRuns};
@@ -32,8 +33,8 @@ use suite::Suite;
 pub struct Args {
     /// tensor (colt vs TVM MetaSchedule) or llvm (pass ordering on the bundled C programs
     /// vs clang -O0…-Oz and gcc; uses the first --trials budget and the first strategy).
-    #[arg(long, default_value = "tensor")]
-    space: String,
+    #[arg(long, value_enum, default_value_t)]
+    space: Space,
     /// llvm space: only these programs (default: all bundled ones).
     #[arg(long, value_delimiter = ',')]
     programs: Vec<String>,
@@ -79,9 +80,9 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
-    match a.space.as_str() {
-        "tensor" => {}
-        "llvm" => {
+    match a.space {
+        Space::Tensor => {}
+        Space::Llvm => {
             // The LLVM bench takes one budget, one strategy and one seed, and writes no CSV
             // or database: a flag it would ignore is refused instead.
             let ignored: [(&str, bool); 9] = [
@@ -114,7 +115,6 @@ pub fn run(a: Args) -> anyhow::Result<()> {
                 .unwrap_or_else(|| "evolutionary".into());
             return llvm::run(&strategy, trials, 1, a.programs.clone(), a.json);
         }
-        s => bail!("unknown space \"{s}\" (expected tensor or llvm)"),
     }
     let suite: Suite = a.suite.parse().map_err(anyhow::Error::msg)?;
     let budgets = if a.trials.is_empty() {

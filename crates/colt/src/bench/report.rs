@@ -484,7 +484,9 @@ mod tests {
     fn run(seed: u64, best: Option<f64>, wall: f64) -> ColtRun {
         let mut r = ColtRun::from_summary(
             seed,
-            &json!({"run": seed, "best_us": best, "wall_s": wall, "llm_calls": {}}),
+            &crate::bench::colt_run::tests::summary(
+                json!({"run": seed, "best_us": best, "wall_s": wall, "llm_calls": {}}),
+            ),
         );
         r.trials_to_tvm = Some(seed * 3);
         r

@@ -2,6 +2,7 @@
 //! candidate output-checked against the -O0 build, compared with clang -O0…-Oz and gcc.
 
 use super::Ctx;
+use super::summary::{Export, LlvmSummary, SpaceSummary, TuneSummary};
 use anyhow::Context;
 use colt_llvm::{EnvConfig, LlvmEnv, Objective, Program, Toolchain};
 use std::path::PathBuf;
@@ -42,7 +43,7 @@ pub fn run(ctx: Ctx) -> anyhow::Result<()> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("colt-out/run-{run}")));
-    let (result, mut summary, db, a, tool_failure) = ctx.drive(&mut env, details, show_best)?;
+    let (result, search, db, a, tool_failure) = ctx.drive(&mut env, details, show_best)?;
 
     let mut text = String::new();
     for b in &baselines {
@@ -52,7 +53,7 @@ pub fn run(ctx: Ctx) -> anyhow::Result<()> {
             baseline_value(b, objective).map_or("-".to_string(), |v| format!("{v:.1} {unit}"))
         );
     }
-    let mut export = serde_json::Value::Null;
+    let mut export = None;
     if let Some(best) = &result.best {
         let (pipeline, ll) = env
             .export(&best.state, &out_dir)
@@ -63,31 +64,28 @@ pub fn run(ctx: Ctx) -> anyhow::Result<()> {
             best.trial,
             ll.display()
         );
-        export = serde_json::json!({"pipeline": pipeline, "ll": ll.display().to_string(), "passes": best.state});
+        export = Some(Export {
+            pipeline,
+            ll: ll.display().to_string(),
+            passes: best.state.clone(),
+        });
     } else {
         text += "no correct pass sequence was found\n";
     }
-    let base_json: serde_json::Map<String, serde_json::Value> = baselines
-        .iter()
-        .map(|b| {
-            (
-                b.name.clone(),
-                serde_json::json!(baseline_value(b, objective)),
-            )
-        })
-        .collect();
-    let extra = serde_json::json!({
-        "program": db.run(run)?.spec.workload,
-        "objective": objective.as_str(),
-        "best": result.best_us(),
-        "baselines": base_json,
-        "export": export,
-    });
-    summary
-        .as_object_mut()
-        .expect("object")
-        .extend(extra.as_object().expect("object").clone());
-    super::finish(&db, run, summary, a.json, &result, &text, tool_failure)
+    let summary = TuneSummary {
+        search,
+        space: SpaceSummary::Llvm(LlvmSummary {
+            program: db.run(run)?.spec.workload,
+            objective: objective.as_str().to_string(),
+            best: result.best_us(),
+            baselines: baselines
+                .iter()
+                .map(|b| (b.name.clone(), baseline_value(b, objective)))
+                .collect(),
+            export,
+        }),
+    };
+    super::finish(&db, run, &summary, a.json, &result, &text, tool_failure)
 }
 
 fn baseline_value(b: &colt_llvm::baseline::Baseline, objective: Objective) -> Option<f64> {

@@ -8,18 +8,21 @@ mod interrupt;
 mod llvm;
 mod recorder;
 mod replay;
+pub(crate) mod summary;
 mod tensor;
 
+use crate::space::Space;
 use crate::{config, out};
 use anyhow::{Context, bail};
-use colt_db::{Db, NewRun, RunId, RunStatus};
-use colt_search::{Environment, Measurement, RunResult, SearchConfig, Strategy};
+use colt_db::{Db, NewRun, OutcomeKind, RunId, RunStatus};
+use colt_search::{LlmEnvironment, Measurement, RunResult, SearchConfig, Strategy};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use recorder::{Details, Recorder, ShowBest};
 use replay::ReplayLlm;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use summary::{SearchSummary, TuneSummary};
 
 /// Most measurements one run may ask for.
 pub const MAX_TRIALS: usize = 100_000;
@@ -27,8 +30,8 @@ pub const MAX_TRIALS: usize = 100_000;
 #[derive(clap::Args)]
 pub struct Args {
     /// tensor (schedules of a workload) or llvm (pass orderings of a C program). [default: tensor]
-    #[arg(long)]
-    space: Option<String>,
+    #[arg(long, value_enum)]
+    space: Option<Space>,
     /// Tensor space: a built-in workload name or the path of a custom operator spec (.toml,
     /// at most 1 MiB; the run records its text).
     #[arg(long)]
@@ -76,8 +79,8 @@ pub struct Args {
 }
 
 impl Args {
-    fn space(&self) -> &str {
-        self.space.as_deref().unwrap_or("tensor")
+    fn space(&self) -> Space {
+        self.space.unwrap_or_default()
     }
     fn strategy(&self) -> &str {
         self.strategy.as_deref().unwrap_or("colt")
@@ -115,7 +118,7 @@ fn read_input(what: &str, path: &str) -> anyhow::Result<String> {
 fn new_run(a: &Args, config_text: &str) -> anyhow::Result<NewRun> {
     let mut inputs = BTreeMap::new();
     let (workload, scale) = match a.space() {
-        "tensor" => {
+        Space::Tensor => {
             let w = a
                 .workload
                 .clone()
@@ -129,7 +132,7 @@ fn new_run(a: &Args, config_text: &str) -> anyhow::Result<NewRun> {
             };
             (w, out::scale(a.scale())?.as_str().to_string())
         }
-        "llvm" => {
+        Space::Llvm => {
             if a.program.is_empty() {
                 bail!("--space llvm needs --program FILE.c (or --resume RUN)");
             }
@@ -145,7 +148,6 @@ fn new_run(a: &Args, config_text: &str) -> anyhow::Result<NewRun> {
                     .to_string(),
             )
         }
-        s => bail!("unknown space \"{s}\" (expected tensor or llvm)"),
     };
     let trials = a.trials.unwrap_or(64);
     if trials == 0 || trials > MAX_TRIALS {
@@ -169,9 +171,10 @@ fn new_run(a: &Args, config_text: &str) -> anyhow::Result<NewRun> {
 /// that silently ignored `--trials 8` or another `--workload` would not be what was asked).
 fn check_resume_flags(a: &Args, id: RunId, rec: &NewRun) -> anyhow::Result<()> {
     let mut given: Vec<(&str, String, String)> = vec![];
-    if let Some(s) = &a.space {
-        given.push(("--space", s.clone(), rec.space.clone()));
+    if let Some(s) = a.space {
+        given.push(("--space", s.to_string(), rec.space.clone()));
     }
+    let space = rec.space.parse::<Space>().ok();
     if let Some(s) = &a.strategy {
         given.push(("--strategy", s.clone(), rec.strategy.clone()));
     }
@@ -182,7 +185,7 @@ fn check_resume_flags(a: &Args, id: RunId, rec: &NewRun) -> anyhow::Result<()> {
         given.push(("--seed", s.to_string(), rec.seed.to_string()));
     }
     if let Some(s) = &a.scale {
-        let want = if rec.space == "tensor" {
+        let want = if space == Some(Space::Tensor) {
             rec.scale.as_str()
         } else {
             "-"
@@ -190,7 +193,7 @@ fn check_resume_flags(a: &Args, id: RunId, rec: &NewRun) -> anyhow::Result<()> {
         given.push(("--scale", s.clone(), want.to_string()));
     }
     if let Some(o) = &a.objective {
-        let want = if rec.space == "llvm" {
+        let want = if space == Some(Space::Llvm) {
             rec.scale.as_str()
         } else {
             "-"
@@ -285,8 +288,8 @@ fn resolve(
         bucket: None,
         notes: vec![],
     };
-    match spec.space.as_str() {
-        "tensor" => {
+    match spec.space.parse::<Space>()? {
+        Space::Tensor => {
             let w = &spec.workload;
             let program = match spec.inputs.get(w) {
                 Some(text) => colt_ops::from_spec_named(text, Path::new(w))?,
@@ -295,7 +298,7 @@ fn resolve(
             colt_tensor::check_fits(&program)?;
             r.program = Some(program);
         }
-        "llvm" => {
+        Space::Llvm => {
             let files: Vec<PathBuf> = spec.workload.split(';').map(PathBuf::from).collect();
             if use_recorded {
                 // Build from the recorded text.
@@ -319,7 +322,6 @@ fn resolve(
             colt_llvm::Program::from_files(&r.files)?;
             spec.scale.parse::<colt_llvm::Objective>()?;
         }
-        s => bail!("unknown space \"{s}\" (expected tensor or llvm)"),
     }
     if scfg.strategy.uses_llm() {
         let (bucket, notes) = cfg.bucket()?;
@@ -373,6 +375,11 @@ fn search_config(spec: &NewRun) -> anyhow::Result<SearchConfig> {
     Ok(cfg)
 }
 
+/// What the driver hands back to a space: the run's result, the search's part of its
+/// summary, the database and arguments, and why every trial failed for a tool reason (if
+/// so).
+pub(crate) type Driven<S> = (RunResult<S>, SearchSummary, Db, Args, Option<String>);
+
 /// What every space hands the common driver.
 pub(crate) struct Ctx {
     pub a: Args,
@@ -406,8 +413,8 @@ impl Ctx {
                 continue;
             };
             let m = match c.latency_median_us {
-                Some(v) if c.outcome == colt_db::Outcome::Ok => Measurement::ok(v),
-                _ => Measurement::failed(c.outcome.as_str(), c.message.unwrap_or_default()),
+                Some(v) if c.outcome == OutcomeKind::Ok => Measurement::ok(v),
+                _ => Measurement::failed(c.outcome, c.message.unwrap_or_default()),
             };
             known.insert(key, m);
         }
@@ -422,12 +429,12 @@ impl Ctx {
 
     /// Run the search on `env`, recording into the database; returns the result and the
     /// summary fields common to every space.
-    pub fn drive<E: Environment>(
+    pub fn drive<E: LlmEnvironment>(
         mut self,
         env: &mut E,
         details: Details,
         show_best: ShowBest,
-    ) -> anyhow::Result<(RunResult<E::State>, Value, Db, Args, Option<String>)> {
+    ) -> anyhow::Result<Driven<E::State>> {
         let mut effective_strategy = self.scfg.strategy;
         let mut llm = if let Some(bucket) = self.resolved.bucket.take() {
             let notes = std::mem::take(&mut self.resolved.notes);
@@ -483,31 +490,14 @@ impl Ctx {
         {
             bail!("the tuning database could not record everything: {e}");
         }
-        let summary = json!({
-            "run": self.run.0,
-            "space": self.spec.space,
-            "strategy": result.strategy.as_str(),
-            "effective_strategy": effective_strategy.as_str(),
-            "seed": self.spec.seed,
-            "stop": result.stop.as_str(),
-            "trials": result.trials,
-            "wall_s": result.time.wall_s,
-            "measure_s": result.time.measure_s,
-            "llm_s": result.time.llm_s,
-            "search_overhead_s": result.time.overhead_s,
-            "llm_calls": result.calls_per_model(),
-            "large_model_share": result.large_model_share,
-            "tokens_in": result.tokens_in,
-            "tokens_cached": result.tokens_cached,
-            "tokens_out": result.tokens_out,
-            "cost_usd": result.cost_usd,
-            "wasted_calls": result.wasted_calls,
-            "wasted_by_cause": result.wasted_by_cause,
-            "record_compactions": result.record_compactions,
-            "models": result.models,
-            "replayed_llm_calls": llm.as_ref().map_or(0, |l| l.replayed),
-            "tool_failures": rec.tool_failures,
-        });
+        let summary = SearchSummary {
+            run: self.run.0,
+            effective_strategy,
+            seed: self.spec.seed,
+            replayed_llm_calls: llm.as_ref().map_or(0, |l| l.replayed),
+            tool_failures: rec.tool_failures,
+            ..SearchSummary::of(&result)
+        };
         // Every trial failed for a tool reason: the run measured nothing and must not
         // look like a search that found no good kernel.
         let tool_failure = (rec.trials > 0 && rec.tool_failures == rec.trials).then(|| {
@@ -551,12 +541,13 @@ fn single_llm_downgrade(strategy: Strategy, bucket: &colt_llm::Bucket) -> Option
 pub(crate) fn finish<S>(
     db: &Db,
     run: RunId,
-    summary: Value,
+    summary: &TuneSummary,
     json_out: bool,
     result: &RunResult<S>,
     text: &str,
     tool_failure: Option<String>,
 ) -> anyhow::Result<()> {
+    let summary = summary.to_json();
     db.finish_run(run, &summary.to_string())?;
     print_report(&summary, json_out, result, text);
     match tool_failure {
@@ -661,10 +652,10 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     ));
     let explicit_db = ctx.a.db.is_some();
     let db_path = ctx.db_path.clone();
-    let result = match ctx.spec.space.as_str() {
-        "tensor" => tensor::run(ctx),
-        "llvm" => llvm::run(ctx),
-        s => Err(anyhow::anyhow!("run {run} is of an unknown space \"{s}\"")),
+    let result = match ctx.spec.space.parse::<Space>() {
+        Ok(Space::Tensor) => tensor::run(ctx),
+        Ok(Space::Llvm) => llvm::run(ctx),
+        Err(e) => Err(e.context(format!("run {run} is of an unknown space"))),
     };
     // A run that stopped on an error is not left `running`: it is killed, and resumable.
     result.map_err(|e| match interrupt::mark_killed(&db_path, run) {

@@ -1,7 +1,7 @@
 //! The run's observer: every measured candidate and tree node goes to the database as it
 //! happens (committed before the search goes on), and progress drives the bar.
 
-use colt_db::{Db, NewCandidate, Node, Outcome as DbOutcome, RunId};
+use colt_db::{Db, NewCandidate, Node, OutcomeKind, RunId};
 use colt_search::{NodeEventKind, NodeInfo, Observer, Progress, TrialRecord};
 use indicatif::ProgressBar;
 use serde::Serialize;
@@ -27,25 +27,11 @@ pub struct Recorder {
     pub first_tool_error: Option<String>,
 }
 
-/// Outcome names of failures that say nothing about the candidate.
-fn is_tool_failure(outcome: &str) -> bool {
-    matches!(outcome, "unavailable" | "error")
-}
-
 impl Recorder {
     fn note(&mut self, r: colt_db::Result<()>) {
         if let Err(e) = r {
             self.db_error.get_or_insert(e.to_string());
         }
-    }
-}
-
-/// The database's outcome class of an environment's outcome name.
-fn db_outcome(kind: &str) -> DbOutcome {
-    match kind {
-        "wrong_answer" => DbOutcome::WrongResult,
-        "opt_error" | "build_error" | "schedule_error" => DbOutcome::CompileError,
-        k => k.parse().unwrap_or(DbOutcome::Error),
     }
 }
 
@@ -55,7 +41,7 @@ impl<S: Serialize> Observer<S> for Recorder {
             (self.details)(t.key).unwrap_or((None, None, t.detail.clone()));
         let ok = t.latency_us.is_some();
         self.trials += 1;
-        if !ok && is_tool_failure(&t.outcome) {
+        if !ok && t.outcome.is_tool_failure() {
             self.tool_failures += 1;
             if self.first_tool_error.is_none() {
                 self.first_tool_error = Some(format!("{}: {}", t.outcome, message));
@@ -65,11 +51,7 @@ impl<S: Serialize> Observer<S> for Recorder {
             key: t.key.to_string(),
             trace: serde_json::to_string(&t.state).expect("traces serialise"),
             predicted: t.predicted,
-            outcome: if ok {
-                DbOutcome::Ok
-            } else {
-                db_outcome(&t.outcome)
-            },
+            outcome: if ok { OutcomeKind::Ok } else { t.outcome },
             latency_median_us: t.latency_us,
             latency_min_us: if ok { min_us.or(t.latency_us) } else { None },
             gflops: if ok { gflops } else { None },

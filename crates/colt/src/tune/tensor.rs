@@ -2,6 +2,7 @@
 //! naive gcc -O3 / clang -O3 baselines.
 
 use super::Ctx;
+use super::summary::{SpaceSummary, TensorSummary, TuneSummary};
 use crate::out;
 use colt_tensor::{Kernel, Session, TensorEnv};
 
@@ -37,34 +38,21 @@ pub fn run(mut ctx: Ctx) -> anyhow::Result<()> {
     // The roofline: this machine's limits when `colt machine` (or `colt bench`) stored
     // them in the database; measuring them here would add seconds to every tune.
     let limits = ctx.machine_limits();
-    let intensity = flops / program.compulsory_bytes().max(1) as f64;
     let (run, workload) = (ctx.run, ctx.spec.workload.clone());
     let scale = ctx.spec.scale.clone();
-    let (result, mut summary, db, a, tool_failure) = ctx.drive(&mut env, details, show_best)?;
+    let (result, search, db, a, tool_failure) = ctx.drive(&mut env, details, show_best)?;
 
     let best_us = result.best_us();
     let retimed_us = retime(&mut env, &program, result.best.as_ref().map(|b| &b.state));
-    let extra = serde_json::json!({
-        "workload": program.name,
-        "scale": scale,
-        "best_us": best_us,
-        "best_gflops": best_us.map(|us| flops / us / 1e3),
-        "retimed_us": retimed_us,
-        "naive_gcc_us": gcc_us,
-        "naive_clang_us": clang_us,
-        "speedup_vs_gcc": gcc_us.zip(best_us).map(|(g, b)| g / b),
-        "best_trace": result.best.as_ref().map(|b| &b.state),
-        "intensity_flop_per_byte": intensity,
-        "machine": limits,
-        "roofline_gflops": limits.as_ref().map(|m| m.bound_gflops(intensity)),
-        "peak_fraction": limits.as_ref().zip(retimed_us.or(best_us)).map(|(m, us)| {
-            (flops / us / 1e3) / m.bound_gflops(intensity)
-        }),
-    });
-    summary
-        .as_object_mut()
-        .expect("object")
-        .extend(extra.as_object().expect("object").clone());
+    let summary = TuneSummary {
+        search,
+        space: SpaceSummary::Tensor(Box::new(TensorSummary {
+            scale,
+            best_trace: result.best.as_ref().map(|b| b.state.clone()),
+            naive_clang_us: clang_us,
+            ..figures(&program, best_us, retimed_us, gcc_us, limits)
+        })),
+    };
 
     let mut text = format!(
         "naive gcc -O3    {}\nnaive clang -O3  {}\n",
@@ -89,7 +77,36 @@ pub fn run(mut ctx: Ctx) -> anyhow::Result<()> {
         }
         _ => text += "no correct kernel was found\n",
     }
-    super::finish(&db, run, summary, a.json, &result, &text, tool_failure)
+    super::finish(&db, run, &summary, a.json, &result, &text, tool_failure)
+}
+
+/// The summary's figures of the best kernel of `program`: GFLOP/s, speedup over naive gcc,
+/// and its place under the roofline of `machine` (the re-timed latency where there is one).
+fn figures(
+    program: &colt_ir::Program,
+    best_us: Option<f64>,
+    retimed_us: Option<f64>,
+    gcc_us: Option<f64>,
+    machine: Option<colt_measure::MachineLimits>,
+) -> TensorSummary {
+    let flops = program.flops() as f64;
+    let intensity = flops / program.compulsory_bytes().max(1) as f64;
+    let bound = machine.as_ref().map(|m| m.bound_gflops(intensity));
+    TensorSummary {
+        workload: program.name.clone(),
+        best_us,
+        best_gflops: best_us.map(|us| flops / us / 1e3),
+        retimed_us,
+        naive_gcc_us: gcc_us,
+        speedup_vs_gcc: gcc_us.zip(best_us).map(|(g, b)| g / b),
+        intensity_flop_per_byte: intensity,
+        roofline_gflops: bound,
+        peak_fraction: bound
+            .zip(retimed_us.or(best_us))
+            .map(|(b, us)| (flops / us / 1e3) / b),
+        machine,
+        ..TensorSummary::default()
+    }
 }
 
 /// The best kernel timed once more after the search, the way a peer's best record is
