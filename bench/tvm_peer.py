@@ -106,6 +106,36 @@ def ref_conv(shape):
     return f
 
 
+# The `eps` of the rmsnorm workload: RMSNORM_EPS in crates/colt-ops/src/workloads.rs.
+RMSNORM_EPS = 1e-5
+
+
+def ref_depthwise(shape):
+    k, s, p = shape["kernel"], shape["stride"], shape["pad"]
+
+    def f(X, W):
+        xp = np.pad(X, ((0, 0), (0, 0), (p, p), (p, p))) if p else X
+        n, c, hp, wp = xp.shape
+        ho, wo = (hp - k) // s + 1, (wp - k) // s + 1
+        # one strided slice per kernel tap, scaled per channel (no GEMM: one filter per channel)
+        y = np.zeros((n, c, ho, wo), dtype=X.dtype)
+        for r in range(k):
+            for q in range(k):
+                y += xp[:, :, r : r + s * (ho - 1) + 1 : s, q : q + s * (wo - 1) + 1 : s] * W[None, :, r, q, None, None]
+        return [y]
+
+    return f
+
+
+def ref_rmsnorm(X, g):
+    rstd = 1.0 / np.sqrt(np.mean(X * X, axis=1, keepdims=True) + X.dtype.type(RMSNORM_EPS))
+    return [X * rstd * g]
+
+
+def ref_gemv(W, x):
+    return [W @ x]
+
+
 # ---------------------------------------------------------------------------------------
 # TVMScript definitions, stage for stage as crates/colt-ops/src/builders.rs
 
@@ -381,6 +411,92 @@ def tvm_funcs():
 
         return main
 
+    def depthwise(s):
+        Nb, C, H, W, Kk, St, P = (s[k] for k in ("N", "C", "H", "W", "kernel", "stride", "pad"))
+        Hp, Wp = H + 2 * P, W + 2 * P
+        Ho, Wo = (Hp - Kk) // St + 1, (Wp - Kk) // St + 1
+        if P == 0:
+
+            @T.prim_func(s_tir=True)
+            def main(
+                X: T.Buffer((Nb, C, H, W), "float32"),
+                Wt: T.Buffer((C, Kk, Kk), "float32"),
+                Y: T.Buffer((Nb, C, Ho, Wo), "float32"),
+            ):
+                T.func_attr({"global_symbol": "main", "tirx.noalias": True})
+                for n, c, y, x, r, q in T.grid(Nb, C, Ho, Wo, Kk, Kk):
+                    with T.sblock("conv"):
+                        vn, vc, vy, vx, vr, vq = T.axis.remap("SSSSRR", [n, c, y, x, r, q])
+                        with T.init():
+                            Y[vn, vc, vy, vx] = T.float32(0)
+                        Y[vn, vc, vy, vx] = Y[vn, vc, vy, vx] + X[vn, vc, vy * St + vr, vx * St + vq] * Wt[vc, vr, vq]
+
+            return main
+
+        @T.prim_func(s_tir=True)
+        def main(
+            X: T.Buffer((Nb, C, H, W), "float32"),
+            Wt: T.Buffer((C, Kk, Kk), "float32"),
+            Y: T.Buffer((Nb, C, Ho, Wo), "float32"),
+        ):
+            T.func_attr({"global_symbol": "main", "tirx.noalias": True})
+            Pd = T.alloc_buffer((Nb, C, Hp, Wp), "float32")
+            for n, c, h, w in T.grid(Nb, C, Hp, Wp):
+                with T.sblock("pad"):
+                    vn, vc, vh, vw = T.axis.remap("SSSS", [n, c, h, w])
+                    Pd[vn, vc, vh, vw] = T.if_then_else(
+                        P <= vh and vh < H + P and P <= vw and vw < W + P,
+                        X[vn, vc, vh - P, vw - P],
+                        T.float32(0),
+                    )
+            for n, c, y, x, r, q in T.grid(Nb, C, Ho, Wo, Kk, Kk):
+                with T.sblock("conv"):
+                    vn, vc, vy, vx, vr, vq = T.axis.remap("SSSSRR", [n, c, y, x, r, q])
+                    with T.init():
+                        Y[vn, vc, vy, vx] = T.float32(0)
+                    Y[vn, vc, vy, vx] = Y[vn, vc, vy, vx] + Pd[vn, vc, vy * St + vr, vx * St + vq] * Wt[vc, vr, vq]
+
+        return main
+
+    def rmsnorm(R, C):
+        inv_cols = float(np.float32(1.0 / C))
+        eps = float(np.float32(RMSNORM_EPS))
+
+        @T.prim_func(s_tir=True)
+        def main(X: T.Buffer((R, C), "float32"), g: T.Buffer((C,), "float32"), Y: T.Buffer((R, C), "float32")):
+            T.func_attr({"global_symbol": "main", "tirx.noalias": True})
+            S = T.alloc_buffer((R,), "float32")
+            Rs = T.alloc_buffer((R,), "float32")
+            for i, j in T.grid(R, C):
+                with T.sblock("sumsq"):
+                    vi, vj = T.axis.remap("SR", [i, j])
+                    with T.init():
+                        S[vi] = T.float32(0)
+                    S[vi] = S[vi] + X[vi, vj] * X[vi, vj]
+            for i in T.serial(R):
+                with T.sblock("rstd"):
+                    vi = T.axis.remap("S", [i])
+                    Rs[vi] = T.float32(1) / T.sqrt(S[vi] * T.float32(inv_cols) + T.float32(eps))
+            for i, j in T.grid(R, C):
+                with T.sblock("norm"):
+                    vi, vj = T.axis.remap("SS", [i, j])
+                    Y[vi, vj] = X[vi, vj] * Rs[vi] * g[vj]
+
+        return main
+
+    def gemv(M, K):
+        @T.prim_func(s_tir=True)
+        def main(W: T.Buffer((M, K), "float32"), x: T.Buffer((K,), "float32"), y: T.Buffer((M,), "float32")):
+            T.func_attr({"global_symbol": "main", "tirx.noalias": True})
+            for i, k in T.grid(M, K):
+                with T.sblock("gemv"):
+                    vi, vk = T.axis.remap("SR", [i, k])
+                    with T.init():
+                        y[vi] = T.float32(0)
+                    y[vi] = y[vi] + W[vi, vk] * x[vk]
+
+        return main
+
     return {
         "matmul": matmul,
         "batch_matmul": batch_matmul,
@@ -390,6 +506,9 @@ def tvm_funcs():
         "swiglu": swiglu,
         "moe": moe,
         "conv2d": conv2d,
+        "depthwise": depthwise,
+        "rmsnorm": rmsnorm,
+        "gemv": gemv,
     }
 
 
@@ -428,6 +547,20 @@ def workload(name, s):
         Ho, Wo = (Hp - s["kernel"]) // s["stride"] + 1, (Wp - s["kernel"]) // s["stride"] + 1
         ins = [(s["N"], s["C"], s["H"], s["W"]), (s["F"], s["C"], s["kernel"], s["kernel"])]
         return ins, (s["N"], s["F"], Ho, Wo), lambda f: f["conv2d"](s), ref_conv(s)
+    if name == "mlp-up-proj":
+        M, N, K = s["M"], s["N"], s["K"]
+        return [(M, K), (K, N)], (M, N), lambda f: f["matmul"](M, N, K), ref_matmul
+    if name == "depthwise-conv":
+        Hp, Wp = s["H"] + 2 * s["pad"], s["W"] + 2 * s["pad"]
+        Ho, Wo = (Hp - s["kernel"]) // s["stride"] + 1, (Wp - s["kernel"]) // s["stride"] + 1
+        ins = [(s["N"], s["C"], s["H"], s["W"]), (s["C"], s["kernel"], s["kernel"])]
+        return ins, (s["N"], s["C"], Ho, Wo), lambda f: f["depthwise"](s), ref_depthwise(s)
+    if name == "rmsnorm":
+        R, C = s["rows"], s["cols"]
+        return [(R, C), (C,)], (R, C), lambda f: f["rmsnorm"](R, C), ref_rmsnorm
+    if name == "gemv":
+        M, K = s["M"], s["K"]
+        return [(M, K), (K,)], (M,), lambda f: f["gemv"](M, K), ref_gemv
     raise ValueError(f"unknown workload {name!r}")
 
 

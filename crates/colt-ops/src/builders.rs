@@ -106,6 +106,55 @@ impl Conv2dShape {
     }
 }
 
+/// With `pad > 0`, a `pad` stage materialising the zero-padded NCHW input
+/// `P[n, c, h, w] = select(p <= h < H+p && p <= w < W+p, X[n, c, h-p, w-p], 0)` and the buffer
+/// `P`; with `pad == 0`, `x` itself.
+fn pad_input(p: &mut Program, x: BufId, [n, ch, h_in, w_in]: [i64; 4], pad: i64) -> BufId {
+    if pad == 0 {
+        return x;
+    }
+    let (hp, wp) = (h_in + 2 * pad, w_in + 2 * pad);
+    let padded = p.add_buffer("P", vec![n, ch, hp, wp], BufKind::Temp);
+    p.add_stage(
+        "pad",
+        &[("n", n, S), ("c", ch, S), ("h", hp, S), ("w", wp, S)],
+        |v| {
+            let (n, ch, h, w) = (&v[0], &v[1], &v[2], &v[3]);
+            let guard = vec![
+                Bound {
+                    idx: h.clone(),
+                    lo: pad,
+                    hi: h_in + pad,
+                },
+                Bound {
+                    idx: w.clone(),
+                    lo: pad,
+                    hi: w_in + pad,
+                },
+            ];
+            let inner = ld(x, &[n, ch, &(h.clone() + c(-pad)), &(w.clone() + c(-pad))]);
+            (
+                padded,
+                None,
+                Value::Select(guard, Box::new(inner), Box::new(Value::Const(0.0))),
+            )
+        },
+    );
+    padded
+}
+
+/// Input row and column read by output `(y, x)` at window offset `(r, q)`: `y*stride + r`.
+fn window(yy: &Idx, xx: &Idx, r: &Idx, q: &Idx, stride: i64) -> (Idx, Idx) {
+    if stride == 1 {
+        (yy.clone() + r.clone(), xx.clone() + q.clone())
+    } else {
+        (
+            yy.clone() * stride + r.clone(),
+            xx.clone() * stride + q.clone(),
+        )
+    }
+}
+
 /// 2-D convolution, NCHW. With `pad > 0` a `pad` stage first materialises the zero-padded
 /// input `P[n, c, h, w] = select(p <= h < H+p && p <= w < W+p, X[n, c, h-p, w-p], 0)`; then
 /// `conv` computes `Y[n, f, y, x] += P[n, c, y*s + r, x*s + q] * W[f, c, r, q]`.
@@ -121,39 +170,7 @@ pub fn conv2d(s: Conv2dShape) -> Program {
     let mut p = Program::new("conv2d");
     let x = p.add_buffer("X", vec![s.n, s.c, s.h, s.w], BufKind::Input);
     let wt = p.add_buffer("W", vec![s.f, s.c, s.kernel, s.kernel], BufKind::Input);
-    let src = if s.pad > 0 {
-        let padded = p.add_buffer("P", vec![s.n, s.c, hp, wp], BufKind::Temp);
-        let pad = s.pad;
-        let (h_in, w_in) = (s.h, s.w);
-        p.add_stage(
-            "pad",
-            &[("n", s.n, S), ("c", s.c, S), ("h", hp, S), ("w", wp, S)],
-            |v| {
-                let (n, ch, h, w) = (&v[0], &v[1], &v[2], &v[3]);
-                let guard = vec![
-                    Bound {
-                        idx: h.clone(),
-                        lo: pad,
-                        hi: h_in + pad,
-                    },
-                    Bound {
-                        idx: w.clone(),
-                        lo: pad,
-                        hi: w_in + pad,
-                    },
-                ];
-                let inner = ld(x, &[n, ch, &(h.clone() + c(-pad)), &(w.clone() + c(-pad))]);
-                (
-                    padded,
-                    None,
-                    Value::Select(guard, Box::new(inner), Box::new(Value::Const(0.0))),
-                )
-            },
-        );
-        padded
-    } else {
-        x
-    };
+    let src = pad_input(&mut p, x, [s.n, s.c, s.h, s.w], s.pad);
     let y = p.add_buffer("Y", vec![s.n, s.f, ho, wo], BufKind::Output);
     let stride = s.stride;
     let iters = [
@@ -167,18 +184,56 @@ pub fn conv2d(s: Conv2dShape) -> Program {
     ];
     p.add_stage("conv", &iters, |v| {
         let (n, f, yy, xx, ch, r, q) = (&v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6]);
-        let (row, col) = if stride == 1 {
-            (yy.clone() + r.clone(), xx.clone() + q.clone())
-        } else {
-            (
-                yy.clone() * stride + r.clone(),
-                xx.clone() * stride + q.clone(),
-            )
-        };
+        let (row, col) = window(yy, xx, r, q, stride);
         (
             y,
             Some(Reducer::Sum),
             mul(ld(src, &[n, ch, &row, &col]), ld(wt, &[f, ch, r, q])),
+        )
+    });
+    p
+}
+
+/// Depthwise 2-D convolution, NCHW, one filter per channel (groups = channels, channel
+/// multiplier 1): the shape's `f` must equal `c`. With `pad > 0` the same `pad` stage as
+/// [`conv2d`]; then `conv` computes `Y[n, c, y, x] += P[n, c, y*s + r, x*s + q] * W[c, r, q]`
+/// with `W: [c, kernel, kernel]`.
+pub fn depthwise_conv2d(s: Conv2dShape) -> Program {
+    positive(
+        "depthwise_conv2d",
+        &[s.n, s.c, s.h, s.w, s.kernel, s.stride],
+    );
+    assert_eq!(
+        s.f, s.c,
+        "depthwise_conv2d: output channels must equal input channels"
+    );
+    assert!(s.pad >= 0, "depthwise_conv2d: padding must not be negative");
+    assert!(
+        s.kernel <= s.h + 2 * s.pad && s.kernel <= s.w + 2 * s.pad,
+        "depthwise_conv2d: kernel larger than the padded input"
+    );
+    let (ho, wo) = s.out_hw();
+    let mut p = Program::new("depthwise_conv2d");
+    let x = p.add_buffer("X", vec![s.n, s.c, s.h, s.w], BufKind::Input);
+    let wt = p.add_buffer("W", vec![s.c, s.kernel, s.kernel], BufKind::Input);
+    let src = pad_input(&mut p, x, [s.n, s.c, s.h, s.w], s.pad);
+    let y = p.add_buffer("Y", vec![s.n, s.c, ho, wo], BufKind::Output);
+    let stride = s.stride;
+    let iters = [
+        ("n", s.n, S),
+        ("c", s.c, S),
+        ("y", ho, S),
+        ("x", wo, S),
+        ("r", s.kernel, R),
+        ("q", s.kernel, R),
+    ];
+    p.add_stage("conv", &iters, |v| {
+        let (n, ch, yy, xx, r, q) = (&v[0], &v[1], &v[2], &v[3], &v[4], &v[5]);
+        let (row, col) = window(yy, xx, r, q, stride);
+        (
+            y,
+            Some(Reducer::Sum),
+            mul(ld(src, &[n, ch, &row, &col]), ld(wt, &[ch, r, q])),
         )
     });
     p
@@ -248,6 +303,54 @@ pub fn softmax(rows: i64, cols: i64) -> Program {
     });
     p.add_stage("norm", &both, |v| {
         (y, None, div(ld(e, &[&v[0], &v[1]]), ld(sm, &[&v[0]])))
+    });
+    p
+}
+
+/// RMSNorm of `X: [rows, cols]` with gain `g: [cols]`,
+/// `Y[i, j] = X[i, j] / sqrt(mean_j(X[i, j]^2) + eps) * g[j]`, in three stages: `sumsq`
+/// (row sum of squares), `rstd` (`1 / sqrt(S[i] / cols + eps)`, once per row) and `norm`
+/// (`X[i, j] * R[i] * g[j]`).
+pub fn rmsnorm(rows: i64, cols: i64, eps: f32) -> Program {
+    positive("rmsnorm", &[rows, cols]);
+    assert!(eps > 0.0, "rmsnorm: eps must be positive");
+    let inv_cols = (1.0 / cols as f64) as f32;
+    let mut p = Program::new("rmsnorm");
+    let x = p.add_buffer("X", vec![rows, cols], BufKind::Input);
+    let g = p.add_buffer("g", vec![cols], BufKind::Input);
+    let sq = p.add_buffer("S", vec![rows], BufKind::Temp);
+    let rs = p.add_buffer("R", vec![rows], BufKind::Temp);
+    let y = p.add_buffer("Y", vec![rows, cols], BufKind::Output);
+    p.add_stage("sumsq", &[("i", rows, S), ("j", cols, R)], |v| {
+        let xv = ld(x, &[&v[0], &v[1]]);
+        (sq, Some(Reducer::Sum), mul(xv.clone(), xv))
+    });
+    p.add_stage("rstd", &[("i", rows, S)], |v| {
+        let ms = add(
+            mul(ld(sq, &[&v[0]]), Value::Const(inv_cols)),
+            Value::Const(eps),
+        );
+        (rs, None, div(Value::Const(1.0), Value::un(UnOp::Sqrt, ms)))
+    });
+    p.add_stage("norm", &[("i", rows, S), ("j", cols, S)], |v| {
+        let (i, j) = (&v[0], &v[1]);
+        (y, None, mul(mul(ld(x, &[i, j]), ld(rs, &[i])), ld(g, &[j])))
+    });
+    p
+}
+
+/// Matrix-vector product `y[i] += W[i, k] * x[k]` with `W: [m, k]`, `x: [k]`, `y: [m]`.
+/// Unlike the other builders the weight is `[out, in]` (the `nn.Linear` layout a decode step
+/// reads), so the reduction runs along the contiguous dimension of `W`.
+pub fn gemv(m: i64, k: i64) -> Program {
+    positive("gemv", &[m, k]);
+    let mut p = Program::new("gemv");
+    let w = p.add_buffer("W", vec![m, k], BufKind::Input);
+    let x = p.add_buffer("x", vec![k], BufKind::Input);
+    let y = p.add_buffer("y", vec![m], BufKind::Output);
+    p.add_stage("gemv", &[("i", m, S), ("k", k, R)], |v| {
+        let (i, kk) = (&v[0], &v[1]);
+        (y, Some(Reducer::Sum), mul(ld(w, &[i, kk]), ld(x, &[kk])))
     });
     p
 }

@@ -19,7 +19,8 @@ pub mod spec;
 pub mod workloads;
 
 pub use builders::{
-    Conv2dShape, attention, batch_matmul, conv2d, dense, matmul, moe_experts, softmax, swiglu_mlp,
+    Conv2dShape, attention, batch_matmul, conv2d, dense, depthwise_conv2d, gemv, matmul,
+    moe_experts, rmsnorm, softmax, swiglu_mlp,
 };
 pub use input::{MAX_INPUT_BYTES, read_input};
 pub use spec::{from_spec_file, from_spec_named, from_spec_str};

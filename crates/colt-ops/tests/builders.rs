@@ -286,6 +286,163 @@ fn moe_applies_each_experts_mlp_and_routing_weight() {
     assert_close(get(&p, &bufs, "O"), &want, 1e-5, "O");
 }
 
+fn depthwise_direct(s: Conv2dShape, x: &[f32], w: &[f32]) -> Vec<f64> {
+    let (ho, wo) = s.out_hw();
+    let [n, c, h, wd, kk, st, pad] = [s.n, s.c, s.h, s.w, s.kernel, s.stride, s.pad];
+    let mut out = vec![0.0f64; (n * c * ho * wo) as usize];
+    for b in 0..n {
+        for ch in 0..c {
+            for y in 0..ho {
+                for xx in 0..wo {
+                    let mut acc = 0.0;
+                    for r in 0..kk {
+                        for q in 0..kk {
+                            let (iy, ix) = (y * st + r - pad, xx * st + q - pad);
+                            if iy < 0 || iy >= h || ix < 0 || ix >= wd {
+                                continue;
+                            }
+                            acc += x[(((b * c + ch) * h + iy) * wd + ix) as usize] as f64
+                                * w[((ch * kk + r) * kk + q) as usize] as f64;
+                        }
+                    }
+                    out[(((b * c + ch) * ho + y) * wo + xx) as usize] = acc;
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn depthwise_conv_matches_direct_loops_with_padding_and_stride() {
+    for (stride, pad) in [(1, 1), (2, 1), (1, 0), (2, 0)] {
+        let s = Conv2dShape {
+            n: 2,
+            c: 3,
+            h: 5,
+            w: 6,
+            f: 3,
+            kernel: 3,
+            stride,
+            pad,
+        };
+        let p = depthwise_conv2d(s);
+        colt_ir::verify(&p.naive()).unwrap();
+        let (ho, wo) = s.out_hw();
+        assert_eq!(
+            p.buffer(p.buffer_by_name("Y").unwrap()).shape,
+            vec![2, 3, ho, wo]
+        );
+        assert_eq!(
+            p.buffer(p.buffer_by_name("W").unwrap()).shape,
+            vec![3, 3, 3]
+        );
+        let bufs = run(&p, inputs(&p, 9));
+        let want = depthwise_direct(s, get(&p, &bufs, "X"), get(&p, &bufs, "W"));
+        assert_close(
+            get(&p, &bufs, "Y"),
+            &want,
+            1e-5,
+            &format!("Y stride {stride} pad {pad}"),
+        );
+    }
+}
+
+#[test]
+fn depthwise_conv_by_hand() {
+    // One 3x3 channel of 1..9 and one of 10..18 (times 0.5), pad 1; the second channel's
+    // filter is all ones, the first's picks the centre only. Channels never mix.
+    let s = Conv2dShape {
+        n: 1,
+        c: 2,
+        h: 3,
+        w: 3,
+        f: 2,
+        kernel: 3,
+        stride: 1,
+        pad: 1,
+    };
+    let p = depthwise_conv2d(s);
+    let x: Vec<f32> = (1..=18)
+        .map(|v| if v > 9 { v as f32 * 0.5 } else { v as f32 })
+        .collect();
+    let mut w = vec![0.0f32; 18];
+    w[4] = 1.0; // channel 0: centre tap
+    w[9..].iter_mut().for_each(|v| *v = 1.0); // channel 1: box sum
+    let mut bufs = inputs(&p, 0);
+    bufs[p.buffer_by_name("X").unwrap().0 as usize] = x;
+    bufs[p.buffer_by_name("W").unwrap().0 as usize] = w;
+    let bufs = run(&p, bufs);
+    let y = get(&p, &bufs, "Y");
+    assert_eq!(&y[..9], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0]);
+    // channel 1 holds 5..9 step 0.5; zero-padded 3x3 box sums of
+    // [[5, 5.5, 6], [6.5, 7, 7.5], [8, 8.5, 9]]
+    assert_eq!(
+        &y[9..],
+        &[24.0, 37.5, 26.0, 40.5, 63.0, 43.5, 30.0, 46.5, 32.0]
+    );
+}
+
+#[test]
+fn rmsnorm_matches_formula() {
+    let (rows, cols) = (3usize, 8usize);
+    let eps = 1e-5;
+    let p = rmsnorm(rows as i64, cols as i64, eps);
+    let bufs = run(&p, inputs(&p, 10));
+    let (x, g) = (get(&p, &bufs, "X"), get(&p, &bufs, "g"));
+    let mut want = vec![];
+    for r in 0..rows {
+        let row = &x[r * cols..(r + 1) * cols];
+        let ms = row.iter().map(|&v| (v as f64).powi(2)).sum::<f64>() / cols as f64;
+        let rstd = 1.0 / (ms + eps as f64).sqrt();
+        want.extend(
+            row.iter()
+                .zip(g)
+                .map(|(&v, &gg)| v as f64 * rstd * gg as f64),
+        );
+    }
+    assert_close(get(&p, &bufs, "Y"), &want, 1e-5, "Y");
+}
+
+#[test]
+fn rmsnorm_by_hand() {
+    // rows [3, 4] and [1, 1]: mean squares 12.5 and 1, so Y = x / sqrt(12.5 + eps) * g and
+    // x / sqrt(1 + eps) * g with g = [2, 0.5]; eps = 0.25 keeps the numbers round-ish.
+    let p = rmsnorm(2, 2, 0.25);
+    let bufs = vec![
+        vec![3.0, 4.0, 1.0, 1.0],
+        vec![2.0, 0.5],
+        vec![0.0; 2],
+        vec![0.0; 2],
+        vec![0.0; 4],
+    ];
+    let bufs = run(&p, bufs);
+    assert_eq!(bufs[2], vec![25.0, 2.0], "sum of squares");
+    let (a, b) = (1.0 / 12.75f64.sqrt(), 1.0 / 1.25f64.sqrt());
+    assert_close(&bufs[3], &[a, b], 1e-6, "rstd");
+    assert_close(&bufs[4], &[6.0 * a, 2.0 * a, 2.0 * b, 0.5 * b], 1e-6, "Y");
+}
+
+#[test]
+fn gemv_by_hand_and_against_direct_loops() {
+    // [[1, 2, 3], [4, 5, 6]] · [1, 0, -1] = [-2, -2]
+    let p = gemv(2, 3);
+    let bufs = vec![
+        vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+        vec![1.0, 0.0, -1.0],
+        vec![0.0; 2],
+    ];
+    assert_eq!(run(&p, bufs)[2], vec![-2.0, -2.0]);
+    let (m, k) = (5usize, 7usize);
+    let p = gemv(m as i64, k as i64);
+    let bufs = run(&p, inputs(&p, 11));
+    let (w, x) = (get(&p, &bufs, "W"), get(&p, &bufs, "x"));
+    let want: Vec<f64> = (0..m)
+        .map(|i| (0..k).map(|kk| w[i * k + kk] as f64 * x[kk] as f64).sum())
+        .collect();
+    assert_close(get(&p, &bufs, "y"), &want, 1e-5, "y");
+}
+
 #[test]
 fn flop_counts_match_closed_forms() {
     assert_eq!(matmul(3, 5, 7).flops(), 2 * 3 * 5 * 7);
@@ -324,6 +481,21 @@ fn flop_counts_match_closed_forms() {
         moe_experts(3, 2, 8, 16).flops(),
         3 * (6 * t * hid * f + 2 * t * f + t * hid)
     );
+    // depthwise: 2 per MAC, one channel per filter
+    let dw = Conv2dShape {
+        n: 2,
+        c: 3,
+        h: 8,
+        w: 8,
+        f: 3,
+        kernel: 3,
+        stride: 1,
+        pad: 1,
+    };
+    assert_eq!(depthwise_conv2d(dw).flops(), 2 * 2 * 3 * 8 * 8 * 9);
+    // sumsq (mul, add) 2rc, rstd (mul, add, sqrt, div) 4r, norm (two muls) 2rc
+    assert_eq!(rmsnorm(3, 10, 1e-5).flops(), 4 * 3 * 10 + 4 * 3);
+    assert_eq!(gemv(6, 10).flops(), 2 * 6 * 10);
 }
 
 #[test]
@@ -346,6 +518,18 @@ fn builders_verify() {
         attention(2, 4, 8),
         swiglu_mlp(2, 4, 8),
         moe_experts(2, 2, 4, 8),
+        depthwise_conv2d(Conv2dShape {
+            n: 1,
+            c: 2,
+            h: 6,
+            w: 6,
+            f: 2,
+            kernel: 3,
+            stride: 2,
+            pad: 1,
+        }),
+        rmsnorm(4, 8, 1e-5),
+        gemv(4, 8),
     ];
     for p in &progs {
         colt_ir::verify(&p.naive()).unwrap_or_else(|e| panic!("{}: {e}", p.name));

@@ -3,7 +3,7 @@
 
 use colt_ops::{OpsError, Scale, build, list, workloads};
 
-const NAMES: [&str; 11] = [
+const NAMES: [&str; 15] = [
     "matmul",
     "batch_matmul",
     "conv2d",
@@ -15,6 +15,10 @@ const NAMES: [&str; 11] = [
     "llama4-scout-mlp",
     "deepseek-r1-moe",
     "flux-conv",
+    "mlp-up-proj",
+    "depthwise-conv",
+    "rmsnorm",
+    "gemv",
 ];
 
 #[test]
@@ -124,6 +128,57 @@ fn model_dimensions_follow_the_issue() {
 }
 
 #[test]
+fn out_of_suite_layers_are_the_last_four_with_their_shapes() {
+    assert_eq!(workloads::OUT_OF_SUITE, NAMES[11..]);
+    let gf = |name: &str, scale| {
+        list(scale)
+            .into_iter()
+            .find(|w| w.name == name)
+            .unwrap()
+            .flops as f64
+            / 1e9
+    };
+    let s = shape("mlp-up-proj", Scale::Ci);
+    assert_eq!((s["M"], s["K"], s["N"]), (16, 128, 2048));
+    let s = shape("mlp-up-proj", Scale::Paper);
+    assert_eq!((s["M"], s["K"], s["N"]), (32, 2048, 8192));
+    assert_eq!(
+        gf("mlp-up-proj", Scale::Paper),
+        2.0 * 32.0 * 2048.0 * 8192.0 / 1e9
+    );
+    for (scale, c) in [(Scale::Ci, 64), (Scale::Paper, 256)] {
+        let s = shape("depthwise-conv", scale);
+        assert_eq!(
+            (
+                s["N"],
+                s["C"],
+                s["H"],
+                s["W"],
+                s["kernel"],
+                s["stride"],
+                s["pad"]
+            ),
+            (1, c, 56, 56, 3, 1, 1)
+        );
+        let p = build("depthwise-conv", scale).unwrap();
+        assert_eq!(
+            p.buffer(p.buffer_by_name("W").unwrap()).shape,
+            vec![c, 3, 3]
+        );
+    }
+    let s = shape("rmsnorm", Scale::Paper);
+    assert_eq!((s["rows"], s["cols"]), (2048, 4096));
+    let s = shape("gemv", Scale::Paper);
+    assert_eq!((s["M"], s["K"]), (4096, 4096));
+    // CI scale stays small enough for seconds-long tests; the memory-bound layers are far
+    // below the GEMMs, as softmax is
+    for name in workloads::OUT_OF_SUITE {
+        let g = gf(name, Scale::Ci);
+        assert!((0.0005..0.03).contains(&g), "{name}: {g} GFLOP at ci");
+    }
+}
+
+#[test]
 fn workload_programs_have_the_expected_stages() {
     let stages = |n: &str| -> Vec<String> {
         build(n, Scale::Ci)
@@ -144,6 +199,10 @@ fn workload_programs_have_the_expected_stages() {
     );
     assert_eq!(stages("flux-conv"), ["pad", "conv"]);
     assert_eq!(stages("dense-bias-silu"), ["matmul", "bias_silu"]);
+    assert_eq!(stages("depthwise-conv"), ["pad", "conv"]);
+    assert_eq!(stages("rmsnorm"), ["sumsq", "rstd", "norm"]);
+    assert_eq!(stages("gemv"), ["gemv"]);
+    assert_eq!(stages("mlp-up-proj"), ["matmul"]);
     assert_eq!(
         build("deepseek-r1-moe", Scale::Ci).unwrap().name,
         "deepseek_r1_moe"

@@ -38,7 +38,7 @@ pub struct Args {
     /// llvm space: only these programs (default: all bundled ones).
     #[arg(long, value_delimiter = ',')]
     programs: Vec<String>,
-    /// default (the five serving layers at CI scale + matmul 1024^3) | tiny (matmul CI).
+    /// default (the five serving layers at CI scale + matmul 1024^3) | tiny (matmul CI) | outside (mlp-up-proj, depthwise-conv, rmsnorm, gemv at CI scale: layers the search was not developed on).
     #[arg(long, default_value = "default")]
     suite: String,
     /// Only these workloads of the suite (default: all of them).

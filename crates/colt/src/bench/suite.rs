@@ -17,6 +17,10 @@ pub enum Suite {
     Default,
     /// Matmul at CI scale with 8 trials and the evolutionary strategy: seconds, for tests.
     Tiny,
+    /// The out-of-suite layers at CI scale ([`colt_ops::workloads::OUT_OF_SUITE`]: MLP up
+    /// projection, depthwise conv, RMSNorm, GEMV), common layers the search was not
+    /// developed on, with the default suite's budgets and strategies, reported apart.
+    Outside,
 }
 
 const SERVING_LAYERS: [&str; 5] = [
@@ -33,7 +37,10 @@ impl std::str::FromStr for Suite {
         match s {
             "default" => Ok(Suite::Default),
             "tiny" => Ok(Suite::Tiny),
-            _ => Err(format!("unknown suite {s:?} (known: default, tiny)")),
+            "outside" => Ok(Suite::Outside),
+            _ => Err(format!(
+                "unknown suite {s:?} (known: default, tiny, outside)"
+            )),
         }
     }
 }
@@ -59,29 +66,39 @@ impl Suite {
                 workload: "matmul",
                 scale: Scale::Ci,
             }],
+            Suite::Outside => colt_ops::workloads::OUT_OF_SUITE
+                .iter()
+                .map(|&w| Entry {
+                    workload: w,
+                    scale: Scale::Ci,
+                })
+                .collect(),
         }
     }
 
     pub fn default_trials(self) -> Vec<usize> {
         match self {
-            Suite::Default => vec![64, 256],
+            Suite::Default | Suite::Outside => vec![64, 256],
             Suite::Tiny => vec![8],
         }
     }
 
     pub fn default_strategies(self) -> Vec<String> {
         match self {
-            Suite::Default => vec!["evolutionary".into(), "mcts".into(), "colt".into()],
+            Suite::Default | Suite::Outside => {
+                vec!["evolutionary".into(), "mcts".into(), "colt".into()]
+            }
             Suite::Tiny => vec!["evolutionary".into()],
         }
     }
 }
 
 /// Workloads whose numpy implementation is GEMM calls into the bundled OpenBLAS (the
-/// convolution as im2col + one GEMM): the practical limit of a library call. Softmax has no
-/// GEMM, so no OpenBLAS figure.
+/// convolution as im2col + one GEMM, GEMV as one matrix-vector call): the practical limit of
+/// a library call. Softmax, RMSNorm and the depthwise convolution (one filter per channel)
+/// have no GEMM, so no OpenBLAS figure.
 pub fn gemm_like(workload: &str) -> bool {
-    workload != "softmax"
+    !matches!(workload, "softmax" | "rmsnorm" | "depthwise-conv")
 }
 
 #[cfg(test)]
@@ -90,7 +107,7 @@ mod tests {
 
     #[test]
     fn every_suite_workload_is_built_in() {
-        for suite in [Suite::Default, Suite::Tiny] {
+        for suite in [Suite::Default, Suite::Tiny, Suite::Outside] {
             for e in suite.entries() {
                 assert!(
                     colt_ops::list(e.scale).iter().any(|w| w.name == e.workload),
@@ -118,7 +135,33 @@ mod tests {
             "huge"
                 .parse::<Suite>()
                 .unwrap_err()
-                .contains("default, tiny")
+                .contains("default, tiny, outside")
         );
+    }
+
+    #[test]
+    fn outside_suite_is_the_four_out_of_suite_layers_at_ci_scale() {
+        assert_eq!("outside".parse::<Suite>(), Ok(Suite::Outside));
+        let e = Suite::Outside.entries();
+        let names: Vec<&str> = e.iter().map(|e| e.workload).collect();
+        assert_eq!(names, ["mlp-up-proj", "depthwise-conv", "rmsnorm", "gemv"]);
+        assert!(e.iter().all(|e| e.scale == Scale::Ci));
+        // none of them is a layer of the suites the search was developed on
+        assert!(
+            Suite::Default
+                .entries()
+                .iter()
+                .all(|d| !names.contains(&d.workload))
+        );
+        assert_eq!(
+            Suite::Outside.default_trials(),
+            Suite::Default.default_trials()
+        );
+        assert_eq!(
+            Suite::Outside.default_strategies(),
+            Suite::Default.default_strategies()
+        );
+        assert!(gemm_like("mlp-up-proj") && gemm_like("gemv"));
+        assert!(!gemm_like("rmsnorm") && !gemm_like("depthwise-conv"));
     }
 }
