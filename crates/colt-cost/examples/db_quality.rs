@@ -16,6 +16,15 @@ fn main() {
     };
     let text = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("cannot read {file}: {e}"));
     let p = colt_ops::build(name, colt_ops::Scale::Ci).expect("known workload");
+    let (x, lat) = read_records(&p, &text);
+    println!("{} records, {} features", x.len(), x[0].len());
+    holdout_report(&x, &lat);
+    replay_report(&x, &lat);
+    cost_report(&p);
+}
+
+/// Features and latencies (NaN: not measured) of the `latency_us<TAB>trace_json` lines.
+fn read_records(p: &colt_ir::Program, text: &str) -> (Vec<Vec<f32>>, Vec<f64>) {
     let mut x = vec![];
     let mut lat = vec![];
     for line in text.lines() {
@@ -23,12 +32,17 @@ fn main() {
             continue;
         };
         let trace = colt_sched::Trace::from_json(t).expect("trace");
-        let f = colt_sched::apply_trace(&p, &trace).expect("lowers");
+        let f = colt_sched::apply_trace(p, &trace).expect("lowers");
         x.push(features::extract(&f));
         let l: f64 = l.parse().unwrap_or(-1.0);
         lat.push(if l > 0.0 { l } else { f64::NAN });
     }
-    let thr = labels_from_latencies(&lat);
+    (x, lat)
+}
+
+/// Mean held-out τ over 10 shuffles, per label kind (throughput, log) and model parameters.
+fn holdout_report(x: &[Vec<f32>], lat: &[f64]) {
+    let thr = labels_from_latencies(lat);
     let logl: Vec<f32> = thr
         .iter()
         .map(|&v| {
@@ -39,7 +53,6 @@ fn main() {
             }
         })
         .collect();
-    println!("{} records, {} features", x.len(), x[0].len());
     for (lname, y) in [("throughput", &thr), ("log", &logl)] {
         for (pname, params) in [
             ("default", GbdtParams::default()),
@@ -62,16 +75,19 @@ fn main() {
             let mut taus = vec![];
             for seed in 0..10 {
                 let mut m = Gbdt::new(params.clone());
-                taus.push(holdout_quality(&mut m, &x, y, seed).kendall_tau);
+                taus.push(holdout_quality(&mut m, x, y, seed).kendall_tau);
             }
             let mean = taus.iter().sum::<f64>() / taus.len() as f64;
             println!("labels {lname:10} params {pname:8} mean held-out tau {mean:.3}");
         }
     }
-    // Replay in record order: train on the first 8b records (labels against their best),
-    // rank the next 8; report the mean τ and how often the top-predicted one is a
-    // predicted-~1 record that measures at less than half the best throughput (a
-    // "winner's curse" miss).
+}
+
+/// Replay in record order: train on the first 8b records (labels against their best),
+/// rank the next 8; report the mean τ and how often the top-predicted one is a
+/// predicted-~1 record that measures at less than half the best throughput (a
+/// "winner's curse" miss).
+fn replay_report(x: &[Vec<f32>], lat: &[f64]) {
     for (pname, params) in [
         ("default", GbdtParams::default()),
         (
@@ -118,18 +134,21 @@ fn main() {
             "replay params {pname:8} mean next-batch tau {tau:.3}, predicted>0.9 but label<0.5: {over}"
         );
     }
-    // Costs of the per-candidate work.
+}
+
+/// Costs of the per-candidate work: sample, lower, extract, mutate (ms each, 200 draws).
+fn cost_report(p: &colt_ir::Program) {
     let mut rng = rand_pcg::Pcg64::seed_from_u64(1);
     let n = 200;
     let t = Instant::now();
     let traces: Vec<_> = (0..n)
-        .map(|_| colt_sched::sketch::sample(&p, &mut rng))
+        .map(|_| colt_sched::sketch::sample(p, &mut rng))
         .collect();
     let sample_ms = t.elapsed().as_secs_f64() * 1e3 / n as f64;
     let t = Instant::now();
     let funcs: Vec<_> = traces
         .iter()
-        .filter_map(|tr| colt_sched::apply_trace(&p, tr).ok())
+        .filter_map(|tr| colt_sched::apply_trace(p, tr).ok())
         .collect();
     let lower_ms = t.elapsed().as_secs_f64() * 1e3 / n as f64;
     let t = Instant::now();
@@ -138,7 +157,7 @@ fn main() {
     let t = Instant::now();
     let _: Vec<_> = traces
         .iter()
-        .map(|tr| colt_sched::mutate::mutate(&p, tr, &mut rng))
+        .map(|tr| colt_sched::mutate::mutate(p, tr, &mut rng))
         .collect();
     let mutate_ms = t.elapsed().as_secs_f64() * 1e3 / n as f64;
     println!(

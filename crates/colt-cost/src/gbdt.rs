@@ -12,14 +12,21 @@ use std::time::Instant;
 /// Hyper-parameters; the defaults fit ~300 rows in a few milliseconds.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GbdtParams {
+    /// Boosting rounds (trees).
     pub rounds: usize,
+    /// Maximum depth of a tree.
     pub max_depth: usize,
+    /// Learning rate (shrinkage of each tree).
     pub eta: f64,
+    /// L2 regularization of the leaf weights.
     pub lambda: f64,
+    /// Minimum hessian sum in a leaf (records, for squared error).
     pub min_child_weight: f64,
+    /// Histogram bins per feature.
     pub max_bin: usize,
     /// Fewer records than this: constant predictions, `is_trained() == false`.
     pub min_rows: usize,
+    /// Seed of the library's random choices.
     pub seed: u64,
 }
 
@@ -62,6 +69,7 @@ impl Default for Gbdt {
 }
 
 impl Gbdt {
+    /// An untrained model with these parameters.
     pub fn new(params: GbdtParams) -> Gbdt {
         Gbdt {
             params,
@@ -73,6 +81,7 @@ impl Gbdt {
         }
     }
 
+    /// The hyper-parameters.
     pub fn params(&self) -> &GbdtParams {
         &self.params
     }

@@ -71,10 +71,13 @@ pub fn top_k_recall(pred: &[f32], truth: &[f32], k: usize) -> f64 {
 /// Held-out ranking quality of a cost model.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Quality {
+    /// Records the model was fitted on.
     pub n_train: usize,
+    /// Records held out for testing.
     pub n_test: usize,
     /// Kendall τ-b of predictions vs labels on the test split.
     pub kendall_tau: f64,
+    /// The `k` of the top-`k` recall.
     pub k: usize,
     /// Top-`k` recall on the test split.
     pub top_k_recall: f64,

@@ -9,9 +9,10 @@
 
 use crate::error::{ErrorKind, Result, ScheduleError};
 use crate::sketch::{
-    PackDecision, Placement, Sketch, UNROLL_STEPS, contiguous_inner, default_tiles, divisors,
-    draw_factors, pack_candidates, parallel_choices, stage_facts,
+    PackDecision, Placement, Sketch, StageDecision, UNROLL_STEPS, contiguous_inner, default_tiles,
+    divisors, draw_factors, pack_candidates, parallel_choices, stage_facts,
 };
+use crate::state::Schedule;
 use crate::trace::{Inst, Trace};
 use colt_ir::{IterKind, Program};
 use rand::RngExt;
@@ -28,42 +29,63 @@ pub enum Action {
     /// Tile factors of one loop, outermost first; fewer factors than levels give the innermost
     /// levels (the outermost level takes the rest).
     Tile {
+        /// The stage edited.
         stage: String,
+        /// The loop tiled (an original loop of the stage).
         #[serde(rename = "loop")]
         loop_: String,
+        /// The factors.
         factors: Vec<i64>,
     },
+    /// Auto-unroll the innermost loops up to `step` iterations.
     Unroll {
+        /// The stage edited.
         stage: String,
+        /// 0, 16, 64 or 512.
         step: i64,
     },
+    /// Fuse the outer `loops` loops and run them in parallel (0: serial).
     Parallel {
+        /// The stage edited.
         stage: String,
+        /// How many outer loops.
         loops: usize,
     },
+    /// Vectorize the innermost loop or not.
     Vectorize {
+        /// The stage edited.
         stage: String,
+        /// Whether to vectorize.
         on: bool,
     },
     /// `loop` is `root` or a loop of the stage's only consumer.
     ComputeLocation {
+        /// The stage edited.
         stage: String,
+        /// `root`, or a loop of the consumer.
         #[serde(rename = "loop")]
         loop_: String,
     },
+    /// Substitute an elementwise stage into its consumers.
     Inline {
+        /// The stage inlined.
         stage: String,
     },
     /// `loop` is `none` or a spatial loop outside the first reduction loop.
     CacheWrite {
+        /// The stage edited.
         stage: String,
+        /// `none`, or the loop inside which the tile accumulates.
         #[serde(rename = "loop")]
         loop_: String,
     },
     /// `buffer` is `none` or an input the stage reads; `factor` 0 follows the innermost tile.
     Pack {
+        /// The stage edited.
         stage: String,
+        /// `none`, or the input packed.
         buffer: String,
+        /// The inner block size (0: the innermost tile factor).
         factor: i64,
     },
 }
@@ -71,8 +93,11 @@ pub enum Action {
 /// Name, one-line doc and parameter names of an action kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct ActionInfo {
+    /// The action's name, the `action` value of its JSON form.
     pub name: &'static str,
+    /// One line for the prompt.
     pub doc: &'static str,
+    /// Its parameter names, in order.
     pub params: &'static [&'static str],
 }
 
@@ -125,6 +150,7 @@ fn bad(cx: &str, msg: impl Into<String>) -> ScheduleError {
 }
 
 impl Action {
+    /// The action's name (see [`VOCABULARY`]).
     pub fn name(&self) -> &'static str {
         match self {
             Action::Tile { .. } => "tile",
@@ -138,6 +164,7 @@ impl Action {
         }
     }
 
+    /// The stage the action edits.
     pub fn stage(&self) -> &str {
         match self {
             Action::Tile { stage, .. }
@@ -203,10 +230,13 @@ impl Action {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Choices {
+    /// One of these values.
     OneOf(Vec<Value>),
     /// `levels` positive integers (or fewer, innermost) whose product is (or divides) `extent`.
     Factors {
+        /// The loop's extent.
         extent: i64,
+        /// Number of tile levels.
         levels: usize,
     },
 }
@@ -214,8 +244,11 @@ pub enum Choices {
 /// One applicable action with the parameters it fixes (stage, loop) and the free ones.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ActionChoice {
+    /// The action's name.
     pub name: &'static str,
+    /// Parameters fixed by where the action applies (stage, loop).
     pub fixed: BTreeMap<String, Value>,
+    /// Parameters to choose, with their choices.
     pub free: BTreeMap<String, Choices>,
     /// The current value of the free parameter(s), for the prompt.
     pub current: Value,
@@ -250,236 +283,264 @@ pub fn choices(program: &Program, trace: &Trace) -> Result<Vec<ActionChoice>> {
     let sch = sk.phase_a_schedule(program)?;
     let mut out = vec![];
     for (s, d) in sk.stages.iter().enumerate() {
-        let st = &program.stages[s];
-        let name = d.stage.as_str();
-        for t in &d.tiles {
-            let extent: i64 = t.factors.iter().product();
-            out.push(choice(
-                "tile",
-                name,
-                &[("loop", json!(t.loop_))],
-                &[(
-                    "factors",
-                    Choices::Factors {
-                        extent,
-                        levels: t.factors.len(),
-                    },
-                )],
-                json!(t.factors),
-            ));
-        }
+        tile_choices(d, &mut out);
         if d.placement != Placement::Inline {
-            out.push(choice(
-                "unroll",
-                name,
-                &[],
-                &[(
-                    "step",
-                    Choices::OneOf(UNROLL_STEPS.iter().map(|x| json!(x)).collect()),
-                )],
-                json!(d.unroll),
-            ));
-            let inner_spatial = sch.stages[s]
-                .loops
-                .last()
-                .is_some_and(|l| !sch.touches_reduce(s, l.var));
-            if inner_spatial {
-                out.push(choice(
-                    "vectorize",
-                    name,
-                    &[],
-                    &[("on", Choices::OneOf(vec![json!(true), json!(false)]))],
-                    json!(d.vectorize),
-                ));
-            }
+            loop_choices(&sch, s, d, &mut out);
         }
         if d.placement == Placement::Root {
-            let mut with_cache = sch.clone();
-            if let Some(l) = &d.cache_write {
-                with_cache.apply(&Inst::CacheWrite {
-                    stage: d.stage.clone(),
-                    loop_: l.clone(),
-                })?;
-            }
-            let ns = parallel_choices(&with_cache, s);
-            if !ns.is_empty() {
-                let mut vals = vec![json!(0)];
-                vals.extend(ns.into_iter().map(|n| json!(n)));
-                out.push(choice(
-                    "parallel",
-                    name,
-                    &[],
-                    &[("loops", Choices::OneOf(vals))],
-                    json!(d.parallel),
-                ));
-            }
-            if st.reduce.is_some() && !d.tiles.is_empty() {
-                let first_red = sch.first_reduce_loop(s);
-                let mut vals = vec![json!("none")];
-                vals.extend(sch.loop_names(s)[..first_red].iter().map(|n| json!(n)));
-                out.push(choice(
-                    "cache_write",
-                    name,
-                    &[],
-                    &[("loop", Choices::OneOf(vals))],
-                    json!(d.cache_write.clone().unwrap_or("none".into())),
-                ));
-            }
-            let packs = pack_candidates(program, s);
-            if !d.tiles.is_empty() && !packs.is_empty() {
-                let mut bufs = vec![json!("none")];
-                bufs.extend(packs.iter().map(|b| json!(b)));
-                let mut factors = vec![json!(0)];
-                for b in &packs {
-                    let id = program.buffer_by_name(b).expect("candidate exists");
-                    let last = *program
-                        .buffer(id)
-                        .shape
-                        .last()
-                        .expect("packed inputs have a dimension");
-                    for f in divisors(last).into_iter().filter(|f| *f <= 64) {
-                        if !factors.contains(&json!(f)) {
-                            factors.push(json!(f));
-                        }
-                    }
-                }
-                let cur = d.pack.as_ref().map_or(
-                    json!({"buffer": "none"}),
-                    |p| json!({"buffer": p.buffer, "factor": p.factor.unwrap_or(0)}),
-                );
-                out.push(choice(
-                    "pack",
-                    name,
-                    &[],
-                    &[
-                        ("buffer", Choices::OneOf(bufs)),
-                        ("factor", Choices::OneOf(factors)),
-                    ],
-                    cur,
-                ));
-            }
+            root_choices(program, &sch, s, d, &mut out)?;
         }
-        if st.reduce.is_none() {
-            let before = sk.schedule_before(program, s)?;
-            let facts = stage_facts(&before, s);
-            let mut locs = vec![json!("root")];
-            if let Some((_, loops)) = &facts.at {
-                locs.extend(loops.iter().map(|l| json!(l)));
-            }
-            let cur = match &d.placement {
-                Placement::Root => json!("root"),
-                Placement::Inline => json!("inline"),
-                Placement::At { loop_, .. } => json!(loop_),
-            };
-            if locs.len() > 1 || d.placement != Placement::Root {
-                out.push(choice(
-                    "compute_location",
-                    name,
-                    &[],
-                    &[("loop", Choices::OneOf(locs))],
-                    cur,
-                ));
-            }
-            if facts.inlinable && d.placement != Placement::Inline {
-                out.push(choice("inline", name, &[], &[], json!(null)));
-            }
+        if program.stages[s].reduce.is_none() {
+            placement_choices(program, &sk, s, d, &mut out)?;
         }
     }
     Ok(out)
+}
+
+/// The `tile` choices of a stage: one per tiled loop.
+fn tile_choices(d: &StageDecision, out: &mut Vec<ActionChoice>) {
+    for t in &d.tiles {
+        let extent: i64 = t.factors.iter().product();
+        out.push(choice(
+            "tile",
+            &d.stage,
+            &[("loop", json!(t.loop_))],
+            &[(
+                "factors",
+                Choices::Factors {
+                    extent,
+                    levels: t.factors.len(),
+                },
+            )],
+            json!(t.factors),
+        ));
+    }
+}
+
+/// The `unroll` choice of a stage that has loops, and `vectorize` when its innermost loop
+/// (in the phase-A schedule `sch`) is spatial.
+fn loop_choices(sch: &Schedule, s: usize, d: &StageDecision, out: &mut Vec<ActionChoice>) {
+    let name = d.stage.as_str();
+    out.push(choice(
+        "unroll",
+        name,
+        &[],
+        &[(
+            "step",
+            Choices::OneOf(UNROLL_STEPS.iter().map(|x| json!(x)).collect()),
+        )],
+        json!(d.unroll),
+    ));
+    let inner_spatial = sch.stages[s]
+        .loops
+        .last()
+        .is_some_and(|l| !sch.touches_reduce(s, l.var));
+    if inner_spatial {
+        out.push(choice(
+            "vectorize",
+            name,
+            &[],
+            &[("on", Choices::OneOf(vec![json!(true), json!(false)]))],
+            json!(d.vectorize),
+        ));
+    }
+}
+
+/// The choices only a stage at root has: `parallel` (counted with its write cache applied),
+/// `cache_write` for a tiled reduction, and `pack`.
+fn root_choices(
+    program: &Program,
+    sch: &Schedule,
+    s: usize,
+    d: &StageDecision,
+    out: &mut Vec<ActionChoice>,
+) -> Result<()> {
+    let name = d.stage.as_str();
+    let mut with_cache = sch.clone();
+    if let Some(l) = &d.cache_write {
+        with_cache.apply(&Inst::CacheWrite {
+            stage: d.stage.clone(),
+            loop_: l.clone(),
+        })?;
+    }
+    let ns = parallel_choices(&with_cache, s);
+    if !ns.is_empty() {
+        let mut vals = vec![json!(0)];
+        vals.extend(ns.into_iter().map(|n| json!(n)));
+        out.push(choice(
+            "parallel",
+            name,
+            &[],
+            &[("loops", Choices::OneOf(vals))],
+            json!(d.parallel),
+        ));
+    }
+    if program.stages[s].reduce.is_some() && !d.tiles.is_empty() {
+        let first_red = sch.first_reduce_loop(s);
+        let mut vals = vec![json!("none")];
+        vals.extend(sch.loop_names(s)[..first_red].iter().map(|n| json!(n)));
+        out.push(choice(
+            "cache_write",
+            name,
+            &[],
+            &[("loop", Choices::OneOf(vals))],
+            json!(d.cache_write.clone().unwrap_or("none".into())),
+        ));
+    }
+    out.extend(pack_choice(program, s, d));
+    Ok(())
+}
+
+/// The `pack` choice of a tiled stage that reads packable inputs: the candidate buffers, and
+/// the divisors up to 64 of their last dimensions as factors (0: the innermost tile).
+fn pack_choice(program: &Program, s: usize, d: &StageDecision) -> Option<ActionChoice> {
+    let packs = pack_candidates(program, s);
+    if d.tiles.is_empty() || packs.is_empty() {
+        return None;
+    }
+    let mut bufs = vec![json!("none")];
+    bufs.extend(packs.iter().map(|b| json!(b)));
+    let mut factors = vec![json!(0)];
+    for b in &packs {
+        let id = program.buffer_by_name(b).expect("candidate exists");
+        let last = *program
+            .buffer(id)
+            .shape
+            .last()
+            .expect("packed inputs have a dimension");
+        for f in divisors(last).into_iter().filter(|f| *f <= 64) {
+            if !factors.contains(&json!(f)) {
+                factors.push(json!(f));
+            }
+        }
+    }
+    let cur = d.pack.as_ref().map_or(
+        json!({"buffer": "none"}),
+        |p| json!({"buffer": p.buffer, "factor": p.factor.unwrap_or(0)}),
+    );
+    Some(choice(
+        "pack",
+        &d.stage,
+        &[],
+        &[
+            ("buffer", Choices::OneOf(bufs)),
+            ("factor", Choices::OneOf(factors)),
+        ],
+        cur,
+    ))
+}
+
+/// The `compute_location` choice of an elementwise stage (root or a loop of its only
+/// consumer, offered when there is somewhere to move), and `inline` when it is inlinable.
+fn placement_choices(
+    program: &Program,
+    sk: &Sketch,
+    s: usize,
+    d: &StageDecision,
+    out: &mut Vec<ActionChoice>,
+) -> Result<()> {
+    let name = d.stage.as_str();
+    let before = sk.schedule_before(program, s)?;
+    let facts = stage_facts(&before, s);
+    let mut locs = vec![json!("root")];
+    if let Some((_, loops)) = &facts.at {
+        locs.extend(loops.iter().map(|l| json!(l)));
+    }
+    let cur = match &d.placement {
+        Placement::Root => json!("root"),
+        Placement::Inline => json!("inline"),
+        Placement::At { loop_, .. } => json!(loop_),
+    };
+    if locs.len() > 1 || d.placement != Placement::Root {
+        out.push(choice(
+            "compute_location",
+            name,
+            &[],
+            &[("loop", Choices::OneOf(locs))],
+            cur,
+        ));
+    }
+    if facts.inlinable && d.placement != Placement::Inline {
+        out.push(choice("inline", name, &[], &[], json!(null)));
+    }
+    Ok(())
 }
 
 /// Apply `action` to the decisions of `trace`; the result replays and lowers.
 pub fn apply_action(program: &Program, trace: &Trace, action: &Action) -> Result<Trace> {
     let cx = action.text();
     let mut sk = Sketch::from_trace(program, trace)?;
-    let s = program.stage_index(action.stage()).ok_or_else(|| {
+    let s = action_stage(program, action, &cx)?;
+    if edit_decisions(program, &mut sk, s, action, &cx)? == Edited::AsInline {
+        return apply_action(
+            program,
+            trace,
+            &Action::Inline {
+                stage: action.stage().to_string(),
+            },
+        );
+    }
+    let (t, sch) = sk.realize(program)?;
+    sch.lower()?;
+    Ok(t)
+}
+
+/// The index of the stage `action` names.
+fn action_stage(program: &Program, action: &Action, cx: &str) -> Result<usize> {
+    program.stage_index(action.stage()).ok_or_else(|| {
         let names: Vec<&str> = program.stages.iter().map(|s| s.name.as_str()).collect();
         ScheduleError::new(
             ErrorKind::UnknownStage,
-            &cx,
+            cx,
             format!(
                 "no stage named \"{}\" (stages: {})",
                 action.stage(),
                 names.join(", ")
             ),
         )
-    })?;
-    let illegal = |m: String| ScheduleError::new(ErrorKind::Illegal, &cx, m);
+    })
+}
+
+/// What [`edit_decisions`] did.
+#[derive(Debug, PartialEq, Eq)]
+enum Edited {
+    /// The decisions of the sketch now carry the action.
+    Done,
+    /// `compute_location(stage, inline)`: to be applied as `inline(stage)`.
+    AsInline,
+}
+
+/// Edit the decisions of stage `s` in `sk` as `action` says, checking what can be checked
+/// on the decisions alone.
+fn edit_decisions(
+    program: &Program,
+    sk: &mut Sketch,
+    s: usize,
+    action: &Action,
+    cx: &str,
+) -> Result<Edited> {
+    let illegal = |m: &str| ScheduleError::new(ErrorKind::Illegal, cx, m);
     let placement = sk.stages[s].placement.clone();
     let needs_loops = |what: &str| -> Result<()> {
         if placement == Placement::Inline {
-            return Err(ScheduleError::new(
-                ErrorKind::Illegal,
-                &cx,
-                format!("the stage is inlined and has no loops to {what}"),
-            ));
+            return Err(illegal(&format!(
+                "the stage is inlined and has no loops to {what}"
+            )));
         }
         Ok(())
     };
     match action {
-        Action::Tile { loop_, factors, .. } => {
-            let d = &mut sk.stages[s];
-            let Some(t) = d.tiles.iter_mut().find(|t| &t.loop_ == loop_) else {
-                let tiled: Vec<&str> = d.tiles.iter().map(|t| t.loop_.as_str()).collect();
-                return Err(ScheduleError::new(
-                    ErrorKind::UnknownLoop,
-                    &cx,
-                    if tiled.is_empty() {
-                        "the stage is not tiled (only stages at root are)".to_string()
-                    } else {
-                        format!(
-                            "no tiled loop \"{loop_}\" (tiled loops: {})",
-                            tiled.join(", ")
-                        )
-                    },
-                ));
-            };
-            let levels = t.factors.len();
-            let extent: i64 = t.factors.iter().product();
-            if factors.is_empty() || factors.len() > levels {
-                return Err(bad(&cx, format!("give 1 to {levels} factors")));
-            }
-            if factors.iter().any(|&f| f < 1) {
-                return Err(bad(&cx, "factors must be positive"));
-            }
-            let Some(prod) = factors.iter().try_fold(1i64, |acc, &f| acc.checked_mul(f)) else {
-                return Err(bad(
-                    &cx,
-                    format!("factors {factors:?} multiply past the largest extent"),
-                ));
-            };
-            if extent % prod != 0 {
-                return Err(bad(
-                    &cx,
-                    format!(
-                        "factors multiply to {prod}, which does not divide the extent {extent} of loop {loop_}"
-                    ),
-                ));
-            }
-            let mut full = vec![1; levels - factors.len()];
-            full.extend(factors);
-            if factors.len() < levels {
-                full[0] = extent / prod;
-            } else if prod != extent {
-                return Err(bad(
-                    &cx,
-                    format!("factors multiply to {prod} but loop {loop_} has extent {extent}"),
-                ));
-            }
-            t.factors = full;
-        }
+        Action::Tile { loop_, factors, .. } => set_tile(&mut sk.stages[s], loop_, factors, cx)?,
         Action::Unroll { step, .. } => {
             needs_loops("unroll")?;
             if !UNROLL_STEPS.contains(step) {
-                return Err(bad(&cx, format!("step must be one of {UNROLL_STEPS:?}")));
+                return Err(bad(cx, format!("step must be one of {UNROLL_STEPS:?}")));
             }
             sk.stages[s].unroll = *step;
         }
         Action::Parallel { loops, .. } => {
             if placement != Placement::Root {
-                return Err(illegal(
-                    "only stages computed at root run in parallel".into(),
-                ));
+                return Err(illegal("only stages computed at root run in parallel"));
             }
             sk.stages[s].parallel = *loops;
         }
@@ -490,95 +551,176 @@ pub fn apply_action(program: &Program, trace: &Trace, action: &Action) -> Result
         Action::ComputeLocation { loop_, .. } => {
             if program.stages[s].reduce.is_some() {
                 return Err(illegal(
-                    "only elementwise stages move; this one reduces and stays at root".into(),
+                    "only elementwise stages move; this one reduces and stays at root",
                 ));
             }
-            if loop_ == "root" {
-                if placement != Placement::Root {
-                    sk.set_placement(program, s, Placement::Root, default_tiles(program, s));
-                }
-            } else if loop_ == "inline" {
-                return apply_action(
-                    program,
-                    trace,
-                    &Action::Inline {
-                        stage: action.stage().to_string(),
-                    },
-                );
-            } else {
-                let before = sk.schedule_before(program, s)?;
-                let facts = stage_facts(&before, s);
-                let Some((consumer, loops)) = facts.at else {
-                    return Err(illegal(
-                        "the stage cannot be computed inside another: it needs exactly one consumer, at root, and a temporary output".into(),
-                    ));
-                };
-                if !loops.contains(loop_) {
-                    return Err(ScheduleError::new(
-                        ErrorKind::UnknownLoop,
-                        &cx,
-                        format!(
-                            "{consumer} has no candidate loop \"{loop_}\" (candidates: root, {})",
-                            loops.join(", ")
-                        ),
-                    ));
-                }
-                sk.set_placement(
-                    program,
-                    s,
-                    Placement::At {
-                        consumer,
-                        loop_: loop_.clone(),
-                    },
-                    vec![],
-                );
+            if loop_ == "inline" {
+                return Ok(Edited::AsInline);
             }
+            set_location(program, sk, s, &placement, loop_, cx)?;
         }
         Action::Inline { .. } => {
             let before = sk.schedule_before(program, s)?;
             if placement != Placement::Inline {
                 if !stage_facts(&before, s).inlinable {
                     return Err(illegal(
-                        "only elementwise stages that write a temporary read by another stage can be inlined".into(),
+                        "only elementwise stages that write a temporary read by another stage can be inlined",
                     ));
                 }
                 sk.set_placement(program, s, Placement::Inline, vec![]);
             }
         }
-        Action::CacheWrite { loop_, .. } => {
-            if loop_ == "none" {
-                sk.stages[s].cache_write = None;
-            } else {
-                if placement != Placement::Root || sk.stages[s].tiles.is_empty() {
-                    return Err(illegal(
-                        "only tiled stages at root get a write cache".into(),
-                    ));
-                }
-                sk.stages[s].cache_write = Some(loop_.clone());
-            }
-        }
-        Action::Pack { buffer, factor, .. } => {
-            if buffer == "none" {
-                sk.stages[s].pack = None;
-            } else {
-                if placement != Placement::Root || sk.stages[s].tiles.is_empty() {
-                    return Err(illegal(
-                        "only tiled stages at root pack their inputs".into(),
-                    ));
-                }
-                if *factor < 0 {
-                    return Err(bad(&cx, "factor must be positive (0: the innermost tile)"));
-                }
-                sk.stages[s].pack = Some(PackDecision {
-                    buffer: buffer.clone(),
-                    factor: (*factor > 0).then_some(*factor),
-                });
-            }
-        }
+        Action::CacheWrite { loop_, .. } => set_cache_write(&mut sk.stages[s], loop_, cx)?,
+        Action::Pack { buffer, factor, .. } => set_pack(&mut sk.stages[s], buffer, *factor, cx)?,
     }
-    let (t, sch) = sk.realize(program)?;
-    sch.lower()?;
-    Ok(t)
+    Ok(Edited::Done)
+}
+
+/// Set the write cache of stage decision `d` to loop `loop_` (`none`: no cache).
+fn set_cache_write(d: &mut StageDecision, loop_: &str, cx: &str) -> Result<()> {
+    if loop_ == "none" {
+        d.cache_write = None;
+    } else {
+        if d.placement != Placement::Root || d.tiles.is_empty() {
+            return Err(ScheduleError::new(
+                ErrorKind::Illegal,
+                cx,
+                "only tiled stages at root get a write cache",
+            ));
+        }
+        d.cache_write = Some(loop_.to_string());
+    }
+    Ok(())
+}
+
+/// Set the packed input of stage decision `d` (`none`: no packing; factor 0: the innermost
+/// tile).
+fn set_pack(d: &mut StageDecision, buffer: &str, factor: i64, cx: &str) -> Result<()> {
+    if buffer == "none" {
+        d.pack = None;
+    } else {
+        if d.placement != Placement::Root || d.tiles.is_empty() {
+            return Err(ScheduleError::new(
+                ErrorKind::Illegal,
+                cx,
+                "only tiled stages at root pack their inputs",
+            ));
+        }
+        if factor < 0 {
+            return Err(bad(cx, "factor must be positive (0: the innermost tile)"));
+        }
+        d.pack = Some(PackDecision {
+            buffer: buffer.to_string(),
+            factor: (factor > 0).then_some(factor),
+        });
+    }
+    Ok(())
+}
+
+/// Set the tile factors of loop `loop_` of stage decision `d` (see [`Action::Tile`]).
+fn set_tile(d: &mut StageDecision, loop_: &str, factors: &[i64], cx: &str) -> Result<()> {
+    let Some(t) = d.tiles.iter_mut().find(|t| t.loop_ == loop_) else {
+        let tiled: Vec<&str> = d.tiles.iter().map(|t| t.loop_.as_str()).collect();
+        return Err(ScheduleError::new(
+            ErrorKind::UnknownLoop,
+            cx,
+            if tiled.is_empty() {
+                "the stage is not tiled (only stages at root are)".to_string()
+            } else {
+                format!(
+                    "no tiled loop \"{loop_}\" (tiled loops: {})",
+                    tiled.join(", ")
+                )
+            },
+        ));
+    };
+    t.factors = full_factors(&t.factors, loop_, factors, cx)?;
+    Ok(())
+}
+
+/// The new factors of a tiled loop whose current factors are `old`, given 1 to all of them
+/// (innermost; the outermost level takes the rest of the extent).
+fn full_factors(old: &[i64], loop_: &str, factors: &[i64], cx: &str) -> Result<Vec<i64>> {
+    let levels = old.len();
+    let extent: i64 = old.iter().product();
+    if factors.is_empty() || factors.len() > levels {
+        return Err(bad(cx, format!("give 1 to {levels} factors")));
+    }
+    if factors.iter().any(|&f| f < 1) {
+        return Err(bad(cx, "factors must be positive"));
+    }
+    let Some(prod) = factors.iter().try_fold(1i64, |acc, &f| acc.checked_mul(f)) else {
+        return Err(bad(
+            cx,
+            format!("factors {factors:?} multiply past the largest extent"),
+        ));
+    };
+    if extent % prod != 0 {
+        return Err(bad(
+            cx,
+            format!(
+                "factors multiply to {prod}, which does not divide the extent {extent} of loop {loop_}"
+            ),
+        ));
+    }
+    let mut full = vec![1; levels - factors.len()];
+    full.extend(factors);
+    if factors.len() < levels {
+        full[0] = extent / prod;
+    } else if prod != extent {
+        return Err(bad(
+            cx,
+            format!("factors multiply to {prod} but loop {loop_} has extent {extent}"),
+        ));
+    }
+    Ok(full)
+}
+
+/// Move elementwise stage `s` (now at `placement`) to root or into loop `loop_` of its only
+/// consumer.
+fn set_location(
+    program: &Program,
+    sk: &mut Sketch,
+    s: usize,
+    placement: &Placement,
+    loop_: &str,
+    cx: &str,
+) -> Result<()> {
+    if loop_ == "root" {
+        if *placement != Placement::Root {
+            sk.set_placement(program, s, Placement::Root, default_tiles(program, s));
+        }
+        return Ok(());
+    }
+    let before = sk.schedule_before(program, s)?;
+    let facts = stage_facts(&before, s);
+    let Some((consumer, loops)) = facts.at else {
+        return Err(ScheduleError::new(
+            ErrorKind::Illegal,
+            cx,
+            "the stage cannot be computed inside another: it needs exactly one consumer, at root, and a temporary output",
+        ));
+    };
+    if !loops.iter().any(|l| l == loop_) {
+        return Err(ScheduleError::new(
+            ErrorKind::UnknownLoop,
+            cx,
+            format!(
+                "{consumer} has no candidate loop \"{loop_}\" (candidates: root, {})",
+                loops.join(", ")
+            ),
+        ));
+    }
+    sk.set_placement(
+        program,
+        s,
+        Placement::At {
+            consumer,
+            loop_: loop_.to_string(),
+        },
+        vec![],
+    );
+    Ok(())
 }
 
 /// A random applicable action that changes the trace (validated), or `None`.
@@ -665,26 +807,7 @@ pub fn describe_decisions(program: &Program, trace: &Trace) -> String {
             Placement::Root => parts.push("at root".into()),
         }
         if !d.tiles.is_empty() {
-            let structure = if st.reduce.is_some() { "SSRSRS" } else { "SS" };
-            let tiles: Vec<String> = d
-                .tiles
-                .iter()
-                .map(|t| {
-                    let kind = st
-                        .iters
-                        .iter()
-                        .find(|iv| program.var_name(iv.var) == t.loop_)
-                        .map(|iv| iv.kind);
-                    let r = if kind == Some(IterKind::Reduce) {
-                        " (reduce)"
-                    } else {
-                        ""
-                    };
-                    let f: Vec<String> = t.factors.iter().map(|x| x.to_string()).collect();
-                    format!("{}{r}=[{}]", t.loop_, f.join(", "))
-                })
-                .collect();
-            parts.push(format!("tiled {structure} {}", tiles.join(" ")));
+            parts.push(describe_tiles(program, i, d));
         }
         if let Some(l) = &d.cache_write {
             parts.push(format!("write cache at loop {l}"));
@@ -695,37 +818,7 @@ pub fn describe_decisions(program: &Program, trace: &Trace) -> String {
                 Err(_) => parts.push(format!("packs {}", pk.buffer)),
             }
         }
-        if let Some(sch) = &sch {
-            let sc = &sch.stages[i];
-            if let Some(l) = sc
-                .loops
-                .iter()
-                .find(|l| l.kind == colt_ir::LoopKind::Parallel)
-            {
-                parts.push(format!(
-                    "parallel over {} fused loop(s) {} (extent {})",
-                    d.parallel,
-                    sch.var_name(l.var),
-                    l.extent
-                ));
-            }
-            if let Some(l) = sc
-                .loops
-                .iter()
-                .find(|l| l.kind == colt_ir::LoopKind::Vectorized)
-            {
-                parts.push(format!(
-                    "vectorized {} ({} lanes)",
-                    sch.var_name(l.var),
-                    l.extent
-                ));
-            }
-        } else if d.parallel > 0 {
-            parts.push(format!("parallel over {} fused loop(s)", d.parallel));
-        }
-        if d.vectorize && sch.is_none() {
-            parts.push("vectorized".into());
-        }
+        describe_loop_kinds(sch.as_ref(), i, d, &mut parts);
         if d.unroll > 0 {
             parts.push(format!("auto-unroll {}", d.unroll));
         }
@@ -739,4 +832,70 @@ pub fn describe_decisions(program: &Program, trace: &Trace) -> String {
         writeln!(s, "  {}: {}", d.stage, parts.join(", ")).unwrap();
     }
     s
+}
+
+/// `tiled SSRSRS i=[..] k (reduce)=[..] ...`: the tile structure and factors of stage `i`.
+fn describe_tiles(program: &Program, i: usize, d: &StageDecision) -> String {
+    let st = &program.stages[i];
+    let structure = if st.reduce.is_some() { "SSRSRS" } else { "SS" };
+    let tiles: Vec<String> = d
+        .tiles
+        .iter()
+        .map(|t| {
+            let kind = st
+                .iters
+                .iter()
+                .find(|iv| program.var_name(iv.var) == t.loop_)
+                .map(|iv| iv.kind);
+            let r = if kind == Some(IterKind::Reduce) {
+                " (reduce)"
+            } else {
+                ""
+            };
+            let f: Vec<String> = t.factors.iter().map(|x| x.to_string()).collect();
+            format!("{}{r}=[{}]", t.loop_, f.join(", "))
+        })
+        .collect();
+    format!("tiled {structure} {}", tiles.join(" "))
+}
+
+/// The parallel and vectorised loops of stage `i`, read from its realised schedule `sch`
+/// (from the decisions alone when it does not realise).
+fn describe_loop_kinds(
+    sch: Option<&Schedule>,
+    i: usize,
+    d: &StageDecision,
+    parts: &mut Vec<String>,
+) {
+    if let Some(sch) = sch {
+        let sc = &sch.stages[i];
+        if let Some(l) = sc
+            .loops
+            .iter()
+            .find(|l| l.kind == colt_ir::LoopKind::Parallel)
+        {
+            parts.push(format!(
+                "parallel over {} fused loop(s) {} (extent {})",
+                d.parallel,
+                sch.var_name(l.var),
+                l.extent
+            ));
+        }
+        if let Some(l) = sc
+            .loops
+            .iter()
+            .find(|l| l.kind == colt_ir::LoopKind::Vectorized)
+        {
+            parts.push(format!(
+                "vectorized {} ({} lanes)",
+                sch.var_name(l.var),
+                l.extent
+            ));
+        }
+    } else if d.parallel > 0 {
+        parts.push(format!("parallel over {} fused loop(s)", d.parallel));
+    }
+    if d.vectorize && sch.is_none() {
+        parts.push("vectorized".into());
+    }
 }

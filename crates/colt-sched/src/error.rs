@@ -2,10 +2,14 @@
 
 use thiserror::Error;
 
+/// What kind of problem a [`ScheduleError`] is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ErrorKind {
+    /// No stage has the given name.
     UnknownStage,
+    /// The stage has no loop with the given name.
     UnknownLoop,
+    /// The program has no buffer with the given name.
     UnknownBuffer,
     /// Factors that do not multiply to the extent, a bad unroll step, ...
     BadDecision,
@@ -23,13 +27,16 @@ pub enum ErrorKind {
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 #[error("{inst}: {msg}")]
 pub struct ScheduleError {
+    /// What kind of problem it is.
     pub kind: ErrorKind,
     /// The instruction in its short text form, e.g. `split(C, i, [4, 16])`.
     pub inst: String,
+    /// What is wrong, one line.
     pub msg: String,
 }
 
 impl ScheduleError {
+    /// An error of `kind` at instruction `inst`.
     pub fn new(kind: ErrorKind, inst: impl Into<String>, msg: impl Into<String>) -> Self {
         ScheduleError {
             kind,
@@ -39,4 +46,5 @@ impl ScheduleError {
     }
 }
 
+/// The result of a schedule operation.
 pub type Result<T> = std::result::Result<T, ScheduleError>;

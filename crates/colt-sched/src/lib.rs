@@ -6,7 +6,7 @@
 //! - [`lower`](Schedule::lower): schedule -> verified `colt_ir::Func`.
 //! - [`sketch`]: CPU design-space rules (multi-level tiling SSRSRS, auto-inline, parallel /
 //!   vectorize / unroll) and seeded random sampling of traces.
-//! - [`mutate`]: decision mutators (tile size, unroll, parallel, compute location).
+//! - [`mutate`](mod@mutate): decision mutators (tile size, unroll, parallel, compute location).
 //! - [`actions`]: a small vocabulary of validated decision edits for LLM proposers, and the
 //!   prompt description of a trace.
 //! - [`key`]: deterministic structural keys (FNV-1a) for deduplication.

@@ -145,146 +145,20 @@ impl Lower<'_> {
         init_depth: Option<usize>,
         redirects: &[Redirect],
     ) -> Result<Vec<Stmt>> {
-        let sched = self.s;
-        let sc = &sched.stages[s];
-        let st = &sched.program.stages[s];
         let mut redirects = redirects.to_vec();
-        let mut pre = vec![];
         let mut allocs = vec![];
-        if depth > 0 {
-            let var = sc.loops[depth - 1].var;
-            for (p, ps) in sched.stages.iter().enumerate() {
-                let Attach::At {
-                    consumer,
-                    var: v,
-                    region: ext,
-                } = &ps.attach
-                else {
-                    continue;
-                };
-                if *consumer != s || *v != var {
-                    continue;
-                }
-                let reg = sched.attach_region(p, s, depth - 1);
-                let now: Vec<i64> = reg.iter().map(|r| r.1).collect();
-                let pname = &sched.program.stages[p].name;
-                if &now != ext {
-                    return Err(ScheduleError::new(
-                        ErrorKind::Illegal,
-                        format!("compute_at({pname}, {})", st.name),
-                        format!(
-                            "the region needed changed from {ext:?} to {now:?} (loops moved across the attach point)"
-                        ),
-                    ));
-                }
-                let global = sched.program.stages[p].store.buf;
-                let local = self.local(format!("{}_l", sched.program.buffer(global).name), now);
-                allocs.push(local);
-                redirects.push(Redirect {
-                    global,
-                    local,
-                    min: reg.into_iter().map(|r| r.0).collect(),
-                });
-                pre.extend(self.stage(p, &redirects)?);
-            }
-        }
-        let main = if depth == sc.loops.len() {
-            vec![Stmt::Block(self.block(
-                s,
-                &redirects,
-                cache_depth.is_some(),
-            ))]
+        let mut out = if depth > 0 {
+            self.attached_stages(s, depth, &mut redirects, &mut allocs)?
         } else {
-            let l = &sc.loops[depth];
-            let body = self.depth(s, depth + 1, kinds, cache_depth, init_depth, &redirects)?;
-            vec![Stmt::Loop(Loop {
-                var: l.var,
-                extent: l.extent,
-                kind: kinds[depth],
-                body,
-            })]
+            vec![]
         };
-        let mut out = pre;
+        let main = self.nest_from(s, depth, kinds, cache_depth, init_depth, &redirects)?;
         if cache_depth == Some(depth) {
-            let (min, ext) = self.own_region(s, depth, "cache_write")?;
-            let name = sched.program.buffer(st.store.buf).name.clone();
-            let local = self.local(format!("{name}_c"), ext.clone());
-            let cache = Redirect {
-                global: st.store.buf,
-                local,
-                min: min.clone(),
-            };
-            let mut inner = vec![];
-            if let Some(r) = st.reduce {
-                inner.push(self.region_nest(&format!("{}_init", st.name), &ext, |_| {
-                    (
-                        Access {
-                            buf: local,
-                            idx: vec![],
-                        },
-                        Value::Const(r.identity()),
-                    )
-                }));
-            }
-            // the main nest stores into the cache: pass it as the innermost redirect for stores
-            let mut with_cache = redirects.clone();
-            with_cache.push(cache);
-            let main = if depth == sc.loops.len() {
-                vec![Stmt::Block(self.block(s, &with_cache, true))]
-            } else {
-                let l = &sc.loops[depth];
-                let body = self.depth(s, depth + 1, kinds, cache_depth, init_depth, &with_cache)?;
-                vec![Stmt::Loop(Loop {
-                    var: l.var,
-                    extent: l.extent,
-                    kind: kinds[depth],
-                    body,
-                })]
-            };
-            inner.extend(main);
-            let wb_target = self.redirect_global(st.store.buf, &redirects);
-            let ranges = self.ranges.clone();
-            inner.push(self.region_nest(&format!("{}_write", st.name), &ext, |lv| {
-                let gidx: Vec<Idx> = min
-                    .iter()
-                    .zip(lv)
-                    .map(|(m, v)| m.clone() + v.clone())
-                    .collect();
-                (
-                    Access {
-                        buf: wb_target.0,
-                        idx: Self::minus(&ranges, &gidx, &wb_target.1),
-                    },
-                    Value::Load(Access {
-                        buf: local,
-                        idx: lv.to_vec(),
-                    }),
-                )
-            }));
-            out.push(Stmt::Alloc {
-                buf: local,
-                body: inner,
-            });
+            // the nest is built again, storing into the cache (the one above is dropped)
+            out.push(self.cached_nest(s, depth, kinds, cache_depth, init_depth, &redirects)?);
         } else {
             if init_depth == Some(depth) {
-                let (min, ext) = self.own_region(s, depth, "init")?;
-                let r = st.reduce.expect("init only for reductions");
-                let target = self.redirect_global(st.store.buf, &redirects);
-                let ranges = self.ranges.clone();
-                out.push(self.region_nest(&format!("{}_init", st.name), &ext, |lv| {
-                    let gidx: Vec<Idx> = min
-                        .iter()
-                        .zip(lv)
-                        .map(|(m, v)| m.clone() + v.clone())
-                        .collect();
-                    (
-                        Access {
-                            buf: target.0,
-                            idx: Self::minus(&ranges, &gidx, &target.1),
-                        },
-                        Value::Const(r.identity()),
-                    )
-                }));
+                out.push(self.init_nest(s, depth, &redirects)?);
             }
             out.extend(main);
         }
@@ -296,6 +170,171 @@ impl Lower<'_> {
         }
         // simplify the index expressions we built by hand
         Ok(out.into_iter().map(|st| self.simplify_stmt(st)).collect())
+    }
+
+    /// The stages computed at loop `depth - 1` of stage `s`, each over the region `s` needs in
+    /// a local buffer (pushed to `allocs`) that `redirects` now points their output to.
+    fn attached_stages(
+        &mut self,
+        s: usize,
+        depth: usize,
+        redirects: &mut Vec<Redirect>,
+        allocs: &mut Vec<BufId>,
+    ) -> Result<Vec<Stmt>> {
+        let sched = self.s;
+        let st = &sched.program.stages[s];
+        let var = sched.stages[s].loops[depth - 1].var;
+        let mut pre = vec![];
+        for (p, ps) in sched.stages.iter().enumerate() {
+            let Attach::At {
+                consumer,
+                var: v,
+                region: ext,
+            } = &ps.attach
+            else {
+                continue;
+            };
+            if *consumer != s || *v != var {
+                continue;
+            }
+            let reg = sched.attach_region(p, s, depth - 1);
+            let now: Vec<i64> = reg.iter().map(|r| r.1).collect();
+            let pname = &sched.program.stages[p].name;
+            if &now != ext {
+                return Err(ScheduleError::new(
+                    ErrorKind::Illegal,
+                    format!("compute_at({pname}, {})", st.name),
+                    format!(
+                        "the region needed changed from {ext:?} to {now:?} (loops moved across the attach point)"
+                    ),
+                ));
+            }
+            let global = sched.program.stages[p].store.buf;
+            let local = self.local(format!("{}_l", sched.program.buffer(global).name), now);
+            allocs.push(local);
+            redirects.push(Redirect {
+                global,
+                local,
+                min: reg.into_iter().map(|r| r.0).collect(),
+            });
+            pre.extend(self.stage(p, redirects)?);
+        }
+        Ok(pre)
+    }
+
+    /// Loop `depth` of stage `s` and everything inside it; the stage's block when all its
+    /// loops are open.
+    fn nest_from(
+        &mut self,
+        s: usize,
+        depth: usize,
+        kinds: &[LoopKind],
+        cache_depth: Option<usize>,
+        init_depth: Option<usize>,
+        redirects: &[Redirect],
+    ) -> Result<Vec<Stmt>> {
+        let sched = self.s;
+        let sc = &sched.stages[s];
+        Ok(if depth == sc.loops.len() {
+            vec![Stmt::Block(self.block(s, redirects, cache_depth.is_some()))]
+        } else {
+            let l = &sc.loops[depth];
+            let body = self.depth(s, depth + 1, kinds, cache_depth, init_depth, redirects)?;
+            vec![Stmt::Loop(Loop {
+                var: l.var,
+                extent: l.extent,
+                kind: kinds[depth],
+                body,
+            })]
+        })
+    }
+
+    /// The write cache of stage `s` at `depth`: a local buffer over the region the loops
+    /// from `depth` write, initialised (reductions), filled by the nest and written back.
+    fn cached_nest(
+        &mut self,
+        s: usize,
+        depth: usize,
+        kinds: &[LoopKind],
+        cache_depth: Option<usize>,
+        init_depth: Option<usize>,
+        redirects: &[Redirect],
+    ) -> Result<Stmt> {
+        let sched = self.s;
+        let st = &sched.program.stages[s];
+        let (min, ext) = self.own_region(s, depth, "cache_write")?;
+        let name = sched.program.buffer(st.store.buf).name.clone();
+        let local = self.local(format!("{name}_c"), ext.clone());
+        let cache = Redirect {
+            global: st.store.buf,
+            local,
+            min: min.clone(),
+        };
+        let mut inner = vec![];
+        if let Some(r) = st.reduce {
+            inner.push(self.region_nest(&format!("{}_init", st.name), &ext, |_| {
+                (
+                    Access {
+                        buf: local,
+                        idx: vec![],
+                    },
+                    Value::Const(r.identity()),
+                )
+            }));
+        }
+        // the main nest stores into the cache: pass it as the innermost redirect for stores
+        let mut with_cache = redirects.to_vec();
+        with_cache.push(cache);
+        let main = self.nest_from(s, depth, kinds, cache_depth, init_depth, &with_cache)?;
+        inner.extend(main);
+        let wb_target = self.redirect_global(st.store.buf, redirects);
+        let ranges = self.ranges.clone();
+        inner.push(self.region_nest(&format!("{}_write", st.name), &ext, |lv| {
+            let gidx: Vec<Idx> = min
+                .iter()
+                .zip(lv)
+                .map(|(m, v)| m.clone() + v.clone())
+                .collect();
+            (
+                Access {
+                    buf: wb_target.0,
+                    idx: Self::minus(&ranges, &gidx, &wb_target.1),
+                },
+                Value::Load(Access {
+                    buf: local,
+                    idx: lv.to_vec(),
+                }),
+            )
+        }));
+        Ok(Stmt::Alloc {
+            buf: local,
+            body: inner,
+        })
+    }
+
+    /// The initialisation of reduction stage `s`'s output over the region the loops from
+    /// `depth` write (through the redirects).
+    fn init_nest(&mut self, s: usize, depth: usize, redirects: &[Redirect]) -> Result<Stmt> {
+        let sched = self.s;
+        let st = &sched.program.stages[s];
+        let (min, ext) = self.own_region(s, depth, "init")?;
+        let r = st.reduce.expect("init only for reductions");
+        let target = self.redirect_global(st.store.buf, redirects);
+        let ranges = self.ranges.clone();
+        Ok(self.region_nest(&format!("{}_init", st.name), &ext, |lv| {
+            let gidx: Vec<Idx> = min
+                .iter()
+                .zip(lv)
+                .map(|(m, v)| m.clone() + v.clone())
+                .collect();
+            (
+                Access {
+                    buf: target.0,
+                    idx: Self::minus(&ranges, &gidx, &target.1),
+                },
+                Value::Const(r.identity()),
+            )
+        }))
     }
 
     /// `idx - min` per dimension (`ranges` only help simplification).

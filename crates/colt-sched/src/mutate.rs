@@ -15,21 +15,30 @@ use rand::RngExt;
 use rand_pcg::Pcg64;
 use serde::{Deserialize, Serialize};
 
+/// A decision mutator (MetaSchedule's CPU set).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Mutator {
+    /// Move a prime factor between two tile levels of one loop.
     TileSize,
+    /// Move an elementwise stage between root, inline and its consumer's loops.
     ComputeLocation,
+    /// Pick another auto-unroll step.
     Unroll,
+    /// Pick another number of fused parallel loops.
     Parallel,
 }
 
 /// Relative probabilities of the mutators.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MutatorProbs {
+    /// Weight of [`Mutator::TileSize`].
     pub tile_size: f64,
+    /// Weight of [`Mutator::ComputeLocation`].
     pub compute_location: f64,
+    /// Weight of [`Mutator::Unroll`].
     pub unroll: f64,
+    /// Weight of [`Mutator::Parallel`].
     pub parallel: f64,
 }
 

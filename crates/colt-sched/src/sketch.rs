@@ -45,7 +45,9 @@ pub enum Placement {
     Inline,
     /// Inside loop `loop` of its only consumer, over the region that consumer needs.
     At {
+        /// The consumer stage.
         consumer: String,
+        /// The consumer's loop.
         #[serde(rename = "loop")]
         loop_: String,
     },
@@ -54,8 +56,10 @@ pub enum Placement {
 /// Factors of one loop, outermost first.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Tile {
+    /// The loop tiled.
     #[serde(rename = "loop")]
     pub loop_: String,
+    /// Extents of the tile levels, outermost first.
     pub factors: Vec<i64>,
 }
 
@@ -63,14 +67,18 @@ pub struct Tile {
 /// tile factor of the loop indexing that dimension).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct PackDecision {
+    /// The input packed.
     pub buffer: String,
+    /// The inner block size, or `None` for the innermost tile factor.
     pub factor: Option<i64>,
 }
 
 /// The decisions for one stage.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct StageDecision {
+    /// The stage.
     pub stage: String,
+    /// Where it is computed.
     pub placement: Placement,
     /// One entry per loop of the stage when tiled (root stages only), in iteration order.
     pub tiles: Vec<Tile>,
@@ -78,9 +86,11 @@ pub struct StageDecision {
     pub cache_write: Option<String>,
     /// Number of outer loops fused and run in parallel (0: serial).
     pub parallel: usize,
+    /// Whether the innermost loop is vectorized.
     pub vectorize: bool,
     /// Auto-unroll step (0: none).
     pub unroll: i64,
+    /// Packing of an input, if any.
     pub pack: Option<PackDecision>,
 }
 
@@ -97,6 +107,7 @@ impl StageDecision {
             pack: None,
         }
     }
+    /// The tiling of `loop_`, if tiled.
     pub fn tile(&self, loop_: &str) -> Option<&Tile> {
         self.tiles.iter().find(|t| t.loop_ == loop_)
     }
@@ -105,7 +116,9 @@ impl StageDecision {
 /// Decisions for every stage of one workload, in program order.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Sketch {
+    /// The workload.
     pub workload: String,
+    /// One entry per stage.
     pub stages: Vec<StageDecision>,
 }
 
@@ -210,9 +223,11 @@ impl Sketch {
         }
     }
 
+    /// The decisions for stage `name`.
     pub fn stage(&self, name: &str) -> Option<&StageDecision> {
         self.stages.iter().find(|d| d.stage == name)
     }
+    /// The decisions for stage `name`, mutably.
     pub fn stage_mut(&mut self, name: &str) -> Option<&mut StageDecision> {
         self.stages.iter_mut().find(|d| d.stage == name)
     }
@@ -359,91 +374,8 @@ impl Sketch {
                 "only stages computed at root are tiled",
             ));
         }
-        let st = &sch.program.stages[s];
-        let has_reduce = st.reduction().next().is_some();
-        let mut kinds = vec![];
-        for iv in &st.iters {
-            let name = sch.program.var_name(iv.var);
-            let n = d.tiles.iter().filter(|t| t.loop_ == name).count();
-            if n != 1 {
-                return Err(err(
-                    ErrorKind::BadDecision,
-                    &cx,
-                    format!("every loop is tiled exactly once; loop {name} is tiled {n} times"),
-                ));
-            }
-        }
-        if d.tiles.len() != st.iters.len() {
-            return Err(err(
-                ErrorKind::UnknownLoop,
-                &cx,
-                "a tile names a loop the stage does not have",
-            ));
-        }
-        for t in &d.tiles {
-            let iv = st
-                .iters
-                .iter()
-                .find(|iv| sch.program.var_name(iv.var) == t.loop_)
-                .expect("checked above");
-            let want = match (iv.kind, has_reduce) {
-                (IterKind::Reduce, _) => REDUCE_LEVELS,
-                (IterKind::Spatial, true) => SPATIAL_LEVELS,
-                (IterKind::Spatial, false) => ELEMENTWISE_LEVELS,
-            };
-            if t.factors.len() != want {
-                return Err(err(
-                    ErrorKind::BadDecision,
-                    &cx,
-                    format!(
-                        "loop {} needs {want} tile factors, got {}",
-                        t.loop_,
-                        t.factors.len()
-                    ),
-                ));
-            }
-            kinds.push(iv.kind);
-        }
-        // slot of each level in the interleaving S0 S1 R0 S2 R1 S3 (SS: S0 S1)
-        let slot = |kind: IterKind, level: usize| -> usize {
-            match (kind, has_reduce) {
-                (IterKind::Spatial, true) => [0, 1, 3, 5][level],
-                (IterKind::Reduce, _) => [2, 4][level],
-                (IterKind::Spatial, false) => level,
-            }
-        };
-        let mut slots: Vec<Vec<String>> = vec![vec![]; 6];
-        for (t, kind) in d.tiles.clone().iter().zip(kinds) {
-            let p = sch.stages[s]
-                .loops
-                .iter()
-                .position(|l| sch.var_name(l.var) == t.loop_)
-                .ok_or_else(|| {
-                    err(
-                        ErrorKind::UnknownLoop,
-                        &cx,
-                        format!("loop {} is gone (was it split already?)", t.loop_),
-                    )
-                })?;
-            push(
-                sch,
-                out,
-                Inst::Split {
-                    stage: stage.clone(),
-                    loop_: t.loop_.clone(),
-                    factors: t.factors.clone(),
-                },
-            )?;
-            let names = sch.loop_names(s);
-            for (level, nm) in names[p..p + t.factors.len()].iter().enumerate() {
-                slots[slot(kind, level)].push(nm.clone());
-            }
-        }
-        let order: Vec<String> = slots.into_iter().flatten().collect();
-        if order != sch.loop_names(s) {
-            push(sch, out, Inst::Reorder { stage, order })?;
-        }
-        Ok(())
+        let kinds = tile_kinds(sch, s, d, &cx)?;
+        emit_tiling(sch, s, d, &kinds, &cx, out)
     }
 
     /// The pack factor in effect: the given one, or the innermost tile of the loop indexing
@@ -514,93 +446,62 @@ impl Sketch {
             )?;
         }
         if let Some(pk) = &d.pack {
-            let factor = self.pack_factor(&sch.program, s, pk)?;
-            let b = sch
-                .program
-                .buffer_by_name(&pk.buffer)
-                .map(|b| sch.program.buffer(b).shape.len())
-                .unwrap_or(0);
-            let dim = b.saturating_sub(1);
-            push(
-                sch,
-                out,
-                Inst::Pack {
-                    stage: stage.clone(),
-                    buffer: pk.buffer.clone(),
-                    dim,
-                    factor,
-                },
-            )?;
-            let ps = sch.program.stages.len() - 1;
-            let pname = sch.program.stages[ps].name.clone();
-            let nloops = sch.stages[ps].loops.len();
-            if nloops > 1 {
-                push(
-                    sch,
-                    out,
-                    Inst::ParallelOuter {
-                        stage: pname.clone(),
-                        n: nloops - 1,
-                    },
-                )?;
-            }
-            if factor > 1 {
-                let v = sch
-                    .loop_names(ps)
-                    .last()
-                    .cloned()
-                    .expect("pack stage has loops");
-                push(
-                    sch,
-                    out,
-                    Inst::Vectorize {
-                        stage: pname,
-                        loop_: v,
-                    },
-                )?;
-            }
+            self.emit_pack(sch, s, pk, out)?;
         }
-        if d.parallel > 0 {
-            if matches!(d.placement, Placement::At { .. }) {
-                return Err(err(
-                    ErrorKind::Illegal,
-                    format!("parallel_outer({stage}, {})", d.parallel),
-                    "a stage computed inside another runs inside its consumer's loops; parallelise the consumer",
-                ));
-            }
+        emit_annotations(sch, s, d, out)
+    }
+
+    /// Emit the pack of stage `s`, and the parallel outer loops and vectorised inner loop of
+    /// the packing stage it adds.
+    fn emit_pack(
+        &self,
+        sch: &mut Schedule,
+        s: usize,
+        pk: &PackDecision,
+        out: &mut Vec<Inst>,
+    ) -> Result<()> {
+        let factor = self.pack_factor(&sch.program, s, pk)?;
+        let b = sch
+            .program
+            .buffer_by_name(&pk.buffer)
+            .map(|b| sch.program.buffer(b).shape.len())
+            .unwrap_or(0);
+        let dim = b.saturating_sub(1);
+        push(
+            sch,
+            out,
+            Inst::Pack {
+                stage: self.stages[s].stage.clone(),
+                buffer: pk.buffer.clone(),
+                dim,
+                factor,
+            },
+        )?;
+        let ps = sch.program.stages.len() - 1;
+        let pname = sch.program.stages[ps].name.clone();
+        let nloops = sch.stages[ps].loops.len();
+        if nloops > 1 {
             push(
                 sch,
                 out,
                 Inst::ParallelOuter {
-                    stage: stage.clone(),
-                    n: d.parallel,
+                    stage: pname.clone(),
+                    n: nloops - 1,
                 },
             )?;
         }
-        if d.vectorize {
-            let inner = sch.loop_names(s).last().cloned().ok_or_else(|| {
-                err(
-                    ErrorKind::Illegal,
-                    format!("vectorize({stage})"),
-                    "the stage has no loops",
-                )
-            })?;
+        if factor > 1 {
+            let v = sch
+                .loop_names(ps)
+                .last()
+                .cloned()
+                .expect("pack stage has loops");
             push(
                 sch,
                 out,
                 Inst::Vectorize {
-                    stage: stage.clone(),
-                    loop_: inner,
-                },
-            )?;
-        }
-        if d.unroll > 0 {
-            push(
-                sch,
-                out,
-                Inst::AutoUnroll {
-                    stage,
-                    max_step: d.unroll,
+                    stage: pname,
+                    loop_: v,
                 },
             )?;
         }
@@ -626,44 +527,18 @@ impl Sketch {
             let Some(s) = program.stage_index(inst.stage()) else {
                 continue;
             };
-            let d = &mut sk.stages[s];
-            match inst {
-                Inst::Split { loop_, factors, .. } => d.tiles.push(Tile {
-                    loop_: loop_.clone(),
-                    factors: factors.clone(),
-                }),
-                Inst::Reorder { .. } => {}
-                Inst::ComputeInline { .. } => d.placement = Placement::Inline,
-                Inst::ComputeAt {
-                    consumer, loop_, ..
-                } => {
-                    d.placement = Placement::At {
-                        consumer: consumer.clone(),
-                        loop_: loop_.clone(),
-                    }
-                }
-                Inst::CacheWrite { loop_, .. } => d.cache_write = Some(loop_.clone()),
-                Inst::ParallelOuter { n, .. } => d.parallel = *n,
-                Inst::Vectorize { .. } => d.vectorize = true,
-                Inst::AutoUnroll { max_step, .. } => d.unroll = *max_step,
-                Inst::Pack { buffer, factor, .. } => {
-                    d.pack = Some(PackDecision {
-                        buffer: buffer.clone(),
-                        factor: Some(*factor),
-                    })
-                }
-                Inst::Fuse { .. } | Inst::Parallel { .. } | Inst::Unroll { .. } => {
-                    return Err(not_sketch(format!(
-                        "{} is not a sketch instruction (its decisions cannot be edited)",
-                        inst.text()
-                    )));
-                }
-            }
+            record(&mut sk.stages[s], inst)?;
         }
-        // a pack factor equal to the innermost tile is the default
-        for s in 0..sk.stages.len() {
-            if let Some(pk) = sk.stages[s].pack.clone() {
-                let auto = sk
+        sk.default_pack_factors(program);
+        sk.check_canonical(program, trace)?;
+        Ok(sk)
+    }
+
+    /// Drop every pack factor equal to the innermost tile: that is the default.
+    fn default_pack_factors(&mut self, program: &Program) {
+        for s in 0..self.stages.len() {
+            if let Some(pk) = self.stages[s].pack.clone() {
+                let auto = self
                     .pack_factor(
                         program,
                         s,
@@ -674,11 +549,16 @@ impl Sketch {
                     )
                     .ok();
                 if auto.is_some() && auto == pk.factor {
-                    sk.stages[s].pack = Some(PackDecision { factor: None, ..pk });
+                    self.stages[s].pack = Some(PackDecision { factor: None, ..pk });
                 }
             }
         }
-        let canon = sk
+    }
+
+    /// Errors unless these decisions rebuild exactly `trace`, naming the first instruction
+    /// that differs.
+    fn check_canonical(&self, program: &Program, trace: &Trace) -> Result<()> {
+        let canon = self
             .to_trace(program)
             .map_err(|e| not_sketch(format!("decisions do not rebuild ({e})")))?;
         if canon.insts != trace.insts {
@@ -700,8 +580,212 @@ impl Sketch {
                 "instruction {k} is {got} where the sketch form has {want}"
             )));
         }
-        Ok(sk)
+        Ok(())
     }
+}
+
+/// The kind of the loop of each tile of `d` (decisions of stage `s`, at root), checking that
+/// every loop of the stage is tiled exactly once with the levels its kind needs.
+fn tile_kinds(sch: &Schedule, s: usize, d: &StageDecision, cx: &str) -> Result<Vec<IterKind>> {
+    let st = &sch.program.stages[s];
+    let has_reduce = st.reduction().next().is_some();
+    let mut kinds = vec![];
+    for iv in &st.iters {
+        let name = sch.program.var_name(iv.var);
+        let n = d.tiles.iter().filter(|t| t.loop_ == name).count();
+        if n != 1 {
+            return Err(err(
+                ErrorKind::BadDecision,
+                cx,
+                format!("every loop is tiled exactly once; loop {name} is tiled {n} times"),
+            ));
+        }
+    }
+    if d.tiles.len() != st.iters.len() {
+        return Err(err(
+            ErrorKind::UnknownLoop,
+            cx,
+            "a tile names a loop the stage does not have",
+        ));
+    }
+    for t in &d.tiles {
+        let iv = st
+            .iters
+            .iter()
+            .find(|iv| sch.program.var_name(iv.var) == t.loop_)
+            .expect("checked above");
+        let want = match (iv.kind, has_reduce) {
+            (IterKind::Reduce, _) => REDUCE_LEVELS,
+            (IterKind::Spatial, true) => SPATIAL_LEVELS,
+            (IterKind::Spatial, false) => ELEMENTWISE_LEVELS,
+        };
+        if t.factors.len() != want {
+            return Err(err(
+                ErrorKind::BadDecision,
+                cx,
+                format!(
+                    "loop {} needs {want} tile factors, got {}",
+                    t.loop_,
+                    t.factors.len()
+                ),
+            ));
+        }
+        kinds.push(iv.kind);
+    }
+    Ok(kinds)
+}
+
+/// Emit the splits of the tiles of `d` (loop kinds `kinds`) and the reorder into the
+/// interleaving S0 S1 R0 S2 R1 S3 (SS: S0 S1) when the loops are not in it already.
+fn emit_tiling(
+    sch: &mut Schedule,
+    s: usize,
+    d: &StageDecision,
+    kinds: &[IterKind],
+    cx: &str,
+    out: &mut Vec<Inst>,
+) -> Result<()> {
+    let has_reduce = sch.program.stages[s].reduction().next().is_some();
+    // slot of each level in the interleaving S0 S1 R0 S2 R1 S3 (SS: S0 S1)
+    let slot = |kind: IterKind, level: usize| -> usize {
+        match (kind, has_reduce) {
+            (IterKind::Spatial, true) => [0, 1, 3, 5][level],
+            (IterKind::Reduce, _) => [2, 4][level],
+            (IterKind::Spatial, false) => level,
+        }
+    };
+    let mut slots: Vec<Vec<String>> = vec![vec![]; 6];
+    for (t, &kind) in d.tiles.iter().zip(kinds) {
+        let p = sch.stages[s]
+            .loops
+            .iter()
+            .position(|l| sch.var_name(l.var) == t.loop_)
+            .ok_or_else(|| {
+                err(
+                    ErrorKind::UnknownLoop,
+                    cx,
+                    format!("loop {} is gone (was it split already?)", t.loop_),
+                )
+            })?;
+        push(
+            sch,
+            out,
+            Inst::Split {
+                stage: d.stage.clone(),
+                loop_: t.loop_.clone(),
+                factors: t.factors.clone(),
+            },
+        )?;
+        let names = sch.loop_names(s);
+        for (level, nm) in names[p..p + t.factors.len()].iter().enumerate() {
+            slots[slot(kind, level)].push(nm.clone());
+        }
+    }
+    let order: Vec<String> = slots.into_iter().flatten().collect();
+    if order != sch.loop_names(s) {
+        push(
+            sch,
+            out,
+            Inst::Reorder {
+                stage: d.stage.clone(),
+                order,
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// Emit the parallel outer loops, vectorised inner loop and auto-unroll step of `d`
+/// (decisions of stage `s`, not inlined).
+fn emit_annotations(
+    sch: &mut Schedule,
+    s: usize,
+    d: &StageDecision,
+    out: &mut Vec<Inst>,
+) -> Result<()> {
+    let stage = d.stage.clone();
+    if d.parallel > 0 {
+        if matches!(d.placement, Placement::At { .. }) {
+            return Err(err(
+                ErrorKind::Illegal,
+                format!("parallel_outer({stage}, {})", d.parallel),
+                "a stage computed inside another runs inside its consumer's loops; parallelise the consumer",
+            ));
+        }
+        push(
+            sch,
+            out,
+            Inst::ParallelOuter {
+                stage: stage.clone(),
+                n: d.parallel,
+            },
+        )?;
+    }
+    if d.vectorize {
+        let inner = sch.loop_names(s).last().cloned().ok_or_else(|| {
+            err(
+                ErrorKind::Illegal,
+                format!("vectorize({stage})"),
+                "the stage has no loops",
+            )
+        })?;
+        push(
+            sch,
+            out,
+            Inst::Vectorize {
+                stage: stage.clone(),
+                loop_: inner,
+            },
+        )?;
+    }
+    if d.unroll > 0 {
+        push(
+            sch,
+            out,
+            Inst::AutoUnroll {
+                stage,
+                max_step: d.unroll,
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// Record the decision `inst` (an instruction of stage decision `d`'s stage) makes.
+fn record(d: &mut StageDecision, inst: &Inst) -> Result<()> {
+    match inst {
+        Inst::Split { loop_, factors, .. } => d.tiles.push(Tile {
+            loop_: loop_.clone(),
+            factors: factors.clone(),
+        }),
+        Inst::Reorder { .. } => {}
+        Inst::ComputeInline { .. } => d.placement = Placement::Inline,
+        Inst::ComputeAt {
+            consumer, loop_, ..
+        } => {
+            d.placement = Placement::At {
+                consumer: consumer.clone(),
+                loop_: loop_.clone(),
+            }
+        }
+        Inst::CacheWrite { loop_, .. } => d.cache_write = Some(loop_.clone()),
+        Inst::ParallelOuter { n, .. } => d.parallel = *n,
+        Inst::Vectorize { .. } => d.vectorize = true,
+        Inst::AutoUnroll { max_step, .. } => d.unroll = *max_step,
+        Inst::Pack { buffer, factor, .. } => {
+            d.pack = Some(PackDecision {
+                buffer: buffer.clone(),
+                factor: Some(*factor),
+            })
+        }
+        Inst::Fuse { .. } | Inst::Parallel { .. } | Inst::Unroll { .. } => {
+            return Err(not_sketch(format!(
+                "{} is not a sketch instruction (its decisions cannot be edited)",
+                inst.text()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// What a stage may be: facts of the live schedule used by sampling, mutation and actions.
@@ -947,71 +1031,96 @@ pub fn sample_sketch(program: &Program, rng: &mut Pcg64) -> Result<Sketch> {
         if sk.stages[s].placement == Placement::Inline {
             continue;
         }
-        let st = &program.stages[s];
-        let is_root = sk.stages[s].placement == Placement::Root;
-        let has_reduce = st.reduce.is_some();
-        // write cache at the last S0 or S1 loop
-        if is_root && has_reduce && !sk.stages[s].tiles.is_empty() && rng.random_bool(0.5) {
-            let n_sp = st.spatial().count();
-            let names = sch.loop_names(s);
-            if n_sp > 0 {
-                let level = rng.random_range(0..2usize);
-                sk.stages[s].cache_write = Some(names[(level + 1) * n_sp - 1].clone());
-                let mut trial = sch.clone();
-                let name = sk.stages[s].cache_write.clone().expect("set");
-                if trial
-                    .apply(&Inst::CacheWrite {
-                        stage: st.name.clone(),
-                        loop_: name,
-                    })
-                    .is_ok()
-                {
-                    sch = trial;
-                } else {
-                    sk.stages[s].cache_write = None;
-                }
-            }
-        }
-        if is_root && !sk.stages[s].tiles.is_empty() && rng.random_bool(0.3) {
-            let cands = pack_candidates(program, s);
-            if !cands.is_empty() {
-                let b = cands[rng.random_range(0..cands.len())].clone();
-                sk.stages[s].pack = Some(PackDecision {
-                    buffer: b,
-                    factor: None,
-                });
-            }
-        }
-        if is_root {
-            let choices = parallel_choices(&sch, s);
-            if !choices.is_empty() {
-                let loops = &sch.stages[s].loops;
-                let enough = choices
-                    .iter()
-                    .copied()
-                    .find(|&n| loops[..n].iter().map(|l| l.extent).product::<i64>() >= 64);
-                let n = match enough {
-                    Some(n) if rng.random_bool(0.5) => n,
-                    _ => choices[rng.random_range(0..choices.len())],
-                };
-                sk.stages[s].parallel = n;
-            }
-        }
-        let inner_spatial = sch.stages[s]
-            .loops
-            .last()
-            .is_some_and(|l| !sch.touches_reduce(s, l.var));
-        if inner_spatial {
-            let p = if contiguous_inner(program, s) {
-                0.9
-            } else {
-                0.3
-            };
-            sk.stages[s].vectorize = rng.random_bool(p);
-        }
-        sk.stages[s].unroll = UNROLL_STEPS[rng.random_range(0..UNROLL_STEPS.len())];
+        draw_phase_b(rng, program, &mut sch, s, &mut sk.stages[s]);
     }
     Ok(sk)
+}
+
+/// Draw the phase-B decisions `d` of stage `s` (placed and tiled in `sch`, not inlined):
+/// write cache (applied to `sch` when it is legal), pack, parallel loops, vectorisation and
+/// auto-unroll.
+fn draw_phase_b(
+    rng: &mut Pcg64,
+    program: &Program,
+    sch: &mut Schedule,
+    s: usize,
+    d: &mut StageDecision,
+) {
+    let st = &program.stages[s];
+    let is_root = d.placement == Placement::Root;
+    let has_reduce = st.reduce.is_some();
+    // write cache at the last S0 or S1 loop
+    if is_root && has_reduce && !d.tiles.is_empty() && rng.random_bool(0.5) {
+        draw_cache_write(rng, st, sch, s, d);
+    }
+    if is_root && !d.tiles.is_empty() && rng.random_bool(0.3) {
+        let cands = pack_candidates(program, s);
+        if !cands.is_empty() {
+            let b = cands[rng.random_range(0..cands.len())].clone();
+            d.pack = Some(PackDecision {
+                buffer: b,
+                factor: None,
+            });
+        }
+    }
+    if is_root {
+        let choices = parallel_choices(sch, s);
+        if !choices.is_empty() {
+            let loops = &sch.stages[s].loops;
+            let enough = choices
+                .iter()
+                .copied()
+                .find(|&n| loops[..n].iter().map(|l| l.extent).product::<i64>() >= 64);
+            let n = match enough {
+                Some(n) if rng.random_bool(0.5) => n,
+                _ => choices[rng.random_range(0..choices.len())],
+            };
+            d.parallel = n;
+        }
+    }
+    let inner_spatial = sch.stages[s]
+        .loops
+        .last()
+        .is_some_and(|l| !sch.touches_reduce(s, l.var));
+    if inner_spatial {
+        let p = if contiguous_inner(program, s) {
+            0.9
+        } else {
+            0.3
+        };
+        d.vectorize = rng.random_bool(p);
+    }
+    d.unroll = UNROLL_STEPS[rng.random_range(0..UNROLL_STEPS.len())];
+}
+
+/// Draw a write cache for reduction stage `st` (index `s`) at its last S0 or S1 loop, kept
+/// (and applied to `sch`) only when the live schedule accepts it.
+fn draw_cache_write(
+    rng: &mut Pcg64,
+    st: &Stage,
+    sch: &mut Schedule,
+    s: usize,
+    d: &mut StageDecision,
+) {
+    let n_sp = st.spatial().count();
+    let names = sch.loop_names(s);
+    if n_sp > 0 {
+        let level = rng.random_range(0..2usize);
+        d.cache_write = Some(names[(level + 1) * n_sp - 1].clone());
+        let mut trial = sch.clone();
+        let name = d.cache_write.clone().expect("set");
+        if trial
+            .apply(&Inst::CacheWrite {
+                stage: st.name.clone(),
+                loop_: name,
+            })
+            .is_ok()
+        {
+            *sch = trial;
+        } else {
+            d.cache_write = None;
+        }
+    }
 }
 
 /// A random trace from the CPU sketch of `program`, drawn with `rng`: it always replays and

@@ -16,36 +16,51 @@ pub const MAX_STAGE_LOOPS: usize = 64;
 use crate::region::region;
 use crate::trace::{Inst, Trace};
 use colt_ir::{
-    Access, BufKind, Idx, Interval, IterKind, IterVar, LoopKind, Program, Stage, Value, VarId,
+    Access, BufId, BufKind, Buffer, Idx, Interval, IterKind, IterVar, LoopKind, Program, Stage,
+    Value, VarId,
 };
 
+/// One loop of a stage's nest.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SLoop {
+    /// The loop variable.
     pub var: VarId,
+    /// Number of iterations.
     pub extent: i64,
+    /// How the loop executes.
     pub kind: LoopKind,
 }
 
+/// Where a stage is computed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Attach {
+    /// Its own nest at the top level.
     Root,
+    /// Substituted into its consumers.
     Inline,
     /// Computed inside loop `var` of stage `consumer`, over a region with these extents.
     At {
+        /// Index of the consumer stage.
         consumer: usize,
+        /// The consumer's loop.
         var: VarId,
+        /// Extent of the computed region in each dimension of the stage's output.
         region: Vec<i64>,
     },
 }
 
+/// The schedule state of one stage.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StageSched {
+    /// Loops, outermost first.
     pub loops: Vec<SLoop>,
     /// Value of each iteration variable of the stage (same order as `Stage::iters`).
     pub iter_val: Vec<Idx>,
+    /// Where the stage is computed.
     pub attach: Attach,
     /// Accumulate the tile covered by the loops inside this loop in a local buffer.
     pub cache_write: Option<VarId>,
+    /// Auto-unroll step (0: none).
     pub auto_unroll: i64,
     /// Loops changed since creation (compute_at needs untouched loops).
     pub transformed: bool,
@@ -54,7 +69,9 @@ pub struct StageSched {
 /// A program with its schedule state.
 #[derive(Clone, Debug)]
 pub struct Schedule {
+    /// The program scheduled.
     pub program: Program,
+    /// Per-stage state, in program order.
     pub stages: Vec<StageSched>,
     /// Root-level emission order of stages.
     pub order: Vec<usize>,
@@ -80,6 +97,7 @@ fn initial(st: &Stage) -> StageSched {
 }
 
 impl Schedule {
+    /// The unscheduled state: one serial loop per iteration variable, every stage at root.
     pub fn new(program: Program) -> Schedule {
         let stages = program.stages.iter().map(initial).collect();
         let order = (0..program.stages.len()).collect();
@@ -109,12 +127,15 @@ impl Schedule {
         Ok(s)
     }
 
+    /// Index of the stage named `name`.
     pub fn stage_index(&self, name: &str) -> Option<usize> {
         self.program.stage_index(name)
     }
+    /// The name of variable `v`.
     pub fn var_name(&self, v: VarId) -> &str {
         self.program.var_name(v)
     }
+    /// Names of the loops of stage `s`, outermost first.
     pub fn loop_names(&self, s: usize) -> Vec<String> {
         self.stages[s]
             .loops
@@ -275,6 +296,24 @@ impl Schedule {
     fn split(&mut self, cx: &str, s: usize, name: &str, factors: &[i64]) -> Result<()> {
         let p = self.find_loop(cx, s, name)?;
         let l = self.stages[s].loops[p].clone();
+        self.check_split(cx, s, name, &l, factors)?;
+        let (new, value) = self.split_loops(s, name, l.extent, factors);
+        let sc = &mut self.stages[s];
+        sc.loops.splice(p..=p, new);
+        sc.transformed = true;
+        self.subst_everywhere(l.var, &value);
+        Ok(())
+    }
+
+    /// Errors unless loop `l` (named `name`) of stage `s` can be split by `factors`.
+    fn check_split(
+        &self,
+        cx: &str,
+        s: usize,
+        name: &str,
+        l: &SLoop,
+        factors: &[i64],
+    ) -> Result<()> {
         let bad = |m: String| ScheduleError::new(ErrorKind::BadDecision, cx, m);
         if factors.len() < 2 {
             return Err(bad("needs at least two factors".into()));
@@ -323,17 +362,28 @@ impl Schedule {
                 format!("loop {name} is a compute_at or cache_write target; split it before that"),
             ));
         }
-        let base = name.to_string();
-        let sep = if base.ends_with(|c: char| c.is_ascii_digit()) {
+        Ok(())
+    }
+
+    /// Fresh loops `{name}0, {name}1, ..` of stage `s` with extents `factors` (which multiply
+    /// to `extent`), outermost first, and the value of the split loop in terms of them.
+    fn split_loops(
+        &mut self,
+        s: usize,
+        name: &str,
+        extent: i64,
+        factors: &[i64],
+    ) -> (Vec<SLoop>, Idx) {
+        let sep = if name.ends_with(|c: char| c.is_ascii_digit()) {
             "_"
         } else {
             ""
         };
         let mut new = vec![];
         let mut value: Option<Idx> = None;
-        let mut stride = prod;
+        let mut stride = extent;
         for (k, &f) in factors.iter().enumerate() {
-            let nm = self.fresh_loop_name(s, format!("{base}{sep}{k}"));
+            let nm = self.fresh_loop_name(s, format!("{name}{sep}{k}"));
             let v = self.fresh_var(nm);
             stride /= f;
             let term = if stride == 1 {
@@ -351,11 +401,7 @@ impl Schedule {
                 kind: LoopKind::Serial,
             });
         }
-        let sc = &mut self.stages[s];
-        sc.loops.splice(p..=p, new);
-        sc.transformed = true;
-        self.subst_everywhere(l.var, &value.expect("two factors"));
-        Ok(())
+        (new, value.expect("two factors"))
     }
 
     fn reorder(&mut self, cx: &str, s: usize, order: &[String]) -> Result<()> {
@@ -614,6 +660,25 @@ impl Schedule {
                 format!("no stage named \"{consumer}\""),
             )
         })?;
+        self.check_compute_at(cx, p, c, consumer)?;
+        let at = self.find_loop(cx, c, name)?;
+        let reg = self.attach_region(p, c, at);
+        let (loops, vals) = self.region_loops(p, &reg);
+        let var = self.stages[c].loops[at].var;
+        let sc = &mut self.stages[p];
+        sc.loops = loops;
+        sc.iter_val = vals;
+        sc.attach = Attach::At {
+            consumer: c,
+            var,
+            region: reg.iter().map(|r| r.1).collect(),
+        };
+        self.order.retain(|&x| x != p);
+        Ok(())
+    }
+
+    /// Errors unless stage `p` can be computed inside stage `c` (named `consumer`).
+    fn check_compute_at(&self, cx: &str, p: usize, c: usize, consumer: &str) -> Result<()> {
         let illegal = |m: String| ScheduleError::new(ErrorKind::Illegal, cx, m);
         if self.stages[c].attach == Attach::Inline {
             return Err(illegal(format!("consumer {consumer} was inlined")));
@@ -643,10 +708,14 @@ impl Schedule {
         {
             return Err(illegal("another stage is computed inside this one".into()));
         }
-        let at = self.find_loop(cx, c, name)?;
-        let reg = self.attach_region(p, c, at);
+        Ok(())
+    }
+
+    /// The loops of stage `p` computed over region `reg` (min and extent per spatial
+    /// dimension), and the values of its iteration variables in them.
+    fn region_loops(&mut self, p: usize, reg: &[(Idx, i64)]) -> (Vec<SLoop>, Vec<Idx>) {
         // New loops over the region for spatial iterations; reductions keep their full range.
-        let pst = pst.clone();
+        let pst = self.program.stages[p].clone();
         let mut loops = vec![];
         let mut vals = vec![];
         let mut d = 0;
@@ -677,17 +746,7 @@ impl Schedule {
                 }
             }
         }
-        let var = self.stages[c].loops[at].var;
-        let sc = &mut self.stages[p];
-        sc.loops = loops;
-        sc.iter_val = vals;
-        sc.attach = Attach::At {
-            consumer: c,
-            var,
-            region: reg.iter().map(|r| r.1).collect(),
-        };
-        self.order.retain(|&x| x != p);
-        Ok(())
+        (loops, vals)
     }
 
     fn stage_names(&self, ss: &[usize]) -> String {
@@ -770,6 +829,36 @@ impl Schedule {
     }
 
     fn pack(&mut self, cx: &str, c: usize, buffer: &str, dim: usize, factor: i64) -> Result<()> {
+        let (b, buf) = self.pack_input(cx, c, buffer, dim, factor)?;
+        let mut pname = format!("{buffer}_p");
+        while self.program.buffer_by_name(&pname).is_some() {
+            pname.push('p');
+        }
+        let mut shape = vec![buf.shape[dim] / factor];
+        shape.extend(
+            buf.shape
+                .iter()
+                .enumerate()
+                .filter(|(d, _)| *d != dim)
+                .map(|(_, n)| *n),
+        );
+        shape.push(factor);
+        let pb = self.program.add_buffer(pname, shape.clone(), BufKind::Temp);
+        let stage = self.packing_stage(buffer, b, pb, &shape, dim, factor);
+        self.add_stage_before(c, stage);
+        self.load_packed(c, b, pb, dim, factor);
+        Ok(())
+    }
+
+    /// The input `buffer` that stage `c` packs by `factor` on dimension `dim`, checked.
+    fn pack_input(
+        &self,
+        cx: &str,
+        c: usize,
+        buffer: &str,
+        dim: usize,
+        factor: i64,
+    ) -> Result<(BufId, Buffer)> {
         let b = self.program.buffer_by_name(buffer).ok_or_else(|| {
             ScheduleError::new(
                 ErrorKind::UnknownBuffer,
@@ -808,22 +897,21 @@ impl Schedule {
                 ),
             ));
         }
-        let mut pname = format!("{buffer}_p");
-        while self.program.buffer_by_name(&pname).is_some() {
-            pname.push('p');
-        }
-        let rank = buf.shape.len();
-        let mut shape = vec![buf.shape[dim] / factor];
-        shape.extend(
-            buf.shape
-                .iter()
-                .enumerate()
-                .filter(|(d, _)| *d != dim)
-                .map(|(_, n)| *n),
-        );
-        shape.push(factor);
-        let pb = self.program.add_buffer(pname, shape.clone(), BufKind::Temp);
-        // the packing stage: P[o, rest.., v] = B[.., o*factor + v, ..]
+        Ok((b, buf))
+    }
+
+    /// The packing stage `pack_{buffer}` writing `pb` (of shape `shape`) from `b`:
+    /// `P[o, rest.., v] = B[.., o*factor + v, ..]`.
+    fn packing_stage(
+        &mut self,
+        buffer: &str,
+        b: BufId,
+        pb: BufId,
+        shape: &[i64],
+        dim: usize,
+        factor: i64,
+    ) -> Stage {
+        let rank = shape.len() - 1;
         let mut iters = vec![];
         for (k, n) in shape.iter().enumerate() {
             let nm = if k == 0 {
@@ -854,7 +942,7 @@ impl Schedule {
         while self.stage_index(&sname).is_some() {
             sname.push('p');
         }
-        let stage = Stage {
+        Stage {
             name: sname,
             store: Access {
                 buf: pb,
@@ -863,7 +951,11 @@ impl Schedule {
             iters,
             reduce: None,
             value: Value::load(b, src),
-        };
+        }
+    }
+
+    /// Add `stage` at root, emitted just before the root ancestor of stage `c`.
+    fn add_stage_before(&mut self, c: usize, stage: Stage) {
         let new_sched = initial(&stage);
         self.program.stages.push(stage);
         self.stages.push(new_sched);
@@ -879,7 +971,10 @@ impl Schedule {
             .position(|&x| x == root)
             .expect("root stage is ordered");
         self.order.insert(pos, ns);
-        // rewrite c's loads
+    }
+
+    /// Rewrite stage `c`'s loads of `b` into loads of its packed copy `pb`.
+    fn load_packed(&mut self, c: usize, b: BufId, pb: BufId, dim: usize, factor: i64) {
         let v = self.program.stages[c].value.map(
             &mut |a: &Access| {
                 (a.buf == b).then(|| {
@@ -898,7 +993,6 @@ impl Schedule {
             &|e| e.clone(),
         );
         self.program.stages[c].value = v;
-        Ok(())
     }
 }
 

@@ -5,68 +5,114 @@
 use crate::error::{ErrorKind, Result, ScheduleError};
 use serde::{Deserialize, Serialize};
 
+/// The trace format version written and accepted.
 pub const TRACE_VERSION: u32 = 1;
 
+/// One schedule primitive with its decisions.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "inst", rename_all = "snake_case")]
 pub enum Inst {
     /// Split `loop` into `factors.len()` nested loops, outermost first (a perfect tiling).
     Split {
+        /// The stage scheduled.
         stage: String,
+        /// The loop split.
         #[serde(rename = "loop")]
         loop_: String,
+        /// Extents of the new loops, outermost first; their product is the loop's extent.
         factors: Vec<i64>,
     },
     /// Put the named loops in this order, in the positions they occupy.
-    Reorder { stage: String, order: Vec<String> },
-    /// Fuse adjacent loops (outermost first) into one.
-    Fuse { stage: String, loops: Vec<String> },
-    /// Fuse the outermost `n` loops and run the result in parallel (OpenMP).
-    ParallelOuter { stage: String, n: usize },
-    Parallel {
+    Reorder {
+        /// The stage scheduled.
         stage: String,
+        /// The loops, in their new order.
+        order: Vec<String>,
+    },
+    /// Fuse adjacent loops (outermost first) into one.
+    Fuse {
+        /// The stage scheduled.
+        stage: String,
+        /// The loops fused, outermost first.
+        loops: Vec<String>,
+    },
+    /// Fuse the outermost `n` loops and run the result in parallel (OpenMP).
+    ParallelOuter {
+        /// The stage scheduled.
+        stage: String,
+        /// How many outermost loops are fused.
+        n: usize,
+    },
+    /// Run one loop in parallel (OpenMP).
+    Parallel {
+        /// The stage scheduled.
+        stage: String,
+        /// The loop.
         #[serde(rename = "loop")]
         loop_: String,
     },
+    /// Map one loop to SIMD lanes.
     Vectorize {
+        /// The stage scheduled.
         stage: String,
+        /// The loop.
         #[serde(rename = "loop")]
         loop_: String,
     },
     /// Fully unroll one loop.
     Unroll {
+        /// The stage scheduled.
         stage: String,
+        /// The loop.
         #[serde(rename = "loop")]
         loop_: String,
     },
     /// Unroll the innermost loops whose extents multiply to at most `max_step` (0, 16, 64, 512).
-    AutoUnroll { stage: String, max_step: i64 },
+    AutoUnroll {
+        /// The stage scheduled.
+        stage: String,
+        /// The largest product of unrolled extents.
+        max_step: i64,
+    },
     /// Compute `stage` inside loop `loop` of its only consumer, over the region it needs.
     ComputeAt {
+        /// The producer stage moved.
         stage: String,
+        /// Its consumer.
         consumer: String,
+        /// The consumer's loop it goes inside.
         #[serde(rename = "loop")]
         loop_: String,
     },
     /// Substitute an elementwise stage into its consumers.
-    ComputeInline { stage: String },
+    ComputeInline {
+        /// The stage inlined.
+        stage: String,
+    },
     /// Accumulate the tile covered by the loops inside `loop` in a local buffer, then write back.
     CacheWrite {
+        /// The stage scheduled.
         stage: String,
+        /// The loop whose body's tile is cached.
         #[serde(rename = "loop")]
         loop_: String,
     },
     /// Copy input `buffer` into a packed layout for `stage`: dimension `dim` split by `factor`,
     /// outer part first, inner part last (e.g. B[K, N] -> B_p[N/f, K, f]).
     Pack {
+        /// The stage that reads the packed copy.
         stage: String,
+        /// The input buffer packed.
         buffer: String,
+        /// The dimension split.
         dim: usize,
+        /// The inner extent of the split.
         factor: i64,
     },
 }
 
 impl Inst {
+    /// The stage the instruction applies to.
     pub fn stage(&self) -> &str {
         match self {
             Inst::Split { stage, .. }
@@ -120,12 +166,16 @@ impl Inst {
 /// A schedule for one workload.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Trace {
+    /// Format version ([`TRACE_VERSION`]).
     pub version: u32,
+    /// The workload the trace schedules.
     pub workload: String,
+    /// The instructions, in order of application.
     pub insts: Vec<Inst>,
 }
 
 impl Trace {
+    /// An empty trace of the current version.
     pub fn new(workload: impl Into<String>) -> Trace {
         Trace {
             version: TRACE_VERSION,
@@ -133,6 +183,7 @@ impl Trace {
             insts: vec![],
         }
     }
+    /// Pretty-printed JSON.
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("traces serialise")
     }

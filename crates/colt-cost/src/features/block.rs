@@ -187,16 +187,7 @@ fn resolve(a: &Access, bind: &BTreeMap<VarId, Idx>) -> Access {
 
 /// Analyse block `b` inside `loops` (outermost first) and the local allocations `allocs`.
 pub fn analyse(f: &Func, b: &Block, loops: &[LoopCtx], allocs: &[colt_ir::BufId]) -> BlockInfo {
-    let mut bind: BTreeMap<VarId, Idx> = BTreeMap::new();
-    for (v, e) in &b.bind {
-        let e = e.subst(&|x| bind.get(&x).cloned());
-        bind.insert(*v, e);
-    }
-    let store = resolve(&b.store, &bind);
-    let mut raw = vec![];
-    b.value.loads(&mut raw);
-    let loads: Vec<Access> = raw.into_iter().map(|a| resolve(a, &bind)).collect();
-
+    let (store, loads) = resolved_accesses(b);
     let mut info = BlockInfo {
         executions: loops.iter().map(|l| l.extent).product(),
         is_reduction: matches!(b.op, StoreOp::Reduce(_)),
@@ -206,6 +197,43 @@ pub fn analyse(f: &Func, b: &Block, loops: &[LoopCtx], allocs: &[colt_ir::BufId]
         ..BlockInfo::default()
     };
     info.flops_per_exec = flops(&b.value) + if info.is_reduction { 1.0 } else { 0.0 };
+    loop_facts(&mut info, f, loops, &store, &loads);
+    footprints(&mut info, f, loops, &store, &loads);
+    info.store_reuse = reuse(&store, loops);
+    info.load_reuse = loads.iter().map(|a| reuse(a, loops)).collect();
+    let is_local = |b: colt_ir::BufId| {
+        f.buffers
+            .get(b.0 as usize)
+            .is_some_and(|x| x.kind == BufKind::Local)
+    };
+    info.writes_local = is_local(store.buf);
+    info.reads_local = loads.iter().filter(|a| is_local(a.buf)).count() as f64;
+    info.n_allocs = allocs.len() as f64;
+    info.alloc_bytes = allocs
+        .iter()
+        .map(|&b| buffer_elems(f, b) * ELEM_BYTES)
+        .sum();
+    info
+}
+
+/// The store and the loads of block `b`, with its bound iteration variables substituted.
+fn resolved_accesses(b: &Block) -> (Access, Vec<Access>) {
+    let mut bind: BTreeMap<VarId, Idx> = BTreeMap::new();
+    for (v, e) in &b.bind {
+        let e = e.subst(&|x| bind.get(&x).cloned());
+        bind.insert(*v, e);
+    }
+    let store = resolve(&b.store, &bind);
+    let mut raw = vec![];
+    b.value.loads(&mut raw);
+    let loads: Vec<Access> = raw.into_iter().map(|a| resolve(a, &bind)).collect();
+    (store, loads)
+}
+
+/// Facts of the loops around the block: counts and extent products per kind, the vectorised
+/// and innermost loops with the strides of `store` and `loads` along them, the unrolled
+/// iterations and whether the outermost loop is parallel.
+fn loop_facts(info: &mut BlockInfo, f: &Func, loops: &[LoopCtx], store: &Access, loads: &[Access]) {
     for k in &mut info.kind_stats {
         *k = (0.0, 1.0);
     }
@@ -218,11 +246,11 @@ pub fn analyse(f: &Func, b: &Block, loops: &[LoopCtx], allocs: &[colt_ir::BufId]
         let v = loops[p].var;
         info.vec_width = loops[p].extent;
         info.vec_innermost = p + 1 == loops.len();
-        info.vec_store = Some(stride_class(f, &store, v));
+        info.vec_store = Some(stride_class(f, store, v));
         info.vec_loads = loads.iter().map(|a| stride_class(f, a, v)).collect();
     }
     if let Some(l) = loops.last() {
-        info.inner_store = Some(stride_class(f, &store, l.var));
+        info.inner_store = Some(stride_class(f, store, l.var));
         info.inner_loads = loads.iter().map(|a| stride_class(f, a, l.var)).collect();
         info.store_inner_invariant = !store.idx.iter().any(|e| e.mentions(l.var));
     }
@@ -235,10 +263,13 @@ pub fn analyse(f: &Func, b: &Block, loops: &[LoopCtx], allocs: &[colt_ir::BufId]
         }
     }
     info.parallel_outermost = loops.first().is_some_and(|l| l.kind == LoopKind::Parallel);
+}
 
-    // footprints per level, one region per buffer (the largest of its accesses)
+/// Footprints per level, one region per buffer (the largest of its accesses): bytes of all
+/// buffers and of the stored one, from inside the innermost loop out to the whole nest.
+fn footprints(info: &mut BlockInfo, f: &Func, loops: &[LoopCtx], store: &Access, loads: &[Access]) {
     let depth = loops.len();
-    let all: Vec<&Access> = std::iter::once(&store).chain(loads.iter()).collect();
+    let all: Vec<&Access> = std::iter::once(store).chain(loads.iter()).collect();
     let mut bufs: Vec<colt_ir::BufId> = all.iter().map(|a| a.buf).collect();
     bufs.sort();
     bufs.dedup();
@@ -268,19 +299,4 @@ pub fn analyse(f: &Func, b: &Block, loops: &[LoopCtx], allocs: &[colt_ir::BufId]
         info.store_bytes
             .push(per_buf.get(&store.buf).copied().unwrap_or(0.0) * ELEM_BYTES);
     }
-    info.store_reuse = reuse(&store, loops);
-    info.load_reuse = loads.iter().map(|a| reuse(a, loops)).collect();
-    let is_local = |b: colt_ir::BufId| {
-        f.buffers
-            .get(b.0 as usize)
-            .is_some_and(|x| x.kind == BufKind::Local)
-    };
-    info.writes_local = is_local(store.buf);
-    info.reads_local = loads.iter().filter(|a| is_local(a.buf)).count() as f64;
-    info.n_allocs = allocs.len() as f64;
-    info.alloc_bytes = allocs
-        .iter()
-        .map(|&b| buffer_elems(f, b) * ELEM_BYTES)
-        .sum();
-    info
 }

@@ -117,6 +117,27 @@ fn cache_level(b: &BlockInfo, cap: f64) -> (f64, f64, f64) {
 
 impl BlockInfo {
     fn row(&self, s: &mut Sink) {
+        self.loop_row(s);
+        self.vector_row(s);
+        self.inner_row(s);
+
+        s.log("flops.log_per_exec", self.flops_per_exec);
+        s.log("flops.log_total", self.flops_per_exec * self.executions);
+        s.flag("is_reduction", self.is_reduction);
+        s.put("n_loads", self.n_loads);
+        s.put("n_selects", self.n_selects);
+
+        self.memory_row(s);
+        self.reuse_row(s);
+
+        s.flag("local.writes", self.writes_local);
+        s.put("local.reads", self.reads_local);
+        s.put("local.n_allocs", self.n_allocs);
+        s.log("local.log_bytes", self.alloc_bytes);
+    }
+
+    /// Loop counts and extent products per kind, executions, parallelism (`loop.*`, `par.*`).
+    fn loop_row(&self, s: &mut Sink) {
         let depth = self.loops.len();
         s.put("loop.n", depth as f64);
         s.put("loop.n_serial", self.kind_stats[0].0);
@@ -128,13 +149,15 @@ impl BlockInfo {
         s.log("loop.log_vectorized_prod", self.kind_stats[2].1);
         s.log("loop.log_unrolled_prod", self.kind_stats[3].1);
         s.log("log_executions", self.executions);
-
         let par = self.kind_stats[1].1.max(1.0);
         s.flag("par.ge_cores", par >= CORES);
         s.put("par.balance", par / (CORES * (par / CORES).ceil()));
         s.log("par.log_work_per_core", self.executions / par.min(CORES));
         s.flag("par.outermost", self.parallel_outermost);
+    }
 
+    /// Vector width and the strides of the vectorised loop (`vec.*`).
+    fn vector_row(&self, s: &mut Sink) {
         s.log("vec.log_width", self.vec_width);
         s.flag("vec.innermost", self.vec_innermost);
         s.flag(
@@ -159,6 +182,12 @@ impl BlockInfo {
             ],
             &self.vec_loads,
         );
+    }
+
+    /// Strides and kind of the innermost loop, the innermost tile extents and the unrolled
+    /// iterations (`inner.*`, `tile.*`, `unroll.*`).
+    fn inner_row(&self, s: &mut Sink) {
+        let depth = self.loops.len();
         stride_onehot(
             s,
             [
@@ -200,13 +229,11 @@ impl BlockInfo {
             s.log(name, e);
         }
         s.log("unroll.log_inner", self.unroll_inner);
+    }
 
-        s.log("flops.log_per_exec", self.flops_per_exec);
-        s.log("flops.log_total", self.flops_per_exec * self.executions);
-        s.flag("is_reduction", self.is_reduction);
-        s.put("n_loads", self.n_loads);
-        s.put("n_selects", self.n_selects);
-
+    /// Bytes touched per loop level and the cache fit, traffic and intensity (`mem.*`).
+    fn memory_row(&self, s: &mut Sink) {
+        let depth = self.loops.len();
         let at = |v: &[f64], k: usize| {
             v.get(k.min(v.len().saturating_sub(1)))
                 .copied()
@@ -227,7 +254,10 @@ impl BlockInfo {
         s.put("mem.l2_fit_levels", k2);
         s.log("mem.log_traffic_l2", t2);
         s.log("mem.log_intensity_l2", i2);
+    }
 
+    /// Reuse of the store and the loads, and the number of buffers (`reuse.*`).
+    fn reuse_row(&self, s: &mut Sink) {
         s.put("reuse.store_loops", self.store_reuse.0);
         s.log("reuse.store_log_factor", self.store_reuse.1);
         s.flag("reuse.store_inner_invariant", self.store_inner_invariant);
@@ -249,11 +279,6 @@ impl BlockInfo {
                 .unwrap_or(0.0),
         );
         s.put("n_buffers", self.n_buffers);
-
-        s.flag("local.writes", self.writes_local);
-        s.put("local.reads", self.reads_local);
-        s.put("local.n_allocs", self.n_allocs);
-        s.log("local.log_bytes", self.alloc_bytes);
     }
 }
 
