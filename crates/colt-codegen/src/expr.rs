@@ -12,26 +12,36 @@ use colt_ir::{Access, BinOp, Bound, Func, Idx, Interval, UnOp, Value, VarId};
 /// Helpers the emitted body needs in the prelude.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Needs {
+    /// `colt_floordiv`, for a division whose dividend may be negative.
     pub floordiv: bool,
+    /// `colt_floormod`, for a modulo whose dividend may be negative.
     pub floormod: bool,
+    /// `colt_sigmoid`.
     pub sigmoid: bool,
+    /// `colt_silu`.
     pub silu: bool,
+    /// The `COLT_UNROLL` pragma macro.
     pub unroll: bool,
+    /// The `COLT_SIMD` pragma macro.
     pub simd: bool,
 }
 
 /// What expression printing needs: names, the ranges of variables in scope, helper flags.
 pub struct Ctx<'a> {
+    /// The function being emitted.
     pub f: &'a Func,
+    /// The C name of every buffer and variable.
     pub names: Names,
     /// Interval of each variable where known (enclosing loops, emitted bindings).
     pub ranges: Vec<Option<Interval>>,
     /// Variables of loops with one iteration, emitted without a `for`: they read as 0.
     pub elided: Vec<bool>,
+    /// Helpers used so far.
     pub needs: Needs,
 }
 
 impl<'a> Ctx<'a> {
+    /// A context for `f` with no ranges known and no helpers needed yet.
     pub fn new(f: &'a Func) -> Ctx<'a> {
         Ctx {
             f,
@@ -46,11 +56,13 @@ impl<'a> Ctx<'a> {
         |v: VarId| self.ranges.get(v.0 as usize).copied().flatten()
     }
 
+    /// `e` with elided variables set to 0, simplified with the known ranges.
     pub fn simplify(&self, e: &Idx) -> Idx {
         let e = e.subst(&|v| self.elided[v.0 as usize].then_some(Idx::Const(0)));
         e.simplify(&self.range_fn())
     }
 
+    /// The interval of `e` under the known ranges, if bounded.
     pub fn interval(&self, e: &Idx) -> Option<Interval> {
         e.interval(&self.range_fn())
     }
@@ -235,10 +247,10 @@ impl<'a> Ctx<'a> {
     fn bound(&mut self, b: &Bound) -> Option<Vec<String>> {
         let e = self.simplify(&b.idx);
         let iv = self.interval(&e);
-        if let Some(iv) = iv {
-            if iv.hi < b.lo || iv.lo >= b.hi || b.lo >= b.hi {
-                return None;
-            }
+        if let Some(iv) = iv
+            && (iv.hi < b.lo || iv.lo >= b.hi || b.lo >= b.hi)
+        {
+            return None;
         }
         let s = self.sum(&e);
         let mut out = vec![];

@@ -29,15 +29,20 @@ use stmt::Emitter;
 /// caller's input problems, each a one-line message.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum CodegenError {
+    /// The symbol is not a C identifier.
     #[error(
         "kernel symbol {0:?} is not a C identifier (letters, digits and `_`, not starting with a digit)"
     )]
     BadSymbol(String),
+    /// The symbol is a C keyword or a name the generated code uses.
     #[error("kernel symbol {0:?} is a C keyword or a name the generated code uses")]
     ReservedSymbol(String),
+    /// The loop nest failed verification.
     #[error("the loop nest of `{func}` is invalid: {err}")]
     Invalid {
+        /// Name of the function.
         func: String,
+        /// What the verifier found.
         err: colt_ir::VerifyErrors,
     },
 }

@@ -105,9 +105,11 @@ impl Names {
         let vars = f.vars.iter().map(|v| unique(v, "v", &mut used)).collect();
         Names { bufs, vars }
     }
+    /// The C name of buffer `b`.
     pub fn buf(&self, b: BufId) -> &str {
         &self.bufs[b.0 as usize]
     }
+    /// The C name of variable `v`.
     pub fn var(&self, v: VarId) -> &str {
         &self.vars[v.0 as usize]
     }

@@ -7,13 +7,18 @@ use colt_ir::{Access, Block, Idx, Interval, Loop, LoopKind, Reducer, Stmt, Store
 /// Locals up to this size live on the stack; larger ones on the heap.
 pub const STACK_LIMIT_BYTES: usize = 64 * 1024;
 
+/// Writes statements as indented C lines.
 pub struct Emitter<'a> {
+    /// Expression printing state.
     pub ctx: Ctx<'a>,
+    /// The C text so far.
     pub out: String,
+    /// Current indentation depth, in steps of four spaces.
     pub indent: usize,
 }
 
 impl<'a> Emitter<'a> {
+    /// Append `s` as one line at the current indentation.
     pub fn line(&mut self, s: &str) {
         for _ in 0..self.indent {
             self.out.push_str("    ");
@@ -22,6 +27,7 @@ impl<'a> Emitter<'a> {
         self.out.push('\n');
     }
 
+    /// Emit each statement of `body` in order.
     pub fn stmts(&mut self, body: &[Stmt]) {
         for s in body {
             self.stmt(s);

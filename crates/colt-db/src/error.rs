@@ -16,16 +16,21 @@ pub enum DbError {
     /// The directory that should hold the database could not be created.
     #[error("database {}: cannot create directory {}: {source}", path.display(), dir.display())]
     CreateDir {
+        /// The database file.
         path: PathBuf,
+        /// The directory.
         dir: PathBuf,
+        /// The I/O error.
         source: std::io::Error,
     },
     /// SQLite refused an operation (cannot open, not a database, disk full, ...).
     #[error("database {}: {context}: {source}", path.display())]
     Sqlite {
+        /// The database file.
         path: PathBuf,
         /// What colt-db was doing, e.g. "open", "insert candidate".
         context: String,
+        /// SQLite's error.
         source: rusqlite::Error,
     },
     /// The file was written by a newer colt whose schema this build does not know.
@@ -34,20 +39,35 @@ pub enum DbError {
         path.display()
     )]
     NewerSchema {
+        /// The database file.
         path: PathBuf,
+        /// The file's schema version.
         found: i64,
+        /// The newest version this build knows.
         supported: i64,
+        /// The colt version that wrote the file.
         written_by: String,
     },
     /// The file is an SQLite database but not one colt created.
     #[error("database {}: not a colt tuning database (it has tables but no colt_schema table)", path.display())]
-    NotColt { path: PathBuf },
+    NotColt {
+        /// The database file.
+        path: PathBuf,
+    },
     /// WAL journal mode could not be enabled (e.g. a file system without shared memory).
     #[error("database {}: cannot enable WAL journal mode (SQLite kept '{mode}')", path.display())]
-    NoWal { path: PathBuf, mode: String },
+    NoWal {
+        /// The database file.
+        path: PathBuf,
+        /// The journal mode SQLite kept.
+        mode: String,
+    },
     /// `open_read_only` of a path where there is no file.
     #[error("database {}: no such file", path.display())]
-    Missing { path: PathBuf },
+    Missing {
+        /// The path opened.
+        path: PathBuf,
+    },
     /// `open_read_only` of a database with an older schema, which only a read-write open
     /// can bring forward.
     #[error(
@@ -55,18 +75,29 @@ pub enum DbError {
         path.display()
     )]
     OlderSchema {
+        /// The database file.
         path: PathBuf,
+        /// The file's schema version.
         found: i64,
+        /// The version this build reads.
         supported: i64,
     },
     /// A run id that is not in the database.
     #[error("database {}: run {run} does not exist", path.display())]
-    NoSuchRun { path: PathBuf, run: i64 },
+    NoSuchRun {
+        /// The database file.
+        path: PathBuf,
+        /// The run id asked for.
+        run: i64,
+    },
     /// A value the caller passed cannot be stored (not finite, too large, not JSON).
     #[error("database {}: invalid {field}: {problem}", path.display())]
     InvalidValue {
+        /// The database file.
         path: PathBuf,
+        /// The field, by name.
         field: &'static str,
+        /// What is wrong with the value.
         problem: String,
     },
 }

@@ -134,11 +134,15 @@ pub(crate) fn get_outcome(row: &Row<'_>, idx: usize) -> rusqlite::Result<Outcome
 /// A stored run.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunRow {
+    /// The run's id.
     pub id: RunId,
     /// Milliseconds since the Unix epoch.
     pub created_at_ms: i64,
+    /// What the run was started with.
     pub spec: NewRun,
+    /// Running, finished or killed.
     pub status: RunStatus,
+    /// Milliseconds since the Unix epoch, once the run ended.
     pub finished_at_ms: Option<i64>,
     /// Final summary JSON given to `finish_run`.
     pub summary: Option<String>,
@@ -153,10 +157,13 @@ pub struct NewCandidate {
     pub trace: String,
     /// Cost-model prediction, if one was made.
     pub predicted: Option<f64>,
+    /// How the measurement ended.
     pub outcome: OutcomeKind,
     /// Median latency in microseconds (normally only for `OutcomeKind::Ok`).
     pub latency_median_us: Option<f64>,
+    /// Fastest timed repeat in microseconds.
     pub latency_min_us: Option<f64>,
+    /// Throughput of the median run.
     pub gflops: Option<f64>,
     /// Diagnostic text: compiler error, mismatch description, ...
     pub message: Option<String>,
@@ -167,11 +174,13 @@ pub struct NewCandidate {
 /// A stored candidate.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CandidateRow {
+    /// The run it belongs to.
     pub run: RunId,
     /// Order of measurement within the run, 0, 1, 2, ... without gaps.
     pub seq: u64,
     /// Milliseconds since the Unix epoch.
     pub measured_at_ms: i64,
+    /// The candidate as given.
     pub candidate: NewCandidate,
 }
 
@@ -181,17 +190,25 @@ pub struct NewLlmCall {
     /// Order of the call within the run, chosen by the caller; unique within a run so a
     /// resumed run can look the call up instead of repeating it.
     pub seq: u64,
+    /// The model called.
     pub model: String,
     /// "expand" or "course_alteration" (not interpreted here except for statistics).
     pub role: String,
+    /// Whether the call gave a usable answer.
     pub ok: bool,
     /// Error class when `ok` is false (e.g. "timeout", "parse", "rate_limit").
     pub error_kind: Option<String>,
+    /// Wall time of the call, retries included.
     pub latency_ms: f64,
+    /// Prompt tokens, cached ones included.
     pub input_tokens: u64,
+    /// Prompt tokens served from a prefix cache.
     pub cached_tokens: u64,
+    /// Generated tokens.
     pub output_tokens: u64,
+    /// Price in USD.
     pub cost_usd: f64,
+    /// Attempts made.
     pub attempts: u32,
     /// Hash of the stable prompt prefix (for cache-hit analysis).
     pub prefix_hash: String,
@@ -207,73 +224,106 @@ pub struct NewLlmCall {
 /// A stored LLM call.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LlmCallRow {
+    /// The run it belongs to.
     pub run: RunId,
     /// Milliseconds since the Unix epoch.
     pub called_at_ms: i64,
+    /// The call as given.
     pub call: NewLlmCall,
 }
 
 /// A search-tree node; written with `upsert_node` (insert or replace by id).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Node {
+    /// Node id, unique within the run.
     pub node_id: u64,
+    /// Parent node id (`None` for the root).
     pub parent: Option<u64>,
+    /// Depth in the tree (root: 0).
     pub depth: u32,
     /// The model (or policy) that created this node by expansion.
     pub model: Option<String>,
     /// The node's trace/state, JSON text.
     pub state: String,
+    /// Visits.
     pub visits: u64,
+    /// Mean backpropagated reward.
     pub value: f64,
+    /// Cost-model prediction.
     pub predicted: Option<f64>,
+    /// Measured latency in microseconds (`None`: not measured, or failed).
     pub measured: Option<f64>,
+    /// No more expansions are tried.
     pub terminal: bool,
 }
 
 /// LLM accounting for one model within one run.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ModelStats {
+    /// Calls made.
     pub calls: u64,
+    /// Calls that succeeded.
     pub ok: u64,
+    /// Calls that failed.
     pub errors: u64,
     /// Calls whose role is "course_alteration".
     pub course_alterations: u64,
+    /// Prompt tokens, cached ones included.
     pub input_tokens: u64,
+    /// Prompt tokens served from a prefix cache.
     pub cached_tokens: u64,
+    /// Generated tokens.
     pub output_tokens: u64,
+    /// Price in USD.
     pub cost_usd: f64,
+    /// Summed call latency in milliseconds.
     pub latency_ms: f64,
+    /// Attempts, retries included.
     pub attempts: u64,
 }
 
 /// Candidates proposed by one source within one run.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SourceStats {
+    /// Candidates it proposed.
     pub proposed: u64,
+    /// Of those, how many measured correct.
     pub ok: u64,
+    /// Best median latency among them in microseconds.
     pub best_latency_us: Option<f64>,
 }
 
 /// Totals of one run, for `colt runs` and reports.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RunStats {
+    /// Candidates measured.
     pub candidates: u64,
     /// Only outcomes that occurred appear.
     pub by_outcome: std::collections::BTreeMap<OutcomeKind, u64>,
+    /// Best median latency of a correct candidate in microseconds.
     pub best_latency_us: Option<f64>,
+    /// LLM calls.
     pub llm_calls: u64,
+    /// LLM calls that failed.
     pub llm_errors: u64,
+    /// Prompt tokens, cached ones included.
     pub input_tokens: u64,
+    /// Prompt tokens served from a prefix cache.
     pub cached_tokens: u64,
+    /// Generated tokens.
     pub output_tokens: u64,
+    /// LLM spending in USD.
     pub cost_usd: f64,
+    /// Search-tree nodes stored.
     pub nodes: u64,
 }
 
 /// Which candidates `Db::best` considers.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BestFilter {
+    /// Only runs of this workload.
     pub workload: String,
+    /// Only runs in this search space (`tensor`, `llvm`).
     pub space: String,
     /// Only runs at this scale (a best kernel at "ci" scale is not one at "paper" scale).
     pub scale: Option<String>,

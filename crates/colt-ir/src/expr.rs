@@ -17,8 +17,11 @@ pub struct BufId(pub u32);
 /// A quasi-affine integer index expression.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Idx {
+    /// A constant.
     Const(i64),
+    /// A variable.
     Var(VarId),
+    /// The sum of two expressions.
     Add(Box<Idx>, Box<Idx>),
     /// Multiplication by a constant.
     Mul(Box<Idx>, i64),
@@ -31,11 +34,14 @@ pub enum Idx {
 /// An affine form `sum(coef * var) + constant`.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Affine {
+    /// Coefficient of each variable; zero coefficients are left out.
     pub terms: BTreeMap<VarId, i64>,
+    /// The constant term.
     pub constant: i64,
 }
 
 impl Affine {
+    /// The form as an index expression (a bare constant when there are no terms).
     pub fn to_idx(&self) -> Idx {
         let mut out: Option<Idx> = None;
         for (&v, &c) in &self.terms {
@@ -79,11 +85,14 @@ impl std::ops::Mul<i64> for Idx {
 /// Inclusive integer interval.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Interval {
+    /// Lowest value.
     pub lo: i64,
+    /// Highest value (inclusive).
     pub hi: i64,
 }
 
 impl Idx {
+    /// The variable `v` as an expression.
     pub fn var(v: VarId) -> Idx {
         Idx::Var(v)
     }
@@ -154,6 +163,7 @@ impl Idx {
         }
     }
 
+    /// Whether the expression mentions `v`.
     pub fn mentions(&self, v: VarId) -> bool {
         let mut vs = vec![];
         self.vars(&mut vs);
@@ -278,53 +288,78 @@ impl Idx {
 /// `lo <= idx < hi`, used for padding guards.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Bound {
+    /// The guarded index.
     pub idx: Idx,
+    /// Lowest allowed value.
     pub lo: i64,
+    /// First value past the allowed range (exclusive).
     pub hi: i64,
 }
 
 /// A buffer element reference.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Access {
+    /// The buffer read or written.
     pub buf: BufId,
+    /// One index per dimension of the buffer.
     pub idx: Vec<Idx>,
 }
 
+/// A unary scalar operator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum UnOp {
+    /// `-x`.
     Neg,
+    /// `e^x`.
     Exp,
+    /// Square root.
     Sqrt,
+    /// `max(x, 0)`.
     Relu,
+    /// `1 / (1 + e^-x)`.
     Sigmoid,
+    /// `x * sigmoid(x)`.
     Silu,
+    /// Hyperbolic tangent.
     Tanh,
 }
 
+/// A binary scalar operator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BinOp {
+    /// `a + b`.
     Add,
+    /// `a - b`.
     Sub,
+    /// `a * b`.
     Mul,
+    /// `a / b`.
     Div,
+    /// The larger of the two.
     Max,
+    /// The smaller of the two.
     Min,
 }
 
 /// A scalar f32 value expression.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Value {
+    /// A constant.
     Const(f32),
+    /// A buffer element.
     Load(Access),
+    /// A unary operator applied to a value.
     Unary(UnOp, Box<Value>),
+    /// A binary operator applied to two values.
     Binary(BinOp, Box<Value>, Box<Value>),
     /// `if all bounds hold { then } else { otherwise }`
     Select(Vec<Bound>, Box<Value>, Box<Value>),
 }
 
 impl UnOp {
+    /// The operator applied to `x`.
     pub fn apply(self, x: f32) -> f32 {
         match self {
             UnOp::Neg => -x,
@@ -336,6 +371,7 @@ impl UnOp {
             UnOp::Tanh => x.tanh(),
         }
     }
+    /// The operator's lower-case name (`exp`, `relu`, ...).
     pub fn name(self) -> &'static str {
         match self {
             UnOp::Neg => "neg",
@@ -347,6 +383,7 @@ impl UnOp {
             UnOp::Tanh => "tanh",
         }
     }
+    /// Every unary operator.
     pub const ALL: [UnOp; 7] = [
         UnOp::Neg,
         UnOp::Exp,
@@ -359,6 +396,7 @@ impl UnOp {
 }
 
 impl BinOp {
+    /// The operator applied to `a` and `b`.
     pub fn apply(self, a: f32, b: f32) -> f32 {
         match self {
             BinOp::Add => a + b,
@@ -382,12 +420,15 @@ impl BinOp {
 }
 
 impl Value {
+    /// A load of `buf[idx]`.
     pub fn load(buf: BufId, idx: Vec<Idx>) -> Value {
         Value::Load(Access { buf, idx })
     }
+    /// `op(a)`.
     pub fn un(op: UnOp, a: Value) -> Value {
         Value::Unary(op, Box::new(a))
     }
+    /// `op(a, b)`.
     pub fn bin(op: BinOp, a: Value, b: Value) -> Value {
         Value::Binary(op, Box::new(a), Box::new(b))
     }

@@ -4,66 +4,93 @@ use crate::expr::{Access, BufId, Idx, Value, VarId};
 use crate::program::{BufKind, Buffer, Reducer};
 use serde::{Deserialize, Serialize};
 
+/// How a loop executes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LoopKind {
+    /// A plain sequential loop.
     Serial,
+    /// Iterations run in parallel (OpenMP).
     Parallel,
+    /// Iterations map to SIMD lanes.
     Vectorized,
     /// Fully unrolled.
     Unrolled,
 }
 
+/// A counted loop `for var in 0..extent`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Loop {
+    /// The loop variable.
     pub var: VarId,
+    /// Number of iterations.
     pub extent: i64,
+    /// How the loop executes.
     pub kind: LoopKind,
+    /// The loop body.
     pub body: Vec<Stmt>,
 }
 
+/// How a block writes its element.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StoreOp {
+    /// `store = value`.
     Assign,
+    /// `store op= value` with the reducer's operator.
     Reduce(Reducer),
 }
 
 /// One statement instance: bind iteration variables, then `store op= value`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Block {
+    /// The stage the block comes from.
     pub name: String,
     /// Iteration variables defined from enclosing loop variables, in order.
     pub bind: Vec<(VarId, Idx)>,
+    /// The written element.
     pub store: Access,
+    /// Plain store or reduction.
     pub op: StoreOp,
+    /// The value stored or combined.
     pub value: Value,
 }
 
+/// A statement of the lowered nest.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Stmt {
+    /// A loop.
     Loop(Loop),
     /// Scope of a `Local` buffer.
     Alloc {
+        /// The local buffer.
         buf: BufId,
+        /// The statements that may use it.
         body: Vec<Stmt>,
     },
+    /// A block.
     Block(Block),
 }
 
 /// A lowered function. Its parameters are the non-local buffers, in table order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Func {
+    /// Function name (the exported symbol).
     pub name: String,
+    /// Variable names, indexed by [`VarId`].
     pub vars: Vec<String>,
+    /// The buffer table, indexed by [`BufId`].
     pub buffers: Vec<Buffer>,
+    /// Top-level statements.
     pub body: Vec<Stmt>,
 }
 
 impl Func {
+    /// The buffer `b`.
     pub fn buffer(&self, b: BufId) -> &Buffer {
         &self.buffers[b.0 as usize]
     }
+    /// The name of variable `v`.
     pub fn var_name(&self, v: VarId) -> &str {
         &self.vars[v.0 as usize]
     }

@@ -8,10 +8,13 @@ use crate::expr::{Access, BufId, Idx, Value, VarId};
 use crate::func::{Block, Func, Loop, LoopKind, Stmt, StoreOp};
 use serde::{Deserialize, Serialize};
 
+/// The role of a buffer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BufKind {
+    /// Read-only argument.
     Input,
+    /// Result the caller reads back.
     Output,
     /// Intermediate result with function lifetime (passed in as workspace).
     Temp,
@@ -19,45 +22,63 @@ pub enum BufKind {
     Local,
 }
 
+/// A dense row-major f32 tensor.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Buffer {
+    /// Name, unique in the program.
     pub name: String,
+    /// Extent of each dimension.
     pub shape: Vec<i64>,
+    /// The buffer's role.
     pub kind: BufKind,
 }
 
 impl Buffer {
+    /// Number of elements.
     pub fn len(&self) -> usize {
         self.shape.iter().product::<i64>() as usize
     }
+    /// True when some dimension is zero.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 }
 
+/// Whether an iteration variable indexes the output or is reduced over.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum IterKind {
+    /// Indexes the stored element.
     Spatial,
+    /// Reduced over.
     Reduce,
 }
 
+/// An iteration variable of a stage with its extent `0..extent`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct IterVar {
+    /// The variable.
     pub var: VarId,
+    /// Number of values.
     pub extent: i64,
+    /// Spatial or reduction.
     pub kind: IterKind,
 }
 
+/// How a reduction combines values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Reducer {
+    /// Sum (`+=`).
     Sum,
+    /// Maximum (`max=`).
     Max,
+    /// Minimum (`min=`).
     Min,
 }
 
 impl Reducer {
+    /// The starting value of an accumulator: 0, -inf or +inf.
     pub fn identity(self) -> f32 {
         match self {
             Reducer::Sum => 0.0,
@@ -65,6 +86,7 @@ impl Reducer {
             Reducer::Min => f32::INFINITY,
         }
     }
+    /// The accumulator after taking in `x`.
     pub fn combine(self, acc: f32, x: f32) -> f32 {
         match self {
             Reducer::Sum => acc + x,
@@ -85,21 +107,28 @@ impl Reducer {
 /// `store[spatial iters] = value` or `store[spatial iters] reduce= value` over `iters`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Stage {
+    /// Stage name, unique in the program.
     pub name: String,
+    /// Iteration variables, spatial and reduction, in domain order.
     pub iters: Vec<IterVar>,
     /// The written element; index `d` is exactly the `d`-th spatial iteration variable.
     pub store: Access,
+    /// The reducer, or `None` for a plain assignment.
     pub reduce: Option<Reducer>,
+    /// The value stored or reduced.
     pub value: Value,
 }
 
 impl Stage {
+    /// The spatial iteration variables, in order.
     pub fn spatial(&self) -> impl DoubleEndedIterator<Item = &IterVar> {
         self.iters.iter().filter(|i| i.kind == IterKind::Spatial)
     }
+    /// The reduction iteration variables, in order.
     pub fn reduction(&self) -> impl DoubleEndedIterator<Item = &IterVar> {
         self.iters.iter().filter(|i| i.kind == IterKind::Reduce)
     }
+    /// The iteration variable `v`, if it is one of this stage's.
     pub fn iter(&self, v: VarId) -> Option<&IterVar> {
         self.iters.iter().find(|i| i.var == v)
     }
@@ -119,6 +148,7 @@ impl Stage {
     pub fn is_elementwise(&self) -> bool {
         self.reduce.is_none()
     }
+    /// Number of points in the iteration domain.
     pub fn domain_size(&self) -> u64 {
         self.iters.iter().map(|i| i.extent as u64).product()
     }
@@ -127,13 +157,18 @@ impl Stage {
 /// A whole computation: variables, buffers, and stages in execution order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Program {
+    /// Program name (the workload's).
     pub name: String,
+    /// Variable names, indexed by [`VarId`].
     pub vars: Vec<String>,
+    /// The buffer table, indexed by [`BufId`].
     pub buffers: Vec<Buffer>,
+    /// Stages in execution order.
     pub stages: Vec<Stage>,
 }
 
 impl Program {
+    /// An empty program.
     pub fn new(name: impl Into<String>) -> Program {
         Program {
             name: name.into(),
@@ -142,10 +177,12 @@ impl Program {
             stages: vec![],
         }
     }
+    /// Add a variable and return its id.
     pub fn new_var(&mut self, name: impl Into<String>) -> VarId {
         self.vars.push(name.into());
         VarId(self.vars.len() as u32 - 1)
     }
+    /// Add a buffer and return its id.
     pub fn add_buffer(&mut self, name: impl Into<String>, shape: Vec<i64>, kind: BufKind) -> BufId {
         self.buffers.push(Buffer {
             name: name.into(),
@@ -154,18 +191,22 @@ impl Program {
         });
         BufId(self.buffers.len() as u32 - 1)
     }
+    /// The buffer `b`.
     pub fn buffer(&self, b: BufId) -> &Buffer {
         &self.buffers[b.0 as usize]
     }
+    /// The buffer with this name, if any.
     pub fn buffer_by_name(&self, name: &str) -> Option<BufId> {
         self.buffers
             .iter()
             .position(|b| b.name == name)
             .map(|i| BufId(i as u32))
     }
+    /// The name of variable `v`.
     pub fn var_name(&self, v: VarId) -> &str {
         &self.vars[v.0 as usize]
     }
+    /// Index of the stage with this name, if any.
     pub fn stage_index(&self, name: &str) -> Option<usize> {
         self.stages.iter().position(|s| s.name == name)
     }

@@ -5,8 +5,10 @@ use colt_llm_local::{CompletionRequest, LocalModel, LocalModelConfig};
 fn main() {
     let a: Vec<String> = std::env::args().collect();
     let read = |i: usize| std::fs::read_to_string(&a[i]).expect("file");
-    let mut cfg = LocalModelConfig::default();
-    cfg.q4_0 = a.get(5).is_some_and(|x| x == "q4_0");
+    let cfg = LocalModelConfig {
+        q4_0: a.get(5).is_some_and(|x| x == "q4_0"),
+        ..LocalModelConfig::default()
+    };
     let mut model = LocalModel::load(&cfg).expect("load");
     let (prefix, record) = (read(1), read(2));
     for (i, suffix) in [read(3), read(4), read(3), read(4)].into_iter().enumerate() {

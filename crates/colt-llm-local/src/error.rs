@@ -10,7 +10,10 @@ pub enum LocalError {
         "local model not found at {}: run scripts/setup-model.sh (or set COLT_MODEL_PATH)",
         path.display()
     )]
-    ModelMissing { path: PathBuf },
+    ModelMissing {
+        /// Where the model was looked for.
+        path: PathBuf,
+    },
     /// llama.cpp could not load the model or create a context.
     #[error("cannot load local model: {0}")]
     Load(String),
@@ -20,10 +23,18 @@ pub enum LocalError {
     /// Evaluation failed inside llama.cpp (or the model thread died).
     #[error("local model decode failed: {0}")]
     Decode(String),
-    /// Prompt plus `max_tokens` does not fit in the context window.
     /// The request's time limit passed (the KV cache stays consistent).
     #[error("local completion exceeded its time limit of {ms} ms")]
-    Timeout { ms: u64 },
+    Timeout {
+        /// The limit in milliseconds.
+        ms: u64,
+    },
+    /// Prompt plus `max_tokens` does not fit in the context window.
     #[error("context overflow: needs {needed} tokens (prompt + max_tokens), context holds {n_ctx}")]
-    ContextOverflow { needed: u32, n_ctx: u32 },
+    ContextOverflow {
+        /// Prompt plus `max_tokens`, in tokens.
+        needed: u32,
+        /// The context window, in tokens.
+        n_ctx: u32,
+    },
 }

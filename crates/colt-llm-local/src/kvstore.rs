@@ -88,7 +88,7 @@ pub fn evict(dir: &Path, keep: usize) {
             states.push((modified, p));
         }
     }
-    states.sort_by(|a, b| b.0.cmp(&a.0));
+    states.sort_by_key(|s| std::cmp::Reverse(s.0));
     for (_, p) in states.into_iter().skip(keep) {
         let _ = std::fs::remove_file(p);
     }

@@ -93,6 +93,7 @@ pub struct Completion {
     pub prompt_ms: f64,
     /// Wall time of generation (sampling and decoding of generated tokens).
     pub gen_ms: f64,
+    /// Why generation stopped.
     pub finish: Finish,
 }
 
@@ -264,17 +265,7 @@ struct Engine<'m> {
 impl Engine<'_> {
     fn complete(&mut self, req: &CompletionRequest) -> Result<Completion, LocalError> {
         let vocab = self.model.vocab();
-        // Prefix and suffix are tokenised separately, so a shared prefix always gives the
-        // same tokens whatever follows it. Special-token text is not parsed (plain text).
-        let mut prompt = vocab.tokenize(req.prefix.as_bytes(), true, false);
-        let n_prefix = prompt.len();
-        for line in req.record.split_inclusive('\n') {
-            prompt.extend(vocab.tokenize(line.as_bytes(), false, false));
-        }
-        prompt.extend(vocab.tokenize(req.suffix.as_bytes(), false, false));
-        if prompt.is_empty() {
-            prompt.push(vocab.bos());
-        }
+        let (prompt, n_prefix) = self.tokenize(req);
         let n_prompt = prompt.len() as u32;
         let needed = n_prompt.saturating_add(req.max_tokens);
         if needed > self.n_ctx {
@@ -293,51 +284,13 @@ impl Engine<'_> {
             _ => Ok(()),
         };
 
-        // Keep the common prefix, but always re-evaluate the last prompt token for logits.
-        let mut reuse = common_prefix(&self.cached, &prompt).min(prompt.len() - 1);
-        if self
-            .ctx
-            .kv_cache_seq_rm(0, Some(reuse as u32), None)
-            .is_err()
-        {
-            self.ctx.clear_kv_cache();
-            reuse = 0;
-        }
-        self.cached.truncate(reuse);
-
         let t_prompt = Instant::now();
         let mut batch = LlamaBatch::new(self.n_batch as usize, 1);
-        for chunk in prompt[reuse..].chunks(self.n_batch as usize) {
-            check_time()?;
-            batch.clear();
-            for (i, &tok) in chunk.iter().enumerate() {
-                let pos = self.cached.len() + i;
-                self.add(&mut batch, tok, pos, pos + 1 == prompt.len())?;
-            }
-            self.decode(&mut batch)?;
-            self.cached.extend_from_slice(chunk);
-        }
+        let reuse = self.evaluate_prompt(&prompt, &mut batch, &check_time)?;
         let prompt_ms = t_prompt.elapsed().as_secs_f64() * 1e3;
 
         let t_gen = Instant::now();
-        let mut out = Vec::new();
-        let mut finish = Finish::Length;
-        while out.len() < req.max_tokens as usize {
-            check_time()?;
-            let tok = sampler.next(&self.ctx, self.model)?;
-            if vocab.is_eog(tok) {
-                finish = Finish::Stop;
-                break;
-            }
-            out.push(tok);
-            if out.len() == req.max_tokens as usize {
-                break; // its logits are not needed; the next call trims the cache anyway
-            }
-            batch.clear();
-            self.add(&mut batch, tok, self.cached.len(), true)?;
-            self.decode(&mut batch)?;
-            self.cached.push(tok);
-        }
+        let (out, finish) = self.generate(&mut sampler, &mut batch, req.max_tokens, &check_time)?;
         let gen_ms = t_gen.elapsed().as_secs_f64() * 1e3;
 
         if let Some(path) = save_to {
@@ -354,6 +307,87 @@ impl Engine<'_> {
             gen_ms,
             finish,
         })
+    }
+
+    /// The prompt's tokens and how many of them are the prefix's. Prefix and suffix are
+    /// tokenised separately, so a shared prefix always gives the same tokens whatever
+    /// follows it. Special-token text is not parsed (plain text).
+    fn tokenize(&self, req: &CompletionRequest) -> (Vec<LlamaToken>, usize) {
+        let vocab = self.model.vocab();
+        let mut prompt = vocab.tokenize(req.prefix.as_bytes(), true, false);
+        let n_prefix = prompt.len();
+        for line in req.record.split_inclusive('\n') {
+            prompt.extend(vocab.tokenize(line.as_bytes(), false, false));
+        }
+        prompt.extend(vocab.tokenize(req.suffix.as_bytes(), false, false));
+        if prompt.is_empty() {
+            prompt.push(vocab.bos());
+        }
+        (prompt, n_prefix)
+    }
+
+    /// Bring the KV cache to `prompt` (which must not be empty), evaluating what is not
+    /// cached in batches; returns how many tokens were reused.
+    fn evaluate_prompt(
+        &mut self,
+        prompt: &[LlamaToken],
+        batch: &mut LlamaBatch,
+        check_time: &dyn Fn() -> Result<(), LocalError>,
+    ) -> Result<usize, LocalError> {
+        // Keep the common prefix, but always re-evaluate the last prompt token for logits.
+        let mut reuse = common_prefix(&self.cached, prompt).min(prompt.len() - 1);
+        if self
+            .ctx
+            .kv_cache_seq_rm(0, Some(reuse as u32), None)
+            .is_err()
+        {
+            self.ctx.clear_kv_cache();
+            reuse = 0;
+        }
+        self.cached.truncate(reuse);
+
+        for chunk in prompt[reuse..].chunks(self.n_batch as usize) {
+            check_time()?;
+            batch.clear();
+            for (i, &tok) in chunk.iter().enumerate() {
+                let pos = self.cached.len() + i;
+                self.add(batch, tok, pos, pos + 1 == prompt.len())?;
+            }
+            self.decode(batch)?;
+            self.cached.extend_from_slice(chunk);
+        }
+        Ok(reuse)
+    }
+
+    /// Sample up to `max_tokens` tokens after the evaluated prompt; the tokens and why
+    /// generation stopped.
+    fn generate(
+        &mut self,
+        sampler: &mut Sampler,
+        batch: &mut LlamaBatch,
+        max_tokens: u32,
+        check_time: &dyn Fn() -> Result<(), LocalError>,
+    ) -> Result<(Vec<LlamaToken>, Finish), LocalError> {
+        let vocab = self.model.vocab();
+        let mut out = Vec::new();
+        let mut finish = Finish::Length;
+        while out.len() < max_tokens as usize {
+            check_time()?;
+            let tok = sampler.next(&self.ctx, self.model)?;
+            if vocab.is_eog(tok) {
+                finish = Finish::Stop;
+                break;
+            }
+            out.push(tok);
+            if out.len() == max_tokens as usize {
+                break; // its logits are not needed; the next call trims the cache anyway
+            }
+            batch.clear();
+            self.add(batch, tok, self.cached.len(), true)?;
+            self.decode(batch)?;
+            self.cached.push(tok);
+        }
+        Ok((out, finish))
     }
 
     /// On the first call: loads the stored state of this prefix, if any and if its tokens

@@ -198,6 +198,7 @@ pub fn sample_suffix(n: usize) -> String {
 /// One model's check: the `--json` fields, and the two records for a detailed print.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct CheckResult {
+    /// The model's name in the bucket.
     pub name: String,
     /// Both answers parsed into valid joint actions.
     pub valid: bool,
@@ -214,6 +215,7 @@ pub struct CheckResult {
     /// The first failure, as one line (never holds a key).
     #[serde(skip)]
     pub error: Option<String>,
+    /// Both call records, for the detailed print.
     #[serde(skip)]
     pub calls: Vec<CallRecord>,
 }

@@ -31,45 +31,95 @@ use crate::vocab::{JointAction, Request, Role};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Failure {
+    /// The answer holds no JSON object.
     #[error("no JSON object in the answer")]
     NoJson,
+    /// The answer was cut off.
     #[error("the answer was cut off (output-token limit or unclosed JSON)")]
     Truncated,
+    /// A transformation names an action not in the vocabulary.
     #[error("unknown transformation \"{name}\"")]
-    UnknownAction { name: String },
+    UnknownAction {
+        /// The name given.
+        name: String,
+    },
+    /// A parameter value is not among the action's choices.
     #[error("transformation \"{action}\": parameter \"{param}\": bad value {value}")]
     BadParam {
+        /// The action.
         action: String,
+        /// The parameter.
         param: String,
+        /// The value given, as JSON text.
         value: String,
     },
+    /// `next_model` is not one of the request's models.
     #[error("unknown next model \"{name}\"")]
-    UnknownModel { name: String },
+    UnknownModel {
+        /// The name given.
+        name: String,
+    },
+    /// The JSON is not a joint action.
     #[error("malformed joint action: {detail}")]
-    BadShape { detail: String },
+    BadShape {
+        /// What is wrong.
+        detail: String,
+    },
+    /// A non-success HTTP status.
     #[error("HTTP {status}: {body}")]
-    Http { status: u16, body: String },
+    Http {
+        /// The status code.
+        status: u16,
+        /// The response body (shortened).
+        body: String,
+    },
+    /// No answer within the model's timeout.
     #[error("timed out")]
     Timeout,
+    /// The endpoint could not be reached.
     #[error("connection failed: {detail}")]
-    Connection { detail: String },
+    Connection {
+        /// The transport's message.
+        detail: String,
+    },
+    /// The response is not what the protocol says.
     #[error("unexpected response: {detail}")]
-    Protocol { detail: String },
+    Protocol {
+        /// What is wrong.
+        detail: String,
+    },
+    /// The API key's environment variable is not set.
     #[error("environment variable {env} (API key) is not set")]
-    MissingKey { env: String },
+    MissingKey {
+        /// The variable's name.
+        env: String,
+    },
+    /// The provider cannot be used in this build or setup.
     #[error("provider unavailable: {detail}")]
-    Unsupported { detail: String },
+    Unsupported {
+        /// Why.
+        detail: String,
+    },
     /// Set aside after repeated failures; try again after `until_unix_ms`.
     #[error("model set aside after repeated failures; retry in {retry_in_ms} ms")]
     Unavailable {
+        /// When the cool-down ends (Unix time, ms).
         until_unix_ms: u64,
+        /// Milliseconds left until then.
         retry_in_ms: u64,
     },
+    /// The model is not in the bucket.
     #[error("model \"{name}\" is not in the bucket")]
-    NotInBucket { name: String },
+    NotInBucket {
+        /// The name asked for.
+        name: String,
+    },
     /// The request cannot be answered validly (no action, no model name); nothing was sent.
     #[error("bad request: {detail}")]
-    BadRequest { detail: String },
+    BadRequest {
+        /// What is missing.
+        detail: String,
+    },
 }
 
 impl Failure {
@@ -145,7 +195,9 @@ impl From<CallError> for Failure {
 /// Everything about one call, for the search, the database and the report.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CallRecord {
+    /// The model called.
     pub model: String,
+    /// Why it was called.
     pub role: Role,
     /// Wall time of the whole call, retries and backoff included.
     pub latency_ms: u64,
@@ -153,9 +205,11 @@ pub struct CallRecord {
     pub backoff_ms: u64,
     /// Tokens summed over attempts.
     pub usage: Usage,
+    /// Price of the call in USD, from the model's prices.
     pub cost_usd: f64,
     /// Attempts made (0: refused without calling, e.g. during a cool-down).
     pub attempts: u32,
+    /// The validated joint action, or why there is none.
     pub outcome: Result<JointAction, Failure>,
     /// The last answer's text (kept for the report; never holds a key).
     pub raw_text: Option<String>,
@@ -169,15 +223,19 @@ pub struct CallRecord {
 }
 
 impl CallRecord {
+    /// Prompt tokens, cached ones included.
     pub fn input_tokens(&self) -> u64 {
         self.usage.input_tokens
     }
+    /// Prompt tokens served from a prefix cache.
     pub fn cached_tokens(&self) -> u64 {
         self.usage.cached_tokens
     }
+    /// Generated tokens.
     pub fn output_tokens(&self) -> u64 {
         self.usage.output_tokens
     }
+    /// Whether the call gave a joint action.
     pub fn is_ok(&self) -> bool {
         self.outcome.is_ok()
     }
@@ -299,6 +357,7 @@ impl LlmClient {
         }
     }
 
+    /// The models the client calls.
     pub fn bucket(&self) -> &Bucket {
         &self.bucket
     }
@@ -422,68 +481,26 @@ impl LlmClient {
                 .record(&rec);
             return rec;
         }
-        // Refuse at once while cooling down.
-        {
-            let mut h = slot.health.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(until) = h.unavailable_until {
-                let now = Instant::now();
-                if now < until {
-                    rec.outcome = Err(Failure::Unavailable {
-                        until_unix_ms: unix_ms(until),
-                        retry_in_ms: (until - now).as_millis() as u64,
-                    });
-                    h.stats.record(&rec);
-                    return rec;
-                }
-            }
+        if refuse_while_cooling_down(slot, &mut rec) {
+            return rec;
         }
-        let policy = slot.cfg.retry;
-        let outcome = loop {
-            rec.attempts += 1;
-            let result = slot.provider.complete(req);
-            match result {
-                Ok(reply) => {
-                    rec.usage.add(&reply.usage);
-                    rec.structured = reply.structured;
-                    rec.timing = reply.timing;
-                    let parsed = parse_answer(
-                        &reply.text,
-                        &req.vocabulary,
-                        &req.models,
-                        req.max_transformations,
-                    );
-                    rec.raw_text = Some(reply.text);
-                    break match parsed {
-                        Ok(a) => Ok(a),
-                        Err(
-                            AnswerError::NoJson
-                            | AnswerError::BadShape { .. }
-                            | AnswerError::Truncated,
-                        ) if reply.finish == Finish::Length => Err(Failure::Truncated),
-                        Err(e) => Err(Failure::from(e)),
-                    };
-                }
-                Err(e) => {
-                    if !e.retryable() || rec.attempts >= policy.max_attempts {
-                        break Err(Failure::from(e));
-                    }
-                    let retry_after = match &e {
-                        CallError::Http { retry_after_ms, .. } => *retry_after_ms,
-                        _ => None,
-                    };
-                    let wait = {
-                        let mut h = slot.health.lock().unwrap_or_else(|e| e.into_inner());
-                        backoff_ms(&policy, rec.attempts, retry_after, &mut h.rng)
-                    };
-                    tracing::debug!(model, attempt = rec.attempts, wait_ms = wait, error = %e, "retrying LLM call");
-                    rec.backoff_ms += wait;
-                    std::thread::sleep(Duration::from_millis(wait));
-                }
-            }
-        };
+        let outcome = attempt_with_retries(slot, model, req, &mut rec);
         rec.latency_ms = start.elapsed().as_millis() as u64;
         rec.cost_usd = cost_usd(&slot.cfg.prices, &rec.usage);
         rec.spends_budget = outcome.is_ok() || slot.cfg.failed_calls_spend_budget;
+        self.settle(slot, model, outcome, &mut rec);
+        rec
+    }
+
+    /// Update the model's health with the call's `outcome` (failure count, cool-down), store
+    /// the outcome in `rec` and record the call in the model's statistics.
+    fn settle(
+        &self,
+        slot: &Slot,
+        model: &str,
+        outcome: Result<JointAction, Failure>,
+        rec: &mut CallRecord,
+    ) {
         let cd = self.cooldown();
         let mut h = slot.health.lock().unwrap_or_else(|e| e.into_inner());
         match &outcome {
@@ -509,7 +526,86 @@ impl LlmClient {
             h.unavailable_until = None;
         }
         rec.outcome = outcome;
-        h.stats.record(&rec);
-        rec
+        h.stats.record(rec);
+    }
+}
+
+/// Refuse at once while the model is cooling down: sets `rec`'s outcome to
+/// [`Failure::Unavailable`], records it and returns true.
+fn refuse_while_cooling_down(slot: &Slot, rec: &mut CallRecord) -> bool {
+    let mut h = slot.health.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(until) = h.unavailable_until {
+        let now = Instant::now();
+        if now < until {
+            rec.outcome = Err(Failure::Unavailable {
+                until_unix_ms: unix_ms(until),
+                retry_in_ms: (until - now).as_millis() as u64,
+            });
+            h.stats.record(rec);
+            return true;
+        }
+    }
+    false
+}
+
+/// Call the provider until it answers or fails for good (the model's retry policy, with
+/// backoff), adding attempts, usage and waits to `rec`; the outcome of the last attempt.
+fn attempt_with_retries(
+    slot: &Slot,
+    model: &str,
+    req: &Request,
+    rec: &mut CallRecord,
+) -> Result<JointAction, Failure> {
+    let policy = slot.cfg.retry;
+    loop {
+        rec.attempts += 1;
+        let result = slot.provider.complete(req);
+        match result {
+            Ok(reply) => return answer_outcome(reply, req, rec),
+            Err(e) => {
+                if !e.retryable() || rec.attempts >= policy.max_attempts {
+                    return Err(Failure::from(e));
+                }
+                let retry_after = match &e {
+                    CallError::Http { retry_after_ms, .. } => *retry_after_ms,
+                    _ => None,
+                };
+                let wait = {
+                    let mut h = slot.health.lock().unwrap_or_else(|e| e.into_inner());
+                    backoff_ms(&policy, rec.attempts, retry_after, &mut h.rng)
+                };
+                tracing::debug!(model, attempt = rec.attempts, wait_ms = wait, error = %e, "retrying LLM call");
+                rec.backoff_ms += wait;
+                std::thread::sleep(Duration::from_millis(wait));
+            }
+        }
+    }
+}
+
+/// Parse a provider's reply into the call's outcome, keeping its usage, text and timing in
+/// `rec`; an unusable answer cut off by the token limit is [`Failure::Truncated`].
+fn answer_outcome(
+    reply: provider::Reply,
+    req: &Request,
+    rec: &mut CallRecord,
+) -> Result<JointAction, Failure> {
+    rec.usage.add(&reply.usage);
+    rec.structured = reply.structured;
+    rec.timing = reply.timing;
+    let parsed = parse_answer(
+        &reply.text,
+        &req.vocabulary,
+        &req.models,
+        req.max_transformations,
+    );
+    rec.raw_text = Some(reply.text);
+    match parsed {
+        Ok(a) => Ok(a),
+        Err(AnswerError::NoJson | AnswerError::BadShape { .. } | AnswerError::Truncated)
+            if reply.finish == Finish::Length =>
+        {
+            Err(Failure::Truncated)
+        }
+        Err(e) => Err(Failure::from(e)),
     }
 }

@@ -19,22 +19,40 @@ use crate::vocab::{ActionSpec, JointAction, Transformation, Vocabulary};
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, thiserror::Error)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum AnswerError {
+    /// The text holds no JSON object.
     #[error("no JSON object in the answer")]
     NoJson,
+    /// The JSON object never closes.
     #[error("the answer was cut off before its JSON object closed")]
     Truncated,
+    /// A transformation names an action not in the vocabulary.
     #[error("unknown transformation \"{name}\"")]
-    UnknownAction { name: String },
+    UnknownAction {
+        /// The name given.
+        name: String,
+    },
+    /// A parameter value is not among the action's choices.
     #[error("transformation \"{action}\": parameter \"{param}\": bad value {value}")]
     BadParam {
+        /// The action.
         action: String,
+        /// The parameter.
         param: String,
+        /// The value given, as JSON text.
         value: String,
     },
+    /// `next_model` is not one of the request's models.
     #[error("unknown next model \"{name}\"")]
-    UnknownModel { name: String },
+    UnknownModel {
+        /// The name given.
+        name: String,
+    },
+    /// The JSON is not a joint action.
     #[error("malformed joint action: {detail}")]
-    BadShape { detail: String },
+    BadShape {
+        /// What is wrong.
+        detail: String,
+    },
 }
 
 /// Lower-case, with `-`, space and `.` read as `_`, runs of `_` collapsed, trimmed.
@@ -363,23 +381,7 @@ fn check_variant(
 ) -> Result<Transformation, AnswerError> {
     let obj = match t {
         Value::Object(o) => o,
-        Value::String(s) => {
-            // A bare action name is fine for an action without parameters.
-            let name = resolve(s, names.iter().copied())
-                .ok_or_else(|| AnswerError::UnknownAction { name: s.clone() })?;
-            let spec = spec.ok_or_else(|| AnswerError::UnknownAction { name: s.clone() })?;
-            if let Some(p) = spec.params.first() {
-                return Err(AnswerError::BadParam {
-                    action: name.into(),
-                    param: p.name.clone(),
-                    value: "<missing>".into(),
-                });
-            }
-            return Ok(Transformation {
-                action: name.into(),
-                args: BTreeMap::new(),
-            });
-        }
+        Value::String(s) => return check_bare_action(s, spec, names),
         other => {
             return Err(AnswerError::BadShape {
                 detail: format!("a transformation is not an object: {}", excerpt(other)),
@@ -406,6 +408,46 @@ fn check_variant(
     let spec: &ActionSpec = spec.ok_or_else(|| AnswerError::UnknownAction {
         name: aname.clone(),
     })?;
+    let args = check_args(obj, akey, name, spec)?;
+    Ok(Transformation {
+        action: name.into(),
+        args,
+    })
+}
+
+/// A bare action name `s`: fine for an action without parameters.
+fn check_bare_action(
+    s: &str,
+    spec: Option<&ActionSpec>,
+    names: &[&str],
+) -> Result<Transformation, AnswerError> {
+    let name = resolve(s, names.iter().copied()).ok_or_else(|| AnswerError::UnknownAction {
+        name: s.to_string(),
+    })?;
+    let spec = spec.ok_or_else(|| AnswerError::UnknownAction {
+        name: s.to_string(),
+    })?;
+    if let Some(p) = spec.params.first() {
+        return Err(AnswerError::BadParam {
+            action: name.into(),
+            param: p.name.clone(),
+            value: "<missing>".into(),
+        });
+    }
+    Ok(Transformation {
+        action: name.into(),
+        args: BTreeMap::new(),
+    })
+}
+
+/// The arguments of a transformation object (every key but `akey`, the action's): each names
+/// one of `spec`'s parameters once and has one of its values, and every parameter is given.
+fn check_args(
+    obj: &serde_json::Map<String, Value>,
+    akey: &str,
+    name: &str,
+    spec: &ActionSpec,
+) -> Result<BTreeMap<String, Value>, AnswerError> {
     let mut args = BTreeMap::new();
     for (k, v) in obj {
         if k == akey {
@@ -445,10 +487,7 @@ fn check_variant(
             value: "<missing>".into(),
         });
     }
-    Ok(Transformation {
-        action: name.into(),
-        args,
-    })
+    Ok(args)
 }
 
 /// Check an answer object against the vocabulary, the model names and the length limit.

@@ -27,7 +27,9 @@ pub fn cost_usd(p: &Prices, u: &Usage) -> f64 {
 pub struct ModelStats {
     /// Calls asked of the model, refused ones (cool-down) included.
     pub calls: u64,
+    /// Calls that gave a joint action.
     pub ok: u64,
+    /// Calls that did not.
     pub failed: u64,
     /// Failures by kind (`no_json`, `http`, `timeout`, `unavailable`, ...).
     pub errors: BTreeMap<String, u64>,
@@ -35,20 +37,28 @@ pub struct ModelStats {
     pub by_role: BTreeMap<String, u64>,
     /// HTTP / model attempts, retries included.
     pub attempts: u64,
+    /// Prompt tokens, cached ones included.
     pub input_tokens: u64,
+    /// Prompt tokens served from a prefix cache.
     pub cached_tokens: u64,
+    /// Prompt tokens written to a cache.
     pub cache_write_tokens: u64,
+    /// Generated tokens.
     pub output_tokens: u64,
+    /// Total price in USD.
     pub cost_usd: f64,
     /// Calls that count against the LLM-call budget.
     pub budget_calls: u64,
+    /// Sum of call latencies in milliseconds.
     pub latency_ms_total: u64,
+    /// Longest call latency in milliseconds.
     pub latency_ms_max: u64,
     /// Times the model was set aside for a cool-down.
     pub cooldowns: u64,
 }
 
 impl ModelStats {
+    /// Count one call.
     pub fn record(&mut self, r: &CallRecord) {
         self.calls += 1;
         *self.by_role.entry(r.role.as_str().to_string()).or_default() += 1;

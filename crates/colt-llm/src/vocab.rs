@@ -15,20 +15,25 @@ use serde_json::Value;
 /// One parameter of an action with its admissible values (ints or strings).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ParamSpec {
+    /// Parameter name, the key in a transformation object.
     pub name: String,
+    /// The values it may take.
     pub choices: Vec<Value>,
 }
 
 /// One action the model may choose.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActionSpec {
+    /// Action name, the `action` value of a transformation.
     pub name: String,
     /// One line for the prompt.
     pub doc: String,
+    /// Its parameters.
     pub params: Vec<ParamSpec>,
 }
 
 impl ActionSpec {
+    /// An action without parameters (add them with [`ActionSpec::param`]).
     pub fn new(name: &str, doc: &str) -> ActionSpec {
         ActionSpec {
             name: name.to_string(),
@@ -54,10 +59,12 @@ impl ActionSpec {
 /// The actions of the current request.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Vocabulary {
+    /// The actions, each possibly in several variants.
     pub actions: Vec<ActionSpec>,
 }
 
 impl Vocabulary {
+    /// A vocabulary of these actions.
     pub fn new(actions: Vec<ActionSpec>) -> Vocabulary {
         Vocabulary { actions }
     }
@@ -93,7 +100,9 @@ impl Vocabulary {
 /// [`Transformation::to_json`] text where an order is needed.)
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Transformation {
+    /// The action's name.
     pub action: String,
+    /// Parameter values by parameter name.
     pub args: BTreeMap<String, Value>,
 }
 
@@ -112,7 +121,9 @@ impl Transformation {
 /// A validated answer: transformations to apply and the model that expands the child.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JointAction {
+    /// The transformations, in order of application.
     pub transformations: Vec<Transformation>,
+    /// The model that expands the resulting child.
     pub next_model: String,
     /// Steps of the answer that were dropped as invalid (why, one line each); the valid
     /// ones are kept in order.
@@ -141,6 +152,7 @@ pub enum Role {
 }
 
 impl Role {
+    /// The snake_case name, as serialized.
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Expand => "expand",
@@ -160,6 +172,7 @@ impl Role {
 /// automatically from 1024 tokens, Anthropic caches the prefix block marked for it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Request {
+    /// The stable, cacheable part: instructions, vocabulary, workload, models.
     pub prefix: String,
     /// The append-only shared record between prefix and suffix (the search tree as one
     /// line per event): a later call's record extends an earlier call's, so each model's
@@ -167,17 +180,22 @@ pub struct Request {
     /// callers without one.
     #[serde(default)]
     pub record: String,
+    /// The volatile part: the question.
     pub suffix: String,
+    /// The actions the answer may use.
     pub vocabulary: Vocabulary,
     /// Names `next_model` may take.
     pub models: Vec<String>,
+    /// Why the model is asked.
     pub role: Role,
+    /// Most transformations one answer may hold.
     pub max_transformations: usize,
     /// Sampling seed where the provider supports one (the embedded model).
     pub seed: u64,
 }
 
 impl Request {
+    /// A request with an empty record, at most 3 transformations and seed 0.
     pub fn new(
         prefix: impl Into<String>,
         suffix: impl Into<String>,

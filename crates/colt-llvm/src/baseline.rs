@@ -30,8 +30,11 @@ pub const GCC_LEVELS: &[&str] = &["O3", "Os"];
 pub struct Baseline {
     /// `clang -O3`, `gcc -Os`, ...
     pub name: String,
+    /// IR instructions of the build's IR (`None` for gcc).
     pub ir_instructions: Option<usize>,
+    /// `.text` bytes of the object.
     pub text_bytes: Option<u64>,
+    /// Run time in µs from the final round-robin timing.
     pub runtime_us: Option<f64>,
     /// `Ok`, or why the build does not count: it did not build (`CompileError`), gave
     /// another output than the `-O0` build (`WrongResult`), crashed or timed out.
@@ -39,6 +42,7 @@ pub struct Baseline {
     /// What went wrong (empty for `Ok`).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub detail: String,
+    /// The built executable, for the final timing (not serialized).
     #[serde(skip)]
     pub exe: Option<PathBuf>,
 }

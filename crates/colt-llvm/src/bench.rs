@@ -37,6 +37,7 @@ pub fn tune(
 /// What removing one optimization type's passes from a best sequence costs.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Ablation {
+    /// The optimization type removed.
     pub opt_type: OptType,
     /// Passes of this type in the best sequence.
     pub passes: usize,
@@ -85,27 +86,38 @@ pub fn ablate(env: &mut LlvmEnv, best: &[String]) -> Vec<Ablation> {
 /// One objective's search on one program.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Tuned {
+    /// What was minimised.
     pub objective: Objective,
+    /// The search strategy.
     pub strategy: Strategy,
+    /// Trials run.
     pub trials: usize,
     /// Trials rejected (opt/build error, wrong answer, crash, timeout).
     pub failed_trials: usize,
+    /// Trials whose output differed from the `-O0` build.
     pub wrong_answers: usize,
+    /// Why the search stopped.
     pub stop: String,
     /// The best sequence, re-measured (output-checked).
     pub best: Option<CandidateResult>,
     /// Run time of the best sequence in the final round-robin timing (runtime objective).
     pub final_runtime_us: Option<f64>,
+    /// The cost of removing each optimization type from the best sequence.
     pub ablation: Vec<Ablation>,
 }
 
 /// Per program: baselines and the tuned results.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ProgramReport {
+    /// Program name.
     pub program: String,
+    /// The optimization type the program exercises.
     pub opt_type: OptType,
+    /// The clang and gcc reference builds.
     pub baselines: Vec<Baseline>,
+    /// The search for code size, if run.
     pub size: Option<Tuned>,
+    /// The search for run time, if run.
     pub runtime: Option<Tuned>,
     /// Best IR instructions / clang -Oz IR instructions.
     pub size_vs_oz: Option<f64>,
@@ -118,6 +130,7 @@ pub struct ProgramReport {
 /// One row of the per-optimization-type table.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FamilyRow {
+    /// The optimization type.
     pub opt_type: OptType,
     /// Best sequences (of all programs and objectives) that use this type.
     pub used_by: usize,
@@ -125,27 +138,39 @@ pub struct FamilyRow {
     pub mean_passes: f64,
     /// Geometric-mean ratio (value without the family / best) over the size runs using it.
     pub size_contribution: Option<f64>,
+    /// The same over the runtime runs using it.
     pub runtime_contribution: Option<f64>,
 }
 
 /// The whole benchmark.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BenchReport {
+    /// The tools and their versions, one line.
     pub tools: String,
+    /// The search strategy.
     pub strategy: Strategy,
+    /// Trials per search.
     pub trials: usize,
+    /// Search seed.
     pub seed: u64,
+    /// Timed runs per runtime measurement during the search.
     pub repeats: usize,
+    /// How candidates and baselines are turned into executables.
     pub codegen: String,
+    /// Geometric mean of [`ProgramReport::size_vs_oz`].
     #[serde(rename = "geomean_size_vs_Oz")]
     pub geomean_size_vs_oz: Option<f64>,
+    /// Geometric mean of [`ProgramReport::text_vs_oz`].
     #[serde(rename = "geomean_text_vs_Oz")]
     pub geomean_text_vs_oz: Option<f64>,
+    /// Geometric mean of [`ProgramReport::runtime_vs_o3`].
     #[serde(rename = "geomean_runtime_vs_O3")]
     pub geomean_runtime_vs_o3: Option<f64>,
     /// Results whose output did not match -O0 (must be 0: such results are never best).
     pub unchecked_results: usize,
+    /// One report per program.
     pub programs: Vec<ProgramReport>,
+    /// One row per optimization type.
     pub families: Vec<FamilyRow>,
 }
 
@@ -154,6 +179,7 @@ pub struct BenchReport {
 pub struct BenchOptions {
     /// The engine's config (strategy, trials, seed, ...), used for every search.
     pub search: SearchConfig,
+    /// The objectives searched, one search each.
     pub objectives: Vec<Objective>,
     /// Program names (empty: all of [`programs::BENCHMARKS`]).
     pub programs: Vec<String>,
@@ -164,6 +190,7 @@ pub struct BenchOptions {
 }
 
 impl BenchOptions {
+    /// All programs, both objectives, 5 timed runs per measurement and 11 final rounds.
     pub fn new(strategy: Strategy, trials: usize, seed: u64) -> BenchOptions {
         BenchOptions {
             search: SearchConfig::new(strategy, trials, seed),
@@ -175,6 +202,7 @@ impl BenchOptions {
     }
 }
 
+/// Geometric mean of the finite positive values (`None` if there are none).
 pub fn geomean(xs: &[f64]) -> Option<f64> {
     let xs: Vec<f64> = xs
         .iter()
@@ -270,33 +298,7 @@ pub fn bench_any(
     } else {
         None
     };
-    // Final round-robin timing: the runtime-tuned best and every baseline.
-    let best_exe: Option<PathBuf> = runtime
-        .as_ref()
-        .and_then(|t| t.best.as_ref())
-        .filter(|b| b.outcome == OutcomeKind::Ok)
-        .and_then(|b| b.ir_hash)
-        .map(|h| rt_env.prepared().dir.path().join(format!("c{h:016x}.exe")));
-    let mut exes: Vec<PathBuf> = Vec::new();
-    let mut slots: Vec<Option<usize>> = Vec::new();
-    for b in &baselines {
-        slots.push(b.exe.as_ref().map(|e| {
-            exes.push(e.clone());
-            exes.len() - 1
-        }));
-    }
-    let best_slot = best_exe.map(|e| {
-        exes.push(e);
-        exes.len() - 1
-    });
-    let prog = size_env.prepared();
-    let times = baseline::time_all(&exes, &prog.expected, opts.final_repeats, prog.run_limit());
-    for (b, s) in baselines.iter_mut().zip(&slots) {
-        b.runtime_us = s.and_then(|i| times[i]);
-    }
-    if let (Some(t), Some(i)) = (runtime.as_mut(), best_slot) {
-        t.final_runtime_us = times[i];
-    }
+    final_timing(&size_env, &rt_env, opts, &mut baselines, runtime.as_mut());
     let base = |name: &str| baselines.iter().find(|b| b.name == name);
     let size_vs_oz = size
         .as_ref()
@@ -325,6 +327,43 @@ pub fn bench_any(
         text_vs_oz,
         runtime_vs_o3,
     })
+}
+
+/// Final round-robin timing: the runtime-tuned best (built in `rt_env`) and every baseline;
+/// sets the baselines' `runtime_us` and the runtime search's `final_runtime_us`.
+fn final_timing(
+    size_env: &LlvmEnv,
+    rt_env: &LlvmEnv,
+    opts: &BenchOptions,
+    baselines: &mut [Baseline],
+    runtime: Option<&mut Tuned>,
+) {
+    let best_exe: Option<PathBuf> = runtime
+        .as_ref()
+        .and_then(|t| t.best.as_ref())
+        .filter(|b| b.outcome == OutcomeKind::Ok)
+        .and_then(|b| b.ir_hash)
+        .map(|h| rt_env.prepared().dir.path().join(format!("c{h:016x}.exe")));
+    let mut exes: Vec<PathBuf> = Vec::new();
+    let mut slots: Vec<Option<usize>> = Vec::new();
+    for b in baselines.iter() {
+        slots.push(b.exe.as_ref().map(|e| {
+            exes.push(e.clone());
+            exes.len() - 1
+        }));
+    }
+    let best_slot = best_exe.map(|e| {
+        exes.push(e);
+        exes.len() - 1
+    });
+    let prog = size_env.prepared();
+    let times = baseline::time_all(&exes, &prog.expected, opts.final_repeats, prog.run_limit());
+    for (b, s) in baselines.iter_mut().zip(&slots) {
+        b.runtime_us = s.and_then(|i| times[i]);
+    }
+    if let (Some(t), Some(i)) = (runtime, best_slot) {
+        t.final_runtime_us = times[i];
+    }
 }
 
 /// The per-optimization-type table over program reports.

@@ -42,6 +42,7 @@ pub enum Objective {
 }
 
 impl Objective {
+    /// The snake_case name, as serialized and parsed.
     pub fn as_str(self) -> &'static str {
         match self {
             Objective::Size => "size",
@@ -83,15 +84,18 @@ pub enum FeatureMode {
 /// Knobs of the environment.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EnvConfig {
+    /// What the search minimises.
     pub objective: Objective,
     /// Timed runs per runtime measurement (median).
     pub repeats: usize,
+    /// Which features the cost model sees.
     pub features: FeatureMode,
     /// Parallel builds in a batch (0 = the machine's parallelism, at most 4).
     pub jobs: usize,
 }
 
 impl EnvConfig {
+    /// Defaults for `objective`: 5 timed runs, sequence features, automatic jobs.
     pub fn new(objective: Objective) -> EnvConfig {
         EnvConfig {
             objective,
@@ -105,17 +109,22 @@ impl EnvConfig {
 /// Everything measured about one candidate sequence.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CandidateResult {
+    /// The pass sequence.
     pub passes: Vec<String>,
     /// The `opt -passes=` string.
     pub pipeline: String,
     /// `Ok`, `OptError`, `CompileError` (the optimised IR did not build), `WrongResult`,
     /// `Crash` or `Timeout`.
     pub outcome: OutcomeKind,
+    /// What went wrong (empty for `Ok`).
     pub detail: String,
+    /// IR instructions after the passes.
     pub ir_instructions: Option<usize>,
+    /// `.text` bytes of the built object.
     pub text_bytes: Option<u64>,
     /// Median µs (runtime objective, or when timed on purpose).
     pub runtime_us: Option<f64>,
+    /// FNV-1a hash of the optimised IR (equal IR builds once).
     pub ir_hash: Option<u64>,
 }
 
@@ -196,18 +205,23 @@ impl LlvmEnv {
         self
     }
 
+    /// The tools in use.
     pub fn tools(&self) -> &Toolchain {
         &self.tools
     }
+    /// The passes offered.
     pub fn pass_vocab(&self) -> &PassVocab {
         &self.vocab
     }
+    /// The program being tuned.
     pub fn prepared(&self) -> &Prepared {
         &self.prog
     }
+    /// The environment's settings.
     pub fn config(&self) -> &EnvConfig {
         &self.cfg
     }
+    /// What the search minimises.
     pub fn objective(&self) -> Objective {
         self.cfg.objective
     }
@@ -290,15 +304,38 @@ impl LlvmEnv {
         batch: &[Vec<String>],
         objective: Objective,
     ) -> Vec<CandidateResult> {
+        let (mut out, irs) = self.optimize_batch(batch);
+        self.build_new(&out, &irs);
+        if objective == Objective::Runtime {
+            self.time_built(&out);
+        }
+        for r in &mut out {
+            if let Some(b) = r.ir_hash.and_then(|h| self.built.get(&h)) {
+                r.outcome = b.outcome;
+                r.text_bytes = b.text_bytes;
+                r.runtime_us = b.runtime_us;
+                if !b.detail.is_empty() {
+                    r.detail = b.detail.clone();
+                }
+            }
+        }
+        out
+    }
+
+    /// Phase 1: opt (parallel over distinct pipelines). One result per sequence (IR size
+    /// and hash, or the opt error) and its optimised IR.
+    fn optimize_batch(
+        &self,
+        batch: &[Vec<String>],
+    ) -> (Vec<CandidateResult>, Vec<Option<Arc<String>>>) {
         let mut out: Vec<CandidateResult> = Vec::with_capacity(batch.len());
         let mut irs: Vec<Option<Arc<String>>> = Vec::with_capacity(batch.len());
-        // Phase 1: opt (parallel over distinct pipelines).
         let pipelines: Vec<Result<String, LlvmError>> =
             batch.iter().map(|s| self.pipeline(s)).collect();
         {
             let todo: Vec<&Vec<String>> = batch.iter().collect();
             let jobs = self.jobs();
-            let this = &*self;
+            let this = self;
             std::thread::scope(|sc| {
                 for chunk in todo.chunks(todo.len().div_ceil(jobs).max(1)) {
                     sc.spawn(move || {
@@ -334,9 +371,13 @@ impl LlvmEnv {
             }
             out.push(r);
         }
-        // Phase 2: build + one checked run per distinct new IR (parallel).
+        (out, irs)
+    }
+
+    /// Phase 2: build + one checked run per distinct new IR (parallel), kept in `built`.
+    fn build_new(&mut self, out: &[CandidateResult], irs: &[Option<Arc<String>>]) {
         let mut new: BTreeMap<u64, Arc<String>> = BTreeMap::new();
-        for (r, ll) in out.iter().zip(&irs) {
+        for (r, ll) in out.iter().zip(irs) {
             if let (Some(h), Some(ll)) = (r.ir_hash, ll)
                 && !self.built.contains_key(&h)
             {
@@ -364,46 +405,37 @@ impl LlvmEnv {
         for (h, b) in results.into_inner().expect("results") {
             self.built.insert(h, b);
         }
-        // Phase 3: timing, one candidate after the other.
-        if objective == Objective::Runtime {
-            let mut hashes: Vec<u64> = out.iter().filter_map(|r| r.ir_hash).collect();
-            hashes.dedup();
-            for h in hashes {
-                let Some(b) = self.built.get(&h) else {
-                    continue;
-                };
-                if b.outcome != OutcomeKind::Ok || b.runtime_us.is_some() {
-                    continue;
-                }
-                let exe = self.prog.dir.path().join(format!("c{h:016x}.exe"));
-                let timed = program::check_and_time(
-                    &exe,
-                    &self.prog.expected,
-                    self.cfg.repeats,
-                    self.prog.run_limit(),
-                );
-                let b = self.built.get_mut(&h).expect("present");
-                match timed {
-                    Ok(Check::Ok(us)) => b.runtime_us = Some(us),
-                    Ok(c) => set_failure(b, c),
-                    Err(e) => {
-                        b.outcome = OutcomeKind::Crash;
-                        b.detail = e.to_string();
-                    }
+    }
+
+    /// Phase 3: timing, one candidate after the other (each built, correct, untimed IR of
+    /// `out` once).
+    fn time_built(&mut self, out: &[CandidateResult]) {
+        let mut hashes: Vec<u64> = out.iter().filter_map(|r| r.ir_hash).collect();
+        hashes.dedup();
+        for h in hashes {
+            let Some(b) = self.built.get(&h) else {
+                continue;
+            };
+            if b.outcome != OutcomeKind::Ok || b.runtime_us.is_some() {
+                continue;
+            }
+            let exe = self.prog.dir.path().join(format!("c{h:016x}.exe"));
+            let timed = program::check_and_time(
+                &exe,
+                &self.prog.expected,
+                self.cfg.repeats,
+                self.prog.run_limit(),
+            );
+            let b = self.built.get_mut(&h).expect("present");
+            match timed {
+                Ok(Check::Ok(us)) => b.runtime_us = Some(us),
+                Ok(c) => set_failure(b, c),
+                Err(e) => {
+                    b.outcome = OutcomeKind::Crash;
+                    b.detail = e.to_string();
                 }
             }
         }
-        for r in &mut out {
-            if let Some(b) = r.ir_hash.and_then(|h| self.built.get(&h)) {
-                r.outcome = b.outcome;
-                r.text_bytes = b.text_bytes;
-                r.runtime_us = b.runtime_us;
-                if !b.detail.is_empty() {
-                    r.detail = b.detail.clone();
-                }
-            }
-        }
-        out
     }
 
     fn seq_features(&self, s: &[String]) -> Vec<f32> {

@@ -3,37 +3,67 @@
 
 use std::path::PathBuf;
 
+/// Why the LLVM environment could not do what was asked.
 #[derive(Debug, thiserror::Error)]
 pub enum LlvmError {
     /// A required LLVM tool was not found; `hint` tells how to get it.
     #[error("{tool} not found: {hint}")]
-    ToolMissing { tool: String, hint: String },
+    ToolMissing {
+        /// The tool's name.
+        tool: String,
+        /// How to install it or point colt to it.
+        hint: String,
+    },
     /// A tool was found but is too old or does not answer `--version`.
     #[error("{tool} at {path}: {message}")]
     ToolUnusable {
+        /// The tool's name.
         tool: String,
+        /// Where it was found.
         path: PathBuf,
+        /// What is wrong with it.
         message: String,
     },
     /// A tool ran and failed (first line of its error output).
     #[error("{tool} failed: {message}")]
-    ToolFailed { tool: String, message: String },
+    ToolFailed {
+        /// The tool's name.
+        tool: String,
+        /// The first line of its error output.
+        message: String,
+    },
+    /// A file could not be read or written.
     #[error("{path}: {message}")]
-    Io { path: PathBuf, message: String },
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        message: String,
+    },
     /// The program given to tune is unusable (no sources, unknown extension, no main, ...).
     #[error("program {name}: {message}")]
-    Program { name: String, message: String },
+    Program {
+        /// The program's name.
+        name: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A pass name not in the vocabulary.
     #[error("unknown pass \"{0}\" (see `colt show --space llvm` for the vocabulary)")]
     UnknownPass(String),
+    /// An objective other than `size` or `runtime`.
     #[error("unknown objective \"{0}\" (expected size|runtime)")]
     UnknownObjective(String),
+    /// A benchmark program name not in [`crate::programs::BENCHMARKS`].
     #[error("unknown benchmark program \"{0}\"")]
     UnknownBenchmark(String),
+    /// The search engine failed.
     #[error(transparent)]
     Search(#[from] colt_search::SearchError),
 }
 
 impl LlvmError {
+    /// An [`LlvmError::Io`] for `path`.
     pub fn io(path: impl Into<PathBuf>, e: impl std::fmt::Display) -> LlvmError {
         LlvmError::Io {
             path: path.into(),

@@ -7,11 +7,11 @@
 //! - [`program`]: programs (C files, an `.ll`, embedded code), start IR, the -O0
 //!   reference output, builds and checked runs;
 //! - [`sketch`]: structured random sequences and mutations;
-//! - [`env`]: [`LlvmEnv`], the `Environment` (objectives `size` and `runtime`);
+//! - [`env`](mod@env): [`LlvmEnv`], the `Environment` (objectives `size` and `runtime`);
 //! - [`ir`]: instruction counts, Autophase-style features, ELF `.text` size;
 //! - [`baseline`]: clang -O0..-Oz and gcc -O3/-Os references;
 //! - [`programs`]: the benchmark programs;
-//! - [`bench`]: tuning helpers, ablation per optimization type, the benchmark report.
+//! - [`bench`](mod@bench): tuning helpers, ablation per optimization type, the benchmark report.
 
 pub mod baseline;
 pub mod bench;

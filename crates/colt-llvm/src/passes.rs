@@ -25,17 +25,26 @@ use crate::error::{LlvmError, first_line};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OptType {
+    /// Loop unrolling and loop restructuring.
     LoopUnrolling,
+    /// Removing dead code.
     DeadCodeElimination,
+    /// Inlining calls.
     FunctionInlining,
+    /// Loop and SLP vectorization.
     Vectorization,
+    /// Constant folding and propagation.
     ConstantPropagation,
+    /// Instruction combining, CSE and value numbering.
     Cleanup,
+    /// Memory: allocas to registers, stores, copies, hoisting.
     Memory,
+    /// CFG simplification and branch transformations.
     ControlFlow,
 }
 
 impl OptType {
+    /// Every optimization type, in table order.
     pub const ALL: [OptType; 8] = [
         OptType::LoopUnrolling,
         OptType::DeadCodeElimination,
@@ -47,6 +56,7 @@ impl OptType {
         OptType::ControlFlow,
     ];
 
+    /// Readable name (`loop unrolling`, ...).
     pub fn as_str(self) -> &'static str {
         match self {
             OptType::LoopUnrolling => "loop unrolling",
@@ -60,6 +70,7 @@ impl OptType {
         }
     }
 
+    /// Position in [`OptType::ALL`].
     pub fn index(self) -> usize {
         OptType::ALL
             .iter()
@@ -78,9 +89,13 @@ impl std::fmt::Display for OptType {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
+    /// A module pass.
     Module,
+    /// A call-graph SCC pass.
     Cgscc,
+    /// A function pass.
     Function,
+    /// A loop pass.
     Loop,
 }
 
@@ -91,8 +106,11 @@ pub struct PassInfo {
     pub name: String,
     /// The element written into the pipeline (usually the name; may carry parameters).
     pub element: String,
+    /// Where the pass runs.
     pub level: Level,
+    /// The optimization type it belongs to.
     pub opt_type: OptType,
+    /// One line for prompts and `colt show`.
     pub doc: String,
 }
 
@@ -520,6 +538,7 @@ pub fn all_passes() -> Vec<PassInfo> {
 /// The passes usable with one `opt`, and those it rejected.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PassVocab {
+    /// The usable passes.
     pub passes: Vec<PassInfo>,
     /// Rejected pass name -> opt's message.
     pub rejected: BTreeMap<String, String>,
@@ -534,10 +553,12 @@ impl PassVocab {
         }
     }
 
+    /// The pass named `name`, if usable.
     pub fn get(&self, name: &str) -> Option<&PassInfo> {
         self.passes.iter().find(|p| p.name == name)
     }
 
+    /// Names of the usable passes, in vocabulary order.
     pub fn names(&self) -> Vec<String> {
         self.passes.iter().map(|p| p.name.clone()).collect()
     }

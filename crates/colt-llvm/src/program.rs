@@ -52,7 +52,9 @@ pub enum Source {
 /// A program: a name and its source.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Program {
+    /// Name, for reports and work directories.
     pub name: String,
+    /// Where the code is.
     pub source: Source,
 }
 
@@ -98,6 +100,7 @@ impl Program {
         })
     }
 
+    /// A program from C code in memory.
     pub fn embedded(name: &str, code: &str) -> Program {
         Program {
             name: name.to_string(),
@@ -111,6 +114,7 @@ impl Program {
 pub struct WorkDir(pub PathBuf);
 
 impl WorkDir {
+    /// A new directory under the system temp directory; `tag` becomes part of its name.
     pub fn new(tag: &str) -> Result<WorkDir, LlvmError> {
         static N: AtomicU64 = AtomicU64::new(0);
         let safe: String = tag
@@ -125,6 +129,7 @@ impl WorkDir {
         std::fs::create_dir_all(&p).map_err(|e| LlvmError::io(&p, e))?;
         Ok(WorkDir(p))
     }
+    /// The directory.
     pub fn path(&self) -> &Path {
         &self.0
     }
@@ -157,11 +162,16 @@ pub enum RunEnd {
     /// Exited (status code) with this stdout; `cpu` is the child's user + system CPU time,
     /// `elapsed` its wall time.
     Exited {
+        /// Exit status (`None`: killed by a signal).
         code: Option<i32>,
+        /// What it printed.
         stdout: Vec<u8>,
+        /// Wall time.
         elapsed: Duration,
+        /// User + system CPU time.
         cpu: Duration,
     },
+    /// Killed at the time limit.
     TimedOut,
 }
 
@@ -195,40 +205,11 @@ pub fn run_exe(exe: &Path, limit: Duration) -> Result<RunEnd, LlvmError> {
     // Stdout is closed: the child is exiting (or was killed). Wait for its exit without
     // reaping it (so the watchdog can never signal a recycled pid), stop the watchdog, then
     // reap it with its resource usage.
-    loop {
-        // SAFETY: an all-zero siginfo_t is valid to be overwritten by waitid.
-        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-        // SAFETY: waitid on our own, not yet reaped child with a valid pointer.
-        let r = unsafe {
-            libc::waitid(
-                libc::P_PID,
-                pid as libc::id_t,
-                &mut info,
-                libc::WEXITED | libc::WNOWAIT,
-            )
-        };
-        if r == -1 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
-            continue;
-        }
-        break;
-    }
+    wait_for_exit(pid);
     let elapsed = start.elapsed();
     let _ = tx.send(());
     let killed = watchdog.join().unwrap_or(false);
-    let mut status: libc::c_int = 0;
-    // SAFETY: an all-zero rusage is a valid value to be overwritten by wait4.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let reaped = loop {
-        // SAFETY: wait4 on our own child's pid with valid pointers.
-        let r = unsafe { libc::wait4(pid as libc::pid_t, &mut status, 0, &mut usage) };
-        if r == -1 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
-            continue;
-        }
-        break r;
-    };
-    if reaped == -1 {
-        return Err(LlvmError::io(exe, std::io::Error::last_os_error()));
-    }
+    let (status, usage) = reap(pid).map_err(|e| LlvmError::io(exe, e))?;
     if killed {
         return Ok(RunEnd::TimedOut);
     }
@@ -250,14 +231,58 @@ pub fn run_exe(exe: &Path, limit: Duration) -> Result<RunEnd, LlvmError> {
     })
 }
 
+/// Wait until child `pid` has exited, without reaping it.
+fn wait_for_exit(pid: u32) {
+    loop {
+        // SAFETY: an all-zero siginfo_t is valid to be overwritten by waitid.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        // SAFETY: waitid on our own, not yet reaped child with a valid pointer.
+        let r = unsafe {
+            libc::waitid(
+                libc::P_PID,
+                pid as libc::id_t,
+                &mut info,
+                libc::WEXITED | libc::WNOWAIT,
+            )
+        };
+        if r == -1 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+            continue;
+        }
+        break;
+    }
+}
+
+/// Reap child `pid`: its wait status and resource usage.
+fn reap(pid: u32) -> std::io::Result<(libc::c_int, libc::rusage)> {
+    let mut status: libc::c_int = 0;
+    // SAFETY: an all-zero rusage is a valid value to be overwritten by wait4.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    loop {
+        // SAFETY: wait4 on our own child's pid with valid pointers.
+        let r = unsafe { libc::wait4(pid as libc::pid_t, &mut status, 0, &mut usage) };
+        if r == -1 {
+            let e = std::io::Error::last_os_error();
+            if e.kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        return Ok((status, usage));
+    }
+}
+
 /// A program ready to tune.
 #[derive(Debug)]
 pub struct Prepared {
+    /// The program's name.
     pub name: String,
+    /// The work directory holding its files.
     pub dir: WorkDir,
     /// C files for the clang/gcc baselines (written out for embedded code; empty for `.ll`).
     pub c_files: Vec<PathBuf>,
+    /// The starting IR as text (clang with [`START_FLAGS`], parts linked).
     pub start_ll: String,
+    /// FNV-1a hash of the starting IR.
     pub start_hash: u64,
     /// Output of the `-O0` build: what every candidate must print.
     pub expected: Vec<u8>,
@@ -269,10 +294,7 @@ impl Prepared {
     /// Build the start IR and the reference output.
     pub fn new(tools: &Toolchain, program: &Program) -> Result<Prepared, LlvmError> {
         let dir = WorkDir::new(&program.name)?;
-        let perr = |m: String| LlvmError::Program {
-            name: program.name.clone(),
-            message: m,
-        };
+        let perr = |m: String| program_error(program, m);
         let c_files: Vec<PathBuf> = match &program.source {
             Source::CFiles(fs) => fs.clone(),
             Source::Ll(_) => Vec::new(),
@@ -286,34 +308,7 @@ impl Prepared {
         if let Source::Ll(p) = &program.source {
             std::fs::copy(p, &start_path).map_err(|e| LlvmError::io(p, e))?;
         } else {
-            let mut parts = Vec::new();
-            for (i, c) in c_files.iter().enumerate() {
-                let out = dir.path().join(format!("part{i}.ll"));
-                run_tool(
-                    "clang",
-                    Command::new(&tools.clang)
-                        .args(START_FLAGS)
-                        .arg(c)
-                        .arg("-o")
-                        .arg(&out),
-                )
-                .map_err(|e| perr(e.to_string()))?;
-                parts.push(out);
-            }
-            if parts.len() == 1 {
-                std::fs::rename(&parts[0], &start_path)
-                    .map_err(|e| LlvmError::io(&start_path, e))?;
-            } else {
-                run_tool(
-                    "llvm-link",
-                    Command::new(&tools.llvm_link)
-                        .arg("-S")
-                        .args(&parts)
-                        .arg("-o")
-                        .arg(&start_path),
-                )
-                .map_err(|e| perr(e.to_string()))?;
-            }
+            compile_start_ll(tools, program, &dir, &c_files, &start_path)?;
         }
         let start_ll =
             std::fs::read_to_string(&start_path).map_err(|e| LlvmError::io(&start_path, e))?;
@@ -325,35 +320,7 @@ impl Prepared {
                 "no main function (the program must print its result from main)".into(),
             ));
         }
-        // The reference: the -O0 build.
-        let ref_exe = dir.path().join("ref-O0");
-        let mut cmd = Command::new(&tools.clang);
-        cmd.args(["-O0", "-w"]);
-        if c_files.is_empty() {
-            cmd.arg(&start_path);
-        } else {
-            cmd.args(&c_files);
-        }
-        run_tool("clang", cmd.arg("-lm").arg("-o").arg(&ref_exe))
-            .map_err(|e| perr(e.to_string()))?;
-        let (expected, o0_us) = match run_exe(&ref_exe, Duration::from_secs(120))? {
-            RunEnd::Exited {
-                code: Some(0),
-                stdout,
-                elapsed,
-                ..
-            } => (stdout, elapsed.as_secs_f64() * 1e6),
-            RunEnd::Exited { code, .. } => {
-                return Err(perr(format!("the -O0 build exited with {code:?}")));
-            }
-            RunEnd::TimedOut => return Err(perr("the -O0 build ran longer than 120 s".into())),
-        };
-        if expected.is_empty() {
-            return Err(perr(
-                "the -O0 build printed nothing (print a checksum so that results can be checked)"
-                    .into(),
-            ));
-        }
+        let (expected, o0_us) = reference_run(tools, program, &dir, &c_files, &start_path)?;
         let start_hash = ir::fnv1a(start_ll.as_bytes());
         Ok(Prepared {
             name: program.name.clone(),
@@ -366,6 +333,7 @@ impl Prepared {
         })
     }
 
+    /// Where the starting IR is written.
     pub fn start_path(&self) -> PathBuf {
         self.dir.path().join("start.ll")
     }
@@ -376,10 +344,99 @@ impl Prepared {
     }
 }
 
+/// An error about `program`.
+fn program_error(program: &Program, message: String) -> LlvmError {
+    LlvmError::Program {
+        name: program.name.clone(),
+        message,
+    }
+}
+
+/// Compile the C files to IR (START_FLAGS) and link them into `start_path`.
+fn compile_start_ll(
+    tools: &Toolchain,
+    program: &Program,
+    dir: &WorkDir,
+    c_files: &[PathBuf],
+    start_path: &Path,
+) -> Result<(), LlvmError> {
+    let perr = |m: String| program_error(program, m);
+    let mut parts = Vec::new();
+    for (i, c) in c_files.iter().enumerate() {
+        let out = dir.path().join(format!("part{i}.ll"));
+        run_tool(
+            "clang",
+            Command::new(&tools.clang)
+                .args(START_FLAGS)
+                .arg(c)
+                .arg("-o")
+                .arg(&out),
+        )
+        .map_err(|e| perr(e.to_string()))?;
+        parts.push(out);
+    }
+    if parts.len() == 1 {
+        std::fs::rename(&parts[0], start_path).map_err(|e| LlvmError::io(start_path, e))?;
+    } else {
+        run_tool(
+            "llvm-link",
+            Command::new(&tools.llvm_link)
+                .arg("-S")
+                .args(&parts)
+                .arg("-o")
+                .arg(start_path),
+        )
+        .map_err(|e| perr(e.to_string()))?;
+    }
+    Ok(())
+}
+
+/// The reference: the -O0 build (of the C files, else of the start IR), run once. Its
+/// output, which must not be empty, and its run time in µs.
+fn reference_run(
+    tools: &Toolchain,
+    program: &Program,
+    dir: &WorkDir,
+    c_files: &[PathBuf],
+    start_path: &Path,
+) -> Result<(Vec<u8>, f64), LlvmError> {
+    let perr = |m: String| program_error(program, m);
+    let ref_exe = dir.path().join("ref-O0");
+    let mut cmd = Command::new(&tools.clang);
+    cmd.args(["-O0", "-w"]);
+    if c_files.is_empty() {
+        cmd.arg(start_path);
+    } else {
+        cmd.args(c_files);
+    }
+    run_tool("clang", cmd.arg("-lm").arg("-o").arg(&ref_exe)).map_err(|e| perr(e.to_string()))?;
+    let (expected, o0_us) = match run_exe(&ref_exe, Duration::from_secs(120))? {
+        RunEnd::Exited {
+            code: Some(0),
+            stdout,
+            elapsed,
+            ..
+        } => (stdout, elapsed.as_secs_f64() * 1e6),
+        RunEnd::Exited { code, .. } => {
+            return Err(perr(format!("the -O0 build exited with {code:?}")));
+        }
+        RunEnd::TimedOut => return Err(perr("the -O0 build ran longer than 120 s".into())),
+    };
+    if expected.is_empty() {
+        return Err(perr(
+            "the -O0 build printed nothing (print a checksum so that results can be checked)"
+                .into(),
+        ));
+    }
+    Ok((expected, o0_us))
+}
+
 /// An executable built from IR and the `.text` bytes of its object.
 #[derive(Debug)]
 pub struct Built {
+    /// The executable.
     pub exe: PathBuf,
+    /// `.text` bytes of the object, if it could be read.
     pub text_bytes: Option<u64>,
 }
 
@@ -413,9 +470,13 @@ pub fn build_from_ll(tools: &Toolchain, ll: &Path, stem: &Path) -> Result<Built,
 /// Why a run does not count.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Check {
+    /// Correct output; the median CPU time in µs.
     Ok(f64),
+    /// Output differs from the `-O0` build; how.
     WrongAnswer(String),
+    /// Nonzero exit or signal; how.
     Crash(String),
+    /// Ran past the time limit.
     Timeout,
 }
 
@@ -471,6 +532,7 @@ pub fn check_and_time(
     Ok(Check::Ok(median(&mut times)))
 }
 
+/// Median of `xs` (sorted in place); NaN when empty.
 pub fn median(xs: &mut [f64]) -> f64 {
     xs.sort_by(f64::total_cmp);
     let n = xs.len();

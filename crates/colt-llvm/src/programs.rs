@@ -8,13 +8,16 @@ use crate::program::Program;
 /// One benchmark program.
 #[derive(Clone, Copy, Debug)]
 pub struct Benchmark {
+    /// Name (the file stem).
     pub name: &'static str,
     /// The optimization type it is written to exercise.
     pub opt_type: OptType,
+    /// The C source.
     pub source: &'static str,
 }
 
 impl Benchmark {
+    /// The benchmark as a [`Program`] to tune.
     pub fn program(&self) -> Program {
         Program::embedded(self.name, self.source)
     }

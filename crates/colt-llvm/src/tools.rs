@@ -21,16 +21,23 @@ pub const MIN_MAJOR: u32 = 14;
 /// The tools in use and their versions.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Toolchain {
+    /// `opt`.
     pub opt: PathBuf,
+    /// `clang`.
     pub clang: PathBuf,
+    /// `llc`.
     pub llc: PathBuf,
+    /// `llvm-link`.
     pub llvm_link: PathBuf,
     /// `None` when gcc is absent (the gcc baselines are then skipped).
     pub gcc: Option<PathBuf>,
     /// First line of `--version` (or the LLVM version line) of each tool.
     pub opt_version: String,
+    /// The same for `clang`.
     pub clang_version: String,
+    /// The same for `llc`.
     pub llc_version: String,
+    /// The same for `gcc`.
     pub gcc_version: Option<String>,
     /// Major LLVM version of `opt`.
     pub major: u32,

@@ -52,6 +52,7 @@ pub fn command(program: impl AsRef<std::ffi::OsStr>) -> Command {
 /// A process-group leader started from [`command`]: killed with its whole group on
 /// timeout, and by [`cleanup`] while it runs.
 pub struct GroupChild {
+    /// The process.
     pub child: Child,
 }
 
@@ -244,7 +245,7 @@ mod tests {
         // Gone, or a zombie waiting for init to reap it (no longer running).
         let running = || {
             std::fs::read_to_string(format!("/proc/{grandchild}/stat"))
-                .is_ok_and(|s| !s.split_whitespace().nth(2).is_some_and(|st| st == "Z"))
+                .is_ok_and(|s| s.split_whitespace().nth(2).is_none_or(|st| st != "Z"))
         };
         while running() && std::time::Instant::now() < deadline {
             std::thread::sleep(std::time::Duration::from_millis(20));

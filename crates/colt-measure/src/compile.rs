@@ -29,7 +29,9 @@ pub const STDERR_LIMIT: usize = 4096;
 /// A C11 translation unit exporting `void <symbol>(float* const* bufs)`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Source {
+    /// The C code.
     pub code: String,
+    /// The exported function's name.
     pub symbol: String,
 }
 
@@ -41,6 +43,7 @@ impl Source {
             symbol: DEFAULT_SYMBOL.to_string(),
         }
     }
+    /// A source exporting `symbol`.
     pub fn with_symbol(code: impl Into<String>, symbol: impl Into<String>) -> Self {
         Source {
             code: code.into(),
@@ -52,7 +55,9 @@ impl Source {
 /// A C compiler command and its flags (the source, `-o` and `-lm` are added).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Compiler {
+    /// The compiler command (`clang-22`, `gcc`, a path).
     pub cc: String,
+    /// Its flags (`-O3 -march=native ...`).
     pub flags: Vec<String>,
 }
 
@@ -136,10 +141,12 @@ impl Compiler {
             None => self,
         }
     }
+    /// The same flags with another compiler.
     pub fn with_cc(mut self, cc: impl Into<String>) -> Self {
         self.cc = cc.into();
         self
     }
+    /// Builder: append a flag.
     pub fn with_flag(mut self, flag: impl Into<String>) -> Self {
         self.flags.push(flag.into());
         self
@@ -196,6 +203,7 @@ fn compiler_hint(cc: &str) -> String {
 pub struct Artifact {
     /// The shared object.
     pub path: PathBuf,
+    /// The exported function's name.
     pub symbol: String,
     /// Hex content hash (compiler identity, flags, symbol, code).
     pub hash: String,
@@ -208,23 +216,40 @@ pub struct Artifact {
 /// Why a source did not compile.
 #[derive(Debug, thiserror::Error)]
 pub enum CompileError {
+    /// The compiler cannot be run.
     #[error("C compiler `{cc}` not usable ({reason}); {hint}")]
     CompilerNotFound {
+        /// The compiler command.
         cc: String,
+        /// Why it cannot be run.
         reason: String,
+        /// How to install or choose one.
         hint: String,
     },
+    /// The compiler rejected the source.
     #[error("`{cc}` failed ({status}):\n{stderr}")]
     Failed {
+        /// The compiler command.
         cc: String,
+        /// Its exit status.
         status: String,
+        /// Its error output, cut to [`STDERR_LIMIT`] bytes.
         stderr: String,
     },
+    /// The compile ran past [`COMPILE_TIMEOUT`].
     #[error("`{cc}` timed out after {secs} s")]
-    Timeout { cc: String, secs: f64 },
+    Timeout {
+        /// The compiler command.
+        cc: String,
+        /// The limit in seconds.
+        secs: f64,
+    },
+    /// A file of the compile could not be read or written.
     #[error("i/o error on {path}: {source}")]
     Io {
+        /// The file.
         path: PathBuf,
+        /// The I/O error.
         source: std::io::Error,
     },
 }
@@ -315,55 +340,7 @@ fn compile_with_version(
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::Relaxed)
     ));
-    let start = Instant::now();
-    crate::child::track_tmp(&tmp);
-    let mut cmd = crate::child::command(&compiler.cc);
-    cmd.args(&compiler.flags)
-        .arg("-o")
-        .arg(&tmp)
-        .arg(&c_path)
-        .arg("-lm")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    // Its own process group: a timeout kills cc1 and as with the driver.
-    let mut group = crate::child::GroupChild::spawn(&mut cmd).map_err(|e| {
-        crate::child::untrack_tmp(&tmp);
-        CompileError::CompilerNotFound {
-            cc: compiler.cc.clone(),
-            reason: e.to_string(),
-            hint: compiler_hint(&compiler.cc),
-        }
-    })?;
-    let child = &mut group.child;
-    let mut stderr_pipe = child.stderr.take().expect("piped stderr");
-    let reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = stderr_pipe.read_to_end(&mut buf);
-        buf
-    });
-    let status = match child.wait_timeout(COMPILE_TIMEOUT).map_err(io(&tmp))? {
-        Some(status) => status,
-        None => {
-            group.kill_group();
-            crate::child::discard_tmp(&tmp);
-            return Err(CompileError::Timeout {
-                cc: compiler.cc.clone(),
-                secs: COMPILE_TIMEOUT.as_secs_f64(),
-            });
-        }
-    };
-    let stderr = String::from_utf8_lossy(&reader.join().unwrap_or_default()).into_owned();
-    let compile_ms = start.elapsed().as_secs_f64() * 1e3;
-    drop(group);
-    if !status.success() {
-        crate::child::discard_tmp(&tmp);
-        return Err(CompileError::Failed {
-            cc: compiler.cc.clone(),
-            status: status.to_string(),
-            stderr: truncate(&stderr, STDERR_LIMIT),
-        });
-    }
+    let compile_ms = run_compiler(compiler, &c_path, &tmp)?;
     let renamed = std::fs::rename(&tmp, &so);
     match &renamed {
         Ok(()) => crate::child::untrack_tmp(&tmp),
@@ -377,6 +354,65 @@ fn compile_with_version(
         cached: false,
         compile_ms,
     })
+}
+
+/// Run `compiler` on `c_path` into `tmp` (tracked while it exists; discarded when the
+/// compiler fails or times out); the compile time in ms.
+fn run_compiler(compiler: &Compiler, c_path: &Path, tmp: &Path) -> Result<f64, CompileError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| CompileError::Io { path, source }
+    };
+    let start = Instant::now();
+    crate::child::track_tmp(tmp);
+    let mut cmd = crate::child::command(&compiler.cc);
+    cmd.args(&compiler.flags)
+        .arg("-o")
+        .arg(tmp)
+        .arg(c_path)
+        .arg("-lm")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    // Its own process group: a timeout kills cc1 and as with the driver.
+    let mut group = crate::child::GroupChild::spawn(&mut cmd).map_err(|e| {
+        crate::child::untrack_tmp(tmp);
+        CompileError::CompilerNotFound {
+            cc: compiler.cc.clone(),
+            reason: e.to_string(),
+            hint: compiler_hint(&compiler.cc),
+        }
+    })?;
+    let child = &mut group.child;
+    let mut stderr_pipe = child.stderr.take().expect("piped stderr");
+    let reader = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = stderr_pipe.read_to_end(&mut buf);
+        buf
+    });
+    let status = match child.wait_timeout(COMPILE_TIMEOUT).map_err(io(tmp))? {
+        Some(status) => status,
+        None => {
+            group.kill_group();
+            crate::child::discard_tmp(tmp);
+            return Err(CompileError::Timeout {
+                cc: compiler.cc.clone(),
+                secs: COMPILE_TIMEOUT.as_secs_f64(),
+            });
+        }
+    };
+    let stderr = String::from_utf8_lossy(&reader.join().unwrap_or_default()).into_owned();
+    let compile_ms = start.elapsed().as_secs_f64() * 1e3;
+    drop(group);
+    if !status.success() {
+        crate::child::discard_tmp(tmp);
+        return Err(CompileError::Failed {
+            cc: compiler.cc.clone(),
+            status: status.to_string(),
+            stderr: truncate(&stderr, STDERR_LIMIT),
+        });
+    }
+    Ok(compile_ms)
 }
 
 /// Threads used for parallel compiles: the available cores.

@@ -30,12 +30,16 @@ pub enum BufRole {
 /// One kernel argument: `bufs[i]` points to `len` 64-byte-aligned floats.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct BufSpec {
+    /// Buffer name, for messages.
     pub name: String,
+    /// Number of floats.
     pub len: usize,
+    /// How the buffer is filled and checked.
     pub role: BufRole,
 }
 
 impl BufSpec {
+    /// A buffer of `len` floats with this role.
     pub fn new(name: impl Into<String>, len: usize, role: BufRole) -> Self {
         BufSpec {
             name: name.into(),
@@ -43,12 +47,15 @@ impl BufSpec {
             role,
         }
     }
+    /// An input buffer of `len` floats.
     pub fn input(name: impl Into<String>, len: usize) -> Self {
         Self::new(name, len, BufRole::Input)
     }
+    /// An output buffer of `len` floats.
     pub fn output(name: impl Into<String>, len: usize) -> Self {
         Self::new(name, len, BufRole::Output)
     }
+    /// A workspace buffer of `len` floats.
     pub fn temp(name: impl Into<String>, len: usize) -> Self {
         Self::new(name, len, BufRole::Temp)
     }
@@ -76,6 +83,7 @@ impl SplitMix64 {
             state: mix64(seed ^ mix64(index as u64 + 1)),
         }
     }
+    /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
         self.state = self.state.wrapping_add(GOLDEN);
         mix64(self.state)

@@ -35,6 +35,7 @@ pub struct MachineLimits {
     pub bandwidth_gbs: f64,
     /// Per-core L2 and shared L3 sizes in bytes, from sysfs when it says.
     pub l2_bytes: Option<u64>,
+    /// Shared L3 size in bytes.
     pub l3_bytes: Option<u64>,
     /// The clock the OS reports (MHz; on a VM often the nominal one, not the observed one).
     pub mhz_reported: Option<f64>,
@@ -51,10 +52,18 @@ impl MachineLimits {
 /// Why the probe could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum MachineError {
+    /// The probe's files could not be written.
     #[error("cannot write the probe: {0}")]
     Io(#[from] std::io::Error),
+    /// The probe did not compile.
     #[error("{cc} failed to build the probe: {stderr}")]
-    Build { cc: String, stderr: String },
+    Build {
+        /// The compiler command.
+        cc: String,
+        /// Its error output.
+        stderr: String,
+    },
+    /// The probe ran but failed or printed something unreadable.
     #[error("the probe failed: {0}")]
     Run(String),
 }

@@ -20,11 +20,15 @@ pub use colt_outcome::OutcomeKind;
 /// The result of measuring one candidate. Times are microseconds per kernel run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Outcome {
+    /// How the measurement ended.
     pub kind: OutcomeKind,
+    /// Median of the timed repeats.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub median_us: Option<f64>,
+    /// Fastest timed repeat.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_us: Option<f64>,
+    /// Every timed repeat, in order.
     #[serde(default)]
     pub repeats_us: Vec<f64>,
     /// From the candidate's flop count and the median time.
@@ -70,6 +74,7 @@ impl Outcome {
         }
     }
 
+    /// Whether the kernel was correct and timed.
     pub fn is_ok(&self) -> bool {
         self.kind == OutcomeKind::Ok
     }
@@ -114,8 +119,11 @@ impl Outcome {
 /// One kernel to measure.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Candidate {
+    /// The C code.
     pub source: Source,
+    /// The compiler and flags.
     pub compiler: Compiler,
+    /// The kernel's arguments, in order.
     pub buffers: Vec<BufSpec>,
     /// Floating point operations of one run (for GFLOP/s; 0 = unknown).
     pub flops: f64,
@@ -180,12 +188,14 @@ impl Default for MeasureConfig {
 }
 
 impl MeasureConfig {
+    /// The comparison tolerance of these settings.
     pub fn tolerance(&self) -> Tolerance {
         Tolerance {
             rtol: self.rtol,
             atol_scale: self.atol_scale,
         }
     }
+    /// The timing settings of these settings.
     pub fn timing(&self) -> Timing {
         Timing {
             warmup: self.warmup,
@@ -200,6 +210,7 @@ impl MeasureConfig {
             self.timeout_s.max(0.0) + 4.0 * self.min_repeat_ms.max(0.0) / 1e3 + 0.5,
         )
     }
+    /// Where compiled kernels are cached (`<workdir>/kernels`).
     pub fn kernel_dir(&self) -> PathBuf {
         self.workdir.join("kernels")
     }
@@ -227,6 +238,7 @@ impl Measurer {
         Ok(Measurer { config, runner })
     }
 
+    /// The settings.
     pub fn config(&self) -> &MeasureConfig {
         &self.config
     }

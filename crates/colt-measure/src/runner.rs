@@ -31,19 +31,26 @@ const STDERR_TAIL: usize = 4096;
 /// this at itself.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkerCommand {
+    /// The executable.
     pub program: PathBuf,
+    /// Its arguments.
     pub args: Vec<String>,
 }
 
 /// Setup errors of the measurement side (kernels never produce these).
 #[derive(Debug, thiserror::Error)]
 pub enum MeasureError {
+    /// The worker binary was not found.
     #[error(
         "cannot find the `{WORKER_BIN}` binary (looked at: {searched}); build it with \
          `cargo build -p colt-measure --bin {WORKER_BIN}` (add --release to match a release \
          build) or set ${WORKER_ENV} to its path"
     )]
-    WorkerNotFound { searched: String },
+    WorkerNotFound {
+        /// The paths tried.
+        searched: String,
+    },
+    /// Starting or talking to the worker failed.
     #[error("i/o error: {0}")]
     Io(#[from] std::io::Error),
     /// The workload's buffers do not fit in the memory available (checked before the
@@ -51,10 +58,16 @@ pub enum MeasureError {
     #[error(
         "the workload's tensors need {needed} (each buffer and its reference copy), more than the {available} of memory available"
     )]
-    TooLarge { needed: String, available: String },
+    TooLarge {
+        /// Memory needed, human-readable.
+        needed: String,
+        /// Memory available, human-readable.
+        available: String,
+    },
 }
 
 impl WorkerCommand {
+    /// Run `program` without arguments.
     pub fn new(program: impl Into<PathBuf>) -> Self {
         WorkerCommand {
             program: program.into(),
@@ -281,22 +294,8 @@ impl Runner {
     /// allowed between two replies. A crash or timeout drops the worker (the next request
     /// spawns a fresh one).
     pub fn request(&mut self, op: Op, phase_timeout: Duration) -> RunReply {
-        if let Some(p) = &self.process
-            && self.recycle_after > 0
-            && p.served >= self.recycle_after
-        {
-            self.shutdown();
-        }
-        if self.process.is_none() {
-            match self.spawn() {
-                Ok(p) => self.process = Some(p),
-                Err(e) => {
-                    return RunReply::Failed(format!(
-                        "cannot start worker {}: {e}",
-                        self.command.program.display()
-                    ));
-                }
-            }
+        if let Err(msg) = self.ensure_worker() {
+            return RunReply::Failed(msg);
         }
         let id = self.next_id;
         self.next_id += 1;
@@ -313,6 +312,40 @@ impl Runner {
             self.process = None;
             return RunReply::Crash(msg);
         }
+        let reply = Self::await_reply(process, id, phase_timeout);
+        if !matches!(reply, RunReply::Done(_)) {
+            self.process = None;
+        }
+        reply
+    }
+
+    /// A worker to send to: the current one, unless it has served `recycle_after`
+    /// requests, else a fresh one (the error says why it cannot start).
+    fn ensure_worker(&mut self) -> Result<(), String> {
+        if let Some(p) = &self.process
+            && self.recycle_after > 0
+            && p.served >= self.recycle_after
+        {
+            self.shutdown();
+        }
+        if self.process.is_none() {
+            match self.spawn() {
+                Ok(p) => self.process = Some(p),
+                Err(e) => {
+                    return Err(format!(
+                        "cannot start worker {}: {e}",
+                        self.command.program.display()
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Read `process`'s replies until the answer to request `id` (progress lines restart the
+    /// `phase_timeout` clock). Anything but [`RunReply::Done`] means the worker is gone (it
+    /// crashed, or was killed for silence) and must be dropped.
+    fn await_reply(process: &mut WorkerProcess, id: u64, phase_timeout: Duration) -> RunReply {
         let mut phase = String::from("none");
         let mut deadline = Instant::now() + phase_timeout;
         let mut noise: Vec<String> = vec![];
@@ -346,7 +379,6 @@ impl Runner {
                     if !noise.is_empty() {
                         msg.push_str(&format!("; unparsed output: {noise:?}"));
                     }
-                    self.process = None;
                     return RunReply::Crash(msg);
                 }
                 Err(RecvTimeoutError::Timeout) => {
@@ -355,7 +387,6 @@ impl Runner {
                         "no progress for {:.3} s (last completed phase: {phase}); worker killed",
                         phase_timeout.as_secs_f64()
                     );
-                    self.process = None;
                     return RunReply::Timeout(msg);
                 }
             }

@@ -34,6 +34,7 @@ pub struct AlignedBuf {
 }
 
 impl AlignedBuf {
+    /// A zeroed buffer of `len` floats (at least 64 bytes allocated).
     pub fn new(len: usize) -> Result<Self, String> {
         let bytes = len
             .checked_mul(4)
@@ -48,14 +49,17 @@ impl AlignedBuf {
         }
         Ok(AlignedBuf { ptr, len, layout })
     }
+    /// The floats.
     pub fn as_slice(&self) -> &[f32] {
         // SAFETY: ptr is valid for len floats, owned by self.
         unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
     }
+    /// The floats, mutably.
     pub fn as_mut_slice(&mut self) -> &mut [f32] {
         // SAFETY: as above, and &mut self guarantees exclusivity.
         unsafe { std::slice::from_raw_parts_mut(self.ptr, self.len) }
     }
+    /// Pointer to the first float, as the kernel takes it.
     pub fn as_ptr(&self) -> *mut f32 {
         self.ptr
     }
@@ -139,10 +143,15 @@ pub struct Worker {
 /// Outcome of comparing one run's outputs with the reference.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Comparison {
+    /// Largest absolute error over finite pairs.
     pub max_abs_err: f64,
+    /// Largest relative error over finite pairs with a nonzero reference.
     pub max_rel_err: f64,
+    /// Elements outside the tolerance, non-finite mismatches included.
     pub bad_count: u64,
+    /// Elements where a non-finite value does not match in kind.
     pub nonfinite_mismatches: u64,
+    /// The first element outside the tolerance.
     pub first_bad: Option<BadElement>,
 }
 
@@ -189,6 +198,7 @@ pub fn compare(name: &str, got: &[f32], expected: &[f32], tol: Tolerance, into: 
 }
 
 impl Worker {
+    /// A worker with no kernels loaded and no references cached.
     pub fn new() -> Self {
         Self::default()
     }

@@ -1,3 +1,6 @@
+//! Compiling kernels: the object cache, parallel batches with a failing source, the
+//! compiler presets and the content hash.
+
 mod common;
 
 use colt_measure::compile::{compile, content_hash};

@@ -91,6 +91,7 @@ pub struct Conv2dShape {
     pub f: i64,
     /// Square kernel size.
     pub kernel: i64,
+    /// Stride in both directions.
     pub stride: i64,
     /// Zero padding on each side.
     pub pad: i64,

@@ -61,88 +61,21 @@ pub fn lex(src: &str) -> Result<Vec<Token>, (usize, String)> {
             i += 1;
             continue;
         }
-        if ch.is_ascii_alphabetic() || ch == '_' {
+        let (tok, end) = if ch.is_ascii_alphabetic() || ch == '_' {
             let start = i;
-            while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '_') {
-                i += 1;
+            let mut end = i;
+            while end < chars.len() && (chars[end].is_ascii_alphanumeric() || chars[end] == '_') {
+                end += 1;
             }
-            out.push(Token {
-                tok: Tok::Ident(chars[start..i].iter().collect()),
-                col,
-            });
-            continue;
-        }
-        if ch.is_ascii_digit()
+            (Tok::Ident(chars[start..end].iter().collect()), end)
+        } else if ch.is_ascii_digit()
             || (ch == '.' && chars.get(i + 1).is_some_and(|c| c.is_ascii_digit()))
         {
-            let start = i;
-            let mut is_int = true;
-            while i < chars.len() && chars[i].is_ascii_digit() {
-                i += 1;
-            }
-            if i < chars.len() && chars[i] == '.' {
-                is_int = false;
-                i += 1;
-                while i < chars.len() && chars[i].is_ascii_digit() {
-                    i += 1;
-                }
-            }
-            if i < chars.len() && (chars[i] == 'e' || chars[i] == 'E') {
-                let mut j = i + 1;
-                if j < chars.len() && (chars[j] == '+' || chars[j] == '-') {
-                    j += 1;
-                }
-                if j < chars.len() && chars[j].is_ascii_digit() {
-                    is_int = false;
-                    i = j;
-                    while i < chars.len() && chars[i].is_ascii_digit() {
-                        i += 1;
-                    }
-                }
-            }
-            if i < chars.len() && (chars[i].is_ascii_alphabetic() || chars[i] == '_') {
-                return Err((i + 1, format!("unexpected '{}' after a number", chars[i])));
-            }
-            let text: String = chars[start..i].iter().collect();
-            let value: f64 = text
-                .parse()
-                .map_err(|_| (col, format!("malformed number \"{text}\"")))?;
-            let int = if is_int {
-                text.parse::<i64>().ok()
-            } else {
-                None
-            };
-            out.push(Token {
-                tok: Tok::Num { value, int },
-                col,
-            });
-            continue;
-        }
-        let tok = match ch {
-            '[' => Tok::LBracket,
-            ']' => Tok::RBracket,
-            '(' => Tok::LParen,
-            ')' => Tok::RParen,
-            ',' => Tok::Comma,
-            '-' => Tok::Minus,
-            '*' => Tok::Star,
-            '/' => Tok::Slash,
-            '+' if chars.get(i + 1) == Some(&'=') => {
-                i += 1;
-                Tok::PlusAssign
-            }
-            '+' => Tok::Plus,
-            '=' => Tok::Assign,
-            _ => {
-                let shown = if ch.is_control() {
-                    format!("{:?}", ch)
-                } else {
-                    format!("'{ch}'")
-                };
-                return Err((col, format!("unexpected character {shown}")));
-            }
+            lex_number(&chars, i)?
+        } else {
+            lex_punct(&chars, i)?
         };
-        i += 1;
+        i = end;
         out.push(Token { tok, col });
     }
     out.push(Token {
@@ -150,6 +83,76 @@ pub fn lex(src: &str) -> Result<Vec<Token>, (usize, String)> {
         col: chars.len() + 1,
     });
     Ok(out)
+}
+
+/// The number starting at `chars[start]`, and the index just past it.
+fn lex_number(chars: &[char], start: usize) -> Result<(Tok, usize), (usize, String)> {
+    let col = start + 1;
+    let mut i = start;
+    let mut is_int = true;
+    while i < chars.len() && chars[i].is_ascii_digit() {
+        i += 1;
+    }
+    if i < chars.len() && chars[i] == '.' {
+        is_int = false;
+        i += 1;
+        while i < chars.len() && chars[i].is_ascii_digit() {
+            i += 1;
+        }
+    }
+    if i < chars.len() && (chars[i] == 'e' || chars[i] == 'E') {
+        let mut j = i + 1;
+        if j < chars.len() && (chars[j] == '+' || chars[j] == '-') {
+            j += 1;
+        }
+        if j < chars.len() && chars[j].is_ascii_digit() {
+            is_int = false;
+            i = j;
+            while i < chars.len() && chars[i].is_ascii_digit() {
+                i += 1;
+            }
+        }
+    }
+    if i < chars.len() && (chars[i].is_ascii_alphabetic() || chars[i] == '_') {
+        return Err((i + 1, format!("unexpected '{}' after a number", chars[i])));
+    }
+    let text: String = chars[start..i].iter().collect();
+    let value: f64 = text
+        .parse()
+        .map_err(|_| (col, format!("malformed number \"{text}\"")))?;
+    let int = if is_int {
+        text.parse::<i64>().ok()
+    } else {
+        None
+    };
+    Ok((Tok::Num { value, int }, i))
+}
+
+/// The punctuation or operator at `chars[i]`, and the index just past it.
+fn lex_punct(chars: &[char], i: usize) -> Result<(Tok, usize), (usize, String)> {
+    let ch = chars[i];
+    let tok = match ch {
+        '[' => Tok::LBracket,
+        ']' => Tok::RBracket,
+        '(' => Tok::LParen,
+        ')' => Tok::RParen,
+        ',' => Tok::Comma,
+        '-' => Tok::Minus,
+        '*' => Tok::Star,
+        '/' => Tok::Slash,
+        '+' if chars.get(i + 1) == Some(&'=') => return Ok((Tok::PlusAssign, i + 2)),
+        '+' => Tok::Plus,
+        '=' => Tok::Assign,
+        _ => {
+            let shown = if ch.is_control() {
+                format!("{:?}", ch)
+            } else {
+                format!("'{ch}'")
+            };
+            return Err((i + 1, format!("unexpected character {shown}")));
+        }
+    };
+    Ok((tok, i + 1))
 }
 
 #[cfg(test)]

@@ -36,12 +36,16 @@ use thiserror::Error;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Scale {
+    /// Small shapes that run in seconds (tests, CI).
     Ci,
+    /// The shapes reported in experiments.
     Paper,
 }
 
 impl Scale {
+    /// Both scales.
     pub const ALL: [Scale; 2] = [Scale::Ci, Scale::Paper];
+    /// The lower-case name (`ci`, `paper`), as parsed.
     pub fn as_str(self) -> &'static str {
         match self {
             Scale::Ci => "ci",
@@ -70,7 +74,9 @@ impl std::str::FromStr for Scale {
 /// A named workload at one scale.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct WorkloadInfo {
+    /// The workload's name.
     pub name: &'static str,
+    /// One line on what it computes.
     pub description: &'static str,
     /// Where the shape comes from (model configuration, paper).
     pub source: &'static str,
@@ -80,16 +86,31 @@ pub struct WorkloadInfo {
     pub flops: u64,
 }
 
+/// Why no program was built.
 #[derive(Debug, Error)]
 pub enum OpsError {
+    /// No built-in workload has this name.
     #[error("unknown workload \"{name}\"; known workloads: {known}")]
-    UnknownWorkload { name: String, known: String },
+    UnknownWorkload {
+        /// The name asked for.
+        name: String,
+        /// The known names, comma-separated.
+        known: String,
+    },
     /// A malformed operator spec: `msg` is one line naming what and where.
     #[error("{}{msg}", file.as_ref().map(|f| format!("{}: ", f.display())).unwrap_or_default())]
-    Spec { file: Option<PathBuf>, msg: String },
+    Spec {
+        /// The spec file, when the spec came from one.
+        file: Option<PathBuf>,
+        /// What is wrong, and where.
+        msg: String,
+    },
+    /// A spec file could not be read.
     #[error("cannot read {}: {source}", path.display())]
     Io {
+        /// The file.
         path: PathBuf,
+        /// The I/O error.
         source: std::io::Error,
     },
 }

@@ -197,7 +197,41 @@ struct Tensor {
 }
 
 fn build(text: &str) -> Result<Program, String> {
-    let spec: SpecFile = toml::from_str(text).map_err(|e| {
+    let spec = parse_toml(text)?;
+    let name = spec.name.clone().unwrap_or_else(|| "custom".to_string());
+    if !is_ident(&name) {
+        return Err(format!(
+            "name \"{name}\" is not a C identifier (letters, digits and '_', not starting with a digit)"
+        ));
+    }
+
+    let lines = LineIndex::new(text);
+    let tensors = check_tensors(&spec, &lines)?;
+    check_constants(&spec.constants)?;
+    if spec.stage.is_empty() {
+        return Err(
+            "the spec has no stages: add at least one [[stage]] with a compute statement"
+                .to_string(),
+        );
+    }
+
+    // Stages: parse and check each, recording which tensors they read and write.
+    let mut cx = Ctx {
+        tensors: &tensors,
+        constants: &spec.constants,
+        written: BTreeMap::new(),
+    };
+    let lowered = lower_stages(&spec.stage, &lines, &mut cx)?;
+    check_roles(&tensors, &lowered, &cx.written)?;
+    let p = assemble(name, &tensors, lowered);
+    colt_ir::verify(&p.naive())
+        .map_err(|e| format!("internal check failed on the built program: {e}"))?;
+    Ok(p)
+}
+
+/// Deserialize the spec; a TOML error names its line and column.
+fn parse_toml(text: &str) -> Result<SpecFile, String> {
+    toml::from_str(text).map_err(|e| {
         let at = e.span().map(|s| {
             let (l, c) = line_col(text, s.start);
             format!("line {l}, column {c}: ")
@@ -207,17 +241,11 @@ fn build(text: &str) -> Result<Program, String> {
             at.unwrap_or_default(),
             one_line(e.message())
         )
-    })?;
+    })
+}
 
-    let name = spec.name.clone().unwrap_or_else(|| "custom".to_string());
-    if !is_ident(&name) {
-        return Err(format!(
-            "name \"{name}\" is not a C identifier (letters, digits and '_', not starting with a digit)"
-        ));
-    }
-
-    let lines = LineIndex::new(text);
-    // Tensors.
+/// Check the declared tensors (names, shapes) and key them by name.
+fn check_tensors(spec: &SpecFile, lines: &LineIndex) -> Result<BTreeMap<String, Tensor>, String> {
     let mut tensors: BTreeMap<String, Tensor> = BTreeMap::new();
     for (tname, t) in &spec.tensors {
         let line = lines.line(t.span().start);
@@ -233,23 +261,7 @@ fn build(text: &str) -> Result<Program, String> {
                 "{here}: duplicate name: \"{tname}\" is also a constant"
             ));
         }
-        let mut elems: i64 = 1;
-        for (d, &n) in t.shape.iter().enumerate() {
-            if n <= 0 || n > MAX_EXTENT {
-                return Err(format!(
-                    "{here}: dimension {d} is {n}; extents must be between 1 and {MAX_EXTENT}"
-                ));
-            }
-            elems = elems
-                .checked_mul(n)
-                .filter(|&e| e <= MAX_ELEMENTS)
-                .ok_or_else(|| {
-                    format!(
-                        "{here}: shape {:?} has more than {MAX_ELEMENTS} elements",
-                        t.shape
-                    )
-                })?;
-        }
+        check_shape(&here, &t.shape)?;
         tensors.insert(
             tname.clone(),
             Tensor {
@@ -260,7 +272,32 @@ fn build(text: &str) -> Result<Program, String> {
             },
         );
     }
-    for (cname, &v) in &spec.constants {
+    Ok(tensors)
+}
+
+/// Every dimension of `shape` within [1, MAX_EXTENT] and at most MAX_ELEMENTS elements in all;
+/// `here` names the tensor in the error.
+fn check_shape(here: &str, shape: &[i64]) -> Result<(), String> {
+    let mut elems: i64 = 1;
+    for (d, &n) in shape.iter().enumerate() {
+        if n <= 0 || n > MAX_EXTENT {
+            return Err(format!(
+                "{here}: dimension {d} is {n}; extents must be between 1 and {MAX_EXTENT}"
+            ));
+        }
+        elems = elems
+            .checked_mul(n)
+            .filter(|&e| e <= MAX_ELEMENTS)
+            .ok_or_else(|| {
+                format!("{here}: shape {shape:?} has more than {MAX_ELEMENTS} elements")
+            })?;
+    }
+    Ok(())
+}
+
+/// Named constants are identifiers with finite f32 values.
+fn check_constants(constants: &BTreeMap<String, f64>) -> Result<(), String> {
+    for (cname, &v) in constants {
         if !is_ident(cname) {
             return Err(format!(
                 "constant \"{cname}\": the name is not an identifier (letters, digits and '_')"
@@ -272,22 +309,18 @@ fn build(text: &str) -> Result<Program, String> {
             ));
         }
     }
-    if spec.stage.is_empty() {
-        return Err(
-            "the spec has no stages: add at least one [[stage]] with a compute statement"
-                .to_string(),
-        );
-    }
+    Ok(())
+}
 
-    // Stages: parse and check each, recording which tensors they read and write.
-    let mut cx = Ctx {
-        tensors: &tensors,
-        constants: &spec.constants,
-        written: BTreeMap::new(),
-    };
+/// Name, parse and check every stage in order; an error names the stage and its line.
+fn lower_stages(
+    stages: &[StageSpec],
+    lines: &LineIndex,
+    cx: &mut Ctx<'_>,
+) -> Result<Vec<LStage>, String> {
     let mut stage_names: BTreeMap<String, usize> = BTreeMap::new();
     let mut lowered: Vec<LStage> = vec![];
-    for (si, st) in spec.stage.iter().enumerate() {
+    for (si, st) in stages.iter().enumerate() {
         let line = lines.line(st.compute.span().start);
         let sname = match &st.name {
             Some(n) => n.clone(),
@@ -315,8 +348,15 @@ fn build(text: &str) -> Result<Program, String> {
             })?;
         lowered.push(ls);
     }
+    Ok(lowered)
+}
 
-    // Whole-program checks.
+/// Whole-program checks: every input is read, every output and temp written.
+fn check_roles(
+    tensors: &BTreeMap<String, Tensor>,
+    lowered: &[LStage],
+    written: &BTreeMap<String, (usize, String)>,
+) -> Result<(), String> {
     let read_somewhere: std::collections::BTreeSet<&String> =
         lowered.iter().flat_map(|s| &s.reads).collect();
     for t in tensors.values() {
@@ -328,7 +368,7 @@ fn build(text: &str) -> Result<Program, String> {
                     t.name, t.line
                 ));
             }
-            Role::Output | Role::Temp if !cx.written.contains_key(&t.name) => {
+            Role::Output | Role::Temp if !written.contains_key(&t.name) => {
                 let role = if t.role == Role::Output {
                     "output"
                 } else {
@@ -342,11 +382,27 @@ fn build(text: &str) -> Result<Program, String> {
             _ => {}
         }
     }
+    Ok(())
+}
 
-    // Buffer order: inputs by first use, then written tensors in stage order.
+/// The program of the checked stages: buffers, then one IR stage per lowered stage.
+fn assemble(name: String, tensors: &BTreeMap<String, Tensor>, lowered: Vec<LStage>) -> Program {
     let mut p = Program::new(name);
+    let ids = add_buffers(&mut p, tensors, &lowered);
+    for s in lowered {
+        add_stage(&mut p, &ids, s);
+    }
+    p
+}
+
+/// Buffer order: inputs by first use, then written tensors in stage order.
+fn add_buffers(
+    p: &mut Program,
+    tensors: &BTreeMap<String, Tensor>,
+    lowered: &[LStage],
+) -> BTreeMap<String, BufId> {
     let mut ids: BTreeMap<String, BufId> = BTreeMap::new();
-    for s in &lowered {
+    for s in lowered {
         for r in &s.reads {
             let t = &tensors[r];
             if t.role == Role::Input && !ids.contains_key(r) {
@@ -357,7 +413,7 @@ fn build(text: &str) -> Result<Program, String> {
             }
         }
     }
-    for s in &lowered {
+    for s in lowered {
         let t = &tensors[&s.out];
         let kind = if t.role == Role::Output {
             BufKind::Output
@@ -369,38 +425,38 @@ fn build(text: &str) -> Result<Program, String> {
             p.add_buffer(s.out.clone(), t.shape.clone(), kind),
         );
     }
-    for s in lowered {
-        let mut var_ids = vec![];
-        let mut iters = vec![];
-        for (v, extent, kind) in &s.iters {
-            let id = p.new_var(v.clone());
-            var_ids.push(id);
-            iters.push(IterVar {
-                var: id,
-                extent: *extent,
-                kind: *kind,
-            });
-        }
-        let store = Access {
-            buf: ids[&s.out],
-            idx: iters
-                .iter()
-                .filter(|i| i.kind == IterKind::Spatial)
-                .map(|i| Idx::Var(i.var))
-                .collect(),
-        };
-        let value = s.value.finish(&ids, &var_ids);
-        p.stages.push(Stage {
-            name: s.name,
-            iters,
-            store,
-            reduce: s.reduce,
-            value,
+    ids
+}
+
+/// Give the stage's variables ids in `p` and append it as an IR stage.
+fn add_stage(p: &mut Program, ids: &BTreeMap<String, BufId>, s: LStage) {
+    let mut var_ids = vec![];
+    let mut iters = vec![];
+    for (v, extent, kind) in &s.iters {
+        let id = p.new_var(v.clone());
+        var_ids.push(id);
+        iters.push(IterVar {
+            var: id,
+            extent: *extent,
+            kind: *kind,
         });
     }
-    colt_ir::verify(&p.naive())
-        .map_err(|e| format!("internal check failed on the built program: {e}"))?;
-    Ok(p)
+    let store = Access {
+        buf: ids[&s.out],
+        idx: iters
+            .iter()
+            .filter(|i| i.kind == IterKind::Spatial)
+            .map(|i| Idx::Var(i.var))
+            .collect(),
+    };
+    let value = s.value.finish(ids, &var_ids);
+    p.stages.push(Stage {
+        name: s.name,
+        iters,
+        store,
+        reduce: s.reduce,
+        value,
+    });
 }
 
 /// A value before buffer and variable ids exist: loads name tensors and stage-local variables.
@@ -575,6 +631,56 @@ impl<'a> Ctx<'a> {
         explicit: &BTreeMap<String, i64>,
     ) -> Result<LStage, SErr> {
         let st: Statement = parse(src).map_err(|(c, m)| (Some(c), m))?;
+        let out = self.output_tensor(&st)?;
+        let mut sc = self.output_vars(&st, out)?;
+        let n_spatial = sc.vars.len();
+
+        let value = self.value(&st.rhs, &mut sc)?;
+        if st.reduce.is_none() && sc.vars.len() > n_spatial {
+            let v = &sc.vars[n_spatial];
+            return Err((
+                None,
+                format!(
+                    "variable \"{v}\" is not an index of the output; use +=, max= or min= to reduce over it"
+                ),
+            ));
+        }
+
+        let extents = self.extents(&sc, &st, out, explicit)?;
+        self.check_bounds(&sc, &extents)?;
+
+        let iters = sc
+            .vars
+            .iter()
+            .zip(&extents)
+            .enumerate()
+            .map(|(i, (v, &e))| {
+                (
+                    v.clone(),
+                    e,
+                    if i < n_spatial {
+                        IterKind::Spatial
+                    } else {
+                        IterKind::Reduce
+                    },
+                )
+            })
+            .collect();
+        self.written
+            .insert(out.name.clone(), (number + 1, sname.to_string()));
+        Ok(LStage {
+            name: sname.to_string(),
+            out: sc.out,
+            iters,
+            reduce: st.reduce,
+            value,
+            reads: sc.reads,
+        })
+    }
+
+    /// The tensor the statement writes: declared, not an input, not written before, and
+    /// indexed with its rank.
+    fn output_tensor(&self, st: &Statement) -> Result<&'a Tensor, SErr> {
         let out = self.tensor(&st.lhs, st.lhs_col)?;
         let col = Some(st.lhs_col);
         if out.role == Role::Input {
@@ -603,6 +709,12 @@ impl<'a> Ctx<'a> {
                 ),
             ));
         }
+        Ok(out)
+    }
+
+    /// The stage state after the output indices: each a distinct plain variable (the spatial
+    /// ones, in order), and the store recorded as the first access.
+    fn output_vars(&self, st: &Statement, out: &Tensor) -> Result<StageCx, SErr> {
         let mut sc = StageCx {
             vars: vec![],
             accesses: vec![],
@@ -634,8 +746,7 @@ impl<'a> Ctx<'a> {
             }
             sc.var(v);
         }
-        let n_spatial = sc.vars.len();
-        let lhs_lins: Vec<(Lin, usize)> = (0..n_spatial)
+        let lhs_lins: Vec<(Lin, usize)> = (0..sc.vars.len())
             .map(|i| {
                 (
                     Lin {
@@ -647,19 +758,17 @@ impl<'a> Ctx<'a> {
             })
             .collect();
         sc.accesses.push((out.name.clone(), lhs_lins));
+        Ok(sc)
+    }
 
-        let value = self.value(&st.rhs, &mut sc)?;
-        if st.reduce.is_none() && sc.vars.len() > n_spatial {
-            let v = &sc.vars[n_spatial];
-            return Err((
-                None,
-                format!(
-                    "variable \"{v}\" is not an index of the output; use +=, max= or min= to reduce over it"
-                ),
-            ));
-        }
-
-        // Extents: explicit, else every dimension indexed by the variable alone.
+    /// Extents: explicit, else every dimension indexed by the variable alone.
+    fn extents(
+        &self,
+        sc: &StageCx,
+        st: &Statement,
+        out: &Tensor,
+        explicit: &BTreeMap<String, i64>,
+    ) -> Result<Vec<i64>, SErr> {
         for v in explicit.keys() {
             if !sc.vars.contains(v) {
                 return Err((
@@ -668,30 +777,10 @@ impl<'a> Ctx<'a> {
                 ));
             }
         }
+        let n_spatial = st.lhs_idx.len();
         let mut extents = vec![];
         for (vi, v) in sc.vars.iter().enumerate() {
-            let mut inferred: Option<(i64, String)> = None;
-            for (t, idx) in &sc.accesses {
-                for (d, (lin, col)) in idx.iter().enumerate() {
-                    if lin.single_var() != Some(vi) {
-                        continue;
-                    }
-                    let n = self.tensors[t].shape[d];
-                    let here = format!("{t} dimension {d} at column {col}");
-                    match &inferred {
-                        Some((m, there)) if *m != n && !explicit.contains_key(v) => {
-                            return Err((
-                                Some(*col),
-                                format!(
-                                    "inconsistent extents for variable \"{v}\": {m} from {there} but {n} from {here} (give it in extents if intended)"
-                                ),
-                            ));
-                        }
-                        Some(_) => {}
-                        None => inferred = Some((n, here)),
-                    }
-                }
-            }
+            let inferred = self.inferred_extent(sc, vi, v, explicit.contains_key(v))?;
             let e = match (explicit.get(v), inferred) {
                 (Some(&e), _) => {
                     if e <= 0 || e > MAX_EXTENT {
@@ -725,8 +814,45 @@ impl<'a> Ctx<'a> {
             };
             extents.push(e);
         }
+        Ok(extents)
+    }
 
-        // Bounds: every access stays inside its tensor over the whole domain.
+    /// The extent of variable number `vi` (named `v`) from the dimensions it indexes alone, and
+    /// where it came from; those must agree unless the extent is given (`explicit`).
+    fn inferred_extent(
+        &self,
+        sc: &StageCx,
+        vi: usize,
+        v: &str,
+        explicit: bool,
+    ) -> Result<Option<(i64, String)>, SErr> {
+        let mut inferred: Option<(i64, String)> = None;
+        for (t, idx) in &sc.accesses {
+            for (d, (lin, col)) in idx.iter().enumerate() {
+                if lin.single_var() != Some(vi) {
+                    continue;
+                }
+                let n = self.tensors[t].shape[d];
+                let here = format!("{t} dimension {d} at column {col}");
+                match &inferred {
+                    Some((m, there)) if *m != n && !explicit => {
+                        return Err((
+                            Some(*col),
+                            format!(
+                                "inconsistent extents for variable \"{v}\": {m} from {there} but {n} from {here} (give it in extents if intended)"
+                            ),
+                        ));
+                    }
+                    Some(_) => {}
+                    None => inferred = Some((n, here)),
+                }
+            }
+        }
+        Ok(inferred)
+    }
+
+    /// Bounds: every access stays inside its tensor over the whole domain.
+    fn check_bounds(&self, sc: &StageCx, extents: &[i64]) -> Result<(), SErr> {
         for (t, idx) in &sc.accesses {
             for (d, (lin, col)) in idx.iter().enumerate() {
                 let (mut lo, mut hi) = (lin.constant as i128, lin.constant as i128);
@@ -746,34 +872,7 @@ impl<'a> Ctx<'a> {
                 }
             }
         }
-
-        let iters = sc
-            .vars
-            .iter()
-            .zip(&extents)
-            .enumerate()
-            .map(|(i, (v, &e))| {
-                (
-                    v.clone(),
-                    e,
-                    if i < n_spatial {
-                        IterKind::Spatial
-                    } else {
-                        IterKind::Reduce
-                    },
-                )
-            })
-            .collect();
-        self.written
-            .insert(out.name.clone(), (number + 1, sname.to_string()));
-        Ok(LStage {
-            name: sname.to_string(),
-            out: sc.out,
-            iters,
-            reduce: st.reduce,
-            value,
-            reads: sc.reads,
-        })
+        Ok(())
     }
 
     fn value(&self, e: &Expr, sc: &mut StageCx) -> Result<LValue, SErr> {
@@ -786,89 +885,9 @@ impl<'a> Ctx<'a> {
                 }
                 LValue::Const(v)
             }
-            ExprKind::Name(n) => {
-                if let Some(&c) = self.constants.get(n) {
-                    LValue::Const(c as f32)
-                } else if let Some(t) = self.tensors.get(n) {
-                    if !t.shape.is_empty() {
-                        return Err((
-                            col,
-                            format!(
-                                "tensor \"{n}\" has rank {} but is used without indices",
-                                t.shape.len()
-                            ),
-                        ));
-                    }
-                    self.read(t, col, sc)?;
-                    LValue::Load(n.clone(), vec![])
-                } else if sc.vars.contains(n) {
-                    return Err((
-                        col,
-                        format!("iteration variable \"{n}\" cannot be used as a value"),
-                    ));
-                } else {
-                    return Err((
-                        col,
-                        format!(
-                            "unknown name \"{n}\": not a tensor or constant (declared tensors: {})",
-                            known_tensors(self.tensors)
-                        ),
-                    ));
-                }
-            }
-            ExprKind::Access { tensor, idx } => {
-                let t = self.tensor(tensor, e.col)?;
-                if idx.len() != t.shape.len() {
-                    return Err((
-                        col,
-                        format!(
-                            "tensor \"{tensor}\" has rank {} but is indexed with {} indices",
-                            t.shape.len(),
-                            idx.len()
-                        ),
-                    ));
-                }
-                self.read(t, col, sc)?;
-                let mut lins = vec![];
-                for ie in idx {
-                    let l = self.index(ie, sc)?;
-                    lins.push((l, start_col(ie)));
-                }
-                sc.accesses.push((tensor.clone(), lins.clone()));
-                LValue::Load(tensor.clone(), lins.into_iter().map(|l| l.0).collect())
-            }
-            ExprKind::Call { func, args } => {
-                let arity = |want: usize| -> Result<(), SErr> {
-                    if args.len() == want {
-                        Ok(())
-                    } else {
-                        let s = if want == 1 { "" } else { "s" };
-                        Err((
-                            col,
-                            format!(
-                                "function {func} takes {want} argument{s}, got {}",
-                                args.len()
-                            ),
-                        ))
-                    }
-                };
-                if let Some(&(_, op)) = UNARY.iter().find(|f| f.0 == func) {
-                    arity(1)?;
-                    LValue::Unary(op, Box::new(self.value(&args[0], sc)?))
-                } else if let Some(&(_, op)) = BINARY.iter().find(|f| f.0 == func) {
-                    arity(2)?;
-                    let a = self.value(&args[0], sc)?;
-                    LValue::Binary(op, Box::new(a), Box::new(self.value(&args[1], sc)?))
-                } else {
-                    return Err((
-                        col,
-                        format!(
-                            "unknown function \"{func}\" (known functions: {})",
-                            known_functions()
-                        ),
-                    ));
-                }
-            }
+            ExprKind::Name(n) => self.name_value(n, col, sc)?,
+            ExprKind::Access { tensor, idx } => self.access_value(tensor, idx, e.col, sc)?,
+            ExprKind::Call { func, args } => self.call_value(func, args, col, sc)?,
             ExprKind::Neg(a) => match self.value(a, sc)? {
                 LValue::Const(c) => LValue::Const(-c),
                 v => LValue::Unary(UnOp::Neg, Box::new(v)),
@@ -884,6 +903,115 @@ impl<'a> Ctx<'a> {
                 LValue::Binary(op, Box::new(a), Box::new(self.value(b, sc)?))
             }
         })
+    }
+
+    /// A bare name used as a value: a constant or a rank-0 tensor.
+    fn name_value(&self, n: &str, col: Option<usize>, sc: &mut StageCx) -> Result<LValue, SErr> {
+        if let Some(&c) = self.constants.get(n) {
+            Ok(LValue::Const(c as f32))
+        } else if let Some(t) = self.tensors.get(n) {
+            if !t.shape.is_empty() {
+                return Err((
+                    col,
+                    format!(
+                        "tensor \"{n}\" has rank {} but is used without indices",
+                        t.shape.len()
+                    ),
+                ));
+            }
+            self.read(t, col, sc)?;
+            Ok(LValue::Load(n.to_string(), vec![]))
+        } else if sc.vars.iter().any(|v| v == n) {
+            Err((
+                col,
+                format!("iteration variable \"{n}\" cannot be used as a value"),
+            ))
+        } else {
+            Err((
+                col,
+                format!(
+                    "unknown name \"{n}\": not a tensor or constant (declared tensors: {})",
+                    known_tensors(self.tensors)
+                ),
+            ))
+        }
+    }
+
+    /// A tensor access `tensor[idx...]` at column `at`, recorded for extents and bounds.
+    fn access_value(
+        &self,
+        tensor: &str,
+        idx: &[Expr],
+        at: usize,
+        sc: &mut StageCx,
+    ) -> Result<LValue, SErr> {
+        let col = Some(at);
+        let t = self.tensor(tensor, at)?;
+        if idx.len() != t.shape.len() {
+            return Err((
+                col,
+                format!(
+                    "tensor \"{tensor}\" has rank {} but is indexed with {} indices",
+                    t.shape.len(),
+                    idx.len()
+                ),
+            ));
+        }
+        self.read(t, col, sc)?;
+        let mut lins = vec![];
+        for ie in idx {
+            let l = self.index(ie, sc)?;
+            lins.push((l, start_col(ie)));
+        }
+        sc.accesses.push((tensor.to_string(), lins.clone()));
+        Ok(LValue::Load(
+            tensor.to_string(),
+            lins.into_iter().map(|l| l.0).collect(),
+        ))
+    }
+
+    /// A call of one of the [`UNARY`] or [`BINARY`] functions.
+    fn call_value(
+        &self,
+        func: &str,
+        args: &[Expr],
+        col: Option<usize>,
+        sc: &mut StageCx,
+    ) -> Result<LValue, SErr> {
+        let arity = |want: usize| -> Result<(), SErr> {
+            if args.len() == want {
+                Ok(())
+            } else {
+                let s = if want == 1 { "" } else { "s" };
+                Err((
+                    col,
+                    format!(
+                        "function {func} takes {want} argument{s}, got {}",
+                        args.len()
+                    ),
+                ))
+            }
+        };
+        if let Some(&(_, op)) = UNARY.iter().find(|f| f.0 == func) {
+            arity(1)?;
+            Ok(LValue::Unary(op, Box::new(self.value(&args[0], sc)?)))
+        } else if let Some(&(_, op)) = BINARY.iter().find(|f| f.0 == func) {
+            arity(2)?;
+            let a = self.value(&args[0], sc)?;
+            Ok(LValue::Binary(
+                op,
+                Box::new(a),
+                Box::new(self.value(&args[1], sc)?),
+            ))
+        } else {
+            Err((
+                col,
+                format!(
+                    "unknown function \"{func}\" (known functions: {})",
+                    known_functions()
+                ),
+            ))
+        }
     }
 
     fn read(&self, t: &Tensor, col: Option<usize>, sc: &mut StageCx) -> Result<(), SErr> {

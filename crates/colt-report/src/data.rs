@@ -11,16 +11,27 @@ use colt_db::{
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
+/// A kernel on the roofline: (arithmetic intensity in FLOP/byte, GFLOP/s).
+pub type RooflinePoint = (f64, f64);
+/// The machine's roofline limits: (peak GFLOP/s, memory bandwidth GB/s).
+pub type MachineRoof = (f64, f64);
+
 /// Everything recorded about one run.
 #[derive(Clone, Debug)]
 pub struct RunData {
+    /// The run's database row.
     pub row: RunRow,
     /// The `colt tune` summary, when the run finished and it parses as JSON.
     pub summary: Option<Value>,
+    /// Its measured candidates.
     pub candidates: Vec<CandidateRow>,
+    /// Its LLM calls.
     pub calls: Vec<LlmCallRow>,
+    /// Its search-tree nodes.
     pub nodes: Vec<Node>,
+    /// Its totals.
     pub stats: RunStats,
+    /// Per-model LLM statistics, by model name.
     pub model_stats: BTreeMap<String, ModelStats>,
     /// Legend text: strategy, seed and run id (workload and scale too when the report
     /// mixes workloads).
@@ -91,7 +102,7 @@ impl RunData {
     /// The best kernel on the roofline: (arithmetic intensity in FLOP/byte, GFLOP/s of
     /// its re-timed latency, else of the search's best), and the machine's (peak GFLOP/s,
     /// bandwidth GB/s) when the run knew them.
-    pub fn roofline_point(&self) -> Option<((f64, f64), Option<(f64, f64)>)> {
+    pub fn roofline_point(&self) -> Option<(RooflinePoint, Option<MachineRoof>)> {
         let intensity = self.summary_f64("intensity_flop_per_byte")?;
         let best = self.summary_f64("best_gflops")?;
         let gflops = match (self.summary_f64("best_us"), self.summary_f64("retimed_us")) {

@@ -18,17 +18,35 @@ pub enum ReportError {
     #[error(
         "no TrueType font for the plots: tried {tried}; install fonts-dejavu-core or set COLT_FONT to a .ttf file"
     )]
-    NoFont { tried: String },
+    NoFont {
+        /// The paths tried.
+        tried: String,
+    },
     /// A font file exists but could not be read or parsed.
     #[error("font {}: {problem}", path.display())]
-    BadFont { path: PathBuf, problem: String },
+    BadFont {
+        /// The font file.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: String,
+    },
     /// The font problem found when the font was first looked up in this process.
     #[error("{0}")]
     Font(String),
     /// Drawing one plot failed.
     #[error("plot '{plot}': {message}")]
-    Plot { plot: &'static str, message: String },
+    Plot {
+        /// The plot's id.
+        plot: &'static str,
+        /// What failed.
+        message: String,
+    },
     /// Writing the PNG file failed.
     #[error("cannot write PNG {}: {message}", path.display())]
-    Png { path: PathBuf, message: String },
+    Png {
+        /// The PNG file.
+        path: PathBuf,
+        /// What failed.
+        message: String,
+    },
 }

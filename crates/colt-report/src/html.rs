@@ -17,13 +17,17 @@ use std::path::Path;
 /// One chart section of the page: `<section class="plot" id="...">` holding one inline
 /// `<svg>`, its caption, and for some charts a table after it.
 pub struct Plot {
+    /// The section's HTML id.
     pub id: &'static str,
+    /// The section heading.
     pub title: &'static str,
     /// Full size in pixels; a chart with nothing to draw gets a short frame instead.
     pub size: (u32, u32),
     /// Whether there is nothing to draw for these runs (the chart shows only its note).
     pub is_empty: fn(&[RunData]) -> bool,
+    /// Draws the chart.
     pub draw: for<'a, 'b> fn(&'a plots::SvgArea<'b>, &[RunData]) -> plots::SvgResult,
+    /// The caption below the chart.
     pub caption: fn(&[RunData]) -> String,
     /// What follows the figure inside the section (a table), if anything.
     pub after: Option<fn(&mut String, &[RunData])>,
@@ -436,10 +440,6 @@ fn model_table(h: &mut String, runs: &[RunData], alterations: bool) {
     } else {
         h.push_str("<h3>Per model</h3>\n<div class=\"scroll\"><table>\n<tr><th>run</th><th class=\"l\">model</th><th>params</th><th>calls</th><th>ok</th><th class=\"l\">errors</th><th>hit rate</th><th>tokens in</th><th>cached</th><th>out</th><th>USD</th><th>mean latency ms</th></tr>\n");
     }
-    let u = |v: Option<&Value>| {
-        v.and_then(Value::as_u64)
-            .map_or("–".to_string(), |x| x.to_string())
-    };
     for r in runs {
         let reports = r
             .summary
@@ -457,76 +457,100 @@ fn model_table(h: &mut String, runs: &[RunData], alterations: bool) {
         }
         for name in names {
             let rep = reports.and_then(|m| m.get(&name));
-            let f = |k: &str| rep.and_then(|v| v.get(k));
-            let st = r.model_stats.get(&name).cloned().unwrap_or_default();
             if alterations {
-                let _ = writeln!(
-                    h,
-                    "<tr><td>{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                    r.row.id,
-                    escape(&name),
-                    u(f("regressions")),
-                    u(f("course_alterations")),
-                    st.course_alterations,
-                    u(f("course_alteration_wins")),
-                    u(f("floor_overrides")),
-                    u(f("fallbacks")),
-                );
+                alteration_row(h, r, &name, rep);
             } else {
-                let errors = match f("errors").and_then(Value::as_object) {
-                    Some(e) if !e.is_empty() => e
-                        .iter()
-                        .map(|(k, v)| format!("{k}: {}", v.as_u64().unwrap_or(0)))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    Some(_) => "none".to_string(),
-                    None => r
-                        .calls
-                        .iter()
-                        .filter(|c| c.call.model == name && !c.call.ok)
-                        .fold(
-                            std::collections::BTreeMap::<String, u64>::new(),
-                            |mut m, c| {
-                                *m.entry(
-                                    c.call
-                                        .error_kind
-                                        .clone()
-                                        .unwrap_or_else(|| "unknown".into()),
-                                )
-                                .or_default() += 1;
-                                m
-                            },
-                        )
-                        .iter()
-                        .map(|(k, v)| format!("{k}: {v}"))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                };
-                let params = f("params").and_then(Value::as_f64).filter(|p| *p > 0.0);
-                let _ = writeln!(
-                    h,
-                    "<tr><td>{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.4}</td><td>{}</td></tr>",
-                    r.row.id,
-                    escape(&name),
-                    num(params, fmt_params),
-                    st.calls,
-                    st.ok,
-                    escape(if errors.is_empty() { "none" } else { &errors }),
-                    num(f("hit_rate").and_then(Value::as_f64), |x| format!("{x:.2}")),
-                    st.input_tokens,
-                    st.cached_tokens,
-                    st.output_tokens,
-                    st.cost_usd,
-                    if st.calls > 0 {
-                        format!("{:.0}", st.latency_ms / st.calls as f64)
-                    } else {
-                        "–".into()
-                    },
-                );
+                accounting_row(h, r, &name, rep);
             }
         }
     }
     h.push_str("</table></div>\n");
+}
+
+/// An unsigned count of a model report, or "–".
+fn report_u64(v: Option<&Value>) -> String {
+    v.and_then(Value::as_u64)
+        .map_or("–".to_string(), |x| x.to_string())
+}
+
+/// One row of the course-alteration table: model `name` of run `r` (`rep`: its summary report).
+fn alteration_row(h: &mut String, r: &RunData, name: &str, rep: Option<&Value>) {
+    let f = |k: &str| rep.and_then(|v| v.get(k));
+    let st = r.model_stats.get(name).cloned().unwrap_or_default();
+    let _ = writeln!(
+        h,
+        "<tr><td>{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        r.row.id,
+        escape(name),
+        report_u64(f("regressions")),
+        report_u64(f("course_alterations")),
+        st.course_alterations,
+        report_u64(f("course_alteration_wins")),
+        report_u64(f("floor_overrides")),
+        report_u64(f("fallbacks")),
+    );
+}
+
+/// One row of the accounting table: model `name` of run `r` (`rep`: its summary report).
+fn accounting_row(h: &mut String, r: &RunData, name: &str, rep: Option<&Value>) {
+    let f = |k: &str| rep.and_then(|v| v.get(k));
+    let st = r.model_stats.get(name).cloned().unwrap_or_default();
+    let errors = model_errors(r, name, f("errors"));
+    let params = f("params").and_then(Value::as_f64).filter(|p| *p > 0.0);
+    let _ = writeln!(
+        h,
+        "<tr><td>{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.4}</td><td>{}</td></tr>",
+        r.row.id,
+        escape(name),
+        num(params, fmt_params),
+        st.calls,
+        st.ok,
+        escape(if errors.is_empty() { "none" } else { &errors }),
+        num(f("hit_rate").and_then(Value::as_f64), |x| format!("{x:.2}")),
+        st.input_tokens,
+        st.cached_tokens,
+        st.output_tokens,
+        st.cost_usd,
+        if st.calls > 0 {
+            format!("{:.0}", st.latency_ms / st.calls as f64)
+        } else {
+            "–".into()
+        },
+    );
+}
+
+/// A model's failed calls by kind ("kind: n, ..."): from the summary report's `errors` when
+/// there is one ("none" when empty), else counted from the run's recorded calls.
+fn model_errors(r: &RunData, name: &str, reported: Option<&Value>) -> String {
+    match reported.and_then(Value::as_object) {
+        Some(e) if !e.is_empty() => e
+            .iter()
+            .map(|(k, v)| format!("{k}: {}", v.as_u64().unwrap_or(0)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        Some(_) => "none".to_string(),
+        None => r
+            .calls
+            .iter()
+            .filter(|c| c.call.model == name && !c.call.ok)
+            .fold(
+                std::collections::BTreeMap::<String, u64>::new(),
+                |mut m, c| {
+                    *m.entry(
+                        c.call
+                            .error_kind
+                            .clone()
+                            .unwrap_or_else(|| "unknown".into()),
+                    )
+                    .or_default() += 1;
+                    m
+                },
+            )
+            .iter()
+            .map(|(k, v)| format!("{k}: {v}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
 }
 
 /// A parameter count: 8e9 → "8B", 1.5e12 → "1.5T", 270e6 → "270M".

@@ -9,13 +9,21 @@ use crate::data::RunData;
 
 /// The fastest correct candidate over all runs and what could be rebuilt from it.
 pub struct BestKernel {
+    /// The run it comes from.
     pub run: colt_db::RunId,
+    /// Its trial number.
     pub trial: u64,
+    /// The run's workload.
     pub workload: String,
+    /// The run's scale.
     pub scale: String,
+    /// Median latency in microseconds.
     pub latency_us: f64,
+    /// Throughput, when the flop count was known.
     pub gflops: Option<f64>,
+    /// Who proposed it: a model name or a strategy/policy name.
     pub source: String,
+    /// The schedule trace as recorded.
     pub trace_json: String,
     /// Loop nest, transformation history and C code, or why they could not be rebuilt.
     pub rebuilt: Result<Rebuilt, String>,
@@ -23,8 +31,11 @@ pub struct BestKernel {
 
 /// Text regenerated from the trace.
 pub struct Rebuilt {
+    /// The scheduled loop nest, printed.
     pub loop_nest: String,
+    /// The transformations that led to it.
     pub history: String,
+    /// The generated C.
     pub c_source: String,
 }
 

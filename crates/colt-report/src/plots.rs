@@ -43,6 +43,7 @@ const RULE: RGBColor = RGBColor(120, 120, 120);
 
 /// The drawing area of an SVG chart, and what drawing into it returns.
 pub type SvgArea<'b> = DrawingArea<SVGBackend<'b>, Shift>;
+/// What drawing into an [`SvgArea`] returns.
 pub type SvgResult = Result<(), DrawingAreaErrorKind<std::io::Error>>;
 
 /// Draw `f` into an SVG of `size` pixels and return the SVG text.
@@ -194,24 +195,7 @@ pub fn best_vs_trials<DB: DrawingBackend>(
     if values.is_empty() {
         return placeholder(area, title, "no correct measurement in these runs yet");
     }
-    // One baseline per workload: the first run of it that measured one.
-    let mut seen = BTreeSet::new();
-    let baselines: Vec<(String, f64)> = runs
-        .iter()
-        .filter_map(|r| {
-            let g = r.summary_f64("naive_gcc_us").filter(|g| *g > 0.0)?;
-            let key = (r.row.spec.workload.clone(), r.row.spec.scale.clone());
-            let label = if runs
-                .iter()
-                .any(|o| (&o.row.spec.workload, &o.row.spec.scale) != (&key.0, &key.1))
-            {
-                format!("naive gcc -O3 ({} {})", key.0, key.1)
-            } else {
-                "naive gcc -O3".to_string()
-            };
-            seen.insert(key).then_some((label, g))
-        })
-        .collect();
+    let baselines = gcc_baselines(runs);
     values.extend(baselines.iter().map(|b| b.1));
     let lo = values.iter().copied().fold(f64::INFINITY, f64::min) * 0.8;
     let hi = values.iter().copied().fold(0.0, f64::max) * 1.25;
@@ -272,6 +256,27 @@ pub fn best_vs_trials<DB: DrawingBackend>(
     }
     legend(&mut chart, SeriesLabelPosition::UpperRight, 14)?;
     Ok(())
+}
+
+/// The naive gcc -O3 baselines (label, µs) of [`best_vs_trials`]: one per workload, from the
+/// first run of it that measured one; the label names the workload when the runs mix several.
+fn gcc_baselines(runs: &[RunData]) -> Vec<(String, f64)> {
+    let mut seen = BTreeSet::new();
+    runs.iter()
+        .filter_map(|r| {
+            let g = r.summary_f64("naive_gcc_us").filter(|g| *g > 0.0)?;
+            let key = (r.row.spec.workload.clone(), r.row.spec.scale.clone());
+            let label = if runs
+                .iter()
+                .any(|o| (&o.row.spec.workload, &o.row.spec.scale) != (&key.0, &key.1))
+            {
+                format!("naive gcc -O3 ({} {})", key.0, key.1)
+            } else {
+                "naive gcc -O3".to_string()
+            };
+            seen.insert(key).then_some((label, g))
+        })
+        .collect()
 }
 
 /// Cost-model quality: predicted against measured throughput, Kendall τ per run.
@@ -410,8 +415,11 @@ pub fn roofline<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, runs: &[RunDa
 
 /// One line of a line chart.
 pub struct Series {
+    /// Legend text.
     pub label: String,
+    /// Line colour.
     pub color: RGBColor,
+    /// The points, in x order.
     pub points: Vec<(f64, f64)>,
     /// Points to mark with a dot (events on a step curve).
     pub marks: Vec<(f64, f64)>,
@@ -421,12 +429,17 @@ pub struct Series {
 
 /// Axes and options of a line chart.
 pub struct LineChart<'a> {
+    /// Chart title.
     pub title: &'a str,
+    /// X axis label.
     pub x_desc: &'a str,
+    /// Y axis label.
     pub y_desc: &'a str,
     /// Fixed y range; else 0 to the largest value.
     pub y_range: Option<(f64, f64)>,
+    /// Where the legend goes (`None`: no legend).
     pub legend: Option<SeriesLabelPosition>,
+    /// Formats y tick labels.
     pub y_fmt: fn(f64) -> String,
 }
 

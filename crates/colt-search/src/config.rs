@@ -24,6 +24,7 @@ pub enum Strategy {
 }
 
 impl Strategy {
+    /// Every strategy.
     pub const ALL: [Strategy; 5] = [
         Strategy::Random,
         Strategy::Evolutionary,
@@ -32,6 +33,7 @@ impl Strategy {
         Strategy::Colt,
     ];
 
+    /// The strategy's name (`single-llm`, ...), as parsed and stored.
     pub fn as_str(self) -> &'static str {
         match self {
             Strategy::Random => "random",
@@ -72,6 +74,7 @@ pub struct Budgets {
     pub llm_calls: Option<u64>,
     /// Input plus output tokens.
     pub tokens: Option<u64>,
+    /// Price in USD.
     pub usd: Option<f64>,
 }
 
@@ -116,9 +119,11 @@ pub enum AlterationKeep {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SearchConfig {
+    /// The search strategy.
     pub strategy: Strategy,
     /// Measurements in all (the first batch included).
     pub trials: usize,
+    /// Seed of every random choice of the run.
     pub seed: u64,
     /// Candidates measured together; the cost model retrains after each batch.
     pub batch_size: usize,
@@ -137,7 +142,9 @@ pub struct SearchConfig {
     pub course_alteration_keep: AlterationKeep,
     /// The largest model's minimum share of calls, enforced by the policy.
     pub large_share_floor: f64,
+    /// Caps on LLM spending.
     pub budgets: Budgets,
+    /// What to do when a budget is spent.
     pub on_budget: OnBudget,
     /// single-llm: the model (default: the bucket's largest).
     pub single_llm_model: Option<String>,
@@ -168,6 +175,7 @@ pub struct SearchConfig {
     /// Progressive widening: a node may have `max(1, floor(widen_c * N^widen_alpha))`
     /// children.
     pub widen_c: f64,
+    /// Progressive widening exponent.
     pub widen_alpha: f64,
     /// A leaf failing to expand this many times in a row is terminal.
     pub terminal_after_failures: u32,

@@ -58,8 +58,11 @@ impl Measurement {
 /// those steps, and why each dropped one was illegal.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Applied<S> {
+    /// The state after the legal steps.
     pub state: S,
+    /// The steps applied, in order.
     pub kept: Vec<Transformation>,
+    /// Why each dropped step was illegal, one line each.
     pub dropped: Vec<String>,
 }
 

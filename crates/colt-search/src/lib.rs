@@ -49,18 +49,30 @@ pub use result::{Best, ModelReport, NodeInfo, RunResult, StopReason, TimeSplit, 
 /// Why a run could not start. One line naming the problem.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum SearchError {
+    /// No strategy has this name.
     #[error("unknown strategy \"{0}\" (expected random|evolutionary|mcts|single-llm|colt)")]
     UnknownStrategy(String),
+    /// A config field has a bad value.
     #[error("search config: field \"{field}\": {message}")]
-    Config { field: String, message: String },
+    Config {
+        /// The field's name.
+        field: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The strategy needs LLMs and no bucket was given.
     #[error("strategy {0} needs LLMs, but no model bucket was given")]
     NoLlm(Strategy),
+    /// A config field names a model that is not in the bucket.
     #[error(
         "search config: field \"{field}\": model \"{name}\" is not in the bucket (models: {known})"
     )]
     UnknownModel {
+        /// The field's name.
         field: String,
+        /// The model named.
         name: String,
+        /// The bucket's model names, comma-separated.
         known: String,
     },
 }

@@ -10,7 +10,9 @@ use crate::result::{NodeInfo, TrialRecord};
 /// An LLM call made by the search.
 #[derive(Clone, Debug)]
 pub struct LlmCallEvent<'a> {
+    /// The call as the client recorded it.
     pub record: &'a CallRecord,
+    /// Why the model was asked.
     pub role: Role,
     /// The node being expanded.
     pub node: u32,
@@ -25,23 +27,36 @@ pub struct LlmCallEvent<'a> {
 /// Why a node event fires.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NodeEventKind {
+    /// The node joined the tree.
     Created,
+    /// The node's candidate was measured.
     Measured,
 }
 
 /// Progress after each measurement batch.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Progress {
+    /// Trials measured so far.
     pub trials: usize,
+    /// Trials the run will measure in all.
     pub trials_total: usize,
+    /// Measurement batches done.
     pub batch: usize,
+    /// Best latency so far in µs.
     pub best_us: Option<f64>,
+    /// LLM calls so far.
     pub llm_calls: u64,
+    /// LLM calls so far, by model.
     pub calls_per_model: BTreeMap<String, u64>,
+    /// Prompt tokens so far.
     pub tokens_in: u64,
+    /// Prompt tokens served from a prefix cache so far.
     pub tokens_cached: u64,
+    /// Generated tokens so far.
     pub tokens_out: u64,
+    /// LLM spending so far in USD.
     pub cost_usd: f64,
+    /// Nodes in the tree (tree strategies).
     pub tree_nodes: usize,
 }
 

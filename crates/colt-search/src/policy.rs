@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 /// What the tree policy needs to know about one child.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ChildView {
+    /// Times the child was visited.
     pub visits: u32,
     /// Sum of the rewards backpropagated through the child (each in [0, 1]).
     pub value_sum: f64,
@@ -21,7 +22,9 @@ pub struct ChildView {
 /// The constants of MA-UCT.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Uct {
+    /// Weight λ of φ_small.
     pub lambda: f64,
+    /// Exploration constant c.
     pub c: f64,
 }
 
@@ -123,6 +126,7 @@ impl RegressionStreaks {
         false
     }
 
+    /// The current streak of `model`.
     pub fn streak(&self, model: &str) -> u32 {
         self.streaks.get(model).copied().unwrap_or(0)
     }

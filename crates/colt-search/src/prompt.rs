@@ -24,41 +24,58 @@ use colt_llm::{ActionSpec, Transformation, Vocabulary};
 /// (better than their parent).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ModelLine {
+    /// The model's name.
     pub name: String,
+    /// Tree nodes it created.
     pub children: u64,
+    /// Of those, how many beat their parent.
     pub hits: u64,
 }
 
 /// Search progress for the prompt.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProgressLine {
+    /// Trials measured so far.
     pub trials: usize,
+    /// Trials the run will measure in all.
     pub trials_total: usize,
+    /// Best latency so far in µs.
     pub best_us: Option<f64>,
+    /// LLM calls so far.
     pub llm_calls: u64,
+    /// The LLM-call budget, if any.
     pub llm_call_budget: Option<u64>,
 }
 
 /// The small model's proposal shown to the largest in a course alteration.
 #[derive(Clone, Debug, PartialEq)]
 pub struct AlterationLine {
+    /// The small model that answered.
     pub model: String,
+    /// Its transformations.
     pub transformations: Vec<Transformation>,
+    /// The cost model's score of its child.
     pub child_predicted: f64,
+    /// The cost model's score of the parent.
     pub parent_predicted: f64,
+    /// Regressions in a row that triggered the alteration.
     pub streak: u32,
 }
 
 /// The acting node as the question names it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ActingNode {
+    /// Node id.
     pub id: u32,
+    /// Depth in the tree (root: 0).
     pub depth: u32,
     /// Who created it (model name, `mutation`, `sample`, `warmup` or `root`).
     pub proposer: String,
+    /// Its parent's id (`None` for the root).
     pub parent: Option<u32>,
     /// The steps from its parent (empty when not created by a model).
     pub transformations: Vec<Transformation>,
+    /// The cost model's score (normalised throughput).
     pub predicted: f64,
     /// `Some(Some(us))` measured, `Some(None)` failed.
     pub measured_us: Option<Option<f64>>,
@@ -67,11 +84,15 @@ pub struct ActingNode {
 /// A child already tried from the acting node.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TriedChild {
+    /// Node id.
     pub id: u32,
+    /// Who created it.
     pub proposer: String,
     /// Its steps, or how it was made (`mutation`).
     pub steps: String,
+    /// The cost model's score (normalised throughput).
     pub predicted: f64,
+    /// `Some(Some(us))` measured, `Some(None)` failed, `None` not measured.
     pub measured_us: Option<Option<f64>>,
 }
 
@@ -80,10 +101,12 @@ pub struct TriedChild {
 pub struct QuestionInputs<'a> {
     /// The model being asked.
     pub you: &'a str,
+    /// The node being expanded.
     pub node: ActingNode,
     /// The acting node's decisions (the environment's brief description, one line per
     /// part of the state).
     pub decisions: String,
+    /// Children already tried from it.
     pub tried: Vec<TriedChild>,
     /// The actions valid at the node.
     pub vocabulary: &'a Vocabulary,
@@ -94,8 +117,11 @@ pub struct QuestionInputs<'a> {
     /// Every action of the workload (the prefix's catalog): the question names only the
     /// ones not valid at the node when that is shorter.
     pub catalog: &'a Vocabulary,
+    /// Search progress.
     pub progress: ProgressLine,
+    /// Per-model records.
     pub models: Vec<ModelLine>,
+    /// The small model's answer, in a course alteration.
     pub alteration: Option<AlterationLine>,
 }
 

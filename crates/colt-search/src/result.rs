@@ -25,6 +25,7 @@ pub enum StopReason {
 }
 
 impl StopReason {
+    /// The snake_case name, as stored.
     pub fn as_str(self) -> &'static str {
         match self {
             StopReason::TrialLimit => "trial_limit",
@@ -43,17 +44,22 @@ pub struct TrialRecord<S> {
     pub trial: usize,
     /// 0-based measurement batch.
     pub batch: usize,
+    /// Structural key of the state ([`crate::Environment::key`]).
     pub key: u64,
+    /// The candidate.
     pub state: S,
     /// `None`: failed (see `outcome`).
     pub latency_us: Option<f64>,
+    /// How the measurement ended.
     pub outcome: crate::OutcomeKind,
+    /// Why it failed (empty when it did not).
     pub detail: String,
     /// The cost model's prediction when the candidate was picked (normalised
     /// throughput; `None` where the strategy used no prediction).
     pub predicted: Option<f64>,
     /// Who proposed it: a model name, `mutation`, `random`, `evolution`, `warmup`, `root`.
     pub proposer: String,
+    /// The strategy that ran.
     pub strategy: Strategy,
     /// The tree node, for tree strategies.
     pub node: Option<u32>,
@@ -64,19 +70,28 @@ pub struct TrialRecord<S> {
 /// The best measured candidate.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Best<S> {
+    /// The candidate.
     pub state: S,
+    /// Structural key of the state.
     pub key: u64,
+    /// Its latency in µs.
     pub latency_us: f64,
+    /// The trial that measured it.
     pub trial: usize,
 }
 
 /// One tree node, as observers and the final result see it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NodeInfo<S> {
+    /// Node id (root: 0).
     pub id: u32,
+    /// Parent id (`None` for the root).
     pub parent: Option<u32>,
+    /// Depth in the tree (root: 0).
     pub depth: u32,
+    /// Structural key of the state.
     pub key: u64,
+    /// The node's state.
     pub state: S,
     /// The model assigned to expand this node (`None` in plain MCTS).
     pub model: Option<String>,
@@ -88,10 +103,13 @@ pub struct NodeInfo<S> {
     pub predicted: f64,
     /// `Some(Some(us))` measured, `Some(None)` failed, `None` not measured.
     pub measured_us: Option<Option<f64>>,
+    /// Visits N.
     pub visits: u32,
     /// Mean backpropagated reward Q/N.
     pub value: f64,
+    /// Consecutive failed expansions.
     pub expand_failures: u32,
+    /// No more expansions are tried.
     pub terminal: bool,
     /// Created by a course alteration (the largest model's answer replaced the small one's).
     pub course_altered: bool,
@@ -102,19 +120,26 @@ pub struct NodeInfo<S> {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ModelReport {
+    /// Parameter count, from the bucket.
     pub params: f64,
+    /// φ_small of the model.
     pub phi_small: f64,
     /// Calls made (refused and failed ones included).
     pub calls: u64,
+    /// Calls that gave a joint action.
     pub ok: u64,
+    /// Calls to expand a node.
     pub expand_calls: u64,
+    /// Calls to re-answer in a course alteration.
     pub course_alteration_calls: u64,
     /// Errors by kind: the client's failure kinds (`http`, `no_json`, `unavailable`, ...)
     /// and the engine's (`illegal_action`, `duplicate`, `failed_build`).
     pub errors: BTreeMap<String, u64>,
     /// Tree nodes this model created, and of those, how many beat their parent.
     pub children: u64,
+    /// Of those, how many beat their parent.
     pub hits: u64,
+    /// `hits / children` (0 without children).
     pub hit_rate: f64,
     /// Its proposals that were worse than their parent when made.
     pub regressions: u64,
@@ -139,11 +164,17 @@ pub struct ModelReport {
     pub tokens_evaluated: u64,
     /// Median wall time of its calls.
     pub median_latency_ms: f64,
+    /// Calls that count against the LLM-call budget.
     pub budget_calls: u64,
+    /// Prompt tokens.
     pub tokens_in: u64,
+    /// Prompt tokens served from a prefix cache.
     pub tokens_cached: u64,
+    /// Generated tokens.
     pub tokens_out: u64,
+    /// Spending in USD.
     pub cost_usd: f64,
+    /// Total wall time of its calls in ms.
     pub latency_ms: u64,
 }
 
@@ -151,42 +182,58 @@ pub struct ModelReport {
 /// (cost model, mutations, features, prompts, bookkeeping, observer).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct TimeSplit {
+    /// Wall time of the run in seconds.
     pub wall_s: f64,
+    /// Of which measuring.
     pub measure_s: f64,
+    /// Of which waiting for LLM calls.
     pub llm_s: f64,
+    /// The rest: the search itself.
     pub overhead_s: f64,
 }
 
 /// Everything a run produced.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunResult<S> {
+    /// The strategy that ran.
     pub strategy: Strategy,
+    /// Why the run ended.
     pub stop: StopReason,
+    /// Trials measured.
     pub trials: usize,
+    /// The best measured candidate, if any succeeded.
     pub best: Option<Best<S>>,
     /// Every measured candidate, in order.
     pub history: Vec<TrialRecord<S>>,
     /// Per model of the bucket (empty without LLMs).
     pub models: BTreeMap<String, ModelReport>,
+    /// LLM calls made, over all models.
     pub llm_calls: u64,
     /// The largest model's share of calls (0 without calls).
     pub large_model_share: f64,
+    /// Prompt tokens.
     pub tokens_in: u64,
+    /// Prompt tokens served from a prefix cache.
     pub tokens_cached: u64,
+    /// Generated tokens.
     pub tokens_out: u64,
+    /// Spending in USD.
     pub cost_usd: f64,
     /// Calls whose answer added no node, in all and by cause (sum over the models).
     pub wasted_calls: u64,
+    /// Wasted calls by cause.
     pub wasted_by_cause: BTreeMap<String, u64>,
     /// Times the shared search record was compacted (each costs one full prompt
     /// evaluation per model).
     pub record_compactions: u32,
+    /// Where the wall time went.
     pub time: TimeSplit,
     /// The final tree (tree strategies; empty otherwise).
     pub tree: Vec<NodeInfo<S>>,
 }
 
 impl<S> RunResult<S> {
+    /// Latency of the best candidate in µs, if any.
     pub fn best_us(&self) -> Option<f64> {
         self.best.as_ref().map(|b| b.latency_us)
     }

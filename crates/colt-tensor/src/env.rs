@@ -30,6 +30,7 @@ pub type OutcomeLog = Arc<Mutex<BTreeMap<u64, Outcome>>>;
 const INNER_TILES: [i64; 7] = [1, 2, 4, 8, 16, 32, 64];
 const MIDDLE_TILES: [i64; 6] = [1, 2, 4, 8, 16, 32];
 
+/// The search environment of one tensor program: schedule traces, measured in a [`Session`].
 pub struct TensorEnv {
     program: Program,
     session: Session,
@@ -57,10 +58,12 @@ impl TensorEnv {
         self
     }
 
+    /// The program being scheduled.
     pub fn program(&self) -> &Program {
         &self.program
     }
 
+    /// The measuring session.
     pub fn session(&mut self) -> &mut Session {
         &mut self.session
     }
@@ -287,79 +290,18 @@ fn vocabulary_of(
     let Ok(choices) = actions::choices(program, s) else {
         return Vocabulary::default();
     };
-    let key = colt_sched::structural_key(program, s).ok();
+    let cx = VocabCx {
+        program,
+        s,
+        filter,
+        known,
+        key: colt_sched::structural_key(program, s).ok(),
+    };
     let mut out = vec![];
     for c in &choices {
-        let mut ps: Vec<(&str, Vec<Value>)> = c
-            .fixed
-            .iter()
-            .map(|(k, v)| (k.as_str(), vec![v.clone()]))
-            .collect();
-        match (c.name, c.free.get("factors")) {
-            ("tile", Some(Choices::Factors { extent, levels })) => {
-                let divides = |xs: &[i64]| -> Vec<Value> {
-                    xs.iter()
-                        .filter(|&&f| extent % f == 0)
-                        .map(|&f| json!(f))
-                        .collect()
-                };
-                if *levels >= 3 {
-                    ps.push(("middle", divides(&MIDDLE_TILES)));
-                    ps.push(("inner", divides(&INNER_TILES)));
-                } else {
-                    // Two levels: the inner factor decides the outer one, so a `middle`
-                    // would make every pair but one illegal. Offered: the inner factors
-                    // that change the node (to one not known yet).
-                    let vs = divides(&INNER_TILES)
-                        .into_iter()
-                        .filter(|v| !filter || changes(program, s, key, known, c, "inner", v))
-                        .collect();
-                    ps.push(("inner", vs));
-                }
-            }
-            // An action without free parameters (`inline`) is one step: offered only if
-            // it builds a new program.
-            _ if filter && c.free.is_empty() => {
-                let t = Transformation {
-                    action: c.name.to_string(),
-                    args: c.fixed.clone(),
-                };
-                if !leads_to_new(program, s, key, known, &t) {
-                    continue;
-                }
-            }
-            _ => {
-                let single = c.free.len() == 1;
-                for (k, ch) in &c.free {
-                    let Choices::OneOf(vs) = ch else { continue };
-                    let vs: Vec<Value> = if c.name == "vectorize" {
-                        let cur = c.current.as_bool().unwrap_or(false);
-                        [("on", true), ("off", false)]
-                            .into_iter()
-                            .filter(|(_, b)| !filter || !single || *b != cur)
-                            .map(|(t, _)| json!(t))
-                            .collect()
-                    } else {
-                        vs.iter()
-                            .filter(|v| !filter || !single || **v != c.current)
-                            .cloned()
-                            .collect()
-                    };
-                    // A single-parameter action is tried with each value: one that is
-                    // illegal here, builds the same program (e.g. an unroll step the
-                    // inner loops already exceed) or one already known would only waste
-                    // the call.
-                    let vs = if single && filter {
-                        vs.into_iter()
-                            .filter(|v| changes(program, s, key, known, c, k, v))
-                            .collect()
-                    } else {
-                        vs
-                    };
-                    ps.push((k.as_str(), vs));
-                }
-            }
-        }
+        let Some(mut ps) = cx.variant_params(c) else {
+            continue;
+        };
         if ps.iter().any(|(_, vs)| vs.is_empty()) {
             continue; // nothing this variant could change
         }
@@ -368,6 +310,116 @@ fn vocabulary_of(
         out.push(spec(c.name, ps));
     }
     Vocabulary::new(out)
+}
+
+/// What [`vocabulary_of`] offers variants at: the node `s`, its structural key, whether to
+/// leave out values that change nothing, and which keys are `known` already.
+struct VocabCx<'a> {
+    program: &'a Program,
+    s: &'a Trace,
+    filter: bool,
+    known: &'a dyn Fn(u64) -> bool,
+    key: Option<u64>,
+}
+
+impl VocabCx<'_> {
+    /// The parameters and values of the variant of choice `c`: its fixed parameters, then
+    /// the values of its free ones. `None`: a step without free parameters that builds no
+    /// new program.
+    fn variant_params<'c>(
+        &self,
+        c: &'c actions::ActionChoice,
+    ) -> Option<Vec<(&'c str, Vec<Value>)>> {
+        let mut ps: Vec<(&str, Vec<Value>)> = c
+            .fixed
+            .iter()
+            .map(|(k, v)| (k.as_str(), vec![v.clone()]))
+            .collect();
+        match (c.name, c.free.get("factors")) {
+            ("tile", Some(Choices::Factors { extent, levels })) => {
+                self.tile_params(c, *extent, *levels, &mut ps);
+            }
+            // An action without free parameters (`inline`) is one step: offered only if
+            // it builds a new program.
+            _ if self.filter && c.free.is_empty() => {
+                let t = Transformation {
+                    action: c.name.to_string(),
+                    args: c.fixed.clone(),
+                };
+                if !leads_to_new(self.program, self.s, self.key, self.known, &t) {
+                    return None;
+                }
+            }
+            _ => self.one_of_params(c, &mut ps),
+        }
+        Some(ps)
+    }
+
+    /// The tile factors of a `tile` choice over a loop of `extent` tiled in `levels` levels.
+    fn tile_params(
+        &self,
+        c: &actions::ActionChoice,
+        extent: i64,
+        levels: usize,
+        ps: &mut Vec<(&str, Vec<Value>)>,
+    ) {
+        let divides = |xs: &[i64]| -> Vec<Value> {
+            xs.iter()
+                .filter(|&&f| extent % f == 0)
+                .map(|&f| json!(f))
+                .collect()
+        };
+        if levels >= 3 {
+            ps.push(("middle", divides(&MIDDLE_TILES)));
+            ps.push(("inner", divides(&INNER_TILES)));
+        } else {
+            // Two levels: the inner factor decides the outer one, so a `middle`
+            // would make every pair but one illegal. Offered: the inner factors
+            // that change the node (to one not known yet).
+            let vs = divides(&INNER_TILES)
+                .into_iter()
+                .filter(|v| !self.filter || self.changes(c, "inner", v))
+                .collect();
+            ps.push(("inner", vs));
+        }
+    }
+
+    /// The values of each free one-of parameter of `c`.
+    fn one_of_params<'c>(&self, c: &'c actions::ActionChoice, ps: &mut Vec<(&'c str, Vec<Value>)>) {
+        let filter = self.filter;
+        let single = c.free.len() == 1;
+        for (k, ch) in &c.free {
+            let Choices::OneOf(vs) = ch else { continue };
+            let vs: Vec<Value> = if c.name == "vectorize" {
+                let cur = c.current.as_bool().unwrap_or(false);
+                [("on", true), ("off", false)]
+                    .into_iter()
+                    .filter(|(_, b)| !filter || !single || *b != cur)
+                    .map(|(t, _)| json!(t))
+                    .collect()
+            } else {
+                vs.iter()
+                    .filter(|v| !filter || !single || **v != c.current)
+                    .cloned()
+                    .collect()
+            };
+            // A single-parameter action is tried with each value: one that is
+            // illegal here, builds the same program (e.g. an unroll step the
+            // inner loops already exceed) or one already known would only waste
+            // the call.
+            let vs = if single && filter {
+                vs.into_iter().filter(|v| self.changes(c, k, v)).collect()
+            } else {
+                vs
+            };
+            ps.push((k.as_str(), vs));
+        }
+    }
+
+    /// [`changes`] at this node.
+    fn changes(&self, c: &actions::ActionChoice, k: &str, v: &Value) -> bool {
+        changes(self.program, self.s, self.key, self.known, c, k, v)
+    }
 }
 
 /// How [`brief_decisions`] writes a schedule (for the prompt's stable prefix).

@@ -5,12 +5,16 @@ use colt_ir::{Func, Program};
 use colt_measure::{BufSpec, Candidate, Compiler, Source};
 use colt_sched::{ScheduleError, Trace};
 
+/// A lowered, emitted kernel ready to measure.
 #[derive(Clone, Debug)]
 pub struct Kernel {
+    /// The lowered loop nest.
     pub func: Func,
+    /// Its C source.
     pub source: Source,
     /// `bufs[i]` of the kernel, in parameter order.
     pub buffers: Vec<BufSpec>,
+    /// Floating-point operations of one run.
     pub flops: u64,
 }
 

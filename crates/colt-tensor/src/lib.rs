@@ -9,7 +9,7 @@
 //! - [`workload`]: name or spec path → [`colt_ir::Program`].
 //! - [`kernel`]: program + trace → lowered function, C source, buffer list.
 //! - [`session`]: a measuring session: reference, baselines, batches of traces.
-//! - [`env`]: [`TensorEnv`], the `colt_search::Environment` of tensor programs.
+//! - [`env`](mod@env): [`TensorEnv`], the `colt_search::Environment` of tensor programs.
 
 pub mod env;
 pub mod kernel;

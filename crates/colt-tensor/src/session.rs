@@ -33,6 +33,7 @@ pub fn check_fits(program: &Program) -> Result<(), MeasureError> {
     colt_measure::child::check_memory(bytes)
 }
 
+/// Measures the candidates of one program against its naive nest.
 pub struct Session {
     naive: Kernel,
     measurer: Measurer,
@@ -59,6 +60,7 @@ impl Session {
         })
     }
 
+    /// The naive kernel (the correctness reference).
     pub fn naive(&self) -> &Kernel {
         &self.naive
     }

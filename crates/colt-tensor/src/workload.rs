@@ -6,6 +6,7 @@ use colt_ops::{OpsError, Scale};
 use std::path::Path;
 use thiserror::Error;
 
+/// A workload that could not be resolved: an unknown name or a bad spec file.
 #[derive(Debug, Error)]
 #[error(transparent)]
 pub struct WorkloadError(#[from] OpsError);

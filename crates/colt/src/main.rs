@@ -1,6 +1,10 @@
 //! `colt`: the command-line front end. Thin: argument parsing and output formatting over the
 //! library crates; every subcommand lives in its own module.
 
+// The clap doc comments are `--help` text, where `<model>`, `<cache>` and `<RUN>` name
+// arguments; rustdoc would read them as HTML tags.
+#![allow(rustdoc::invalid_html_tags)]
+
 mod bench;
 mod best;
 mod config;

@@ -38,15 +38,7 @@ pub struct Args {
 pub fn run(a: Args) -> anyhow::Result<()> {
     let scale = a.w.scale()?;
     let program = a.w.program()?;
-    let traces: Vec<Trace> = match (&a.trace, a.random) {
-        (Some(path), _) => vec![out::read_trace(path)?],
-        (None, Some(0)) => bail!("--random needs at least 1 schedule"),
-        (None, Some(n)) if n > MAX_RANDOM => {
-            bail!("--random {n} is more than {MAX_RANDOM} schedules; tune with `colt tune` instead")
-        }
-        (None, Some(n)) => sample(&program, n, a.seed),
-        (None, None) => vec![],
-    };
+    let traces = schedules_to_measure(&a, &program)?;
     let kernels = traces
         .iter()
         .map(|t| Kernel::scheduled(&program, t))
@@ -65,15 +57,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let base = session.baselines();
     let outcomes = session.measure(&kernels.iter().collect::<Vec<_>>());
 
-    let best = outcomes
-        .iter()
-        .enumerate()
-        .filter(|(_, o)| o.is_ok())
-        .min_by(|a, b| {
-            a.1.median_us
-                .partial_cmp(&b.1.median_us)
-                .expect("finite times")
-        });
+    let best = best_outcome(&outcomes);
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     for o in &outcomes {
         *counts.entry(o.kind.as_str()).or_default() += 1;
@@ -82,66 +66,133 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         std::fs::write(path, traces[i].to_json())
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
-    let gcc_us = base.gcc.ok_median_us();
-    let best_us = best.and_then(|(_, o)| o.median_us);
-    let speedup = gcc_us.zip(best_us).map(|(g, b)| g / b);
-    // With schedules to measure, correct means the reported best was checked against the
-    // reference; with none, that the baselines were.
-    let correct = if kernels.is_empty() {
-        base.gcc.is_ok()
-    } else {
-        best.is_some()
+    let measured = Measured {
+        program: &program,
+        scale,
+        base: &base,
+        schedules: kernels.len(),
+        outcomes: &outcomes,
+        best,
+        counts,
     };
-
     if a.json {
+        measured.print_json(a.seed);
+    } else {
+        measured.print_text();
+    }
+    Ok(())
+}
+
+/// The traces `--trace` or `--random` asks for (none without either).
+fn schedules_to_measure(a: &Args, program: &colt_ir::Program) -> anyhow::Result<Vec<Trace>> {
+    Ok(match (&a.trace, a.random) {
+        (Some(path), _) => vec![out::read_trace(path)?],
+        (None, Some(0)) => bail!("--random needs at least 1 schedule"),
+        (None, Some(n)) if n > MAX_RANDOM => {
+            bail!("--random {n} is more than {MAX_RANDOM} schedules; tune with `colt tune` instead")
+        }
+        (None, Some(n)) => sample(program, n, a.seed),
+        (None, None) => vec![],
+    })
+}
+
+/// The fastest correct outcome and its index.
+fn best_outcome(outcomes: &[Outcome]) -> Option<(usize, &Outcome)> {
+    outcomes
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| o.is_ok())
+        .min_by(|a, b| {
+            a.1.median_us
+                .partial_cmp(&b.1.median_us)
+                .expect("finite times")
+        })
+}
+
+/// What one `colt measure` measured: the baselines and the schedules' outcomes.
+struct Measured<'a> {
+    program: &'a colt_ir::Program,
+    scale: colt_ops::Scale,
+    base: &'a colt_tensor::Baselines,
+    /// How many schedules were measured.
+    schedules: usize,
+    outcomes: &'a [Outcome],
+    best: Option<(usize, &'a Outcome)>,
+    /// How many outcomes of each kind.
+    counts: BTreeMap<&'a str, usize>,
+}
+
+impl Measured<'_> {
+    /// The best schedule's speedup over the naive gcc -O3 baseline.
+    fn speedup(&self) -> Option<f64> {
+        let gcc_us = self.base.gcc.ok_median_us();
+        let best_us = self.best.and_then(|(_, o)| o.median_us);
+        gcc_us.zip(best_us).map(|(g, b)| g / b)
+    }
+
+    fn print_json(&self, seed: u64) {
+        let (program, base, best) = (self.program, self.base, self.best);
+        // With schedules to measure, correct means the reported best was checked against the
+        // reference; with none, that the baselines were.
+        let correct = if self.schedules == 0 {
+            base.gcc.is_ok()
+        } else {
+            best.is_some()
+        };
         out::print_json(&json!({
             "workload": program.name,
-            "scale": scale.as_str(),
+            "scale": self.scale.as_str(),
             "flops": program.flops(),
-            "naive_gcc_us": gcc_us,
+            "naive_gcc_us": base.gcc.ok_median_us(),
             "naive_clang_us": base.clang.ok_median_us(),
             "naive_gcc": outcome_json(&base.gcc),
             "naive_clang": outcome_json(&base.clang),
-            "schedules": kernels.len(),
-            "best_us": best_us,
+            "schedules": self.schedules,
+            "best_us": best.and_then(|(_, o)| o.median_us),
             "best_min_us": best.and_then(|(_, o)| o.min_us),
             "best_gflops": best.and_then(|(_, o)| o.gflops),
             "best_index": best.map(|(i, _)| i),
-            "speedup_vs_gcc": speedup,
+            "speedup_vs_gcc": self.speedup(),
             "correct": correct,
-            "outcomes": counts,
-            "seed": a.seed,
+            "outcomes": self.counts,
+            "seed": seed,
         }));
-        return Ok(());
     }
-    println!(
-        "{} ({scale}): {:.3} GFLOP",
-        program.name,
-        program.flops() as f64 / 1e9
-    );
-    row("naive gcc -O3", &base.gcc);
-    row("naive clang -O3", &base.clang);
-    if let Some((i, o)) = best {
-        let label = if kernels.len() == 1 {
-            "schedule".to_string()
-        } else {
-            format!("best of {} (#{i})", kernels.len())
-        };
-        row(&label, o);
-        if let Some(s) = speedup {
-            println!("speedup over naive gcc -O3: {s:.2}x");
+
+    fn print_text(&self) {
+        let (program, scale) = (self.program, self.scale);
+        println!(
+            "{} ({scale}): {:.3} GFLOP",
+            program.name,
+            program.flops() as f64 / 1e9
+        );
+        row("naive gcc -O3", &self.base.gcc);
+        row("naive clang -O3", &self.base.clang);
+        if let Some((i, o)) = self.best {
+            let label = if self.schedules == 1 {
+                "schedule".to_string()
+            } else {
+                format!("best of {} (#{i})", self.schedules)
+            };
+            row(&label, o);
+            if let Some(s) = self.speedup() {
+                println!("speedup over naive gcc -O3: {s:.2}x");
+            }
+        } else if self.schedules != 0 {
+            println!("no schedule measured correctly");
+            for o in self.outcomes.iter().filter(|o| !o.is_ok()).take(3) {
+                println!("  {}: {}", o.kind, o.message.lines().next().unwrap_or(""));
+            }
         }
-    } else if !kernels.is_empty() {
-        println!("no schedule measured correctly");
-        for o in outcomes.iter().filter(|o| !o.is_ok()).take(3) {
-            println!("  {}: {}", o.kind, o.message.lines().next().unwrap_or(""));
+        if self.schedules != 0 {
+            let c: Vec<String> = self
+                .counts
+                .iter()
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect();
+            println!("outcomes: {}", c.join(", "));
         }
     }
-    if !kernels.is_empty() {
-        let c: Vec<String> = counts.iter().map(|(k, v)| format!("{k} {v}")).collect();
-        println!("outcomes: {}", c.join(", "));
-    }
-    Ok(())
 }
 
 /// `n` schedules sampled from the design space with `seed`, duplicates dropped.

@@ -380,12 +380,11 @@ fn kill_9_then_resume_loses_and_duplicates_nothing() {
             Instant::now() < deadline,
             "the run never recorded 10 measurements"
         );
-        if let Ok(db) = colt_db::Db::open(&db_path) {
-            if let Ok(c) = db.candidates(run) {
-                if c.len() >= 10 {
-                    break c;
-                }
-            }
+        if let Ok(db) = colt_db::Db::open(&db_path)
+            && let Ok(c) = db.candidates(run)
+            && c.len() >= 10
+        {
+            break c;
         }
         std::thread::sleep(Duration::from_millis(20));
     };

@@ -15,9 +15,11 @@ use crate::config::ModelConfig;
 use crate::schema;
 use crate::vocab::Request;
 
+/// The `anthropic-version` header sent with every request.
 pub const ANTHROPIC_VERSION: &str = "2023-06-01";
 const TOOL: &str = "joint_action";
 
+/// The Anthropic Messages API, with the prefix marked for prompt caching.
 #[derive(Debug)]
 pub struct AnthropicProvider {
     cfg: ModelConfig,
@@ -31,6 +33,7 @@ pub struct AnthropicProvider {
 const MAX_RECORD_BLOCKS: usize = 16;
 
 impl AnthropicProvider {
+    /// A provider for `cfg` (the key is read at call time).
     pub fn new(cfg: &ModelConfig) -> AnthropicProvider {
         AnthropicProvider {
             agent: http::agent(timeout(cfg)),

@@ -18,6 +18,7 @@ use crate::config::ModelConfig;
 use crate::vocab::Request;
 use crate::{compact, schema};
 
+/// The embedded llama.cpp model, in process.
 #[derive(Debug)]
 pub struct LocalProvider {
     cfg: ModelConfig,
@@ -26,6 +27,7 @@ pub struct LocalProvider {
 }
 
 impl LocalProvider {
+    /// A provider for `cfg`; the model is loaded on the first call.
     pub fn new(cfg: &ModelConfig) -> LocalProvider {
         LocalProvider {
             cfg: cfg.clone(),
@@ -33,6 +35,7 @@ impl LocalProvider {
         }
     }
 
+    /// The model settings: defaults overridden by the model's `local` table.
     pub fn model_config(&self) -> LocalModelConfig {
         let mut c = LocalModelConfig::default();
         if let Some(p) = &self.cfg.local.path {

@@ -18,16 +18,19 @@ pub mod openai;
 /// Token counts of one attempt. `input_tokens` is the whole prompt, cached part included.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Usage {
+    /// Prompt tokens.
     pub input_tokens: u64,
     /// Prompt tokens served from a prefix cache (OpenAI cached_tokens, Anthropic
     /// cache_read_input_tokens, llama.cpp reused KV entries).
     pub cached_tokens: u64,
     /// Prompt tokens written to a cache (Anthropic cache_creation_input_tokens).
     pub cache_write_tokens: u64,
+    /// Generated tokens.
     pub output_tokens: u64,
 }
 
 impl Usage {
+    /// Add `o`'s counts to these.
     pub fn add(&mut self, o: &Usage) {
         self.input_tokens += o.input_tokens;
         self.cached_tokens += o.cached_tokens;
@@ -40,17 +43,22 @@ impl Usage {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Finish {
+    /// The model ended its answer.
     Stop,
     /// The output-token limit was hit.
     Length,
+    /// Anything else the provider reported.
     Other,
 }
 
 /// One attempt's answer.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Reply {
+    /// The answer's text.
     pub text: String,
+    /// Token counts.
     pub usage: Usage,
+    /// Why generation stopped.
     pub finish: Finish,
     /// Whether decoding was constrained to the answer schema / grammar.
     pub structured: bool,
@@ -63,27 +71,41 @@ pub struct Reply {
 pub struct Timing {
     /// Prompt tokens actually evaluated (not reused from the KV cache).
     pub evaluated_tokens: u64,
+    /// Prompt-evaluation time in milliseconds.
     pub prompt_ms: f64,
+    /// Generation time in milliseconds.
     pub gen_ms: f64,
 }
 
 /// One attempt's failure (before parsing).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum CallError {
+    /// A non-success HTTP status.
     #[error("HTTP {status}: {body}")]
     Http {
+        /// The status code.
         status: u16,
+        /// An excerpt of the response body.
         body: String,
+        /// The server's `Retry-After` (or `retry-after-ms`), in milliseconds.
         retry_after_ms: Option<u64>,
     },
+    /// No answer within the model's timeout.
     #[error("timed out")]
     Timeout,
+    /// The endpoint could not be reached.
     #[error("connection failed: {0}")]
     Connection(String),
+    /// The response is not what the protocol says.
     #[error("unexpected response: {0}")]
     Protocol(String),
+    /// The API key's environment variable is not set.
     #[error("environment variable {env} (API key) is not set")]
-    MissingKey { env: String },
+    MissingKey {
+        /// The variable's name.
+        env: String,
+    },
+    /// The provider cannot be used in this build or setup.
     #[error("provider unavailable: {0}")]
     Unsupported(String),
 }
@@ -103,6 +125,7 @@ impl CallError {
 /// same remote model, from several threads; a provider with mutable state (the embedded
 /// model) locks it inside.
 pub trait Provider: Send + Sync + fmt::Debug {
+    /// One attempt at answering `req`.
     fn complete(&self, req: &Request) -> Result<Reply, CallError>;
 }
 

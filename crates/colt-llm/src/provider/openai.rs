@@ -12,6 +12,7 @@ use crate::config::ModelConfig;
 use crate::schema;
 use crate::vocab::Request;
 
+/// An OpenAI-compatible chat-completions endpoint (OpenAI, vLLM, llama.cpp server, ...).
 #[derive(Debug)]
 pub struct OpenAiProvider {
     cfg: ModelConfig,
@@ -19,6 +20,7 @@ pub struct OpenAiProvider {
 }
 
 impl OpenAiProvider {
+    /// A provider for `cfg` (the key is read at call time).
     pub fn new(cfg: &ModelConfig) -> OpenAiProvider {
         OpenAiProvider {
             agent: http::agent(timeout(cfg)),

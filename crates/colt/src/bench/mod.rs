@@ -82,41 +82,95 @@ pub struct Args {
 pub fn run(a: Args) -> anyhow::Result<()> {
     match a.space {
         Space::Tensor => {}
-        Space::Llvm => {
-            // The LLVM bench takes one budget, one strategy and one seed, and writes no CSV
-            // or database: a flag it would ignore is refused instead.
-            let ignored: [(&str, bool); 9] = [
-                ("--seeds", a.seeds != 1),
-                ("--llm-seeds", a.llm_seeds.is_some()),
-                ("--csv", a.csv.is_some()),
-                ("--suite", a.suite != "default"),
-                ("--workloads", !a.workloads.is_empty()),
-                ("--skip-tvm", a.skip_tvm),
-                ("--tvm-venv", a.tvm_venv.is_some()),
-                ("--config", a.config.is_some()),
-                ("--db", a.db.is_some()),
-            ];
-            let given: Vec<&str> = ignored.iter().filter(|f| f.1).map(|f| f.0).collect();
-            if !given.is_empty() {
-                bail!(
-                    "--space llvm does not take {} (it uses the first --trials budget, the first \
-                     --strategies entry and seed 1; --programs picks the programs)",
-                    given.join(", ")
-                );
-            }
-            if a.trials.len() > 1 || a.strategies.len() > 1 {
-                bail!("--space llvm takes one --trials budget and one --strategies entry");
-            }
-            let trials = a.trials.first().copied().unwrap_or(64);
-            let strategy = a
-                .strategies
-                .first()
-                .cloned()
-                .unwrap_or_else(|| "evolutionary".into());
-            return llvm::run(&strategy, trials, 1, a.programs.clone(), a.json);
-        }
+        Space::Llvm => return run_llvm(&a),
     }
     let suite: Suite = a.suite.parse().map_err(anyhow::Error::msg)?;
+    let (budgets, names) = checked_budgets_and_strategies(&a, suite)?;
+    // The bench's bucket (what `colt tune` would use), priced; the LLM configurations run on
+    // configs written with it.
+    let user_cfg = crate::config::load(a.config.as_deref())?;
+    let (bucket, bucket_notes) = user_cfg.bucket()?;
+    let (bucket, price_notes) = strategies::priced(bucket);
+    let strategies = parse_strategies(&names, &bucket, &bucket_notes, &price_notes)?;
+    let cfg_dir = tempfile::Builder::new()
+        .prefix("colt-bench-config")
+        .tempdir()
+        .context("cannot create a config directory")?;
+    let configs = strategies::write_configs(
+        cfg_dir.path(),
+        user_cfg.path.as_deref(),
+        &user_cfg.text,
+        &bucket,
+        &strategies,
+    )?;
+    let settings = TuneSettings {
+        exe: std::env::current_exe().context("cannot locate the colt executable")?,
+        db: a
+            .db
+            .clone()
+            .unwrap_or_else(|| out::cache_dir().join("colt.db")),
+    };
+    print_machine_limits(&settings.db);
+    let (tvm_python, numpy_python) = peer_pythons(&a);
+    let entries = selected_entries(&a, suite)?;
+    let bench = Bench {
+        settings,
+        bucket,
+        strategies,
+        configs,
+        tvm_python,
+        numpy_python,
+        seeds: a.seeds,
+        llm_seeds: a.llm_seeds,
+    };
+    let mut rows = vec![];
+    for entry in entries {
+        rows.extend(bench.entry_rows(entry, &budgets)?);
+    }
+    write_report(&a, &rows, &bench.bucket, &price_notes)
+}
+
+/// `colt bench --space llvm`: refuses the flags that bench would ignore, then runs it.
+fn run_llvm(a: &Args) -> anyhow::Result<()> {
+    // The LLVM bench takes one budget, one strategy and one seed, and writes no CSV
+    // or database: a flag it would ignore is refused instead.
+    let ignored: [(&str, bool); 9] = [
+        ("--seeds", a.seeds != 1),
+        ("--llm-seeds", a.llm_seeds.is_some()),
+        ("--csv", a.csv.is_some()),
+        ("--suite", a.suite != "default"),
+        ("--workloads", !a.workloads.is_empty()),
+        ("--skip-tvm", a.skip_tvm),
+        ("--tvm-venv", a.tvm_venv.is_some()),
+        ("--config", a.config.is_some()),
+        ("--db", a.db.is_some()),
+    ];
+    let given: Vec<&str> = ignored.iter().filter(|f| f.1).map(|f| f.0).collect();
+    if !given.is_empty() {
+        bail!(
+            "--space llvm does not take {} (it uses the first --trials budget, the first \
+             --strategies entry and seed 1; --programs picks the programs)",
+            given.join(", ")
+        );
+    }
+    if a.trials.len() > 1 || a.strategies.len() > 1 {
+        bail!("--space llvm takes one --trials budget and one --strategies entry");
+    }
+    let trials = a.trials.first().copied().unwrap_or(64);
+    let strategy = a
+        .strategies
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "evolutionary".into());
+    llvm::run(&strategy, trials, 1, a.programs.clone(), a.json)
+}
+
+/// The trial budgets and strategy names of a tensor bench (the suite's defaults where the
+/// command line gives none), after checking the budgets, seeds and `--config`.
+fn checked_budgets_and_strategies(
+    a: &Args,
+    suite: Suite,
+) -> anyhow::Result<(Vec<usize>, Vec<String>)> {
     let budgets = if a.trials.is_empty() {
         suite.default_trials()
     } else {
@@ -138,50 +192,44 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     {
         bail!("cannot read config {}", c.display());
     }
-    // The bench's bucket (what `colt tune` would use), priced; the LLM configurations run on
-    // configs written with it.
-    let user_cfg = crate::config::load(a.config.as_deref())?;
-    let (bucket, bucket_notes) = user_cfg.bucket()?;
-    let (bucket, price_notes) = strategies::priced(bucket);
+    Ok((budgets, names))
+}
+
+/// Parse the `--strategies` names against the bench's bucket; prints the bucket's and the
+/// price table's notes when one of them calls LLMs.
+fn parse_strategies(
+    names: &[String],
+    bucket: &colt_llm::Bucket,
+    bucket_notes: &[String],
+    price_notes: &[String],
+) -> anyhow::Result<Vec<strategies::BenchStrategy>> {
     let mut strategies = vec![];
-    for s in &names {
-        strategies
-            .push(strategies::parse(s, &bucket).with_context(|| format!("--strategies {s}"))?);
+    for s in names {
+        strategies.push(strategies::parse(s, bucket).with_context(|| format!("--strategies {s}"))?);
     }
     if strategies.iter().any(|s| s.uses_llm()) {
         bucket_notes
             .iter()
-            .chain(&price_notes)
+            .chain(price_notes)
             .for_each(|n| eprintln!("bench: note: {n}"));
     }
-    let cfg_dir = tempfile::Builder::new()
-        .prefix("colt-bench-config")
-        .tempdir()
-        .context("cannot create a config directory")?;
-    let configs = strategies::write_configs(
-        cfg_dir.path(),
-        user_cfg.path.as_deref(),
-        &user_cfg.text,
-        &bucket,
-        &strategies,
-    )?;
-    let settings = TuneSettings {
-        exe: std::env::current_exe().context("cannot locate the colt executable")?,
-        db: a
-            .db
-            .clone()
-            .unwrap_or_else(|| out::cache_dir().join("colt.db")),
-    };
+    Ok(strategies)
+}
 
-    // The machine's limits, kept in the database, put every tune of the bench on a
-    // roofline (`peak_fraction` in its summary).
-    match crate::machine::limits(&settings.db, false) {
+/// Print the machine's limits (measured once and kept in the database `db`): they put every
+/// tune of the bench on a roofline (`peak_fraction` in its summary).
+fn print_machine_limits(db: &std::path::Path) {
+    match crate::machine::limits(db, false) {
         Ok((m, _)) => eprintln!(
             "bench: machine: {} ({}, {} cores): peak {:.1} GFLOP/s, bandwidth {:.1} GB/s",
             m.cpu, m.isa, m.cores, m.peak_gflops, m.bandwidth_gbs
         ),
         Err(e) => eprintln!("bench: machine limits not measured: {e:#}"),
     }
+}
+
+/// The Python that runs TVM (an error saying why TVM is skipped) and the one that times numpy.
+fn peer_pythons(a: &Args) -> (Result<PathBuf, String>, Result<PathBuf, String>) {
     let venv = peer::venv_dir(a.tvm_venv.as_deref());
     let venv_py = peer::venv_python(&venv);
     let tvm_python: Result<PathBuf, String> = if a.skip_tvm {
@@ -193,7 +241,12 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     if let Err(why) = &tvm_python {
         eprintln!("bench: TVM skipped: {why}");
     }
+    (tvm_python, numpy_python)
+}
 
+/// The suite's entries that `--workloads` selects (all of them without it); an unknown
+/// workload is an error.
+fn selected_entries(a: &Args, suite: Suite) -> anyhow::Result<Vec<suite::Entry>> {
     let entries: Vec<_> = suite
         .entries()
         .into_iter()
@@ -211,66 +264,43 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             known.join(", ")
         );
     }
-    let mut rows = vec![];
-    for entry in entries {
+    Ok(entries)
+}
+
+/// Everything a tensor bench runs with, once the command line is checked.
+struct Bench {
+    settings: TuneSettings,
+    bucket: colt_llm::Bucket,
+    strategies: Vec<strategies::BenchStrategy>,
+    /// The config of each strategy (see [`strategies::write_configs`]).
+    configs: Vec<Option<PathBuf>>,
+    tvm_python: Result<PathBuf, String>,
+    numpy_python: Result<PathBuf, String>,
+    seeds: u64,
+    llm_seeds: Option<u64>,
+}
+
+impl Bench {
+    /// The rows of one suite entry: numpy once, then colt and TVM for every trial budget.
+    fn entry_rows(&self, entry: suite::Entry, budgets: &[usize]) -> anyhow::Result<Vec<Row>> {
         let info = colt_ops::list(entry.scale)
             .into_iter()
             .find(|w| w.name == entry.workload)
             .with_context(|| format!("suite workload {} is not built in", entry.workload))?;
         let scale = entry.scale.as_str();
-        let numpy = suite::gemm_like(entry.workload).then(|| match &numpy_python {
+        let numpy = suite::gemm_like(entry.workload).then(|| match &self.numpy_python {
             Ok(py) => {
                 eprintln!("bench: {} ({scale}): numpy/OpenBLAS...", entry.workload);
                 peer::numpy(py, peer::request(entry.workload, &info.shapes, 1, 1))
             }
             Err(why) => peer::PeerResult::skipped(why.clone()),
         });
-        for &trials in &budgets {
-            let mut per_strategy = vec![];
-            for (strategy, config) in strategies.iter().zip(&configs) {
-                let mut runs = vec![];
-                for seed in 1..=seeds_for(strategy.uses_llm(), a.seeds, a.llm_seeds) {
-                    eprintln!(
-                        "bench: {} ({scale}), {trials} trials: colt {} seed {seed}...",
-                        entry.workload, strategy.label
-                    );
-                    let mut run = colt_run::tune(
-                        &settings,
-                        config.as_deref(),
-                        entry.workload,
-                        scale,
-                        strategy.tune.as_str(),
-                        trials,
-                        seed,
-                    );
-                    if strategy.uses_llm() {
-                        run.price(&bucket);
-                    }
-                    runs.push(run);
-                }
-                per_strategy.push(StrategyRuns {
-                    strategy: strategy.label.clone(),
-                    runs,
-                });
-            }
-            let tvm = match &tvm_python {
-                Ok(py) => {
-                    eprintln!(
-                        "bench: {} ({scale}), {trials} trials: TVM MetaSchedule...",
-                        entry.workload
-                    );
-                    peer::tvm(py, peer::request(entry.workload, &info.shapes, trials, 1))
-                }
-                Err(why) => peer::PeerResult::skipped(why.clone()),
-            };
+        let mut rows = vec![];
+        for &trials in budgets {
+            let mut per_strategy = self.colt_runs(entry.workload, scale, trials);
+            let tvm = self.tvm_run(entry.workload, scale, &info.shapes, trials);
             if let Some(target) = tvm.best_us {
-                for s in &mut per_strategy {
-                    for r in s.runs.iter_mut().filter(|r| r.ok()) {
-                        if let Some(run) = r.run {
-                            r.trials_to_tvm = colt_run::trials_to_reach(&settings.db, run, target)?;
-                        }
-                    }
-                }
+                self.record_trials_to_tvm(&mut per_strategy, target)?;
             }
             if !tvm.ok() {
                 eprintln!(
@@ -288,10 +318,84 @@ pub fn run(a: Args) -> anyhow::Result<()> {
                 numpy: numpy.clone(),
             });
         }
+        Ok(rows)
     }
 
+    /// `colt tune` of `workload` with every strategy and seed, on a budget of `trials`.
+    fn colt_runs(&self, workload: &str, scale: &str, trials: usize) -> Vec<StrategyRuns> {
+        let mut per_strategy = vec![];
+        for (strategy, config) in self.strategies.iter().zip(&self.configs) {
+            let mut runs = vec![];
+            for seed in 1..=seeds_for(strategy.uses_llm(), self.seeds, self.llm_seeds) {
+                eprintln!(
+                    "bench: {workload} ({scale}), {trials} trials: colt {} seed {seed}...",
+                    strategy.label
+                );
+                let mut run = colt_run::tune(
+                    &self.settings,
+                    config.as_deref(),
+                    workload,
+                    scale,
+                    strategy.tune.as_str(),
+                    trials,
+                    seed,
+                );
+                if strategy.uses_llm() {
+                    run.price(&self.bucket);
+                }
+                runs.push(run);
+            }
+            per_strategy.push(StrategyRuns {
+                strategy: strategy.label.clone(),
+                runs,
+            });
+        }
+        per_strategy
+    }
+
+    /// TVM MetaSchedule on `workload` with a budget of `trials` (skipped without its Python).
+    fn tvm_run(
+        &self,
+        workload: &str,
+        scale: &str,
+        shapes: &std::collections::BTreeMap<String, i64>,
+        trials: usize,
+    ) -> peer::PeerResult {
+        match &self.tvm_python {
+            Ok(py) => {
+                eprintln!("bench: {workload} ({scale}), {trials} trials: TVM MetaSchedule...");
+                peer::tvm(py, peer::request(workload, shapes, trials, 1))
+            }
+            Err(why) => peer::PeerResult::skipped(why.clone()),
+        }
+    }
+
+    /// Fill in, for every successful colt run, the trials it took to reach TVM's latency.
+    fn record_trials_to_tvm(
+        &self,
+        per_strategy: &mut [StrategyRuns],
+        target: f64,
+    ) -> anyhow::Result<()> {
+        for s in per_strategy {
+            for r in s.runs.iter_mut().filter(|r| r.ok()) {
+                if let Some(run) = r.run {
+                    r.trials_to_tvm = colt_run::trials_to_reach(&self.settings.db, run, target)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Write the CSV (with `--csv`), then print the rows as JSON (`--json`) or as a table.
+fn write_report(
+    a: &Args,
+    rows: &[Row],
+    bucket: &colt_llm::Bucket,
+    price_notes: &[String],
+) -> anyhow::Result<()> {
     if let Some(path) = &a.csv {
-        std::fs::write(path, report::csv(&rows))
+        std::fs::write(path, report::csv(rows))
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     if a.json {
@@ -305,7 +409,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             "bucket": {"largest": bucket.largest(), "prices_usd_per_million_tokens": prices, "price_notes": price_notes},
         }));
     } else {
-        report::print_table(&rows);
+        report::print_table(rows);
         price_notes.iter().for_each(|n| println!("USD: {n}"));
     }
     Ok(())
