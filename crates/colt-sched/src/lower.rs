@@ -290,11 +290,7 @@ impl Lower<'_> {
         let wb_target = self.redirect_global(st.store.buf, redirects);
         let ranges = self.ranges.clone();
         inner.push(self.region_nest(&format!("{}_write", st.name), &ext, |lv| {
-            let gidx: Vec<Idx> = min
-                .iter()
-                .zip(lv)
-                .map(|(m, v)| m.clone() + v.clone())
-                .collect();
+            let gidx = offset_by(&min, lv);
             (
                 Access {
                     buf: wb_target.0,
@@ -322,11 +318,7 @@ impl Lower<'_> {
         let target = self.redirect_global(st.store.buf, redirects);
         let ranges = self.ranges.clone();
         Ok(self.region_nest(&format!("{}_init", st.name), &ext, |lv| {
-            let gidx: Vec<Idx> = min
-                .iter()
-                .zip(lv)
-                .map(|(m, v)| m.clone() + v.clone())
-                .collect();
+            let gidx = offset_by(&min, lv);
             (
                 Access {
                     buf: target.0,
@@ -490,4 +482,12 @@ impl Lower<'_> {
             }
         }
     }
+}
+
+/// `min + lv` per dimension: a region's local index as a global one.
+fn offset_by(min: &[Idx], lv: &[Idx]) -> Vec<Idx> {
+    min.iter()
+        .zip(lv)
+        .map(|(m, v)| m.clone() + v.clone())
+        .collect()
 }
