@@ -257,14 +257,19 @@ pub fn prefix(
         );
     }
     let names: Vec<&str> = models.iter().map(|m| m.0.as_str()).collect();
-    let _ = write!(
+    let _ = writeln!(
         s,
         "\n# Answer\nAnswer with exactly one JSON object and nothing else:\n\
-         {{\"transformations\": [1 to {max} objects {{\"action\": <name>, <param>: <value>, ...}}], \"next_model\": <one of: {names}>}}\n\
-         Use only actions listed as valid for the current node, give every parameter of an action, \
-         and take each value from that parameter's list.\n",
+         {{\"transformations\": [1 to {max} objects {{\"action\": <name>, <param>: <value>, ...}}], \"next_model\": <one of: {names}>}}\n{rule}",
         max = max_transformations.max(1),
         names = names.join(", "),
+        // The lean form lists neither the values nor the valid actions: its grammar does.
+        rule = if form == Form::Lean {
+            "Give every parameter of an action; the answer's grammar admits only the actions and values valid at the node."
+        } else {
+            "Use only actions listed as valid for the current node, give every parameter of an action, \
+             and take each value from that parameter's list."
+        },
     );
     s.push_str(
         "\n# Search record\nEvery event of the search so far, oldest first: \
@@ -644,12 +649,20 @@ mod tests {
             !lean.contains("XYZ") && !lean.contains("# Their values"),
             "{lean}"
         );
-        // Everything else is the same text: the lean prefix is the full one minus both parts.
+        // It does not point at lists it lacks.
+        assert!(!lean.contains("listed as valid") && lean.contains("grammar admits only"));
+        // Everything else is the same text: the lean prefix is the full one minus both parts,
+        // with the answer rule that named them reworded.
         let values =
             &full[full.find("\n# Their values").unwrap()..full.find("\n# Models").unwrap()];
         let stripped = full
             .replace("\nA schedule is written as XYZ.", "")
-            .replace(values, "");
+            .replace(values, "")
+            .replace(
+                "Use only actions listed as valid for the current node, give every parameter of an action, \
+                 and take each value from that parameter's list.",
+                "Give every parameter of an action; the answer's grammar admits only the actions and values valid at the node.",
+            );
         assert_eq!(stripped, lean);
     }
 
