@@ -129,18 +129,7 @@ fn clang_baseline(env: &LlvmEnv, level: &str) -> Result<Baseline, LlvmError> {
             )?;
             parts.push(p);
         }
-        if parts.len() == 1 {
-            std::fs::rename(&parts[0], &ll).map_err(|e| LlvmError::io(&ll, e))?;
-        } else {
-            run_tool(
-                "llvm-link",
-                Command::new(&tools.llvm_link)
-                    .arg("-S")
-                    .args(&parts)
-                    .arg("-o")
-                    .arg(&ll),
-            )?;
-        }
+        program::join_ll(tools, &parts, &ll, |e| e)?;
     }
     let text = std::fs::read_to_string(&ll).map_err(|e| LlvmError::io(&ll, e))?;
     let built = program::build_from_ll(tools, &ll, &dir.join(format!("base-clang-{level}")))?;

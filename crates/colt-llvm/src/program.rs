@@ -375,18 +375,29 @@ fn compile_start_ll(
         .map_err(|e| perr(e.to_string()))?;
         parts.push(out);
     }
+    join_ll(tools, &parts, start_path, |e| perr(e.to_string()))
+}
+
+/// One `.ll` file at `out` from the per-C-file `parts`: the single part moved there, or
+/// all of them joined by `llvm-link` (its failure passed through `link_err`).
+pub(crate) fn join_ll(
+    tools: &Toolchain,
+    parts: &[PathBuf],
+    out: &Path,
+    link_err: impl FnOnce(LlvmError) -> LlvmError,
+) -> Result<(), LlvmError> {
     if parts.len() == 1 {
-        std::fs::rename(&parts[0], start_path).map_err(|e| LlvmError::io(start_path, e))?;
+        std::fs::rename(&parts[0], out).map_err(|e| LlvmError::io(out, e))?;
     } else {
         run_tool(
             "llvm-link",
             Command::new(&tools.llvm_link)
                 .arg("-S")
-                .args(&parts)
+                .args(parts)
                 .arg("-o")
-                .arg(start_path),
+                .arg(out),
         )
-        .map_err(|e| perr(e.to_string()))?;
+        .map_err(link_err)?;
     }
     Ok(())
 }
