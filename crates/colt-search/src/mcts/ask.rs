@@ -630,13 +630,7 @@ impl<E: Environment> TreeSearch<'_, E> {
             llm_call_budget: core.cfg.budgets.llm_calls,
         };
         // Some models are not shown the schedule (see `ModelConfig::schedule_in_question`).
-        let show_schedule = ms
-            .llm
-            .bucket()
-            .models()
-            .iter()
-            .find(|m| m.name == model)
-            .is_none_or(|m| m.schedule_in_question);
+        let show_schedule = super::shows_schedule(ms.llm.bucket(), model);
         let decisions = if show_schedule {
             self.brief(core, id)
         } else {

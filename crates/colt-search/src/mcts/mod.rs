@@ -173,6 +173,12 @@ impl<E: Environment> Models<'_, E> {
     }
 }
 
+/// Whether model `name` is shown the acting node's schedule (its question) and so gets the
+/// full prefix (see `ModelConfig::schedule_in_question`); a name outside the bucket is.
+fn shows_schedule(bucket: &Bucket, name: &str) -> bool {
+    bucket.model(name).is_none_or(|m| m.schedule_in_question)
+}
+
 /// Each listed model's stable prefix (`listed`: name, parameters, φ_small): the legend and
 /// the values only for those shown schedules (see `prompt::Form`).
 fn prefixes<E: LlmEnvironment>(
@@ -185,8 +191,7 @@ fn prefixes<E: LlmEnvironment>(
     listed
         .iter()
         .map(|(n, _, _)| {
-            let shown = bucket.model(n).is_none_or(|m| m.schedule_in_question);
-            let form = if shown {
+            let form = if shows_schedule(bucket, n) {
                 prompt::Form::Full { legend: &legend }
             } else {
                 prompt::Form::Lean
