@@ -7,7 +7,8 @@
 //! bytes and run times compare the IR pipelines only. For an `.ll` program the clang
 //! baselines are `opt -passes=default<O<l>>` on the start IR. gcc baselines are gcc end to
 //! end (`gcc -O<l> -c`, `.text` of the objects, linked by gcc); they have no IR count.
-//! Every baseline's output is checked against the -O0 build like any candidate.
+//! Every baseline's output is checked against the -O0 build like any candidate, and every
+//! build takes the program's flags ([`crate::run::RunOptions`]).
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -18,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::env::LlvmEnv;
 use crate::error::LlvmError;
 use crate::ir;
-use crate::program::{self, Check, run_tool};
+use crate::program::{self, Check, Prepared, RunStats, run_tool};
 
 /// The clang levels reported.
 pub const CLANG_LEVELS: &[&str] = &["O0", "O1", "O2", "O3", "Os", "Oz"];
@@ -36,6 +37,9 @@ pub struct Baseline {
     pub text_bytes: Option<u64>,
     /// Run time in µs from the final round-robin timing.
     pub runtime_us: Option<f64>,
+    /// Peak resident memory in KiB (median of the same runs).
+    #[serde(default)]
+    pub max_rss_kib: Option<f64>,
     /// `Ok`, or why the build does not count: it did not build (`CompileError`), gave
     /// another output than the `-O0` build (`WrongResult`), crashed or timed out.
     pub outcome: OutcomeKind,
@@ -54,6 +58,7 @@ impl Baseline {
             ir_instructions: None,
             text_bytes: None,
             runtime_us: None,
+            max_rss_kib: None,
             outcome,
             detail,
             exe: None,
@@ -84,7 +89,7 @@ pub fn build_baselines(env: &LlvmEnv) -> Vec<Baseline> {
     for b in &mut out {
         if let Some(exe) = &b.exe {
             let prog = env.prepared();
-            match program::check_and_time(exe, &prog.expected, 1, prog.run_limit()) {
+            match program::check_and_time(exe, prog, 1) {
                 Ok(Check::Ok(_)) => {}
                 Ok(c) => {
                     (b.outcome, b.detail) = c.outcome();
@@ -123,6 +128,7 @@ fn clang_baseline(env: &LlvmEnv, level: &str) -> Result<Baseline, LlvmError> {
                 Command::new(&tools.clang)
                     .arg(format!("-{level}"))
                     .args(["-w", "-emit-llvm", "-S"])
+                    .args(&prog.options.cflags)
                     .arg(c)
                     .arg("-o")
                     .arg(&p),
@@ -132,12 +138,18 @@ fn clang_baseline(env: &LlvmEnv, level: &str) -> Result<Baseline, LlvmError> {
         program::join_ll(tools, &parts, &ll, |e| e)?;
     }
     let text = std::fs::read_to_string(&ll).map_err(|e| LlvmError::io(&ll, e))?;
-    let built = program::build_from_ll(tools, &ll, &dir.join(format!("base-clang-{level}")))?;
+    let built = program::build_from_ll(
+        tools,
+        &ll,
+        &dir.join(format!("base-clang-{level}")),
+        &prog.options.ldflags,
+    )?;
     Ok(Baseline {
         name: format!("clang -{level}"),
         ir_instructions: Some(ir::instruction_count(&text)),
         text_bytes: built.text_bytes,
         runtime_us: None,
+        max_rss_kib: None,
         outcome: OutcomeKind::Ok,
         detail: String::new(),
         exe: Some(built.exe),
@@ -158,6 +170,7 @@ fn gcc_baseline(env: &LlvmEnv, level: &str) -> Result<Baseline, LlvmError> {
             Command::new(gcc)
                 .arg(format!("-{level}"))
                 .args(["-w", "-c"])
+                .args(&prog.options.cflags)
                 .arg(c)
                 .arg("-o")
                 .arg(&o),
@@ -169,41 +182,50 @@ fn gcc_baseline(env: &LlvmEnv, level: &str) -> Result<Baseline, LlvmError> {
     let exe = dir.join(format!("base-gcc-{level}.exe"));
     run_tool(
         "gcc",
-        Command::new(gcc).args(&objs).arg("-lm").arg("-o").arg(&exe),
+        Command::new(gcc)
+            .args(&objs)
+            .arg("-lm")
+            .args(&prog.options.ldflags)
+            .arg("-o")
+            .arg(&exe),
     )?;
     Ok(Baseline {
         name: format!("gcc -{level}"),
         ir_instructions: None,
         text_bytes: Some(text),
         runtime_us: None,
+        max_rss_kib: None,
         outcome: OutcomeKind::Ok,
         detail: String::new(),
         exe: Some(exe),
     })
 }
 
-/// Time executables round-robin (`repeats` rounds, so that machine noise hits all alike);
-/// the median µs of each, `None` for a failed one.
-pub fn time_all(
-    exes: &[PathBuf],
-    expected: &[u8],
-    repeats: usize,
-    limit: std::time::Duration,
-) -> Vec<Option<f64>> {
-    let mut times: Vec<Option<Vec<f64>>> = vec![Some(Vec::new()); exes.len()];
+/// Time executables of `prog` round-robin (`repeats` rounds, so that machine noise hits
+/// all alike, A/B/A/B...); the medians of each, `None` for a failed one.
+pub fn time_all(exes: &[PathBuf], prog: &Prepared, repeats: usize) -> Vec<Option<RunStats>> {
+    let mut runs: Vec<Option<Vec<RunStats>>> = vec![Some(Vec::new()); exes.len()];
     for _ in 0..repeats.max(1) {
         for (i, exe) in exes.iter().enumerate() {
-            let Some(ts) = times[i].as_mut() else {
+            let Some(rs) = runs[i].as_mut() else {
                 continue;
             };
-            match program::check_and_time(exe, expected, 1, limit) {
-                Ok(Check::Ok(us)) => ts.push(us),
-                _ => times[i] = None,
+            match program::check_and_time(exe, prog, 1) {
+                Ok(Check::Ok(r)) => rs.push(r),
+                _ => runs[i] = None,
             }
         }
     }
-    times
-        .into_iter()
-        .map(|t| t.map(|mut t| program::median(&mut t)))
+    runs.into_iter()
+        .map(|r| {
+            r.map(|r| {
+                let mut cpu: Vec<f64> = r.iter().map(|x| x.cpu_us).collect();
+                let mut rss: Vec<f64> = r.iter().map(|x| x.max_rss_kib).collect();
+                RunStats {
+                    cpu_us: program::median(&mut cpu),
+                    max_rss_kib: program::median(&mut rss),
+                }
+            })
+        })
         .collect()
 }

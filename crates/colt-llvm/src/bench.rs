@@ -5,8 +5,9 @@
 //! sequence without that family's passes, measured again).
 //!
 //! Run times in the report are not the search's own (the best of many noisy timings is
-//! biased low): the best sequence and every baseline are timed again together, round-robin
-//! ([`crate::baseline::time_all`]).
+//! biased low): every baseline is timed again round-robin ([`crate::baseline::time_all`]),
+//! and the runtime result is chosen by the final timing of [`crate::retime`] (the search's
+//! best few, the standard pipelines and `clang -O3`, round-robin).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -21,6 +22,7 @@ use crate::error::LlvmError;
 use crate::passes::OptType;
 use crate::program::Program;
 use crate::programs::{self, Benchmark};
+use crate::retime::{self, FinalChoice};
 use crate::tools::Toolchain;
 
 /// Run the engine on an environment with a fresh GBDT cost model.
@@ -50,7 +52,7 @@ pub struct Ablation {
 /// Ablate every optimization type present in `best` (objective of the environment).
 pub fn ablate(env: &mut LlvmEnv, best: &[String]) -> Vec<Ablation> {
     let objective = env.objective();
-    let timed = objective == Objective::Runtime;
+    let timed = objective.timed();
     let base = env.evaluate(best, timed).value(objective);
     let mut out = Vec::new();
     for t in OptType::ALL {
@@ -100,8 +102,14 @@ pub struct Tuned {
     pub stop: String,
     /// The best sequence, re-measured (output-checked).
     pub best: Option<CandidateResult>,
-    /// Run time of the best sequence in the final round-robin timing (runtime objective).
+    /// Run time of the result in the final round-robin timing (runtime objective).
     pub final_runtime_us: Option<f64>,
+    /// The final timing that chose the result (runtime objective).
+    #[serde(default)]
+    pub final_timing: Option<FinalChoice>,
+    /// The search's best few sequences with its own figures (for the final timing).
+    #[serde(skip)]
+    pub top: Vec<(Vec<String>, f64)>,
     /// The cost of removing each optimization type from the best sequence.
     pub ablation: Vec<Ablation>,
 }
@@ -233,7 +241,7 @@ fn tuned(
         .count();
     let (best, ablation) = match &run.best {
         Some(b) => {
-            let timed = env.objective() == Objective::Runtime;
+            let timed = env.objective().timed();
             let r = env.evaluate(&b.state, timed);
             let ab = ablate(env, &b.state);
             (Some(r), ab)
@@ -249,6 +257,8 @@ fn tuned(
         stop: run.stop.as_str().to_string(),
         best,
         final_runtime_us: None,
+        final_timing: None,
+        top: retime::best_of(&run.history, retime::SEARCH_CONTENDERS),
         ablation,
     })
 }
@@ -298,7 +308,16 @@ pub fn bench_any(
     } else {
         None
     };
-    final_timing(&size_env, &rt_env, opts, &mut baselines, runtime.as_mut());
+    final_timing(&size_env, opts, &mut baselines);
+    if let Some(t) = runtime.as_mut().filter(|t| !t.top.is_empty()) {
+        let o3 = baselines
+            .iter()
+            .find(|b| b.name == "clang -O3")
+            .and_then(|b| b.exe.clone());
+        let f = retime::final_choice(&mut rt_env, &t.top, o3.as_deref(), opts.final_repeats);
+        t.final_runtime_us = f.chosen().and_then(|c| c.value);
+        t.final_timing = Some(f);
+    }
     let base = |name: &str| baselines.iter().find(|b| b.name == name);
     let size_vs_oz = size
         .as_ref()
@@ -314,9 +333,8 @@ pub fn bench_any(
         .map(|(a, o)| a as f64 / o as f64);
     let runtime_vs_o3 = runtime
         .as_ref()
-        .and_then(|t| t.final_runtime_us)
-        .zip(base("clang -O3").and_then(|b| b.runtime_us))
-        .map(|(a, o)| a / o);
+        .and_then(|t| t.final_timing.as_ref())
+        .and_then(|f| f.ratio);
     Ok(ProgramReport {
         program: program.name.clone(),
         opt_type,
@@ -329,21 +347,8 @@ pub fn bench_any(
     })
 }
 
-/// Final round-robin timing: the runtime-tuned best (built in `rt_env`) and every baseline;
-/// sets the baselines' `runtime_us` and the runtime search's `final_runtime_us`.
-fn final_timing(
-    size_env: &LlvmEnv,
-    rt_env: &LlvmEnv,
-    opts: &BenchOptions,
-    baselines: &mut [Baseline],
-    runtime: Option<&mut Tuned>,
-) {
-    let best_exe: Option<PathBuf> = runtime
-        .as_ref()
-        .and_then(|t| t.best.as_ref())
-        .filter(|b| b.outcome == OutcomeKind::Ok)
-        .and_then(|b| b.ir_hash)
-        .map(|h| rt_env.prepared().dir.path().join(format!("c{h:016x}.exe")));
+/// Round-robin timing of every baseline; sets their `runtime_us` and `max_rss_kib`.
+fn final_timing(size_env: &LlvmEnv, opts: &BenchOptions, baselines: &mut [Baseline]) {
     let mut exes: Vec<PathBuf> = Vec::new();
     let mut slots: Vec<Option<usize>> = Vec::new();
     for b in baselines.iter() {
@@ -352,17 +357,11 @@ fn final_timing(
             exes.len() - 1
         }));
     }
-    let best_slot = best_exe.map(|e| {
-        exes.push(e);
-        exes.len() - 1
-    });
-    let prog = size_env.prepared();
-    let times = baseline::time_all(&exes, &prog.expected, opts.final_repeats, prog.run_limit());
+    let times = baseline::time_all(&exes, size_env.prepared(), opts.final_repeats);
     for (b, s) in baselines.iter_mut().zip(&slots) {
-        b.runtime_us = s.and_then(|i| times[i]);
-    }
-    if let (Some(t), Some(i)) = (runtime, best_slot) {
-        t.final_runtime_us = times[i];
+        let r = s.and_then(|i| times[i]);
+        b.runtime_us = r.map(|r| r.cpu_us);
+        b.max_rss_kib = r.map(|r| r.max_rss_kib);
     }
 }
 
@@ -389,6 +388,7 @@ pub fn family_table(reports: &[ProgramReport]) -> Vec<FamilyRow> {
                         match tu.objective {
                             Objective::Size => size.push(1.0 + l),
                             Objective::Runtime => rt.push(1.0 + l),
+                            Objective::Memory => {}
                         }
                     }
                 }

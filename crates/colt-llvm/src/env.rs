@@ -1,14 +1,19 @@
 //! The LLVM pass-ordering environment: states are pass sequences over one program.
 //!
 //! - apply (LLM actions): `append`, `insert`, `remove`, `replace`, `swap` on the sequence;
-//! - initial states and mutations: [`crate::sketch`];
+//! - the root and the first initial states are the objective's standard pipelines
+//!   (`default<O3>` and `default<O2>` for run time and memory, `default<Oz>` and
+//!   `default<Os>` for size), so that every strategy measures them first and the result is
+//!   never worse than the best of them; further initial states and mutations:
+//!   [`crate::sketch`];
 //! - measurement: `opt -passes=<pipeline>` on the start IR (cached by start-IR hash and
 //!   pipeline), the IR instruction count, then `llc` + link and a run whose output must equal
 //!   the `-O0` build's (else `wrong_result`/`crash`/`timeout`, never a best); for
-//!   `runtime`, the median of `repeats` timed runs. Builds and checks are cached by the hash
-//!   of the optimised IR (two sequences giving the same IR are measured once).
+//!   `runtime` and `memory`, the medians of `repeats` timed runs. Builds and checks are
+//!   cached by the hash of the optimised IR (two sequences giving the same IR are measured
+//!   once).
 //! - objective value, handed to the engine as `latency_us` (minimised): `size` = IR
-//!   instructions; `runtime` = µs.
+//!   instructions; `runtime` = CPU µs; `memory` = peak resident KiB.
 //! - features: Autophase-style features of the start IR plus the sequence's pass and
 //!   optimization-type counts and positions; with [`FeatureMode::OptimizedIr`] also the
 //!   features of the optimised IR (one `opt` run per new state, cached).
@@ -37,8 +42,10 @@ use crate::tools::Toolchain;
 pub enum Objective {
     /// IR instruction count (the `.text` bytes are recorded too).
     Size,
-    /// Median wall time of the program (µs).
+    /// Median CPU time of the program (µs).
     Runtime,
+    /// Median peak resident memory of the program (KiB, `wait4`'s `ru_maxrss`).
+    Memory,
 }
 
 impl Objective {
@@ -47,6 +54,20 @@ impl Objective {
         match self {
             Objective::Size => "size",
             Objective::Runtime => "runtime",
+            Objective::Memory => "memory",
+        }
+    }
+
+    /// Whether measuring needs timed runs (run time and memory) rather than one checked run.
+    pub fn timed(self) -> bool {
+        self != Objective::Size
+    }
+
+    /// The standard pipelines a search for this objective starts from, best guess first.
+    pub fn standard_pipelines(self) -> [&'static str; 2] {
+        match self {
+            Objective::Size => ["default<Oz>", "default<Os>"],
+            Objective::Runtime | Objective::Memory => ["default<O3>", "default<O2>"],
         }
     }
     /// Unit of the value handed to the engine.
@@ -54,6 +75,7 @@ impl Objective {
         match self {
             Objective::Size => "IR instructions",
             Objective::Runtime => "µs",
+            Objective::Memory => "KiB",
         }
     }
 }
@@ -64,6 +86,7 @@ impl FromStr for Objective {
         match s.trim() {
             "size" => Ok(Objective::Size),
             "runtime" => Ok(Objective::Runtime),
+            "memory" => Ok(Objective::Memory),
             _ => Err(LlvmError::UnknownObjective(s.to_string())),
         }
     }
@@ -122,8 +145,11 @@ pub struct CandidateResult {
     pub ir_instructions: Option<usize>,
     /// `.text` bytes of the built object.
     pub text_bytes: Option<u64>,
-    /// Median µs (runtime objective, or when timed on purpose).
+    /// Median µs (runtime and memory objectives, or when timed on purpose).
     pub runtime_us: Option<f64>,
+    /// Median peak resident KiB (of the same timed runs).
+    #[serde(default)]
+    pub max_rss_kib: Option<f64>,
     /// FNV-1a hash of the optimised IR (equal IR builds once).
     pub ir_hash: Option<u64>,
 }
@@ -137,9 +163,13 @@ impl CandidateResult {
         match objective {
             Objective::Size => self.ir_instructions.map(|n| n as f64),
             Objective::Runtime => self.runtime_us,
+            Objective::Memory => self.max_rss_kib,
         }
     }
 }
+
+/// Characters of program code the prompt shows at most.
+const SOURCE_BUDGET: usize = 6000;
 
 /// (input IR hash, pipeline) -> optimised IR, or opt's error line.
 type OptCache = BTreeMap<(u64, String), Result<Arc<String>, String>>;
@@ -151,6 +181,7 @@ struct Built {
     detail: String,
     text_bytes: Option<u64>,
     runtime_us: Option<f64>,
+    max_rss_kib: Option<f64>,
 }
 
 /// The environment. See the module doc.
@@ -181,7 +212,7 @@ impl LlvmEnv {
                 message: "it rejected every pass of the vocabulary".into(),
             });
         }
-        let prog = Prepared::new(&tools, program)?;
+        let prog = Prepared::new(&tools, program, cfg.objective)?;
         let start_features = ir::features(&prog.start_ll)
             .into_iter()
             .map(|x| x.ln_1p())
@@ -261,9 +292,9 @@ impl LlvmEnv {
     }
 
     /// Measure one sequence completely (IR count, `.text` bytes, output check, and run time
-    /// when the objective is `runtime` or `time` is set).
+    /// and memory when the objective is timed or `time` is set).
     pub fn evaluate(&mut self, passes: &[String], time: bool) -> CandidateResult {
-        let objective = if time {
+        let objective = if time && !self.cfg.objective.timed() {
             Objective::Runtime
         } else {
             self.cfg.objective
@@ -306,7 +337,7 @@ impl LlvmEnv {
     ) -> Vec<CandidateResult> {
         let (mut out, irs) = self.optimize_batch(batch);
         self.build_new(&out, &irs);
-        if objective == Objective::Runtime {
+        if objective.timed() {
             self.time_built(&out);
         }
         for r in &mut out {
@@ -314,6 +345,7 @@ impl LlvmEnv {
                 r.outcome = b.outcome;
                 r.text_bytes = b.text_bytes;
                 r.runtime_us = b.runtime_us;
+                r.max_rss_kib = b.max_rss_kib;
                 if !b.detail.is_empty() {
                     r.detail = b.detail.clone();
                 }
@@ -355,6 +387,7 @@ impl LlvmEnv {
                 ir_instructions: None,
                 text_bytes: None,
                 runtime_us: None,
+                max_rss_kib: None,
                 ir_hash: None,
             };
             match p.and_then(|_| self.optimize(s)) {
@@ -419,16 +452,14 @@ impl LlvmEnv {
             if b.outcome != OutcomeKind::Ok || b.runtime_us.is_some() {
                 continue;
             }
-            let exe = self.prog.dir.path().join(format!("c{h:016x}.exe"));
-            let timed = program::check_and_time(
-                &exe,
-                &self.prog.expected,
-                self.cfg.repeats,
-                self.prog.run_limit(),
-            );
+            let exe = self.executable_of(h);
+            let timed = program::check_and_time(&exe, &self.prog, self.cfg.repeats);
             let b = self.built.get_mut(&h).expect("present");
             match timed {
-                Ok(Check::Ok(us)) => b.runtime_us = Some(us),
+                Ok(Check::Ok(r)) => {
+                    b.runtime_us = Some(r.cpu_us);
+                    b.max_rss_kib = Some(r.max_rss_kib);
+                }
                 Ok(c) => set_failure(b, c),
                 Err(e) => {
                     b.outcome = OutcomeKind::Crash;
@@ -436,6 +467,34 @@ impl LlvmEnv {
                 }
             }
         }
+    }
+
+    /// Where the executable of the optimised IR with hash `h` is built.
+    fn executable_of(&self, h: u64) -> std::path::PathBuf {
+        self.prog.dir.path().join(format!("c{h:016x}.exe"))
+    }
+
+    /// The built, output-checked executable of a sequence (built now if it was not), or why
+    /// there is none.
+    pub fn executable(&mut self, passes: &[String]) -> Result<std::path::PathBuf, String> {
+        let r = self
+            .evaluate_batch(&[passes.to_vec()], Objective::Size)
+            .remove(0);
+        match (r.outcome, r.ir_hash) {
+            (OutcomeKind::Ok, Some(h)) => Ok(self.executable_of(h)),
+            _ => Err(format!("{}: {}", r.outcome.as_str(), r.detail)),
+        }
+    }
+
+    /// The objective's standard pipelines the vocabulary has, as states.
+    pub fn standard_states(&self) -> Vec<Vec<String>> {
+        self.cfg
+            .objective
+            .standard_pipelines()
+            .iter()
+            .filter(|p| self.vocab.get(p).is_some())
+            .map(|p| vec![p.to_string()])
+            .collect()
     }
 
     fn seq_features(&self, s: &[String]) -> Vec<f32> {
@@ -491,11 +550,12 @@ fn build_and_check(tools: &Toolchain, prog: &Prepared, h: u64, ll: &str) -> Buil
         detail,
         text_bytes: None,
         runtime_us: None,
+        max_rss_kib: None,
     };
     if let Err(e) = std::fs::write(&llp, ll) {
         return fail(OutcomeKind::CompileError, e.to_string());
     }
-    let built = match program::build_from_ll(tools, &llp, &stem) {
+    let built = match program::build_from_ll(tools, &llp, &stem, &prog.options.ldflags) {
         Ok(b) => b,
         Err(e) => return fail(OutcomeKind::CompileError, e.to_string()),
     };
@@ -504,8 +564,9 @@ fn build_and_check(tools: &Toolchain, prog: &Prepared, h: u64, ll: &str) -> Buil
         detail: String::new(),
         text_bytes: built.text_bytes,
         runtime_us: None,
+        max_rss_kib: None,
     };
-    match program::check_and_time(&built.exe, &prog.expected, 1, prog.run_limit()) {
+    match program::check_and_time(&built.exe, prog, 1) {
         Ok(Check::Ok(_)) => {}
         Ok(c) => set_failure(&mut b, c),
         Err(e) => {
@@ -547,15 +608,23 @@ impl Environment for LlvmEnv {
 
     fn root(&self) -> Vec<String> {
         // The empty sequence is the unoptimised program, which single edits cannot bring
-        // near a real pipeline; the root is the sketch's sample for seed 0 (as for tensors).
+        // near a real pipeline: the root is the objective's standard pipeline (else the
+        // sketch's sample for seed 0, as for tensors).
+        if let Some(s) = self.standard_states().into_iter().next() {
+            return s;
+        }
         let mut rng = <SearchRng as rand::SeedableRng>::seed_from_u64(0);
         sketch::sample(&self.vocab, self.cfg.objective, &mut rng)
     }
 
+    /// The standard pipelines first (every strategy measures them), then sketch samples.
     fn initial_states(&self, n: usize, rng: &mut SearchRng) -> Vec<Vec<String>> {
-        (0..n)
-            .map(|_| sketch::sample(&self.vocab, self.cfg.objective, rng))
-            .collect()
+        let mut out = self.standard_states();
+        out.truncate(n);
+        while out.len() < n {
+            out.push(sketch::sample(&self.vocab, self.cfg.objective, rng));
+        }
+        out
     }
 
     fn mutate(&self, s: &Vec<String>, rng: &mut SearchRng) -> Option<Vec<String>> {
@@ -587,10 +656,11 @@ impl Environment for LlvmEnv {
         let results = self.evaluate_batch(&states, objective);
         for (i, r) in todo.into_iter().zip(results) {
             let detail = format!(
-                "ir_instructions={} text_bytes={} runtime_us={} pipeline={}{}",
+                "ir_instructions={} text_bytes={} runtime_us={} max_rss_kib={} pipeline={}{}",
                 r.ir_instructions.map_or("-".into(), |n| n.to_string()),
                 r.text_bytes.map_or("-".into(), |n| n.to_string()),
                 r.runtime_us.map_or("-".into(), |n| format!("{n:.1}")),
+                r.max_rss_kib.map_or("-".into(), |n| format!("{n:.0}")),
                 r.pipeline,
                 if r.detail.is_empty() {
                     String::new()
@@ -735,14 +805,20 @@ impl LlmEnvironment for LlvmEnv {
     }
 
     fn prompt_prefix(&self) -> String {
-        let src = self
+        // Each file's code without its opening licence comment, the likely hot parts first
+        // when it is long (see `crate::excerpt`).
+        let files: Vec<String> = self
             .prog
             .c_files
             .iter()
             .filter_map(|p| std::fs::read_to_string(p).ok())
+            .collect();
+        let budget = SOURCE_BUDGET / files.len().max(1);
+        let src = files
+            .iter()
+            .map(|f| crate::excerpt::excerpt(f, budget))
             .collect::<Vec<_>>()
             .join("\n");
-        let src: String = src.chars().take(6000).collect();
         format!(
             "LLVM pass ordering for program {} ({} IR instructions before optimisation), objective {} ({}, lower is better).\n\
              Every candidate must print exactly what the -O0 build prints.\nTools: {}.\n\

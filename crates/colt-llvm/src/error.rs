@@ -51,9 +51,17 @@ pub enum LlvmError {
     /// A pass name not in the vocabulary.
     #[error("unknown pass \"{0}\" (see `colt show --space llvm` for the vocabulary)")]
     UnknownPass(String),
-    /// An objective other than `size` or `runtime`.
-    #[error("unknown objective \"{0}\" (expected size|runtime)")]
+    /// An objective other than `size`, `runtime` or `memory`.
+    #[error("unknown objective \"{0}\" (expected size|runtime|memory)")]
     UnknownObjective(String),
+    /// A build or run option that cannot be used (a bad `--check` regex, ...).
+    #[error("{option}: {message}")]
+    BadOption {
+        /// The option, as the command line names it.
+        option: String,
+        /// What is wrong.
+        message: String,
+    },
     /// A benchmark program name not in [`crate::programs::BENCHMARKS`].
     #[error("unknown benchmark program \"{0}\"")]
     UnknownBenchmark(String),

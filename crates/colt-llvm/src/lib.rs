@@ -6,21 +6,27 @@
 //!   against the `opt` in use;
 //! - [`program`]: programs (C files, an `.ll`, embedded code), start IR, the -O0
 //!   reference output, builds and checked runs;
+//! - [`run`]: build flags, arguments, standard input and the streamed output check;
 //! - [`sketch`]: structured random sequences and mutations;
-//! - [`env`](mod@env): [`LlvmEnv`], the `Environment` (objectives `size` and `runtime`);
+//! - [`env`](mod@env): [`LlvmEnv`], the `Environment` (objectives `size`, `runtime`, `memory`);
+//! - [`excerpt`]: the program's code as the LLM prompt shows it;
 //! - [`ir`]: instruction counts, Autophase-style features, ELF `.text` size;
 //! - [`baseline`]: clang -O0..-Oz and gcc -O3/-Os references;
 //! - [`programs`]: the benchmark programs;
+//! - [`retime`]: the final round-robin timing that picks the result of a timed objective;
 //! - [`bench`](mod@bench): tuning helpers, ablation per optimization type, the benchmark report.
 
 pub mod baseline;
 pub mod bench;
 pub mod env;
 pub mod error;
+pub mod excerpt;
 pub mod ir;
 pub mod passes;
 pub mod program;
 pub mod programs;
+pub mod retime;
+pub mod run;
 pub mod sketch;
 pub mod tools;
 
@@ -29,4 +35,5 @@ pub use env::{CandidateResult, EnvConfig, FeatureMode, LlvmEnv, Objective};
 pub use error::LlvmError;
 pub use passes::{OptType, PassVocab};
 pub use program::Program;
+pub use run::{OutputCheck, RunOptions};
 pub use tools::Toolchain;

@@ -41,11 +41,14 @@ pub enum OptType {
     Memory,
     /// CFG simplification and branch transformations.
     ControlFlow,
+    /// A standard pipeline (`default<O3>`, `default<Oz>`, ...) as one step: every search
+    /// starts from the objective's standard pipelines and may extend or replace them.
+    Pipeline,
 }
 
 impl OptType {
     /// Every optimization type, in table order.
-    pub const ALL: [OptType; 8] = [
+    pub const ALL: [OptType; 9] = [
         OptType::LoopUnrolling,
         OptType::DeadCodeElimination,
         OptType::FunctionInlining,
@@ -54,6 +57,7 @@ impl OptType {
         OptType::Cleanup,
         OptType::Memory,
         OptType::ControlFlow,
+        OptType::Pipeline,
     ];
 
     /// Readable name (`loop unrolling`, ...).
@@ -67,6 +71,7 @@ impl OptType {
             OptType::Cleanup => "cleanup",
             OptType::Memory => "memory",
             OptType::ControlFlow => "control flow",
+            OptType::Pipeline => "standard pipeline",
         }
     }
 
@@ -119,6 +124,35 @@ use OptType::*;
 
 /// (name, pipeline element, level, type, doc) of every pass offered.
 const PASSES: &[(&str, &str, Level, OptType, &str)] = &[
+    // the standard pipelines, as single steps
+    (
+        "default<O3>",
+        "default<O3>",
+        Module,
+        Pipeline,
+        "the whole standard -O3 pipeline (what clang -O3 runs)",
+    ),
+    (
+        "default<O2>",
+        "default<O2>",
+        Module,
+        Pipeline,
+        "the whole standard -O2 pipeline",
+    ),
+    (
+        "default<Os>",
+        "default<Os>",
+        Module,
+        Pipeline,
+        "the whole standard -Os pipeline",
+    ),
+    (
+        "default<Oz>",
+        "default<Oz>",
+        Module,
+        Pipeline,
+        "the whole standard -Oz pipeline (what clang -Oz runs)",
+    ),
     // memory
     (
         "sroa",
@@ -561,6 +595,16 @@ impl PassVocab {
     /// Names of the usable passes, in vocabulary order.
     pub fn names(&self) -> Vec<String> {
         self.passes.iter().map(|p| p.name.clone()).collect()
+    }
+
+    /// Names of the single passes (the standard pipelines left out), in vocabulary order:
+    /// what random sequences and mutations draw from.
+    pub fn single_passes(&self) -> Vec<String> {
+        self.passes
+            .iter()
+            .filter(|p| p.opt_type != OptType::Pipeline)
+            .map(|p| p.name.clone())
+            .collect()
     }
 
     /// The `opt -passes=` pipeline of a sequence (see the module doc); unknown names are an

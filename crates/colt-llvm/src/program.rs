@@ -1,12 +1,15 @@
-//! Programs to tune: one or more C files (or an `.ll` file), prepared once: the start IR,
-//! the `-O0` build's output (the reference every candidate must reproduce) and a private
-//! work directory.
+//! Programs to tune: one or more C files (or an `.ll` file) with their build and run options
+//! ([`RunOptions`]), prepared once: the start IR, the `-O0` build's output (the reference
+//! every candidate must reproduce, as far as the output check goes) and a private work
+//! directory.
 //!
 //! Start IR: `clang -O2 -Xclang -disable-llvm-passes -emit-llvm -S` per C file, joined with
 //! `llvm-link` when there are several. Not `-O0`, which marks every function `optnone`, and
 //! not `-O1` either: clang's `-O1` front end tags every loop `llvm.loop.unroll.disable`
 //! (found on LLVM 14: it made `loop-unroll` a no-op and cost 5x on a stencil). The `-O2`
-//! and `-O3` front ends emit the same IR.
+//! and `-O3` front ends emit the same IR. For the `size` objective the front end is `-Oz`'s
+//! ([`start_flags`]): it marks every function `optsize minsize`, as `clang -Oz` does, so
+//! that a candidate and `clang -Oz` are compared like for like.
 //!
 //! Codegen is the same for every build that is compared — candidates and the clang
 //! baselines alike: the IR goes through `llc -O3 -filetype=obj -relocation-model=pic`
@@ -21,8 +24,10 @@ use std::time::{Duration, Instant};
 use colt_search::OutcomeKind;
 use serde::{Deserialize, Serialize};
 
+use crate::env::Objective;
 use crate::error::{LlvmError, first_line};
 use crate::ir;
+use crate::run::{Digester, LineFilter, Output, RunOptions};
 use crate::tools::Toolchain;
 
 /// clang flags of the start IR (see the module doc).
@@ -34,6 +39,15 @@ pub const START_FLAGS: &[&str] = &[
     "-S",
     "-w",
 ];
+
+/// clang flags of the start IR for `objective` (see the module doc).
+pub fn start_flags(objective: Objective) -> Vec<&'static str> {
+    let mut f = START_FLAGS.to_vec();
+    if objective == Objective::Size {
+        f[0] = "-Oz";
+    }
+    f
+}
 
 /// `llc` flags of every compared build.
 pub const CODEGEN_FLAGS: &[&str] = &["-O3", "-filetype=obj", "-relocation-model=pic"];
@@ -49,13 +63,16 @@ pub enum Source {
     Embedded(String),
 }
 
-/// A program: a name and its source.
+/// A program: a name, its source and how it is built and run.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Program {
     /// Name, for reports and work directories.
     pub name: String,
     /// Where the code is.
     pub source: Source,
+    /// Flags, arguments, standard input and output check.
+    #[serde(default)]
+    pub options: RunOptions,
 }
 
 impl Program {
@@ -86,12 +103,14 @@ impl Program {
             return Ok(Program {
                 name,
                 source: Source::CFiles(files.to_vec()),
+                options: RunOptions::default(),
             });
         }
         if files.len() == 1 && ext(first) == "ll" {
             return Ok(Program {
                 name,
                 source: Source::Ll(first.clone()),
+                options: RunOptions::default(),
             });
         }
         Err(LlvmError::Program {
@@ -105,7 +124,24 @@ impl Program {
         Program {
             name: name.to_string(),
             source: Source::Embedded(code.to_string()),
+            options: RunOptions::default(),
         }
+    }
+
+    /// The same program built and run with `options` (a bad output check or a missing
+    /// standard-input file is an error).
+    pub fn with_options(mut self, options: RunOptions) -> Result<Program, LlvmError> {
+        options.check.compile()?;
+        if let Some(p) = &options.stdin
+            && !p.is_file()
+        {
+            return Err(LlvmError::BadOption {
+                option: "--stdin".into(),
+                message: format!("{} is not a readable file", p.display()),
+            });
+        }
+        self.options = options;
+        Ok(self)
     }
 }
 
@@ -159,29 +195,42 @@ pub fn run_tool(tool: &str, cmd: &mut Command) -> Result<Vec<u8>, LlvmError> {
 /// How one run of an executable ended.
 #[derive(Clone, Debug, PartialEq)]
 pub enum RunEnd {
-    /// Exited (status code) with this stdout; `cpu` is the child's user + system CPU time,
-    /// `elapsed` its wall time.
+    /// Exited (status code) with this output; `cpu` is the child's user + system CPU time,
+    /// `elapsed` its wall time, `max_rss_kib` its peak resident memory.
     Exited {
         /// Exit status (`None`: killed by a signal).
         code: Option<i32>,
-        /// What it printed.
-        stdout: Vec<u8>,
+        /// What it printed, as the output check sees it.
+        output: Output,
         /// Wall time.
         elapsed: Duration,
         /// User + system CPU time.
         cpu: Duration,
+        /// Peak resident set size in KiB (`ru_maxrss`).
+        max_rss_kib: u64,
     },
     /// Killed at the time limit.
     TimedOut,
 }
 
-/// Run `exe` with a time limit (killed when it passes). The child is reaped with `wait4`
-/// to read its own CPU time: on a shared machine wall time mostly measures the other
-/// tenants, CPU time the program.
-pub fn run_exe(exe: &Path, limit: Duration) -> Result<RunEnd, LlvmError> {
+/// Run `exe` with the arguments and standard input of `opts` and a time limit (killed when
+/// it passes); its output streams through `filter` (see [`crate::run`]). The child is reaped
+/// with `wait4` to read its own CPU time and peak memory: on a shared machine wall time
+/// mostly measures the other tenants, CPU time the program.
+pub fn run_exe(
+    exe: &Path,
+    opts: &RunOptions,
+    filter: &LineFilter,
+    limit: Duration,
+) -> Result<RunEnd, LlvmError> {
+    let stdin = match &opts.stdin {
+        Some(p) => Stdio::from(std::fs::File::open(p).map_err(|e| LlvmError::io(p, e))?),
+        None => Stdio::null(),
+    };
     let start = Instant::now();
     let mut child = Command::new(exe)
-        .stdin(Stdio::null())
+        .args(&opts.args)
+        .stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -197,11 +246,20 @@ pub fn run_exe(exe: &Path, limit: Duration) -> Result<RunEnd, LlvmError> {
         }
         false
     });
-    let mut stdout = Vec::new();
+    let mut digester = Digester::new(filter);
     if let Some(mut s) = child.stdout.take() {
         use std::io::Read;
-        let _ = s.read_to_end(&mut stdout);
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            match s.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => digester.feed(&buf[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(_) => break,
+            }
+        }
     }
+    let output = digester.finish();
     // Stdout is closed: the child is exiting (or was killed). Wait for its exit without
     // reaping it (so the watchdog can never signal a recycled pid), stop the watchdog, then
     // reap it with its resource usage.
@@ -225,9 +283,10 @@ pub fn run_exe(exe: &Path, limit: Duration) -> Result<RunEnd, LlvmError> {
     drop(child);
     Ok(RunEnd::Exited {
         code,
-        stdout,
+        output,
         elapsed,
         cpu,
+        max_rss_kib: u64::try_from(usage.ru_maxrss).unwrap_or(0),
     })
 }
 
@@ -284,15 +343,28 @@ pub struct Prepared {
     pub start_ll: String,
     /// FNV-1a hash of the starting IR.
     pub start_hash: u64,
-    /// Output of the `-O0` build: what every candidate must print.
-    pub expected: Vec<u8>,
+    /// Output of the `-O0` build: what every candidate must print (as far as the output
+    /// check goes).
+    pub expected: Output,
+    /// How it is built and run.
+    pub options: RunOptions,
+    /// The output check, ready to use.
+    pub filter: LineFilter,
+    /// The front end's optimisation level of the start IR (see [`start_flags`]).
+    pub objective: Objective,
     /// Run time of the `-O0` build (µs, one run): the basis of the time limit.
     pub o0_us: f64,
 }
 
 impl Prepared {
-    /// Build the start IR and the reference output.
-    pub fn new(tools: &Toolchain, program: &Program) -> Result<Prepared, LlvmError> {
+    /// Build the start IR (front end chosen by `objective`, see [`start_flags`]) and the
+    /// reference output.
+    pub fn new(
+        tools: &Toolchain,
+        program: &Program,
+        objective: Objective,
+    ) -> Result<Prepared, LlvmError> {
+        let filter = program.options.check.compile()?;
         let dir = WorkDir::new(&program.name)?;
         let perr = |m: String| program_error(program, m);
         let c_files: Vec<PathBuf> = match &program.source {
@@ -308,7 +380,7 @@ impl Prepared {
         if let Source::Ll(p) = &program.source {
             std::fs::copy(p, &start_path).map_err(|e| LlvmError::io(p, e))?;
         } else {
-            compile_start_ll(tools, program, &dir, &c_files, &start_path)?;
+            compile_start_ll(tools, program, objective, &dir, &c_files, &start_path)?;
         }
         let start_ll =
             std::fs::read_to_string(&start_path).map_err(|e| LlvmError::io(&start_path, e))?;
@@ -320,7 +392,8 @@ impl Prepared {
                 "no main function (the program must print its result from main)".into(),
             ));
         }
-        let (expected, o0_us) = reference_run(tools, program, &dir, &c_files, &start_path)?;
+        let (expected, o0_us) =
+            reference_run(tools, program, &filter, &dir, &c_files, &start_path)?;
         let start_hash = ir::fnv1a(start_ll.as_bytes());
         Ok(Prepared {
             name: program.name.clone(),
@@ -329,6 +402,9 @@ impl Prepared {
             start_ll,
             start_hash,
             expected,
+            options: program.options.clone(),
+            filter,
+            objective,
             o0_us,
         })
     }
@@ -352,10 +428,12 @@ fn program_error(program: &Program, message: String) -> LlvmError {
     }
 }
 
-/// Compile the C files to IR (START_FLAGS) and link them into `start_path`.
+/// Compile the C files to IR ([`start_flags`] and the program's cflags) and link them into
+/// `start_path`.
 fn compile_start_ll(
     tools: &Toolchain,
     program: &Program,
+    objective: Objective,
     dir: &WorkDir,
     c_files: &[PathBuf],
     start_path: &Path,
@@ -367,7 +445,8 @@ fn compile_start_ll(
         run_tool(
             "clang",
             Command::new(&tools.clang)
-                .args(START_FLAGS)
+                .args(start_flags(objective))
+                .args(&program.options.cflags)
                 .arg(c)
                 .arg("-o")
                 .arg(&out),
@@ -403,14 +482,15 @@ pub(crate) fn join_ll(
 }
 
 /// The reference: the -O0 build (of the C files, else of the start IR), run once. Its
-/// output, which must not be empty, and its run time in µs.
+/// output, whose checked part must not be empty, and its run time in µs.
 fn reference_run(
     tools: &Toolchain,
     program: &Program,
+    filter: &LineFilter,
     dir: &WorkDir,
     c_files: &[PathBuf],
     start_path: &Path,
-) -> Result<(Vec<u8>, f64), LlvmError> {
+) -> Result<(Output, f64), LlvmError> {
     let perr = |m: String| program_error(program, m);
     let ref_exe = dir.path().join("ref-O0");
     let mut cmd = Command::new(&tools.clang);
@@ -418,26 +498,34 @@ fn reference_run(
     if c_files.is_empty() {
         cmd.arg(start_path);
     } else {
-        cmd.args(c_files);
+        cmd.args(&program.options.cflags).args(c_files);
     }
-    run_tool("clang", cmd.arg("-lm").arg("-o").arg(&ref_exe)).map_err(|e| perr(e.to_string()))?;
-    let (expected, o0_us) = match run_exe(&ref_exe, Duration::from_secs(120))? {
+    cmd.arg("-lm").args(&program.options.ldflags);
+    run_tool("clang", cmd.arg("-o").arg(&ref_exe)).map_err(|e| perr(e.to_string()))?;
+    let ended = run_exe(&ref_exe, &program.options, filter, Duration::from_secs(120))?;
+    let (expected, o0_us) = match ended {
         RunEnd::Exited {
             code: Some(0),
-            stdout,
+            output,
             elapsed,
             ..
-        } => (stdout, elapsed.as_secs_f64() * 1e6),
+        } => (output, elapsed.as_secs_f64() * 1e6),
         RunEnd::Exited { code, .. } => {
             return Err(perr(format!("the -O0 build exited with {code:?}")));
         }
         RunEnd::TimedOut => return Err(perr("the -O0 build ran longer than 120 s".into())),
     };
-    if expected.is_empty() {
+    if expected.bytes == 0 {
         return Err(perr(
             "the -O0 build printed nothing (print a checksum so that results can be checked)"
                 .into(),
         ));
+    }
+    if expected.checked_lines == 0 {
+        return Err(perr(format!(
+            "the output check leaves no line of the -O0 build's output to check (it printed \"{}\")",
+            expected.first_line()
+        )));
     }
     Ok((expected, o0_us))
 }
@@ -451,8 +539,14 @@ pub struct Built {
     pub text_bytes: Option<u64>,
 }
 
-/// IR file -> object (`llc` with [`CODEGEN_FLAGS`]) -> executable (clang link).
-pub fn build_from_ll(tools: &Toolchain, ll: &Path, stem: &Path) -> Result<Built, LlvmError> {
+/// IR file -> object (`llc` with [`CODEGEN_FLAGS`]) -> executable (clang link, with
+/// `ldflags`).
+pub fn build_from_ll(
+    tools: &Toolchain,
+    ll: &Path,
+    stem: &Path,
+    ldflags: &[String],
+) -> Result<Built, LlvmError> {
     let obj = stem.with_extension("o");
     let exe = stem.with_extension("exe");
     run_tool(
@@ -468,6 +562,7 @@ pub fn build_from_ll(tools: &Toolchain, ll: &Path, stem: &Path) -> Result<Built,
         Command::new(&tools.clang)
             .arg(&obj)
             .arg("-lm")
+            .args(ldflags)
             .arg("-o")
             .arg(&exe),
     )?;
@@ -478,11 +573,20 @@ pub fn build_from_ll(tools: &Toolchain, ll: &Path, stem: &Path) -> Result<Built,
     })
 }
 
+/// Medians over the timed runs of one executable.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RunStats {
+    /// User + system CPU time, µs.
+    pub cpu_us: f64,
+    /// Peak resident memory, KiB.
+    pub max_rss_kib: f64,
+}
+
 /// Why a run does not count.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Check {
-    /// Correct output; the median CPU time in µs.
-    Ok(f64),
+    /// Correct output; the medians of the runs.
+    Ok(RunStats),
     /// Output differs from the `-O0` build; how.
     WrongAnswer(String),
     /// Nonzero exit or signal; how.
@@ -503,44 +607,42 @@ impl Check {
     }
 }
 
-/// Run `exe` `repeats` times (at least once); every run's output must equal `expected`.
-/// The median CPU time (user + system, µs) when all agree.
-pub fn check_and_time(
-    exe: &Path,
-    expected: &[u8],
-    repeats: usize,
-    limit: Duration,
-) -> Result<Check, LlvmError> {
-    let mut times = Vec::new();
+/// Run `exe` `repeats` times (at least once) as `prog` says (arguments, standard input);
+/// every run's output must agree with the `-O0` build's for the output check. The medians
+/// of CPU time and peak memory when all agree.
+pub fn check_and_time(exe: &Path, prog: &Prepared, repeats: usize) -> Result<Check, LlvmError> {
+    let (mut times, mut rss) = (Vec::new(), Vec::new());
     for _ in 0..repeats.max(1) {
-        match run_exe(exe, limit)? {
+        match run_exe(exe, &prog.options, &prog.filter, prog.run_limit())? {
             RunEnd::TimedOut => return Ok(Check::Timeout),
             RunEnd::Exited {
-                code, stdout, cpu, ..
+                code,
+                output,
+                cpu,
+                max_rss_kib,
+                ..
             } => {
                 if code != Some(0) {
                     return Ok(Check::Crash(format!("exit status {code:?}")));
                 }
-                if stdout != expected {
-                    let got = String::from_utf8_lossy(&stdout)
-                        .lines()
-                        .next()
-                        .unwrap_or("")
-                        .to_string();
-                    let want = String::from_utf8_lossy(expected)
-                        .lines()
-                        .next()
-                        .unwrap_or("")
-                        .to_string();
+                if !output.same(&prog.expected) {
                     return Ok(Check::WrongAnswer(format!(
-                        "printed \"{got}\", the -O0 build printed \"{want}\""
+                        "printed \"{}\" ({} bytes), the -O0 build printed \"{}\" ({} bytes)",
+                        output.first_line(),
+                        output.bytes,
+                        prog.expected.first_line(),
+                        prog.expected.bytes
                     )));
                 }
                 times.push(cpu.as_secs_f64() * 1e6);
+                rss.push(max_rss_kib as f64);
             }
         }
     }
-    Ok(Check::Ok(median(&mut times)))
+    Ok(Check::Ok(RunStats {
+        cpu_us: median(&mut times),
+        max_rss_kib: median(&mut rss),
+    }))
 }
 
 /// Median of `xs` (sorted in place); NaN when empty.

@@ -7,7 +7,8 @@
 //! with its own probability), small reorderings inside a phase, a repeated simplification
 //! round and a few passes inserted anywhere. Mutations then edit the sequence freely
 //! (insert, delete, replace, swap, duplicate), so any order is reachable; LLM actions do the
-//! same through [`crate::env`]'s vocabulary.
+//! same through [`crate::env`]'s vocabulary. Neither draws the standard pipelines
+//! ([`crate::passes::OptType::Pipeline`]): the environment offers those as starting points.
 
 use rand::RngExt;
 
@@ -120,7 +121,7 @@ const MODULE_CLEANUP: Phase = &[
 pub fn sample(vocab: &PassVocab, objective: Objective, rng: &mut SearchRng) -> Vec<String> {
     let vector = match objective {
         Objective::Runtime => VECTOR_RUNTIME,
-        Objective::Size => VECTOR_SIZE,
+        Objective::Size | Objective::Memory => VECTOR_SIZE,
     };
     let second_round = rng.random_bool(0.35);
     let mut phases: Vec<Phase> = vec![EARLY, IPO, INLINE, SIMPLIFY];
@@ -141,7 +142,7 @@ pub fn sample(vocab: &PassVocab, objective: Objective, rng: &mut SearchRng) -> V
         }
         seq.extend(part);
     }
-    let names = vocab.names();
+    let names = vocab.single_passes();
     for _ in 0..rng.random_range(0..3usize) {
         if names.is_empty() {
             break;
@@ -159,7 +160,7 @@ pub fn sample(vocab: &PassVocab, objective: Objective, rng: &mut SearchRng) -> V
 /// One mutation of a sequence: insert, delete, replace, swap adjacent, duplicate a pass or
 /// copy a short slice. `None` when nothing applies (empty vocabulary).
 pub fn mutate(vocab: &PassVocab, s: &[String], rng: &mut SearchRng) -> Option<Vec<String>> {
-    let names = vocab.names();
+    let names = vocab.single_passes();
     if names.is_empty() {
         return None;
     }

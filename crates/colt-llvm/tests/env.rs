@@ -54,7 +54,7 @@ fn applying_a_sequence_equals_running_opt_by_hand() {
     std::fs::write(&c, programs::find("dce_unused").unwrap().source).unwrap();
     let start = dir.path().join("start.ll");
     let st = Command::new(&tools.clang)
-        .args(colt_llvm::program::START_FLAGS)
+        .args(colt_llvm::program::start_flags(Objective::Size))
         .arg(&c)
         .arg("-o")
         .arg(&start)
@@ -237,7 +237,7 @@ fn two_c_files_are_linked() {
     let p = Program::from_files(&[a, b]).unwrap();
     let mut env = LlvmEnv::new(tools(), &p, EnvConfig::new(Objective::Runtime)).unwrap();
     assert_eq!(
-        String::from_utf8_lossy(&env.prepared().expected),
+        String::from_utf8_lossy(&env.prepared().expected.head),
         "999000\n"
     );
     let r = env.evaluate(&seq(&["sroa", "inline", "instcombine"]), true);
@@ -287,9 +287,10 @@ fn tune_mcts_end_to_end() {
 fn every_benchmark_program_builds_and_prints_a_checksum() {
     let tools = tools();
     for b in programs::BENCHMARKS {
-        let p = colt_llvm::program::Prepared::new(&tools, &b.program()).unwrap();
+        let p =
+            colt_llvm::program::Prepared::new(&tools, &b.program(), Objective::Runtime).unwrap();
         assert!(
-            String::from_utf8_lossy(&p.expected).starts_with("checksum "),
+            String::from_utf8_lossy(&p.expected.head).starts_with("checksum "),
             "{}",
             b.name
         );

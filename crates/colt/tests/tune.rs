@@ -587,3 +587,82 @@ fn llvm_bench_reports_geomeans_against_oz_and_o3() {
         assert!(g > 0.0 && g.is_finite(), "{k} = {g}");
     }
 }
+
+/// A program from elsewhere: two files that need a define, an argument, standard input and
+/// a timing line the output check ignores; the run time result comes from the final
+/// round-robin timing against clang -O3, and a resume with other flags is refused.
+#[test]
+fn llvm_space_takes_flags_args_stdin_and_an_output_check() {
+    let dir = tempdir("llvm-options");
+    let db = dir.join("o.db");
+    let main = dir.join("main.c");
+    let work = dir.join("work.c");
+    let input = dir.join("input.txt");
+    std::fs::write(
+        &main,
+        "#include <stdio.h>\n#include <stdlib.h>\n#include <time.h>\nlong work(long n);\nint main(int argc, char **argv) {\n  long k = argc > 1 ? atol(argv[1]) : 0, s = 0, x;\n  while (scanf(\"%ld\", &x) == 1) s += x;\n  struct timespec ts;\n  clock_gettime(CLOCK_MONOTONIC, &ts);\n  printf(\"time %ld.%09ld\\n\", (long)ts.tv_sec, (long)ts.tv_nsec);\n  printf(\"checksum %ld %ld\\n\", work(N + k), s);\n  return 0;\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        &work,
+        "long work(long n) { long s = 0; for (long i = 0; i < n * 20000; i++) s += (i * i) % 13; return s; }\n",
+    )
+    .unwrap();
+    std::fs::write(&input, "7 8\n").unwrap();
+    let out_dir = dir.join("out");
+    let args = [
+        "--space",
+        "llvm",
+        "--program",
+        main.to_str().unwrap(),
+        work.to_str().unwrap(),
+        "--cflags",
+        "-DN=50",
+        "--args",
+        "3",
+        "--stdin",
+        input.to_str().unwrap(),
+        "--check",
+        "ignore-lines ^time",
+        "--objective",
+        "runtime",
+        "--strategy",
+        "random",
+        "--trials",
+        "4",
+        "--db",
+        db.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ];
+    let v = tune(&dir, &args);
+    assert_eq!(v["trials"], 4, "{v}");
+    let f = &v["final_timing"];
+    let origins: Vec<&str> = f["contenders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["origin"].as_str().unwrap())
+        .collect();
+    assert!(origins.iter().any(|o| o.contains("default<O3>")), "{f}");
+    let ratio = v["retimed_ratio"].as_f64().expect("a ratio to clang -O3");
+    assert!(ratio > 0.0 && ratio.is_finite(), "{v}");
+    assert!(v["export"]["pipeline"].as_str().is_some(), "{v}");
+    // Resuming with another define is refused, naming the flags.
+    let out = colt(&dir)
+        .args(["tune", "--resume", "1", "--cflags", "-DN=60", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--cflags") && err.contains("-DN=50"), "{err}");
+    // On the tensor space these flags are refused.
+    let out = colt(&dir)
+        .args(["tune", "--workload", "matmul", "--cflags", "-O1", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--space llvm only"));
+}

@@ -15,6 +15,7 @@ use crate::space::Space;
 use crate::{config, out};
 use anyhow::{Context, bail};
 use colt_db::{Db, NewRun, OutcomeKind, RunId, RunStatus};
+use colt_llvm::{OutputCheck, RunOptions};
 use colt_search::{LlmEnvironment, Measurement, RunResult, SearchConfig, Strategy};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use recorder::{Details, Recorder, ShowBest};
@@ -39,9 +40,28 @@ pub struct Args {
     /// LLVM space: the C file(s) with `main` (or one .ll file; at most 1 MiB each).
     #[arg(long, num_args = 1..)]
     program: Vec<PathBuf>,
-    /// LLVM space: size (IR instruction count) or runtime. [default: size]
+    /// LLVM space: size (IR instruction count), runtime (CPU time) or memory (peak resident
+    /// memory). [default: size]
     #[arg(long)]
     objective: Option<String>,
+    /// LLVM space: compiler flags of every build (start IR, baselines, the -O0 reference),
+    /// e.g. "-DN=100 -Iinclude" (split at whitespace, no quoting).
+    #[arg(long, allow_hyphen_values = true, value_name = "FLAGS")]
+    cflags: Option<String>,
+    /// LLVM space: linker flags of every build, e.g. "-lpthread".
+    #[arg(long, allow_hyphen_values = true, value_name = "FLAGS")]
+    ldflags: Option<String>,
+    /// LLVM space: the program's command-line arguments (split at whitespace).
+    #[arg(long = "args", allow_hyphen_values = true, value_name = "ARGS")]
+    run_args: Option<String>,
+    /// LLVM space: a file given to every run as standard input (default: /dev/null).
+    #[arg(long, value_name = "FILE")]
+    stdin: Option<PathBuf>,
+    /// LLVM space: which output must equal the -O0 build's: exact (default),
+    /// "lines-matching REGEX" or "ignore-lines REGEX" (e.g. "ignore-lines ^time" for a
+    /// program that prints its own timings).
+    #[arg(long, value_name = "CHECK")]
+    check: Option<String>,
     /// random | evolutionary | mcts | single-llm | colt [default: colt]
     #[arg(long)]
     strategy: Option<String>,
@@ -91,6 +111,48 @@ impl Args {
     fn objective(&self) -> &str {
         self.objective.as_deref().unwrap_or("size")
     }
+
+    /// Whether a build or run option of the LLVM space was given.
+    fn has_llvm_options(&self) -> bool {
+        self.cflags.is_some()
+            || self.ldflags.is_some()
+            || self.run_args.is_some()
+            || self.stdin.is_some()
+            || self.check.is_some()
+    }
+
+    /// The LLVM space's build and run options from the flags (a bad check or a missing
+    /// standard-input file is an error).
+    fn llvm_options(&self) -> anyhow::Result<RunOptions> {
+        let words = |s: &Option<String>| s.as_deref().map(RunOptions::words).unwrap_or_default();
+        let stdin = match &self.stdin {
+            Some(p) if !p.is_file() => bail!("--stdin: {} is not a readable file", p.display()),
+            Some(p) => Some(PathBuf::from(absolute(p))),
+            None => None,
+        };
+        Ok(RunOptions {
+            cflags: words(&self.cflags),
+            ldflags: words(&self.ldflags),
+            args: words(&self.run_args),
+            stdin,
+            check: match &self.check {
+                Some(c) => c.parse()?,
+                None => OutputCheck::Exact,
+            },
+        })
+    }
+}
+
+/// The key of the LLVM space's build and run options (JSON) among a run's recorded inputs;
+/// not a file (input keys of files are absolute paths).
+const LLVM_OPTIONS_KEY: &str = "colt:llvm-options";
+
+/// The build and run options a run recorded (the defaults when none).
+fn recorded_llvm_options(rec: &NewRun) -> anyhow::Result<RunOptions> {
+    match rec.inputs.get(LLVM_OPTIONS_KEY) {
+        Some(j) => serde_json::from_str(j).context("the run's recorded build and run options"),
+        None => Ok(RunOptions::default()),
+    }
 }
 
 /// Whether a tensor-space workload names a custom spec file (the rule of
@@ -119,6 +181,11 @@ fn new_run(a: &Args, config_text: &str) -> anyhow::Result<NewRun> {
     let mut inputs = BTreeMap::new();
     let (workload, scale) = match a.space() {
         Space::Tensor => {
+            if a.has_llvm_options() {
+                bail!(
+                    "--cflags, --ldflags, --args, --stdin and --check apply to --space llvm only"
+                );
+            }
             let w = a
                 .workload
                 .clone()
@@ -139,6 +206,10 @@ fn new_run(a: &Args, config_text: &str) -> anyhow::Result<NewRun> {
             let files: Vec<String> = a.program.iter().map(|p| absolute(p)).collect();
             for f in &files {
                 inputs.insert(f.clone(), read_input("program file", f)?);
+            }
+            let options = a.llvm_options()?;
+            if !options.is_default() {
+                inputs.insert(LLVM_OPTIONS_KEY.into(), serde_json::to_string(&options)?);
             }
             (
                 files.join(";"),
@@ -217,6 +288,16 @@ fn check_resume_flags(a: &Args, id: RunId, rec: &NewRun) -> anyhow::Result<()> {
         let files: Vec<String> = a.program.iter().map(|p| absolute(p)).collect();
         given.push(("--program", files.join(";"), rec.workload.clone()));
     }
+    if a.has_llvm_options() {
+        let (now, then) = (a.llvm_options()?, recorded_llvm_options(rec)?);
+        if now != then {
+            bail!(
+                "--cflags/--ldflags/--args/--stdin/--check give {} but run {id} was recorded with {}; --resume continues a run as recorded (drop them, or start a new run)",
+                serde_json::to_string(&now)?,
+                serde_json::to_string(&then)?
+            );
+        }
+    }
     for (flag, value, recorded) in given {
         if value != recorded {
             bail!(
@@ -244,7 +325,7 @@ fn short_hash(text: &str) -> String {
 /// With `--resume` (without `--use-recorded`): the input files on disk must be the ones the
 /// run recorded, or one run would mix two programs.
 fn check_inputs(id: RunId, rec: &NewRun) -> anyhow::Result<()> {
-    for (path, text) in &rec.inputs {
+    for (path, text) in rec.inputs.iter().filter(|(k, _)| *k != LLVM_OPTIONS_KEY) {
         match colt_ops::read_input(Path::new(path)) {
             Ok(now) if now == *text => {}
             Ok(now) => bail!(
@@ -267,6 +348,8 @@ pub(crate) struct Resolved {
     pub program: Option<colt_ir::Program>,
     /// LLVM space: the program files to build (recorded copies with --use-recorded).
     pub files: Vec<PathBuf>,
+    /// LLVM space: how the program is built and run.
+    pub llvm_options: RunOptions,
     /// Holds the recorded copies of the LLVM program files.
     _recorded: Option<tempfile::TempDir>,
     /// The model bucket, for the LLM strategies.
@@ -284,6 +367,7 @@ fn resolve(
     let mut r = Resolved {
         program: None,
         files: vec![],
+        llvm_options: RunOptions::default(),
         _recorded: None,
         bucket: None,
         notes: vec![],
@@ -319,7 +403,8 @@ fn resolve(
             } else {
                 r.files = files;
             }
-            colt_llvm::Program::from_files(&r.files)?;
+            r.llvm_options = recorded_llvm_options(spec)?;
+            colt_llvm::Program::from_files(&r.files)?.with_options(r.llvm_options.clone())?;
             spec.scale.parse::<colt_llvm::Objective>()?;
         }
     }

@@ -161,13 +161,23 @@ pub struct TensorSummary {
 pub struct LlvmSummary {
     /// The program's files, joined by `;`.
     pub program: String,
-    /// `size` or `runtime`.
+    /// `size`, `runtime` or `memory`.
     pub objective: String,
-    /// The best value found (IR instructions or µs).
+    /// The search's own best value (IR instructions, µs or KiB; for the timed objectives
+    /// the minimum of noisy timings, see `final_timing`).
     pub best: Option<f64>,
     /// The objective's value of each baseline (`clang -Oz`, `gcc -O3`, ...).
     pub baselines: BTreeMap<String, Option<f64>>,
-    /// Where the best pipeline was written.
+    /// `.text` bytes of the exported result.
+    pub best_text_bytes: Option<u64>,
+    /// `.text` bytes of each baseline.
+    pub baseline_text_bytes: BTreeMap<String, Option<u64>>,
+    /// Timed objectives: the result's median over clang -O3's in the final round-robin
+    /// timing.
+    pub retimed_ratio: Option<f64>,
+    /// Timed objectives: the final timing that chose the result.
+    pub final_timing: Option<colt_llvm::retime::FinalChoice>,
+    /// Where the result's pipeline was written.
     pub export: Option<Export>,
 }
 
@@ -240,7 +250,17 @@ mod tests {
             space: SpaceSummary::Llvm(LlvmSummary::default()),
         };
         let mut want: Vec<&str> = SEARCH_KEYS.split_whitespace().collect();
-        want.extend(["program", "objective", "best", "baselines", "export"]);
+        want.extend([
+            "program",
+            "objective",
+            "best",
+            "baselines",
+            "best_text_bytes",
+            "baseline_text_bytes",
+            "retimed_ratio",
+            "final_timing",
+            "export",
+        ]);
         want.sort();
         assert_eq!(keys(&llvm.to_json()), want);
         // The `space` key holds the space's name, as `--space` and the database have it.
