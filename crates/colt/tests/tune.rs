@@ -648,9 +648,24 @@ fn llvm_space_takes_flags_args_stdin_and_an_output_check() {
     let ratio = v["retimed_ratio"].as_f64().expect("a ratio to clang -O3");
     assert!(ratio > 0.0 && ratio.is_finite(), "{v}");
     assert!(v["export"]["pipeline"].as_str().is_some(), "{v}");
-    // Resuming with another define is refused, naming the flags.
+    // The options are recorded with the run; resuming (a copy of it that is still
+    // `running`, i.e. killed) with another define is refused, naming the flags.
+    let h = colt_db::Db::open(&db).unwrap();
+    let spec = h.run(colt_db::RunId(1)).unwrap().spec;
+    assert!(
+        spec.inputs["colt:llvm-options"].contains("-DN=50"),
+        "{spec:?}"
+    );
+    let killed = h.create_run(&spec).unwrap();
     let out = colt(&dir)
-        .args(["tune", "--resume", "1", "--cflags", "-DN=60", "--db"])
+        .args([
+            "tune",
+            "--resume",
+            &killed.to_string(),
+            "--cflags",
+            "-DN=60",
+            "--db",
+        ])
         .arg(&db)
         .output()
         .unwrap();
