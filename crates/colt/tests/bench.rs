@@ -176,14 +176,18 @@ fn bad_arguments_are_one_line_errors() {
             ],
             "/nonexistent/colt.toml",
         ),
-        // The LLVM bench refuses the flags it would ignore.
+        // The LLVM bench refuses the flags it would ignore, and bad programs or objectives.
         (
-            vec!["bench", "--space", "llvm", "--seeds", "3", "--csv", "x.csv"],
-            "does not take --seeds, --csv",
+            vec!["bench", "--space", "llvm", "--skip-tvm", "--suite", "tiny"],
+            "does not take --suite, --skip-tvm",
         ),
         (
-            vec!["bench", "--space", "llvm", "--skip-tvm", "--db", "x.db"],
-            "does not take --skip-tvm, --db",
+            vec!["bench", "--space", "llvm", "--objectives", "speed"],
+            "--objectives speed",
+        ),
+        (
+            vec!["bench", "--space", "llvm", "--programs", "no_such_program"],
+            "neither a bundled program",
         ),
         (
             vec!["bench", "--space", "llvm", "--trials", "8,16"],
@@ -236,4 +240,65 @@ fn tiny_suite_against_a_real_tvm() {
     );
     assert!(r["tvm_trials"].as_u64().unwrap() >= 1);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The LLVM bench over `colt tune` runs: a bundled program and a file of the user's, two
+/// objectives (one of them memory), two seeds; rows, CSV and geometric means per objective.
+#[test]
+fn llvm_bench_runs_seeds_objectives_and_programs_from_files() {
+    let dir = scratch("llvm-runs");
+    let c = dir.join("mine.c");
+    std::fs::write(
+        &c,
+        "#include <stdio.h>\nint main(void) { long s = 0; for (long i = 0; i < 3000000; i++) s += i % 11; printf(\"checksum %ld\\n\", s); return 0; }\n",
+    )
+    .unwrap();
+    let csv = dir.join("llvm.csv");
+    let programs = format!("const_poly,{}", c.display());
+    let out = colt(&dir)
+        .args([
+            "bench",
+            "--space",
+            "llvm",
+            "--programs",
+            &programs,
+            "--objectives",
+            "size,memory",
+            "--strategies",
+            "random",
+            "--seeds",
+            "2",
+            "--trials",
+            "4",
+            "--json",
+            "--csv",
+        ])
+        .arg(&csv)
+        .arg("--db")
+        .arg(dir.join("llvm.db"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let rows = v["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2 * 2 * 2, "{v}");
+    for r in rows {
+        assert_eq!(r["status"], "ok", "{r}");
+        let ratio = r["ratio"]
+            .as_f64()
+            .unwrap_or_else(|| panic!("no ratio: {r}"));
+        assert!(ratio > 0.0 && ratio.is_finite(), "{r}");
+        if r["objective"] == "size" {
+            // The search starts from the standard pipelines: never worse than clang -Oz.
+            assert!(ratio <= 1.0 + 1e-9, "{r}");
+        }
+    }
+    let g = v["geomeans"].as_array().unwrap();
+    assert_eq!(g.len(), 2, "{v}");
+    assert!(g.iter().all(|g| g["programs"] == 2), "{v}");
+    assert_eq!(std::fs::read_to_string(&csv).unwrap().lines().count(), 9);
 }

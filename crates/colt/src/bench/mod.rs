@@ -15,6 +15,7 @@
 
 mod colt_run;
 mod llvm;
+mod llvm_runs;
 mod peer;
 mod report;
 pub(crate) mod strategies;
@@ -31,13 +32,17 @@ use suite::Suite;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// tensor (colt vs TVM MetaSchedule) or llvm (pass ordering on the bundled C programs
-    /// vs clang -O0…-Oz and gcc; uses the first --trials budget and the first strategy).
+    /// tensor (colt vs TVM MetaSchedule) or llvm (pass ordering of C programs vs clang
+    /// -O0…-Oz and gcc; the first --trials budget).
     #[arg(long, value_enum, default_value_t)]
     space: Space,
-    /// llvm space: only these programs (default: all bundled ones).
+    /// llvm space: the programs, comma-separated: bundled names, .c files, `a.c+b.c` (one
+    /// program of several files) or directories of .c files (default: all bundled ones).
     #[arg(long, value_delimiter = ',')]
     programs: Vec<String>,
+    /// llvm space: objectives, comma-separated: size, runtime, memory (default: size,runtime).
+    #[arg(long, value_delimiter = ',')]
+    objectives: Vec<String>,
     /// default (the five serving layers at CI scale + matmul 1024^3) | tiny (matmul CI) | outside (mlp-up-proj, depthwise-conv, rmsnorm, gemv at CI scale: layers the search was not developed on).
     #[arg(long, default_value = "default")]
     suite: String,
@@ -130,39 +135,99 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     write_report(&a, &rows, &bench.bucket, &price_notes)
 }
 
-/// `colt bench --space llvm`: refuses the flags that bench would ignore, then runs it.
+/// `colt bench --space llvm`. With one non-LLM strategy, one seed, bundled programs, the
+/// size and runtime objectives and no --csv/--db/--config, the in-process bench with its
+/// per-optimization-type ablation table (`colt_llvm::bench`); otherwise one `colt tune` per
+/// program, objective, strategy and seed ([`llvm_runs`]).
 fn run_llvm(a: &Args) -> anyhow::Result<()> {
-    // The LLVM bench takes one budget, one strategy and one seed, and writes no CSV
-    // or database: a flag it would ignore is refused instead.
-    let ignored: [(&str, bool); 9] = [
-        ("--seeds", a.seeds != 1),
-        ("--llm-seeds", a.llm_seeds.is_some()),
-        ("--csv", a.csv.is_some()),
+    let ignored: [(&str, bool); 4] = [
         ("--suite", a.suite != "default"),
         ("--workloads", !a.workloads.is_empty()),
         ("--skip-tvm", a.skip_tvm),
         ("--tvm-venv", a.tvm_venv.is_some()),
-        ("--config", a.config.is_some()),
-        ("--db", a.db.is_some()),
     ];
     let given: Vec<&str> = ignored.iter().filter(|f| f.1).map(|f| f.0).collect();
     if !given.is_empty() {
         bail!(
-            "--space llvm does not take {} (it uses the first --trials budget, the first \
-             --strategies entry and seed 1; --programs picks the programs)",
+            "--space llvm does not take {} (--programs picks the programs)",
             given.join(", ")
         );
     }
-    if a.trials.len() > 1 || a.strategies.len() > 1 {
-        bail!("--space llvm takes one --trials budget and one --strategies entry");
+    if a.trials.len() > 1 {
+        bail!("--space llvm takes one --trials budget");
     }
     let trials = a.trials.first().copied().unwrap_or(64);
-    let strategy = a
-        .strategies
-        .first()
-        .cloned()
-        .unwrap_or_else(|| "evolutionary".into());
-    llvm::run(&strategy, trials, 1, a.programs.clone(), a.json)
+    let objectives: Vec<String> = if a.objectives.is_empty() {
+        vec!["size".into(), "runtime".into()]
+    } else {
+        a.objectives.clone()
+    };
+    for o in &objectives {
+        o.parse::<colt_llvm::Objective>()
+            .with_context(|| format!("--objectives {o}"))?;
+    }
+    let names = if a.strategies.is_empty() {
+        vec!["evolutionary".to_string()]
+    } else {
+        a.strategies.clone()
+    };
+    let user_cfg = crate::config::load(a.config.as_deref())?;
+    let (bucket, bucket_notes) = user_cfg.bucket()?;
+    let (bucket, price_notes) = strategies::priced(bucket);
+    let strategies = parse_strategies(&names, &bucket, &bucket_notes, &price_notes)?;
+    let in_process = strategies.len() == 1
+        && !strategies[0].uses_llm()
+        && a.seeds == 1
+        && a.llm_seeds.is_none()
+        && a.csv.is_none()
+        && a.db.is_none()
+        && a.config.is_none()
+        && a.objectives.is_empty()
+        && a.programs
+            .iter()
+            .all(|p| colt_llvm::programs::find(p).is_some());
+    if in_process {
+        return llvm::run(&names[0], trials, 1, a.programs.clone(), a.json);
+    }
+    let tmp = tempfile::Builder::new()
+        .prefix("colt-bench-llvm")
+        .tempdir()
+        .context("cannot create a temporary directory")?;
+    let programs = llvm_runs::resolve_programs(&a.programs, tmp.path())?;
+    let configs = strategies::write_configs(
+        tmp.path(),
+        user_cfg.path.as_deref(),
+        &user_cfg.text,
+        &bucket,
+        &strategies,
+    )?;
+    let bench = llvm_runs::LlvmBench {
+        exe: std::env::current_exe().context("cannot locate the colt executable")?,
+        db: a
+            .db
+            .clone()
+            .unwrap_or_else(|| out::cache_dir().join("colt.db")),
+        trials,
+        seeds: a.seeds,
+        llm_seeds: a.llm_seeds,
+        objectives,
+        strategies: strategies.into_iter().zip(configs).collect(),
+    };
+    let rows = bench.run(&programs, a.json);
+    if let Some(path) = &a.csv {
+        std::fs::write(path, llvm_runs::csv(&rows))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if a.json {
+        out::print_json(&json!({
+            "rows": rows,
+            "geomeans": llvm_runs::geomeans(&rows),
+            "trials": trials,
+        }));
+    } else {
+        print!("{}", llvm_runs::table(&rows));
+    }
+    Ok(())
 }
 
 /// The trial budgets and strategy names of a tensor bench (the suite's defaults where the
