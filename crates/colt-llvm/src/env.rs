@@ -24,7 +24,7 @@ use std::process::Command;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 
-use colt_llm::{ActionSpec, Transformation, Vocabulary};
+use colt_action::{ActionSpec, Transformation, Vocabulary};
 use colt_search::{Environment, LlmEnvironment, Measurement, OutcomeKind, SearchRng};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

@@ -110,11 +110,11 @@ fn measure_reports_size_and_checks_output() {
 fn llm_actions_edit_the_sequence_and_bad_ones_are_errors() {
     let env = LlvmEnv::new(tools(), &small_program(), EnvConfig::new(Objective::Size)).unwrap();
     let s = seq(&["sroa", "gvn"]);
-    let t = |j: serde_json::Value| -> colt_llm::Transformation {
+    let t = |j: serde_json::Value| -> colt_action::Transformation {
         let mut m: std::collections::BTreeMap<String, serde_json::Value> =
             serde_json::from_value(j).unwrap();
         let action = m.remove("action").unwrap().as_str().unwrap().to_string();
-        colt_llm::Transformation { action, args: m }
+        colt_action::Transformation { action, args: m }
     };
     let out = env
         .apply(

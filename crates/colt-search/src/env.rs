@@ -12,7 +12,7 @@
 use std::fmt::Debug;
 use std::hash::Hash;
 
-use colt_llm::{ActionSpec, Transformation, Vocabulary};
+use colt_action::{ActionSpec, Transformation, Vocabulary};
 pub use colt_outcome::OutcomeKind;
 use serde::{Serialize, de::DeserializeOwned};
 

@@ -17,8 +17,8 @@
 
 use std::fmt::Write;
 
+use colt_action::{ActionSpec, Transformation, Vocabulary};
 use colt_llm::config::format_param_count;
-use colt_llm::{ActionSpec, Transformation, Vocabulary};
 
 /// A model's record in the question: children it made, and how many were hits
 /// (better than their parent).

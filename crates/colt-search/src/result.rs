@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use colt_llm::Transformation;
+use colt_action::Transformation;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Strategy;

@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use colt_llm::Transformation;
+use colt_action::Transformation;
 
 use crate::result::NodeInfo;
 

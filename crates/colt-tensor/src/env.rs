@@ -12,8 +12,8 @@
 
 use crate::kernel::Kernel;
 use crate::session::Session;
+use colt_action::{ActionSpec, Transformation, Vocabulary};
 use colt_ir::Program;
-use colt_llm::{ActionSpec, Transformation, Vocabulary};
 use colt_measure::{Outcome, OutcomeKind};
 use colt_sched::Trace;
 use colt_sched::actions::{self, Action, Choices};

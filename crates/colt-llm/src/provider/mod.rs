@@ -2,6 +2,7 @@
 //! retries, cool-downs, parsing and accounting live in the client.
 
 use std::fmt;
+#[cfg(feature = "http")]
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -9,10 +10,13 @@ use serde::{Deserialize, Serialize};
 use crate::config::{ModelConfig, ProviderKind};
 use crate::vocab::Request;
 
+#[cfg(feature = "http")]
 pub mod anthropic;
+#[cfg(feature = "http")]
 mod http;
 #[cfg(feature = "local")]
 pub mod local;
+#[cfg(feature = "http")]
 pub mod openai;
 
 /// Token counts of one attempt. `input_tokens` is the whole prompt, cached part included.
@@ -132,8 +136,14 @@ pub trait Provider: Send + Sync + fmt::Debug {
 /// The provider for a configured model.
 pub fn for_model(m: &ModelConfig) -> Box<dyn Provider> {
     match m.provider {
+        #[cfg(feature = "http")]
         ProviderKind::OpenAi => Box::new(openai::OpenAiProvider::new(m)),
+        #[cfg(feature = "http")]
         ProviderKind::Anthropic => Box::new(anthropic::AnthropicProvider::new(m)),
+        #[cfg(not(feature = "http"))]
+        ProviderKind::OpenAi | ProviderKind::Anthropic => Box::new(Missing(
+            "colt-llm was built without the `http` feature (remote providers)".into(),
+        )),
         #[cfg(feature = "local")]
         ProviderKind::Local => Box::new(local::LocalProvider::new(m)),
         #[cfg(not(feature = "local"))]
@@ -153,6 +163,7 @@ impl Provider for Missing {
     }
 }
 
+#[cfg(feature = "http")]
 /// The key of a model, read from its environment variable at call time.
 pub(crate) fn read_key(env: &Option<String>) -> Result<Option<Secret>, CallError> {
     match env {
@@ -164,15 +175,18 @@ pub(crate) fn read_key(env: &Option<String>) -> Result<Option<Secret>, CallError
     }
 }
 
+#[cfg(feature = "http")]
 /// A key that never prints.
 pub(crate) struct Secret(pub String);
 
+#[cfg(feature = "http")]
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Secret(***)")
     }
 }
 
+#[cfg(feature = "http")]
 impl Secret {
     /// Remove the key from text that came back from a server (some echo it).
     pub fn redact(&self, s: &str) -> String {
@@ -184,6 +198,7 @@ impl Secret {
     }
 }
 
+#[cfg(feature = "http")]
 /// `{endpoint}/v1/{path}`, accepting endpoints given with or without `/v1`.
 pub(crate) fn url(endpoint: &str, path: &str) -> String {
     let base = endpoint.trim_end_matches('/');
@@ -191,10 +206,12 @@ pub(crate) fn url(endpoint: &str, path: &str) -> String {
     format!("{base}/v1/{path}")
 }
 
+#[cfg(feature = "http")]
 pub(crate) fn timeout(m: &ModelConfig) -> Duration {
     Duration::from_secs_f64(m.timeout_s)
 }
 
+#[cfg(feature = "http")]
 /// The first `n` characters of a body, for error messages.
 pub(crate) fn body_excerpt(s: &str, n: usize) -> String {
     let s = s.trim();

@@ -7,7 +7,8 @@
 use std::collections::BTreeSet;
 use std::time::Instant;
 
-use colt_llm::{CallRecord, JointAction, Request, Role, Vocabulary};
+use colt_action::{JointAction, Vocabulary};
+use colt_llm::{CallRecord, Request, Role};
 
 use super::{Asked, ChildCand, Mode, Realised, TreeSearch, reward_fn};
 use crate::config::{AlterationKeep, StreakScope};

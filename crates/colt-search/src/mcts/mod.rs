@@ -20,7 +20,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use colt_llm::{Bucket, Transformation, Vocabulary};
+use colt_action::{Transformation, Vocabulary};
+use colt_llm::Bucket;
 use rand::RngExt;
 
 use crate::config::OnBudget;
