@@ -36,10 +36,18 @@ pub struct RunData {
     /// Legend text: strategy, seed and run id (workload and scale too when the report
     /// mixes workloads).
     pub label: String,
+    /// The share floor when the run's config sets none (see [`crate::Inputs`]).
+    pub default_large_share_floor: f64,
+    /// Kendall τ of (predicted, measured) (see [`crate::Inputs`]).
+    pub rank_correlation: fn(&[f32], &[f32]) -> f64,
 }
 
 /// Read `runs` (duplicates dropped, order kept).
-pub fn load(db: &Db, runs: &[RunId]) -> Result<Vec<RunData>, ReportError> {
+pub fn load(
+    db: &Db,
+    runs: &[RunId],
+    inputs: &crate::Inputs<'_>,
+) -> Result<Vec<RunData>, ReportError> {
     if runs.is_empty() {
         return Err(ReportError::NoRuns);
     }
@@ -64,6 +72,8 @@ pub fn load(db: &Db, runs: &[RunId]) -> Result<Vec<RunData>, ReportError> {
             summary,
             label: String::new(),
             row,
+            default_large_share_floor: inputs.default_large_share_floor,
+            rank_correlation: inputs.rank_correlation,
         });
     }
     let workloads: BTreeSet<(&str, &str)> = out
@@ -200,7 +210,7 @@ impl RunData {
         }
         let pred: Vec<f32> = pts.iter().map(|p| p.0 as f32).collect();
         let truth: Vec<f32> = pts.iter().map(|p| p.1 as f32).collect();
-        Some(colt_cost::kendall_tau(&pred, &truth)).filter(|t| t.is_finite())
+        Some((self.rank_correlation)(&pred, &truth)).filter(|t| t.is_finite())
     }
 
     /// Models in the order of their first call.
@@ -292,7 +302,7 @@ impl RunData {
     }
 
     /// The share floor the policy enforced: `[search] large_share_floor` of the run's
-    /// config, else the search default; None for runs without LLM calls.
+    /// config, else the search default ([`crate::Inputs`]); None for runs without LLM calls.
     pub fn share_floor(&self) -> Option<f64> {
         if self.calls.is_empty() {
             return None;
@@ -304,7 +314,7 @@ impl RunData {
             .parse::<toml::Table>()
             .ok()
             .and_then(|d| d.get("search")?.get("large_share_floor")?.as_float());
-        Some(from_config.unwrap_or_else(|| colt_search::SearchConfig::default().large_share_floor))
+        Some(from_config.unwrap_or(self.default_large_share_floor))
     }
 
     /// Course-alteration calls: (call number, cumulative count, model, ok).
@@ -482,6 +492,8 @@ mod tests {
             stats: RunStats::default(),
             model_stats: BTreeMap::new(),
             label: "run 1".into(),
+            default_large_share_floor: colt_search::SearchConfig::default().large_share_floor,
+            rank_correlation: colt_cost::kendall_tau,
         }
     }
 

@@ -184,7 +184,11 @@ pub fn utc(ms: i64) -> String {
 }
 
 /// The whole document for the loaded `runs` of the database at `db_path`.
-pub fn document(db_path: &Path, runs: &[RunData]) -> Result<String, ReportError> {
+pub fn document(
+    db_path: &Path,
+    runs: &[RunData],
+    rebuild: &kernel::Rebuild<'_>,
+) -> Result<String, ReportError> {
     let mut h = String::new();
     let ids: Vec<String> = runs.iter().map(|r| r.row.id.to_string()).collect();
     let title = format!(
@@ -221,7 +225,7 @@ pub fn document(db_path: &Path, runs: &[RunData]) -> Result<String, ReportError>
         }
         h.push_str("</section>\n");
     }
-    best_section(&mut h, kernel::best_kernel(runs).as_ref());
+    best_section(&mut h, kernel::best_kernel(runs, rebuild).as_ref());
     h.push_str("</body>\n</html>\n");
     Ok(h)
 }

@@ -29,17 +29,35 @@ use std::path::Path;
 /// Size of the PNG written by [`render_png`], in pixels.
 pub const PNG_SIZE: (u32, u32) = (1200, 640);
 
+/// What the report takes from the rest of colt instead of depending on the compiler, the
+/// search engine and the cost model.
+#[derive(Clone, Copy)]
+pub struct Inputs<'a> {
+    /// Rebuilds a tensor kernel from (workload, scale, recorded trace JSON), as `colt best`
+    /// does (`colt_tensor::kernel_text`).
+    pub rebuild: &'a kernel::Rebuild<'a>,
+    /// The share floor of a run whose config sets none (`SearchConfig::default()`).
+    pub default_large_share_floor: f64,
+    /// Kendall τ of (predicted, measured) (`colt_cost::kendall_tau`).
+    pub rank_correlation: fn(&[f32], &[f32]) -> f64,
+}
+
 /// The HTML report of `runs` (at least one; duplicates are shown once).
-pub fn render_html(db: &Db, runs: &[RunId]) -> Result<String, ReportError> {
+pub fn render_html(db: &Db, runs: &[RunId], inputs: &Inputs<'_>) -> Result<String, ReportError> {
     font::ensure()?;
-    let data = data::load(db, runs)?;
-    html::document(db.path(), &data)
+    let data = data::load(db, runs, inputs)?;
+    html::document(db.path(), &data, inputs.rebuild)
 }
 
 /// Draw the best-latency-vs-trials chart of `runs` into the PNG file `path`.
-pub fn render_png(db: &Db, runs: &[RunId], path: &Path) -> Result<(), ReportError> {
+pub fn render_png(
+    db: &Db,
+    runs: &[RunId],
+    path: &Path,
+    inputs: &Inputs<'_>,
+) -> Result<(), ReportError> {
     font::ensure()?;
-    let data = data::load(db, runs)?;
+    let data = data::load(db, runs, inputs)?;
     let err = |e: &dyn std::fmt::Display| ReportError::Png {
         path: path.into(),
         message: e.to_string(),

@@ -6,7 +6,7 @@
 //! recorded trace rebuilds, and headless Chromium must paint a non-blank page.
 
 use colt_db::{Db, NewCandidate, NewLlmCall, NewRun, Node, OutcomeKind, RunId};
-use colt_report::{PLOTS, PNG_SIZE, ReportError, render_html, render_png};
+use colt_report::{Inputs, PLOTS, PNG_SIZE, ReportError};
 use colt_sched::Trace;
 use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64;
@@ -338,6 +338,36 @@ fn svg_text(svg: roxmltree::Node) -> String {
         .filter_map(|n| n.text())
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// What `colt report` hands the report: colt-tensor's rebuild, the search's default floor,
+/// the cost model's Kendall τ.
+fn rebuild(
+    workload: &str,
+    scale: &str,
+    trace: &str,
+) -> Result<colt_report::kernel::Rebuilt, String> {
+    colt_tensor::kernel_text(workload, scale, trace).map(|k| colt_report::kernel::Rebuilt {
+        loop_nest: k.loop_nest,
+        history: k.history,
+        c_source: k.c_source,
+    })
+}
+
+fn inputs() -> Inputs<'static> {
+    Inputs {
+        rebuild: &rebuild,
+        default_large_share_floor: colt_search::SearchConfig::default().large_share_floor,
+        rank_correlation: colt_cost::kendall_tau,
+    }
+}
+
+fn render_html(db: &Db, runs: &[RunId]) -> Result<String, ReportError> {
+    colt_report::render_html(db, runs, &inputs())
+}
+
+fn render_png(db: &Db, runs: &[RunId], path: &Path) -> Result<(), ReportError> {
+    colt_report::render_png(db, runs, path, &inputs())
 }
 
 #[test]

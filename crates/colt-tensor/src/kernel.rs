@@ -56,3 +56,30 @@ impl Kernel {
         }
     }
 }
+
+/// A recorded schedule made readable: what `colt best` and the report show.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KernelText {
+    /// The scheduled loop nest, printed.
+    pub loop_nest: String,
+    /// The transformations that led to it.
+    pub history: String,
+    /// The generated C.
+    pub c_source: String,
+}
+
+/// Replay the recorded `trace_json` on `workload` at `scale` (a built-in name or a spec
+/// path, as the run recorded it); the loop nest, history and C, or one line saying why not.
+pub fn kernel_text(workload: &str, scale: &str, trace_json: &str) -> Result<KernelText, String> {
+    let scale: colt_ops::Scale = scale.parse().map_err(|e: String| format!("scale: {e}"))?;
+    let program =
+        crate::resolve(workload, scale).map_err(|e| format!("workload {workload}: {e}"))?;
+    let trace = Trace::from_json(trace_json).map_err(|e| format!("recorded trace: {e}"))?;
+    let kernel = Kernel::scheduled(&program, &trace)
+        .map_err(|e| format!("the recorded trace no longer applies: {e}"))?;
+    Ok(KernelText {
+        loop_nest: colt_ir::func_str(&kernel.func),
+        history: colt_sched::describe(&program, &trace),
+        c_source: kernel.source.code,
+    })
+}

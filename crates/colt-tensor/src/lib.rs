@@ -17,6 +17,6 @@ pub mod session;
 pub mod workload;
 
 pub use env::{OutcomeLog, TensorEnv};
-pub use kernel::Kernel;
+pub use kernel::{Kernel, KernelText, kernel_text};
 pub use session::{Baselines, Session, SessionConfig, check_fits};
 pub use workload::{WorkloadError, resolve};

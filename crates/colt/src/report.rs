@@ -40,11 +40,23 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         );
     }
     let db = Db::open_read_only(&db_path)?;
-    let html = colt_report::render_html(&db, &a.runs)?;
+    let rebuild = |workload: &str, scale: &str, trace: &str| {
+        colt_tensor::kernel_text(workload, scale, trace).map(|k| colt_report::kernel::Rebuilt {
+            loop_nest: k.loop_nest,
+            history: k.history,
+            c_source: k.c_source,
+        })
+    };
+    let inputs = colt_report::Inputs {
+        rebuild: &rebuild,
+        default_large_share_floor: colt_search::SearchConfig::default().large_share_floor,
+        rank_correlation: colt_cost::kendall_tau,
+    };
+    let html = colt_report::render_html(&db, &a.runs, &inputs)?;
     std::fs::write(&a.out, html).with_context(|| format!("cannot write {}", a.out.display()))?;
     println!("{}", a.out.display());
     if let Some(png) = &a.png {
-        colt_report::render_png(&db, &a.runs, png)?;
+        colt_report::render_png(&db, &a.runs, png, &inputs)?;
         println!("{}", png.display());
     }
     Ok(())
