@@ -108,9 +108,13 @@ fn top_level_items(src: &str) -> Vec<&str> {
                 i += 1;
             }
             b'{' => depth += 1,
-            b'}' => {
-                depth = depth.saturating_sub(1);
-                if depth == 0 && !next_is_declarator(b, i + 1) {
+            b'}' | b';' => {
+                if c == b'}' {
+                    depth = depth.saturating_sub(1);
+                }
+                // A depth-0 `;` ends a declaration; a `}` back at depth 0 ends a function
+                // or a type, unless a declarator follows it (`} name;`).
+                if depth == 0 && (c == b';' || !next_is_declarator(b, i + 1)) {
                     let end = end_of_line(b, i + 1);
                     push_item(&mut items, src, start, end);
                     start = end;
@@ -118,14 +122,6 @@ fn top_level_items(src: &str) -> Vec<&str> {
                     line_start = true;
                     continue;
                 }
-            }
-            b';' if depth == 0 => {
-                let end = end_of_line(b, i + 1);
-                push_item(&mut items, src, start, end);
-                start = end;
-                i = end;
-                line_start = true;
-                continue;
             }
             _ => {}
         }

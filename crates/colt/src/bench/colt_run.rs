@@ -16,9 +16,9 @@ pub struct TuneSettings {
     pub db: PathBuf,
 }
 
-/// What one model did in one run, as the bench reports it: calls, tokens, and USD from the
+/// What one model (or all of a run's models) did, as the bench reports it: calls, tokens, and USD from the
 /// bench bucket's price table.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 pub struct ModelUse {
     pub calls: u64,
     pub tokens_in: u64,

@@ -15,6 +15,7 @@ use anyhow::{Context, bail};
 use serde::Serialize;
 use serde_json::Value;
 
+use super::colt_run::ModelUse;
 use super::report::Spread;
 use super::strategies::BenchStrategy;
 
@@ -115,11 +116,9 @@ pub struct LlvmRow {
     /// Size: the result's `.text` bytes over `clang -Oz`'s.
     pub text_ratio: Option<f64>,
     pub wall_s: Option<f64>,
-    pub llm_calls: u64,
-    pub tokens_in: u64,
-    pub tokens_cached: u64,
-    pub tokens_out: u64,
-    pub cost_usd: f64,
+    /// LLM calls, tokens and USD of the run (all models).
+    #[serde(flatten)]
+    pub llm: ModelUse,
     pub large_model_share: Option<f64>,
 }
 
@@ -163,11 +162,13 @@ impl LlvmRow {
             ratio,
             text_ratio,
             wall_s: f("wall_s"),
-            llm_calls,
-            tokens_in: u("tokens_in"),
-            tokens_cached: u("tokens_cached"),
-            tokens_out: u("tokens_out"),
-            cost_usd: f("cost_usd").unwrap_or(0.0),
+            llm: ModelUse {
+                calls: llm_calls,
+                tokens_in: u("tokens_in"),
+                tokens_cached: u("tokens_cached"),
+                tokens_out: u("tokens_out"),
+                usd: f("cost_usd").unwrap_or(0.0),
+            },
             large_model_share: if llm_calls > 0 {
                 f("large_model_share")
             } else {
@@ -328,7 +329,7 @@ pub fn geomeans(rows: &[LlvmRow]) -> Vec<Geomean> {
                 ratio: colt_llvm::bench::geomean(&ratios),
                 text_ratio: colt_llvm::bench::geomean(&texts),
                 wall_s: Spread::of(rs.iter().filter_map(|r| r.wall_s)).map(|s| s.median),
-                llm_calls: rs.iter().map(|r| r.llm_calls).sum(),
+                llm_calls: rs.iter().map(|r| r.llm.calls).sum(),
                 objective: o,
                 strategy: s,
             }
@@ -385,7 +386,7 @@ pub fn table(rows: &[LlvmRow]) -> String {
             .map_or("-".into(), |s| format!("{:.3}", s.median));
         let wall = Spread::of(rs.iter().filter_map(|x| x.wall_s))
             .map_or("-".into(), |s| format!("{:.1}", s.median));
-        let calls: u64 = rs.iter().map(|x| x.llm_calls).sum();
+        let calls: u64 = rs.iter().map(|x| x.llm.calls).sum();
         t += &format!(
             "{:<16} {:<8} {:<26} {:>5} {:>26} {:>8} {:>8} {:>6}\n",
             r.program,
@@ -419,7 +420,7 @@ pub fn table(rows: &[LlvmRow]) -> String {
 /// The rows as CSV.
 pub fn csv(rows: &[LlvmRow]) -> String {
     let mut s = String::from(
-        "program,objective,strategy,seed,status,run,value,reference_name,reference,ratio,text_ratio,wall_s,llm_calls,tokens_in,tokens_cached,tokens_out,cost_usd,large_model_share\n",
+        "program,objective,strategy,seed,status,run,value,reference_name,reference,ratio,text_ratio,wall_s,calls,tokens_in,tokens_cached,tokens_out,usd,large_model_share\n",
     );
     let o = |x: Option<f64>| x.map_or(String::new(), |v| format!("{v}"));
     for r in rows {
@@ -437,11 +438,11 @@ pub fn csv(rows: &[LlvmRow]) -> String {
             o(r.ratio),
             o(r.text_ratio),
             o(r.wall_s),
-            r.llm_calls,
-            r.tokens_in,
-            r.tokens_cached,
-            r.tokens_out,
-            r.cost_usd,
+            r.llm.calls,
+            r.llm.tokens_in,
+            r.llm.tokens_cached,
+            r.llm.tokens_out,
+            r.llm.usd,
             o(r.large_model_share)
         );
     }
@@ -474,7 +475,7 @@ mod tests {
         let r = row("p", "size", 1, &size);
         assert_eq!(r.ratio, Some(0.9));
         assert_eq!(r.text_ratio, Some(0.9));
-        assert_eq!(r.llm_calls, 4);
+        assert_eq!(r.llm.calls, 4);
         assert_eq!(r.large_model_share, Some(0.25));
         let rt = json!({"run": 2, "best": 5.0, "retimed_ratio": 0.8,
             "final_timing": {"chosen": 1, "reference": 10.0,
