@@ -212,10 +212,22 @@ pub fn tune(
     if let Some(c) = config {
         cmd.arg("--config").arg(c);
     }
-    let out = match cmd.output() {
+    let out = match run_tune(&s.exe, &mut cmd) {
         Ok(o) => o,
-        Err(e) => return ColtRun::failed(seed, format!("cannot run {}: {e}", s.exe.display())),
+        Err(why) => return ColtRun::failed(seed, why),
     };
+    match serde_json::from_slice::<TuneSummary>(&out) {
+        Ok(v) => ColtRun::from_summary(seed, &v),
+        Err(e) => ColtRun::failed(seed, format!("colt tune printed no JSON summary ({e})")),
+    }
+}
+
+/// Run a `colt tune` command of `exe`: its stdout, or why it failed (the last line of its
+/// error output, without the `error: ` prefix).
+pub fn run_tune(exe: &Path, cmd: &mut Command) -> Result<Vec<u8>, String> {
+    let out = cmd
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", exe.display()))?;
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
         let last = err
@@ -223,12 +235,9 @@ pub fn tune(
             .rev()
             .find(|l| !l.trim().is_empty())
             .unwrap_or("no message");
-        return ColtRun::failed(seed, last.trim_start_matches("error: ").to_string());
+        return Err(last.trim_start_matches("error: ").to_string());
     }
-    match serde_json::from_slice::<TuneSummary>(&out.stdout) {
-        Ok(v) => ColtRun::from_summary(seed, &v),
-        Err(e) => ColtRun::failed(seed, format!("colt tune printed no JSON summary ({e})")),
-    }
+    Ok(out.stdout)
 }
 
 /// Trials (1-based, in measurement order) until a correct kernel was at least as fast as

@@ -251,20 +251,11 @@ impl LlvmBench {
             status: why,
             ..base.clone()
         };
-        let out = match cmd.output() {
+        let out = match super::colt_run::run_tune(&self.exe, &mut cmd) {
             Ok(o) => o,
-            Err(e) => return failed(format!("cannot run {}: {e}", self.exe.display())),
+            Err(why) => return failed(why),
         };
-        if !out.status.success() {
-            let err = String::from_utf8_lossy(&out.stderr);
-            let last = err
-                .lines()
-                .rev()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("no message");
-            return failed(last.trim_start_matches("error: ").to_string());
-        }
-        match serde_json::from_slice::<Value>(&out.stdout) {
+        match serde_json::from_slice::<Value>(&out) {
             Ok(v) => LlvmRow::from_summary(base.clone(), &v),
             Err(e) => failed(format!("colt tune printed no JSON summary ({e})")),
         }
