@@ -189,6 +189,34 @@ fn run_llvm(a: &Args) -> anyhow::Result<()> {
     if in_process {
         return llvm::run(&names[0], trials, 1, a.programs.clone(), a.json);
     }
+    let picked = LlvmPicked {
+        trials,
+        objectives,
+        strategies,
+        bucket,
+        user_cfg,
+    };
+    run_llvm_runs(a, picked)
+}
+
+/// What `colt bench --space llvm` resolved from its flags.
+struct LlvmPicked {
+    trials: usize,
+    objectives: Vec<String>,
+    strategies: Vec<strategies::BenchStrategy>,
+    bucket: colt_llm::Bucket,
+    user_cfg: crate::config::ConfigFile,
+}
+
+/// The LLVM bench over `colt tune` runs ([`llvm_runs`]): rows, CSV, JSON or the table.
+fn run_llvm_runs(a: &Args, p: LlvmPicked) -> anyhow::Result<()> {
+    let LlvmPicked {
+        trials,
+        objectives,
+        strategies,
+        bucket,
+        user_cfg,
+    } = p;
     let tmp = tempfile::Builder::new()
         .prefix("colt-bench-llvm")
         .tempdir()

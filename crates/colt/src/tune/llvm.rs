@@ -10,7 +10,8 @@ use anyhow::Context;
 use colt_llvm::baseline::Baseline;
 use colt_llvm::retime::{self, FinalChoice};
 use colt_llvm::{EnvConfig, LlvmEnv, Objective, Program, Toolchain};
-use std::path::PathBuf;
+use colt_search::RunResult;
+use std::path::{Path, PathBuf};
 
 /// Rounds of the final round-robin timing.
 const FINAL_ROUNDS: usize = 7;
@@ -42,22 +43,7 @@ pub fn run(ctx: Ctx) -> anyhow::Result<()> {
         .unwrap_or_else(|| PathBuf::from(format!("colt-out/run-{run}")));
     let (result, search, db, a, tool_failure) = ctx.drive(&mut env, details, show_best)?;
 
-    let final_choice = if objective.timed() && result.best.is_some() {
-        ctx_say_final(a.json);
-        let o3 = baselines
-            .iter()
-            .find(|b| b.name == "clang -O3")
-            .and_then(|b| b.exe.clone());
-        let search_best = retime::best_of(&result.history, retime::SEARCH_CONTENDERS);
-        Some(retime::final_choice(
-            &mut env,
-            &search_best,
-            o3.as_deref(),
-            FINAL_ROUNDS,
-        ))
-    } else {
-        None
-    };
+    let final_choice = final_timing(&mut env, &baselines, &result, a.json);
     // The result: the final timing's choice for a timed objective, else the search's best.
     let chosen: Option<(Vec<String>, f64)> = match final_choice.as_ref().and_then(|f| f.chosen()) {
         Some(c) => c.value.map(|v| (c.passes.clone(), v)),
@@ -66,44 +52,12 @@ pub fn run(ctx: Ctx) -> anyhow::Result<()> {
             .as_ref()
             .map(|b| (b.state.clone(), b.latency_us)),
     };
-
-    let mut text = String::new();
-    for b in &baselines {
-        text += &format!(
-            "{:<10} {}\n",
-            b.name,
-            baseline_value(b, objective).map_or("-".to_string(), |v| format!("{v:.1} {unit}"))
-        );
-    }
+    let mut text = baseline_text(&baselines, objective);
     if let Some(f) = &final_choice {
         text += &final_text(f, unit);
     }
-    let mut export = None;
-    let mut best_text_bytes = None;
-    if let Some((passes, value)) = &chosen {
-        let (pipeline, ll) = env
-            .export(passes, &out_dir)
-            .with_context(|| format!("cannot export to {}", out_dir.display()))?;
-        best_text_bytes = env.evaluate(passes, false).text_bytes;
-        let trial = result
-            .history
-            .iter()
-            .find(|t| &t.state == passes)
-            .map_or("not a search trial".to_string(), |t| {
-                format!("trial {}", t.trial)
-            });
-        text += &format!(
-            "best       {value:.1} {unit} ({trial})\npipeline   opt -passes='{pipeline}'\noptimised  {}\n",
-            ll.display()
-        );
-        export = Some(Export {
-            pipeline,
-            ll: ll.display().to_string(),
-            passes: passes.clone(),
-        });
-    } else {
-        text += "no correct pass sequence was found\n";
-    }
+    let (export, best_text_bytes) =
+        export_result(&mut env, chosen.as_ref(), &result, &out_dir, &mut text)?;
     let summary = TuneSummary {
         search,
         space: SpaceSummary::Llvm(LlvmSummary {
@@ -127,13 +81,87 @@ pub fn run(ctx: Ctx) -> anyhow::Result<()> {
     super::finish(&db, run, &summary, a.json, &result, &text, tool_failure)
 }
 
-fn ctx_say_final(json: bool) {
+/// For a timed objective with a result: the final round-robin timing of the search's best
+/// few, the standard pipelines and clang -O3.
+fn final_timing(
+    env: &mut LlvmEnv,
+    baselines: &[Baseline],
+    result: &RunResult<Vec<String>>,
+    json: bool,
+) -> Option<FinalChoice> {
+    if !env.objective().timed() || result.best.is_none() {
+        return None;
+    }
     if !json {
         eprintln!(
             "final timing: the best {} sequences, the standard pipelines and clang -O3, {FINAL_ROUNDS} rounds round-robin...",
             retime::SEARCH_CONTENDERS
         );
     }
+    let o3 = baselines
+        .iter()
+        .find(|b| b.name == "clang -O3")
+        .and_then(|b| b.exe.clone());
+    let search_best = retime::best_of(&result.history, retime::SEARCH_CONTENDERS);
+    Some(retime::final_choice(
+        env,
+        &search_best,
+        o3.as_deref(),
+        FINAL_ROUNDS,
+    ))
+}
+
+/// One line per baseline with its value for the objective.
+fn baseline_text(baselines: &[Baseline], objective: Objective) -> String {
+    let unit = objective.unit();
+    baselines
+        .iter()
+        .map(|b| {
+            let v = baseline_value(b, objective);
+            format!(
+                "{:<10} {}\n",
+                b.name,
+                v.map_or("-".to_string(), |v| format!("{v:.1} {unit}"))
+            )
+        })
+        .collect()
+}
+
+/// Write the result's pipeline and IR to `out_dir` and say so in `text`; the export and the
+/// result's `.text` bytes.
+fn export_result(
+    env: &mut LlvmEnv,
+    chosen: Option<&(Vec<String>, f64)>,
+    result: &RunResult<Vec<String>>,
+    out_dir: &Path,
+    text: &mut String,
+) -> anyhow::Result<(Option<Export>, Option<u64>)> {
+    let Some((passes, value)) = chosen else {
+        *text += "no correct pass sequence was found\n";
+        return Ok((None, None));
+    };
+    let unit = env.objective().unit();
+    let (pipeline, ll) = env
+        .export(passes, out_dir)
+        .with_context(|| format!("cannot export to {}", out_dir.display()))?;
+    let best_text_bytes = env.evaluate(passes, false).text_bytes;
+    let trial = result
+        .history
+        .iter()
+        .find(|t| &t.state == passes)
+        .map_or("not a search trial".to_string(), |t| {
+            format!("trial {}", t.trial)
+        });
+    *text += &format!(
+        "best       {value:.1} {unit} ({trial})\npipeline   opt -passes='{pipeline}'\noptimised  {}\n",
+        ll.display()
+    );
+    let export = Export {
+        pipeline,
+        ll: ll.display().to_string(),
+        passes: passes.clone(),
+    };
+    Ok((Some(export), best_text_bytes))
 }
 
 /// The baselines' run time and memory, timed round-robin before the search.
