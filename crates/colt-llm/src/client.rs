@@ -26,45 +26,12 @@ use crate::retry::backoff_ms;
 use crate::stats::{ModelStats, cost_usd};
 use crate::vocab::{JointAction, Request, Role};
 
-/// Why a call produced no joint action. Answer problems, transport problems and refusals
-/// in one flat list so that statistics can count them by [`Failure::kind`].
+/// Why a call produced no joint action: an unusable answer ([`AnswerError`], serialized as
+/// its own `kind`), a transport problem or a refusal, so that statistics can count them by
+/// [`Failure::kind`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Failure {
-    /// The answer holds no JSON object.
-    #[error("no JSON object in the answer")]
-    NoJson,
-    /// The answer was cut off.
-    #[error("the answer was cut off (output-token limit or unclosed JSON)")]
-    Truncated,
-    /// A transformation names an action not in the vocabulary.
-    #[error("unknown transformation \"{name}\"")]
-    UnknownAction {
-        /// The name given.
-        name: String,
-    },
-    /// A parameter value is not among the action's choices.
-    #[error("transformation \"{action}\": parameter \"{param}\": bad value {value}")]
-    BadParam {
-        /// The action.
-        action: String,
-        /// The parameter.
-        param: String,
-        /// The value given, as JSON text.
-        value: String,
-    },
-    /// `next_model` is not one of the request's models.
-    #[error("unknown next model \"{name}\"")]
-    UnknownModel {
-        /// The name given.
-        name: String,
-    },
-    /// The JSON is not a joint action.
-    #[error("malformed joint action: {detail}")]
-    BadShape {
-        /// What is wrong.
-        detail: String,
-    },
     /// A non-success HTTP status.
     #[error("HTTP {status}: {body}")]
     Http {
@@ -120,18 +87,17 @@ pub enum Failure {
         /// What is missing.
         detail: String,
     },
+    /// The model answered, but not usably.
+    #[error(transparent)]
+    #[serde(untagged)]
+    Answer(#[from] AnswerError),
 }
 
 impl Failure {
     /// A stable snake_case name for statistics and reports.
     pub fn kind(&self) -> &'static str {
         match self {
-            Failure::NoJson => "no_json",
-            Failure::Truncated => "truncated",
-            Failure::UnknownAction { .. } => "unknown_action",
-            Failure::BadParam { .. } => "bad_param",
-            Failure::UnknownModel { .. } => "unknown_model",
-            Failure::BadShape { .. } => "bad_shape",
+            Failure::Answer(e) => e.kind(),
             Failure::Http { .. } => "http",
             Failure::Timeout => "timeout",
             Failure::Connection { .. } => "connection",
@@ -146,36 +112,7 @@ impl Failure {
 
     /// The model answered, but not usably (as opposed to: it could not be reached).
     pub fn is_invalid_answer(&self) -> bool {
-        matches!(
-            self,
-            Failure::NoJson
-                | Failure::Truncated
-                | Failure::UnknownAction { .. }
-                | Failure::BadParam { .. }
-                | Failure::UnknownModel { .. }
-                | Failure::BadShape { .. }
-        )
-    }
-}
-
-impl From<AnswerError> for Failure {
-    fn from(e: AnswerError) -> Failure {
-        match e {
-            AnswerError::NoJson => Failure::NoJson,
-            AnswerError::Truncated => Failure::Truncated,
-            AnswerError::UnknownAction { name } => Failure::UnknownAction { name },
-            AnswerError::BadParam {
-                action,
-                param,
-                value,
-            } => Failure::BadParam {
-                action,
-                param,
-                value,
-            },
-            AnswerError::UnknownModel { name } => Failure::UnknownModel { name },
-            AnswerError::BadShape { detail } => Failure::BadShape { detail },
-        }
+        matches!(self, Failure::Answer(_))
     }
 }
 
@@ -583,7 +520,7 @@ fn attempt_with_retries(
 }
 
 /// Parse a provider's reply into the call's outcome, keeping its usage, text and timing in
-/// `rec`; an unusable answer cut off by the token limit is [`Failure::Truncated`].
+/// `rec`; an unusable answer cut off by the token limit is [`AnswerError::Truncated`].
 fn answer_outcome(
     reply: provider::Reply,
     req: &Request,
@@ -604,8 +541,37 @@ fn answer_outcome(
         Err(AnswerError::NoJson | AnswerError::BadShape { .. } | AnswerError::Truncated)
             if reply.finish == Finish::Length =>
         {
-            Err(Failure::Truncated)
+            Err(Failure::Answer(AnswerError::Truncated))
         }
         Err(e) => Err(Failure::from(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Recorded calls (the database, `--resume`) keep reading: an answer failure is written
+    /// as its own `kind`, as before it was wrapped, and reads back.
+    #[test]
+    fn an_answer_failure_keeps_its_wire_form() {
+        for (f, json) in [
+            (
+                Failure::Answer(AnswerError::NoJson),
+                r#"{"kind":"no_json"}"#,
+            ),
+            (
+                Failure::Answer(AnswerError::UnknownModel { name: "m".into() }),
+                r#"{"kind":"unknown_model","name":"m"}"#,
+            ),
+            (Failure::Timeout, r#"{"kind":"timeout"}"#),
+        ] {
+            assert_eq!(serde_json::to_string(&f).unwrap(), json);
+            assert_eq!(serde_json::from_str::<Failure>(json).unwrap(), f);
+        }
+        let f = Failure::Answer(AnswerError::Truncated);
+        assert_eq!((f.kind(), f.is_invalid_answer()), ("truncated", true));
+        assert!(!Failure::Timeout.is_invalid_answer());
+        assert!(f.to_string().contains("cut off"));
     }
 }

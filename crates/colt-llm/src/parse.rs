@@ -22,8 +22,8 @@ pub enum AnswerError {
     /// The text holds no JSON object.
     #[error("no JSON object in the answer")]
     NoJson,
-    /// The JSON object never closes.
-    #[error("the answer was cut off before its JSON object closed")]
+    /// The answer was cut off: its JSON object never closes, or the output-token limit ended it.
+    #[error("the answer was cut off (output-token limit or unclosed JSON)")]
     Truncated,
     /// A transformation names an action not in the vocabulary.
     #[error("unknown transformation \"{name}\"")]
@@ -53,6 +53,20 @@ pub enum AnswerError {
         /// What is wrong.
         detail: String,
     },
+}
+
+impl AnswerError {
+    /// A stable snake_case name for statistics and reports (the serialized `kind`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            AnswerError::NoJson => "no_json",
+            AnswerError::Truncated => "truncated",
+            AnswerError::UnknownAction { .. } => "unknown_action",
+            AnswerError::BadParam { .. } => "bad_param",
+            AnswerError::UnknownModel { .. } => "unknown_model",
+            AnswerError::BadShape { .. } => "bad_shape",
+        }
+    }
 }
 
 /// Lower-case, with `-`, space and `.` read as `_`, runs of `_` collapsed, trimmed.

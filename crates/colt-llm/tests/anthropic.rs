@@ -7,7 +7,7 @@ mod support;
 use std::sync::Once;
 use std::time::Duration;
 
-use colt_llm::{CallRecord, Failure, LlmClient};
+use colt_llm::{AnswerError, CallRecord, Failure, LlmClient};
 use serde_json::json;
 use support::*;
 
@@ -241,7 +241,7 @@ fn truncated_answer_is_reported_and_accounted() {
         ))],
         "",
     );
-    assert_eq!(rec.outcome, Err(Failure::Truncated));
+    assert_eq!(rec.outcome, Err(Failure::Answer(AnswerError::Truncated)));
     assert_eq!(rec.attempts, 1);
     assert_close(rec.cost_usd, cost(100, 800, 0, 512));
     assert_eq!(client.stats()["m"].errors["truncated"], 1);
@@ -256,9 +256,9 @@ fn unknown_transformation_and_model_are_rejected() {
     );
     assert_eq!(
         rec.outcome,
-        Err(Failure::UnknownAction {
+        Err(Failure::Answer(AnswerError::UnknownAction {
             name: "rewrite_in_assembly".into()
-        })
+        }))
     );
 
     let t = r#"{"transformations": [{"action": "vectorize"}], "next_model": "claude-opus-99"}"#;
@@ -268,9 +268,9 @@ fn unknown_transformation_and_model_are_rejected() {
     );
     assert_eq!(
         rec.outcome,
-        Err(Failure::UnknownModel {
+        Err(Failure::Answer(AnswerError::UnknownModel {
             name: "claude-opus-99".into()
-        })
+        }))
     );
     assert!(rec.spends_budget);
     assert_eq!(client.stats()["m"].budget_calls, 1);

@@ -7,7 +7,7 @@ mod support;
 
 use std::time::Duration;
 
-use colt_llm::{Bucket, CallRecord, Failure, LlmClient, Role};
+use colt_llm::{AnswerError, Bucket, CallRecord, Failure, LlmClient, Role};
 use serde_json::json;
 use support::*;
 
@@ -297,7 +297,7 @@ fn garbage_is_a_protocol_error() {
         ))],
         "",
     );
-    assert_eq!(rec.outcome, Err(Failure::NoJson));
+    assert_eq!(rec.outcome, Err(Failure::Answer(AnswerError::NoJson)));
     assert_eq!(rec.usage.output_tokens, 9);
     assert_close(rec.cost_usd, cost(50, 0, 9));
     assert!(!rec.spends_budget);
@@ -355,7 +355,7 @@ fn truncated_answer_is_reported_and_accounted() {
         vec![Step::ok(openai_answer(text, 700, 0, 512, "length"))],
         "",
     );
-    assert_eq!(rec.outcome, Err(Failure::Truncated));
+    assert_eq!(rec.outcome, Err(Failure::Answer(AnswerError::Truncated)));
     assert_eq!(rec.attempts, 1, "an unusable answer is not retried");
     assert_eq!(
         (rec.usage.input_tokens, rec.usage.output_tokens),
@@ -367,7 +367,7 @@ fn truncated_answer_is_reported_and_accounted() {
 
     // Truncated even though the server says "stop".
     let (rec, _s, _c) = call_one(vec![Step::ok(openai_answer(text, 7, 0, 5, "stop"))], "");
-    assert_eq!(rec.outcome, Err(Failure::Truncated));
+    assert_eq!(rec.outcome, Err(Failure::Answer(AnswerError::Truncated)));
     // Cut off after a complete but insufficient prefix: still truncated (finish = length).
     let (rec, _s, _c) = call_one(
         vec![Step::ok(openai_answer(
@@ -379,7 +379,7 @@ fn truncated_answer_is_reported_and_accounted() {
         ))],
         "",
     );
-    assert_eq!(rec.outcome, Err(Failure::Truncated));
+    assert_eq!(rec.outcome, Err(Failure::Answer(AnswerError::Truncated)));
 }
 
 #[test]
@@ -389,9 +389,9 @@ fn unknown_transformation_is_rejected() {
         call_one(vec![Step::ok(openai_answer(text, 300, 0, 12, "stop"))], "");
     assert_eq!(
         rec.outcome,
-        Err(Failure::UnknownAction {
+        Err(Failure::Answer(AnswerError::UnknownAction {
             name: "fuse_everything".into()
-        })
+        }))
     );
     assert_eq!(rec.attempts, 1);
     assert_eq!(server.seen().len(), 1);
@@ -403,7 +403,7 @@ fn unknown_transformation_is_rejected() {
     let text = r#"{"transformations": [{"action": "tile_spatial", "loop": "k", "inner": 16}], "next_model": "m"}"#;
     let (rec, _s, _c) = call_one(vec![Step::ok(openai_answer(text, 1, 0, 1, "stop"))], "");
     assert!(
-        matches!(&rec.outcome, Err(Failure::BadParam { param, .. }) if param == "loop"),
+        matches!(&rec.outcome, Err(Failure::Answer(AnswerError::BadParam { param, .. })) if param == "loop"),
         "{:?}",
         rec.outcome
     );
@@ -415,9 +415,9 @@ fn unknown_next_model_is_rejected() {
     let (rec, _s, client) = call_one(vec![Step::ok(openai_answer(text, 300, 0, 12, "stop"))], "");
     assert_eq!(
         rec.outcome,
-        Err(Failure::UnknownModel {
+        Err(Failure::Answer(AnswerError::UnknownModel {
             name: "gpt-9".into()
-        })
+        }))
     );
     assert_eq!(client.stats()["m"].errors["unknown_model"], 1);
 }
@@ -582,7 +582,10 @@ fn invalid_answers_count_towards_cooldown_only_when_configured() {
     let client = LlmClient::new(&two_model_bucket(&bad.base, &dead_endpoint(), ""), 3);
     let req = request(&["flaky", "steady"]);
     for _ in 0..3 {
-        assert_eq!(client.call("flaky", &req).outcome, Err(Failure::NoJson));
+        assert_eq!(
+            client.call("flaky", &req).outcome,
+            Err(Failure::Answer(AnswerError::NoJson))
+        );
     }
     assert!(client.is_available("flaky"));
 
