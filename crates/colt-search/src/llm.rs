@@ -62,18 +62,3 @@ impl<T: Llm + ?Sized> Llm for &mut T {
         (**self).concurrent()
     }
 }
-
-impl<T: Llm + ?Sized> Llm for Box<T> {
-    fn bucket(&self) -> &Bucket {
-        (**self).bucket()
-    }
-    fn call(&mut self, model: &str, req: &Request) -> CallRecord {
-        (**self).call(model, req)
-    }
-    fn call_many(&mut self, calls: &[(String, Request)], max_in_flight: usize) -> Vec<CallRecord> {
-        (**self).call_many(calls, max_in_flight)
-    }
-    fn concurrent(&self) -> bool {
-        (**self).concurrent()
-    }
-}

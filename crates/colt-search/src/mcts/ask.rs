@@ -138,22 +138,8 @@ impl<E: Environment> TreeSearch<'_, E> {
             .as_ref()
             .map(|ms| ms.largest.clone())
             .unwrap_or_default();
-        let child = rec
-            .outcome
-            .as_ref()
-            .ok()
-            .map(|ja| self.realise(core, id, ja, &model, None));
-        self.emit_call(core, &rec, id, &assigned, child.as_ref());
-        let child = match child {
-            Some(Ok(c)) => c,
-            other => {
-                self.waste(
-                    core,
-                    &rec,
-                    other.as_ref().and_then(|c| c.as_ref().err()).map(|e| e.0),
-                );
-                return (None, Some(model));
-            }
+        let Some(child) = self.answer_child(core, id, &rec, &model, None, &assigned) else {
+            return (None, Some(model));
         };
         if self.mode == Mode::Colt && model != largest && core.cfg.course_alteration_k > 0 {
             let parent_pred = self.tree.node(id).predicted;
@@ -237,23 +223,7 @@ impl<E: Environment> TreeSearch<'_, E> {
             Some(alt),
         );
         let rec = self.call(core, &largest, &req);
-        let c2 = rec
-            .outcome
-            .as_ref()
-            .ok()
-            .map(|ja| self.realise(core, id, ja, &largest, Some(child.key)));
-        self.emit_call(core, &rec, id, assigned, c2.as_ref());
-        let mut c2 = match c2 {
-            Some(Ok(c)) => c,
-            other => {
-                self.waste(
-                    core,
-                    &rec,
-                    other.as_ref().and_then(|c| c.as_ref().err()).map(|e| e.0),
-                );
-                return None;
-            }
-        };
+        let mut c2 = self.answer_child(core, id, &rec, &largest, Some(child.key), assigned)?;
         if c2.predicted > child.predicted {
             core.models
                 .entry(largest)
@@ -303,6 +273,34 @@ impl<E: Environment> TreeSearch<'_, E> {
             }
         }
         better
+    }
+
+    /// The child the answer `rec` of `model` makes at node `id` (`also`: a key it must not
+    /// repeat), with the call reported to the observer; `None` (the call counted as wasted)
+    /// when the answer makes none.
+    fn answer_child(
+        &mut self,
+        core: &mut Core<'_, E>,
+        id: u32,
+        rec: &CallRecord,
+        model: &str,
+        also: Option<u64>,
+        assigned: &str,
+    ) -> Option<ChildCand<E::State>> {
+        let child = rec
+            .outcome
+            .as_ref()
+            .ok()
+            .map(|ja| self.realise(core, id, ja, model, also));
+        self.emit_call(core, rec, id, assigned, child.as_ref());
+        match child {
+            Some(Ok(c)) => Some(c),
+            other => {
+                let rejected = other.as_ref().and_then(|c| c.as_ref().err()).map(|e| e.0);
+                self.waste(core, rec, rejected);
+                None
+            }
+        }
     }
 
     /// Count a call that added no node, by cause: the engine's rejection kind, else
