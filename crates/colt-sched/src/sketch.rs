@@ -911,9 +911,14 @@ pub(crate) fn draw_factors(
     f
 }
 
-/// Deterministic tiling used when an action moves a stage back to root: all outer, with a
-/// vector-width innermost factor for the innermost spatial loop.
-pub(crate) fn default_tiles(p: &Program, s: usize) -> Vec<Tile> {
+/// One tile per loop of stage `s` of `p`, with the tiling levels its kind takes (reduction,
+/// spatial of a reduction stage, elementwise); `factors(extent, levels, innermost_spatial)`
+/// gives its factors.
+fn tiles_of(
+    p: &Program,
+    s: usize,
+    mut factors: impl FnMut(i64, usize, bool) -> Vec<i64>,
+) -> Vec<Tile> {
     let st = &p.stages[s];
     let has_reduce = st.reduction().next().is_some();
     let inner = innermost_spatial(p, st);
@@ -926,46 +931,39 @@ pub(crate) fn default_tiles(p: &Program, s: usize) -> Vec<Tile> {
                 (IterKind::Spatial, true) => SPATIAL_LEVELS,
                 (IterKind::Spatial, false) => ELEMENTWISE_LEVELS,
             };
-            let mut f = vec![1; levels];
-            let w = if Some(&name) == inner.as_ref() {
-                [16, 8, 4, 2]
-                    .into_iter()
-                    .find(|w| iv.extent % w == 0)
-                    .unwrap_or(1)
-            } else {
-                1
-            };
-            f[levels - 1] = w;
-            f[0] = iv.extent / w;
+            let is_inner = Some(&name) == inner.as_ref();
             Tile {
+                factors: factors(iv.extent, levels, is_inner),
                 loop_: name,
-                factors: f,
             }
         })
         .collect()
 }
 
+/// Deterministic tiling used when an action moves a stage back to root: all outer, with a
+/// vector-width innermost factor for the innermost spatial loop.
+pub(crate) fn default_tiles(p: &Program, s: usize) -> Vec<Tile> {
+    tiles_of(p, s, |extent, levels, is_inner| {
+        let mut f = vec![1; levels];
+        let w = if is_inner {
+            [16, 8, 4, 2]
+                .into_iter()
+                .find(|w| extent % w == 0)
+                .unwrap_or(1)
+        } else {
+            1
+        };
+        f[levels - 1] = w;
+        f[0] = extent / w;
+        f
+    })
+}
+
 /// Random tiles for stage `s` of program `p`.
 pub(crate) fn draw_tiles(rng: &mut Pcg64, p: &Program, s: usize) -> Vec<Tile> {
-    let st = &p.stages[s];
-    let has_reduce = st.reduction().next().is_some();
-    let inner = innermost_spatial(p, st);
-    st.iters
-        .iter()
-        .map(|iv| {
-            let name = p.var_name(iv.var).to_string();
-            let levels = match (iv.kind, has_reduce) {
-                (IterKind::Reduce, _) => REDUCE_LEVELS,
-                (IterKind::Spatial, true) => SPATIAL_LEVELS,
-                (IterKind::Spatial, false) => ELEMENTWISE_LEVELS,
-            };
-            let vec_inner = Some(&name) == inner.as_ref();
-            Tile {
-                factors: draw_factors(rng, iv.extent, levels, vec_inner),
-                loop_: name,
-            }
-        })
-        .collect()
+    tiles_of(p, s, |extent, levels, is_inner| {
+        draw_factors(rng, extent, levels, is_inner)
+    })
 }
 
 /// Whether evaluating `v` calls a transcendental function (exp, sqrt, tanh, sigmoid, SiLU).
