@@ -488,24 +488,16 @@ struct Lin {
 }
 
 impl Lin {
+    /// The index over the stage's variables `vars` (local number `v` is `vars[v]`).
     fn to_idx(&self, vars: &[VarId]) -> Idx {
-        let mut out: Option<Idx> = None;
+        let mut a = colt_ir::Affine {
+            terms: BTreeMap::new(),
+            constant: self.constant,
+        };
         for (&v, &c) in &self.terms {
-            let t = if c == 1 {
-                Idx::Var(vars[v])
-            } else {
-                Idx::Var(vars[v]) * c
-            };
-            out = Some(match out {
-                None => t,
-                Some(o) => o + t,
-            });
+            *a.terms.entry(vars[v]).or_default() += c;
         }
-        match out {
-            None => Idx::Const(self.constant),
-            Some(o) if self.constant == 0 => o,
-            Some(o) => o + Idx::Const(self.constant),
-        }
+        a.to_idx()
     }
     fn single_var(&self) -> Option<usize> {
         match (self.terms.len(), self.constant) {
