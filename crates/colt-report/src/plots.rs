@@ -9,7 +9,9 @@
 use crate::ReportError;
 use crate::data::RunData;
 use crate::font::FAMILY;
+use plotters::chart::MeshStyle;
 use plotters::coord::Shift;
+use plotters::coord::ranged1d::ValueFormatter;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::collections::BTreeSet;
@@ -111,6 +113,38 @@ pub fn fmt_count(v: f64) -> String {
     } else {
         format!("{v:.2}")
     }
+}
+
+/// The mesh every chart shares (major grid, axis, label and description styles); with
+/// `light` the minor grid, at most that many lines between major ones (`usize::MAX`: as
+/// plotters draws them), else none.
+fn mesh<'a, 'b, DB, XT, YT, X, Y>(
+    chart: &'b mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+    light: Option<usize>,
+    desc_size: u32,
+) -> MeshStyle<'a, 'b, X, Y, DB>
+where
+    DB: DrawingBackend,
+    X: Ranged<ValueType = XT> + ValueFormatter<XT>,
+    Y: Ranged<ValueType = YT> + ValueFormatter<YT>,
+{
+    let mut m = chart.configure_mesh();
+    match light {
+        Some(n) => {
+            m.light_line_style(LIGHT_GRID);
+            if n != usize::MAX {
+                m.max_light_lines(n);
+            }
+        }
+        None => {
+            m.light_line_style(TRANSPARENT);
+        }
+    }
+    m.bold_line_style(GRID)
+        .axis_style(AXIS)
+        .label_style(label_font())
+        .axis_desc_style((FAMILY, desc_size));
+    m
 }
 
 fn label_font() -> TextStyle<'static> {
@@ -216,13 +250,7 @@ pub fn best_vs_trials<DB: DrawingBackend>(
             0u64..xmax,
             (lo..hi).log_scale().with_key_points(log_ticks(lo, hi)),
         )?;
-    chart
-        .configure_mesh()
-        .light_line_style(TRANSPARENT)
-        .bold_line_style(GRID)
-        .axis_style(AXIS)
-        .label_style(label_font())
-        .axis_desc_style((FAMILY, 15))
+    mesh(&mut chart, None, 15)
         .x_desc("trial")
         .y_desc("latency (µs, log scale)")
         .y_label_formatter(&|v| fmt_us(*v))
@@ -306,14 +334,7 @@ pub fn predicted_vs_measured<DB: DrawingBackend>(
         .x_label_area_size(48)
         .y_label_area_size(64)
         .build_cartesian_2d(x0..x1, 0.0..1.08)?;
-    chart
-        .configure_mesh()
-        .light_line_style(LIGHT_GRID)
-        .max_light_lines(2)
-        .bold_line_style(GRID)
-        .axis_style(AXIS)
-        .label_style(label_font())
-        .axis_desc_style((FAMILY, 15))
+    mesh(&mut chart, Some(2), 15)
         .x_desc("predicted throughput (cost model, normalised)")
         .y_desc("measured throughput (run best = 1)")
         .x_label_formatter(&|v| format!("{v:.2}"))
@@ -369,13 +390,7 @@ pub fn roofline<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, runs: &[RunDa
         .x_label_area_size(48)
         .y_label_area_size(72)
         .build_cartesian_2d((x0..x1).log_scale(), (y0..y1).log_scale())?;
-    chart
-        .configure_mesh()
-        .light_line_style(LIGHT_GRID)
-        .bold_line_style(GRID)
-        .axis_style(AXIS)
-        .label_style(label_font())
-        .axis_desc_style((FAMILY, 15))
+    mesh(&mut chart, Some(usize::MAX), 15)
         .x_desc("arithmetic intensity (FLOP per byte of compulsory traffic)")
         .y_desc("GFLOP/s")
         .x_label_formatter(&|v| fmt_count(*v))
@@ -461,14 +476,7 @@ pub fn lines<DB: DrawingBackend>(
         .y_label_area_size(64)
         .build_cartesian_2d(0.0..xmax * 1.02, y0..y1)?;
     let fmt = spec.y_fmt;
-    chart
-        .configure_mesh()
-        .light_line_style(LIGHT_GRID)
-        .max_light_lines(2)
-        .bold_line_style(GRID)
-        .axis_style(AXIS)
-        .label_style(label_font())
-        .axis_desc_style((FAMILY, 14))
+    mesh(&mut chart, Some(2), 14)
         .x_desc(spec.x_desc)
         .y_desc(spec.y_desc)
         .x_labels(8)
@@ -528,15 +536,8 @@ pub fn bars<DB: DrawingBackend>(
             String::new()
         }
     };
-    chart
-        .configure_mesh()
+    mesh(&mut chart, Some(2), 14)
         .disable_x_mesh()
-        .light_line_style(LIGHT_GRID)
-        .max_light_lines(2)
-        .bold_line_style(GRID)
-        .axis_style(AXIS)
-        .label_style(label_font())
-        .axis_desc_style((FAMILY, 14))
         .x_desc(x_desc)
         .y_desc("count")
         .x_labels(n.min(16) + 1)
