@@ -60,7 +60,7 @@ pub fn run(ctx: Ctx) -> anyhow::Result<()> {
         export_result(&mut env, chosen.as_ref(), &result, &out_dir, &mut text)?;
     let summary = TuneSummary {
         search,
-        space: SpaceSummary::Llvm(LlvmSummary {
+        space: SpaceSummary::Llvm(Box::new(LlvmSummary {
             program: db.run(run)?.spec.workload,
             objective: objective.as_str().to_string(),
             best: result.best_us(),
@@ -76,7 +76,7 @@ pub fn run(ctx: Ctx) -> anyhow::Result<()> {
             retimed_ratio: final_choice.as_ref().and_then(|f| f.ratio),
             final_timing: final_choice,
             export,
-        }),
+        })),
     };
     super::finish(&db, run, &summary, a.json, &result, &text, tool_failure)
 }

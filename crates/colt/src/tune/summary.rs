@@ -127,7 +127,7 @@ pub enum SpaceSummary {
     /// Schedules of a tensor workload.
     Tensor(Box<TensorSummary>),
     /// LLVM pass orderings of a C program.
-    Llvm(LlvmSummary),
+    Llvm(Box<LlvmSummary>),
 }
 
 /// What a tensor-space run reports: the best kernel against the naive baselines and the
@@ -247,7 +247,7 @@ mod tests {
         assert_eq!(keys(&tensor.to_json()), want);
         let llvm = TuneSummary {
             search: SearchSummary::default(),
-            space: SpaceSummary::Llvm(LlvmSummary::default()),
+            space: SpaceSummary::Llvm(Box::default()),
         };
         let mut want: Vec<&str> = SEARCH_KEYS.split_whitespace().collect();
         want.extend([
@@ -294,10 +294,10 @@ mod tests {
         assert_eq!(old.search.run, 2);
         assert_eq!(
             old.space,
-            SpaceSummary::Llvm(LlvmSummary {
+            SpaceSummary::Llvm(Box::new(LlvmSummary {
                 best: Some(7.0),
                 ..LlvmSummary::default()
-            })
+            }))
         );
     }
 }
