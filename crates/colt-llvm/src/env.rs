@@ -37,10 +37,13 @@ use crate::sketch;
 use crate::tools::Toolchain;
 
 /// What the search minimises.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Objective {
     /// IR instruction count (the `.text` bytes are recorded too).
+    #[default]
     Size,
     /// Median CPU time of the program (µs).
     Runtime,
@@ -77,6 +80,12 @@ impl Objective {
             Objective::Runtime => "µs",
             Objective::Memory => "KiB",
         }
+    }
+}
+
+impl std::fmt::Display for Objective {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

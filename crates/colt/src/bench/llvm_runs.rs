@@ -18,6 +18,8 @@ use serde_json::Value;
 use super::colt_run::ModelUse;
 use super::report::Spread;
 use super::strategies::BenchStrategy;
+use crate::space::Space;
+use colt_llvm::Objective;
 
 /// A program to bench: its name and files.
 #[derive(Clone, Debug, PartialEq)]
@@ -99,7 +101,7 @@ fn stem(p: &Path) -> String {
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct LlvmRow {
     pub program: String,
-    pub objective: String,
+    pub objective: Objective,
     pub strategy: String,
     pub seed: u64,
     /// `ok`, or why the run gave no result.
@@ -127,7 +129,7 @@ impl LlvmRow {
     pub fn from_summary(base: LlvmRow, v: &Value) -> LlvmRow {
         let f = |k: &str| v[k].as_f64();
         let u = |k: &str| v[k].as_u64().unwrap_or(0);
-        let size = base.objective == "size";
+        let size = base.objective == Objective::Size;
         let reference_name = if size { "clang -Oz" } else { "clang -O3" };
         let (value, reference, ratio) = if size {
             let value = f("best");
@@ -186,7 +188,7 @@ pub struct LlvmBench {
     pub trials: usize,
     pub seeds: u64,
     pub llm_seeds: Option<u64>,
-    pub objectives: Vec<String>,
+    pub objectives: Vec<Objective>,
     /// Each strategy with the config its runs get.
     pub strategies: Vec<(BenchStrategy, Option<PathBuf>)>,
 }
@@ -206,7 +208,7 @@ impl LlvmBench {
                                 p.name, self.trials, s.label
                             );
                         }
-                        rows.push(self.one(p, o, s, config.as_deref(), seed));
+                        rows.push(self.one(p, *o, s, config.as_deref(), seed));
                     }
                 }
             }
@@ -217,22 +219,28 @@ impl LlvmBench {
     fn one(
         &self,
         p: &ProgramRef,
-        objective: &str,
+        objective: Objective,
         s: &BenchStrategy,
         config: Option<&Path>,
         seed: u64,
     ) -> LlvmRow {
         let base = LlvmRow {
             program: p.name.clone(),
-            objective: objective.into(),
+            objective,
             strategy: s.label.clone(),
             seed,
             ..LlvmRow::default()
         };
         let mut cmd = Command::new(&self.exe);
-        cmd.args(["tune", "--json", "--space", "llvm", "--program"]);
+        let space = Space::Llvm.to_string();
+        cmd.args(["tune", "--json", "--space", space.as_str(), "--program"]);
         cmd.args(&p.files);
-        cmd.args(["--objective", objective, "--strategy", s.tune.as_str()]);
+        cmd.args([
+            "--objective",
+            objective.as_str(),
+            "--strategy",
+            s.tune.as_str(),
+        ]);
         cmd.args([
             "--trials",
             &self.trials.to_string(),
@@ -266,7 +274,7 @@ impl LlvmBench {
 /// ratio, and of the `.text` ratios (size).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Geomean {
-    pub objective: String,
+    pub objective: Objective,
     pub strategy: String,
     pub reference: String,
     pub programs: usize,
@@ -297,9 +305,9 @@ fn medians(rows: &[&LlvmRow], pick: impl Fn(&LlvmRow) -> Option<f64>) -> Vec<f64
 
 /// The geometric means of `rows` (see [`Geomean`]).
 pub fn geomeans(rows: &[LlvmRow]) -> Vec<Geomean> {
-    let mut keys: Vec<(String, String)> = Vec::new();
+    let mut keys: Vec<(Objective, String)> = Vec::new();
     for r in rows {
-        let k = (r.objective.clone(), r.strategy.clone());
+        let k = (r.objective, r.strategy.clone());
         if !keys.contains(&k) {
             keys.push(k);
         }
@@ -342,26 +350,16 @@ pub fn table(rows: &[LlvmRow]) -> String {
         "wall s",
         "calls"
     );
-    let mut seen: Vec<(&str, &str, &str)> = Vec::new();
+    let mut seen: Vec<(&str, Objective, &str)> = Vec::new();
     for r in rows {
-        let k = (
-            r.program.as_str(),
-            r.objective.as_str(),
-            r.strategy.as_str(),
-        );
+        let k = (r.program.as_str(), r.objective, r.strategy.as_str());
         if seen.contains(&k) {
             continue;
         }
         seen.push(k);
         let rs: Vec<&LlvmRow> = rows
             .iter()
-            .filter(|x| {
-                (
-                    x.program.as_str(),
-                    x.objective.as_str(),
-                    x.strategy.as_str(),
-                ) == k
-            })
+            .filter(|x| (x.program.as_str(), x.objective, x.strategy.as_str()) == k)
             .collect();
         let ratio = Spread::of(rs.iter().filter_map(|x| x.ratio)).map_or_else(
             || {
@@ -445,11 +443,11 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn row(program: &str, objective: &str, seed: u64, v: &Value) -> LlvmRow {
+    fn row(program: &str, objective: Objective, seed: u64, v: &Value) -> LlvmRow {
         LlvmRow::from_summary(
             LlvmRow {
                 program: program.into(),
-                objective: objective.into(),
+                objective,
                 strategy: "colt".into(),
                 seed,
                 ..LlvmRow::default()
@@ -463,7 +461,7 @@ mod tests {
         let size = json!({"run": 1, "best": 90.0, "baselines": {"clang -Oz": 100.0},
             "best_text_bytes": 450, "baseline_text_bytes": {"clang -Oz": 500},
             "wall_s": 12.0, "llm_calls": {"a": 3, "b": 1}, "large_model_share": 0.25});
-        let r = row("p", "size", 1, &size);
+        let r = row("p", Objective::Size, 1, &size);
         assert_eq!(r.ratio, Some(0.9));
         assert_eq!(r.text_ratio, Some(0.9));
         assert_eq!(r.llm.calls, 4);
@@ -471,14 +469,17 @@ mod tests {
         let rt = json!({"run": 2, "best": 5.0, "retimed_ratio": 0.8,
             "final_timing": {"chosen": 1, "reference": 10.0,
                 "contenders": [{"value": 9.0}, {"value": 8.0}]}});
-        let r = row("p", "runtime", 1, &rt);
+        let r = row("p", Objective::Runtime, 1, &rt);
         assert_eq!(
             (r.value, r.reference, r.ratio),
             (Some(8.0), Some(10.0), Some(0.8))
         );
         assert_eq!(r.reference_name, "clang -O3");
         assert_eq!(r.status, "ok");
-        assert_eq!(row("p", "runtime", 1, &json!({})).status, "no result");
+        assert_eq!(
+            row("p", Objective::Runtime, 1, &json!({})).status,
+            "no result"
+        );
     }
 
     #[test]
@@ -486,7 +487,7 @@ mod tests {
         let mk = |p: &str, seed: u64, best: f64| {
             row(
                 p,
-                "size",
+                Objective::Size,
                 seed,
                 &json!({"best": best, "baselines": {"clang -Oz": 100.0}}),
             )

@@ -157,15 +157,14 @@ fn run_llvm(a: &Args) -> anyhow::Result<()> {
         bail!("--space llvm takes one --trials budget");
     }
     let trials = a.trials.first().copied().unwrap_or(64);
-    let objectives: Vec<String> = if a.objectives.is_empty() {
-        vec!["size".into(), "runtime".into()]
+    let objectives: Vec<colt_llvm::Objective> = if a.objectives.is_empty() {
+        vec![colt_llvm::Objective::Size, colt_llvm::Objective::Runtime]
     } else {
-        a.objectives.clone()
+        a.objectives
+            .iter()
+            .map(|o| o.parse().with_context(|| format!("--objectives {o}")))
+            .collect::<anyhow::Result<_>>()?
     };
-    for o in &objectives {
-        o.parse::<colt_llvm::Objective>()
-            .with_context(|| format!("--objectives {o}"))?;
-    }
     let names = if a.strategies.is_empty() {
         vec!["evolutionary".to_string()]
     } else {
@@ -202,7 +201,7 @@ fn run_llvm(a: &Args) -> anyhow::Result<()> {
 /// What `colt bench --space llvm` resolved from its flags.
 struct LlvmPicked {
     trials: usize,
-    objectives: Vec<String>,
+    objectives: Vec<colt_llvm::Objective>,
     strategies: Vec<strategies::BenchStrategy>,
     bucket: colt_llm::Bucket,
     user_cfg: crate::config::ConfigFile,

@@ -43,7 +43,7 @@ pub struct Args {
     /// LLVM space: size (IR instruction count), runtime (CPU time) or memory (peak resident
     /// memory). [default: size]
     #[arg(long)]
-    objective: Option<String>,
+    objective: Option<colt_llvm::Objective>,
     /// LLVM space: compiler flags of every build (start IR, baselines, the -O0 reference),
     /// e.g. "-DN=100 -Iinclude" (split at whitespace, no quoting).
     #[arg(long, allow_hyphen_values = true, value_name = "FLAGS")]
@@ -108,8 +108,8 @@ impl Args {
     fn scale(&self) -> &str {
         self.scale.as_deref().unwrap_or("ci")
     }
-    fn objective(&self) -> &str {
-        self.objective.as_deref().unwrap_or("size")
+    fn objective(&self) -> colt_llvm::Objective {
+        self.objective.unwrap_or_default()
     }
 
     /// Whether a build or run option of the LLVM space was given.
@@ -211,13 +211,7 @@ fn new_run(a: &Args, config_text: &str) -> anyhow::Result<NewRun> {
             if !options.is_default() {
                 inputs.insert(LLVM_OPTIONS_KEY.into(), serde_json::to_string(&options)?);
             }
-            (
-                files.join(";"),
-                a.objective()
-                    .parse::<colt_llvm::Objective>()?
-                    .as_str()
-                    .to_string(),
-            )
+            (files.join(";"), a.objective().to_string())
         }
     };
     let trials = a.trials.unwrap_or(64);
@@ -269,7 +263,7 @@ fn check_resume_flags(a: &Args, id: RunId, rec: &NewRun) -> anyhow::Result<()> {
         } else {
             "-"
         };
-        given.push(("--objective", o.clone(), want.to_string()));
+        given.push(("--objective", o.to_string(), want.to_string()));
     }
     if let Some(w) = &a.workload {
         let stored = if is_spec_path(w) {
