@@ -483,12 +483,17 @@ impl LlvmEnv {
         self.prog.dir.path().join(format!("c{h:016x}.exe"))
     }
 
+    /// Build and output-check a sequence (IR count, `.text` bytes) without timing it,
+    /// whatever the objective.
+    pub fn check(&mut self, passes: &[String]) -> CandidateResult {
+        self.evaluate_batch(&[passes.to_vec()], Objective::Size)
+            .remove(0)
+    }
+
     /// The built, output-checked executable of a sequence (built now if it was not), or why
     /// there is none.
     pub fn executable(&mut self, passes: &[String]) -> Result<std::path::PathBuf, String> {
-        let r = self
-            .evaluate_batch(&[passes.to_vec()], Objective::Size)
-            .remove(0);
+        let r = self.check(passes);
         match (r.outcome, r.ir_hash) {
             (OutcomeKind::Ok, Some(h)) => Ok(self.executable_of(h)),
             _ => Err(format!("{}: {}", r.outcome.as_str(), r.detail)),

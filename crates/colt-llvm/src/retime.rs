@@ -95,15 +95,14 @@ pub fn final_choice(
         })
         .collect();
     for s in env.standard_states() {
-        if !contenders.iter().any(|c| c.passes == s) {
-            contenders.push(Contender {
+        match contenders.iter_mut().find(|c| c.passes == s) {
+            Some(c) => c.origin = format!("{} ({})", c.origin, s.join(",")),
+            None => contenders.push(Contender {
                 origin: s.join(","),
                 passes: s,
                 search_value: None,
                 value: None,
-            });
-        } else if let Some(c) = contenders.iter_mut().find(|c| c.passes == s) {
-            c.origin = format!("{} ({})", c.origin, s.join(","));
+            }),
         }
     }
     let mut exes: Vec<PathBuf> = Vec::new();

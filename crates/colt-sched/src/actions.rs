@@ -576,18 +576,24 @@ fn edit_decisions(
     Ok(Edited::Done)
 }
 
+/// The stage of decision `d` is tiled and at root, else "only tiled stages at root `what`".
+fn tiled_at_root(d: &StageDecision, cx: &str, what: &str) -> Result<()> {
+    if d.placement != Placement::Root || d.tiles.is_empty() {
+        return Err(ScheduleError::new(
+            ErrorKind::Illegal,
+            cx,
+            format!("only tiled stages at root {what}"),
+        ));
+    }
+    Ok(())
+}
+
 /// Set the write cache of stage decision `d` to loop `loop_` (`none`: no cache).
 fn set_cache_write(d: &mut StageDecision, loop_: &str, cx: &str) -> Result<()> {
     if loop_ == "none" {
         d.cache_write = None;
     } else {
-        if d.placement != Placement::Root || d.tiles.is_empty() {
-            return Err(ScheduleError::new(
-                ErrorKind::Illegal,
-                cx,
-                "only tiled stages at root get a write cache",
-            ));
-        }
+        tiled_at_root(d, cx, "get a write cache")?;
         d.cache_write = Some(loop_.to_string());
     }
     Ok(())
@@ -599,13 +605,7 @@ fn set_pack(d: &mut StageDecision, buffer: &str, factor: i64, cx: &str) -> Resul
     if buffer == "none" {
         d.pack = None;
     } else {
-        if d.placement != Placement::Root || d.tiles.is_empty() {
-            return Err(ScheduleError::new(
-                ErrorKind::Illegal,
-                cx,
-                "only tiled stages at root pack their inputs",
-            ));
-        }
+        tiled_at_root(d, cx, "pack their inputs")?;
         if factor < 0 {
             return Err(bad(cx, "factor must be positive (0: the innermost tile)"));
         }
