@@ -15,7 +15,12 @@ Input: one JSON object as argv[1], or on stdin when there is no argument:
      "num_cores": 2, "mcpu": null,           # null: all cores, the LLVM host CPU
      "trials_per_iter": 16,                  # MetaSchedule measurement batch
      "repeats": 5, "min_repeat_ms": 1.0,     # timing, as colt-measure times kernels
-     "work_dir": null}                       # MetaSchedule's logs and database (kept if given)
+     "work_dir": null,                       # MetaSchedule's logs and database (kept if given)
+     "inputs_dir": null,                     # read the inputs colt wrote there (manifest.json
+                                             # + <i>.f32) instead of generating them
+     "export": null,                         # write TVM's best kernel there (a shared library)
+     "load": null}                           # no tuning: check and time the library exported
+                                             # by an earlier run (a fresh process)
 Output: exactly one JSON line on stdout (everything else goes to stderr):
     {"workload", "best_us", "wall_s", "correct", "trials", "valid_trials", "tuned_us",
      "max_rel_err", "target", "space", "openblas_us", "numpy_blas", "error"}
@@ -24,7 +29,9 @@ Output: exactly one JSON line on stdout (everything else goes to stderr):
 
 Timing follows colt-measure: one warm-up call, then `repeats` timed repeats that each run
 the kernel back to back for at least `min_repeat_ms`; the median per-call time is reported.
-Inputs are uniform in [-1, 1) from a seeded generator; the reference is computed in float64.
+Inputs are uniform in [-1, 1) from a seeded generator, or colt's own input buffers when
+`inputs_dir` is given (so every contender of the final timing runs on the same data); the
+reference is computed in float64.
 """
 
 import contextlib
@@ -590,6 +597,45 @@ def close(out, ref):
     return ok, rel
 
 
+def read_inputs(directory, shapes_in):
+    """The input buffers colt wrote to `directory` (`manifest.json`: [{"name", "len"}], then
+    `<i>.f32` raw little-endian float32), in colt's parameter order, shaped like `shapes_in`."""
+    with open(os.path.join(directory, "manifest.json")) as f:
+        manifest = json.load(f)
+    if len(manifest) != len(shapes_in):
+        raise ValueError(f"{directory}: {len(manifest)} input buffers, the workload has {len(shapes_in)}")
+    out = []
+    for i, (m, shape) in enumerate(zip(manifest, shapes_in)):
+        x = np.fromfile(os.path.join(directory, f"{i}.f32"), dtype="<f4")
+        if x.size != m["len"] or x.size != math.prod(shape):
+            raise ValueError(f"input {i} ({m['name']}): {x.size} floats, the workload needs {math.prod(shape)}")
+        out.append(x.reshape(shape))
+    return out
+
+
+def time_module(cfg, mod, out_shape, ref_out, inputs, res):
+    """Check `mod["main"]` against the reference and time it with TVM's time_evaluator."""
+    import tvm
+
+    dev = tvm.cpu()
+    args = [tvm.runtime.tensor(x, dev) for x in inputs] + [tvm.runtime.tensor(np.zeros(out_shape, "float32"), dev)]
+    mod["main"](*args)  # warm-up and the checked run
+    res["correct"], res["max_rel_err"] = close(args[-1].numpy(), ref_out)
+    min_ms = max(1, math.ceil(float(cfg.get("min_repeat_ms", 1.0))))
+    ev = mod.time_evaluator("main", dev, number=1, repeat=int(cfg.get("repeats", 5)), min_repeat_ms=min_ms)
+    r = ev(*args)
+    res["best_us"] = statistics.median(float(x) for x in r.results) * 1e6
+
+
+def load_tvm(cfg, out_shape, ref_out, inputs, res):
+    """Time the library an earlier run exported, in this fresh process."""
+    import tvm
+
+    t0 = time.perf_counter()
+    time_module(cfg, tvm.runtime.load_module(cfg["load"]), out_shape, ref_out, inputs, res)
+    res["wall_s"] = time.perf_counter() - t0
+
+
 def host_mcpu():
     from tvm.target import codegen
 
@@ -637,14 +683,9 @@ def run_tvm(cfg, shapes_in, out_shape, build, ref_out, inputs, res):
     res["tuned_us"] = float(np.mean([float(x) for x in top[0].run_secs])) * 1e6
 
     ex = tvm.compile(sch.mod, target=target)
-    dev = tvm.cpu()
-    args = [tvm.runtime.tensor(x, dev) for x in inputs] + [tvm.runtime.tensor(np.zeros(out_shape, "float32"), dev)]
-    ex.mod["main"](*args)  # warm-up and the checked run
-    res["correct"], res["max_rel_err"] = close(args[-1].numpy(), ref_out)
-    min_ms = max(1, math.ceil(float(cfg.get("min_repeat_ms", 1.0))))
-    ev = ex.mod.time_evaluator("main", dev, number=1, repeat=int(cfg.get("repeats", 5)), min_repeat_ms=min_ms)
-    r = ev(*args)
-    res["best_us"] = statistics.median(float(x) for x in r.results) * 1e6
+    time_module(cfg, ex.mod, out_shape, ref_out, inputs, res)
+    if cfg.get("export"):
+        ex.export_library(cfg["export"])
 
 
 def design_space(mod, target, cores):
@@ -695,14 +736,19 @@ def main():
         res["workload"] = name
         shapes_in, out_shape, build, ref = workload(name, {k: int(v) for k, v in cfg["shapes"].items()})
         rng = np.random.default_rng(int(cfg.get("seed", 1)))
-        inputs = [rng.uniform(-1.0, 1.0, size=s).astype("float32") for s in shapes_in]
+        if cfg.get("inputs_dir"):
+            inputs = read_inputs(cfg["inputs_dir"], shapes_in)
+        else:
+            inputs = [rng.uniform(-1.0, 1.0, size=s).astype("float32") for s in shapes_in]
         ref_out = ref(*[x.astype(np.float64) for x in inputs])[0]
         if cfg.get("numpy", True):
             res["numpy_blas"] = blas_name()
             res["openblas_us"] = time_call(
                 lambda: ref(*inputs), int(cfg.get("repeats", 5)), float(cfg.get("min_repeat_ms", 1.0))
             )
-        if cfg.get("tvm", True):
+        if cfg.get("load"):
+            load_tvm(cfg, out_shape, ref_out, inputs, res)
+        elif cfg.get("tvm", True):
             run_tvm(cfg, shapes_in, out_shape, build, ref_out, inputs, res)
     except Exception as e:  # noqa: BLE001 - reported as one line in the JSON
         traceback.print_exc(file=sys.stderr)

@@ -232,6 +232,11 @@ impl Program {
             .sum()
     }
 
+    /// The roofline's arithmetic intensity: FLOPs per compulsory byte.
+    pub fn intensity(&self) -> f64 {
+        self.flops() as f64 / self.compulsory_bytes().max(1) as f64
+    }
+
     /// Floating-point operations of one execution (a reduction step counts one more).
     pub fn flops(&self) -> u64 {
         self.stages

@@ -65,6 +65,7 @@ enum Command {
 }
 
 fn main() {
+    out::mark_start();
     // Never let the HTTP stack's TRACE hex dumps (API-key headers) through, whatever COLT_LOG says.
     let user = std::env::var("COLT_LOG").unwrap_or_else(|_| "warn".into());
     let filter =

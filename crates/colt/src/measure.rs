@@ -31,6 +31,16 @@ pub struct Args {
     /// Write the best schedule's trace here.
     #[arg(long, value_name = "FILE")]
     save_best: Option<PathBuf>,
+    /// Timed repeats of each kernel (the median is reported).
+    #[arg(long, default_value_t = 5)]
+    repeats: u32,
+    /// Each repeat runs the kernel back to back for at least this long.
+    #[arg(long, default_value_t = 1.0, value_name = "MS")]
+    min_repeat_ms: f64,
+    /// Do not time the naive gcc/clang baselines (their fields are null): what `colt bench`
+    /// uses to re-time a tuned kernel in a fresh process.
+    #[arg(long)]
+    skip_baselines: bool,
     #[arg(long)]
     json: bool,
 }
@@ -45,16 +55,28 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         .collect::<Result<Vec<_>, _>>()
         .context("cannot apply the trace")?;
 
-    let config = out::measure_config(a.seed)?;
+    if a.repeats == 0 || !(a.min_repeat_ms.is_finite() && a.min_repeat_ms >= 0.0) {
+        bail!("--repeats must be at least 1 and --min-repeat-ms a number of milliseconds >= 0");
+    }
+    let config = colt_measure::MeasureConfig {
+        repeats: a.repeats,
+        min_repeat_ms: a.min_repeat_ms,
+        ..out::measure_config(a.seed)?
+    };
     let mut session = Session::new(&program, config)?;
     if !a.json {
         eprintln!(
-            "measuring naive baselines and {} schedule(s) of {} ({scale})...",
+            "measuring {}{} schedule(s) of {} ({scale})...",
+            if a.skip_baselines {
+                ""
+            } else {
+                "naive baselines and "
+            },
             kernels.len(),
             program.name
         );
     }
-    let base = session.baselines();
+    let base = (!a.skip_baselines).then(|| session.baselines());
     let outcomes = session.measure(&kernels.iter().collect::<Vec<_>>());
 
     let best = best_outcome(&outcomes);
@@ -69,7 +91,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let measured = Measured {
         program: &program,
         scale,
-        base: &base,
+        base: base.as_ref(),
         schedules: kernels.len(),
         outcomes: &outcomes,
         best,
@@ -113,7 +135,8 @@ fn best_outcome(outcomes: &[Outcome]) -> Option<(usize, &Outcome)> {
 struct Measured<'a> {
     program: &'a colt_ir::Program,
     scale: colt_ops::Scale,
-    base: &'a colt_tensor::Baselines,
+    /// `None` with `--skip-baselines`.
+    base: Option<&'a colt_tensor::Baselines>,
     /// How many schedules were measured.
     schedules: usize,
     outcomes: &'a [Outcome],
@@ -125,7 +148,7 @@ struct Measured<'a> {
 impl Measured<'_> {
     /// The best schedule's speedup over the naive gcc -O3 baseline.
     fn speedup(&self) -> Option<f64> {
-        let gcc_us = self.base.gcc.ok_median_us();
+        let gcc_us = self.base.and_then(|b| b.gcc.ok_median_us());
         let best_us = self.best.and_then(|(_, o)| o.median_us);
         gcc_us.zip(best_us).map(|(g, b)| g / b)
     }
@@ -135,7 +158,7 @@ impl Measured<'_> {
         // With schedules to measure, correct means the reported best was checked against the
         // reference; with none, that the baselines were.
         let correct = if self.schedules == 0 {
-            base.gcc.is_ok()
+            base.is_some_and(|b| b.gcc.is_ok())
         } else {
             best.is_some()
         };
@@ -143,10 +166,10 @@ impl Measured<'_> {
             "workload": program.name,
             "scale": self.scale.as_str(),
             "flops": program.flops(),
-            "naive_gcc_us": base.gcc.ok_median_us(),
-            "naive_clang_us": base.clang.ok_median_us(),
-            "naive_gcc": outcome_json(&base.gcc),
-            "naive_clang": outcome_json(&base.clang),
+            "naive_gcc_us": base.and_then(|b| b.gcc.ok_median_us()),
+            "naive_clang_us": base.and_then(|b| b.clang.ok_median_us()),
+            "naive_gcc": base.map(|b| outcome_json(&b.gcc)),
+            "naive_clang": base.map(|b| outcome_json(&b.clang)),
             "schedules": self.schedules,
             "best_us": best.and_then(|(_, o)| o.median_us),
             "best_min_us": best.and_then(|(_, o)| o.min_us),
@@ -166,8 +189,13 @@ impl Measured<'_> {
             program.name,
             program.flops() as f64 / 1e9
         );
-        row("naive gcc -O3", &self.base.gcc);
-        row("naive clang -O3", &self.base.clang);
+        match self.base {
+            Some(b) => {
+                row("naive gcc -O3", &b.gcc);
+                row("naive clang -O3", &b.clang);
+            }
+            None => println!("naive baselines skipped"),
+        }
         if let Some((i, o)) = self.best {
             let label = if self.schedules == 1 {
                 "schedule".to_string()

@@ -15,6 +15,22 @@ pub fn one_line(e: &anyhow::Error) -> String {
     parts.join(": ")
 }
 
+/// When the command started (set first thing in `main`).
+static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
+/// Note the command's start; later calls keep the first instant.
+pub fn mark_start() {
+    STARTED.get_or_init(std::time::Instant::now);
+}
+
+/// Seconds since [`mark_start`] (since the first call here when it was never called).
+pub fn command_wall_s() -> f64 {
+    STARTED
+        .get_or_init(std::time::Instant::now)
+        .elapsed()
+        .as_secs_f64()
+}
+
 pub fn print_json(v: &serde_json::Value) {
     println!(
         "{}",

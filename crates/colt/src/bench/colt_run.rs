@@ -33,12 +33,22 @@ pub struct ColtRun {
     pub seed: u64,
     pub status: String,
     pub run: Option<i64>,
-    /// The best kernel re-timed after the search (as TVM's best record is), else the
-    /// search's best when the summary has no re-timing.
+    /// The best kernel's latency as the bench compares it: the median of its final timing
+    /// (a fresh process per round, see [`super::final_timing`]) once that ran, else the
+    /// tune's own re-timing after the search, else the search's best.
     pub best_us: Option<f64>,
+    /// The tune's own re-timing of its best kernel (inside the tuning process).
+    pub in_run_us: Option<f64>,
     /// The best latency the search itself measured (the minimum over its trials).
     pub search_best_us: Option<f64>,
+    /// The final timing's rounds (µs, one fresh process each); empty when it did not run.
+    pub final_rounds_us: Vec<f64>,
+    /// The best kernel's schedule (to re-time it in a fresh process).
+    pub best_trace: Option<colt_sched::Trace>,
+    /// Wall time of the whole `colt tune` command (baselines and re-timing included).
     pub wall_s: Option<f64>,
+    /// Wall time of the search alone.
+    pub search_wall_s: Option<f64>,
     pub naive_gcc_us: Option<f64>,
     pub llm_calls: u64,
     pub tokens_in: u64,
@@ -71,8 +81,12 @@ impl ColtRun {
             status: format!("failed: {reason}"),
             run: None,
             best_us: None,
+            in_run_us: None,
             search_best_us: None,
+            final_rounds_us: vec![],
+            best_trace: None,
             wall_s: None,
+            search_wall_s: None,
             naive_gcc_us: None,
             llm_calls: 0,
             tokens_in: 0,
@@ -155,8 +169,17 @@ impl ColtRun {
             },
             run: Some(v.run),
             best_us,
+            in_run_us: best_us,
             search_best_us,
-            wall_s: Some(v.wall_s),
+            final_rounds_us: vec![],
+            best_trace: tensor.and_then(|t| t.best_trace.clone()),
+            // Summaries written before `command_wall_s` existed give the search's.
+            wall_s: Some(if v.command_wall_s > 0.0 {
+                v.command_wall_s
+            } else {
+                v.wall_s
+            }),
+            search_wall_s: Some(v.wall_s),
             naive_gcc_us: tensor.and_then(|t| t.naive_gcc_us),
             llm_calls: calls,
             tokens_in: v.tokens_in,
@@ -222,7 +245,7 @@ pub fn tune(
     }
 }
 
-/// Run a `colt tune` command of `exe`: its stdout, or why it failed (the last line of its
+/// Run a `colt` command of `exe` (`tune`, `measure`): its stdout, or why it failed (the last line of its
 /// error output, without the `error: ` prefix).
 pub fn run_tune(exe: &Path, cmd: &mut Command) -> Result<Vec<u8>, String> {
     let out = cmd

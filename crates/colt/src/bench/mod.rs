@@ -14,6 +14,7 @@
 //! A peer that is absent or fails is reported as skipped/failed with null numbers.
 
 mod colt_run;
+mod final_timing;
 mod llvm;
 mod llvm_runs;
 mod peer;
@@ -46,6 +47,16 @@ pub struct Args {
     /// default (the five serving layers at CI scale + matmul 1024^3) | tiny (matmul CI) | outside (mlp-up-proj, depthwise-conv, rmsnorm, gemv at CI scale: layers the search was not developed on).
     #[arg(long, default_value = "default")]
     suite: String,
+    /// ci | paper: run every workload of the suite at this scale (default: the suite's own
+    /// scales; the default suite's matmul is 1024^3 either way).
+    #[arg(long)]
+    scale: Option<String>,
+    /// Rounds of the final timing: after a row's tunes, every contender's best kernel (each
+    /// colt run's, TVM's, numpy's) is timed in a fresh process per round, the order reversed
+    /// every other round, on the same inputs; the median is what the table compares
+    /// (0: compare each tool's own timing instead).
+    #[arg(long, default_value_t = 5)]
+    final_rounds: usize,
     /// Only these workloads of the suite (default: all of them).
     #[arg(long, value_delimiter = ',')]
     workloads: Vec<String>,
@@ -115,9 +126,13 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             .clone()
             .unwrap_or_else(|| out::cache_dir().join("colt.db")),
     };
-    print_machine_limits(&settings.db);
+    let machine = print_machine_limits(&settings.db);
     let (tvm_python, numpy_python) = peer_pythons(&a);
     let entries = selected_entries(&a, suite)?;
+    let final_dir = tempfile::Builder::new()
+        .prefix("colt-bench-final")
+        .tempdir()
+        .context("cannot create a directory for the final timing")?;
     let bench = Bench {
         settings,
         bucket,
@@ -127,6 +142,9 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         numpy_python,
         seeds: a.seeds,
         llm_seeds: a.llm_seeds,
+        final_rounds: a.final_rounds,
+        final_dir: final_dir.path().to_path_buf(),
+        machine,
     };
     let mut rows = vec![];
     for entry in entries {
@@ -310,13 +328,19 @@ fn parse_strategies(
 
 /// Print the machine's limits (measured once and kept in the database `db`): they put every
 /// tune of the bench on a roofline (`peak_fraction` in its summary).
-fn print_machine_limits(db: &std::path::Path) {
+fn print_machine_limits(db: &std::path::Path) -> Option<colt_measure::MachineLimits> {
     match crate::machine::limits(db, false) {
-        Ok((m, _)) => eprintln!(
-            "bench: machine: {} ({}, {} cores): peak {:.1} GFLOP/s, bandwidth {:.1} GB/s",
-            m.cpu, m.isa, m.cores, m.peak_gflops, m.bandwidth_gbs
-        ),
-        Err(e) => eprintln!("bench: machine limits not measured: {e:#}"),
+        Ok((m, _)) => {
+            eprintln!(
+                "bench: machine: {} ({}, {} cores): peak {:.1} GFLOP/s, bandwidth {:.1} GB/s",
+                m.cpu, m.isa, m.cores, m.peak_gflops, m.bandwidth_gbs
+            );
+            Some(m)
+        }
+        Err(e) => {
+            eprintln!("bench: machine limits not measured: {e:#}");
+            None
+        }
     }
 }
 
@@ -339,8 +363,9 @@ fn peer_pythons(a: &Args) -> (Result<PathBuf, String>, Result<PathBuf, String>) 
 /// The suite's entries that `--workloads` selects (all of them without it); an unknown
 /// workload is an error.
 fn selected_entries(a: &Args, suite: Suite) -> anyhow::Result<Vec<suite::Entry>> {
+    let scale = a.scale.as_deref().map(out::scale).transpose()?;
     let entries: Vec<_> = suite
-        .entries()
+        .entries_at(scale)
         .into_iter()
         .filter(|e| a.workloads.is_empty() || a.workloads.iter().any(|w| w == e.workload))
         .collect();
@@ -359,6 +384,15 @@ fn selected_entries(a: &Args, suite: Suite) -> anyhow::Result<Vec<suite::Entry>>
     Ok(entries)
 }
 
+/// The contenders of one row's final timing.
+struct Contenders<'a> {
+    colt: &'a mut [StrategyRuns],
+    tvm: &'a mut peer::PeerResult,
+    /// Where TVM's tuning exported its best kernel (absent when it did not).
+    tvm_lib: &'a std::path::Path,
+    numpy: Option<&'a mut peer::PeerResult>,
+}
+
 /// Everything a tensor bench runs with, once the command line is checked.
 struct Bench {
     settings: TuneSettings,
@@ -370,6 +404,12 @@ struct Bench {
     numpy_python: Result<PathBuf, String>,
     seeds: u64,
     llm_seeds: Option<u64>,
+    /// Rounds of the final timing (0: none).
+    final_rounds: usize,
+    /// Scratch space of the final timing (TVM's exported kernels, inputs, traces).
+    final_dir: PathBuf,
+    /// The machine's limits (for each row's roofline bound), when measured.
+    machine: Option<colt_measure::MachineLimits>,
 }
 
 impl Bench {
@@ -380,6 +420,11 @@ impl Bench {
             .find(|w| w.name == entry.workload)
             .with_context(|| format!("suite workload {} is not built in", entry.workload))?;
         let scale = entry.scale.as_str();
+        let program = colt_tensor::resolve(entry.workload, entry.scale)?;
+        let roofline_gflops = self
+            .machine
+            .as_ref()
+            .map(|m| m.bound_gflops(program.intensity()));
         let numpy = suite::gemm_like(entry.workload).then(|| match &self.numpy_python {
             Ok(py) => {
                 eprintln!("bench: {} ({scale}): numpy/OpenBLAS...", entry.workload);
@@ -390,10 +435,21 @@ impl Bench {
         let mut rows = vec![];
         for &trials in budgets {
             let mut per_strategy = self.colt_runs(entry.workload, scale, trials);
-            let tvm = self.tvm_run(entry.workload, scale, &info.shapes, trials);
+            let tvm_lib = self
+                .final_dir
+                .join(format!("{}-{scale}-{trials}-tvm.so", entry.workload));
+            let mut tvm = self.tvm_run(entry.workload, scale, &info.shapes, trials, &tvm_lib);
             if let Some(target) = tvm.best_us {
                 self.record_trials_to_tvm(&mut per_strategy, target)?;
             }
+            let mut numpy = numpy.clone();
+            let contenders = Contenders {
+                colt: &mut per_strategy,
+                tvm: &mut tvm,
+                tvm_lib: &tvm_lib,
+                numpy: numpy.as_mut(),
+            };
+            self.final_timing(entry, &info, &program, contenders)?;
             if !tvm.ok() {
                 eprintln!(
                     "bench: {} ({scale}), {trials} trials: TVM {}",
@@ -407,10 +463,36 @@ impl Bench {
                 flops: info.flops as f64,
                 strategies: per_strategy,
                 tvm,
-                numpy: numpy.clone(),
+                numpy,
+                roofline_gflops,
             });
         }
         Ok(rows)
+    }
+
+    /// Time every contender of a row again in fresh processes (see [`final_timing`]).
+    fn final_timing(
+        &self,
+        entry: suite::Entry,
+        info: &colt_ops::WorkloadInfo,
+        program: &colt_ir::Program,
+        c: Contenders,
+    ) -> anyhow::Result<()> {
+        let dir = self.final_dir.join(format!("{}-{}", entry.workload, entry.scale.as_str()));
+        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let setup = final_timing::Setup {
+            exe: &self.settings.exe,
+            workload: entry.workload,
+            scale: entry.scale.as_str(),
+            program,
+            request: peer::request(entry.workload, &info.shapes, 1, 1),
+            tvm_python: self.tvm_python.as_deref().ok(),
+            numpy_python: self.numpy_python.as_deref().ok(),
+            dir: &dir,
+            rounds: self.final_rounds,
+        };
+        let lib = c.tvm_lib.is_file().then_some(c.tvm_lib);
+        final_timing::run(&setup, c.colt, c.tvm, lib, c.numpy)
     }
 
     /// `colt tune` of `workload` with every strategy and seed, on a budget of `trials`.
@@ -452,11 +534,13 @@ impl Bench {
         scale: &str,
         shapes: &std::collections::BTreeMap<String, i64>,
         trials: usize,
+        export: &std::path::Path,
     ) -> peer::PeerResult {
         match &self.tvm_python {
             Ok(py) => {
                 eprintln!("bench: {workload} ({scale}), {trials} trials: TVM MetaSchedule...");
-                peer::tvm(py, peer::request(workload, shapes, trials, 1))
+                let export = (self.final_rounds > 0).then_some(export);
+                peer::tvm(py, peer::request(workload, shapes, trials, 1), export)
             }
             Err(why) => peer::PeerResult::skipped(why.clone()),
         }

@@ -17,7 +17,14 @@ const SCRIPT: &str = include_str!("../../../../bench/tvm_peer.py");
 #[derive(Clone, Debug, Default)]
 pub struct PeerResult {
     pub status: String,
+    /// The latency the bench compares: the median of the final timing's rounds once that
+    /// ran (see [`super::final_timing`]), else the peer's own timing in its tuning process.
     pub best_us: Option<f64>,
+    /// The peer's own timing, inside the process that tuned (TVM) or timed (numpy) it.
+    pub in_run_us: Option<f64>,
+    /// The final timing's rounds (µs, one fresh process each); empty when it did not run.
+    pub final_rounds_us: Vec<f64>,
+    /// Wall time of the whole peer process (Python start, imports, tuning, timing).
     pub wall_s: Option<f64>,
     pub trials: Option<u64>,
     /// The peer's whole JSON answer (target, design space, errors), for the JSON report.
@@ -104,23 +111,26 @@ fn script_file() -> Result<PathBuf, String> {
     Ok(path)
 }
 
-/// Run the peer script with `request` (see bench/tvm_peer.py for the fields).
-fn call(python: &Path, request: &Value) -> Result<Value, String> {
+/// Run the peer script with `request` (see bench/tvm_peer.py for the fields): its JSON
+/// answer and the wall time of the whole process.
+fn call(python: &Path, request: &Value) -> Result<(Value, f64), String> {
     let script = script_file()?;
+    let started = std::time::Instant::now();
     let out = Command::new(python)
         .arg(&script)
         .arg(request.to_string())
         .output()
         .map_err(|e| format!("cannot run {}: {e}", python.display()))?;
+    let wall_s = started.elapsed().as_secs_f64();
     let stdout = String::from_utf8_lossy(&out.stdout);
     match stdout
         .lines()
         .rev()
         .find(|l| l.trim_start().starts_with('{'))
     {
-        Some(line) => {
-            serde_json::from_str(line).map_err(|e| format!("peer printed bad JSON ({e})"))
-        }
+        Some(line) => serde_json::from_str(line)
+            .map(|v| (v, wall_s))
+            .map_err(|e| format!("peer printed bad JSON ({e})")),
         None => {
             let err = String::from_utf8_lossy(&out.stderr);
             let last = err
@@ -150,40 +160,61 @@ pub fn request(
     })
 }
 
-/// Tune with TVM MetaSchedule (the request's `trials`), time the best kernel and check it.
-pub fn tvm(python: &Path, mut req: Value) -> PeerResult {
+/// Tune with TVM MetaSchedule (the request's `trials`), time the best kernel and check it;
+/// with `export`, its best kernel is also written there as a shared library.
+pub fn tvm(python: &Path, mut req: Value, export: Option<&Path>) -> PeerResult {
     req["tvm"] = json!(true);
     req["numpy"] = json!(false);
-    let v = match call(python, &req) {
+    if let Some(p) = export {
+        req["export"] = json!(p);
+    }
+    let (v, wall) = match call(python, &req) {
         Ok(v) => v,
         Err(e) => return PeerResult::failed(e, Value::Null),
     };
+    match checked_tvm_us(&v) {
+        Ok(best) => PeerResult {
+            status: "ok".into(),
+            best_us: Some(best),
+            in_run_us: Some(best),
+            wall_s: Some(wall),
+            trials: v["trials"].as_u64(),
+            raw: v,
+            ..Default::default()
+        },
+        Err(why) => PeerResult::failed(why, v),
+    }
+}
+
+/// TVM's kernel latency from the peer's answer, once it says the kernel matched numpy.
+fn checked_tvm_us(v: &Value) -> Result<f64, String> {
     if let Some(e) = v["error"].as_str() {
-        return PeerResult::failed(e.to_string(), v);
+        return Err(e.to_string());
     }
     if v["correct"] != json!(true) {
         let err = v["max_rel_err"]
             .as_f64()
             .map_or(String::new(), |e| format!(" (max relative error {e:.2e})"));
-        return PeerResult::failed(format!("TVM's best kernel does not match numpy{err}"), v);
+        return Err(format!("TVM's best kernel does not match numpy{err}"));
     }
-    match (v["best_us"].as_f64(), v["wall_s"].as_f64()) {
-        (Some(best), Some(wall)) if best > 0.0 => PeerResult {
-            status: "ok".into(),
-            best_us: Some(best),
-            wall_s: Some(wall),
-            trials: v["trials"].as_u64(),
-            raw: v,
-        },
-        _ => PeerResult::failed("the peer reported no latency", v),
+    match v["best_us"].as_f64() {
+        Some(best) if best > 0.0 => Ok(best),
+        _ => Err("the peer reported no latency".into()),
     }
+}
+
+/// Check and time, in a fresh Python process, the library an earlier [`tvm`] call exported.
+pub fn tvm_time(python: &Path, mut req: Value, lib: &Path) -> Result<f64, String> {
+    req["load"] = json!(lib);
+    req["numpy"] = json!(false);
+    checked_tvm_us(&call(python, &req)?.0)
 }
 
 /// Time the numpy (OpenBLAS) implementation of the workload.
 pub fn numpy(python: &Path, mut req: Value) -> PeerResult {
     req["tvm"] = json!(false);
     req["numpy"] = json!(true);
-    let v = match call(python, &req) {
+    let (v, wall) = match call(python, &req) {
         Ok(v) => v,
         Err(e) => return PeerResult::failed(e, Value::Null),
     };
@@ -194,6 +225,8 @@ pub fn numpy(python: &Path, mut req: Value) -> PeerResult {
         Some(us) if us > 0.0 => PeerResult {
             status: "ok".into(),
             best_us: Some(us),
+            in_run_us: Some(us),
+            wall_s: Some(wall),
             raw: v,
             ..Default::default()
         },

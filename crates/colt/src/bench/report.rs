@@ -133,6 +133,8 @@ pub struct Row {
     pub tvm: PeerResult,
     /// `None` where no OpenBLAS figure applies to the workload.
     pub numpy: Option<PeerResult>,
+    /// The machine's roofline bound for this workload (GFLOP/s), once the machine is measured.
+    pub roofline_gflops: Option<f64>,
 }
 
 fn ratio(a: Option<f64>, b: Option<f64>) -> Option<f64> {
@@ -162,6 +164,11 @@ impl Row {
             .map(|(s, _)| s)
     }
 
+    /// A latency's throughput over the machine's roofline bound for this workload.
+    fn peak_fraction(&self, us: Option<f64>) -> Option<f64> {
+        self.gflops(us).zip(self.roofline_gflops).map(|(g, b)| g / b)
+    }
+
     fn openblas_us(&self) -> Option<f64> {
         self.numpy.as_ref().and_then(|n| n.best_us)
     }
@@ -174,7 +181,9 @@ impl Row {
             .runs
             .iter()
             .map(|r| {
-                json!({"seed": r.seed, "status": r.status, "run": r.run, "best_us": r.best_us, "search_best_us": r.search_best_us, "wall_s": r.wall_s,
+                json!({"seed": r.seed, "status": r.status, "run": r.run, "best_us": r.best_us, "in_run_us": r.in_run_us,
+                       "final_rounds_us": r.final_rounds_us, "search_best_us": r.search_best_us, "wall_s": r.wall_s,
+                       "search_wall_s": r.search_wall_s, "peak_fraction": self.peak_fraction(r.best_us),
                        "naive_gcc_us": r.naive_gcc_us, "trials_to_tvm": r.trials_to_tvm, "llm_calls": r.llm_calls,
                        "tokens_in": r.tokens_in, "tokens_cached": r.tokens_cached, "tokens_out": r.tokens_out,
                        "cost_usd": r.cost_usd, "llm_note": r.llm_note, "effective_strategy": r.effective_strategy,
@@ -185,6 +194,7 @@ impl Row {
             "status": s.status(),
             "best_us": Spread::json(best),
             "gflops": self.gflops(best.map(|b| b.median)),
+            "peak_fraction": self.peak_fraction(best.map(|b| b.median)),
             "wall_s": Spread::json(wall),
             "latency_ratio_vs_tvm": ratio(best.map(|b| b.median), self.tvm.best_us),
             "wall_ratio_vs_tvm": ratio(wall.map(|w| w.median), self.tvm.wall_s),
@@ -215,17 +225,25 @@ impl Row {
             "colt_strategy": best.map(|s| s.strategy.clone()),
             "colt_best_us": colt_best,
             "colt_gflops": self.gflops(colt_best),
+            "colt_peak_fraction": self.peak_fraction(colt_best),
             "colt_wall_s": colt_wall,
             "colt_trials_to_tvm": best.filter(|_| self.tvm.ok()).map(|s| s.trials_to_tvm()),
             "tvm_status": self.tvm.status,
             "tvm_best_us": self.tvm.best_us,
             "tvm_gflops": self.gflops(self.tvm.best_us),
+            "tvm_peak_fraction": self.peak_fraction(self.tvm.best_us),
+            "tvm_in_run_us": self.tvm.in_run_us,
+            "tvm_final_rounds_us": self.tvm.final_rounds_us,
             "tvm_wall_s": self.tvm.wall_s,
             "tvm_trials": self.tvm.trials,
             "latency_ratio_vs_tvm": ratio(colt_best, self.tvm.best_us),
             "wall_ratio_vs_tvm": ratio(colt_wall, self.tvm.wall_s),
             "openblas_us": openblas,
             "openblas_gflops": self.gflops(openblas),
+            "openblas_peak_fraction": self.peak_fraction(openblas),
+            "openblas_in_run_us": self.numpy.as_ref().and_then(|n| n.in_run_us),
+            "openblas_final_rounds_us": self.numpy.as_ref().map(|n| n.final_rounds_us.clone()),
+            "roofline_gflops": self.roofline_gflops,
             "colt_fraction_of_openblas": ratio(openblas, colt_best),
             "numpy_status": self.numpy.as_ref().map_or("not applicable".to_string(), |n| n.status.clone()),
             "llm_calls": calls, "tokens_in": tin, "tokens_cached": tcached, "tokens_out": tout, "cost_usd": usd,
@@ -510,6 +528,7 @@ mod tests {
             ],
             tvm,
             numpy: None,
+            roofline_gflops: Some(100.0),
         }
     }
 
@@ -537,6 +556,7 @@ mod tests {
             ],
             tvm: PeerResult::skipped("--skip-tvm"),
             numpy: None,
+            roofline_gflops: None,
         };
         let v = r.to_json();
         let colt = &v["strategies"]["colt"];
@@ -593,6 +613,7 @@ mod tests {
             wall_s: Some(10.0),
             trials: Some(8),
             raw: Value::Null,
+            ..Default::default()
         };
         let v = row(tvm).to_json();
         // evolutionary's median is 20, mcts' (one ok seed) is 15.
@@ -609,6 +630,10 @@ mod tests {
         );
         assert_eq!(v["numpy_status"], "not applicable");
         assert!(v["openblas_us"].is_null());
+        // 2 MFLOP in 15 µs is 133.3 GFLOP/s: 1.33 of a 100 GFLOP/s bound.
+        let pf = v["colt_peak_fraction"].as_f64().unwrap();
+        assert!((pf - 2e6 / 15.0 / 1e3 / 100.0).abs() < 1e-12, "{pf}");
+        assert_eq!(v["tvm_peak_fraction"], 2e6 / 20.0 / 1e3 / 100.0);
     }
 
     #[test]

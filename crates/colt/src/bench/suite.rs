@@ -76,6 +76,20 @@ impl Suite {
         }
     }
 
+    /// The entries with every workload at `scale` when given (`--scale`), except the
+    /// default suite's matmul, which is 1024^3 (its paper scale) at any scale.
+    pub fn entries_at(self, scale: Option<Scale>) -> Vec<Entry> {
+        let mut v = self.entries();
+        if let Some(scale) = scale {
+            for e in &mut v {
+                if !(self == Suite::Default && e.workload == "matmul") {
+                    e.scale = scale;
+                }
+            }
+        }
+        v
+    }
+
     pub fn default_trials(self) -> Vec<usize> {
         match self {
             Suite::Default | Suite::Outside => vec![64, 256],
@@ -137,6 +151,19 @@ mod tests {
                 .unwrap_err()
                 .contains("default, tiny, outside")
         );
+    }
+
+    #[test]
+    fn a_scale_moves_every_layer_but_the_default_matmul() {
+        let paper = Suite::Default.entries_at(Some(Scale::Paper));
+        assert_eq!(paper.len(), 6);
+        assert!(paper.iter().all(|e| e.scale == Scale::Paper));
+        let ci = Suite::Default.entries_at(Some(Scale::Ci));
+        assert!(ci.iter().all(|e| (e.scale == Scale::Paper) == (e.workload == "matmul")));
+        let outside = Suite::Outside.entries_at(Some(Scale::Paper));
+        assert_eq!(outside.len(), 4);
+        assert!(outside.iter().all(|e| e.scale == Scale::Paper));
+        assert_eq!(Suite::Tiny.entries_at(None), Suite::Tiny.entries());
     }
 
     #[test]

@@ -626,6 +626,8 @@ pub(crate) fn finish<S>(
     text: &str,
     tool_failure: Option<String>,
 ) -> anyhow::Result<()> {
+    let mut summary = summary.clone();
+    summary.search.command_wall_s = out::command_wall_s();
     let summary = summary.to_json();
     db.finish_run(run, &summary.to_string())?;
     print_report(&summary, json_out, result, text);
@@ -648,8 +650,12 @@ fn print_report<S>(summary: &Value, json_out: bool, result: &RunResult<S>, text:
     );
     print!("{text}");
     println!(
-        "time: {:.1} s wall, {:.1} s measuring, {:.1} s waiting for LLMs, {:.2} s search overhead",
-        result.time.wall_s, result.time.measure_s, result.time.llm_s, result.time.overhead_s
+        "time: {:.1} s wall ({:.1} s the whole command), {:.1} s measuring, {:.1} s waiting for LLMs, {:.2} s search overhead",
+        result.time.wall_s,
+        summary["command_wall_s"].as_f64().unwrap_or(0.0),
+        result.time.measure_s,
+        result.time.llm_s,
+        result.time.overhead_s
     );
     if result.llm_calls > 0 {
         println!(

@@ -37,7 +37,11 @@ pub struct SearchSummary {
     pub stop: StopReason,
     /// Trials measured.
     pub trials: usize,
+    /// Wall time of the search (measuring, LLM calls, bookkeeping).
     pub wall_s: f64,
+    /// Wall time of the whole command, from its start to the summary: model loading, the
+    /// naive baselines, the search and the final re-timing.
+    pub command_wall_s: f64,
     pub measure_s: f64,
     pub llm_s: f64,
     /// Wall time neither measuring nor waiting for LLMs.
@@ -73,6 +77,7 @@ impl Default for SearchSummary {
             stop: StopReason::TrialLimit,
             trials: 0,
             wall_s: 0.0,
+            command_wall_s: 0.0,
             measure_s: 0.0,
             llm_s: 0.0,
             search_overhead_s: 0.0,
@@ -215,7 +220,7 @@ mod tests {
         v.as_object().expect("object").keys().cloned().collect()
     }
 
-    const SEARCH_KEYS: &str = "cost_usd effective_strategy large_model_share llm_calls llm_s \
+    const SEARCH_KEYS: &str = "command_wall_s cost_usd effective_strategy large_model_share llm_calls llm_s \
         measure_s models record_compactions replayed_llm_calls run search_overhead_s seed space \
         stop strategy tokens_cached tokens_in tokens_out tool_failures trials wall_s \
         wasted_by_cause wasted_calls";

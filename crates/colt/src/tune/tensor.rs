@@ -90,7 +90,7 @@ fn figures(
     machine: Option<colt_measure::MachineLimits>,
 ) -> TensorSummary {
     let flops = program.flops() as f64;
-    let intensity = flops / program.compulsory_bytes().max(1) as f64;
+    let intensity = program.intensity();
     let bound = machine.as_ref().map(|m| m.bound_gflops(intensity));
     TensorSummary {
         workload: program.name.clone(),
