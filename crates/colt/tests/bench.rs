@@ -95,6 +95,24 @@ fn tiny_suite_without_a_tvm_virtualenv_reports_tvm_skipped_and_null() {
     }
     assert!(r["strategies"]["evolutionary"]["latency_ratio_vs_tvm"].is_null());
     assert!(r["strategies"]["evolutionary"]["trials_to_tvm"].is_null());
+    // The final timing: five fresh `colt measure` processes, whose median is the figure
+    // compared; the tune's own re-timing kept beside it. The wall time is the command's.
+    let run = &r["strategies"]["evolutionary"]["runs"][0];
+    let rounds: Vec<f64> = run["final_rounds_us"]
+        .as_array()
+        .expect("final rounds")
+        .iter()
+        .map(|x| x.as_f64().expect("µs"))
+        .collect();
+    assert_eq!(rounds.len(), 5, "{run}");
+    let mut sorted = rounds.clone();
+    sorted.sort_by(f64::total_cmp);
+    assert_eq!(run["best_us"].as_f64(), Some(sorted[2]), "{run}");
+    assert!(run["in_run_us"].as_f64().is_some_and(|x| x > 0.0), "{run}");
+    assert!(
+        run["wall_s"].as_f64().unwrap() > run["search_wall_s"].as_f64().unwrap(),
+        "the command's wall time includes the baselines: {run}"
+    );
     // numpy/OpenBLAS: a time exactly when some python3 with numpy ran it, else skipped + null.
     match r["numpy_status"].as_str().expect("numpy_status") {
         "ok" => assert!(r["openblas_us"].as_f64().is_some_and(|x| x > 0.0), "{r}"),
@@ -239,6 +257,13 @@ fn tiny_suite_against_a_real_tvm() {
         r["tvm_wall_s"].as_f64().unwrap() > 0.0 && r["wall_ratio_vs_tvm"].as_f64().unwrap() > 0.0
     );
     assert!(r["tvm_trials"].as_u64().unwrap() >= 1);
+    // TVM's exported kernel was checked and timed in five fresh processes.
+    assert_eq!(
+        r["tvm_final_rounds_us"].as_array().map(Vec::len),
+        Some(5),
+        "{r}"
+    );
+    assert!(r["tvm_in_run_us"].as_f64().is_some_and(|x| x > 0.0));
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -181,6 +181,53 @@ fn measure_json_has_the_stable_fields_and_is_correct() {
     assert_eq!(total, 3);
 }
 
+#[test]
+fn measure_skips_the_baselines_when_asked_and_takes_its_timing_settings() {
+    let dir = tempdir();
+    let trace = dir.join("t.json");
+    std::fs::write(
+        &trace,
+        r#"{"version": 1, "workload": "matmul", "insts": [{"inst": "split", "stage": "C", "loop": "i", "factors": [4, 64]}]}"#,
+    )
+    .unwrap();
+    let t = trace.to_str().unwrap();
+    let v = json_of(&[
+        "measure",
+        "--workload",
+        "matmul",
+        "--trace",
+        t,
+        "--skip-baselines",
+        "--repeats",
+        "3",
+        "--min-repeat-ms",
+        "2",
+        "--json",
+    ]);
+    assert_eq!(v["correct"], true, "{v}");
+    assert!(v["best_us"].as_f64().is_some_and(|x| x > 0.0), "{v}");
+    for k in [
+        "naive_gcc_us",
+        "naive_clang_us",
+        "naive_gcc",
+        "speedup_vs_gcc",
+    ] {
+        assert!(v[k].is_null(), "{k} must be null without baselines: {v}");
+    }
+    one_line_error(
+        &[
+            "measure",
+            "--workload",
+            "matmul",
+            "--trace",
+            t,
+            "--repeats",
+            "0",
+        ],
+        &["--repeats"],
+    );
+}
+
 fn tempdir() -> std::path::PathBuf {
     use std::sync::atomic::{AtomicU32, Ordering};
     static N: AtomicU32 = AtomicU32::new(0);

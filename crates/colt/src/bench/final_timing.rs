@@ -65,6 +65,11 @@ pub fn run(
     if s.rounds == 0 {
         return Ok(());
     }
+    if tvm.ok() && tvm_lib.is_none() {
+        // Its in-process figure beside everyone else's fresh-process ones would mislead.
+        tvm.best_us = None;
+        tvm.status = "failed: final timing: TVM's tuning exported no kernel library".into();
+    }
     let inputs = write_inputs(s.program, &s.dir.join("inputs"))?;
     let who = contenders(s, runs, tvm, tvm_lib, numpy.as_deref())?;
     let mut times: Vec<Vec<Result<f64, String>>> = who.iter().map(|_| vec![]).collect();
@@ -161,8 +166,8 @@ fn colt_time(s: &Setup, trace: &Path) -> Result<f64, String> {
         .arg("--trace")
         .arg(trace);
     let out = super::colt_run::run_tune(s.exe, &mut cmd)?;
-    let v: Value = serde_json::from_slice(&out)
-        .map_err(|e| format!("colt measure printed no JSON ({e})"))?;
+    let v: Value =
+        serde_json::from_slice(&out).map_err(|e| format!("colt measure printed no JSON ({e})"))?;
     match (v["correct"].as_bool(), v["best_us"].as_f64()) {
         (Some(true), Some(us)) => Ok(us),
         _ => Err(format!(

@@ -57,6 +57,10 @@ pub struct Args {
     /// (0: compare each tool's own timing instead).
     #[arg(long, default_value_t = 5)]
     final_rounds: usize,
+    /// A TVM MetaSchedule run still going after this many seconds is stopped and its row
+    /// kept, reported as timed out.
+    #[arg(long, default_value_t = 7200, value_name = "S")]
+    peer_timeout_s: u64,
     /// Only these workloads of the suite (default: all of them).
     #[arg(long, value_delimiter = ',')]
     workloads: Vec<String>,
@@ -145,6 +149,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         final_rounds: a.final_rounds,
         final_dir: final_dir.path().to_path_buf(),
         machine,
+        peer_timeout: std::time::Duration::from_secs(a.peer_timeout_s),
     };
     let mut rows = vec![];
     for entry in entries {
@@ -410,6 +415,8 @@ struct Bench {
     final_dir: PathBuf,
     /// The machine's limits (for each row's roofline bound), when measured.
     machine: Option<colt_measure::MachineLimits>,
+    /// The longest a TVM run may take.
+    peer_timeout: std::time::Duration,
 }
 
 impl Bench {
@@ -478,8 +485,11 @@ impl Bench {
         program: &colt_ir::Program,
         c: Contenders,
     ) -> anyhow::Result<()> {
-        let dir = self.final_dir.join(format!("{}-{}", entry.workload, entry.scale.as_str()));
-        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let dir = self
+            .final_dir
+            .join(format!("{}-{}", entry.workload, entry.scale.as_str()));
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
         let setup = final_timing::Setup {
             exe: &self.settings.exe,
             workload: entry.workload,
@@ -540,7 +550,8 @@ impl Bench {
             Ok(py) => {
                 eprintln!("bench: {workload} ({scale}), {trials} trials: TVM MetaSchedule...");
                 let export = (self.final_rounds > 0).then_some(export);
-                peer::tvm(py, peer::request(workload, shapes, trials, 1), export)
+                let req = peer::request(workload, shapes, trials, 1);
+                peer::tvm(py, req, export, Some(self.peer_timeout))
             }
             Err(why) => peer::PeerResult::skipped(why.clone()),
         }

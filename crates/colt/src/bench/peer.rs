@@ -8,7 +8,8 @@
 
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 /// The peer script, the same file as bench/tvm_peer.py of the repository.
 const SCRIPT: &str = include_str!("../../../../bench/tvm_peer.py");
@@ -112,17 +113,39 @@ fn script_file() -> Result<PathBuf, String> {
 }
 
 /// Run the peer script with `request` (see bench/tvm_peer.py for the fields): its JSON
-/// answer and the wall time of the whole process.
-fn call(python: &Path, request: &Value) -> Result<(Value, f64), String> {
+/// answer and the wall time of the whole process. A process still running after `limit` is
+/// killed, and that is the error.
+fn call(python: &Path, request: &Value, limit: Option<Duration>) -> Result<(Value, f64), String> {
     let script = script_file()?;
+    // Files, not pipes: TVM writes a lot to stderr, and the process is polled for its limit.
+    let out = tempfile::tempfile().map_err(|e| format!("cannot create a temporary file: {e}"))?;
+    let err = tempfile::tempfile().map_err(|e| format!("cannot create a temporary file: {e}"))?;
     let started = std::time::Instant::now();
-    let out = Command::new(python)
+    let mut child = Command::new(python)
         .arg(&script)
         .arg(request.to_string())
-        .output()
+        .stdin(Stdio::null())
+        .stdout(out.try_clone().map_err(|e| e.to_string())?)
+        .stderr(err.try_clone().map_err(|e| e.to_string())?)
+        .spawn()
         .map_err(|e| format!("cannot run {}: {e}", python.display()))?;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if limit.is_some_and(|l| started.elapsed() > l) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!(
+                    "timed out: still running after {:.0} s (the bench's --peer-timeout-s)",
+                    started.elapsed().as_secs_f64()
+                ));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(100)),
+            Err(e) => return Err(format!("cannot wait for {}: {e}", python.display())),
+        }
+    };
     let wall_s = started.elapsed().as_secs_f64();
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let (stdout, stderr) = (read_all(out), read_all(err));
     match stdout
         .lines()
         .rev()
@@ -132,18 +155,24 @@ fn call(python: &Path, request: &Value) -> Result<(Value, f64), String> {
             .map(|v| (v, wall_s))
             .map_err(|e| format!("peer printed bad JSON ({e})")),
         None => {
-            let err = String::from_utf8_lossy(&out.stderr);
-            let last = err
+            let last = stderr
                 .lines()
                 .rev()
                 .find(|l| !l.trim().is_empty())
                 .unwrap_or("no output");
             Err(format!(
-                "peer exited with {} without a result: {last}",
-                out.status
+                "peer exited with {status} without a result: {last}"
             ))
         }
     }
+}
+
+/// Everything written to `f` (a temporary file the child wrote to), lossily as text.
+fn read_all(mut f: std::fs::File) -> String {
+    use std::io::{Read, Seek};
+    let mut bytes = vec![];
+    let _ = f.rewind().and_then(|_| f.read_to_end(&mut bytes));
+    String::from_utf8_lossy(&bytes).into_owned()
 }
 
 /// The request for one workload.
@@ -162,13 +191,18 @@ pub fn request(
 
 /// Tune with TVM MetaSchedule (the request's `trials`), time the best kernel and check it;
 /// with `export`, its best kernel is also written there as a shared library.
-pub fn tvm(python: &Path, mut req: Value, export: Option<&Path>) -> PeerResult {
+pub fn tvm(
+    python: &Path,
+    mut req: Value,
+    export: Option<&Path>,
+    limit: Option<Duration>,
+) -> PeerResult {
     req["tvm"] = json!(true);
     req["numpy"] = json!(false);
     if let Some(p) = export {
         req["export"] = json!(p);
     }
-    let (v, wall) = match call(python, &req) {
+    let (v, wall) = match call(python, &req, limit) {
         Ok(v) => v,
         Err(e) => return PeerResult::failed(e, Value::Null),
     };
@@ -207,14 +241,14 @@ fn checked_tvm_us(v: &Value) -> Result<f64, String> {
 pub fn tvm_time(python: &Path, mut req: Value, lib: &Path) -> Result<f64, String> {
     req["load"] = json!(lib);
     req["numpy"] = json!(false);
-    checked_tvm_us(&call(python, &req)?.0)
+    checked_tvm_us(&call(python, &req, None)?.0)
 }
 
 /// Time the numpy (OpenBLAS) implementation of the workload.
 pub fn numpy(python: &Path, mut req: Value) -> PeerResult {
     req["tvm"] = json!(false);
     req["numpy"] = json!(true);
-    let (v, wall) = match call(python, &req) {
+    let (v, wall) = match call(python, &req, None) {
         Ok(v) => v,
         Err(e) => return PeerResult::failed(e, Value::Null),
     };
@@ -246,6 +280,28 @@ mod tests {
             "{e}"
         );
         assert_eq!(venv_dir(Some(Path::new("/x/v"))), PathBuf::from("/x/v"));
+    }
+
+    #[test]
+    fn a_peer_past_its_limit_is_killed_and_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let sleeper = dir.path().join("python");
+        std::fs::write(&sleeper, "#!/bin/sh\nsleep 30\n").unwrap();
+        std::fs::set_permissions(
+            &sleeper,
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .unwrap();
+        let started = std::time::Instant::now();
+        let r = tvm(
+            &sleeper,
+            json!({"workload": "matmul"}),
+            None,
+            Some(Duration::from_millis(300)),
+        );
+        assert!(started.elapsed() < Duration::from_secs(10));
+        assert!(r.status.starts_with("failed: timed out"), "{}", r.status);
+        assert!(r.best_us.is_none() && r.wall_s.is_none());
     }
 
     #[test]

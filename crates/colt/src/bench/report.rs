@@ -166,7 +166,9 @@ impl Row {
 
     /// A latency's throughput over the machine's roofline bound for this workload.
     fn peak_fraction(&self, us: Option<f64>) -> Option<f64> {
-        self.gflops(us).zip(self.roofline_gflops).map(|(g, b)| g / b)
+        self.gflops(us)
+            .zip(self.roofline_gflops)
+            .map(|(g, b)| g / b)
     }
 
     fn openblas_us(&self) -> Option<f64> {
@@ -412,6 +414,20 @@ pub fn print_table(rows: &[Row]) {
                 l.status
             );
         }
+    }
+    let rounds = rows
+        .iter()
+        .flat_map(|r| {
+            let colt = r.strategies.iter().flat_map(|s| &s.runs);
+            colt.map(|x| x.final_rounds_us.len())
+                .chain([r.tvm.final_rounds_us.len()])
+        })
+        .max()
+        .unwrap_or(0);
+    if rounds > 0 {
+        println!(
+            "best latency: the median of up to {rounds} rounds of the final timing (each kernel checked and timed in a fresh process per round, the order reversed every other round, same inputs); tuning wall: the whole command"
+        );
     }
     println!(
         "* colt's best strategy of the row; vs TVM: colt / TVM (below 1 is better); to TVM: trials until colt's kernel was at least as fast as TVM's (per seed); large%: the largest model's share of calls (median); USD from the bucket's price table"

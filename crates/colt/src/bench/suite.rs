@@ -159,7 +159,10 @@ mod tests {
         assert_eq!(paper.len(), 6);
         assert!(paper.iter().all(|e| e.scale == Scale::Paper));
         let ci = Suite::Default.entries_at(Some(Scale::Ci));
-        assert!(ci.iter().all(|e| (e.scale == Scale::Paper) == (e.workload == "matmul")));
+        assert!(
+            ci.iter()
+                .all(|e| (e.scale == Scale::Paper) == (e.workload == "matmul"))
+        );
         let outside = Suite::Outside.entries_at(Some(Scale::Paper));
         assert_eq!(outside.len(), 4);
         assert!(outside.iter().all(|e| e.scale == Scale::Paper));
