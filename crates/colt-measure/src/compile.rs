@@ -87,8 +87,33 @@ fn default_cc() -> String {
         .unwrap_or_else(|| "cc".into())
 }
 
+/// The environment variable naming the target CPU of every kernel compile (`-march=`):
+/// `native` when unset. `COLT_MARCH=haswell` on an AVX-512 machine restricts colt's kernels
+/// (and the machine probe) to AVX2, to see how a schedule fares on that ISA.
+pub const MARCH_ENV: &str = "COLT_MARCH";
+
+/// `-march=$COLT_MARCH`, else `-march=native`.
+pub fn march_flag() -> String {
+    march_of(std::env::var(MARCH_ENV).ok().as_deref())
+}
+
+fn march_of(value: Option<&str>) -> String {
+    let cpu = value.map(str::trim).filter(|s| !s.is_empty());
+    format!("-march={}", cpu.unwrap_or("native"))
+}
+
+/// The flags, with `-march=native` replaced by [`march_flag`].
 fn strings(xs: &[&str]) -> Vec<String> {
-    xs.iter().map(|s| s.to_string()).collect()
+    let march = march_flag();
+    xs.iter()
+        .map(|s| {
+            if *s == "-march=native" {
+                march.clone()
+            } else {
+                s.to_string()
+            }
+        })
+        .collect()
 }
 
 impl Default for Compiler {
@@ -480,4 +505,28 @@ pub fn compile_jobs(
                 })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_target_cpu_is_native_unless_colt_march_names_one() {
+        assert_eq!(march_of(None), "-march=native");
+        assert_eq!(march_of(Some("  ")), "-march=native");
+        assert_eq!(march_of(Some(" haswell ")), "-march=haswell");
+        if std::env::var_os(MARCH_ENV).is_none() {
+            assert!(
+                Compiler::tuned()
+                    .flags
+                    .contains(&"-march=native".to_string())
+            );
+            assert!(
+                Compiler::naive()
+                    .flags
+                    .contains(&"-march=native".to_string())
+            );
+        }
+    }
 }

@@ -21,7 +21,8 @@ pub struct MachineLimits {
     pub cpu: String,
     /// Cores the probe ran on (OpenMP threads).
     pub cores: usize,
-    /// The vector ISA `-march=native` enables: `avx512`, `avx2`, `avx`, `sse` or `scalar`.
+    /// The vector ISA `-march=native` (or `$COLT_MARCH`) enables: `avx512`, `avx2`, `avx`,
+    /// `sse` or `scalar`.
     pub isa: String,
     /// fp32 lanes of one vector register at that ISA.
     pub vector_lanes: u32,
@@ -229,7 +230,13 @@ pub fn measure_limits(
     let exe = dir.join("colt-machine-probe");
     std::fs::write(&src, PROBE_C)?;
     let built = crate::child::command(&compiler.cc)
-        .args(["-O3", "-march=native", "-fopenmp", "-std=gnu11", "-o"])
+        .args([
+            "-O3",
+            &crate::compile::march_flag(),
+            "-fopenmp",
+            "-std=gnu11",
+            "-o",
+        ])
         .arg(&exe)
         .arg(&src)
         .output();
@@ -320,7 +327,13 @@ fn run_probe(
 /// (the probe's code depends on what the compiler makes of `-march=native`).
 pub fn machine_key(compiler: &Compiler) -> String {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    format!("{} | {cores} cores | {}", cpuinfo().0, compiler.cc)
+    let march = crate::compile::march_flag();
+    let target = if march == "-march=native" {
+        String::new()
+    } else {
+        format!(" {march}")
+    };
+    format!("{} | {cores} cores | {}{target}", cpuinfo().0, compiler.cc)
 }
 
 fn first_line(s: &str) -> String {

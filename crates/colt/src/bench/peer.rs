@@ -182,10 +182,16 @@ pub fn request(
     trials: usize,
     seed: u64,
 ) -> Value {
+    // TVM targets the CPU colt's kernels are compiled for: `$COLT_MARCH` when set (an LLVM
+    // CPU name such as `haswell`), else the host's.
+    let mcpu = std::env::var(colt_measure::compile::MARCH_ENV)
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty() && s != "native");
     json!({
         "workload": workload, "shapes": shapes, "trials": trials, "seed": seed,
         "num_cores": std::thread::available_parallelism().map_or(1, |n| n.get()),
-        "repeats": 5, "min_repeat_ms": 1.0,
+        "repeats": 5, "min_repeat_ms": 1.0, "mcpu": mcpu,
     })
 }
 
