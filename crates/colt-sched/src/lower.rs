@@ -14,6 +14,19 @@ use colt_ir::{
     Value, VarId, verify,
 };
 
+/// What every level of one stage's loop nest is lowered with.
+#[derive(Clone, Copy)]
+struct NestPlan<'k> {
+    /// The stage.
+    s: usize,
+    /// Each loop's kind, auto-unroll applied.
+    kinds: &'k [LoopKind],
+    /// The loop depth of the write cache, if any.
+    cache_depth: Option<usize>,
+    /// The loop depth where a reduction's output is initialised, if it reduces.
+    init_depth: Option<usize>,
+}
+
 /// A buffer redirected to a local copy: `global[idx]` becomes `local[idx - min]`.
 #[derive(Clone)]
 struct Redirect {
@@ -133,18 +146,22 @@ impl Lower<'_> {
             prod *= sc.loops[k].extent;
             kinds[k] = LoopKind::Unrolled;
         }
-        self.depth(s, 0, &kinds, cache_depth, init_depth, redirects)
+        let plan = NestPlan {
+            s,
+            kinds: &kinds,
+            cache_depth,
+            init_depth,
+        };
+        self.depth(plan, 0, redirects)
     }
 
-    fn depth(
-        &mut self,
-        s: usize,
-        depth: usize,
-        kinds: &[LoopKind],
-        cache_depth: Option<usize>,
-        init_depth: Option<usize>,
-        redirects: &[Redirect],
-    ) -> Result<Vec<Stmt>> {
+    fn depth(&mut self, plan: NestPlan, depth: usize, redirects: &[Redirect]) -> Result<Vec<Stmt>> {
+        let NestPlan {
+            s,
+            cache_depth,
+            init_depth,
+            ..
+        } = plan;
         let mut redirects = redirects.to_vec();
         let mut allocs = vec![];
         let mut out = if depth > 0 {
@@ -152,10 +169,10 @@ impl Lower<'_> {
         } else {
             vec![]
         };
-        let main = self.nest_from(s, depth, kinds, cache_depth, init_depth, &redirects)?;
+        let main = self.nest_from(plan, depth, &redirects)?;
         if cache_depth == Some(depth) {
             // the nest is built again, storing into the cache (the one above is dropped)
-            out.push(self.cached_nest(s, depth, kinds, cache_depth, init_depth, &redirects)?);
+            out.push(self.cached_nest(plan, depth, &redirects)?);
         } else {
             if init_depth == Some(depth) {
                 out.push(self.init_nest(s, depth, &redirects)?);
@@ -226,24 +243,25 @@ impl Lower<'_> {
     /// loops are open.
     fn nest_from(
         &mut self,
-        s: usize,
+        plan: NestPlan,
         depth: usize,
-        kinds: &[LoopKind],
-        cache_depth: Option<usize>,
-        init_depth: Option<usize>,
         redirects: &[Redirect],
     ) -> Result<Vec<Stmt>> {
         let sched = self.s;
-        let sc = &sched.stages[s];
+        let sc = &sched.stages[plan.s];
         Ok(if depth == sc.loops.len() {
-            vec![Stmt::Block(self.block(s, redirects, cache_depth.is_some()))]
+            vec![Stmt::Block(self.block(
+                plan.s,
+                redirects,
+                plan.cache_depth.is_some(),
+            ))]
         } else {
             let l = &sc.loops[depth];
-            let body = self.depth(s, depth + 1, kinds, cache_depth, init_depth, redirects)?;
+            let body = self.depth(plan, depth + 1, redirects)?;
             vec![Stmt::Loop(Loop {
                 var: l.var,
                 extent: l.extent,
-                kind: kinds[depth],
+                kind: plan.kinds[depth],
                 body,
             })]
         })
@@ -253,13 +271,11 @@ impl Lower<'_> {
     /// from `depth` write, initialised (reductions), filled by the nest and written back.
     fn cached_nest(
         &mut self,
-        s: usize,
+        plan: NestPlan,
         depth: usize,
-        kinds: &[LoopKind],
-        cache_depth: Option<usize>,
-        init_depth: Option<usize>,
         redirects: &[Redirect],
     ) -> Result<Stmt> {
+        let s = plan.s;
         let sched = self.s;
         let st = &sched.program.stages[s];
         let (min, ext) = self.own_region(s, depth, "cache_write")?;
@@ -285,7 +301,7 @@ impl Lower<'_> {
         // the main nest stores into the cache: pass it as the innermost redirect for stores
         let mut with_cache = redirects.to_vec();
         with_cache.push(cache);
-        let main = self.nest_from(s, depth, kinds, cache_depth, init_depth, &with_cache)?;
+        let main = self.nest_from(plan, depth, &with_cache)?;
         inner.extend(main);
         let wb_target = self.redirect_global(st.store.buf, redirects);
         let ranges = self.ranges.clone();
