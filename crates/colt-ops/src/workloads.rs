@@ -30,6 +30,25 @@ struct Workload {
     build: fn(&BTreeMap<String, i64>) -> Program,
 }
 
+/// Where the dense layers' shapes come from.
+const DENSE_SOURCE: &str = "a 1024 -> 1024 fully connected layer on a batch of 64 rows";
+
+/// The dense layers' shapes: 32×512→512 (CI), 64×1024→1024 (paper).
+fn dense_shapes(s: Scale) -> Vec<(&'static str, i64)> {
+    pick(
+        s,
+        &[("M", 32), ("K", 512), ("N", 512)],
+        &[("M", 64), ("K", 1024), ("N", 1024)],
+    )
+}
+
+/// A dense layer with the epilogue `act`, named `name`.
+fn dense_with(s: &BTreeMap<String, i64>, act: UnOp, name: &str) -> Program {
+    let mut p = builders::dense(s["M"], s["N"], s["K"], Some(act));
+    p.name = name.into();
+    p
+}
+
 fn pick(
     scale: Scale,
     ci: &[(&'static str, i64)],
@@ -114,36 +133,16 @@ const WORKLOADS: &[Workload] = &[
     Workload {
         name: "dense-bias-relu",
         description: "dense layer with fused epilogue Y = relu(X·W + b)",
-        source: "a 1024 -> 1024 fully connected layer on a batch of 64 rows",
-        shapes: |s| {
-            pick(
-                s,
-                &[("M", 32), ("K", 512), ("N", 512)],
-                &[("M", 64), ("K", 1024), ("N", 1024)],
-            )
-        },
-        build: |s| {
-            let mut p = builders::dense(s["M"], s["N"], s["K"], Some(UnOp::Relu));
-            p.name = "dense_bias_relu".into();
-            p
-        },
+        source: DENSE_SOURCE,
+        shapes: dense_shapes,
+        build: |s| dense_with(s, UnOp::Relu, "dense_bias_relu"),
     },
     Workload {
         name: "dense-bias-silu",
         description: "dense layer with fused epilogue Y = silu(X·W + b)",
-        source: "a 1024 -> 1024 fully connected layer on a batch of 64 rows",
-        shapes: |s| {
-            pick(
-                s,
-                &[("M", 32), ("K", 512), ("N", 512)],
-                &[("M", 64), ("K", 1024), ("N", 1024)],
-            )
-        },
-        build: |s| {
-            let mut p = builders::dense(s["M"], s["N"], s["K"], Some(UnOp::Silu));
-            p.name = "dense_bias_silu".into();
-            p
-        },
+        source: DENSE_SOURCE,
+        shapes: dense_shapes,
+        build: |s| dense_with(s, UnOp::Silu, "dense_bias_silu"),
     },
     Workload {
         name: "softmax",
