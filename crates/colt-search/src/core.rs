@@ -13,7 +13,9 @@ use rand::SeedableRng;
 use crate::config::{SearchConfig, Strategy};
 use crate::env::{Environment, Measurement, OutcomeKind, SearchRng};
 use crate::observer::{Observer, Progress};
-use crate::result::{Best, ModelReport, NodeInfo, RunResult, StopReason, TimeSplit, TrialRecord};
+use crate::result::{
+    Best, LlmTotals, ModelReport, NodeInfo, RunResult, StopReason, TimeSplit, TrialRecord,
+};
 use crate::strategy::{Measured, Proposal, SearchStrategy};
 
 /// A candidate about to be measured.
@@ -379,18 +381,20 @@ impl<'a, E: Environment> Core<'a, E> {
             history: self.history,
             models: self.models,
             llm_calls: self.spend.calls,
-            large_model_share: if self.spend.calls == 0 {
-                0.0
-            } else {
-                large as f64 / self.spend.calls as f64
+            llm: LlmTotals {
+                large_model_share: if self.spend.calls == 0 {
+                    0.0
+                } else {
+                    large as f64 / self.spend.calls as f64
+                },
+                tokens_in: self.spend.tokens_in,
+                tokens_cached: self.spend.tokens_cached,
+                tokens_out: self.spend.tokens_out,
+                cost_usd: self.spend.usd,
+                wasted_calls: wasted_by_cause.values().sum(),
+                wasted_by_cause,
+                record_compactions: self.record_compactions,
             },
-            tokens_in: self.spend.tokens_in,
-            tokens_cached: self.spend.tokens_cached,
-            tokens_out: self.spend.tokens_out,
-            cost_usd: self.spend.usd,
-            wasted_calls: wasted_by_cause.values().sum(),
-            wasted_by_cause,
-            record_compactions: self.record_compactions,
             time: TimeSplit {
                 wall_s: wall,
                 measure_s,

@@ -44,7 +44,9 @@ pub use config::{AlterationKeep, Budgets, OnBudget, SearchConfig, Strategy, Stre
 pub use env::{Applied, Environment, LlmEnvironment, Measurement, OutcomeKind, SearchRng};
 pub use llm::Llm;
 pub use observer::{LlmCallEvent, NoObserver, NodeEventKind, Observer, Progress};
-pub use result::{Best, ModelReport, NodeInfo, RunResult, StopReason, TimeSplit, TrialRecord};
+pub use result::{
+    Best, LlmTotals, ModelReport, NodeInfo, RunResult, StopReason, TimeSplit, TrialRecord,
+};
 
 /// Why a run could not start. One line naming the problem.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]

@@ -192,23 +192,11 @@ pub struct TimeSplit {
     pub overhead_s: f64,
 }
 
-/// Everything a run produced.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct RunResult<S> {
-    /// The strategy that ran.
-    pub strategy: Strategy,
-    /// Why the run ended.
-    pub stop: StopReason,
-    /// Trials measured.
-    pub trials: usize,
-    /// The best measured candidate, if any succeeded.
-    pub best: Option<Best<S>>,
-    /// Every measured candidate, in order.
-    pub history: Vec<TrialRecord<S>>,
-    /// Per model of the bucket (empty without LLMs).
-    pub models: BTreeMap<String, ModelReport>,
-    /// LLM calls made, over all models.
-    pub llm_calls: u64,
+/// What a run's LLM calls cost, over all models: in [`RunResult`] and in the tune summary
+/// (flattened, so each is a field of its own on the wire).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LlmTotals {
     /// The largest model's share of calls (0 without calls).
     pub large_model_share: f64,
     /// Prompt tokens.
@@ -226,6 +214,28 @@ pub struct RunResult<S> {
     /// Times the shared search record was compacted (each costs one full prompt
     /// evaluation per model).
     pub record_compactions: u32,
+}
+
+/// Everything a run produced.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunResult<S> {
+    /// The strategy that ran.
+    pub strategy: Strategy,
+    /// Why the run ended.
+    pub stop: StopReason,
+    /// Trials measured.
+    pub trials: usize,
+    /// The best measured candidate, if any succeeded.
+    pub best: Option<Best<S>>,
+    /// Every measured candidate, in order.
+    pub history: Vec<TrialRecord<S>>,
+    /// Per model of the bucket (empty without LLMs).
+    pub models: BTreeMap<String, ModelReport>,
+    /// LLM calls made, over all models.
+    pub llm_calls: u64,
+    /// What the calls cost, over all models.
+    #[serde(flatten)]
+    pub llm: LlmTotals,
     /// Where the wall time went.
     pub time: TimeSplit,
     /// The final tree (tree strategies; empty otherwise).

@@ -150,11 +150,15 @@ fn the_share_floor_is_enforced_by_the_policy() {
     let (r, seen) = colt(&c, &models, &mut NoObserver);
     assert!(r.llm_calls >= 20);
     assert!(
-        r.large_model_share >= 0.3 - 1e-9,
+        r.llm.large_model_share >= 0.3 - 1e-9,
         "share {}",
-        r.large_model_share
+        r.llm.large_model_share
     );
-    assert!(r.large_model_share < 0.45, "share {}", r.large_model_share);
+    assert!(
+        r.llm.large_model_share < 0.45,
+        "share {}",
+        r.llm.large_model_share
+    );
     assert_eq!(r.models["big"].floor_overrides, r.models["big"].calls);
     assert_eq!(seen.len() as u64, r.llm_calls);
 }
@@ -195,7 +199,7 @@ fn budgets_cap_spending_and_the_search_falls_back_to_mutation() {
         c.budgets.tokens = Some(5_000);
         c.llm_concurrency = width;
         let (r, _) = colt(&c, &models, &mut NoObserver);
-        let spent = r.tokens_in + r.tokens_out;
+        let spent = r.llm.tokens_in + r.llm.tokens_out;
         assert!(spent >= 5_000, "{spent}");
         assert!(
             spent < 5_000 + (width as u64 + 1) * last,
@@ -209,7 +213,11 @@ fn budgets_cap_spending_and_the_search_falls_back_to_mutation() {
     c.budgets.usd = Some(0.002);
     c.llm_concurrency = 1;
     let (r, _) = colt(&c, &models, &mut NoObserver);
-    assert!(r.cost_usd >= 0.002 && r.cost_usd < 0.004, "{}", r.cost_usd);
+    assert!(
+        r.llm.cost_usd >= 0.002 && r.llm.cost_usd < 0.004,
+        "{}",
+        r.llm.cost_usd
+    );
 
     // on_budget = stop ends the run.
     let mut c = base(40);
@@ -316,7 +324,7 @@ fn the_prompt_is_a_stable_prefix_an_append_only_record_and_a_short_question() {
     );
     // The record only grows: every call's record extends the previous one (the budget is
     // large enough here that it is never compacted).
-    assert_eq!(r.record_compactions, 0);
+    assert_eq!(r.llm.record_compactions, 0);
     // (Calls of one round are concurrent and reach the models in any order.)
     let mut records: Vec<&str> = seen.iter().map(|q| q.record.as_str()).collect();
     records.sort_by_key(|r| r.len());
@@ -363,7 +371,7 @@ fn a_small_record_budget_compacts_the_record_and_says_so() {
     let mut c = base(40);
     c.record_budget_chars = 600;
     let (r, seen) = colt(&c, &models, &mut NoObserver);
-    assert!(r.record_compactions >= 1);
+    assert!(r.llm.record_compactions >= 1);
     let compacted = seen
         .iter()
         .filter(|q| q.record.starts_with("(record compacted"))
@@ -458,7 +466,10 @@ fn floor_overrides_and_fallbacks_are_charged_to_the_model_asked_when_asked() {
     );
     assert!(small.fallbacks < small.calls);
     assert_eq!(big.wasted.get("invalid_answer"), Some(&big.calls));
-    assert_eq!(r.wasted_calls, r.wasted_by_cause.values().sum::<u64>());
+    assert_eq!(
+        r.llm.wasted_calls,
+        r.llm.wasted_by_cause.values().sum::<u64>()
+    );
 
     // With the call budget spent, the floor still wants the largest but no call is made:
     // no override is counted for it.
@@ -546,7 +557,7 @@ fn duplicate_answers_are_recorded_as_such() {
     let dups = calls.0.iter().filter(|c| c.3 == Some("duplicate")).count() as u64;
     assert!(dups > 0);
     assert_eq!(
-        r.wasted_by_cause.get("duplicate").copied().unwrap_or(0),
+        r.llm.wasted_by_cause.get("duplicate").copied().unwrap_or(0),
         dups
     );
     let errs: u64 = r
@@ -776,7 +787,7 @@ fn colt_with_a_learned_model_and_good_proposers_beats_random() {
     )
     .unwrap();
     assert!(r.best_us().unwrap() < rnd.best_us().unwrap());
-    assert!(r.large_model_share >= 0.2 - 1e-9);
+    assert!(r.llm.large_model_share >= 0.2 - 1e-9);
 }
 
 #[test]

@@ -97,7 +97,7 @@ fn every_strategy_runs_end_to_end_and_never_measures_a_key_twice() {
         }
         if strategy.uses_llm() {
             assert!(r.llm_calls > 0, "{strategy}");
-            assert!(r.tokens_in > 0 && r.cost_usd > 0.0);
+            assert!(r.llm.tokens_in > 0 && r.llm.cost_usd > 0.0);
         } else {
             assert_eq!(r.llm_calls, 0);
         }
@@ -344,7 +344,7 @@ fn with_the_gbdt_cost_model_evolutionary_and_colt_beat_random() {
         .unwrap();
         evo_wins += (evo.best_us() < rnd.best_us()) as u32;
         colt_wins += (colt.best_us() < rnd.best_us()) as u32;
-        assert!(colt.large_model_share >= 0.2 - 1e-9);
+        assert!(colt.llm.large_model_share >= 0.2 - 1e-9);
     }
     assert!(
         evo_wins >= 2,

@@ -661,11 +661,11 @@ fn print_report<S>(summary: &Value, json_out: bool, result: &RunResult<S>, text:
         println!(
             "LLM: {} calls (largest model {:.0}%), {} tokens in ({} cached), {} out, ${:.4}",
             result.llm_calls,
-            100.0 * result.large_model_share,
-            result.tokens_in,
-            result.tokens_cached,
-            result.tokens_out,
-            result.cost_usd
+            100.0 * result.llm.large_model_share,
+            result.llm.tokens_in,
+            result.llm.tokens_cached,
+            result.llm.tokens_out,
+            result.llm.cost_usd
         );
         for (m, r) in &result.models {
             let errs: u64 = r.errors.values().sum();

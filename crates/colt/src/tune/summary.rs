@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use colt_search::{ModelReport, RunResult, StopReason, Strategy};
+use colt_search::{LlmTotals, ModelReport, RunResult, StopReason, Strategy};
 use serde::{Deserialize, Serialize};
 
 /// Everything `colt tune` reports about a run.
@@ -48,17 +48,9 @@ pub struct SearchSummary {
     pub search_overhead_s: f64,
     /// LLM calls per model.
     pub llm_calls: BTreeMap<String, u64>,
-    /// The largest model's share of the calls (0 without calls).
-    pub large_model_share: f64,
-    pub tokens_in: u64,
-    pub tokens_cached: u64,
-    pub tokens_out: u64,
-    pub cost_usd: f64,
-    /// Calls whose answer added no node, in all and by cause.
-    pub wasted_calls: u64,
-    pub wasted_by_cause: BTreeMap<String, u64>,
-    /// Times the shared search record was compacted.
-    pub record_compactions: u32,
+    /// What the calls cost, over all models (each a field of the summary).
+    #[serde(flatten)]
+    pub llm: LlmTotals,
     /// Per model of the bucket (empty without LLMs).
     pub models: BTreeMap<String, ModelReport>,
     /// LLM calls answered from the database on `--resume`.
@@ -82,14 +74,7 @@ impl Default for SearchSummary {
             llm_s: 0.0,
             search_overhead_s: 0.0,
             llm_calls: BTreeMap::new(),
-            large_model_share: 0.0,
-            tokens_in: 0,
-            tokens_cached: 0,
-            tokens_out: 0,
-            cost_usd: 0.0,
-            wasted_calls: 0,
-            wasted_by_cause: BTreeMap::new(),
-            record_compactions: 0,
+            llm: LlmTotals::default(),
             models: BTreeMap::new(),
             replayed_llm_calls: 0,
             tool_failures: 0,
@@ -111,14 +96,7 @@ impl SearchSummary {
             llm_s: result.time.llm_s,
             search_overhead_s: result.time.overhead_s,
             llm_calls: result.calls_per_model(),
-            large_model_share: result.large_model_share,
-            tokens_in: result.tokens_in,
-            tokens_cached: result.tokens_cached,
-            tokens_out: result.tokens_out,
-            cost_usd: result.cost_usd,
-            wasted_calls: result.wasted_calls,
-            wasted_by_cause: result.wasted_by_cause.clone(),
-            record_compactions: result.record_compactions,
+            llm: result.llm.clone(),
             models: result.models.clone(),
             ..SearchSummary::default()
         }
