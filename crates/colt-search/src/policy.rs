@@ -143,32 +143,22 @@ mod tests {
     };
 
     fn bucket() -> Bucket {
-        Bucket::from_toml_str(
-            r#"
-            [[models]]
-            name = "small"
-            provider = "openai"
-            endpoint = "http://127.0.0.1:1"
-            model = "s"
-            params = "1B"
-            prices = { input = 0.0, output = 0.0 }
-            [[models]]
-            name = "mid"
-            provider = "openai"
-            endpoint = "http://127.0.0.1:1"
-            model = "m"
-            params = "10B"
-            prices = { input = 0.0, output = 0.0 }
-            [[models]]
-            name = "big"
-            provider = "openai"
-            endpoint = "http://127.0.0.1:1"
-            model = "b"
-            params = "100B"
-            prices = { input = 1.0, output = 2.0 }
-            "#,
-        )
-        .unwrap()
+        let models = [
+            ("small", "1B", "0.0", "0.0"),
+            ("mid", "10B", "0.0", "0.0"),
+            ("big", "100B", "1.0", "2.0"),
+        ];
+        let toml: String = models
+            .iter()
+            .map(|(name, params, input, output)| {
+                format!(
+                    "[[models]]\nname = \"{name}\"\nprovider = \"openai\"\n\
+                     endpoint = \"http://127.0.0.1:1\"\nmodel = \"{name}\"\nparams = \"{params}\"\n\
+                     prices = {{ input = {input}, output = {output} }}\n"
+                )
+            })
+            .collect();
+        Bucket::from_toml_str(&toml).unwrap()
     }
 
     #[test]

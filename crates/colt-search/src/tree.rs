@@ -230,6 +230,16 @@ impl<S: Clone> Tree<S> {
 mod tests {
     use super::*;
 
+    /// A simulation of `node` without a rollout.
+    fn sim(node: u32, failed: bool) -> Sim {
+        Sim {
+            node,
+            rollout_features: None,
+            rollout_pred: 0.0,
+            failed,
+        }
+    }
+
     fn node(parent: Option<u32>, key: u64, predicted: f64) -> Node<u64> {
         Node {
             state: key,
@@ -260,24 +270,8 @@ mod tests {
         let mut t: Tree<u64> = Tree::new();
         let r = t.add(node(None, 1, 0.2));
         let a = t.add(node(Some(r), 2, 0.9));
-        t.backprop(
-            Sim {
-                node: r,
-                rollout_features: None,
-                rollout_pred: 0.0,
-                failed: false,
-            },
-            &reward,
-        );
-        t.backprop(
-            Sim {
-                node: a,
-                rollout_features: None,
-                rollout_pred: 0.0,
-                failed: false,
-            },
-            &reward,
-        );
+        t.backprop(sim(r, false), &reward);
+        t.backprop(sim(a, false), &reward);
         assert_eq!(t.node(r).visits, 2);
         assert!((t.node(r).value_sum - 1.1).abs() < 1e-12);
         // `a` turns out slow when measured: its measured reward (10/40) replaces 0.9.
@@ -321,24 +315,8 @@ mod tests {
         let mut t: Tree<u64> = Tree::new();
         let r = t.add(node(None, 1, 0.6));
         let a = t.add(node(Some(r), 2, 0.8));
-        t.backprop(
-            Sim {
-                node: a,
-                rollout_features: None,
-                rollout_pred: 0.0,
-                failed: false,
-            },
-            &reward,
-        );
-        t.backprop(
-            Sim {
-                node: a,
-                rollout_features: None,
-                rollout_pred: 0.0,
-                failed: true,
-            },
-            &reward,
-        );
+        t.backprop(sim(a, false), &reward);
+        t.backprop(sim(a, true), &reward);
         assert_eq!((t.node(a).visits, t.node(r).visits), (2, 2));
         assert!((t.node(a).value_sum - 0.8).abs() < 1e-12);
         t.refresh(Some(&[0.6, 0.9]), &BTreeMap::new(), &reward);
