@@ -142,6 +142,14 @@ mod tests {
         c: std::f64::consts::SQRT_2,
     };
 
+    fn kid(visits: u32, value_sum: f64, phi: f64) -> ChildView {
+        ChildView {
+            visits,
+            value_sum,
+            phi,
+        }
+    }
+
     fn bucket() -> Bucket {
         let models = [
             ("small", "1B", "0.0", "0.0"),
@@ -181,18 +189,7 @@ mod tests {
 
     #[test]
     fn phi_term_prefers_the_smaller_model_when_values_tie() {
-        let kids = [
-            ChildView {
-                visits: 4,
-                value_sum: 2.0,
-                phi: 0.0,
-            },
-            ChildView {
-                visits: 4,
-                value_sum: 2.0,
-                phi: 1.0,
-            },
-        ];
+        let kids = [kid(4, 2.0, 0.0), kid(4, 2.0, 1.0)];
         assert_eq!(select_child(U, &kids, 8), Some(1));
     }
 
@@ -200,33 +197,11 @@ mod tests {
     fn phi_term_is_off_among_siblings_with_the_same_phi() {
         // With equal φ = 1 the φ term would add the same constant to each child; off, the
         // choice is by Q/N alone: the better child wins at full exploitation weight.
-        let kids = [
-            ChildView {
-                visits: 4,
-                value_sum: 1.0,
-                phi: 1.0,
-            },
-            ChildView {
-                visits: 4,
-                value_sum: 3.0,
-                phi: 1.0,
-            },
-        ];
+        let kids = [kid(4, 1.0, 1.0), kid(4, 3.0, 1.0)];
         assert!(siblings_share_phi(&kids));
         assert_eq!(select_child(U, &kids, 8), Some(1));
         // The same values with different φ: the smaller model's φ bonus outweighs the gap.
-        let kids = [
-            ChildView {
-                visits: 4,
-                value_sum: 1.0,
-                phi: 1.0,
-            },
-            ChildView {
-                visits: 4,
-                value_sum: 3.0,
-                phi: 0.0,
-            },
-        ];
+        let kids = [kid(4, 1.0, 1.0), kid(4, 3.0, 0.0)];
         assert!(!siblings_share_phi(&kids));
         assert_eq!(select_child(U, &kids, 8), Some(0));
     }
@@ -234,26 +209,10 @@ mod tests {
     #[test]
     fn unvisited_children_first_smallest_model_first() {
         let kids = [
-            ChildView {
-                visits: 3,
-                value_sum: 3.0,
-                phi: 1.0,
-            },
-            ChildView {
-                visits: 0,
-                value_sum: 0.0,
-                phi: 0.0,
-            },
-            ChildView {
-                visits: 0,
-                value_sum: 0.0,
-                phi: 0.5,
-            },
-            ChildView {
-                visits: 0,
-                value_sum: 0.0,
-                phi: 0.5,
-            },
+            kid(3, 3.0, 1.0),
+            kid(0, 0.0, 0.0),
+            kid(0, 0.0, 0.5),
+            kid(0, 0.0, 0.5),
         ];
         assert_eq!(select_child(U, &kids, 3), Some(2));
         assert_eq!(select_child(U, &[], 3), None);
