@@ -54,24 +54,7 @@ fn holdout_report(x: &[Vec<f32>], lat: &[f64]) {
         })
         .collect();
     for (lname, y) in [("throughput", &thr), ("log", &logl)] {
-        for (pname, params) in [
-            ("default", GbdtParams::default()),
-            (
-                "mcw2",
-                GbdtParams {
-                    min_child_weight: 2.0,
-                    ..GbdtParams::default()
-                },
-            ),
-            (
-                "d3",
-                GbdtParams {
-                    max_depth: 3,
-                    min_child_weight: 2.0,
-                    ..GbdtParams::default()
-                },
-            ),
-        ] {
+        for (pname, params) in variants(&["default", "mcw2", "d3"]) {
             let mut taus = vec![];
             for seed in 0..10 {
                 let mut m = Gbdt::new(params.clone());
@@ -88,31 +71,7 @@ fn holdout_report(x: &[Vec<f32>], lat: &[f64]) {
 /// predicted-~1 record that measures at less than half the best throughput (a
 /// "winner's curse" miss).
 fn replay_report(x: &[Vec<f32>], lat: &[f64]) {
-    for (pname, params) in [
-        ("default", GbdtParams::default()),
-        (
-            "mcw2",
-            GbdtParams {
-                min_child_weight: 2.0,
-                ..GbdtParams::default()
-            },
-        ),
-        (
-            "mcw3",
-            GbdtParams {
-                min_child_weight: 3.0,
-                ..GbdtParams::default()
-            },
-        ),
-        (
-            "mcw2r30",
-            GbdtParams {
-                min_child_weight: 2.0,
-                rounds: 30,
-                ..GbdtParams::default()
-            },
-        ),
-    ] {
+    for (pname, params) in variants(&["default", "mcw2", "mcw3", "mcw2r30"]) {
         let (mut taus, mut over) = (vec![], 0);
         let mut b = 1;
         while 8 * (b + 1) <= x.len() {
@@ -134,6 +93,41 @@ fn replay_report(x: &[Vec<f32>], lat: &[f64]) {
             "replay params {pname:8} mean next-batch tau {tau:.3}, predicted>0.9 but label<0.5: {over}"
         );
     }
+}
+
+/// The cost-model parameter variants compared, by name: the defaults, a minimum child
+/// weight of 2 or 3 (`mcw2`, `mcw3`), depth 3 with weight 2 (`d3`), weight 2 with 30
+/// rounds (`mcw2r30`).
+fn variants<'a>(names: &[&'a str]) -> Vec<(&'a str, GbdtParams)> {
+    let d = GbdtParams::default;
+    names
+        .iter()
+        .map(|&n| {
+            let p = match n {
+                "mcw2" => GbdtParams {
+                    min_child_weight: 2.0,
+                    ..d()
+                },
+                "mcw3" => GbdtParams {
+                    min_child_weight: 3.0,
+                    ..d()
+                },
+                "d3" => GbdtParams {
+                    max_depth: 3,
+                    min_child_weight: 2.0,
+                    ..d()
+                },
+                "mcw2r30" => GbdtParams {
+                    min_child_weight: 2.0,
+                    rounds: 30,
+                    ..d()
+                },
+                "default" => d(),
+                other => unreachable!("no parameter variant {other}"),
+            };
+            (n, p)
+        })
+        .collect()
 }
 
 /// Costs of the per-candidate work: sample, lower, extract, mutate (ms each, 200 draws).
