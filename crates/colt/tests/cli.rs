@@ -184,13 +184,21 @@ fn measure_json_has_the_stable_fields_and_is_correct() {
 #[test]
 fn measure_skips_the_baselines_when_asked_and_takes_its_timing_settings() {
     let dir = tempdir();
-    let trace = dir.join("t.json");
-    std::fs::write(
-        &trace,
-        r#"{"version": 1, "workload": "matmul", "insts": [{"inst": "split", "stage": "C", "loop": "i", "factors": [4, 64]}]}"#,
-    )
-    .unwrap();
+    let trace = dir.join("best.json");
     let t = trace.to_str().unwrap();
+    let sampled = json_of(&[
+        "measure",
+        "--workload",
+        "matmul",
+        "--random",
+        "2",
+        "--seed",
+        "1",
+        "--save-best",
+        t,
+        "--json",
+    ]);
+    assert_eq!(sampled["correct"], true, "{sampled}");
     let v = json_of(&[
         "measure",
         "--workload",
