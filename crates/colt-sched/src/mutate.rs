@@ -7,7 +7,8 @@
 //! A mutant is returned only when it replays and lowers.
 
 use crate::sketch::{
-    Placement, Sketch, UNROLL_STEPS, draw_tiles, parallel_choices, primes, stage_facts,
+    Placement, Sketch, UNROLL_STEPS, draw_tiles, idle_parallel_stage, primes, stage_facts,
+    useful_parallel_choices,
 };
 use crate::trace::{Inst, Trace};
 use colt_ir::{Func, Program};
@@ -113,6 +114,10 @@ fn mutate_lowered_with(
     rng: &mut Pcg64,
 ) -> Option<(Trace, Mutator, Func)> {
     let sk = Sketch::from_trace(program, trace).ok()?;
+    // A mutant may not make a parallel loop of one iteration where a wider one is legal
+    // (say, by moving a tile factor out of the fused loops): that stage would run on one
+    // core. A parent that has one already (an LLM's choice) is mutated freely.
+    let parent_idle = idle_parallel_stage(program, trace).is_some();
     for _ in 0..32 {
         let m = probs.pick(rng);
         let Some(new) = apply_mutator(m, program, &sk, rng) else {
@@ -121,7 +126,7 @@ fn mutate_lowered_with(
         let Ok((t, sch)) = new.realize(program) else {
             continue;
         };
-        if t == *trace {
+        if t == *trace || (!parent_idle && idle_parallel_stage(program, &t).is_some()) {
             continue;
         }
         let Ok(f) = sch.lower() else { continue };
@@ -250,7 +255,7 @@ fn parallel(program: &Program, sk: &Sketch, rng: &mut Pcg64) -> Option<Sketch> {
         {
             continue;
         }
-        let ns: Vec<usize> = parallel_choices(&sch, s)
+        let ns: Vec<usize> = useful_parallel_choices(&sch, s)
             .into_iter()
             .filter(|&n| n != d.parallel)
             .collect();

@@ -855,7 +855,7 @@ fn targets(sch: &Schedule, s: usize) -> Vec<usize> {
 /// Legal numbers of outer loops to fuse and parallelise for stage `s` in `sch` (after phase A
 /// and its cache write): spatial loops, never the innermost loop, never past a target that is
 /// not the last fused loop.
-pub(crate) fn parallel_choices(sch: &Schedule, s: usize) -> Vec<usize> {
+pub fn parallel_choices(sch: &Schedule, s: usize) -> Vec<usize> {
     let sc = &sch.stages[s];
     let n = sc.loops.len();
     if n == 0 || sc.attach != Attach::Root {
@@ -869,6 +869,44 @@ pub(crate) fn parallel_choices(sch: &Schedule, s: usize) -> Vec<usize> {
         max = max.min(t + 1);
     }
     (1..=max).collect()
+}
+
+/// The [`parallel_choices`] the sampler and the mutator draw from: those whose fused loops
+/// have more than one iteration (a parallel loop of one iteration runs on one core), unless
+/// there is no other.
+pub(crate) fn useful_parallel_choices(sch: &Schedule, s: usize) -> Vec<usize> {
+    let all = parallel_choices(sch, s);
+    let loops = &sch.stages[s].loops;
+    let fused = |n: usize| loops[..n].iter().map(|l| l.extent).product::<i64>();
+    let useful: Vec<usize> = all.iter().copied().filter(|&n| fused(n) > 1).collect();
+    if useful.is_empty() { all } else { useful }
+}
+
+/// The first stage of `trace` whose `parallel_outer` fuses loops of one iteration in all
+/// (so the stage runs on one core) where a legal choice at that point would have fused
+/// more; `None` when there is none or the trace does not replay.
+pub fn idle_parallel_stage(program: &Program, trace: &Trace) -> Option<String> {
+    let mut sch = Schedule::new(program.clone());
+    for inst in &trace.insts {
+        if let Inst::ParallelOuter { stage, n } = inst
+            && let Some(s) = sch.program.stage_index(stage)
+        {
+            let fused = |n: usize| -> i64 {
+                sch.stages[s]
+                    .loops
+                    .iter()
+                    .take(n)
+                    .map(|l| l.extent)
+                    .product()
+            };
+            let widest = parallel_choices(&sch, s).into_iter().map(fused).max();
+            if fused(*n) == 1 && widest.is_some_and(|w| w > 1) {
+                return Some(stage.clone());
+            }
+        }
+        sch.apply(inst).ok()?;
+    }
+    None
 }
 
 /// Draw a perfect tiling of `extent` into `levels` factors: primes go to random levels; the
@@ -1062,7 +1100,7 @@ fn draw_phase_b(
         }
     }
     if is_root {
-        let choices = parallel_choices(sch, s);
+        let choices = useful_parallel_choices(sch, s);
         if !choices.is_empty() {
             let loops = &sch.stages[s].loops;
             let enough = choices
