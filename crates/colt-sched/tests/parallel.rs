@@ -41,7 +41,7 @@ fn no_parallel_loop_of_one_iteration_is_drawn_when_a_wider_one_is_legal() {
     let mut checked = 0;
     for scale in [colt_ops::Scale::Ci, colt_ops::Scale::Paper] {
         for w in colt_ops::list(scale) {
-            let p = colt_ops::build(&w.name, scale).expect("built-in");
+            let p = colt_ops::build(w.name, scale).expect("built-in");
             for seed in 0..24u64 {
                 let mut rng = Pcg64::seed_from_u64(seed);
                 let mut t = sample(&p, &mut rng);
