@@ -11,7 +11,6 @@
 //! in a fresh process on some layers), so the bench compares these figures, not the tools'
 //! own.
 
-use super::colt_run::ColtRun;
 use super::peer::{self, PeerResult};
 use super::report::StrategyRuns;
 use anyhow::Context;
@@ -95,11 +94,16 @@ pub fn run(
     for (w, t) in who.iter().zip(times) {
         let verdict = Verdict::of(t);
         match w {
-            Who::Colt(si, ri, _) => verdict.apply_colt(&mut runs[*si].runs[*ri]),
-            Who::Tvm(_) => verdict.apply_peer(tvm),
+            Who::Colt(si, ri, _) => {
+                let r = &mut runs[*si].runs[*ri];
+                verdict.apply(&mut r.best_us, &mut r.status, &mut r.final_rounds_us)
+            }
+            Who::Tvm(_) => {
+                verdict.apply(&mut tvm.best_us, &mut tvm.status, &mut tvm.final_rounds_us)
+            }
             Who::Numpy => {
                 if let Some(n) = numpy.as_deref_mut() {
-                    verdict.apply_peer(n)
+                    verdict.apply(&mut n.best_us, &mut n.status, &mut n.final_rounds_us)
                 }
             }
         }
@@ -237,26 +241,17 @@ impl Verdict {
             })
     }
 
-    fn apply_colt(self, r: &mut ColtRun) {
+    /// Set a contender's latency to the median of its rounds (or fail it, saying why) and
+    /// keep the rounds.
+    fn apply(self, best_us: &mut Option<f64>, status: &mut String, rounds: &mut Vec<f64>) {
         match self.median() {
-            Ok(us) => r.best_us = Some(us),
+            Ok(us) => *best_us = Some(us),
             Err(why) => {
-                r.best_us = None;
-                r.status = format!("failed: {why}");
+                *best_us = None;
+                *status = format!("failed: {why}");
             }
         }
-        r.final_rounds_us = self.ok;
-    }
-
-    fn apply_peer(self, p: &mut PeerResult) {
-        match self.median() {
-            Ok(us) => p.best_us = Some(us),
-            Err(why) => {
-                p.best_us = None;
-                p.status = format!("failed: {why}");
-            }
-        }
-        p.final_rounds_us = self.ok;
+        *rounds = self.ok;
     }
 }
 
@@ -272,11 +267,20 @@ mod tests {
             in_run_us: Some(50.0),
             ..Default::default()
         };
-        Verdict::of(vec![Ok(30.0), Err("crashed".into()), Ok(10.0), Ok(20.0)]).apply_peer(&mut p);
+        let apply = |v: Verdict, p: &mut PeerResult| {
+            v.apply(&mut p.best_us, &mut p.status, &mut p.final_rounds_us)
+        };
+        apply(
+            Verdict::of(vec![Ok(30.0), Err("crashed".into()), Ok(10.0), Ok(20.0)]),
+            &mut p,
+        );
         assert_eq!((p.best_us, p.in_run_us), (Some(20.0), Some(50.0)));
         assert_eq!(p.final_rounds_us, vec![30.0, 10.0, 20.0]);
         assert!(p.ok());
-        Verdict::of(vec![Err("crashed".into()), Err("timeout".into())]).apply_peer(&mut p);
+        apply(
+            Verdict::of(vec![Err("crashed".into()), Err("timeout".into())]),
+            &mut p,
+        );
         assert_eq!(p.best_us, None);
         assert_eq!(p.status, "failed: final timing: crashed");
     }
