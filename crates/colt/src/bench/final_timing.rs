@@ -6,10 +6,10 @@
 //! once to files that the Python peers read. A contender's latency is the median of its
 //! rounds; the rounds are kept for the spread.
 //!
-//! Timing a peer's kernel inside the process that tuned it flatters or penalises it (TVM's
-//! best re-timed inside `tune_tir`'s process measured 1.4–1.9× slower than the same library
-//! in a fresh process on some layers), so the bench compares these figures, not the tools'
-//! own.
+//! Timing a kernel inside the process that tuned it flatters or penalises it (TVM's best
+//! re-timed inside `tune_tir`'s process was reported 1.4–1.9× slower than the same library in
+//! a fresh process on an AVX2 machine; colt's worker placed buffers by its allocation
+//! history), so the bench compares these figures, not the tools' own.
 
 use super::peer::{self, PeerResult};
 use super::report::StrategyRuns;
