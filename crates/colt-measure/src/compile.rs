@@ -94,12 +94,19 @@ pub const MARCH_ENV: &str = "COLT_MARCH";
 
 /// `-march=$COLT_MARCH`, else `-march=native`.
 pub fn march_flag() -> String {
-    march_of(std::env::var(MARCH_ENV).ok().as_deref())
+    format!("-march={}", march_cpu().as_deref().unwrap_or("native"))
 }
 
-fn march_of(value: Option<&str>) -> String {
-    let cpu = value.map(str::trim).filter(|s| !s.is_empty());
-    format!("-march={}", cpu.unwrap_or("native"))
+/// The CPU `$COLT_MARCH` names, or `None` when it is unset, empty or `native`.
+pub fn march_cpu() -> Option<String> {
+    cpu_of(std::env::var(MARCH_ENV).ok().as_deref())
+}
+
+fn cpu_of(value: Option<&str>) -> Option<String> {
+    value
+        .map(str::trim)
+        .filter(|s| !s.is_empty() && *s != "native")
+        .map(str::to_string)
 }
 
 /// The flags, with `-march=native` replaced by [`march_flag`].
@@ -513,9 +520,10 @@ mod tests {
 
     #[test]
     fn the_target_cpu_is_native_unless_colt_march_names_one() {
-        assert_eq!(march_of(None), "-march=native");
-        assert_eq!(march_of(Some("  ")), "-march=native");
-        assert_eq!(march_of(Some(" haswell ")), "-march=haswell");
+        assert_eq!(cpu_of(None), None);
+        assert_eq!(cpu_of(Some("  ")), None);
+        assert_eq!(cpu_of(Some("native")), None);
+        assert_eq!(cpu_of(Some(" haswell ")).as_deref(), Some("haswell"));
         if std::env::var_os(MARCH_ENV).is_none() {
             assert!(
                 Compiler::tuned()

@@ -327,12 +327,7 @@ fn run_probe(
 /// (the probe's code depends on what the compiler makes of `-march=native`).
 pub fn machine_key(compiler: &Compiler) -> String {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let march = crate::compile::march_flag();
-    let target = if march == "-march=native" {
-        String::new()
-    } else {
-        format!(" {march}")
-    };
+    let target = crate::compile::march_cpu().map_or(String::new(), |c| format!(" -march={c}"));
     format!("{} | {cores} cores | {}{target}", cpuinfo().0, compiler.cc)
 }
 

@@ -876,10 +876,22 @@ pub fn parallel_choices(sch: &Schedule, s: usize) -> Vec<usize> {
 /// there is no other.
 pub(crate) fn useful_parallel_choices(sch: &Schedule, s: usize) -> Vec<usize> {
     let all = parallel_choices(sch, s);
-    let loops = &sch.stages[s].loops;
-    let fused = |n: usize| loops[..n].iter().map(|l| l.extent).product::<i64>();
-    let useful: Vec<usize> = all.iter().copied().filter(|&n| fused(n) > 1).collect();
+    let useful: Vec<usize> = all
+        .iter()
+        .copied()
+        .filter(|&n| fused_extent(sch, s, n) > 1)
+        .collect();
     if useful.is_empty() { all } else { useful }
+}
+
+/// Iterations of the first `n` loops of stage `s`, fused.
+fn fused_extent(sch: &Schedule, s: usize, n: usize) -> i64 {
+    sch.stages[s]
+        .loops
+        .iter()
+        .take(n)
+        .map(|l| l.extent)
+        .product()
 }
 
 /// The first stage of `trace` whose `parallel_outer` fuses loops of one iteration in all
@@ -891,16 +903,10 @@ pub fn idle_parallel_stage(program: &Program, trace: &Trace) -> Option<String> {
         if let Inst::ParallelOuter { stage, n } = inst
             && let Some(s) = sch.program.stage_index(stage)
         {
-            let fused = |n: usize| -> i64 {
-                sch.stages[s]
-                    .loops
-                    .iter()
-                    .take(n)
-                    .map(|l| l.extent)
-                    .product()
-            };
-            let widest = parallel_choices(&sch, s).into_iter().map(fused).max();
-            if fused(*n) == 1 && widest.is_some_and(|w| w > 1) {
+            let wider = parallel_choices(&sch, s)
+                .into_iter()
+                .any(|m| fused_extent(&sch, s, m) > 1);
+            if fused_extent(&sch, s, *n) == 1 && wider {
                 return Some(stage.clone());
             }
         }
@@ -1102,11 +1108,10 @@ fn draw_phase_b(
     if is_root {
         let choices = useful_parallel_choices(sch, s);
         if !choices.is_empty() {
-            let loops = &sch.stages[s].loops;
             let enough = choices
                 .iter()
                 .copied()
-                .find(|&n| loops[..n].iter().map(|l| l.extent).product::<i64>() >= 64);
+                .find(|&n| fused_extent(sch, s, n) >= 64);
             let n = match enough {
                 Some(n) if rng.random_bool(0.5) => n,
                 _ => choices[rng.random_range(0..choices.len())],

@@ -98,11 +98,9 @@ pub fn target() -> String {
         })
         .unwrap_or_else(|| "unknown CPU".into());
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let march = colt_measure::compile::march_flag();
-    match march.as_str() {
-        "-march=native" => format!("{cpu} ({cores} cores, {})", std::env::consts::ARCH),
-        _ => format!("{cpu} ({cores} cores, {}, {march})", std::env::consts::ARCH),
-    }
+    let march =
+        colt_measure::compile::march_cpu().map_or(String::new(), |c| format!(", -march={c}"));
+    format!("{cpu} ({cores} cores, {}{march})", std::env::consts::ARCH)
 }
 
 /// `--workload W [--scale ci|paper]`, shared by the subcommands that take one workload.

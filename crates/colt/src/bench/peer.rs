@@ -184,10 +184,7 @@ pub fn request(
 ) -> Value {
     // TVM targets the CPU colt's kernels are compiled for: `$COLT_MARCH` when set (an LLVM
     // CPU name such as `haswell`), else the host's.
-    let mcpu = std::env::var(colt_measure::compile::MARCH_ENV)
-        .ok()
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty() && s != "native");
+    let mcpu = colt_measure::compile::march_cpu();
     json!({
         "workload": workload, "shapes": shapes, "trials": trials, "seed": seed,
         "num_cores": std::thread::available_parallelism().map_or(1, |n| n.get()),
