@@ -4,7 +4,6 @@
 
 mod support;
 
-use colt_sched::Inst;
 use std::process::Command;
 use support::*;
 
@@ -61,48 +60,7 @@ fn tiled_matmul_uses_packed_fma() {
     }
     let n = 256;
     let p = colt_ops::matmul(n, n, n);
-    let st = s("matmul");
-    let f = schedule(
-        &p,
-        vec![
-            Inst::Pack {
-                stage: st.clone(),
-                buffer: s("B"),
-                dim: 1,
-                factor: 32,
-            },
-            Inst::Split {
-                stage: st.clone(),
-                loop_: s("i"),
-                factors: vec![n / 8, 8],
-            },
-            Inst::Split {
-                stage: st.clone(),
-                loop_: s("j"),
-                factors: vec![n / 32, 32],
-            },
-            Inst::Reorder {
-                stage: st.clone(),
-                order: vec![s("j0"), s("i0"), s("k"), s("i1"), s("j1")],
-            },
-            Inst::Parallel {
-                stage: st.clone(),
-                loop_: s("j0"),
-            },
-            Inst::Vectorize {
-                stage: st.clone(),
-                loop_: s("j1"),
-            },
-            Inst::Unroll {
-                stage: st.clone(),
-                loop_: s("i1"),
-            },
-            Inst::CacheWrite {
-                stage: st.clone(),
-                loop_: s("i0"),
-            },
-        ],
-    );
+    let f = colt_sched::apply_trace(&p, &colt_sched::Trace::tiled_matmul(n, 8, 32)).unwrap();
     let code = colt_codegen::emit_c(&f, "colt_kernel").unwrap();
     let cc = cc();
     let mut checked = 0;

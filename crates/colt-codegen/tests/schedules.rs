@@ -19,56 +19,11 @@ fn naive_matmul() -> Func {
     colt_ops::matmul(4, 4, 4).naive()
 }
 
-/// Pack B by 16 columns, 2x16 register tile accumulated in a write cache, parallel outer
-/// tile loop, vectorised inner loop, unrolled rows.
+/// `Trace::tiled_matmul`: B packed by 16 columns, a 2x16 register tile accumulated in a write
+/// cache, parallel outer tile loop, vectorised inner loop, unrolled rows.
 fn tiled_matmul(n: i64) -> Func {
     let p = colt_ops::matmul(n, n, n);
-    let st = s("matmul");
-    schedule(
-        &p,
-        vec![
-            Inst::Pack {
-                stage: st.clone(),
-                buffer: s("B"),
-                dim: 1,
-                factor: 16,
-            },
-            Inst::Split {
-                stage: st.clone(),
-                loop_: s("i"),
-                factors: vec![n / 2, 2],
-            },
-            Inst::Split {
-                stage: st.clone(),
-                loop_: s("j"),
-                factors: vec![n / 16, 16],
-            },
-            Inst::Reorder {
-                stage: st.clone(),
-                order: vec![s("j0"), s("i0"), s("k"), s("i1"), s("j1")],
-            },
-            Inst::Parallel {
-                stage: st.clone(),
-                loop_: s("j0"),
-            },
-            Inst::Vectorize {
-                stage: st.clone(),
-                loop_: s("j1"),
-            },
-            Inst::Unroll {
-                stage: st.clone(),
-                loop_: s("i1"),
-            },
-            Inst::CacheWrite {
-                stage: st.clone(),
-                loop_: s("i0"),
-            },
-            Inst::Vectorize {
-                stage: s("pack_B"),
-                loop_: s("v"),
-            },
-        ],
-    )
+    colt_sched::apply_trace(&p, &colt_sched::Trace::tiled_matmul(n, 2, 16)).unwrap()
 }
 
 /// A write cache over a row of C without other tiling.
@@ -172,54 +127,55 @@ fn snapshot_tiled_parallel_vectorised_matmul() {
     check(
         &tiled_matmul(32),
         expect![[r#"
-        void colt_kernel(float* const* bufs) {
-            float* restrict A = (float*)__builtin_assume_aligned(bufs[0], 64);
-            float* restrict B = (float*)__builtin_assume_aligned(bufs[1], 64);
-            float* restrict C = (float*)__builtin_assume_aligned(bufs[2], 64);
-            float* restrict B_p = (float*)__builtin_assume_aligned(bufs[3], 64);
-            for (int64_t o = 0; o < 2; ++o) {
-                for (int64_t d1 = 0; d1 < 32; ++d1) {
-                    COLT_SIMD(16, 1)
-                    for (int64_t v = 0; v < 16; ++v) {
-                        // block pack_B
-                        B_p[o*512 + d1*16 + v] = B[d1*32 + o*16 + v];
+            void colt_kernel(float* const* bufs) {
+                float* restrict A = (float*)__builtin_assume_aligned(bufs[0], 64);
+                float* restrict B = (float*)__builtin_assume_aligned(bufs[1], 64);
+                float* restrict C = (float*)__builtin_assume_aligned(bufs[2], 64);
+                float* restrict B_p = (float*)__builtin_assume_aligned(bufs[3], 64);
+                #pragma omp parallel for schedule(static)
+                for (int64_t o = 0; o < 2; ++o) {
+                    for (int64_t d1 = 0; d1 < 32; ++d1) {
+                        COLT_SIMD(16, 1)
+                        for (int64_t v = 0; v < 16; ++v) {
+                            // block pack_B
+                            B_p[o*512 + d1*16 + v] = B[d1*32 + o*16 + v];
+                        }
                     }
                 }
-            }
-            #pragma omp parallel for schedule(static)
-            for (int64_t j0 = 0; j0 < 2; ++j0) {
-                for (int64_t i0 = 0; i0 < 16; ++i0) {
-                    {
-                        float C_c[32] __attribute__((aligned(64)));  // local C_c: f32[2, 16]
-                        for (int64_t matmul_init0 = 0; matmul_init0 < 2; ++matmul_init0) {
-                            COLT_SIMD(16, 1)
-                            for (int64_t matmul_init1 = 0; matmul_init1 < 16; ++matmul_init1) {
-                                // block matmul_init
-                                C_c[matmul_init0*16 + matmul_init1] = 0.0f;
-                            }
-                        }
-                        for (int64_t k = 0; k < 32; ++k) {
-                            COLT_UNROLL(2)
-                            for (int64_t i1 = 0; i1 < 2; ++i1) {
+                #pragma omp parallel for schedule(static)
+                for (int64_t j0 = 0; j0 < 2; ++j0) {
+                    for (int64_t i0 = 0; i0 < 16; ++i0) {
+                        {
+                            float C_c[32] __attribute__((aligned(64)));  // local C_c: f32[2, 16]
+                            for (int64_t matmul_init0 = 0; matmul_init0 < 2; ++matmul_init0) {
                                 COLT_SIMD(16, 1)
-                                for (int64_t j1 = 0; j1 < 16; ++j1) {
-                                    // block matmul [i = i0*2 + i1, j = j0*16 + j1]
-                                    C_c[i1*16 + j1] += A[i0*64 + i1*32 + k] * B_p[j0*512 + k*16 + j1];
+                                for (int64_t matmul_init1 = 0; matmul_init1 < 16; ++matmul_init1) {
+                                    // block matmul_init
+                                    C_c[matmul_init0*16 + matmul_init1] = 0.0f;
+                                }
+                            }
+                            for (int64_t k = 0; k < 32; ++k) {
+                                COLT_UNROLL(2)
+                                for (int64_t i1 = 0; i1 < 2; ++i1) {
+                                    COLT_SIMD(16, 1)
+                                    for (int64_t j1 = 0; j1 < 16; ++j1) {
+                                        // block matmul [i = i0*2 + i1, j = j0*16 + j1]
+                                        C_c[i1*16 + j1] += A[i0*64 + i1*32 + k] * B_p[j0*512 + k*16 + j1];
+                                    }
+                                }
+                            }
+                            for (int64_t matmul_write0 = 0; matmul_write0 < 2; ++matmul_write0) {
+                                COLT_SIMD(16, 1)
+                                for (int64_t matmul_write1 = 0; matmul_write1 < 16; ++matmul_write1) {
+                                    // block matmul_write
+                                    C[i0*64 + matmul_write0*32 + j0*16 + matmul_write1] = C_c[matmul_write0*16 + matmul_write1];
                                 }
                             }
                         }
-                        for (int64_t matmul_write0 = 0; matmul_write0 < 2; ++matmul_write0) {
-                            COLT_SIMD(16, 1)
-                            for (int64_t matmul_write1 = 0; matmul_write1 < 16; ++matmul_write1) {
-                                // block matmul_write
-                                C[i0*64 + matmul_write0*32 + j0*16 + matmul_write1] = C_c[matmul_write0*16 + matmul_write1];
-                            }
-                        }
                     }
                 }
             }
-        }
-    "#]],
+        "#]],
     );
 }
 

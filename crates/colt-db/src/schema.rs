@@ -4,7 +4,7 @@
 //! also records which colt wrote it, which the "newer schema" error can name. A database
 //! written by a newer schema is refused rather than half-read: new columns could carry
 //! meaning an old reader would silently drop when it resumes and appends to a run.
-//! Older schemas are brought forward by `MIGRATIONS`, one SQL batch per version step,
+//! Older schemas are brought forward by `migrations()`, one SQL batch per version step,
 //! applied in a single transaction with the version bump.
 
 use rusqlite::{Connection, OptionalExtension};
@@ -13,49 +13,67 @@ use rusqlite::{Connection, OptionalExtension};
 pub const SCHEMA_VERSION: i64 = 4;
 
 /// Migration `i` takes a database from version `i + 1` to `i + 2`.
-pub(crate) const MIGRATIONS: &[&str] = &[
-    // 2: the content of the input files a run tunes (a custom spec, a C program), as a JSON
-    // object of path -> text, so `--resume` can tell when one changed on disk.
-    "ALTER TABLE runs ADD COLUMN inputs TEXT NOT NULL DEFAULT '{}';",
-    // 3: the machine's measured limits (`colt machine`), one JSON row per machine key.
-    "CREATE TABLE machines (
-         key             TEXT PRIMARY KEY,
-         limits          TEXT NOT NULL,
-         measured_at_ms  INTEGER NOT NULL
-     );",
-    // 4: every outcome class of `OutcomeKind` (schedule, opt and tool errors no longer
-    // stored as `compile_error` or `error`). SQLite cannot alter a CHECK constraint, so the
-    // table is rebuilt with its rows; the names stored before are all still current.
-    "CREATE TABLE candidates_v4 (
-         run_id             INTEGER NOT NULL REFERENCES runs (id),
-         seq                INTEGER NOT NULL CHECK (seq >= 0),
-         key                TEXT NOT NULL,
-         trace              TEXT NOT NULL,
-         predicted          REAL,
-         outcome            TEXT NOT NULL CHECK (outcome IN
-                                ('ok', 'wrong_result', 'crash', 'timeout', 'compile_error',
-                                 'schedule_error', 'opt_error', 'no_value', 'bad_latency',
-                                 'missing', 'unavailable', 'error')),
-         latency_median_us  REAL,
-         latency_min_us     REAL,
-         gflops             REAL,
-         message            TEXT,
-         source             TEXT NOT NULL,
-         measured_at_ms     INTEGER NOT NULL,
-         PRIMARY KEY (run_id, seq),
-         UNIQUE (run_id, key)
-     );
-     INSERT INTO candidates_v4 (run_id, seq, key, trace, predicted, outcome, latency_median_us,
-                                latency_min_us, gflops, message, source, measured_at_ms)
-         SELECT run_id, seq, key, trace, predicted, outcome, latency_median_us,
-                latency_min_us, gflops, message, source, measured_at_ms
-         FROM candidates;
-     DROP TABLE candidates;
-     ALTER TABLE candidates_v4 RENAME TO candidates;
-     CREATE INDEX candidates_ok_latency ON candidates (outcome, latency_median_us);",
-];
+pub(crate) fn migrations() -> [String; 3] {
+    [
+        // 2: the content of the input files a run tunes (a custom spec, a C program), as a
+        // JSON object of path -> text, so `--resume` can tell when one changed on disk.
+        "ALTER TABLE runs ADD COLUMN inputs TEXT NOT NULL DEFAULT '{}';".into(),
+        // 3: the machine's measured limits (`colt machine`), one JSON row per machine key.
+        "CREATE TABLE machines (
+             key             TEXT PRIMARY KEY,
+             limits          TEXT NOT NULL,
+             measured_at_ms  INTEGER NOT NULL
+         );"
+        .into(),
+        // 4: every outcome class of `OutcomeKind` (schedule, opt and tool errors no longer
+        // stored as `compile_error` or `error`). SQLite cannot alter a CHECK constraint, so
+        // the table is rebuilt with its rows; the names stored before are all still current.
+        format!(
+            "{}
+             INSERT INTO candidates_v4 ({CANDIDATE_COLUMNS}) SELECT {CANDIDATE_COLUMNS} FROM candidates;
+             DROP TABLE candidates;
+             ALTER TABLE candidates_v4 RENAME TO candidates;
+             CREATE INDEX candidates_ok_latency ON candidates (outcome, latency_median_us);",
+            candidates_table(
+                "candidates_v4",
+                "'ok', 'wrong_result', 'crash', 'timeout', 'compile_error', 'schedule_error',
+                 'opt_error', 'no_value', 'bad_latency', 'missing', 'unavailable', 'error'"
+            )
+        ),
+    ]
+}
 
-const CREATE_V1: &str = r#"
+/// The candidates table's columns, in order.
+const CANDIDATE_COLUMNS: &str = "run_id, seq, key, trace, predicted, outcome, latency_median_us,
+    latency_min_us, gflops, message, source, measured_at_ms";
+
+/// The candidates table as version 1 created it and version 4 rebuilt it: they differ only in
+/// the table's name and the outcome names its CHECK admits.
+fn candidates_table(name: &str, outcomes: &str) -> String {
+    format!(
+        "CREATE TABLE {name} (
+    run_id             INTEGER NOT NULL REFERENCES runs (id),
+    seq                INTEGER NOT NULL CHECK (seq >= 0),
+    key                TEXT NOT NULL,
+    trace              TEXT NOT NULL,
+    predicted          REAL,
+    outcome            TEXT NOT NULL CHECK (outcome IN ({outcomes})),
+    latency_median_us  REAL,
+    latency_min_us     REAL,
+    gflops             REAL,
+    message            TEXT,
+    source             TEXT NOT NULL,
+    measured_at_ms     INTEGER NOT NULL,
+    PRIMARY KEY (run_id, seq),
+    UNIQUE (run_id, key)
+);"
+    )
+}
+
+/// Version 1 of the schema, which a fresh database is created with before the migrations.
+fn create_v1() -> String {
+    format!(
+        r#"
 CREATE TABLE colt_schema (
     version     INTEGER NOT NULL,
     written_by  TEXT NOT NULL
@@ -77,23 +95,7 @@ CREATE TABLE runs (
     summary         TEXT
 );
 CREATE INDEX runs_by_workload ON runs (workload, space, scale);
-CREATE TABLE candidates (
-    run_id             INTEGER NOT NULL REFERENCES runs (id),
-    seq                INTEGER NOT NULL CHECK (seq >= 0),
-    key                TEXT NOT NULL,
-    trace              TEXT NOT NULL,
-    predicted          REAL,
-    outcome            TEXT NOT NULL CHECK (outcome IN
-                           ('ok', 'wrong_result', 'crash', 'timeout', 'compile_error', 'error')),
-    latency_median_us  REAL,
-    latency_min_us     REAL,
-    gflops             REAL,
-    message            TEXT,
-    source             TEXT NOT NULL,
-    measured_at_ms     INTEGER NOT NULL,
-    PRIMARY KEY (run_id, seq),
-    UNIQUE (run_id, key)
-);
+{candidates}
 CREATE INDEX candidates_ok_latency ON candidates (outcome, latency_median_us);
 CREATE TABLE llm_calls (
     run_id         INTEGER NOT NULL REFERENCES runs (id),
@@ -130,7 +132,13 @@ CREATE TABLE nodes (
     updated_at_ms  INTEGER NOT NULL,
     PRIMARY KEY (run_id, node_id)
 );
-"#;
+"#,
+        candidates = candidates_table(
+            "candidates",
+            "'ok', 'wrong_result', 'crash', 'timeout', 'compile_error', 'error'"
+        )
+    )
+}
 
 /// The stored schema version and writer, without writing (`None`: not a colt database).
 pub(crate) fn read_version(conn: &Connection) -> rusqlite::Result<Option<(i64, String)>> {
@@ -163,14 +171,14 @@ pub(crate) enum SchemaState {
 /// Runs inside one IMMEDIATE transaction so two processes opening a fresh file at once
 /// do not both create it.
 pub(crate) fn prepare(conn: &Connection, writer: &str) -> rusqlite::Result<SchemaState> {
-    prepare_with(conn, writer, CREATE_V1, MIGRATIONS)
+    prepare_with(conn, writer, &create_v1(), &migrations())
 }
 
 pub(crate) fn prepare_with(
     conn: &Connection,
     writer: &str,
     create_v1: &str,
-    migrations: &[&str],
+    migrations: &[impl AsRef<str>],
 ) -> rusqlite::Result<SchemaState> {
     let target = 1 + migrations.len() as i64;
     let tx = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
@@ -209,7 +217,7 @@ pub(crate) fn prepare_with(
         return Ok(SchemaState::Foreign);
     }
     for (step, sql) in migrations.iter().enumerate().skip((found - 1) as usize) {
-        tx.execute_batch(sql)?;
+        tx.execute_batch(sql.as_ref())?;
         tx.execute(
             "UPDATE colt_schema SET version = ?1, written_by = ?2",
             rusqlite::params![step as i64 + 2, writer],
@@ -244,7 +252,7 @@ mod tests {
         let v1 = "CREATE TABLE colt_schema (version INTEGER NOT NULL, written_by TEXT NOT NULL);
                   CREATE TABLE t (a INTEGER);";
         assert_eq!(
-            prepare_with(&conn, "old", v1, &[]).unwrap(),
+            prepare_with(&conn, "old", v1, &[] as &[&str]).unwrap(),
             SchemaState::Ready
         );
         conn.execute("INSERT INTO t (a) VALUES (7)", []).unwrap();
@@ -274,7 +282,7 @@ mod tests {
         assert_eq!(b, 20);
         // An older build (no migrations) refuses the version-3 database.
         assert_eq!(
-            prepare_with(&conn, "old", v1, &[]).unwrap(),
+            prepare_with(&conn, "old", v1, &[] as &[&str]).unwrap(),
             SchemaState::Newer {
                 found: 3,
                 written_by: "new".into()
@@ -296,7 +304,7 @@ mod tests {
     fn v3_database() -> Connection {
         let conn = Connection::open_in_memory().unwrap();
         assert_eq!(
-            prepare_with(&conn, "old", CREATE_V1, &MIGRATIONS[..2]).unwrap(),
+            prepare_with(&conn, "old", &create_v1(), &migrations()[..2]).unwrap(),
             SchemaState::Ready
         );
         conn.execute_batch(

@@ -47,8 +47,12 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             "[{:>6.1}s] {:<14} size/Oz {}  runtime/O3 {}",
             start.elapsed().as_secs_f64(),
             p.program,
-            p.size_vs_oz.map_or("-".into(), |v| format!("{v:.3}")),
-            p.runtime_vs_o3.map_or("-".into(), |v| format!("{v:.3}"))
+            p.vs_clang
+                .size_vs_oz
+                .map_or("-".into(), |v| format!("{v:.3}")),
+            p.vs_clang
+                .runtime_vs_o3
+                .map_or("-".into(), |v| format!("{v:.3}"))
         );
     })?;
     print!("{}", report.table());

@@ -127,12 +127,34 @@ pub struct ProgramReport {
     pub size: Option<Tuned>,
     /// The search for run time, if run.
     pub runtime: Option<Tuned>,
+    /// The tuned results against clang's builds.
+    #[serde(flatten)]
+    pub vs_clang: VsClang,
+}
+
+/// A tuned result against clang's reference builds (`None`: that objective was not run).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct VsClang {
     /// Best IR instructions / clang -Oz IR instructions.
     pub size_vs_oz: Option<f64>,
     /// Best `.text` bytes (of the size-tuned sequence) / clang -Oz `.text` bytes.
     pub text_vs_oz: Option<f64>,
     /// Best run time / clang -O3 run time (same round-robin timing).
     pub runtime_vs_o3: Option<f64>,
+}
+
+impl VsClang {
+    /// Each ratio's geometric mean over `all` (`None` where no result has it).
+    pub fn geomean<'a>(all: impl Iterator<Item = &'a VsClang> + Clone) -> VsClang {
+        let g = |f: fn(&VsClang) -> Option<f64>| {
+            geomean(&all.clone().filter_map(f).collect::<Vec<_>>())
+        };
+        VsClang {
+            size_vs_oz: g(|r| r.size_vs_oz),
+            text_vs_oz: g(|r| r.text_vs_oz),
+            runtime_vs_o3: g(|r| r.runtime_vs_o3),
+        }
+    }
 }
 
 /// One row of the per-optimization-type table.
@@ -165,15 +187,8 @@ pub struct BenchReport {
     pub repeats: usize,
     /// How candidates and baselines are turned into executables.
     pub codegen: String,
-    /// Geometric mean of [`ProgramReport::size_vs_oz`].
-    #[serde(rename = "geomean_size_vs_Oz")]
-    pub geomean_size_vs_oz: Option<f64>,
-    /// Geometric mean of [`ProgramReport::text_vs_oz`].
-    #[serde(rename = "geomean_text_vs_Oz")]
-    pub geomean_text_vs_oz: Option<f64>,
-    /// Geometric mean of [`ProgramReport::runtime_vs_o3`].
-    #[serde(rename = "geomean_runtime_vs_O3")]
-    pub geomean_runtime_vs_o3: Option<f64>,
+    /// The geometric mean of each ratio over the programs.
+    pub geomean: VsClang,
     /// Results whose output did not match -O0 (must be 0: such results are never best).
     pub unchecked_results: usize,
     /// One report per program.
@@ -341,9 +356,11 @@ pub fn bench_any(
         baselines,
         size,
         runtime,
-        size_vs_oz,
-        text_vs_oz,
-        runtime_vs_o3,
+        vs_clang: VsClang {
+            size_vs_oz,
+            text_vs_oz,
+            runtime_vs_o3,
+        },
     })
 }
 
@@ -437,9 +454,6 @@ pub fn report_of(
     opts: &BenchOptions,
     programs: Vec<ProgramReport>,
 ) -> BenchReport {
-    let sizes: Vec<f64> = programs.iter().filter_map(|p| p.size_vs_oz).collect();
-    let texts: Vec<f64> = programs.iter().filter_map(|p| p.text_vs_oz).collect();
-    let rts: Vec<f64> = programs.iter().filter_map(|p| p.runtime_vs_o3).collect();
     let unchecked = programs
         .iter()
         .flat_map(|p| [p.size.as_ref(), p.runtime.as_ref()])
@@ -460,9 +474,7 @@ pub fn report_of(
             "llc {} + clang link, for candidates and clang baselines alike",
             crate::program::CODEGEN_FLAGS.join(" ")
         ),
-        geomean_size_vs_oz: geomean(&sizes),
-        geomean_text_vs_oz: geomean(&texts),
-        geomean_runtime_vs_o3: geomean(&rts),
+        geomean: VsClang::geomean(programs.iter().map(|p| &p.vs_clang)),
         unchecked_results: unchecked,
         families: family_table(&programs),
         programs,
@@ -505,19 +517,19 @@ impl BenchReport {
                     .and_then(|t| t.best.as_ref())
                     .and_then(|b| b.ir_instructions)
                     .map_or("-".into(), |n| n.to_string()),
-                opt_f(p.size_vs_oz, 3),
-                opt_f(p.text_vs_oz, 3),
+                opt_f(p.vs_clang.size_vs_oz, 3),
+                opt_f(p.vs_clang.text_vs_oz, 3),
                 opt_f(base("clang -O3").and_then(|b| b.runtime_us), 0),
                 opt_f(base("gcc -O3").and_then(|b| b.runtime_us), 0),
                 opt_f(p.runtime.as_ref().and_then(|t| t.final_runtime_us), 0),
-                opt_f(p.runtime_vs_o3, 3),
+                opt_f(p.vs_clang.runtime_vs_o3, 3),
             ));
         }
         s.push_str(&format!(
             "\ngeomean_size_vs_Oz {}   geomean_text_vs_Oz {}   geomean_runtime_vs_O3 {}   unchecked results {}\n\n",
-            opt_f(self.geomean_size_vs_oz, 3),
-            opt_f(self.geomean_text_vs_oz, 3),
-            opt_f(self.geomean_runtime_vs_o3, 3),
+            opt_f(self.geomean.size_vs_oz, 3),
+            opt_f(self.geomean.text_vs_oz, 3),
+            opt_f(self.geomean.runtime_vs_o3, 3),
             self.unchecked_results
         ));
         s.push_str(&format!(

@@ -64,20 +64,7 @@ pub struct Compiler {
 /// Wall-clock limit for one compile.
 pub const COMPILE_TIMEOUT: Duration = Duration::from_secs(60);
 
-const TUNED_FLAGS: &[&str] = &[
-    "-O3",
-    "-march=native",
-    "-fopenmp",
-    "-fno-math-errno",
-    "-fno-trapping-math",
-    "-fassociative-math",
-    "-fno-signed-zeros",
-    "-fPIC",
-    "-shared",
-    "-std=gnu11",
-];
-// `-std=gnu11`, not `-std=c11`: strict ISO mode turns floating-point contraction off in gcc,
-// so `a*b + c` would never become an FMA (measured: half the GFLOP/s of a tiled matmul).
+const SHARED: &[&str] = &["-fPIC", "-shared"];
 const NAIVE_FLAGS: &[&str] = &["-O3", "-march=native", "-fPIC", "-shared", "-std=gnu11"];
 
 fn default_cc() -> String {
@@ -130,12 +117,11 @@ impl Default for Compiler {
 }
 
 impl Compiler {
-    /// `$CC` (or `cc`) with the tuned flags: `-O3 -march=native -fopenmp -fno-math-errno
-    /// -fno-trapping-math -fassociative-math -fno-signed-zeros -fPIC -shared -std=gnu11`.
+    /// `$CC` (or `cc`) with [`colt_codegen::C_FLAGS`] and `-fPIC -shared`.
     pub fn tuned() -> Self {
         Compiler {
             cc: default_cc(),
-            flags: strings(TUNED_FLAGS),
+            flags: strings(&[colt_codegen::C_FLAGS, SHARED].concat()),
         }
     }
     /// `$CC` (or `cc`) with `-O3 -march=native -fPIC -shared -std=gnu11`.

@@ -10,67 +10,13 @@ fn s(x: &str) -> String {
     x.to_string()
 }
 
-/// A register-tiled matmul: B packed by `nr` columns, an `mr x nr` tile accumulated in a write
-/// cache over the whole k loop, rows unrolled, columns vectorised, tile columns in parallel.
-pub fn tiled_matmul_trace(n: i64, mr: i64, nr: i64) -> Trace {
-    let st = s("matmul");
-    let mut t = Trace::new("matmul");
-    t.insts = vec![
-        Inst::Pack {
-            stage: st.clone(),
-            buffer: s("B"),
-            dim: 1,
-            factor: nr,
-        },
-        Inst::Split {
-            stage: st.clone(),
-            loop_: s("i"),
-            factors: vec![n / mr, mr],
-        },
-        Inst::Split {
-            stage: st.clone(),
-            loop_: s("j"),
-            factors: vec![n / nr, nr],
-        },
-        Inst::Reorder {
-            stage: st.clone(),
-            order: vec![s("j0"), s("i0"), s("k"), s("i1"), s("j1")],
-        },
-        Inst::Parallel {
-            stage: st.clone(),
-            loop_: s("j0"),
-        },
-        Inst::Vectorize {
-            stage: st.clone(),
-            loop_: s("j1"),
-        },
-        Inst::Unroll {
-            stage: st.clone(),
-            loop_: s("i1"),
-        },
-        Inst::CacheWrite {
-            stage: st.clone(),
-            loop_: s("i0"),
-        },
-        Inst::Parallel {
-            stage: s("pack_B"),
-            loop_: s("o"),
-        },
-        Inst::Vectorize {
-            stage: s("pack_B"),
-            loop_: s("v"),
-        },
-    ];
-    t
-}
-
 #[test]
 fn scheduled_funcs_measure_correct_against_the_naive_reference() {
     let n = 64;
     let p = colt_ops::matmul(n, n, n);
     let flops = p.flops() as f64;
     let naive = p.naive();
-    let tiled = colt_sched::apply_trace(&p, &tiled_matmul_trace(n, 4, 32)).unwrap();
+    let tiled = colt_sched::apply_trace(&p, &Trace::tiled_matmul(n, 4, 32)).unwrap();
     let reference = kernel::source(&naive).unwrap();
     let [gcc, clang] = kernel::baselines(&naive, flops).unwrap();
     let cand = kernel::candidate(&tiled, Compiler::tuned(), flops).unwrap();
@@ -141,7 +87,7 @@ fn softmax_schedule_and_wrong_schedule_are_told_apart() {
 fn seeded_inputs_make_measurements_deterministic() {
     let p = colt_ops::matmul(16, 16, 16);
     let naive = p.naive();
-    let tiled = colt_sched::apply_trace(&p, &tiled_matmul_trace(16, 2, 16)).unwrap();
+    let tiled = colt_sched::apply_trace(&p, &Trace::tiled_matmul(16, 2, 16)).unwrap();
     let reference = kernel::source(&naive).unwrap();
     let cand = kernel::candidate(&tiled, Compiler::tuned(), 0.0).unwrap();
     let errs = |seed: u64| {
@@ -173,7 +119,7 @@ fn matmul_1024_figures() {
     let mut cands = kernel::baselines(&naive, flops).unwrap().to_vec();
     let shapes = [(8, 32), (4, 64), (16, 32), (8, 64)];
     for (mr, nr) in shapes {
-        let f = colt_sched::apply_trace(&p, &tiled_matmul_trace(n, mr, nr)).unwrap();
+        let f = colt_sched::apply_trace(&p, &Trace::tiled_matmul(n, mr, nr)).unwrap();
         cands.push(kernel::candidate(&f, Compiler::tuned(), flops).unwrap());
     }
     let mut cfg = config("m1024");

@@ -183,6 +183,64 @@ impl Trace {
             insts: vec![],
         }
     }
+    /// A hand-written register-tiled schedule of `colt_ops::matmul(n, n, n)` (stage `matmul`,
+    /// loops `i`, `j`, `k`): `B` packed by `nr` columns, an `mr x nr` tile of `C` accumulated
+    /// in a write cache over the whole `k` loop, tile rows unrolled, tile columns vectorised,
+    /// column tiles in parallel, the packing loop parallel and vectorised. A known-good
+    /// reference for tests, examples and performance work; `n` must be a multiple of both.
+    pub fn tiled_matmul(n: i64, mr: i64, nr: i64) -> Trace {
+        let s = |x: &str| x.to_string();
+        let (st, i, j) = (s("matmul"), s("i"), s("j"));
+        let order = ["j0", "i0", "k", "i1", "j1"].map(s).to_vec();
+        let mut t = Trace::new("matmul");
+        t.insts = vec![
+            Inst::Pack {
+                stage: st.clone(),
+                buffer: s("B"),
+                dim: 1,
+                factor: nr,
+            },
+            Inst::Split {
+                stage: st.clone(),
+                loop_: i,
+                factors: vec![n / mr, mr],
+            },
+            Inst::Split {
+                stage: st.clone(),
+                loop_: j,
+                factors: vec![n / nr, nr],
+            },
+            Inst::Reorder {
+                stage: st.clone(),
+                order,
+            },
+            Inst::Parallel {
+                stage: st.clone(),
+                loop_: s("j0"),
+            },
+            Inst::Vectorize {
+                stage: st.clone(),
+                loop_: s("j1"),
+            },
+            Inst::Unroll {
+                stage: st.clone(),
+                loop_: s("i1"),
+            },
+            Inst::CacheWrite {
+                stage: st,
+                loop_: s("i0"),
+            },
+            Inst::Parallel {
+                stage: s("pack_B"),
+                loop_: s("o"),
+            },
+            Inst::Vectorize {
+                stage: s("pack_B"),
+                loop_: s("v"),
+            },
+        ];
+        t
+    }
     /// Pretty-printed JSON.
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("traces serialise")

@@ -54,16 +54,7 @@ fn cc() -> String {
         .unwrap_or_else(|| "cc".into())
 }
 
-pub const FLAGS: &[&str] = &[
-    "-O3",
-    "-march=native",
-    "-fopenmp",
-    "-fno-math-errno",
-    "-fno-trapping-math",
-    "-fassociative-math",
-    "-fno-signed-zeros",
-    "-std=gnu11",
-];
+pub use colt_codegen::C_FLAGS as FLAGS;
 
 /// Compile the emitted C with a small driver and run it: parameters are read from stdin
 /// (raw f32, in `Func::params` order) and written back to stdout after the kernel ran.

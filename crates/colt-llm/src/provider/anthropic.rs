@@ -9,8 +9,8 @@
 
 use serde_json::{Value, json};
 
-use super::http::{self, HttpReply};
-use super::{CallError, Finish, Provider, Reply, Usage, read_key, timeout, url};
+use super::http;
+use super::{CallError, Finish, Provider, Reply, Usage, timeout, url};
 use crate::config::ModelConfig;
 use crate::schema;
 use crate::vocab::Request;
@@ -145,36 +145,19 @@ pub fn parse_response(body: &str) -> Result<Reply, CallError> {
         cache_write_tokens: write,
         output_tokens: n("output_tokens"),
     };
-    Ok(Reply {
-        text,
-        usage,
-        finish,
-        structured,
-        timing: None,
-    })
+    Ok(Reply::remote(text, usage, finish, structured))
 }
 
 impl Provider for AnthropicProvider {
     fn complete(&self, req: &Request) -> Result<Reply, CallError> {
-        let key = read_key(&self.cfg.api_key_env)?;
-        let mut headers = vec![("anthropic-version", ANTHROPIC_VERSION.to_string())];
-        if let Some(k) = &key {
-            headers.push(("x-api-key", k.0.clone()));
-        }
-        let r: HttpReply = http::post_json(
+        http::call(
             &self.agent,
             &url(&self.cfg.endpoint, "messages"),
-            &headers,
+            &self.cfg.api_key_env,
+            vec![("anthropic-version", ANTHROPIC_VERSION.to_string())],
+            |k| ("x-api-key", k.0.clone()),
             &self.body(req),
-            key.as_ref(),
-        )?;
-        if !(200..300).contains(&r.status) {
-            return Err(http::status_error(&r, key.as_ref()));
-        }
-        let mut reply = parse_response(&r.body)?;
-        if let Some(k) = &key {
-            reply.text = k.redact(&reply.text);
-        }
-        Ok(reply)
+            parse_response,
+        )
     }
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::{CallError, Secret, body_excerpt};
+use super::{CallError, Reply, Secret, body_excerpt, read_key};
 
 /// A finished exchange (any status).
 pub(crate) struct HttpReply {
@@ -93,6 +93,31 @@ pub(crate) fn post_json(
         body,
         retry_after_ms,
     })
+}
+
+/// One call of a remote provider: the key named by `key_env` is read now and sent in the
+/// header `auth` makes of it (next to `headers`), a non-2xx status is an error with the key
+/// cleaned out, a 2xx body is parsed by `parse`, and the key is redacted from the answer.
+pub(crate) fn call(
+    agent: &ureq::Agent,
+    url: &str,
+    key_env: &Option<String>,
+    mut headers: Vec<(&'static str, String)>,
+    auth: fn(&Secret) -> (&'static str, String),
+    body: &Value,
+    parse: impl FnOnce(&str) -> Result<Reply, CallError>,
+) -> Result<Reply, CallError> {
+    let key = read_key(key_env)?;
+    headers.extend(key.as_ref().map(auth));
+    let r = post_json(agent, url, &headers, body, key.as_ref())?;
+    if !(200..300).contains(&r.status) {
+        return Err(status_error(&r, key.as_ref()));
+    }
+    let mut reply = parse(&r.body)?;
+    if let Some(k) = &key {
+        reply.text = k.redact(&reply.text);
+    }
+    Ok(reply)
 }
 
 /// A non-2xx reply as an error, the body excerpt cleaned of the key.

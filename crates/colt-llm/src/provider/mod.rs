@@ -70,6 +70,19 @@ pub struct Reply {
     pub timing: Option<Timing>,
 }
 
+impl Reply {
+    /// A remote provider's answer (no in-process timing).
+    pub fn remote(text: String, usage: Usage, finish: Finish, structured: bool) -> Reply {
+        Reply {
+            text,
+            usage,
+            finish,
+            structured,
+            timing: None,
+        }
+    }
+}
+
 /// Prompt-evaluation and generation time of an in-process completion.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Timing {

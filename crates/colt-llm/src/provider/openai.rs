@@ -6,8 +6,8 @@
 
 use serde_json::{Value, json};
 
-use super::http::{self, HttpReply};
-use super::{CallError, Finish, Provider, Reply, Usage, read_key, timeout, url};
+use super::http;
+use super::{CallError, Finish, Provider, Reply, Usage, timeout, url};
 use crate::config::ModelConfig;
 use crate::schema;
 use crate::vocab::Request;
@@ -92,36 +92,19 @@ pub fn parse_response(body: &str, structured: bool) -> Result<Reply, CallError> 
         cache_write_tokens: 0,
         output_tokens: n(&["completion_tokens"]),
     };
-    Ok(Reply {
-        text,
-        usage,
-        finish,
-        structured,
-        timing: None,
-    })
+    Ok(Reply::remote(text, usage, finish, structured))
 }
 
 impl Provider for OpenAiProvider {
     fn complete(&self, req: &Request) -> Result<Reply, CallError> {
-        let key = read_key(&self.cfg.api_key_env)?;
-        let mut headers = Vec::new();
-        if let Some(k) = &key {
-            headers.push(("authorization", format!("Bearer {}", k.0)));
-        }
-        let r: HttpReply = http::post_json(
+        http::call(
             &self.agent,
             &url(&self.cfg.endpoint, "chat/completions"),
-            &headers,
+            &self.cfg.api_key_env,
+            Vec::new(),
+            |k| ("authorization", format!("Bearer {}", k.0)),
             &self.body(req),
-            key.as_ref(),
-        )?;
-        if !(200..300).contains(&r.status) {
-            return Err(http::status_error(&r, key.as_ref()));
-        }
-        let mut reply = parse_response(&r.body, self.cfg.json_schema)?;
-        if let Some(k) = &key {
-            reply.text = k.redact(&reply.text);
-        }
-        Ok(reply)
+            |b| parse_response(b, self.cfg.json_schema),
+        )
     }
 }
