@@ -32,7 +32,7 @@ pub use compile::{
     Artifact, CompileError, Compiler, DEFAULT_SYMBOL, Source, compile, compile_batch,
 };
 pub use inputs::{BufRole, BufSpec};
-pub use machine::{MachineLimits, machine_key, measure_limits};
+pub use machine::{MachineLimits, machine_key, measure_limits, vector_isa};
 pub use measure::{Candidate, MeasureConfig, Measurer, Outcome, OutcomeKind};
 pub use protocol::{Timing, Tolerance};
 pub use runner::{MeasureError, RunReply, Runner, WorkerCommand};

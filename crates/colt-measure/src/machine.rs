@@ -279,6 +279,38 @@ pub fn measure_limits(
     })
 }
 
+/// The vector ISA `compiler` targets with this run's `-march` (`avx512`, `avx2`, `avx`,
+/// `sse`) and its f32 lanes, read from the compiler's predefined macros (the probe's own
+/// rule, without running anything); `None` when the compiler cannot be asked or targets none.
+pub fn vector_isa(compiler: &Compiler) -> Option<(&'static str, u32)> {
+    let out = crate::child::command(&compiler.cc)
+        .args([
+            &crate::compile::march_flag(),
+            "-dM",
+            "-E",
+            "-x",
+            "c",
+            "/dev/null",
+        ])
+        .output()
+        .ok()?;
+    let macros = String::from_utf8_lossy(&out.stdout);
+    let has = |m: &str| {
+        macros
+            .lines()
+            .any(|l| l.split_whitespace().nth(1) == Some(m))
+    };
+    [
+        ("__AVX512F__", "avx512", 16),
+        ("__AVX2__", "avx2", 8),
+        ("__AVX__", "avx", 8),
+        ("__SSE2__", "sse", 4),
+    ]
+    .into_iter()
+    .find(|(m, _, _)| out.status.success() && has(m))
+    .map(|(_, isa, lanes)| (isa, lanes))
+}
+
 /// The longest the probe may take (it takes a few seconds).
 const PROBE_TIMEOUT: Duration = Duration::from_secs(120);
 

@@ -17,6 +17,7 @@ pub mod key;
 pub mod lower;
 pub mod mutate;
 pub mod region;
+pub mod register;
 pub mod sketch;
 pub mod state;
 pub mod trace;
@@ -27,7 +28,10 @@ pub use actions::{
 pub use error::{ErrorKind, ScheduleError};
 pub use key::{func_key, structural_key, trace_key};
 pub use mutate::{Mutator, MutatorProbs, mutate};
-pub use sketch::{Placement, Sketch, StageDecision, sample, try_sample};
+pub use register::VectorTarget;
+pub use sketch::{
+    Placement, Sketch, StageDecision, sample, sample_for, try_sample, try_sample_for,
+};
 pub use state::{Attach, SLoop, Schedule, StageSched};
 pub use trace::{Inst, TRACE_VERSION, Trace};
 

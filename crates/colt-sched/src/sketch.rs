@@ -17,6 +17,7 @@
 //! vectorize and auto-unroll.
 
 use crate::error::{ErrorKind, Result, ScheduleError};
+use crate::register::{VectorTarget, is_register_tile, register_tiles};
 use crate::state::{Attach, Schedule};
 use crate::trace::{Inst, TRACE_VERSION, Trace};
 use colt_ir::{BufKind, Idx, IterKind, Program, Stage};
@@ -168,31 +169,28 @@ fn innermost_spatial(p: &Program, st: &Stage) -> Option<String> {
 /// with coefficient 1 in its last dimension only: vector lanes then touch consecutive (or the
 /// same) elements.
 pub fn contiguous_inner(p: &Program, s: usize) -> bool {
-    let st = &p.stages[s];
-    let Some(v) = st.spatial().last().map(|iv| iv.var) else {
-        return false;
-    };
-    let mut loads = vec![];
-    st.value.loads(&mut loads);
-    loads.iter().all(|a| {
-        let n = a.idx.len();
-        a.idx.iter().enumerate().all(|(d, e)| {
-            if !e.mentions(v) {
-                return true;
-            }
-            d + 1 == n && e.affine().is_some_and(|aff| aff.terms.get(&v) == Some(&1))
-        })
+    contiguous_after_pack(p, s, None)
+}
+
+/// Whether a read moves by one element per step of `v` in its last dimension only (or not at
+/// all).
+fn load_contiguous(a: &colt_ir::Access, v: colt_ir::VarId) -> bool {
+    let n = a.idx.len();
+    a.idx.iter().enumerate().all(|(d, e)| {
+        if !e.mentions(v) {
+            return true;
+        }
+        d + 1 == n && e.affine().is_some_and(|aff| aff.terms.get(&v) == Some(&1))
     })
 }
 
-/// Inputs of stage `s` that are worth packing: the last index is exactly the innermost spatial
-/// variable and some other index depends on a reduction variable (a matmul-like weight).
+/// Inputs of stage `s` that are worth packing: one index is exactly the innermost spatial
+/// variable (which no other index mentions) and some other index depends on a reduction
+/// variable (a matmul-like weight). Packing splits that dimension and puts its inner part
+/// last: `B[k, j]` becomes `B_p[j/f, k, f]`, and `K[j, d]`, read across `j`, becomes
+/// `K_p[j/f, d, f]`, which vector lanes over `j` then read contiguously.
 pub fn pack_candidates(p: &Program, s: usize) -> Vec<String> {
     let st = &p.stages[s];
-    let Some(v) = st.spatial().last().map(|iv| iv.var) else {
-        return vec![];
-    };
-    let red: Vec<_> = st.reduction().map(|iv| iv.var).collect();
     let mut loads = vec![];
     st.value.loads(&mut loads);
     let mut out: Vec<String> = vec![];
@@ -201,13 +199,56 @@ pub fn pack_candidates(p: &Program, s: usize) -> Vec<String> {
         if b.kind != BufKind::Input || out.contains(&b.name) {
             continue;
         }
-        let last_ok = a.idx.last() == Some(&Idx::Var(v));
-        let reduces = a.idx.iter().any(|e| red.iter().any(|r| e.mentions(*r)));
-        if last_ok && reduces {
+        if pack_dim(p, s, &b.name).is_some() {
             out.push(b.name.clone());
         }
     }
     out
+}
+
+/// The dimension of input `buffer` that a pack for stage `s` splits (see
+/// [`pack_candidates`]), and the variable indexing it; `None` when the stage's reads of it
+/// do not qualify.
+pub fn pack_dim(p: &Program, s: usize, buffer: &str) -> Option<(usize, colt_ir::VarId)> {
+    let st = &p.stages[s];
+    let v = st.spatial().last()?.var;
+    let red: Vec<_> = st.reduction().map(|iv| iv.var).collect();
+    let b = p.buffer_by_name(buffer)?;
+    let mut loads = vec![];
+    st.value.loads(&mut loads);
+    let a = loads.into_iter().find(|a| a.buf == b)?;
+    let d = a.idx.iter().position(|e| *e == Idx::Var(v))?;
+    let alone = a.idx.iter().filter(|e| e.mentions(v)).count() == 1;
+    let reduces = a.idx.iter().any(|e| red.iter().any(|r| e.mentions(*r)));
+    (alone && reduces).then_some((d, v))
+}
+
+/// Whether vector lanes over stage `s`'s innermost spatial loop read contiguously once input
+/// `packed` (if any) is packed: [`contiguous_inner`], with the packed input's reads counted
+/// as contiguous.
+pub fn contiguous_after_pack(p: &Program, s: usize, packed: Option<&str>) -> bool {
+    let st = &p.stages[s];
+    let Some(v) = st.spatial().last().map(|iv| iv.var) else {
+        return false;
+    };
+    let packed = packed.and_then(|b| pack_dim(p, s, b).and(p.buffer_by_name(b)));
+    let mut loads = vec![];
+    st.value.loads(&mut loads);
+    loads
+        .iter()
+        .filter(|a| Some(a.buf) != packed)
+        .all(|a| load_contiguous(a, v))
+}
+
+/// The one input whose reads keep stage `s` from being vectorised contiguously, when packing
+/// it fixes that (e.g. `K` in `S[i, j] = sum_d Q[i, d] * K[j, d]`).
+pub fn transposing_pack(p: &Program, s: usize) -> Option<String> {
+    if contiguous_inner(p, s) {
+        return None;
+    }
+    pack_candidates(p, s)
+        .into_iter()
+        .find(|b| contiguous_after_pack(p, s, Some(b)))
 }
 
 impl Sketch {
@@ -402,7 +443,8 @@ impl Sketch {
                 format!("stage {} does not read {}", st.name, pk.buffer),
             )
         })?;
-        let default = match a.idx.last() {
+        let at_dim = pack_dim(program, s, &pk.buffer).map(|(d, _)| &a.idx[d]);
+        let default = match at_dim.or(a.idx.last()) {
             Some(Idx::Var(v)) => self.stages[s]
                 .tile(program.var_name(*v))
                 .and_then(|t| t.factors.last().copied()),
@@ -466,7 +508,7 @@ impl Sketch {
             .buffer_by_name(&pk.buffer)
             .map(|b| sch.program.buffer(b).shape.len())
             .unwrap_or(0);
-        let dim = b.saturating_sub(1);
+        let dim = pack_dim(&sch.program, s, &pk.buffer).map_or(b.saturating_sub(1), |(d, _)| d);
         push(
             sch,
             out,
@@ -1021,7 +1063,12 @@ fn transcendental(v: &colt_ir::Value) -> bool {
 }
 
 /// Draw every decision of one stage's phase A given the live schedule (stages after it done).
-fn draw_placement(rng: &mut Pcg64, sch: &Schedule, s: usize) -> (Placement, Vec<Tile>) {
+fn draw_placement(
+    rng: &mut Pcg64,
+    sch: &Schedule,
+    s: usize,
+    target: Option<VectorTarget>,
+) -> (Placement, Vec<Tile>) {
     let facts = stage_facts(sch, s);
     if facts.inlinable {
         // MetaSchedule's AutoInline refuses to inline `exp` (its `disallow_op`): recomputing a
@@ -1045,17 +1092,43 @@ fn draw_placement(rng: &mut Pcg64, sch: &Schedule, s: usize) -> (Placement, Vec<
         let l = loops[rng.random_range(0..loops.len())].clone();
         return (Placement::At { consumer, loop_: l }, vec![]);
     }
-    (Placement::Root, draw_tiles(rng, &sch.program, s))
+    (
+        Placement::Root,
+        draw_root_tiles(rng, &sch.program, s, target),
+    )
+}
+
+/// Tiles of a stage at root: with a target, half of the reduction stages get a register tile
+/// (see [`crate::register`]), the rest a uniform draw.
+fn draw_root_tiles(
+    rng: &mut Pcg64,
+    p: &Program,
+    s: usize,
+    target: Option<VectorTarget>,
+) -> Vec<Tile> {
+    let register = target
+        .filter(|_| p.stages[s].reduce.is_some() && rng.random_bool(0.5))
+        .and_then(|t| register_tiles(rng, p, s, t));
+    register.unwrap_or_else(|| draw_tiles(rng, p, s))
 }
 
 /// Draw a complete sketch. Every decision is checked against the live schedule as it is made,
 /// so the result always rebuilds; [`sample`] also lowers it.
 pub fn sample_sketch(program: &Program, rng: &mut Pcg64) -> Result<Sketch> {
+    sample_sketch_for(program, None, rng)
+}
+
+/// [`sample_sketch`] for the vector registers of `target` (`None`: no register prior).
+pub fn sample_sketch_for(
+    program: &Program,
+    target: Option<VectorTarget>,
+    rng: &mut Pcg64,
+) -> Result<Sketch> {
     let mut sk = Sketch::untouched(program);
     let mut sch = Schedule::new(program.clone());
     let mut insts = vec![];
     for s in (0..program.stages.len()).rev() {
-        let (placement, tiles) = draw_placement(rng, &sch, s);
+        let (placement, tiles) = draw_placement(rng, &sch, s, target);
         sk.stages[s].placement = placement;
         sk.stages[s].tiles = tiles;
         let mut trial = sch.clone();
@@ -1063,7 +1136,7 @@ pub fn sample_sketch(program: &Program, rng: &mut Pcg64) -> Result<Sketch> {
         if sk.phase_a(&mut trial, s, &mut insts).is_err() {
             // a placement the live schedule rejects: fall back to root tiling
             sk.stages[s].placement = Placement::Root;
-            sk.stages[s].tiles = draw_tiles(rng, program, s);
+            sk.stages[s].tiles = draw_root_tiles(rng, program, s, target);
             trial = sch.clone();
             sk.phase_a(&mut trial, s, &mut insts)?;
         }
@@ -1073,7 +1146,7 @@ pub fn sample_sketch(program: &Program, rng: &mut Pcg64) -> Result<Sketch> {
         if sk.stages[s].placement == Placement::Inline {
             continue;
         }
-        draw_phase_b(rng, program, &mut sch, s, &mut sk.stages[s]);
+        draw_phase_b(rng, program, &mut sch, s, &mut sk.stages[s], target);
     }
     Ok(sk)
 }
@@ -1087,15 +1160,30 @@ fn draw_phase_b(
     sch: &mut Schedule,
     s: usize,
     d: &mut StageDecision,
+    target: Option<VectorTarget>,
 ) {
     let st = &program.stages[s];
     let is_root = d.placement == Placement::Root;
     let has_reduce = st.reduce.is_some();
+    // A register tile accumulates at the S1 loop: the cached tile is then the register tile.
+    let register = is_root && target.is_some_and(|t| is_register_tile(program, s, &d.tiles, t));
     // write cache at the last S0 or S1 loop
-    if is_root && has_reduce && !d.tiles.is_empty() && rng.random_bool(0.5) {
-        draw_cache_write(rng, st, sch, s, d);
+    if is_root && has_reduce && !d.tiles.is_empty() && (register || rng.random_bool(0.5)) {
+        let level = if register {
+            1
+        } else {
+            rng.random_range(0..2usize)
+        };
+        draw_cache_write(st, sch, s, d, level);
     }
-    if is_root && !d.tiles.is_empty() && rng.random_bool(0.3) {
+    // A register tile over lanes that read an input across rows packs that input.
+    let transposing = transposing_pack(program, s).filter(|_| register);
+    if let Some(b) = transposing {
+        d.pack = Some(PackDecision {
+            buffer: b,
+            factor: None,
+        });
+    } else if is_root && !d.tiles.is_empty() && rng.random_bool(0.3) {
         let cands = pack_candidates(program, s);
         if !cands.is_empty() {
             let b = cands[rng.random_range(0..cands.len())].clone();
@@ -1124,7 +1212,8 @@ fn draw_phase_b(
         .last()
         .is_some_and(|l| !sch.touches_reduce(s, l.var));
     if inner_spatial {
-        let p = if contiguous_inner(program, s) {
+        let packed = d.pack.as_ref().map(|pk| pk.buffer.as_str());
+        let p = if contiguous_after_pack(program, s, packed) {
             0.9
         } else {
             0.3
@@ -1134,19 +1223,12 @@ fn draw_phase_b(
     d.unroll = UNROLL_STEPS[rng.random_range(0..UNROLL_STEPS.len())];
 }
 
-/// Draw a write cache for reduction stage `st` (index `s`) at its last S0 or S1 loop, kept
-/// (and applied to `sch`) only when the live schedule accepts it.
-fn draw_cache_write(
-    rng: &mut Pcg64,
-    st: &Stage,
-    sch: &mut Schedule,
-    s: usize,
-    d: &mut StageDecision,
-) {
+/// A write cache for reduction stage `st` (index `s`) at its last S0 (`level` 0) or S1
+/// (`level` 1) loop, kept (and applied to `sch`) only when the live schedule accepts it.
+fn draw_cache_write(st: &Stage, sch: &mut Schedule, s: usize, d: &mut StageDecision, level: usize) {
     let n_sp = st.spatial().count();
     let names = sch.loop_names(s);
     if n_sp > 0 {
-        let level = rng.random_range(0..2usize);
         d.cache_write = Some(names[(level + 1) * n_sp - 1].clone());
         let mut trial = sch.clone();
         let name = d.cache_write.clone().expect("set");
@@ -1168,8 +1250,13 @@ fn draw_cache_write(
 /// lowers (a draw that would not is redrawn; after 16 failures the untouched schedule is used,
 /// which [`try_sample`] reports as an error instead).
 pub fn sample(program: &Program, rng: &mut Pcg64) -> Trace {
+    sample_for(program, None, rng)
+}
+
+/// [`sample`] for the vector registers of `target` (`None`: no register prior).
+pub fn sample_for(program: &Program, target: Option<VectorTarget>, rng: &mut Pcg64) -> Trace {
     for _ in 0..16 {
-        if let Ok(t) = try_sample(program, rng) {
+        if let Ok(t) = try_sample_for(program, target, rng) {
             return t;
         }
     }
@@ -1178,7 +1265,16 @@ pub fn sample(program: &Program, rng: &mut Pcg64) -> Trace {
 
 /// One draw; the error says which decision failed to replay or lower.
 pub fn try_sample(program: &Program, rng: &mut Pcg64) -> Result<Trace> {
-    let sk = sample_sketch(program, rng)?;
+    try_sample_for(program, None, rng)
+}
+
+/// [`try_sample`] for the vector registers of `target`.
+pub fn try_sample_for(
+    program: &Program,
+    target: Option<VectorTarget>,
+    rng: &mut Pcg64,
+) -> Result<Trace> {
+    let sk = sample_sketch_for(program, target, rng)?;
     let (trace, sch) = sk.realize(program)?;
     sch.lower()?;
     Ok(trace)

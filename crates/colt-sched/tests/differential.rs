@@ -1,8 +1,12 @@
-//! Differential property tests: sampled, mutated and action-edited traces compute what the
-//! naive program computes (reference interpreter on both).
+//! Differential property tests: sampled (with and without the register-tile prior), mutated
+//! and action-edited traces compute what the naive program computes (reference interpreter
+//! on both).
 
 mod common;
-use colt_sched::{apply_action, apply_trace, mutate, random_action, sketch::try_sample};
+use colt_sched::{
+    VectorTarget, apply_action, apply_trace, mutate, random_action, sketch::try_sample,
+    try_sample_for,
+};
 use proptest::prelude::*;
 use rand::SeedableRng;
 use rand_pcg::Pcg64;
@@ -14,7 +18,11 @@ proptest! {
     fn sampled_mutated_and_edited_traces_match_naive(w in 0usize..10, seed in any::<u64>()) {
         let p = &common::workloads()[w];
         let mut rng = Pcg64::seed_from_u64(seed);
-        let t = try_sample(p, &mut rng).map_err(|e| TestCaseError::fail(format!("{}: {e}", p.name)))?;
+        // No register prior, and register tiles for 4- and 8-lane targets (the small
+        // workloads' loops are 4 to 16 wide).
+        let target = [None, Some((4, 16)), Some((8, 16))][(seed % 3) as usize]
+            .map(|(lanes, registers)| VectorTarget { lanes, registers });
+        let t = try_sample_for(p, target, &mut rng).map_err(|e| TestCaseError::fail(format!("{}: {e}", p.name)))?;
         let f = apply_trace(p, &t).unwrap();
         common::check_equal(p, &f).map_err(|e| TestCaseError::fail(format!("sampled {}: {e}\n{}", p.name, t.text())))?;
         let mut cur = t;
@@ -129,4 +137,32 @@ fn tile_mutation_keeps_extents() {
         );
         assert_eq!(a.stages[0].unroll, b.stages[0].unroll);
     }
+}
+
+/// A pack of an input read across the vector lanes' rows (attention's `K` in QK^T, packed to
+/// `K_p[j/f, d, f]`) computes what the naive program computes.
+#[test]
+fn transposing_packs_match_naive() {
+    let p = colt_ops::attention(2, 4, 8);
+    let target = Some(VectorTarget {
+        lanes: 4,
+        registers: 16,
+    });
+    let mut found = 0;
+    for seed in 0..200u64 {
+        let mut rng = Pcg64::seed_from_u64(seed);
+        let Ok(t) = try_sample_for(&p, target, &mut rng) else {
+            continue;
+        };
+        let transposing = t.insts.iter().any(|i| {
+            matches!(i, colt_sched::Inst::Pack { dim, buffer, .. }
+                if *dim + 1 < p.buffer(p.buffer_by_name(buffer).unwrap()).shape.len())
+        });
+        if transposing {
+            let f = apply_trace(&p, &t).unwrap();
+            common::check_equal(&p, &f).unwrap_or_else(|e| panic!("{e}\n{}", t.text()));
+            found += 1;
+        }
+    }
+    assert!(found >= 3, "only {found} transposing packs drawn");
 }

@@ -15,8 +15,8 @@ use crate::session::Session;
 use colt_action::{ActionSpec, Transformation, Vocabulary};
 use colt_ir::Program;
 use colt_measure::{Outcome, OutcomeKind};
-use colt_sched::Trace;
 use colt_sched::actions::{self, Action, Choices};
+use colt_sched::{Trace, VectorTarget};
 use colt_search::{Environment, LlmEnvironment, Measurement, SearchRng};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -38,6 +38,7 @@ pub struct TensorEnv {
     /// Measurements already on record (by structural key), answered without measuring.
     known: BTreeMap<u64, Measurement>,
     outcomes: OutcomeLog,
+    vector_target: Option<VectorTarget>,
 }
 
 impl TensorEnv {
@@ -49,7 +50,15 @@ impl TensorEnv {
             target: target.into(),
             known: BTreeMap::new(),
             outcomes: OutcomeLog::default(),
+            vector_target: None,
         }
+    }
+
+    /// Sample with the register-tile prior of `target` (the compile target's vector
+    /// registers; see `colt_sched::register`). `None` (the default): no prior.
+    pub fn with_vector_target(mut self, target: Option<VectorTarget>) -> TensorEnv {
+        self.vector_target = target;
+        self
     }
 
     /// Measurements recorded by an earlier process of the same run (`--resume`).
@@ -129,12 +138,12 @@ impl Environment for TensorEnv {
         // The sketch with default decisions is what sampling starts from; an empty trace is
         // the naive nest, which the actions cannot edit, so the root is a seeded sample.
         let mut rng = <SearchRng as rand::SeedableRng>::seed_from_u64(0);
-        colt_sched::sketch::sample(&self.program, &mut rng)
+        colt_sched::sample_for(&self.program, self.vector_target, &mut rng)
     }
 
     fn initial_states(&self, n: usize, rng: &mut SearchRng) -> Vec<Trace> {
         (0..n)
-            .map(|_| colt_sched::sketch::sample(&self.program, rng))
+            .map(|_| colt_sched::sample_for(&self.program, self.vector_target, rng))
             .collect()
     }
 

@@ -681,3 +681,78 @@ fn llvm_space_takes_flags_args_stdin_and_an_output_check() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--space llvm only"));
 }
+
+/// The register-tile prior's target is detected from the compiler, recorded with the run and
+/// used again on resume; `--no-register-prior` records none and samples other schedules.
+#[test]
+fn the_register_prior_target_is_recorded_and_replayed() {
+    let dir = tempdir("register-prior");
+    let db = dir.join("r.db");
+    let db_s = db.to_str().unwrap();
+    let base = [
+        "--workload",
+        "matmul",
+        "--strategy",
+        "random",
+        "--trials",
+        "6",
+        "--seed",
+        "3",
+        "--db",
+        db_s,
+    ];
+    tune(&dir, &base);
+    let mut off = base.to_vec();
+    off.push("--no-register-prior");
+    tune(&dir, &off);
+    let h = colt_db::Db::open(&db).unwrap();
+    let spec = |id| h.run(colt_db::RunId(id)).unwrap().spec;
+    let target: Value = serde_json::from_str(&spec(1).inputs["colt:vector-target"]).unwrap();
+    assert_eq!(spec(2).inputs["colt:vector-target"], "null");
+    let traces = |id| -> Vec<String> {
+        h.candidates(colt_db::RunId(id))
+            .unwrap()
+            .into_iter()
+            .map(|r| r.candidate.trace)
+            .collect()
+    };
+    // Every x86-64 compiler targets at least SSE2, so the prior is on by default there.
+    if cfg!(target_arch = "x86_64") {
+        assert!(target["lanes"].as_i64().unwrap() >= 4, "{target}");
+        assert_ne!(traces(1), traces(2), "the prior changed no sample");
+    }
+    // A resumed copy of run 1 samples with the recorded target: the same candidates.
+    let copy = h.create_run(&spec(1)).unwrap();
+    let out = colt(&dir)
+        .args([
+            "tune",
+            "--resume",
+            &copy.to_string(),
+            "--json",
+            "--db",
+            db_s,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(traces(copy.0), traces(1));
+    // Resuming it without the prior is refused, naming the flag.
+    let again = h.create_run(&spec(1)).unwrap();
+    let out = colt(&dir)
+        .args([
+            "tune",
+            "--resume",
+            &again.to_string(),
+            "--no-register-prior",
+            "--db",
+            db_s,
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--no-register-prior"));
+}

@@ -16,6 +16,7 @@ use crate::{config, out};
 use anyhow::{Context, bail};
 use colt_db::{Db, NewRun, OutcomeKind, RunId, RunStatus};
 use colt_llvm::{OutputCheck, RunOptions};
+use colt_sched::VectorTarget;
 use colt_search::{LlmEnvironment, Measurement, RunResult, SearchConfig, Strategy};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use recorder::{Details, Recorder, ShowBest};
@@ -93,6 +94,11 @@ pub struct Args {
     /// LLVM space: where to write the best pipeline and optimised .ll (default: colt-out/run-<RUN>).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Tensor space: sample without the register-tile prior (which draws half of the
+    /// tilings of reduction stages as register tiles sized for the compile target's vector
+    /// registers; see `colt_sched::register`).
+    #[arg(long)]
+    no_register_prior: bool,
     /// Print a final JSON summary on stdout (no progress bar).
     #[arg(long)]
     json: bool,
@@ -147,6 +153,25 @@ impl Args {
 /// not a file (input keys of files are absolute paths).
 const LLVM_OPTIONS_KEY: &str = "colt:llvm-options";
 
+/// The key of the tensor space's sampling target (JSON: a `VectorTarget` or `null` for no
+/// register prior) among a run's recorded inputs. A run recorded without it had no prior.
+const VECTOR_TARGET_KEY: &str = "colt:vector-target";
+
+/// The vector registers the sampler's register-tile prior sizes tiles for: the compile
+/// target's, from the compiler's predefined macros.
+fn detect_vector_target() -> Option<VectorTarget> {
+    let (isa, lanes) = colt_measure::vector_isa(&colt_measure::Compiler::tuned())?;
+    VectorTarget::from_isa(isa, i64::from(lanes))
+}
+
+/// The sampling target a run recorded (`None`: no register prior).
+fn recorded_vector_target(rec: &NewRun) -> anyhow::Result<Option<VectorTarget>> {
+    match rec.inputs.get(VECTOR_TARGET_KEY) {
+        Some(j) => serde_json::from_str(j).context("the run's recorded sampling target"),
+        None => Ok(None),
+    }
+}
+
 /// The build and run options a run recorded (the defaults when none).
 fn recorded_llvm_options(rec: &NewRun) -> anyhow::Result<RunOptions> {
     match rec.inputs.get(LLVM_OPTIONS_KEY) {
@@ -197,9 +222,14 @@ fn new_run(a: &Args, config_text: &str) -> anyhow::Result<NewRun> {
             } else {
                 w
             };
+            let target = (!a.no_register_prior).then(detect_vector_target).flatten();
+            inputs.insert(VECTOR_TARGET_KEY.into(), serde_json::to_string(&target)?);
             (w, out::scale(a.scale())?.as_str().to_string())
         }
         Space::Llvm => {
+            if a.no_register_prior {
+                bail!("--no-register-prior applies to --space tensor only");
+            }
             if a.program.is_empty() {
                 bail!("--space llvm needs --program FILE.c (or --resume RUN)");
             }
@@ -282,6 +312,11 @@ fn check_resume_flags(a: &Args, id: RunId, rec: &NewRun) -> anyhow::Result<()> {
         let files: Vec<String> = a.program.iter().map(|p| absolute(p)).collect();
         given.push(("--program", files.join(";"), rec.workload.clone()));
     }
+    if a.no_register_prior && recorded_vector_target(rec)?.is_some() {
+        bail!(
+            "--no-register-prior: run {id} was recorded with the register-tile prior; --resume continues a run as recorded (drop the flag, or start a new run)"
+        );
+    }
     if a.has_llvm_options() {
         let (now, then) = (a.llvm_options()?, recorded_llvm_options(rec)?);
         if now != then {
@@ -319,7 +354,8 @@ fn short_hash(text: &str) -> String {
 /// With `--resume` (without `--use-recorded`): the input files on disk must be the ones the
 /// run recorded, or one run would mix two programs.
 fn check_inputs(id: RunId, rec: &NewRun) -> anyhow::Result<()> {
-    for (path, text) in rec.inputs.iter().filter(|(k, _)| *k != LLVM_OPTIONS_KEY) {
+    // Keys of recorded options (`colt:...`) are not files.
+    for (path, text) in rec.inputs.iter().filter(|(k, _)| !k.starts_with("colt:")) {
         match colt_ops::read_input(Path::new(path)) {
             Ok(now) if now == *text => {}
             Ok(now) => bail!(
@@ -344,6 +380,8 @@ pub(crate) struct Resolved {
     pub files: Vec<PathBuf>,
     /// LLVM space: how the program is built and run.
     pub llvm_options: RunOptions,
+    /// Tensor space: the register-tile prior's target (as the run recorded it).
+    pub vector_target: Option<VectorTarget>,
     /// Holds the recorded copies of the LLVM program files.
     _recorded: Option<tempfile::TempDir>,
     /// The model bucket, for the LLM strategies.
@@ -362,6 +400,7 @@ fn resolve(
         program: None,
         files: vec![],
         llvm_options: RunOptions::default(),
+        vector_target: None,
         _recorded: None,
         bucket: None,
         notes: vec![],
@@ -375,6 +414,7 @@ fn resolve(
             };
             colt_tensor::check_fits(&program)?;
             r.program = Some(program);
+            r.vector_target = recorded_vector_target(spec)?;
         }
         Space::Llvm => {
             let files: Vec<PathBuf> = spec.workload.split(';').map(PathBuf::from).collect();

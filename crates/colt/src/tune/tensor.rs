@@ -19,7 +19,9 @@ pub fn run(mut ctx: Ctx) -> anyhow::Result<()> {
     let gcc_us = base.gcc.ok_median_us();
     let clang_us = base.clang.ok_median_us();
 
-    let mut env = TensorEnv::new(program.clone(), session, out::target()).with_known(ctx.known()?);
+    let mut env = TensorEnv::new(program.clone(), session, out::target())
+        .with_known(ctx.known()?)
+        .with_vector_target(ctx.resolved.vector_target);
     let log = env.outcomes();
     let details = Box::new(move |key: u64| {
         log.lock()

@@ -1,0 +1,208 @@
+//! Register tiles: a sampling prior that knows the machine's vector registers.
+//!
+//! The SSRSRS tiling holds fast kernels of a reduction stage (a tile of the output kept in
+//! vector registers across the reduction loop: S2 = 1, the S3 factors as large as the
+//! register file allows, the write cache at the S1 loop), but a uniform draw of prime factors
+//! over four levels finds one rarely: for a 1024-wide loop, S2 = 1 alone has probability
+//! (3/4)^10. With a [`VectorTarget`], the sampler draws half of the tilings of reduction
+//! stages whose innermost spatial loop reads contiguously (or does once one input is packed,
+//! which phase B then packs) as register tiles: the innermost
+//! spatial loop's S3 factor a multiple of the vector width (one to four registers wide),
+//! one other spatial loop's S3 factor the rows, sized so that the accumulators fit in the
+//! registers the ISA has, every S2 factor 1. The rest of each loop's extent goes to S0/S1 at
+//! random, the reduction loops are drawn as usual. Nothing here names a workload: the widths
+//! come from the target, the rows from the register count.
+
+use crate::sketch::{
+    SPATIAL_LEVELS, Tile, contiguous_inner, divisors, draw_factors, primes, transposing_pack,
+};
+use colt_ir::{IterKind, Program};
+use rand::RngExt;
+use rand_pcg::Pcg64;
+use serde::{Deserialize, Serialize};
+
+/// The vector registers kernels are compiled for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct VectorTarget {
+    /// f32 lanes per vector register (16 for AVX-512, 8 for AVX2).
+    pub lanes: i64,
+    /// Architectural vector registers (32 for AVX-512, 16 for AVX2 and SSE).
+    pub registers: i64,
+}
+
+impl VectorTarget {
+    /// From the ISA name and f32 lanes `colt machine` reports for the compile target
+    /// (`avx512`, `avx2`, `avx`, `sse`); `None` for a scalar target or an unknown name.
+    pub fn from_isa(isa: &str, lanes: i64) -> Option<VectorTarget> {
+        let registers = match isa {
+            "avx512" => 32,
+            "avx2" | "avx" | "sse" => 16,
+            "neon" | "sve" => 32,
+            _ => return None,
+        };
+        (lanes >= 2).then_some(VectorTarget { lanes, registers })
+    }
+
+    /// Accumulator registers a register tile may take: the rest hold the broadcast input
+    /// and the loaded vectors of the other operand.
+    pub fn accumulators(&self) -> i64 {
+        self.registers - (self.registers / 8).max(2)
+    }
+}
+
+/// A register tiling of stage `s` (reduction stage, root placement) for `target`, or `None`
+/// when the stage has no reduction, its innermost spatial loop does not read contiguously or
+/// no multiple of the vector width divides that loop's extent.
+pub fn register_tiles(
+    rng: &mut Pcg64,
+    p: &Program,
+    s: usize,
+    target: VectorTarget,
+) -> Option<Vec<Tile>> {
+    let st = &p.stages[s];
+    st.reduce.as_ref()?;
+    let inner = st.spatial().last()?.var;
+    if !contiguous_inner(p, s) && transposing_pack(p, s).is_none() {
+        return None;
+    }
+    let inner_extent = st.spatial().last()?.extent;
+    let widths: Vec<i64> = (1..=4)
+        .map(|m| m * target.lanes)
+        .filter(|w| inner_extent % w == 0)
+        .collect();
+    let w = *pick(rng, &widths)?;
+    let vectors = w / target.lanes;
+    // The row loop: the nearest other spatial loop with more than one iteration, or any.
+    let others: Vec<_> = st
+        .spatial()
+        .filter(|iv| iv.var != inner && iv.extent > 1)
+        .collect();
+    let row = if others.is_empty() {
+        None
+    } else if rng.random_bool(0.7) {
+        others.last().copied()
+    } else {
+        pick(rng, &others).copied()
+    };
+    let rows = row.map_or(1, |iv| draw_rows(rng, iv.extent, vectors, target));
+    let tiles = st
+        .iters
+        .iter()
+        .map(|iv| {
+            let loop_ = p.var_name(iv.var).to_string();
+            let factors = match iv.kind {
+                IterKind::Reduce => draw_factors(rng, iv.extent, 2, false),
+                IterKind::Spatial if iv.var == inner => outer_split(rng, iv.extent, w),
+                IterKind::Spatial if row.is_some_and(|r| r.var == iv.var) => {
+                    outer_split(rng, iv.extent, rows)
+                }
+                IterKind::Spatial => outer_split(rng, iv.extent, 1),
+            };
+            Tile { loop_, factors }
+        })
+        .collect();
+    Some(tiles)
+}
+
+/// Rows of a register tile `vectors` registers wide: a divisor of `extent` whose accumulators
+/// fit the target, drawn from the upper half of what fits (more rows, more reuse of each
+/// loaded vector).
+fn draw_rows(rng: &mut Pcg64, extent: i64, vectors: i64, target: VectorTarget) -> i64 {
+    let budget = target.accumulators();
+    let fits: Vec<i64> = divisors(extent)
+        .into_iter()
+        .filter(|r| r * vectors <= budget)
+        .collect();
+    let most = fits.last().copied().unwrap_or(1);
+    let upper: Vec<i64> = fits.into_iter().filter(|r| 2 * r >= most).collect();
+    pick(rng, &upper).copied().unwrap_or(1)
+}
+
+/// Four SSRSRS factors of a spatial loop: `inner` at S3, 1 at S2, the rest split between S0
+/// and S1 prime by prime.
+fn outer_split(rng: &mut Pcg64, extent: i64, inner: i64) -> Vec<i64> {
+    let mut f = vec![1i64; SPATIAL_LEVELS];
+    f[SPATIAL_LEVELS - 1] = inner;
+    for q in primes(extent / inner) {
+        f[rng.random_range(0..2)] *= q;
+    }
+    f
+}
+
+/// Whether tiles of a stage form a register tile for `target`: every spatial S2 factor 1 and
+/// the S3 factors' product at most the accumulators' lanes. Phase B then puts the write cache
+/// at the S1 loop, so the cached tile is the register tile.
+pub fn is_register_tile(p: &Program, s: usize, tiles: &[Tile], target: VectorTarget) -> bool {
+    let st = &p.stages[s];
+    if st.reduce.is_none() || tiles.is_empty() {
+        return false;
+    }
+    let spatial: Vec<&Tile> = tiles
+        .iter()
+        .filter(|t| {
+            st.spatial()
+                .any(|iv| p.var_name(iv.var) == t.loop_.as_str())
+        })
+        .collect();
+    let fits = spatial
+        .iter()
+        .map(|t| t.factors[SPATIAL_LEVELS - 1])
+        .product::<i64>()
+        <= target.accumulators() * target.lanes;
+    fits && spatial
+        .iter()
+        .all(|t| t.factors.len() == SPATIAL_LEVELS && t.factors[SPATIAL_LEVELS - 2] == 1)
+}
+
+fn pick<'a, T>(rng: &mut Pcg64, v: &'a [T]) -> Option<&'a T> {
+    (!v.is_empty()).then(|| &v[rng.random_range(0..v.len())])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    const AVX512: VectorTarget = VectorTarget {
+        lanes: 16,
+        registers: 32,
+    };
+    const AVX2: VectorTarget = VectorTarget {
+        lanes: 8,
+        registers: 16,
+    };
+
+    fn matmul(n: i64) -> Program {
+        colt_ops::matmul(n, n, n)
+    }
+
+    #[test]
+    fn targets_come_from_the_isa() {
+        assert_eq!(VectorTarget::from_isa("avx512", 16), Some(AVX512));
+        assert_eq!(VectorTarget::from_isa("avx2", 8), Some(AVX2));
+        assert_eq!(VectorTarget::from_isa("scalar", 1), None);
+        assert_eq!(AVX2.accumulators(), 14);
+        assert_eq!(AVX512.accumulators(), 28);
+    }
+
+    #[test]
+    fn register_tiles_fit_the_register_file_of_each_target() {
+        let p = matmul(96);
+        for target in [AVX512, AVX2] {
+            let mut rng = Pcg64::seed_from_u64(3);
+            for _ in 0..200 {
+                let tiles = register_tiles(&mut rng, &p, 0, target).expect("matmul has one");
+                assert!(is_register_tile(&p, 0, &tiles, target), "{tiles:?}");
+                for t in &tiles {
+                    let want = if t.loop_ == "k" { 2 } else { SPATIAL_LEVELS };
+                    assert_eq!(t.factors.len(), want, "{tiles:?}");
+                    assert_eq!(t.factors.iter().product::<i64>(), 96, "{tiles:?}");
+                }
+                let j = tiles.iter().find(|t| t.loop_ == "j").unwrap();
+                let i = tiles.iter().find(|t| t.loop_ == "i").unwrap();
+                assert_eq!(j.factors[3] % target.lanes, 0, "{tiles:?}");
+                assert!(j.factors[3] / target.lanes * i.factors[3] <= target.accumulators());
+            }
+        }
+    }
+}
