@@ -8,8 +8,9 @@
 //! stages whose innermost spatial loop reads contiguously (or does once one input is packed,
 //! which phase B then packs) as register tiles: the innermost
 //! spatial loop's S3 factor a multiple of the vector width (one to four registers wide),
-//! one other spatial loop's S3 factor the rows, sized so that the accumulators fit in the
-//! registers the ISA has, every S2 factor 1. The rest of each loop's extent goes to S0/S1 at
+//! the S3 factor of a loop that the reads across the lanes do not mention (so every loaded
+//! vector serves each row) the rows, sized so that the accumulators fit in the registers the
+//! ISA has, every S2 factor 1. The rest of each loop's extent goes to S0/S1 at
 //! random, the reduction loops are drawn as usual. Nothing here names a workload: the widths
 //! come from the target, the rows from the register count.
 
@@ -20,6 +21,11 @@ use colt_ir::{IterKind, Program};
 use rand::RngExt;
 use rand_pcg::Pcg64;
 use serde::{Deserialize, Serialize};
+
+/// Fewest iterations of a loop that rows of a register tile are drawn from: fewer rows reuse
+/// each loaded vector too little for a register tile to matter (a GEMV-like product with two
+/// tokens streams its weights either way).
+const MIN_ROWS: i64 = 4;
 
 /// The vector registers kernels are compiled for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -72,19 +78,27 @@ pub fn register_tiles(
         .collect();
     let w = *pick(rng, &widths)?;
     let vectors = w / target.lanes;
-    // The row loop: the nearest other spatial loop with more than one iteration, or any.
-    let others: Vec<_> = st
+    // The rows: a spatial loop that no read across the lanes mentions, so each loaded
+    // vector serves every row (matmul's `i`, a conv's output channels); the nearest such
+    // loop mostly. None with at least `MIN_ROWS` iterations: no register tile (no reuse).
+    let mut lane_reads = vec![];
+    st.value.loads(&mut lane_reads);
+    lane_reads.retain(|a| a.idx.iter().any(|e| e.mentions(inner)));
+    let rows_loops: Vec<_> = st
         .spatial()
-        .filter(|iv| iv.var != inner && iv.extent > 1)
+        .filter(|iv| iv.var != inner && iv.extent >= MIN_ROWS)
+        .filter(|iv| {
+            lane_reads
+                .iter()
+                .all(|a| a.idx.iter().all(|e| !e.mentions(iv.var)))
+        })
         .collect();
-    let row = if others.is_empty() {
-        None
-    } else if rng.random_bool(0.7) {
-        others.last().copied()
+    let row = if rng.random_bool(0.7) {
+        *rows_loops.last()?
     } else {
-        pick(rng, &others).copied()
+        *pick(rng, &rows_loops)?
     };
-    let rows = row.map_or(1, |iv| draw_rows(rng, iv.extent, vectors, target));
+    let rows = draw_rows(rng, row.extent, vectors, target);
     let tiles = st
         .iters
         .iter()
@@ -93,9 +107,7 @@ pub fn register_tiles(
             let factors = match iv.kind {
                 IterKind::Reduce => draw_factors(rng, iv.extent, 2, false),
                 IterKind::Spatial if iv.var == inner => outer_split(rng, iv.extent, w),
-                IterKind::Spatial if row.is_some_and(|r| r.var == iv.var) => {
-                    outer_split(rng, iv.extent, rows)
-                }
+                IterKind::Spatial if iv.var == row.var => outer_split(rng, iv.extent, rows),
                 IterKind::Spatial => outer_split(rng, iv.extent, 1),
             };
             Tile { loop_, factors }
