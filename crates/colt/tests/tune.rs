@@ -723,22 +723,7 @@ fn the_register_prior_target_is_recorded_and_replayed() {
     }
     // A resumed copy of run 1 samples with the recorded target: the same candidates.
     let copy = h.create_run(&spec(1)).unwrap();
-    let out = colt(&dir)
-        .args([
-            "tune",
-            "--resume",
-            &copy.to_string(),
-            "--json",
-            "--db",
-            db_s,
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    tune(&dir, &["--resume", &copy.to_string(), "--db", db_s]);
     assert_eq!(traces(copy.0), traces(1));
     // Resuming it without the prior is refused, naming the flag.
     let again = h.create_run(&spec(1)).unwrap();
