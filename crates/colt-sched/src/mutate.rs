@@ -151,7 +151,8 @@ pub fn apply_mutator(
     }
 }
 
-fn pick<T: Clone>(rng: &mut Pcg64, v: &[T]) -> Option<T> {
+/// A uniformly drawn element of `v` (`None` when it is empty).
+pub(crate) fn pick<T: Clone>(rng: &mut Pcg64, v: &[T]) -> Option<T> {
     (!v.is_empty()).then(|| v[rng.random_range(0..v.len())].clone())
 }
 

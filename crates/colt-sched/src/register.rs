@@ -14,6 +14,7 @@
 //! random, the reduction loops are drawn as usual. Nothing here names a workload: the widths
 //! come from the target, the rows from the register count.
 
+use crate::mutate::pick;
 use crate::sketch::{
     SPATIAL_LEVELS, Tile, contiguous_inner, divisors, draw_factors, primes, transposing_pack,
 };
@@ -76,7 +77,7 @@ pub fn register_tiles(
         .map(|m| m * target.lanes)
         .filter(|w| inner_extent % w == 0)
         .collect();
-    let w = *pick(rng, &widths)?;
+    let w = pick(rng, &widths)?;
     let vectors = w / target.lanes;
     // The rows: a spatial loop that no read across the lanes mentions, so each loaded
     // vector serves every row (matmul's `i`, a conv's output channels); the nearest such
@@ -96,7 +97,7 @@ pub fn register_tiles(
     let row = if rng.random_bool(0.7) {
         *rows_loops.last()?
     } else {
-        *pick(rng, &rows_loops)?
+        pick(rng, &rows_loops)?
     };
     let rows = draw_rows(rng, row.extent, vectors, target);
     let tiles = st
@@ -127,7 +128,7 @@ fn draw_rows(rng: &mut Pcg64, extent: i64, vectors: i64, target: VectorTarget) -
         .collect();
     let most = fits.last().copied().unwrap_or(1);
     let upper: Vec<i64> = fits.into_iter().filter(|r| 2 * r >= most).collect();
-    pick(rng, &upper).copied().unwrap_or(1)
+    pick(rng, &upper).unwrap_or(1)
 }
 
 /// Four SSRSRS factors of a spatial loop: `inner` at S3, 1 at S2, the rest split between S0
@@ -164,10 +165,6 @@ pub fn is_register_tile(p: &Program, s: usize, tiles: &[Tile], target: VectorTar
     fits && spatial
         .iter()
         .all(|t| t.factors.len() == SPATIAL_LEVELS && t.factors[SPATIAL_LEVELS - 2] == 1)
-}
-
-fn pick<'a, T>(rng: &mut Pcg64, v: &'a [T]) -> Option<&'a T> {
-    (!v.is_empty()).then(|| &v[rng.random_range(0..v.len())])
 }
 
 #[cfg(test)]

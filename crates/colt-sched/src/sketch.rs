@@ -1177,7 +1177,11 @@ fn draw_phase_b(
         draw_cache_write(st, sch, s, d, level);
     }
     // A register tile over lanes that read an input across rows packs that input.
-    let transposing = transposing_pack(program, s).filter(|_| register);
+    let transposing = if register {
+        transposing_pack(program, s)
+    } else {
+        None
+    };
     if let Some(b) = transposing {
         d.pack = Some(PackDecision {
             buffer: b,
