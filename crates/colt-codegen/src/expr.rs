@@ -190,6 +190,10 @@ impl<'a> Ctx<'a> {
                     UnOp::Sqrt => format!("sqrtf({x})"),
                     UnOp::Tanh => format!("tanhf({x})"),
                     UnOp::Relu => format!("fmaxf({x}, 0.0f)"),
+                    UnOp::Rsqrt => format!("(1.0f / sqrtf({x}))"),
+                    UnOp::Log => format!("logf({x})"),
+                    UnOp::Abs => format!("fabsf({x})"),
+                    UnOp::Erf => format!("erff({x})"),
                     UnOp::Sigmoid => {
                         self.needs.sigmoid = true;
                         format!("colt_sigmoid({x})")
@@ -208,6 +212,9 @@ impl<'a> Ctx<'a> {
                     }
                     BinOp::Min => {
                         return (format!("fminf({}, {})", self.value(a), self.value(b)), 3);
+                    }
+                    BinOp::Pow => {
+                        return (format!("powf({}, {})", self.value(a), self.value(b)), 3);
                     }
                     BinOp::Add => ("+", 1),
                     BinOp::Sub => ("-", 1),
@@ -239,6 +246,17 @@ impl<'a> Ctx<'a> {
                 }
                 let (x, y) = (self.value(a), self.value(b));
                 (format!("({} ? {x} : {y})", conds.join(" && ")), 3)
+            }
+            Value::Compare {
+                op,
+                lhs,
+                rhs,
+                then,
+                otherwise,
+            } => {
+                let (l, r) = (self.value(lhs), self.value(rhs));
+                let (x, y) = (self.value(then), self.value(otherwise));
+                (format!("({l} {} {r} ? {x} : {y})", op.symbol()), 3)
             }
         }
     }

@@ -220,6 +220,17 @@ fn value_bound_vars(v: &colt_ir::Value, out: &mut Vec<VarId>) {
             value_bound_vars(a, out);
             value_bound_vars(b, out)
         }
+        Value::Compare {
+            lhs,
+            rhs,
+            then,
+            otherwise,
+            ..
+        } => {
+            for v in [lhs, rhs, then, otherwise] {
+                value_bound_vars(v, out)
+            }
+        }
     }
 }
 

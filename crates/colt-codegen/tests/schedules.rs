@@ -3,7 +3,7 @@
 
 mod support;
 
-use colt_ir::{Func, UnOp};
+use colt_ir::{BinOp, BufKind, CmpOp, Func, IterKind, Program, UnOp, Value};
 use colt_sched::Inst;
 use expect_test::{Expect, expect};
 use support::*;
@@ -345,4 +345,75 @@ fn split_fuse_variants_match_the_interpreter() {
         }
     }
     assert_eq!(n, 8);
+}
+
+/// One output per unary operator, `pow` and a data select per comparison, over `X, Y: [4, 16]`
+/// in [-1, 1): `log`, `sqrt` and `rsqrt` read `|X| + 0.5`, `pow` raises it to `2Y`, the
+/// others read `3X`; `select(X[i, j] op X[i, 0], X[i, j], Y[i, j])` is equal on column 0.
+fn every_operator() -> Program {
+    let mut p = Program::new("ops");
+    let x = p.add_buffer("X", vec![4, 16], BufKind::Input);
+    let y = p.add_buffer("Y", vec![4, 16], BufKind::Input);
+    let iters = [("i", 4, IterKind::Spatial), ("j", 16, IterKind::Spatial)];
+    let load = |b, v: &[colt_ir::Idx]| Value::load(b, v.to_vec());
+    let positive = |v: &[colt_ir::Idx]| {
+        Value::bin(
+            BinOp::Add,
+            Value::un(UnOp::Abs, load(x, v)),
+            Value::Const(0.5),
+        )
+    };
+    for op in UnOp::ALL {
+        let out = p.add_buffer(format!("o_{}", op.name()), vec![4, 16], BufKind::Output);
+        p.add_stage(op.name(), &iters, |v| {
+            let arg = match op {
+                UnOp::Log | UnOp::Sqrt | UnOp::Rsqrt => positive(v),
+                _ => Value::bin(BinOp::Mul, Value::Const(3.0), load(x, v)),
+            };
+            (out, None, Value::un(op, arg))
+        });
+    }
+    let out = p.add_buffer("o_pow", vec![4, 16], BufKind::Output);
+    p.add_stage("pow", &iters, |v| {
+        let e = Value::bin(BinOp::Mul, Value::Const(2.0), load(y, v));
+        (out, None, Value::bin(BinOp::Pow, positive(v), e))
+    });
+    for op in CmpOp::ALL {
+        let out = p.add_buffer(format!("o_{op:?}"), vec![4, 16], BufKind::Output);
+        p.add_stage(format!("cmp_{op:?}"), &iters, |v| {
+            let first = load(x, &[v[0].clone(), colt_ir::Idx::Const(0)]);
+            (
+                out,
+                None,
+                Value::compare(op, load(x, v), first, load(x, v), load(y, v)),
+            )
+        });
+    }
+    p
+}
+
+#[test]
+fn every_operator_compiles_to_what_the_interpreter_computes() {
+    let p = every_operator();
+    assert_matches_interpreter(&p.naive(), "ops-naive");
+    let vectorised: Vec<Inst> = p
+        .stages
+        .iter()
+        .map(|st| Inst::Vectorize {
+            stage: st.name.clone(),
+            loop_: s("j"),
+        })
+        .collect();
+    let f = schedule(&p, vectorised);
+    assert_matches_interpreter(&f, "ops-vector");
+    let c = colt_codegen::emit_c(&f, "colt_kernel").unwrap();
+    for call in ["erff(", "logf(", "fabsf(", "powf(", "1.0f / sqrtf(", " >= "] {
+        assert!(c.contains(call), "{call} missing from\n{c}");
+    }
+    // `!=` picks Y on column 0, where X[i, j] is X[i, 0], and X everywhere else
+    let out = interpret(&p.naive(), 7);
+    let ne = p.buffer_by_name("o_Ne").unwrap().0 as usize;
+    let (xs, ys) = (&out[0], &out[1]);
+    assert_eq!(out[ne][0], ys[0]);
+    assert_eq!(out[ne][1], xs[1]);
 }

@@ -323,6 +323,14 @@ pub enum UnOp {
     Silu,
     /// Hyperbolic tangent.
     Tanh,
+    /// `1 / sqrt(x)`.
+    Rsqrt,
+    /// Natural logarithm.
+    Log,
+    /// Absolute value.
+    Abs,
+    /// The error function (GELU is `0.5 * x * (1 + erf(x / sqrt(2)))`).
+    Erf,
 }
 
 /// A binary scalar operator.
@@ -341,6 +349,26 @@ pub enum BinOp {
     Max,
     /// The smaller of the two.
     Min,
+    /// `a` to the power `b`.
+    Pow,
+}
+
+/// A comparison of two values (IEEE: every comparison with a NaN is false except `!=`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CmpOp {
+    /// `a < b`.
+    Lt,
+    /// `a <= b`.
+    Le,
+    /// `a > b`.
+    Gt,
+    /// `a >= b`.
+    Ge,
+    /// `a == b`.
+    Eq,
+    /// `a != b`.
+    Ne,
 }
 
 /// A scalar f32 value expression.
@@ -356,6 +384,20 @@ pub enum Value {
     Binary(BinOp, Box<Value>, Box<Value>),
     /// `if all bounds hold { then } else { otherwise }`
     Select(Vec<Bound>, Box<Value>, Box<Value>),
+    /// `if lhs op rhs { then } else { otherwise }`: a choice on data, not on indices
+    /// (`select(x > 0, x, 0.1 * x)`).
+    Compare {
+        /// The comparison.
+        op: CmpOp,
+        /// Its left operand.
+        lhs: Box<Value>,
+        /// Its right operand.
+        rhs: Box<Value>,
+        /// The value where the comparison holds.
+        then: Box<Value>,
+        /// The value where it does not.
+        otherwise: Box<Value>,
+    },
 }
 
 impl UnOp {
@@ -369,6 +411,10 @@ impl UnOp {
             UnOp::Sigmoid => 1.0 / (1.0 + (-x).exp()),
             UnOp::Silu => x / (1.0 + (-x).exp()),
             UnOp::Tanh => x.tanh(),
+            UnOp::Rsqrt => 1.0 / x.sqrt(),
+            UnOp::Log => x.ln(),
+            UnOp::Abs => x.abs(),
+            UnOp::Erf => libm::erff(x),
         }
     }
     /// The operator's lower-case name (`exp`, `relu`, ...).
@@ -381,10 +427,14 @@ impl UnOp {
             UnOp::Sigmoid => "sigmoid",
             UnOp::Silu => "silu",
             UnOp::Tanh => "tanh",
+            UnOp::Rsqrt => "rsqrt",
+            UnOp::Log => "log",
+            UnOp::Abs => "abs",
+            UnOp::Erf => "erf",
         }
     }
     /// Every unary operator.
-    pub const ALL: [UnOp; 7] = [
+    pub const ALL: [UnOp; 11] = [
         UnOp::Neg,
         UnOp::Exp,
         UnOp::Sqrt,
@@ -392,6 +442,10 @@ impl UnOp {
         UnOp::Sigmoid,
         UnOp::Silu,
         UnOp::Tanh,
+        UnOp::Rsqrt,
+        UnOp::Log,
+        UnOp::Abs,
+        UnOp::Erf,
     ];
 }
 
@@ -405,6 +459,19 @@ impl BinOp {
             BinOp::Div => a / b,
             BinOp::Max => a.max(b),
             BinOp::Min => a.min(b),
+            BinOp::Pow => a.powf(b),
+        }
+    }
+    /// The function-style name (`max`, `min`, `pow`); for an infix operator its name (`add`).
+    pub fn name(self) -> &'static str {
+        match self {
+            BinOp::Add => "add",
+            BinOp::Sub => "sub",
+            BinOp::Mul => "mul",
+            BinOp::Div => "div",
+            BinOp::Max => "max",
+            BinOp::Min => "min",
+            BinOp::Pow => "pow",
         }
     }
     /// Infix symbol, or `None` for function-style operators.
@@ -414,9 +481,53 @@ impl BinOp {
             BinOp::Sub => Some("-"),
             BinOp::Mul => Some("*"),
             BinOp::Div => Some("/"),
-            BinOp::Max | BinOp::Min => None,
+            BinOp::Max | BinOp::Min | BinOp::Pow => None,
         }
     }
+    /// Every binary operator.
+    pub const ALL: [BinOp; 7] = [
+        BinOp::Add,
+        BinOp::Sub,
+        BinOp::Mul,
+        BinOp::Div,
+        BinOp::Max,
+        BinOp::Min,
+        BinOp::Pow,
+    ];
+}
+
+impl CmpOp {
+    /// Whether `a op b` holds.
+    pub fn holds(self, a: f32, b: f32) -> bool {
+        match self {
+            CmpOp::Lt => a < b,
+            CmpOp::Le => a <= b,
+            CmpOp::Gt => a > b,
+            CmpOp::Ge => a >= b,
+            CmpOp::Eq => a == b,
+            CmpOp::Ne => a != b,
+        }
+    }
+    /// The operator as written in C and in a spec (`<`, `<=`, ...).
+    pub fn symbol(self) -> &'static str {
+        match self {
+            CmpOp::Lt => "<",
+            CmpOp::Le => "<=",
+            CmpOp::Gt => ">",
+            CmpOp::Ge => ">=",
+            CmpOp::Eq => "==",
+            CmpOp::Ne => "!=",
+        }
+    }
+    /// Every comparison.
+    pub const ALL: [CmpOp; 6] = [
+        CmpOp::Lt,
+        CmpOp::Le,
+        CmpOp::Gt,
+        CmpOp::Ge,
+        CmpOp::Eq,
+        CmpOp::Ne,
+    ];
 }
 
 impl Value {
@@ -432,6 +543,16 @@ impl Value {
     pub fn bin(op: BinOp, a: Value, b: Value) -> Value {
         Value::Binary(op, Box::new(a), Box::new(b))
     }
+    /// `if lhs op rhs { then } else { otherwise }`.
+    pub fn compare(op: CmpOp, lhs: Value, rhs: Value, then: Value, otherwise: Value) -> Value {
+        Value::Compare {
+            op,
+            lhs: Box::new(lhs),
+            rhs: Box::new(rhs),
+            then: Box::new(then),
+            otherwise: Box::new(otherwise),
+        }
+    }
 
     /// Visit every load.
     pub fn loads<'a>(&'a self, out: &mut Vec<&'a Access>) {
@@ -446,6 +567,17 @@ impl Value {
             Value::Select(_, a, b) => {
                 a.loads(out);
                 b.loads(out)
+            }
+            Value::Compare {
+                lhs,
+                rhs,
+                then,
+                otherwise,
+                ..
+            } => {
+                for v in [lhs, rhs, then, otherwise] {
+                    v.loads(out)
+                }
             }
         }
     }
@@ -479,6 +611,19 @@ impl Value {
                 Box::new(a.map(f, g)),
                 Box::new(b.map(f, g)),
             ),
+            Value::Compare {
+                op,
+                lhs,
+                rhs,
+                then,
+                otherwise,
+            } => Value::compare(
+                *op,
+                lhs.map(f, g),
+                rhs.map(f, g),
+                then.map(f, g),
+                otherwise.map(f, g),
+            ),
         }
     }
 
@@ -494,6 +639,13 @@ impl Value {
             Value::Unary(_, a) => 1 + a.flops(),
             Value::Binary(_, a, b) => 1 + a.flops() + b.flops(),
             Value::Select(_, a, b) => a.flops().max(b.flops()),
+            Value::Compare {
+                lhs,
+                rhs,
+                then,
+                otherwise,
+                ..
+            } => 1 + lhs.flops() + rhs.flops() + then.flops().max(otherwise.flops()),
         }
     }
 }
@@ -522,6 +674,47 @@ mod tests {
         let wide = |_: VarId| Some(Interval { lo: 0, hi: 31 });
         let e = (v(0) * 16 + v(1)).div(16);
         assert_ne!(e.simplify(&wide), v(0));
+    }
+
+    #[test]
+    fn new_operators_apply() {
+        assert_eq!(UnOp::Rsqrt.apply(4.0), 0.5);
+        assert_eq!(UnOp::Log.apply(1.0), 0.0);
+        assert!((UnOp::Log.apply(std::f32::consts::E) - 1.0).abs() < 1e-6);
+        assert_eq!(UnOp::Abs.apply(-3.5), 3.5);
+        assert_eq!(BinOp::Pow.apply(2.0, 10.0), 1024.0);
+        assert!(UnOp::Log.apply(-1.0).is_nan());
+        // erf against its values to 16 digits (Abramowitz & Stegun, table 7.1)
+        for (x, want) in [
+            (0.0, 0.0),
+            (0.1, 0.1124629160182849),
+            (0.5, 0.5204998778130465),
+            (1.0, 0.8427007929497149),
+            (-2.0, -0.9953222650189527),
+            (3.0, 0.9999779095030014),
+        ] {
+            let got = UnOp::Erf.apply(x as f32) as f64;
+            assert!((got - want).abs() < 1e-6, "erf({x}) = {got}, want {want}");
+        }
+    }
+
+    #[test]
+    fn comparisons_follow_ieee() {
+        let holds = |op: CmpOp| {
+            [(1.0, 2.0), (2.0, 2.0), (3.0, 2.0), (f32::NAN, 2.0)].map(|(a, b)| op.holds(a, b))
+        };
+        assert_eq!(holds(CmpOp::Lt), [true, false, false, false]);
+        assert_eq!(holds(CmpOp::Le), [true, true, false, false]);
+        assert_eq!(holds(CmpOp::Gt), [false, false, true, false]);
+        assert_eq!(holds(CmpOp::Ge), [false, true, true, false]);
+        assert_eq!(holds(CmpOp::Eq), [false, true, false, false]);
+        assert_eq!(holds(CmpOp::Ne), [true, false, true, true]);
+        let names: Vec<&str> = UnOp::ALL.iter().map(|o| o.name()).collect();
+        assert!(names.contains(&"erf") && names.contains(&"rsqrt"));
+        assert_eq!(
+            BinOp::ALL.iter().filter(|o| o.symbol().is_none()).count(),
+            3
+        );
     }
 
     #[test]

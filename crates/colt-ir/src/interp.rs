@@ -82,5 +82,18 @@ fn eval(f: &Func, v: &Value, env: &[i64], bufs: &[Vec<f32>]) -> f32 {
                 eval(f, b, env, bufs)
             }
         }
+        Value::Compare {
+            op,
+            lhs,
+            rhs,
+            then,
+            otherwise,
+        } => {
+            if op.holds(eval(f, lhs, env, bufs), eval(f, rhs, env, bufs)) {
+                eval(f, then, env, bufs)
+            } else {
+                eval(f, otherwise, env, bufs)
+            }
+        }
     }
 }

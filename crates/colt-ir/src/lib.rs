@@ -18,7 +18,7 @@ pub mod print;
 pub mod program;
 pub mod verify;
 
-pub use expr::{Access, Affine, BinOp, Bound, BufId, Idx, Interval, UnOp, Value, VarId};
+pub use expr::{Access, Affine, BinOp, Bound, BufId, CmpOp, Idx, Interval, UnOp, Value, VarId};
 pub use func::{Block, Func, Loop, LoopKind, Stmt, StoreOp};
 pub use print::{PrintOptions, func_str, program_str};
 pub use program::{BufKind, Buffer, IterKind, IterVar, Program, Reducer, Stage};

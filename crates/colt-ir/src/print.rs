@@ -241,14 +241,12 @@ impl Display for ValueDisplay<'_> {
             Value::Unary(op, a) => write!(f, "{}({})", op.name(), n.value(a)),
             Value::Binary(op, a, b) => match op.symbol() {
                 // `max(a, b)`: the operator's name lowercased, the operands as they are.
-                None => {
-                    let name = format!("{op:?}").to_lowercase();
-                    write!(f, "{name}({}, {})", n.value(a), n.value(b))
-                }
+                None => write!(f, "{}({}, {})", op.name(), n.value(a), n.value(b)),
                 Some(sym) => {
                     let p = prec(self.value);
+                    // f32 arithmetic does not reassociate: `a + (b + c)` keeps its parentheses
                     let operand = |f: &mut Formatter<'_>, x: &Value, right: bool| {
-                        if prec(x) < p || (right && prec(x) == p && (sym == "-" || sym == "/")) {
+                        if prec(x) < p || (right && prec(x) == p) {
                             write!(f, "({})", n.value(x))
                         } else {
                             n.value(x).fmt(f)
@@ -269,6 +267,21 @@ impl Display for ValueDisplay<'_> {
                 }
                 write!(f, ", {}, {})", n.value(a), n.value(b))
             }
+            Value::Compare {
+                op,
+                lhs,
+                rhs,
+                then,
+                otherwise,
+            } => write!(
+                f,
+                "select({} {} {}, {}, {})",
+                n.value(lhs),
+                op.symbol(),
+                n.value(rhs),
+                n.value(then),
+                n.value(otherwise)
+            ),
         }
     }
 }

@@ -195,3 +195,43 @@ fn expression_display() {
     let text = clamped.display(&f.buffers, &f.vars).to_string();
     assert_eq!(text, "max(C[i, j] - 1, 0)");
 }
+
+#[test]
+fn new_operators_and_data_selects_display() {
+    let f = tiled_copy();
+    let c = matmul_relu().stages[1].value.clone();
+    let Value::Unary(_, cij) = c else {
+        unreachable!()
+    };
+    let show = |v: &Value| v.display(&f.buffers, &f.vars).to_string();
+    let pow = Value::bin(BinOp::Pow, (*cij).clone(), Value::Const(0.5));
+    assert_eq!(show(&pow), "pow(C[i, j] - 1, 0.5)");
+    let erf = Value::un(colt_ir::UnOp::Erf, Value::un(colt_ir::UnOp::Rsqrt, pow));
+    assert_eq!(show(&erf), "erf(rsqrt(pow(C[i, j] - 1, 0.5)))");
+    let leaky = Value::compare(
+        colt_ir::CmpOp::Gt,
+        (*cij).clone(),
+        Value::Const(0.0),
+        (*cij).clone(),
+        Value::bin(BinOp::Mul, Value::Const(0.25), (*cij).clone()),
+    );
+    assert_eq!(
+        show(&leaky),
+        "select(C[i, j] - 1 > 0, C[i, j] - 1, 0.25 * (C[i, j] - 1))"
+    );
+}
+
+/// f32 arithmetic does not reassociate, so a right operand of equal precedence keeps its
+/// parentheses for every operator (the text reads back as the same tree).
+#[test]
+fn right_nested_operands_keep_parentheses() {
+    let f = tiled_copy();
+    let x = || Value::Const(2.0);
+    let show = |v: &Value| v.display(&f.buffers, &f.vars).to_string();
+    let sum = Value::bin(BinOp::Add, x(), Value::bin(BinOp::Add, x(), x()));
+    assert_eq!(show(&sum), "2 + (2 + 2)");
+    let left = Value::bin(BinOp::Add, Value::bin(BinOp::Add, x(), x()), x());
+    assert_eq!(show(&left), "2 + 2 + 2");
+    let prod = Value::bin(BinOp::Mul, x(), Value::bin(BinOp::Div, x(), x()));
+    assert_eq!(show(&prod), "2 * (2 / 2)");
+}

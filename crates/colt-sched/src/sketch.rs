@@ -1052,13 +1052,26 @@ pub(crate) fn draw_tiles(rng: &mut Pcg64, p: &Program, s: usize) -> Vec<Tile> {
     })
 }
 
-/// Whether evaluating `v` calls a transcendental function (exp, sqrt, tanh, sigmoid, SiLU).
+/// Whether evaluating `v` calls a transcendental function (exp, sqrt, tanh, sigmoid, SiLU,
+/// log, erf, pow).
 fn transcendental(v: &colt_ir::Value) -> bool {
-    use colt_ir::{UnOp, Value};
+    use colt_ir::{BinOp, UnOp, Value};
     match v {
         Value::Const(_) | Value::Load(_) => false,
-        Value::Unary(op, a) => !matches!(op, UnOp::Neg | UnOp::Relu) || transcendental(a),
+        Value::Unary(op, a) => {
+            !matches!(op, UnOp::Neg | UnOp::Relu | UnOp::Abs) || transcendental(a)
+        }
+        Value::Binary(BinOp::Pow, ..) => true,
         Value::Binary(_, a, b) | Value::Select(_, a, b) => transcendental(a) || transcendental(b),
+        Value::Compare {
+            lhs,
+            rhs,
+            then,
+            otherwise,
+            ..
+        } => [lhs, rhs, then, otherwise]
+            .into_iter()
+            .any(|v| transcendental(v)),
     }
 }
 
