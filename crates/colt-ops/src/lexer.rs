@@ -3,9 +3,11 @@
 #[derive(Clone, Debug, PartialEq)]
 pub enum Tok {
     Ident(String),
-    /// A numeric literal; `int` is set when it was written without `.` or exponent and fits i64.
+    /// A numeric literal; `single` is the text rounded once to f32 (not through f64), `int`
+    /// is set when it was written without `.` or exponent and fits i64.
     Num {
         value: f64,
+        single: f32,
         int: Option<i64>,
     },
     LBracket,
@@ -19,7 +21,35 @@ pub enum Tok {
     Slash,
     Assign,
     PlusAssign,
+    /// A comparison: `<`, `<=`, `>`, `>=`, `==` or `!=`.
+    Cmp(CmpTok),
+    /// `&&`.
+    And,
     Eof,
+}
+
+/// A comparison operator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CmpTok {
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Eq,
+    Ne,
+}
+
+impl CmpTok {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            CmpTok::Lt => "<",
+            CmpTok::Le => "<=",
+            CmpTok::Gt => ">",
+            CmpTok::Ge => ">=",
+            CmpTok::Eq => "==",
+            CmpTok::Ne => "!=",
+        }
+    }
 }
 
 impl Tok {
@@ -38,6 +68,8 @@ impl Tok {
             Tok::Slash => "'/'".into(),
             Tok::Assign => "'='".into(),
             Tok::PlusAssign => "'+='".into(),
+            Tok::Cmp(c) => format!("'{}'", c.symbol()),
+            Tok::And => "'&&'".into(),
             Tok::Eof => "the end of the expression".into(),
         }
     }
@@ -117,21 +149,34 @@ fn lex_number(chars: &[char], start: usize) -> Result<(Tok, usize), (usize, Stri
         return Err((i + 1, format!("unexpected '{}' after a number", chars[i])));
     }
     let text: String = chars[start..i].iter().collect();
-    let value: f64 = text
-        .parse()
-        .map_err(|_| (col, format!("malformed number \"{text}\"")))?;
+    let malformed = |_| (col, format!("malformed number \"{text}\""));
+    let value: f64 = text.parse().map_err(malformed)?;
+    let single: f32 = text.parse().map_err(malformed)?;
     let int = if is_int {
         text.parse::<i64>().ok()
     } else {
         None
     };
-    Ok((Tok::Num { value, int }, i))
+    Ok((Tok::Num { value, single, int }, i))
 }
 
 /// The punctuation or operator at `chars[i]`, and the index just past it.
 fn lex_punct(chars: &[char], i: usize) -> Result<(Tok, usize), (usize, String)> {
     let ch = chars[i];
+    let next = chars.get(i + 1).copied();
+    let two = |tok| Ok((tok, i + 2));
+    match (ch, next) {
+        ('<', Some('=')) => return two(Tok::Cmp(CmpTok::Le)),
+        ('>', Some('=')) => return two(Tok::Cmp(CmpTok::Ge)),
+        ('=', Some('=')) => return two(Tok::Cmp(CmpTok::Eq)),
+        ('!', Some('=')) => return two(Tok::Cmp(CmpTok::Ne)),
+        ('&', Some('&')) => return two(Tok::And),
+        ('+', Some('=')) => return two(Tok::PlusAssign),
+        _ => {}
+    }
     let tok = match ch {
+        '<' => Tok::Cmp(CmpTok::Lt),
+        '>' => Tok::Cmp(CmpTok::Gt),
         '[' => Tok::LBracket,
         ']' => Tok::RBracket,
         '(' => Tok::LParen,
@@ -140,7 +185,6 @@ fn lex_punct(chars: &[char], i: usize) -> Result<(Tok, usize), (usize, String)> 
         '-' => Tok::Minus,
         '*' => Tok::Star,
         '/' => Tok::Slash,
-        '+' if chars.get(i + 1) == Some(&'=') => return Ok((Tok::PlusAssign, i + 2)),
         '+' => Tok::Plus,
         '=' => Tok::Assign,
         _ => {
@@ -169,10 +213,39 @@ mod tests {
             kinds[7],
             Tok::Num {
                 value: 2.5,
+                single: 2.5,
                 int: None
             }
         );
         assert_eq!(*kinds.last().unwrap(), Tok::Eof);
+    }
+
+    #[test]
+    fn lexes_comparisons() {
+        let toks = lex("a<b<=c>d>=e==f!=g&&h = i").unwrap();
+        let ops: Vec<Tok> = toks
+            .into_iter()
+            .map(|t| t.tok)
+            .filter(|t| !matches!(t, Tok::Ident(_)))
+            .collect();
+        use CmpTok::*;
+        let want = [Lt, Le, Gt, Ge, Eq, Ne].map(Tok::Cmp);
+        assert_eq!(ops[..6], want);
+        assert_eq!(ops[6..], [Tok::And, Tok::Assign, Tok::Eof]);
+        assert_eq!(lex("a & b").unwrap_err().0, 3);
+        assert_eq!(lex("a ! b").unwrap_err().0, 3);
+    }
+
+    #[test]
+    fn numbers_round_once_to_f32() {
+        // 1 + 2^-24 + 2^-60: through f64 it rounds to the f32 tie 1 + 2^-24 and then to
+        // even (1.0); rounded once it is above the tie (the next f32 up).
+        let text = "1.000000059604644776257986737988403547205962240695953369140625";
+        let Tok::Num { single, value, .. } = &lex(text).unwrap()[0].tok else {
+            panic!()
+        };
+        assert_eq!(*value as f32, 1.0);
+        assert_eq!(*single, 1.0 + f32::EPSILON);
     }
 
     #[test]

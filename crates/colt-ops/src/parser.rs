@@ -6,10 +6,15 @@
 //! expr    := term (('+' | '-') term)*
 //! term    := unary (('*' | '/') unary)*
 //! unary   := '-' unary | primary
-//! primary := NUMBER | IDENT '[' args ']' | IDENT '(' args ')' | IDENT | '(' expr ')'
+//! primary := NUMBER | IDENT '[' [expr (',' expr)*] ']' | IDENT '(' [cond (',' cond)*] ')'
+//!          | IDENT | '(' expr ')'
+//! cond    := chain ('&&' chain)*
+//! chain   := expr (('<' | '<=' | '>' | '>=' | '==' | '!=') expr)*
 //! ```
-//! Index expressions use the same grammar; `spec` checks that they are affine.
+//! Index expressions use the same grammar; `spec` checks that they are affine. Comparisons
+//! parse only as function arguments; `spec` accepts them only as the condition of `select`.
 
+pub use crate::lexer::CmpTok;
 use crate::lexer::{Tok, Token, lex};
 use colt_ir::Reducer;
 
@@ -35,6 +40,7 @@ pub enum BinTok {
 pub enum ExprKind {
     Num {
         value: f64,
+        single: f32,
         int: Option<i64>,
     },
     /// A bare identifier: an iteration variable in an index, a scalar tensor in a value.
@@ -49,9 +55,17 @@ pub enum ExprKind {
     },
     Neg(Box<Expr>),
     Bin(BinTok, Box<Expr>, Box<Expr>),
+    /// `a < b` or a chain `lo <= i < hi`: one more operand than operators.
+    Compare {
+        ops: Vec<CmpTok>,
+        operands: Vec<Expr>,
+    },
+    /// `c1 && c2 && ...`: two or more comparisons.
+    And(Vec<Expr>),
 }
 
-/// An expression and the column where it starts (for a binary operation: the operator).
+/// An expression and the column where it starts (for a binary operation, a comparison or a
+/// conjunction: its first operator).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Expr {
     pub col: usize,
@@ -79,16 +93,35 @@ pub fn parse(src: &str) -> Result<Statement, (usize, String)> {
     };
     let st = p.statement()?;
     for e in st.lhs_idx.iter().chain([&st.rhs]) {
-        if height(e) > MAX_HEIGHT {
-            return Err((
-                e.col,
-                format!(
-                    "expression nested more than {MAX_HEIGHT} levels deep (a chain of operators nests one level per operator); split it into stages"
-                ),
-            ));
-        }
+        check_height(e)?;
     }
     Ok(st)
+}
+
+/// Parse one expression (a dimension such as `H + 2`). Errors are `(column, message)`.
+pub fn parse_expr(src: &str) -> Result<Expr, (usize, String)> {
+    let mut p = Parser {
+        toks: lex(src)?,
+        pos: 0,
+        depth: 0,
+        nodes: 0,
+    };
+    let e = p.expr()?;
+    p.end()?;
+    check_height(&e)?;
+    Ok(e)
+}
+
+fn check_height(e: &Expr) -> R<()> {
+    if height(e) > MAX_HEIGHT {
+        return Err((
+            e.col,
+            format!(
+                "expression nested more than {MAX_HEIGHT} levels deep (a chain of operators nests one level per operator); split it into stages"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Height of `e`'s tree, without recursion.
@@ -99,9 +132,10 @@ fn height(e: &Expr) -> usize {
         max = max.max(h);
         match &e.kind {
             ExprKind::Num { .. } | ExprKind::Name(_) => {}
-            ExprKind::Access { idx: xs, .. } | ExprKind::Call { args: xs, .. } => {
-                stack.extend(xs.iter().map(|x| (x, h + 1)))
-            }
+            ExprKind::Access { idx: xs, .. }
+            | ExprKind::Call { args: xs, .. }
+            | ExprKind::Compare { operands: xs, .. }
+            | ExprKind::And(xs) => stack.extend(xs.iter().map(|x| (x, h + 1))),
             ExprKind::Neg(x) => stack.push((&**x, h + 1)),
             ExprKind::Bin(_, a, b) => stack.extend([(&**a, h + 1), (&**b, h + 1)]),
         }
@@ -152,7 +186,7 @@ impl Parser {
         };
         let lhs_idx = if self.peek().tok == Tok::LBracket {
             self.next();
-            self.list(Tok::RBracket, "']'")?
+            self.list(Tok::RBracket, "']'", false)?
         } else {
             vec![]
         };
@@ -182,13 +216,7 @@ impl Parser {
             }
         };
         let rhs = self.expr()?;
-        let t = self.next();
-        if t.tok != Tok::Eof {
-            return Err((
-                t.col,
-                format!("unexpected {} after the expression", t.tok.describe()),
-            ));
-        }
+        self.end()?;
         Ok(Statement {
             lhs,
             lhs_col,
@@ -198,15 +226,28 @@ impl Parser {
         })
     }
 
-    /// Comma-separated expressions up to `close` (the opening token is consumed).
-    fn list(&mut self, close: Tok, what: &str) -> R<Vec<Expr>> {
+    /// The end of the input.
+    fn end(&mut self) -> R<()> {
+        let t = self.next();
+        if t.tok != Tok::Eof {
+            return Err((
+                t.col,
+                format!("unexpected {} after the expression", t.tok.describe()),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Comma-separated expressions (conditions when `conds`) up to `close` (the opening token
+    /// is consumed).
+    fn list(&mut self, close: Tok, what: &str, conds: bool) -> R<Vec<Expr>> {
         let mut out = vec![];
         if self.peek().tok == close {
             self.next();
             return Ok(out);
         }
         loop {
-            out.push(self.expr()?);
+            out.push(if conds { self.cond()? } else { self.expr()? });
             let t = self.next();
             if t.tok == close {
                 return Ok(out);
@@ -241,6 +282,45 @@ impl Parser {
             ));
         }
         Ok(())
+    }
+
+    /// Comparisons joined by `&&`.
+    fn cond(&mut self) -> R<Expr> {
+        let first = self.chain()?;
+        if self.peek().tok != Tok::And {
+            return Ok(first);
+        }
+        let col = self.peek().col;
+        let mut all = vec![first];
+        while self.peek().tok == Tok::And {
+            let at = self.next().col;
+            self.node(at)?;
+            all.push(self.chain()?);
+        }
+        Ok(Expr {
+            col,
+            kind: ExprKind::And(all),
+        })
+    }
+
+    /// An expression, or a comparison (chain) of expressions.
+    fn chain(&mut self) -> R<Expr> {
+        let first = self.expr()?;
+        let col = self.peek().col;
+        let (mut ops, mut operands) = (vec![], vec![first]);
+        while let Tok::Cmp(op) = self.peek().tok {
+            let at = self.next().col;
+            self.node(at)?;
+            ops.push(op);
+            operands.push(self.expr()?);
+        }
+        if ops.is_empty() {
+            return Ok(operands.remove(0));
+        }
+        Ok(Expr {
+            col,
+            kind: ExprKind::Compare { ops, operands },
+        })
     }
 
     fn expr(&mut self) -> R<Expr> {
@@ -303,9 +383,9 @@ impl Parser {
         let col = t.col;
         self.node(col)?;
         match t.tok {
-            Tok::Num { value, int } => Ok(Expr {
+            Tok::Num { value, single, int } => Ok(Expr {
                 col,
-                kind: ExprKind::Num { value, int },
+                kind: ExprKind::Num { value, single, int },
             }),
             Tok::LParen => {
                 let e = self.expr()?;
@@ -315,7 +395,7 @@ impl Parser {
             Tok::Ident(name) => match self.peek().tok {
                 Tok::LBracket => {
                     self.next();
-                    let idx = self.list(Tok::RBracket, "']'")?;
+                    let idx = self.list(Tok::RBracket, "']'", false)?;
                     Ok(Expr {
                         col,
                         kind: ExprKind::Access { tensor: name, idx },
@@ -323,7 +403,7 @@ impl Parser {
                 }
                 Tok::LParen => {
                     self.next();
-                    let args = self.list(Tok::RParen, "')'")?;
+                    let args = self.list(Tok::RParen, "')'", true)?;
                     Ok(Expr {
                         col,
                         kind: ExprKind::Call { func: name, args },
@@ -382,6 +462,28 @@ mod tests {
         // A long but reasonable sum is fine.
         let src = format!("C[i] = A[i]{}", " + A[i]".repeat(100));
         assert!(parse(&src).is_ok());
+    }
+
+    #[test]
+    fn comparisons_in_arguments() {
+        let s = parse("C[i] = select(0 <= i - 1 < 4 && j > 2, A[i], 0)").unwrap();
+        let ExprKind::Call { args, .. } = &s.rhs.kind else {
+            panic!("{:?}", s.rhs)
+        };
+        let ExprKind::And(conds) = &args[0].kind else {
+            panic!("{:?}", args[0])
+        };
+        assert_eq!(args[0].col, 30);
+        assert_eq!(conds.len(), 2);
+        let ExprKind::Compare { ops, operands } = &conds[0].kind else {
+            panic!("{:?}", conds[0])
+        };
+        assert_eq!(ops, &[CmpTok::Le, CmpTok::Lt]);
+        assert_eq!(operands.len(), 3);
+        assert_eq!(conds[0].col, 17);
+        // not inside an index, nor at the top of a statement
+        assert_eq!(parse("C[i] = A[i < 2]").unwrap_err().0, 12);
+        assert_eq!(parse("C[i] = A[i] < 2").unwrap_err().0, 13);
     }
 
     #[test]

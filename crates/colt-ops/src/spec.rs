@@ -13,15 +13,19 @@
 //! [constants]                      # optional named scalars usable in expressions
 //! alpha = 0.5
 //!
+//! [sizes]                          # optional named integers: shapes, extents, indices, values
+//! M = 64
+//! K = 32
+//!
 //! [tensors]                        # role: input | output | temp
-//! A = { shape = [64, 32], role = "input" }
-//! B = { shape = [32, 48], role = "input" }
-//! C = { shape = [64, 48], role = "output" }
+//! A = { shape = ["M", "K"], role = "input" }
+//! B = { shape = ["K", 48], role = "input" }
+//! C = { shape = ["M", 48], role = "output" }
 //!
 //! [[stage]]                        # one or more, executed in order
 //! name = "matmul"                  # optional; default: the written tensor's name
 //! compute = "C[i, j] += alpha * A[i, k] * B[k, j]"
-//! extents = { k = 32 }             # optional; normally inferred from the shapes
+//! extents = { k = "K" }            # optional; normally inferred from the shapes
 //! ```
 //!
 //! **Statements.** `OUT[v1, v2, ...] op expr` where the output indices are distinct plain
@@ -30,29 +34,54 @@
 //! not on the left, in order of first appearance). A reduction starts from its identity
 //! (0, -inf, +inf). A rank-0 tensor is written `s += X[i]` and read as `s`.
 //!
-//! **Values.** Numbers, tensor accesses `A[i, k + 1]`, named constants, `+ - * /`, unary minus,
-//! and the functions `exp sqrt relu sigmoid silu tanh neg` (one argument) and `max min` (two).
+//! **Values.** Numbers (rounded once to f32), tensor accesses `A[i, k + 1]`, named constants,
+//! sizes (as f32: `1 / H` is a division of floats), `+ - * /`, unary minus, the functions
+//! `exp log sqrt rsqrt abs erf relu sigmoid silu tanh neg` (one argument) and `max min pow`
+//! (two), and:
+//! - `select(cond, a, b)`: `a` where `cond` holds, else `b`. `cond` compares values
+//!   (`select(X[i] > 0, X[i], 0.1 * X[i])`, one of `< <= > >= == !=`, IEEE: false on NaN but
+//!   for `!=`) or indices: a comparison mentioning an iteration variable and no tensor
+//!   (`j <= i`, `h >= 1`) or a range `lo <= index < hi` (`1 <= h < H + 1`; `<` or `<=` on
+//!   either side, `lo` and `hi` integers or sizes), several joined by `&&` (values compare
+//!   one at a time: nest selects). An access in `a` may leave its tensor where the index
+//!   conditions keep it inside (`select(h >= 1, X[h - 1], 0)`).
+//! - `pad(X[...])`: the access, reading 0 wherever an index leaves `X`
+//!   (`Y[n, f, y, x] += pad(X[n, c, y + r - 1, x + q - 1]) * W[f, c, r, q]` is a convolution
+//!   with zero padding 1). It lowers to `select(0 <= index < extent && ..., X[...], 0)` over
+//!   the dimensions the access can leave.
 //!
 //! **Indices** are affine: sums of iteration variables times integer constants plus an integer
-//! constant (`y + r`, `2*x + q - 1`); integral named constants may appear in them.
+//! constant (`y + r`, `2*x + q - 1`); sizes and integral named constants may appear in them,
+//! and so may divisions of those by positive ones (`H / 2`).
+//!
+//! **Sizes.** `[sizes]` names integers. A dimension in `shape` and an extent in `extents` is an
+//! integer or a string holding an expression over sizes: integers, sizes, `+ - * /` (floor
+//! division by a positive divisor) and parentheses (`"H + 2"`, `"(H - K) / 2 + 1"`). A name is
+//! a tensor, a constant or a size, never two of them, and never an iteration variable.
 //!
 //! **Extents.** The extent of a variable is the size of every tensor dimension indexed by that
-//! variable alone; they must all agree. A variable that only appears in compound indices (or
-//! one you want to restrict) is given in `extents`; an explicit extent overrides inference,
-//! except that an output index must cover its whole dimension. Every access must stay inside
-//! its tensor for the whole iteration domain.
+//! variable alone; they must all agree. A variable that only appears in compound indices or
+//! conditions (or one you want to restrict) is given in `extents`; an explicit extent
+//! overrides inference, except that an output index must cover its whole dimension. Every
+//! access must stay inside its tensor for the whole iteration domain, except where a
+//! `select` keeps it in or `pad` reads 0.
 //!
 //! **Checks.** Tensors are written by exactly one stage and read only after it; inputs are
 //! never written and are all read; outputs and temps are all written. Buffers are ordered
 //! inputs first (by first use), then temps and outputs in the order the stages write them,
 //! which is also the order of the vectors passed to [`colt_ir::interp::run`].
 
+mod select;
+mod sizes;
+
 use crate::OpsError;
 use crate::parser::{BinTok, Expr, ExprKind, Statement, parse};
 use colt_ir::{
-    Access, BinOp, BufId, BufKind, Idx, IterKind, IterVar, Program, Stage, UnOp, Value, VarId,
+    Access, BinOp, Bound, BufId, BufKind, CmpOp, Idx, IterKind, IterVar, Program, Stage, UnOp,
+    Value, VarId,
 };
 use serde::Deserialize;
+use sizes::{Dim, check_sizes, known_sizes};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -94,6 +123,8 @@ struct SpecFile {
     name: Option<String>,
     #[serde(default)]
     constants: BTreeMap<String, f64>,
+    #[serde(default)]
+    sizes: BTreeMap<String, i64>,
     tensors: BTreeMap<String, toml::Spanned<TensorSpec>>,
     #[serde(default)]
     stage: Vec<StageSpec>,
@@ -102,7 +133,7 @@ struct SpecFile {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TensorSpec {
-    shape: Vec<i64>,
+    shape: Vec<Dim>,
     role: Role,
 }
 
@@ -120,25 +151,22 @@ struct StageSpec {
     name: Option<String>,
     compute: toml::Spanned<String>,
     #[serde(default)]
-    extents: BTreeMap<String, i64>,
+    extents: BTreeMap<String, Dim>,
 }
 
-const UNARY: [(&str, UnOp); 7] = [
-    ("exp", UnOp::Exp),
-    ("sqrt", UnOp::Sqrt),
-    ("relu", UnOp::Relu),
-    ("sigmoid", UnOp::Sigmoid),
-    ("silu", UnOp::Silu),
-    ("tanh", UnOp::Tanh),
-    ("neg", UnOp::Neg),
-];
-const BINARY: [(&str, BinOp); 2] = [("max", BinOp::Max), ("min", BinOp::Min)];
+/// The one-argument functions: every unary operator of the IR, by its name.
+const UNARY: [UnOp; 11] = UnOp::ALL;
+/// The two-argument functions.
+const BINARY: [BinOp; 3] = [BinOp::Max, BinOp::Min, BinOp::Pow];
+/// The functions lowered by [`select`]: `select(cond, a, b)` and `pad(X[...])`.
+const SPECIAL: [&str; 2] = ["select", "pad"];
 
 fn known_functions() -> String {
     let mut names: Vec<&str> = UNARY
         .iter()
-        .map(|f| f.0)
-        .chain(BINARY.iter().map(|f| f.0))
+        .map(|f| f.name())
+        .chain(BINARY.iter().map(|f| f.name()))
+        .chain(SPECIAL)
         .collect();
     names.sort_unstable();
     names.join(", ")
@@ -206,8 +234,9 @@ fn build(text: &str) -> Result<Program, String> {
     }
 
     let lines = LineIndex::new(text);
-    let tensors = check_tensors(&spec, &lines)?;
     check_constants(&spec.constants)?;
+    check_sizes(&spec.sizes, &spec.constants)?;
+    let tensors = check_tensors(&spec, &lines)?;
     if spec.stage.is_empty() {
         return Err(
             "the spec has no stages: add at least one [[stage]] with a compute statement"
@@ -219,6 +248,7 @@ fn build(text: &str) -> Result<Program, String> {
     let mut cx = Ctx {
         tensors: &tensors,
         constants: &spec.constants,
+        sizes: &spec.sizes,
         written: BTreeMap::new(),
     };
     let lowered = lower_stages(&spec.stage, &lines, &mut cx)?;
@@ -256,17 +286,31 @@ fn check_tensors(spec: &SpecFile, lines: &LineIndex) -> Result<BTreeMap<String, 
                 "{here}: the name is not an identifier (letters, digits and '_')"
             ));
         }
-        if spec.constants.contains_key(tname) {
+        if spec.constants.contains_key(tname) || spec.sizes.contains_key(tname) {
+            let what = if spec.sizes.contains_key(tname) {
+                "size"
+            } else {
+                "constant"
+            };
             return Err(format!(
-                "{here}: duplicate name: \"{tname}\" is also a constant"
+                "{here}: duplicate name: \"{tname}\" is also a {what}"
             ));
         }
-        check_shape(&here, &t.shape)?;
+        let shape = t
+            .shape
+            .iter()
+            .enumerate()
+            .map(|(d, dim)| {
+                dim.resolve(&spec.sizes)
+                    .map_err(|m| format!("{here}: dimension {d} {m}"))
+            })
+            .collect::<Result<Vec<i64>, String>>()?;
+        check_shape(&here, &shape)?;
         tensors.insert(
             tname.clone(),
             Tensor {
                 name: tname.clone(),
-                shape: t.shape.clone(),
+                shape,
                 role: t.role,
                 line,
             },
@@ -340,8 +384,15 @@ fn lower_stages(
                 prev + 1
             ));
         }
+        let mut extents = BTreeMap::new();
+        for (v, dim) in &st.extents {
+            let e = dim
+                .resolve(cx.sizes)
+                .map_err(|m| format!("{here}: extent of \"{v}\" {m}"))?;
+            extents.insert(v.clone(), e);
+        }
         let ls = cx
-            .stage(si, &sname, st.compute.get_ref(), &st.extents)
+            .stage(si, &sname, st.compute.get_ref(), &extents)
             .map_err(|(col, msg)| match col {
                 Some(c) => format!("{here}, column {c}: {msg}"),
                 None => format!("{here}: {msg}"),
@@ -449,7 +500,8 @@ fn add_stage(p: &mut Program, ids: &BTreeMap<String, BufId>, s: LStage) {
             .map(|i| Idx::Var(i.var))
             .collect(),
     };
-    let value = s.value.finish(ids, &var_ids);
+    let extents: Vec<i64> = iters.iter().map(|i| i.extent).collect();
+    let value = s.value.finish(ids, &var_ids, &extents);
     p.stages.push(Stage {
         name: s.name,
         iters,
@@ -463,19 +515,82 @@ fn add_stage(p: &mut Program, ids: &BTreeMap<String, BufId>, s: LStage) {
 enum LValue {
     Const(f32),
     Load(String, Vec<Lin>),
+    /// `pad(X[...])`: the load, reading 0 where an index leaves the shape (given).
+    Padded(String, Vec<Lin>, Vec<i64>),
     Unary(UnOp, Box<LValue>),
     Binary(BinOp, Box<LValue>, Box<LValue>),
+    /// `select(bounds, then, otherwise)` on indices.
+    Select(Vec<LBound>, Box<LValue>, Box<LValue>),
+    /// `select(lhs op rhs, then, otherwise)` on values: `[lhs, rhs, then, otherwise]`.
+    Compare(CmpOp, Box<[LValue; 4]>),
 }
 
 impl LValue {
-    fn finish(&self, ids: &BTreeMap<String, BufId>, vars: &[VarId]) -> Value {
+    /// The IR value, with `vars[v]` for local variable `v`, whose extent is `extents[v]`.
+    fn finish(&self, ids: &BTreeMap<String, BufId>, vars: &[VarId], extents: &[i64]) -> Value {
+        let fin = |v: &LValue| v.finish(ids, vars, extents);
+        let idx = |lins: &[Lin]| lins.iter().map(|l| l.to_idx(vars)).collect::<Vec<_>>();
         match self {
             LValue::Const(c) => Value::Const(*c),
-            LValue::Load(t, idx) => {
-                Value::load(ids[t], idx.iter().map(|l| l.to_idx(vars)).collect())
+            LValue::Load(t, lins) => Value::load(ids[t], idx(lins)),
+            LValue::Padded(t, lins, shape) => {
+                let load = Value::load(ids[t], idx(lins));
+                let mut bounds = vec![];
+                for (l, &n) in lins.iter().zip(shape) {
+                    let (lo, hi) = l.range(extents);
+                    if lo < 0 || hi >= n as i128 {
+                        bounds.push(LBound::new(l.clone(), Some(0), Some(n)));
+                    }
+                }
+                if bounds.is_empty() {
+                    return load;
+                }
+                let bounds = bounds.iter().map(|b| b.finish(vars, extents)).collect();
+                Value::Select(bounds, Box::new(load), Box::new(Value::Const(0.0)))
             }
-            LValue::Unary(op, a) => Value::un(*op, a.finish(ids, vars)),
-            LValue::Binary(op, a, b) => Value::bin(*op, a.finish(ids, vars), b.finish(ids, vars)),
+            LValue::Unary(op, a) => Value::un(*op, fin(a)),
+            LValue::Binary(op, a, b) => Value::bin(*op, fin(a), fin(b)),
+            LValue::Select(bounds, a, b) => Value::Select(
+                bounds.iter().map(|b| b.finish(vars, extents)).collect(),
+                Box::new(fin(a)),
+                Box::new(fin(b)),
+            ),
+            LValue::Compare(op, vs) => {
+                let [l, r, a, b] = &**vs;
+                Value::compare(*op, fin(l), fin(r), fin(a), fin(b))
+            }
+        }
+    }
+}
+
+/// `lo <= lin < hi` over local variables; an open side (`None`) is the range of `lin` over the
+/// domain (`i >= 1` bounds `i` from above by its extent).
+#[derive(Clone, Debug, PartialEq)]
+struct LBound {
+    lin: Lin,
+    lo: Option<i64>,
+    hi: Option<i64>,
+}
+
+impl LBound {
+    fn new(lin: Lin, lo: Option<i64>, hi: Option<i64>) -> LBound {
+        LBound { lin, lo, hi }
+    }
+    /// The closed sides over the domain: `[lo, hi)` (wide, as the index may be).
+    fn sides(&self, extents: &[i64]) -> (i128, i128) {
+        let (min, max) = self.lin.range(extents);
+        (
+            self.lo.map_or(min, i128::from),
+            self.hi.map_or(max + 1, i128::from),
+        )
+    }
+    /// The IR bound; the stage's checks have kept both sides within i64.
+    fn finish(&self, vars: &[VarId], extents: &[i64]) -> Bound {
+        let (lo, hi) = self.sides(extents);
+        Bound {
+            idx: self.lin.to_idx(vars),
+            lo: lo as i64,
+            hi: hi as i64,
         }
     }
 }
@@ -507,6 +622,16 @@ impl Lin {
     }
     fn is_const(&self) -> bool {
         self.terms.is_empty()
+    }
+    /// Lowest and highest value over the domain `0 <= v < extents[v]`.
+    fn range(&self, extents: &[i64]) -> (i128, i128) {
+        let (mut lo, mut hi) = (self.constant as i128, self.constant as i128);
+        for (&v, &c) in &self.terms {
+            let top = c as i128 * (extents[v] - 1) as i128;
+            lo += top.min(0);
+            hi += top.max(0);
+        }
+        (lo, hi)
     }
 }
 
@@ -562,16 +687,32 @@ type SErr = (Option<usize>, String);
 struct Ctx<'a> {
     tensors: &'a BTreeMap<String, Tensor>,
     constants: &'a BTreeMap<String, f64>,
+    sizes: &'a BTreeMap<String, i64>,
     /// Tensor -> (1-based stage number, stage name) that writes it.
     written: BTreeMap<String, (usize, String)>,
+}
+
+/// A tensor access as lowered, for extent inference and bounds checks.
+struct Recorded {
+    tensor: String,
+    /// Each index and the column it starts at.
+    idx: Vec<(Lin, usize)>,
+    /// The bounds of the index selects whose then-branch holds the access.
+    guards: Vec<LBound>,
+    /// `pad(...)`: reads 0 out of bounds.
+    padded: bool,
 }
 
 /// Per-stage state while lowering expressions.
 struct StageCx {
     /// Variables in order of first appearance (output indices first).
     vars: Vec<String>,
-    /// Accesses with the column of each index, for extent inference and bounds checks.
-    accesses: Vec<(String, Vec<(Lin, usize)>)>,
+    /// Accesses (the store first), for extent inference and bounds checks.
+    accesses: Vec<Recorded>,
+    /// Index bounds of the selects lowered so far, with their columns.
+    conds: Vec<(LBound, usize)>,
+    /// The bounds in force: those of the selects whose then-branch is being lowered.
+    guards: Vec<LBound>,
     reads: Vec<String>,
     /// The same names, for O(log n) membership.
     read_set: std::collections::BTreeSet<String>,
@@ -594,6 +735,9 @@ impl StageCx {
 fn start_col(e: &Expr) -> usize {
     match &e.kind {
         ExprKind::Bin(_, a, _) => start_col(a).min(e.col),
+        ExprKind::Compare { operands: xs, .. } | ExprKind::And(xs) => {
+            xs.first().map_or(e.col, start_col).min(e.col)
+        }
         _ => e.col,
     }
 }
@@ -603,6 +747,13 @@ fn known_tensors(t: &BTreeMap<String, Tensor>) -> String {
 }
 
 impl<'a> Ctx<'a> {
+    /// Whether `name` is a tensor, a constant or a size (never an iteration variable).
+    fn is_named(&self, name: &str) -> bool {
+        self.tensors.contains_key(name)
+            || self.constants.contains_key(name)
+            || self.sizes.contains_key(name)
+    }
+
     fn tensor(&self, name: &str, col: usize) -> Result<&'a Tensor, SErr> {
         self.tensors.get(name).ok_or_else(|| {
             (
@@ -710,6 +861,8 @@ impl<'a> Ctx<'a> {
         let mut sc = StageCx {
             vars: vec![],
             accesses: vec![],
+            conds: vec![],
+            guards: vec![],
             reads: vec![],
             read_set: Default::default(),
             out: out.name.clone(),
@@ -722,11 +875,11 @@ impl<'a> Ctx<'a> {
                         .to_string(),
                 ));
             };
-            if self.tensors.contains_key(v) || self.constants.contains_key(v) {
+            if self.is_named(v) {
                 return Err((
                     Some(e.col),
                     format!(
-                        "\"{v}\" names a tensor or constant and cannot be an output index variable"
+                        "\"{v}\" names a tensor, constant or size and cannot be an output index variable"
                     ),
                 ));
             }
@@ -749,7 +902,12 @@ impl<'a> Ctx<'a> {
                 )
             })
             .collect();
-        sc.accesses.push((out.name.clone(), lhs_lins));
+        sc.accesses.push(Recorded {
+            tensor: out.name.clone(),
+            idx: lhs_lins,
+            guards: vec![],
+            padded: false,
+        });
         Ok(sc)
     }
 
@@ -819,7 +977,7 @@ impl<'a> Ctx<'a> {
         explicit: bool,
     ) -> Result<Option<(i64, String)>, SErr> {
         let mut inferred: Option<(i64, String)> = None;
-        for (t, idx) in &sc.accesses {
+        for Recorded { tensor: t, idx, .. } in &sc.accesses {
             for (d, (lin, col)) in idx.iter().enumerate() {
                 if lin.single_var() != Some(vi) {
                     continue;
@@ -843,22 +1001,41 @@ impl<'a> Ctx<'a> {
         Ok(inferred)
     }
 
-    /// Bounds: every access stays inside its tensor over the whole domain.
+    /// Bounds: every access stays inside its tensor over the whole domain, or where the
+    /// selects around it let it run; a padded one reads 0 outside, its index only stays
+    /// within [`MAX_INDEX_CONST`] (as does every bound of a select).
     fn check_bounds(&self, sc: &StageCx, extents: &[i64]) -> Result<(), SErr> {
-        for (t, idx) in &sc.accesses {
-            for (d, (lin, col)) in idx.iter().enumerate() {
-                let (mut lo, mut hi) = (lin.constant as i128, lin.constant as i128);
-                for (&v, &c) in &lin.terms {
-                    let top = c as i128 * (extents[v] - 1) as i128;
-                    lo += top.min(0);
-                    hi += top.max(0);
-                }
-                let n = self.tensors[t].shape[d] as i128;
-                if lo < 0 || hi >= n {
+        let far = |(lo, hi): (i128, i128)| {
+            lo < -(MAX_INDEX_CONST as i128) || hi > MAX_INDEX_CONST as i128
+        };
+        for (b, col) in &sc.conds {
+            if far(b.sides(extents)) {
+                return Err((
+                    Some(*col),
+                    format!(
+                        "the condition ranges beyond {MAX_INDEX_CONST} in magnitude over the domain"
+                    ),
+                ));
+            }
+        }
+        for r in &sc.accesses {
+            for (d, (lin, col)) in r.idx.iter().enumerate() {
+                let (lo, hi) = select::guarded_range(lin, &r.guards, extents);
+                let n = self.tensors[&r.tensor].shape[d] as i128;
+                let t = &r.tensor;
+                if r.padded && far((lo, hi)) {
                     return Err((
                         Some(*col),
                         format!(
-                            "index {d} of \"{t}\" ranges over [{lo}, {hi}], outside its extent {n} (indices must stay in bounds)"
+                            "index {d} of \"{t}\" ranges over [{lo}, {hi}], beyond {MAX_INDEX_CONST} in magnitude"
+                        ),
+                    ));
+                }
+                if !r.padded && lo <= hi && (lo < 0 || hi >= n) {
+                    return Err((
+                        Some(*col),
+                        format!(
+                            "index {d} of \"{t}\" ranges over [{lo}, {hi}], outside its extent {n} (indices must stay in bounds; pad(...) reads 0 outside)"
                         ),
                     ));
                 }
@@ -870,15 +1047,15 @@ impl<'a> Ctx<'a> {
     fn value(&self, e: &Expr, sc: &mut StageCx) -> Result<LValue, SErr> {
         let col = Some(e.col);
         Ok(match &e.kind {
-            ExprKind::Num { value, .. } => {
-                let v = *value as f32;
-                if !v.is_finite() {
+            ExprKind::Num { value, single, .. } => {
+                if !single.is_finite() {
                     return Err((col, format!("number {value:e} is not a finite f32 value")));
                 }
-                LValue::Const(v)
+                LValue::Const(*single)
             }
             ExprKind::Name(n) => self.name_value(n, col, sc)?,
-            ExprKind::Access { tensor, idx } => self.access_value(tensor, idx, e.col, sc)?,
+            ExprKind::Access { tensor, idx } => self.access_value(tensor, idx, e.col, false, sc)?,
+            ExprKind::Compare { .. } | ExprKind::And(_) => return Err(select::misplaced(e)),
             ExprKind::Call { func, args } => self.call_value(func, args, col, sc)?,
             ExprKind::Neg(a) => match self.value(a, sc)? {
                 LValue::Const(c) => LValue::Const(-c),
@@ -901,6 +1078,8 @@ impl<'a> Ctx<'a> {
     fn name_value(&self, n: &str, col: Option<usize>, sc: &mut StageCx) -> Result<LValue, SErr> {
         if let Some(&c) = self.constants.get(n) {
             Ok(LValue::Const(c as f32))
+        } else if let Some(&size) = self.sizes.get(n) {
+            Ok(LValue::Const(size as f32))
         } else if let Some(t) = self.tensors.get(n) {
             if !t.shape.is_empty() {
                 return Err((
@@ -922,19 +1101,22 @@ impl<'a> Ctx<'a> {
             Err((
                 col,
                 format!(
-                    "unknown name \"{n}\": not a tensor or constant (declared tensors: {})",
-                    known_tensors(self.tensors)
+                    "unknown name \"{n}\": not a tensor, constant or size (declared tensors: {}; {})",
+                    known_tensors(self.tensors),
+                    known_sizes(self.sizes)
                 ),
             ))
         }
     }
 
-    /// A tensor access `tensor[idx...]` at column `at`, recorded for extents and bounds.
+    /// A tensor access `tensor[idx...]` at column `at` (reading 0 out of bounds when
+    /// `padded`), recorded for extents and bounds.
     fn access_value(
         &self,
         tensor: &str,
         idx: &[Expr],
         at: usize,
+        padded: bool,
         sc: &mut StageCx,
     ) -> Result<LValue, SErr> {
         let col = Some(at);
@@ -955,14 +1137,21 @@ impl<'a> Ctx<'a> {
             let l = self.index(ie, sc)?;
             lins.push((l, start_col(ie)));
         }
-        sc.accesses.push((tensor.to_string(), lins.clone()));
-        Ok(LValue::Load(
-            tensor.to_string(),
-            lins.into_iter().map(|l| l.0).collect(),
-        ))
+        sc.accesses.push(Recorded {
+            tensor: tensor.to_string(),
+            idx: lins.clone(),
+            guards: sc.guards.clone(),
+            padded,
+        });
+        let lins = lins.into_iter().map(|l| l.0).collect();
+        Ok(if padded {
+            LValue::Padded(tensor.to_string(), lins, t.shape.clone())
+        } else {
+            LValue::Load(tensor.to_string(), lins)
+        })
     }
 
-    /// A call of one of the [`UNARY`] or [`BINARY`] functions.
+    /// A call of one of the [`UNARY`], [`BINARY`] or [`SPECIAL`] functions.
     fn call_value(
         &self,
         func: &str,
@@ -984,10 +1173,16 @@ impl<'a> Ctx<'a> {
                 ))
             }
         };
-        if let Some(&(_, op)) = UNARY.iter().find(|f| f.0 == func) {
+        if let Some(&op) = UNARY.iter().find(|f| f.name() == func) {
             arity(1)?;
             Ok(LValue::Unary(op, Box::new(self.value(&args[0], sc)?)))
-        } else if let Some(&(_, op)) = BINARY.iter().find(|f| f.0 == func) {
+        } else if func == "select" {
+            arity(3)?;
+            self.select_value(args, sc)
+        } else if func == "pad" {
+            arity(1)?;
+            self.pad_value(&args[0], sc)
+        } else if let Some(&op) = BINARY.iter().find(|f| f.name() == func) {
             arity(2)?;
             let a = self.value(&args[0], sc)?;
             Ok(LValue::Binary(
@@ -1053,6 +1248,11 @@ impl<'a> Ctx<'a> {
                         terms: BTreeMap::new(),
                         constant: c as i64,
                     })
+                } else if let Some(&size) = self.sizes.get(n) {
+                    Ok(Lin {
+                        terms: BTreeMap::new(),
+                        constant: size,
+                    })
                 } else if self.tensors.contains_key(n) {
                     Err(non_affine(&format!("tensor \"{n}\" used as an index")))
                 } else {
@@ -1069,6 +1269,7 @@ impl<'a> Ctx<'a> {
             ExprKind::Call { func, .. } => {
                 Err(non_affine(&format!("function call \"{func}(...)\"")))
             }
+            ExprKind::Compare { .. } | ExprKind::And(_) => Err(select::misplaced(e)),
             ExprKind::Neg(a) => {
                 let a = self.index(a, sc)?;
                 wrap(lin_scale(&a, -1))
@@ -1081,7 +1282,13 @@ impl<'a> Ctx<'a> {
                     BinTok::Mul if y.is_const() => wrap(lin_scale(&x, y.constant)),
                     BinTok::Mul if x.is_const() => wrap(lin_scale(&y, x.constant)),
                     BinTok::Mul => Err(non_affine("product of two variables")),
-                    BinTok::Div => Err(non_affine("division")),
+                    BinTok::Div if x.is_const() && y.is_const() && y.constant > 0 => Ok(Lin {
+                        terms: BTreeMap::new(),
+                        constant: x.constant.div_euclid(y.constant),
+                    }),
+                    BinTok::Div => Err(non_affine(
+                        "division (only of integers and sizes, by a positive one)",
+                    )),
                 }
             }
         }

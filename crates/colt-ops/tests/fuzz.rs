@@ -14,16 +14,21 @@ use std::time::{Duration, Instant};
 const SEED_SPEC: &str = r#"name = "mm"
 [constants]
 alpha = 0.5
+[sizes]
+N = 12
 [tensors]
 A = { shape = [16, 8], role = "input" }
-B = { shape = [8, 12], role = "input" }
-T = { shape = [16, 12], role = "temp" }
+B = { shape = [8, "N"], role = "input" }
+T = { shape = [16, "N"], role = "temp" }
+U = { shape = [16, 12], role = "temp" }
 C = { shape = [16, 12], role = "output" }
 [[stage]]
 compute = "T[i, j] += alpha * A[i, k] * B[k, j]"
 [[stage]]
-compute = "C[i, j] = max(T[i, j], 0) + exp(-T[i, j]) / (1 + T[i, (j + 1) % 12])"
-extents = { k = 8 }
+compute = "U[i, j] = select(T[i, j] > 0, pad(T[i, j + 1]), erf(T[i, j])) + select(0 <= j - 1 < N && i >= 2, T[i, j - 1], pow(T[i, j], 2))"
+[[stage]]
+compute = "C[i, j] = max(U[i, j], 0) + exp(-U[i, j]) / (1 + U[i, (j + 1) % 12])"
+extents = { k = "N - 4" }
 "#;
 
 const PIECES: &[&str] = &[
@@ -50,6 +55,18 @@ const PIECES: &[&str] = &[
     "max",
     "exp",
     "silu",
+    "select",
+    "pad",
+    "pow",
+    "erf",
+    "<",
+    "<=",
+    ">=",
+    "==",
+    "!=",
+    "&&",
+    "N",
+    "[sizes]",
     "0",
     "1",
     "2.5",

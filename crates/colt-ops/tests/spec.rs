@@ -357,7 +357,7 @@ fn error_unknown_function() {
         &m,
         &[
             "column 11: unknown function \"gelu\"",
-            "known functions: exp, max, min, neg, relu, sigmoid, silu, sqrt, tanh",
+            "known functions: abs, erf, exp, log, max, min, neg, pad, pow, relu, rsqrt, select, sigmoid, silu, sqrt, tanh",
         ],
     );
     has(
