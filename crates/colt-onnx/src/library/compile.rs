@@ -1,0 +1,59 @@
+//! Compiling the sources into `libmodel.a`: each file with `$CC` (the measurer's compiler
+//! choice, [`colt_measure::Compiler::tuned`]) and the kernels' flags, then `ar`.
+
+use crate::error::{OnnxError, Result, one_line};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Compile `sources` to objects in `dir` and archive them as `dir/libmodel.a`.
+pub fn compile_library(dir: &Path, sources: &[PathBuf]) -> Result<PathBuf> {
+    let compiler = colt_measure::Compiler::tuned();
+    compiler.probe().map_err(|e| OnnxError::Build {
+        what: "libmodel.a".into(),
+        msg: one_line(&e.to_string()),
+    })?;
+    let flags: Vec<&String> = compiler.flags.iter().filter(|f| *f != "-shared").collect();
+    let mut objects = vec![];
+    for src in sources {
+        let obj = src.with_extension("o");
+        let out = Command::new(&compiler.cc)
+            .args(&flags)
+            .arg("-c")
+            .arg(src)
+            .arg("-o")
+            .arg(&obj)
+            .output();
+        check(out, &compiler.cc, src)?;
+        objects.push(obj);
+    }
+    let lib = dir.join("libmodel.a");
+    let _ = std::fs::remove_file(&lib);
+    let ar = std::env::var("AR")
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| "ar".into());
+    let out = Command::new(&ar)
+        .arg("rcs")
+        .arg(&lib)
+        .args(&objects)
+        .output();
+    check(out, &ar, &lib)?;
+    Ok(lib)
+}
+
+/// A tool run's failure as one line naming the file.
+fn check(out: std::io::Result<std::process::Output>, tool: &str, file: &Path) -> Result<()> {
+    let fail = |msg: String| OnnxError::Build {
+        what: file.display().to_string(),
+        msg,
+    };
+    match out {
+        Err(e) => Err(fail(format!("cannot run `{tool}`: {e}"))),
+        Ok(o) if !o.status.success() => {
+            let text = one_line(&String::from_utf8_lossy(&o.stderr));
+            let cut: String = text.chars().take(600).collect();
+            Err(fail(format!("`{tool}` failed ({}): {cut}", o.status)))
+        }
+        Ok(_) => Ok(()),
+    }
+}

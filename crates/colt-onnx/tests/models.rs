@@ -1,0 +1,131 @@
+//! The committed test models end to end: import, tasks, the interpreter and the compiled C
+//! library against ONNX Runtime's results (max relative error ≤ 1e-4).
+
+mod common;
+
+use colt_onnx::Model;
+use common::{Reference, build_and_run, model, rel_err};
+
+const TOLERANCE: f64 = 1e-4;
+
+/// The model's inputs as the reference gives them, in graph-input order.
+fn inputs(m: &Model, r: &Reference) -> Vec<Vec<f32>> {
+    m.graph
+        .inputs
+        .iter()
+        .map(|&t| {
+            r.get(&m.graph.tensor(t).name)
+                .expect("reference input")
+                .data
+                .clone()
+        })
+        .collect()
+}
+
+/// Every task's result in the interpreter against ONNX Runtime's value of the same tensor;
+/// returns the largest error.
+fn check_tasks_in_interpreter(m: &Model, r: &Reference) -> f64 {
+    let values = colt_onnx::run::interpret(m, &inputs(m, r)).unwrap();
+    let mut worst = 0f64;
+    let mut checked = 0;
+    for task in &m.tasks {
+        let name = &m.graph.tensor(task.output).name;
+        let Some(want) = r.get(name) else { continue };
+        let got = values[task.output.0].as_ref().unwrap();
+        let e = rel_err(got, &want.data);
+        assert!(e <= TOLERANCE, "task output `{name}`: relative error {e:e}");
+        worst = worst.max(e);
+        checked += 1;
+    }
+    assert!(
+        checked >= m.tasks.len() / 2,
+        "only {checked} of {} task outputs have a reference",
+        m.tasks.len()
+    );
+    worst
+}
+
+/// Build the library, run it (aligned and unaligned arrays) and compare every output.
+fn check_library(name: &str, m: &Model, r: &Reference) -> f64 {
+    let dir = tempfile::tempdir().unwrap();
+    let mut worst = 0f64;
+    for unaligned in [false, true] {
+        let outs = build_and_run(m, dir.path(), &inputs(m, r), unaligned);
+        for (&t, got) in m.graph.outputs.iter().zip(&outs) {
+            let want = r.get(&m.graph.tensor(t).name).unwrap();
+            let e = rel_err(got, &want.data);
+            assert!(
+                e <= TOLERANCE,
+                "{name}: output `{}` relative error {e:e}",
+                want.name
+            );
+            worst = worst.max(e);
+        }
+    }
+    worst
+}
+
+fn end_to_end(name: &str) -> Model {
+    let (m, r) = model(name);
+    let interp = check_tasks_in_interpreter(&m, &r);
+    let lib = check_library(name, &m, &r);
+    eprintln!(
+        "{name}: {} tasks, {} kernels; max relative error vs ONNX Runtime: interpreter {interp:.2e}, C library {lib:.2e}",
+        m.tasks.len(),
+        m.kernels.len()
+    );
+    m
+}
+
+fn labels(m: &Model) -> Vec<&str> {
+    m.tasks
+        .iter()
+        .map(|t| m.kernels[t.kernel].label.as_str())
+        .collect()
+}
+
+#[test]
+fn mlp_matches_onnx_runtime() {
+    let m = end_to_end("mlp");
+    assert_eq!(labels(&m), ["Gemm+Relu", "MatMul+Add+Relu", "Gemm"]);
+}
+
+#[test]
+fn cnn_matches_onnx_runtime() {
+    let m = end_to_end("cnn");
+    let l = labels(&m);
+    assert!(l.contains(&"Conv+BatchNormalization+Relu"), "{l:?}");
+    assert!(l.iter().any(|x| x.contains("MaxPool")), "{l:?}");
+}
+
+#[test]
+fn transformer_matches_onnx_runtime() {
+    let m = end_to_end("transformer");
+    let l = labels(&m);
+    assert!(l.contains(&"MatMul+Add+Mul+Div+Erf+Add+Mul"), "{l:?}");
+}
+
+#[test]
+fn ops_match_onnx_runtime() {
+    end_to_end("ops");
+}
+
+#[test]
+fn identical_tasks_share_one_kernel() {
+    let (m, _) = model("transformer");
+    let l = labels(&m);
+    eprintln!("{l:?}");
+    // Q and V are the same projection with the same head split: one kernel, run twice; K's
+    // split transposes differently (Kᵀ), so it is a kernel of its own.
+    let proj: Vec<_> = m
+        .kernels
+        .iter()
+        .filter(|k| k.label == "MatMul+Add+Reshape+Transpose")
+        .collect();
+    assert_eq!(proj.iter().map(|k| k.count).collect::<Vec<_>>(), [2, 1]);
+    assert_eq!(
+        m.tasks.len(),
+        m.kernels.iter().map(|k| k.count).sum::<usize>()
+    );
+    assert_eq!(l.len(), 12);
+}
