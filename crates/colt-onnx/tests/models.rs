@@ -4,7 +4,7 @@
 mod common;
 
 use colt_onnx::Model;
-use common::{Reference, build_and_run, model, rel_err};
+use common::{Reference, link_driver, model, rel_err, run_driver};
 
 const TOLERANCE: f64 = 1e-4;
 
@@ -48,9 +48,11 @@ fn check_tasks_in_interpreter(m: &Model, r: &Reference) -> f64 {
 /// Build the library, run it (aligned and unaligned arrays) and compare every output.
 fn check_library(name: &str, m: &Model, r: &Reference) -> f64 {
     let dir = tempfile::tempdir().unwrap();
+    colt_onnx::build(m, dir.path(), |_| None).unwrap();
+    link_driver(dir.path());
     let mut worst = 0f64;
     for unaligned in [false, true] {
-        let outs = build_and_run(m, dir.path(), &inputs(m, r), unaligned);
+        let outs = run_driver(m, dir.path(), &inputs(m, r), unaligned);
         for (&t, got) in m.graph.outputs.iter().zip(&outs) {
             let want = r.get(&m.graph.tensor(t).name).unwrap();
             let e = rel_err(got, &want.data);

@@ -120,33 +120,46 @@ int main(int argc, char** argv) {
 }
 "#;
 
-/// Build `model`'s library in `dir` (naive kernels), link the driver, run it on `inputs`
-/// (aligned or not); returns the outputs.
+/// Build `model`'s library in `dir` (naive kernels), link the driver and run it on
+/// `inputs`; returns the outputs.
 pub fn build_and_run(
     model: &Model,
     dir: &Path,
     inputs: &[Vec<f32>],
     unaligned: bool,
 ) -> Vec<Vec<f32>> {
-    if !dir.join("run").exists() {
-        colt_onnx::build(model, dir, |_| None).unwrap();
-        std::fs::write(dir.join("driver.c"), DRIVER).unwrap();
-        let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
-        let st = Command::new(cc)
-            .current_dir(dir)
-            .args([
-                "-O1",
-                "driver.c",
-                "libmodel.a",
-                "-fopenmp",
-                "-lm",
-                "-o",
-                "run",
-            ])
-            .status()
-            .unwrap();
-        assert!(st.success(), "linking the driver failed");
-    }
+    colt_onnx::build(model, dir, |_| None).unwrap();
+    link_driver(dir);
+    run_driver(model, dir, inputs, unaligned)
+}
+
+/// Link the C driver with the `libmodel.a` built in `dir`.
+pub fn link_driver(dir: &Path) {
+    std::fs::write(dir.join("driver.c"), DRIVER).unwrap();
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
+    let st = Command::new(cc)
+        .current_dir(dir)
+        .args([
+            "-O1",
+            "driver.c",
+            "libmodel.a",
+            "-fopenmp",
+            "-lm",
+            "-o",
+            "run",
+        ])
+        .status()
+        .unwrap();
+    assert!(st.success(), "linking the driver failed");
+}
+
+/// Run the linked driver on `inputs` (with every array unaligned when asked).
+pub fn run_driver(
+    model: &Model,
+    dir: &Path,
+    inputs: &[Vec<f32>],
+    unaligned: bool,
+) -> Vec<Vec<f32>> {
     let bytes: Vec<u8> = inputs
         .iter()
         .flatten()
