@@ -10,6 +10,7 @@ mod best;
 mod config;
 mod machine;
 mod measure;
+mod model;
 mod models;
 mod out;
 mod report;
@@ -59,6 +60,11 @@ enum Command {
         #[command(subcommand)]
         command: models::Command,
     },
+    /// A whole ONNX model: list its fused tasks, or build it into one C library.
+    Model {
+        #[command(subcommand)]
+        command: model::Command,
+    },
     /// The isolated measurement worker (started by colt itself; speaks JSON lines on stdin).
     #[command(hide = true)]
     Worker,
@@ -92,6 +98,7 @@ fn main() {
         Command::Best(a) => best::run(a),
         Command::Report(a) => report::run(a),
         Command::Models { command } => models::run(command),
+        Command::Model { command } => model::run(command),
         Command::Worker => {
             colt_measure::worker::worker_main().map_err(|e| anyhow::anyhow!("worker: {e}"))
         }

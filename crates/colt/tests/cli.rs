@@ -278,3 +278,81 @@ fn machine_json_reports_peak_and_bandwidth_and_keeps_them_in_the_database() {
     let again = json_of(&["machine", "--json", "--remeasure", "--db", db]);
     assert_eq!(again["cached"], false);
 }
+
+fn onnx_model(name: &str) -> String {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../colt-onnx/tests/models");
+    dir.join(name).display().to_string()
+}
+
+#[test]
+fn model_tasks_json_lists_fused_deduplicated_kernels() {
+    let mlp = onnx_model("mlp.onnx");
+    let v = json_of(&["model", "tasks", &mlp, "--shape", "x=4,64", "--json"]);
+    assert_eq!(v["tasks"], 3);
+    let ks = v["kernels"].as_array().unwrap();
+    let ops: Vec<&str> = ks.iter().map(|k| k["op"].as_str().unwrap()).collect();
+    assert_eq!(ops, ["Gemm+Relu", "MatMul+Add+Relu", "Gemm"]);
+    assert_eq!(
+        ks[0]["inputs"],
+        serde_json::json!([[4, 64], [128, 64], [128]])
+    );
+    assert_eq!(ks[0]["output"], serde_json::json!([4, 128]));
+    // 4×128×64 multiply-adds, then bias and ReLU per output element
+    assert_eq!(ks[0]["flops"], 4 * 128 * 64 * 2 + 4 * 128 * 2);
+    let t = json_of(&["model", "tasks", &onnx_model("transformer.onnx"), "--json"]);
+    assert_eq!(t["tasks"], 12);
+    assert!(
+        t["kernels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k["count"] == 2)
+    );
+}
+
+#[test]
+fn model_build_writes_the_header_sources_and_library() {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("cnn");
+    let cnn = onnx_model("cnn.onnx");
+    let v = json_of(&[
+        "model",
+        "build",
+        &cnn,
+        "--out",
+        dir.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(v["kernels"], 8);
+    for f in [
+        "model.h",
+        "model.c",
+        "libmodel.a",
+        "kernels/k0.c",
+        "kernels/k7.c",
+    ] {
+        assert!(dir.join(f).exists(), "{f} missing");
+    }
+    let h = std::fs::read_to_string(dir.join("model.h")).unwrap();
+    assert!(h.contains("int model_run(const float* const* inputs, float* const* outputs);"));
+}
+
+#[test]
+fn model_errors_are_one_clear_line() {
+    let mlp = onnx_model("mlp.onnx");
+    one_line_error(&["model", "tasks", &mlp], &["tensor `x`", "--shape x="]);
+    one_line_error(
+        &["model", "tasks", &mlp, "--shape", "x=4;64"],
+        &["--shape \"x=4;64\""],
+    );
+    let bad = onnx_model("unsupported-op.onnx");
+    one_line_error(
+        &["model", "tasks", &bad],
+        &["node `hardmax_1`", "Hardmax", "supported: Abs"],
+    );
+    let old = onnx_model("bad-opset.onnx");
+    one_line_error(
+        &["model", "build", &old, "--out", "/nonexistent"],
+        &["opset 7"],
+    );
+}

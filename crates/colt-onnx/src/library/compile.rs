@@ -38,6 +38,9 @@ pub fn compile_library(dir: &Path, sources: &[PathBuf]) -> Result<PathBuf> {
         .args(&objects)
         .output();
     check(out, &ar, &lib)?;
+    for obj in objects {
+        let _ = std::fs::remove_file(obj);
+    }
     Ok(lib)
 }
 
