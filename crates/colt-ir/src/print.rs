@@ -173,6 +173,10 @@ fn idx(f: &mut Formatter<'_>, e: &Idx, names: &[String], paren: bool) -> fmt::Re
             idx(f, a, names, false)?;
             match &**b {
                 Idx::Const(c) if *c < 0 => write!(f, " - {}", -c)?,
+                Idx::Mul(x, -1) => {
+                    f.write_str(" - ")?;
+                    idx(f, x, names, true)?;
+                }
                 Idx::Mul(x, c) if *c < 0 => {
                     f.write_str(" - ")?;
                     idx(f, &((**x).clone() * -c), names, false)?;

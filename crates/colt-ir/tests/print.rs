@@ -175,6 +175,11 @@ fn expression_display() {
     };
     let idx = Idx::Var(VarId(6)) * 2 + Idx::Var(VarId(7)) * -3;
     assert_eq!(idx.display(&f.vars).to_string(), "i0*2 - i1*3");
+    let diff = Idx::Var(VarId(6)) + Idx::Var(VarId(7)) * -1;
+    assert_eq!(diff.display(&f.vars).to_string(), "i0 - i1");
+    let sum = Idx::Var(VarId(6)) + Idx::Var(VarId(7));
+    let nested = Idx::Var(VarId(7)) + sum * -1;
+    assert_eq!(nested.display(&f.vars).to_string(), "i1 - (i0 + i1)");
     let scaled = Value::Binary(
         BinOp::Div,
         Box::new(Value::Const(2.0)),

@@ -6,7 +6,8 @@
 //! - a parameterised builder ([`matmul`], [`conv2d`], [`attention`], ...) for any shape, which
 //!   is what tests use to make small instances;
 //! - a user-written TOML spec of tensors and tensor-comprehension stages
-//!   ([`from_spec_str`], [`from_spec_file`]); see [`spec`] for the format.
+//!   ([`from_spec_str`], [`from_spec_file`]); see [`spec`] for the format. [`to_spec`] prints
+//!   a program back as a spec.
 //!
 //! Every program follows the same conventions (row-major, weights `[K, N]`, short stage and
 //! variable names, C-identifier program names); see [`builders`].
@@ -23,7 +24,7 @@ pub use builders::{
     moe_experts, rmsnorm, softmax, swiglu_mlp,
 };
 pub use input::{MAX_INPUT_BYTES, read_input};
-pub use spec::{from_spec_file, from_spec_named, from_spec_str};
+pub use spec::{from_spec_file, from_spec_named, from_spec_str, to_spec};
 pub use workloads::{build, list};
 
 use serde::{Deserialize, Serialize};
@@ -103,6 +104,14 @@ pub enum OpsError {
         /// The spec file, when the spec came from one.
         file: Option<PathBuf>,
         /// What is wrong, and where.
+        msg: String,
+    },
+    /// [`to_spec`] was asked for a program the spec format cannot express.
+    #[error("program \"{program}\" cannot be written as a spec: {msg}")]
+    Unexpressible {
+        /// The program's name.
+        program: String,
+        /// What the format cannot say, and where.
         msg: String,
     },
     /// A spec file could not be read.

@@ -31,8 +31,9 @@
 //! **Statements.** `OUT[v1, v2, ...] op expr` where the output indices are distinct plain
 //! iteration variables (the spatial loops, in that order) and `op` is `=` (elementwise),
 //! `+=` (sum), `max=` or `min=` (reductions over every variable that appears on the right but
-//! not on the left, in order of first appearance). A reduction starts from its identity
-//! (0, -inf, +inf). A rank-0 tensor is written `s += X[i]` and read as `s`.
+//! not on the left, in order of first appearance, a select's index condition read after its
+//! two values). A reduction starts from its identity (0, -inf, +inf). A rank-0 tensor is
+//! written `s += X[i]` and read as `s`.
 //!
 //! **Values.** Numbers (rounded once to f32), tensor accesses `A[i, k + 1]`, named constants,
 //! sizes (as f32: `1 / H` is a division of floats), `+ - * /`, unary minus, the functions
@@ -70,9 +71,14 @@
 //! never written and are all read; outputs and temps are all written. Buffers are ordered
 //! inputs first (by first use), then temps and outputs in the order the stages write them,
 //! which is also the order of the vectors passed to [`colt_ir::interp::run`].
+//!
+//! [`to_spec`] prints a program back in this format.
 
+mod print;
 mod select;
 mod sizes;
+
+pub use print::to_spec;
 
 use crate::OpsError;
 use crate::parser::{BinTok, Expr, ExprKind, Statement, parse};
@@ -711,8 +717,6 @@ struct StageCx {
     accesses: Vec<Recorded>,
     /// Index bounds of the selects lowered so far, with their columns.
     conds: Vec<(LBound, usize)>,
-    /// The bounds in force: those of the selects whose then-branch is being lowered.
-    guards: Vec<LBound>,
     reads: Vec<String>,
     /// The same names, for O(log n) membership.
     read_set: std::collections::BTreeSet<String>,
@@ -862,7 +866,6 @@ impl<'a> Ctx<'a> {
             vars: vec![],
             accesses: vec![],
             conds: vec![],
-            guards: vec![],
             reads: vec![],
             read_set: Default::default(),
             out: out.name.clone(),
@@ -1140,7 +1143,7 @@ impl<'a> Ctx<'a> {
         sc.accesses.push(Recorded {
             tensor: tensor.to_string(),
             idx: lins.clone(),
-            guards: sc.guards.clone(),
+            guards: vec![],
             padded,
         });
         let lins = lins.into_iter().map(|l| l.0).collect();

@@ -59,8 +59,10 @@ const CONDITION: &str = "the condition of select is a comparison (x > 0, i >= 1,
 
 impl Ctx<'_> {
     /// `select(cond, a, b)`: on values when `cond` is one comparison of values, else on
-    /// indices, with `a` lowered under the bounds (its accesses may leave their tensors
-    /// where the bounds keep them in).
+    /// indices, lowered after `a` and `b` (so a variable first seen in the condition comes
+    /// after those of the values, as in the `pad(...)` it may be written as), with the bounds
+    /// guarding the accesses of `a` (they may leave their tensors where the bounds keep
+    /// them in).
     pub(super) fn select_value(&self, args: &[Expr], sc: &mut StageCx) -> Result<LValue, SErr> {
         if let ExprKind::Compare { ops, operands } = &args[0].kind
             && ops.len() == 1
@@ -72,13 +74,14 @@ impl Ctx<'_> {
             let b = self.value(&args[2], sc)?;
             return Ok(LValue::Compare(cmp_op(ops[0]), Box::new([lhs, rhs, a, b])));
         }
-        let bounds = self.index_bounds(&args[0], sc)?;
-        let n = sc.guards.len();
-        sc.guards.extend(bounds.iter().cloned());
-        let a = self.value(&args[1], sc);
-        sc.guards.truncate(n);
-        let a = a?;
+        let first = sc.accesses.len();
+        let a = self.value(&args[1], sc)?;
+        let guarded = first..sc.accesses.len();
         let b = self.value(&args[2], sc)?;
+        let bounds = self.index_bounds(&args[0], sc)?;
+        for r in &mut sc.accesses[guarded] {
+            r.guards.extend(bounds.iter().cloned());
+        }
         Ok(LValue::Select(bounds, Box::new(a), Box::new(b)))
     }
 
