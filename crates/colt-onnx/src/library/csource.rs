@@ -37,14 +37,7 @@ impl<'a> Sources<'a> {
     pub(crate) fn new(model: &'a Model, kernels: &'a [KernelSource]) -> Sources<'a> {
         let g = &model.graph;
         let n = model.tasks.len();
-        let mut last_use = vec![0; g.tensors.len()];
-        let mut made_at = vec![0; g.tensors.len()];
-        for (i, task) in model.tasks.iter().enumerate() {
-            for t in &task.inputs {
-                last_use[t.0] = i;
-            }
-            made_at[task.output.0] = i;
-        }
+        let (made_at, last_use) = lifetimes(model);
         let mut blocks = vec![];
         let mut homes = vec![Home::Unused; g.tensors.len()];
         let mut block = |len: usize, first: usize, last: usize| {
@@ -284,6 +277,20 @@ impl<'a> Sources<'a> {
         s.push_str("    return 0;\n}\n");
         s
     }
+}
+
+/// Per tensor, the step (task index) that computes it and the last step that reads it
+/// (0 when none does).
+fn lifetimes(model: &Model) -> (Vec<usize>, Vec<usize>) {
+    let len = model.graph.tensors.len();
+    let (mut made_at, mut last_use) = (vec![0; len], vec![0; len]);
+    for (i, task) in model.tasks.iter().enumerate() {
+        for t in &task.inputs {
+            last_use[t.0] = i;
+        }
+        made_at[task.output.0] = i;
+    }
+    (made_at, last_use)
 }
 
 /// A name inside a `//` comment: printable ASCII only.

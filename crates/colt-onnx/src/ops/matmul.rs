@@ -16,6 +16,9 @@ pub struct MatMul {
 impl MatMul {
     /// The output shape for operands of shapes `a` and `b`, or why they do not multiply.
     pub fn out_shape(&self, a: &[i64], b: &[i64]) -> Result<Vec<i64>, String> {
+        if a.is_empty() || b.is_empty() {
+            return Err(format!("a scalar operand ({a:?} · {b:?})"));
+        }
         if a.len() == 1 && b.len() == 1 {
             return Err("a product of two vectors is not supported".into());
         }
