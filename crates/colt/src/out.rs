@@ -43,6 +43,24 @@ pub fn scale(s: &str) -> anyhow::Result<Scale> {
     s.parse::<Scale>().map_err(anyhow::Error::msg)
 }
 
+/// Whether a tensor-space workload names a custom spec file (the rule of
+/// `colt_tensor::resolve`).
+pub fn is_spec_path(w: &str) -> bool {
+    w.ends_with(".toml") || std::path::Path::new(w).is_file()
+}
+
+/// The scale of `workload` from `--scale` (default ci): a spec file fixes its own shapes,
+/// so `--scale` with one is an error, not a flag silently ignored.
+pub fn workload_scale(workload: &str, given: Option<&str>) -> anyhow::Result<Scale> {
+    match given {
+        Some(s) if is_spec_path(workload) => anyhow::bail!(
+            "--scale {s} chooses the shapes of a built-in workload; the spec {workload} fixes its own (edit its shapes or [sizes])"
+        ),
+        Some(s) => scale(s),
+        None => Ok(Scale::Ci),
+    }
+}
+
 /// Read a trace file made for `program`.
 pub fn read_trace(path: &std::path::Path) -> anyhow::Result<colt_sched::Trace> {
     let text = colt_ops::read_input(path)
@@ -109,13 +127,14 @@ pub struct WorkloadArg {
     /// Built-in workload name or path of a custom operator spec (.toml, at most 1 MiB).
     #[arg(long)]
     pub workload: String,
-    #[arg(long, default_value = "ci")]
-    pub scale: String,
+    /// ci or paper shapes of a built-in workload (not with a spec file). [default: ci]
+    #[arg(long)]
+    pub scale: Option<String>,
 }
 
 impl WorkloadArg {
     pub fn scale(&self) -> anyhow::Result<Scale> {
-        scale(&self.scale)
+        workload_scale(&self.workload, self.scale.as_deref())
     }
     /// The workload's program at its scale.
     pub fn program(&self) -> anyhow::Result<colt_ir::Program> {

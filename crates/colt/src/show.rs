@@ -15,8 +15,9 @@ pub struct Args {
     /// Built-in workload name or path of a custom operator spec (.toml).
     #[arg(long, required_unless_present = "space")]
     workload: Option<String>,
-    #[arg(long, default_value = "ci")]
-    scale: String,
+    /// ci or paper shapes of a built-in workload (not with a spec file). [default: ci]
+    #[arg(long)]
+    scale: Option<String>,
     /// A schedule trace (JSON) to apply.
     #[arg(long)]
     trace: Option<PathBuf>,
@@ -36,7 +37,8 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         }
     }
     let workload = a.workload.as_deref().context("--workload is required")?;
-    let program = colt_tensor::resolve(workload, out::scale(&a.scale)?)?;
+    let scale = out::workload_scale(workload, a.scale.as_deref())?;
+    let program = colt_tensor::resolve(workload, scale)?;
     println!("# program\n{}", colt_ir::program_str(&program));
     let kernel = match &a.trace {
         None => Kernel::naive(&program),

@@ -356,3 +356,59 @@ fn model_errors_are_one_clear_line() {
         &["opset 7"],
     );
 }
+
+/// A spec file fixes its own shapes: `--scale` with one is refused in one line by every
+/// command that takes it (tune before any run exists, and on resume of a spec run), and the
+/// spec alone works.
+#[test]
+fn scale_with_a_spec_file_is_one_clear_line() {
+    let dir = tempdir();
+    let spec = dir.join("mm.toml");
+    std::fs::write(
+        &spec,
+        "[tensors]\nA = { shape = [4, 4], role = \"input\" }\nB = { shape = [4, 4], role = \"input\" }\nC = { shape = [4, 4], role = \"output\" }\n\n[[stage]]\ncompute = \"C[i, j] += A[i, k] * B[k, j]\"\n",
+    )
+    .unwrap();
+    let (s, db) = (spec.to_str().unwrap(), dir.join("t.db"));
+    let db_s = db.to_str().unwrap();
+    let needles = ["--scale paper", "mm.toml", "fixes its own"];
+    one_line_error(&["show", "--workload", s, "--scale", "paper"], &needles);
+    one_line_error(&["measure", "--workload", s, "--scale", "paper"], &needles);
+    let tune = [
+        "tune",
+        "--workload",
+        s,
+        "--scale",
+        "paper",
+        "--strategy",
+        "random",
+    ];
+    one_line_error(
+        &[&tune[..], &["--trials", "1", "--db", db_s]].concat(),
+        &needles,
+    );
+    assert!(!db.exists(), "a refused tune created the database");
+    let h = colt_db::Db::open(&db).unwrap();
+    let run = h
+        .create_run(&colt_db::NewRun {
+            strategy: "random".into(),
+            workload: s.into(),
+            space: "tensor".into(),
+            scale: "ci".into(),
+            seed: 1,
+            trials: 1,
+            config: String::new(),
+            versions: String::new(),
+            target: String::new(),
+            inputs: Default::default(),
+        })
+        .unwrap();
+    let resume = ["tune", "--resume", &run.to_string(), "--scale", "paper"];
+    one_line_error(&[&resume[..], &["--db", db_s]].concat(), &needles);
+    let out = colt().args(["show", "--workload", s]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

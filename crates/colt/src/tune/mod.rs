@@ -72,7 +72,8 @@ pub struct Args {
     /// Any u64. [default: 1]
     #[arg(long)]
     seed: Option<u64>,
-    /// Tensor space: ci or paper shapes. [default: ci]
+    /// Tensor space: ci or paper shapes of a built-in workload (not with a spec file).
+    /// [default: ci]
     #[arg(long)]
     scale: Option<String>,
     /// colt.toml (at most 1 MiB): `[[models]]` (the LLM bucket) and `[search]` (SearchConfig
@@ -110,9 +111,6 @@ impl Args {
     }
     fn strategy(&self) -> &str {
         self.strategy.as_deref().unwrap_or("colt")
-    }
-    fn scale(&self) -> &str {
-        self.scale.as_deref().unwrap_or("ci")
     }
     fn objective(&self) -> colt_llvm::Objective {
         self.objective.unwrap_or_default()
@@ -180,12 +178,6 @@ fn recorded_llvm_options(rec: &NewRun) -> anyhow::Result<RunOptions> {
     }
 }
 
-/// Whether a tensor-space workload names a custom spec file (the rule of
-/// `colt_tensor::resolve`).
-fn is_spec_path(w: &str) -> bool {
-    w.ends_with(".toml") || Path::new(w).is_file()
-}
-
 /// The absolute form of a path as the run stores it.
 fn absolute(p: &Path) -> String {
     std::path::absolute(p)
@@ -215,7 +207,8 @@ fn new_run(a: &Args, config_text: &str) -> anyhow::Result<NewRun> {
                 .workload
                 .clone()
                 .context("--workload is required (or --resume RUN)")?;
-            let w = if is_spec_path(&w) {
+            let scale = out::workload_scale(&w, a.scale.as_deref())?;
+            let w = if out::is_spec_path(&w) {
                 let path = absolute(Path::new(&w));
                 inputs.insert(path.clone(), read_input("spec", &path)?);
                 path
@@ -224,7 +217,7 @@ fn new_run(a: &Args, config_text: &str) -> anyhow::Result<NewRun> {
             };
             let target = (!a.no_register_prior).then(detect_vector_target).flatten();
             inputs.insert(VECTOR_TARGET_KEY.into(), serde_json::to_string(&target)?);
-            (w, out::scale(a.scale())?.as_str().to_string())
+            (w, scale.as_str().to_string())
         }
         Space::Llvm => {
             if a.no_register_prior {
@@ -280,6 +273,9 @@ fn check_resume_flags(a: &Args, id: RunId, rec: &NewRun) -> anyhow::Result<()> {
         given.push(("--seed", s.to_string(), rec.seed.to_string()));
     }
     if let Some(s) = &a.scale {
+        if space == Some(Space::Tensor) {
+            out::workload_scale(&rec.workload, Some(s))?;
+        }
         let want = if space == Some(Space::Tensor) {
             rec.scale.as_str()
         } else {
@@ -296,7 +292,7 @@ fn check_resume_flags(a: &Args, id: RunId, rec: &NewRun) -> anyhow::Result<()> {
         given.push(("--objective", o.to_string(), want.to_string()));
     }
     if let Some(w) = &a.workload {
-        let stored = if is_spec_path(w) {
+        let stored = if out::is_spec_path(w) {
             absolute(Path::new(w))
         } else {
             w.clone()
