@@ -4,9 +4,10 @@
 //!   `onnx.proto`, vendored and compiled at build time by `protox` (pure Rust, no `protoc`).
 //!   Float32 inference graphs of ai.onnx opsets 13 to 25 import into a [`Graph`] with static
 //!   shapes: dynamic input dimensions are fixed by [`ImportOptions::shapes`]. Each node
-//!   becomes an [`Op`]: elementwise (arithmetic with broadcasting, activations, folded
-//!   batch norm, views) or an anchor with a reduction (MatMul, Conv, pools, Reduce*,
-//!   Softmax, LayerNormalization). Subgraphs of constants are evaluated at import.
+//!   becomes an [`Op`]: elementwise (arithmetic with broadcasting, activations, batch norm
+//!   as a per-channel scale and shift, views) or an anchor with a reduction (MatMul, Conv,
+//!   pools, Reduce*, Softmax, LayerNormalization). Subgraphs of constants are evaluated at
+//!   import, and a batch norm after a Conv with constant weights is folded into them.
 //! - **Tasks** ([`Model`]): nodes are fused TVM-style, one anchor per task with its
 //!   elementwise prologue and epilogue (Conv+BatchNormalization+Relu, MatMul+Add+Gelu);
 //!   each task is a colt [`colt_ir::Program`] whose buffers are its inputs (activations and

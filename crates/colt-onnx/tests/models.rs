@@ -98,6 +98,30 @@ fn cnn_matches_onnx_runtime() {
     let l = labels(&m);
     assert!(l.contains(&"Conv+BatchNormalization+Relu"), "{l:?}");
     assert!(l.iter().any(|x| x.contains("MaxPool")), "{l:?}");
+    // BatchNormalization folded: its scale is in the weights, its shift in the one
+    // epilogue stage (relu(conv + shift)); the inputs are X, the weights and the shift.
+    let bn: Vec<_> = m
+        .kernels
+        .iter()
+        .filter(|k| k.label == "Conv+BatchNormalization+Relu")
+        .collect();
+    assert_eq!(bn.len(), 3);
+    for k in bn {
+        let inputs = k
+            .program
+            .buffers
+            .iter()
+            .filter(|b| b.kind == colt_ir::BufKind::Input)
+            .count();
+        assert_eq!(inputs, 3, "{}", k.program.name);
+        let epilogue: Vec<_> = k
+            .program
+            .stages
+            .iter()
+            .filter(|s| s.reduce.is_none() && s.name != "pad")
+            .collect();
+        assert_eq!(epilogue.len(), 1);
+    }
 }
 
 #[test]

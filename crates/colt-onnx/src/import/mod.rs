@@ -3,6 +3,7 @@
 //! operator family, and constant folding.
 
 mod attrs;
+mod bn_fold;
 mod consts;
 mod conv;
 mod elementwise;
@@ -323,6 +324,7 @@ impl Importer {
                 })?;
             self.g.outputs.push(t);
         }
+        bn_fold::fold_batch_norms(&mut self.g);
         consts::drop_dead_nodes(&mut self.g);
         Ok(self.g)
     }
