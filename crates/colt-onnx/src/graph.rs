@@ -93,6 +93,21 @@ impl Graph {
             .filter(|&n| self.nodes[n].inputs.contains(&t))
             .collect()
     }
+    /// For every tensor, the node computing it and the nodes reading it (each once): the
+    /// adjacency of [`Graph::producer`] and [`Graph::consumers`] for all tensors at once.
+    pub fn adjacency(&self) -> (Vec<Option<usize>>, Vec<Vec<usize>>) {
+        let mut producer = vec![None; self.tensors.len()];
+        let mut readers: Vec<Vec<usize>> = vec![vec![]; self.tensors.len()];
+        for (i, n) in self.nodes.iter().enumerate() {
+            producer[n.output.0] = Some(i);
+            for t in &n.inputs {
+                if readers[t.0].last() != Some(&i) {
+                    readers[t.0].push(i);
+                }
+            }
+        }
+        (producer, readers)
+    }
     /// The tensor named `name`.
     pub fn find(&self, name: &str) -> Option<TensorId> {
         self.tensors

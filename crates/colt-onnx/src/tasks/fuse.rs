@@ -14,10 +14,25 @@
 use crate::graph::Graph;
 use crate::ops::{Op, is_view};
 
+/// The graph's edges, computed once: per tensor its producer and readers.
+struct Edges {
+    producer: Vec<Option<usize>>,
+    readers: Vec<Vec<usize>>,
+}
+
+impl Edges {
+    /// The nodes reading node `i`'s result.
+    fn next(&self, g: &Graph, i: usize) -> &[usize] {
+        &self.readers[g.nodes[i].output.0]
+    }
+}
+
 /// The groups of node indices, each in execution order, the groups in a dependency order.
 pub(crate) fn groups(g: &Graph) -> Vec<Vec<usize>> {
     let n = g.nodes.len();
-    let ipdom = post_dominators(g);
+    let (producer, readers) = g.adjacency();
+    let e = Edges { producer, readers };
+    let ipdom = post_dominators(g, &e);
     let mut group_of = vec![usize::MAX; n];
     let mut groups: Vec<Vec<usize>> = vec![];
     for i in 0..n {
@@ -30,9 +45,7 @@ pub(crate) fn groups(g: &Graph) -> Vec<Vec<usize>> {
         let mut tail = i;
         while ipdom[tail] < n {
             let q = ipdom[tail];
-            let mut between = reach(g, tail);
-            let after = reach(g, q);
-            between.retain(|m| *m != q && !after.contains(m));
+            let mut between = before(g, &e, tail, q);
             between.push(q);
             let fits = between
                 .iter()
@@ -48,18 +61,22 @@ pub(crate) fn groups(g: &Graph) -> Vec<Vec<usize>> {
         }
         groups.push(members);
     }
-    merge_prologues(g, &mut groups);
-    order(g, groups.into_iter().filter(|x| !x.is_empty()).collect())
+    merge_prologues(g, &e, &mut groups);
+    order(
+        g,
+        &e,
+        groups.into_iter().filter(|x| !x.is_empty()).collect(),
+    )
 }
 
 /// The immediate post-dominator of each node (`n`, the sink, for a node whose result is a
 /// graph output or reaches one along diverging paths).
-fn post_dominators(g: &Graph) -> Vec<usize> {
+fn post_dominators(g: &Graph, e: &Edges) -> Vec<usize> {
     let n = g.nodes.len();
     let mut ipdom = vec![n; n];
     for i in (0..n).rev() {
         let out = g.nodes[i].output;
-        let mut succ = g.consumers(out);
+        let mut succ = e.next(g, i).to_vec();
         if succ.is_empty() || g.outputs.contains(&out) {
             succ.push(n);
         }
@@ -74,24 +91,27 @@ fn post_dominators(g: &Graph) -> Vec<usize> {
     ipdom
 }
 
-/// The nodes reachable from node `i` through results (not `i` itself).
-fn reach(g: &Graph, i: usize) -> Vec<usize> {
-    let mut seen = vec![];
+/// The nodes on the paths from node `i` to its post-dominator `q`, both excluded: as `q`
+/// is on every path from `i`, they are the nodes reachable from `i` that come before `q`.
+fn before(g: &Graph, e: &Edges, i: usize, q: usize) -> Vec<usize> {
+    let mut seen = vec![false; q];
+    let mut out = vec![];
     let mut stack = vec![i];
     while let Some(x) = stack.pop() {
-        for c in g.consumers(g.nodes[x].output) {
-            if !seen.contains(&c) {
-                seen.push(c);
+        for &c in e.next(g, x) {
+            if c < q && !seen[c] {
+                seen[c] = true;
+                out.push(c);
                 stack.push(c);
             }
         }
     }
-    seen
+    out
 }
 
 /// Merge each elementwise-only group whose result only one anchor reads into the anchor's
 /// group, when the anchor takes it as a prologue (see the module documentation).
-fn merge_prologues(g: &Graph, groups: &mut [Vec<usize>]) {
+fn merge_prologues(g: &Graph, e: &Edges, groups: &mut [Vec<usize>]) {
     for gi in 0..groups.len() {
         let Some(&last) = groups[gi].iter().max() else {
             continue;
@@ -101,8 +121,7 @@ fn merge_prologues(g: &Graph, groups: &mut [Vec<usize>]) {
             continue;
         }
         let out = g.nodes[last].output;
-        let readers = g.consumers(out);
-        let [c] = readers[..] else { continue };
+        let [c] = e.readers[out.0][..] else { continue };
         let views = nodes
             .iter()
             .all(|&m| matches!(&g.nodes[m].op, Op::Elementwise(v) if is_view(v)));
@@ -125,7 +144,7 @@ fn merge_prologues(g: &Graph, groups: &mut [Vec<usize>]) {
 
 /// The groups in a dependency order (each after the groups computing its inputs; among
 /// ready groups, the one with the earliest node first).
-fn order(g: &Graph, mut groups: Vec<Vec<usize>>) -> Vec<Vec<usize>> {
+fn order(g: &Graph, e: &Edges, mut groups: Vec<Vec<usize>>) -> Vec<Vec<usize>> {
     for x in &mut groups {
         x.sort_unstable();
     }
@@ -142,7 +161,7 @@ fn order(g: &Graph, mut groups: Vec<Vec<usize>>) -> Vec<Vec<usize>> {
             let mut d: Vec<usize> = x
                 .iter()
                 .flat_map(|&n| &g.nodes[n].inputs)
-                .filter_map(|&t| g.producer(t).map(|p| group_of[p]))
+                .filter_map(|&t| e.producer[t.0].map(|p| group_of[p]))
                 .filter(|&h| h != gi)
                 .collect();
             d.sort_unstable();
