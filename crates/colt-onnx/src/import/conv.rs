@@ -17,6 +17,16 @@ fn window(cx: &Cx, hw: [i64; 2], kernel: [i64; 2]) -> Result<Window> {
         }
     };
     let (strides, dilations) = (pair("strides")?, pair("dilations")?);
+    if kernel
+        .iter()
+        .chain(&strides)
+        .chain(&dilations)
+        .any(|&v| v < 1)
+    {
+        return Err(cx.err(format!(
+            "kernel {kernel:?}, strides {strides:?} and dilations {dilations:?} must be positive"
+        )));
+    }
     let mut w = Window {
         kernel,
         strides,

@@ -10,6 +10,8 @@ mod elementwise;
 mod linalg;
 mod norm;
 mod read;
+#[cfg(test)]
+mod tests;
 mod views;
 
 pub(crate) use attrs::Attrs;
@@ -291,6 +293,9 @@ impl Importer {
         inputs: Vec<TensorId>,
         shape: Vec<i64>,
     ) -> Result<TensorId> {
+        if shape.iter().any(|&d| d < 1) {
+            return Err(cx.err(format!("result shape {shape:?} has a dimension below 1")));
+        }
         let k = self.g.tensors.len();
         let out = self.tensor(&format!("{}/{k}", cx.name), shape, None);
         let node = Node {
