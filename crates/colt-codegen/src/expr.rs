@@ -247,15 +247,8 @@ impl<'a> Ctx<'a> {
                 let (x, y) = (self.value(a), self.value(b));
                 (format!("({} ? {x} : {y})", conds.join(" && ")), 3)
             }
-            Value::Compare {
-                op,
-                lhs,
-                rhs,
-                then,
-                otherwise,
-            } => {
-                let (l, r) = (self.value(lhs), self.value(rhs));
-                let (x, y) = (self.value(then), self.value(otherwise));
+            Value::Compare(op, vs) => {
+                let [l, r, x, y] = vs.each_ref().map(|v| self.value(v));
                 (format!("({l} {} {r} ? {x} : {y})", op.symbol()), 3)
             }
         }

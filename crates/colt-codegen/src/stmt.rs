@@ -220,17 +220,7 @@ fn value_bound_vars(v: &colt_ir::Value, out: &mut Vec<VarId>) {
             value_bound_vars(a, out);
             value_bound_vars(b, out)
         }
-        Value::Compare {
-            lhs,
-            rhs,
-            then,
-            otherwise,
-            ..
-        } => {
-            for v in [lhs, rhs, then, otherwise] {
-                value_bound_vars(v, out)
-            }
-        }
+        Value::Compare(_, vs) => vs.iter().for_each(|v| value_bound_vars(v, out)),
     }
 }
 

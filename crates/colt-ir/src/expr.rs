@@ -384,20 +384,9 @@ pub enum Value {
     Binary(BinOp, Box<Value>, Box<Value>),
     /// `if all bounds hold { then } else { otherwise }`
     Select(Vec<Bound>, Box<Value>, Box<Value>),
-    /// `if lhs op rhs { then } else { otherwise }`: a choice on data, not on indices
-    /// (`select(x > 0, x, 0.1 * x)`).
-    Compare {
-        /// The comparison.
-        op: CmpOp,
-        /// Its left operand.
-        lhs: Box<Value>,
-        /// Its right operand.
-        rhs: Box<Value>,
-        /// The value where the comparison holds.
-        then: Box<Value>,
-        /// The value where it does not.
-        otherwise: Box<Value>,
-    },
+    /// `[lhs, rhs, then, otherwise]`: `if lhs op rhs { then } else { otherwise }`, a choice on
+    /// data, not on indices (`select(x > 0, x, 0.1 * x)`).
+    Compare(CmpOp, Box<[Value; 4]>),
 }
 
 impl UnOp {
@@ -545,13 +534,7 @@ impl Value {
     }
     /// `if lhs op rhs { then } else { otherwise }`.
     pub fn compare(op: CmpOp, lhs: Value, rhs: Value, then: Value, otherwise: Value) -> Value {
-        Value::Compare {
-            op,
-            lhs: Box::new(lhs),
-            rhs: Box::new(rhs),
-            then: Box::new(then),
-            otherwise: Box::new(otherwise),
-        }
+        Value::Compare(op, Box::new([lhs, rhs, then, otherwise]))
     }
 
     /// Visit every load.
@@ -568,17 +551,7 @@ impl Value {
                 a.loads(out);
                 b.loads(out)
             }
-            Value::Compare {
-                lhs,
-                rhs,
-                then,
-                otherwise,
-                ..
-            } => {
-                for v in [lhs, rhs, then, otherwise] {
-                    v.loads(out)
-                }
-            }
+            Value::Compare(_, vs) => vs.iter().for_each(|v| v.loads(out)),
         }
     }
 
@@ -611,19 +584,9 @@ impl Value {
                 Box::new(a.map(f, g)),
                 Box::new(b.map(f, g)),
             ),
-            Value::Compare {
-                op,
-                lhs,
-                rhs,
-                then,
-                otherwise,
-            } => Value::compare(
-                *op,
-                lhs.map(f, g),
-                rhs.map(f, g),
-                then.map(f, g),
-                otherwise.map(f, g),
-            ),
+            Value::Compare(op, vs) => {
+                Value::Compare(*op, Box::new(vs.each_ref().map(|v| v.map(f, g))))
+            }
         }
     }
 
@@ -639,13 +602,10 @@ impl Value {
             Value::Unary(_, a) => 1 + a.flops(),
             Value::Binary(_, a, b) => 1 + a.flops() + b.flops(),
             Value::Select(_, a, b) => a.flops().max(b.flops()),
-            Value::Compare {
-                lhs,
-                rhs,
-                then,
-                otherwise,
-                ..
-            } => 1 + lhs.flops() + rhs.flops() + then.flops().max(otherwise.flops()),
+            Value::Compare(_, vs) => {
+                let [l, r, a, b] = &**vs;
+                1 + l.flops() + r.flops() + a.flops().max(b.flops())
+            }
         }
     }
 }

@@ -82,18 +82,14 @@ fn eval(f: &Func, v: &Value, env: &[i64], bufs: &[Vec<f32>]) -> f32 {
                 eval(f, b, env, bufs)
             }
         }
-        Value::Compare {
-            op,
-            lhs,
-            rhs,
-            then,
-            otherwise,
-        } => {
-            if op.holds(eval(f, lhs, env, bufs), eval(f, rhs, env, bufs)) {
-                eval(f, then, env, bufs)
+        Value::Compare(op, vs) => {
+            let [l, r, a, b] = &**vs;
+            let pick = if op.holds(eval(f, l, env, bufs), eval(f, r, env, bufs)) {
+                a
             } else {
-                eval(f, otherwise, env, bufs)
-            }
+                b
+            };
+            eval(f, pick, env, bufs)
         }
     }
 }

@@ -271,21 +271,10 @@ impl Display for ValueDisplay<'_> {
                 }
                 write!(f, ", {}, {})", n.value(a), n.value(b))
             }
-            Value::Compare {
-                op,
-                lhs,
-                rhs,
-                then,
-                otherwise,
-            } => write!(
-                f,
-                "select({} {} {}, {}, {})",
-                n.value(lhs),
-                op.symbol(),
-                n.value(rhs),
-                n.value(then),
-                n.value(otherwise)
-            ),
+            Value::Compare(op, vs) => {
+                let [l, r, a, b] = vs.each_ref().map(|v| n.value(v));
+                write!(f, "select({l} {} {r}, {a}, {b})", op.symbol())
+            }
         }
     }
 }

@@ -303,17 +303,7 @@ impl<'a> Ctx<'a> {
                 self.value(a, entity, false);
                 self.value(b, entity, bounds);
             }
-            Value::Compare {
-                lhs,
-                rhs,
-                then,
-                otherwise,
-                ..
-            } => {
-                for v in [lhs, rhs, then, otherwise] {
-                    self.value(v, entity, bounds);
-                }
-            }
+            Value::Compare(_, vs) => vs.iter().for_each(|v| self.value(v, entity, bounds)),
         }
     }
 }

@@ -1,5 +1,7 @@
 //! Tokens of a spec `compute` string. Columns are 1-based character positions.
 
+use colt_ir::CmpOp;
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum Tok {
     Ident(String),
@@ -22,34 +24,10 @@ pub enum Tok {
     Assign,
     PlusAssign,
     /// A comparison: `<`, `<=`, `>`, `>=`, `==` or `!=`.
-    Cmp(CmpTok),
+    Cmp(CmpOp),
     /// `&&`.
     And,
     Eof,
-}
-
-/// A comparison operator.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CmpTok {
-    Lt,
-    Le,
-    Gt,
-    Ge,
-    Eq,
-    Ne,
-}
-
-impl CmpTok {
-    pub fn symbol(self) -> &'static str {
-        match self {
-            CmpTok::Lt => "<",
-            CmpTok::Le => "<=",
-            CmpTok::Gt => ">",
-            CmpTok::Ge => ">=",
-            CmpTok::Eq => "==",
-            CmpTok::Ne => "!=",
-        }
-    }
 }
 
 impl Tok {
@@ -166,17 +144,17 @@ fn lex_punct(chars: &[char], i: usize) -> Result<(Tok, usize), (usize, String)> 
     let next = chars.get(i + 1).copied();
     let two = |tok| Ok((tok, i + 2));
     match (ch, next) {
-        ('<', Some('=')) => return two(Tok::Cmp(CmpTok::Le)),
-        ('>', Some('=')) => return two(Tok::Cmp(CmpTok::Ge)),
-        ('=', Some('=')) => return two(Tok::Cmp(CmpTok::Eq)),
-        ('!', Some('=')) => return two(Tok::Cmp(CmpTok::Ne)),
+        ('<', Some('=')) => return two(Tok::Cmp(CmpOp::Le)),
+        ('>', Some('=')) => return two(Tok::Cmp(CmpOp::Ge)),
+        ('=', Some('=')) => return two(Tok::Cmp(CmpOp::Eq)),
+        ('!', Some('=')) => return two(Tok::Cmp(CmpOp::Ne)),
         ('&', Some('&')) => return two(Tok::And),
         ('+', Some('=')) => return two(Tok::PlusAssign),
         _ => {}
     }
     let tok = match ch {
-        '<' => Tok::Cmp(CmpTok::Lt),
-        '>' => Tok::Cmp(CmpTok::Gt),
+        '<' => Tok::Cmp(CmpOp::Lt),
+        '>' => Tok::Cmp(CmpOp::Gt),
         '[' => Tok::LBracket,
         ']' => Tok::RBracket,
         '(' => Tok::LParen,
@@ -228,7 +206,7 @@ mod tests {
             .map(|t| t.tok)
             .filter(|t| !matches!(t, Tok::Ident(_)))
             .collect();
-        use CmpTok::*;
+        use CmpOp::*;
         let want = [Lt, Le, Gt, Ge, Eq, Ne].map(Tok::Cmp);
         assert_eq!(ops[..6], want);
         assert_eq!(ops[6..], [Tok::And, Tok::Assign, Tok::Eof]);

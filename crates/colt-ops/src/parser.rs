@@ -14,9 +14,8 @@
 //! Index expressions use the same grammar; `spec` checks that they are affine. Comparisons
 //! parse only as function arguments; `spec` accepts them only as the condition of `select`.
 
-pub use crate::lexer::CmpTok;
 use crate::lexer::{Tok, Token, lex};
-use colt_ir::Reducer;
+use colt_ir::{CmpOp, Reducer};
 
 /// Deeper nesting is rejected rather than risking the stack on hostile input.
 const MAX_DEPTH: usize = 64;
@@ -57,7 +56,7 @@ pub enum ExprKind {
     Bin(BinTok, Box<Expr>, Box<Expr>),
     /// `a < b` or a chain `lo <= i < hi`: one more operand than operators.
     Compare {
-        ops: Vec<CmpTok>,
+        ops: Vec<CmpOp>,
         operands: Vec<Expr>,
     },
     /// `c1 && c2 && ...`: two or more comparisons.
@@ -478,7 +477,7 @@ mod tests {
         let ExprKind::Compare { ops, operands } = &conds[0].kind else {
             panic!("{:?}", conds[0])
         };
-        assert_eq!(ops, &[CmpTok::Le, CmpTok::Lt]);
+        assert_eq!(ops, &[CmpOp::Le, CmpOp::Lt]);
         assert_eq!(operands.len(), 3);
         assert_eq!(conds[0].col, 17);
         // not inside an index, nor at the top of a statement

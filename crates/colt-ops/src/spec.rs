@@ -561,10 +561,7 @@ impl LValue {
                 Box::new(fin(a)),
                 Box::new(fin(b)),
             ),
-            LValue::Compare(op, vs) => {
-                let [l, r, a, b] = &**vs;
-                Value::compare(*op, fin(l), fin(r), fin(a), fin(b))
-            }
+            LValue::Compare(op, vs) => Value::Compare(*op, Box::new(vs.each_ref().map(fin))),
         }
     }
 }

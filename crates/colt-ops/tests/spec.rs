@@ -22,10 +22,6 @@ fn assert_same(spec: &Program, builder: &Program) {
     assert_eq!(spec, builder);
 }
 
-fn ok(text: &str) -> Program {
-    from_spec_str(text).unwrap_or_else(|e| panic!("{e}"))
-}
-
 #[test]
 fn example_matmul_file_equals_builder() {
     let p = from_spec_file(examples().join("matmul.toml")).unwrap();
@@ -237,30 +233,9 @@ fn extras_explicit_extents_scalars_constants_and_functions() {
 
 // ---- malformed specs: one line each, naming what and where ----
 
-const HEAD: &str = r#"
-[tensors]
-A = { shape = [4, 3], role = "input" }
-B = { shape = [3, 5], role = "input" }
-C = { shape = [4, 5], role = "output" }
-"#;
-
-fn err(text: &str) -> String {
-    let e = from_spec_str(text).expect_err("spec should be rejected");
-    assert!(matches!(e, OpsError::Spec { file: None, .. }));
-    let msg = e.to_string();
-    assert!(!msg.contains('\n'), "error is not one line: {msg}");
-    msg
-}
-
 /// A one-stage spec over HEAD (the compute line is line 7 of the text).
 fn stage_err(compute: &str) -> String {
-    err(&format!("{HEAD}[[stage]]\ncompute = \"{compute}\"\n"))
-}
-
-fn has(msg: &str, parts: &[&str]) {
-    for p in parts {
-        assert!(msg.contains(p), "expected {p:?} in: {msg}");
-    }
+    stage_err_after("", compute)
 }
 
 #[test]

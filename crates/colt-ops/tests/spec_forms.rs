@@ -3,27 +3,9 @@
 //! in them is one error line naming the stage (or tensor) and the column.
 
 mod common;
-use colt_ir::{Bound, CmpOp, Program, Value};
-use colt_ops::{Conv2dShape, builders, from_spec_file, from_spec_str};
+use colt_ir::{Bound, CmpOp, Value};
+use colt_ops::{Conv2dShape, builders, from_spec_file};
 use common::*;
-
-fn ok(text: &str) -> Program {
-    from_spec_str(text).unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn err(text: &str) -> String {
-    let msg = from_spec_str(text)
-        .expect_err("spec should be rejected")
-        .to_string();
-    assert!(!msg.contains('\n'), "error is not one line: {msg}");
-    msg
-}
-
-fn has(msg: &str, parts: &[&str]) {
-    for p in parts {
-        assert!(msg.contains(p), "expected {p:?} in: {msg}");
-    }
-}
 
 fn shape(n: i64, c: i64, hw: i64, f: i64, pad: i64) -> Conv2dShape {
     Conv2dShape {
@@ -160,7 +142,7 @@ fn value_selects_and_new_functions_compute_their_formulas() {
         1e-6,
         "mean",
     );
-    let Value::Compare { op, .. } = &p.stages[0].value else {
+    let Value::Compare(op, _) = &p.stages[0].value else {
         panic!("{:?}", p.stages[0].value)
     };
     assert_eq!(*op, CmpOp::Gt);
@@ -237,18 +219,12 @@ fn causal_index_select_is_a_bound_on_the_difference() {
 
 // ---- mistakes: one line each ----
 
-const HEAD: &str = r#"
-[sizes]
-H = 4
-[tensors]
-A = { shape = [4, 3], role = "input" }
-B = { shape = [3, 5], role = "input" }
-C = { shape = [4, 5], role = "output" }
-"#;
+/// The tensors of HEAD and the size `H = 4`.
+const SIZES: &str = "[sizes]\nH = 4\n";
 
-/// A one-stage spec over HEAD (the compute line is line 9 of the text).
+/// A one-stage spec over HEAD and SIZES (the compute line is line 9 of the text).
 fn stage_err(compute: &str) -> String {
-    err(&format!("{HEAD}[[stage]]\ncompute = \"{compute}\"\n"))
+    stage_err_after(SIZES, compute)
 }
 
 #[test]
@@ -313,11 +289,11 @@ fn error_select_and_pad() {
 #[test]
 fn error_sizes() {
     let m = err(&format!(
-        "{HEAD}D = {{ shape = [\"H + q\"], role = \"temp\" }}\n[[stage]]\ncompute = \"C[i, j] += A[i, k] * B[k, j]\"\n"
+        "{HEAD}D = {{ shape = [\"H + q\"], role = \"temp\" }}\n{SIZES}[[stage]]\ncompute = \"C[i, j] += A[i, k] * B[k, j]\"\n"
     ));
     has(
         &m,
-        &["tensor \"D\" (line 8): dimension 0 \"H + q\", column 5: unknown size \"q\" (sizes: H)"],
+        &["tensor \"D\" (line 6): dimension 0 \"H + q\", column 5: unknown size \"q\" (sizes: H)"],
     );
     let m = err("[sizes]\nH = 4\n[tensors]\nH = { shape = [4], role = \"input\" }\n");
     has(
@@ -334,7 +310,7 @@ fn error_sizes() {
     let m = err("[tensors]\nA = { shape = [4.5], role = \"input\" }\n");
     has(&m, &["an integer or a size expression in quotes"]);
     let m = err(&format!(
-        "{HEAD}[[stage]]\ncompute = \"C[i, j] += A[i, k] * B[k, j]\"\nextents = {{ k = \"K\" }}\n"
+        "{HEAD}{SIZES}[[stage]]\ncompute = \"C[i, j] += A[i, k] * B[k, j]\"\nextents = {{ k = \"K\" }}\n"
     ));
     has(
         &m,

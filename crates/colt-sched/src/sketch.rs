@@ -1063,15 +1063,7 @@ fn transcendental(v: &colt_ir::Value) -> bool {
         }
         Value::Binary(BinOp::Pow, ..) => true,
         Value::Binary(_, a, b) | Value::Select(_, a, b) => transcendental(a) || transcendental(b),
-        Value::Compare {
-            lhs,
-            rhs,
-            then,
-            otherwise,
-            ..
-        } => [lhs, rhs, then, otherwise]
-            .into_iter()
-            .any(|v| transcendental(v)),
+        Value::Compare(_, vs) => vs.iter().any(transcendental),
     }
 }
 

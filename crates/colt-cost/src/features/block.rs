@@ -99,13 +99,10 @@ fn flops(v: &Value) -> f64 {
         Value::Unary(_, a) => 1.0 + flops(a),
         Value::Binary(_, a, b) => 1.0 + flops(a) + flops(b),
         Value::Select(_, a, b) => flops(a).max(flops(b)),
-        Value::Compare {
-            lhs,
-            rhs,
-            then,
-            otherwise,
-            ..
-        } => 1.0 + flops(lhs) + flops(rhs) + flops(then).max(flops(otherwise)),
+        Value::Compare(_, vs) => {
+            let [l, r, a, b] = &**vs;
+            1.0 + flops(l) + flops(r) + flops(a).max(flops(b))
+        }
     }
 }
 
@@ -115,13 +112,7 @@ fn selects(v: &Value) -> f64 {
         Value::Unary(_, a) => selects(a),
         Value::Binary(_, a, b) => selects(a) + selects(b),
         Value::Select(_, a, b) => 1.0 + selects(a) + selects(b),
-        Value::Compare {
-            lhs,
-            rhs,
-            then,
-            otherwise,
-            ..
-        } => 1.0 + selects(lhs) + selects(rhs) + selects(then) + selects(otherwise),
+        Value::Compare(_, vs) => 1.0 + vs.iter().map(selects).sum::<f64>(),
     }
 }
 

@@ -47,14 +47,9 @@ fn check_names(p: &Program) -> Result<(), String> {
     if !is_ident(&p.name) {
         return Err("the program name is not a C identifier".into());
     }
-    let mut seen = BTreeSet::new();
+    distinct_idents("buffer", p.buffers.iter().map(|b| b.name.as_str()))?;
+    distinct_idents("stage", p.stages.iter().map(|s| s.name.as_str()))?;
     for b in &p.buffers {
-        if !is_ident(&b.name) || !seen.insert(b.name.as_str()) {
-            return Err(format!(
-                "buffer \"{}\": not an identifier, or named twice",
-                b.name
-            ));
-        }
         if b.kind == BufKind::Local {
             return Err(format!(
                 "buffer \"{}\" is a local (a spec has inputs, outputs and temps)",
@@ -65,13 +60,15 @@ fn check_names(p: &Program) -> Result<(), String> {
             return Err(format!("buffer \"{}\": shape {:?}", b.name, b.shape));
         }
     }
-    let mut stages = BTreeSet::new();
-    for st in &p.stages {
-        if !is_ident(&st.name) || !stages.insert(st.name.as_str()) {
-            return Err(format!(
-                "stage \"{}\": not an identifier, or named twice",
-                st.name
-            ));
+    Ok(())
+}
+
+/// Every name an identifier, none twice; `what` names them in the error.
+fn distinct_idents<'a>(what: &str, names: impl Iterator<Item = &'a str>) -> Result<(), String> {
+    let mut seen = BTreeSet::new();
+    for n in names {
+        if !is_ident(n) || !seen.insert(n) {
+            return Err(format!("{what} \"{n}\": not an identifier, or named twice"));
         }
     }
     Ok(())
@@ -165,17 +162,7 @@ fn walk<'a>(v: &'a Value, idx: &mut Vec<&'a Idx>, consts: &mut Vec<f32>) {
             walk(b, idx, consts);
             idx.extend(bounds.iter().map(|b| &b.idx));
         }
-        Value::Compare {
-            lhs,
-            rhs,
-            then,
-            otherwise,
-            ..
-        } => {
-            for x in [lhs, rhs, then, otherwise] {
-                walk(x, idx, consts)
-            }
-        }
+        Value::Compare(_, vs) => vs.iter().for_each(|x| walk(x, idx, consts)),
     }
 }
 

@@ -3,7 +3,7 @@
 //! [`colt_ir::Value::Compare`]).
 
 use super::{Ctx, LBound, LValue, Lin, SErr, StageCx, checked, lin_add, start_col};
-use crate::parser::{CmpTok, Expr, ExprKind};
+use crate::parser::{Expr, ExprKind};
 use colt_ir::CmpOp;
 
 /// The error for a comparison anywhere but as the condition of `select`.
@@ -33,24 +33,13 @@ pub(super) fn guarded_range(lin: &Lin, guards: &[LBound], extents: &[i64]) -> (i
     (lo, hi)
 }
 
-fn cmp_op(t: CmpTok) -> CmpOp {
-    match t {
-        CmpTok::Lt => CmpOp::Lt,
-        CmpTok::Le => CmpOp::Le,
-        CmpTok::Gt => CmpOp::Gt,
-        CmpTok::Ge => CmpOp::Ge,
-        CmpTok::Eq => CmpOp::Eq,
-        CmpTok::Ne => CmpOp::Ne,
-    }
-}
-
 /// `a op b` read as `b op' a`.
-fn flip(t: CmpTok) -> CmpTok {
+fn flip(t: CmpOp) -> CmpOp {
     match t {
-        CmpTok::Lt => CmpTok::Gt,
-        CmpTok::Le => CmpTok::Ge,
-        CmpTok::Gt => CmpTok::Lt,
-        CmpTok::Ge => CmpTok::Le,
+        CmpOp::Lt => CmpOp::Gt,
+        CmpOp::Le => CmpOp::Ge,
+        CmpOp::Gt => CmpOp::Lt,
+        CmpOp::Ge => CmpOp::Le,
         other => other,
     }
 }
@@ -72,7 +61,7 @@ impl Ctx<'_> {
             let rhs = self.value(&operands[1], sc)?;
             let a = self.value(&args[1], sc)?;
             let b = self.value(&args[2], sc)?;
-            return Ok(LValue::Compare(cmp_op(ops[0]), Box::new([lhs, rhs, a, b])));
+            return Ok(LValue::Compare(ops[0], Box::new([lhs, rhs, a, b])));
         }
         let first = sc.accesses.len();
         let a = self.value(&args[1], sc)?;
@@ -166,7 +155,7 @@ impl Ctx<'_> {
     /// `l - r` against 0.
     fn index_comparison(
         &self,
-        op: CmpTok,
+        op: CmpOp,
         l: &Expr,
         r: &Expr,
         col: usize,
@@ -182,12 +171,12 @@ impl Ctx<'_> {
         };
         let next = checked(k.checked_add(1)).map_err(|m| (Some(col), m))?;
         let (lo, hi) = match op {
-            CmpTok::Lt => (None, Some(k)),
-            CmpTok::Le => (None, Some(next)),
-            CmpTok::Gt => (Some(next), None),
-            CmpTok::Ge => (Some(k), None),
-            CmpTok::Eq => (Some(k), Some(next)),
-            CmpTok::Ne => {
+            CmpOp::Lt => (None, Some(k)),
+            CmpOp::Le => (None, Some(next)),
+            CmpOp::Gt => (Some(next), None),
+            CmpOp::Ge => (Some(k), None),
+            CmpOp::Eq => (Some(k), Some(next)),
+            CmpOp::Ne => {
                 return Err((
                     Some(col),
                     "!= between indices is not a range: swap the branches of select(i == k, a, b)"
@@ -201,12 +190,12 @@ impl Ctx<'_> {
     /// `lo <= index < hi` (either operator `<` or `<=`), `lo` and `hi` integers or sizes.
     fn index_chain(
         &self,
-        ops: &[CmpTok],
+        ops: &[CmpOp],
         operands: &[Expr],
         col: usize,
         sc: &mut StageCx,
     ) -> Result<LBound, SErr> {
-        if ops.iter().any(|o| !matches!(o, CmpTok::Lt | CmpTok::Le)) {
+        if ops.iter().any(|o| !matches!(o, CmpOp::Lt | CmpOp::Le)) {
             return Err((
                 Some(col),
                 "a chained comparison reads lo <= index < hi (with < or <=)".to_string(),
@@ -223,11 +212,11 @@ impl Ctx<'_> {
                 ));
             }
         }
-        let step = |t: CmpTok, k: i64, open: CmpTok| {
+        let step = |t: CmpOp, k: i64, open: CmpOp| {
             checked(k.checked_add(i64::from(t == open))).map_err(|m| (Some(col), m))
         };
-        let lo = step(ops[0], lo.constant, CmpTok::Lt)?;
-        let hi = step(ops[1], hi.constant, CmpTok::Le)?;
+        let lo = step(ops[0], lo.constant, CmpOp::Lt)?;
+        let hi = step(ops[1], hi.constant, CmpOp::Le)?;
         Ok(LBound::new(mid, Some(lo), Some(hi)))
     }
 }

@@ -3,6 +3,42 @@
 #![allow(dead_code)]
 
 use colt_ir::{BufKind, Program};
+use colt_ops::{OpsError, from_spec_str};
+
+/// The program of a spec that must be valid.
+pub fn ok(text: &str) -> Program {
+    from_spec_str(text).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The error of a spec that must be rejected: one line, naming no file.
+pub fn err(text: &str) -> String {
+    let e = from_spec_str(text).expect_err("spec should be rejected");
+    assert!(matches!(e, OpsError::Spec { file: None, .. }));
+    let msg = e.to_string();
+    assert!(!msg.contains('\n'), "error is not one line: {msg}");
+    msg
+}
+
+/// Three tensors: inputs `A: [4, 3]`, `B: [3, 5]` and output `C: [4, 5]` (lines 2 to 5).
+pub const HEAD: &str = r#"
+[tensors]
+A = { shape = [4, 3], role = "input" }
+B = { shape = [3, 5], role = "input" }
+C = { shape = [4, 5], role = "output" }
+"#;
+
+/// The error of a one-stage spec over [`HEAD`] with the TOML `more` after it (the compute
+/// line is line 7 plus the lines of `more`).
+pub fn stage_err_after(more: &str, compute: &str) -> String {
+    err(&format!("{HEAD}{more}[[stage]]\ncompute = \"{compute}\"\n"))
+}
+
+/// `msg` contains every one of `parts`.
+pub fn has(msg: &str, parts: &[&str]) {
+    for p in parts {
+        assert!(msg.contains(p), "expected {p:?} in: {msg}");
+    }
+}
 
 /// Deterministic values in [-1, 1) from a 64-bit LCG (no RNG dependency needed).
 pub fn fill(seed: u64, n: usize) -> Vec<f32> {
