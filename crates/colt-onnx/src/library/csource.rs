@@ -140,16 +140,10 @@ impl<'a> Sources<'a> {
                 )
                 .unwrap();
             }
-            writeln!(
-                s,
-                "extern const char* const model_{lower}_names[MODEL_NUM_{kind}S];"
-            )
-            .unwrap();
-            writeln!(
-                s,
-                "extern const long long model_{lower}_sizes[MODEL_NUM_{kind}S];\n"
-            )
-            .unwrap();
+            let n = format!("MODEL_NUM_{kind}S + 1");
+            s.push_str("// names and sizes (floats), then NULL and 0\n");
+            writeln!(s, "extern const char* const model_{lower}_names[{n}];").unwrap();
+            writeln!(s, "extern const long long model_{lower}_sizes[{n}];\n").unwrap();
         }
         s.push_str(
             "// Run the model: inputs[j] and outputs[j] point to the arrays above.\n\
@@ -170,8 +164,11 @@ impl<'a> Sources<'a> {
             writeln!(s, "void {}(float* const* bufs);", kernel_symbol(i)).unwrap();
         }
         for (kind, ts) in [("input", &g.inputs), ("output", &g.outputs)] {
-            let names: Vec<String> = ts.iter().map(|&t| c_string(&g.tensor(t).name)).collect();
-            let sizes: Vec<String> = ts.iter().map(|&t| g.tensor(t).len().to_string()).collect();
+            let mut names: Vec<String> = ts.iter().map(|&t| c_string(&g.tensor(t).name)).collect();
+            let mut sizes: Vec<String> =
+                ts.iter().map(|&t| g.tensor(t).len().to_string()).collect();
+            names.push("0".into());
+            sizes.push("0".into());
             writeln!(
                 s,
                 "const char* const model_{kind}_names[] = {{{}}};",
