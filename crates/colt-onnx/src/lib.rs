@@ -7,7 +7,9 @@
 //!   becomes an [`Op`]: elementwise (arithmetic with broadcasting, activations, batch norm
 //!   as a per-channel scale and shift, views) or an anchor with a reduction (MatMul, Conv,
 //!   pools, Reduce*, Softmax, LayerNormalization). Subgraphs of constants are evaluated at
-//!   import, and a batch norm after a Conv with constant weights is folded into them.
+//!   import, a batch norm after a Conv with constant weights is folded into them, and the
+//!   decomposed layer norm (ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div) becomes one
+//!   LayerNorm node.
 //! - **Tasks** ([`Model`]): nodes are fused TVM-style, one anchor per task with its
 //!   elementwise prologue and epilogue (Conv+BatchNormalization+Relu, MatMul+Add+Gelu);
 //!   each task is a colt [`colt_ir::Program`] whose buffers are its inputs (activations and

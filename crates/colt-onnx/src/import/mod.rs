@@ -8,6 +8,7 @@ mod consts;
 mod conv;
 mod elementwise;
 mod linalg;
+mod ln_fold;
 mod norm;
 mod read;
 #[cfg(test)]
@@ -330,6 +331,7 @@ impl Importer {
             self.g.outputs.push(t);
         }
         bn_fold::fold_batch_norms(&mut self.g);
+        ln_fold::fold_layer_norms(&mut self.g);
         consts::drop_dead_nodes(&mut self.g);
         Ok(self.g)
     }

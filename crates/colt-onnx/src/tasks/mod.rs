@@ -76,7 +76,10 @@ impl Model {
             let label = label(&graph, &group);
             let nodes: Vec<&crate::graph::Node> = group.iter().map(|&n| &graph.nodes[n]).collect();
             let tp = program_for(&graph, &nodes, &program_name(&label));
-            let key = serde_json::to_string(&tp.program).expect("a program serialises");
+            // the same computation under another name (label) is the same kernel
+            let mut unnamed = tp.program.clone();
+            unnamed.name.clear();
+            let key = serde_json::to_string(&unnamed).expect("a program serialises");
             let kernel = *index.entry(key).or_insert_with(|| {
                 kernels.push(Kernel {
                     label,
