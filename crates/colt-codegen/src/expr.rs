@@ -182,76 +182,87 @@ impl<'a> Ctx<'a> {
                     0,
                 )
             }
-            Value::Unary(op, a) => {
-                let x = self.value(a);
-                let s = match op {
-                    UnOp::Neg => unreachable!(),
-                    UnOp::Exp => format!("expf({x})"),
-                    UnOp::Sqrt => format!("sqrtf({x})"),
-                    UnOp::Tanh => format!("tanhf({x})"),
-                    UnOp::Relu => format!("fmaxf({x}, 0.0f)"),
-                    UnOp::Rsqrt => format!("(1.0f / sqrtf({x}))"),
-                    UnOp::Log => format!("logf({x})"),
-                    UnOp::Abs => format!("fabsf({x})"),
-                    UnOp::Erf => format!("erff({x})"),
-                    UnOp::Sigmoid => {
-                        self.needs.sigmoid = true;
-                        format!("colt_sigmoid({x})")
-                    }
-                    UnOp::Silu => {
-                        self.needs.silu = true;
-                        format!("colt_silu({x})")
-                    }
-                };
-                (s, 3)
-            }
-            Value::Binary(op, a, b) => {
-                let (sym, p) = match op {
-                    BinOp::Max => {
-                        return (format!("fmaxf({}, {})", self.value(a), self.value(b)), 3);
-                    }
-                    BinOp::Min => {
-                        return (format!("fminf({}, {})", self.value(a), self.value(b)), 3);
-                    }
-                    BinOp::Pow => {
-                        return (format!("powf({}, {})", self.value(a), self.value(b)), 3);
-                    }
-                    BinOp::Add => ("+", 1),
-                    BinOp::Sub => ("-", 1),
-                    BinOp::Mul => ("*", 2),
-                    BinOp::Div => ("/", 2),
-                };
-                let (x, px) = self.value_prec(a);
-                let (y, py) = self.value_prec(b);
-                let x = if px < p { format!("({x})") } else { x };
-                // right operand of `-` and `/` needs parentheses at equal precedence
-                let y = if py < p || (py == p && matches!(op, BinOp::Sub | BinOp::Div)) {
-                    format!("({y})")
-                } else {
-                    y
-                };
-                (format!("{x} {sym} {y}"), p)
-            }
-            Value::Select(bounds, a, b) => {
-                let mut conds = vec![];
-                for bd in bounds {
-                    match self.bound(bd) {
-                        Some(cs) => conds.extend(cs),
-                        // provably false: the select is its else branch
-                        None => return self.value_prec(b),
-                    }
-                }
-                if conds.is_empty() {
-                    return self.value_prec(a);
-                }
-                let (x, y) = (self.value(a), self.value(b));
-                (format!("({} ? {x} : {y})", conds.join(" && ")), 3)
-            }
+            Value::Unary(op, a) => self.unary(*op, a),
+            Value::Binary(op, a, b) => self.binary(*op, a, b),
+            Value::Select(bounds, a, b) => self.select(bounds, a, b),
             Value::Compare(op, vs) => {
                 let [l, r, x, y] = vs.each_ref().map(|v| self.value(v));
                 (format!("({l} {} {r} ? {x} : {y})", op.symbol()), 3)
             }
         }
+    }
+
+    /// A unary operator other than negation: a C call, an atom.
+    fn unary(&mut self, op: UnOp, a: &Value) -> (String, u8) {
+        let x = self.value(a);
+        let s = match op {
+            // `value_prec` writes a negation itself; as a call it is parenthesised whole
+            UnOp::Neg => format!("(-({x}))"),
+            UnOp::Exp => format!("expf({x})"),
+            UnOp::Sqrt => format!("sqrtf({x})"),
+            UnOp::Tanh => format!("tanhf({x})"),
+            UnOp::Relu => format!("fmaxf({x}, 0.0f)"),
+            UnOp::Rsqrt => format!("(1.0f / sqrtf({x}))"),
+            UnOp::Log => format!("logf({x})"),
+            UnOp::Abs => format!("fabsf({x})"),
+            UnOp::Erf => format!("erff({x})"),
+            UnOp::Sigmoid => {
+                self.needs.sigmoid = true;
+                format!("colt_sigmoid({x})")
+            }
+            UnOp::Silu => {
+                self.needs.silu = true;
+                format!("colt_silu({x})")
+            }
+        };
+        (s, 3)
+    }
+
+    /// A binary operator: a C call for max/min/pow, else an infix expression with the
+    /// parentheses its operands' precedences need.
+    fn binary(&mut self, op: BinOp, a: &Value, b: &Value) -> (String, u8) {
+        let (sym, p) = match op {
+            BinOp::Max => {
+                return (format!("fmaxf({}, {})", self.value(a), self.value(b)), 3);
+            }
+            BinOp::Min => {
+                return (format!("fminf({}, {})", self.value(a), self.value(b)), 3);
+            }
+            BinOp::Pow => {
+                return (format!("powf({}, {})", self.value(a), self.value(b)), 3);
+            }
+            BinOp::Add => ("+", 1),
+            BinOp::Sub => ("-", 1),
+            BinOp::Mul => ("*", 2),
+            BinOp::Div => ("/", 2),
+        };
+        let (x, px) = self.value_prec(a);
+        let (y, py) = self.value_prec(b);
+        let x = if px < p { format!("({x})") } else { x };
+        // right operand of `-` and `/` needs parentheses at equal precedence
+        let y = if py < p || (py == p && matches!(op, BinOp::Sub | BinOp::Div)) {
+            format!("({y})")
+        } else {
+            y
+        };
+        (format!("{x} {sym} {y}"), p)
+    }
+
+    /// A select on index bounds: the bounds the ranges do not prove become the condition.
+    fn select(&mut self, bounds: &[Bound], a: &Value, b: &Value) -> (String, u8) {
+        let mut conds = vec![];
+        for bd in bounds {
+            match self.bound(bd) {
+                Some(cs) => conds.extend(cs),
+                // provably false: the select is its else branch
+                None => return self.value_prec(b),
+            }
+        }
+        if conds.is_empty() {
+            return self.value_prec(a);
+        }
+        let (x, y) = (self.value(a), self.value(b));
+        (format!("({} ? {x} : {y})", conds.join(" && ")), 3)
     }
 
     /// The conditions of `lo <= idx < hi` the ranges do not prove; `None` if it is provably false.
