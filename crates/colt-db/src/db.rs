@@ -302,29 +302,34 @@ impl Db {
 
     /// Record a new run with status `running`.
     pub fn create_run(&self, run: &NewRun) -> Result<RunId> {
+        self.insert_run(&self.conn, run)
+    }
+
+    /// Insert `run` (status `running`) through `conn` (this connection or a transaction
+    /// of it).
+    pub(crate) fn insert_run(&self, conn: &Connection, run: &NewRun) -> Result<RunId> {
         let trials = self.int("trials", run.trials)?;
         let inputs = serde_json::to_string(&run.inputs).expect("a map of strings serialises");
-        self.conn
-            .execute(
-                "INSERT INTO runs (created_at_ms, strategy, workload, space, scale, seed, trials,
+        conn.execute(
+            "INSERT INTO runs (created_at_ms, strategy, workload, space, scale, seed, trials,
                                    config, versions, target, status, inputs)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'running', ?11)",
-                params![
-                    now_ms(),
-                    run.strategy,
-                    run.workload,
-                    run.space,
-                    run.scale,
-                    run.seed as i64, // bit-cast; read back with `as u64`
-                    trials,
-                    run.config,
-                    run.versions,
-                    run.target,
-                    inputs,
-                ],
-            )
-            .map_err(|e| self.sql("create run", e))?;
-        Ok(RunId(self.conn.last_insert_rowid()))
+            params![
+                now_ms(),
+                run.strategy,
+                run.workload,
+                run.space,
+                run.scale,
+                run.seed as i64, // bit-cast; read back with `as u64`
+                trials,
+                run.config,
+                run.versions,
+                run.target,
+                inputs,
+            ],
+        )
+        .map_err(|e| self.sql("create run", e))?;
+        Ok(RunId(conn.last_insert_rowid()))
     }
 
     /// The run with id `id`, or `NoSuchRun`.

@@ -90,6 +90,14 @@ pub enum DbError {
         /// The run id asked for.
         run: i64,
     },
+    /// A model run id that is not in the database.
+    #[error("database {}: model run {run} does not exist (colt model runs lists them)", path.display())]
+    NoSuchModelRun {
+        /// The database file.
+        path: PathBuf,
+        /// The model run id asked for.
+        run: i64,
+    },
     /// A value the caller passed cannot be stored (not finite, too large, not JSON).
     #[error("database {}: invalid {field}: {problem}", path.display())]
     InvalidValue {

@@ -3,7 +3,8 @@
 //! A tuning run is expensive (every candidate is compiled and timed, every LLM call costs
 //! money), so its records go to an SQLite file as they happen: the run's identity (config,
 //! seed, versions, target), each measured candidate, each LLM call with its accounting,
-//! and the search tree's nodes. That file is what `colt tune --resume` continues from
+//! and the search tree's nodes; a whole model's tuning (`colt model tune`) adds a model run
+//! with the task run of each kernel and the scheduler's rounds. That file is what `colt tune --resume` continues from
 //! after a `kill -9`, what `colt runs` lists, and what `colt best` exports from.
 //!
 //! The crate stores plain data (strings, numbers, JSON text) and knows nothing about
@@ -32,6 +33,7 @@ mod candidates;
 mod db;
 mod error;
 mod llm_calls;
+mod models;
 mod nodes;
 mod records;
 mod schema;
@@ -41,8 +43,10 @@ mod stats;
 pub use colt_outcome::OutcomeKind;
 pub use db::{Db, DbOptions};
 pub use error::{DbError, Result};
+pub use models::NewModelTask;
 pub use records::{
-    BestFilter, CandidateRow, LlmCallRow, ModelStats, NewCandidate, NewLlmCall, NewRun, Node,
-    RunId, RunRow, RunStats, RunStatus, SourceStats,
+    BestFilter, CandidateRow, LlmCallRow, ModelRound, ModelRunId, ModelRunRow, ModelStats,
+    ModelTask, NewCandidate, NewLlmCall, NewModelRun, NewRun, Node, RunId, RunRow, RunStats,
+    RunStatus, SourceStats,
 };
 pub use schema::SCHEMA_VERSION;

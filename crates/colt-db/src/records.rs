@@ -352,3 +352,92 @@ impl BestFilter {
         self
     }
 }
+
+/// Id of a model run (`colt model tune`; SQLite rowid, never reused).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ModelRunId(pub i64);
+
+impl fmt::Display for ModelRunId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl FromStr for ModelRunId {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        s.parse::<RunId>()
+            .map(|r| ModelRunId(r.0))
+            .map_err(|_| format!("model run id '{s}' is not a positive integer"))
+    }
+}
+
+/// What identifies a model run: the model file, its shapes and the tuning budget.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewModelRun {
+    /// The ONNX file (absolute path).
+    pub model: String,
+    /// The file's content hash (hex), so a resume can tell when it changed.
+    pub model_hash: String,
+    /// The fixed input shapes, JSON (`{"x": [1, 64]}`).
+    pub shapes: String,
+    /// Search strategy of every task.
+    pub strategy: String,
+    /// Master seed (any u64; stored bit-cast).
+    pub seed: u64,
+    /// Trials of the whole model (all tasks together).
+    pub trials: u64,
+    /// The configuration (colt.toml text, stored verbatim).
+    pub config: String,
+    /// Version string of colt.
+    pub versions: String,
+    /// Target description (CPU model, cores, -march).
+    pub target: String,
+}
+
+/// A stored model run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelRunRow {
+    /// The model run's id.
+    pub id: ModelRunId,
+    /// Milliseconds since the Unix epoch.
+    pub created_at_ms: i64,
+    /// What it was started with.
+    pub spec: NewModelRun,
+    /// Running, finished or killed.
+    pub status: RunStatus,
+    /// Milliseconds since the Unix epoch, once it ended.
+    pub finished_at_ms: Option<i64>,
+    /// Final summary JSON.
+    pub summary: Option<String>,
+}
+
+/// A task of a model run: one distinct kernel and its tuning run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelTask {
+    /// The kernel's index in the model.
+    pub kernel: u64,
+    /// Its tuning run.
+    pub run: RunId,
+    /// The operators it fuses (`MatMul+Add+Gelu`).
+    pub label: String,
+    /// How many tasks of the model run it.
+    pub count: u64,
+    /// The naive kernel's latency (µs), once measured.
+    pub naive_us: Option<f64>,
+}
+
+/// One measurement round the model scheduler gave a task.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelRound {
+    /// Order within the model run, 0, 1, 2, ...
+    pub seq: u64,
+    /// The kernel measured.
+    pub kernel: u64,
+    /// The kernel's trials after the round.
+    pub trials: u64,
+    /// The kernel's best latency after the round (µs; `None`: nothing correct yet).
+    pub best_us: Option<f64>,
+    /// When it was stored (milliseconds since the Unix epoch; ignored on insert).
+    pub at_ms: i64,
+}

@@ -10,10 +10,10 @@
 use rusqlite::{Connection, OptionalExtension};
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// Migration `i` takes a database from version `i + 1` to `i + 2`.
-pub(crate) fn migrations() -> [String; 3] {
+pub(crate) fn migrations() -> [String; 4] {
     [
         // 2: the content of the input files a run tunes (a custom spec, a C program), as a
         // JSON object of path -> text, so `--resume` can tell when one changed on disk.
@@ -40,8 +40,48 @@ pub(crate) fn migrations() -> [String; 3] {
                  'opt_error', 'no_value', 'bad_latency', 'missing', 'unavailable', 'error'"
             )
         ),
+        // 5: whole-model tuning (`colt model tune`): a model run, the task run of each of its
+        // kernels, and the scheduler's rounds in order.
+        MODEL_TABLES.into(),
     ]
 }
+
+/// The tables of whole-model tuning (migration 5).
+const MODEL_TABLES: &str = "
+CREATE TABLE model_runs (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    created_at_ms   INTEGER NOT NULL,
+    model           TEXT NOT NULL,
+    model_hash      TEXT NOT NULL,
+    shapes          TEXT NOT NULL,
+    strategy        TEXT NOT NULL,
+    seed            INTEGER NOT NULL,
+    trials          INTEGER NOT NULL CHECK (trials >= 0),
+    config          TEXT NOT NULL,
+    versions        TEXT NOT NULL,
+    target          TEXT NOT NULL,
+    status          TEXT NOT NULL CHECK (status IN ('running', 'finished', 'killed')),
+    finished_at_ms  INTEGER,
+    summary         TEXT
+);
+CREATE TABLE model_tasks (
+    model_run  INTEGER NOT NULL REFERENCES model_runs (id),
+    kernel     INTEGER NOT NULL CHECK (kernel >= 0),
+    run_id     INTEGER NOT NULL REFERENCES runs (id),
+    label      TEXT NOT NULL,
+    count      INTEGER NOT NULL CHECK (count >= 1),
+    naive_us   REAL,
+    PRIMARY KEY (model_run, kernel)
+);
+CREATE TABLE model_rounds (
+    model_run  INTEGER NOT NULL REFERENCES model_runs (id),
+    seq        INTEGER NOT NULL CHECK (seq >= 0),
+    kernel     INTEGER NOT NULL CHECK (kernel >= 0),
+    trials     INTEGER NOT NULL CHECK (trials >= 0),
+    best_us    REAL,
+    at_ms      INTEGER NOT NULL,
+    PRIMARY KEY (model_run, seq)
+);";
 
 /// The candidates table's columns, in order.
 const CANDIDATE_COLUMNS: &str = "run_id, seq, key, trace, predicted, outcome, latency_median_us,
