@@ -255,9 +255,9 @@ fn new_run(a: &Args, config_text: &str) -> anyhow::Result<NewRun> {
     })
 }
 
-/// With `--resume`: every flag given must agree with what the run recorded (a resumed run
-/// that silently ignored `--trials 8` or another `--workload` would not be what was asked).
-fn check_resume_flags(a: &Args, id: RunId, rec: &NewRun) -> anyhow::Result<()> {
+/// The flags given with `--resume` that name a recorded field: (flag, value given, value
+/// recorded).
+fn given_flags(a: &Args, rec: &NewRun) -> anyhow::Result<Vec<(&'static str, String, String)>> {
     let mut given: Vec<(&str, String, String)> = vec![];
     if let Some(s) = a.space {
         given.push(("--space", s.to_string(), rec.space.clone()));
@@ -308,6 +308,13 @@ fn check_resume_flags(a: &Args, id: RunId, rec: &NewRun) -> anyhow::Result<()> {
         let files: Vec<String> = a.program.iter().map(|p| absolute(p)).collect();
         given.push(("--program", files.join(";"), rec.workload.clone()));
     }
+    Ok(given)
+}
+
+/// With `--resume`: every flag given must agree with what the run recorded (a resumed run
+/// that silently ignored `--trials 8` or another `--workload` would not be what was asked).
+fn check_resume_flags(a: &Args, id: RunId, rec: &NewRun) -> anyhow::Result<()> {
+    let given = given_flags(a, rec)?;
     if a.no_register_prior && recorded_vector_target(rec)?.is_some() {
         bail!(
             "--no-register-prior: run {id} was recorded with the register-tile prior; --resume continues a run as recorded (drop the flag, or start a new run)"
