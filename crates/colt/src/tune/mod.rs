@@ -6,10 +6,10 @@
 
 mod interrupt;
 mod llvm;
-mod recorder;
+pub(crate) mod recorder;
 mod replay;
 pub(crate) mod summary;
-mod tensor;
+pub(crate) mod tensor;
 
 use crate::space::Space;
 use crate::{config, out};
@@ -24,12 +24,13 @@ use replay::ReplayLlm;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use summary::{SearchSummary, TuneSummary};
 
 /// Most measurements one run may ask for.
 pub const MAX_TRIALS: usize = 100_000;
 
-#[derive(clap::Args)]
+#[derive(clap::Args, Default)]
 pub struct Args {
     /// tensor (schedules of a workload) or llvm (pass orderings of a C program). [default: tensor]
     #[arg(long, value_enum)]
@@ -147,6 +148,16 @@ impl Args {
     }
 }
 
+/// The arguments of a run driven by another command (`colt model tune`): no progress bar
+/// or messages of its own, the database at `db`.
+pub(crate) fn quiet_args(db: PathBuf) -> Args {
+    Args {
+        json: true,
+        db: Some(db),
+        ..Args::default()
+    }
+}
+
 /// The key of the LLVM space's build and run options (JSON) among a run's recorded inputs;
 /// not a file (input keys of files are absolute paths).
 const LLVM_OPTIONS_KEY: &str = "colt:llvm-options";
@@ -208,15 +219,8 @@ fn new_run(a: &Args, config_text: &str) -> anyhow::Result<NewRun> {
                 .clone()
                 .context("--workload is required (or --resume RUN)")?;
             let scale = out::workload_scale(&w, a.scale.as_deref())?;
-            let w = if out::is_spec_path(&w) {
-                let path = absolute(Path::new(&w));
-                inputs.insert(path.clone(), read_input("spec", &path)?);
-                path
-            } else {
-                w
-            };
-            let target = (!a.no_register_prior).then(detect_vector_target).flatten();
-            inputs.insert(VECTOR_TARGET_KEY.into(), serde_json::to_string(&target)?);
+            let (w, recorded) = tensor_inputs(&w, !a.no_register_prior)?;
+            inputs = recorded;
             (w, scale.as_str().to_string())
         }
         Space::Llvm => {
@@ -249,10 +253,34 @@ fn new_run(a: &Args, config_text: &str) -> anyhow::Result<NewRun> {
         seed: a.seed.unwrap_or(1),
         trials: trials as u64,
         config: config_text.to_string(),
-        versions: format!("colt {}", env!("CARGO_PKG_VERSION")),
+        versions: versions(),
         target: out::target(),
         inputs,
     })
+}
+
+/// The version string every run records.
+pub(crate) fn versions() -> String {
+    format!("colt {}", env!("CARGO_PKG_VERSION"))
+}
+
+/// A tensor-space workload as a run records it: a spec file by its absolute path, with its
+/// text among the inputs, and the register-tile prior's target (none without the prior).
+pub(crate) fn tensor_inputs(
+    w: &str,
+    register_prior: bool,
+) -> anyhow::Result<(String, BTreeMap<String, String>)> {
+    let mut inputs = BTreeMap::new();
+    let w = if out::is_spec_path(w) {
+        let path = absolute(Path::new(w));
+        inputs.insert(path.clone(), read_input("spec", &path)?);
+        path
+    } else {
+        w.to_string()
+    };
+    let target = register_prior.then(detect_vector_target).flatten();
+    inputs.insert(VECTOR_TARGET_KEY.into(), serde_json::to_string(&target)?);
+    Ok((w, inputs))
 }
 
 /// The flags given with `--resume` that name a recorded field: (flag, value given, value
@@ -393,7 +421,7 @@ pub(crate) struct Resolved {
     pub notes: Vec<String>,
 }
 
-fn resolve(
+pub(crate) fn resolve(
     spec: &NewRun,
     scfg: &SearchConfig,
     cfg: &config::ConfigFile,
@@ -475,7 +503,7 @@ fn search_error(e: serde_path_to_error::Error<toml::de::Error>) -> String {
 }
 
 /// `[search]` of the config with strategy, trials and seed of the run.
-fn search_config(spec: &NewRun) -> anyhow::Result<SearchConfig> {
+pub(crate) fn search_config(spec: &NewRun) -> anyhow::Result<SearchConfig> {
     let doc: toml::Table = spec.config.parse().context("config")?;
     let mut t = match doc.get("search") {
         None => toml::Table::new(),
@@ -511,6 +539,10 @@ pub(crate) struct Ctx {
     pub spec: NewRun,
     pub scfg: SearchConfig,
     pub resolved: Resolved,
+    /// Asked between rounds whether the search goes on (`colt model tune`'s scheduler).
+    pub gate: Option<recorder::Gate>,
+    /// The LLM client to use (shared by the tasks of a model); a new one when `None`.
+    pub client: Option<Arc<colt_llm::LlmClient>>,
 }
 
 impl Ctx {
@@ -570,8 +602,12 @@ impl Ctx {
                 eprintln!("{line}");
                 effective_strategy = Strategy::SingleLlm;
             }
-            let client = colt_llm::LlmClient::new(&bucket, self.spec.seed);
-            Some(ReplayLlm::new(client, Db::open(&self.db_path)?, self.run)?)
+            let client = self
+                .client
+                .take()
+                .unwrap_or_else(|| Arc::new(colt_llm::LlmClient::new(&bucket, self.spec.seed)));
+            let shared = replay::SharedLlm(client);
+            Some(ReplayLlm::new(shared, Db::open(&self.db_path)?, self.run)?)
         } else {
             None
         };
@@ -595,6 +631,9 @@ impl Ctx {
             trials: 0,
             tool_failures: 0,
             first_tool_error: None,
+            gate: self.gate.take(),
+            rounds: 0,
+            best_us: None,
         };
         let mut cost = colt_cost::Gbdt::default();
         let result = colt_search::run(
@@ -669,15 +708,22 @@ pub(crate) fn finish<S>(
     text: &str,
     tool_failure: Option<String>,
 ) -> anyhow::Result<()> {
-    let mut summary = summary.clone();
-    summary.search.command_wall_s = out::command_wall_s();
-    let summary = summary.to_json();
-    db.finish_run(run, &summary.to_string())?;
+    let summary = store_summary(db, run, summary)?;
     print_report(&summary, json_out, result, text);
     match tool_failure {
         Some(msg) => bail!("run {run}: {msg}"),
         None => Ok(()),
     }
+}
+
+/// Mark `run` finished with `summary` (the whole command's wall time set now); the summary
+/// as stored.
+pub(crate) fn store_summary(db: &Db, run: RunId, summary: &TuneSummary) -> anyhow::Result<Value> {
+    let mut summary = summary.clone();
+    summary.search.command_wall_s = out::command_wall_s();
+    let summary = summary.to_json();
+    db.finish_run(run, &summary.to_string())?;
+    Ok(summary)
 }
 
 fn print_report<S>(summary: &Value, json_out: bool, result: &RunResult<S>, text: &str) {
@@ -768,6 +814,8 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         spec,
         scfg,
         resolved,
+        gate: None,
+        client: None,
     };
     ctx.say(&format!(
         "run {run}: {} on {} ({}), {} trials, seed {} — database {}",

@@ -12,6 +12,20 @@ pub type Details = Box<dyn Fn(u64) -> Option<(Option<f64>, Option<f64>, String)>
 /// How the progress bar shows the best value so far.
 pub type ShowBest = Box<dyn Fn(f64) -> String>;
 
+/// Where a search stands between two rounds.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Pause {
+    /// Trials measured (replayed ones included).
+    pub trials: u64,
+    /// Measurement rounds done.
+    pub rounds: u64,
+    /// The best latency so far.
+    pub best_us: Option<f64>,
+}
+
+/// Asked before every round after the first whether the search goes on (`true`: stop).
+pub type Gate = Box<dyn FnMut(Pause) -> bool + Send>;
+
 pub struct Recorder {
     pub db: Db,
     pub run: RunId,
@@ -25,6 +39,11 @@ pub struct Recorder {
     pub trials: u64,
     pub tool_failures: u64,
     pub first_tool_error: Option<String>,
+    /// Asked whether to stop before each round (`None`: never stop early).
+    pub gate: Option<Gate>,
+    /// Rounds done, and the best latency so far (for the gate).
+    pub rounds: u64,
+    pub best_us: Option<f64>,
 }
 
 impl Recorder {
@@ -79,7 +98,18 @@ impl<S: Serialize> Observer<S> for Recorder {
         self.note(r);
     }
 
+    fn should_stop(&mut self) -> bool {
+        let pause = Pause {
+            trials: self.trials,
+            rounds: self.rounds,
+            best_us: self.best_us,
+        };
+        self.gate.as_mut().is_some_and(|g| g(pause))
+    }
+
     fn progress(&mut self, p: &Progress) {
+        self.rounds += 1;
+        self.best_us = p.best_us;
         self.bar.set_length(p.trials_total as u64);
         self.bar.set_position(p.trials as u64);
         let mut msg = match p.best_us {

@@ -7,6 +7,27 @@ use colt_db::{Db, NewLlmCall, RunId};
 use colt_llm::{Bucket, CallRecord, Request};
 use colt_search::Llm;
 use std::collections::VecDeque;
+use std::sync::Arc;
+
+/// An LLM client shared by several searches (the tasks of `colt model tune`, which run one
+/// at a time); a tune of its own holds the only handle.
+pub struct SharedLlm(pub Arc<colt_llm::LlmClient>);
+
+impl Llm for SharedLlm {
+    fn bucket(&self) -> &Bucket {
+        self.0.bucket()
+    }
+    fn call(&mut self, model: &str, req: &Request) -> CallRecord {
+        self.0.call(model, req)
+    }
+    fn call_many(&mut self, calls: &[(String, Request)], max_in_flight: usize) -> Vec<CallRecord> {
+        self.0.call_many(calls, max_in_flight)
+    }
+    fn concurrent(&self) -> bool {
+        // As `LlmClient`'s own: a remote model in the bucket.
+        (self.0.bucket().models().iter()).any(|m| m.provider != colt_llm::ProviderKind::Local)
+    }
+}
 
 pub struct ReplayLlm<L> {
     inner: L,
