@@ -1,5 +1,6 @@
-//! The built library beyond the reference comparisons: exact weights, and a tuned kernel
-//! substituted for a naive one (with extra temporaries in the arena).
+//! The built library beyond the reference comparisons: exact weights, a tuned kernel
+//! substituted for a naive one (with extra temporaries in the arena), and sampled schedules
+//! of every kernel of the test models still matching ONNX Runtime.
 
 mod common;
 
@@ -83,4 +84,52 @@ fn a_tuned_kernel_replaces_the_naive_one() {
     let x = r.get("x").unwrap().data.clone();
     let got = run_driver(&m, dir.path(), &[x], false);
     assert!(rel_err(&got[0], &r.role("output")[0].data) <= 1e-4);
+}
+
+/// Every kernel of the CNN and the transformer block replaced by a sampled schedule
+/// (`KernelSource::scheduled`: packed copies become extra temporaries): the model still
+/// matches ONNX Runtime.
+#[test]
+fn sampled_schedules_of_every_kernel_still_match_onnx_runtime() {
+    use rand::SeedableRng;
+    for (name, seed) in [("cnn", 3), ("transformer", 5), ("mlp", 7)] {
+        let (m, r) = model(name);
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(seed);
+        let mut extra = 0;
+        let dir = tempfile::tempdir().unwrap();
+        let out = colt_onnx::build(&m, dir.path(), |k| {
+            let trace = colt_sched::sample(&k.kernel.program, &mut rng);
+            let func = colt_sched::apply_trace(&k.kernel.program, &trace).unwrap();
+            let src = KernelSource::scheduled(&k.kernel.program, &func, k.symbol).unwrap();
+            extra += src.extra_temps.len();
+            Some(src)
+        })
+        .unwrap();
+        assert_eq!(out.tuned, m.kernels.len());
+        link_driver(dir.path());
+        let inputs: Vec<Vec<f32>> = r.role("input").iter().map(|t| t.data.clone()).collect();
+        let got = run_driver(&m, dir.path(), &inputs, false);
+        for (g, want) in got.iter().zip(r.role("output")) {
+            let e = rel_err(g, &want.data);
+            assert!(
+                e <= 1e-4,
+                "{name}: {} off by {e:.2e} (seed {seed})",
+                want.name
+            );
+        }
+        if name == "transformer" {
+            assert!(extra > 0, "no sampled schedule packed a copy (seed {seed})");
+        }
+    }
+}
+
+/// A schedule of another program is refused in one line, naming the buffer.
+#[test]
+fn a_schedule_of_another_program_is_refused() {
+    let (m, _) = model("mlp");
+    let (a, b) = (&m.kernels[0].program, &m.kernels[1].program);
+    let func = colt_sched::apply_trace(b, &colt_sched::Trace::new(&b.name)).unwrap();
+    let e = KernelSource::scheduled(a, &func, "model_k0").unwrap_err();
+    let text = e.to_string();
+    assert!(text.contains("model_k0") && !text.contains('\n'), "{text}");
 }

@@ -20,9 +20,9 @@ pub mod plan;
 
 pub use compile::compile_library;
 
-use crate::error::{OnnxError, Result, io};
+use crate::error::{OnnxError, Result, io, one_line};
 use crate::tasks::{Kernel, Model};
-use colt_ir::BufKind;
+use colt_ir::{BufKind, Func, Program};
 use std::path::{Path, PathBuf};
 
 /// The C of a kernel: it exports `void <symbol>(float* const* bufs)` with the symbol of
@@ -34,6 +34,52 @@ pub struct KernelSource {
     /// Lengths (floats) of the temporaries it takes after the program's buffers (a
     /// schedule's packed copies); empty for the naive kernel.
     pub extra_temps: Vec<usize>,
+}
+
+impl KernelSource {
+    /// The C of `func`, a schedule of `program` (a tuner's best kernel), exporting
+    /// `symbol`: the program's buffers are its first parameters, in order, and the buffers
+    /// it adds (packed copies) become extra temporaries. A function whose parameters are not
+    /// so (another program's, or reordered) is an error.
+    pub fn scheduled(program: &Program, func: &Func, symbol: &str) -> Result<KernelSource> {
+        let fail = |msg: String| OnnxError::Build {
+            what: format!("kernel {symbol} ({})", program.name),
+            msg,
+        };
+        let own = program.buffers.len();
+        if func.buffers.len() < own {
+            return Err(fail(
+                "the schedule has fewer buffers than the program".into(),
+            ));
+        }
+        for (p, f) in program.buffers.iter().zip(&func.buffers) {
+            if p.name != f.name || p.len() != f.len() {
+                return Err(fail(format!(
+                    "buffer {} of the schedule is not the program's {}",
+                    f.name, p.name
+                )));
+            }
+        }
+        let mut slots = vec![];
+        let mut extra_temps = vec![];
+        for b in func.params() {
+            let i = b.0 as usize;
+            if i < own {
+                slots.push(i);
+            } else {
+                slots.push(own + extra_temps.len());
+                extra_temps.push(func.buffer(b).len());
+            }
+        }
+        if slots.iter().enumerate().any(|(k, &i)| k != i) {
+            return Err(fail(
+                "the schedule takes the program's buffers in another order".into(),
+            ));
+        }
+        let code =
+            colt_codegen::emit_c(func, symbol).map_err(|e| fail(one_line(&e.to_string())))?;
+        Ok(KernelSource { code, extra_temps })
+    }
 }
 
 /// A kernel to build, as the caller's substitution sees it.
