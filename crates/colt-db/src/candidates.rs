@@ -174,6 +174,29 @@ impl Db {
         Ok(rows.into_iter().next())
     }
 
+    /// The naive nest's latency (µs) recorded last for the runs matching `filter`: by a
+    /// model run's task, or in a finished run's summary (`naive_gcc_us`). What a tuned
+    /// kernel must beat to be worth using instead of the naive one.
+    pub fn recorded_naive_us(&self, filter: &BestFilter) -> Result<Option<f64>> {
+        self.conn
+            .query_row(
+                "SELECT us FROM (
+                     SELECT t.naive_us AS us, r.id AS id FROM model_tasks t
+                     JOIN runs r ON r.id = t.run_id
+                     WHERE r.workload = ?1 AND r.space = ?2
+                       AND (?3 IS NULL OR r.scale = ?3) AND (?4 IS NULL OR r.target = ?4)
+                     UNION ALL
+                     SELECT json_extract(r.summary, '$.naive_gcc_us'), r.id FROM runs r
+                     WHERE r.workload = ?1 AND r.space = ?2 AND json_valid(r.summary)
+                       AND (?3 IS NULL OR r.scale = ?3) AND (?4 IS NULL OR r.target = ?4))
+                 WHERE typeof(us) IN ('real', 'integer') ORDER BY id DESC LIMIT 1",
+                params![filter.workload, filter.space, filter.scale, filter.target],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.sql("read naive latency", e))
+    }
+
     fn query_candidates(
         &self,
         sql: &str,

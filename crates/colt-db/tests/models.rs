@@ -119,3 +119,29 @@ fn a_failed_creation_leaves_nothing_behind() {
     assert!(db.list_model_runs().unwrap().is_empty());
     assert!(db.list_runs().unwrap().is_empty());
 }
+
+#[test]
+fn the_naive_latency_on_record_is_the_latest() {
+    let dir = Scratch::new("model-naive");
+    let db = Db::open(dir.db()).unwrap();
+    let filter = colt_db::BestFilter::new("/specs/a.toml", "tensor").scale("ci");
+    assert_eq!(db.recorded_naive_us(&filter).unwrap(), None);
+    let plain = db.create_run(&new_run("/specs/a.toml", "ci")).unwrap();
+    db.finish_run(plain, r#"{"naive_gcc_us": 40.0}"#).unwrap();
+    assert_eq!(db.recorded_naive_us(&filter).unwrap(), Some(40.0));
+    let (id, tasks) = db
+        .create_model_run(&spec(), &[task(0, "/specs/a.toml")])
+        .unwrap();
+    assert_eq!(
+        db.recorded_naive_us(&filter).unwrap(),
+        Some(40.0),
+        "not measured yet"
+    );
+    db.set_model_task_naive(id, 0, 35.0).unwrap();
+    assert_eq!(db.recorded_naive_us(&filter).unwrap(), Some(35.0));
+    db.finish_run(tasks[0].run, r#"{"naive_gcc_us": null, "best_us": 3.0}"#)
+        .unwrap();
+    assert_eq!(db.recorded_naive_us(&filter).unwrap(), Some(35.0));
+    let other = colt_db::BestFilter::new("/specs/b.toml", "tensor");
+    assert_eq!(db.recorded_naive_us(&other).unwrap(), None);
+}
