@@ -13,7 +13,9 @@
 //! - **Tasks** ([`Model`]): nodes are fused TVM-style, one anchor per task with its
 //!   elementwise prologue and epilogue (Conv+BatchNormalization+Relu, MatMul+Add+Gelu);
 //!   each task is a colt [`colt_ir::Program`] whose buffers are its inputs (activations and
-//!   weights), its output and temporaries, and identical programs are one [`Kernel`].
+//!   weights), temporaries and output, in the order (and with the loop order) of a
+//!   custom-operator spec, so `colt_ops::to_spec` can print it for a tuner; identical
+//!   programs are one [`Kernel`].
 //!   Views (Transpose, Reshape, Flatten, Squeeze, Unsqueeze, Slice, Concat, Gather on
 //!   constant indices) are elementwise nodes whose loads carry the index mapping; fused
 //!   into their consumer (or producer) they become its index expressions, so the multi-head

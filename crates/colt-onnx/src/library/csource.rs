@@ -4,8 +4,9 @@
 use super::plan::{Block, place};
 use super::{KernelSource, kernel_symbol, temp_lens};
 use crate::graph::{Data, TensorId};
-use crate::tasks::Model;
+use crate::tasks::{Kernel, Model, Task};
 use colt_codegen::expr::float_lit;
+use colt_ir::BufKind;
 use std::fmt::Write;
 
 /// Where a tensor's values are while `model_run` runs.
@@ -249,14 +250,8 @@ impl<'a> Sources<'a> {
             .unwrap();
         }
         for (i, task) in self.model.tasks.iter().enumerate() {
-            let mut args: Vec<String> = task.inputs.iter().map(|&t| self.ptr(t)).collect();
-            args.push(self.ptr(task.output));
-            args.extend(
-                self.temps[i]
-                    .iter()
-                    .map(|off| format!("model_arena + {off}")),
-            );
             let k = &self.model.kernels[task.kernel];
+            let args = self.args(i, task, k);
             writeln!(s, "    {{  // task {i}: {}", c_comment(&k.label)).unwrap();
             writeln!(s, "        float* const b[] = {{{}}};", args.join(", ")).unwrap();
             writeln!(s, "        {}(b);\n    }}", kernel_symbol(task.kernel)).unwrap();
@@ -273,6 +268,27 @@ impl<'a> Sources<'a> {
         }
         s.push_str("    return 0;\n}\n");
         s
+    }
+}
+
+impl Sources<'_> {
+    /// The pointers task `i` passes its kernel `k`: one per program buffer in order (its
+    /// input tensors, its output, its temporaries in the arena), then the extra temporaries.
+    fn args(&self, i: usize, task: &Task, k: &Kernel) -> Vec<String> {
+        let mut inputs = task.inputs.iter();
+        let mut temps = self.temps[i]
+            .iter()
+            .map(|off| format!("model_arena + {off}"));
+        let mut args: Vec<String> = vec![];
+        for b in &k.program.buffers {
+            args.push(match b.kind {
+                BufKind::Input => self.ptr(*inputs.next().expect("a tensor per input")),
+                BufKind::Output => self.ptr(task.output),
+                BufKind::Temp | BufKind::Local => temps.next().expect("an arena block per temp"),
+            });
+        }
+        args.extend(temps);
+        args
     }
 }
 

@@ -2,7 +2,8 @@
 //!
 //! - `kernels/k<i>.c`: kernel `i` (one per distinct task program), exporting
 //!   `void model_k<i>(float* const* bufs)` with `bufs` in the order of the program's buffers
-//!   (inputs, output, temporaries) followed by a tuned kernel's extra temporaries;
+//!   (a spec's order: inputs, then each stage's output) followed by a tuned kernel's extra
+//!   temporaries;
 //! - `model.c`: the weights as C arrays (exact float literals), the static arena of the
 //!   memory plan and `model_run`, which calls the kernels in task order;
 //! - `model.h`: `int model_run(const float* const* inputs, float* const* outputs)` (0 on
@@ -177,7 +178,7 @@ fn temp_lens(k: &Kernel, src: &KernelSource) -> Vec<usize> {
         .program
         .buffers
         .iter()
-        .filter(|b| b.kind == BufKind::Temp)
+        .filter(|b| matches!(b.kind, BufKind::Temp | BufKind::Local))
         .map(|b| b.len());
     own.chain(src.extra_temps.iter().copied()).collect()
 }

@@ -1,10 +1,12 @@
-//! A task's [`Program`] from a group of graph nodes: inputs first (`X*` activations, `W*`
-//! constants), then the output `Y`, then temporaries; elementwise stages inlined into their
-//! consumers, index expressions simplified, dead temporaries removed.
+//! A task's [`Program`] from a group of graph nodes: its buffers in the order of a
+//! custom-operator spec (inputs, `X*` activations and `W*` constants, by first use, then
+//! each stage's output: temporaries `T` and the output `Y`), so that `colt_ops::to_spec`
+//! can print it for a tuner; elementwise stages inlined into their consumers, index
+//! expressions simplified, dead temporaries removed.
 
 use crate::graph::{Graph, Node, TensorId};
 use crate::ops::{Op, is_view};
-use colt_ir::{Access, BufId, BufKind, Idx, Interval, Program, Value, VarId};
+use colt_ir::{Access, BufId, BufKind, Idx, Interval, IterKind, IterVar, Program, Value, VarId};
 use std::collections::HashMap;
 
 /// A program and the graph tensors bound to its buffers.
@@ -64,8 +66,9 @@ pub(crate) fn program_for(g: &Graph, nodes: &[&Node], name: &str) -> TaskProgram
         ));
     }
     inline(&mut p, inlinable);
-    remove_dead_temps(&mut p);
+    spec_order(&mut p, &mut inputs);
     simplify(&mut p);
+    spec_loops(&mut p);
     compact_vars(&mut p);
     unique_names(&mut p);
     TaskProgram {
@@ -117,21 +120,40 @@ fn count_loads(v: &Value, b: BufId) -> usize {
     loads.iter().filter(|a| a.buf == b).count()
 }
 
-/// Drop temporaries no stage writes any more, renumbering the buffers.
-fn remove_dead_temps(p: &mut Program) {
-    let written: Vec<BufId> = p.stages.iter().map(|s| s.store.buf).collect();
-    let keep: Vec<bool> = (0..p.buffers.len())
-        .map(|i| p.buffers[i].kind != BufKind::Temp || written.contains(&BufId(i as u32)))
-        .collect();
-    let mut renumber = vec![BufId(0); keep.len()];
-    let mut next = 0;
-    for (i, &k) in keep.iter().enumerate() {
-        renumber[i] = BufId(next);
-        next += u32::from(k);
+/// Put the buffers in the order of a custom-operator spec (`colt_ops::to_spec`): inputs by
+/// first use, then each stage's output in stage order; temporaries no stage writes any
+/// more are dropped. `inputs` (the tensors bound to the input buffers) follows.
+fn spec_order(p: &mut Program, inputs: &mut Vec<TensorId>) {
+    let mut order: Vec<usize> = vec![];
+    for st in &p.stages {
+        for b in st.reads() {
+            if p.buffer(b).kind == BufKind::Input && !order.contains(&(b.0 as usize)) {
+                order.push(b.0 as usize);
+            }
+        }
     }
-    let mut it = keep.iter();
-    p.buffers.retain(|_| *it.next().unwrap_or(&true));
-    let re = |b: BufId| renumber[b.0 as usize];
+    // An input nothing reads keeps its place among the inputs (and its tensor binding).
+    for (i, b) in p.buffers.iter().enumerate() {
+        if b.kind == BufKind::Input && !order.contains(&i) {
+            order.push(i);
+        }
+    }
+    for st in &p.stages {
+        if !order.contains(&(st.store.buf.0 as usize)) {
+            order.push(st.store.buf.0 as usize);
+        }
+    }
+    *inputs = order
+        .iter()
+        .filter(|&&i| p.buffers[i].kind == BufKind::Input)
+        .map(|&i| inputs[i])
+        .collect();
+    let mut renumber = vec![None; p.buffers.len()];
+    for (new, &old) in order.iter().enumerate() {
+        renumber[old] = Some(BufId(new as u32));
+    }
+    p.buffers = order.iter().map(|&i| p.buffers[i].clone()).collect();
+    let re = |b: BufId| renumber[b.0 as usize].expect("a stage's buffer is kept");
     for s in &mut p.stages {
         s.store.buf = re(s.store.buf);
         s.value = s.value.map(
@@ -164,6 +186,48 @@ fn simplify(p: &mut Program) {
             },
             &|e: &Idx| e.simplify(&range),
         );
+    }
+}
+
+/// Run each stage's loops in a spec's order: the output's indices, then the others by
+/// first appearance in the value (as a spec is read: operands left to right, a select's
+/// bounds after its two values). A reduction loop of one iteration that no index mentions
+/// (a depthwise convolution's input channel per group) is dropped: it sums one term.
+fn spec_loops(p: &mut Program) {
+    for st in &mut p.stages {
+        let mut order: Vec<VarId> = vec![];
+        for e in &st.store.idx {
+            e.vars(&mut order);
+        }
+        appearance(&st.value, &mut order);
+        let mut iters: Vec<IterVar> = order
+            .iter()
+            .filter_map(|v| st.iters.iter().find(|i| i.var == *v).cloned())
+            .collect();
+        for it in &st.iters {
+            let unused = !order.contains(&it.var);
+            if unused && !(it.kind == IterKind::Reduce && it.extent == 1) {
+                iters.push(it.clone());
+            }
+        }
+        st.iters = iters;
+    }
+}
+
+/// The variables of `v`'s indices in the order a spec meets them.
+fn appearance(v: &Value, out: &mut Vec<VarId>) {
+    match v {
+        Value::Const(_) => {}
+        Value::Load(a) => a.idx.iter().for_each(|e| e.vars(out)),
+        Value::Unary(_, a) => appearance(a, out),
+        Value::Binary(_, a, b) | Value::Select(_, a, b) => {
+            appearance(a, out);
+            appearance(b, out);
+            if let Value::Select(bounds, ..) = v {
+                bounds.iter().for_each(|b| b.idx.vars(out));
+            }
+        }
+        Value::Compare(_, vs) => vs.iter().for_each(|x| appearance(x, out)),
     }
 }
 
