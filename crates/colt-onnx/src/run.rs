@@ -66,3 +66,18 @@ pub fn interpret(model: &Model, inputs: &[Vec<f32>]) -> Result<Vec<Option<Vec<f3
     }
     Ok(values)
 }
+
+/// `max |got - want| / max |want|`, the infinity-norm relative error of `got` against
+/// `want` (infinite when a difference is NaN; lengths must agree).
+pub fn rel_err(got: &[f32], want: &[f32]) -> f64 {
+    assert_eq!(got.len(), want.len(), "lengths differ");
+    let scale = want
+        .iter()
+        .fold(0f64, |m, &w| m.max(f64::from(w).abs()))
+        .max(1e-30);
+    let diff = got.iter().zip(want).fold(0f64, |m, (&g, &w)| {
+        let d = (f64::from(g) - f64::from(w)).abs();
+        if d.is_nan() { f64::INFINITY } else { m.max(d) }
+    });
+    diff / scale
+}

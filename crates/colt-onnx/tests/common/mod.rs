@@ -81,16 +81,7 @@ pub fn model(name: &str) -> (Model, Reference) {
 
 /// `max |got - want| / max |want|` (the infinity-norm relative error).
 pub fn rel_err(got: &[f32], want: &[f32]) -> f64 {
-    assert_eq!(got.len(), want.len(), "lengths differ");
-    let scale = want
-        .iter()
-        .fold(0f64, |m, &w| m.max(f64::from(w).abs()))
-        .max(1e-30);
-    let diff = got.iter().zip(want).fold(0f64, |m, (&g, &w)| {
-        let d = (f64::from(g) - f64::from(w)).abs();
-        if d.is_nan() { f64::INFINITY } else { m.max(d) }
-    });
-    diff / scale
+    colt_onnx::run::rel_err(got, want)
 }
 
 const DRIVER: &str = r#"

@@ -17,8 +17,8 @@ mod colt_run;
 mod final_timing;
 mod llvm;
 mod llvm_runs;
-mod peer;
-mod report;
+pub(crate) mod peer;
+pub(crate) mod report;
 pub(crate) mod strategies;
 mod suite;
 

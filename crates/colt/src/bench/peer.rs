@@ -96,27 +96,38 @@ pub fn numpy_python(venv_py: Option<&Path>) -> Result<PathBuf, String> {
     Err("no Python with numpy (neither the TVM virtualenv nor python3)".into())
 }
 
-/// The peer script as a file (TVMScript reads the source of the functions it parses, so
-/// `python -c` cannot run it): `<cache>/bench/tvm_peer.py`, rewritten when it differs.
-fn script_file() -> Result<PathBuf, String> {
-    let path = crate::out::cache_dir().join("bench").join("tvm_peer.py");
-    if std::fs::read_to_string(&path).ok().as_deref() != Some(SCRIPT) {
+/// A peer script as a file (TVMScript reads the source of the functions it parses, so
+/// `python -c` cannot run it): `<cache>/bench/<name>`, rewritten when it differs.
+pub fn script_file(name: &str, text: &str) -> Result<PathBuf, String> {
+    let path = crate::out::cache_dir().join("bench").join(name);
+    if std::fs::read_to_string(&path).ok().as_deref() != Some(text) {
         let dir = path.parent().expect("a file in a directory");
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-        let tmp = dir.join(format!("tvm_peer.py.{}", std::process::id()));
-        std::fs::write(&tmp, SCRIPT).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
+        let tmp = dir.join(format!("{name}.{}", std::process::id()));
+        std::fs::write(&tmp, text).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
         std::fs::rename(&tmp, &path)
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
     Ok(path)
 }
 
-/// Run the peer script with `request` (see bench/tvm_peer.py for the fields): its JSON
-/// answer and the wall time of the whole process. A process still running after `limit` is
-/// killed, and that is the error.
+/// Run the TVM peer script with `request` (see bench/tvm_peer.py for the fields).
 fn call(python: &Path, request: &Value, limit: Option<Duration>) -> Result<(Value, f64), String> {
-    let script = script_file()?;
+    call_script(python, "tvm_peer.py", SCRIPT, request, limit)
+}
+
+/// Run peer script `name` (its text `text`) with `request` as its argument: its JSON answer
+/// (the last JSON line it printed) and the wall time of the whole process. A process still
+/// running after `limit` is killed, and that is the error.
+pub fn call_script(
+    python: &Path,
+    name: &str,
+    text: &str,
+    request: &Value,
+    limit: Option<Duration>,
+) -> Result<(Value, f64), String> {
+    let script = script_file(name, text)?;
     // Files, not pipes: TVM writes a lot to stderr, and the process is polled for its limit.
     let out = tempfile::tempfile().map_err(|e| format!("cannot create a temporary file: {e}"))?;
     let err = tempfile::tempfile().map_err(|e| format!("cannot create a temporary file: {e}"))?;

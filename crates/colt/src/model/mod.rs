@@ -1,17 +1,33 @@
 //! `colt model`: a whole ONNX model through colt-onnx: its tasks, and its C library.
 
+mod bench;
+mod drive;
+mod schedule;
+mod specs;
+mod task;
+mod tune;
+
 use crate::out;
 use anyhow::Context;
+use colt_db::Db;
+use colt_onnx::library::{KernelRef, KernelSource};
 use colt_onnx::{ImportOptions, Model};
 use serde_json::json;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(clap::Subcommand)]
 pub enum Command {
     /// List the model's distinct tasks (fused operators): shapes, FLOPs, count in the graph.
     Tasks(TasksArgs),
-    /// Build the model into one C library: model.h, model.c, kernels/, libmodel.a.
+    /// Build the model into one C library: model.h, model.c, kernels/, libmodel.a; each
+    /// kernel the best on record in the tuning database (naive where untuned).
     Build(BuildArgs),
+    /// Tune the model's kernels with one trial budget, spread by expected gain (recorded in
+    /// the tuning database; --resume continues a killed run).
+    Tune(tune::TuneArgs),
+    /// Check and time the model: built untuned and tuned, and ONNX Runtime, on the same
+    /// seeded inputs, in fresh processes, interleaved over rounds.
+    Bench(bench::BenchArgs),
 }
 
 #[derive(clap::Args)]
@@ -38,6 +54,12 @@ pub struct BuildArgs {
     /// The output directory (created if needed).
     #[arg(long)]
     out: PathBuf,
+    /// The tuning database the tuned kernels come from (default: ~/.cache/colt/colt.db).
+    #[arg(long)]
+    db: Option<PathBuf>,
+    /// Every kernel naive (the untuned library).
+    #[arg(long)]
+    naive: bool,
     #[arg(long)]
     json: bool,
 }
@@ -46,6 +68,8 @@ pub fn run(c: Command) -> anyhow::Result<()> {
     match c {
         Command::Tasks(a) => tasks(a),
         Command::Build(a) => build(a),
+        Command::Tune(a) => tune::run(a),
+        Command::Bench(a) => bench::run(a),
     }
 }
 
@@ -105,21 +129,66 @@ fn tasks(a: TasksArgs) -> anyhow::Result<()> {
 
 fn build(a: BuildArgs) -> anyhow::Result<()> {
     let m = load(&a.source)?;
-    let built = colt_onnx::build(&m, &a.out, |_| None)
+    let db =
+        a.db.clone()
+            .unwrap_or_else(|| out::cache_dir().join("colt.db"));
+    let (mut sources, choices) = kernel_sources(&m, (!a.naive).then_some(db.as_path()))?;
+    let built = colt_onnx::build(&m, &a.out, |k| sources[k.index].take())
         .with_context(|| format!("building {}", a.out.display()))?;
     if a.json {
         out::print_json(&json!({
             "header": built.header, "library": built.library, "sources": built.sources,
             "tasks": m.tasks.len(), "kernels": m.kernels.len(), "arena_floats": built.arena_floats,
+            "tuned": built.tuned, "choices": choices,
         }));
         return Ok(());
     }
+    for c in &choices {
+        println!(
+            "kernel {:>2}: {} (best on record {}, naive {})",
+            c["kernel"],
+            c["source"].as_str().unwrap_or(""),
+            out::us(c["best_us"].as_f64()),
+            out::us(c["naive_us"].as_f64())
+        );
+    }
     println!(
-        "{}: {} tasks, {} kernels, arena {} KiB; link with -fopenmp -lm",
+        "{}: {} tasks, {} kernels ({} tuned), arena {} KiB; link with -fopenmp -lm",
         built.library.display(),
         m.tasks.len(),
         m.kernels.len(),
+        built.tuned,
         built.arena_floats * 4 / 1024
     );
     Ok(())
+}
+
+/// The C of each kernel: the best on record in the database at `db` where it beats the
+/// naive nest (`None`: naive), and what was chosen for each. Without a database (or
+/// `None`), every kernel is naive.
+pub(crate) fn kernel_sources(
+    m: &Model,
+    db: Option<&Path>,
+) -> anyhow::Result<(Vec<Option<KernelSource>>, Vec<serde_json::Value>)> {
+    let db = match db.filter(|p| p.is_file()) {
+        Some(p) => Some((Db::open_read_only(p)?, specs::specs_dir(p))),
+        None => None,
+    };
+    let mut sources = vec![];
+    let mut choices = vec![];
+    for (i, k) in m.kernels.iter().enumerate() {
+        let symbol = colt_onnx::library::kernel_symbol(i);
+        let r = KernelRef {
+            index: i,
+            kernel: k,
+            symbol: &symbol,
+        };
+        let (src, choice) = match &db {
+            Some((db, dir)) => specs::best_source(db, dir, &r)?,
+            None => (None, specs::Choice::naive(i, "naive (no tuning database)")),
+        };
+        sources.push(src);
+        choices.push(serde_json::to_value(&choice)?);
+    }
+    Ok((sources, choices))
 }

@@ -7,13 +7,23 @@ use std::path::{Path, PathBuf};
 
 /// The command that continues `run` (with `--db` when it is not the default database).
 pub fn resume_hint(db_path: &Path, explicit_db: bool, run: RunId) -> String {
+    resume_command("colt tune", db_path, explicit_db, run)
+}
+
+/// `<command> --resume <id>`, with `--db` when it is not the default database.
+pub fn resume_command(
+    command: &str,
+    db_path: &Path,
+    explicit_db: bool,
+    id: impl std::fmt::Display,
+) -> String {
     if explicit_db {
         format!(
-            "colt tune --resume {run} --db {}",
+            "{command} --resume {id} --db {}",
             shell_quote(&db_path.display().to_string())
         )
     } else {
-        format!("colt tune --resume {run}")
+        format!("{command} --resume {id}")
     }
 }
 

@@ -4,7 +4,7 @@
 //! tensor-program schedules (`--space tensor`, the default) and LLVM pass orderings
 //! (`--space llvm`).
 
-mod interrupt;
+pub(crate) mod interrupt;
 mod llvm;
 pub(crate) mod recorder;
 mod replay;
