@@ -6,13 +6,13 @@
 //! over four levels finds one rarely: for a 1024-wide loop, S2 = 1 alone has probability
 //! (3/4)^10. With a [`VectorTarget`], the sampler draws half of the tilings of reduction
 //! stages whose innermost spatial loop reads contiguously (or does once one input is packed,
-//! which phase B then packs) as register tiles: the innermost
-//! spatial loop's S3 factor a multiple of the vector width (one to four registers wide),
-//! the S3 factor of a loop that the reads across the lanes do not mention (so every loaded
-//! vector serves each row) the rows, sized so that the accumulators fit in the registers the
-//! ISA has, every S2 factor 1. The rest of each loop's extent goes to S0/S1 at
-//! random, the reduction loops are drawn as usual. Nothing here names a workload: the widths
-//! come from the target, the rows from the register count.
+//! which phase B then packs) as register tiles: the innermost spatial loop's S3 factor one to
+//! four registers wide (half registers where no multiple of the full width divides the loop);
+//! the rows the S3 factor of a loop that the reads across the lanes do not mention (so every
+//! loaded vector serves each row), sized so that the accumulators fit in the registers the ISA
+//! has; every S2 factor 1. The rest of each loop's extent goes to S0/S1 at random, the
+//! reduction loops are drawn as usual. Nothing here names a workload: the widths come from
+//! the target, the rows from the register count.
 
 use crate::mutate::pick;
 use crate::sketch::{
@@ -73,12 +73,9 @@ pub fn register_tiles(
         return None;
     }
     let inner_extent = st.spatial().last()?.extent;
-    let widths: Vec<i64> = (1..=4)
-        .map(|m| m * target.lanes)
-        .filter(|w| inner_extent % w == 0)
-        .collect();
+    let (lanes, widths) = vector_widths(inner_extent, target);
     let w = pick(rng, &widths)?;
-    let vectors = w / target.lanes;
+    let vectors = w / lanes;
     // The rows: a spatial loop that no read across the lanes mentions, so each loaded
     // vector serves every row (matmul's `i`, a conv's output channels); the nearest such
     // loop mostly. None with at least `MIN_ROWS` iterations: no register tile (no reuse).
@@ -115,6 +112,24 @@ pub fn register_tiles(
         })
         .collect();
     Some(tiles)
+}
+
+/// The register widths (one to four vectors) that divide a loop of `extent`, and the lanes of
+/// the vectors they are made of: full registers where a multiple of the lanes divides the
+/// extent, else half registers (a 56-wide loop on a 16-lane machine: 8).
+fn vector_widths(extent: i64, target: VectorTarget) -> (i64, Vec<i64>) {
+    let widths = |lanes: i64| -> Vec<i64> {
+        (1..=4)
+            .map(|m| m * lanes)
+            .filter(|w| extent % w == 0)
+            .collect()
+    };
+    let full = widths(target.lanes);
+    if full.is_empty() && target.lanes >= 8 {
+        (target.lanes / 2, widths(target.lanes / 2))
+    } else {
+        (target.lanes, full)
+    }
 }
 
 /// Rows of a register tile `vectors` registers wide: a divisor of `extent` whose accumulators
@@ -167,6 +182,19 @@ pub fn is_register_tile(p: &Program, s: usize, tiles: &[Tile], target: VectorTar
         .all(|t| t.factors.len() == SPATIAL_LEVELS && t.factors[SPATIAL_LEVELS - 2] == 1)
 }
 
+/// The rows of a register tile: the product of the S3 factors of stage `s`'s spatial loops
+/// other than the innermost (the vectorised one), which auto-unroll must cover.
+pub fn register_rows(p: &Program, s: usize, tiles: &[Tile]) -> i64 {
+    let st = &p.stages[s];
+    let inner = st.spatial().last().map(|iv| p.var_name(iv.var).to_string());
+    st.spatial()
+        .map(|iv| p.var_name(iv.var))
+        .filter(|name| Some(name.to_string()) != inner)
+        .filter_map(|name| tiles.iter().find(|t| t.loop_ == name))
+        .map(|t| t.factors[SPATIAL_LEVELS - 1])
+        .product()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,6 +220,14 @@ mod tests {
         assert_eq!(VectorTarget::from_isa("scalar", 1), None);
         assert_eq!(AVX2.accumulators(), 14);
         assert_eq!(AVX512.accumulators(), 28);
+    }
+
+    #[test]
+    fn half_registers_where_no_full_one_divides() {
+        assert_eq!(vector_widths(64, AVX512), (16, vec![16, 32, 48, 64]));
+        assert_eq!(vector_widths(56, AVX512), (8, vec![8]));
+        assert_eq!(vector_widths(56, AVX2), (8, vec![8]));
+        assert_eq!(vector_widths(7, AVX2), (4, vec![]));
     }
 
     #[test]

@@ -17,7 +17,7 @@
 //! vectorize and auto-unroll.
 
 use crate::error::{ErrorKind, Result, ScheduleError};
-use crate::register::{VectorTarget, is_register_tile, register_tiles};
+use crate::register::{VectorTarget, is_register_tile, register_rows, register_tiles};
 use crate::state::{Attach, Schedule};
 use crate::trace::{Inst, TRACE_VERSION, Trace};
 use colt_ir::{BufKind, Idx, IterKind, Program, Stage};
@@ -1229,7 +1229,14 @@ fn draw_phase_b(
         };
         d.vectorize = rng.random_bool(p);
     }
-    d.unroll = UNROLL_STEPS[rng.random_range(0..UNROLL_STEPS.len())];
+    // A register tile's rows must be unrolled for its accumulators to stay in registers.
+    let steps: Vec<i64> = if register {
+        let rows = register_rows(program, s, &d.tiles);
+        UNROLL_STEPS.into_iter().filter(|&u| u >= rows).collect()
+    } else {
+        UNROLL_STEPS.to_vec()
+    };
+    d.unroll = steps[rng.random_range(0..steps.len())];
 }
 
 /// A write cache for reduction stage `st` (index `s`) at its last S0 (`level` 0) or S1

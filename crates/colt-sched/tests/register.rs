@@ -1,9 +1,9 @@
 //! The register-tile prior: with a vector target, samples of every built-in workload at both
 //! scales still replay and lower, reduction stages that read contiguously get register tiles
-//! (S2 = 1, accumulators within the target's registers, write cache at the S1 loop, the input
-//! read across rows packed) in a good share of the draws.
+//! (S2 = 1, accumulators within the target's registers, write cache at the S1 loop, rows
+//! unrolled, the input read across rows packed) in a good share of the draws.
 
-use colt_sched::register::{VectorTarget, is_register_tile};
+use colt_sched::register::{VectorTarget, is_register_tile, register_rows};
 use colt_sched::sketch::{Sketch, contiguous_inner, transposing_pack};
 use colt_sched::{Schedule, sample_for};
 use rand::SeedableRng;
@@ -45,6 +45,9 @@ fn register_tiles_are_drawn_for_every_target_and_always_lower() {
                         eligible += 1;
                         if is_register_tile(&p, s, &d.tiles, target) {
                             register += 1;
+                            // The rows are unrolled, so the accumulators stay in registers.
+                            let rows = register_rows(&p, s, &d.tiles);
+                            assert!(d.unroll >= rows, "{}: unroll {} < {rows} rows", w.name, d.unroll);
                             // Lanes reading an input across rows pack it.
                             if let Some(b) = &transposing {
                                 let packed = d.pack.as_ref().map(|pk| &pk.buffer);
