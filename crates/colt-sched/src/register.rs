@@ -224,7 +224,8 @@ mod tests {
 
     #[test]
     fn half_registers_where_no_full_one_divides() {
-        assert_eq!(vector_widths(64, AVX512), (16, vec![16, 32, 48, 64]));
+        assert_eq!(vector_widths(64, AVX512), (16, vec![16, 32, 64]));
+        assert_eq!(vector_widths(96, AVX512), (16, vec![16, 32, 48]));
         assert_eq!(vector_widths(56, AVX512), (8, vec![8]));
         assert_eq!(vector_widths(56, AVX2), (8, vec![8]));
         assert_eq!(vector_widths(7, AVX2), (4, vec![]));
