@@ -189,13 +189,27 @@ pub fn document(
     runs: &[RunData],
     rebuild: &kernel::Rebuild<'_>,
 ) -> Result<String, ReportError> {
+    document_with(db_path, runs, rebuild, None)
+}
+
+/// The whole document, with a model run's section first when `model` is given (`runs`
+/// are then its tasks' runs).
+pub fn document_with(
+    db_path: &Path,
+    runs: &[RunData],
+    rebuild: &kernel::Rebuild<'_>,
+    model: Option<&crate::model::ModelData>,
+) -> Result<String, ReportError> {
     let mut h = String::new();
     let ids: Vec<String> = runs.iter().map(|r| r.row.id.to_string()).collect();
-    let title = format!(
-        "colt tuning report: run{} {}",
-        if ids.len() > 1 { "s" } else { "" },
-        ids.join(", ")
-    );
+    let title = match model {
+        Some(m) => format!("colt tuning report: model run {}", m.row.id),
+        None => format!(
+            "colt tuning report: run{} {}",
+            if ids.len() > 1 { "s" } else { "" },
+            ids.join(", ")
+        ),
+    };
     let _ = write!(
         h,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n<title>{}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<h1>{}</h1>\n<p class=\"meta\">database {} · colt-report {}</p>\n",
@@ -204,6 +218,9 @@ pub fn document(
         escape(&db_path.display().to_string()),
         env!("CARGO_PKG_VERSION"),
     );
+    if let Some(m) = model {
+        crate::model::section(&mut h, m)?;
+    }
     summary_table(&mut h, runs);
 
     for p in &PLOTS {

@@ -6,7 +6,9 @@
 //! cost model's predicted vs measured throughput with Kendall τ, LLM calls / tokens / USD
 //! per model over the run, the largest model's share of calls against the policy floor,
 //! course alterations, the search tree's shape (depth and branching histograms), failures
-//! by class, and the best kernel's loop nest and C source rebuilt from its trace.
+//! by class, and the best kernel's loop nest and C source rebuilt from its trace. A model
+//! run of `colt model tune` ([`render_model_html`]) adds its tasks first: trials and rounds
+//! each, latency before and after, share of the model's time.
 //! `render_png` draws the best-latency chart into a PNG for a README.
 //!
 //! Plot text is laid out with a system TrueType font (see [`font`]); the data reductions
@@ -17,6 +19,7 @@ mod error;
 pub mod font;
 pub mod html;
 pub mod kernel;
+pub mod model;
 pub mod plots;
 
 pub use error::ReportError;
@@ -47,6 +50,19 @@ pub fn render_html(db: &Db, runs: &[RunId], inputs: &Inputs<'_>) -> Result<Strin
     font::ensure()?;
     let data = data::load(db, runs, inputs)?;
     html::document(db.path(), &data, inputs.rebuild)
+}
+
+/// The HTML report of model run `id` (`colt model tune`): its tasks with trials and
+/// latency before and after, then the usual sections over its tasks' tuning runs.
+pub fn render_model_html(
+    db: &Db,
+    id: colt_db::ModelRunId,
+    inputs: &Inputs<'_>,
+) -> Result<String, ReportError> {
+    font::ensure()?;
+    let m = model::load(db, id)?;
+    let data = data::load(db, &m.runs(), inputs)?;
+    html::document_with(db.path(), &data, inputs.rebuild, Some(&m))
 }
 
 /// Draw the best-latency-vs-trials chart of `runs` into the PNG file `path`.

@@ -759,3 +759,100 @@ fn headless_chromium_paints_the_report() {
         "the main chart's first curve is not painted ({first} pixels)"
     );
 }
+
+/// A model run of `colt model tune` over two kernels (two tuning runs of 24 and 12
+/// trials, one naive latency measured, the other not yet), with its rounds.
+fn model_fixture() -> (Db, colt_db::ModelRunId, [(f64, Trace); 2]) {
+    let db = Db::open_in_memory().expect("db");
+    let spec = colt_db::NewModelRun {
+        model: "/models/<evil>&cnn.onnx".into(),
+        model_hash: "abc".into(),
+        shapes: "{}".into(),
+        strategy: "evolutionary".into(),
+        seed: 4,
+        trials: 40,
+        config: String::new(),
+        versions: "colt 0.1.0".into(),
+        target: "Test CPU (2 cores, x86_64)".into(),
+    };
+    let task = |kernel: u64, label: &str, count: u64| colt_db::NewModelTask {
+        kernel,
+        run: new_run("evolutionary", 4, ""),
+        label: label.into(),
+        count,
+    };
+    let (id, tasks) = db
+        .create_model_run(&spec, &[task(0, "Conv+Relu", 2), task(3, "Gemm<&>", 1)])
+        .unwrap();
+    let all = traces(36, 21);
+    let a = candidates(&db, tasks[0].run, &all[..24], 1, &["evolution"]);
+    let b = candidates(&db, tasks[1].run, &all[24..], 2, &["random"]);
+    db.set_model_task_naive(id, 0, 1450.0).unwrap();
+    for (seq, (kernel, trials)) in [(0, 8), (3, 8), (0, 16), (0, 24), (3, 12)]
+        .iter()
+        .enumerate()
+    {
+        let r = colt_db::ModelRound {
+            seq: seq as u64,
+            kernel: *kernel,
+            trials: *trials,
+            best_us: None,
+            at_ms: 0,
+        };
+        db.insert_model_round(id, &r).unwrap();
+    }
+    (db, id, [a, b])
+}
+
+#[test]
+fn a_model_run_shows_its_tasks_trials_and_latency_before_and_after() {
+    let (db, id, best) = model_fixture();
+    let html = colt_report::render_model_html(&db, id, &inputs()).expect("report renders");
+    assert!(!html.contains("<evil>"), "the model path was not escaped");
+    let doc = parse(&html);
+    let sec = section(&doc, "model-run");
+    let svg = svg_of(sec);
+    assert!(marks(svg) >= 12, "only {} marks drawn", marks(svg));
+    let text = svg_text(svg);
+    assert!(
+        text.contains("naive") && text.contains("tuned") && text.contains("k3"),
+        "{text}"
+    );
+    let rows: Vec<Vec<String>> = sec
+        .descendants()
+        .filter(|n| n.has_tag_name("tr"))
+        .skip(1)
+        .map(|tr| {
+            tr.children()
+                .filter(|n| n.has_tag_name("td"))
+                .map(|n| n.text().unwrap_or("").to_string())
+                .collect()
+        })
+        .collect();
+    assert_eq!(rows.len(), 2, "one row per task");
+    // kernel, operators, count, run, trials, rounds, naive, tuned, speedup, shares
+    assert_eq!(rows[0][..6], ["0", "Conv+Relu", "2", "1", "24", "3"]);
+    assert_eq!(rows[1][..6], ["3", "Gemm<&>", "1", "2", "12", "2"]);
+    let fmt = colt_report::plots::fmt_us;
+    assert_eq!(rows[0][6], fmt(1450.0));
+    assert_eq!(rows[0][7], fmt(best[0].0.min(1450.0)));
+    assert_eq!(
+        (rows[1][6].as_str(), rows[1][7].clone()),
+        ("–", fmt(best[1].0))
+    );
+    // Shares after tuning are of the estimated model time, count × latency.
+    let total = 2.0 * best[0].0.min(1450.0) + best[1].0;
+    let share = format!("{:.1}%", 100.0 * best[1].0 / total);
+    assert_eq!(rows[1][10], share);
+    // The tasks' runs follow with the usual sections.
+    let runs = section(&doc, "summary")
+        .descendants()
+        .filter(|n| n.has_tag_name("tr"))
+        .count();
+    assert_eq!(runs, 3, "header and the two task runs");
+    for p in &PLOTS {
+        section(&doc, p.id);
+    }
+    let e = colt_report::render_model_html(&db, colt_db::ModelRunId(9), &inputs()).unwrap_err();
+    assert!(e.to_string().contains("model run 9 does not exist"), "{e}");
+}

@@ -1,4 +1,4 @@
-//! `colt report RUN [RUN...]`: one self-contained HTML page (inline SVG charts, no network)
+//! `colt report RUN [RUN...]` (or `--model MODEL_RUN`): one self-contained HTML page (inline SVG charts, no network)
 //! of tuning runs from the database, and optionally the best-latency chart as a PNG for a
 //! README. The page is rendered by colt-report; this module only parses arguments and
 //! writes the files.
@@ -11,8 +11,12 @@ use std::path::PathBuf;
 #[derive(clap::Args)]
 pub struct Args {
     /// Run ids to report on (`colt runs` lists them); several runs are overlaid.
-    #[arg(required = true, value_name = "RUN")]
+    #[arg(required_unless_present = "model", value_name = "RUN")]
     runs: Vec<RunId>,
+    /// A model run of `colt model tune` instead: its tasks (trials each, latency before
+    /// and after), then its tasks' tuning runs.
+    #[arg(long, value_name = "MODEL_RUN", conflicts_with = "runs")]
+    model: Option<colt_db::ModelRunId>,
     /// The tuning database (default: ~/.cache/colt/colt.db).
     #[arg(long)]
     db: Option<PathBuf>,
@@ -52,11 +56,17 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         default_large_share_floor: colt_search::SearchConfig::default().large_share_floor,
         rank_correlation: colt_cost::kendall_tau,
     };
-    let html = colt_report::render_html(&db, &a.runs, &inputs)?;
+    let (html, runs) = match a.model {
+        Some(m) => (
+            colt_report::render_model_html(&db, m, &inputs)?,
+            colt_report::model::load(&db, m)?.runs(),
+        ),
+        None => (colt_report::render_html(&db, &a.runs, &inputs)?, a.runs),
+    };
     std::fs::write(&a.out, html).with_context(|| format!("cannot write {}", a.out.display()))?;
     println!("{}", a.out.display());
     if let Some(png) = &a.png {
-        colt_report::render_png(&db, &a.runs, png, &inputs)?;
+        colt_report::render_png(&db, &runs, png, &inputs)?;
         println!("{}", png.display());
     }
     Ok(())

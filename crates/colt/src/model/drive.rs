@@ -43,17 +43,24 @@ pub struct Driver {
     sender: Sender<Event>,
     bar: ProgressBar,
     seq: u64,
+    /// The rounds on record (a resumed run replays them, and must make the same).
+    recorded: Vec<ModelRound>,
 }
 
 impl Driver {
     /// A driver of `slots` (their threads not started); `quiet`: no progress bar.
     pub fn new(
-        sched: Scheduler,
+        mut sched: Scheduler,
         slots: Vec<Slot>,
         db: Db,
         model_run: ModelRunId,
         quiet: bool,
-    ) -> Driver {
+    ) -> anyhow::Result<Driver> {
+        // A resumed run schedules with the naive latencies it recorded, not new timings.
+        for (i, s) in slots.iter().enumerate() {
+            sched.set_naive(i, s.naive_us);
+        }
+        let recorded = db.model_rounds(model_run)?;
         let (sender, events) = channel();
         let bar = if quiet {
             ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden())
@@ -65,7 +72,7 @@ impl Driver {
                 .expect("template")
                 .progress_chars("=> "),
         );
-        Driver {
+        Ok(Driver {
             sched,
             slots,
             db,
@@ -74,7 +81,8 @@ impl Driver {
             sender,
             bar,
             seq: 0,
-        }
+            recorded,
+        })
     }
 
     /// Every round the scheduler gives, then the end of every search. On an error the
@@ -129,10 +137,31 @@ impl Driver {
             best_us,
             at_ms: 0,
         };
-        self.db.insert_model_round(self.model_run, &round)?;
+        self.record(round)?;
         self.seq += 1;
         self.show(i);
         Ok(())
+    }
+
+    /// Store a round; a round on record must be the one replayed (the search and the
+    /// scheduler are deterministic given the recorded measurements).
+    fn record(&mut self, round: ModelRound) -> anyhow::Result<()> {
+        match self.recorded.get(round.seq as usize) {
+            Some(r) if (r.kernel, r.trials) != (round.kernel, round.trials) => bail!(
+                "model run {}: round {} replayed as kernel {} at {} trials, recorded as kernel {} at {}; the replay diverged",
+                self.model_run,
+                round.seq,
+                round.kernel,
+                round.trials,
+                r.kernel,
+                r.trials
+            ),
+            Some(_) => Ok(()),
+            None => {
+                self.db.insert_model_round(self.model_run, &round)?;
+                Ok(())
+            }
+        }
     }
 
     /// Grant task `i` a round and wait for it.
@@ -173,7 +202,11 @@ impl Driver {
         }
     }
 
+    /// The naive latency a task measured: kept unless one is on record already.
     fn naive(&mut self, task: usize, us: Option<f64>) -> anyhow::Result<()> {
+        if self.slots[task].naive_us.is_some() {
+            return Ok(());
+        }
         self.sched.set_naive(task, us);
         self.slots[task].naive_us = us;
         if let Some(us) = us {

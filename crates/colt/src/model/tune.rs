@@ -91,7 +91,7 @@ pub fn run(a: TuneArgs) -> anyhow::Result<()> {
             db_path.display()
         );
     }
-    let mut d = Driver::new(s.sched, s.slots, s.db, s.id, a.json);
+    let mut d = Driver::new(s.sched, s.slots, s.db, s.id, a.json)?;
     if let Err(e) = d.run() {
         let _ = kill(&db_path, s.id, &runs);
         return Err(e.context(format!("model run {} stopped (resume with: {hint})", s.id)));
