@@ -167,7 +167,7 @@ pub fn section(h: &mut String, m: &ModelData) -> Result<(), ReportError> {
     let trials: u64 = m.tasks.iter().map(|t| t.trials).sum();
     let _ = write!(
         h,
-        "<section class=\"plot\" id=\"model-run\">\n<h2>Model run {}</h2>\n<p class=\"meta\">{} · {} · seed {} · {} of {} trials in {} rounds · {}</p>\n<figure>\n{svg}</figure>\n<p class=\"caption\">Each kernel's latency times how often the model runs it, before (naive nest) and after tuning (the best kernel, where it beats the naive one); estimated model time {} → {}.</p>\n",
+        "<section class=\"plot\" id=\"model-run\">\n<h2>Model run {}</h2>\n<p class=\"meta\">{} · {} · seed {} · {} of {} trials in {} rounds · {}</p>\n<figure>\n{svg}</figure>\n<p class=\"caption\">Each kernel's latency times how often the model runs it, before (naive nest) and after tuning (the best kernel, where it beats the naive one); estimated model time {} µs → {} µs.</p>\n",
         m.row.id,
         escape(&s.model),
         escape(&s.strategy),
