@@ -20,6 +20,9 @@ pub struct Needs {
     pub sigmoid: bool,
     /// `colt_silu`.
     pub silu: bool,
+    /// `colt_max` and `colt_min` (`fmaxf`/`fminf` are library calls without
+    /// `-ffinite-math-only`, so a ReLU or a max pool would call one per element).
+    pub minmax: bool,
     /// The `COLT_UNROLL` pragma macro.
     pub unroll: bool,
     /// The `COLT_SIMD` pragma macro.
@@ -201,7 +204,10 @@ impl<'a> Ctx<'a> {
             UnOp::Exp => format!("expf({x})"),
             UnOp::Sqrt => format!("sqrtf({x})"),
             UnOp::Tanh => format!("tanhf({x})"),
-            UnOp::Relu => format!("fmaxf({x}, 0.0f)"),
+            UnOp::Relu => {
+                self.needs.minmax = true;
+                format!("colt_max({x}, 0.0f)")
+            }
             UnOp::Rsqrt => format!("(1.0f / sqrtf({x}))"),
             UnOp::Log => format!("logf({x})"),
             UnOp::Abs => format!("fabsf({x})"),
@@ -222,11 +228,14 @@ impl<'a> Ctx<'a> {
     /// parentheses its operands' precedences need.
     fn binary(&mut self, op: BinOp, a: &Value, b: &Value) -> (String, u8) {
         let (sym, p) = match op {
-            BinOp::Max => {
-                return (format!("fmaxf({}, {})", self.value(a), self.value(b)), 3);
-            }
-            BinOp::Min => {
-                return (format!("fminf({}, {})", self.value(a), self.value(b)), 3);
+            BinOp::Max | BinOp::Min => {
+                self.needs.minmax = true;
+                let f = if op == BinOp::Max {
+                    "colt_max"
+                } else {
+                    "colt_min"
+                };
+                return (format!("{f}({}, {})", self.value(a), self.value(b)), 3);
             }
             BinOp::Pow => {
                 return (format!("powf({}, {})", self.value(a), self.value(b)), 3);

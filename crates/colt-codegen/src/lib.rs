@@ -217,6 +217,13 @@ fn prelude(n: Needs) -> String {
     if n.silu {
         s.push_str("static inline float colt_silu(float x) { return x / (1.0f + expf(-x)); }\n\n");
     }
+    if n.minmax {
+        s.push_str(
+            "// fmaxf/fminf (the operand that is not NaN), inline and vectorisable\n\
+             static inline float colt_max(float a, float b) { return (a > b || b != b) ? a : b; }\n\
+             static inline float colt_min(float a, float b) { return (a < b || b != b) ? a : b; }\n\n",
+        );
+    }
     s
 }
 
@@ -285,6 +292,7 @@ mod tests {
             floormod: true,
             sigmoid: true,
             silu: true,
+            minmax: true,
             unroll: true,
             simd: true,
         });
@@ -293,6 +301,8 @@ mod tests {
             "colt_floormod",
             "colt_sigmoid",
             "colt_silu",
+            "colt_max",
+            "colt_min",
             "COLT_UNROLL",
             "COLT_SIMD",
         ] {

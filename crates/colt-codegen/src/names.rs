@@ -82,6 +82,8 @@ const HELPERS: &[&str] = &[
     "colt_floormod",
     "colt_sigmoid",
     "colt_silu",
+    "colt_max",
+    "colt_min",
 ];
 
 /// True for C keywords, library names the generated code calls and its helper names: none

@@ -155,8 +155,14 @@ impl<'a> Emitter<'a> {
         let s = match b.op {
             StoreOp::Assign => format!("{dst} = {val};"),
             StoreOp::Reduce(Reducer::Sum) => format!("{dst} += {val};"),
-            StoreOp::Reduce(Reducer::Max) => format!("{dst} = fmaxf({dst}, {val});"),
-            StoreOp::Reduce(Reducer::Min) => format!("{dst} = fminf({dst}, {val});"),
+            StoreOp::Reduce(Reducer::Max) => {
+                self.ctx.needs.minmax = true;
+                format!("{dst} = colt_max({dst}, {val});")
+            }
+            StoreOp::Reduce(Reducer::Min) => {
+                self.ctx.needs.minmax = true;
+                format!("{dst} = colt_min({dst}, {val});")
+            }
         };
         self.line(&s);
     }

@@ -85,3 +85,48 @@ fn tiled_matmul_uses_packed_fma() {
     }
     assert!(checked >= 1);
 }
+
+/// A ReLU and a max pool compile to inline code with packed instructions, not a call of
+/// libm's `fmaxf` per element (which is what `fmaxf` is without `-ffinite-math-only`), and
+/// compute what the interpreter does.
+#[test]
+fn relu_and_max_pool_are_inline_vector_code() {
+    if !host_has_avx2_fma() {
+        println!(
+            "skipped: {} reports no AVX2+FMA for -march=native on this host",
+            cc()
+        );
+        return;
+    }
+    let p = colt_ops::from_spec_str(
+        r#"
+name = "relu_pool"
+[tensors]
+X = { shape = [64, 64], role = "input" }
+R = { shape = [64, 64], role = "temp" }
+Y = { shape = [32, 32], role = "output" }
+[[stage]]
+compute = "R[i, j] = relu(X[i, j])"
+[[stage]]
+compute = "Y[i, j] max= R[i*2 + r, j*2 + s]"
+extents = { r = 2, s = 2 }
+"#,
+    )
+    .unwrap();
+    let f = p.naive();
+    let code = colt_codegen::emit_c(&f, "colt_kernel").unwrap();
+    assert!(
+        code.contains("colt_max") && !code.contains("fmaxf("),
+        "{code}"
+    );
+    let text = asm(&cc(), &code, "relu-pool").unwrap();
+    assert!(!text.contains("fmaxf"), "a call of fmaxf is left");
+    let packed = text
+        .lines()
+        .map(str::trim_start)
+        .filter(|l| l.starts_with('v') && l.contains("ps") && !l.starts_with("vmovups"))
+        .filter(|l| l.contains("%ymm") || l.contains("%zmm"))
+        .count();
+    assert!(packed >= 1, "no packed instruction");
+    assert_matches_interpreter(&f, "relu-pool");
+}

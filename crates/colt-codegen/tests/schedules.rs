@@ -220,39 +220,39 @@ fn snapshot_softmax_inlined_exp() {
     check(
         &softmax(),
         expect![[r#"
-        void colt_kernel(float* const* bufs) {
-            float* restrict X = (float*)__builtin_assume_aligned(bufs[0], 64);
-            float* restrict M = (float*)__builtin_assume_aligned(bufs[1], 64);
-            float* restrict E = (float*)__builtin_assume_aligned(bufs[2], 64);
-            float* restrict S = (float*)__builtin_assume_aligned(bufs[3], 64);
-            float* restrict Y = (float*)__builtin_assume_aligned(bufs[4], 64);
-            #pragma omp parallel for schedule(static)
-            for (int64_t i = 0; i < 4; ++i) {
-                // block max_init
-                M[i] = -INFINITY;
-                for (int64_t j = 0; j < 16; ++j) {
-                    // block max
-                    M[i] = fmaxf(M[i], X[i*16 + j]);
+            void colt_kernel(float* const* bufs) {
+                float* restrict X = (float*)__builtin_assume_aligned(bufs[0], 64);
+                float* restrict M = (float*)__builtin_assume_aligned(bufs[1], 64);
+                float* restrict E = (float*)__builtin_assume_aligned(bufs[2], 64);
+                float* restrict S = (float*)__builtin_assume_aligned(bufs[3], 64);
+                float* restrict Y = (float*)__builtin_assume_aligned(bufs[4], 64);
+                #pragma omp parallel for schedule(static)
+                for (int64_t i = 0; i < 4; ++i) {
+                    // block max_init
+                    M[i] = -INFINITY;
+                    for (int64_t j = 0; j < 16; ++j) {
+                        // block max
+                        M[i] = colt_max(M[i], X[i*16 + j]);
+                    }
+                }
+                for (int64_t i_3 = 0; i_3 < 4; ++i_3) {
+                    // block sum_init
+                    S[i_3] = 0.0f;
+                    for (int64_t j_3 = 0; j_3 < 16; ++j_3) {
+                        // block sum
+                        S[i_3] += expf(X[i_3*16 + j_3] - M[i_3]);
+                    }
+                }
+                #pragma omp parallel for schedule(static)
+                for (int64_t i_4 = 0; i_4 < 4; ++i_4) {
+                    COLT_SIMD(16, 1)
+                    for (int64_t j_4 = 0; j_4 < 16; ++j_4) {
+                        // block norm
+                        Y[i_4*16 + j_4] = expf(X[i_4*16 + j_4] - M[i_4]) / S[i_4];
+                    }
                 }
             }
-            for (int64_t i_3 = 0; i_3 < 4; ++i_3) {
-                // block sum_init
-                S[i_3] = 0.0f;
-                for (int64_t j_3 = 0; j_3 < 16; ++j_3) {
-                    // block sum
-                    S[i_3] += expf(X[i_3*16 + j_3] - M[i_3]);
-                }
-            }
-            #pragma omp parallel for schedule(static)
-            for (int64_t i_4 = 0; i_4 < 4; ++i_4) {
-                COLT_SIMD(16, 1)
-                for (int64_t j_4 = 0; j_4 < 16; ++j_4) {
-                    // block norm
-                    Y[i_4*16 + j_4] = expf(X[i_4*16 + j_4] - M[i_4]) / S[i_4];
-                }
-            }
-        }
-    "#]],
+        "#]],
     );
 }
 
@@ -261,33 +261,33 @@ fn snapshot_dense_fused_epilogue() {
     check(
         &dense_epilogue(),
         expect![[r#"
-        void colt_kernel(float* const* bufs) {
-            float* restrict X = (float*)__builtin_assume_aligned(bufs[0], 64);
-            float* restrict W = (float*)__builtin_assume_aligned(bufs[1], 64);
-            float* restrict b = (float*)__builtin_assume_aligned(bufs[2], 64);
-            float* restrict Z = (float*)__builtin_assume_aligned(bufs[3], 64);
-            float* restrict Y = (float*)__builtin_assume_aligned(bufs[4], 64);
-            #pragma omp parallel for schedule(static)
-            for (int64_t i_2 = 0; i_2 < 4; ++i_2) {
-                {
-                    float Z_l[16] __attribute__((aligned(64)));  // local Z_l: f32[1, 16]
-                    for (int64_t j_ = 0; j_ < 16; ++j_) {
-                        // block matmul_init
-                        Z_l[j_] = 0.0f;
-                        for (int64_t k = 0; k < 8; ++k) {
-                            // block matmul [i = i_2, j = j_]
-                            Z_l[j_] += X[i_2*8 + k] * W[k*16 + j_];
+            void colt_kernel(float* const* bufs) {
+                float* restrict X = (float*)__builtin_assume_aligned(bufs[0], 64);
+                float* restrict W = (float*)__builtin_assume_aligned(bufs[1], 64);
+                float* restrict b = (float*)__builtin_assume_aligned(bufs[2], 64);
+                float* restrict Z = (float*)__builtin_assume_aligned(bufs[3], 64);
+                float* restrict Y = (float*)__builtin_assume_aligned(bufs[4], 64);
+                #pragma omp parallel for schedule(static)
+                for (int64_t i_2 = 0; i_2 < 4; ++i_2) {
+                    {
+                        float Z_l[16] __attribute__((aligned(64)));  // local Z_l: f32[1, 16]
+                        for (int64_t j_ = 0; j_ < 16; ++j_) {
+                            // block matmul_init
+                            Z_l[j_] = 0.0f;
+                            for (int64_t k = 0; k < 8; ++k) {
+                                // block matmul [i = i_2, j = j_]
+                                Z_l[j_] += X[i_2*8 + k] * W[k*16 + j_];
+                            }
                         }
-                    }
-                    COLT_SIMD(16, 1)
-                    for (int64_t j_2 = 0; j_2 < 16; ++j_2) {
-                        // block bias_relu
-                        Y[i_2*16 + j_2] = fmaxf(Z_l[j_2] + b[j_2], 0.0f);
+                        COLT_SIMD(16, 1)
+                        for (int64_t j_2 = 0; j_2 < 16; ++j_2) {
+                            // block bias_relu
+                            Y[i_2*16 + j_2] = colt_max(Z_l[j_2] + b[j_2], 0.0f);
+                        }
                     }
                 }
             }
-        }
-    "#]],
+        "#]],
     );
 }
 
