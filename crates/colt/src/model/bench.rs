@@ -285,6 +285,7 @@ fn summary(
             "rounds_us": c.rounds.iter().flatten().collect::<Vec<_>>(),
             "failed_rounds": c.rounds.iter().filter_map(|r| r.as_ref().err()).collect::<Vec<_>>(),
             "vs_onnxruntime": spread.zip(ort_us).map(|(s, o)| s.median / o.median),
+            "vs_onnxruntime_paired": ort.and_then(|o| paired(c, o)),
             "max_rel_err": err, "last": c.last,
         }));
     }
@@ -299,6 +300,15 @@ fn summary(
         },
         "contenders": contenders, "kernels": shares(m, choices),
     }))
+}
+
+/// The ratios of `c`'s time to `ort`'s in the rounds where both ran: on a shared machine
+/// the load changes between rounds, and the two of one round ran one after the other, so
+/// this is steadier than the ratio of the medians.
+fn paired(c: &Contender, ort: &Contender) -> Option<Value> {
+    let ratios = (c.rounds.iter().zip(&ort.rounds))
+        .filter_map(|(a, o)| Some(a.as_ref().ok()? / o.as_ref().ok()?));
+    Spread::of(ratios).map(|s| json!({"median": s.median, "min": s.min, "max": s.max}))
 }
 
 fn first_error(c: &Contender) -> String {
@@ -404,8 +414,8 @@ fn text(v: &Value) -> String {
         t += &format!("onnxruntime: {}\n", v["onnxruntime"].as_str().unwrap_or(""));
     }
     t += &format!(
-        "{:<14} {:>11} {:>21} {:>7} {:>12}\n",
-        "", "median", "min-max", "x ORT", "max rel err"
+        "{:<14} {:>11} {:>21} {:>7} {:>11} {:>12}\n",
+        "", "median", "min-max", "x ORT", "per round", "max rel err"
     );
     for c in v["contenders"].as_array().into_iter().flatten() {
         let range = format!(
@@ -414,11 +424,14 @@ fn text(v: &Value) -> String {
             out::us(c["max_us"].as_f64())
         );
         t += &format!(
-            "{:<14} {:>11} {:>21} {:>7} {:>12}\n",
+            "{:<14} {:>11} {:>21} {:>7} {:>11} {:>12}\n",
             c["name"].as_str().unwrap_or(""),
             out::us(c["median_us"].as_f64()),
             range,
             c["vs_onnxruntime"]
+                .as_f64()
+                .map_or("-".into(), |x| format!("{x:.2}")),
+            c["vs_onnxruntime_paired"]["median"]
                 .as_f64()
                 .map_or("-".into(), |x| format!("{x:.2}")),
             c["max_rel_err"]
@@ -443,4 +456,32 @@ fn text(v: &Value) -> String {
         );
     }
     t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn contender(rounds: Vec<Result<f64, String>>) -> Contender {
+        Contender {
+            name: "x",
+            exe: None,
+            outputs: PathBuf::new(),
+            rounds,
+            last: Value::Null,
+        }
+    }
+
+    #[test]
+    fn the_ratio_to_onnx_runtime_is_taken_round_by_round() {
+        let c = contender(vec![Ok(10.0), Err("crashed".into()), Ok(30.0), Ok(8.0)]);
+        let ort = contender(vec![Ok(20.0), Ok(20.0), Ok(10.0), Err("failed".into())]);
+        let p = paired(&c, &ort).unwrap();
+        assert_eq!(
+            (p["median"].as_f64(), p["min"].as_f64()),
+            (Some(1.75), Some(0.5))
+        );
+        assert_eq!(p["max"].as_f64(), Some(3.0));
+        assert_eq!(paired(&c, &contender(vec![])), None);
+    }
 }
