@@ -14,8 +14,8 @@
 //! `(latency then − latency now) / latency then / trials since` (the naive latency counts
 //! as the point before the first round, so a kernel that the warm-up sped up a lot is
 //! tried again first). A flat kernel keeps the floor rate `floor / trials`, the slope of a
-//! latency that falls by `floor` of itself per doubling of its trials (`floor · ln 2`), so
-//! it still gets rounds when the others flatten out. A kernel whose share of the model's
+//! latency that falls as `trials^-floor` (3.4% per doubling of its trials for the default
+//! 0.05), so it still gets rounds when the others flatten out. A kernel whose share of the model's
 //! estimated time (`count × latency` over the sum) is under `min_share` gets only its
 //! warm-up. Ties go to the lower kernel index.
 //!
