@@ -148,28 +148,29 @@ impl Db {
     /// All model runs, oldest first.
     pub fn list_model_runs(&self) -> Result<Vec<ModelRunRow>> {
         let sql = format!("SELECT {MODEL_RUN_COLUMNS} FROM model_runs ORDER BY id");
-        let mut stmt = self
-            .conn
-            .prepare(&sql)
-            .map_err(|e| self.sql("list model runs", e))?;
-        stmt.query_map([], model_run_row)
+        self.rows("list model runs", &sql, [], model_run_row)
+    }
+
+    /// Every row `sql` selects with `params`, read by `f`; `what` names the query in errors.
+    fn rows<T>(
+        &self,
+        what: &str,
+        sql: &str,
+        params: impl rusqlite::Params,
+        f: fn(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>> {
+        let mut stmt = self.conn.prepare(sql).map_err(|e| self.sql(what, e))?;
+        stmt.query_map(params, f)
             .and_then(|it| it.collect::<rusqlite::Result<Vec<_>>>())
-            .map_err(|e| self.sql("list model runs", e))
+            .map_err(|e| self.sql(what, e))
     }
 
     /// The tasks of model run `id`, by kernel index.
     pub fn model_tasks(&self, id: ModelRunId) -> Result<Vec<ModelTask>> {
         self.model_run(id)?;
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT kernel, run_id, label, count, naive_us FROM model_tasks
-                 WHERE model_run = ?1 ORDER BY kernel",
-            )
-            .map_err(|e| self.sql("read model tasks", e))?;
-        stmt.query_map([id.0], task_row)
-            .and_then(|it| it.collect::<rusqlite::Result<Vec<_>>>())
-            .map_err(|e| self.sql("read model tasks", e))
+        let sql = "SELECT kernel, run_id, label, count, naive_us FROM model_tasks
+                   WHERE model_run = ?1 ORDER BY kernel";
+        self.rows("read model tasks", sql, [id.0], task_row)
     }
 
     /// Store the naive (untuned) latency of a task's kernel, measured by its tuning run.
@@ -215,16 +216,9 @@ impl Db {
     /// The rounds of model run `id`, in order.
     pub fn model_rounds(&self, id: ModelRunId) -> Result<Vec<ModelRound>> {
         self.model_run(id)?;
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT seq, kernel, trials, best_us, at_ms FROM model_rounds
-                 WHERE model_run = ?1 ORDER BY seq",
-            )
-            .map_err(|e| self.sql("read model rounds", e))?;
-        stmt.query_map([id.0], round_row)
-            .and_then(|it| it.collect::<rusqlite::Result<Vec<_>>>())
-            .map_err(|e| self.sql("read model rounds", e))
+        let sql = "SELECT seq, kernel, trials, best_us, at_ms FROM model_rounds
+                   WHERE model_run = ?1 ORDER BY seq";
+        self.rows("read model rounds", sql, [id.0], round_row)
     }
 
     /// Set a model run's status (`Finished` stamps `finished_at_ms`, any other clears it).

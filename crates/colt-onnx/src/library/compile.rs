@@ -44,6 +44,24 @@ pub fn compile_library(dir: &Path, sources: &[PathBuf]) -> Result<PathBuf> {
     Ok(lib)
 }
 
+/// Link the C program `source` (a `main` calling `model_run`) with `dir/libmodel.a` into
+/// the executable `dir/<name>` (its source `dir/<name>.c`), with the library's compiler.
+pub fn link_program(dir: &Path, name: &str, source: &str) -> Result<PathBuf> {
+    let src = dir.join(format!("{name}.c"));
+    std::fs::write(&src, source).map_err(crate::error::io(&src))?;
+    let cc = colt_measure::Compiler::tuned().cc;
+    let exe = dir.join(name);
+    let out = Command::new(&cc)
+        .arg("-O2")
+        .arg(&src)
+        .arg(dir.join("libmodel.a"))
+        .args(["-fopenmp", "-lm", "-o"])
+        .arg(&exe)
+        .output();
+    check(out, &cc, &src)?;
+    Ok(exe)
+}
+
 /// A tool run's failure as one line naming the file.
 fn check(out: std::io::Result<std::process::Output>, tool: &str, file: &Path) -> Result<()> {
     let fail = |msg: String| OnnxError::Build {

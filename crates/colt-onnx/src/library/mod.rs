@@ -19,7 +19,7 @@ mod compile;
 mod csource;
 pub mod plan;
 
-pub use compile::compile_library;
+pub use compile::{compile_library, link_program};
 
 use crate::error::{OnnxError, Result, io, one_line};
 use crate::tasks::{Kernel, Model};

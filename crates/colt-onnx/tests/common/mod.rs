@@ -127,22 +127,7 @@ pub fn build_and_run(
 
 /// Link the C driver with the `libmodel.a` built in `dir`.
 pub fn link_driver(dir: &Path) {
-    std::fs::write(dir.join("driver.c"), DRIVER).unwrap();
-    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
-    let st = Command::new(cc)
-        .current_dir(dir)
-        .args([
-            "-O1",
-            "driver.c",
-            "libmodel.a",
-            "-fopenmp",
-            "-lm",
-            "-o",
-            "run",
-        ])
-        .status()
-        .unwrap();
-    assert!(st.success(), "linking the driver failed");
+    colt_onnx::library::link_program(dir, "run", DRIVER).unwrap();
 }
 
 /// Run the linked driver on `inputs` (with every array unaligned when asked).

@@ -156,32 +156,7 @@ fn build(m: &Model, dir: &Path, db: Option<&Path>) -> anyhow::Result<(PathBuf, V
     let (mut sources, choices) = super::kernel_sources(m, db)?;
     colt_onnx::build(m, dir, |k| sources[k.index].take())
         .with_context(|| format!("building {}", dir.display()))?;
-    let driver = dir.join("driver.c");
-    std::fs::write(&driver, DRIVER)
-        .with_context(|| format!("cannot write {}", driver.display()))?;
-    let cc = colt_measure::Compiler::tuned().cc;
-    let exe = dir.join("run");
-    let out = Command::new(&cc)
-        .current_dir(dir)
-        .args([
-            "-O2",
-            "driver.c",
-            "libmodel.a",
-            "-fopenmp",
-            "-lm",
-            "-o",
-            "run",
-        ])
-        .output()
-        .with_context(|| format!("cannot run {cc}"))?;
-    if !out.status.success() {
-        let err = String::from_utf8_lossy(&out.stderr);
-        bail!(
-            "linking the timing driver in {} failed: {}",
-            dir.display(),
-            err.trim().replace('\n', " ")
-        );
-    }
+    let exe = colt_onnx::library::link_program(dir, "run", DRIVER)?;
     Ok((exe, choices))
 }
 

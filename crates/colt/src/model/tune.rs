@@ -106,6 +106,11 @@ pub fn run(a: TuneArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The `--shape` flags, by input name.
+fn shapes(a: &TuneArgs) -> anyhow::Result<BTreeMap<String, Vec<i64>>> {
+    a.shapes.iter().map(|s| super::shape(s)).collect()
+}
+
 /// The model's file, its hash, and its tasks with `shapes`.
 fn load(path: &Path, shapes: &BTreeMap<String, Vec<i64>>) -> anyhow::Result<(Model, String)> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
@@ -124,11 +129,7 @@ fn create(a: &TuneArgs, db_path: &Path) -> anyhow::Result<Setup> {
         .model
         .as_deref()
         .context("give the ONNX model (or --resume MODEL_RUN)")?;
-    let shapes: BTreeMap<String, Vec<i64>> = a
-        .shapes
-        .iter()
-        .map(|s| super::shape(s))
-        .collect::<anyhow::Result<_>>()?;
+    let shapes = shapes(a)?;
     let (model, hash) = load(path, &shapes)?;
     let strategy = a.strategy.as_deref().unwrap_or("evolutionary");
     strategy.parse::<Strategy>()?;
@@ -378,14 +379,9 @@ fn check_flags(a: &TuneArgs, id: ModelRunId, rec: &NewModelRun) -> anyhow::Resul
         given.push(("MODEL", abs, rec.model.clone()));
     }
     if !a.shapes.is_empty() {
-        let shapes: BTreeMap<String, Vec<i64>> = a
-            .shapes
-            .iter()
-            .map(|s| super::shape(s))
-            .collect::<anyhow::Result<_>>()?;
         given.push((
             "--shape",
-            serde_json::to_string(&shapes)?,
+            serde_json::to_string(&shapes(a)?)?,
             rec.shapes.clone(),
         ));
     }
