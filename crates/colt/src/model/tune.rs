@@ -180,15 +180,42 @@ fn create(a: &TuneArgs, db_path: &Path) -> anyhow::Result<Setup> {
         })
         .collect();
     let (id, tasks) = db.create_model_run(&spec, &new_tasks)?;
-    let slots = slots(db_path, &scfg, planned, &tasks)?;
-    let sched = scheduler(&slots, settings);
+    let p = Prepared {
+        spec,
+        scfg,
+        settings,
+        planned,
+        skipped,
+    };
+    ready(db_path, db, id, &tasks, p)
+}
+
+/// A model run resolved and checked, before its threads exist.
+struct Prepared {
+    spec: NewModelRun,
+    scfg: SearchConfig,
+    settings: Settings,
+    planned: Vec<Planned>,
+    skipped: Vec<(usize, String)>,
+}
+
+/// Model run `id` (in `db`, with `tasks` stored) ready to drive.
+fn ready(
+    db_path: &Path,
+    db: Db,
+    id: ModelRunId,
+    tasks: &[ModelTask],
+    p: Prepared,
+) -> anyhow::Result<Setup> {
+    let slots = slots(db_path, &p.scfg, p.planned, tasks)?;
+    let sched = scheduler(&slots, p.settings);
     Ok(Setup {
         db,
         id,
-        spec,
+        spec: p.spec,
         slots,
         sched,
-        skipped,
+        skipped: p.skipped,
     })
 }
 
@@ -335,16 +362,14 @@ fn resume(a: &TuneArgs, db_path: &Path, id: ModelRunId) -> anyhow::Result<Setup>
     for t in &tasks {
         db.set_status(t.run, RunStatus::Running)?;
     }
-    let slots = slots(db_path, &scfg, planned, &tasks)?;
-    let sched = scheduler(&slots, settings);
-    Ok(Setup {
-        db,
-        id,
+    let p = Prepared {
         spec,
-        slots,
-        sched,
+        scfg,
+        settings,
+        planned,
         skipped,
-    })
+    };
+    ready(db_path, db, id, &tasks, p)
 }
 
 /// The recorded run of task `t`, checked against the model's kernel now (its spec file
