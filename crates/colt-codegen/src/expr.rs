@@ -23,6 +23,10 @@ pub struct Needs {
     /// `colt_max` and `colt_min` (`fmaxf`/`fminf` are library calls without
     /// `-ffinite-math-only`, so a ReLU or a max pool would call one per element).
     pub minmax: bool,
+    /// Vector declarations of the libm functions the body calls (`expf`, `tanhf`, `logf`,
+    /// `erff`, `powf`; the sigmoid and SiLU helpers call `expf`), so a vectorised loop calls
+    /// glibc's libmvec instead of the scalar function once per lane.
+    pub vector_math: bool,
     /// The `COLT_UNROLL` pragma macro.
     pub unroll: bool,
     /// The `COLT_SIMD` pragma macro.
@@ -198,6 +202,10 @@ impl<'a> Ctx<'a> {
     /// A unary operator other than negation: a C call, an atom.
     fn unary(&mut self, op: UnOp, a: &Value) -> (String, u8) {
         let x = self.value(a);
+        self.needs.vector_math |= matches!(
+            op,
+            UnOp::Exp | UnOp::Tanh | UnOp::Log | UnOp::Erf | UnOp::Sigmoid | UnOp::Silu
+        );
         let s = match op {
             // `value_prec` writes a negation itself; as a call it is parenthesised whole
             UnOp::Neg => format!("(-({x}))"),

@@ -165,6 +165,28 @@ fn buffer_comment(f: &Func, symbol: &str) -> String {
     s
 }
 
+/// Vector versions of the libm functions kernels call. Without `-ffast-math` glibc's
+/// `math.h` declares none, so gcc vectorises a loop calling `expf` with one scalar call per
+/// lane (measured: exp + erf + tanh over 4 Mi floats, 122 ms scalar, 5.2 ms with these
+/// declarations, AVX-512). The declarations name the variants glibc's libmvec has (expf,
+/// logf, powf since 2.22; erff, tanhf since 2.35), which `-lm` links as needed (Debian's
+/// `libm.so` pulls in `libmvec`); other compilers, targets and C libraries get none.
+const VECTOR_MATH: &str = "\
+// glibc's vector math (libmvec) for the calls in vectorised loops
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__GLIBC__)
+#if __GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 22)
+__attribute__((__simd__(\"notinbranch\"))) extern float expf(float);
+__attribute__((__simd__(\"notinbranch\"))) extern float logf(float);
+__attribute__((__simd__(\"notinbranch\"))) extern float powf(float, float);
+#endif
+#if __GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 35)
+__attribute__((__simd__(\"notinbranch\"))) extern float erff(float);
+__attribute__((__simd__(\"notinbranch\"))) extern float tanhf(float);
+#endif
+#endif
+
+";
+
 /// Helper definitions, only those the body uses.
 fn prelude(n: Needs) -> String {
     let mut s = String::new();
@@ -208,6 +230,9 @@ fn prelude(n: Needs) -> String {
              static inline int64_t colt_floormod(int64_t a, int64_t b) {\n    \
              int64_t r = a % b;\n    return r < 0 ? r + b : r;\n}\n\n",
         );
+    }
+    if n.vector_math {
+        s.push_str(VECTOR_MATH);
     }
     if n.sigmoid {
         s.push_str(
@@ -293,6 +318,7 @@ mod tests {
             sigmoid: true,
             silu: true,
             minmax: true,
+            vector_math: true,
             unroll: true,
             simd: true,
         });
@@ -305,6 +331,7 @@ mod tests {
             "colt_min",
             "COLT_UNROLL",
             "COLT_SIMD",
+            "_simd__(\"notinbranch\"))) extern float expf(float);",
         ] {
             assert!(all.contains(name), "{name}");
         }

@@ -130,3 +130,64 @@ extents = { r = 2, s = 2 }
     assert!(packed >= 1, "no packed instruction");
     assert_matches_interpreter(&f, "relu-pool");
 }
+
+/// glibc ≥ 2.35 on x86-64 with gcc: the libmvec variants of `expf`, `erff` and `tanhf` exist.
+fn host_has_libmvec() -> bool {
+    let out = Command::new(cc())
+        .args([
+            "-march=native",
+            "-dM",
+            "-E",
+            "-include",
+            "math.h",
+            "-x",
+            "c",
+            "/dev/null",
+        ])
+        .output();
+    out.is_ok_and(|o| {
+        let m = String::from_utf8_lossy(&o.stdout);
+        let num = |name: &str| -> Option<u32> {
+            m.lines()
+                .find_map(|l| l.strip_prefix(&format!("#define {name} ")))
+                .and_then(|v| v.trim().parse().ok())
+        };
+        let glibc = num("__GLIBC__").zip(num("__GLIBC_MINOR__"));
+        !m.contains("__clang__")
+            && m.contains("__x86_64__")
+            && glibc.is_some_and(|(major, minor)| (major, minor) >= (2, 35))
+    })
+}
+
+/// A vectorised loop of `exp`, `erf` and `tanh` (softmax, GELU) calls glibc's vector math
+/// (`_ZGV…expf` and so on: one call per vector) instead of the scalar libm function once per
+/// lane, and computes what the interpreter does.
+#[test]
+fn transcendental_loops_call_vector_math() {
+    if !host_has_libmvec() {
+        println!("skipped: {} is not gcc on x86-64 glibc >= 2.35", cc());
+        return;
+    }
+    let p = colt_ops::from_spec_str(
+        r#"
+name = "gelu_exp"
+[tensors]
+X = { shape = [64, 64], role = "input" }
+Y = { shape = [64, 64], role = "output" }
+[[stage]]
+compute = "Y[i, j] = exp(X[i, j]) + erf(X[i, j]) * tanh(X[i, j])"
+"#,
+    )
+    .unwrap();
+    let f = p.naive();
+    let code = colt_codegen::emit_c(&f, "colt_kernel").unwrap();
+    let text = asm(&cc(), &code, "vector-math").unwrap();
+    for name in ["expf", "erff", "tanhf"] {
+        assert!(
+            text.lines()
+                .any(|l| l.contains("call") && l.contains("_ZGV") && l.contains(name)),
+            "no vector call of {name}:\n{code}"
+        );
+    }
+    assert_matches_interpreter(&f, "vector-math");
+}
