@@ -581,6 +581,34 @@ impl Ctx {
         Ok(known)
     }
 
+    /// The bucket's client wrapped to record (and on resume replay) every call, and the
+    /// strategy the run really is (a one-model bucket makes `colt` single-LLM search, said on
+    /// stderr). `None` for a strategy without LLMs.
+    fn replay_llm(&mut self) -> anyhow::Result<(Option<ReplayLlm<replay::SharedLlm>>, Strategy)> {
+        let mut effective_strategy = self.scfg.strategy;
+        let Some(bucket) = self.resolved.bucket.take() else {
+            return Ok((None, effective_strategy));
+        };
+        let notes = std::mem::take(&mut self.resolved.notes);
+        notes.iter().for_each(|n| self.say(&format!("note: {n}")));
+        if let Some(line) = no_llm_call_note(&self.scfg) {
+            // On stderr also with --json: the run would look like a broken bucket.
+            eprintln!("{line}");
+        }
+        if let Some(line) = single_llm_downgrade(self.scfg.strategy, &bucket) {
+            // On stderr also with --json: a silent downgrade is what this guards against.
+            eprintln!("{line}");
+            effective_strategy = Strategy::SingleLlm;
+        }
+        let client = self
+            .client
+            .take()
+            .unwrap_or_else(|| Arc::new(colt_llm::LlmClient::new(&bucket, self.spec.seed)));
+        let shared = replay::SharedLlm(client);
+        let llm = ReplayLlm::new(shared, Db::open(&self.db_path)?, self.run)?;
+        Ok((Some(llm), effective_strategy))
+    }
+
     /// Run the search on `env`, recording into the database; returns the result and the
     /// summary fields common to every space.
     pub fn drive<E: LlmEnvironment>(
@@ -589,38 +617,8 @@ impl Ctx {
         details: Details,
         show_best: ShowBest,
     ) -> anyhow::Result<Driven<E::State>> {
-        let mut effective_strategy = self.scfg.strategy;
-        let mut llm = if let Some(bucket) = self.resolved.bucket.take() {
-            let notes = std::mem::take(&mut self.resolved.notes);
-            notes.iter().for_each(|n| self.say(&format!("note: {n}")));
-            if let Some(line) = no_llm_call_note(&self.scfg) {
-                // On stderr also with --json: the run would look like a broken bucket.
-                eprintln!("{line}");
-            }
-            if let Some(line) = single_llm_downgrade(self.scfg.strategy, &bucket) {
-                // On stderr also with --json: a silent downgrade is what this guards against.
-                eprintln!("{line}");
-                effective_strategy = Strategy::SingleLlm;
-            }
-            let client = self
-                .client
-                .take()
-                .unwrap_or_else(|| Arc::new(colt_llm::LlmClient::new(&bucket, self.spec.seed)));
-            let shared = replay::SharedLlm(client);
-            Some(ReplayLlm::new(shared, Db::open(&self.db_path)?, self.run)?)
-        } else {
-            None
-        };
-        let bar = if self.a.json {
-            ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden())
-        } else {
-            ProgressBar::new(self.scfg.trials as u64)
-        };
-        bar.set_style(
-            ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} trials  {msg}")
-                .expect("template")
-                .progress_chars("=> "),
-        );
+        let (mut llm, effective_strategy) = self.replay_llm()?;
+        let bar = progress_bar(self.a.json, self.scfg.trials);
         let mut rec = Recorder {
             db: self.db,
             run: self.run,
@@ -670,6 +668,21 @@ impl Ctx {
         });
         Ok((result, summary, rec.db, self.a, tool_failure))
     }
+}
+
+/// The trial progress bar (hidden with `--json`).
+fn progress_bar(json: bool, trials: usize) -> ProgressBar {
+    let bar = if json {
+        ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden())
+    } else {
+        ProgressBar::new(trials as u64)
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} trials  {msg}")
+            .expect("template")
+            .progress_chars("=> "),
+    );
+    bar
 }
 
 /// The note when the first batch (the root and the random warm-up samples) takes the
