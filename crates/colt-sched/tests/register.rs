@@ -47,7 +47,12 @@ fn register_tiles_are_drawn_for_every_target_and_always_lower() {
                             register += 1;
                             // The rows are unrolled, so the accumulators stay in registers.
                             let rows = register_rows(&p, s, &d.tiles);
-                            assert!(d.unroll >= rows, "{}: unroll {} < {rows} rows", w.name, d.unroll);
+                            assert!(
+                                d.unroll >= rows,
+                                "{}: unroll {} < {rows} rows",
+                                w.name,
+                                d.unroll
+                            );
                             // Lanes reading an input across rows pack it.
                             if let Some(b) = &transposing {
                                 let packed = d.pack.as_ref().map(|pk| &pk.buffer);
