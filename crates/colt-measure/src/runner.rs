@@ -25,6 +25,8 @@ pub const WORKER_ENV: &str = "COLT_WORKER";
 /// The worker binary's file name.
 pub const WORKER_BIN: &str = "colt-worker";
 const STDERR_TAIL: usize = 4096;
+/// Extra time a freshly spawned worker gets to send its first line.
+const STARTUP_GRACE: Duration = Duration::from_secs(10);
 
 /// How to start a worker: a program and its arguments. A binary embedding the worker (e.g. a
 /// CLI with a hidden `worker` subcommand calling [`crate::worker::worker_main`]) can point
@@ -347,7 +349,14 @@ impl Runner {
     /// crashed, or was killed for silence) and must be dropped.
     fn await_reply(process: &mut WorkerProcess, id: u64, phase_timeout: Duration) -> RunReply {
         let mut phase = String::from("none");
-        let mut deadline = Instant::now() + phase_timeout;
+        // A fresh worker's first reply also waits for the process to start, which no kernel
+        // controls and which a loaded machine can stretch past a short phase timeout.
+        let startup = if process.served == 0 {
+            STARTUP_GRACE
+        } else {
+            Duration::ZERO
+        };
+        let mut deadline = Instant::now() + phase_timeout + startup;
         let mut noise: Vec<String> = vec![];
         loop {
             let wait = deadline.saturating_duration_since(Instant::now());

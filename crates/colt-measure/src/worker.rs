@@ -275,6 +275,7 @@ impl Worker {
             .map_err(|e| format!("reference: {e}"))?;
         let bufs = self.buffers(seed, specs)?;
         bufs.prepare();
+        progress("reference loaded");
         // SAFETY: contract of the reference kernel.
         unsafe { bufs.run(f) };
         let out = bufs.outputs();
@@ -288,6 +289,7 @@ impl Worker {
 
     fn run(&mut self, spec: &RunSpec, progress: &mut dyn FnMut(&str)) -> Result<Response, String> {
         let f = self.load(&spec.kernel)?;
+        progress("loaded");
         let expected = match &spec.reference {
             Some(r) => Some(self.reference_outputs(r, spec.seed, &spec.buffers, progress)?),
             None => None,
@@ -444,6 +446,9 @@ pub fn serve(input: &mut dyn BufRead, output: &mut dyn Write) -> std::io::Result
                     io_err.get_or_insert(e);
                 }
             };
+            // The parent's clock for a fresh worker includes its start-up; from here on only
+            // this request's phases count.
+            progress("received");
             let handled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 worker.handle(&request.op, &mut progress)
             }));
@@ -543,6 +548,14 @@ mod tests {
             .lines()
             .map(|l| serde_json::from_str(l).unwrap())
             .collect();
+        // Each parsed request is acknowledged before it runs.
+        let received: Vec<u64> = replies
+            .iter()
+            .filter(|r| r.progress.as_deref() == Some("received"))
+            .map(|r| r.id)
+            .collect();
+        assert_eq!(received, [4, 5]);
+        let replies: Vec<Reply> = replies.into_iter().filter(|r| r.done.is_some()).collect();
         assert_eq!(replies.len(), 3); // nothing after shutdown
         assert_eq!(replies[0].id, 4);
         assert_eq!(replies[0].done.as_ref().unwrap().status, Status::Ok);
