@@ -61,6 +61,41 @@ pub(crate) struct Tree<S> {
     pub by_key: BTreeMap<u64, u32>,
 }
 
+impl<S> Node<S> {
+    /// A node not yet visited, expanded or measured, with no children, no model, no
+    /// transformations and no proposer (callers set those that apply).
+    pub fn new(
+        state: S,
+        key: u64,
+        features: Vec<f32>,
+        parent: Option<u32>,
+        depth: u32,
+        predicted: f64,
+    ) -> Node<S> {
+        Node {
+            state,
+            key,
+            features,
+            parent,
+            children: Vec::new(),
+            depth,
+            model: None,
+            proposer: String::new(),
+            transformations: Vec::new(),
+            predicted,
+            latency: None,
+            visits: 0,
+            value_sum: 0.0,
+            expand_failures: 0,
+            terminal: false,
+            exhausted: false,
+            course_altered: false,
+            seeded: false,
+            description: Default::default(),
+        }
+    }
+}
+
 impl<S: Clone> Tree<S> {
     pub fn new() -> Tree<S> {
         Tree {
@@ -242,25 +277,8 @@ mod tests {
 
     fn node(parent: Option<u32>, key: u64, predicted: f64) -> Node<u64> {
         Node {
-            state: key,
-            key,
-            features: vec![key as f32],
-            parent,
-            children: Vec::new(),
-            depth: 0,
-            model: None,
             proposer: "mutation".into(),
-            transformations: Vec::new(),
-            predicted,
-            latency: None,
-            visits: 0,
-            value_sum: 0.0,
-            expand_failures: 0,
-            terminal: false,
-            exhausted: false,
-            course_altered: false,
-            seeded: false,
-            description: Default::default(),
+            ..Node::new(key, key, vec![key as f32], parent, 0, predicted)
         }
     }
 

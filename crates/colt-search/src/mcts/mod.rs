@@ -427,25 +427,9 @@ impl<E: Environment> TreeSearch<'_, E> {
         let (key, features) = core.env.key_features(&root);
         let predicted = core.predict_one(&features);
         let rid = self.tree.add(Node {
-            state: root.clone(),
-            key,
-            features: features.clone(),
-            parent: None,
-            children: Vec::new(),
-            depth: 0,
             model: self.root_model.clone(),
             proposer: "root".into(),
-            transformations: Vec::new(),
-            predicted,
-            latency: None,
-            visits: 0,
-            value_sum: 0.0,
-            expand_failures: 0,
-            terminal: false,
-            exhausted: false,
-            course_altered: false,
-            seeded: false,
-            description: Default::default(),
+            ..Node::new(root.clone(), key, features.clone(), None, 0, predicted)
         });
         let info = self.tree.info(rid);
         core.obs.node(NodeEventKind::Created, &info);
@@ -694,25 +678,13 @@ impl<E: Environment> TreeSearch<'_, E> {
         let c_note = c.note;
         let latency = core.measured.get(&c.key).copied();
         let id = self.tree.add(Node {
-            state: c.state,
-            key: c.key,
-            features: c.features,
-            parent: Some(parent),
-            children: Vec::new(),
-            depth,
             model: c.model,
             proposer: c.proposer,
             transformations: c.transformations,
-            predicted: c.predicted,
             latency,
-            visits: 0,
-            value_sum: 0.0,
-            expand_failures: 0,
-            terminal: false,
-            exhausted: false,
             course_altered: c.course_altered,
             seeded: c.seeded,
-            description: Default::default(),
+            ..Node::new(c.state, c.key, c.features, Some(parent), depth, c.predicted)
         });
         let info = self.tree.info(id);
         core.obs.node(NodeEventKind::Created, &info);
