@@ -42,12 +42,25 @@ pub(crate) fn migrations() -> [String; 4] {
         ),
         // 5: whole-model tuning (`colt model tune`): a model run, the task run of each of its
         // kernels, and the scheduler's rounds in order.
-        MODEL_TABLES.into(),
+        model_tables(),
     ]
 }
 
+/// The columns a tuning run (`runs`, version 1) and a model run (`model_runs`, version 5)
+/// both end with: the search settings, the provenance and the status.
+const RUN_TAIL_COLUMNS: &str = "    seed            INTEGER NOT NULL,
+    trials          INTEGER NOT NULL CHECK (trials >= 0),
+    config          TEXT NOT NULL,
+    versions        TEXT NOT NULL,
+    target          TEXT NOT NULL,
+    status          TEXT NOT NULL CHECK (status IN ('running', 'finished', 'killed')),
+    finished_at_ms  INTEGER,
+    summary         TEXT";
+
 /// The tables of whole-model tuning (migration 5).
-const MODEL_TABLES: &str = "
+fn model_tables() -> String {
+    format!(
+        "
 CREATE TABLE model_runs (
     id              INTEGER PRIMARY KEY AUTOINCREMENT,
     created_at_ms   INTEGER NOT NULL,
@@ -55,14 +68,7 @@ CREATE TABLE model_runs (
     model_hash      TEXT NOT NULL,
     shapes          TEXT NOT NULL,
     strategy        TEXT NOT NULL,
-    seed            INTEGER NOT NULL,
-    trials          INTEGER NOT NULL CHECK (trials >= 0),
-    config          TEXT NOT NULL,
-    versions        TEXT NOT NULL,
-    target          TEXT NOT NULL,
-    status          TEXT NOT NULL CHECK (status IN ('running', 'finished', 'killed')),
-    finished_at_ms  INTEGER,
-    summary         TEXT
+{RUN_TAIL_COLUMNS}
 );
 CREATE TABLE model_tasks (
     model_run  INTEGER NOT NULL REFERENCES model_runs (id),
@@ -81,7 +87,9 @@ CREATE TABLE model_rounds (
     best_us    REAL,
     at_ms      INTEGER NOT NULL,
     PRIMARY KEY (model_run, seq)
-);";
+);"
+    )
+}
 
 /// The candidates table's columns, in order.
 const CANDIDATE_COLUMNS: &str = "run_id, seq, key, trace, predicted, outcome, latency_median_us,
@@ -125,14 +133,7 @@ CREATE TABLE runs (
     workload        TEXT NOT NULL,
     space           TEXT NOT NULL,
     scale           TEXT NOT NULL,
-    seed            INTEGER NOT NULL,
-    trials          INTEGER NOT NULL CHECK (trials >= 0),
-    config          TEXT NOT NULL,
-    versions        TEXT NOT NULL,
-    target          TEXT NOT NULL,
-    status          TEXT NOT NULL CHECK (status IN ('running', 'finished', 'killed')),
-    finished_at_ms  INTEGER,
-    summary         TEXT
+{RUN_TAIL_COLUMNS}
 );
 CREATE INDEX runs_by_workload ON runs (workload, space, scale);
 {candidates}
