@@ -167,10 +167,10 @@ fn create(a: &TuneArgs, db_path: &Path) -> anyhow::Result<Setup> {
         let run = task_run(&spec, k)?;
         planned.push(plan(&model, k.kernel, run, &cfg)?);
     }
-    let scfg = tune::search_config(&planned[0].run)?;
-    let settings = settings(&spec, &scfg, planned.len())?;
+    let p = Prepared::new(spec, planned, skipped)?;
     let db = Db::open(db_path)?;
-    let new_tasks: Vec<NewModelTask> = planned
+    let new_tasks: Vec<NewModelTask> = p
+        .planned
         .iter()
         .map(|p| NewModelTask {
             kernel: p.kernel as u64,
@@ -179,14 +179,7 @@ fn create(a: &TuneArgs, db_path: &Path) -> anyhow::Result<Setup> {
             count: p.count as u64,
         })
         .collect();
-    let (id, tasks) = db.create_model_run(&spec, &new_tasks)?;
-    let p = Prepared {
-        spec,
-        scfg,
-        settings,
-        planned,
-        skipped,
-    };
+    let (id, tasks) = db.create_model_run(&p.spec, &new_tasks)?;
     ready(db_path, db, id, &tasks, p)
 }
 
@@ -197,6 +190,26 @@ struct Prepared {
     settings: Settings,
     planned: Vec<Planned>,
     skipped: Vec<(usize, String)>,
+}
+
+impl Prepared {
+    /// The search config (that of the first task's run) and the settings, checked.
+    fn new(
+        spec: NewModelRun,
+        planned: Vec<Planned>,
+        skipped: Vec<(usize, String)>,
+    ) -> anyhow::Result<Prepared> {
+        let first = planned.first().context("the model run has no task")?;
+        let scfg = tune::search_config(&first.run)?;
+        let settings = settings(&spec, &scfg, planned.len())?;
+        Ok(Prepared {
+            spec,
+            scfg,
+            settings,
+            planned,
+            skipped,
+        })
+    }
 }
 
 /// Model run `id` (in `db`, with `tasks` stored) ready to drive.
@@ -353,22 +366,12 @@ fn resume(a: &TuneArgs, db_path: &Path, id: ModelRunId) -> anyhow::Result<Setup>
         let run = recorded_task(&db, &model, t)?;
         planned.push(plan(&model, t.kernel as usize, run, &cfg)?);
     }
-    let first = planned.first().context("the model run has no task")?;
-    let scfg = tune::search_config(&first.run)?;
-    let settings = settings(&spec, &scfg, planned.len())?;
-    let dir = specs::specs_dir(db_path);
-    let skipped = specs::kernel_specs(&model, &dir).1;
+    let skipped = specs::kernel_specs(&model, &specs::specs_dir(db_path)).1;
+    let p = Prepared::new(spec, planned, skipped)?;
     db.set_model_status(id, RunStatus::Running)?;
     for t in &tasks {
         db.set_status(t.run, RunStatus::Running)?;
     }
-    let p = Prepared {
-        spec,
-        scfg,
-        settings,
-        planned,
-        skipped,
-    };
     ready(db_path, db, id, &tasks, p)
 }
 
