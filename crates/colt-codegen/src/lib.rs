@@ -322,17 +322,12 @@ mod tests {
             unroll: true,
             simd: true,
         });
-        for name in [
-            "colt_floordiv",
-            "colt_floormod",
-            "colt_sigmoid",
-            "colt_silu",
-            "colt_max",
-            "colt_min",
+        let others = [
             "COLT_UNROLL",
             "COLT_SIMD",
             "_simd__(\"notinbranch\"))) extern float expf(float);",
-        ] {
+        ];
+        for name in names::HELPERS.iter().chain(&others) {
             assert!(all.contains(name), "{name}");
         }
     }

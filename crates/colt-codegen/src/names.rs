@@ -77,7 +77,7 @@ const RESERVED: &[&str] = &[
 ];
 
 /// Helper functions the prelude may define.
-const HELPERS: &[&str] = &[
+pub(crate) const HELPERS: &[&str] = &[
     "colt_floordiv",
     "colt_floormod",
     "colt_sigmoid",
