@@ -330,12 +330,7 @@ mod unroll_tests {
     use colt_ir::VarId;
 
     fn lp(v: u32, extent: i64, kind: LoopKind, body: Vec<Stmt>) -> Stmt {
-        Stmt::Loop(Loop {
-            var: VarId(v),
-            extent,
-            kind,
-            body,
-        })
+        Stmt::new_loop(VarId(v), extent, kind, body)
     }
 
     #[test]

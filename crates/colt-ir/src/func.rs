@@ -72,6 +72,18 @@ pub enum Stmt {
     Block(Block),
 }
 
+impl Stmt {
+    /// A [`Stmt::Loop`]: `for var in 0..extent` of `kind` over `body`.
+    pub fn new_loop(var: VarId, extent: i64, kind: LoopKind, body: Vec<Stmt>) -> Stmt {
+        Stmt::Loop(Loop {
+            var,
+            extent,
+            kind,
+            body,
+        })
+    }
+}
+
 /// A lowered function. Its parameters are the non-local buffers, in table order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Func {

@@ -5,7 +5,7 @@
 //! loop nests; [`Program::naive`] gives the unscheduled nest that serves as the reference.
 
 use crate::expr::{Access, BufId, Idx, Value, VarId};
-use crate::func::{Block, Func, Loop, LoopKind, Stmt, StoreOp};
+use crate::func::{Block, Func, LoopKind, Stmt, StoreOp};
 use serde::{Deserialize, Serialize};
 
 /// The role of a buffer.
@@ -315,11 +315,6 @@ impl Program {
 
 fn nest<'a>(iters: impl DoubleEndedIterator<Item = &'a IterVar>, inner: Stmt) -> Stmt {
     iters.rev().fold(inner, |body, iv| {
-        Stmt::Loop(Loop {
-            var: iv.var,
-            extent: iv.extent,
-            kind: LoopKind::Serial,
-            body: vec![body],
-        })
+        Stmt::new_loop(iv.var, iv.extent, LoopKind::Serial, vec![body])
     })
 }

@@ -3,8 +3,7 @@
 //! (refresh with `UPDATE_EXPECT=1 cargo test -p colt-ir --test verify`).
 
 use colt_ir::{
-    Access, Block, BufId, BufKind, Buffer, Func, Idx, Loop, LoopKind, Stmt, StoreOp, Value, VarId,
-    verify,
+    Access, Block, BufId, BufKind, Buffer, Func, Idx, LoopKind, Stmt, StoreOp, Value, VarId, verify,
 };
 use expect_test::{Expect, expect};
 
@@ -31,12 +30,7 @@ fn load(buf: u32, idx: Vec<Idx>) -> Value {
 }
 
 fn lp(v: u32, extent: i64, kind: LoopKind, body: Vec<Stmt>) -> Stmt {
-    Stmt::Loop(Loop {
-        var: VarId(v),
-        extent,
-        kind,
-        body,
-    })
+    Stmt::new_loop(VarId(v), extent, kind, body)
 }
 
 fn serial(v: u32, extent: i64, body: Vec<Stmt>) -> Stmt {
