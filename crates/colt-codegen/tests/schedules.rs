@@ -4,7 +4,7 @@
 mod support;
 
 use colt_ir::{BinOp, BufKind, CmpOp, Func, IterKind, Program, UnOp, Value};
-use colt_sched::Inst;
+use colt_sched::{Inst, LoopFactors, StageLoop};
 use expect_test::{Expect, expect};
 use support::*;
 
@@ -36,14 +36,14 @@ fn cache_write_matmul() -> Func {
                 stage: s("matmul"),
                 order: vec![s("i"), s("k"), s("j")],
             },
-            Inst::CacheWrite {
+            Inst::CacheWrite(StageLoop {
                 stage: s("matmul"),
                 loop_: s("i"),
-            },
-            Inst::Vectorize {
+            }),
+            Inst::Vectorize(StageLoop {
                 stage: s("matmul"),
                 loop_: s("j"),
-            },
+            }),
         ],
     )
 }
@@ -55,18 +55,18 @@ fn softmax() -> Func {
         &p,
         vec![
             Inst::ComputeInline { stage: s("exp") },
-            Inst::Parallel {
+            Inst::Parallel(StageLoop {
                 stage: s("max"),
                 loop_: s("i"),
-            },
-            Inst::Parallel {
+            }),
+            Inst::Parallel(StageLoop {
                 stage: s("norm"),
                 loop_: s("i"),
-            },
-            Inst::Vectorize {
+            }),
+            Inst::Vectorize(StageLoop {
                 stage: s("norm"),
                 loop_: s("j"),
-            },
+            }),
         ],
     )
 }
@@ -82,14 +82,14 @@ fn dense_epilogue() -> Func {
                 consumer: s("bias_relu"),
                 loop_: s("i"),
             },
-            Inst::Parallel {
+            Inst::Parallel(StageLoop {
                 stage: s("bias_relu"),
                 loop_: s("i"),
-            },
-            Inst::Vectorize {
+            }),
+            Inst::Vectorize(StageLoop {
                 stage: s("bias_relu"),
                 loop_: s("j"),
-            },
+            }),
         ],
     )
 }
@@ -310,11 +310,11 @@ fn split_fuse_variants_match_the_interpreter() {
     for jf in [2, 3, 4, 6] {
         for fuse in [false, true] {
             let mut insts = vec![
-                Inst::Split {
+                Inst::Split(LoopFactors {
                     stage: s("matmul"),
                     loop_: s("j"),
                     factors: vec![12 / jf, jf],
-                },
+                }),
                 Inst::Reorder {
                     stage: s("matmul"),
                     order: vec![s("i"), s("j0"), s("k"), s("j1")],
@@ -326,15 +326,15 @@ fn split_fuse_variants_match_the_interpreter() {
                     n: 2,
                 });
             } else {
-                insts.push(Inst::Parallel {
+                insts.push(Inst::Parallel(StageLoop {
                     stage: s("matmul"),
                     loop_: s("i"),
-                });
+                }));
             }
-            insts.push(Inst::Vectorize {
+            insts.push(Inst::Vectorize(StageLoop {
                 stage: s("matmul"),
                 loop_: s("j1"),
-            });
+            }));
             insts.push(Inst::AutoUnroll {
                 stage: s("matmul"),
                 max_step: 16,
@@ -399,9 +399,11 @@ fn every_operator_compiles_to_what_the_interpreter_computes() {
     let vectorised: Vec<Inst> = p
         .stages
         .iter()
-        .map(|st| Inst::Vectorize {
-            stage: st.name.clone(),
-            loop_: s("j"),
+        .map(|st| {
+            Inst::Vectorize(StageLoop {
+                stage: st.name.clone(),
+                loop_: s("j"),
+            })
         })
         .collect();
     let f = schedule(&p, vectorised);

@@ -5,7 +5,7 @@ use colt_cost::features::{count, extract, index_of, names};
 use colt_ir::{
     Access, Block, BufId, BufKind, Buffer, Func, Idx, Loop, LoopKind, Stmt, StoreOp, Value, VarId,
 };
-use colt_sched::{Inst, Schedule};
+use colt_sched::{Inst, LoopFactors, Schedule, StageLoop};
 use rand::SeedableRng;
 
 fn feat(v: &[f32], name: &str) -> f32 {
@@ -21,11 +21,11 @@ fn close(a: f32, b: f32) -> bool {
 }
 
 fn inst_split(l: &str, f: &[i64]) -> Inst {
-    Inst::Split {
+    Inst::Split(LoopFactors {
         stage: "matmul".into(),
         loop_: l.into(),
         factors: f.to_vec(),
-    }
+    })
 }
 
 /// 256³ matmul: i = 32×8, j = 16×16, k = 64×4, order i0 j0 k0 i1 k1 j1, j1 vectorized,
@@ -48,14 +48,14 @@ fn tiled_schedule() -> Schedule {
             stage: "matmul".into(),
             order,
         },
-        Inst::Vectorize {
+        Inst::Vectorize(StageLoop {
             stage: "matmul".into(),
             loop_: "j1".into(),
-        },
-        Inst::Parallel {
+        }),
+        Inst::Parallel(StageLoop {
             stage: "matmul".into(),
             loop_: "i0".into(),
-        },
+        }),
     ] {
         s.apply(&inst)
             .unwrap_or_else(|e| panic!("{}: {e}", inst.text()));
@@ -168,10 +168,10 @@ fn sampled_schedules_of_every_workload_extract() {
 #[test]
 fn cache_write_shows_local_allocation() {
     let mut s = tiled_schedule();
-    s.apply(&Inst::CacheWrite {
+    s.apply(&Inst::CacheWrite(StageLoop {
         stage: "matmul".into(),
         loop_: "j0".into(),
-    })
+    }))
     .expect("cache_write");
     let v = extract(&s.lower().expect("lowers"));
     let plain = extract(&tiled_matmul());

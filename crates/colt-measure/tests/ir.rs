@@ -3,7 +3,7 @@
 mod common;
 
 use colt_measure::{Compiler, Measurer, OutcomeKind, kernel};
-use colt_sched::{Inst, Trace};
+use colt_sched::{Inst, StageLoop, Trace};
 use common::config;
 
 fn s(x: &str) -> String {
@@ -42,14 +42,14 @@ fn softmax_schedule_and_wrong_schedule_are_told_apart() {
     let mut t = Trace::new("softmax");
     t.insts = vec![
         Inst::ComputeInline { stage: s("exp") },
-        Inst::Parallel {
+        Inst::Parallel(StageLoop {
             stage: s("norm"),
             loop_: s("i"),
-        },
-        Inst::Vectorize {
+        }),
+        Inst::Vectorize(StageLoop {
             stage: s("norm"),
             loop_: s("j"),
-        },
+        }),
     ];
     let good = colt_sched::apply_trace(&p, &t).unwrap();
     // a corrupted schedule: drop the normalisation's division (still valid C)

@@ -13,7 +13,7 @@ use crate::sketch::{
     divisors, draw_factors, pack_candidates, parallel_choices, stage_facts,
 };
 use crate::state::Schedule;
-use crate::trace::{Inst, Trace};
+use crate::trace::{Inst, LoopFactors, StageLoop, Trace};
 use colt_ir::{IterKind, Program};
 use rand::RngExt;
 use rand_pcg::Pcg64;
@@ -28,15 +28,7 @@ use std::fmt::Write;
 pub enum Action {
     /// Tile factors of one loop, outermost first; fewer factors than levels give the innermost
     /// levels (the outermost level takes the rest).
-    Tile {
-        /// The stage edited.
-        stage: String,
-        /// The loop tiled (an original loop of the stage).
-        #[serde(rename = "loop")]
-        loop_: String,
-        /// The factors.
-        factors: Vec<i64>,
-    },
+    Tile(LoopFactors),
     /// Auto-unroll the innermost loops up to `step` iterations.
     Unroll {
         /// The stage edited.
@@ -59,26 +51,14 @@ pub enum Action {
         on: bool,
     },
     /// `loop` is `root` or a loop of the stage's only consumer.
-    ComputeLocation {
-        /// The stage edited.
-        stage: String,
-        /// `root`, or a loop of the consumer.
-        #[serde(rename = "loop")]
-        loop_: String,
-    },
+    ComputeLocation(StageLoop),
     /// Substitute an elementwise stage into its consumers.
     Inline {
         /// The stage inlined.
         stage: String,
     },
     /// `loop` is `none` or a spatial loop outside the first reduction loop.
-    CacheWrite {
-        /// The stage edited.
-        stage: String,
-        /// `none`, or the loop inside which the tile accumulates.
-        #[serde(rename = "loop")]
-        loop_: String,
-    },
+    CacheWrite(StageLoop),
     /// `buffer` is `none` or an input the stage reads; `factor` 0 follows the innermost tile.
     Pack {
         /// The stage edited.
@@ -153,13 +133,13 @@ impl Action {
     /// The action's name (see [`VOCABULARY`]).
     pub fn name(&self) -> &'static str {
         match self {
-            Action::Tile { .. } => "tile",
+            Action::Tile(_) => "tile",
             Action::Unroll { .. } => "unroll",
             Action::Parallel { .. } => "parallel",
             Action::Vectorize { .. } => "vectorize",
-            Action::ComputeLocation { .. } => "compute_location",
+            Action::ComputeLocation(_) => "compute_location",
             Action::Inline { .. } => "inline",
-            Action::CacheWrite { .. } => "cache_write",
+            Action::CacheWrite(_) => "cache_write",
             Action::Pack { .. } => "pack",
         }
     }
@@ -167,13 +147,13 @@ impl Action {
     /// The stage the action edits.
     pub fn stage(&self) -> &str {
         match self {
-            Action::Tile { stage, .. }
+            Action::Tile(LoopFactors { stage, .. })
             | Action::Unroll { stage, .. }
             | Action::Parallel { stage, .. }
             | Action::Vectorize { stage, .. }
-            | Action::ComputeLocation { stage, .. }
+            | Action::ComputeLocation(StageLoop { stage, .. })
             | Action::Inline { stage }
-            | Action::CacheWrite { stage, .. }
+            | Action::CacheWrite(StageLoop { stage, .. })
             | Action::Pack { stage, .. } => stage,
         }
     }
@@ -188,12 +168,19 @@ impl Action {
 
     /// Build an action from its name and parameters; errors name the problem.
     pub fn from_parts(name: &str, params: &BTreeMap<String, Value>) -> Result<Action> {
-        if !VOCABULARY.iter().any(|a| a.name == name) {
+        let Some(info) = VOCABULARY.iter().find(|a| a.name == name) else {
             let known: Vec<&str> = VOCABULARY.iter().map(|a| a.name).collect();
             return Err(bad(
                 "action",
                 format!("unknown action \"{name}\" (known: {})", known.join(", ")),
             ));
+        };
+        // The operands shared with instructions ([`LoopFactors`], [`StageLoop`]) accept unknown
+        // fields, as instructions do; an action takes only its own parameters.
+        let takes = |k: &String| k == "action" || info.params.contains(&k.as_str());
+        if let Some(k) = params.keys().find(|k| !takes(k)) {
+            let e = <serde_json::Error as serde::de::Error>::unknown_field(k, info.params);
+            return Err(bad(name, format!("bad parameters: {e}")));
         }
         let mut m: serde_json::Map<String, Value> = params.clone().into_iter().collect();
         m.insert("action".into(), Value::String(name.into()));
@@ -204,19 +191,21 @@ impl Action {
     /// Short text form: `tile(matmul, j, [4, 16])`.
     pub fn text(&self) -> String {
         match self {
-            Action::Tile {
+            Action::Tile(LoopFactors {
                 stage,
                 loop_,
                 factors,
-            } => format!("tile({stage}, {loop_}, {factors:?})"),
+            }) => format!("tile({stage}, {loop_}, {factors:?})"),
             Action::Unroll { stage, step } => format!("unroll({stage}, {step})"),
             Action::Parallel { stage, loops } => format!("parallel({stage}, {loops})"),
             Action::Vectorize { stage, on } => format!("vectorize({stage}, {on})"),
-            Action::ComputeLocation { stage, loop_ } => {
+            Action::ComputeLocation(StageLoop { stage, loop_ }) => {
                 format!("compute_location({stage}, {loop_})")
             }
             Action::Inline { stage } => format!("inline({stage})"),
-            Action::CacheWrite { stage, loop_ } => format!("cache_write({stage}, {loop_})"),
+            Action::CacheWrite(StageLoop { stage, loop_ }) => {
+                format!("cache_write({stage}, {loop_})")
+            }
             Action::Pack {
                 stage,
                 buffer,
@@ -358,10 +347,10 @@ fn root_choices(
     let name = d.stage.as_str();
     let mut with_cache = sch.clone();
     if let Some(l) = &d.cache_write {
-        with_cache.apply(&Inst::CacheWrite {
+        with_cache.apply(&Inst::CacheWrite(StageLoop {
             stage: d.stage.clone(),
             loop_: l.clone(),
-        })?;
+        }))?;
     }
     let ns = parallel_choices(&with_cache, s);
     if !ns.is_empty() {
@@ -530,7 +519,9 @@ fn edit_decisions(
         Ok(())
     };
     match action {
-        Action::Tile { loop_, factors, .. } => set_tile(&mut sk.stages[s], loop_, factors, cx)?,
+        Action::Tile(LoopFactors { loop_, factors, .. }) => {
+            set_tile(&mut sk.stages[s], loop_, factors, cx)?
+        }
         Action::Unroll { step, .. } => {
             needs_loops("unroll")?;
             if !UNROLL_STEPS.contains(step) {
@@ -548,7 +539,7 @@ fn edit_decisions(
             needs_loops("vectorize")?;
             sk.stages[s].vectorize = *on;
         }
-        Action::ComputeLocation { loop_, .. } => {
+        Action::ComputeLocation(StageLoop { loop_, .. }) => {
             if program.stages[s].reduce.is_some() {
                 return Err(illegal(
                     "only elementwise stages move; this one reduces and stays at root",
@@ -570,7 +561,9 @@ fn edit_decisions(
                 sk.set_placement(program, s, Placement::Inline, vec![]);
             }
         }
-        Action::CacheWrite { loop_, .. } => set_cache_write(&mut sk.stages[s], loop_, cx)?,
+        Action::CacheWrite(StageLoop { loop_, .. }) => {
+            set_cache_write(&mut sk.stages[s], loop_, cx)?
+        }
         Action::Pack { buffer, factor, .. } => set_pack(&mut sk.stages[s], buffer, *factor, cx)?,
     }
     Ok(Edited::Done)

@@ -33,7 +33,7 @@ pub use sketch::{
     Placement, Sketch, StageDecision, sample, sample_for, try_sample, try_sample_for,
 };
 pub use state::{Attach, SLoop, Schedule, StageSched};
-pub use trace::{Inst, TRACE_VERSION, Trace};
+pub use trace::{Inst, LoopFactors, StageLoop, TRACE_VERSION, Trace};
 
 /// Replay a trace and lower it in one step.
 pub fn apply_trace(program: &colt_ir::Program, trace: &Trace) -> error::Result<colt_ir::Func> {

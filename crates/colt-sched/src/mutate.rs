@@ -10,7 +10,7 @@ use crate::sketch::{
     Placement, Sketch, UNROLL_STEPS, draw_tiles, idle_parallel_stage, primes, stage_facts,
     useful_parallel_choices,
 };
-use crate::trace::{Inst, Trace};
+use crate::trace::{Inst, StageLoop, Trace};
 use colt_ir::{Func, Program};
 use rand::RngExt;
 use rand_pcg::Pcg64;
@@ -248,10 +248,10 @@ fn parallel(program: &Program, sk: &Sketch, rng: &mut Pcg64) -> Option<Sketch> {
         let mut sch = sch.clone();
         if let Some(l) = &d.cache_write
             && sch
-                .apply(&Inst::CacheWrite {
+                .apply(&Inst::CacheWrite(StageLoop {
                     stage: d.stage.clone(),
                     loop_: l.clone(),
-                })
+                }))
                 .is_err()
         {
             continue;

@@ -19,7 +19,7 @@
 use crate::error::{ErrorKind, Result, ScheduleError};
 use crate::register::{VectorTarget, is_register_tile, register_rows, register_tiles};
 use crate::state::{Attach, Schedule};
-use crate::trace::{Inst, TRACE_VERSION, Trace};
+use crate::trace::{Inst, LoopFactors, StageLoop, TRACE_VERSION, Trace};
 use colt_ir::{BufKind, Idx, IterKind, Program, Stage};
 use rand::RngExt;
 use rand_pcg::Pcg64;
@@ -481,10 +481,10 @@ impl Sketch {
             push(
                 sch,
                 out,
-                Inst::CacheWrite {
+                Inst::CacheWrite(StageLoop {
                     stage: stage.clone(),
                     loop_: l.clone(),
-                },
+                }),
             )?;
         }
         if let Some(pk) = &d.pack {
@@ -541,10 +541,10 @@ impl Sketch {
             push(
                 sch,
                 out,
-                Inst::Vectorize {
+                Inst::Vectorize(StageLoop {
                     stage: pname,
                     loop_: v,
-                },
+                }),
             )?;
         }
         Ok(())
@@ -712,11 +712,11 @@ fn emit_tiling(
         push(
             sch,
             out,
-            Inst::Split {
+            Inst::Split(LoopFactors {
                 stage: d.stage.clone(),
                 loop_: t.loop_.clone(),
                 factors: t.factors.clone(),
-            },
+            }),
         )?;
         let names = sch.loop_names(s);
         for (level, nm) in names[p..p + t.factors.len()].iter().enumerate() {
@@ -774,10 +774,10 @@ fn emit_annotations(
         push(
             sch,
             out,
-            Inst::Vectorize {
+            Inst::Vectorize(StageLoop {
                 stage: stage.clone(),
                 loop_: inner,
-            },
+            }),
         )?;
     }
     if d.unroll > 0 {
@@ -796,7 +796,7 @@ fn emit_annotations(
 /// Record the decision `inst` (an instruction of stage decision `d`'s stage) makes.
 fn record(d: &mut StageDecision, inst: &Inst) -> Result<()> {
     match inst {
-        Inst::Split { loop_, factors, .. } => d.tiles.push(Tile {
+        Inst::Split(LoopFactors { loop_, factors, .. }) => d.tiles.push(Tile {
             loop_: loop_.clone(),
             factors: factors.clone(),
         }),
@@ -810,9 +810,9 @@ fn record(d: &mut StageDecision, inst: &Inst) -> Result<()> {
                 loop_: loop_.clone(),
             }
         }
-        Inst::CacheWrite { loop_, .. } => d.cache_write = Some(loop_.clone()),
+        Inst::CacheWrite(StageLoop { loop_, .. }) => d.cache_write = Some(loop_.clone()),
         Inst::ParallelOuter { n, .. } => d.parallel = *n,
-        Inst::Vectorize { .. } => d.vectorize = true,
+        Inst::Vectorize(_) => d.vectorize = true,
         Inst::AutoUnroll { max_step, .. } => d.unroll = *max_step,
         Inst::Pack { buffer, factor, .. } => {
             d.pack = Some(PackDecision {
@@ -820,7 +820,7 @@ fn record(d: &mut StageDecision, inst: &Inst) -> Result<()> {
                 factor: Some(*factor),
             })
         }
-        Inst::Fuse { .. } | Inst::Parallel { .. } | Inst::Unroll { .. } => {
+        Inst::Fuse { .. } | Inst::Parallel(_) | Inst::Unroll(_) => {
             return Err(not_sketch(format!(
                 "{} is not a sketch instruction (its decisions cannot be edited)",
                 inst.text()
@@ -1249,10 +1249,10 @@ fn draw_cache_write(st: &Stage, sch: &mut Schedule, s: usize, d: &mut StageDecis
         let mut trial = sch.clone();
         let name = d.cache_write.clone().expect("set");
         if trial
-            .apply(&Inst::CacheWrite {
+            .apply(&Inst::CacheWrite(StageLoop {
                 stage: st.name.clone(),
                 loop_: name,
-            })
+            }))
             .is_ok()
         {
             *sch = trial;

@@ -14,7 +14,7 @@ pub const MAX_SPLIT_FACTORS: usize = 8;
 /// Most loops around one stage after any number of splits.
 pub const MAX_STAGE_LOOPS: usize = 64;
 use crate::region::region;
-use crate::trace::{Inst, Trace};
+use crate::trace::{Inst, LoopFactors, StageLoop, Trace};
 use colt_ir::{
     Access, BufId, BufKind, Buffer, Idx, Interval, IterKind, IterVar, LoopKind, Program, Stage,
     Value, VarId,
@@ -197,16 +197,16 @@ impl Schedule {
             ));
         }
         match inst {
-            Inst::Split { loop_, factors, .. } => self.split(&cx, s, loop_, factors),
+            Inst::Split(LoopFactors { loop_, factors, .. }) => self.split(&cx, s, loop_, factors),
             Inst::Reorder { order, .. } => self.reorder(&cx, s, order),
             Inst::Fuse { loops, .. } => self.fuse(&cx, s, loops).map(|_| ()),
             Inst::ParallelOuter { n, .. } => self.parallel_outer(&cx, s, *n),
-            Inst::Parallel { loop_, .. } => {
+            Inst::Parallel(StageLoop { loop_, .. }) => {
                 let p = self.find_loop(&cx, s, loop_)?;
                 self.parallel(&cx, s, p)
             }
-            Inst::Vectorize { loop_, .. } => self.vectorize(&cx, s, loop_),
-            Inst::Unroll { loop_, .. } => self.unroll(&cx, s, loop_),
+            Inst::Vectorize(StageLoop { loop_, .. }) => self.vectorize(&cx, s, loop_),
+            Inst::Unroll(StageLoop { loop_, .. }) => self.unroll(&cx, s, loop_),
             Inst::AutoUnroll { max_step, .. } => {
                 if !(0..=1024).contains(max_step) {
                     return Err(ScheduleError::new(
@@ -222,7 +222,7 @@ impl Schedule {
                 consumer, loop_, ..
             } => self.compute_at(&cx, s, consumer, loop_),
             Inst::ComputeInline { .. } => self.compute_inline(&cx, s),
-            Inst::CacheWrite { loop_, .. } => self.cache_write(&cx, s, loop_),
+            Inst::CacheWrite(StageLoop { loop_, .. }) => self.cache_write(&cx, s, loop_),
             Inst::Pack {
                 buffer,
                 dim,

@@ -13,15 +13,7 @@ pub const TRACE_VERSION: u32 = 1;
 #[serde(tag = "inst", rename_all = "snake_case")]
 pub enum Inst {
     /// Split `loop` into `factors.len()` nested loops, outermost first (a perfect tiling).
-    Split {
-        /// The stage scheduled.
-        stage: String,
-        /// The loop split.
-        #[serde(rename = "loop")]
-        loop_: String,
-        /// Extents of the new loops, outermost first; their product is the loop's extent.
-        factors: Vec<i64>,
-    },
+    Split(LoopFactors),
     /// Put the named loops in this order, in the positions they occupy.
     Reorder {
         /// The stage scheduled.
@@ -44,29 +36,11 @@ pub enum Inst {
         n: usize,
     },
     /// Run one loop in parallel (OpenMP).
-    Parallel {
-        /// The stage scheduled.
-        stage: String,
-        /// The loop.
-        #[serde(rename = "loop")]
-        loop_: String,
-    },
+    Parallel(StageLoop),
     /// Map one loop to SIMD lanes.
-    Vectorize {
-        /// The stage scheduled.
-        stage: String,
-        /// The loop.
-        #[serde(rename = "loop")]
-        loop_: String,
-    },
+    Vectorize(StageLoop),
     /// Fully unroll one loop.
-    Unroll {
-        /// The stage scheduled.
-        stage: String,
-        /// The loop.
-        #[serde(rename = "loop")]
-        loop_: String,
-    },
+    Unroll(StageLoop),
     /// Unroll the innermost loops whose extents multiply to at most `max_step` (0, 16, 64, 512).
     AutoUnroll {
         /// The stage scheduled.
@@ -90,13 +64,7 @@ pub enum Inst {
         stage: String,
     },
     /// Accumulate the tile covered by the loops inside `loop` in a local buffer, then write back.
-    CacheWrite {
-        /// The stage scheduled.
-        stage: String,
-        /// The loop whose body's tile is cached.
-        #[serde(rename = "loop")]
-        loop_: String,
-    },
+    CacheWrite(StageLoop),
     /// Copy input `buffer` into a packed layout for `stage`: dimension `dim` split by `factor`,
     /// outer part first, inner part last (e.g. B[K, N] -> B_p[N/f, K, f]).
     Pack {
@@ -111,21 +79,49 @@ pub enum Inst {
     },
 }
 
+/// A stage and one of its loops: the operands of [`Inst::Parallel`], [`Inst::Vectorize`],
+/// [`Inst::Unroll`] and [`Inst::CacheWrite`], and of the actions
+/// [`Action::ComputeLocation`](crate::Action::ComputeLocation) and
+/// [`Action::CacheWrite`](crate::Action::CacheWrite) (where `loop` may also be a keyword such
+/// as `root` or `none`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct StageLoop {
+    /// The stage.
+    pub stage: String,
+    /// The loop.
+    #[serde(rename = "loop")]
+    pub loop_: String,
+}
+
+/// A loop of a stage and its factors, outermost first: the operands of [`Inst::Split`] (the
+/// extents of the new loops, whose product is the loop's extent) and of the action
+/// [`Action::Tile`](crate::Action::Tile) (tile factors, possibly fewer than the levels).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct LoopFactors {
+    /// The stage.
+    pub stage: String,
+    /// The loop.
+    #[serde(rename = "loop")]
+    pub loop_: String,
+    /// The factors, outermost first.
+    pub factors: Vec<i64>,
+}
+
 impl Inst {
     /// The stage the instruction applies to.
     pub fn stage(&self) -> &str {
         match self {
-            Inst::Split { stage, .. }
+            Inst::Split(LoopFactors { stage, .. })
             | Inst::Reorder { stage, .. }
             | Inst::Fuse { stage, .. }
             | Inst::ParallelOuter { stage, .. }
-            | Inst::Parallel { stage, .. }
-            | Inst::Vectorize { stage, .. }
-            | Inst::Unroll { stage, .. }
+            | Inst::Parallel(StageLoop { stage, .. })
+            | Inst::Vectorize(StageLoop { stage, .. })
+            | Inst::Unroll(StageLoop { stage, .. })
             | Inst::AutoUnroll { stage, .. }
             | Inst::ComputeAt { stage, .. }
             | Inst::ComputeInline { stage }
-            | Inst::CacheWrite { stage, .. }
+            | Inst::CacheWrite(StageLoop { stage, .. })
             | Inst::Pack { stage, .. } => stage,
         }
     }
@@ -134,17 +130,17 @@ impl Inst {
     pub fn text(&self) -> String {
         let list = |v: &[String]| v.join(", ");
         match self {
-            Inst::Split {
+            Inst::Split(LoopFactors {
                 stage,
                 loop_,
                 factors,
-            } => format!("split({stage}, {loop_}, {factors:?})"),
+            }) => format!("split({stage}, {loop_}, {factors:?})"),
             Inst::Reorder { stage, order } => format!("reorder({stage}, [{}])", list(order)),
             Inst::Fuse { stage, loops } => format!("fuse({stage}, [{}])", list(loops)),
             Inst::ParallelOuter { stage, n } => format!("parallel_outer({stage}, {n})"),
-            Inst::Parallel { stage, loop_ } => format!("parallel({stage}, {loop_})"),
-            Inst::Vectorize { stage, loop_ } => format!("vectorize({stage}, {loop_})"),
-            Inst::Unroll { stage, loop_ } => format!("unroll({stage}, {loop_})"),
+            Inst::Parallel(StageLoop { stage, loop_ }) => format!("parallel({stage}, {loop_})"),
+            Inst::Vectorize(StageLoop { stage, loop_ }) => format!("vectorize({stage}, {loop_})"),
+            Inst::Unroll(StageLoop { stage, loop_ }) => format!("unroll({stage}, {loop_})"),
             Inst::AutoUnroll { stage, max_step } => format!("auto_unroll({stage}, {max_step})"),
             Inst::ComputeAt {
                 stage,
@@ -152,7 +148,9 @@ impl Inst {
                 loop_,
             } => format!("compute_at({stage}, {consumer}, {loop_})"),
             Inst::ComputeInline { stage } => format!("compute_inline({stage})"),
-            Inst::CacheWrite { stage, loop_ } => format!("cache_write({stage}, {loop_})"),
+            Inst::CacheWrite(StageLoop { stage, loop_ }) => {
+                format!("cache_write({stage}, {loop_})")
+            }
             Inst::Pack {
                 stage,
                 buffer,
@@ -200,44 +198,44 @@ impl Trace {
                 dim: 1,
                 factor: nr,
             },
-            Inst::Split {
+            Inst::Split(LoopFactors {
                 stage: st.clone(),
                 loop_: i,
                 factors: vec![n / mr, mr],
-            },
-            Inst::Split {
+            }),
+            Inst::Split(LoopFactors {
                 stage: st.clone(),
                 loop_: j,
                 factors: vec![n / nr, nr],
-            },
+            }),
             Inst::Reorder {
                 stage: st.clone(),
                 order,
             },
-            Inst::Parallel {
+            Inst::Parallel(StageLoop {
                 stage: st.clone(),
                 loop_: s("j0"),
-            },
-            Inst::Vectorize {
+            }),
+            Inst::Vectorize(StageLoop {
                 stage: st.clone(),
                 loop_: s("j1"),
-            },
-            Inst::Unroll {
+            }),
+            Inst::Unroll(StageLoop {
                 stage: st.clone(),
                 loop_: s("i1"),
-            },
-            Inst::CacheWrite {
+            }),
+            Inst::CacheWrite(StageLoop {
                 stage: st,
                 loop_: s("i0"),
-            },
-            Inst::Parallel {
+            }),
+            Inst::Parallel(StageLoop {
                 stage: s("pack_B"),
                 loop_: s("o"),
-            },
-            Inst::Vectorize {
+            }),
+            Inst::Vectorize(StageLoop {
                 stage: s("pack_B"),
                 loop_: s("v"),
-            },
+            }),
         ];
         t
     }

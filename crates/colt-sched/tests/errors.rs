@@ -1,7 +1,8 @@
 //! Illegal primitives and actions are typed errors with a clear one-line message.
 
 use colt_sched::{
-    Action, ErrorKind, Inst, ScheduleError, Trace, apply_action, apply_trace, sample,
+    Action, ErrorKind, Inst, LoopFactors, ScheduleError, StageLoop, Trace, apply_action,
+    apply_trace, sample,
 };
 use rand::SeedableRng;
 use rand_pcg::Pcg64;
@@ -28,10 +29,12 @@ fn check(e: &ScheduleError, kind: ErrorKind, needle: &str) {
 #[test]
 fn illegal_primitives_are_typed_errors() {
     let mm = colt_ops::matmul(8, 16, 12);
-    let split = |l: &str, f: Vec<i64>| Inst::Split {
-        stage: s("matmul"),
-        loop_: s(l),
-        factors: f,
+    let split = |l: &str, f: Vec<i64>| {
+        Inst::Split(LoopFactors {
+            stage: s("matmul"),
+            loop_: s(l),
+            factors: f,
+        })
     };
     check(
         &run(&mm, vec![Inst::ComputeInline { stage: s("nope") }]),
@@ -61,10 +64,10 @@ fn illegal_primitives_are_typed_errors() {
     check(
         &run(
             &mm,
-            vec![Inst::Vectorize {
+            vec![Inst::Vectorize(StageLoop {
                 stage: s("matmul"),
                 loop_: s("i"),
-            }],
+            })],
         ),
         ErrorKind::Illegal,
         "innermost",
@@ -80,10 +83,10 @@ fn illegal_primitives_are_typed_errors() {
                 stage: s("matmul"),
                 order: vec![s("j"), s("k")],
             },
-            Inst::Vectorize {
+            Inst::Vectorize(StageLoop {
                 stage: s("matmul"),
                 loop_: s("k"),
-            },
+            }),
         ],
     );
     check(
@@ -171,10 +174,10 @@ fn illegal_primitives_are_typed_errors() {
     check(
         &run(
             &mm,
-            vec![Inst::CacheWrite {
+            vec![Inst::CacheWrite(StageLoop {
                 stage: s("matmul"),
                 loop_: s("k"),
-            }],
+            })],
         ),
         ErrorKind::Illegal,
         "must be spatial",
@@ -252,38 +255,38 @@ fn illegal_actions_are_typed_errors() {
     let t = sample(&mm, &mut Pcg64::seed_from_u64(5));
     let act = |a: Action| apply_action(&mm, &t, &a).expect_err("must be rejected");
     check(
-        &act(Action::Tile {
+        &act(Action::Tile(LoopFactors {
             stage: s("matmul"),
             loop_: s("j"),
             factors: vec![5],
-        }),
+        })),
         ErrorKind::BadDecision,
         "does not divide the extent 32",
     );
     check(
-        &act(Action::Tile {
+        &act(Action::Tile(LoopFactors {
             stage: s("matmul"),
             loop_: s("j"),
             factors: vec![2, 2, 2, 2],
-        }),
+        })),
         ErrorKind::BadDecision,
         "multiply to 16 but loop j has extent 32",
     );
     check(
-        &act(Action::Tile {
+        &act(Action::Tile(LoopFactors {
             stage: s("matmul"),
             loop_: s("q"),
             factors: vec![2],
-        }),
+        })),
         ErrorKind::UnknownLoop,
         "no tiled loop \"q\"",
     );
     check(
-        &act(Action::Tile {
+        &act(Action::Tile(LoopFactors {
             stage: s("mm"),
             loop_: s("j"),
             factors: vec![2],
-        }),
+        })),
         ErrorKind::UnknownStage,
         "stages: matmul",
     );
@@ -301,10 +304,10 @@ fn illegal_actions_are_typed_errors() {
         "can be inlined",
     );
     check(
-        &act(Action::ComputeLocation {
+        &act(Action::ComputeLocation(StageLoop {
             stage: s("matmul"),
             loop_: s("root"),
-        }),
+        })),
         ErrorKind::Illegal,
         "this one reduces",
     );
@@ -317,10 +320,10 @@ fn illegal_actions_are_typed_errors() {
         "drives a reduction and cannot run in parallel",
     );
     check(
-        &act(Action::CacheWrite {
+        &act(Action::CacheWrite(StageLoop {
             stage: s("matmul"),
             loop_: s("k0"),
-        }),
+        })),
         ErrorKind::Illegal,
         "must be spatial",
     );
@@ -337,6 +340,24 @@ fn illegal_actions_are_typed_errors() {
     check(&e, ErrorKind::BadDecision, "unknown action \"explode\"");
     let e = Action::from_parts("tile", &Default::default()).unwrap_err();
     check(&e, ErrorKind::BadDecision, "bad parameters: missing field");
+    // a parameter the action does not take is refused, in serde's words
+    let params = |v: serde_json::Value| serde_json::from_value(v).unwrap();
+    let e = Action::from_parts(
+        "tile",
+        &params(serde_json::json!({"stage": "matmul", "loop": "i", "factors": [4], "levels": 2})),
+    )
+    .unwrap_err();
+    check(
+        &e,
+        ErrorKind::BadDecision,
+        "bad parameters: unknown field `levels`, expected one of `stage`, `loop`, `factors`",
+    );
+    let unroll = serde_json::json!({"stage": "matmul", "step": 16, "levels": 2});
+    let e = Action::from_parts("unroll", &params(unroll.clone())).unwrap_err();
+    let mut tagged = unroll;
+    tagged["action"] = "unroll".into();
+    let serde_e = serde_json::from_value::<Action>(tagged).unwrap_err();
+    assert_eq!(e.msg, format!("bad parameters: {serde_e}"));
     // a hand-written trace outside sketch form still replays but cannot be edited
     let hand = Trace {
         insts: vec![Inst::Fuse {
@@ -365,10 +386,10 @@ fn compute_location_action_validates_the_loop() {
     let e = apply_action(
         &dn,
         &t,
-        &Action::ComputeLocation {
+        &Action::ComputeLocation(StageLoop {
             stage: s("act"),
             loop_: s("zz"),
-        },
+        }),
     )
     .unwrap_err();
     assert!(
@@ -379,10 +400,10 @@ fn compute_location_action_validates_the_loop() {
     let r = apply_action(
         &dn,
         &t,
-        &Action::ComputeLocation {
+        &Action::ComputeLocation(StageLoop {
             stage: s("act"),
             loop_: s("root"),
-        },
+        }),
     )
     .unwrap();
     apply_trace(&dn, &r).unwrap();
@@ -394,10 +415,12 @@ fn compute_location_action_validates_the_loop() {
 #[test]
 fn huge_and_overflowing_splits_are_errors() {
     let mm = colt_ops::matmul(8, 16, 12);
-    let split = |l: &str, f: Vec<i64>| Inst::Split {
-        stage: s("matmul"),
-        loop_: s(l),
-        factors: f,
+    let split = |l: &str, f: Vec<i64>| {
+        Inst::Split(LoopFactors {
+            stage: s("matmul"),
+            loop_: s(l),
+            factors: f,
+        })
     };
     let mut many = vec![1; 100_000];
     many.push(8);
@@ -442,11 +465,11 @@ fn tile_factors_that_overflow_are_errors() {
     let e = apply_action(
         &mm,
         &t,
-        &Action::Tile {
+        &Action::Tile(LoopFactors {
             stage: s("matmul"),
             loop_: s("j"),
             factors: vec![1 << 32, 1 << 32],
-        },
+        }),
     )
     .expect_err("must be rejected");
     check(&e, ErrorKind::BadDecision, "multiply past");

@@ -3,7 +3,10 @@
 mod common;
 use colt_ir::func_str;
 use colt_sched::key::fnv1a;
-use colt_sched::{Action, Sketch, Trace, apply_trace, mutate, sample, structural_key, trace_key};
+use colt_sched::{
+    Action, LoopFactors, Sketch, StageLoop, Trace, apply_trace, mutate, sample, structural_key,
+    trace_key,
+};
 use proptest::prelude::*;
 use rand::SeedableRng;
 use rand_pcg::Pcg64;
@@ -68,13 +71,38 @@ fn keys_are_fixed_functions_of_the_text() {
 }
 
 #[test]
+fn trace_json_is_pinned() {
+    // the stored form of traces (and so their keys): each instruction is its tag, then its
+    // fields in order
+    let t = Trace::tiled_matmul(64, 4, 16);
+    let json = serde_json::to_string(&t).unwrap();
+    assert_eq!(
+        json,
+        concat!(
+            r#"{"version":1,"workload":"matmul","insts":["#,
+            r#"{"inst":"pack","stage":"matmul","buffer":"B","dim":1,"factor":16},"#,
+            r#"{"inst":"split","stage":"matmul","loop":"i","factors":[16,4]},"#,
+            r#"{"inst":"split","stage":"matmul","loop":"j","factors":[4,16]},"#,
+            r#"{"inst":"reorder","stage":"matmul","order":["j0","i0","k","i1","j1"]},"#,
+            r#"{"inst":"parallel","stage":"matmul","loop":"j0"},"#,
+            r#"{"inst":"vectorize","stage":"matmul","loop":"j1"},"#,
+            r#"{"inst":"unroll","stage":"matmul","loop":"i1"},"#,
+            r#"{"inst":"cache_write","stage":"matmul","loop":"i0"},"#,
+            r#"{"inst":"parallel","stage":"pack_B","loop":"o"},"#,
+            r#"{"inst":"vectorize","stage":"pack_B","loop":"v"}]}"#,
+        )
+    );
+    assert_eq!(trace_key(&t), fnv1a(json.as_bytes()));
+}
+
+#[test]
 fn actions_round_trip_through_name_and_params() {
     let acts = [
-        Action::Tile {
+        Action::Tile(LoopFactors {
             stage: "matmul".into(),
             loop_: "j".into(),
             factors: vec![64, 16],
-        },
+        }),
         Action::Unroll {
             stage: "matmul".into(),
             step: 64,
@@ -87,17 +115,17 @@ fn actions_round_trip_through_name_and_params() {
             stage: "matmul".into(),
             on: true,
         },
-        Action::ComputeLocation {
+        Action::ComputeLocation(StageLoop {
             stage: "pad".into(),
             loop_: "x1".into(),
-        },
+        }),
         Action::Inline {
             stage: "bias".into(),
         },
-        Action::CacheWrite {
+        Action::CacheWrite(StageLoop {
             stage: "matmul".into(),
             loop_: "none".into(),
-        },
+        }),
         Action::Pack {
             stage: "matmul".into(),
             buffer: "B".into(),
@@ -108,6 +136,7 @@ fn actions_round_trip_through_name_and_params() {
         let back = Action::from_parts(a.name(), &a.params()).unwrap();
         assert_eq!(back, a);
         let json = serde_json::to_string(&a).unwrap();
+        assert!(json.starts_with(&format!(r#"{{"action":"{}","stage":"#, a.name())));
         assert_eq!(serde_json::from_str::<Action>(&json).unwrap(), a);
         assert!(colt_sched::VOCABULARY.iter().any(|v| v.name == a.name()));
     }
