@@ -324,36 +324,37 @@ impl Parser {
 
     fn expr(&mut self) -> R<Expr> {
         self.enter(self.peek().col)?;
-        let mut lhs = self.term()?;
-        loop {
-            let op = match self.peek().tok {
-                Tok::Plus => BinTok::Add,
-                Tok::Minus => BinTok::Sub,
-                _ => break,
-            };
-            let col = self.next().col;
-            self.node(col)?;
-            let rhs = self.term()?;
-            lhs = Expr {
-                col,
-                kind: ExprKind::Bin(op, Box::new(lhs), Box::new(rhs)),
-            };
-        }
+        let additive = |t: &Tok| match t {
+            Tok::Plus => Some(BinTok::Add),
+            Tok::Minus => Some(BinTok::Sub),
+            _ => None,
+        };
+        let e = self.left_assoc(additive, Self::term)?;
         self.depth -= 1;
-        Ok(lhs)
+        Ok(e)
     }
 
     fn term(&mut self) -> R<Expr> {
-        let mut lhs = self.unary()?;
-        loop {
-            let op = match self.peek().tok {
-                Tok::Star => BinTok::Mul,
-                Tok::Slash => BinTok::Div,
-                _ => break,
-            };
+        let multiplicative = |t: &Tok| match t {
+            Tok::Star => Some(BinTok::Mul),
+            Tok::Slash => Some(BinTok::Div),
+            _ => None,
+        };
+        self.left_assoc(multiplicative, Self::unary)
+    }
+
+    /// One left-associative level of binary operators: operands parsed by `operand`, joined by
+    /// the tokens `op` maps to an operator.
+    fn left_assoc(
+        &mut self,
+        op: impl Fn(&Tok) -> Option<BinTok>,
+        operand: fn(&mut Self) -> R<Expr>,
+    ) -> R<Expr> {
+        let mut lhs = operand(self)?;
+        while let Some(op) = op(&self.peek().tok) {
             let col = self.next().col;
             self.node(col)?;
-            let rhs = self.unary()?;
+            let rhs = operand(self)?;
             lhs = Expr {
                 col,
                 kind: ExprKind::Bin(op, Box::new(lhs), Box::new(rhs)),
