@@ -38,14 +38,24 @@ fn cc() -> String {
         .unwrap_or_else(|| "cc".to_string())
 }
 
+/// The compiler's predefined macros for `-march=native` after including `headers` (empty
+/// when the compiler cannot be run).
+fn predefined(headers: &[&str]) -> String {
+    let mut args = vec!["-march=native", "-dM", "-E"];
+    for h in headers {
+        args.extend(["-include", h]);
+    }
+    args.extend(["-x", "c", "/dev/null"]);
+    Command::new(cc())
+        .args(args)
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default()
+}
+
 fn host_has_avx2_fma() -> bool {
-    let out = Command::new(cc())
-        .args(["-march=native", "-dM", "-E", "-x", "c", "/dev/null"])
-        .output();
-    out.is_ok_and(|o| {
-        let m = String::from_utf8_lossy(&o.stdout);
-        m.contains("__AVX2__") && m.contains("__FMA__")
-    })
+    let m = predefined(&[]);
+    m.contains("__AVX2__") && m.contains("__FMA__")
 }
 
 #[test]
@@ -133,30 +143,16 @@ extents = { r = 2, s = 2 }
 
 /// glibc ≥ 2.35 on x86-64 with gcc: the libmvec variants of `expf`, `erff` and `tanhf` exist.
 fn host_has_libmvec() -> bool {
-    let out = Command::new(cc())
-        .args([
-            "-march=native",
-            "-dM",
-            "-E",
-            "-include",
-            "math.h",
-            "-x",
-            "c",
-            "/dev/null",
-        ])
-        .output();
-    out.is_ok_and(|o| {
-        let m = String::from_utf8_lossy(&o.stdout);
-        let num = |name: &str| -> Option<u32> {
-            m.lines()
-                .find_map(|l| l.strip_prefix(&format!("#define {name} ")))
-                .and_then(|v| v.trim().parse().ok())
-        };
-        let glibc = num("__GLIBC__").zip(num("__GLIBC_MINOR__"));
-        !m.contains("__clang__")
-            && m.contains("__x86_64__")
-            && glibc.is_some_and(|(major, minor)| (major, minor) >= (2, 35))
-    })
+    let m = predefined(&["math.h"]);
+    let num = |name: &str| -> Option<u32> {
+        m.lines()
+            .find_map(|l| l.strip_prefix(&format!("#define {name} ")))
+            .and_then(|v| v.trim().parse().ok())
+    };
+    let glibc = num("__GLIBC__").zip(num("__GLIBC_MINOR__"));
+    !m.contains("__clang__")
+        && m.contains("__x86_64__")
+        && glibc.is_some_and(|(major, minor)| (major, minor) >= (2, 35))
 }
 
 /// A vectorised loop of `exp`, `erf` and `tanh` (softmax, GELU) calls glibc's vector math
