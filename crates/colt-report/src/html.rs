@@ -10,6 +10,7 @@ use crate::ReportError;
 use crate::data::RunData;
 use crate::kernel::{self, BestKernel};
 use crate::plots::{self, fmt_us};
+use colt_llm::config::format_param_count;
 use serde_json::Value;
 use std::fmt::Write;
 use std::path::Path;
@@ -523,7 +524,7 @@ fn accounting_row(h: &mut String, r: &RunData, name: &str, rep: Option<&Value>) 
         "<tr><td>{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.4}</td><td>{}</td></tr>",
         r.row.id,
         escape(name),
-        num(params, fmt_params),
+        num(params, format_param_count),
         st.calls,
         st.ok,
         escape(if errors.is_empty() { "none" } else { &errors }),
@@ -572,21 +573,6 @@ fn model_errors(r: &RunData, name: &str, reported: Option<&Value>) -> String {
             .collect::<Vec<_>>()
             .join(", "),
     }
-}
-
-/// A parameter count: 8e9 → "8B", 1.5e12 → "1.5T", 270e6 → "270M".
-fn fmt_params(p: f64) -> String {
-    let (v, unit) = if p >= 1e12 {
-        (p / 1e12, "T")
-    } else if p >= 1e9 {
-        (p / 1e9, "B")
-    } else if p >= 1e6 {
-        (p / 1e6, "M")
-    } else {
-        (p, "")
-    };
-    let s = format!("{v:.1}");
-    format!("{}{unit}", s.strip_suffix(".0").unwrap_or(&s))
 }
 
 /// Cut `s` to `n` characters (on a character boundary).
@@ -720,8 +706,8 @@ mod tests {
 
     #[test]
     fn parameter_counts_read_naturally() {
-        assert_eq!(fmt_params(8e9), "8B");
-        assert_eq!(fmt_params(1.5e12), "1.5T");
-        assert_eq!(fmt_params(270e6), "270M");
+        assert_eq!(format_param_count(8e9), "8B");
+        assert_eq!(format_param_count(1.5e12), "1.5T");
+        assert_eq!(format_param_count(270e6), "270M");
     }
 }
