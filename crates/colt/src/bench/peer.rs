@@ -65,15 +65,18 @@ pub fn venv_dir(flag: Option<&Path>) -> PathBuf {
 
 /// The virtualenv's Python, or why there is none.
 pub fn venv_python(venv: &Path) -> Result<PathBuf, String> {
-    let py = venv.join("bin").join("python");
-    if py.is_file() {
-        Ok(py)
-    } else {
-        Err(format!(
+    python_in(venv).ok_or_else(|| {
+        format!(
             "no TVM virtualenv at {} (install it with scripts/setup-tvm)",
             venv.display()
-        ))
-    }
+        )
+    })
+}
+
+/// The Python of virtualenv `venv`, if it has one.
+pub fn python_in(venv: &Path) -> Option<PathBuf> {
+    let py = venv.join("bin").join("python");
+    py.is_file().then_some(py)
 }
 
 /// A Python with numpy for the OpenBLAS timing: the virtualenv's, else `python3` on PATH.

@@ -193,15 +193,12 @@ fn ort_python() -> Result<PathBuf, String> {
     let venv = std::env::var_os("COLT_ONNX_VENV")
         .filter(|v| !v.is_empty())
         .map_or_else(|| out::cache_dir().join("onnx-venv"), PathBuf::from);
-    let py = venv.join("bin").join("python");
-    if py.is_file() {
-        Ok(py)
-    } else {
-        Err(format!(
+    peer::python_in(&venv).ok_or_else(|| {
+        format!(
             "ONNX Runtime: no virtualenv at {} (install it with scripts/setup-onnxruntime)",
             venv.display()
-        ))
-    }
+        )
+    })
 }
 
 /// The peer's request (see bench/ort_peer.py).
