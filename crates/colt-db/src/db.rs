@@ -268,11 +268,50 @@ impl Db {
         if exists {
             Ok(())
         } else {
-            Err(DbError::NoSuchRun {
-                path: self.path.clone(),
-                run: run.0,
-            })
+            Err(self.no_such_run(run))
         }
+    }
+
+    /// The error for a run id this database does not hold.
+    pub(crate) fn no_such_run(&self, run: RunId) -> DbError {
+        DbError::NoSuchRun {
+            path: self.path.clone(),
+            run: run.0,
+        }
+    }
+
+    /// The row `sql` selects with `?1` = `id`, read by `row`; `missing()` when there is none.
+    pub(crate) fn row_by_id<T>(
+        &self,
+        sql: &str,
+        id: i64,
+        row: fn(&Row<'_>) -> rusqlite::Result<T>,
+        context: &str,
+        missing: impl FnOnce() -> DbError,
+    ) -> Result<T> {
+        self.conn
+            .query_row(sql, [id], row)
+            .optional()
+            .map_err(|e| self.sql(context, e))?
+            .ok_or_else(missing)
+    }
+
+    /// Run the update `sql`; `missing()` when it changed no row.
+    pub(crate) fn update_by_id(
+        &self,
+        sql: &str,
+        p: impl rusqlite::Params,
+        context: &str,
+        missing: impl FnOnce() -> DbError,
+    ) -> Result<()> {
+        let n = self
+            .conn
+            .execute(sql, p)
+            .map_err(|e| self.sql(context, e))?;
+        if n == 0 {
+            return Err(missing());
+        }
+        Ok(())
     }
 
     /// A u64 that must fit in an SQLite INTEGER.
@@ -334,18 +373,13 @@ impl Db {
 
     /// The run with id `id`, or `NoSuchRun`.
     pub fn run(&self, id: RunId) -> Result<RunRow> {
-        self.conn
-            .query_row(
-                &format!("SELECT {RUN_COLUMNS} FROM runs WHERE id = ?1"),
-                [id.0],
-                run_row,
-            )
-            .optional()
-            .map_err(|e| self.sql("read run", e))?
-            .ok_or(DbError::NoSuchRun {
-                path: self.path.clone(),
-                run: id.0,
-            })
+        self.row_by_id(
+            &format!("SELECT {RUN_COLUMNS} FROM runs WHERE id = ?1"),
+            id.0,
+            run_row,
+            "read run",
+            || self.no_such_run(id),
+        )
     }
 
     /// All runs, oldest first.
@@ -363,20 +397,12 @@ impl Db {
     /// Mark `id` finished now and store its summary JSON.
     pub fn finish_run(&self, id: RunId, summary_json: &str) -> Result<()> {
         self.json("run summary", summary_json)?;
-        let n = self
-            .conn
-            .execute(
-                "UPDATE runs SET status = 'finished', finished_at_ms = ?2, summary = ?3 WHERE id = ?1",
-                params![id.0, now_ms(), summary_json],
-            )
-            .map_err(|e| self.sql("finish run", e))?;
-        if n == 0 {
-            return Err(DbError::NoSuchRun {
-                path: self.path.clone(),
-                run: id.0,
-            });
-        }
-        Ok(())
+        self.update_by_id(
+            "UPDATE runs SET status = 'finished', finished_at_ms = ?2, summary = ?3 WHERE id = ?1",
+            params![id.0, now_ms(), summary_json],
+            "finish run",
+            || self.no_such_run(id),
+        )
     }
 
     /// The limits stored for machine `key` by [`Db::put_machine`] (JSON), if any.
@@ -409,20 +435,12 @@ impl Db {
     /// any other status clears `finished_at_ms`.
     pub fn set_status(&self, id: RunId, status: RunStatus) -> Result<()> {
         let finished_at = (status == RunStatus::Finished).then(now_ms);
-        let n = self
-            .conn
-            .execute(
-                "UPDATE runs SET status = ?2, finished_at_ms = ?3 WHERE id = ?1",
-                params![id.0, status, finished_at],
-            )
-            .map_err(|e| self.sql("set run status", e))?;
-        if n == 0 {
-            return Err(DbError::NoSuchRun {
-                path: self.path.clone(),
-                run: id.0,
-            });
-        }
-        Ok(())
+        self.update_by_id(
+            "UPDATE runs SET status = ?2, finished_at_ms = ?3 WHERE id = ?1",
+            params![id.0, status, finished_at],
+            "set run status",
+            || self.no_such_run(id),
+        )
     }
 
     /// `PRAGMA integrity_check`: `Ok(())` when SQLite finds nothing wrong, else the

@@ -7,7 +7,7 @@
 //! their sequence number: a resumed model run replays its rounds and their inserts are
 //! no-ops.
 
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::{Row, params};
 
 use crate::db::{Db, get_u64, now_ms};
 use crate::error::{DbError, Result};
@@ -131,18 +131,13 @@ impl Db {
 
     /// The model run `id`, or `NoSuchModelRun`.
     pub fn model_run(&self, id: ModelRunId) -> Result<ModelRunRow> {
-        self.conn
-            .query_row(
-                &format!("SELECT {MODEL_RUN_COLUMNS} FROM model_runs WHERE id = ?1"),
-                [id.0],
-                model_run_row,
-            )
-            .optional()
-            .map_err(|e| self.sql("read model run", e))?
-            .ok_or(DbError::NoSuchModelRun {
-                path: self.path.clone(),
-                run: id.0,
-            })
+        self.row_by_id(
+            &format!("SELECT {MODEL_RUN_COLUMNS} FROM model_runs WHERE id = ?1"),
+            id.0,
+            model_run_row,
+            "read model run",
+            || self.no_such_model_run(id),
+        )
     }
 
     /// All model runs, oldest first.
@@ -243,16 +238,14 @@ impl Db {
     }
 
     fn update_model_run(&self, id: ModelRunId, sql: &str, p: impl rusqlite::Params) -> Result<()> {
-        let n = self
-            .conn
-            .execute(sql, p)
-            .map_err(|e| self.sql("update model run", e))?;
-        if n == 0 {
-            return Err(DbError::NoSuchModelRun {
-                path: self.path.clone(),
-                run: id.0,
-            });
+        self.update_by_id(sql, p, "update model run", || self.no_such_model_run(id))
+    }
+
+    /// The error for a model run id this database does not hold.
+    fn no_such_model_run(&self, id: ModelRunId) -> DbError {
+        DbError::NoSuchModelRun {
+            path: self.path.clone(),
+            run: id.0,
         }
-        Ok(())
     }
 }
