@@ -66,6 +66,17 @@ pub(crate) struct Core<'a, E: Environment> {
 }
 
 impl<'a, E: Environment> Core<'a, E> {
+    /// Count one call of `model` that added no node, under `cause`.
+    pub fn count_wasted(&mut self, model: &str, cause: &str) {
+        *self
+            .models
+            .entry(model.to_string())
+            .or_default()
+            .wasted
+            .entry(cause.to_string())
+            .or_default() += 1;
+    }
+
     pub fn new(
         cfg: &'a SearchConfig,
         env: &'a mut E,

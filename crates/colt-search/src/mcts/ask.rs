@@ -262,15 +262,7 @@ impl<E: Environment> TreeSearch<'_, E> {
                 };
                 better.sibling = Some(Box::new(other));
             }
-            AlterationKeep::Better => {
-                *core
-                    .models
-                    .entry(other.proposer.clone())
-                    .or_default()
-                    .wasted
-                    .entry(cause.into())
-                    .or_default() += 1;
-            }
+            AlterationKeep::Better => core.count_wasted(&other.proposer, cause),
         }
         better
     }
@@ -312,13 +304,7 @@ impl<E: Environment> TreeSearch<'_, E> {
             (Err(_), None) => "provider_error",
             (Ok(_), None) => "unused",
         };
-        *core
-            .models
-            .entry(rec.model.clone())
-            .or_default()
-            .wasted
-            .entry(cause.to_string())
-            .or_default() += 1;
+        core.count_wasted(&rec.model, cause);
     }
 
     /// The actions an LLM may answer at `state`: single steps to a node already in the
