@@ -291,6 +291,15 @@ fn given_flags(a: &Args, rec: &NewRun) -> anyhow::Result<Vec<(&'static str, Stri
         given.push(("--space", s.to_string(), rec.space.clone()));
     }
     let space = rec.space.parse::<Space>().ok();
+    // the recorded scale column: the tensor scale, or the LLVM objective ("-" in other spaces)
+    let scale_in = |sp: Space| {
+        if space == Some(sp) {
+            rec.scale.as_str()
+        } else {
+            "-"
+        }
+        .to_string()
+    };
     if let Some(s) = &a.strategy {
         given.push(("--strategy", s.clone(), rec.strategy.clone()));
     }
@@ -304,20 +313,10 @@ fn given_flags(a: &Args, rec: &NewRun) -> anyhow::Result<Vec<(&'static str, Stri
         if space == Some(Space::Tensor) {
             out::workload_scale(&rec.workload, Some(s))?;
         }
-        let want = if space == Some(Space::Tensor) {
-            rec.scale.as_str()
-        } else {
-            "-"
-        };
-        given.push(("--scale", s.clone(), want.to_string()));
+        given.push(("--scale", s.clone(), scale_in(Space::Tensor)));
     }
     if let Some(o) = &a.objective {
-        let want = if space == Some(Space::Llvm) {
-            rec.scale.as_str()
-        } else {
-            "-"
-        };
-        given.push(("--objective", o.to_string(), want.to_string()));
+        given.push(("--objective", o.to_string(), scale_in(Space::Llvm)));
     }
     if let Some(w) = &a.workload {
         let stored = if out::is_spec_path(w) {
