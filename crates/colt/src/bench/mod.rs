@@ -116,13 +116,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         .prefix("colt-bench-config")
         .tempdir()
         .context("cannot create a config directory")?;
-    let configs = strategies::write_configs(
-        cfg_dir.path(),
-        user_cfg.path.as_deref(),
-        &user_cfg.text,
-        &bucket,
-        &strategies,
-    )?;
+    let configs = strategies::write_configs(cfg_dir.path(), &user_cfg, &bucket, &strategies)?;
     let settings = TuneSettings {
         exe: std::env::current_exe().context("cannot locate the colt executable")?,
         db: a
@@ -244,13 +238,7 @@ fn run_llvm_runs(a: &Args, p: LlvmPicked) -> anyhow::Result<()> {
         .tempdir()
         .context("cannot create a temporary directory")?;
     let programs = llvm_runs::resolve_programs(&a.programs, tmp.path())?;
-    let configs = strategies::write_configs(
-        tmp.path(),
-        user_cfg.path.as_deref(),
-        &user_cfg.text,
-        &bucket,
-        &strategies,
-    )?;
+    let configs = strategies::write_configs(tmp.path(), &user_cfg, &bucket, &strategies)?;
     let bench = llvm_runs::LlvmBench {
         exe: std::env::current_exe().context("cannot locate the colt executable")?,
         db: a

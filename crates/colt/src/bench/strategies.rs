@@ -20,6 +20,7 @@
 //! one) is kept. The embedded models' "cached" tokens are their reused KV-cache prefix,
 //! priced as a provider's prompt cache would be.
 
+use crate::config::ConfigFile;
 use anyhow::{Context, bail};
 use colt_llm::{Bucket, Prices, ProviderKind};
 use colt_search::Strategy;
@@ -174,16 +175,15 @@ pub fn config_text(
 /// strategy (the user's `--config` for the others).
 pub fn write_configs(
     dir: &Path,
-    user_path: Option<&Path>,
-    user_text: &str,
+    user: &ConfigFile,
     bucket: &Bucket,
     strategies: &[BenchStrategy],
 ) -> anyhow::Result<Vec<Option<PathBuf>>> {
     strategies
         .iter()
         .enumerate()
-        .map(|(i, s)| match config_text(user_text, bucket, s)? {
-            None => Ok(user_path.map(Path::to_path_buf)),
+        .map(|(i, s)| match config_text(&user.text, bucket, s)? {
+            None => Ok(user.path.clone()),
             Some(text) => {
                 let p = dir.join(format!("bench-{i}.toml"));
                 std::fs::write(&p, text)
