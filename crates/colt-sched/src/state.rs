@@ -314,50 +314,57 @@ impl Schedule {
         l: &SLoop,
         factors: &[i64],
     ) -> Result<()> {
-        let bad = |m: String| ScheduleError::new(ErrorKind::BadDecision, cx, m);
         if factors.len() < 2 {
-            return Err(bad("needs at least two factors".into()));
+            return Err(bad(cx, "needs at least two factors"));
         }
         if factors.len() > MAX_SPLIT_FACTORS {
-            return Err(bad(format!(
-                "{} factors; a split makes at most {MAX_SPLIT_FACTORS} loops",
-                factors.len()
-            )));
+            return Err(bad(
+                cx,
+                format!(
+                    "{} factors; a split makes at most {MAX_SPLIT_FACTORS} loops",
+                    factors.len()
+                ),
+            ));
         }
         if self.stages[s].loops.len() + factors.len() - 1 > MAX_STAGE_LOOPS {
-            return Err(bad(format!(
-                "the stage would have more than {MAX_STAGE_LOOPS} loops"
-            )));
+            return Err(bad(
+                cx,
+                format!("the stage would have more than {MAX_STAGE_LOOPS} loops"),
+            ));
         }
         if factors.iter().any(|&f| f < 1) {
-            return Err(bad("factors must be positive".into()));
+            return Err(bad(cx, "factors must be positive"));
         }
         let prod = factors
             .iter()
             .try_fold(1i64, |acc, &f| acc.checked_mul(f))
             .ok_or_else(|| {
-                bad(format!(
-                    "factors multiply past {} but loop {name} has extent {}",
-                    i64::MAX,
-                    l.extent
-                ))
+                bad(
+                    cx,
+                    format!(
+                        "factors multiply past {} but loop {name} has extent {}",
+                        i64::MAX,
+                        l.extent
+                    ),
+                )
             })?;
         if prod != l.extent {
-            return Err(bad(format!(
-                "factors multiply to {prod} but loop {name} has extent {}",
-                l.extent
-            )));
+            return Err(bad(
+                cx,
+                format!(
+                    "factors multiply to {prod} but loop {name} has extent {}",
+                    l.extent
+                ),
+            ));
         }
         if l.kind != LoopKind::Serial {
-            return Err(ScheduleError::new(
-                ErrorKind::Illegal,
+            return Err(illegal(
                 cx,
                 format!("loop {name} is already annotated {:?}", l.kind),
             ));
         }
         if self.is_target(l.var) {
-            return Err(ScheduleError::new(
-                ErrorKind::Illegal,
+            return Err(illegal(
                 cx,
                 format!("loop {name} is a compute_at or cache_write target; split it before that"),
             ));
@@ -409,11 +416,7 @@ impl Schedule {
         for n in order {
             let p = self.find_loop(cx, s, n)?;
             if pos.contains(&p) {
-                return Err(ScheduleError::new(
-                    ErrorKind::BadDecision,
-                    cx,
-                    format!("loop {n} is named twice"),
-                ));
+                return Err(bad(cx, format!("loop {n} is named twice")));
             }
             pos.push(p);
         }
@@ -427,11 +430,7 @@ impl Schedule {
         if let Some(v) = loops.iter().position(|l| l.kind == LoopKind::Vectorized)
             && v + 1 != loops.len()
         {
-            return Err(ScheduleError::new(
-                ErrorKind::Illegal,
-                cx,
-                "a vectorized loop must stay innermost",
-            ));
+            return Err(illegal(cx, "a vectorized loop must stay innermost"));
         }
         let sc = &mut self.stages[s];
         sc.loops = loops;
@@ -442,35 +441,22 @@ impl Schedule {
     /// Fuse the named adjacent loops; returns the position of the fused loop.
     fn fuse(&mut self, cx: &str, s: usize, names: &[String]) -> Result<usize> {
         if names.len() < 2 {
-            return Err(ScheduleError::new(
-                ErrorKind::BadDecision,
-                cx,
-                "needs at least two loops",
-            ));
+            return Err(bad(cx, "needs at least two loops"));
         }
         let first = self.find_loop(cx, s, &names[0])?;
         for (k, n) in names.iter().enumerate() {
             let p = self.find_loop(cx, s, n)?;
             if p != first + k {
-                return Err(ScheduleError::new(
-                    ErrorKind::Illegal,
-                    cx,
-                    "loops must be adjacent, outermost first",
-                ));
+                return Err(illegal(cx, "loops must be adjacent, outermost first"));
             }
         }
         let loops: Vec<SLoop> = self.stages[s].loops[first..first + names.len()].to_vec();
         if loops.iter().any(|l| l.kind != LoopKind::Serial) {
-            return Err(ScheduleError::new(
-                ErrorKind::Illegal,
-                cx,
-                "cannot fuse annotated loops",
-            ));
+            return Err(illegal(cx, "cannot fuse annotated loops"));
         }
         for l in &loops[..loops.len() - 1] {
             if self.is_target(l.var) {
-                return Err(ScheduleError::new(
-                    ErrorKind::Illegal,
+                return Err(illegal(
                     cx,
                     format!(
                         "loop {} is a compute_at or cache_write target and not the innermost fused loop",
@@ -511,29 +497,20 @@ impl Schedule {
     fn parallel(&mut self, cx: &str, s: usize, p: usize) -> Result<()> {
         let l = self.stages[s].loops[p].clone();
         if self.touches_reduce(s, l.var) {
-            return Err(ScheduleError::new(
-                ErrorKind::Illegal,
+            return Err(illegal(
                 cx,
                 "a loop that drives a reduction cannot run in parallel",
             ));
         }
         if l.kind != LoopKind::Serial {
-            return Err(ScheduleError::new(
-                ErrorKind::Illegal,
-                cx,
-                format!("loop is already {:?}", l.kind),
-            ));
+            return Err(illegal(cx, format!("loop is already {:?}", l.kind)));
         }
         if self.stages[s]
             .loops
             .iter()
             .any(|l| l.kind == LoopKind::Parallel)
         {
-            return Err(ScheduleError::new(
-                ErrorKind::Illegal,
-                cx,
-                "the stage already has a parallel loop",
-            ));
+            return Err(illegal(cx, "the stage already has a parallel loop"));
         }
         self.stages[s].loops[p].kind = LoopKind::Parallel;
         self.stages[s].transformed = true;
@@ -543,18 +520,13 @@ impl Schedule {
     fn parallel_outer(&mut self, cx: &str, s: usize, n: usize) -> Result<()> {
         let len = self.stages[s].loops.len();
         if n == 0 || n > len {
-            return Err(ScheduleError::new(
-                ErrorKind::BadDecision,
-                cx,
-                format!("n must be in 1..={len}"),
-            ));
+            return Err(bad(cx, format!("n must be in 1..={len}")));
         }
         if let Some(l) = self.stages[s].loops[..n]
             .iter()
             .find(|l| self.touches_reduce(s, l.var))
         {
-            return Err(ScheduleError::new(
-                ErrorKind::Illegal,
+            return Err(illegal(
                 cx,
                 format!(
                     "loop {} drives a reduction and cannot run in parallel",
@@ -575,22 +547,16 @@ impl Schedule {
         let p = self.find_loop(cx, s, name)?;
         let sc = &self.stages[s];
         if p + 1 != sc.loops.len() {
-            return Err(ScheduleError::new(
-                ErrorKind::Illegal,
-                cx,
-                "only the innermost loop can be vectorized",
-            ));
+            return Err(illegal(cx, "only the innermost loop can be vectorized"));
         }
         if self.touches_reduce(s, sc.loops[p].var) {
-            return Err(ScheduleError::new(
-                ErrorKind::Illegal,
+            return Err(illegal(
                 cx,
                 "a loop that drives a reduction cannot be vectorized",
             ));
         }
         if sc.loops[p].kind != LoopKind::Serial {
-            return Err(ScheduleError::new(
-                ErrorKind::Illegal,
+            return Err(illegal(
                 cx,
                 format!("loop is already {:?}", sc.loops[p].kind),
             ));
@@ -604,15 +570,10 @@ impl Schedule {
         let p = self.find_loop(cx, s, name)?;
         let l = &self.stages[s].loops[p];
         if l.kind != LoopKind::Serial {
-            return Err(ScheduleError::new(
-                ErrorKind::Illegal,
-                cx,
-                format!("loop is already {:?}", l.kind),
-            ));
+            return Err(illegal(cx, format!("loop is already {:?}", l.kind)));
         }
         if l.extent > 64 {
-            return Err(ScheduleError::new(
-                ErrorKind::BadDecision,
+            return Err(bad(
                 cx,
                 format!("extent {} is too large to unroll fully (max 64)", l.extent),
             ));
@@ -679,26 +640,30 @@ impl Schedule {
 
     /// Errors unless stage `p` can be computed inside stage `c` (named `consumer`).
     fn check_compute_at(&self, cx: &str, p: usize, c: usize, consumer: &str) -> Result<()> {
-        let illegal = |m: String| ScheduleError::new(ErrorKind::Illegal, cx, m);
         if self.stages[c].attach == Attach::Inline {
-            return Err(illegal(format!("consumer {consumer} was inlined")));
+            return Err(illegal(cx, format!("consumer {consumer} was inlined")));
         }
         let consumers = self.program.consumers(p);
         if consumers != [c] {
-            return Err(illegal(format!(
-                "{consumer} must be the only consumer (consumers: {})",
-                self.stage_names(&consumers)
-            )));
+            return Err(illegal(
+                cx,
+                format!(
+                    "{consumer} must be the only consumer (consumers: {})",
+                    self.stage_names(&consumers)
+                ),
+            ));
         }
         let pst = &self.program.stages[p];
         if self.program.buffer(pst.store.buf).kind != BufKind::Temp {
             return Err(illegal(
-                "only stages writing a temporary buffer can be computed at another stage".into(),
+                cx,
+                "only stages writing a temporary buffer can be computed at another stage",
             ));
         }
         if self.stages[p].transformed || self.stages[p].attach != Attach::Root {
             return Err(illegal(
-                "compute_at must come before any other transformation of the stage".into(),
+                cx,
+                "compute_at must come before any other transformation of the stage",
             ));
         }
         if self
@@ -706,7 +671,7 @@ impl Schedule {
             .iter()
             .any(|sc| matches!(sc.attach, Attach::At { consumer, .. } if consumer == p))
         {
-            return Err(illegal("another stage is computed inside this one".into()));
+            return Err(illegal(cx, "another stage is computed inside this one"));
         }
         Ok(())
     }
@@ -760,21 +725,22 @@ impl Schedule {
     }
 
     fn compute_inline(&mut self, cx: &str, p: usize) -> Result<()> {
-        let illegal = |m: &str| ScheduleError::new(ErrorKind::Illegal, cx, m);
         let pst = self.program.stages[p].clone();
         if pst.reduce.is_some() {
             return Err(illegal(
+                cx,
                 "only elementwise stages can be inlined (this one reduces)",
             ));
         }
         if self.program.buffer(pst.store.buf).kind != BufKind::Temp {
             return Err(illegal(
+                cx,
                 "the stage writes a function output and cannot be inlined",
             ));
         }
         let consumers = self.program.consumers(p);
         if consumers.is_empty() {
-            return Err(illegal("the stage has no consumer"));
+            return Err(illegal(cx, "the stage has no consumer"));
         }
         if self.stages[p].attach != Attach::Root
             || self
@@ -782,7 +748,7 @@ impl Schedule {
                 .iter()
                 .any(|sc| matches!(sc.attach, Attach::At { consumer, .. } if consumer == p))
         {
-            return Err(illegal("the stage takes part in a compute_at"));
+            return Err(illegal(cx, "the stage takes part in a compute_at"));
         }
         let spatial: Vec<VarId> = pst.spatial().map(|i| i.var).collect();
         for c in consumers {
@@ -811,15 +777,10 @@ impl Schedule {
     fn cache_write(&mut self, cx: &str, s: usize, name: &str) -> Result<()> {
         let p = self.find_loop(cx, s, name)?;
         if self.stages[s].cache_write.is_some() {
-            return Err(ScheduleError::new(
-                ErrorKind::Illegal,
-                cx,
-                "the stage already has a write cache",
-            ));
+            return Err(illegal(cx, "the stage already has a write cache"));
         }
         if p >= self.first_reduce_loop(s) {
-            return Err(ScheduleError::new(
-                ErrorKind::Illegal,
+            return Err(illegal(
                 cx,
                 "the loop and every loop outside it must be spatial (a reduction loop would re-initialise partial sums)",
             ));
@@ -867,29 +828,29 @@ impl Schedule {
             )
         })?;
         let buf = self.program.buffer(b).clone();
-        let illegal = |m: String| ScheduleError::new(ErrorKind::Illegal, cx, m);
         if buf.kind != BufKind::Input {
-            return Err(illegal(format!(
-                "only inputs can be packed ({buffer} is {:?})",
-                buf.kind
-            )));
+            return Err(illegal(
+                cx,
+                format!("only inputs can be packed ({buffer} is {:?})", buf.kind),
+            ));
         }
         if !self.program.stages[c].reads().contains(&b) {
-            return Err(illegal(format!(
-                "stage {} does not read {buffer}",
-                self.program.stages[c].name
-            )));
+            return Err(illegal(
+                cx,
+                format!(
+                    "stage {} does not read {buffer}",
+                    self.program.stages[c].name
+                ),
+            ));
         }
         if dim >= buf.shape.len() {
-            return Err(ScheduleError::new(
-                ErrorKind::BadDecision,
+            return Err(bad(
                 cx,
                 format!("{buffer} has {} dimensions", buf.shape.len()),
             ));
         }
         if factor < 1 || buf.shape[dim] % factor != 0 {
-            return Err(ScheduleError::new(
-                ErrorKind::BadDecision,
+            return Err(bad(
                 cx,
                 format!(
                     "factor {factor} does not divide dimension {dim} of {buffer} ({})",
@@ -1004,4 +965,14 @@ pub(crate) fn subst_iters(e: &Idx, st: &Stage, val: &[Idx]) -> Idx {
             .position(|i| i.var == x)
             .map(|k| val[k].clone())
     })
+}
+
+/// An [`ErrorKind::Illegal`] error at instruction `cx`.
+fn illegal(cx: &str, msg: impl Into<String>) -> ScheduleError {
+    ScheduleError::new(ErrorKind::Illegal, cx, msg)
+}
+
+/// An [`ErrorKind::BadDecision`] error at instruction `cx`.
+fn bad(cx: &str, msg: impl Into<String>) -> ScheduleError {
+    ScheduleError::new(ErrorKind::BadDecision, cx, msg)
 }
