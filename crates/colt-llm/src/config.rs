@@ -643,23 +643,13 @@ impl Bucket {
         let Some(m) = self.model(model) else {
             return 0.0;
         };
-        let ln = |p: f64| p.ln();
-        let max = self
-            .config
-            .models
-            .iter()
-            .map(|m| ln(m.params))
-            .fold(f64::NEG_INFINITY, f64::max);
-        let min = self
-            .config
-            .models
-            .iter()
-            .map(|m| ln(m.params))
-            .fold(f64::INFINITY, f64::min);
+        let lns = self.config.models.iter().map(|m| m.params.ln());
+        let max = lns.clone().fold(f64::NEG_INFINITY, f64::max);
+        let min = lns.fold(f64::INFINITY, f64::min);
         if max - min <= 1e-12 {
             return 0.0;
         }
-        ((max - ln(m.params)) / (max - min)).clamp(0.0, 1.0)
+        ((max - m.params.ln()) / (max - min)).clamp(0.0, 1.0)
     }
 
     /// Keep the models that can be called now (key in the environment or none needed).
