@@ -147,6 +147,24 @@ where
     m
 }
 
+/// A chart builder on `area` titled `title`, framed as a full-size chart (caption 20,
+/// margin 16, x labels 48) or, `small`, as one of a grid (18, 14, 44), with `y_labels` pixels
+/// for the y labels.
+fn frame<'a, 'b, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    title: &str,
+    small: bool,
+    y_labels: u32,
+) -> ChartBuilder<'a, 'b, DB> {
+    let (caption, margin, x_labels) = if small { (18, 14, 44) } else { (20, 16, 48) };
+    let mut b = ChartBuilder::on(area);
+    b.caption(title, (FAMILY, caption))
+        .margin(margin)
+        .x_label_area_size(x_labels)
+        .y_label_area_size(y_labels);
+    b
+}
+
 fn label_font() -> TextStyle<'static> {
     (FAMILY, 14).into_font().color(&AXIS)
 }
@@ -241,15 +259,10 @@ pub fn best_vs_trials<DB: DrawingBackend>(
         .max(1)
         + 1;
 
-    let mut chart = ChartBuilder::on(area)
-        .caption(title, (FAMILY, 20))
-        .margin(16)
-        .x_label_area_size(48)
-        .y_label_area_size(78)
-        .build_cartesian_2d(
-            0u64..xmax,
-            (lo..hi).log_scale().with_key_points(log_ticks(lo, hi)),
-        )?;
+    let mut chart = frame(area, title, false, 78).build_cartesian_2d(
+        0u64..xmax,
+        (lo..hi).log_scale().with_key_points(log_ticks(lo, hi)),
+    )?;
     mesh(&mut chart, None, 15)
         .x_desc("trial")
         .y_desc("latency (µs, log scale)")
@@ -328,12 +341,7 @@ pub fn predicted_vs_measured<DB: DrawingBackend>(
     );
     let pad = if x1 > x0 { (x1 - x0) * 0.05 } else { 0.5 };
     (x0, x1) = (x0 - pad, x1 + pad);
-    let mut chart = ChartBuilder::on(area)
-        .caption(title, (FAMILY, 20))
-        .margin(16)
-        .x_label_area_size(48)
-        .y_label_area_size(64)
-        .build_cartesian_2d(x0..x1, 0.0..1.08)?;
+    let mut chart = frame(area, title, false, 64).build_cartesian_2d(x0..x1, 0.0..1.08)?;
     mesh(&mut chart, Some(2), 15)
         .x_desc("predicted throughput (cost model, normalised)")
         .y_desc("measured throughput (run best = 1)")
@@ -384,11 +392,7 @@ pub fn roofline<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, runs: &[RunDa
     let hi = |v: &[f64]| v.iter().copied().fold(0.0f64, f64::max);
     let (x0, x1) = (lo(&xs) / 4.0, hi(&xs) * 4.0);
     let (y0, y1) = (lo(&ys) / 4.0, hi(&ys) * 2.0);
-    let mut chart = ChartBuilder::on(area)
-        .caption(title, (FAMILY, 20))
-        .margin(16)
-        .x_label_area_size(48)
-        .y_label_area_size(72)
+    let mut chart = frame(area, title, false, 72)
         .build_cartesian_2d((x0..x1).log_scale(), (y0..y1).log_scale())?;
     mesh(&mut chart, Some(usize::MAX), 15)
         .x_desc("arithmetic intensity (FLOP per byte of compulsory traffic)")
@@ -469,12 +473,8 @@ pub fn lines<DB: DrawingBackend>(
     let (y0, y1) = spec
         .y_range
         .unwrap_or((0.0, if ymax > 0.0 { ymax * 1.1 } else { 1.0 }));
-    let mut chart = ChartBuilder::on(area)
-        .caption(spec.title, (FAMILY, 18))
-        .margin(14)
-        .x_label_area_size(44)
-        .y_label_area_size(64)
-        .build_cartesian_2d(0.0..xmax * 1.02, y0..y1)?;
+    let mut chart =
+        frame(area, spec.title, true, 64).build_cartesian_2d(0.0..xmax * 1.02, y0..y1)?;
     let fmt = spec.y_fmt;
     mesh(&mut chart, Some(2), 14)
         .x_desc(spec.x_desc)
@@ -518,15 +518,10 @@ pub fn bars<DB: DrawingBackend>(
         .max()
         .unwrap_or(0)
         .max(1) as f64;
-    let mut chart = ChartBuilder::on(area)
-        .caption(title, (FAMILY, 18))
-        .margin(14)
-        .x_label_area_size(44)
-        .y_label_area_size(56)
-        .build_cartesian_2d(
-            -0.5..n as f64 - 0.5,
-            0.0..ymax * if groups.len() > 1 { 1.35 } else { 1.1 },
-        )?;
+    let mut chart = frame(area, title, true, 56).build_cartesian_2d(
+        -0.5..n as f64 - 0.5,
+        0.0..ymax * if groups.len() > 1 { 1.35 } else { 1.1 },
+    )?;
     let names = categories.to_vec();
     let name_of = move |v: &f64| {
         let i = v.round();
