@@ -253,84 +253,73 @@ impl SearchConfig {
 
     /// Range checks; the first problem as one line naming the field.
     pub fn validate(&self) -> Result<(), crate::SearchError> {
-        let bad = |field: &str, msg: &str| {
-            Err(crate::SearchError::Config {
-                field: field.to_string(),
-                message: msg.to_string(),
-            })
-        };
+        const AT_LEAST_1: &str = "expected at least 1";
+        const UNIT: &str = "expected a number in 0..=1";
+        const NON_NEGATIVE: &str = "expected a non-negative number";
         let unit = |x: f64| x.is_finite() && (0.0..=1.0).contains(&x);
-        if self.trials == 0 {
-            return bad("trials", "expected at least 1");
-        }
-        if self.batch_size == 0 {
-            return bad("batch_size", "expected at least 1");
-        }
-        if !unit(self.epsilon) {
-            return bad("epsilon", "expected a number in 0..=1");
-        }
-        if !unit(self.lambda) {
-            return bad("lambda", "expected a number in 0..=1");
-        }
-        if !(self.c.is_finite() && self.c >= 0.0) {
-            return bad("c", "expected a non-negative number");
-        }
-        if !unit(self.large_share_floor) {
-            return bad("large_share_floor", "expected a number in 0..=1");
-        }
-        if self
-            .budgets
-            .usd
-            .is_some_and(|u| !(u.is_finite() && u >= 0.0))
-        {
-            return bad("budgets.usd", "expected a non-negative number");
-        }
-        if self.max_transformations == 0 {
-            return bad("max_transformations", "expected at least 1");
-        }
-        if self.expansions_per_batch == Some(0) {
-            return bad("expansions_per_batch", "expected at least 1");
-        }
-        if self
+        let positive = |x: f64| x.is_finite() && x > 0.0;
+        let usd_ok = self.budgets.usd.is_none_or(|u| u.is_finite() && u >= 0.0);
+        let llm_expansions_ok = self
             .llm_expansions_per_batch
-            .is_some_and(|l| l > self.expansions())
-        {
-            return bad(
+            .is_none_or(|l| l <= self.expansions());
+        // (field, whether its value is in range, the range), in the order reported
+        let checks = [
+            ("trials", self.trials > 0, AT_LEAST_1),
+            ("batch_size", self.batch_size > 0, AT_LEAST_1),
+            ("epsilon", unit(self.epsilon), UNIT),
+            ("lambda", unit(self.lambda), UNIT),
+            ("c", self.c.is_finite() && self.c >= 0.0, NON_NEGATIVE),
+            ("large_share_floor", unit(self.large_share_floor), UNIT),
+            ("budgets.usd", usd_ok, NON_NEGATIVE),
+            (
+                "max_transformations",
+                self.max_transformations > 0,
+                AT_LEAST_1,
+            ),
+            (
+                "expansions_per_batch",
+                self.expansions_per_batch != Some(0),
+                AT_LEAST_1,
+            ),
+            (
                 "llm_expansions_per_batch",
+                llm_expansions_ok,
                 "expected at most expansions_per_batch",
-            );
+            ),
+            ("llm_measure_share", unit(self.llm_measure_share), UNIT),
+            (
+                "mutation_candidates",
+                self.mutation_candidates > 0,
+                AT_LEAST_1,
+            ),
+            (
+                "widen_c",
+                positive(self.widen_c),
+                "expected a positive number",
+            ),
+            ("widen_alpha", unit(self.widen_alpha), UNIT),
+            (
+                "terminal_after_failures",
+                self.terminal_after_failures > 0,
+                AT_LEAST_1,
+            ),
+            ("population", self.population > 0, AT_LEAST_1),
+            ("init_measured_ratio", unit(self.init_measured_ratio), UNIT),
+            ("mutate_prob", unit(self.mutate_prob), UNIT),
+            ("llm_concurrency", self.llm_concurrency > 0, AT_LEAST_1),
+            (
+                "max_wall_s",
+                self.max_wall_s.is_none_or(positive),
+                "expected a positive number of seconds",
+            ),
+        ];
+        match checks.into_iter().find(|(_, ok, _)| !ok) {
+            Some((field, _, message)) => Err(crate::SearchError::Config {
+                field: field.to_string(),
+                message: message.to_string(),
+            }),
+            None => Ok(()),
         }
-        if !unit(self.llm_measure_share) {
-            return bad("llm_measure_share", "expected a number in 0..=1");
-        }
-        if self.mutation_candidates == 0 {
-            return bad("mutation_candidates", "expected at least 1");
-        }
-        if !(self.widen_c.is_finite() && self.widen_c > 0.0) {
-            return bad("widen_c", "expected a positive number");
-        }
-        if !unit(self.widen_alpha) {
-            return bad("widen_alpha", "expected a number in 0..=1");
-        }
-        if self.terminal_after_failures == 0 {
-            return bad("terminal_after_failures", "expected at least 1");
-        }
-        if self.population == 0 {
-            return bad("population", "expected at least 1");
-        }
-        if !unit(self.init_measured_ratio) {
-            return bad("init_measured_ratio", "expected a number in 0..=1");
-        }
-        if !unit(self.mutate_prob) {
-            return bad("mutate_prob", "expected a number in 0..=1");
-        }
-        if self.llm_concurrency == 0 {
-            return bad("llm_concurrency", "expected at least 1");
-        }
-        if self.max_wall_s.is_some_and(|w| !(w.is_finite() && w > 0.0)) {
-            return bad("max_wall_s", "expected a positive number of seconds");
-        }
-        Ok(())
     }
 
     /// Expansions between measurement batches for tree strategies.
