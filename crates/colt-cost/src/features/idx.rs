@@ -41,24 +41,15 @@ pub fn interval(e: &Idx, range: &dyn Fn(VarId) -> (f64, f64)) -> (f64, f64) {
             (a.0 + b.0, a.1 + b.1)
         }
         Idx::Mul(a, c) => {
-            let (lo, hi) = interval(a, range);
             let c = *c as f64;
-            let (x, y) = (lo * c, hi * c);
-            (x.min(y), x.max(y))
+            monotonic(interval(a, range), |x| x * c)
         }
+        Idx::Div(_, 0) | Idx::Mod(_, 0) => (0.0, 0.0),
         Idx::Div(a, d) => {
-            if *d == 0 {
-                return (0.0, 0.0);
-            }
-            let (lo, hi) = interval(a, range);
             let d = *d as f64;
-            let (x, y) = ((lo / d).floor(), (hi / d).floor());
-            (x.min(y), x.max(y))
+            monotonic(interval(a, range), |x| (x / d).floor())
         }
         Idx::Mod(a, d) => {
-            if *d == 0 {
-                return (0.0, 0.0);
-            }
             let (lo, hi) = interval(a, range);
             let d = *d as f64;
             if d > 0.0 && (lo / d).floor() == (hi / d).floor() {
@@ -71,6 +62,12 @@ pub fn interval(e: &Idx, range: &dyn Fn(VarId) -> (f64, f64)) -> (f64, f64) {
             }
         }
     }
+}
+
+/// The interval a monotonic `f` maps `(lo, hi)` to.
+fn monotonic((lo, hi): (f64, f64), f: impl Fn(f64) -> f64) -> (f64, f64) {
+    let (x, y) = (f(lo), f(hi));
+    (x.min(y), x.max(y))
 }
 
 /// Every variable `e` mentions.
