@@ -27,6 +27,7 @@ struct Workload {
     description: &'static str,
     source: &'static str,
     shapes: fn(Scale) -> Vec<(&'static str, i64)>,
+    /// The program at the given shapes (`build` names it after the workload).
     build: fn(&BTreeMap<String, i64>) -> Program,
 }
 
@@ -40,13 +41,6 @@ fn dense_shapes(s: Scale) -> Vec<(&'static str, i64)> {
         &[("M", 32), ("K", 512), ("N", 512)],
         &[("M", 64), ("K", 1024), ("N", 1024)],
     )
-}
-
-/// A dense layer with the epilogue `act`, named `name`.
-fn dense_with(s: &BTreeMap<String, i64>, act: UnOp, name: &str) -> Program {
-    let mut p = builders::dense(s["M"], s["N"], s["K"], Some(act));
-    p.name = name.into();
-    p
 }
 
 fn pick(
@@ -135,14 +129,14 @@ const WORKLOADS: &[Workload] = &[
         description: "dense layer with fused epilogue Y = relu(X·W + b)",
         source: DENSE_SOURCE,
         shapes: dense_shapes,
-        build: |s| dense_with(s, UnOp::Relu, "dense_bias_relu"),
+        build: |s| builders::dense(s["M"], s["N"], s["K"], Some(UnOp::Relu)),
     },
     Workload {
         name: "dense-bias-silu",
         description: "dense layer with fused epilogue Y = silu(X·W + b)",
         source: DENSE_SOURCE,
         shapes: dense_shapes,
-        build: |s| dense_with(s, UnOp::Silu, "dense_bias_silu"),
+        build: |s| builders::dense(s["M"], s["N"], s["K"], Some(UnOp::Silu)),
     },
     Workload {
         name: "softmax",
@@ -170,11 +164,7 @@ const WORKLOADS: &[Workload] = &[
                 &[("heads", 32), ("seq", 256), ("head_dim", 128)],
             )
         },
-        build: |s| {
-            let mut p = builders::attention(s["heads"], s["seq"], s["head_dim"]);
-            p.name = "llama3_8b_attention".into();
-            p
-        },
+        build: |s| builders::attention(s["heads"], s["seq"], s["head_dim"]),
     },
     Workload {
         name: "flux-attention",
@@ -188,11 +178,7 @@ const WORKLOADS: &[Workload] = &[
                 &[("heads", 24), ("seq", 256), ("head_dim", 128)],
             )
         },
-        build: |s| {
-            let mut p = builders::attention(s["heads"], s["seq"], s["head_dim"]);
-            p.name = "flux_attention".into();
-            p
-        },
+        build: |s| builders::attention(s["heads"], s["seq"], s["head_dim"]),
     },
     Workload {
         name: "llama4-scout-mlp",
@@ -206,11 +192,7 @@ const WORKLOADS: &[Workload] = &[
                 &[("tokens", 2), ("hidden", 5120), ("intermediate", 8192)],
             )
         },
-        build: |s| {
-            let mut p = builders::swiglu_mlp(s["tokens"], s["hidden"], s["intermediate"]);
-            p.name = "llama4_scout_mlp".into();
-            p
-        },
+        build: |s| builders::swiglu_mlp(s["tokens"], s["hidden"], s["intermediate"]),
     },
     Workload {
         name: "deepseek-r1-moe",
@@ -235,12 +217,7 @@ const WORKLOADS: &[Workload] = &[
                 ],
             )
         },
-        build: |s| {
-            let mut p =
-                builders::moe_experts(s["experts"], s["tokens"], s["hidden"], s["intermediate"]);
-            p.name = "deepseek_r1_moe".into();
-            p
-        },
+        build: |s| builders::moe_experts(s["experts"], s["tokens"], s["hidden"], s["intermediate"]),
     },
     Workload {
         name: "flux-conv",
@@ -271,11 +248,7 @@ const WORKLOADS: &[Workload] = &[
             ];
             pick(s, &ci, &paper)
         },
-        build: |s| {
-            let mut p = builders::conv2d(conv_shape(s));
-            p.name = "flux_conv".into();
-            p
-        },
+        build: |s| builders::conv2d(conv_shape(s)),
     },
     Workload {
         name: "mlp-up-proj",
@@ -290,11 +263,7 @@ const WORKLOADS: &[Workload] = &[
                 &[("M", 32), ("K", 2048), ("N", 8192)],
             )
         },
-        build: |s| {
-            let mut p = builders::matmul(s["M"], s["N"], s["K"]);
-            p.name = "mlp_up_proj".into();
-            p
-        },
+        build: |s| builders::matmul(s["M"], s["N"], s["K"]),
     },
     Workload {
         name: "depthwise-conv",
@@ -325,7 +294,7 @@ const WORKLOADS: &[Workload] = &[
             pick(s, &ci, &paper)
         },
         build: |s| {
-            let mut p = builders::depthwise_conv2d(Conv2dShape {
+            builders::depthwise_conv2d(Conv2dShape {
                 n: s["N"],
                 c: s["C"],
                 h: s["H"],
@@ -334,9 +303,7 @@ const WORKLOADS: &[Workload] = &[
                 kernel: s["kernel"],
                 stride: s["stride"],
                 pad: s["pad"],
-            });
-            p.name = "depthwise_conv".into();
-            p
+            })
         },
     },
     Workload {
@@ -410,5 +377,7 @@ pub fn build(name: &str, scale: Scale) -> Result<Program, OpsError> {
             name: name.to_string(),
             known: names().join(", "),
         })?;
-    Ok((w.build)(&shapes_of(w, scale)))
+    let mut p = (w.build)(&shapes_of(w, scale));
+    p.name = w.name.replace('-', "_");
+    Ok(p)
 }

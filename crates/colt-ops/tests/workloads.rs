@@ -47,6 +47,11 @@ fn every_workload_builds_and_verifies_at_both_scales() {
                 "{}: program name {:?} is not a C identifier",
                 w.name, p.name
             );
+            assert_eq!(
+                p.name,
+                w.name.replace('-', "_"),
+                "the program is named after it"
+            );
             assert!(!w.source.is_empty() && !w.description.is_empty());
         }
     }
