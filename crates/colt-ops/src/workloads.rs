@@ -26,7 +26,10 @@ struct Workload {
     name: &'static str,
     description: &'static str,
     source: &'static str,
-    shapes: fn(Scale) -> Vec<(&'static str, i64)>,
+    /// The shapes at CI scale.
+    ci: &'static [(&'static str, i64)],
+    /// The shapes at paper scale.
+    paper: &'static [(&'static str, i64)],
     /// The program at the given shapes (`build` names it after the workload).
     build: fn(&BTreeMap<String, i64>) -> Program,
 }
@@ -34,25 +37,11 @@ struct Workload {
 /// Where the dense layers' shapes come from.
 const DENSE_SOURCE: &str = "a 1024 -> 1024 fully connected layer on a batch of 64 rows";
 
-/// The dense layers' shapes: 32×512→512 (CI), 64×1024→1024 (paper).
-fn dense_shapes(s: Scale) -> Vec<(&'static str, i64)> {
-    pick(
-        s,
-        &[("M", 32), ("K", 512), ("N", 512)],
-        &[("M", 64), ("K", 1024), ("N", 1024)],
-    )
-}
+/// The dense layers' shapes at CI scale: 32×512→512.
+const DENSE_CI: &[(&str, i64)] = &[("M", 32), ("K", 512), ("N", 512)];
 
-fn pick(
-    scale: Scale,
-    ci: &[(&'static str, i64)],
-    paper: &[(&'static str, i64)],
-) -> Vec<(&'static str, i64)> {
-    match scale {
-        Scale::Ci => ci.to_vec(),
-        Scale::Paper => paper.to_vec(),
-    }
-}
+/// The dense layers' shapes at paper scale: 64×1024→1024.
+const DENSE_PAPER: &[(&str, i64)] = &[("M", 64), ("K", 1024), ("N", 1024)];
 
 fn conv_shape(s: &BTreeMap<String, i64>) -> Conv2dShape {
     Conv2dShape {
@@ -72,26 +61,16 @@ const WORKLOADS: &[Workload] = &[
         name: "matmul",
         description: "square matrix multiplication C[i, j] += A[i, k] * B[k, j]",
         source: "the standard GEMM benchmark of tensor-program auto-schedulers (1024^3 in the paper setting)",
-        shapes: |s| {
-            pick(
-                s,
-                &[("M", 256), ("N", 256), ("K", 256)],
-                &[("M", 1024), ("N", 1024), ("K", 1024)],
-            )
-        },
+        ci: &[("M", 256), ("N", 256), ("K", 256)],
+        paper: &[("M", 1024), ("N", 1024), ("K", 1024)],
         build: |s| builders::matmul(s["M"], s["N"], s["K"]),
     },
     Workload {
         name: "batch_matmul",
         description: "batched matrix multiplication C[b, i, j] += A[b, i, k] * B[b, k, j]",
         source: "batched GEMM as in per-head attention products: 16 batches of 256^3",
-        shapes: |s| {
-            pick(
-                s,
-                &[("B", 4), ("M", 128), ("N", 128), ("K", 64)],
-                &[("B", 16), ("M", 256), ("N", 256), ("K", 256)],
-            )
-        },
+        ci: &[("B", 4), ("M", 128), ("N", 128), ("K", 64)],
+        paper: &[("B", 16), ("M", 256), ("N", 256), ("K", 256)],
         build: |s| builders::batch_matmul(s["B"], s["M"], s["N"], s["K"]),
     },
     Workload {
@@ -99,56 +78,50 @@ const WORKLOADS: &[Workload] = &[
         description: "2-D convolution, NCHW, 3x3, stride 1, zero padding 1 (pad stage + conv stage)",
         source: "ResNet-18 conv2_x layer: 64 -> 64 channels at 56x56, 3x3, stride 1, pad 1 (He et al., 2016), \
                  batch 4; CI scale: 16 channels, batch 1",
-        shapes: |s| {
-            let ci = [
-                ("N", 1),
-                ("C", 16),
-                ("H", 56),
-                ("W", 56),
-                ("F", 16),
-                ("kernel", 3),
-                ("stride", 1),
-                ("pad", 1),
-            ];
-            let paper = [
-                ("N", 4),
-                ("C", 64),
-                ("H", 56),
-                ("W", 56),
-                ("F", 64),
-                ("kernel", 3),
-                ("stride", 1),
-                ("pad", 1),
-            ];
-            pick(s, &ci, &paper)
-        },
+        ci: &[
+            ("N", 1),
+            ("C", 16),
+            ("H", 56),
+            ("W", 56),
+            ("F", 16),
+            ("kernel", 3),
+            ("stride", 1),
+            ("pad", 1),
+        ],
+        paper: &[
+            ("N", 4),
+            ("C", 64),
+            ("H", 56),
+            ("W", 56),
+            ("F", 64),
+            ("kernel", 3),
+            ("stride", 1),
+            ("pad", 1),
+        ],
         build: |s| builders::conv2d(conv_shape(s)),
     },
     Workload {
         name: "dense-bias-relu",
         description: "dense layer with fused epilogue Y = relu(X·W + b)",
         source: DENSE_SOURCE,
-        shapes: dense_shapes,
+        ci: DENSE_CI,
+        paper: DENSE_PAPER,
         build: |s| builders::dense(s["M"], s["N"], s["K"], Some(UnOp::Relu)),
     },
     Workload {
         name: "dense-bias-silu",
         description: "dense layer with fused epilogue Y = silu(X·W + b)",
         source: DENSE_SOURCE,
-        shapes: dense_shapes,
+        ci: DENSE_CI,
+        paper: DENSE_PAPER,
         build: |s| builders::dense(s["M"], s["N"], s["K"], Some(UnOp::Silu)),
     },
     Workload {
         name: "softmax",
         description: "row softmax in four stages: max, exp, sum, norm",
         source: "8192 rows of 4096 attention scores (two heads of a 4096-token sequence)",
-        shapes: |s| {
-            pick(
-                s,
-                &[("rows", 256), ("cols", 1024)],
-                &[("rows", 8192), ("cols", 4096)],
-            )
-        },
+        ci: &[("rows", 256), ("cols", 1024)],
+        paper: &[("rows", 8192), ("cols", 4096)],
         build: |s| builders::softmax(s["rows"], s["cols"]),
     },
     Workload {
@@ -157,13 +130,8 @@ const WORKLOADS: &[Workload] = &[
         source: "Llama-3-8B config: num_attention_heads=32, head_dim=128 (hidden_size 4096); \
                  prefill of a 256-token prompt; no causal mask; K and V are given per query head \
                  (the 8 grouped KV heads already broadcast)",
-        shapes: |s| {
-            pick(
-                s,
-                &[("heads", 32), ("seq", 32), ("head_dim", 128)],
-                &[("heads", 32), ("seq", 256), ("head_dim", 128)],
-            )
-        },
+        ci: &[("heads", 32), ("seq", 32), ("head_dim", 128)],
+        paper: &[("heads", 32), ("seq", 256), ("head_dim", 128)],
         build: |s| builders::attention(s["heads"], s["seq"], s["head_dim"]),
     },
     Workload {
@@ -171,13 +139,8 @@ const WORKLOADS: &[Workload] = &[
         description: "multi-head attention softmax(Q·Kᵀ/sqrt(128))·V of the FLUX.1 transformer, no mask",
         source: "FLUX.1 transformer: 24 heads x head_dim 128 (hidden 3072); the real joint sequence \
                  is 4096 image + 512 text tokens at 1024x1024, scaled down to 256 tokens here",
-        shapes: |s| {
-            pick(
-                s,
-                &[("heads", 24), ("seq", 32), ("head_dim", 128)],
-                &[("heads", 24), ("seq", 256), ("head_dim", 128)],
-            )
-        },
+        ci: &[("heads", 24), ("seq", 32), ("head_dim", 128)],
+        paper: &[("heads", 24), ("seq", 256), ("head_dim", 128)],
         build: |s| builders::attention(s["heads"], s["seq"], s["head_dim"]),
     },
     Workload {
@@ -185,13 +148,8 @@ const WORKLOADS: &[Workload] = &[
         description: "SwiGLU MLP: gate and up projections, silu(G) * U, down projection",
         source: "Llama-4-Scout-17B-16E config: hidden_size=5120, intermediate_size=8192 (the width of \
                  each expert and of the shared expert); 2 tokens, a small decode batch",
-        shapes: |s| {
-            pick(
-                s,
-                &[("tokens", 4), ("hidden", 512), ("intermediate", 1024)],
-                &[("tokens", 2), ("hidden", 5120), ("intermediate", 8192)],
-            )
-        },
+        ci: &[("tokens", 4), ("hidden", 512), ("intermediate", 1024)],
+        paper: &[("tokens", 2), ("hidden", 5120), ("intermediate", 8192)],
         build: |s| builders::swiglu_mlp(s["tokens"], s["hidden"], s["intermediate"]),
     },
     Workload {
@@ -200,23 +158,18 @@ const WORKLOADS: &[Workload] = &[
                       tokens, scaled by the routing weights (gather/scatter outside the kernel)",
         source: "DeepSeek-R1 config: hidden_size=7168, moe_intermediate_size=2048, 8 routed experts \
                  per token (of 256); here 2 experts x 2 gathered tokens each",
-        shapes: |s| {
-            pick(
-                s,
-                &[
-                    ("experts", 4),
-                    ("tokens", 4),
-                    ("hidden", 512),
-                    ("intermediate", 256),
-                ],
-                &[
-                    ("experts", 2),
-                    ("tokens", 2),
-                    ("hidden", 7168),
-                    ("intermediate", 2048),
-                ],
-            )
-        },
+        ci: &[
+            ("experts", 4),
+            ("tokens", 4),
+            ("hidden", 512),
+            ("intermediate", 256),
+        ],
+        paper: &[
+            ("experts", 2),
+            ("tokens", 2),
+            ("hidden", 7168),
+            ("intermediate", 2048),
+        ],
         build: |s| builders::moe_experts(s["experts"], s["tokens"], s["hidden"], s["intermediate"]),
     },
     Workload {
@@ -225,29 +178,26 @@ const WORKLOADS: &[Workload] = &[
         source: "FLUX.1 VAE decoder 3x3 conv at the 64x64 latent resolution (a 512x512 image); the \
                  decoder's widths are 128/256/512/512 and its mid block runs at 512 channels, \
                  scaled to 128 here",
-        shapes: |s| {
-            let ci = [
-                ("N", 1),
-                ("C", 32),
-                ("H", 32),
-                ("W", 32),
-                ("F", 32),
-                ("kernel", 3),
-                ("stride", 1),
-                ("pad", 1),
-            ];
-            let paper = [
-                ("N", 1),
-                ("C", 128),
-                ("H", 64),
-                ("W", 64),
-                ("F", 128),
-                ("kernel", 3),
-                ("stride", 1),
-                ("pad", 1),
-            ];
-            pick(s, &ci, &paper)
-        },
+        ci: &[
+            ("N", 1),
+            ("C", 32),
+            ("H", 32),
+            ("W", 32),
+            ("F", 32),
+            ("kernel", 3),
+            ("stride", 1),
+            ("pad", 1),
+        ],
+        paper: &[
+            ("N", 1),
+            ("C", 128),
+            ("H", 64),
+            ("W", 64),
+            ("F", 128),
+            ("kernel", 3),
+            ("stride", 1),
+            ("pad", 1),
+        ],
         build: |s| builders::conv2d(conv_shape(s)),
     },
     Workload {
@@ -256,13 +206,8 @@ const WORKLOADS: &[Workload] = &[
         source: "Llama-3.2-1B config: hidden_size=2048 -> intermediate_size=8192 on a 32-token \
                  chunk; CI scale: 128 -> 2048 on 16 tokens (out-of-suite: not used to develop \
                  the search)",
-        shapes: |s| {
-            pick(
-                s,
-                &[("M", 16), ("K", 128), ("N", 2048)],
-                &[("M", 32), ("K", 2048), ("N", 8192)],
-            )
-        },
+        ci: &[("M", 16), ("K", 128), ("N", 2048)],
+        paper: &[("M", 32), ("K", 2048), ("N", 8192)],
         build: |s| builders::matmul(s["M"], s["N"], s["K"]),
     },
     Workload {
@@ -272,27 +217,24 @@ const WORKLOADS: &[Workload] = &[
         source: "MobileNet-style depthwise 3x3, stride 1, pad 1 at 56x56 (MobileNet-V1 runs its \
                  128-channel depthwise layer at this resolution), 256 channels, batch 1; CI scale: \
                  64 channels (out-of-suite: not used to develop the search)",
-        shapes: |s| {
-            let ci = [
-                ("N", 1),
-                ("C", 64),
-                ("H", 56),
-                ("W", 56),
-                ("kernel", 3),
-                ("stride", 1),
-                ("pad", 1),
-            ];
-            let paper = [
-                ("N", 1),
-                ("C", 256),
-                ("H", 56),
-                ("W", 56),
-                ("kernel", 3),
-                ("stride", 1),
-                ("pad", 1),
-            ];
-            pick(s, &ci, &paper)
-        },
+        ci: &[
+            ("N", 1),
+            ("C", 64),
+            ("H", 56),
+            ("W", 56),
+            ("kernel", 3),
+            ("stride", 1),
+            ("pad", 1),
+        ],
+        paper: &[
+            ("N", 1),
+            ("C", 256),
+            ("H", 56),
+            ("W", 56),
+            ("kernel", 3),
+            ("stride", 1),
+            ("pad", 1),
+        ],
         build: |s| {
             builders::depthwise_conv2d(Conv2dShape {
                 n: s["N"],
@@ -312,13 +254,8 @@ const WORKLOADS: &[Workload] = &[
                       rstd, norm",
         source: "Llama-3-8B config: hidden_size=4096, rms_norm_eps=1e-5, on a 2048-token prefill; \
                  CI scale: 256 rows of 1024 (out-of-suite: not used to develop the search)",
-        shapes: |s| {
-            pick(
-                s,
-                &[("rows", 256), ("cols", 1024)],
-                &[("rows", 2048), ("cols", 4096)],
-            )
-        },
+        ci: &[("rows", 256), ("cols", 1024)],
+        paper: &[("rows", 2048), ("cols", 4096)],
         build: |s| builders::rmsnorm(s["rows"], s["cols"], RMSNORM_EPS),
     },
     Workload {
@@ -326,7 +263,8 @@ const WORKLOADS: &[Workload] = &[
         description: "matrix-vector product y[i] += W[i, k] * x[k], W in the [out, in] layout",
         source: "Llama-3-8B attention output projection (4096 x 4096) for one decode token; CI \
                  scale: 1024 x 1024 (out-of-suite: not used to develop the search)",
-        shapes: |s| pick(s, &[("M", 1024), ("K", 1024)], &[("M", 4096), ("K", 4096)]),
+        ci: &[("M", 1024), ("K", 1024)],
+        paper: &[("M", 4096), ("K", 4096)],
         build: |s| builders::gemv(s["M"], s["K"]),
     },
 ];
@@ -339,10 +277,11 @@ pub const RMSNORM_EPS: f32 = 1e-5;
 pub const OUT_OF_SUITE: [&str; 4] = ["mlp-up-proj", "depthwise-conv", "rmsnorm", "gemv"];
 
 fn shapes_of(w: &Workload, scale: Scale) -> BTreeMap<String, i64> {
-    (w.shapes)(scale)
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect()
+    let shapes = match scale {
+        Scale::Ci => w.ci,
+        Scale::Paper => w.paper,
+    };
+    shapes.iter().map(|&(k, v)| (k.to_string(), v)).collect()
 }
 
 /// Names of the built-in workloads, in table order.
