@@ -142,6 +142,11 @@ fn height(e: &Expr) -> usize {
     max
 }
 
+/// `Ok` while the count `n` is at most `max`, else the error `msg()` at column `col`.
+fn at_most(n: usize, max: usize, col: usize, msg: impl FnOnce() -> String) -> R<()> {
+    if n > max { Err((col, msg())) } else { Ok(()) }
+}
+
 struct Parser {
     toks: Vec<Token>,
     pos: usize,
@@ -263,24 +268,16 @@ impl Parser {
     /// Count one more node of the tree.
     fn node(&mut self, col: usize) -> R<()> {
         self.nodes += 1;
-        if self.nodes > MAX_NODES {
-            return Err((
-                col,
-                format!("the statement has more than {MAX_NODES} terms; split it into stages"),
-            ));
-        }
-        Ok(())
+        at_most(self.nodes, MAX_NODES, col, || {
+            format!("the statement has more than {MAX_NODES} terms; split it into stages")
+        })
     }
 
     fn enter(&mut self, col: usize) -> R<()> {
         self.depth += 1;
-        if self.depth > MAX_DEPTH {
-            return Err((
-                col,
-                format!("expression nested more than {MAX_DEPTH} levels deep"),
-            ));
-        }
-        Ok(())
+        at_most(self.depth, MAX_DEPTH, col, || {
+            format!("expression nested more than {MAX_DEPTH} levels deep")
+        })
     }
 
     /// Comparisons joined by `&&`.
