@@ -206,46 +206,50 @@ mod tests {
     /// The keys `colt tune --json` printed when the summary was built with `json!`.
     #[test]
     fn the_summary_keeps_its_keys() {
-        let tensor = TuneSummary {
-            search: SearchSummary::default(),
-            space: SpaceSummary::Tensor(Box::default()),
+        // the summary of `space` has the search's keys and `extra`
+        let check = |space: SpaceSummary, extra: &[&str]| {
+            let summary = TuneSummary {
+                search: SearchSummary::default(),
+                space,
+            };
+            let mut want: Vec<&str> = SEARCH_KEYS.split_whitespace().collect();
+            want.extend(extra);
+            want.sort();
+            assert_eq!(keys(&summary.to_json()), want);
+            summary
         };
-        let mut want: Vec<&str> = SEARCH_KEYS.split_whitespace().collect();
-        want.extend([
-            "workload",
-            "scale",
-            "best_us",
-            "best_gflops",
-            "retimed_us",
-            "naive_gcc_us",
-            "naive_clang_us",
-            "speedup_vs_gcc",
-            "best_trace",
-            "intensity_flop_per_byte",
-            "machine",
-            "roofline_gflops",
-            "peak_fraction",
-        ]);
-        want.sort();
-        assert_eq!(keys(&tensor.to_json()), want);
-        let llvm = TuneSummary {
-            search: SearchSummary::default(),
-            space: SpaceSummary::Llvm(Box::default()),
-        };
-        let mut want: Vec<&str> = SEARCH_KEYS.split_whitespace().collect();
-        want.extend([
-            "program",
-            "objective",
-            "best",
-            "baselines",
-            "best_text_bytes",
-            "baseline_text_bytes",
-            "retimed_ratio",
-            "final_timing",
-            "export",
-        ]);
-        want.sort();
-        assert_eq!(keys(&llvm.to_json()), want);
+        let tensor = check(
+            SpaceSummary::Tensor(Box::default()),
+            &[
+                "workload",
+                "scale",
+                "best_us",
+                "best_gflops",
+                "retimed_us",
+                "naive_gcc_us",
+                "naive_clang_us",
+                "speedup_vs_gcc",
+                "best_trace",
+                "intensity_flop_per_byte",
+                "machine",
+                "roofline_gflops",
+                "peak_fraction",
+            ],
+        );
+        let llvm = check(
+            SpaceSummary::Llvm(Box::default()),
+            &[
+                "program",
+                "objective",
+                "best",
+                "baselines",
+                "best_text_bytes",
+                "baseline_text_bytes",
+                "retimed_ratio",
+                "final_timing",
+                "export",
+            ],
+        );
         // The `space` key holds the space's name, as `--space` and the database have it.
         assert_eq!(llvm.to_json()["space"], Space::Llvm.to_string());
         assert_eq!(tensor.to_json()["space"], Space::Tensor.to_string());
