@@ -146,6 +146,23 @@ impl Idx {
         }
     }
 
+    /// Collect `scale * self` into `atoms`, the coefficients of its atoms (variables and
+    /// `/`, `%` subterms, each listed once), and `konst`, its constant.
+    pub fn linear_terms(&self, scale: i64, atoms: &mut Vec<(Idx, i64)>, konst: &mut i64) {
+        match self {
+            Idx::Const(c) => *konst += c * scale,
+            Idx::Add(a, b) => {
+                a.linear_terms(scale, atoms, konst);
+                b.linear_terms(scale, atoms, konst);
+            }
+            Idx::Mul(a, c) => a.linear_terms(scale * c, atoms, konst),
+            atom => match atoms.iter_mut().find(|(x, _)| x == atom) {
+                Some((_, c)) => *c += scale,
+                None => atoms.push((atom.clone(), scale)),
+            },
+        }
+    }
+
     /// Every variable the expression mentions, in order.
     pub fn vars(&self, out: &mut Vec<VarId>) {
         match self {

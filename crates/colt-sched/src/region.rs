@@ -146,29 +146,13 @@ fn dim_box(
     Some((sym, lo, hi, dense))
 }
 
-/// Collect `scale * e` as coefficients of atoms (variables and `/`, `%` subterms) plus a constant.
-fn linear(e: &Idx, scale: i64, atoms: &mut Vec<(Idx, i64)>, konst: &mut i64) {
-    match e {
-        Idx::Const(c) => *konst += c * scale,
-        Idx::Add(a, b) => {
-            linear(a, scale, atoms, konst);
-            linear(b, scale, atoms, konst);
-        }
-        Idx::Mul(a, c) => linear(a, scale * c, atoms, konst),
-        atom => match atoms.iter_mut().find(|(x, _)| x == atom) {
-            Some((_, c)) => *c += scale,
-            None => atoms.push((atom.clone(), scale)),
-        },
-    }
-}
-
 /// `a - b`, simplified so that equal non-affine subterms (`f / 2`, `f % 2` of a fused loop)
 /// cancel: the offset of a global index from a tile's base must be provably in range.
 pub fn sub(a: &Idx, b: &Idx, range: &dyn Fn(VarId) -> Option<Interval>) -> Idx {
     let mut atoms = vec![];
     let mut konst = 0;
-    linear(&a.simplify(range), 1, &mut atoms, &mut konst);
-    linear(&b.simplify(range), -1, &mut atoms, &mut konst);
+    a.simplify(range).linear_terms(1, &mut atoms, &mut konst);
+    b.simplify(range).linear_terms(-1, &mut atoms, &mut konst);
     let mut out: Option<Idx> = None;
     for (atom, c) in atoms.into_iter().filter(|(_, c)| *c != 0) {
         let t = if c == 1 { atom } else { atom * c };
