@@ -62,13 +62,12 @@ impl Db {
         if let Some(row) = existing {
             return Ok((row, false));
         }
-        let seq: i64 = tx
-            .query_row(
-                "SELECT COALESCE(MAX(seq) + 1, 0) FROM candidates WHERE run_id = ?1",
-                [run.0],
-                |r| r.get(0),
-            )
-            .map_err(|e| self.sql("insert candidate", e))?;
+        let seq: i64 = self.scalar(
+            &tx,
+            "SELECT COALESCE(MAX(seq) + 1, 0) FROM candidates WHERE run_id = ?1",
+            [run.0],
+            "insert candidate",
+        )?;
         let measured_at = now_ms();
         tx.execute(
             "INSERT INTO candidates (run_id, seq, measured_at_ms, key, trace, predicted, outcome,
@@ -112,14 +111,12 @@ impl Db {
     /// Number of candidates stored for `run`.
     pub fn candidate_count(&self, run: RunId) -> Result<u64> {
         self.require_run(&self.conn, run)?;
-        let n: i64 = self
-            .conn
-            .query_row(
-                "SELECT COUNT(*) FROM candidates WHERE run_id = ?1",
-                [run.0],
-                |r| r.get(0),
-            )
-            .map_err(|e| self.sql("count candidates", e))?;
+        let n: i64 = self.scalar(
+            &self.conn,
+            "SELECT COUNT(*) FROM candidates WHERE run_id = ?1",
+            [run.0],
+            "count candidates",
+        )?;
         Ok(n as u64)
     }
 

@@ -11,6 +11,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use rusqlite::types::FromSql;
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use crate::error::{DbError, Result};
@@ -190,10 +191,8 @@ impl Db {
         if wal {
             // Reading the journal mode is the first real file access: a file that is
             // not SQLite fails here with "file is not a database".
-            let mode: String = self
-                .conn
-                .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-                .map_err(|e| self.sql("enable WAL", e))?;
+            let mode: String =
+                self.scalar(&self.conn, "PRAGMA journal_mode = WAL", [], "enable WAL")?;
             if !mode.eq_ignore_ascii_case("wal") {
                 return Err(DbError::NoWal {
                     path: self.path.clone(),
@@ -258,18 +257,29 @@ impl Db {
 
     /// Error unless `run` exists.
     pub(crate) fn require_run(&self, conn: &Connection, run: RunId) -> Result<()> {
-        let exists: bool = conn
-            .query_row(
-                "SELECT EXISTS (SELECT 1 FROM runs WHERE id = ?1)",
-                [run.0],
-                |r| r.get(0),
-            )
-            .map_err(|e| self.sql("look up run", e))?;
+        let exists: bool = self.scalar(
+            conn,
+            "SELECT EXISTS (SELECT 1 FROM runs WHERE id = ?1)",
+            [run.0],
+            "look up run",
+        )?;
         if exists {
             Ok(())
         } else {
             Err(self.no_such_run(run))
         }
+    }
+
+    /// The one value the query `sql` returns on `conn`.
+    pub(crate) fn scalar<T: FromSql>(
+        &self,
+        conn: &Connection,
+        sql: &str,
+        p: impl rusqlite::Params,
+        context: &str,
+    ) -> Result<T> {
+        conn.query_row(sql, p, |r| r.get(0))
+            .map_err(|e| self.sql(context, e))
     }
 
     /// The error for a run id this database does not hold.
@@ -446,10 +456,8 @@ impl Db {
     /// `PRAGMA integrity_check`: `Ok(())` when SQLite finds nothing wrong, else the
     /// first problem it reports, as an error.
     pub fn check_integrity(&self) -> Result<()> {
-        let report: String = self
-            .conn
-            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-            .map_err(|e| self.sql("integrity check", e))?;
+        let report: String =
+            self.scalar(&self.conn, "PRAGMA integrity_check", [], "integrity check")?;
         if report == "ok" {
             Ok(())
         } else {

@@ -181,14 +181,18 @@ CREATE TABLE nodes (
     )
 }
 
-/// The stored schema version and writer, without writing (`None`: not a colt database).
-pub(crate) fn read_version(conn: &Connection) -> rusqlite::Result<Option<(i64, String)>> {
-    let has_meta: bool = conn.query_row(
+/// Whether the database has the `colt_schema` table (a colt database, or one being made).
+fn has_meta(conn: &Connection) -> rusqlite::Result<bool> {
+    conn.query_row(
         "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'colt_schema')",
         [],
         |r| r.get(0),
-    )?;
-    if !has_meta {
+    )
+}
+
+/// The stored schema version and writer, without writing (`None`: not a colt database).
+pub(crate) fn read_version(conn: &Connection) -> rusqlite::Result<Option<(i64, String)>> {
+    if !has_meta(conn)? {
         return Ok(None);
     }
     conn.query_row("SELECT version, written_by FROM colt_schema", [], |r| {
@@ -223,12 +227,7 @@ pub(crate) fn prepare_with(
 ) -> rusqlite::Result<SchemaState> {
     let target = 1 + migrations.len() as i64;
     let tx = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
-    let has_meta: bool = tx.query_row(
-        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'colt_schema')",
-        [],
-        |r| r.get(0),
-    )?;
-    if !has_meta {
+    if !has_meta(&tx)? {
         let tables: i64 = tx.query_row(
             "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'",
             [],

@@ -97,14 +97,12 @@ impl Db {
                 *stats.by_outcome.entry(outcome).or_default() += n;
             }
         }
-        stats.best_latency_us = self
-            .conn
-            .query_row(
-                "SELECT MIN(latency_median_us) FROM candidates WHERE run_id = ?1 AND outcome = 'ok'",
-                [run.0],
-                |r| r.get(0),
-            )
-            .map_err(|e| self.sql("run statistics", e))?;
+        stats.best_latency_us = self.scalar(
+            &self.conn,
+            "SELECT MIN(latency_median_us) FROM candidates WHERE run_id = ?1 AND outcome = 'ok'",
+            [run.0],
+            "run statistics",
+        )?;
         for m in self.model_stats(run)?.values() {
             stats.llm_calls += m.calls;
             stats.llm_errors += m.errors;
