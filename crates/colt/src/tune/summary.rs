@@ -207,48 +207,27 @@ mod tests {
     #[test]
     fn the_summary_keeps_its_keys() {
         // the summary of `space` has the search's keys and `extra`
-        let check = |space: SpaceSummary, extra: &[&str]| {
+        let check = |space: SpaceSummary, extra: &str| {
             let summary = TuneSummary {
                 search: SearchSummary::default(),
                 space,
             };
             let mut want: Vec<&str> = SEARCH_KEYS.split_whitespace().collect();
-            want.extend(extra);
+            want.extend(extra.split_whitespace());
             want.sort();
             assert_eq!(keys(&summary.to_json()), want);
             summary
         };
         let tensor = check(
             SpaceSummary::Tensor(Box::default()),
-            &[
-                "workload",
-                "scale",
-                "best_us",
-                "best_gflops",
-                "retimed_us",
-                "naive_gcc_us",
-                "naive_clang_us",
-                "speedup_vs_gcc",
-                "best_trace",
-                "intensity_flop_per_byte",
-                "machine",
-                "roofline_gflops",
-                "peak_fraction",
-            ],
+            "workload scale best_us best_gflops retimed_us naive_gcc_us naive_clang_us \
+             speedup_vs_gcc best_trace intensity_flop_per_byte machine roofline_gflops \
+             peak_fraction",
         );
         let llvm = check(
             SpaceSummary::Llvm(Box::default()),
-            &[
-                "program",
-                "objective",
-                "best",
-                "baselines",
-                "best_text_bytes",
-                "baseline_text_bytes",
-                "retimed_ratio",
-                "final_timing",
-                "export",
-            ],
+            "program objective best baselines best_text_bytes baseline_text_bytes retimed_ratio \
+             final_timing export",
         );
         // The `space` key holds the space's name, as `--space` and the database have it.
         assert_eq!(llvm.to_json()["space"], Space::Llvm.to_string());
