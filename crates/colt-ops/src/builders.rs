@@ -29,6 +29,10 @@ fn sub(a: Value, b: Value) -> Value {
 fn div(a: Value, b: Value) -> Value {
     Value::bin(BinOp::Div, a, b)
 }
+/// The body of a sum-of-products stage: `out += a * b`.
+fn dot(out: BufId, a: Value, b: Value) -> (BufId, Option<Reducer>, Value) {
+    (out, Some(Reducer::Sum), mul(a, b))
+}
 fn c(i: i64) -> Idx {
     Idx::Const(i)
 }
@@ -49,7 +53,7 @@ pub fn matmul(m: i64, n: i64, k: i64) -> Program {
     let out = p.add_buffer("C", vec![m, n], BufKind::Output);
     p.add_stage("matmul", &[("i", m, S), ("j", n, S), ("k", k, R)], |v| {
         let (i, j, k) = (&v[0], &v[1], &v[2]);
-        (out, Some(Reducer::Sum), mul(ld(a, &[i, k]), ld(b, &[k, j])))
+        dot(out, ld(a, &[i, k]), ld(b, &[k, j]))
     });
     p
 }
@@ -66,11 +70,7 @@ pub fn batch_matmul(batch: i64, m: i64, n: i64, k: i64) -> Program {
         &[("b", batch, S), ("i", m, S), ("j", n, S), ("k", k, R)],
         |v| {
             let (bb, i, j, k) = (&v[0], &v[1], &v[2], &v[3]);
-            (
-                out,
-                Some(Reducer::Sum),
-                mul(ld(a, &[bb, i, k]), ld(b, &[bb, k, j])),
-            )
+            dot(out, ld(a, &[bb, i, k]), ld(b, &[bb, k, j]))
         },
     );
     p
@@ -186,11 +186,7 @@ pub fn conv2d(s: Conv2dShape) -> Program {
     p.add_stage("conv", &iters, |v| {
         let (n, f, yy, xx, ch, r, q) = (&v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6]);
         let (row, col) = window(yy, xx, r, q, stride);
-        (
-            y,
-            Some(Reducer::Sum),
-            mul(ld(src, &[n, ch, &row, &col]), ld(wt, &[f, ch, r, q])),
-        )
+        dot(y, ld(src, &[n, ch, &row, &col]), ld(wt, &[f, ch, r, q]))
     });
     p
 }
@@ -231,11 +227,7 @@ pub fn depthwise_conv2d(s: Conv2dShape) -> Program {
     p.add_stage("conv", &iters, |v| {
         let (n, ch, yy, xx, r, q) = (&v[0], &v[1], &v[2], &v[3], &v[4], &v[5]);
         let (row, col) = window(yy, xx, r, q, stride);
-        (
-            y,
-            Some(Reducer::Sum),
-            mul(ld(src, &[n, ch, &row, &col]), ld(wt, &[ch, r, q])),
-        )
+        dot(y, ld(src, &[n, ch, &row, &col]), ld(wt, &[ch, r, q]))
     });
     p
 }
@@ -256,7 +248,7 @@ pub fn dense(m: i64, n: i64, k: i64, act: Option<UnOp>) -> Program {
     let y = p.add_buffer("Y", vec![m, n], BufKind::Output);
     p.add_stage("matmul", &[("i", m, S), ("j", n, S), ("k", k, R)], |v| {
         let (i, j, k) = (&v[0], &v[1], &v[2]);
-        (z, Some(Reducer::Sum), mul(ld(x, &[i, k]), ld(w, &[k, j])))
+        dot(z, ld(x, &[i, k]), ld(w, &[k, j]))
     });
     let epi = match act {
         Some(op) => format!("bias_{}", op.name()),
@@ -324,7 +316,7 @@ pub fn rmsnorm(rows: i64, cols: i64, eps: f32) -> Program {
     let y = p.add_buffer("Y", vec![rows, cols], BufKind::Output);
     p.add_stage("sumsq", &[("i", rows, S), ("j", cols, R)], |v| {
         let xv = ld(x, &[&v[0], &v[1]]);
-        (sq, Some(Reducer::Sum), mul(xv.clone(), xv))
+        dot(sq, xv.clone(), xv)
     });
     p.add_stage("rstd", &[("i", rows, S)], |v| {
         let ms = add(
@@ -351,7 +343,7 @@ pub fn gemv(m: i64, k: i64) -> Program {
     let y = p.add_buffer("y", vec![m], BufKind::Output);
     p.add_stage("gemv", &[("i", m, S), ("k", k, R)], |v| {
         let (i, kk) = (&v[0], &v[1]);
-        (y, Some(Reducer::Sum), mul(ld(w, &[i, kk]), ld(x, &[kk])))
+        dot(y, ld(w, &[i, kk]), ld(x, &[kk]))
     });
     p
 }
@@ -382,11 +374,7 @@ pub fn attention(heads: i64, seq: i64, head_dim: i64) -> Program {
         ],
         |x| {
             let (h, i, j, d) = (&x[0], &x[1], &x[2], &x[3]);
-            (
-                s,
-                Some(Reducer::Sum),
-                mul(ld(q, &[h, i, d]), ld(k, &[h, j, d])),
-            )
+            dot(s, ld(q, &[h, i, d]), ld(k, &[h, j, d]))
         },
     );
     p.add_stage(
@@ -422,11 +410,7 @@ pub fn attention(heads: i64, seq: i64, head_dim: i64) -> Program {
         ],
         |x| {
             let (h, i, d, j) = (&x[0], &x[1], &x[2], &x[3]);
-            (
-                ou,
-                Some(Reducer::Sum),
-                mul(ld(e, &[h, i, j]), ld(v, &[h, j, d])),
-            )
+            dot(ou, ld(e, &[h, i, j]), ld(v, &[h, j, d]))
         },
     );
     p.add_stage(
@@ -455,18 +439,10 @@ pub fn swiglu_mlp(tokens: i64, hidden: i64, inter: i64) -> Program {
     let y = p.add_buffer("Y", vec![tokens, hidden], BufKind::Output);
     let proj = [("t", tokens, S), ("f", inter, S), ("h", hidden, R)];
     p.add_stage("gate", &proj, |v| {
-        (
-            g,
-            Some(Reducer::Sum),
-            mul(ld(x, &[&v[0], &v[2]]), ld(wg, &[&v[2], &v[1]])),
-        )
+        dot(g, ld(x, &[&v[0], &v[2]]), ld(wg, &[&v[2], &v[1]]))
     });
     p.add_stage("up", &proj, |v| {
-        (
-            u,
-            Some(Reducer::Sum),
-            mul(ld(x, &[&v[0], &v[2]]), ld(wu, &[&v[2], &v[1]])),
-        )
+        dot(u, ld(x, &[&v[0], &v[2]]), ld(wu, &[&v[2], &v[1]]))
     });
     p.add_stage("act", &[("t", tokens, S), ("f", inter, S)], |v| {
         (
@@ -481,13 +457,7 @@ pub fn swiglu_mlp(tokens: i64, hidden: i64, inter: i64) -> Program {
     p.add_stage(
         "down",
         &[("t", tokens, S), ("h", hidden, S), ("f", inter, R)],
-        |v| {
-            (
-                y,
-                Some(Reducer::Sum),
-                mul(ld(a, &[&v[0], &v[2]]), ld(wd, &[&v[2], &v[1]])),
-            )
-        },
+        |v| dot(y, ld(a, &[&v[0], &v[2]]), ld(wd, &[&v[2], &v[1]])),
     );
     p
 }
@@ -519,19 +489,11 @@ pub fn moe_experts(experts: i64, tokens: i64, hidden: i64, inter: i64) -> Progra
     ];
     p.add_stage("gate", &proj, |v| {
         let (e, t, f, h) = (&v[0], &v[1], &v[2], &v[3]);
-        (
-            g,
-            Some(Reducer::Sum),
-            mul(ld(x, &[e, t, h]), ld(wg, &[e, h, f])),
-        )
+        dot(g, ld(x, &[e, t, h]), ld(wg, &[e, h, f]))
     });
     p.add_stage("up", &proj, |v| {
         let (e, t, f, h) = (&v[0], &v[1], &v[2], &v[3]);
-        (
-            u,
-            Some(Reducer::Sum),
-            mul(ld(x, &[e, t, h]), ld(wu, &[e, h, f])),
-        )
+        dot(u, ld(x, &[e, t, h]), ld(wu, &[e, h, f]))
     });
     p.add_stage(
         "act",
@@ -555,11 +517,7 @@ pub fn moe_experts(experts: i64, tokens: i64, hidden: i64, inter: i64) -> Progra
         ],
         |v| {
             let (e, t, h, f) = (&v[0], &v[1], &v[2], &v[3]);
-            (
-                y,
-                Some(Reducer::Sum),
-                mul(ld(a, &[e, t, f]), ld(wd, &[e, f, h])),
-            )
+            dot(y, ld(a, &[e, t, f]), ld(wd, &[e, f, h]))
         },
     );
     p.add_stage(
