@@ -389,28 +389,22 @@ impl Parser {
                 self.expect(Tok::RParen, "')'")?;
                 Ok(e)
             }
-            Tok::Ident(name) => match self.peek().tok {
-                Tok::LBracket => {
-                    self.next();
-                    let idx = self.list(Tok::RBracket, "']'", false)?;
-                    Ok(Expr {
-                        col,
-                        kind: ExprKind::Access { tensor: name, idx },
-                    })
-                }
-                Tok::LParen => {
-                    self.next();
-                    let args = self.list(Tok::RParen, "')'", true)?;
-                    Ok(Expr {
-                        col,
-                        kind: ExprKind::Call { func: name, args },
-                    })
-                }
-                _ => Ok(Expr {
-                    col,
-                    kind: ExprKind::Name(name),
-                }),
-            },
+            Tok::Ident(name) => {
+                let kind = match self.peek().tok {
+                    Tok::LBracket => {
+                        self.next();
+                        let idx = self.list(Tok::RBracket, "']'", false)?;
+                        ExprKind::Access { tensor: name, idx }
+                    }
+                    Tok::LParen => {
+                        self.next();
+                        let args = self.list(Tok::RParen, "')'", true)?;
+                        ExprKind::Call { func: name, args }
+                    }
+                    _ => ExprKind::Name(name),
+                };
+                Ok(Expr { col, kind })
+            }
             other => Err((
                 col,
                 format!(
