@@ -18,6 +18,7 @@
 
 pub mod expr;
 pub mod names;
+pub mod promote;
 pub mod stmt;
 
 use colt_ir::{BufKind, Buffer, Func};
@@ -72,6 +73,8 @@ pub fn emit_c(f: &Func, symbol: &str) -> Result<String, CodegenError> {
         func: f.name.clone(),
         err,
     })?;
+    let promoted = promote::promote_accumulators(f);
+    let f = &promoted;
     let mut em = Emitter {
         ctx: Ctx::new(f),
         out: String::new(),

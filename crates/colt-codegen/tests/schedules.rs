@@ -99,26 +99,33 @@ fn snapshot_naive_matmul() {
     check(
         &naive_matmul(),
         expect![[r#"
-        void colt_kernel(float* const* bufs) {
-            float* restrict A = (float*)__builtin_assume_aligned(bufs[0], 64);
-            float* restrict B = (float*)__builtin_assume_aligned(bufs[1], 64);
-            float* restrict C = (float*)__builtin_assume_aligned(bufs[2], 64);
-            for (int64_t i = 0; i < 4; ++i) {
-                for (int64_t j = 0; j < 4; ++j) {
-                    // block matmul_init
-                    C[i*4 + j] = 0.0f;
+            void colt_kernel(float* const* bufs) {
+                float* restrict A = (float*)__builtin_assume_aligned(bufs[0], 64);
+                float* restrict B = (float*)__builtin_assume_aligned(bufs[1], 64);
+                float* restrict C = (float*)__builtin_assume_aligned(bufs[2], 64);
+                for (int64_t i = 0; i < 4; ++i) {
+                    for (int64_t j = 0; j < 4; ++j) {
+                        // block matmul_init
+                        C[i*4 + j] = 0.0f;
+                    }
                 }
-            }
-            for (int64_t i = 0; i < 4; ++i) {
-                for (int64_t j = 0; j < 4; ++j) {
-                    for (int64_t k = 0; k < 4; ++k) {
-                        // block matmul
-                        C[i*4 + j] += A[i*4 + k] * B[k*4 + j];
+                for (int64_t i = 0; i < 4; ++i) {
+                    for (int64_t j = 0; j < 4; ++j) {
+                        {
+                            float C_r[1] __attribute__((aligned(64)));  // local C_r: f32[1]
+                            // block C_promote
+                            C_r[0] = C[i*4 + j];
+                            for (int64_t k = 0; k < 4; ++k) {
+                                // block matmul
+                                C_r[0] += A[i*4 + k] * B[k*4 + j];
+                            }
+                            // block C_demote
+                            C[i*4 + j] = C_r[0];
+                        }
                     }
                 }
             }
-        }
-    "#]],
+        "#]],
     );
 }
 
@@ -184,34 +191,34 @@ fn snapshot_cache_write() {
     check(
         &cache_write_matmul(),
         expect![[r#"
-        void colt_kernel(float* const* bufs) {
-            float* restrict A = (float*)__builtin_assume_aligned(bufs[0], 64);
-            float* restrict B = (float*)__builtin_assume_aligned(bufs[1], 64);
-            float* restrict C = (float*)__builtin_assume_aligned(bufs[2], 64);
-            for (int64_t i = 0; i < 4; ++i) {
-                {
-                    float C_c[8] __attribute__((aligned(64)));  // local C_c: f32[1, 8]
-                    COLT_SIMD(8, 1)
-                    for (int64_t matmul_init1 = 0; matmul_init1 < 8; ++matmul_init1) {
-                        // block matmul_init
-                        C_c[matmul_init1] = 0.0f;
-                    }
-                    for (int64_t k = 0; k < 4; ++k) {
+            void colt_kernel(float* const* bufs) {
+                float* restrict A = (float*)__builtin_assume_aligned(bufs[0], 64);
+                float* restrict B = (float*)__builtin_assume_aligned(bufs[1], 64);
+                float* restrict C = (float*)__builtin_assume_aligned(bufs[2], 64);
+                for (int64_t i = 0; i < 4; ++i) {
+                    {
+                        float C_c[8] __attribute__((aligned(64)));  // local C_c: f32[1, 8]
                         COLT_SIMD(8, 1)
-                        for (int64_t j = 0; j < 8; ++j) {
-                            // block matmul
-                            C_c[j] += A[i*4 + k] * B[k*8 + j];
+                        for (int64_t matmul_init1 = 0; matmul_init1 < 8; ++matmul_init1) {
+                            // block matmul_init
+                            C_c[matmul_init1] = 0.0f;
                         }
-                    }
-                    COLT_SIMD(8, 1)
-                    for (int64_t matmul_write1 = 0; matmul_write1 < 8; ++matmul_write1) {
-                        // block matmul_write
-                        C[i*8 + matmul_write1] = C_c[matmul_write1];
+                        for (int64_t k = 0; k < 4; ++k) {
+                            COLT_SIMD(8, 1)
+                            for (int64_t j = 0; j < 8; ++j) {
+                                // block matmul
+                                C_c[j] += A[i*4 + k] * B[k*8 + j];
+                            }
+                        }
+                        COLT_SIMD(8, 1)
+                        for (int64_t matmul_write1 = 0; matmul_write1 < 8; ++matmul_write1) {
+                            // block matmul_write
+                            C[i*8 + matmul_write1] = C_c[matmul_write1];
+                        }
                     }
                 }
             }
-        }
-    "#]],
+        "#]],
     );
 }
 
@@ -230,17 +237,31 @@ fn snapshot_softmax_inlined_exp() {
                 for (int64_t i = 0; i < 4; ++i) {
                     // block max_init
                     M[i] = -INFINITY;
-                    for (int64_t j = 0; j < 16; ++j) {
-                        // block max
-                        M[i] = colt_max(M[i], X[i*16 + j]);
+                    {
+                        float M_r[1] __attribute__((aligned(64)));  // local M_r: f32[1]
+                        // block M_promote
+                        M_r[0] = M[i];
+                        for (int64_t j = 0; j < 16; ++j) {
+                            // block max
+                            M_r[0] = colt_max(M_r[0], X[i*16 + j]);
+                        }
+                        // block M_demote
+                        M[i] = M_r[0];
                     }
                 }
                 for (int64_t i_3 = 0; i_3 < 4; ++i_3) {
                     // block sum_init
                     S[i_3] = 0.0f;
-                    for (int64_t j_3 = 0; j_3 < 16; ++j_3) {
-                        // block sum
-                        S[i_3] += expf(X[i_3*16 + j_3] - M[i_3]);
+                    {
+                        float S_r[1] __attribute__((aligned(64)));  // local S_r: f32[1]
+                        // block S_promote
+                        S_r[0] = S[i_3];
+                        for (int64_t j_3 = 0; j_3 < 16; ++j_3) {
+                            // block sum
+                            S_r[0] += expf(X[i_3*16 + j_3] - M[i_3]);
+                        }
+                        // block S_demote
+                        S[i_3] = S_r[0];
                     }
                 }
                 #pragma omp parallel for schedule(static)
@@ -418,4 +439,73 @@ fn every_operator_compiles_to_what_the_interpreter_computes() {
     let (xs, ys) = (&out[0], &out[1]);
     assert_eq!(out[ne][0], ys[0]);
     assert_eq!(out[ne][1], xs[1]);
+}
+
+/// A two-token product whose write cache (2 x 1024) is larger than the register file, with
+/// the reduction blocked by 16 inside each 64-wide column block: the accumulators of one
+/// column block are promoted across the 16-step reduction loop and the result still matches.
+#[test]
+fn accumulators_are_promoted_across_an_inner_reduction_loop() {
+    let p = colt_ops::matmul(2, 2048, 64);
+    let split = |l: &str, factors: Vec<i64>| {
+        Inst::Split(LoopFactors {
+            stage: s("matmul"),
+            loop_: s(l),
+            factors,
+        })
+    };
+    let f = schedule(
+        &p,
+        vec![
+            split("j", vec![2, 16, 64]),
+            split("k", vec![4, 16]),
+            Inst::Reorder {
+                stage: s("matmul"),
+                order: ["j0", "k0", "j1", "k1", "i", "j2"].map(s).to_vec(),
+            },
+            Inst::CacheWrite(StageLoop {
+                stage: s("matmul"),
+                loop_: s("j0"),
+            }),
+            Inst::Vectorize(StageLoop {
+                stage: s("matmul"),
+                loop_: s("j2"),
+            }),
+        ],
+    );
+    let code = colt_codegen::emit_c(&f, "colt_kernel").unwrap();
+    assert!(code.contains("float C_c_r[128]"), "{code}");
+    assert!(code.contains("C_c_r[i*64 + j2] += "), "{code}");
+    assert_eq!(code.matches("block C_c_promote").count(), 1, "{code}");
+    assert_matches_interpreter(&f, "promoted");
+}
+
+/// Sampled schedules (with the AVX-512 register prior, so register and blocked tiles are
+/// among them) of small products, a two-token MLP and softmax compile to C that matches the
+/// interpreter, promoted accumulators included.
+#[test]
+fn sampled_schedules_match_the_interpreter() {
+    use rand::SeedableRng;
+    let target = colt_sched::VectorTarget::from_isa("avx512", 16);
+    let programs = [
+        colt_ops::matmul(2, 512, 64),
+        colt_ops::matmul(16, 64, 48),
+        colt_ops::swiglu_mlp(2, 64, 128),
+        colt_ops::softmax(8, 64),
+    ];
+    let mut promoted = 0;
+    for p in &programs {
+        for seed in 0..8 {
+            let mut rng = rand_pcg::Pcg64::seed_from_u64(seed);
+            let t = colt_sched::sample_for(p, target, &mut rng);
+            let f = colt_sched::apply_trace(p, &t).unwrap();
+            let code = colt_codegen::emit_c(&f, "colt_kernel").unwrap();
+            promoted += usize::from(code.contains("_promote"));
+            assert_matches_interpreter(&f, &format!("{}-{seed}", p.name));
+        }
+    }
+    assert!(
+        promoted >= 3,
+        "only {promoted} of 32 kernels promote an accumulator"
+    );
 }

@@ -23,10 +23,19 @@ use rand::RngExt;
 use rand_pcg::Pcg64;
 use serde::{Deserialize, Serialize};
 
-/// Fewest iterations of a loop that rows of a register tile are drawn from: fewer rows reuse
-/// each loaded vector too little for a register tile to matter (a GEMV-like product with two
-/// tokens streams its weights either way).
-const MIN_ROWS: i64 = 4;
+/// Fewest iterations of a loop that rows of a register tile are drawn from. Two rows already
+/// pay: a decode-sized product (two tokens) streams its weights either way, but a tile of
+/// both rows by a few vectors loads each weight vector once for both tokens and keeps the
+/// partial sums in registers across the reduction.
+const MIN_ROWS: i64 = 2;
+
+/// Floats a blocked register tile's write cache holds at most: half of a 32 KiB L1 data cache
+/// (the L1d size of x86-64 cores of the last decade), so the inputs' rows stream beside it.
+const L1_TILE_FLOATS: i64 = 4096;
+/// Shortest and longest reduction block of a blocked register tile: long enough that the
+/// accumulators' copy in and out of registers is small beside it, short enough that the rows
+/// of the block stay in the L1 cache between register tiles.
+const REDUCTION_BLOCK: (i64, i64) = (8, 64);
 
 /// The vector registers kernels are compiled for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -97,16 +106,26 @@ pub fn register_tiles(
         pick(rng, &rows_loops)?
     };
     let rows = draw_rows(rng, row.extent, vectors, target);
+    // Half of the tiles are blocked: the write cache spans `chunk` register tiles side by
+    // side and each reduction loop steps through short blocks, so every block streams whole
+    // rows of the cache tile while the accumulators of one register tile stay in registers
+    // across the block (codegen promotes them).
+    let chunk = if rng.random_bool(0.5) {
+        draw_chunk(rng, inner_extent / w, rows * w)
+    } else {
+        1
+    };
     let tiles = st
         .iters
         .iter()
         .map(|iv| {
             let loop_ = p.var_name(iv.var).to_string();
             let factors = match iv.kind {
+                IterKind::Reduce if chunk > 1 => reduction_block(rng, iv.extent),
                 IterKind::Reduce => draw_factors(rng, iv.extent, 2, false),
-                IterKind::Spatial if iv.var == inner => outer_split(rng, iv.extent, w),
-                IterKind::Spatial if iv.var == row.var => outer_split(rng, iv.extent, rows),
-                IterKind::Spatial => outer_split(rng, iv.extent, 1),
+                IterKind::Spatial if iv.var == inner => outer_split(rng, iv.extent, chunk, w),
+                IterKind::Spatial if iv.var == row.var => outer_split(rng, iv.extent, 1, rows),
+                IterKind::Spatial => outer_split(rng, iv.extent, 1, 1),
             };
             Tile { loop_, factors }
         })
@@ -146,20 +165,49 @@ fn draw_rows(rng: &mut Pcg64, extent: i64, vectors: i64, target: VectorTarget) -
     pick(rng, &upper).unwrap_or(1)
 }
 
-/// Four SSRSRS factors of a spatial loop: `inner` at S3, 1 at S2, the rest split between S0
+/// Register tiles side by side in a blocked tile's write cache: a divisor (at least 2) of the
+/// `tiles` that fit so that the cache (`tile` floats each) stays within [`L1_TILE_FLOATS`],
+/// from the upper half of those; 1 when none does.
+fn draw_chunk(rng: &mut Pcg64, tiles: i64, tile: i64) -> i64 {
+    let fits: Vec<i64> = divisors(tiles)
+        .into_iter()
+        .filter(|&c| c >= 2 && c * tile <= L1_TILE_FLOATS)
+        .collect();
+    let most = fits.last().copied().unwrap_or(1);
+    let upper: Vec<i64> = fits.into_iter().filter(|c| 2 * c >= most).collect();
+    pick(rng, &upper).unwrap_or(1)
+}
+
+/// Two factors of a reduction loop whose inner one is a short block (a divisor in
+/// [`REDUCTION_BLOCK`]), or the usual draw when no divisor is that short.
+fn reduction_block(rng: &mut Pcg64, extent: i64) -> Vec<i64> {
+    let (lo, hi) = REDUCTION_BLOCK;
+    let blocks: Vec<i64> = divisors(extent)
+        .into_iter()
+        .filter(|d| (lo..=hi).contains(d))
+        .collect();
+    match pick(rng, &blocks) {
+        Some(b) => vec![extent / b, b],
+        None => draw_factors(rng, extent, 2, false),
+    }
+}
+
+/// Four SSRSRS factors of a spatial loop: `inner` at S3, `s2` at S2, the rest split between S0
 /// and S1 prime by prime.
-fn outer_split(rng: &mut Pcg64, extent: i64, inner: i64) -> Vec<i64> {
+fn outer_split(rng: &mut Pcg64, extent: i64, s2: i64, inner: i64) -> Vec<i64> {
     let mut f = vec![1i64; SPATIAL_LEVELS];
     f[SPATIAL_LEVELS - 1] = inner;
-    for q in primes(extent / inner) {
+    f[SPATIAL_LEVELS - 2] = s2;
+    for q in primes(extent / (inner * s2)) {
         f[rng.random_range(0..2)] *= q;
     }
     f
 }
 
-/// Whether tiles of a stage form a register tile for `target`: every spatial S2 factor 1 and
-/// the S3 factors' product at most the accumulators' lanes. Phase B then puts the write cache
-/// at the S1 loop, so the cached tile is the register tile.
+/// Whether tiles of a stage form a register tile for `target`: every spatial S2 factor 1
+/// except the innermost loop's (a blocked tile: register tiles side by side) and the S3
+/// factors' product at most the accumulators' lanes. Phase B then puts the write cache at the
+/// S1 loop, so the cached tile is the register tile or a row of them.
 pub fn is_register_tile(p: &Program, s: usize, tiles: &[Tile], target: VectorTarget) -> bool {
     let st = &p.stages[s];
     if st.reduce.is_none() || tiles.is_empty() {
@@ -177,9 +225,24 @@ pub fn is_register_tile(p: &Program, s: usize, tiles: &[Tile], target: VectorTar
         .map(|t| t.factors[SPATIAL_LEVELS - 1])
         .product::<i64>()
         <= target.accumulators() * target.lanes;
-    fits && spatial
+    if !fits || spatial.iter().any(|t| t.factors.len() != SPATIAL_LEVELS) {
+        return false;
+    }
+    // A blocked tile: the innermost loop's register tiles (whole vectors) side by side, the
+    // cache of all of them within the L1 budget.
+    let inner = st.spatial().last().map(|iv| p.var_name(iv.var));
+    let cached: i64 = spatial
         .iter()
-        .all(|t| t.factors.len() == SPATIAL_LEVELS && t.factors[SPATIAL_LEVELS - 2] == 1)
+        .map(|t| t.factors[SPATIAL_LEVELS - 2] * t.factors[SPATIAL_LEVELS - 1])
+        .product();
+    let half_vector = (target.lanes / 2).max(1);
+    spatial.iter().all(|t| {
+        let (s2, s3) = (t.factors[SPATIAL_LEVELS - 2], t.factors[SPATIAL_LEVELS - 1]);
+        s2 == 1
+            || (Some(t.loop_.as_str()) == inner
+                && s3 % half_vector == 0
+                && cached <= L1_TILE_FLOATS)
+    })
 }
 
 /// The rows of a register tile: the product of the S3 factors of stage `s`'s spatial loops
@@ -236,6 +299,7 @@ mod tests {
         let p = matmul(96);
         for target in [AVX512, AVX2] {
             let mut rng = Pcg64::seed_from_u64(3);
+            let mut blocked = 0;
             for _ in 0..200 {
                 let tiles = register_tiles(&mut rng, &p, 0, target).expect("matmul has one");
                 assert!(is_register_tile(&p, 0, &tiles, target), "{tiles:?}");
@@ -246,9 +310,32 @@ mod tests {
                 }
                 let j = tiles.iter().find(|t| t.loop_ == "j").unwrap();
                 let i = tiles.iter().find(|t| t.loop_ == "i").unwrap();
+                let k = tiles.iter().find(|t| t.loop_ == "k").unwrap();
+                if j.factors[2] > 1 {
+                    // blocked: a row of register tiles within the L1 budget, short k blocks
+                    assert!(j.factors[2] * j.factors[3] * i.factors[3] <= L1_TILE_FLOATS);
+                    assert!((8..=64).contains(&k.factors[1]), "{tiles:?}");
+                    blocked += 1;
+                }
                 assert_eq!(j.factors[3] % target.lanes, 0, "{tiles:?}");
                 assert!(j.factors[3] / target.lanes * i.factors[3] <= target.accumulators());
             }
+            assert!((60..=140).contains(&blocked), "{blocked} of 200 blocked");
         }
+    }
+
+    /// A two-token product (the decode-time MLP): rows from the 2-token loop, and blocked tiles
+    /// among the draws.
+    #[test]
+    fn two_token_products_get_register_tiles() {
+        let p = colt_ops::matmul(2, 2048, 512);
+        let mut rng = Pcg64::seed_from_u64(5);
+        let mut blocked = 0;
+        for _ in 0..100 {
+            let tiles = register_tiles(&mut rng, &p, 0, AVX512).expect("two rows suffice");
+            assert!(is_register_tile(&p, 0, &tiles, AVX512), "{tiles:?}");
+            blocked += usize::from(tiles.iter().any(|t| t.loop_ == "j" && t.factors[2] > 1));
+        }
+        assert!(blocked >= 30, "{blocked} of 100 blocked");
     }
 }
