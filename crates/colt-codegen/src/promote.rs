@@ -68,16 +68,7 @@ fn perfect_nest(l: &Loop) -> Option<(Vec<&Loop>, &colt_ir::Block)> {
 
 /// The store's index in loop variables (the block's bindings substituted in order).
 fn store_in_loop_vars(b: &colt_ir::Block) -> Vec<Idx> {
-    let mut sub: Vec<(colt_ir::VarId, Idx)> = vec![];
-    for (v, e) in &b.bind {
-        let e = e.subst(&|x| {
-            sub.iter()
-                .rev()
-                .find(|(y, _)| *y == x)
-                .map(|(_, e)| e.clone())
-        });
-        sub.push((*v, e));
-    }
+    let sub = b.bindings_in_loop_vars(&|e| e.clone());
     let lookup = |x| {
         sub.iter()
             .rev()

@@ -169,17 +169,7 @@ impl<'a> Emitter<'a> {
 
     /// Each binding's value in terms of loop variables only, simplified with their ranges.
     fn binding_values(&self, b: &Block) -> Vec<(VarId, Idx)> {
-        let mut sub: Vec<(VarId, Idx)> = vec![];
-        for (v, e) in &b.bind {
-            let e = e.subst(&|x| {
-                sub.iter()
-                    .rev()
-                    .find(|(y, _)| *y == x)
-                    .map(|(_, e)| e.clone())
-            });
-            sub.push((*v, self.ctx.simplify(&e)));
-        }
-        sub
+        b.bindings_in_loop_vars(&|e| self.ctx.simplify(e))
     }
 }
 

@@ -56,6 +56,24 @@ pub struct Block {
     pub value: Value,
 }
 
+impl Block {
+    /// Each binding's value in terms of loop variables only (earlier bindings substituted in
+    /// order), passed through `simplify`.
+    pub fn bindings_in_loop_vars(&self, simplify: &dyn Fn(&Idx) -> Idx) -> Vec<(VarId, Idx)> {
+        let mut sub: Vec<(VarId, Idx)> = vec![];
+        for (v, e) in &self.bind {
+            let e = e.subst(&|x| {
+                sub.iter()
+                    .rev()
+                    .find(|(y, _)| *y == x)
+                    .map(|(_, e)| e.clone())
+            });
+            sub.push((*v, simplify(&e)));
+        }
+        sub
+    }
+}
+
 /// A statement of the lowered nest.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Stmt {
