@@ -107,7 +107,7 @@ impl<'a> Ctx<'a> {
     fn sum(&mut self, e: &Idx) -> String {
         let mut terms: Vec<(Idx, i64)> = vec![];
         let mut konst = 0i64;
-        linearize(e, 1, &mut terms, &mut konst);
+        e.linear_terms(1, &mut terms, &mut konst);
         terms.retain(|t| t.1 != 0);
         terms.sort_by_key(|t| std::cmp::Reverse(t.1)); // stable: ties keep first appearance
         let mut s = String::new();
@@ -305,22 +305,6 @@ impl<'a> Ctx<'a> {
 
 fn is_simple(s: &str) -> bool {
     s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
-/// Collect `e * scale` into atoms (variables, divisions, modulos) with coefficients.
-fn linearize(e: &Idx, scale: i64, terms: &mut Vec<(Idx, i64)>, konst: &mut i64) {
-    match e {
-        Idx::Const(c) => *konst += c * scale,
-        Idx::Add(a, b) => {
-            linearize(a, scale, terms, konst);
-            linearize(b, scale, terms, konst);
-        }
-        Idx::Mul(a, c) => linearize(a, scale * c, terms, konst),
-        Idx::Var(_) | Idx::Div(..) | Idx::Mod(..) => match terms.iter_mut().find(|t| t.0 == *e) {
-            Some(t) => t.1 += scale,
-            None => terms.push((e.clone(), scale)),
-        },
-    }
 }
 
 /// A C float literal that reads back as exactly `c`.
