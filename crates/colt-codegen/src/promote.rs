@@ -20,7 +20,9 @@
 //! schedule whose output tile is larger than the register file (a write cache at an outer
 //! loop, or none). Nothing here depends on a workload: the conditions are read off the nest.
 
-use colt_ir::{Access, BufId, BufKind, Buffer, Func, Idx, Loop, LoopKind, Stmt, StoreOp, Value};
+use colt_ir::{
+    Access, Block, BufId, BufKind, Buffer, Func, Idx, Loop, LoopKind, Stmt, StoreOp, Value, VarId,
+};
 
 /// Most accumulators one promotion holds: 32 vectors of 16 lanes (AVX-512's register file;
 /// on a smaller one the compiler spills the rest to the stack, where they were anyway).
@@ -51,7 +53,7 @@ fn rewrite(f: &mut Func, body: &mut [Stmt]) {
 }
 
 /// The loops inside `l` down to its one block, when `l`'s body is a perfect nest.
-fn perfect_nest(l: &Loop) -> Option<(Vec<&Loop>, &colt_ir::Block)> {
+fn perfect_nest(l: &Loop) -> Option<(Vec<&Loop>, &Block)> {
     let mut chain = vec![];
     let mut body = &l.body;
     loop {
@@ -67,7 +69,7 @@ fn perfect_nest(l: &Loop) -> Option<(Vec<&Loop>, &colt_ir::Block)> {
 }
 
 /// The store's index in loop variables (the block's bindings substituted in order).
-fn store_in_loop_vars(b: &colt_ir::Block) -> Vec<Idx> {
+fn store_in_loop_vars(b: &Block) -> Vec<Idx> {
     let sub = b.bindings_in_loop_vars(&|e| e.clone());
     let lookup = |x| {
         sub.iter()
@@ -82,7 +84,7 @@ fn store_in_loop_vars(b: &colt_ir::Block) -> Vec<Idx> {
 /// of `shape` through `idx`, whatever the other variables are: every term of `idx` that
 /// mentions one of `vars` is that variable times a constant, and the offsets they give are
 /// pairwise different.
-fn injective(idx: &[Idx], shape: &[i64], vars: &[(colt_ir::VarId, i64)]) -> bool {
+fn injective(idx: &[Idx], shape: &[i64], vars: &[(VarId, i64)]) -> bool {
     let mut coeff = vec![0i64; vars.len()];
     let mut stride = 1i64;
     for (e, &extent) in idx.iter().zip(shape).rev() {
@@ -136,7 +138,7 @@ fn promote(f: &mut Func, l: &Loop) -> Option<Stmt> {
         .filter(|c| idx.iter().any(|e| e.mentions(c.var)))
         .collect();
     let elements: i64 = moving.iter().map(|c| c.extent).product();
-    let vars: Vec<(colt_ir::VarId, i64)> = moving.iter().map(|c| (c.var, c.extent)).collect();
+    let vars: Vec<(VarId, i64)> = moving.iter().map(|c| (c.var, c.extent)).collect();
     let dst = f.buffer(b.store.buf).clone();
     if dst.kind == BufKind::Local && dst.len() as i64 <= MAX_ELEMENTS {
         return None; // already a register tile (a write cache that small)
@@ -165,14 +167,14 @@ fn rewritten(
         },
         kind: BufKind::Local,
     });
-    let r_idx = |vars: &[colt_ir::VarId]| -> Vec<Idx> {
+    let r_idx = |vars: &[VarId]| -> Vec<Idx> {
         if vars.is_empty() {
             vec![Idx::Const(0)]
         } else {
             vars.iter().map(|&v| Idx::Var(v)).collect()
         }
     };
-    let inner_vars: Vec<colt_ir::VarId> = moving.iter().map(|c| c.var).collect();
+    let inner_vars: Vec<VarId> = moving.iter().map(|c| c.var).collect();
     let mut main = l.clone();
     retarget(
         &mut main.body,
@@ -182,14 +184,14 @@ fn rewritten(
         },
     );
     let copy = |f: &mut Func, load: bool| -> Stmt {
-        let fresh: Vec<colt_ir::VarId> = moving
+        let fresh: Vec<VarId> = moving
             .iter()
             .map(|c| {
                 f.vars.push(format!("{}_r", f.var_name(c.var)));
-                colt_ir::VarId(f.vars.len() as u32 - 1)
+                VarId(f.vars.len() as u32 - 1)
             })
             .collect();
-        let rename = |x: colt_ir::VarId| {
+        let rename = |x: VarId| {
             inner_vars
                 .iter()
                 .position(|&v| v == x)
@@ -204,7 +206,7 @@ fn rewritten(
             idx: r_idx(&fresh),
         };
         let (store, value) = if load { (reg, mem) } else { (mem, reg) };
-        let mut s = Stmt::Block(colt_ir::Block {
+        let mut s = Stmt::Block(Block {
             name: format!("{}_{}", d.name, if load { "promote" } else { "demote" }),
             bind: vec![],
             store,
@@ -246,7 +248,7 @@ fn retarget(body: &mut [Stmt], to: Access) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use colt_ir::VarId;
+    use VarId;
 
     #[test]
     fn injectivity_is_read_off_the_constant_coefficients() {

@@ -10,9 +10,14 @@
 //! four registers wide (half registers where no multiple of the full width divides the loop);
 //! the rows the S3 factor of a loop that the reads across the lanes do not mention (so every
 //! loaded vector serves each row), sized so that the accumulators fit in the registers the ISA
-//! has; every S2 factor 1. The rest of each loop's extent goes to S0/S1 at random, the
-//! reduction loops are drawn as usual. Nothing here names a workload: the widths come from
-//! the target, the rows from the register count.
+//! has (two rows suffice: a decode-sized product loads each weight vector once for both);
+//! every S2 factor 1. The rest of each loop's extent goes to S0/S1 at random, the reduction
+//! loops are drawn as usual. Half of these tiles are *blocked*: the innermost loop's S2 puts
+//! several register tiles side by side in a write cache of at most 4096 floats (half a 32 KiB
+//! L1d) and each reduction loop steps in short blocks (8 to 64), so a block streams whole rows
+//! of the inputs while codegen keeps one register tile's accumulators in registers across it.
+//! Nothing here names a workload: the widths come from the target, the rows from the register
+//! count, the blocked cache from the L1 size.
 
 use crate::mutate::pick;
 use crate::sketch::{
@@ -156,25 +161,22 @@ fn vector_widths(extent: i64, target: VectorTarget) -> (i64, Vec<i64>) {
 /// loaded vector).
 fn draw_rows(rng: &mut Pcg64, extent: i64, vectors: i64, target: VectorTarget) -> i64 {
     let budget = target.accumulators();
-    let fits: Vec<i64> = divisors(extent)
-        .into_iter()
-        .filter(|r| r * vectors <= budget)
-        .collect();
-    let most = fits.last().copied().unwrap_or(1);
-    let upper: Vec<i64> = fits.into_iter().filter(|r| 2 * r >= most).collect();
-    pick(rng, &upper).unwrap_or(1)
+    upper_divisor(rng, extent, |r| r * vectors <= budget)
 }
 
 /// Register tiles side by side in a blocked tile's write cache: a divisor (at least 2) of the
 /// `tiles` that fit so that the cache (`tile` floats each) stays within [`L1_TILE_FLOATS`],
 /// from the upper half of those; 1 when none does.
 fn draw_chunk(rng: &mut Pcg64, tiles: i64, tile: i64) -> i64 {
-    let fits: Vec<i64> = divisors(tiles)
-        .into_iter()
-        .filter(|&c| c >= 2 && c * tile <= L1_TILE_FLOATS)
-        .collect();
-    let most = fits.last().copied().unwrap_or(1);
-    let upper: Vec<i64> = fits.into_iter().filter(|c| 2 * c >= most).collect();
+    upper_divisor(rng, tiles, |c| c >= 2 && c * tile <= L1_TILE_FLOATS)
+}
+
+/// A divisor of `n` that `fits`, drawn from the upper half of those that do (at least half the
+/// largest); 1 when none does.
+fn upper_divisor(rng: &mut Pcg64, n: i64, fits: impl Fn(i64) -> bool) -> i64 {
+    let fitting: Vec<i64> = divisors(n).into_iter().filter(|&d| fits(d)).collect();
+    let most = fitting.last().copied().unwrap_or(1);
+    let upper: Vec<i64> = fitting.into_iter().filter(|d| 2 * d >= most).collect();
     pick(rng, &upper).unwrap_or(1)
 }
 
