@@ -156,11 +156,14 @@ pub struct SearchConfig {
     /// Tree strategies: at most this many expansions between two measurement batches
     /// (default: 4x the batch size). The cost model picks what to measure among them.
     pub expansions_per_batch: Option<usize>,
-    /// LLM strategies: LLM calls per batch, at most (default: half the batch size, which
-    /// still fills the share of a batch reserved for the models' proposals,
-    /// `llm_measure_share`, and halves the time an embedded model takes). The batch's
-    /// expansions end when this many children came from models; failed answers fall back
-    /// to mutation and the batch goes on (up to `expansions_per_batch`).
+    /// LLM strategies: LLM calls per batch, at most. Default: half the batch size (which
+    /// fills the share of a batch reserved for the models' proposals,
+    /// `llm_measure_share`) when the bucket has a remote model, whose calls run
+    /// concurrently; a quarter (rounded up) when every model is embedded, whose calls
+    /// run one at a time on the cores the kernels are measured on. The batch's
+    /// expansions end when this many children came from models and the round holds a
+    /// batch of new children (the others are cost-model-guided mutations); failed answers
+    /// fall back to mutation and the batch goes on (up to `expansions_per_batch`).
     pub llm_expansions_per_batch: Option<usize>,
     /// LLM strategies: share of each measurement batch reserved for the best-predicted
     /// model-proposed nodes (the rest: the best-predicted nodes of any origin).
@@ -327,10 +330,12 @@ impl SearchConfig {
         self.expansions_per_batch.unwrap_or(4 * self.batch_size)
     }
 
-    /// Expansions per batch that ask an LLM (LLM strategies).
-    pub fn llm_expansions(&self) -> usize {
+    /// Expansions per batch that ask an LLM (LLM strategies); `remote`: the bucket has a
+    /// model whose calls run concurrently (see `llm_expansions_per_batch`).
+    pub fn llm_expansions(&self, remote: bool) -> usize {
+        let share = if remote { 2 } else { 4 };
         self.llm_expansions_per_batch
-            .unwrap_or(self.batch_size.div_ceil(2))
+            .unwrap_or(self.batch_size.div_ceil(share))
             .min(self.expansions())
     }
 
@@ -363,6 +368,23 @@ mod tests {
             e.contains("greedy") && e.contains("random|evolutionary|mcts|single-llm|colt"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn embedded_buckets_ask_a_quarter_of_the_batch_remote_ones_half() {
+        let c = SearchConfig::default();
+        assert_eq!((c.llm_expansions(false), c.llm_expansions(true)), (2, 4));
+        let c = SearchConfig {
+            batch_size: 5,
+            ..SearchConfig::default()
+        };
+        assert_eq!((c.llm_expansions(false), c.llm_expansions(true)), (2, 3));
+        let c = SearchConfig {
+            llm_expansions_per_batch: Some(7),
+            expansions_per_batch: Some(6),
+            ..SearchConfig::default()
+        };
+        assert_eq!((c.llm_expansions(false), c.llm_expansions(true)), (6, 6));
     }
 
     #[test]

@@ -181,8 +181,8 @@ fn every_strategy_gives_the_snapshotted_trace() {
         random: trial_limit trials=40 best=Some(31.2) calls=0 measured=fb2d3efa90515c88 records=5f522fcaf94d24c3 tree=0/09612b07b5ecb5a5 models=08f44b07b5901a25 events=50/dfdb617d7b5768b3
         evolutionary: trial_limit trials=40 best=Some(17.9) calls=0 measured=2268f657848eca37 records=14015c67c970ec00 tree=0/09612b07b5ecb5a5 models=08f44b07b5901a25 events=50/9f0acaa4f918a12c
         mcts: trial_limit trials=40 best=Some(27.3) calls=0 measured=63fbc33f9c3cbe86 records=a7ff414f047af56c tree=136/4af3f557c9db44e1 models=08f44b07b5901a25 events=346/dda47a928dcefa69
-        single-llm: trial_limit trials=40 best=Some(19.7) calls=16 measured=098f867d82e4dc1e records=bef97b6868b28ec7 tree=80/28c01328a03cc42f models=3564498e95efca57 events=241/03729b47b6efccf1
-        colt: trial_limit trials=40 best=Some(24.5) calls=16 measured=67f28de821a348c7 records=604c82b14e6c1f9c tree=80/c9a1e31535a7be52 models=0fcced08497fc24d events=241/2e6aa6f6f963ae2c"#]].assert_eq(&lines.join("\n"));
+        single-llm: trial_limit trials=40 best=Some(19.7) calls=16 measured=f18eb6183f0ed312 records=3e7ac55d2fbb2fb6 tree=112/69ad580119c7cd88 models=a94fd526e37a88dd events=307/cff39e9ccb56762d
+        colt: trial_limit trials=40 best=Some(22.9) calls=16 measured=6fc5aadf0419a3b7 records=f0f4a2e5531c3c57 tree=112/fee8385f6653db36 models=6bff60da56be9ea5 events=309/36a9e8f7c10ca362"#]].assert_eq(&lines.join("\n"));
 }
 
 #[test]
@@ -244,12 +244,12 @@ fn llm_paths_give_the_snapshotted_trace() {
     let single = [("big", "70B", greedy("big"))];
     lines.push(go("single-sequential", &c, toy(), &single, false, None));
     expect![[r#"
-        course-alteration-Both: trial_limit trials=40 best=Some(12.1) calls=21 measured=afbc39be96e9a6f7 records=6ac4544158530b25 tree=113/4cf20f0de4117933 models=49da2af201dabd67 events=307/4678b8199d86fc03
-        course-alteration-Better: trial_limit trials=40 best=Some(12.1) calls=22 measured=a64f0c93381e0f6d records=d1a91216cda469f9 tree=80/2c181056c0125760 models=6d0225a7da2ec8f8 events=247/6766f4e602f12304
+        course-alteration-Both: trial_limit trials=40 best=Some(12.1) calls=21 measured=87ae1c06625def26 records=9d5a66ab534af8bb tree=117/c61f800e946fb427 models=49da2af201dabd67 events=315/1ebaf21cc057862a
+        course-alteration-Better: trial_limit trials=40 best=Some(12.1) calls=22 measured=c045c09c5ee89303 records=eb6b47404223e3e1 tree=112/b005acccdd367a40 models=b6e4eed23c1ee3bc events=313/0a5559d792141159
         illegal-sequential: trial_limit trials=32 best=Some(16.9) calls=12 measured=21313bbc1fed3fc8 records=a67e472d6d182c4f tree=104/528f2f773f069db3 models=61f6f9ca689e2f42 events=276/c3bbb09d54ad7efe
         budget-fallback: trial_limit trials=40 best=Some(12.1) calls=6 measured=0e4059260004096b records=3c01b06ebe16cd50 tree=136/fea4969431d9e518 models=6765406e1b108f72 events=345/94143f219cd7ca7d
         budget-stop: budget trials=8 best=Some(19.0) calls=3 measured=64f698707b86b0e3 records=195aa4002e94704f tree=12/f387bcbdfc4c3848 models=05efd1da10b45142 events=30/b3cf49aa0b249421
-        single-sequential: trial_limit trials=24 best=Some(20.2) calls=8 measured=5d14ecebe0611d70 records=1e642bd8e365b312 tree=44/b719a73bde5a39ff models=31ad20ea56d4b571 events=134/a49c2aa87f56c11b"#]].assert_eq(&lines.join("\n"));
+        single-sequential: trial_limit trials=24 best=Some(20.2) calls=8 measured=9b01718e39e4df1d records=efcb7fcb24b3d696 tree=48/bf34188a96cca013 models=31ad20ea56d4b571 events=142/5cb35581f90a83fa"#]].assert_eq(&lines.join("\n"));
 }
 
 #[test]

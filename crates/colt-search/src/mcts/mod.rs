@@ -8,7 +8,8 @@
 //! child is kept; when a budget or a model is out, or the answer is unusable, a
 //! cost-model-guided mutation), simulate (a short rollout of mutations scored by the
 //! cost model) and backpropagate. Between two measurement batches, LLM strategies expand
-//! until `llm_expansions` children came from models (at most that many calls); expansions
+//! until `llm_expansions` children came from models (at most that many calls) and the
+//! round holds at least a batch of new children (the rest are mutations); expansions
 //! whose answer was unusable fall back to mutation and the batch goes on, up to
 //! `expansions` children, so a weak or silent model still leaves the cost model enough
 //! candidates. Plain MCTS makes `expansions` mutation children. Then the best unmeasured
@@ -98,6 +99,8 @@ struct Models<'l, E: Environment> {
     record: Record,
     /// Expansions asked together per round (1: one at a time).
     width: usize,
+    /// Expansions per round that ask a model ([`crate::SearchConfig::llm_expansions`]).
+    quota: usize,
 }
 
 impl<'l, E: LlmEnvironment> Models<'l, E> {
@@ -141,11 +144,13 @@ impl<'l, E: LlmEnvironment> Models<'l, E> {
             r.phi_small = phi[n];
         }
         let record = Record::new(core.cfg.record_budget_chars);
-        let width = if llm.concurrent() {
+        let remote = llm.concurrent();
+        let width = if remote {
             core.cfg.llm_concurrency.max(1)
         } else {
             1
         };
+        let quota = core.cfg.llm_expansions(remote);
         Models {
             llm,
             env: LlmSide::new(),
@@ -157,6 +162,7 @@ impl<'l, E: LlmEnvironment> Models<'l, E> {
             catalog,
             record,
             width,
+            quota,
         }
     }
 }
@@ -449,10 +455,17 @@ impl<E: Environment> TreeSearch<'_, E> {
     /// strategies); `Some` when the run is to stop (a budget, the observer).
     fn expand_round(&mut self, core: &mut Core<'_, E>) -> Option<StopReason> {
         let target = core.cfg.expansions();
-        let llm_quota = core.cfg.llm_expansions();
+        let llm_quota = self.models.as_ref().map_or(0, |ms| ms.quota);
         let (mut created, mut attempts, mut asked, mut by_llm) = (0, 0, 0, 0);
         let llm_mode = self.models.is_some();
-        while created < target && attempts < target * 4 && !(llm_mode && by_llm >= llm_quota) {
+        // With the models' quota met, the round still makes a batch's worth of children
+        // (mutations), so every batch measures `batch_size` candidates and the number of
+        // rounds, hence of calls, does not grow when the quota is small.
+        let fill = core.cfg.batch_size.min(target);
+        while created < target
+            && attempts < target * 4
+            && !(llm_mode && by_llm >= llm_quota && created >= fill)
+        {
             attempts += 1;
             if self.budget_stop(core) {
                 return Some(StopReason::Budget);
