@@ -841,12 +841,22 @@ fn a_small_call_quota_still_measures_full_batches() {
     // One call per batch: the round's other children are mutations, so each of the
     // 5 batches after the first measures 8 candidates and the run makes 5 calls, not one
     // per candidate measured.
-    let models = [("small", "1B", Behaviour::Greedy { next: "small".into() })];
+    let models = [(
+        "small",
+        "1B",
+        Behaviour::Greedy {
+            next: "small".into(),
+        },
+    )];
     let mut c = SearchConfig::new(Strategy::SingleLlm, 48, 4);
     c.llm_expansions_per_batch = Some(1);
     let mut pace = Pace::default();
     let (r, _) = colt(&c, &models, &mut pace);
     assert_eq!(r.trials, 48);
-    assert_eq!(pace.at_call, vec![8, 16, 24, 32, 40], "calls at trial counts");
+    assert_eq!(
+        pace.at_call,
+        vec![8, 16, 24, 32, 40],
+        "calls at trial counts"
+    );
     assert_eq!(r.llm_calls, 5);
 }
