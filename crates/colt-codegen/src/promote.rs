@@ -248,7 +248,6 @@ fn retarget(body: &mut [Stmt], to: Access) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use VarId;
 
     #[test]
     fn injectivity_is_read_off_the_constant_coefficients() {
