@@ -458,7 +458,7 @@ fn model_table(h: &mut String, runs: &[RunData], alterations: bool) {
         return;
     }
     if alterations {
-        h.push_str("<h3>Per model</h3>\n<div class=\"scroll\"><table>\n<tr><th>run</th><th class=\"l\">model</th><th>regressions</th><th>course alterations triggered</th><th>course-alteration calls</th><th>wins</th><th>floor overrides</th><th>fallbacks</th></tr>\n");
+        h.push_str("<h3>Per model</h3>\n<div class=\"scroll\"><table>\n<tr><th>run</th><th class=\"l\">model</th><th>regressions</th><th>course alterations triggered</th><th>course-alteration calls</th><th>wins</th><th>floor overrides</th><th>cap overrides</th><th>fallbacks</th></tr>\n");
     } else {
         h.push_str("<h3>Per model</h3>\n<div class=\"scroll\"><table>\n<tr><th>run</th><th class=\"l\">model</th><th>params</th><th>calls</th><th>ok</th><th class=\"l\">errors</th><th>hit rate</th><th>tokens in</th><th>cached</th><th>out</th><th>USD</th><th>mean latency ms</th></tr>\n");
     }
@@ -501,7 +501,7 @@ fn alteration_row(h: &mut String, r: &RunData, name: &str, rep: Option<&Value>) 
     let st = r.model_stats.get(name).cloned().unwrap_or_default();
     let _ = writeln!(
         h,
-        "<tr><td>{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        "<tr><td>{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
         r.row.id,
         escape(name),
         report_u64(f("regressions")),
@@ -509,6 +509,7 @@ fn alteration_row(h: &mut String, r: &RunData, name: &str, rep: Option<&Value>) 
         st.course_alterations,
         report_u64(f("course_alteration_wins")),
         report_u64(f("floor_overrides")),
+        report_u64(f("cap_overrides")),
         report_u64(f("fallbacks")),
     );
 }

@@ -142,6 +142,11 @@ pub struct SearchConfig {
     pub course_alteration_keep: AlterationKeep,
     /// The largest model's minimum share of calls, enforced by the policy.
     pub large_share_floor: f64,
+    /// The largest model's maximum share of calls (1 = no cap): an expansion that would
+    /// lift it above the cap asks the smallest model instead, and a course alteration
+    /// that would is skipped. The floor wins where the two disagree (the first calls of
+    /// a run), so a run of 7 or more calls ends with a share between them.
+    pub large_share_cap: f64,
     /// Caps on LLM spending.
     pub budgets: Budgets,
     /// What to do when a budget is spent.
@@ -218,6 +223,7 @@ impl Default for SearchConfig {
             course_alteration_streak: StreakScope::Global,
             course_alteration_keep: AlterationKeep::Both,
             large_share_floor: 0.2,
+            large_share_cap: 0.35,
             budgets: Budgets::default(),
             on_budget: OnBudget::Fallback,
             single_llm_model: None,
@@ -273,6 +279,11 @@ impl SearchConfig {
             ("lambda", unit(self.lambda), UNIT),
             ("c", self.c.is_finite() && self.c >= 0.0, NON_NEGATIVE),
             ("large_share_floor", unit(self.large_share_floor), UNIT),
+            (
+                "large_share_cap",
+                unit(self.large_share_cap) && self.large_share_cap >= self.large_share_floor,
+                "expected a number in 0..=1, at least large_share_floor",
+            ),
             ("budgets.usd", usd_ok, NON_NEGATIVE),
             (
                 "max_transformations",

@@ -93,6 +93,12 @@ pub fn floor_forces_largest(largest_calls: u64, total_calls: u64, floor: f64) ->
     floor > 0.0 && (largest_calls as f64) < floor * (total_calls as f64 + 1.0) - 1e-9
 }
 
+/// Whether a call to the largest model would lift its share of calls above `cap`:
+/// true when `largest_calls + 1 > cap · (total_calls + 1)`. A cap of 1 never binds.
+pub fn cap_forbids_largest(largest_calls: u64, total_calls: u64, cap: f64) -> bool {
+    cap < 1.0 && (largest_calls as f64 + 1.0) > cap * (total_calls as f64 + 1.0) + 1e-9
+}
+
 /// Consecutive regressions per small model; fires on the K-th one in a row.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RegressionStreaks {
@@ -226,6 +232,18 @@ mod tests {
             .collect();
         assert_eq!(got, vec![1, 1, 1, 1, 2, 2, 3, 4, 10]);
         assert_eq!(widen_limit(100, 2.0, 0.5), 20);
+    }
+
+    #[test]
+    fn share_cap_keeps_the_largest_below_it() {
+        assert!(
+            cap_forbids_largest(0, 0, 0.35),
+            "a first call alone is a share of 1"
+        );
+        assert!(!cap_forbids_largest(0, 2, 0.35), "1 of 3");
+        assert!(cap_forbids_largest(1, 3, 0.35), "2 of 4");
+        assert!(!cap_forbids_largest(6, 19, 0.35), "7 of 20");
+        assert!(!cap_forbids_largest(9, 9, 1.0), "a cap of 1 never binds");
     }
 
     #[test]

@@ -149,6 +149,9 @@ pub struct ModelReport {
     pub course_alteration_wins: u64,
     /// (Largest model) calls the share floor redirected to it.
     pub floor_overrides: u64,
+    /// (Largest model) calls the share cap kept from it: expansions of its nodes sent to
+    /// the smallest model, and course alterations skipped.
+    pub cap_overrides: u64,
     /// Expansions that asked this model and fell back to mutation.
     pub fallbacks: u64,
     /// Its answers that could not be used (did not parse, illegal, duplicate, known

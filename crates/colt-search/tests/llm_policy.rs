@@ -59,6 +59,10 @@ fn worsening_small_and_greedy_big() -> [(&'static str, &'static str, Behaviour);
     ]
 }
 
+fn greedy_to(next: &str) -> Behaviour {
+    Behaviour::Greedy { next: next.into() }
+}
+
 fn base(trials: usize) -> SearchConfig {
     let mut c = SearchConfig::new(Strategy::Colt, trials, 4);
     c.root_model = Some("small".into());
@@ -115,6 +119,46 @@ fn course_alteration_fires_on_every_kth_regression_and_keeps_the_better_child() 
     let (r, _) = colt(&c, &models, &mut NoObserver);
     assert_eq!(r.models["big"].course_alteration_calls, 0);
     assert_eq!(r.models["small"].course_alterations, 0);
+}
+
+#[test]
+fn the_share_cap_keeps_the_largest_model_to_its_share() {
+    // Every model hands the next node to the big one, and the small one always regresses
+    // (course alterations, which also ask the big one): uncapped, the big model makes
+    // most calls.
+    let models = [
+        ("small", "1B", Behaviour::Worsen { next: "big".into() }),
+        ("big", "70B", greedy_to("big")),
+    ];
+    let mut c = base(48);
+    c.large_share_cap = 1.0;
+    let (r, _) = colt(&c, &models, &mut NoObserver);
+    assert!(r.llm_calls >= 12, "{}", r.llm_calls);
+    assert!(
+        r.llm.large_model_share >= 0.45,
+        "uncapped share {}",
+        r.llm.large_model_share
+    );
+    assert_eq!(r.models["big"].cap_overrides, 0);
+
+    c.large_share_cap = 0.35;
+    let (r, seen) = colt(&c, &models, &mut NoObserver);
+    assert!(r.llm_calls >= 12, "{}", r.llm_calls);
+    let share = r.llm.large_model_share;
+    assert!(
+        (0.2 - 1e-9..=0.35 + 1e-9).contains(&share),
+        "capped share {share}"
+    );
+    let big = &r.models["big"];
+    assert!(big.cap_overrides > 0, "{big:?}");
+    // Expansions of the big model's nodes went to the small one, which was asked about
+    // nodes assigned to big.
+    assert!(
+        seen.iter()
+            .filter(|q| q.suffix.contains("You are small."))
+            .count() as u64
+            > big.calls
+    );
 }
 
 #[test]
@@ -453,6 +497,7 @@ fn floor_overrides_and_fallbacks_are_charged_to_the_model_asked_when_asked() {
     let mut c = base(32);
     c.course_alteration_k = 0;
     c.large_share_floor = 0.4;
+    c.large_share_cap = 1.0;
     let (r, _) = colt(&c, &models, &mut NoObserver);
     let (small, big) = (&r.models["small"], &r.models["big"]);
     assert!(big.calls > 0 && big.floor_overrides > 0);
@@ -492,6 +537,7 @@ fn floor_overrides_and_fallbacks_are_charged_to_the_model_asked_when_asked() {
     let mut c = base(40);
     c.course_alteration_k = 0;
     c.large_share_floor = 0.9;
+    c.large_share_cap = 1.0;
     c.budgets.llm_calls = Some(2);
     let (r, _) = colt(&c, &models, &mut NoObserver);
     assert_eq!(r.llm_calls, 2);
@@ -648,6 +694,7 @@ fn a_model_set_not_to_see_schedules_gets_questions_without_one() {
     let mut client = colt_llm::LlmClient::with_providers(&b, providers, 7);
     let mut c = base(40);
     c.large_share_floor = 0.5;
+    c.large_share_cap = 1.0;
     let (mut env, mut oracle) = (toy.clone(), Oracle(toy.clone()));
     run(
         &c,

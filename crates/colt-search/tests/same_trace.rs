@@ -181,8 +181,8 @@ fn every_strategy_gives_the_snapshotted_trace() {
         random: trial_limit trials=40 best=Some(31.2) calls=0 measured=fb2d3efa90515c88 records=5f522fcaf94d24c3 tree=0/09612b07b5ecb5a5 models=08f44b07b5901a25 events=50/dfdb617d7b5768b3
         evolutionary: trial_limit trials=40 best=Some(17.9) calls=0 measured=2268f657848eca37 records=14015c67c970ec00 tree=0/09612b07b5ecb5a5 models=08f44b07b5901a25 events=50/9f0acaa4f918a12c
         mcts: trial_limit trials=40 best=Some(27.3) calls=0 measured=63fbc33f9c3cbe86 records=a7ff414f047af56c tree=136/4af3f557c9db44e1 models=08f44b07b5901a25 events=346/dda47a928dcefa69
-        single-llm: trial_limit trials=40 best=Some(19.7) calls=16 measured=f18eb6183f0ed312 records=3e7ac55d2fbb2fb6 tree=112/69ad580119c7cd88 models=a94fd526e37a88dd events=307/cff39e9ccb56762d
-        colt: trial_limit trials=40 best=Some(22.9) calls=16 measured=6fc5aadf0419a3b7 records=f0f4a2e5531c3c57 tree=112/fee8385f6653db36 models=6bff60da56be9ea5 events=309/36a9e8f7c10ca362"#]].assert_eq(&lines.join("\n"));
+        single-llm: trial_limit trials=40 best=Some(19.7) calls=16 measured=f18eb6183f0ed312 records=3e7ac55d2fbb2fb6 tree=112/69ad580119c7cd88 models=5acac4b18a0356d9 events=307/cff39e9ccb56762d
+        colt: trial_limit trials=40 best=Some(22.9) calls=16 measured=6fc5aadf0419a3b7 records=f0f4a2e5531c3c57 tree=112/fee8385f6653db36 models=6f0959775b598c29 events=309/36a9e8f7c10ca362"#]].assert_eq(&lines.join("\n"));
 }
 
 #[test]
@@ -244,12 +244,12 @@ fn llm_paths_give_the_snapshotted_trace() {
     let single = [("big", "70B", greedy("big"))];
     lines.push(go("single-sequential", &c, toy(), &single, false, None));
     expect![[r#"
-        course-alteration-Both: trial_limit trials=40 best=Some(12.1) calls=21 measured=87ae1c06625def26 records=9d5a66ab534af8bb tree=117/c61f800e946fb427 models=49da2af201dabd67 events=315/1ebaf21cc057862a
-        course-alteration-Better: trial_limit trials=40 best=Some(12.1) calls=22 measured=c045c09c5ee89303 records=eb6b47404223e3e1 tree=112/b005acccdd367a40 models=b6e4eed23c1ee3bc events=313/0a5559d792141159
-        illegal-sequential: trial_limit trials=32 best=Some(16.9) calls=12 measured=21313bbc1fed3fc8 records=a67e472d6d182c4f tree=104/528f2f773f069db3 models=61f6f9ca689e2f42 events=276/c3bbb09d54ad7efe
-        budget-fallback: trial_limit trials=40 best=Some(12.1) calls=6 measured=0e4059260004096b records=3c01b06ebe16cd50 tree=136/fea4969431d9e518 models=6765406e1b108f72 events=345/94143f219cd7ca7d
-        budget-stop: budget trials=8 best=Some(19.0) calls=3 measured=64f698707b86b0e3 records=195aa4002e94704f tree=12/f387bcbdfc4c3848 models=05efd1da10b45142 events=30/b3cf49aa0b249421
-        single-sequential: trial_limit trials=24 best=Some(20.2) calls=8 measured=9b01718e39e4df1d records=efcb7fcb24b3d696 tree=48/bf34188a96cca013 models=31ad20ea56d4b571 events=142/5cb35581f90a83fa"#]].assert_eq(&lines.join("\n"));
+        course-alteration-Both: trial_limit trials=40 best=Some(12.1) calls=19 measured=f251375633d12d06 records=e7445b52a9764ce3 tree=139/10ca6658ac473ffa models=f9adb59859ec4241 events=359/1d080be79fc9f25b
+        course-alteration-Better: trial_limit trials=40 best=Some(12.4) calls=19 measured=da355e7c5b6e50be records=a21e985e6c28c9fc tree=112/32b4fdcb2ea296bd models=458d87a9bbcf7c0b events=310/c537dfc398254d99
+        illegal-sequential: trial_limit trials=32 best=Some(16.9) calls=12 measured=21313bbc1fed3fc8 records=a67e472d6d182c4f tree=104/528f2f773f069db3 models=346bb946cbfb6cf6 events=276/c3bbb09d54ad7efe
+        budget-fallback: trial_limit trials=40 best=Some(12.1) calls=6 measured=0e4059260004096b records=3c01b06ebe16cd50 tree=136/fea4969431d9e518 models=8ddeecdb644ce83a events=345/94143f219cd7ca7d
+        budget-stop: budget trials=8 best=Some(19.0) calls=3 measured=64f698707b86b0e3 records=195aa4002e94704f tree=12/f387bcbdfc4c3848 models=1847d6a7dd4fce9e events=30/b3cf49aa0b249421
+        single-sequential: trial_limit trials=24 best=Some(20.2) calls=8 measured=9b01718e39e4df1d records=efcb7fcb24b3d696 tree=48/bf34188a96cca013 models=92de7a05aec56991 events=142/5cb35581f90a83fa"#]].assert_eq(&lines.join("\n"));
 }
 
 #[test]
@@ -284,10 +284,10 @@ fn exhaustion_and_interruption_give_the_snapshotted_trace() {
         mcts-stop-at-1: interrupted trials=8 best=Some(78.2) calls=0 measured=7ab4be0876b758ca records=df2a67c4cde137ae tree=8/ad9d3b964ec6673e models=08f44b07b5901a25 events=19/5e2f56d45d4a29bc
         mcts-stop-at-3: interrupted trials=8 best=Some(78.2) calls=0 measured=7ab4be0876b758ca records=df2a67c4cde137ae tree=9/fc50f43d99c6dc17 models=08f44b07b5901a25 events=22/42a52c2dc095986e
         mcts-stop-at-7: interrupted trials=8 best=Some(78.2) calls=0 measured=7ab4be0876b758ca records=df2a67c4cde137ae tree=13/59d2c50b116d5879 models=08f44b07b5901a25 events=30/925fc46fcbf0cf87
-        single-llm-stop-at-1: interrupted trials=8 best=Some(78.2) calls=0 measured=7ab4be0876b758ca records=df2a67c4cde137ae tree=8/fae8da7a24977950 models=8714197361021ba6 events=19/dabbddd8dc986cf3
-        single-llm-stop-at-3: interrupted trials=8 best=Some(78.2) calls=1 measured=7ab4be0876b758ca records=df2a67c4cde137ae tree=9/577aec46f46aba64 models=25bd82ef88de2f61 events=23/cb6b53172c11c804
-        single-llm-stop-at-7: interrupted trials=8 best=Some(78.2) calls=4 measured=7ab4be0876b758ca records=df2a67c4cde137ae tree=13/295972216f872bcc models=99a231ed287c4fe2 events=34/41a7aef374f13079
-        colt-stop-at-1: interrupted trials=8 best=Some(78.2) calls=0 measured=7ab4be0876b758ca records=df2a67c4cde137ae tree=8/c2b40fb4be7cf0ce models=1a61001d6e6fcf30 events=19/a3ebbb990496a6a5
-        colt-stop-at-3: interrupted trials=8 best=Some(78.2) calls=1 measured=7ab4be0876b758ca records=df2a67c4cde137ae tree=9/f48cdf53088c978f models=cd60c3e3f7670fe8 events=23/b177a19780cd1ece
-        colt-stop-at-7: interrupted trials=8 best=Some(78.2) calls=4 measured=7ab4be0876b758ca records=df2a67c4cde137ae tree=13/9b2eb59ac31bec9d models=c6bbe31590dfd7ab events=34/826721c0fe4cef42"#]].assert_eq(&lines.join("\n"));
+        single-llm-stop-at-1: interrupted trials=8 best=Some(78.2) calls=0 measured=7ab4be0876b758ca records=df2a67c4cde137ae tree=8/fae8da7a24977950 models=91e369a9d190d97e events=19/dabbddd8dc986cf3
+        single-llm-stop-at-3: interrupted trials=8 best=Some(78.2) calls=1 measured=7ab4be0876b758ca records=df2a67c4cde137ae tree=9/577aec46f46aba64 models=defc6217ec5906a5 events=23/cb6b53172c11c804
+        single-llm-stop-at-7: interrupted trials=8 best=Some(78.2) calls=4 measured=7ab4be0876b758ca records=df2a67c4cde137ae tree=13/295972216f872bcc models=29368594dccac232 events=34/41a7aef374f13079
+        colt-stop-at-1: interrupted trials=8 best=Some(78.2) calls=0 measured=7ab4be0876b758ca records=df2a67c4cde137ae tree=8/c2b40fb4be7cf0ce models=54e631fd80d89c14 events=19/a3ebbb990496a6a5
+        colt-stop-at-3: interrupted trials=8 best=Some(78.2) calls=1 measured=7ab4be0876b758ca records=df2a67c4cde137ae tree=9/f48cdf53088c978f models=f95e4f8387390e30 events=23/b177a19780cd1ece
+        colt-stop-at-7: interrupted trials=8 best=Some(78.2) calls=4 measured=7ab4be0876b758ca records=df2a67c4cde137ae tree=13/9b2eb59ac31bec9d models=f3c16e52d2804857 events=34/826721c0fe4cef42"#]].assert_eq(&lines.join("\n"));
 }

@@ -1,5 +1,5 @@
-//! LLM expansions of the tree: who is asked (the node's model, or the largest when the
-//! share floor says so), the prompt (stable prefix + shared record + short question), the
+//! LLM expansions of the tree: who is asked (the node's model; the largest when the
+//! share floor says so, the smallest instead of the largest when the share cap does), the prompt (stable prefix + shared record + short question), the
 //! answer made into a child (its legal steps kept in order, duplicates and known failures
 //! refused), course alteration, and the accounting of every call, including why a call
 //! added no node (`wasted`).
@@ -15,7 +15,7 @@ use crate::config::{AlterationKeep, StreakScope};
 use crate::core::Core;
 use crate::env::Environment;
 use crate::observer::LlmCallEvent;
-use crate::policy::floor_forces_largest;
+use crate::policy::{cap_forbids_largest, floor_forces_largest};
 use crate::prompt::{
     self, ActingNode, AlterationLine, ModelLine, ProgressLine, QuestionInputs, TriedChild,
 };
@@ -68,23 +68,28 @@ impl<E: Environment> TreeSearch<'_, E> {
         pending: &mut Pending,
     ) -> Option<Ask> {
         let assigned = self.tree.node(id).model.clone()?;
-        let (largest, floor_applies) = self.models.as_ref().map(|ms| {
+        let (largest, smallest, shares_apply) = self.models.as_ref().map(|ms| {
             (
                 ms.largest.clone(),
+                ms.smallest(),
                 self.mode == Mode::Colt && ms.names.len() > 1,
             )
         })?;
         let mut model = assigned.clone();
-        let mut floored = false;
-        if floor_applies && model != largest {
+        let (mut floored, mut capped) = (false, false);
+        if shares_apply {
             let big_calls = core.models.get(&largest).map_or(0, |m| m.calls) + pending.largest;
-            if floor_forces_largest(
-                big_calls,
-                core.spend.calls + pending.total,
-                core.cfg.large_share_floor,
-            ) {
+            let total = core.spend.calls + pending.total;
+            if model != largest
+                && floor_forces_largest(big_calls, total, core.cfg.large_share_floor)
+            {
                 model = largest.clone();
                 floored = true;
+            } else if model == largest
+                && cap_forbids_largest(big_calls, total, core.cfg.large_share_cap)
+            {
+                model = smallest;
+                capped = true;
             }
         }
         if core.budget_exhausted()
@@ -102,12 +107,11 @@ impl<E: Environment> TreeSearch<'_, E> {
         if vocab.actions.is_empty() {
             return None;
         }
-        if floored {
-            // Counted only now that the call is made.
-            core.models
-                .entry(largest.clone())
-                .or_default()
-                .floor_overrides += 1;
+        // Counted only now that the call is made.
+        if floored || capped {
+            let m = core.models.entry(largest.clone()).or_default();
+            m.floor_overrides += floored as u64;
+            m.cap_overrides += capped as u64;
         }
         pending.total += 1;
         pending.largest += (model == largest) as u64;
@@ -205,6 +209,11 @@ impl<E: Environment> TreeSearch<'_, E> {
             return None;
         }
         let largest = self.models.as_ref()?.largest.clone();
+        let big_calls = core.models.get(&largest).map_or(0, |m| m.calls);
+        if cap_forbids_largest(big_calls, core.spend.calls, core.cfg.large_share_cap) {
+            core.models.entry(largest).or_default().cap_overrides += 1;
+            return None;
+        }
         let state = self.tree.node(id).state.clone();
         let vocab = self.vocabulary_at(core, &state, Some(child.key))?;
         let alt = AlterationLine {
