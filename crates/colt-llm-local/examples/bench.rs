@@ -57,6 +57,7 @@ t ::= "\"tile\"" | "\"unroll\"" | "\"vectorize\"" | "\"parallel\"""#;
             temperature: 0.7,
             seed: 7,
             time_limit: None,
+            forcing: None,
         };
         let c = model.complete(&req).expect("completion");
         println!(

@@ -34,6 +34,7 @@ fn main() {
         temperature: 0.0,
         seed: 1,
         time_limit: None,
+        forcing: None,
     };
     // Grow the cached record in steps; after each step evaluate the same number of new lines.
     let mut record = String::new();

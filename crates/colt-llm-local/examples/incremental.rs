@@ -21,6 +21,7 @@ fn main() {
             temperature: 0.0,
             seed: 7,
             time_limit: None,
+            forcing: None,
         };
         let c = model.complete(&req).expect("completion");
         println!(

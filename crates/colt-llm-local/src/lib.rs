@@ -30,4 +30,4 @@ pub mod requant;
 
 pub use config::{DEFAULT_MODEL_FILE, LocalModelConfig, default_model_path};
 pub use error::LocalError;
-pub use model::{Completion, CompletionRequest, Finish, LocalModel};
+pub use model::{Completion, CompletionRequest, Finish, Forced, Forcing, LocalModel};

@@ -27,6 +27,40 @@ use crate::config::LocalModelConfig;
 use crate::error::LocalError;
 use crate::kvstore;
 
+/// Text the answer's grammar forces after what was generated so far, and whether the
+/// answer is then complete.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Forced {
+    /// Characters every valid continuation starts with (empty: nothing forced).
+    pub text: String,
+    /// Nothing may follow `text`: generation ends without sampling another token.
+    pub complete: bool,
+}
+
+/// Tells the model what its grammar forces after the text generated so far (see
+/// [`CompletionRequest::forcing`]). Must only return text the grammar admits.
+#[derive(Clone)]
+pub struct Forcing(std::sync::Arc<dyn Fn(&str) -> Forced + Send + Sync>);
+
+impl Forcing {
+    /// Wraps the function from generated text to forced text.
+    pub fn new(f: impl Fn(&str) -> Forced + Send + Sync + 'static) -> Forcing {
+        Forcing(std::sync::Arc::new(f))
+    }
+}
+
+impl std::fmt::Debug for Forcing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Forcing(..)")
+    }
+}
+
+impl PartialEq for Forcing {
+    fn eq(&self, other: &Forcing) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
 /// One completion: the prompt is `prefix + record + suffix`, as plain text.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompletionRequest {
@@ -50,6 +84,11 @@ pub struct CompletionRequest {
     /// Give up (with [`LocalError::Timeout`]) once prompt evaluation and generation have
     /// taken this long; checked between decode steps. `None`: no limit.
     pub time_limit: Option<Duration>,
+    /// Jump-forward decoding: after each sampled token, the text the grammar forces is
+    /// appended and decoded with it in one batch (its tokens are fed to the grammar, not
+    /// sampled), and generation ends as soon as the answer is complete. `None`: every
+    /// token is sampled.
+    pub forcing: Option<Forcing>,
 }
 
 impl Default for CompletionRequest {
@@ -63,6 +102,7 @@ impl Default for CompletionRequest {
             temperature: 0.0,
             seed: 0,
             time_limit: None,
+            forcing: None,
         }
     }
 }
@@ -87,8 +127,10 @@ pub struct Completion {
     pub reused_tokens: u32,
     /// `prompt_tokens - reused_tokens`: tokens evaluated for this prompt.
     pub evaluated_tokens: u32,
-    /// Generated tokens (end-of-generation not counted).
+    /// Generated tokens (end-of-generation not counted), forced ones included.
     pub output_tokens: u32,
+    /// Of those, tokens appended because the grammar forced them (not sampled).
+    pub forced_tokens: u32,
     /// Wall time of prompt evaluation.
     pub prompt_ms: f64,
     /// Wall time of generation (sampling and decoding of generated tokens).
@@ -290,7 +332,7 @@ impl Engine<'_> {
         let prompt_ms = t_prompt.elapsed().as_secs_f64() * 1e3;
 
         let t_gen = Instant::now();
-        let (out, finish) = self.generate(&mut sampler, &mut batch, req.max_tokens, &check_time)?;
+        let (out, forced, finish) = self.generate(&mut sampler, &mut batch, req, &check_time)?;
         let gen_ms = t_gen.elapsed().as_secs_f64() * 1e3;
 
         if let Some(path) = save_to {
@@ -303,6 +345,7 @@ impl Engine<'_> {
             reused_tokens: reuse as u32,
             evaluated_tokens: n_prompt - reuse as u32,
             output_tokens: out.len() as u32,
+            forced_tokens: forced as u32,
             prompt_ms,
             gen_ms,
             finish,
@@ -359,19 +402,41 @@ impl Engine<'_> {
         Ok(reuse)
     }
 
-    /// Sample up to `max_tokens` tokens after the evaluated prompt; the tokens and why
-    /// generation stopped.
+    /// Sample up to `req.max_tokens` tokens after the evaluated prompt; the tokens, how
+    /// many of them were forced (see [`CompletionRequest::forcing`]) and why generation
+    /// stopped.
     fn generate(
         &mut self,
         sampler: &mut Sampler,
         batch: &mut LlamaBatch,
-        max_tokens: u32,
+        req: &CompletionRequest,
         check_time: &dyn Fn() -> Result<(), LocalError>,
-    ) -> Result<(Vec<LlamaToken>, Finish), LocalError> {
+    ) -> Result<(Vec<LlamaToken>, usize, Finish), LocalError> {
         let vocab = self.model.vocab();
+        let max = req.max_tokens as usize;
         let mut out = Vec::new();
+        // Appended to `out`, not decoded yet (decoded together before the next draw).
+        let mut pending: Vec<LlamaToken> = Vec::new();
+        let mut forced_n = 0;
+        let mut complete = self.force(sampler, req, &mut out, &mut pending, &mut forced_n);
         let mut finish = Finish::Length;
-        while out.len() < max_tokens as usize {
+        loop {
+            if complete {
+                finish = Finish::Stop;
+                break; // nothing may follow: no logits needed (the next call trims the cache)
+            }
+            if out.len() >= max {
+                break; // its logits are not needed; the next call trims the cache anyway
+            }
+            if !pending.is_empty() {
+                batch.clear();
+                for (i, &t) in pending.iter().enumerate() {
+                    let pos = self.cached.len() + i;
+                    self.add(batch, t, pos, i + 1 == pending.len())?;
+                }
+                self.decode(batch)?;
+                self.cached.append(&mut pending);
+            }
             check_time()?;
             let tok = sampler.next(&self.ctx, self.model)?;
             if vocab.is_eog(tok) {
@@ -379,15 +444,50 @@ impl Engine<'_> {
                 break;
             }
             out.push(tok);
-            if out.len() == max_tokens as usize {
-                break; // its logits are not needed; the next call trims the cache anyway
-            }
-            batch.clear();
-            self.add(batch, tok, self.cached.len(), true)?;
-            self.decode(batch)?;
-            self.cached.push(tok);
+            pending.push(tok);
+            complete = self.force(sampler, req, &mut out, &mut pending, &mut forced_n);
         }
-        Ok((out, finish))
+        Ok((out, forced_n, finish))
+    }
+
+    /// Appends what `req.forcing` says the grammar forces after `out` (to `out` and
+    /// `pending`, fed to the grammar, counted in `forced_n`) when it fits in
+    /// `req.max_tokens`; whether the answer is then complete.
+    fn force(
+        &self,
+        sampler: &mut Sampler,
+        req: &CompletionRequest,
+        out: &mut Vec<LlamaToken>,
+        pending: &mut Vec<LlamaToken>,
+        forced_n: &mut usize,
+    ) -> bool {
+        let Some(forcing) = &req.forcing else {
+            return false;
+        };
+        let vocab = self.model.vocab();
+        let so_far = String::from_utf8_lossy(&vocab.detokenize(out, false, false)).into_owned();
+        let f = (forcing.0)(&so_far);
+        let toks = self.forced_tokens(&f.text);
+        let spelled = toks.is_empty() == f.text.is_empty();
+        let fits = out.len() + toks.len() <= req.max_tokens as usize;
+        if !spelled || !fits || !sampler.accept_all(&toks) {
+            return false;
+        }
+        *forced_n += toks.len();
+        out.extend_from_slice(&toks);
+        pending.extend_from_slice(&toks);
+        f.complete
+    }
+
+    /// The tokens of forced `text`, or none when they do not spell it exactly.
+    fn forced_tokens(&self, text: &str) -> Vec<LlamaToken> {
+        if text.is_empty() {
+            return Vec::new();
+        }
+        let vocab = self.model.vocab();
+        let toks = vocab.tokenize(text.as_bytes(), false, false);
+        let back = vocab.detokenize(&toks, false, false);
+        if back == text.as_bytes() { toks } else { Vec::new() }
     }
 
     /// On the first call: loads the stored state of this prefix, if any and if its tokens
@@ -550,6 +650,24 @@ impl Sampler {
             }
         }
         Ok(tok)
+    }
+}
+
+impl Sampler {
+    /// Feeds forced tokens to the grammar; false (the grammar unchanged) when it would
+    /// refuse one of them.
+    fn accept_all(&mut self, toks: &[LlamaToken]) -> bool {
+        let Some(g) = &mut self.grammar else {
+            return true;
+        };
+        // A refused token would leave the grammar half-advanced: try on a copy first.
+        let mut probe = g.clone();
+        if toks.iter().all(|&t| probe.try_accept(t).is_ok()) {
+            *g = probe;
+            true
+        } else {
+            false
+        }
     }
 }
 

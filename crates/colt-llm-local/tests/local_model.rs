@@ -1,7 +1,9 @@
 //! Tests against the real model. They need the GGUF file: `scripts/setup-model.sh`
 //! installs it (or set `COLT_MODEL_PATH`); without it they fail and say so.
 
-use colt_llm_local::{CompletionRequest, Finish, LocalError, LocalModel, LocalModelConfig};
+use colt_llm_local::{
+    CompletionRequest, Finish, Forced, Forcing, LocalError, LocalModel, LocalModelConfig,
+};
 
 const GRAMMAR: &str = r#"
 root  ::= "{\"transformations\":[" trans ("," trans)* "],\"next_model\":" model "}"
@@ -73,6 +75,7 @@ fn grammar_answer_and_prefix_reuse() {
         temperature: 0.0,
         seed: 1,
         time_limit: None,
+        forcing: None,
     };
     let first = model.complete(&req).expect("first completion");
     eprintln!("first: {first:?}");
@@ -203,6 +206,66 @@ fn free_text_stops_at_max_tokens_and_errors_are_typed() {
     ));
     // The model still works after errors.
     model.complete(&req).expect("completion after errors");
+}
+
+/// Jump-forward: text the grammar forces is appended, not sampled, and generation ends
+/// once the answer is complete; the answer is one the grammar admits either way.
+#[test]
+fn forced_text_is_appended_without_sampling() {
+    const ANSWERS: [&str; 2] = [
+        "{\"next_model\":\"small-model-number-one\"}",
+        "{\"next_model\":\"bigger-model-number-two\"}",
+    ];
+    let grammar = format!(
+        "root ::= {}",
+        ANSWERS
+            .iter()
+            .map(|a| format!("{a:?}"))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    );
+    let forcing = Forcing::new(|so_far: &str| {
+        let c: Vec<&str> = ANSWERS.iter().copied().filter(|a| a.starts_with(so_far)).collect();
+        let Some(first) = c.first() else {
+            return Forced::default();
+        };
+        let mut len = first.len();
+        for a in &c[1..] {
+            len = first.bytes().zip(a.bytes()).take(len).take_while(|(x, y)| x == y).count();
+        }
+        Forced {
+            text: first[so_far.len().min(len)..len].to_string(),
+            complete: c.len() == 1,
+        }
+    });
+    let mut model = load();
+    let req = CompletionRequest {
+        prefix: long_prefix(),
+        suffix: "Which model should think next? Answer:".into(),
+        grammar: Some(grammar),
+        max_tokens: 48,
+        ..CompletionRequest::default()
+    };
+    let plain = model.complete(&req).expect("plain");
+    let jumped = model
+        .complete(&CompletionRequest {
+            forcing: Some(forcing),
+            ..req.clone()
+        })
+        .expect("forced");
+    eprintln!("plain: {plain:?}\nforced: {jumped:?}");
+    for c in [&plain, &jumped] {
+        assert!(ANSWERS.contains(&c.text.as_str()), "{c:?}");
+        assert_eq!(c.finish, Finish::Stop, "{c:?}");
+    }
+    assert_eq!(plain.forced_tokens, 0);
+    // `{"next_model":"` is forced at once, and after the first letter of a name the rest.
+    assert!(jumped.forced_tokens >= 4, "{jumped:?}");
+    assert!(
+        jumped.output_tokens - jumped.forced_tokens <= 3,
+        "sampled only where the answers differ: {jumped:?}"
+    );
+    assert!(plain.output_tokens >= 8, "{plain:?}");
 }
 
 #[test]

@@ -1,8 +1,9 @@
 //! The embedded llama.cpp model (crate `colt-llm-local`), decoding constrained by the
 //! GBNF grammar of the current vocabulary and model names, so every answer parses. The
 //! answer is generated in the short form of [`crate::compact`] (a third of the JSON's
-//! tokens) and turned into the JSON joint action. The
-//! model keeps the KV cache of the previous prompt: a call whose prompt starts with the
+//! tokens) and turned into the JSON joint action; what that grammar forces after the
+//! sampled text (the rest of a name, a stage's only value, the arrow) is appended without
+//! sampling (jump-forward, [`crate::compact::forced`]). The model keeps the KV cache of the previous prompt: a call whose prompt starts with the
 //! same stable prefix re-evaluates only the rest (`cached_tokens` = reused KV entries).
 //!
 //! The default model is a base (not instruction-tuned) model: the prompt is
@@ -11,7 +12,7 @@
 
 use std::sync::Mutex;
 
-use colt_llm_local::{CompletionRequest, LocalModel, LocalModelConfig};
+use colt_llm_local::{CompletionRequest, Forced, Forcing, LocalModel, LocalModelConfig};
 
 use super::{CallError, Finish, Provider, Reply, Timing, Usage};
 use crate::config::ModelConfig;
@@ -89,6 +90,18 @@ impl Provider for LocalProvider {
         } else {
             schema::gbnf(&req.vocabulary, &req.models, req.max_transformations)
         };
+        // Jump-forward: what the short form forces is appended, not sampled.
+        let forcing = short.then(|| {
+            let (vocab, models, max) = (
+                req.vocabulary.clone(),
+                req.models.clone(),
+                req.max_transformations,
+            );
+            Forcing::new(move |so_far| {
+                let (text, complete) = compact::forced(&vocab, &models, max, so_far);
+                Forced { text, complete }
+            })
+        });
         let creq = CompletionRequest {
             prefix: format!(
                 "{}{}",
@@ -103,6 +116,7 @@ impl Provider for LocalProvider {
             seed: (req.seed ^ (req.seed >> 32)) as u32,
             // Model loading is not counted; evaluation and generation are.
             time_limit: Some(super::timeout(&self.cfg)),
+            forcing,
         };
         let c = model.complete(&creq).map_err(|e| match e {
             colt_llm_local::LocalError::Timeout { .. } => CallError::Timeout,
@@ -115,7 +129,7 @@ impl Provider for LocalProvider {
             colt_llm_local::Finish::Length => Finish::Length,
         };
         tracing::debug!(model = %self.cfg.name, prompt_tokens = c.prompt_tokens, reused = c.reused_tokens, evaluated = c.evaluated_tokens,
-            output = c.output_tokens, prompt_ms = c.prompt_ms, gen_ms = c.gen_ms, "local completion");
+            output = c.output_tokens, forced = c.forced_tokens, prompt_ms = c.prompt_ms, gen_ms = c.gen_ms, "local completion");
         let text = if short {
             compact::to_json(&c.text, &req.vocabulary).unwrap_or(c.text)
         } else {
@@ -135,6 +149,7 @@ impl Provider for LocalProvider {
                 evaluated_tokens: c.evaluated_tokens as u64,
                 prompt_ms: c.prompt_ms,
                 gen_ms: c.gen_ms,
+                forced_tokens: c.forced_tokens as u64,
             }),
         })
     }

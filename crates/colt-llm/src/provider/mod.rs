@@ -92,6 +92,9 @@ pub struct Timing {
     pub prompt_ms: f64,
     /// Generation time in milliseconds.
     pub gen_ms: f64,
+    /// Output tokens the answer's grammar forced (appended, not sampled).
+    #[serde(default)]
+    pub forced_tokens: u64,
 }
 
 /// One attempt's failure (before parsing).
