@@ -487,7 +487,11 @@ impl Engine<'_> {
         let vocab = self.model.vocab();
         let toks = vocab.tokenize(text.as_bytes(), false, false);
         let back = vocab.detokenize(&toks, false, false);
-        if back == text.as_bytes() { toks } else { Vec::new() }
+        if back == text.as_bytes() {
+            toks
+        } else {
+            Vec::new()
+        }
     }
 
     /// On the first call: loads the stored state of this prefix, if any and if its tokens
@@ -657,7 +661,7 @@ impl Sampler {
     /// Feeds forced tokens to the grammar; false (the grammar unchanged) when it would
     /// refuse one of them.
     fn accept_all(&mut self, toks: &[LlamaToken]) -> bool {
-        let Some(g) = &mut self.grammar else {
+        let Some(g) = self.grammar.as_mut().filter(|_| !toks.is_empty()) else {
             return true;
         };
         // A refused token would leave the grammar half-advanced: try on a copy first.

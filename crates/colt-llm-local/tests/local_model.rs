@@ -225,13 +225,22 @@ fn forced_text_is_appended_without_sampling() {
             .join(" | ")
     );
     let forcing = Forcing::new(|so_far: &str| {
-        let c: Vec<&str> = ANSWERS.iter().copied().filter(|a| a.starts_with(so_far)).collect();
+        let c: Vec<&str> = ANSWERS
+            .iter()
+            .copied()
+            .filter(|a| a.starts_with(so_far))
+            .collect();
         let Some(first) = c.first() else {
             return Forced::default();
         };
         let mut len = first.len();
         for a in &c[1..] {
-            len = first.bytes().zip(a.bytes()).take(len).take_while(|(x, y)| x == y).count();
+            len = first
+                .bytes()
+                .zip(a.bytes())
+                .take(len)
+                .take_while(|(x, y)| x == y)
+                .count();
         }
         Forced {
             text: first[so_far.len().min(len)..len].to_string(),

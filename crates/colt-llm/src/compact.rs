@@ -288,7 +288,11 @@ mod tests {
         assert_eq!(f("t", 2), ("ile(qk,".into(), false), "tile's only stage");
         assert_eq!(f("tile(qk,h,", 2), none, "1 or 4");
         assert_eq!(f("tile(qk,h,1", 2), (",".into(), false));
-        assert_eq!(f("tile(qk,h,1,1", 2), ("6)".into(), false), "the last value closes");
+        assert_eq!(
+            f("tile(qk,h,1,1", 2),
+            ("6)".into(), false),
+            "the last value closes"
+        );
         // Two variants of unroll: the stage picks one, whose only step is then forced.
         assert_eq!(f("unroll(p", 2), ("v,512)".into(), false));
         assert_eq!(f("unroll(qk,", 2), none, "0 or 64");
