@@ -274,7 +274,9 @@ pub fn prefix(
     s.push_str(
         "\n# Search record\nEvery event of the search so far, oldest first: \
          \"nC from nP by M: steps | predicted S\" (model M proposed node nC from node nP; S is the cost model's \
-         score when it was made, 1 = as fast as the best measured), and \"nC measured T us\" or \"nC failed\".\n",
+         score when it was made, 1 = as fast as the best measured), and for each batch of measurements \
+         \"measured (us): nC T, nD (mutation of nP) T best, nE failed\" (a node no model proposed has its origin \
+         in parentheses; best: the fastest so far).\n",
     );
     s
 }
@@ -713,7 +715,7 @@ mod tests {
             2,
         );
         assert!(two.contains("several language models"));
-        assert!(one.ends_with("or \"nC failed\".\n") && two.contains("# Search record"));
+        assert!(one.ends_with("the fastest so far).\n") && two.contains("# Search record"));
     }
 
     #[test]

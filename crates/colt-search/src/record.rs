@@ -10,7 +10,17 @@
 //!
 //! Events:
 //! - a node proposed by a model: `n12 from n3 by small: unroll(stage=s, step=64) | predicted 0.83`;
-//! - a measurement: `n12 measured 41.20 us` (with its origin when the node has no line).
+//! - the measurements of one batch, on one line:
+//!   `measured (us): n12 41.2, n13 (mutation of n5) 38.9 best, n14 failed` (a node without a
+//!   creation line gets its origin in parentheses).
+//!
+//! A batch's measurements share a line because most measured nodes come from mutation and
+//! sampling, not from a model, and one line per node (`n13 (mutation of n5) measured 38.90
+//! us`) made them most of the record's tokens: every model evaluates every line once, so
+//! the record's length is what a call costs once the prefix is cached. Latencies keep 3–4
+//! significant digits. The line is written when the batch is complete (before the next
+//! creation line, or before a model reads the record), so text a model has read is never
+//! rewritten.
 //!
 //! When the record outgrows its budget (characters; the engine knows no tokenizer), it
 //! is compacted once: the lines about the best measured nodes, their ancestors and the
@@ -26,6 +36,32 @@ struct Line {
     text: String,
     /// The nodes it is about (for compaction).
     nodes: Vec<u32>,
+    kind: Kind,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Kind {
+    /// A node's creation by a model.
+    Created,
+    /// A batch of measurements: one entry per node, in `nodes` order.
+    Measured(Vec<String>),
+    /// A compaction's note.
+    Note,
+}
+
+/// A latency with 3–4 significant digits.
+fn short_us(us: f64) -> String {
+    if us >= 100.0 {
+        format!("{us:.0}")
+    } else if us >= 10.0 {
+        format!("{us:.1}")
+    } else {
+        format!("{us:.2}")
+    }
+}
+
+fn measured_text(entries: &[String]) -> String {
+    format!("measured (us): {}\n", entries.join(", "))
 }
 
 /// The append-only record.
@@ -33,11 +69,13 @@ struct Line {
 pub(crate) struct Record {
     lines: Vec<Line>,
     text: String,
+    /// Measurements not yet written (the current batch).
+    pending: Vec<(u32, String)>,
     /// Nodes with a creation line.
     shown: BTreeSet<u32>,
     pub budget_chars: usize,
     pub compactions: u32,
-    /// Lines left out by compactions, in all.
+    /// Lines (or a batch line's entries) left out by compactions, in all.
     pub left_out: usize,
 }
 
@@ -49,8 +87,9 @@ impl Record {
         }
     }
 
-    /// The record's text as the models read it.
+    /// The record's text as the models read it: call [`Record::flush`] first.
     pub fn text(&self) -> &str {
+        debug_assert!(self.pending.is_empty(), "record read with a batch pending");
         &self.text
     }
 
@@ -58,10 +97,20 @@ impl Record {
         self.shown.contains(&id)
     }
 
-    fn push(&mut self, text: String, nodes: Vec<u32>) {
+    fn push(&mut self, text: String, nodes: Vec<u32>, kind: Kind) {
         debug_assert!(text.ends_with('\n'));
         self.text.push_str(&text);
-        self.lines.push(Line { text, nodes });
+        self.lines.push(Line { text, nodes, kind });
+    }
+
+    /// Write the pending measurements as one line.
+    pub fn flush(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let (nodes, entries): (Vec<u32>, Vec<String>) =
+            std::mem::take(&mut self.pending).into_iter().unzip();
+        self.push(measured_text(&entries), nodes, Kind::Measured(entries));
     }
 
     /// A node proposed by a model.
@@ -74,33 +123,39 @@ impl Record {
         predicted: f64,
         note: &str,
     ) {
-        if !self.shown.insert(id) {
+        if self.shown.contains(&id) {
             return;
         }
+        self.flush();
+        self.shown.insert(id);
         let mut t =
             format!("n{id} from n{parent} by {proposer}: {steps} | predicted {predicted:.2}");
         if !note.is_empty() {
             let _ = write!(t, " ({note})");
         }
         t.push('\n');
-        self.push(t, vec![id, parent]);
+        self.push(t, vec![id, parent], Kind::Created);
     }
 
-    /// A measurement; `origin` names where an unshown node came from (`mutation of n3`).
+    /// A measurement, written with the rest of its batch; `origin` names where an
+    /// unshown node came from (`mutation of n3`).
     pub fn measured(&mut self, id: u32, origin: &str, latency_us: Option<f64>, new_best: bool) {
-        let what = match latency_us {
-            Some(us) => format!(
-                "measured {us:.2} us{}",
-                if new_best { ", best so far" } else { "" }
-            ),
-            None => "failed (did not build, crashed or gave a wrong result)".to_string(),
-        };
-        let t = if self.shown.contains(&id) || origin.is_empty() {
-            format!("n{id} {what}\n")
-        } else {
-            format!("n{id} ({origin}) {what}\n")
-        };
-        self.push(t, vec![id]);
+        let mut e = format!("n{id}");
+        if !self.shown.contains(&id) && !origin.is_empty() {
+            let _ = write!(e, " ({origin})");
+        }
+        match latency_us {
+            Some(us) => {
+                let _ = write!(
+                    e,
+                    " {}{}",
+                    short_us(us),
+                    if new_best { " best" } else { "" }
+                );
+            }
+            None => e.push_str(" failed"),
+        }
+        self.pending.push((id, e));
     }
 
     /// Whether the record is over budget.
@@ -108,11 +163,12 @@ impl Record {
         self.budget_chars > 0 && self.text.len() > self.budget_chars
     }
 
-    /// Keep the lines about `keep` (every node they name is kept) and the most recent
-    /// lines up to a quarter of the budget; note what was left out. (Every model's cache
-    /// misses from the first line left out, so a compaction should leave room for many
-    /// calls before the next one.)
+    /// Keep the lines about `keep` (every node they name is kept; of a batch line, the
+    /// entries of kept nodes) and the most recent lines up to a quarter of the budget; note
+    /// what was left out. (Every model's cache misses from the first line left out, so a
+    /// compaction should leave room for many calls before the next one.)
     pub fn compact(&mut self, keep: &BTreeSet<u32>) {
+        self.flush();
         let recent_budget = self.budget_chars / 4;
         let mut recent_from = self.lines.len();
         let mut size = 0;
@@ -124,14 +180,27 @@ impl Record {
         let mut kept = Vec::new();
         let mut left = 0;
         for (i, l) in old.into_iter().enumerate() {
-            let is_note = l.nodes.is_empty();
-            if is_note {
-                continue; // an earlier compaction's note: replaced below
-            }
-            if i >= recent_from || l.nodes.iter().all(|n| keep.contains(n)) {
-                kept.push(l);
-            } else {
-                left += 1;
+            match l.kind {
+                Kind::Note => {} // an earlier compaction's note: replaced below
+                _ if i >= recent_from || l.nodes.iter().all(|n| keep.contains(n)) => kept.push(l),
+                Kind::Measured(entries) => {
+                    let total = entries.len();
+                    let (nodes, entries): (Vec<u32>, Vec<String>) = l
+                        .nodes
+                        .into_iter()
+                        .zip(entries)
+                        .filter(|(n, _)| keep.contains(n))
+                        .unzip();
+                    left += total - entries.len();
+                    if !entries.is_empty() {
+                        kept.push(Line {
+                            text: measured_text(&entries),
+                            nodes,
+                            kind: Kind::Measured(entries),
+                        });
+                    }
+                }
+                Kind::Created => left += 1,
             }
         }
         self.left_out += left;
@@ -139,17 +208,17 @@ impl Record {
         self.lines.clear();
         self.text.clear();
         let note = format!(
-            "(record compacted {} time(s): {} earlier lines left out; kept: the best nodes, their ancestors, the current lineage and the latest events)\n",
+            "(record compacted {} time(s): {} earlier lines or measurements left out; kept: the best nodes, their ancestors, the current lineage and the latest events)\n",
             self.compactions, self.left_out
         );
-        self.push(note, Vec::new());
+        self.push(note, Vec::new(), Kind::Note);
         // Nodes whose creation lines were dropped are no longer shown.
         let mut shown = BTreeSet::new();
         for l in kept {
-            if l.text.contains(" from n") {
+            if l.kind == Kind::Created {
                 shown.insert(l.nodes[0]);
             }
-            self.push(l.text, l.nodes);
+            self.push(l.text, l.nodes, l.kind);
         }
         self.shown = shown;
     }
@@ -166,13 +235,31 @@ mod tests {
         r.created(1, 0, "small", "unroll(stage=s, step=64)", 0.5, "");
         r.measured(1, "", Some(12.5), true);
         r.measured(2, "mutation of n1", None, false);
+        r.measured(3, "random sample", Some(1234.567), false);
+        r.flush();
         assert_eq!(
             r.text(),
             "n1 from n0 by small: unroll(stage=s, step=64) | predicted 0.50\n\
-             n1 measured 12.50 us, best so far\n\
-             n2 (mutation of n1) failed (did not build, crashed or gave a wrong result)\n"
+             measured (us): n1 12.5 best, n2 (mutation of n1) failed, n3 (random sample) 1235\n"
         );
         assert!(r.is_shown(1) && !r.is_shown(2));
+    }
+
+    #[test]
+    fn a_batch_is_one_line_written_before_the_next_creation() {
+        let mut r = Record::new(0);
+        r.measured(4, "random sample", Some(5.0), true);
+        r.measured(5, "random sample", Some(50.0), false);
+        r.created(6, 4, "m", "x()", 0.25, "");
+        r.measured(6, "", Some(4.0), true);
+        r.flush();
+        r.flush();
+        assert_eq!(
+            r.text(),
+            "measured (us): n4 (random sample) 5.00 best, n5 (random sample) 50.0\n\
+             n6 from n4 by m: x() | predicted 0.25\n\
+             measured (us): n6 4.00 best\n"
+        );
     }
 
     #[test]
@@ -181,7 +268,33 @@ mod tests {
         r.created(1, 0, "a", "x()", 0.1, "");
         let before = r.text().to_string();
         r.measured(1, "", Some(3.0), true);
-        assert!(r.text().starts_with(&before));
+        r.flush();
+        let after = r.text().to_string();
+        assert!(after.starts_with(&before) && after.len() > before.len());
+        r.measured(2, "mutation of n1", Some(3.5), false);
+        r.flush();
+        assert!(r.text().starts_with(&after) && r.text().len() > after.len());
+    }
+
+    #[test]
+    fn compaction_keeps_the_kept_nodes_entries_of_a_batch_line() {
+        let mut r = Record::new(10);
+        for i in 1..6u32 {
+            r.measured(i, "random sample", Some(f64::from(i)), false);
+        }
+        r.flush();
+        for i in 6..40u32 {
+            r.created(i, 0, "m", "x()", 0.1, "");
+        }
+        r.compact(&BTreeSet::from([0, 2, 4]));
+        let t = r.text();
+        assert!(
+            t.contains("measured (us): n2 (random sample) 2.00, n4 (random sample) 4.00\n"),
+            "{t}"
+        );
+        assert!(!t.contains("n1 (random") && !t.contains("n6 from"), "{t}");
+        // 3 batch entries and the 34 creation lines (a budget of 10 keeps no recent line).
+        assert!(t.starts_with("(record compacted 1 time(s): 37 "), "{t}");
     }
 
     #[test]

@@ -503,8 +503,12 @@ impl<E: Environment> TreeSearch<'_, E> {
             .clone()
     }
 
-    /// Compact the record when it is over budget, keeping what the acting node needs.
+    /// Write the pending batch; compact the record when it is over budget, keeping what
+    /// the acting node needs.
     fn compact_record_for(&mut self, id: u32) {
+        if let Some(ms) = self.models.as_mut() {
+            ms.record.flush();
+        }
         let over = self
             .models
             .as_ref()
