@@ -484,12 +484,8 @@ impl<E: Environment> TreeSearch<'_, E> {
         let origin = self.origin(id);
         let best = latency.is_some() && latency == core.best_us();
         if let Some(ms) = self.models.as_mut() {
-            let origin = if ms.record.is_shown(id) {
-                ""
-            } else {
-                origin.as_str()
-            };
-            ms.record.measured(id, origin, latency, best);
+            // The record leaves the origin out for a node with a creation line.
+            ms.record.measured(id, &origin, latency, best);
         }
     }
 
