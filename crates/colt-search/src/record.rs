@@ -93,6 +93,7 @@ impl Record {
         &self.text
     }
 
+    #[cfg(test)]
     pub fn is_shown(&self, id: u32) -> bool {
         self.shown.contains(&id)
     }
