@@ -58,6 +58,7 @@ t ::= "\"tile\"" | "\"unroll\"" | "\"vectorize\"" | "\"parallel\"""#;
             seed: 7,
             time_limit: None,
             forcing: None,
+            ..CompletionRequest::default()
         };
         let c = model.complete(&req).expect("completion");
         println!(

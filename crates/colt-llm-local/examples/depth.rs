@@ -35,6 +35,7 @@ fn main() {
         seed: 1,
         time_limit: None,
         forcing: None,
+        ..CompletionRequest::default()
     };
     // Grow the cached record in steps; after each step evaluate the same number of new lines.
     let mut record = String::new();

@@ -22,6 +22,7 @@ fn main() {
             seed: 7,
             time_limit: None,
             forcing: None,
+            ..CompletionRequest::default()
         };
         let c = model.complete(&req).expect("completion");
         println!(

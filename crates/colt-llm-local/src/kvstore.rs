@@ -5,6 +5,9 @@
 //! 2 cores. The first call of a context that finds no state saves its KV state (with the
 //! tokens it holds) under a key made from the model file, the context size and the
 //! prefix's tokens; a later process with the same key loads it in well under a second.
+//! The prompt's stem (the part every workload of a search space shares: instructions,
+//! action catalog, models) gets a state of its own, stored when a call first evaluates
+//! it, so the first run of a workload never seen evaluates only its workload part.
 //!
 //! The file is a cache and is never trusted: the tokens stored with the state must start
 //! with the prompt's prefix, else the state is dropped and the prompt evaluated as usual.
@@ -16,8 +19,9 @@ use std::time::SystemTime;
 
 use sha2::{Digest, Sha256};
 
-/// States kept per folder (each 40-70 MB for a 3,000-token prompt of a 135M-270M model).
-pub const KEEP: usize = 8;
+/// States kept per folder (each 40-70 MB for a 3,000-token prompt of a 135M-270M model):
+/// room for the stems of two spaces for two models beside eight prefixes.
+pub const KEEP: usize = 12;
 
 /// Extension of the state files.
 const EXT: &str = "kvstate";

@@ -61,10 +61,16 @@ impl PartialEq for Forcing {
     }
 }
 
-/// One completion: the prompt is `prefix + record + suffix`, as plain text.
+/// One completion: the prompt is `stem + prefix + record + suffix`, as plain text.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompletionRequest {
-    /// Start of the prompt; the model's BOS token is added in front of it.
+    /// Start of the prompt, shared by the prompts of other workloads too (instructions,
+    /// action catalog, models); the model's BOS token is added in front of it. Tokenised
+    /// on its own, and its KV state is stored apart from the prefix's (with a
+    /// [`crate::LocalModelConfig::kv_dir`]), so the first call about a new workload
+    /// evaluates only what follows it. May be empty.
+    pub stem: String,
+    /// The rest of the stable start of the prompt (the workload), tokenised on its own.
     /// Keep the part shared between calls here so its KV cache is reused.
     pub prefix: String,
     /// An append-only middle part (e.g. a shared search record), tokenised line by line
@@ -94,6 +100,7 @@ pub struct CompletionRequest {
 impl Default for CompletionRequest {
     fn default() -> Self {
         CompletionRequest {
+            stem: String::new(),
             prefix: String::new(),
             record: String::new(),
             suffix: String::new(),
@@ -304,10 +311,19 @@ struct Engine<'m> {
     kv_looked: bool,
 }
 
+/// Where a call stores prompt states (see [`crate::kvstore`]): the stem's, evaluated
+/// alone first, when no stored state held it; the prefix's, after the call, when none
+/// held that.
+#[derive(Default)]
+struct Saves {
+    stem: Option<PathBuf>,
+    prefix: Option<PathBuf>,
+}
+
 impl Engine<'_> {
     fn complete(&mut self, req: &CompletionRequest) -> Result<Completion, LocalError> {
         let vocab = self.model.vocab();
-        let (prompt, n_prefix) = self.tokenize(req);
+        let (prompt, n_stem, n_prefix) = self.tokenize(req);
         let n_prompt = prompt.len() as u32;
         let needed = n_prompt.saturating_add(req.max_tokens);
         if needed > self.n_ctx {
@@ -318,7 +334,7 @@ impl Engine<'_> {
         }
         let mut sampler = self.sampler(req)?;
         let started = Instant::now();
-        let save_to = self.restore(&prompt[..n_prefix]);
+        let saves = self.restore(&prompt[..n_stem], &prompt[..n_prefix]);
         let check_time = || match req.time_limit {
             Some(limit) if started.elapsed() > limit => Err(LocalError::Timeout {
                 ms: limit.as_millis() as u64,
@@ -328,14 +344,25 @@ impl Engine<'_> {
 
         let t_prompt = Instant::now();
         let mut batch = LlamaBatch::new(self.n_batch as usize, 1);
+        // A stem that no stored state holds yet is evaluated alone and stored first, so
+        // that the next workload's first call starts from it.
+        let stem_reuse = match &saves.stem {
+            Some(path) => {
+                let r = self.evaluate_prompt(&prompt[..n_stem], &mut batch, &check_time)?;
+                self.save(path);
+                Some(r)
+            }
+            None => None,
+        };
         let reuse = self.evaluate_prompt(&prompt, &mut batch, &check_time)?;
+        let reuse = stem_reuse.unwrap_or(reuse);
         let prompt_ms = t_prompt.elapsed().as_secs_f64() * 1e3;
 
         let t_gen = Instant::now();
         let (out, forced, finish) = self.generate(&mut sampler, &mut batch, req, &check_time)?;
         let gen_ms = t_gen.elapsed().as_secs_f64() * 1e3;
 
-        if let Some(path) = save_to {
+        if let Some(path) = saves.prefix {
             self.save(&path);
         }
         let text = String::from_utf8_lossy(&vocab.detokenize(&out, false, false)).into_owned();
@@ -352,12 +379,16 @@ impl Engine<'_> {
         })
     }
 
-    /// The prompt's tokens and how many of them are the prefix's. Prefix and suffix are
-    /// tokenised separately, so a shared prefix always gives the same tokens whatever
-    /// follows it. Special-token text is not parsed (plain text).
-    fn tokenize(&self, req: &CompletionRequest) -> (Vec<LlamaToken>, usize) {
+    /// The prompt's tokens and how many of them are the stem's and the stem's and
+    /// prefix's. Stem, prefix and suffix are tokenised separately, so a shared stem or
+    /// prefix always gives the same tokens whatever follows it. Special-token text is
+    /// not parsed (plain text).
+    fn tokenize(&self, req: &CompletionRequest) -> (Vec<LlamaToken>, usize, usize) {
         let vocab = self.model.vocab();
-        let mut prompt = vocab.tokenize(req.prefix.as_bytes(), true, false);
+        let mut prompt = vocab.tokenize(req.stem.as_bytes(), true, false);
+        // Without a stem, the BOS token (if the model adds one) is all it holds.
+        let n_stem = if req.stem.is_empty() { 0 } else { prompt.len() };
+        prompt.extend(vocab.tokenize(req.prefix.as_bytes(), false, false));
         let n_prefix = prompt.len();
         for line in req.record.split_inclusive('\n') {
             prompt.extend(vocab.tokenize(line.as_bytes(), false, false));
@@ -366,7 +397,7 @@ impl Engine<'_> {
         if prompt.is_empty() {
             prompt.push(vocab.bos());
         }
-        (prompt, n_prefix)
+        (prompt, n_stem, n_prefix)
     }
 
     /// Bring the KV cache to `prompt` (which must not be empty), evaluating what is not
@@ -494,25 +525,50 @@ impl Engine<'_> {
         }
     }
 
-    /// On the first call: loads the stored state of this prefix, if any and if its tokens
-    /// start with the prefix. Returns where to save the state after this call when none
-    /// was loaded.
-    fn restore(&mut self, prefix: &[LlamaToken]) -> Option<PathBuf> {
+    /// On the first call: loads the stored state of this prefix, else of this stem (a
+    /// state is used only if its tokens start with what it stands for). Returns where to
+    /// save the states this call should store (see [`Saves`]).
+    fn restore(&mut self, stem: &[LlamaToken], prefix: &[LlamaToken]) -> Saves {
         if std::mem::replace(&mut self.kv_looked, true) || !self.cached.is_empty() {
-            return None;
+            return Saves::default();
         }
-        let dir = self.kv_dir.as_ref()?;
-        let ids: Vec<i32> = prefix.iter().map(|t| t.0).collect();
-        let path = kvstore::state_path(dir, &self.model_path, self.n_ctx, self.n_batch, &ids);
+        let Some(dir) = self.kv_dir.clone() else {
+            return Saves::default();
+        };
+        let path_of = |toks: &[LlamaToken]| {
+            let ids: Vec<i32> = toks.iter().map(|t| t.0).collect();
+            kvstore::state_path(&dir, &self.model_path, self.n_ctx, self.n_batch, &ids)
+        };
+        let (full, stem_path) = (path_of(prefix), path_of(stem));
+        if self.load_state(&full, prefix) {
+            return Saves::default();
+        }
+        // A stem as long as the prefix has no state of its own.
+        if stem.is_empty() || stem.len() == prefix.len() {
+            return Saves {
+                stem: None,
+                prefix: Some(full),
+            };
+        }
+        let stem_loaded = self.load_state(&stem_path, stem);
+        Saves {
+            stem: (!stem_loaded).then_some(stem_path),
+            prefix: Some(full),
+        }
+    }
+
+    /// Loads the state at `path` if it exists and its tokens start with `want`; otherwise
+    /// leaves the context empty.
+    fn load_state(&mut self, path: &Path, want: &[LlamaToken]) -> bool {
         if !path.is_file() {
-            return Some(path);
+            return false;
         }
-        match self.ctx.state_load_file(&path, self.n_ctx as usize) {
-            Ok(tokens) if tokens.len() >= prefix.len() && tokens[..prefix.len()] == *prefix => {
+        match self.ctx.state_load_file(path, self.n_ctx as usize) {
+            Ok(tokens) if tokens.len() >= want.len() && tokens[..want.len()] == *want => {
                 tracing::debug!(path = %path.display(), tokens = tokens.len(), "prompt state restored");
                 self.cached = tokens;
-                kvstore::touch(&path);
-                None
+                kvstore::touch(path);
+                true
             }
             other => {
                 if let Err(e) = other {
@@ -520,7 +576,7 @@ impl Engine<'_> {
                 }
                 self.ctx.clear_kv_cache();
                 self.cached.clear();
-                Some(path)
+                false
             }
         }
     }

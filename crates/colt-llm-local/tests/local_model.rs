@@ -76,6 +76,7 @@ fn grammar_answer_and_prefix_reuse() {
         seed: 1,
         time_limit: None,
         forcing: None,
+        ..CompletionRequest::default()
     };
     let first = model.complete(&req).expect("first completion");
     eprintln!("first: {first:?}");
@@ -433,5 +434,59 @@ fn a_stored_prompt_state_is_reused_by_the_next_context_and_answers_the_same() {
         .expect("call after a corrupt state");
     assert_eq!(third.reused_tokens, 0);
     assert_eq!(third.text, fresh.text);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The stem (what the prompts of every workload share) is stored apart from the prefix:
+/// a later process asking about another workload loads it and evaluates only its own
+/// prefix, record and question, and answers as a context that evaluated everything.
+#[test]
+fn a_stored_stem_state_serves_the_first_call_about_another_workload() {
+    let dir = std::env::temp_dir().join(format!("colt-kvstem-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let base = LocalModelConfig {
+        n_ctx: 2048,
+        ..LocalModelConfig::default()
+    };
+    let with_store = LocalModelConfig {
+        kv_dir: Some(dir.clone()),
+        ..base.clone()
+    };
+    let req = |workload: &str| CompletionRequest {
+        stem: long_prefix(),
+        prefix: format!("Workload {workload}: C[i, j] += A[i, k] * B[k, j] over 0..256.\n"),
+        record: "n1 measured 10 us\n".into(),
+        suffix: "Loop nest 2, answer:".into(),
+        grammar: Some(GRAMMAR.into()),
+        max_tokens: 48,
+        ..CompletionRequest::default()
+    };
+    let first = LocalModel::load(&with_store)
+        .unwrap()
+        .complete(&req("matmul"))
+        .expect("first call");
+    assert_eq!(first.reused_tokens, 0);
+    assert_eq!(first.evaluated_tokens, first.prompt_tokens);
+    let stored = || std::fs::read_dir(&dir).unwrap().flatten().count();
+    assert_eq!(stored(), 2, "the stem's state and the prefix's");
+
+    let other = LocalModel::load(&with_store)
+        .unwrap()
+        .complete(&req("batched matmul"))
+        .expect("call about another workload");
+    let fresh = LocalModel::load(&base)
+        .unwrap()
+        .complete(&req("batched matmul"))
+        .expect("fresh call");
+    assert!(
+        other.reused_tokens > 300 && other.reused_tokens + 20 < other.prompt_tokens,
+        "the stem comes from its stored state, the workload is evaluated: {other:?}"
+    );
+    assert_eq!(fresh.reused_tokens, 0);
+    assert_eq!(
+        other.text, fresh.text,
+        "a restored stem answers as a fresh one"
+    );
+    assert_eq!(stored(), 3, "the new prefix's state is stored too");
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -37,6 +37,12 @@ impl Role {
 pub struct Request {
     /// The stable, cacheable part: instructions, vocabulary, workload, models.
     pub prefix: String,
+    /// How many bytes at the start of `prefix` every workload of the search space shares
+    /// (instructions, action catalog, models; 0: no such part). The embedded model keeps a
+    /// stored KV state of that stem, so its first call about a new workload evaluates only
+    /// the rest; remote providers' prefix caches find it on their own.
+    #[serde(default)]
+    pub stem_len: usize,
     /// The append-only shared record between prefix and suffix (the search tree as one
     /// line per event): a later call's record extends an earlier call's, so each model's
     /// prompt cache holds everything but the lines added since its last call. Empty for
@@ -68,6 +74,7 @@ impl Request {
     ) -> Request {
         Request {
             prefix: prefix.into(),
+            stem_len: 0,
             record: String::new(),
             suffix: suffix.into(),
             vocabulary,
@@ -75,6 +82,16 @@ impl Request {
             role,
             max_transformations: 3,
             seed: 0,
+        }
+    }
+
+    /// `prefix` split after its stem ([`Request::stem_len`]; no stem when that is not a
+    /// character boundary inside it).
+    pub fn stem_and_rest(&self) -> (&str, &str) {
+        if self.stem_len <= self.prefix.len() && self.prefix.is_char_boundary(self.stem_len) {
+            self.prefix.split_at(self.stem_len)
+        } else {
+            ("", &self.prefix)
         }
     }
 

@@ -835,16 +835,23 @@ impl LlmEnvironment for LlvmEnv {
             .join("\n");
         format!(
             "LLVM pass ordering for program {} ({} IR instructions before optimisation), objective {} ({}, lower is better).\n\
-             Every candidate must print exactly what the -O0 build prints.\nTools: {}.\n\
-             A state is a sequence of passes; it runs as one `opt -passes=` pipeline on the start IR.\n\
-             Passes (name, optimization type, level, what it does):\n{}\nProgram source:\n{}",
+             Every candidate must print exactly what the -O0 build prints.\nProgram source:\n{}",
             self.prog.name,
             ir::instruction_count(&self.prog.start_ll),
             self.cfg.objective.as_str(),
             self.cfg.objective.unit(),
+            src
+        )
+    }
+
+    /// The tools and the pass table: the same for every program.
+    fn prompt_space(&self) -> String {
+        format!(
+            "LLVM pass ordering. Tools: {}.\n\
+             A state is a sequence of passes; it runs as one `opt -passes=` pipeline on the start IR.\n\
+             Passes (name, optimization type, level, what it does):\n{}",
             self.tools.opt_version,
             self.vocab.table(),
-            src
         )
     }
 }

@@ -148,6 +148,26 @@ fn llm_actions_edit_the_sequence_and_bad_ones_are_errors() {
     assert_eq!(env.features(&s).len(), env.features(&out).len());
 }
 
+/// The prompt's space part (tools, pass table) is the same for every program, so the
+/// embedded models' stored stem serves them all; the program and its source are in the
+/// workload part only.
+#[test]
+fn the_prompt_space_is_the_same_for_every_program_and_the_workload_names_it() {
+    let tools = tools();
+    let env_of = |name: &str| {
+        let p = programs::find(name).expect("benchmark").program();
+        LlvmEnv::new(tools.clone(), &p, EnvConfig::new(Objective::Size)).unwrap()
+    };
+    let (a, b) = (env_of("dce_unused"), env_of("loop_crc32"));
+    assert_eq!(a.prompt_space(), b.prompt_space());
+    assert!(a.prompt_space().contains("Passes (name") && a.prompt_space().contains("licm"));
+    assert!(!a.prompt_space().contains("dce_unused") && !a.prompt_space().contains("crc"));
+    assert!(
+        a.prompt_prefix().contains("dce_unused") && a.prompt_prefix().contains("Program source:")
+    );
+    assert!(b.prompt_prefix().contains("loop_crc32"));
+}
+
 /// A stand-in for `opt` that runs the real one and then deliberately miscompiles: every
 /// `add` becomes `sub`.
 fn miscompiling_opt(dir: &Path, real: &Path) -> PathBuf {

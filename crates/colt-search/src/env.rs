@@ -196,6 +196,13 @@ pub trait LlmEnvironment: Environment {
     /// The workload for the stable prompt prefix (operator, shapes, target).
     fn prompt_prefix(&self) -> String;
 
+    /// What the prompt says of the search space beyond its actions, the same for every
+    /// workload of it (e.g. the table of LLVM passes); it goes into the prompt's stem,
+    /// before the workload (see [`crate::prompt::prefix`]). Empty by default.
+    fn prompt_space(&self) -> String {
+        String::new()
+    }
+
     /// How [`LlmEnvironment::describe_brief`] writes a state, for the prefix of the models
     /// whose questions show the acting node's state (empty: nothing to explain).
     fn schedule_legend(&self) -> String {

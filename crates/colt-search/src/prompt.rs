@@ -1,8 +1,10 @@
 //! The prompt: `prefix + record + question`.
 //!
-//! - The prefix is stable for the whole run (instructions, workload, every action name, the
-//!   models with their sizes, the answer format, the record's legend), so every provider
-//!   caches it.
+//! - The prefix is stable for the whole run (instructions, every action name, the models
+//!   with their sizes, the answer format, then the workload and the record's legend), so
+//!   every provider caches it. Its start up to the answer format is the same for every
+//!   workload of a space (the stem): the embedded models keep a stored state of it, so the
+//!   first run on a workload never seen evaluates only the workload part.
 //! - The record (the crate's `record` module) is the shared search tree as an append-only list of
 //!   events; each model's cache holds it up to that model's previous call.
 //! - The question is short and the only part written anew per call: the acting node and
@@ -219,34 +221,52 @@ fn catalog_docs(s: &mut String, catalog: &[ActionSpec]) {
     }
 }
 
-/// The stable prefix. `models` are (name, parameter count, φ_small) in bucket order.
+/// A model's stable prefix, and how much of its start every workload of the search space
+/// shares (see [`colt_llm::Request::stem_len`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Prefix {
+    /// The whole prefix.
+    pub text: String,
+    /// Bytes of `text` that do not depend on the workload: the stem.
+    pub stem_len: usize,
+}
+
+impl Prefix {
+    /// The part every workload of the space shares.
+    pub fn stem(&self) -> &str {
+        &self.text[..self.stem_len]
+    }
+}
+
+/// The stable prefix. `space` is what every workload of the search space shares beyond the
+/// actions ([`crate::LlmEnvironment::prompt_space`]), `workload` the workload itself;
+/// `models` are (name, parameter count, φ_small) in bucket order. Everything up to the
+/// answer format is the same for every workload of a space and a bucket (the stem, which
+/// the embedded models keep a stored state of); the workload, the actions' values (which
+/// name its stages) and the record's legend follow.
 pub fn prefix(
-    env_prefix: &str,
+    space: &str,
+    workload: &str,
     form: Form<'_>,
     catalog: &[ActionSpec],
     models: &[(String, f64, f64)],
     max_transformations: usize,
-) -> String {
+) -> Prefix {
     let mut s = String::new();
     s.push_str(intro(models.len() > 1));
-    s.push_str("# Workload\n");
-    s.push_str(env_prefix.trim_end());
+    if !space.trim().is_empty() {
+        s.push_str("# Search space\n");
+        s.push_str(space.trim_end());
+        s.push_str("\n\n");
+    }
+    s.push_str("# Transformations\n");
+    catalog_docs(&mut s, catalog);
     if let Form::Full { legend } = form
         && !legend.is_empty()
     {
-        s.push('\n');
+        s.push_str("\n# Schedules\n");
         s.push_str(legend.trim_end());
-    }
-    s.push_str("\n\n# Transformations\n");
-    catalog_docs(&mut s, catalog);
-    let valued: Vec<ActionSpec> = catalog
-        .iter()
-        .filter(|a| !a.params.is_empty() && a.params.iter().all(|p| !p.choices.is_empty()))
-        .cloned()
-        .collect();
-    if !valued.is_empty() && form != Form::Lean {
-        s.push_str("\n# Their values (at the start; at each node only the values that change something are admitted)\n");
-        s.push_str(&catalog_values(&valued));
+        s.push('\n');
     }
     s.push_str("\n# Models (name, parameters, phi_small: 1 = smallest, 0 = largest)\n");
     for (name, params, phi) in models {
@@ -271,6 +291,19 @@ pub fn prefix(
              and take each value from that parameter's list."
         },
     );
+    let stem_len = s.len();
+    s.push_str("\n# Workload\n");
+    s.push_str(workload.trim_end());
+    s.push('\n');
+    let valued: Vec<ActionSpec> = catalog
+        .iter()
+        .filter(|a| !a.params.is_empty() && a.params.iter().all(|p| !p.choices.is_empty()))
+        .cloned()
+        .collect();
+    if !valued.is_empty() && form != Form::Lean {
+        s.push_str("\n# Their values (at the start; at each node only the values that change something are admitted)\n");
+        s.push_str(&catalog_values(&valued));
+    }
     s.push_str(
         "\n# Search record\nEvery event of the search so far, oldest first: \
          \"nC from nP by M: steps | predicted S\" (model M proposed node nC from node nP; S is the cost model's \
@@ -278,7 +311,7 @@ pub fn prefix(
          \"measured (us): nC T, nD (mutation of nP) T best, nE failed\" (a node no model proposed has its origin \
          in parentheses; best: the fastest so far).\n",
     );
-    s
+    Prefix { text: s, stem_len }
 }
 
 fn score_text(predicted: f64, measured: Option<Option<f64>>) -> String {
@@ -617,7 +650,15 @@ mod tests {
             ("small".to_string(), 270e6, 1.0),
             ("big".to_string(), 8e9, 0.0),
         ];
-        let p = prefix("toy workload", Form::Full { legend: "" }, &cat, &models, 2);
+        let p = prefix(
+            "",
+            "toy workload",
+            Form::Full { legend: "" },
+            &cat,
+            &models,
+            2,
+        );
+        let p = p.text;
         assert!(p.contains("# Workload\ntoy workload"));
         assert!(p.contains("- set(index, value): set a decision"));
         assert!(p.contains("- reset()"));
@@ -636,6 +677,7 @@ mod tests {
         let cat = vec![ActionSpec::new("set", "set a decision").param("index", [0, 1])];
         let models = vec![("big".to_string(), 8e9, 0.0)];
         let full = prefix(
+            "",
             "toy workload",
             Form::Full {
                 legend: "A schedule is written as XYZ.",
@@ -643,9 +685,10 @@ mod tests {
             &cat,
             &models,
             2,
-        );
-        let lean = prefix("toy workload", Form::Lean, &cat, &models, 2);
-        assert!(full.contains("toy workload\nA schedule is written as XYZ.\n\n# Transformations"));
+        )
+        .text;
+        let lean = prefix("", "toy workload", Form::Lean, &cat, &models, 2).text;
+        assert!(full.contains("\n# Schedules\nA schedule is written as XYZ.\n\n# Models"));
         assert!(full.contains("# Their values"), "{full}");
         assert!(
             !lean.contains("XYZ") && !lean.contains("# Their values"),
@@ -656,9 +699,9 @@ mod tests {
         // Everything else is the same text: the lean prefix is the full one minus both parts,
         // with the answer rule that named them reworded.
         let values =
-            &full[full.find("\n# Their values").unwrap()..full.find("\n# Models").unwrap()];
+            &full[full.find("\n# Their values").unwrap()..full.find("\n# Search record").unwrap()];
         let stripped = full
-            .replace("\nA schedule is written as XYZ.", "")
+            .replace("\n# Schedules\nA schedule is written as XYZ.\n", "")
             .replace(values, "")
             .replace(
                 "Use only actions listed as valid for the current node, give every parameter of an action, \
@@ -666,6 +709,58 @@ mod tests {
                 "Give every parameter of an action; the answer's grammar admits only the actions and values valid at the node.",
             );
         assert_eq!(stripped, lean);
+    }
+
+    /// The stem (up to the answer format) is the same for any workload with the same
+    /// actions and models, and holds the space's text; the workload and the values that
+    /// name its stages follow it.
+    #[test]
+    fn the_stem_is_what_every_workload_of_the_space_shares() {
+        let cat = |stage: &str| {
+            vec![
+                ActionSpec::new("set", "set a decision")
+                    .param("stage", [stage])
+                    .param("index", [0, 1]),
+            ]
+        };
+        let models = vec![
+            ("small".to_string(), 1e8, 1.0),
+            ("big".to_string(), 8e9, 0.0),
+        ];
+        let form = Form::Full {
+            legend: "A schedule is written as XYZ.",
+        };
+        let a = prefix(
+            "passes: p q r",
+            "workload A",
+            form,
+            &cat("conv"),
+            &models,
+            2,
+        );
+        let b = prefix(
+            "passes: p q r",
+            "workload B",
+            form,
+            &cat("matmul"),
+            &models,
+            2,
+        );
+        assert_eq!(a.stem(), b.stem());
+        assert!(a.stem().contains("# Search space\npasses: p q r\n"));
+        assert!(a.stem().contains("XYZ") && a.stem().contains("# Answer"));
+        for (p, w, stage) in [(&a, "workload A", "conv"), (&b, "workload B", "matmul")] {
+            let rest = &p.text[p.stem_len..];
+            assert!(
+                rest.starts_with("\n# Workload\n") && rest.contains(w),
+                "{rest}"
+            );
+            assert!(rest.contains(stage) && !p.stem().contains(stage));
+            assert!(rest.contains("# Search record"));
+        }
+        // A space without text of its own has no such section.
+        let plain = prefix("", "workload A", form, &cat("conv"), &models, 2);
+        assert!(!plain.text.contains("# Search space"));
     }
 
     #[test]
@@ -702,9 +797,18 @@ mod tests {
     #[test]
     fn prefix_speaks_of_one_model_when_one_is_asked() {
         let cat = vec![ActionSpec::new("set", "")];
-        let one = prefix("w", Form::Lean, &cat, &[("big".to_string(), 8e9, 0.0)], 2);
+        let one = prefix(
+            "",
+            "w",
+            Form::Lean,
+            &cat,
+            &[("big".to_string(), 8e9, 0.0)],
+            2,
+        )
+        .text;
         assert!(!one.contains("several language models"), "{one}");
         let two = prefix(
+            "",
             "w",
             Form::Lean,
             &cat,
@@ -713,7 +817,8 @@ mod tests {
                 ("big".to_string(), 8e9, 0.0),
             ],
             2,
-        );
+        )
+        .text;
         assert!(two.contains("several language models"));
         assert!(one.ends_with("the fastest so far).\n") && two.contains("# Search record"));
     }

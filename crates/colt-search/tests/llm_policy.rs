@@ -361,6 +361,14 @@ fn the_prompt_is_a_stable_prefix_an_append_only_record_and_a_short_question() {
             && p0.contains("- small: 1B parameters, phi_small 1.00")
     );
     assert!(p0.contains("several language models") && p0.ends_with("the fastest so far).\n"));
+    // The stem (what every workload shares) ends before the workload.
+    let (stem, rest) = seen[0].stem_and_rest();
+    assert!(
+        stem.contains("# Answer") && !stem.contains("Toy workload"),
+        "{stem}"
+    );
+    assert!(rest.starts_with("\n# Workload\n") && rest.contains("Toy workload"));
+    assert!(seen.iter().all(|q| q.stem_len == seen[0].stem_len));
     // The values of every action are in the prefix (the toy's catalog is its vocabulary).
     assert!(
         p0.contains("- everywhere: set index=0..5 value=0..7; shift index=0..5 delta∈{-1,1}"),

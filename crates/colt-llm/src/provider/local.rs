@@ -102,12 +102,10 @@ impl Provider for LocalProvider {
                 Forced { text, complete }
             })
         });
+        let (stem, rest) = req.stem_and_rest();
         let creq = CompletionRequest {
-            prefix: format!(
-                "{}{}",
-                req.prefix,
-                compact::instructions(req.max_transformations)
-            ),
+            stem: stem.to_string(),
+            prefix: format!("{rest}{}", compact::instructions(req.max_transformations)),
             record: req.record.clone(),
             suffix: local_suffix(&req.suffix),
             grammar: Some(grammar),

@@ -642,13 +642,15 @@ impl<E: Environment> TreeSearch<'_, E> {
             models,
             alteration,
         });
+        let prefix = &ms.prefixes[model];
         let mut req = Request::new(
-            ms.prefixes[model].clone(),
+            prefix.text.clone(),
             question,
             vocab.clone(),
             ms.names.clone(),
             role,
         );
+        req.stem_len = prefix.stem_len;
         req.record = ms.record.text().to_string();
         req.max_transformations = core.cfg.max_transformations;
         req.seed = core

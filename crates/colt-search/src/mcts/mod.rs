@@ -92,7 +92,7 @@ struct Models<'l, E: Environment> {
     phi: BTreeMap<String, f64>,
     streaks: RegressionStreaks,
     /// Each model's stable prefix (by name).
-    prefixes: BTreeMap<String, String>,
+    prefixes: BTreeMap<String, prompt::Prefix>,
     /// Every action of the workload (the prefix lists them).
     catalog: Vocabulary,
     /// The shared search record every model reads (see [`crate::record`]).
@@ -193,8 +193,12 @@ fn prefixes<E: LlmEnvironment>(
     bucket: &Bucket,
     listed: &[(String, f64, f64)],
     catalog: &Vocabulary,
-) -> BTreeMap<String, String> {
-    let (workload, legend) = (core.env.prompt_prefix(), core.env.schedule_legend());
+) -> BTreeMap<String, prompt::Prefix> {
+    let (space, workload, legend) = (
+        core.env.prompt_space(),
+        core.env.prompt_prefix(),
+        core.env.schedule_legend(),
+    );
     listed
         .iter()
         .map(|(n, _, _)| {
@@ -204,6 +208,7 @@ fn prefixes<E: LlmEnvironment>(
                 prompt::Form::Lean
             };
             let p = prompt::prefix(
+                &space,
                 &workload,
                 form,
                 &catalog.actions,
