@@ -193,31 +193,57 @@ fn intro(shared: bool) -> &'static str {
     }
 }
 
-/// The catalog's actions, one line each: name, parameters and doc.
+/// The catalog's action names in a fixed order (by name), each once.
+fn action_names(catalog: &[ActionSpec]) -> Vec<&str> {
+    let mut names: Vec<&str> = catalog.iter().map(|a| a.name.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
+/// The catalog's actions, one line each: name and doc, by name. Neither depends on the
+/// workload (the parameters do, see [`catalog_params`]), so this part of the prompt is the
+/// same for every workload of a space.
 fn catalog_docs(s: &mut String, catalog: &[ActionSpec]) {
-    let mut names: Vec<&str> = Vec::new();
-    for a in catalog {
-        if !names.contains(&a.name.as_str()) {
-            names.push(&a.name);
+    for name in action_names(catalog) {
+        let doc = catalog
+            .iter()
+            .filter(|a| a.name == name)
+            .map(|a| a.doc.as_str())
+            .find(|d| !d.is_empty());
+        match doc {
+            Some(doc) => {
+                let _ = writeln!(s, "- {name}: {doc}");
+            }
+            None => {
+                let _ = writeln!(s, "- {name}");
+            }
         }
     }
-    for name in &names {
-        let variants: Vec<&ActionSpec> = catalog.iter().filter(|a| a.name == *name).collect();
-        let params: Vec<&str> = variants
-            .iter()
-            .find(|a| !a.params.is_empty())
-            .map_or(Vec::new(), |a| {
-                a.params.iter().map(|p| p.name.as_str()).collect()
-            });
-        let _ = write!(s, "- {name}({})", params.join(", "));
-        if let Some(doc) = variants
-            .iter()
-            .map(|a| a.doc.as_str())
-            .find(|d| !d.is_empty())
-        {
-            let _ = write!(s, ": {doc}");
-        }
-        s.push('\n');
+}
+
+/// Each action's parameters, on one line (`Parameters: tile(stage, loop, inner); inline(stage).`):
+/// every parameter any variant of it takes, in the order first seen. Empty when no action
+/// takes any.
+fn catalog_params(catalog: &[ActionSpec]) -> String {
+    let parts: Vec<String> = action_names(catalog)
+        .into_iter()
+        .filter_map(|name| {
+            let mut params: Vec<&str> = Vec::new();
+            for a in catalog.iter().filter(|a| a.name == name) {
+                for p in &a.params {
+                    if !params.contains(&p.name.as_str()) {
+                        params.push(&p.name);
+                    }
+                }
+            }
+            (!params.is_empty()).then(|| format!("{name}({})", params.join(", ")))
+        })
+        .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("Parameters: {}.\n", parts.join("; "))
     }
 }
 
@@ -295,6 +321,7 @@ pub fn prefix(
     s.push_str("\n# Workload\n");
     s.push_str(workload.trim_end());
     s.push('\n');
+    s.push_str(&catalog_params(catalog));
     let valued: Vec<ActionSpec> = catalog
         .iter()
         .filter(|a| !a.params.is_empty() && a.params.iter().all(|p| !p.choices.is_empty()))
@@ -660,8 +687,11 @@ mod tests {
         );
         let p = p.text;
         assert!(p.contains("# Workload\ntoy workload"));
-        assert!(p.contains("- set(index, value): set a decision"));
-        assert!(p.contains("- reset()"));
+        assert!(p.contains("- reset\n- set: set a decision\n"), "{p}");
+        assert!(
+            p.contains("toy workload\nParameters: set(index, value).\n"),
+            "{p}"
+        );
         // Values of the catalog's variants, one line per stage.
         assert!(
             p.contains("# Their values") && p.contains("- everywhere: set index∈{0,1} value∈{1,2}"),
@@ -716,12 +746,21 @@ mod tests {
     /// name its stages follow it.
     #[test]
     fn the_stem_is_what_every_workload_of_the_space_shares() {
+        // The workloads offer different variants (and one offers `tile` without
+        // parameters at its root); the docs are the same.
         let cat = |stage: &str| {
-            vec![
+            let mut c = vec![
                 ActionSpec::new("set", "set a decision")
                     .param("stage", [stage])
                     .param("index", [0, 1]),
-            ]
+            ];
+            let tile = ActionSpec::new("tile", "tile a loop");
+            if stage == "conv" {
+                c.push(tile.param("stage", [stage]).param("inner", [2, 4]));
+            } else {
+                c.insert(0, tile);
+            }
+            c
         };
         let models = vec![
             ("small".to_string(), 1e8, 1.0),
@@ -757,6 +796,10 @@ mod tests {
             );
             assert!(rest.contains(stage) && !p.stem().contains(stage));
             assert!(rest.contains("# Search record"));
+            assert!(
+                p.stem()
+                    .contains("- set: set a decision\n- tile: tile a loop\n")
+            );
         }
         // A space without text of its own has no such section.
         let plain = prefix("", "workload A", form, &cat("conv"), &models, 2);

@@ -226,15 +226,7 @@ impl LlmEnvironment for TensorEnv {
     }
 
     fn action_catalog(&self) -> Vec<ActionSpec> {
-        // Every action with the values each stage admits at the root (for the prompt's
-        // stable prefix); an action the root does not offer is listed by its doc alone.
-        let mut out = vocabulary_of(&self.program, &self.root(), false, &|_| false).actions;
-        for a in actions::VOCABULARY {
-            if !out.iter().any(|x| x.name == a.name) {
-                out.push(spec(a.name, vec![]));
-            }
-        }
-        out
+        catalog(&self.program, &self.root())
     }
 
     fn apply(&self, s: &Trace, ts: &[Transformation]) -> Result<Trace, String> {
@@ -275,6 +267,18 @@ impl LlmEnvironment for TensorEnv {
     fn schedule_legend(&self) -> String {
         BRIEF_LEGEND.to_string()
     }
+}
+
+/// Every action with the values each stage admits at `root` (for the prompt's stable
+/// prefix); an action the root does not offer is listed by its doc alone.
+fn catalog(program: &Program, root: &Trace) -> Vec<ActionSpec> {
+    let mut out = vocabulary_of(program, root, false, &|_| false).actions;
+    for a in actions::VOCABULARY {
+        if !out.iter().any(|x| x.name == a.name) {
+            out.push(spec(a.name, vec![]));
+        }
+    }
+    out
 }
 
 /// The LLM vocabulary at `s`: one variant per action and stage (per tiled loop for `tile`),
@@ -578,6 +582,45 @@ mod tests {
         }
         // The suite has elementwise stages (two-level loops), so the check is not vacuous.
         assert!(two_level > 0);
+    }
+
+    /// The prompt's stem (everything before the workload) is the same for every built-in
+    /// workload at both scales, with or without a vector target: the embedded models'
+    /// stored stem serves the first run on any of them.
+    #[test]
+    fn every_workload_shares_the_prompt_stem() {
+        let models = [
+            ("small".to_string(), 1e8, 1.0),
+            ("big".to_string(), 1e9, 0.0),
+        ];
+        let mut stems = std::collections::BTreeSet::new();
+        for name in colt_ops::workloads::names() {
+            for scale in [colt_ops::Scale::Ci, colt_ops::Scale::Paper] {
+                let program = colt_ops::workloads::build(name, scale).unwrap();
+                for target in [
+                    None,
+                    Some(colt_sched::VectorTarget {
+                        lanes: 8,
+                        registers: 16,
+                    }),
+                ] {
+                    let mut rng = <SearchRng as rand::SeedableRng>::seed_from_u64(0);
+                    let root = colt_sched::sample_for(&program, target, &mut rng);
+                    let cat = catalog(&program, &root);
+                    for form in [
+                        colt_search::prompt::Form::Lean,
+                        colt_search::prompt::Form::Full {
+                            legend: BRIEF_LEGEND,
+                        },
+                    ] {
+                        let p = colt_search::prompt::prefix("", name, form, &cat, &models, 3);
+                        assert!(p.text[p.stem_len..].contains(name));
+                        stems.insert(p.stem().to_string());
+                    }
+                }
+            }
+        }
+        assert_eq!(stems.len(), 2, "one stem per form: {stems:#?}");
     }
 
     #[test]
