@@ -21,7 +21,7 @@ for w in $P/dce_unused.c $P/loop_crc32.c $P/vec_dot.c programs/sort_hash.c progr
       > runs/llvm-$n-$arm.json 2> runs/llvm-$n-$arm.err
   done
 done
-for w in flux-conv mlp-up-proj; do
+for w in flux-conv mlp-up-proj gemv deepseek-r1-moe; do
   for arm in old new; do
     /usr/bin/time -f "%e" -o runs/tensor-$w-$arm.time /tmp/colt-$arm tune --json --workload $w \
       --strategy colt --trials 64 --seed 1 --db runs/$arm.db \
