@@ -379,10 +379,10 @@ impl Engine<'_> {
         })
     }
 
-    /// The prompt's tokens and how many of them are the stem's and the stem's and
-    /// prefix's. Stem, prefix and suffix are tokenised separately, so a shared stem or
-    /// prefix always gives the same tokens whatever follows it. Special-token text is
-    /// not parsed (plain text).
+    /// The prompt's tokens, how many of them are the stem's, and how many the stem's and
+    /// the prefix's together. Stem, prefix and suffix are tokenised separately, so a
+    /// shared stem or prefix always gives the same tokens whatever follows it.
+    /// Special-token text is not parsed (plain text).
     fn tokenize(&self, req: &CompletionRequest) -> (Vec<LlamaToken>, usize, usize) {
         let vocab = self.model.vocab();
         let mut prompt = vocab.tokenize(req.stem.as_bytes(), true, false);
