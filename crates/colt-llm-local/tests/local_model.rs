@@ -371,12 +371,15 @@ fn q4_0_conversion_is_made_once_and_loads() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// A second process (here: a second context) with the same prompt prefix loads the
-/// first one's stored state instead of evaluating the prefix, and answers exactly as a
-/// context that evaluated everything; a state whose tokens do not match is ignored.
-#[test]
-fn a_stored_prompt_state_is_reused_by_the_next_context_and_answers_the_same() {
-    let dir = std::env::temp_dir().join(format!("colt-kvstate-{}", std::process::id()));
+/// One call in a new context loaded with `cfg`.
+fn ask(cfg: &LocalModelConfig, req: &CompletionRequest, what: &str) -> colt_llm_local::Completion {
+    LocalModel::load(cfg).unwrap().complete(req).expect(what)
+}
+
+/// An empty prompt-state folder for the test named `tag`, the 2048-token configuration of
+/// the installed model, and the same with that folder as its store.
+fn state_store(tag: &str) -> (std::path::PathBuf, LocalModelConfig, LocalModelConfig) {
+    let dir = std::env::temp_dir().join(format!("colt-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let base = LocalModelConfig {
         n_ctx: 2048,
@@ -391,6 +394,15 @@ fn a_stored_prompt_state_is_reused_by_the_next_context_and_answers_the_same() {
         kv_dir: Some(dir.clone()),
         ..base.clone()
     };
+    (dir, base, with_store)
+}
+
+/// A second process (here: a second context) with the same prompt prefix loads the
+/// first one's stored state instead of evaluating the prefix, and answers exactly as a
+/// context that evaluated everything; a state whose tokens do not match is ignored.
+#[test]
+fn a_stored_prompt_state_is_reused_by_the_next_context_and_answers_the_same() {
+    let (dir, base, with_store) = state_store("kvstate");
     let req = |suffix: &str| CompletionRequest {
         prefix: long_prefix(),
         record: "n1 measured 10 us\nn2 measured 8 us\n".into(),
@@ -399,26 +411,17 @@ fn a_stored_prompt_state_is_reused_by_the_next_context_and_answers_the_same() {
         max_tokens: 48,
         ..CompletionRequest::default()
     };
-    let first = LocalModel::load(&with_store)
-        .unwrap()
-        .complete(&req("Loop nest 3, answer:"))
-        .expect("first call");
+    let first = ask(&with_store, &req("Loop nest 3, answer:"), "first call");
     assert_eq!(first.reused_tokens, 0);
     let states: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().collect();
     assert_eq!(states.len(), 1, "one state stored");
 
-    let second = LocalModel::load(&with_store)
-        .unwrap()
-        .complete(&req("Loop nest 5, answer:"))
-        .expect("second call");
+    let second = ask(&with_store, &req("Loop nest 5, answer:"), "second call");
     assert!(
         second.reused_tokens > 300,
         "the prefix and record come from the stored state: {second:?}"
     );
-    let fresh = LocalModel::load(&base)
-        .unwrap()
-        .complete(&req("Loop nest 5, answer:"))
-        .expect("fresh call");
+    let fresh = ask(&base, &req("Loop nest 5, answer:"), "fresh call");
     assert_eq!(fresh.reused_tokens, 0);
     assert_eq!(
         second.text, fresh.text,
@@ -428,10 +431,11 @@ fn a_stored_prompt_state_is_reused_by_the_next_context_and_answers_the_same() {
     // A corrupt state is dropped and the prompt evaluated in full.
     let path = states[0].path();
     std::fs::write(&path, b"not a state").unwrap();
-    let third = LocalModel::load(&with_store)
-        .unwrap()
-        .complete(&req("Loop nest 5, answer:"))
-        .expect("call after a corrupt state");
+    let third = ask(
+        &with_store,
+        &req("Loop nest 5, answer:"),
+        "call after a corrupt state",
+    );
     assert_eq!(third.reused_tokens, 0);
     assert_eq!(third.text, fresh.text);
     std::fs::remove_dir_all(&dir).unwrap();
@@ -442,16 +446,7 @@ fn a_stored_prompt_state_is_reused_by_the_next_context_and_answers_the_same() {
 /// prefix, record and question, and answers as a context that evaluated everything.
 #[test]
 fn a_stored_stem_state_serves_the_first_call_about_another_workload() {
-    let dir = std::env::temp_dir().join(format!("colt-kvstem-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let base = LocalModelConfig {
-        n_ctx: 2048,
-        ..LocalModelConfig::default()
-    };
-    let with_store = LocalModelConfig {
-        kv_dir: Some(dir.clone()),
-        ..base.clone()
-    };
+    let (dir, base, with_store) = state_store("kvstem");
     let req = |workload: &str| CompletionRequest {
         stem: long_prefix(),
         prefix: format!("Workload {workload}: C[i, j] += A[i, k] * B[k, j] over 0..256.\n"),
@@ -461,23 +456,18 @@ fn a_stored_stem_state_serves_the_first_call_about_another_workload() {
         max_tokens: 48,
         ..CompletionRequest::default()
     };
-    let first = LocalModel::load(&with_store)
-        .unwrap()
-        .complete(&req("matmul"))
-        .expect("first call");
+    let first = ask(&with_store, &req("matmul"), "first call");
     assert_eq!(first.reused_tokens, 0);
     assert_eq!(first.evaluated_tokens, first.prompt_tokens);
     let stored = || std::fs::read_dir(&dir).unwrap().flatten().count();
     assert_eq!(stored(), 2, "the stem's state and the prefix's");
 
-    let other = LocalModel::load(&with_store)
-        .unwrap()
-        .complete(&req("batched matmul"))
-        .expect("call about another workload");
-    let fresh = LocalModel::load(&base)
-        .unwrap()
-        .complete(&req("batched matmul"))
-        .expect("fresh call");
+    let other = ask(
+        &with_store,
+        &req("batched matmul"),
+        "call about another workload",
+    );
+    let fresh = ask(&base, &req("batched matmul"), "fresh call");
     assert!(
         other.reused_tokens > 300 && other.reused_tokens + 20 < other.prompt_tokens,
         "the stem comes from its stored state, the workload is evaluated: {other:?}"
