@@ -532,14 +532,9 @@ impl Engine<'_> {
         if std::mem::replace(&mut self.kv_looked, true) || !self.cached.is_empty() {
             return Saves::default();
         }
-        let Some(dir) = self.kv_dir.clone() else {
+        let Some(full) = self.state_path(prefix) else {
             return Saves::default();
         };
-        let path_of = |toks: &[LlamaToken]| {
-            let ids: Vec<i32> = toks.iter().map(|t| t.0).collect();
-            kvstore::state_path(&dir, &self.model_path, self.n_ctx, self.n_batch, &ids)
-        };
-        let (full, stem_path) = (path_of(prefix), path_of(stem));
         if self.load_state(&full, prefix) {
             return Saves::default();
         }
@@ -550,11 +545,26 @@ impl Engine<'_> {
                 prefix: Some(full),
             };
         }
-        let stem_loaded = self.load_state(&stem_path, stem);
+        let stem_path = self.state_path(stem);
+        let stem_loaded = stem_path.as_ref().is_some_and(|p| self.load_state(p, stem));
         Saves {
-            stem: (!stem_loaded).then_some(stem_path),
+            stem: stem_path.filter(|_| !stem_loaded),
             prefix: Some(full),
         }
+    }
+
+    /// Where the stored state of a prompt starting with `toks` lives (`None` without a
+    /// state folder).
+    fn state_path(&self, toks: &[LlamaToken]) -> Option<PathBuf> {
+        let dir = self.kv_dir.as_ref()?;
+        let ids: Vec<i32> = toks.iter().map(|t| t.0).collect();
+        Some(kvstore::state_path(
+            dir,
+            &self.model_path,
+            self.n_ctx,
+            self.n_batch,
+            &ids,
+        ))
     }
 
     /// Loads the state at `path` if it exists and its tokens start with `want`; otherwise

@@ -88,7 +88,8 @@ impl Request {
     /// `prefix` split after its stem ([`Request::stem_len`]; no stem when that is not a
     /// character boundary inside it).
     pub fn stem_and_rest(&self) -> (&str, &str) {
-        if self.stem_len <= self.prefix.len() && self.prefix.is_char_boundary(self.stem_len) {
+        // Not a boundary: inside a character or past the end.
+        if self.prefix.is_char_boundary(self.stem_len) {
             self.prefix.split_at(self.stem_len)
         } else {
             ("", &self.prefix)

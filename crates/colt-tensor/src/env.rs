@@ -135,10 +135,7 @@ impl Environment for TensorEnv {
     type State = Trace;
 
     fn root(&self) -> Trace {
-        // The sketch with default decisions is what sampling starts from; an empty trace is
-        // the naive nest, which the actions cannot edit, so the root is a seeded sample.
-        let mut rng = <SearchRng as rand::SeedableRng>::seed_from_u64(0);
-        colt_sched::sample_for(&self.program, self.vector_target, &mut rng)
+        root_of(&self.program, self.vector_target)
     }
 
     fn initial_states(&self, n: usize, rng: &mut SearchRng) -> Vec<Trace> {
@@ -267,6 +264,14 @@ impl LlmEnvironment for TensorEnv {
     fn schedule_legend(&self) -> String {
         BRIEF_LEGEND.to_string()
     }
+}
+
+/// The search's root for `program`: the sketch with default decisions is what sampling
+/// starts from; an empty trace is the naive nest, which the actions cannot edit, so the
+/// root is a seeded sample.
+fn root_of(program: &Program, target: Option<VectorTarget>) -> Trace {
+    let mut rng = <SearchRng as rand::SeedableRng>::seed_from_u64(0);
+    colt_sched::sample_for(program, target, &mut rng)
 }
 
 /// Every action with the values each stage admits at `root` (for the prompt's stable
@@ -599,14 +604,12 @@ mod tests {
                 let program = colt_ops::workloads::build(name, scale).unwrap();
                 for target in [
                     None,
-                    Some(colt_sched::VectorTarget {
+                    Some(VectorTarget {
                         lanes: 8,
                         registers: 16,
                     }),
                 ] {
-                    let mut rng = <SearchRng as rand::SeedableRng>::seed_from_u64(0);
-                    let root = colt_sched::sample_for(&program, target, &mut rng);
-                    let cat = catalog(&program, &root);
+                    let cat = catalog(&program, &root_of(&program, target));
                     for form in [
                         colt_search::prompt::Form::Lean,
                         colt_search::prompt::Form::Full {
