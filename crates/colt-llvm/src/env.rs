@@ -2,9 +2,9 @@
 //!
 //! - apply (LLM actions): `append`, `insert`, `remove`, `replace`, `swap` on the sequence;
 //! - the root and the first initial states are the objective's standard pipelines
-//!   (`default<O3>` and `default<O2>` for run time and memory, `default<Oz>` and
-//!   `default<Os>` for size), so that every strategy measures them first and the result is
-//!   never worse than the best of them; further initial states and mutations:
+//!   (`default<O3>` and `default<O2>` for run time and memory; `default<Oz>`, `default<Os>`
+//!   and `default<O1>` for size), so that every strategy measures them first and the result
+//!   is never worse than the best of them; further initial states and mutations:
 //!   [`crate::sketch`];
 //! - measurement: `opt -passes=<pipeline>` on the start IR (cached by start-IR hash and
 //!   pipeline), the IR instruction count, then `llc` + link and a run whose output must equal
@@ -67,10 +67,15 @@ impl Objective {
     }
 
     /// The standard pipelines a search for this objective starts from, best guess first.
-    pub fn standard_pipelines(self) -> [&'static str; 2] {
+    ///
+    /// For size, `-O1` too: it neither unrolls nor vectorises nor inlines for speed, and
+    /// it is often smaller than `-Oz` itself, whose inliner and loop passes are tuned for
+    /// code that runs (LLVM 14 on the start IR of the bundled vector kernels: 57–71
+    /// instructions against `-Oz`'s 62–84). `-O2`/`-O3` add only speed passes to `-O1`'s.
+    pub fn standard_pipelines(self) -> &'static [&'static str] {
         match self {
-            Objective::Size => ["default<Oz>", "default<Os>"],
-            Objective::Runtime | Objective::Memory => ["default<O3>", "default<O2>"],
+            Objective::Size => &["default<Oz>", "default<Os>", "default<O1>"],
+            Objective::Runtime | Objective::Memory => &["default<O3>", "default<O2>"],
         }
     }
     /// Unit of the value handed to the engine.

@@ -140,6 +140,13 @@ const PASSES: &[(&str, &str, Level, OptType, &str)] = &[
         "the whole standard -O2 pipeline",
     ),
     (
+        "default<O1>",
+        "default<O1>",
+        Module,
+        Pipeline,
+        "the whole standard -O1 pipeline (no unrolling, no vectorising)",
+    ),
+    (
         "default<Os>",
         "default<Os>",
         Module,
