@@ -438,6 +438,15 @@ fn models_list_json_of_the_default_bucket_has_two_sizes() {
         (ms[0]["provider"].as_str(), ms[0]["params_label"].as_str()),
         (Some("local"), Some("135M"))
     );
+    // Both embedded models load their Q4_0 conversions (llama.cpp's repacked kernels).
+    assert!(
+        Bucket::default_local()
+            .config
+            .models
+            .iter()
+            .all(|m| m.local.q4_0),
+        "default bucket loads Q4_0 conversions"
+    );
     let text = colt_llm::models_list(&Bucket::default_local());
     assert!(
         text.lines()
