@@ -399,7 +399,7 @@ impl ModelConfig {
             failed_calls_spend_budget: false,
             schedule_in_question: false,
             local: LocalSettings {
-                // Its Q4_0 conversion evaluates prompts 1.25–1.4x faster behind 1–2.5k
+                // Its Q4_0 conversion evaluates prompts 1.16–1.41x faster behind 1.2–2.5k
                 // tokens of context (2-core AVX-512 Xeon, `examples/depth`); llama.cpp's
                 // quantizer keeps the tied embedding/output matrix at Q6_K.
                 q4_0: true,
