@@ -144,7 +144,7 @@ const PASSES: &[(&str, &str, Level, OptType, &str)] = &[
         "default<O1>",
         Module,
         Pipeline,
-        "the whole standard -O1 pipeline (no unrolling, no vectorising)",
+        "the whole standard -O1 pipeline",
     ),
     (
         "default<Os>",

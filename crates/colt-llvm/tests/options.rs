@@ -210,7 +210,7 @@ fn the_search_starts_from_the_standard_pipelines_and_never_ends_worse() {
         Some(clang_oz),
         "default<Oz> on the start IR is clang -Oz"
     );
-    // On vec_blend -O1 is smaller than -Oz (no unrolling, no vectorising): every strategy
+    // On vec_blend -O1 is smaller than -Oz: every strategy
     // must measure it too and end no worse than the best standard pipeline.
     let program = programs::find("vec_blend").unwrap().program();
     let mut env = LlvmEnv::new(tools(), &program, EnvConfig::new(Objective::Size)).unwrap();
