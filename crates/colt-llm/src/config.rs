@@ -413,16 +413,18 @@ impl ModelConfig {
     /// grammar). Its file: `$COLT_SMOLLM2_PATH`, else [`SMOLLM2_MODEL_FILE`] in
     /// [`model_cache_dir`] (`scripts/setup-model.sh` puts it there).
     pub fn smollm2_135m() -> ModelConfig {
+        let gemma = ModelConfig::gemma_3_270m();
         ModelConfig {
             name: "smollm2-135m".to_string(),
             model: "smollm2-135m-instruct-q4_0".to_string(),
             params: 135e6,
             local: LocalSettings {
                 path: Some(smollm2_model_path().display().to_string()),
-                // Its Q4_1 file evaluates prompts at ~60% of the Q4_0 conversion's speed.
-                ..ModelConfig::gemma_3_270m().local
+                // Q4_0 as Gemma's: its Q4_1 file evaluates prompts at ~60% of the Q4_0
+                // conversion's speed.
+                ..gemma.local
             },
-            ..ModelConfig::gemma_3_270m()
+            ..gemma
         }
     }
 
