@@ -335,8 +335,10 @@ pub fn prefix(
         "\n# Search record\nEvery event of the search so far, oldest first: \
          \"nC from nP by M: steps | predicted S\" (model M proposed node nC from node nP; S is the cost model's \
          score when it was made, 1 = as fast as the best measured), and for each batch of measurements \
-         \"measured (us): nC T, nD (mutation of nP) T best, nE failed\" (a node no model proposed has its origin \
-         in parentheses; best: the fastest so far).\n",
+         \"measured (us): nC T, nD (mutation of nP) T best, nE failed, K others T1-T2\" (the nodes models proposed, \
+         the root and each new best are named, a node no model proposed with its origin in parentheses; \
+         best: the fastest so far; the batch's other K nodes, mutations and samples, are counted with their fastest \
+         and slowest times).\n",
     );
     Prefix { text: s, stem_len }
 }
@@ -863,7 +865,8 @@ mod tests {
         )
         .text;
         assert!(two.contains("several language models"));
-        assert!(one.ends_with("the fastest so far).\n") && two.contains("# Search record"));
+        assert!(one.ends_with("and slowest times).\n") && two.contains("# Search record"));
+        assert!(one.contains("K others T1-T2"), "{one}");
     }
 
     #[test]

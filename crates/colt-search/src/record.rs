@@ -11,13 +11,16 @@
 //! Events:
 //! - a node proposed by a model: `n12 from n3 by small: unroll(stage=s, step=64) | predicted 0.83`;
 //! - the measurements of one batch, on one line:
-//!   `measured (us): n12 41.2, n13 (mutation of n5) 38.9 best, n14 failed` (a node without a
-//!   creation line gets its origin in parentheses).
+//!   `measured (us): n12 41.2, n13 (mutation of n5) 38.9 best, n14 failed, 9 others 40.1-95.3`.
 //!
-//! A batch's measurements share a line because most measured nodes come from mutation and
-//! sampling, not from a model, and one line per node (`n13 (mutation of n5) measured 38.90
-//! us`) made them most of the record's tokens: every model evaluates every line once, so
-//! the record's length is what a call costs once the prefix is cached. Latencies keep 3–4
+//! A batch's measurements share a line, and only the nodes a model can do something with are
+//! named in it: those with a creation line, the root and every new best (a node without a
+//! creation line gets its origin in parentheses). The rest, mutations and random samples no
+//! model proposed and that did not beat the best, are counted with the range of their times
+//! (`9 others 40.1-95.3, 2 of them failed`). They were most of the measured nodes and, named
+//! one by one (`n13 (mutation of n5) 38.9`), most of the record's tokens, though a model
+//! knows nothing of them but their origin: every model evaluates every line once, so the
+//! record's length is what a call costs once the prefix is cached. Latencies keep 3–4
 //! significant digits. The line is written when the batch is complete (before the next
 //! creation line, or before a model reads the record), so text a model has read is never
 //! rewritten.
@@ -43,8 +46,9 @@ struct Line {
 enum Kind {
     /// A node's creation by a model.
     Created,
-    /// A batch of measurements: one entry per node, in `nodes` order.
-    Measured(Vec<String>),
+    /// A batch of measurements: one entry per named node, in `nodes` order, and how many
+    /// other measurements the line counts.
+    Measured { entries: Vec<String>, others: usize },
     /// A compaction's note.
     Note,
 }
@@ -60,8 +64,36 @@ fn short_us(us: f64) -> String {
     }
 }
 
-fn measured_text(entries: &[String]) -> String {
-    format!("measured (us): {}\n", entries.join(", "))
+/// A batch line: the named entries, then the count and range of the others (empty: none).
+fn measured_text(entries: &[String], others: &str) -> String {
+    let mut parts = entries.to_vec();
+    if !others.is_empty() {
+        parts.push(others.to_string());
+    }
+    format!("measured (us): {}\n", parts.join(", "))
+}
+
+/// The unnamed measurements of a batch (`None`: failed): `9 others 40.1-95.3, 2 of them
+/// failed`, `1 other 38.9`, `3 others failed`; empty when there are none.
+fn others_text(latencies: &[Option<f64>]) -> String {
+    let n = latencies.len();
+    if n == 0 {
+        return String::new();
+    }
+    let ok: Vec<f64> = latencies.iter().flatten().copied().collect();
+    let failed = n - ok.len();
+    let noun = if n == 1 { "other" } else { "others" };
+    let lo = ok.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = ok.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let times = match ok.len() {
+        0 => return format!("{n} {noun} failed"),
+        1 => short_us(lo),
+        _ => format!("{}-{}", short_us(lo), short_us(hi)),
+    };
+    match failed {
+        0 => format!("{n} {noun} {times}"),
+        f => format!("{n} {noun} {times}, {f} of them failed"),
+    }
 }
 
 /// The append-only record.
@@ -69,8 +101,10 @@ fn measured_text(entries: &[String]) -> String {
 pub(crate) struct Record {
     lines: Vec<Line>,
     text: String,
-    /// Measurements not yet written (the current batch).
+    /// Measurements not yet written (the current batch): the named ones, and the times of
+    /// the others (`None`: failed).
     pending: Vec<(u32, String)>,
+    pending_others: Vec<Option<f64>>,
     /// Nodes with a creation line.
     shown: BTreeSet<u32>,
     pub budget_chars: usize,
@@ -89,7 +123,10 @@ impl Record {
 
     /// The record's text as the models read it: call [`Record::flush`] first.
     pub fn text(&self) -> &str {
-        debug_assert!(self.pending.is_empty(), "record read with a batch pending");
+        debug_assert!(
+            self.pending.is_empty() && self.pending_others.is_empty(),
+            "record read with a batch pending"
+        );
         &self.text
     }
 
@@ -106,12 +143,15 @@ impl Record {
 
     /// Write the pending measurements as one line.
     pub fn flush(&mut self) {
-        if self.pending.is_empty() {
+        if self.pending.is_empty() && self.pending_others.is_empty() {
             return;
         }
         let (nodes, entries): (Vec<u32>, Vec<String>) =
             std::mem::take(&mut self.pending).into_iter().unzip();
-        self.push(measured_text(&entries), nodes, Kind::Measured(entries));
+        let others = std::mem::take(&mut self.pending_others);
+        let text = measured_text(&entries, &others_text(&others));
+        let others = others.len();
+        self.push(text, nodes, Kind::Measured { entries, others });
     }
 
     /// A node proposed by a model.
@@ -139,8 +179,13 @@ impl Record {
     }
 
     /// A measurement, written with the rest of its batch; `origin` names where an
-    /// unshown node came from (`mutation of n3`).
+    /// unshown node came from (`mutation of n3`, `root`). A node is named when it has a
+    /// creation line, is the root or is a new best; the others are only counted.
     pub fn measured(&mut self, id: u32, origin: &str, latency_us: Option<f64>, new_best: bool) {
+        if !self.shown.contains(&id) && !new_best && origin != "root" {
+            self.pending_others.push(latency_us);
+            return;
+        }
         let mut e = format!("n{id}");
         if !self.shown.contains(&id) && !origin.is_empty() {
             let _ = write!(e, " ({origin})");
@@ -181,11 +226,17 @@ impl Record {
         let mut kept = Vec::new();
         let mut left = 0;
         for (i, l) in old.into_iter().enumerate() {
+            // A batch line's count of the others is kept only with the whole line.
+            let whole = i >= recent_from
+                || match &l.kind {
+                    Kind::Measured { others, .. } if *others > 0 => false,
+                    _ => l.nodes.iter().all(|n| keep.contains(n)),
+                };
             match l.kind {
                 Kind::Note => {} // an earlier compaction's note: replaced below
-                _ if i >= recent_from || l.nodes.iter().all(|n| keep.contains(n)) => kept.push(l),
-                Kind::Measured(entries) => {
-                    let total = entries.len();
+                _ if whole => kept.push(l),
+                Kind::Measured { entries, others } => {
+                    let total = entries.len() + others;
                     let (nodes, entries): (Vec<u32>, Vec<String>) = l
                         .nodes
                         .into_iter()
@@ -195,9 +246,9 @@ impl Record {
                     left += total - entries.len();
                     if !entries.is_empty() {
                         kept.push(Line {
-                            text: measured_text(&entries),
+                            text: measured_text(&entries, ""),
                             nodes,
-                            kind: Kind::Measured(entries),
+                            kind: Kind::Measured { entries, others: 0 },
                         });
                     }
                 }
@@ -241,9 +292,35 @@ mod tests {
         assert_eq!(
             r.text(),
             "n1 from n0 by small: unroll(stage=s, step=64) | predicted 0.50\n\
-             measured (us): n1 12.5 best, n2 (mutation of n1) failed, n3 (random sample) 1235\n"
+             measured (us): n1 12.5 best, 2 others 1235, 1 of them failed\n"
         );
         assert!(r.is_shown(1) && !r.is_shown(2));
+    }
+
+    #[test]
+    fn the_root_new_bests_and_proposed_nodes_are_named_and_the_others_counted() {
+        let mut r = Record::new(0);
+        r.measured(0, "root", Some(900.0), true);
+        r.measured(1, "random sample", Some(950.0), false);
+        r.measured(2, "random sample", Some(41.3), false);
+        r.measured(3, "random sample", Some(880.0), true);
+        r.created(4, 3, "m", "x()", 0.5, "");
+        r.measured(4, "", Some(890.0), false);
+        r.measured(5, "mutation of n3", Some(870.0), false);
+        r.created(6, 5, "m", "y()", 0.5, "");
+        r.measured(6, "", None, false);
+        r.measured(7, "mutation of n3", None, false);
+        r.measured(8, "mutation of n3", None, false);
+        r.flush();
+        assert_eq!(
+            r.text(),
+            "measured (us): n0 (root) 900 best, n3 (random sample) 880 best, 2 others 41.3-950\n\
+             n4 from n3 by m: x() | predicted 0.50\n\
+             measured (us): n4 890, 1 other 870\n\
+             n6 from n5 by m: y() | predicted 0.50\n\
+             measured (us): n6 failed, 2 others failed\n"
+        );
+        assert!(!r.is_shown(5) && r.is_shown(6));
     }
 
     #[test]
@@ -257,7 +334,7 @@ mod tests {
         r.flush();
         assert_eq!(
             r.text(),
-            "measured (us): n4 (random sample) 5.00 best, n5 (random sample) 50.0\n\
+            "measured (us): n4 (random sample) 5.00 best, 1 other 50.0\n\
              n6 from n4 by m: x() | predicted 0.25\n\
              measured (us): n6 4.00 best\n"
         );
@@ -281,8 +358,9 @@ mod tests {
     fn compaction_keeps_the_kept_nodes_entries_of_a_batch_line() {
         let mut r = Record::new(10);
         for i in 1..6u32 {
-            r.measured(i, "random sample", Some(f64::from(i)), false);
+            r.measured(i, "random sample", Some(f64::from(10 - i)), true);
         }
+        r.measured(99, "mutation of n1", Some(20.0), false);
         r.flush();
         for i in 6..40u32 {
             r.created(i, 0, "m", "x()", 0.1, "");
@@ -290,12 +368,35 @@ mod tests {
         r.compact(&BTreeSet::from([0, 2, 4]));
         let t = r.text();
         assert!(
-            t.contains("measured (us): n2 (random sample) 2.00, n4 (random sample) 4.00\n"),
+            t.contains(
+                "measured (us): n2 (random sample) 8.00 best, n4 (random sample) 6.00 best\n"
+            ),
             "{t}"
         );
-        assert!(!t.contains("n1 (random") && !t.contains("n6 from"), "{t}");
-        // 3 batch entries and the 34 creation lines (a budget of 10 keeps no recent line).
-        assert!(t.starts_with("(record compacted 1 time(s): 37 "), "{t}");
+        assert!(
+            !t.contains("n1 (random") && !t.contains("other") && !t.contains("n6 from"),
+            "{t}"
+        );
+        // 3 named entries, the one counted, and the 34 creation lines (a budget of 10 keeps
+        // no recent line).
+        assert!(t.starts_with("(record compacted 1 time(s): 38 "), "{t}");
+    }
+
+    #[test]
+    fn compaction_drops_a_line_of_others_unless_it_is_recent() {
+        let mut r = Record::new(400);
+        r.measured(1, "random sample", Some(5.0), false);
+        r.measured(2, "random sample", Some(6.0), false);
+        r.flush();
+        for i in 3..40u32 {
+            r.created(i, 0, "m", "x()", 0.1, "");
+        }
+        r.measured(40, "mutation of n3", Some(7.0), false);
+        r.flush();
+        r.compact(&BTreeSet::from([0]));
+        let t = r.text();
+        assert!(!t.contains("2 others 5.00-6.00"), "{t}");
+        assert!(t.ends_with("measured (us): 1 other 7.00\n"), "{t}");
     }
 
     #[test]

@@ -360,7 +360,7 @@ fn the_prompt_is_a_stable_prefix_an_append_only_record_and_a_short_question() {
             && p0.contains("Parameters: lock(index); set(index, value); shift(index, delta).")
             && p0.contains("- small: 1B parameters, phi_small 1.00")
     );
-    assert!(p0.contains("several language models") && p0.ends_with("the fastest so far).\n"));
+    assert!(p0.contains("several language models") && p0.ends_with("and slowest times).\n"));
     // The stem (what every workload shares) ends before the workload.
     let (stem, rest) = seen[0].stem_and_rest();
     assert!(
