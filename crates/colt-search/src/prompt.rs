@@ -22,6 +22,8 @@ use std::fmt::Write;
 use colt_action::{ActionSpec, Transformation, Vocabulary};
 use colt_llm::config::format_param_count;
 
+use crate::record::{others_text, short_us};
+
 /// A model's record in the question: children it made, and how many were hits
 /// (better than their parent).
 #[derive(Clone, Debug, PartialEq)]
@@ -88,15 +90,17 @@ pub struct ActingNode {
 pub struct TriedChild {
     /// Node id.
     pub id: u32,
-    /// Who created it.
-    pub proposer: String,
-    /// Its steps, or how it was made (`mutation`).
+    /// Its steps; empty for a child made without steps (a mutation, a random sample).
     pub steps: String,
     /// The cost model's score (normalised throughput).
     pub predicted: f64,
     /// `Some(Some(us))` measured, `Some(None)` failed, `None` not measured.
     pub measured_us: Option<Option<f64>>,
 }
+
+/// Children with steps that a question names at most (the most recent); the others are
+/// counted.
+pub const MAX_TRIED: usize = 6;
 
 /// Everything the question shows.
 #[derive(Clone, Debug)]
@@ -583,19 +587,7 @@ pub fn question(x: &QuestionInputs<'_>) -> String {
             let _ = writeln!(s, "{l}");
         }
     }
-    if !x.tried.is_empty() {
-        let _ = writeln!(s, "Already tried from n{} (do not repeat these):", n.id);
-        for c in &x.tried {
-            let _ = writeln!(
-                s,
-                "- n{} by {}: {} ({})",
-                c.id,
-                c.proposer,
-                c.steps,
-                score_text(c.predicted, c.measured_us)
-            );
-        }
-    }
+    tried_lines(&mut s, n.id, &x.tried);
     if !x.lean {
         status_lines(&mut s, x);
     }
@@ -617,6 +609,39 @@ pub fn question(x: &QuestionInputs<'_>) -> String {
         let _ = writeln!(s, "You are {}. Answer with JSON only.", x.you);
     }
     s
+}
+
+/// The children tried from node `id`: the most recent [`MAX_TRIED`] with steps named with
+/// their steps and time (the record says who proposed them), the rest (mutations, random
+/// samples, older ones) counted with the range of their times, as a batch line of the record
+/// counts them.
+fn tried_lines(s: &mut String, id: u32, tried: &[TriedChild]) {
+    let with_steps: Vec<&TriedChild> = tried.iter().filter(|c| !c.steps.is_empty()).collect();
+    let named = &with_steps[with_steps.len().saturating_sub(MAX_TRIED)..];
+    let others: Vec<Option<f64>> = tried
+        .iter()
+        .filter(|c| !named.iter().any(|n| n.id == c.id))
+        .filter_map(|c| c.measured_us)
+        .collect();
+    let others = others_text(&others);
+    if named.is_empty() {
+        if !others.is_empty() {
+            let _ = writeln!(s, "Already tried from n{id} (us): {others}.");
+        }
+        return;
+    }
+    let _ = writeln!(s, "Already tried from n{id} (do not repeat these; us):");
+    for c in named {
+        let outcome = match c.measured_us {
+            Some(Some(us)) => short_us(us),
+            Some(None) => "failed".to_string(),
+            None => format!("not measured, predicted {:.2}", c.predicted),
+        };
+        let _ = writeln!(s, "- n{} {}: {outcome}", c.id, c.steps);
+    }
+    if !others.is_empty() {
+        let _ = writeln!(s, "- {others}");
+    }
 }
 
 /// Progress, the per-model hit rates and the valid actions at the node.
@@ -918,13 +943,26 @@ mod tests {
                 measured_us: None,
             },
             decisions: "  s: tiles i=4.2\n  t: inlined\n".into(),
-            tried: vec![TriedChild {
-                id: 9,
-                proposer: "small".into(),
-                steps: "set(index=0)".into(),
-                predicted: 0.25,
-                measured_us: Some(Some(12.5)),
-            }],
+            tried: vec![
+                TriedChild {
+                    id: 8,
+                    steps: String::new(),
+                    predicted: 0.3,
+                    measured_us: Some(Some(40.25)),
+                },
+                TriedChild {
+                    id: 9,
+                    steps: "set(index=0)".into(),
+                    predicted: 0.25,
+                    measured_us: Some(Some(12.5)),
+                },
+                TriedChild {
+                    id: 10,
+                    steps: String::new(),
+                    predicted: 0.1,
+                    measured_us: Some(None),
+                },
+            ],
             vocabulary: vocab,
             catalog,
             lean: false,
@@ -964,7 +1002,7 @@ mod tests {
         let s = question(&x);
         for want in [
             "Expand n7 (made by small from n3 with set(index=1); depth 2; predicted 0.50, not measured).\nSchedule of n7:\n  s: tiles i=4.2\n  t: inlined\n",
-            "Already tried from n7 (do not repeat these):\n- n9 by small: set(index=0) (predicted 0.25, measured 12.50 us)",
+            "Already tried from n7 (do not repeat these; us):\n- n9 set(index=0): 12.5\n- 2 others 40.2, 1 of them failed\n",
             "Trials 8/64, best 12.50 us, LLM calls 5/40.",
             "Children better than their parent: small 2/3, big 0/1.",
             "Valid at n7: all but u: set.",
@@ -992,7 +1030,7 @@ mod tests {
             ..x.clone()
         });
         assert!(
-            lean.contains("Expand n7") && lean.contains("- n9 by small"),
+            lean.contains("Expand n7") && lean.contains("- n9 set(index=0): 12.5"),
             "{lean}"
         );
         assert!(lean.contains("regression #2 in a row") && lean.ends_with("You are big.\n"));
@@ -1004,5 +1042,49 @@ mod tests {
         ] {
             assert!(!lean.contains(gone), "{gone:?} in\n{lean}");
         }
+    }
+
+    #[test]
+    fn tried_children_name_the_recent_ones_with_steps_and_count_the_rest() {
+        let child = |id: u32, steps: &str, us: Option<Option<f64>>| TriedChild {
+            id,
+            steps: steps.into(),
+            predicted: 0.5,
+            measured_us: us,
+        };
+        // Only children without steps: one line with their count and range.
+        let mut s = String::new();
+        tried_lines(
+            &mut s,
+            0,
+            &[
+                child(1, "", Some(Some(91.4))),
+                child(2, "", Some(Some(483.0))),
+            ],
+        );
+        assert_eq!(s, "Already tried from n0 (us): 2 others 91.4-483.\n");
+        // More children with steps than a question names: the oldest are counted.
+        let mut tried: Vec<TriedChild> = (1..=8)
+            .map(|i| child(i, &format!("set(index={i})"), Some(Some(10.0 * i as f64))))
+            .collect();
+        tried.push(child(9, "set(index=9)", None));
+        let mut s = String::new();
+        tried_lines(&mut s, 3, &tried);
+        assert!(
+            s.starts_with(
+                "Already tried from n3 (do not repeat these; us):\n- n4 set(index=4): 40.0\n"
+            ),
+            "{s}"
+        );
+        assert!(
+            s.contains("- n9 set(index=9): not measured, predicted 0.50\n"),
+            "{s}"
+        );
+        assert!(s.ends_with("- 3 others 10.0-30.0\n"), "{s}");
+        assert!(!s.contains("n1 ") && !s.contains("n3 set"), "{s}");
+        // None at all: nothing.
+        let mut s = String::new();
+        tried_lines(&mut s, 3, &[]);
+        assert!(s.is_empty());
     }
 }

@@ -33,6 +33,8 @@
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
+use crate::tree::ROOT;
+
 /// One event line.
 #[derive(Clone, Debug, PartialEq)]
 struct Line {
@@ -54,7 +56,7 @@ enum Kind {
 }
 
 /// A latency with 3–4 significant digits.
-fn short_us(us: f64) -> String {
+pub(crate) fn short_us(us: f64) -> String {
     if us >= 100.0 {
         format!("{us:.0}")
     } else if us >= 10.0 {
@@ -75,7 +77,7 @@ fn measured_text(entries: &[String], others: &str) -> String {
 
 /// The unnamed measurements of a batch (`None`: failed): `9 others 40.1-95.3, 2 of them
 /// failed`, `1 other 38.9`, `3 others failed`; empty when there are none.
-fn others_text(latencies: &[Option<f64>]) -> String {
+pub(crate) fn others_text(latencies: &[Option<f64>]) -> String {
     let n = latencies.len();
     if n == 0 {
         return String::new();
@@ -179,10 +181,10 @@ impl Record {
     }
 
     /// A measurement, written with the rest of its batch; `origin` names where an
-    /// unshown node came from (`mutation of n3`, `root`). A node is named when it has a
+    /// unshown node came from (`mutation of n3`, [`ROOT`]). A node is named when it has a
     /// creation line, is the root or is a new best; the others are only counted.
     pub fn measured(&mut self, id: u32, origin: &str, latency_us: Option<f64>, new_best: bool) {
-        if !self.shown.contains(&id) && !new_best && origin != "root" {
+        if !self.shown.contains(&id) && !new_best && origin != ROOT {
             self.pending_others.push(latency_us);
             return;
         }

@@ -15,6 +15,9 @@ use colt_action::Transformation;
 
 use crate::result::NodeInfo;
 
+/// The proposer (and, in the shared record, the origin) of the tree's root node.
+pub(crate) const ROOT: &str = "root";
+
 #[derive(Clone, Debug)]
 pub(crate) struct Node<S> {
     pub state: S,

@@ -19,9 +19,7 @@ use crate::policy::{cap_forbids_largest, floor_forces_largest};
 use crate::prompt::{
     self, ActingNode, AlterationLine, ModelLine, ProgressLine, QuestionInputs, TriedChild,
 };
-
-/// Children already tried that a question lists at most.
-const MAX_TRIED: usize = 6;
+use crate::tree::ROOT;
 
 /// Best measured nodes whose lines (with their ancestors') survive a compaction.
 const KEEP_BEST: usize = 8;
@@ -444,7 +442,7 @@ impl<E: Environment> TreeSearch<'_, E> {
     fn origin(&self, id: u32) -> String {
         let n = self.tree.node(id);
         match (n.proposer.as_str(), n.parent) {
-            ("root", _) | (_, None) => "root".to_string(),
+            (ROOT, _) | (_, None) => ROOT.to_string(),
             ("warmup" | "sample", _) => "random sample".to_string(),
             (p, Some(parent)) => format!("{p} of n{parent}"),
         }
@@ -557,20 +555,15 @@ impl<E: Environment> TreeSearch<'_, E> {
         let tried = n
             .children
             .iter()
-            .rev()
-            .take(MAX_TRIED)
-            .rev()
             .map(|&c| {
                 let ch = self.tree.node(c);
-                let steps = if ch.transformations.is_empty() {
-                    format!("({})", ch.proposer)
-                } else {
-                    prompt::render_transformations(&ch.transformations)
-                };
                 TriedChild {
                     id: c,
-                    proposer: ch.proposer.clone(),
-                    steps,
+                    steps: if ch.transformations.is_empty() {
+                        String::new()
+                    } else {
+                        prompt::render_transformations(&ch.transformations)
+                    },
                     predicted: ch.predicted,
                     measured_us: ch.latency,
                 }

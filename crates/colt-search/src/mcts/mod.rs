@@ -35,7 +35,7 @@ use crate::prompt;
 use crate::record::Record;
 use crate::result::StopReason;
 use crate::strategy::{Finished, Measured, Proposal, SearchStrategy};
-use crate::tree::{Node, Sim, Tree};
+use crate::tree::{Node, ROOT, Sim, Tree};
 
 mod ask;
 
@@ -439,7 +439,7 @@ impl<E: Environment> TreeSearch<'_, E> {
         let predicted = core.predict_one(&features);
         let rid = self.tree.add(Node {
             model: self.root_model.clone(),
-            proposer: "root".into(),
+            proposer: ROOT.into(),
             ..Node::new(root.clone(), key, features.clone(), None, 0, predicted)
         });
         let info = self.tree.info(rid);
@@ -451,7 +451,7 @@ impl<E: Environment> TreeSearch<'_, E> {
             key,
             features,
             predicted: Some(predicted),
-            proposer: "root".into(),
+            proposer: ROOT.into(),
             node: Some(rid),
         }
     }
