@@ -4,6 +4,8 @@
 # trials, numpy/OpenBLAS, 5-round fresh-process final timing; paper scale; 2-core AMD EPYC Zen 5
 # (AVX-512), release build of 25f42f9, nothing else running.
 # Usage: run.sh NAME WORKLOADS (e.g. run.sh gemm llama4-scout-mlp,flux-conv)
+# Run: run.sh gemm llama4-scout-mlp,flux-conv; then run.sh attn llama3-8b-attention (the two attention
+# layers together would not have ended inside the session; flux-attention was not run).
 set -u
 cd "$(dirname "$0")"
 N=$1; W=$2
