@@ -799,6 +799,12 @@ pub fn describe_decisions(program: &Program, trace: &Trace) -> String {
             }
             Placement::Root => parts.push("at root".into()),
         }
+        if let Some(pt) = &d.partition {
+            parts.push(format!(
+                "partitioned at {} = {} (the rest of loop {} is a tail stage tiled alike)",
+                pt.loop_, pt.at, pt.loop_
+            ));
+        }
         if !d.tiles.is_empty() {
             parts.push(describe_tiles(program, i, d));
         }

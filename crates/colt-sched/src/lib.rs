@@ -1,7 +1,8 @@
 //! colt-sched: schedules as data.
 //!
 //! - [`Schedule`]: per-stage loop state and the primitives (split, reorder, fuse, parallel,
-//!   vectorize, unroll, auto-unroll, compute-at, compute-inline, cache-write, pack).
+//!   vectorize, unroll, auto-unroll, compute-at, compute-inline, cache-write, pack,
+//!   partition).
 //! - [`Trace`]: the instructions with their decisions; versioned JSON; deterministic replay.
 //! - [`lower`](Schedule::lower): schedule -> verified `colt_ir::Func`.
 //! - [`sketch`]: CPU design-space rules (multi-level tiling SSRSRS, auto-inline, parallel /
@@ -16,6 +17,7 @@ pub mod error;
 pub mod key;
 pub mod lower;
 pub mod mutate;
+pub mod partition;
 pub mod region;
 pub mod register;
 pub mod sketch;

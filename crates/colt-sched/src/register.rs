@@ -16,12 +16,17 @@
 //! several register tiles side by side in a write cache of at most 4096 floats (half a 32 KiB
 //! L1d) and each reduction loop steps in short blocks (8 to 64), so a block streams whole rows
 //! of the inputs while codegen keeps one register tile's accumulators in registers across it.
-//! Nothing here names a workload: the widths come from the target, the rows from the register
-//! count, the blocked cache from the L1 size.
+//! Rows need not divide the loop: where the most rows a divisor allows leave fewer accumulators
+//! than hide the FMA latency ([`LATENCY_ACCUMULATORS`]: 4 rows of 2 AVX2 vectors on a 1024-row
+//! loop, 8 accumulators), half of the draws take more rows than any divisor (5 to 7 there, up
+//! to 14 of AVX2's accumulators), the stage is *partitioned* at the largest multiple of them,
+//! and the few rows left form a tail stage tiled alike (see [`crate::partition`]). Nothing here names a workload: the widths come from the target, the
+//! rows from the register count, the blocked cache from the L1 size.
 
 use crate::mutate::pick;
 use crate::sketch::{
-    SPATIAL_LEVELS, Tile, contiguous_inner, divisors, draw_factors, primes, transposing_pack,
+    Partition, SPATIAL_LEVELS, Tile, contiguous_inner, divisors, draw_factors, primes,
+    transposing_pack,
 };
 use colt_ir::{IterKind, Program};
 use rand::RngExt;
@@ -41,6 +46,12 @@ const L1_TILE_FLOATS: i64 = 4096;
 /// accumulators' copy in and out of registers is small beside it, short enough that the rows
 /// of the block stay in the L1 cache between register tiles.
 const REDUCTION_BLOCK: (i64, i64) = (8, 64);
+
+/// Independent accumulators a register tile needs for its FMAs not to wait on each other: two
+/// FMA pipes times a latency of 4 to 5 cycles on the x86-64 cores of the last decade (Haswell
+/// to Zen 5). A tile with fewer leaves FMA slots idle; with AVX-512's 28 accumulators the
+/// divisors of a power-of-two loop reach 16, with AVX2's 14 only 8.
+pub const LATENCY_ACCUMULATORS: i64 = 10;
 
 /// The vector registers kernels are compiled for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -71,6 +82,16 @@ impl VectorTarget {
     }
 }
 
+/// A register tiling drawn for one stage: the tiles and, when the rows divide no extent of
+/// their loop, the partition whose `[0, at)` the tiles cover.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RegisterTile {
+    /// One tile per loop of the stage.
+    pub tiles: Vec<Tile>,
+    /// Where the rows' loop is partitioned, if it is.
+    pub partition: Option<Partition>,
+}
+
 /// A register tiling of stage `s` (reduction stage, root placement) for `target`, or `None`
 /// when the stage has no reduction, its innermost spatial loop does not read contiguously or
 /// no multiple of the vector width divides that loop's extent.
@@ -79,7 +100,7 @@ pub fn register_tiles(
     p: &Program,
     s: usize,
     target: VectorTarget,
-) -> Option<Vec<Tile>> {
+) -> Option<RegisterTile> {
     let st = &p.stages[s];
     st.reduce.as_ref()?;
     let inner = st.spatial().last()?.var;
@@ -110,7 +131,7 @@ pub fn register_tiles(
     } else {
         pick(rng, &rows_loops)?
     };
-    let rows = draw_rows(rng, row.extent, vectors, target);
+    let (rows, at) = draw_rows(rng, row.extent, vectors, target);
     // Half of the tiles are blocked: the write cache spans `chunk` register tiles side by
     // side and each reduction loop steps through short blocks, so every block streams whole
     // rows of the cache tile while the accumulators of one register tile stay in registers
@@ -129,13 +150,19 @@ pub fn register_tiles(
                 IterKind::Reduce if chunk > 1 => reduction_block(rng, iv.extent),
                 IterKind::Reduce => draw_factors(rng, iv.extent, 2, false),
                 IterKind::Spatial if iv.var == inner => outer_split(rng, iv.extent, chunk, w),
-                IterKind::Spatial if iv.var == row.var => outer_split(rng, iv.extent, 1, rows),
+                IterKind::Spatial if iv.var == row.var => {
+                    outer_split(rng, at.unwrap_or(iv.extent), 1, rows)
+                }
                 IterKind::Spatial => outer_split(rng, iv.extent, 1, 1),
             };
             Tile { loop_, factors }
         })
         .collect();
-    Some(tiles)
+    let partition = at.map(|at| Partition {
+        loop_: p.var_name(row.var).to_string(),
+        at,
+    });
+    Some(RegisterTile { tiles, partition })
 }
 
 /// The register widths (one to four vectors) that divide a loop of `extent`, and the lanes of
@@ -156,12 +183,30 @@ fn vector_widths(extent: i64, target: VectorTarget) -> (i64, Vec<i64>) {
     }
 }
 
-/// Rows of a register tile `vectors` registers wide: a divisor of `extent` whose accumulators
-/// fit the target, drawn from the upper half of what fits (more rows, more reuse of each
-/// loaded vector).
-fn draw_rows(rng: &mut Pcg64, extent: i64, vectors: i64, target: VectorTarget) -> i64 {
-    let budget = target.accumulators();
-    upper_divisor(rng, extent, |r| r * vectors <= budget)
+/// Rows of a register tile `vectors` registers wide whose accumulators fit the target: a
+/// divisor of `extent` from the upper half of those that fit (more rows, more reuse of each
+/// loaded vector), and no partition; or, where even the largest such divisor leaves fewer
+/// than [`LATENCY_ACCUMULATORS`] and more rows would fit, half of the time a count between
+/// the two with the largest multiple of it below `extent` as the partition point.
+fn draw_rows(
+    rng: &mut Pcg64,
+    extent: i64,
+    vectors: i64,
+    target: VectorTarget,
+) -> (i64, Option<i64>) {
+    let fits = |r: i64| r * vectors <= target.accumulators();
+    let most = (1..=extent).take_while(|&r| fits(r)).last().unwrap_or(1);
+    let divisor = divisors(extent)
+        .into_iter()
+        .filter(|&d| fits(d))
+        .max()
+        .unwrap_or(1);
+    if divisor * vectors < LATENCY_ACCUMULATORS && most > divisor && rng.random_bool(0.5) {
+        let more: Vec<i64> = (divisor + 1..=most).collect();
+        let rows = pick(rng, &more).unwrap_or(most);
+        return (rows, Some(extent / rows * rows));
+    }
+    (upper_divisor(rng, extent, fits), None)
 }
 
 /// Register tiles side by side in a blocked tile's write cache: a divisor (at least 2) of the
@@ -303,12 +348,18 @@ mod tests {
             let mut rng = Pcg64::seed_from_u64(3);
             let mut blocked = 0;
             for _ in 0..200 {
-                let tiles = register_tiles(&mut rng, &p, 0, target).expect("matmul has one");
+                let rt = register_tiles(&mut rng, &p, 0, target).expect("matmul has one");
+                let tiles = rt.tiles;
                 assert!(is_register_tile(&p, 0, &tiles, target), "{tiles:?}");
                 for t in &tiles {
                     let want = if t.loop_ == "k" { 2 } else { SPATIAL_LEVELS };
                     assert_eq!(t.factors.len(), want, "{tiles:?}");
-                    assert_eq!(t.factors.iter().product::<i64>(), 96, "{tiles:?}");
+                    let extent = rt
+                        .partition
+                        .as_ref()
+                        .filter(|pt| pt.loop_ == t.loop_)
+                        .map_or(96, |pt| pt.at);
+                    assert_eq!(t.factors.iter().product::<i64>(), extent, "{tiles:?}");
                 }
                 let j = tiles.iter().find(|t| t.loop_ == "j").unwrap();
                 let i = tiles.iter().find(|t| t.loop_ == "i").unwrap();
@@ -326,6 +377,41 @@ mod tests {
         }
     }
 
+    /// On a power-of-two loop, AVX2's 14 accumulators hold 6 or 7 rows of 2 vectors only with a
+    /// partition: among the draws are such tiles, partitioned at the largest multiple of the
+    /// rows, and never one whose accumulators overflow the registers. AVX-512's divisors
+    /// already reach 16 accumulators: no partition there.
+    #[test]
+    fn rows_that_divide_no_extent_partition_the_loop() {
+        let mut rng = Pcg64::seed_from_u64(11);
+        for _ in 0..200 {
+            let rt = register_tiles(&mut rng, &matmul(1024), 0, AVX512).expect("matmul has one");
+            assert_eq!(rt.partition, None, "{rt:?}");
+        }
+        let p = matmul(1024);
+        let mut rng = Pcg64::seed_from_u64(11);
+        let mut six = 0;
+        for _ in 0..400 {
+            let rt = register_tiles(&mut rng, &p, 0, AVX2).expect("matmul has one");
+            let tile = |l: &str| rt.tiles.iter().find(|t| t.loop_ == l).unwrap().factors[3];
+            let (rows, vectors) = (tile("i"), tile("j") / AVX2.lanes);
+            assert!(rows * vectors <= AVX2.accumulators(), "{rt:?}");
+            match &rt.partition {
+                Some(pt) => {
+                    assert_eq!(pt.loop_, "i");
+                    assert_eq!(pt.at, 1024 / rows * rows, "{rt:?}");
+                    assert_ne!(1024 % rows, 0);
+                    six += usize::from(rows == 6 && vectors == 2 && pt.at == 1020);
+                }
+                None => assert_eq!(1024 % rows, 0, "{rt:?}"),
+            }
+        }
+        assert!(
+            six >= 5,
+            "{six} of 400 draws are 6x2 tiles partitioned at 1020"
+        );
+    }
+
     /// A two-token product (the decode-time MLP): rows from the 2-token loop, and blocked tiles
     /// among the draws.
     #[test]
@@ -334,7 +420,9 @@ mod tests {
         let mut rng = Pcg64::seed_from_u64(5);
         let mut blocked = 0;
         for _ in 0..100 {
-            let tiles = register_tiles(&mut rng, &p, 0, AVX512).expect("two rows suffice");
+            let tiles = register_tiles(&mut rng, &p, 0, AVX512)
+                .expect("two rows suffice")
+                .tiles;
             assert!(is_register_tile(&p, 0, &tiles, AVX512), "{tiles:?}");
             blocked += usize::from(tiles.iter().any(|t| t.loop_ == "j" && t.factors[2] > 1));
         }

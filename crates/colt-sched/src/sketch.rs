@@ -74,6 +74,18 @@ pub struct PackDecision {
     pub factor: Option<i64>,
 }
 
+/// Partition a reduction stage along a spatial loop: the stage keeps `[0, at)`, a tail
+/// stage computes the rest with the same decisions except that loop's tile (see
+/// [`crate::partition`]).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Partition {
+    /// The loop partitioned.
+    #[serde(rename = "loop")]
+    pub loop_: String,
+    /// Iterations the stage keeps.
+    pub at: i64,
+}
+
 /// The decisions for one stage.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct StageDecision {
@@ -93,6 +105,9 @@ pub struct StageDecision {
     pub unroll: i64,
     /// Packing of an input, if any.
     pub pack: Option<PackDecision>,
+    /// Where the stage is partitioned, if it is (its tiles then cover `[0, at)` of the loop).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition: Option<Partition>,
 }
 
 impl StageDecision {
@@ -106,6 +121,7 @@ impl StageDecision {
             vectorize: false,
             unroll: 0,
             pack: None,
+            partition: None,
         }
     }
     /// The tiling of `loop_`, if tiled.
@@ -336,6 +352,7 @@ impl Sketch {
         d.cache_write = None;
         d.pack = None;
         d.parallel = 0;
+        d.partition = None;
         match &placement {
             Placement::Inline => {
                 d.tiles = vec![];
@@ -404,6 +421,17 @@ impl Sketch {
                 },
             )?,
         }
+        if let Some(pt) = &d.partition {
+            push(
+                sch,
+                out,
+                Inst::Partition {
+                    stage: stage.clone(),
+                    loop_: pt.loop_.clone(),
+                    at: pt.at,
+                },
+            )?;
+        }
         if d.tiles.is_empty() {
             return Ok(());
         }
@@ -416,7 +444,13 @@ impl Sketch {
             ));
         }
         let kinds = tile_kinds(sch, s, d, &cx)?;
-        emit_tiling(sch, s, d, &kinds, &cx, out)
+        emit_tiling(sch, s, d, &kinds, &cx, out)?;
+        if let Some((t, td)) = tail_decision(sch, s, d) {
+            let cx = format!("tile({})", td.stage);
+            let kinds = tile_kinds(sch, t, &td, &cx)?;
+            emit_tiling(sch, t, &td, &kinds, &cx, out)?;
+        }
+        Ok(())
     }
 
     /// The pack factor in effect: the given one, or the innermost tile of the loop indexing
@@ -477,20 +511,16 @@ impl Sketch {
             }
             return Ok(());
         }
-        if let Some(l) = &d.cache_write {
-            push(
-                sch,
-                out,
-                Inst::CacheWrite(StageLoop {
-                    stage: stage.clone(),
-                    loop_: l.clone(),
-                }),
-            )?;
-        }
+        emit_cache_write(sch, d, out)?;
         if let Some(pk) = &d.pack {
             self.emit_pack(sch, s, pk, out)?;
         }
-        emit_annotations(sch, s, d, out)
+        emit_annotations(sch, s, d, out)?;
+        if let Some((t, td)) = tail_decision(sch, s, d) {
+            emit_cache_write(sch, &td, out)?;
+            emit_annotations(sch, t, &td, out)?;
+        }
+        Ok(())
     }
 
     /// Emit the pack of stage `s`, and the parallel outer loops and vectorised inner loop of
@@ -737,6 +767,70 @@ fn emit_tiling(
     Ok(())
 }
 
+/// Emit the write cache of `d`, if it has one.
+fn emit_cache_write(sch: &mut Schedule, d: &StageDecision, out: &mut Vec<Inst>) -> Result<()> {
+    match &d.cache_write {
+        Some(l) => push(
+            sch,
+            out,
+            Inst::CacheWrite(StageLoop {
+                stage: d.stage.clone(),
+                loop_: l.clone(),
+            }),
+        ),
+        None => Ok(()),
+    }
+}
+
+/// The tail of partitioned stage `s` (decisions `d`) in `sch` and its decisions: those of the
+/// stage, except that the partitioned loop's tile covers the tail's iterations (the largest
+/// divisor of them no larger than the stage's innermost factor innermost, the rest outermost)
+/// and nothing is packed or partitioned again.
+fn tail_decision(sch: &Schedule, s: usize, d: &StageDecision) -> Option<(usize, StageDecision)> {
+    let pt = d.partition.as_ref()?;
+    let t = sch.stages[s].tail?;
+    let st = &sch.program.stages[t];
+    let extent = st
+        .iters
+        .iter()
+        .find(|iv| sch.program.var_name(iv.var) == pt.loop_)?
+        .extent;
+    let tiles = d
+        .tiles
+        .iter()
+        .map(|tile| {
+            if tile.loop_ != pt.loop_ {
+                return tile.clone();
+            }
+            let inner = tile.factors.last().copied().unwrap_or(1);
+            let fit = divisors(extent)
+                .into_iter()
+                .filter(|&f| f <= inner)
+                .max()
+                .unwrap_or(1);
+            let mut factors = vec![1; tile.factors.len()];
+            factors[0] = extent / fit;
+            if let Some(last) = factors.last_mut() {
+                *last *= fit;
+            }
+            Tile {
+                loop_: tile.loop_.clone(),
+                factors,
+            }
+        })
+        .collect();
+    Some((
+        t,
+        StageDecision {
+            stage: st.name.clone(),
+            tiles,
+            pack: None,
+            partition: None,
+            ..d.clone()
+        },
+    ))
+}
+
 /// Emit the parallel outer loops, vectorised inner loop and auto-unroll step of `d`
 /// (decisions of stage `s`, not inlined).
 fn emit_annotations(
@@ -818,6 +912,12 @@ fn record(d: &mut StageDecision, inst: &Inst) -> Result<()> {
             d.pack = Some(PackDecision {
                 buffer: buffer.clone(),
                 factor: Some(*factor),
+            })
+        }
+        Inst::Partition { loop_, at, .. } => {
+            d.partition = Some(Partition {
+                loop_: loop_.clone(),
+                at: *at,
             })
         }
         Inst::Fuse { .. } | Inst::Parallel(_) | Inst::Unroll(_) => {
@@ -1067,13 +1167,16 @@ fn transcendental(v: &colt_ir::Value) -> bool {
     }
 }
 
+/// Tiles of a stage at root, and the partition they assume, if any.
+type RootTiles = (Vec<Tile>, Option<Partition>);
+
 /// Draw every decision of one stage's phase A given the live schedule (stages after it done).
 fn draw_placement(
     rng: &mut Pcg64,
     sch: &Schedule,
     s: usize,
     target: Option<VectorTarget>,
-) -> (Placement, Vec<Tile>) {
+) -> (Placement, RootTiles) {
     let facts = stage_facts(sch, s);
     if facts.inlinable {
         // MetaSchedule's AutoInline refuses to inline `exp` (its `disallow_op`): recomputing a
@@ -1088,14 +1191,14 @@ fn draw_placement(
             (true, true) => 0.0,
         };
         if rng.random_bool(p) {
-            return (Placement::Inline, vec![]);
+            return (Placement::Inline, (vec![], None));
         }
     }
     if let Some((consumer, loops)) = facts.at
         && rng.random_bool(0.5)
     {
         let l = loops[rng.random_range(0..loops.len())].clone();
-        return (Placement::At { consumer, loop_: l }, vec![]);
+        return (Placement::At { consumer, loop_: l }, (vec![], None));
     }
     (
         Placement::Root,
@@ -1104,17 +1207,20 @@ fn draw_placement(
 }
 
 /// Tiles of a stage at root: with a target, half of the reduction stages get a register tile
-/// (see [`crate::register`]), the rest a uniform draw.
+/// (see [`crate::register`]; it may partition the stage), the rest a uniform draw.
 fn draw_root_tiles(
     rng: &mut Pcg64,
     p: &Program,
     s: usize,
     target: Option<VectorTarget>,
-) -> Vec<Tile> {
+) -> RootTiles {
     let register = target
         .filter(|_| p.stages[s].reduce.is_some() && rng.random_bool(0.5))
         .and_then(|t| register_tiles(rng, p, s, t));
-    register.unwrap_or_else(|| draw_tiles(rng, p, s))
+    match register {
+        Some(rt) => (rt.tiles, rt.partition),
+        None => (draw_tiles(rng, p, s), None),
+    }
 }
 
 /// Draw a complete sketch. Every decision is checked against the live schedule as it is made,
@@ -1133,15 +1239,16 @@ pub fn sample_sketch_for(
     let mut sch = Schedule::new(program.clone());
     let mut insts = vec![];
     for s in (0..program.stages.len()).rev() {
-        let (placement, tiles) = draw_placement(rng, &sch, s, target);
+        let (placement, (tiles, partition)) = draw_placement(rng, &sch, s, target);
         sk.stages[s].placement = placement;
         sk.stages[s].tiles = tiles;
+        sk.stages[s].partition = partition;
         let mut trial = sch.clone();
         insts.clear();
         if sk.phase_a(&mut trial, s, &mut insts).is_err() {
             // a placement the live schedule rejects: fall back to root tiling
             sk.stages[s].placement = Placement::Root;
-            sk.stages[s].tiles = draw_root_tiles(rng, program, s, target);
+            (sk.stages[s].tiles, sk.stages[s].partition) = draw_root_tiles(rng, program, s, target);
             trial = sch.clone();
             sk.phase_a(&mut trial, s, &mut insts)?;
         }

@@ -64,6 +64,8 @@ pub struct StageSched {
     pub auto_unroll: i64,
     /// Loops changed since creation (compute_at needs untouched loops).
     pub transformed: bool,
+    /// The stage computing the rest of a partitioned loop (see [`crate::partition`]).
+    pub tail: Option<usize>,
 }
 
 /// A program with its schedule state.
@@ -77,7 +79,7 @@ pub struct Schedule {
     pub order: Vec<usize>,
 }
 
-fn initial(st: &Stage) -> StageSched {
+pub(crate) fn initial(st: &Stage) -> StageSched {
     StageSched {
         loops: st
             .iters
@@ -93,6 +95,7 @@ fn initial(st: &Stage) -> StageSched {
         cache_write: None,
         auto_unroll: 0,
         transformed: false,
+        tail: None,
     }
 }
 
@@ -229,10 +232,11 @@ impl Schedule {
                 factor,
                 ..
             } => self.pack(&cx, s, buffer, *dim, *factor),
+            Inst::Partition { loop_, at, .. } => self.partition(&cx, s, loop_, *at),
         }
     }
 
-    fn find_loop(&self, cx: &str, s: usize, name: &str) -> Result<usize> {
+    pub(crate) fn find_loop(&self, cx: &str, s: usize, name: &str) -> Result<usize> {
         self.stages[s]
             .loops
             .iter()
@@ -968,11 +972,11 @@ pub(crate) fn subst_iters(e: &Idx, st: &Stage, val: &[Idx]) -> Idx {
 }
 
 /// An [`ErrorKind::Illegal`] error at instruction `cx`.
-fn illegal(cx: &str, msg: impl Into<String>) -> ScheduleError {
+pub(crate) fn illegal(cx: &str, msg: impl Into<String>) -> ScheduleError {
     ScheduleError::new(ErrorKind::Illegal, cx, msg)
 }
 
 /// An [`ErrorKind::BadDecision`] error at instruction `cx`.
-fn bad(cx: &str, msg: impl Into<String>) -> ScheduleError {
+pub(crate) fn bad(cx: &str, msg: impl Into<String>) -> ScheduleError {
     ScheduleError::new(ErrorKind::BadDecision, cx, msg)
 }

@@ -77,6 +77,19 @@ pub enum Inst {
         /// The inner extent of the split.
         factor: i64,
     },
+    /// Split the iteration domain of a reduction stage at `at` along spatial loop `loop`:
+    /// the stage keeps `[0, at)` and a new stage (the tail, named `{stage}_t`) computes
+    /// `[at, extent)` into the same output, each then scheduled on its own. A register tile of
+    /// 6 rows on a 1024-row loop: partition at 1020, tile the 4-row tail alike.
+    Partition {
+        /// The stage partitioned.
+        stage: String,
+        /// The spatial loop split.
+        #[serde(rename = "loop")]
+        loop_: String,
+        /// Iterations the stage keeps; the tail takes the rest.
+        at: i64,
+    },
 }
 
 /// A stage and one of its loops: the operands of [`Inst::Parallel`], [`Inst::Vectorize`],
@@ -122,7 +135,8 @@ impl Inst {
             | Inst::ComputeAt { stage, .. }
             | Inst::ComputeInline { stage }
             | Inst::CacheWrite(StageLoop { stage, .. })
-            | Inst::Pack { stage, .. } => stage,
+            | Inst::Pack { stage, .. }
+            | Inst::Partition { stage, .. } => stage,
         }
     }
 
@@ -157,6 +171,7 @@ impl Inst {
                 dim,
                 factor,
             } => format!("pack({stage}, {buffer}, {dim}, {factor})"),
+            Inst::Partition { stage, loop_, at } => format!("partition({stage}, {loop_}, {at})"),
         }
     }
 }

@@ -166,3 +166,41 @@ fn transposing_packs_match_naive() {
     }
     assert!(found >= 3, "only {found} transposing packs drawn");
 }
+
+/// Register tiles whose rows divide no extent partition their stage; sampled with a 4-lane
+/// target of 16 registers (rows up to 7 on the small workloads' 4- to 16-row loops), such
+/// traces, and their mutants, compute what the naive program computes.
+#[test]
+fn partitioned_register_tiles_match_naive() {
+    let target = Some(VectorTarget {
+        lanes: 4,
+        registers: 16,
+    });
+    let mut found = 0;
+    for p in common::workloads() {
+        for seed in 0..60u64 {
+            let mut rng = Pcg64::seed_from_u64(seed);
+            let Ok(t) = try_sample_for(&p, target, &mut rng) else {
+                continue;
+            };
+            if !t
+                .insts
+                .iter()
+                .any(|i| matches!(i, colt_sched::Inst::Partition { .. }))
+            {
+                continue;
+            }
+            let f = apply_trace(&p, &t).unwrap();
+            common::check_equal(&p, &f).unwrap_or_else(|e| panic!("{e}\n{}", t.text()));
+            // the tail's instructions are derived: the trace is in sketch form
+            let sk = colt_sched::Sketch::from_trace(&p, &t).expect("a sketch-form trace");
+            assert!(sk.stages.iter().any(|d| d.partition.is_some()));
+            if let Some(m) = mutate(&p, &t, &mut rng) {
+                let f = apply_trace(&p, &m).unwrap();
+                common::check_equal(&p, &f).unwrap_or_else(|e| panic!("{e}\n{}", m.text()));
+            }
+            found += 1;
+        }
+    }
+    assert!(found >= 10, "only {found} partitioned samples drawn");
+}
