@@ -31,11 +31,7 @@ impl Schedule {
                 "partition must come first among the stage's transformations, once",
             ));
         }
-        if self
-            .stages
-            .iter()
-            .any(|sc| matches!(sc.attach, Attach::At { consumer, .. } if consumer == s))
-        {
+        if self.hosts(s) {
             return Err(illegal(cx, "another stage is computed inside this one"));
         }
         let p = self.find_loop(cx, s, name)?;

@@ -947,10 +947,7 @@ pub(crate) fn stage_facts(sch: &Schedule, s: usize) -> StageFacts {
     let temp = p.buffer(st.store.buf).kind == BufKind::Temp;
     let consumers = p.consumers(s);
     let untouched = sch.stages[s].attach == Attach::Root && !sch.stages[s].transformed;
-    let hosts = sch
-        .stages
-        .iter()
-        .any(|sc| matches!(sc.attach, Attach::At { consumer, .. } if consumer == s));
+    let hosts = sch.hosts(s);
     let inlinable = st.reduce.is_none() && temp && !consumers.is_empty() && untouched && !hosts;
     let inline_recomputes = consumers
         .iter()

@@ -278,6 +278,13 @@ impl Schedule {
         }
     }
 
+    /// Whether another stage is computed inside stage `s`.
+    pub(crate) fn hosts(&self, s: usize) -> bool {
+        self.stages
+            .iter()
+            .any(|sc| matches!(sc.attach, Attach::At { consumer, .. } if consumer == s))
+    }
+
     fn is_target(&self, v: VarId) -> bool {
         self.stages.iter().any(|sc| {
             matches!(sc.attach, Attach::At { var, .. } if var == v) || sc.cache_write == Some(v)
@@ -670,11 +677,7 @@ impl Schedule {
                 "compute_at must come before any other transformation of the stage",
             ));
         }
-        if self
-            .stages
-            .iter()
-            .any(|sc| matches!(sc.attach, Attach::At { consumer, .. } if consumer == p))
-        {
+        if self.hosts(p) {
             return Err(illegal(cx, "another stage is computed inside this one"));
         }
         Ok(())
@@ -746,12 +749,7 @@ impl Schedule {
         if consumers.is_empty() {
             return Err(illegal(cx, "the stage has no consumer"));
         }
-        if self.stages[p].attach != Attach::Root
-            || self
-                .stages
-                .iter()
-                .any(|sc| matches!(sc.attach, Attach::At { consumer, .. } if consumer == p))
-        {
+        if self.stages[p].attach != Attach::Root || self.hosts(p) {
             return Err(illegal(cx, "the stage takes part in a compute_at"));
         }
         let spatial: Vec<VarId> = pst.spatial().map(|i| i.var).collect();
