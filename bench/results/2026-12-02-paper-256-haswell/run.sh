@@ -5,7 +5,7 @@
 # 256 trials, numpy/OpenBLAS, 5-round fresh-process final timing, paper scale; 2-core AMD EPYC
 # Zen 5, release build of 7f5198d (partitioned register tiles), nothing else running.
 # This checks the ISA, not an AVX2 machine's caches and ports.
-# Usage: run.sh NAME WORKLOADS (run: run.sh gemm matmul,flux-conv)
+# Usage: run.sh NAME WORKLOADS (run: run.sh gemm matmul,flux-conv; then run.sh gemv llama4-scout-mlp,deepseek-r1-moe)
 set -u
 cd "$(dirname "$0")"
 N=$1; W=$2
