@@ -49,7 +49,7 @@ impl Schedule {
             ));
         }
         let mut tail = st.clone();
-        tail.name = self.fresh_stage_name(format!("{}_t", st.name));
+        tail.name = self.fresh_stage_name(format!("{}_t", st.name), 't');
         let fresh: Vec<VarId> = st
             .iters
             .iter()
@@ -88,13 +88,5 @@ impl Schedule {
             .expect("a root stage is ordered");
         self.order.insert(pos + 1, t);
         Ok(())
-    }
-
-    /// `want`, or `want` with `t`s appended until no stage has the name.
-    fn fresh_stage_name(&self, mut want: String) -> String {
-        while self.stage_index(&want).is_some() {
-            want.push('t');
-        }
-        want
     }
 }

@@ -278,6 +278,14 @@ impl Schedule {
         }
     }
 
+    /// `want`, or `want` with `pad` appended until no stage has the name.
+    pub(crate) fn fresh_stage_name(&self, mut want: String, pad: char) -> String {
+        while self.stage_index(&want).is_some() {
+            want.push(pad);
+        }
+        want
+    }
+
     /// Whether another stage is computed inside stage `s`.
     pub(crate) fn hosts(&self, s: usize) -> bool {
         self.stages
@@ -901,10 +909,7 @@ impl Schedule {
                 rest += 1;
             }
         }
-        let mut sname = format!("pack_{buffer}");
-        while self.stage_index(&sname).is_some() {
-            sname.push('p');
-        }
+        let sname = self.fresh_stage_name(format!("pack_{buffer}"), 'p');
         Stage {
             name: sname,
             store: Access {
