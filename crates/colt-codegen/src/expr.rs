@@ -31,6 +31,9 @@ pub struct Needs {
     pub unroll: bool,
     /// The `COLT_SIMD` pragma macro.
     pub simd: bool,
+    /// Accumulators were promoted (see [`crate::promote`]): gcc must keep their copy loops
+    /// as loops.
+    pub promoted: bool,
 }
 
 /// What expression printing needs: names, the ranges of variables in scope, helper flags.

@@ -4,10 +4,12 @@
 //! A reduction whose partial sums stay in memory, `C_c[t, f2*64 + f3] += X[t, h] * W[h, f]`
 //! inside `for h1 { for t3 { for f3 (vector) } }`, loads and stores each accumulator vector on
 //! every `h1` step, and the next step waits on that store. The C compiler does not hoist the
-//! accumulators out of `h1` when loops over them sit inside it. This pass does it on the loop
-//! nest: the outermost loop `L` whose body is a perfect nest down to one reduction block, that
-//! the block's store does not mention, and whose nest touches at most [`MAX_ELEMENTS`]
-//! accumulators, becomes
+//! accumulators out of `h1` when loops over them sit inside it; where `h1` is unrolled, gcc
+//! keeps them in registers but still stores each one after every FMA (a vector store per
+//! FMA: half the FMA rate on a core that retires one vector store a cycle). This pass does it
+//! on the loop nest: the outermost serial or unrolled loop `L` whose body is a perfect nest
+//! down to one reduction block, that the block's store does not mention, and whose nest
+//! touches at most [`MAX_ELEMENTS`] accumulators, becomes
 //!
 //! ```text
 //! alloc C_r[t3, f3]
@@ -116,7 +118,7 @@ fn injective(idx: &[Idx], shape: &[i64], vars: &[(VarId, i64)]) -> bool {
 
 /// `l` rewritten with its accumulators promoted, or `None` when it does not qualify.
 fn promote(f: &mut Func, l: &Loop) -> Option<Stmt> {
-    if !matches!(l.kind, LoopKind::Serial) || l.extent < MIN_TRIPS {
+    if !matches!(l.kind, LoopKind::Serial | LoopKind::Unrolled) || l.extent < MIN_TRIPS {
         return None;
     }
     let (chain, b) = perfect_nest(l)?;

@@ -187,3 +187,40 @@ compute = "Y[i, j] = exp(X[i, j]) + erf(X[i, j]) * tanh(X[i, j])"
     }
     assert_matches_interpreter(&f, "vector-math");
 }
+
+/// The blocked register tile with an unrolled reduction block (`support::blocked_unrolled_tile`)
+/// keeps its accumulators in registers across the block: gcc stored each accumulator after
+/// every FMA of the unrolled chain (one vector store per FMA: half the FMA rate on cores that
+/// retire one vector store a cycle) until the promotion covered unrolled loops, and the
+/// promoted copies went through `memcpy` until gcc was told to keep them as loops.
+#[test]
+fn unrolled_reduction_block_keeps_accumulators_in_registers() {
+    if !host_has_avx2_fma() {
+        println!(
+            "skipped: {} reports no AVX2+FMA for -march=native on this host",
+            cc()
+        );
+        return;
+    }
+    let code = colt_codegen::emit_c(&blocked_unrolled_tile(), "colt_kernel").unwrap();
+    let text = asm(&cc(), &code, "blocked-unrolled").unwrap();
+    let lines: Vec<&str> = text.lines().map(str::trim_start).collect();
+    let vector = |l: &str| l.contains("%ymm") || l.contains("%zmm");
+    let is_fma = |l: &str| l.starts_with("vfmadd") && l.contains("ps") && vector(l);
+    // a vector store: `vmov{a,u}ps %reg, mem` (the memory operand last)
+    let is_store = |l: &str| {
+        (l.starts_with("vmovaps") || l.starts_with("vmovups"))
+            && vector(l)
+            && l.rsplit(',').next().is_some_and(|dst| dst.contains('('))
+    };
+    let first = lines.iter().position(|l| is_fma(l)).expect("no packed FMA");
+    let last = lines.iter().rposition(|l| is_fma(l)).unwrap();
+    let chain = &lines[first..=last];
+    let fmas = chain.iter().filter(|l| is_fma(l)).count();
+    let stores = chain.iter().filter(|l| is_store(l)).count();
+    assert!(fmas >= 64, "only {fmas} packed FMAs:\n{text}");
+    assert!(
+        stores * 8 <= fmas,
+        "{stores} vector stores among {fmas} packed FMAs: accumulators go through memory\n{text}"
+    );
+}

@@ -509,3 +509,24 @@ fn sampled_schedules_match_the_interpreter() {
         "only {promoted} of 32 kernels promote an accumulator"
     );
 }
+
+/// The accumulators of a blocked register tile (`support::blocked_unrolled_tile`) are
+/// promoted across the *unrolled* reduction block too (before, only a rolled loop qualified,
+/// and gcc stored every accumulator after every FMA of the unrolled chain), gcc is told to
+/// keep the copies as loops, and the kernel still matches the interpreter.
+#[test]
+fn accumulators_are_promoted_across_an_unrolled_reduction_block() {
+    let f = blocked_unrolled_tile();
+    let code = colt_codegen::emit_c(&f, "colt_kernel").unwrap();
+    assert!(code.contains("COLT_UNROLL(16)\n"), "{code}");
+    assert!(code.contains("float C_c_r[64]"), "{code}");
+    assert!(code.contains("C_c_r[i3*16 + j3] += "), "{code}");
+    assert!(
+        code.contains("#pragma GCC optimize(\"no-tree-loop-distribute-patterns\")"),
+        "{code}"
+    );
+    assert_matches_interpreter(&f, "promoted-unrolled");
+    // without a promotion (the write cache is the register tile), no pragma
+    let plain = colt_codegen::emit_c(&cache_write_matmul(), "colt_kernel").unwrap();
+    assert!(!plain.contains("GCC optimize"), "{plain}");
+}

@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use colt_ir::{BufKind, Func, Program};
-use colt_sched::{Inst, Trace};
+use colt_sched::{Inst, LoopFactors, StageLoop, Trace};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::Command;
@@ -145,4 +145,47 @@ pub fn assert_matches_interpreter(f: &Func, tag: &str) {
             );
         }
     }
+}
+
+/// A blocked register tile: 4 rows × 16 columns side by side in a 4 × 512 write cache, the
+/// reduction in blocks of 16 that auto-unroll fully unrolls (the shape of the register
+/// prior's blocked tiles).
+pub fn blocked_unrolled_tile() -> Func {
+    let p = colt_ops::matmul(16, 512, 256);
+    let split = |l: &str, factors: Vec<i64>| {
+        Inst::Split(LoopFactors {
+            stage: s("matmul"),
+            loop_: s(l),
+            factors,
+        })
+    };
+    let order = ["i0", "j0", "i1", "j1", "k0", "i2", "j2", "k1", "i3", "j3"];
+    schedule(
+        &p,
+        vec![
+            split("i", vec![2, 2, 1, 4]),
+            split("j", vec![1, 1, 32, 16]),
+            split("k", vec![16, 16]),
+            Inst::Reorder {
+                stage: s("matmul"),
+                order: order.map(s).to_vec(),
+            },
+            Inst::CacheWrite(StageLoop {
+                stage: s("matmul"),
+                loop_: s("j1"),
+            }),
+            Inst::ParallelOuter {
+                stage: s("matmul"),
+                n: 1,
+            },
+            Inst::Vectorize(StageLoop {
+                stage: s("matmul"),
+                loop_: s("j3"),
+            }),
+            Inst::AutoUnroll {
+                stage: s("matmul"),
+                max_step: 64,
+            },
+        ],
+    )
 }
