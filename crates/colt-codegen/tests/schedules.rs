@@ -447,13 +447,7 @@ fn every_operator_compiles_to_what_the_interpreter_computes() {
 #[test]
 fn accumulators_are_promoted_across_an_inner_reduction_loop() {
     let p = colt_ops::matmul(2, 2048, 64);
-    let split = |l: &str, factors: Vec<i64>| {
-        Inst::Split(LoopFactors {
-            stage: s("matmul"),
-            loop_: s(l),
-            factors,
-        })
-    };
+    let split = |l: &str, factors| split("matmul", l, factors);
     let f = schedule(
         &p,
         vec![

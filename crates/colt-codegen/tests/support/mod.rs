@@ -8,6 +8,15 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::Command;
 
+/// `split(stage, loop, factors)`.
+pub fn split(stage: &str, loop_: &str, factors: Vec<i64>) -> Inst {
+    Inst::Split(LoopFactors {
+        stage: s(stage),
+        loop_: s(loop_),
+        factors,
+    })
+}
+
 pub fn s(x: &str) -> String {
     x.to_string()
 }
@@ -152,13 +161,7 @@ pub fn assert_matches_interpreter(f: &Func, tag: &str) {
 /// prior's blocked tiles).
 pub fn blocked_unrolled_tile() -> Func {
     let p = colt_ops::matmul(16, 512, 256);
-    let split = |l: &str, factors: Vec<i64>| {
-        Inst::Split(LoopFactors {
-            stage: s("matmul"),
-            loop_: s(l),
-            factors,
-        })
-    };
+    let split = |l: &str, factors| split("matmul", l, factors);
     let order = ["i0", "j0", "i1", "j1", "k0", "i2", "j2", "k1", "i3", "j3"];
     schedule(
         &p,
