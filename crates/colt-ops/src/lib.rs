@@ -25,7 +25,7 @@ pub use builders::{
 };
 pub use input::{MAX_INPUT_BYTES, read_input};
 pub use spec::{from_spec_file, from_spec_named, from_spec_str, to_spec};
-pub use workloads::{build, list};
+pub use workloads::{build, info, list};
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -97,6 +97,14 @@ pub enum OpsError {
         name: String,
         /// The known names, comma-separated.
         known: String,
+    },
+    /// Shape overrides of a named workload (`matmul:M=197`) that are not valid.
+    #[error("workload \"{workload}\": {msg}")]
+    Shape {
+        /// The workload as asked for, overrides included.
+        workload: String,
+        /// What is wrong.
+        msg: String,
     },
     /// A malformed operator spec: `msg` is one line naming what and where.
     #[error("{}{msg}", file.as_ref().map(|f| format!("{}: ", f.display())).unwrap_or_default())]

@@ -296,19 +296,54 @@ pub fn list(scale: Scale) -> Vec<WorkloadInfo> {
         .map(|w| {
             let shapes = shapes_of(w, scale);
             let flops = (w.build)(&shapes).flops();
-            WorkloadInfo {
-                name: w.name,
-                description: w.description,
-                source: w.source,
-                shapes,
-                flops,
-            }
+            info_of(w, shapes, flops)
         })
         .collect()
 }
 
-/// Build the named workload at `scale`.
+fn info_of(w: &Workload, shapes: BTreeMap<String, i64>, flops: u64) -> WorkloadInfo {
+    WorkloadInfo {
+        name: w.name,
+        description: w.description,
+        source: w.source,
+        shapes,
+        flops,
+    }
+}
+
+/// Build the named workload at `scale`. `name` may carry shape overrides after a colon,
+/// `matmul:M=197,N=768,K=768`: the scale's shapes with those replaced (see [`info`]).
 pub fn build(name: &str, scale: Scale) -> Result<Program, OpsError> {
+    let (w, shapes) = resolve(name, scale)?;
+    let mut p = (w.build)(&shapes);
+    p.name = w.name.replace('-', "_");
+    Ok(p)
+}
+
+/// The workload `name` (optionally with shape overrides, as [`build`] takes it) at `scale`:
+/// its base name, description, source, the shapes after the overrides and the FLOPs.
+pub fn info(name: &str, scale: Scale) -> Result<WorkloadInfo, OpsError> {
+    let (w, shapes) = resolve(name, scale)?;
+    let flops = (w.build)(&shapes).flops();
+    Ok(info_of(w, shapes, flops))
+}
+
+/// The largest value a shape override may take.
+pub const MAX_SHAPE: i64 = 1 << 20;
+
+/// Most elements one buffer of an overridden workload may have, and most points one stage's
+/// iteration domain may have (so that sizes and FLOPs cannot overflow).
+const MAX_ELEMENTS: u64 = 1 << 40;
+const MAX_DOMAIN: u64 = 1 << 52;
+
+fn resolve(
+    spec: &str,
+    scale: Scale,
+) -> Result<(&'static Workload, BTreeMap<String, i64>), OpsError> {
+    let (name, overrides) = match spec.split_once(':') {
+        Some((n, o)) => (n, Some(o)),
+        None => (spec, None),
+    };
     let w = WORKLOADS
         .iter()
         .find(|w| w.name == name)
@@ -316,7 +351,89 @@ pub fn build(name: &str, scale: Scale) -> Result<Program, OpsError> {
             name: name.to_string(),
             known: names().join(", "),
         })?;
-    let mut p = (w.build)(&shapes_of(w, scale));
-    p.name = w.name.replace('-', "_");
-    Ok(p)
+    let mut shapes = shapes_of(w, scale);
+    if let Some(o) = overrides {
+        let bad = |msg: String| OpsError::Shape {
+            workload: spec.to_string(),
+            msg,
+        };
+        override_shapes(&mut shapes, o).map_err(&bad)?;
+        check_shapes(w, &shapes).map_err(&bad)?;
+    }
+    Ok((w, shapes))
+}
+
+/// Apply `K=V,K=V` to `shapes`: only known names, each once, integers in range.
+fn override_shapes(shapes: &mut BTreeMap<String, i64>, o: &str) -> Result<(), String> {
+    let known = shapes_list(shapes);
+    let mut seen = Vec::new();
+    for item in o.split(',') {
+        let (k, v) = item
+            .split_once('=')
+            .ok_or_else(|| format!("{item:?} is not NAME=VALUE (its shapes: {known})"))?;
+        let (k, v) = (k.trim(), v.trim());
+        if seen.contains(&k) {
+            return Err(format!("{k} is given twice"));
+        }
+        seen.push(k);
+        let min = if k == "pad" { 0 } else { 1 };
+        let v: i64 = v
+            .parse()
+            .ok()
+            .filter(|v| (min..=MAX_SHAPE).contains(v))
+            .ok_or_else(|| format!("{k}={v} must be an integer from {min} to {MAX_SHAPE}"))?;
+        *shapes
+            .get_mut(k)
+            .ok_or_else(|| format!("{k} is not one of its shapes ({known})"))? = v;
+    }
+    Ok(())
+}
+
+fn shapes_list(shapes: &BTreeMap<String, i64>) -> String {
+    let v: Vec<String> = shapes.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    v.join(", ")
+}
+
+/// What the builders would panic on, as a message: a convolution window larger than the
+/// padded input, a padding as wide as the window; and sizes that could overflow.
+fn check_shapes(w: &Workload, s: &BTreeMap<String, i64>) -> Result<(), String> {
+    if let (Some(&k), Some(&pad)) = (s.get("kernel"), s.get("pad")) {
+        for d in ["H", "W"] {
+            if k > s[d] + 2 * pad {
+                return Err(format!(
+                    "kernel={k} is larger than the padded input ({d}={} with pad={pad})",
+                    s[d]
+                ));
+            }
+        }
+        if pad >= k {
+            return Err(format!("pad={pad} must be smaller than kernel={k}"));
+        }
+    }
+    let p = (w.build)(s);
+    for b in &p.buffers {
+        let n = b
+            .shape
+            .iter()
+            .try_fold(1u64, |a, &d| a.checked_mul(d as u64));
+        if n.is_none_or(|n| n > MAX_ELEMENTS) {
+            return Err(format!(
+                "tensor {} of shape {:?} has more than {MAX_ELEMENTS} elements",
+                b.name, b.shape
+            ));
+        }
+    }
+    for st in &p.stages {
+        let n = st
+            .iters
+            .iter()
+            .try_fold(1u64, |a, i| a.checked_mul(i.extent as u64));
+        if n.is_none_or(|n| n > MAX_DOMAIN) {
+            return Err(format!(
+                "stage {} iterates over more than {MAX_DOMAIN} points",
+                st.name
+            ));
+        }
+    }
+    Ok(())
 }

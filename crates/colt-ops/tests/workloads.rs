@@ -232,3 +232,78 @@ fn scale_parses_and_prints() {
     assert_eq!(Scale::Ci.to_string(), "ci");
     assert!("huge".parse::<Scale>().unwrap_err().contains("ci or paper"));
 }
+
+#[test]
+fn shape_overrides_replace_the_named_shapes_only() {
+    let p = build("matmul:M=197,K=768", Scale::Paper).unwrap();
+    let shapes: Vec<&Vec<i64>> = p.buffers.iter().map(|b| &b.shape).collect();
+    assert_eq!(
+        shapes,
+        [&vec![197, 768], &vec![768, 1024], &vec![197, 1024]]
+    );
+    assert_eq!(p.name, "matmul");
+    let i = workloads::info("matmul:M=197,K=768", Scale::Paper).unwrap();
+    assert_eq!(i.name, "matmul");
+    assert_eq!(i.shapes["M"], 197);
+    assert_eq!(i.shapes["N"], 1024);
+    assert_eq!(i.flops, p.flops());
+    assert_eq!(i.flops, 2 * 197 * 768 * 1024);
+    // Without overrides, info is the table's row.
+    let plain = workloads::info("conv2d", Scale::Ci).unwrap();
+    assert_eq!(plain, list(Scale::Ci)[2]);
+    // A stride-2 convolution and an odd spatial size verify like the table's shapes.
+    let p = build("conv2d:H=57,W=29,stride=2,F=24", Scale::Ci).unwrap();
+    colt_ir::verify(&p.naive()).unwrap();
+    assert_eq!(p.buffers.last().unwrap().shape, [1, 24, 29, 15]);
+}
+
+#[test]
+fn bad_shape_overrides_are_one_clear_line() {
+    let cases = [
+        (
+            "matmul:Q=3",
+            "Q is not one of its shapes (K=1024, M=1024, N=1024)",
+        ),
+        ("matmul:M=0", "M=0 must be an integer from 1 to 1048576"),
+        ("matmul:M=x", "M=x must be an integer"),
+        ("matmul:M", "\"M\" is not NAME=VALUE"),
+        ("matmul:M=2,M=3", "M is given twice"),
+        ("matmul:M=99999999", "from 1 to"),
+        (
+            "conv2d:kernel=9,H=4,pad=1",
+            "kernel=9 is larger than the padded input (H=4 with pad=1)",
+        ),
+        ("conv2d:pad=3", "pad=3 must be smaller than kernel=3"),
+        ("conv2d:pad=-1", "pad=-1 must be an integer from 0"),
+        ("conv2d:N=1048576,C=1048576,H=1048576", "has more than"),
+        (
+            "matmul:M=1048576,N=1048576,K=1048576",
+            "iterates over more than",
+        ),
+        ("nosuch:M=3", "unknown workload \"nosuch\""),
+    ];
+    for (spec, want) in cases {
+        let e = build(spec, Scale::Paper).unwrap_err();
+        let msg = e.to_string();
+        assert!(msg.contains(want), "{spec}: {msg}");
+        assert!(!msg.contains('\n'), "{spec}: {msg}");
+        if !spec.starts_with("nosuch") {
+            assert!(matches!(e, OpsError::Shape { .. }), "{spec}: {e:?}");
+            assert!(msg.starts_with(&format!("workload \"{spec}\": ")), "{msg}");
+        }
+    }
+}
+
+#[test]
+fn any_single_override_builds_or_is_refused_never_panics() {
+    for w in list(Scale::Ci) {
+        for key in w.shapes.keys() {
+            for v in [0, 1, 2, 3, 7, 197, 1 << 20] {
+                let spec = format!("{}:{key}={v}", w.name);
+                if let Ok(p) = build(&spec, Scale::Ci) {
+                    colt_ir::verify(&p.naive()).unwrap_or_else(|e| panic!("{spec}: {e}"));
+                }
+            }
+        }
+    }
+}

@@ -181,6 +181,14 @@ fn bad_arguments_are_one_line_errors() {
         ),
         (vec!["bench", "--suite", "tiny", "--seeds", "0"], "--seeds"),
         (
+            vec!["bench", "--workloads", "matmul:M=4,Q=2"],
+            "--workloads: workload \"matmul:M=4,Q=2\": Q is not one of its shapes",
+        ),
+        (
+            vec!["bench", "--workloads", "gemv,nosuch"],
+            "unknown workload \"nosuch\"",
+        ),
+        (
             vec!["bench", "--suite", "tiny", "--llm-seeds", "0"],
             "--llm-seeds",
         ),
@@ -223,6 +231,52 @@ fn bad_arguments_are_one_line_errors() {
             lines[0]
         );
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_workload_outside_the_suite_with_its_own_shapes() {
+    let dir = scratch("shapes");
+    let csv = dir.join("bench.csv");
+    let v = bench_json(
+        &dir,
+        &[
+            "--workloads",
+            "matmul:M=24,N=40,K=12",
+            "--skip-tvm",
+            "--trials",
+            "4",
+            "--final-rounds",
+            "1",
+            "--csv",
+            csv.to_str().unwrap(),
+        ],
+    );
+    let rows = v["rows"].as_array().expect("rows");
+    assert_eq!(rows.len(), 1, "{v}");
+    let r = &rows[0];
+    assert_eq!(r["workload"], "matmul:M=24,N=40,K=12");
+    assert_eq!(r["scale"], "ci");
+    assert_eq!(r["flops"].as_f64(), Some(2.0 * 24.0 * 40.0 * 12.0), "{r}");
+    assert!(r["colt_best_us"].as_f64().is_some_and(|x| x > 0.0), "{r}");
+    let run = &r["strategies"]["evolutionary"]["runs"][0];
+    assert_eq!(
+        run["final_rounds_us"].as_array().map(Vec::len),
+        Some(1),
+        "{run}"
+    );
+    // numpy times the same shapes (its check against the reference would fail otherwise).
+    match r["numpy_status"].as_str().expect("numpy_status") {
+        "ok" => assert!(r["openblas_us"].as_f64().is_some_and(|x| x > 0.0), "{r}"),
+        s => assert!(s.starts_with("skipped"), "{s}"),
+    }
+    let text = std::fs::read_to_string(&csv).expect("csv written");
+    assert!(
+        text.lines()
+            .nth(1)
+            .is_some_and(|l| l.starts_with("\"matmul:M=24,N=40,K=12\",ci,4,evolutionary,")),
+        "{text}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

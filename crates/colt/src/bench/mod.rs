@@ -61,7 +61,9 @@ pub struct Args {
     /// kept, reported as timed out.
     #[arg(long, default_value_t = 7200, value_name = "S")]
     peer_timeout_s: u64,
-    /// Only these workloads of the suite (default: all of them).
+    /// Only these workloads (default: all of the suite's): the suite's at its scale, any
+    /// other built-in one at --scale (default ci), with shape overrides if wanted:
+    /// `--workloads mlp-up-proj,matmul:M=197,N=768,K=768`.
     #[arg(long, value_delimiter = ',')]
     workloads: Vec<String>,
     /// Trial budgets, comma-separated (default: 64,256; tiny: 8).
@@ -106,6 +108,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     }
     let suite: Suite = a.suite.parse().map_err(anyhow::Error::msg)?;
     let (budgets, names) = checked_budgets_and_strategies(&a, suite)?;
+    let entries = selected_entries(&a, suite)?;
     // The bench's bucket (what `colt tune` would use), priced; the LLM configurations run on
     // configs written with it.
     let user_cfg = crate::config::load(a.config.as_deref())?;
@@ -126,7 +129,6 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     };
     let machine = print_machine_limits(&settings.db);
     let (tvm_python, numpy_python) = peer_pythons(&a);
-    let entries = selected_entries(&a, suite)?;
     let final_dir = tempfile::Builder::new()
         .prefix("colt-bench-final")
         .tempdir()
@@ -147,7 +149,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     };
     let mut rows = vec![];
     for entry in entries {
-        rows.extend(bench.entry_rows(entry, &budgets)?);
+        rows.extend(bench.entry_rows(&entry, &budgets)?);
     }
     write_report(&a, &rows, &bench.bucket, &price_notes)
 }
@@ -353,28 +355,64 @@ fn peer_pythons(a: &Args) -> (Result<PathBuf, String>, Result<PathBuf, String>) 
     (tvm_python, numpy_python)
 }
 
-/// The suite's entries that `--workloads` selects (all of them without it); an unknown
-/// workload is an error.
+/// The entries `--workloads` selects (the suite's, all of them without it), in the order
+/// given: a workload of the suite at the suite's scale (or `--scale`), any other built-in
+/// workload — shape overrides allowed, `matmul:M=197,K=768` — at `--scale` (default ci).
+/// A workload that does not resolve is an error naming it.
 fn selected_entries(a: &Args, suite: Suite) -> anyhow::Result<Vec<suite::Entry>> {
     let scale = a.scale.as_deref().map(out::scale).transpose()?;
-    let entries: Vec<_> = suite
-        .entries_at(scale)
-        .into_iter()
-        .filter(|e| a.workloads.is_empty() || a.workloads.iter().any(|w| w == e.workload))
-        .collect();
-    if let Some(w) = a
-        .workloads
-        .iter()
-        .find(|w| !suite.entries().iter().any(|e| e.workload == w.as_str()))
-    {
-        let known: Vec<&str> = suite.entries().iter().map(|e| e.workload).collect();
-        anyhow::bail!(
-            "--workloads: {w} is not in the {} suite (it has: {})",
-            a.suite,
-            known.join(", ")
-        );
+    let entries = suite.entries_at(scale);
+    if a.workloads.is_empty() {
+        return Ok(entries);
     }
-    Ok(entries)
+    workload_list(&a.workloads)
+        .into_iter()
+        .map(|w| {
+            if let Some(e) = entries.iter().find(|e| e.workload == w) {
+                return Ok(e.clone());
+            }
+            let scale = scale.unwrap_or(colt_ops::Scale::Ci);
+            colt_ops::workloads::info(&w, scale).map_err(|e| {
+                let known: Vec<&str> = entries.iter().map(|e| e.workload.as_str()).collect();
+                anyhow::anyhow!(
+                    "--workloads: {e} (the {} suite has: {}; any built-in workload may be named)",
+                    a.suite,
+                    known.join(", ")
+                )
+            })?;
+            Ok(suite::Entry { workload: w, scale })
+        })
+        .collect()
+}
+
+/// `--workloads` split at its commas, the shape overrides of a workload put back together:
+/// `matmul:M=197,K=768,gemv` is `matmul:M=197,K=768` and `gemv` (a name has no `=`).
+fn workload_list(parts: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = vec![];
+    for p in parts {
+        match out.last_mut() {
+            Some(last) if p.contains('=') && !p.contains(':') && last.contains(':') => {
+                last.push(',');
+                last.push_str(p);
+            }
+            _ => out.push(p.clone()),
+        }
+    }
+    out
+}
+
+/// A workload as a file-name part: overrides' `:`, `=` and `,` become `_`.
+fn file_part(workload: &str) -> String {
+    workload
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 /// The contenders of one row's final timing.
@@ -409,31 +447,30 @@ struct Bench {
 
 impl Bench {
     /// The rows of one suite entry: numpy once, then colt and TVM for every trial budget.
-    fn entry_rows(&self, entry: suite::Entry, budgets: &[usize]) -> anyhow::Result<Vec<Row>> {
-        let info = colt_ops::list(entry.scale)
-            .into_iter()
-            .find(|w| w.name == entry.workload)
-            .with_context(|| format!("suite workload {} is not built in", entry.workload))?;
+    fn entry_rows(&self, entry: &suite::Entry, budgets: &[usize]) -> anyhow::Result<Vec<Row>> {
+        let workload = entry.workload.as_str();
+        // The peers know the layer by its base name and take its shapes (overrides applied).
+        let info = colt_ops::workloads::info(workload, entry.scale)?;
         let scale = entry.scale.as_str();
-        let program = colt_tensor::resolve(entry.workload, entry.scale)?;
+        let program = colt_tensor::resolve(workload, entry.scale)?;
         let roofline_gflops = self
             .machine
             .as_ref()
             .map(|m| m.bound_gflops(program.intensity()));
-        let numpy = suite::gemm_like(entry.workload).then(|| match &self.numpy_python {
+        let numpy = suite::gemm_like(info.name).then(|| match &self.numpy_python {
             Ok(py) => {
-                eprintln!("bench: {} ({scale}): numpy/OpenBLAS...", entry.workload);
-                peer::numpy(py, peer::request(entry.workload, &info.shapes, 1, 1))
+                eprintln!("bench: {workload} ({scale}): numpy/OpenBLAS...");
+                peer::numpy(py, peer::request(info.name, &info.shapes, 1, 1))
             }
             Err(why) => peer::PeerResult::skipped(why.clone()),
         });
         let mut rows = vec![];
         for &trials in budgets {
-            let mut per_strategy = self.colt_runs(entry.workload, scale, trials);
+            let mut per_strategy = self.colt_runs(workload, scale, trials);
             let tvm_lib = self
                 .final_dir
-                .join(format!("{}-{scale}-{trials}-tvm.so", entry.workload));
-            let mut tvm = self.tvm_run(entry.workload, scale, &info.shapes, trials, &tvm_lib);
+                .join(format!("{}-{scale}-{trials}-tvm.so", file_part(workload)));
+            let mut tvm = self.tvm_run(workload, &info, scale, trials, &tvm_lib);
             if let Some(target) = tvm.best_us {
                 self.record_trials_to_tvm(&mut per_strategy, target)?;
             }
@@ -447,12 +484,12 @@ impl Bench {
             self.final_timing(entry, &info, &program, contenders)?;
             if !tvm.ok() {
                 eprintln!(
-                    "bench: {} ({scale}), {trials} trials: TVM {}",
-                    entry.workload, tvm.status
+                    "bench: {workload} ({scale}), {trials} trials: TVM {}",
+                    tvm.status
                 );
             }
             rows.push(Row {
-                workload: entry.workload.to_string(),
+                workload: workload.to_string(),
                 scale: scale.to_string(),
                 trials,
                 flops: info.flops as f64,
@@ -468,22 +505,24 @@ impl Bench {
     /// Time every contender of a row again in fresh processes (see [`final_timing`]).
     fn final_timing(
         &self,
-        entry: suite::Entry,
+        entry: &suite::Entry,
         info: &colt_ops::WorkloadInfo,
         program: &colt_ir::Program,
         c: Contenders,
     ) -> anyhow::Result<()> {
-        let dir = self
-            .final_dir
-            .join(format!("{}-{}", entry.workload, entry.scale.as_str()));
+        let dir = self.final_dir.join(format!(
+            "{}-{}",
+            file_part(&entry.workload),
+            entry.scale.as_str()
+        ));
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;
         let setup = final_timing::Setup {
             exe: &self.settings.exe,
-            workload: entry.workload,
+            workload: &entry.workload,
             scale: entry.scale.as_str(),
             program,
-            request: peer::request(entry.workload, &info.shapes, 1, 1),
+            request: peer::request(info.name, &info.shapes, 1, 1),
             tvm_python: self.tvm_python.as_deref().ok(),
             numpy_python: self.numpy_python.as_deref().ok(),
             dir: &dir,
@@ -529,8 +568,8 @@ impl Bench {
     fn tvm_run(
         &self,
         workload: &str,
+        info: &colt_ops::WorkloadInfo,
         scale: &str,
-        shapes: &std::collections::BTreeMap<String, i64>,
         trials: usize,
         export: &std::path::Path,
     ) -> peer::PeerResult {
@@ -538,7 +577,7 @@ impl Bench {
             Ok(py) => {
                 eprintln!("bench: {workload} ({scale}), {trials} trials: TVM MetaSchedule...");
                 let export = (self.final_rounds > 0).then_some(export);
-                let req = peer::request(workload, shapes, trials, 1);
+                let req = peer::request(info.name, &info.shapes, trials, 1);
                 peer::tvm(py, req, export, Some(self.peer_timeout))
             }
             Err(why) => peer::PeerResult::skipped(why.clone()),
@@ -602,6 +641,20 @@ fn seeds_for(uses_llm: bool, seeds: u64, llm_seeds: Option<u64>) -> u64 {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn shape_overrides_survive_the_comma_split_of_workloads() {
+        let parts: Vec<String> = ["matmul:M=197", "K=768", "gemv", "conv2d:stride=2", "F=8"]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(
+            super::workload_list(&parts),
+            ["matmul:M=197,K=768", "gemv", "conv2d:stride=2,F=8"]
+        );
+        assert_eq!(super::workload_list(&["gemv".into()]), ["gemv"]);
+        assert_eq!(super::file_part("matmul:M=197,K=768"), "matmul_M_197_K_768");
+        assert_eq!(super::file_part("mlp-up-proj"), "mlp-up-proj");
+    }
+
     #[test]
     fn llm_seeds_apply_only_to_the_strategies_that_call_llms() {
         use super::seeds_for;

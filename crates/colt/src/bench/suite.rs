@@ -4,10 +4,11 @@
 
 use colt_ops::Scale;
 
-/// One workload of a suite at one scale.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// One workload of a bench at one scale: a suite's, or one named by `--workloads` (a
+/// built-in name, shape overrides allowed: `matmul:M=197,K=768`).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Entry {
-    pub workload: &'static str,
+    pub workload: String,
     pub scale: Scale,
 }
 
@@ -52,24 +53,24 @@ impl Suite {
                 let mut v: Vec<Entry> = SERVING_LAYERS
                     .iter()
                     .map(|&w| Entry {
-                        workload: w,
+                        workload: w.into(),
                         scale: Scale::Ci,
                     })
                     .collect();
                 v.push(Entry {
-                    workload: "matmul",
+                    workload: "matmul".into(),
                     scale: Scale::Paper,
                 });
                 v
             }
             Suite::Tiny => vec![Entry {
-                workload: "matmul",
+                workload: "matmul".into(),
                 scale: Scale::Ci,
             }],
             Suite::Outside => colt_ops::workloads::OUT_OF_SUITE
                 .iter()
                 .map(|&w| Entry {
-                    workload: w,
+                    workload: w.into(),
                     scale: Scale::Ci,
                 })
                 .collect(),
@@ -140,7 +141,7 @@ mod tests {
         assert_eq!(
             e[5],
             Entry {
-                workload: "matmul",
+                workload: "matmul".into(),
                 scale: Scale::Paper
             }
         );
@@ -173,7 +174,7 @@ mod tests {
     fn outside_suite_is_the_four_out_of_suite_layers_at_ci_scale() {
         assert_eq!("outside".parse::<Suite>(), Ok(Suite::Outside));
         let e = Suite::Outside.entries();
-        let names: Vec<&str> = e.iter().map(|e| e.workload).collect();
+        let names: Vec<&str> = e.iter().map(|e| e.workload.as_str()).collect();
         assert_eq!(names, ["mlp-up-proj", "depthwise-conv", "rmsnorm", "gemv"]);
         assert!(e.iter().all(|e| e.scale == Scale::Ci));
         // none of them is a layer of the suites the search was developed on
@@ -181,7 +182,7 @@ mod tests {
             Suite::Default
                 .entries()
                 .iter()
-                .all(|d| !names.contains(&d.workload))
+                .all(|d| !names.contains(&d.workload.as_str()))
         );
         assert_eq!(
             Suite::Outside.default_trials(),

@@ -35,8 +35,10 @@ pub struct Args {
     /// tensor (schedules of a workload) or llvm (pass orderings of a C program). [default: tensor]
     #[arg(long, value_enum)]
     space: Option<Space>,
-    /// Tensor space: a built-in workload name or the path of a custom operator spec (.toml,
-    /// at most 1 MiB; the run records its text).
+    /// Tensor space: a built-in workload name, with shape overrides if wanted
+    /// (`matmul:M=197,N=768,K=768`: the --scale shapes with those replaced; `colt workloads`
+    /// lists each one's shapes), or the path of a custom operator spec (.toml, at most 1 MiB;
+    /// the run records its text).
     #[arg(long)]
     workload: Option<String>,
     /// LLVM space: the C file(s) with `main` (or one .ll file; at most 1 MiB each).
