@@ -800,9 +800,13 @@ pub fn describe_decisions(program: &Program, trace: &Trace) -> String {
             Placement::Root => parts.push("at root".into()),
         }
         if let Some(pt) = &d.partition {
+            let rest = match pt.from {
+                Some(from) => format!("{} from {from}", pt.loop_),
+                None => format!("the rest of loop {}", pt.loop_),
+            };
             parts.push(format!(
-                "partitioned at {} = {} (the rest of loop {} is a tail stage tiled alike)",
-                pt.loop_, pt.at, pt.loop_
+                "partitioned at {} = {} ({rest} is a tail stage tiled alike)",
+                pt.loop_, pt.at
             ));
         }
         if !d.tiles.is_empty() {

@@ -20,7 +20,12 @@
 //! than hide the FMA latency ([`LATENCY_ACCUMULATORS`]: 4 rows of 2 AVX2 vectors on a 1024-row
 //! loop, 8 accumulators), half of the draws take more rows than any divisor (5 to 7 there, up
 //! to 14 of AVX2's accumulators), the stage is *partitioned* at the largest multiple of them,
-//! and the few rows left form a tail stage tiled alike (see [`crate::partition`]). Nothing here
+//! and the few rows left form a tail stage tiled alike (see [`crate::partition`]). Lanes need
+//! not divide their loop either: where no register width divides the innermost loop (a
+//! ResNet row of 14 or 7, 197 tokens), the tiles cover the largest multiple of a width below
+//! its extent and the stage is partitioned on that loop, its tail whole vectors wide that
+//! start early and recompute a few lanes of the stage (`[0, 8)` and `[6, 14)`: 16 lanes of
+//! work for 14, where a 6-lane remainder ran at a fraction of the vector rate). Nothing here
 //! names a workload: the widths come from the target, the rows from the register count, the
 //! blocked cache from the L1 size.
 
@@ -110,7 +115,17 @@ pub fn register_tiles(
     }
     let inner_extent = st.spatial().last()?.extent;
     let (lanes, widths) = vector_widths(inner_extent, target);
-    let w = pick(rng, &widths)?;
+    // No width divides the lane loop (a 14-wide conv row): the tiles cover the largest
+    // multiple of a width below its extent and the lanes left form the partition's tail.
+    let (lanes, w, lane_at) = match pick(rng, &widths) {
+        Some(w) => (lanes, w, None),
+        None => {
+            let (lanes, widths) = partial_widths(inner_extent, target);
+            let w = pick(rng, &widths)?;
+            (lanes, w, Some(inner_extent / w * w))
+        }
+    };
+    let lanes_extent = lane_at.unwrap_or(inner_extent);
     let vectors = w / lanes;
     // The rows: a spatial loop that no read across the lanes mentions, so each loaded
     // vector serves every row (matmul's `i`, a conv's output channels); the nearest such
@@ -132,13 +147,20 @@ pub fn register_tiles(
     } else {
         pick(rng, &rows_loops)?
     };
-    let (rows, at) = draw_rows(rng, row.extent, vectors, target);
+    // One partition per stage: with the lanes partitioned, the rows divide their loop.
+    let (rows, at) = match lane_at {
+        Some(_) => {
+            let fits = |r: i64| r * vectors <= target.accumulators();
+            (upper_divisor(rng, row.extent, fits), None)
+        }
+        None => draw_rows(rng, row.extent, vectors, target),
+    };
     // Half of the tiles are blocked: the write cache spans `chunk` register tiles side by
     // side and each reduction loop steps through short blocks, so every block streams whole
     // rows of the cache tile while the accumulators of one register tile stay in registers
     // across the block (codegen promotes them).
     let chunk = if rng.random_bool(0.5) {
-        draw_chunk(rng, inner_extent / w, rows * w)
+        draw_chunk(rng, lanes_extent / w, rows * w)
     } else {
         1
     };
@@ -150,7 +172,7 @@ pub fn register_tiles(
             let factors = match iv.kind {
                 IterKind::Reduce if chunk > 1 => reduction_block(rng, iv.extent),
                 IterKind::Reduce => draw_factors(rng, iv.extent, 2, false),
-                IterKind::Spatial if iv.var == inner => outer_split(rng, iv.extent, chunk, w),
+                IterKind::Spatial if iv.var == inner => outer_split(rng, lanes_extent, chunk, w),
                 IterKind::Spatial if iv.var == row.var => {
                     outer_split(rng, at.unwrap_or(iv.extent), 1, rows)
                 }
@@ -159,9 +181,15 @@ pub fn register_tiles(
             Tile { loop_, factors }
         })
         .collect();
-    let partition = at.map(|at| Partition {
-        loop_: p.var_name(row.var).to_string(),
+    let partition = match (lane_at, at) {
+        (Some(at), _) => Some((inner, at, whole_vector_tail(inner_extent, at, lanes))),
+        (None, Some(at)) => Some((row.var, at, None)),
+        (None, None) => None,
+    }
+    .map(|(v, at, from)| Partition {
+        loop_: p.var_name(v).to_string(),
         at,
+        from,
     });
     Some(RegisterTile { tiles, partition })
 }
@@ -182,6 +210,33 @@ fn vector_widths(extent: i64, target: VectorTarget) -> (i64, Vec<i64>) {
     } else {
         (target.lanes, full)
     }
+}
+
+/// For a lane loop of `extent` that no register width divides: the widths (one to four
+/// vectors) no wider than it, of full registers where one fits, else of half registers, and
+/// their lanes; none where not even a half register fits (a 7-wide loop on AVX-512).
+fn partial_widths(extent: i64, target: VectorTarget) -> (i64, Vec<i64>) {
+    let widths = |lanes: i64| -> Vec<i64> {
+        (1..=4)
+            .map(|m| m * lanes)
+            .filter(|&w| w <= extent)
+            .collect()
+    };
+    let full = widths(target.lanes);
+    if full.is_empty() && target.lanes >= 8 {
+        (target.lanes / 2, widths(target.lanes / 2))
+    } else {
+        (target.lanes, full)
+    }
+}
+
+/// Where the tail of a lane loop of `extent` partitioned at `at` starts so that it is whole
+/// vectors of `lanes` wide, overlapping the stage (see [`crate::partition`]); `None` when the
+/// lanes left over already are.
+fn whole_vector_tail(extent: i64, at: i64, lanes: i64) -> Option<i64> {
+    let left = extent - at;
+    let width = (left + lanes - 1) / lanes * lanes;
+    (width != left).then_some(extent - width)
 }
 
 /// Rows of a register tile `vectors` registers wide whose accumulators fit the target: a
@@ -411,6 +466,70 @@ mod tests {
             six >= 5,
             "{six} of 400 draws are 6x2 tiles partitioned at 1020"
         );
+    }
+
+    /// A lane loop that no register width divides (a 14-wide convolution row, a 197-wide
+    /// product): the tiles cover the largest multiple of a width below the extent, the stage
+    /// is partitioned there on the lane loop, and the rows then divide their loop.
+    #[test]
+    fn lanes_that_no_width_divides_partition_the_lane_loop() {
+        let conv = colt_ops::conv2d(colt_ops::Conv2dShape {
+            n: 1,
+            c: 64,
+            h: 14,
+            w: 14,
+            f: 64,
+            kernel: 3,
+            stride: 1,
+            pad: 1,
+        });
+        let s = conv.stages.iter().position(|st| st.name == "conv").unwrap();
+        let gemm = colt_ops::matmul(64, 197, 96);
+        for (p, s, lane, extent) in [(&conv, s, "x", 14), (&gemm, 0, "j", 197)] {
+            for target in [AVX512, AVX2] {
+                let mut rng = Pcg64::seed_from_u64(7);
+                for _ in 0..100 {
+                    let rt = register_tiles(&mut rng, p, s, target).expect("a partitioned tile");
+                    let pt = rt.partition.clone().expect("partitioned");
+                    assert_eq!(pt.loop_, lane, "{rt:?}");
+                    let x = rt.tiles.iter().find(|t| t.loop_ == lane).unwrap();
+                    let w = x.factors[3];
+                    let lanes = if extent >= target.lanes {
+                        target.lanes
+                    } else {
+                        target.lanes / 2
+                    };
+                    assert_eq!(w % lanes, 0, "{rt:?}");
+                    assert_eq!(pt.at, extent / w * w, "{rt:?}");
+                    let from = pt.from.unwrap_or(pt.at);
+                    assert!(from <= pt.at && (extent - from) % lanes == 0, "{rt:?}");
+                    assert!(pt.at < extent && pt.at > 0, "{rt:?}");
+                    assert_eq!(x.factors.iter().product::<i64>(), pt.at, "{rt:?}");
+                    for t in rt.tiles.iter().filter(|t| t.loop_ != lane) {
+                        let full = p.stages[s]
+                            .iters
+                            .iter()
+                            .find(|iv| p.var_name(iv.var) == t.loop_)
+                            .unwrap()
+                            .extent;
+                        assert_eq!(t.factors.iter().product::<i64>(), full, "{rt:?}");
+                    }
+                    assert!(is_register_tile(p, s, &rt.tiles, target), "{rt:?}");
+                }
+            }
+        }
+        // Nothing to partition on a loop narrower than half a register.
+        let narrow = colt_ops::matmul(64, 7, 64);
+        let mut rng = Pcg64::seed_from_u64(7);
+        assert!(register_tiles(&mut rng, &narrow, 0, AVX512).is_none());
+        assert_eq!(partial_widths(7, AVX512), (8, vec![]));
+        assert_eq!(partial_widths(14, AVX512), (8, vec![8]));
+        assert_eq!(partial_widths(197, AVX2), (8, vec![8, 16, 24, 32]));
+        // The tail is whole vectors, overlapping the stage where the lanes left are fewer.
+        assert_eq!(whole_vector_tail(14, 8, 8), Some(6));
+        assert_eq!(whole_vector_tail(197, 192, 8), Some(189));
+        assert_eq!(whole_vector_tail(28, 16, 16), Some(12));
+        assert_eq!(whole_vector_tail(28, 24, 4), None);
     }
 
     /// A two-token product (the decode-time MLP): rows from the 2-token loop, and blocked tiles

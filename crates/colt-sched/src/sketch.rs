@@ -84,6 +84,9 @@ pub struct Partition {
     pub loop_: String,
     /// Iterations the stage keeps.
     pub at: i64,
+    /// Where the tail starts when it overlaps the stage (see [`crate::partition`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<i64>,
 }
 
 /// The decisions for one stage.
@@ -429,6 +432,7 @@ impl Sketch {
                     stage: stage.clone(),
                     loop_: pt.loop_.clone(),
                     at: pt.at,
+                    from: pt.from,
                 },
             )?;
         }
@@ -914,10 +918,13 @@ fn record(d: &mut StageDecision, inst: &Inst) -> Result<()> {
                 factor: Some(*factor),
             })
         }
-        Inst::Partition { loop_, at, .. } => {
+        Inst::Partition {
+            loop_, at, from, ..
+        } => {
             d.partition = Some(Partition {
                 loop_: loop_.clone(),
                 at: *at,
+                from: *from,
             })
         }
         Inst::Fuse { .. } | Inst::Parallel(_) | Inst::Unroll(_) => {

@@ -232,7 +232,9 @@ impl Schedule {
                 factor,
                 ..
             } => self.pack(&cx, s, buffer, *dim, *factor),
-            Inst::Partition { loop_, at, .. } => self.partition(&cx, s, loop_, *at),
+            Inst::Partition {
+                loop_, at, from, ..
+            } => self.partition(&cx, s, loop_, *at, *from),
         }
     }
 

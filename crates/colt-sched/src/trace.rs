@@ -80,7 +80,9 @@ pub enum Inst {
     /// Split the iteration domain of a reduction stage at `at` along spatial loop `loop`:
     /// the stage keeps `[0, at)` and a new stage (the tail, named `{stage}_t`) computes
     /// `[at, extent)` into the same output, each then scheduled on its own. A register tile of
-    /// 6 rows on a 1024-row loop: partition at 1020, tile the 4-row tail alike.
+    /// 6 rows on a 1024-row loop: partition at 1020, tile the 4-row tail alike. With `from`
+    /// (at most `at`) the tail starts there instead and computes `[from, at)` again, to the
+    /// same values: a 14-wide row as two whole 8-lane vectors, `[0, 8)` and `[6, 14)`.
     Partition {
         /// The stage partitioned.
         stage: String,
@@ -89,6 +91,9 @@ pub enum Inst {
         loop_: String,
         /// Iterations the stage keeps; the tail takes the rest.
         at: i64,
+        /// Where the tail starts, when before `at` (it then overlaps the stage).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<i64>,
     },
 }
 
@@ -171,7 +176,18 @@ impl Inst {
                 dim,
                 factor,
             } => format!("pack({stage}, {buffer}, {dim}, {factor})"),
-            Inst::Partition { stage, loop_, at } => format!("partition({stage}, {loop_}, {at})"),
+            Inst::Partition {
+                stage,
+                loop_,
+                at,
+                from: None,
+            } => format!("partition({stage}, {loop_}, {at})"),
+            Inst::Partition {
+                stage,
+                loop_,
+                at,
+                from: Some(from),
+            } => format!("partition({stage}, {loop_}, {at}, tail from {from})"),
         }
     }
 }

@@ -204,3 +204,49 @@ fn partitioned_register_tiles_match_naive() {
     }
     assert!(found >= 10, "only {found} partitioned samples drawn");
 }
+
+/// Lane loops that no register width divides (a 6-wide convolution row, a 13-wide product
+/// with 4-lane registers) partition the lane loop: such traces, and their mutants, compute
+/// what the naive program computes.
+#[test]
+fn lane_partitioned_register_tiles_match_naive() {
+    let target = Some(VectorTarget {
+        lanes: 4,
+        registers: 16,
+    });
+    let conv = colt_ops::conv2d(colt_ops::Conv2dShape {
+        n: 1,
+        c: 3,
+        h: 5,
+        w: 6,
+        f: 4,
+        kernel: 3,
+        stride: 1,
+        pad: 1,
+    });
+    let mut found = 0;
+    for (p, lane) in [(conv, "x"), (colt_ops::matmul(6, 13, 8), "j")] {
+        for seed in 0..80u64 {
+            let mut rng = Pcg64::seed_from_u64(seed);
+            let Ok(t) = try_sample_for(&p, target, &mut rng) else {
+                continue;
+            };
+            let on_lanes = t
+                .insts
+                .iter()
+                .any(|i| matches!(i, colt_sched::Inst::Partition { loop_, .. } if loop_ == lane));
+            if !on_lanes {
+                continue;
+            }
+            let f = apply_trace(&p, &t).unwrap();
+            common::check_equal(&p, &f).unwrap_or_else(|e| panic!("{e}\n{}", t.text()));
+            colt_sched::Sketch::from_trace(&p, &t).expect("a sketch-form trace");
+            if let Some(m) = mutate(&p, &t, &mut rng) {
+                let f = apply_trace(&p, &m).unwrap();
+                common::check_equal(&p, &f).unwrap_or_else(|e| panic!("{e}\n{}", m.text()));
+            }
+            found += 1;
+        }
+    }
+    assert!(found >= 10, "only {found} lane-partitioned samples drawn");
+}

@@ -10,6 +10,7 @@ fn partition(stage: &str, loop_: &str, at: i64) -> Inst {
         stage: stage.into(),
         loop_: loop_.into(),
         at,
+        from: None,
     }
 }
 
@@ -44,6 +45,45 @@ fn a_partitioned_matmul_computes_the_naive_result() {
     common::check_equal(&p, &f).unwrap();
     // the text form names it
     assert_eq!(t.insts[0].text(), format!("partition({c}, i, 6)"));
+}
+
+/// A tail that starts before the partition point recomputes the overlap to the same values:
+/// a 10x14x8 matmul as columns `[0, 8)` and `[6, 14)`, both 8 wide, equals the naive result;
+/// a start after `at` or before 0 is refused.
+#[test]
+fn an_overlapping_tail_computes_the_naive_result() {
+    let p = colt_ops::matmul(10, 14, 8);
+    let c = p.stages[0].name.clone();
+    let overlap = |at, from| Inst::Partition {
+        stage: c.clone(),
+        loop_: "j".into(),
+        at,
+        from: Some(from),
+    };
+    let mut t = Trace::new(p.name.clone());
+    t.insts = vec![
+        overlap(8, 6),
+        split(&c, "j", vec![1, 8]),
+        split(&format!("{c}_t"), "j", vec![1, 8]),
+    ];
+    let sch = Schedule::replay(&p, &t).expect("replays");
+    let tail = sch.stages[0].tail.expect("a tail");
+    assert_eq!(sch.program.stages[tail].iters[1].extent, 8);
+    let f = apply_trace(&p, &t).expect("lowers");
+    common::check_equal(&p, &f).unwrap();
+    assert_eq!(
+        t.insts[0].text(),
+        format!("partition({c}, j, 8, tail from 6)")
+    );
+    // it survives the JSON form
+    let back: Trace = serde_json::from_str(&serde_json::to_string(&t).unwrap()).unwrap();
+    assert_eq!(back, t);
+    for (at, from, want) in [(8, 9, "0..=8"), (8, -1, "0..=8")] {
+        let mut t = Trace::new(p.name.clone());
+        t.insts = vec![overlap(at, from)];
+        let e = Schedule::replay(&p, &t).expect_err("refused").to_string();
+        assert!(e.contains(want), "{e}");
+    }
 }
 
 /// Every built-in operator family with a reduction, partitioned at the middle of its first
