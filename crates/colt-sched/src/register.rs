@@ -198,12 +198,14 @@ pub fn register_tiles(
 /// the vectors they are made of: full registers where a multiple of the lanes divides the
 /// extent, else half registers (a 56-wide loop on a 16-lane machine: 8).
 fn vector_widths(extent: i64, target: VectorTarget) -> (i64, Vec<i64>) {
-    let widths = |lanes: i64| -> Vec<i64> {
-        (1..=4)
-            .map(|m| m * lanes)
-            .filter(|w| extent % w == 0)
-            .collect()
-    };
+    widths_where(target, |w| extent % w == 0)
+}
+
+/// One to four vectors of full registers that `ok`, else (8 lanes or more) of half registers,
+/// and their lanes.
+fn widths_where(target: VectorTarget, ok: impl Fn(i64) -> bool) -> (i64, Vec<i64>) {
+    let widths =
+        |lanes: i64| -> Vec<i64> { (1..=4).map(|m| m * lanes).filter(|&w| ok(w)).collect() };
     let full = widths(target.lanes);
     if full.is_empty() && target.lanes >= 8 {
         (target.lanes / 2, widths(target.lanes / 2))
@@ -216,18 +218,7 @@ fn vector_widths(extent: i64, target: VectorTarget) -> (i64, Vec<i64>) {
 /// vectors) no wider than it, of full registers where one fits, else of half registers, and
 /// their lanes; none where not even a half register fits (a 7-wide loop on AVX-512).
 fn partial_widths(extent: i64, target: VectorTarget) -> (i64, Vec<i64>) {
-    let widths = |lanes: i64| -> Vec<i64> {
-        (1..=4)
-            .map(|m| m * lanes)
-            .filter(|&w| w <= extent)
-            .collect()
-    };
-    let full = widths(target.lanes);
-    if full.is_empty() && target.lanes >= 8 {
-        (target.lanes / 2, widths(target.lanes / 2))
-    } else {
-        (target.lanes, full)
-    }
+    widths_where(target, |w| w <= extent)
 }
 
 /// Where the tail of a lane loop of `extent` partitioned at `at` starts so that it is whole
