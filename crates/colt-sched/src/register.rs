@@ -148,13 +148,7 @@ pub fn register_tiles(
         pick(rng, &rows_loops)?
     };
     // One partition per stage: with the lanes partitioned, the rows divide their loop.
-    let (rows, at) = match lane_at {
-        Some(_) => {
-            let fits = |r: i64| r * vectors <= target.accumulators();
-            (upper_divisor(rng, row.extent, fits), None)
-        }
-        None => draw_rows(rng, row.extent, vectors, target),
-    };
+    let (rows, at) = draw_rows(rng, row.extent, vectors, target, lane_at.is_none());
     // Half of the tiles are blocked: the write cache spans `chunk` register tiles side by
     // side and each reduction loop steps through short blocks, so every block streams whole
     // rows of the cache tile while the accumulators of one register tile stay in registers
@@ -234,12 +228,14 @@ fn whole_vector_tail(extent: i64, at: i64, lanes: i64) -> Option<i64> {
 /// divisor of `extent` from the upper half of those that fit (more rows, more reuse of each
 /// loaded vector), and no partition; or, where even the largest such divisor leaves fewer
 /// than [`LATENCY_ACCUMULATORS`] and more rows would fit, half of the time a count between
-/// the two with the largest multiple of it below `extent` as the partition point.
+/// the two with the largest multiple of it below `extent` as the partition point (only when
+/// `may_partition`: the stage is not partitioned on another loop).
 fn draw_rows(
     rng: &mut Pcg64,
     extent: i64,
     vectors: i64,
     target: VectorTarget,
+    may_partition: bool,
 ) -> (i64, Option<i64>) {
     let fits = |r: i64| r * vectors <= target.accumulators();
     let most = (target.accumulators() / vectors).clamp(1, extent);
@@ -248,7 +244,11 @@ fn draw_rows(
         .filter(|&d| fits(d))
         .max()
         .unwrap_or(1);
-    if divisor * vectors < LATENCY_ACCUMULATORS && most > divisor && rng.random_bool(0.5) {
+    if may_partition
+        && divisor * vectors < LATENCY_ACCUMULATORS
+        && most > divisor
+        && rng.random_bool(0.5)
+    {
         let more: Vec<i64> = (divisor + 1..=most).collect();
         let rows = pick(rng, &more).unwrap_or(most);
         return (rows, Some(extent / rows * rows));
