@@ -16,10 +16,12 @@ pub mod func;
 pub mod interp;
 pub mod print;
 pub mod program;
+pub mod unfold;
 pub mod verify;
 
 pub use expr::{Access, Affine, BinOp, Bound, BufId, CmpOp, Idx, Interval, UnOp, Value, VarId};
 pub use func::{Block, Func, Loop, LoopKind, Stmt, StoreOp};
 pub use print::{PrintOptions, func_str, program_str};
 pub use program::{BufKind, Buffer, IterKind, IterVar, Program, Reducer, Stage};
+pub use unfold::unfold_strided_windows;
 pub use verify::{VerifyError, VerifyErrors, verify};

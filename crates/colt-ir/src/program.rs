@@ -280,6 +280,27 @@ impl Program {
         self.stages.len() - 1
     }
 
+    /// Renumber the variables in the order the stages' iteration variables appear (stage by
+    /// stage, domain order), dropping any no stage iterates: the order a spec's parser
+    /// numbers them in.
+    pub fn compact_vars(&mut self) {
+        let mut new: Vec<Option<VarId>> = vec![None; self.vars.len()];
+        let mut names = vec![];
+        for iv in self.stages.iter().flat_map(|s| &s.iters) {
+            new[iv.var.0 as usize] = Some(VarId(names.len() as u32));
+            names.push(self.vars[iv.var.0 as usize].clone());
+        }
+        let sub = |e: &Idx| e.subst(&|v: VarId| new[v.0 as usize].map(Idx::Var));
+        for s in &mut self.stages {
+            for iv in &mut s.iters {
+                iv.var = new[iv.var.0 as usize].expect("numbered above");
+            }
+            s.store.idx = s.store.idx.iter().map(sub).collect();
+            s.value = s.value.map_idx(&sub);
+        }
+        self.vars = names;
+    }
+
     /// The unscheduled loop nest: per stage, an init nest (for reductions) then the full nest,
     /// loops in iteration-variable order. This is the semantic reference.
     pub fn naive(&self) -> Func {

@@ -539,4 +539,34 @@ mod tests {
         }
         assert!(blocked >= 30, "{blocked} of 100 blocked");
     }
+
+    /// A stride-2 convolution reads its input two elements apart across the lanes: no
+    /// register tile. Unfolded (as every workload is, `colt_ir::unfold_strided_windows`) its
+    /// lanes read contiguously, and the tiles take output channels as rows.
+    #[test]
+    fn strided_windows_get_register_tiles_once_unfolded() {
+        let strided = colt_ops::conv2d(colt_ops::Conv2dShape {
+            n: 1,
+            c: 16,
+            h: 28,
+            w: 28,
+            f: 32,
+            kernel: 3,
+            stride: 2,
+            pad: 1,
+        });
+        let unfolded = colt_ir::unfold_strided_windows(&strided);
+        let conv = |p: &Program| p.stages.iter().position(|st| st.name == "conv").unwrap();
+        for target in [AVX512, AVX2] {
+            let mut rng = Pcg64::seed_from_u64(9);
+            assert!(register_tiles(&mut rng, &strided, conv(&strided), target).is_none());
+            for _ in 0..50 {
+                let s = conv(&unfolded);
+                let rt = register_tiles(&mut rng, &unfolded, s, target).expect("a register tile");
+                assert!(is_register_tile(&unfolded, s, &rt.tiles, target), "{rt:?}");
+                let rows = rt.tiles.iter().find(|t| t.loop_ == "f").unwrap();
+                assert!(rows.factors[3] >= MIN_ROWS, "{rt:?}");
+            }
+        }
+    }
 }

@@ -69,8 +69,9 @@ pub(crate) fn program_for(g: &Graph, nodes: &[&Node], name: &str) -> TaskProgram
     spec_order(&mut p, &mut inputs);
     simplify(&mut p);
     spec_loops(&mut p);
-    compact_vars(&mut p);
+    p.compact_vars();
     unique_names(&mut p);
+    let p = colt_ir::unfold_strided_windows(&p);
     TaskProgram {
         program: p,
         inputs,
@@ -229,26 +230,6 @@ fn appearance(v: &Value, out: &mut Vec<VarId>) {
         }
         Value::Compare(_, vs) => vs.iter().for_each(|x| appearance(x, out)),
     }
-}
-
-/// Keep only the variables of the remaining stages, numbered in stage order (so the same
-/// computation is the same program, whatever was inlined on the way).
-fn compact_vars(p: &mut Program) {
-    let mut new: HashMap<VarId, VarId> = HashMap::new();
-    let mut names = vec![];
-    for iv in p.stages.iter().flat_map(|s| &s.iters) {
-        new.insert(iv.var, VarId(names.len() as u32));
-        names.push(p.vars[iv.var.0 as usize].clone());
-    }
-    let sub = |e: &Idx| e.subst(&|v: VarId| new.get(&v).map(|&n| Idx::Var(n)));
-    for s in &mut p.stages {
-        for iv in &mut s.iters {
-            iv.var = new[&iv.var];
-        }
-        s.store.idx = s.store.idx.iter().map(sub).collect();
-        s.value = s.value.map_idx(&sub);
-    }
-    p.vars = names;
 }
 
 /// Number repeated buffer and stage names (`X0`, `X1`, ...; `map`, `map1`).
