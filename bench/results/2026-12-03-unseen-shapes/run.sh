@@ -3,12 +3,13 @@
 # AVX2 code on whatever machine runs it: colt (COLT_MARCH=haswell), TVM MetaSchedule
 # (mcpu=haswell), OpenBLAS (OPENBLAS_CORETYPE=Haswell). One `colt bench` per layer so that
 # every finished layer leaves its JSON behind.
-# Usage: run.sh COLT_BINARY OUTDIR [WORKLOAD...]
+# Usage: [ISA=native] run.sh COLT_BINARY OUTDIR [WORKLOAD...]
 set -u
 COLT=$1; OUT=$2; shift 2
 mkdir -p "$OUT"
 lscpu > "$OUT/lscpu.txt"
-export COLT_MARCH=haswell OPENBLAS_CORETYPE=Haswell
+# ISA=native in the environment: the machine's own vector ISA for all three instead.
+[ "${ISA:-haswell}" = haswell ] && export COLT_MARCH=haswell OPENBLAS_CORETYPE=Haswell
 "$COLT" machine --json > "$OUT/machine-start.json"
 for W in "$@"; do
   f=$(echo "$W" | tr ':=,' '___')

@@ -13,7 +13,8 @@ for f in sorted(glob.glob(f"{sys.argv[1]}/*.json")):
     except (json.JSONDecodeError, KeyError):  # a layer still running
         pass
 fmt = lambda v, n=0: "–" if v is None else f"{v:.{n}f}"
-print("| layer (paper shapes, AVX2 code) | colt µs, median (min–max) of 3 seeds | peak fraction | TVM µs | colt ÷ TVM | OpenBLAS µs | colt ÷ OpenBLAS | wall s colt (median) / TVM |")
+label = sys.argv[2] if len(sys.argv) > 2 else "AVX2 code"
+print(f"| layer (paper shapes, {label}) | colt µs, median (min–max) of 3 seeds | peak fraction | TVM µs | colt ÷ TVM | OpenBLAS µs | colt ÷ OpenBLAS | wall s colt (median) / TVM |")
 print("|---|---|---|---|---|---|---|---|")
 for r in rows:
     e = r["strategies"]["evolutionary"]

@@ -96,9 +96,9 @@ fn window(p: &Program, st: &Stage, lane: (VarId, i64), a: &Access) -> Option<Win
     if aff.constant < 0 || stride * (lane.1 - 1) + reach + aff.constant >= extent {
         return None;
     }
-    let lead_len: i64 = buf.shape[..buf.shape.len() - 1].iter().product();
+    // The copy has `taps * lanes` elements for every `extent` of the source's last dimension.
     let taps = tap.map_or(1, |(_, _, n)| n);
-    if lead_len * taps * lane.1 > MAX_GROWTH * lead_len * extent {
+    if taps * lane.1 > MAX_GROWTH * extent {
         return None;
     }
     Some(Window {

@@ -81,6 +81,33 @@ fn unit_stride_programs_are_left_alone() {
     }
 }
 
+/// A window so much wider than its stride that the copy would be over 8x its source (40
+/// taps at stride 2 over 20 lanes: 800 elements per 78-wide row) is left strided.
+#[test]
+fn a_copy_far_larger_than_its_source_is_not_made() {
+    let wide = conv2d(Conv2dShape {
+        n: 1,
+        c: 1,
+        h: 40,
+        w: 78,
+        f: 1,
+        kernel: 40,
+        stride: 2,
+        pad: 0,
+    });
+    assert_eq!(unfold_strided_windows(&wide), wide);
+    let narrower = conv2d(Conv2dShape {
+        w: 70, // 16 lanes: 640 elements per 70-wide row, 9.1x
+        ..shape(1, 1, 40, 40, 2, 0)
+    });
+    assert_eq!(unfold_strided_windows(&narrower), narrower);
+    let fits = conv2d(Conv2dShape {
+        w: 52, // 7 lanes: 280 per 52, 5.4x
+        ..shape(1, 1, 40, 40, 2, 0)
+    });
+    assert_eq!(unfold_strided_windows(&fits).stages.len(), 2);
+}
+
 #[test]
 fn the_unfolded_form_prints() {
     let u = unfold_strided_windows(&conv2d(shape(3, 4, 9, 3, 2, 1)));
