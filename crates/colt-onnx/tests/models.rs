@@ -98,6 +98,15 @@ fn cnn_matches_onnx_runtime() {
     let l = labels(&m);
     assert!(l.contains(&"Conv+BatchNormalization+Relu"), "{l:?}");
     assert!(l.iter().any(|x| x.contains("MaxPool")), "{l:?}");
+    // The stride-2 conv and pools read their windows through unfolded copies
+    // (`colt_ir::unfold_strided_windows`), and still match ONNX Runtime above.
+    let unfolded: Vec<&str> = m
+        .kernels
+        .iter()
+        .filter(|k| k.program.stages.iter().any(|s| s.name.starts_with("unfold_")))
+        .map(|k| k.label.as_str())
+        .collect();
+    assert_eq!(unfolded.len(), 3, "{unfolded:?}");
     // BatchNormalization folded: its scale is in the weights, its shift in the one
     // epilogue stage (relu(conv + shift)); the inputs are X, the weights and the shift.
     let bn: Vec<_> = m
