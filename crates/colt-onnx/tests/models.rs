@@ -103,7 +103,12 @@ fn cnn_matches_onnx_runtime() {
     let unfolded: Vec<&str> = m
         .kernels
         .iter()
-        .filter(|k| k.program.stages.iter().any(|s| s.name.starts_with("unfold_")))
+        .filter(|k| {
+            k.program
+                .stages
+                .iter()
+                .any(|s| s.name.starts_with("unfold_"))
+        })
         .map(|k| k.label.as_str())
         .collect();
     assert_eq!(unfolded.len(), 3, "{unfolded:?}");
