@@ -180,7 +180,7 @@ fn unfold(p: &mut Program, c: usize, w: &Window) {
 }
 
 /// Renumber every buffer from `from` on one higher, making room for a buffer at `from`.
-fn shift_buffers(p: &mut Program, from: crate::BufId) {
+pub(crate) fn shift_buffers(p: &mut Program, from: crate::BufId) {
     let shift = |b: crate::BufId| {
         if b.0 >= from.0 {
             crate::BufId(b.0 + 1)

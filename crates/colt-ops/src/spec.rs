@@ -259,7 +259,7 @@ fn build(text: &str) -> Result<Program, String> {
     };
     let lowered = lower_stages(&spec.stage, &lines, &mut cx)?;
     check_roles(&tensors, &lowered, &cx.written)?;
-    let p = colt_ir::unfold_strided_windows(&assemble(name, &tensors, lowered));
+    let p = colt_ir::layout_rewrites(&assemble(name, &tensors, lowered));
     colt_ir::verify(&p.naive())
         .map_err(|e| format!("internal check failed on the built program: {e}"))?;
     Ok(p)

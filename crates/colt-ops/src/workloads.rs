@@ -315,7 +315,7 @@ fn info_of(w: &Workload, shapes: BTreeMap<String, i64>, flops: u64) -> WorkloadI
 /// `matmul:M=197,N=768,K=768`: the scale's shapes with those replaced (see [`info`]).
 pub fn build(name: &str, scale: Scale) -> Result<Program, OpsError> {
     let (w, shapes) = resolve(name, scale)?;
-    let mut p = colt_ir::unfold_strided_windows(&(w.build)(&shapes));
+    let mut p = colt_ir::layout_rewrites(&(w.build)(&shapes));
     p.name = w.name.replace('-', "_");
     Ok(p)
 }

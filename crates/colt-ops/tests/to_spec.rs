@@ -53,8 +53,8 @@ fn builders_round_trip_with_other_shapes() {
         builders::gemv(5, 9),
         builders::moe_experts(2, 3, 4, 5),
     ] {
-        // A spec reads strided windows through an unfolded copy, as workloads do.
-        round_trip(&colt_ir::unfold_strided_windows(&p));
+        // A spec gets the layout rewrites (strided windows unfolded), as workloads do.
+        round_trip(&colt_ir::layout_rewrites(&p));
     }
 }
 

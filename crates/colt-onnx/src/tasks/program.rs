@@ -71,7 +71,7 @@ pub(crate) fn program_for(g: &Graph, nodes: &[&Node], name: &str) -> TaskProgram
     spec_loops(&mut p);
     p.compact_vars();
     unique_names(&mut p);
-    let p = colt_ir::unfold_strided_windows(&p);
+    let p = colt_ir::layout_rewrites(&p);
     TaskProgram {
         program: p,
         inputs,

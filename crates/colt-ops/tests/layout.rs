@@ -1,9 +1,12 @@
-//! Unfolding strided windows (`colt_ir::unfold_strided_windows`), as every workload and spec
-//! gets it: the same values, contiguous lane reads, idempotent, and a spec round trip.
+//! The layout rewrites every workload and spec gets (`colt_ir::layout_rewrites`): unfolding
+//! strided windows and wide lanes for narrow rows — the same values, the intended reads,
+//! idempotent, and a spec round trip.
 
 mod common;
 
-use colt_ir::{Program, program_str, unfold_strided_windows};
+use colt_ir::{
+    Program, layout_rewrites, program_str, unfold_strided_windows, wide_lanes_for_narrow_rows,
+};
 use colt_ops::{Conv2dShape, conv2d, depthwise_conv2d, from_spec_str, to_spec};
 use common::{get, inputs, run};
 
@@ -22,7 +25,11 @@ fn shape(c: i64, f: i64, hw: i64, kernel: i64, stride: i64, pad: i64) -> Conv2dS
 
 /// The output of `p` and of its unfolded form on the same inputs (matched by name).
 fn same_output(p: &Program) -> Program {
-    let u = unfold_strided_windows(p);
+    same_output_of(p, unfold_strided_windows(p))
+}
+
+/// The output of `p` and of `u`, a rewrite of it, on the same inputs (matched by name).
+fn same_output_of(p: &Program, u: Program) -> Program {
     let want = run(p, inputs(p, 7));
     let mut bufs = inputs(&u, 7);
     for (i, b) in u.buffers.iter().enumerate() {
@@ -31,9 +38,15 @@ fn same_output(p: &Program) -> Program {
         }
     }
     let got = run(&u, bufs);
+    let out = &p
+        .buffers
+        .iter()
+        .find(|b| b.kind == colt_ir::BufKind::Output)
+        .expect("an output")
+        .name;
     assert_eq!(
-        get(&u, &got, "Y"),
-        get(p, &want, "Y"),
+        get(&u, &got, out),
+        get(p, &want, out),
         "{}",
         program_str(&u)
     );
@@ -141,4 +154,66 @@ extents = { r = 3, q = 3 }
     .unwrap();
     assert_eq!(pool.stages.len(), 2, "{}", program_str(&pool));
     assert_eq!(same_output(&pool).stages.len(), 2);
+}
+
+/// The innermost spatial loop's name and extent of stage `name`.
+fn lane(p: &Program, name: &str) -> (String, i64) {
+    let st = &p.stages[p.stage_index(name).unwrap()];
+    let iv = st.spatial().last().unwrap();
+    (p.var_name(iv.var).to_string(), iv.extent)
+}
+
+/// A conv whose rows are narrower than a register computes along its output channels, into a
+/// transposed copy written back by `conv_out`; strided or not, the same values.
+#[test]
+fn narrow_rows_take_their_lanes_from_the_output_channels() {
+    for s in [
+        shape(3, 16, 6, 3, 1, 1), // 6-wide rows
+        shape(2, 32, 9, 3, 2, 1), // stride 2: 5-wide rows (no unfold needed then)
+        shape(2, 16, 7, 1, 1, 0), // 1x1, 7-wide
+    ] {
+        let p = conv2d(s);
+        let u = same_output_of(&p, layout_rewrites(&p));
+        assert_eq!(lane(&u, "conv").0, "f", "{}", program_str(&u));
+        assert!(u.stage_index("conv_out").is_some(), "{}", program_str(&u));
+        assert!(u.stage_index("unfold_P").is_none(), "{}", program_str(&u));
+        assert_eq!(layout_rewrites(&u), u, "idempotent");
+    }
+    // A 6-wide product C[i, j] takes its lanes from the 32 rows; A is an input read by `i`.
+    let mm = colt_ops::matmul(32, 6, 8);
+    let u = same_output_of(&mm, wide_lanes_for_narrow_rows(&mm));
+    assert_eq!(lane(&u, lane_stage(&u)).0, "i", "{}", program_str(&u));
+}
+
+fn lane_stage(p: &Program) -> &str {
+    &p.stages.iter().find(|s| s.reduce.is_some()).unwrap().name
+}
+
+/// Rows at least 8 wide, loops without a multiple of 16, and wide loops that a
+/// non-input read mentions are left as they are.
+#[test]
+fn rows_that_fill_a_register_or_no_wide_loop_stay() {
+    for p in [
+        conv2d(shape(3, 16, 8, 3, 1, 1)),  // 8-wide rows
+        conv2d(shape(3, 16, 14, 3, 1, 1)), // 14-wide: two overlapping 8-lane vectors
+        conv2d(shape(3, 16, 16, 3, 1, 1)), // 16-wide rows
+        conv2d(shape(3, 12, 6, 3, 1, 1)),  // 12 channels
+        colt_ops::attention(16, 6, 4),     // 6 keys: two inputs (or a temporary) read by head
+    ] {
+        assert_eq!(wide_lanes_for_narrow_rows(&p), p, "{}", program_str(&p));
+    }
+}
+
+/// A built-in workload with 7-wide rows gets the rewrite and its spec reads back equal.
+#[test]
+fn a_resnet_7x7_layer_round_trips() {
+    let p = colt_ops::build("conv2d:C=16,F=32,H=7,W=7", colt_ops::Scale::Ci).unwrap();
+    assert_eq!(
+        lane(&p, "conv"),
+        ("f".to_string(), 32),
+        "{}",
+        program_str(&p)
+    );
+    let text = to_spec(&p).unwrap();
+    assert_eq!(from_spec_str(&text).unwrap(), p);
 }

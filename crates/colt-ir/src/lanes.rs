@@ -1,0 +1,129 @@
+//! Wide lanes for narrow rows: a layout rewrite of the output of a reduction whose innermost
+//! loop is narrower than a vector register.
+//!
+//! A ResNet 3×3 conv at 7×7 keeps `x` (7 wide) as its innermost loop, so its vector lanes
+//! run along a row: half an AVX2 register, no AVX-512 one at all (0.07 of peak). Its output
+//! channels (`f`, 512) would fill any register, and the weights, the one
+//! read that mentions `f`, can be packed to read contiguously along it, while the input is the
+//! same for every channel (a broadcast). [`wide_lanes_for_narrow_rows`] makes that loop the
+//! innermost one: the reduction writes a copy of its output with the chosen loop last
+//! (`Y_t[n, y, x, f]`) and a stage `{name}_out` writes the original layout back
+//! (`Y[n, f, y, x] = Y_t[n, y, x, f]`, a transpose of the output only, which the scheduler may
+//! inline into the stages that read it). Nothing here names an operator; the widths are
+//! those of x86-64 vector registers (8 and 16 f32 lanes), not of any workload.
+
+use crate::{Access, BufId, BufKind, Buffer, Idx, IterKind, IterVar, Program, Stage, Value, VarId};
+
+/// f32 lanes of the widest vector register (AVX-512): the loop that takes the lanes is a
+/// multiple of it, so it fills every target's registers.
+const WIDEST: i64 = 16;
+/// f32 lanes of an AVX2 register, the narrowest colt compiles for: an innermost loop
+/// narrower than this leaves lanes idle on every target. Wider ones (a 14-wide row) fill AVX2
+/// registers as two overlapping vectors, and measured faster that way with AVX2 code than
+/// along the channels (1.39x slower) though slower with AVX-512 (0.47x): which layout wins
+/// depends on the target, and the program is the same for every target.
+const NARROWEST: i64 = 8;
+
+/// The program with every reduction whose innermost spatial loop is narrower than 8 computing
+/// along a wider spatial loop instead (see the module docs), where one
+/// qualifies; a clone otherwise. Applying it twice changes nothing more.
+pub fn wide_lanes_for_narrow_rows(p: &Program) -> Program {
+    let mut out = p.clone();
+    let mut c = 0;
+    while c < out.stages.len() {
+        if let Some(k) = wide_loop(&out, &out.stages[c]) {
+            transpose_output(&mut out, c, k);
+            out.compact_vars();
+            c += 1; // the copy back sits at `c + 1`
+        }
+        c += 1;
+    }
+    out
+}
+
+/// The position (among the spatial loops of `st`) of the loop to take the lanes from: the
+/// last one whose extent is a multiple of 16 and that one input alone reads, indexed by it
+/// alone in one dimension (which a pack then makes contiguous; every other read is then the
+/// same for all lanes).
+fn wide_loop(p: &Program, st: &Stage) -> Option<usize> {
+    st.reduce?;
+    let spatial: Vec<&IterVar> = st.spatial().collect();
+    let inner = spatial.last()?;
+    if inner.extent >= NARROWEST {
+        return None;
+    }
+    let mut loads = vec![];
+    st.value.loads(&mut loads);
+    (0..spatial.len() - 1).rev().find(|&k| {
+        let v = spatial[k].var;
+        let reads: Vec<&&Access> = loads
+            .iter()
+            .filter(|a| a.idx.iter().any(|e| e.mentions(v)))
+            .collect();
+        spatial[k].extent % WIDEST == 0
+            && reads
+                .iter()
+                .all(|a| packable(p, a, v) && ***a == **reads[0])
+    })
+}
+
+/// Whether read `a` is of an input indexed by exactly `v` in one dimension that no other
+/// dimension's index mentions: one pack then makes lanes along `v` read it contiguously.
+/// (Only one input may be read along `v`: a stage packs one.)
+fn packable(p: &Program, a: &Access, v: VarId) -> bool {
+    let dims: Vec<&Idx> = a.idx.iter().filter(|e| e.mentions(v)).collect();
+    p.buffer(a.buf).kind == BufKind::Input && dims[..] == [&Idx::Var(v)]
+}
+
+/// Make stage `c` write a copy of its output with spatial loop `k` last, and insert the stage
+/// that writes the original buffer from it.
+fn transpose_output(p: &mut Program, c: usize, k: usize) {
+    let st = p.stages[c].clone();
+    let spatial: Vec<IterVar> = st.spatial().cloned().collect();
+    let mut order: Vec<usize> = (0..spatial.len()).filter(|&d| d != k).collect();
+    order.push(k);
+    let y = st.store.buf;
+    let out = p.buffer(y).clone();
+    let mut name = format!("{}_t", out.name);
+    while p.buffer_by_name(&name).is_some() {
+        name.push('t');
+    }
+    // The copy goes where a spec orders it: just before the buffer it stands in for.
+    crate::unfold::shift_buffers(p, y);
+    p.buffers.insert(
+        y.0 as usize,
+        Buffer {
+            name,
+            shape: order.iter().map(|&d| out.shape[d]).collect(),
+            kind: BufKind::Temp,
+        },
+    );
+    let (yt, y) = (y, BufId(y.0 + 1));
+    let red = &mut p.stages[c];
+    let mut iters: Vec<IterVar> = order.iter().map(|&d| spatial[d].clone()).collect();
+    iters.extend(red.reduction().cloned());
+    red.iters = iters;
+    red.store = Access {
+        buf: yt,
+        idx: order.iter().map(|&d| Idx::Var(spatial[d].var)).collect(),
+    };
+    let names: Vec<String> = spatial
+        .iter()
+        .map(|iv| p.var_name(iv.var).to_string())
+        .collect();
+    let dims: Vec<(&str, i64, IterKind)> = names
+        .iter()
+        .zip(&spatial)
+        .map(|(n, iv)| (n.as_str(), iv.extent, IterKind::Spatial))
+        .collect();
+    let mut stage_name = format!("{}_out", st.name);
+    while p.stage_index(&stage_name).is_some() {
+        stage_name.push('t');
+    }
+    let s = p.add_stage(stage_name, &dims, |v| {
+        let idx: Vec<Idx> = order.iter().map(|&d| v[d].clone()).collect();
+        (y, None, Value::load(yt, idx))
+    });
+    let copy = p.stages.remove(s);
+    p.stages.insert(c + 1, copy);
+}
