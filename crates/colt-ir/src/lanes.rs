@@ -89,9 +89,8 @@ fn transpose_output(p: &mut Program, c: usize, k: usize) {
         name.push('t');
     }
     // The copy goes where a spec orders it: just before the buffer it stands in for.
-    crate::unfold::shift_buffers(p, y);
-    p.buffers.insert(
-        y.0 as usize,
+    p.insert_buffer(
+        y,
         Buffer {
             name,
             shape: order.iter().map(|&d| out.shape[d]).collect(),
@@ -120,10 +119,8 @@ fn transpose_output(p: &mut Program, c: usize, k: usize) {
     while p.stage_index(&stage_name).is_some() {
         stage_name.push('t');
     }
-    let s = p.add_stage(stage_name, &dims, |v| {
+    p.add_stage_at(c + 1, stage_name, &dims, |v| {
         let idx: Vec<Idx> = order.iter().map(|&d| v[d].clone()).collect();
         (y, None, Value::load(yt, idx))
     });
-    let copy = p.stages.remove(s);
-    p.stages.insert(c + 1, copy);
 }

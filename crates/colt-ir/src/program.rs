@@ -280,6 +280,38 @@ impl Program {
         self.stages.len() - 1
     }
 
+    /// Insert `buffer` at id `at`, renumbering every buffer from `at` on one higher in every
+    /// stage (a rewrite places a new buffer where a spec orders it).
+    pub fn insert_buffer(&mut self, at: BufId, buffer: Buffer) {
+        let shift = |b: BufId| if b.0 >= at.0 { BufId(b.0 + 1) } else { b };
+        for st in &mut self.stages {
+            st.store.buf = shift(st.store.buf);
+            st.value = st.value.map(
+                &mut |a| {
+                    Some(Value::Load(Access {
+                        buf: shift(a.buf),
+                        idx: a.idx.clone(),
+                    }))
+                },
+                &|e| e.clone(),
+            );
+        }
+        self.buffers.insert(at.0 as usize, buffer);
+    }
+
+    /// [`Program::add_stage`], the stage placed at position `at` instead of last.
+    pub fn add_stage_at(
+        &mut self,
+        at: usize,
+        name: impl Into<String>,
+        iters: &[(&str, i64, crate::IterKind)],
+        f: impl FnOnce(&[Idx]) -> (BufId, Option<Reducer>, Value),
+    ) {
+        let s = self.add_stage(name, iters, f);
+        let stage = self.stages.remove(s);
+        self.stages.insert(at, stage);
+    }
+
     /// Renumber the variables in the order the stages' iteration variables appear (stage by
     /// stage, domain order), dropping any no stage iterates: the order a spec's parser
     /// numbers them in.

@@ -37,10 +37,10 @@ pub fn unfold_strided_windows(p: &Program) -> Program {
         if let Some(w) = find_window(&out, c) {
             unfold(&mut out, c, &w);
             out.compact_vars();
-            c += 1; // the unfold stage now sits at `c`, its reader at `c + 1`
-        } else {
-            c += 1;
         }
+        // After an unfold its stage sits at `c` and the reader at `c + 1`, looked at again
+        // for another strided buffer.
+        c += 1;
     }
     out
 }
@@ -124,9 +124,8 @@ fn unfold(p: &mut Program, c: usize, w: &Window) {
     let shape: Vec<i64> = dims.iter().map(|(_, n)| *n).collect();
     // The new buffer goes just before the reader's output, where a spec orders it.
     let ub = p.stages[c].store.buf;
-    shift_buffers(p, ub);
-    p.buffers.insert(
-        ub.0 as usize,
+    p.insert_buffer(
+        ub,
         crate::Buffer {
             name: format!("{name}_u"),
             shape,
@@ -150,7 +149,7 @@ fn unfold(p: &mut Program, c: usize, w: &Window) {
         .last()
         .expect("a window reads a dimension")
         .clone();
-    let s = p.add_stage(format!("unfold_{name}"), &iters, |v| {
+    p.add_stage_at(c, format!("unfold_{name}"), &iters, |v| {
         // The reader's own column expression, its lane and tap variables renamed.
         let x = v[v.len() - 1].clone();
         let q = v[v.len().saturating_sub(2)].clone();
@@ -165,8 +164,6 @@ fn unfold(p: &mut Program, c: usize, w: &Window) {
         idx.push(col);
         (ub, None, Value::load(src, idx))
     });
-    let stage = p.stages.remove(s);
-    p.stages.insert(c, stage);
     let mut idx: Vec<crate::Idx> = access.idx[..lead.len()].to_vec();
     if let Some((v, _)) = w.tap {
         idx.push(crate::Idx::Var(v));
@@ -177,29 +174,6 @@ fn unfold(p: &mut Program, c: usize, w: &Window) {
         &mut |a| (*a == access).then(|| Value::load(ub, idx.clone())),
         &|e| e.clone(),
     );
-}
-
-/// Renumber every buffer from `from` on one higher, making room for a buffer at `from`.
-pub(crate) fn shift_buffers(p: &mut Program, from: crate::BufId) {
-    let shift = |b: crate::BufId| {
-        if b.0 >= from.0 {
-            crate::BufId(b.0 + 1)
-        } else {
-            b
-        }
-    };
-    for st in &mut p.stages {
-        st.store.buf = shift(st.store.buf);
-        st.value = st.value.map(
-            &mut |a| {
-                Some(Value::Load(Access {
-                    buf: shift(a.buf),
-                    idx: a.idx.clone(),
-                }))
-            },
-            &|e| e.clone(),
-        );
-    }
 }
 
 /// Names for the leading dimensions of buffer `b`: its producer's loop names where it has
