@@ -1,5 +1,5 @@
 //! Wide lanes for narrow rows: a layout rewrite of the output of a reduction whose innermost
-//! loop is narrower than a vector register.
+//! loop is narrower than a vector register of the compile target.
 //!
 //! A ResNet 3×3 conv at 7×7 keeps `x` (7 wide) as its innermost loop, so its vector lanes
 //! run along a row: half an AVX2 register, no AVX-512 one at all (0.07 of peak). Its output
@@ -9,29 +9,27 @@
 //! innermost one: the reduction writes a copy of its output with the chosen loop last
 //! (`Y_t[n, y, x, f]`) and a stage `{name}_out` writes the original layout back
 //! (`Y[n, f, y, x] = Y_t[n, y, x, f]`, a transpose of the output only, which the scheduler may
-//! inline into the stages that read it). Nothing here names an operator; the widths are
-//! those of x86-64 vector registers (8 and 16 f32 lanes), not of any workload.
+//! inline into the stages that read it). The register width is the target's: a 14-wide row
+//! fills AVX2 registers as two overlapping 8-lane vectors (measured faster so than along the
+//! channels, 1.39x) but is less than one AVX-512 register (0.47x along the channels), so a
+//! program's layout depends on the lanes it is built for ([`DEFAULT_LANES`] where no target is
+//! named). Nothing here names an operator or a workload.
 
 use crate::{Access, BufId, BufKind, Buffer, Idx, IterKind, IterVar, Program, Stage, Value, VarId};
 
-/// f32 lanes of the widest vector register (AVX-512): the loop that takes the lanes is a
-/// multiple of it, so it fills every target's registers.
-const WIDEST: i64 = 16;
-/// f32 lanes of an AVX2 register, the narrowest colt compiles for: an innermost loop
-/// narrower than this leaves lanes idle on every target. Wider ones (a 14-wide row) fill AVX2
-/// registers as two overlapping vectors, and measured faster that way with AVX2 code than
-/// along the channels (1.39x slower) though slower with AVX-512 (0.47x): which layout wins
-/// depends on the target, and the program is the same for every target.
-const NARROWEST: i64 = 8;
+/// f32 lanes of an AVX2 register, the narrowest colt compiles for: the layout of a program
+/// built for no particular target (an innermost loop narrower than this leaves lanes idle on
+/// every target).
+pub const DEFAULT_LANES: i64 = 8;
 
-/// The program with every reduction whose innermost spatial loop is narrower than 8 computing
-/// along a wider spatial loop instead (see the module docs), where one
-/// qualifies; a clone otherwise. Applying it twice changes nothing more.
-pub fn wide_lanes_for_narrow_rows(p: &Program) -> Program {
+/// The program with every reduction whose innermost spatial loop is narrower than `lanes`
+/// computing along a spatial loop that is a multiple of `lanes` instead (see the module
+/// docs), where one qualifies; a clone otherwise. Applying it twice changes nothing more.
+pub fn wide_lanes_for_narrow_rows(p: &Program, lanes: i64) -> Program {
     let mut out = p.clone();
     let mut c = 0;
     while c < out.stages.len() {
-        if let Some(k) = wide_loop(&out, &out.stages[c]) {
+        if let Some(k) = wide_loop(&out, &out.stages[c], lanes) {
             transpose_output(&mut out, c, k);
             out.compact_vars();
             c += 1; // the copy back sits at `c + 1`
@@ -42,14 +40,14 @@ pub fn wide_lanes_for_narrow_rows(p: &Program) -> Program {
 }
 
 /// The position (among the spatial loops of `st`) of the loop to take the lanes from: the
-/// last one whose extent is a multiple of 16 and that one input alone reads, indexed by it
+/// last one whose extent is a multiple of `lanes` and that one input alone reads, indexed by it
 /// alone in one dimension (which a pack then makes contiguous; every other read is then the
 /// same for all lanes).
-fn wide_loop(p: &Program, st: &Stage) -> Option<usize> {
+fn wide_loop(p: &Program, st: &Stage, lanes: i64) -> Option<usize> {
     st.reduce?;
     let spatial: Vec<&IterVar> = st.spatial().collect();
     let inner = spatial.last()?;
-    if inner.extent >= NARROWEST {
+    if lanes < 2 || inner.extent >= lanes {
         return None;
     }
     let mut loads = vec![];
@@ -60,7 +58,7 @@ fn wide_loop(p: &Program, st: &Stage) -> Option<usize> {
             .iter()
             .filter(|a| a.idx.iter().any(|e| e.mentions(v)))
             .collect();
-        spatial[k].extent % WIDEST == 0
+        spatial[k].extent % lanes == 0
             && reads
                 .iter()
                 .all(|a| packable(p, a, v) && ***a == **reads[0])

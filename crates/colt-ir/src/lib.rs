@@ -22,16 +22,17 @@ pub mod verify;
 
 pub use expr::{Access, Affine, BinOp, Bound, BufId, CmpOp, Idx, Interval, UnOp, Value, VarId};
 pub use func::{Block, Func, Loop, LoopKind, Stmt, StoreOp};
-pub use lanes::wide_lanes_for_narrow_rows;
+pub use lanes::{DEFAULT_LANES, wide_lanes_for_narrow_rows};
 pub use print::{PrintOptions, func_str, program_str};
 pub use program::{BufKind, Buffer, IterKind, IterVar, Program, Reducer, Stage};
 pub use unfold::unfold_strided_windows;
 pub use verify::{VerifyError, VerifyErrors, verify};
 
 /// The layout rewrites every program colt tunes goes through (built-in workloads, specs, ONNX
-/// kernels): [`wide_lanes_for_narrow_rows`], then [`unfold_strided_windows`] for the strided
-/// reads that still run across the lanes. Both keep every value the program computes, and
-/// applying this twice changes nothing more.
-pub fn layout_rewrites(p: &Program) -> Program {
-    unfold_strided_windows(&wide_lanes_for_narrow_rows(p))
+/// kernels), for a target whose vector registers hold `lanes` f32 values
+/// ([`DEFAULT_LANES`] for none in particular): [`wide_lanes_for_narrow_rows`], then
+/// [`unfold_strided_windows`] for the strided reads that still run across the lanes. Both keep
+/// every value the program computes, and applying this twice (same lanes) changes nothing more.
+pub fn layout_rewrites(p: &Program, lanes: i64) -> Program {
+    unfold_strided_windows(&wide_lanes_for_narrow_rows(p, lanes))
 }

@@ -25,7 +25,7 @@ pub use builders::{
 };
 pub use input::{MAX_INPUT_BYTES, read_input};
 pub use spec::{from_spec_file, from_spec_named, from_spec_str, to_spec};
-pub use workloads::{build, info, list};
+pub use workloads::{build, build_for, info, list};
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

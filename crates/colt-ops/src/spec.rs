@@ -98,9 +98,10 @@ const MAX_ELEMENTS: i64 = 1 << 40;
 /// Largest magnitude of an integer constant or coefficient in an index.
 const MAX_INDEX_CONST: i64 = 1 << 40;
 
-/// Parse a spec from TOML text.
+/// Parse a spec from TOML text (the layout for no target in particular:
+/// [`colt_ir::DEFAULT_LANES`]).
 pub fn from_spec_str(text: &str) -> Result<Program, OpsError> {
-    build(text).map_err(|msg| OpsError::Spec { file: None, msg })
+    build(text, colt_ir::DEFAULT_LANES).map_err(|msg| OpsError::Spec { file: None, msg })
 }
 
 /// Read and parse a spec file (at most [`crate::MAX_INPUT_BYTES`]); errors are prefixed
@@ -111,13 +112,14 @@ pub fn from_spec_file(path: impl AsRef<Path>) -> Result<Program, OpsError> {
         path: path.to_path_buf(),
         source,
     })?;
-    from_spec_named(&text, path)
+    from_spec_named(&text, path, colt_ir::DEFAULT_LANES)
 }
 
-/// Parse spec `text` that was read from (or recorded for) `path`; errors are prefixed with
-/// the path.
-pub fn from_spec_named(text: &str, path: &Path) -> Result<Program, OpsError> {
-    build(text).map_err(|msg| OpsError::Spec {
+/// Parse spec `text` that was read from (or recorded for) `path` into a program laid out for
+/// vector registers of `lanes` f32 values ([`colt_ir::layout_rewrites`]); errors are prefixed
+/// with the path.
+pub fn from_spec_named(text: &str, path: &Path, lanes: i64) -> Result<Program, OpsError> {
+    build(text, lanes).map_err(|msg| OpsError::Spec {
         file: Some(path.to_path_buf()),
         msg,
     })
@@ -230,7 +232,7 @@ struct Tensor {
     line: usize,
 }
 
-fn build(text: &str) -> Result<Program, String> {
+fn build(text: &str, lanes: i64) -> Result<Program, String> {
     let spec = parse_toml(text)?;
     let name = spec.name.clone().unwrap_or_else(|| "custom".to_string());
     if !is_ident(&name) {
@@ -259,7 +261,7 @@ fn build(text: &str) -> Result<Program, String> {
     };
     let lowered = lower_stages(&spec.stage, &lines, &mut cx)?;
     check_roles(&tensors, &lowered, &cx.written)?;
-    let p = colt_ir::layout_rewrites(&assemble(name, &tensors, lowered));
+    let p = colt_ir::layout_rewrites(&assemble(name, &tensors, lowered), lanes);
     colt_ir::verify(&p.naive())
         .map_err(|e| format!("internal check failed on the built program: {e}"))?;
     Ok(p)

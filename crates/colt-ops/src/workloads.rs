@@ -312,10 +312,17 @@ fn info_of(w: &Workload, shapes: BTreeMap<String, i64>, flops: u64) -> WorkloadI
 }
 
 /// Build the named workload at `scale`. `name` may carry shape overrides after a colon,
-/// `matmul:M=197,N=768,K=768`: the scale's shapes with those replaced (see [`info`]).
+/// `matmul:M=197,N=768,K=768`: the scale's shapes with those replaced (see [`info`]). The
+/// layout is for no target in particular ([`colt_ir::DEFAULT_LANES`]; see [`build_for`]).
 pub fn build(name: &str, scale: Scale) -> Result<Program, OpsError> {
+    build_for(name, scale, colt_ir::DEFAULT_LANES)
+}
+
+/// [`build`] with the layout for vector registers of `lanes` f32 values
+/// ([`colt_ir::layout_rewrites`]).
+pub fn build_for(name: &str, scale: Scale, lanes: i64) -> Result<Program, OpsError> {
     let (w, shapes) = resolve(name, scale)?;
-    let mut p = colt_ir::layout_rewrites(&(w.build)(&shapes));
+    let mut p = colt_ir::layout_rewrites(&(w.build)(&shapes), lanes);
     p.name = w.name.replace('-', "_");
     Ok(p)
 }

@@ -135,7 +135,7 @@ fn the_unfolded_form_prints() {
 /// Built-in workloads and specs get the rewrite, and a spec of the result reads back equal.
 #[test]
 fn workloads_and_specs_are_unfolded_and_round_trip() {
-    let p = colt_ops::build("conv2d:C=8,F=8,H=12,W=12,stride=2", colt_ops::Scale::Ci).unwrap();
+    let p = colt_ops::build("conv2d:C=8,F=12,H=12,W=12,stride=2", colt_ops::Scale::Ci).unwrap();
     assert!(p.stage_index("unfold_P").is_some(), "{}", program_str(&p));
     let text = to_spec(&p).unwrap();
     assert_eq!(from_spec_str(&text).unwrap(), p);
@@ -163,44 +163,96 @@ fn lane(p: &Program, name: &str) -> (String, i64) {
     (p.var_name(iv.var).to_string(), iv.extent)
 }
 
-/// A conv whose rows are narrower than a register computes along its output channels, into a
-/// transposed copy written back by `conv_out`; strided or not, the same values.
+/// A conv whose rows are narrower than a register (of AVX2 or AVX-512) computes along its
+/// output channels, into a transposed copy written back by `conv_out`; strided or not, the
+/// same values.
 #[test]
 fn narrow_rows_take_their_lanes_from_the_output_channels() {
-    for s in [
-        shape(3, 16, 6, 3, 1, 1), // 6-wide rows
-        shape(2, 32, 9, 3, 2, 1), // stride 2: 5-wide rows (no unfold needed then)
-        shape(2, 16, 7, 1, 1, 0), // 1x1, 7-wide
+    for lanes in [8, 16] {
+        for s in [
+            shape(3, 16, 6, 3, 1, 1), // 6-wide rows
+            shape(2, 32, 9, 3, 2, 1), // stride 2: 5-wide rows (no unfold needed then)
+            shape(2, 16, 7, 1, 1, 0), // 1x1, 7-wide
+        ] {
+            let p = conv2d(s);
+            let u = same_output_of(&p, layout_rewrites(&p, lanes));
+            assert_eq!(lane(&u, "conv").0, "f", "{}", program_str(&u));
+            assert!(u.stage_index("conv_out").is_some(), "{}", program_str(&u));
+            assert!(u.stage_index("unfold_P").is_none(), "{}", program_str(&u));
+            assert_eq!(layout_rewrites(&u, lanes), u, "idempotent");
+        }
+        // A 6-wide product C[i, j] takes its lanes from the 32 rows; A is an input read by `i`.
+        let mm = colt_ops::matmul(32, 6, 8);
+        let u = same_output_of(&mm, wide_lanes_for_narrow_rows(&mm, lanes));
+        assert_eq!(lane(&u, lane_stage(&u)).0, "i", "{}", program_str(&u));
+    }
+}
+
+/// Rows at least one AVX2 register wide but narrower than an AVX-512 one (ResNet's 14-wide
+/// rows, strided or not) fill AVX2 registers as overlapping vectors and stay rows there; built
+/// for 16 lanes they compute along the output channels instead, and a strided one then reads
+/// its input as it is (its lanes no longer cross the stride, so nothing is unfolded).
+#[test]
+fn rows_between_the_two_register_widths_follow_the_target() {
+    for (s, strided) in [
+        (shape(3, 32, 14, 3, 1, 1), false), // 14-wide rows
+        (shape(2, 16, 12, 1, 1, 0), false), // 1x1, 12-wide
+        (shape(3, 16, 28, 3, 2, 1), true),  // stride 2: 14-wide output rows
+        (shape(2, 32, 28, 1, 2, 0), true),  // 1x1 stride-2 projection
     ] {
         let p = conv2d(s);
-        let u = same_output_of(&p, layout_rewrites(&p));
-        assert_eq!(lane(&u, "conv").0, "f", "{}", program_str(&u));
-        assert!(u.stage_index("conv_out").is_some(), "{}", program_str(&u));
-        assert!(u.stage_index("unfold_P").is_none(), "{}", program_str(&u));
-        assert_eq!(layout_rewrites(&u), u, "idempotent");
+        let avx2 = same_output_of(&p, layout_rewrites(&p, 8));
+        assert_ne!(lane(&avx2, "conv").0, "f", "{}", program_str(&avx2));
+        assert!(avx2.stage_index("conv_out").is_none());
+        assert_eq!(unfolded(&avx2), strided, "{}", program_str(&avx2));
+        let avx512 = same_output_of(&p, layout_rewrites(&p, 16));
+        assert_eq!(lane(&avx512, "conv").0, "f", "{}", program_str(&avx512));
+        assert!(avx512.stage_index("conv_out").is_some());
+        assert!(!unfolded(&avx512), "{}", program_str(&avx512));
+        assert_eq!(layout_rewrites(&avx512, 16), avx512, "idempotent");
+        // A spec of either reads back equal (specs are parsed for AVX2 lanes: no change).
+        for u in [&avx2, &avx512] {
+            assert_eq!(&from_spec_str(&to_spec(u).unwrap()).unwrap(), u);
+        }
     }
-    // A 6-wide product C[i, j] takes its lanes from the 32 rows; A is an input read by `i`.
-    let mm = colt_ops::matmul(32, 6, 8);
-    let u = same_output_of(&mm, wide_lanes_for_narrow_rows(&mm));
-    assert_eq!(lane(&u, lane_stage(&u)).0, "i", "{}", program_str(&u));
+    // Built-in workloads and specs take the lanes they are built for.
+    let name = "conv2d:C=16,F=32,H=14,W=14";
+    let scale = colt_ops::Scale::Ci;
+    assert_eq!(lane(&colt_ops::build(name, scale).unwrap(), "conv").0, "x");
+    let p = colt_ops::build_for(name, scale, 16).unwrap();
+    assert_eq!(lane(&p, "conv").0, "f");
+    let text = to_spec(&colt_ops::build(name, scale).unwrap()).unwrap();
+    let parsed = colt_ops::from_spec_named(&text, std::path::Path::new("c.toml"), 16).unwrap();
+    assert_eq!(lane(&parsed, "conv").0, "f");
 }
 
 fn lane_stage(p: &Program) -> &str {
     &p.stages.iter().find(|s| s.reduce.is_some()).unwrap().name
 }
 
-/// Rows at least 8 wide, loops without a multiple of 16, and wide loops that a
-/// non-input read mentions are left as they are.
+/// Whether `p` reads an unfolded copy of a strided window.
+fn unfolded(p: &Program) -> bool {
+    p.stages.iter().any(|s| s.name.starts_with("unfold_"))
+}
+
+/// Rows at least a register wide, loops that are no multiple of a register, and wide loops
+/// that a non-input read mentions are left as they are.
 #[test]
 fn rows_that_fill_a_register_or_no_wide_loop_stay() {
-    for p in [
-        conv2d(shape(3, 16, 8, 3, 1, 1)),  // 8-wide rows
-        conv2d(shape(3, 16, 14, 3, 1, 1)), // 14-wide: two overlapping 8-lane vectors
-        conv2d(shape(3, 16, 16, 3, 1, 1)), // 16-wide rows
-        conv2d(shape(3, 12, 6, 3, 1, 1)),  // 12 channels
-        colt_ops::attention(16, 6, 4),     // 6 keys: two inputs (or a temporary) read by head
+    for (p, lanes) in [
+        (conv2d(shape(3, 16, 8, 3, 1, 1)), 8),   // 8-wide rows
+        (conv2d(shape(3, 16, 14, 3, 1, 1)), 8),  // 14-wide: two overlapping 8-lane vectors
+        (conv2d(shape(3, 16, 16, 3, 1, 1)), 16), // 16-wide rows
+        (conv2d(shape(3, 12, 6, 3, 1, 1)), 8),   // 12 channels
+        (conv2d(shape(3, 24, 12, 3, 1, 1)), 16), // 24 channels: no whole AVX-512 registers
+        (colt_ops::attention(16, 6, 4), 16),     // 6 keys: two inputs (or a temporary) read by head
     ] {
-        assert_eq!(wide_lanes_for_narrow_rows(&p), p, "{}", program_str(&p));
+        assert_eq!(
+            wide_lanes_for_narrow_rows(&p, lanes),
+            p,
+            "{}",
+            program_str(&p)
+        );
     }
 }
 

@@ -120,7 +120,7 @@ fn strided_conv_spec_equals_builder() {
         pad: 0,
     };
     // Specs, like built-in workloads, read strided windows through an unfolded copy.
-    let built = colt_ir::layout_rewrites(&builders::conv2d(s));
+    let built = colt_ir::layout_rewrites(&builders::conv2d(s), colt_ir::DEFAULT_LANES);
     assert!(built.stage_index("unfold_X").is_some());
     assert_same(&ok(text), &built);
 }

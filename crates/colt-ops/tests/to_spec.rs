@@ -53,8 +53,11 @@ fn builders_round_trip_with_other_shapes() {
         builders::gemv(5, 9),
         builders::moe_experts(2, 3, 4, 5),
     ] {
-        // A spec gets the layout rewrites (strided windows unfolded), as workloads do.
-        round_trip(&colt_ir::layout_rewrites(&p));
+        // A spec gets the layout rewrites (strided windows unfolded), as workloads do, for
+        // AVX2's lanes or AVX-512's.
+        for lanes in [8, 16] {
+            round_trip(&colt_ir::layout_rewrites(&p, lanes));
+        }
     }
 }
 

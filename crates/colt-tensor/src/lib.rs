@@ -19,4 +19,4 @@ pub mod workload;
 pub use env::{OutcomeLog, TensorEnv};
 pub use kernel::{Kernel, KernelText, kernel_text};
 pub use session::{Baselines, Session, SessionConfig, check_fits};
-pub use workload::{WorkloadError, resolve};
+pub use workload::{WorkloadError, resolve, resolve_for};

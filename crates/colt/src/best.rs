@@ -21,7 +21,6 @@ pub struct Args {
 
 pub fn run(a: Args) -> anyhow::Result<()> {
     let scale = a.w.scale()?;
-    let program = a.w.program()?;
     let db = Db::open_read_only(a.db.unwrap_or_else(|| out::cache_dir().join("colt.db")))?;
     // Runs record a custom spec by its absolute path (older runs: as given).
     let absolute = std::path::absolute(&a.w.workload)
@@ -40,6 +39,10 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             scale, a.w.workload
         )
     })?;
+    // The program laid out as the run that found the kernel laid it out.
+    let lanes = crate::tune::recorded_layout_lanes(&db.run(best.run)?.spec)
+        .with_context(|| format!("run {}", best.run))?;
+    let program = a.w.program_for(lanes)?;
     let trace =
         colt_sched::Trace::from_json(&best.candidate.trace).context("the recorded trace")?;
     let kernel =

@@ -136,8 +136,17 @@ impl WorkloadArg {
     pub fn scale(&self) -> anyhow::Result<Scale> {
         workload_scale(&self.workload, self.scale.as_deref())
     }
-    /// The workload's program at its scale.
+    /// The workload's program at its scale, laid out for the compile target as `colt tune`
+    /// lays it out.
     pub fn program(&self) -> anyhow::Result<colt_ir::Program> {
-        Ok(colt_tensor::resolve(&self.workload, self.scale()?)?)
+        self.program_for(crate::tune::layout_lanes())
+    }
+    /// The workload's program at its scale, laid out for vector registers of `lanes` f32s.
+    pub fn program_for(&self, lanes: i64) -> anyhow::Result<colt_ir::Program> {
+        Ok(colt_tensor::resolve_for(
+            &self.workload,
+            self.scale()?,
+            lanes,
+        )?)
     }
 }

@@ -38,7 +38,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     }
     let workload = a.workload.as_deref().context("--workload is required")?;
     let scale = out::workload_scale(workload, a.scale.as_deref())?;
-    let program = colt_tensor::resolve(workload, scale)?;
+    let program = colt_tensor::resolve_for(workload, scale, crate::tune::layout_lanes())?;
     println!("# program\n{}", colt_ir::program_str(&program));
     let kernel = match &a.trace {
         None => Kernel::naive(&program),

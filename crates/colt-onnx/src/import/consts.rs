@@ -93,7 +93,7 @@ pub(super) fn fold(g: &Graph, node: &Node) -> Result<Data, String> {
             }
         });
     }
-    let task = crate::tasks::program_for(g, &[node], "fold");
+    let task = crate::tasks::program_for(g, &[node], "fold", colt_ir::DEFAULT_LANES);
     let out = crate::run::interpret_program(&task.program, bufs);
     Ok(match all_int {
         true if node.op_type == "Div" => Data::I64(out.iter().map(|&x| x.trunc() as i64).collect()),

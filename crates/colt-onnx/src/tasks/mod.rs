@@ -67,15 +67,22 @@ pub struct Model {
 }
 
 impl Model {
-    /// Split `graph` into fused tasks and deduplicate their programs.
+    /// Split `graph` into fused tasks and deduplicate their programs, laid out for no target
+    /// in particular ([`colt_ir::DEFAULT_LANES`]; see [`Model::for_lanes`]).
     pub fn new(graph: Graph) -> Model {
+        Model::for_lanes(graph, colt_ir::DEFAULT_LANES)
+    }
+
+    /// [`Model::new`] with the kernels laid out for vector registers of `lanes` f32 values
+    /// ([`colt_ir::layout_rewrites`]).
+    pub fn for_lanes(graph: Graph, lanes: i64) -> Model {
         let mut tasks = vec![];
         let mut kernels: Vec<Kernel> = vec![];
         let mut index: HashMap<String, usize> = HashMap::new();
         for group in fuse::groups(&graph) {
             let label = label(&graph, &group);
             let nodes: Vec<&crate::graph::Node> = group.iter().map(|&n| &graph.nodes[n]).collect();
-            let tp = program_for(&graph, &nodes, &program_name(&label));
+            let tp = program_for(&graph, &nodes, &program_name(&label), lanes);
             // the same computation under another name (label) is the same kernel
             let mut unnamed = tp.program.clone();
             unnamed.name.clear();

@@ -29,8 +29,9 @@ pub(crate) fn buffer_shape(shape: &[i64]) -> Vec<i64> {
     }
 }
 
-/// The program computing `nodes` (in execution order) of `g`, named `name`.
-pub(crate) fn program_for(g: &Graph, nodes: &[&Node], name: &str) -> TaskProgram {
+/// The program computing `nodes` (in execution order) of `g`, named `name`, laid out for
+/// vector registers of `lanes` f32 values ([`colt_ir::layout_rewrites`]).
+pub(crate) fn program_for(g: &Graph, nodes: &[&Node], name: &str, lanes: i64) -> TaskProgram {
     let output = nodes.last().expect("a task has a node").output;
     let produced: Vec<TensorId> = nodes.iter().map(|n| n.output).collect();
     let mut inputs: Vec<TensorId> = vec![];
@@ -71,7 +72,7 @@ pub(crate) fn program_for(g: &Graph, nodes: &[&Node], name: &str) -> TaskProgram
     spec_loops(&mut p);
     p.compact_vars();
     unique_names(&mut p);
-    let p = colt_ir::layout_rewrites(&p);
+    let p = colt_ir::layout_rewrites(&p, lanes);
     TaskProgram {
         program: p,
         inputs,

@@ -95,7 +95,7 @@ fn load(s: &Source) -> anyhow::Result<Model> {
         .map(|x| shape(x))
         .collect::<anyhow::Result<_>>()?;
     let graph = colt_onnx::import_file(&s.model, &ImportOptions { shapes })?;
-    Ok(Model::new(graph))
+    Ok(Model::for_lanes(graph, crate::tune::layout_lanes()))
 }
 
 fn tasks(a: TasksArgs) -> anyhow::Result<()> {

@@ -119,7 +119,7 @@ fn load(path: &Path, shapes: &BTreeMap<String, Vec<i64>>) -> anyhow::Result<(Mod
         shapes: shapes.clone(),
     };
     let graph = colt_onnx::import_bytes(&bytes, &path.display().to_string(), &opts)?;
-    Ok((Model::new(graph), hash))
+    Ok((Model::for_lanes(graph, tune::layout_lanes()), hash))
 }
 
 /// A new model run: the model's kernels as spec workloads, resolved (a bad one leaves
@@ -386,7 +386,7 @@ fn recorded_task(db: &Db, model: &Model, t: &ModelTask) -> anyhow::Result<NewRun
     let now = colt_ops::to_spec(&k.program)?;
     if run.inputs.get(&run.workload) != Some(&now) {
         bail!(
-            "kernel {} of the model is not the spec run {} recorded (colt-onnx splits the model differently now); start a new model run",
+            "kernel {} of the model is not the spec run {} recorded (colt-onnx splits the model differently now, or lays it out for other vector registers than the run recorded); start a new model run",
             t.kernel,
             t.run
         );

@@ -168,11 +168,33 @@ const LLVM_OPTIONS_KEY: &str = "colt:llvm-options";
 /// register prior) among a run's recorded inputs. A run recorded without it had no prior.
 const VECTOR_TARGET_KEY: &str = "colt:vector-target";
 
-/// The vector registers the sampler's register-tile prior sizes tiles for: the compile
-/// target's, from the compiler's predefined macros.
-fn detect_vector_target() -> Option<VectorTarget> {
+/// The key of the lanes a tensor program's layout is built for (`colt_ir::layout_rewrites`)
+/// among a run's recorded inputs. A run recorded without it was built for
+/// [`colt_ir::DEFAULT_LANES`].
+const LAYOUT_LANES_KEY: &str = "colt:layout-lanes";
+
+/// The compile target's vector ISA and f32 lanes, from the compiler's predefined macros.
+fn compile_target_isa() -> Option<(&'static str, i64)> {
     let (isa, lanes) = colt_measure::vector_isa(&colt_measure::Compiler::tuned())?;
-    VectorTarget::from_isa(isa, i64::from(lanes))
+    Some((isa, i64::from(lanes)))
+}
+
+/// The vector registers of `isa` (see [`compile_target_isa`]) that the sampler's register-tile
+/// prior sizes tiles for.
+fn vector_target(isa: Option<(&str, i64)>) -> Option<VectorTarget> {
+    isa.and_then(|(isa, lanes)| VectorTarget::from_isa(isa, lanes))
+}
+
+/// The lanes a program is laid out for on `isa` (see [`compile_target_isa`]):
+/// [`colt_ir::DEFAULT_LANES`] where the compiler names no vector ISA.
+fn layout_lanes_of(isa: Option<(&str, i64)>) -> i64 {
+    isa.map_or(colt_ir::DEFAULT_LANES, |(_, lanes)| lanes)
+}
+
+/// The lanes a program is laid out for on this machine's compile target (`COLT_MARCH`
+/// included), as `colt tune` records them.
+pub(crate) fn layout_lanes() -> i64 {
+    layout_lanes_of(compile_target_isa())
 }
 
 /// The sampling target a run recorded (`None`: no register prior).
@@ -180,6 +202,17 @@ fn recorded_vector_target(rec: &NewRun) -> anyhow::Result<Option<VectorTarget>> 
     match rec.inputs.get(VECTOR_TARGET_KEY) {
         Some(j) => serde_json::from_str(j).context("the run's recorded sampling target"),
         None => Ok(None),
+    }
+}
+
+/// The lanes a run's program is laid out for, as it recorded them.
+pub(crate) fn recorded_layout_lanes(rec: &NewRun) -> anyhow::Result<i64> {
+    match rec.inputs.get(LAYOUT_LANES_KEY) {
+        Some(j) => match j.parse::<i64>() {
+            Ok(lanes) if lanes >= 1 => Ok(lanes),
+            _ => bail!("the run's recorded layout lanes ({j:?}) are not a positive number"),
+        },
+        None => Ok(colt_ir::DEFAULT_LANES),
     }
 }
 
@@ -267,7 +300,8 @@ pub(crate) fn versions() -> String {
 }
 
 /// A tensor-space workload as a run records it: a spec file by its absolute path, with its
-/// text among the inputs, and the register-tile prior's target (none without the prior).
+/// text among the inputs, the register-tile prior's target (none without the prior) and the
+/// lanes the program is laid out for (the compile target's).
 pub(crate) fn tensor_inputs(
     w: &str,
     register_prior: bool,
@@ -280,8 +314,10 @@ pub(crate) fn tensor_inputs(
     } else {
         w.to_string()
     };
-    let target = register_prior.then(detect_vector_target).flatten();
+    let isa = compile_target_isa();
+    let target = register_prior.then(|| vector_target(isa)).flatten();
     inputs.insert(VECTOR_TARGET_KEY.into(), serde_json::to_string(&target)?);
+    inputs.insert(LAYOUT_LANES_KEY.into(), layout_lanes_of(isa).to_string());
     Ok((w, inputs))
 }
 
@@ -440,9 +476,10 @@ pub(crate) fn resolve(
     match spec.space.parse::<Space>()? {
         Space::Tensor => {
             let w = &spec.workload;
+            let lanes = recorded_layout_lanes(spec)?;
             let program = match spec.inputs.get(w) {
-                Some(text) => colt_ops::from_spec_named(text, Path::new(w))?,
-                None => colt_tensor::resolve(w, out::scale(&spec.scale)?)?,
+                Some(text) => colt_ops::from_spec_named(text, Path::new(w), lanes)?,
+                None => colt_tensor::resolve_for(w, out::scale(&spec.scale)?, lanes)?,
             };
             colt_tensor::check_fits(&program)?;
             r.program = Some(program);
