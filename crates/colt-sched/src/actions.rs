@@ -799,7 +799,7 @@ pub fn describe_decisions(program: &Program, trace: &Trace) -> String {
             }
             Placement::Root => parts.push("at root".into()),
         }
-        if let Some(pt) = &d.partition {
+        for pt in &d.partitions {
             let rest = match pt.from {
                 Some(from) => format!("{} from {from}", pt.loop_),
                 None => format!("the rest of loop {}", pt.loop_),

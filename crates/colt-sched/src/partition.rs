@@ -17,7 +17,7 @@
 
 use crate::error::Result;
 use crate::state::{Attach, Schedule, bad, illegal, initial};
-use colt_ir::{Idx, IterKind, VarId};
+use colt_ir::{Idx, IterKind, LoopKind, VarId};
 
 impl Schedule {
     /// Partition reduction stage `s` at `at` along its spatial loop `name`, its tail starting
@@ -37,13 +37,10 @@ impl Schedule {
                 "only reduction stages are partitioned (an elementwise stage may be inlined)",
             ));
         }
-        if self.stages[s].attach != Attach::Root
-            || self.stages[s].transformed
-            || self.stages[s].tail.is_some()
-        {
+        if self.stages[s].attach != Attach::Root || !self.loops_as_created(s) {
             return Err(illegal(
                 cx,
-                "partition must come first among the stage's transformations, once",
+                "partition must come first among the stage's transformations (after other partitions)",
             ));
         }
         if self.hosts(s) {
@@ -110,7 +107,7 @@ impl Schedule {
         self.stages.push(initial(&tail));
         self.program.stages.push(tail);
         let t = self.program.stages.len() - 1;
-        self.stages[s].tail = Some(t);
+        self.stages[s].tails.push(t);
         let pos = self
             .order
             .iter()
@@ -118,5 +115,23 @@ impl Schedule {
             .expect("a root stage is ordered");
         self.order.insert(pos + 1, t);
         Ok(())
+    }
+
+    /// Whether stage `s` still has the loops it was created with, one per iteration variable in
+    /// order, serial, uncached and not unrolled (a partition only shortens them): what a
+    /// partition needs.
+    fn loops_as_created(&self, s: usize) -> bool {
+        let (st, sc) = (&self.program.stages[s], &self.stages[s]);
+        sc.cache_write.is_none()
+            && sc.auto_unroll == 0
+            && sc.loops.len() == st.iters.len()
+            && sc
+                .loops
+                .iter()
+                .zip(&st.iters)
+                .zip(&sc.iter_val)
+                .all(|((l, iv), val)| {
+                    l.var == iv.var && l.kind == LoopKind::Serial && *val == Idx::Var(l.var)
+                })
     }
 }

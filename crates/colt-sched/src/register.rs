@@ -88,14 +88,14 @@ impl VectorTarget {
     }
 }
 
-/// A register tiling drawn for one stage: the tiles and, when the rows divide no extent of
-/// their loop, the partition whose `[0, at)` the tiles cover.
+/// A register tiling drawn for one stage: the tiles and, where the lanes or the rows divide
+/// no extent of their loop, the partitions whose `[0, at)` the tiles cover (the lanes' first).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RegisterTile {
     /// One tile per loop of the stage.
     pub tiles: Vec<Tile>,
-    /// Where the rows' loop is partitioned, if it is.
-    pub partition: Option<Partition>,
+    /// Where the lanes' loop and the rows' loop are partitioned, where they are.
+    pub partitions: Vec<Partition>,
 }
 
 /// A register tiling of stage `s` (reduction stage, root placement) for `target`, or `None`
@@ -147,8 +147,7 @@ pub fn register_tiles(
     } else {
         pick(rng, &rows_loops)?
     };
-    // One partition per stage: with the lanes partitioned, the rows divide their loop.
-    let (rows, at) = draw_rows(rng, row.extent, vectors, target, lane_at.is_none());
+    let (rows, at) = draw_rows(rng, row.extent, vectors, target);
     // Half of the tiles are blocked: the write cache spans `chunk` register tiles side by
     // side and each reduction loop steps through short blocks, so every block streams whole
     // rows of the cache tile while the accumulators of one register tile stay in registers
@@ -175,17 +174,27 @@ pub fn register_tiles(
             Tile { loop_, factors }
         })
         .collect();
-    let partition = match (lane_at, at) {
-        (Some(at), _) => Some((inner, at, whole_vector_tail(inner_extent, at, lanes))),
-        (None, Some(at)) => Some((row.var, at, None)),
-        (None, None) => None,
-    }
-    .map(|(v, at, from)| Partition {
-        loop_: p.var_name(v).to_string(),
-        at,
-        from,
+    // The lanes' partition first: its tail (whole vectors, all rows) then leaves the rows'
+    // partition only the stage's own lanes to split.
+    // Where the lanes read a transposing pack, the tail starts at `at` (a multiple of the
+    // pack's factor) so that it reads whole rows of the pack; an earlier, overlapping start
+    // would read across two of them.
+    let transposed = !contiguous_inner(p, s);
+    let lane_part = lane_at.map(|at| {
+        let from = (!transposed).then(|| whole_vector_tail(inner_extent, at, lanes));
+        (inner, at, from.flatten())
     });
-    Some(RegisterTile { tiles, partition })
+    let row_part = at.map(|at| (row.var, at, None));
+    let partitions = lane_part
+        .into_iter()
+        .chain(row_part)
+        .map(|(v, at, from)| Partition {
+            loop_: p.var_name(v).to_string(),
+            at,
+            from,
+        })
+        .collect();
+    Some(RegisterTile { tiles, partitions })
 }
 
 /// The register widths (one to four vectors) that divide a loop of `extent`, and the lanes of
@@ -228,14 +237,13 @@ fn whole_vector_tail(extent: i64, at: i64, lanes: i64) -> Option<i64> {
 /// divisor of `extent` from the upper half of those that fit (more rows, more reuse of each
 /// loaded vector), and no partition; or, where even the largest such divisor leaves fewer
 /// than [`LATENCY_ACCUMULATORS`] and more rows would fit, half of the time a count between
-/// the two with the largest multiple of it below `extent` as the partition point (only when
-/// `may_partition`: the stage is not partitioned on another loop).
+/// the two with the largest multiple of it below `extent` as the partition point (a prime
+/// extent such as 197 tokens divides into one row only: then always).
 fn draw_rows(
     rng: &mut Pcg64,
     extent: i64,
     vectors: i64,
     target: VectorTarget,
-    may_partition: bool,
 ) -> (i64, Option<i64>) {
     let fits = |r: i64| r * vectors <= target.accumulators();
     let most = (target.accumulators() / vectors).clamp(1, extent);
@@ -244,10 +252,9 @@ fn draw_rows(
         .filter(|&d| fits(d))
         .max()
         .unwrap_or(1);
-    if may_partition
-        && divisor * vectors < LATENCY_ACCUMULATORS
+    if divisor * vectors < LATENCY_ACCUMULATORS
         && most > divisor
-        && rng.random_bool(0.5)
+        && (divisor == 1 || rng.random_bool(0.5))
     {
         let more: Vec<i64> = (divisor + 1..=most).collect();
         let rows = pick(rng, &more).unwrap_or(most);
@@ -402,9 +409,9 @@ mod tests {
                     let want = if t.loop_ == "k" { 2 } else { SPATIAL_LEVELS };
                     assert_eq!(t.factors.len(), want, "{tiles:?}");
                     let extent = rt
-                        .partition
-                        .as_ref()
-                        .filter(|pt| pt.loop_ == t.loop_)
+                        .partitions
+                        .iter()
+                        .find(|pt| pt.loop_ == t.loop_)
                         .map_or(96, |pt| pt.at);
                     assert_eq!(t.factors.iter().product::<i64>(), extent, "{tiles:?}");
                 }
@@ -434,7 +441,7 @@ mod tests {
         let mut rng = Pcg64::seed_from_u64(11);
         for _ in 0..200 {
             let rt = register_tiles(&mut rng, &p, 0, AVX512).expect("matmul has one");
-            assert_eq!(rt.partition, None, "{rt:?}");
+            assert!(rt.partitions.is_empty(), "{rt:?}");
         }
         let mut rng = Pcg64::seed_from_u64(11);
         let mut six = 0;
@@ -443,7 +450,8 @@ mod tests {
             let tile = |l: &str| rt.tiles.iter().find(|t| t.loop_ == l).unwrap().factors[3];
             let (rows, vectors) = (tile("i"), tile("j") / AVX2.lanes);
             assert!(rows * vectors <= AVX2.accumulators(), "{rt:?}");
-            match &rt.partition {
+            assert!(rt.partitions.len() <= 1, "{rt:?}");
+            match rt.partitions.first() {
                 Some(pt) => {
                     assert_eq!(pt.loop_, "i");
                     assert_eq!(pt.at, 1024 / rows * rows, "{rt:?}");
@@ -461,7 +469,8 @@ mod tests {
 
     /// A lane loop that no register width divides (a 14-wide convolution row, a 197-wide
     /// product): the tiles cover the largest multiple of a width below the extent, the stage
-    /// is partitioned there on the lane loop, and the rows then divide their loop.
+    /// is partitioned there on the lane loop first; the rows divide their loop or partition it
+    /// too (second).
     #[test]
     fn lanes_that_no_width_divides_partition_the_lane_loop() {
         let conv = colt_ops::conv2d(colt_ops::Conv2dShape {
@@ -481,7 +490,7 @@ mod tests {
                 let mut rng = Pcg64::seed_from_u64(7);
                 for _ in 0..100 {
                     let rt = register_tiles(&mut rng, p, s, target).expect("a partitioned tile");
-                    let pt = rt.partition.clone().expect("partitioned");
+                    let pt = rt.partitions.first().cloned().expect("partitioned");
                     assert_eq!(pt.loop_, lane, "{rt:?}");
                     let x = rt.tiles.iter().find(|t| t.loop_ == lane).unwrap();
                     let w = x.factors[3];
@@ -496,6 +505,7 @@ mod tests {
                     assert!(from <= pt.at && (extent - from) % lanes == 0, "{rt:?}");
                     assert!(pt.at < extent && pt.at > 0, "{rt:?}");
                     assert_eq!(x.factors.iter().product::<i64>(), pt.at, "{rt:?}");
+                    assert!(rt.partitions.len() <= 2, "{rt:?}");
                     for t in rt.tiles.iter().filter(|t| t.loop_ != lane) {
                         let full = p.stages[s]
                             .iters
@@ -503,7 +513,15 @@ mod tests {
                             .find(|iv| p.var_name(iv.var) == t.loop_)
                             .unwrap()
                             .extent;
-                        assert_eq!(t.factors.iter().product::<i64>(), full, "{rt:?}");
+                        let covered = match rt.partitions.get(1) {
+                            Some(rows) if rows.loop_ == t.loop_ => {
+                                assert_eq!(rows.at % t.factors[3], 0, "{rt:?}");
+                                assert_ne!(full % t.factors[3], 0, "{rt:?}");
+                                rows.at
+                            }
+                            _ => full,
+                        };
+                        assert_eq!(t.factors.iter().product::<i64>(), covered, "{rt:?}");
                     }
                     assert!(is_register_tile(p, s, &rt.tiles, target), "{rt:?}");
                 }

@@ -108,9 +108,10 @@ pub struct StageDecision {
     pub unroll: i64,
     /// Packing of an input, if any.
     pub pack: Option<PackDecision>,
-    /// Where the stage is partitioned, if it is (its tiles then cover `[0, at)` of the loop).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub partition: Option<Partition>,
+    /// Where the stage is partitioned, in order (its tiles then cover `[0, at)` of each
+    /// loop; a later partition splits what the earlier ones left to the stage).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub partitions: Vec<Partition>,
 }
 
 impl StageDecision {
@@ -124,7 +125,7 @@ impl StageDecision {
             vectorize: false,
             unroll: 0,
             pack: None,
-            partition: None,
+            partitions: vec![],
         }
     }
     /// The tiling of `loop_`, if tiled.
@@ -355,7 +356,7 @@ impl Sketch {
         d.cache_write = None;
         d.pack = None;
         d.parallel = 0;
-        d.partition = None;
+        d.partitions.clear();
         match &placement {
             Placement::Inline => {
                 d.tiles = vec![];
@@ -424,7 +425,7 @@ impl Sketch {
                 },
             )?,
         }
-        if let Some(pt) = &d.partition {
+        for pt in &d.partitions {
             push(
                 sch,
                 out,
@@ -449,7 +450,7 @@ impl Sketch {
         }
         let kinds = tile_kinds(sch, s, d, &cx)?;
         emit_tiling(sch, s, d, &kinds, &cx, out)?;
-        if let Some((t, td)) = tail_decision(sch, s, d) {
+        for (t, td) in tail_decisions(sch, s, d) {
             let cx = format!("tile({})", td.stage);
             let kinds = tile_kinds(sch, t, &td, &cx)?;
             emit_tiling(sch, t, &td, &kinds, &cx, out)?;
@@ -520,7 +521,7 @@ impl Sketch {
             self.emit_pack(sch, s, pk, out)?;
         }
         emit_annotations(sch, s, d, out)?;
-        if let Some((t, td)) = tail_decision(sch, s, d) {
+        for (t, td) in tail_decisions(sch, s, d) {
             emit_cache_write(sch, &td, out)?;
             emit_annotations(sch, t, &td, out)?;
         }
@@ -786,53 +787,62 @@ fn emit_cache_write(sch: &mut Schedule, d: &StageDecision, out: &mut Vec<Inst>) 
     }
 }
 
-/// The tail of partitioned stage `s` (decisions `d`) in `sch` and its decisions: those of the
-/// stage, except that the partitioned loop's tile covers the tail's iterations (the largest
-/// divisor of them no larger than the stage's innermost factor innermost, the rest outermost)
-/// and nothing is packed or partitioned again.
-fn tail_decision(sch: &Schedule, s: usize, d: &StageDecision) -> Option<(usize, StageDecision)> {
-    let pt = d.partition.as_ref()?;
-    let t = sch.stages[s].tail?;
-    let st = &sch.program.stages[t];
-    let extent = st
-        .iters
+/// The tails of partitioned stage `s` (decisions `d`) in `sch` and their decisions: those of
+/// the stage, except that a loop whose tile does not cover the tail's iterations (the loop
+/// partitioned, or one an earlier partition left whole to this tail) is tiled anew (the
+/// largest divisor of them no larger than the stage's innermost factor innermost, the rest
+/// outermost), and nothing is packed or partitioned again.
+fn tail_decisions(sch: &Schedule, s: usize, d: &StageDecision) -> Vec<(usize, StageDecision)> {
+    if d.partitions.is_empty() {
+        return vec![];
+    }
+    sch.stages[s]
+        .tails
         .iter()
-        .find(|iv| sch.program.var_name(iv.var) == pt.loop_)?
-        .extent;
-    let tiles = d
-        .tiles
-        .iter()
-        .map(|tile| {
-            if tile.loop_ != pt.loop_ {
-                return tile.clone();
-            }
-            let inner = tile.factors.last().copied().unwrap_or(1);
-            let fit = divisors(extent)
-                .into_iter()
-                .filter(|&f| f <= inner)
-                .max()
-                .unwrap_or(1);
-            let mut factors = vec![1; tile.factors.len()];
-            factors[0] = extent / fit;
-            if let Some(last) = factors.last_mut() {
-                *last *= fit;
-            }
-            Tile {
-                loop_: tile.loop_.clone(),
-                factors,
-            }
+        .map(|&t| {
+            let st = &sch.program.stages[t];
+            let tiles = d
+                .tiles
+                .iter()
+                .map(|tile| {
+                    let extent = st
+                        .iters
+                        .iter()
+                        .find(|iv| sch.program.var_name(iv.var) == tile.loop_)
+                        .map_or(1, |iv| iv.extent);
+                    let partitioned = d.partitions.iter().any(|pt| pt.loop_ == tile.loop_);
+                    if !partitioned && tile.factors.iter().product::<i64>() == extent {
+                        return tile.clone();
+                    }
+                    let inner = tile.factors.last().copied().unwrap_or(1);
+                    let fit = divisors(extent)
+                        .into_iter()
+                        .filter(|&f| f <= inner)
+                        .max()
+                        .unwrap_or(1);
+                    let mut factors = vec![1; tile.factors.len()];
+                    factors[0] = extent / fit;
+                    if let Some(last) = factors.last_mut() {
+                        *last *= fit;
+                    }
+                    Tile {
+                        loop_: tile.loop_.clone(),
+                        factors,
+                    }
+                })
+                .collect();
+            (
+                t,
+                StageDecision {
+                    stage: st.name.clone(),
+                    tiles,
+                    pack: None,
+                    partitions: vec![],
+                    ..d.clone()
+                },
+            )
         })
-        .collect();
-    Some((
-        t,
-        StageDecision {
-            stage: st.name.clone(),
-            tiles,
-            pack: None,
-            partition: None,
-            ..d.clone()
-        },
-    ))
+        .collect()
 }
 
 /// Emit the parallel outer loops, vectorised inner loop and auto-unroll step of `d`
@@ -920,13 +930,11 @@ fn record(d: &mut StageDecision, inst: &Inst) -> Result<()> {
         }
         Inst::Partition {
             loop_, at, from, ..
-        } => {
-            d.partition = Some(Partition {
-                loop_: loop_.clone(),
-                at: *at,
-                from: *from,
-            })
-        }
+        } => d.partitions.push(Partition {
+            loop_: loop_.clone(),
+            at: *at,
+            from: *from,
+        }),
         Inst::Fuse { .. } | Inst::Parallel(_) | Inst::Unroll(_) => {
             return Err(not_sketch(format!(
                 "{} is not a sketch instruction (its decisions cannot be edited)",
@@ -1171,8 +1179,8 @@ fn transcendental(v: &colt_ir::Value) -> bool {
     }
 }
 
-/// Tiles of a stage at root, and the partition they assume, if any.
-type RootTiles = (Vec<Tile>, Option<Partition>);
+/// Tiles of a stage at root, and the partitions they assume.
+type RootTiles = (Vec<Tile>, Vec<Partition>);
 
 /// Draw every decision of one stage's phase A given the live schedule (stages after it done).
 fn draw_placement(
@@ -1195,14 +1203,14 @@ fn draw_placement(
             (true, true) => 0.0,
         };
         if rng.random_bool(p) {
-            return (Placement::Inline, (vec![], None));
+            return (Placement::Inline, (vec![], vec![]));
         }
     }
     if let Some((consumer, loops)) = facts.at
         && rng.random_bool(0.5)
     {
         let l = loops[rng.random_range(0..loops.len())].clone();
-        return (Placement::At { consumer, loop_: l }, (vec![], None));
+        return (Placement::At { consumer, loop_: l }, (vec![], vec![]));
     }
     (
         Placement::Root,
@@ -1222,8 +1230,8 @@ fn draw_root_tiles(
         .filter(|_| p.stages[s].reduce.is_some() && rng.random_bool(0.5))
         .and_then(|t| register_tiles(rng, p, s, t));
     match register {
-        Some(rt) => (rt.tiles, rt.partition),
-        None => (draw_tiles(rng, p, s), None),
+        Some(rt) => (rt.tiles, rt.partitions),
+        None => (draw_tiles(rng, p, s), vec![]),
     }
 }
 
@@ -1243,16 +1251,17 @@ pub fn sample_sketch_for(
     let mut sch = Schedule::new(program.clone());
     let mut insts = vec![];
     for s in (0..program.stages.len()).rev() {
-        let (placement, (tiles, partition)) = draw_placement(rng, &sch, s, target);
+        let (placement, (tiles, partitions)) = draw_placement(rng, &sch, s, target);
         sk.stages[s].placement = placement;
         sk.stages[s].tiles = tiles;
-        sk.stages[s].partition = partition;
+        sk.stages[s].partitions = partitions;
         let mut trial = sch.clone();
         insts.clear();
         if sk.phase_a(&mut trial, s, &mut insts).is_err() {
             // a placement the live schedule rejects: fall back to root tiling
             sk.stages[s].placement = Placement::Root;
-            (sk.stages[s].tiles, sk.stages[s].partition) = draw_root_tiles(rng, program, s, target);
+            (sk.stages[s].tiles, sk.stages[s].partitions) =
+                draw_root_tiles(rng, program, s, target);
             trial = sch.clone();
             sk.phase_a(&mut trial, s, &mut insts)?;
         }

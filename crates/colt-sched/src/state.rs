@@ -16,8 +16,8 @@ pub const MAX_STAGE_LOOPS: usize = 64;
 use crate::region::region;
 use crate::trace::{Inst, LoopFactors, StageLoop, Trace};
 use colt_ir::{
-    Access, BufId, BufKind, Buffer, Idx, Interval, IterKind, IterVar, LoopKind, Program, Stage,
-    Value, VarId,
+    Access, Bound, BufId, BufKind, Buffer, Idx, Interval, IterKind, IterVar, LoopKind, Program,
+    Stage, Value, VarId,
 };
 
 /// One loop of a stage's nest.
@@ -64,8 +64,9 @@ pub struct StageSched {
     pub auto_unroll: i64,
     /// Loops changed since creation (compute_at needs untouched loops).
     pub transformed: bool,
-    /// The stage computing the rest of a partitioned loop (see [`crate::partition`]).
-    pub tail: Option<usize>,
+    /// The stages computing the rest of each partitioned loop, in partition order (see
+    /// [`crate::partition`]).
+    pub tails: Vec<usize>,
 }
 
 /// A program with its schedule state.
@@ -95,7 +96,7 @@ pub(crate) fn initial(st: &Stage) -> StageSched {
         cache_write: None,
         auto_unroll: 0,
         transformed: false,
-        tail: None,
+        tails: vec![],
     }
 }
 
@@ -807,7 +808,9 @@ impl Schedule {
         while self.program.buffer_by_name(&pname).is_some() {
             pname.push('p');
         }
-        let mut shape = vec![buf.shape[dim] / factor];
+        // A factor that does not divide the dimension pads the copy with zeros (see
+        // `packing_stage`): the reads stay within the dimension, the lanes whole vectors.
+        let mut shape = vec![(buf.shape[dim] + factor - 1) / factor];
         shape.extend(
             buf.shape
                 .iter()
@@ -817,9 +820,13 @@ impl Schedule {
         );
         shape.push(factor);
         let pb = self.program.add_buffer(pname, shape.clone(), BufKind::Temp);
-        let stage = self.packing_stage(buffer, b, pb, &shape, dim, factor);
+        let stage = self.packing_stage(buffer, b, pb, &shape, (dim, buf.shape[dim]), factor);
         self.add_stage_before(c, stage);
-        self.load_packed(c, b, pb, dim, factor);
+        // The stage's partition tails read the same copy (it covers them: padded, it holds
+        // every index of the dimension), so their lanes read it contiguously too.
+        for t in std::iter::once(c).chain(self.stages[c].tails.clone()) {
+            self.load_packed(t, b, pb, dim, factor);
+        }
         Ok(())
     }
 
@@ -861,11 +868,11 @@ impl Schedule {
                 format!("{buffer} has {} dimensions", buf.shape.len()),
             ));
         }
-        if factor < 1 || buf.shape[dim] % factor != 0 {
+        if factor < 1 || factor > buf.shape[dim] {
             return Err(bad(
                 cx,
                 format!(
-                    "factor {factor} does not divide dimension {dim} of {buffer} ({})",
+                    "factor {factor} is not between 1 and dimension {dim} of {buffer} ({})",
                     buf.shape[dim]
                 ),
             ));
@@ -874,14 +881,15 @@ impl Schedule {
     }
 
     /// The packing stage `pack_{buffer}` writing `pb` (of shape `shape`) from `b`:
-    /// `P[o, rest.., v] = B[.., o*factor + v, ..]`.
+    /// `P[o, rest.., v] = B[.., o*factor + v, ..]`, 0 where `o*factor + v` is past the
+    /// packed dimension (`dim`, of extent `len`) when `factor` does not divide it.
     fn packing_stage(
         &mut self,
         buffer: &str,
         b: BufId,
         pb: BufId,
         shape: &[i64],
-        dim: usize,
+        (dim, len): (usize, i64),
         factor: i64,
     ) -> Stage {
         let rank = shape.len() - 1;
@@ -912,6 +920,18 @@ impl Schedule {
             }
         }
         let sname = self.fresh_stage_name(format!("pack_{buffer}"), 'p');
+        let packed = var(0) * factor + var(rank);
+        let load = Value::load(b, src);
+        let value = if len % factor == 0 {
+            load
+        } else {
+            let bound = Bound {
+                idx: packed,
+                lo: 0,
+                hi: len,
+            };
+            Value::Select(vec![bound], Box::new(load), Box::new(Value::Const(0.0)))
+        };
         Stage {
             name: sname,
             store: Access {
@@ -920,7 +940,7 @@ impl Schedule {
             },
             iters,
             reduce: None,
-            value: Value::load(b, src),
+            value,
         }
     }
 

@@ -194,7 +194,7 @@ fn partitioned_register_tiles_match_naive() {
             common::check_equal(&p, &f).unwrap_or_else(|e| panic!("{e}\n{}", t.text()));
             // the tail's instructions are derived: the trace is in sketch form
             let sk = colt_sched::Sketch::from_trace(&p, &t).expect("a sketch-form trace");
-            assert!(sk.stages.iter().any(|d| d.partition.is_some()));
+            assert!(sk.stages.iter().any(|d| !d.partitions.is_empty()));
             if let Some(m) = mutate(&p, &t, &mut rng) {
                 let f = apply_trace(&p, &m).unwrap();
                 common::check_equal(&p, &f).unwrap_or_else(|e| panic!("{e}\n{}", m.text()));
@@ -249,4 +249,65 @@ fn lane_partitioned_register_tiles_match_naive() {
         }
     }
     assert!(found >= 10, "only {found} lane-partitioned samples drawn");
+}
+
+/// QK^T at a prime sequence length (ViT's 197 tokens, here 13 with 4-lane registers): the
+/// lanes (keys) and the rows (queries) divide into no register tile, so the stage is
+/// partitioned twice — lanes, then rows — and `K`, read across the lanes, is packed by a
+/// factor that divides no dimension (its copy padded with zeros). Such traces, and their
+/// mutants, compute what the naive program computes.
+#[test]
+fn twice_partitioned_tiles_with_a_padded_pack_match_naive() {
+    let p = colt_ops::from_spec_str(
+        r#"
+name = "qk"
+
+[tensors]
+Q = { shape = [2, 13, 8], role = "input" }
+K = { shape = [2, 13, 8], role = "input" }
+S = { shape = [2, 13, 13], role = "output" }
+
+[[stage]]
+compute = "S[h, i, j] += Q[h, i, d] * K[h, j, d]"
+"#,
+    )
+    .unwrap();
+    let target = Some(VectorTarget {
+        lanes: 4,
+        registers: 16,
+    });
+    let mut found = 0;
+    for seed in 0..120u64 {
+        let mut rng = Pcg64::seed_from_u64(seed);
+        let Ok(t) = try_sample_for(&p, target, &mut rng) else {
+            continue;
+        };
+        let parts: Vec<&str> = t
+            .insts
+            .iter()
+            .filter_map(|i| match i {
+                colt_sched::Inst::Partition { loop_, .. } => Some(loop_.as_str()),
+                _ => None,
+            })
+            .collect();
+        let padded = t.insts.iter().any(
+            |i| matches!(i, colt_sched::Inst::Pack { buffer, factor, .. } if buffer == "K" && 13 % factor != 0),
+        );
+        if parts != ["j", "i"] || !padded {
+            continue;
+        }
+        let f = apply_trace(&p, &t).unwrap();
+        common::check_equal(&p, &f).unwrap_or_else(|e| panic!("{e}\n{}", t.text()));
+        let sk = colt_sched::Sketch::from_trace(&p, &t).expect("a sketch-form trace");
+        assert_eq!(sk.stages[0].partitions.len(), 2);
+        if let Some(m) = mutate(&p, &t, &mut rng) {
+            let f = apply_trace(&p, &m).unwrap();
+            common::check_equal(&p, &f).unwrap_or_else(|e| panic!("{e}\n{}", m.text()));
+        }
+        found += 1;
+    }
+    assert!(
+        found >= 5,
+        "only {found} twice-partitioned samples with a padded pack drawn"
+    );
 }

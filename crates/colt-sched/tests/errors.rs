@@ -152,11 +152,11 @@ fn illegal_primitives_are_typed_errors() {
                 stage: s("matmul"),
                 buffer: s("B"),
                 dim: 1,
-                factor: 5,
+                factor: 17,
             }],
         ),
         ErrorKind::BadDecision,
-        "does not divide",
+        "is not between 1 and dimension 1 of B (16)",
     );
     check(
         &run(
@@ -331,10 +331,10 @@ fn illegal_actions_are_typed_errors() {
         &act(Action::Pack {
             stage: s("matmul"),
             buffer: s("B"),
-            factor: 5,
+            factor: 33,
         }),
         ErrorKind::BadDecision,
-        "does not divide",
+        "is not between 1 and dimension",
     );
     let e = Action::from_parts("explode", &Default::default()).unwrap_err();
     check(&e, ErrorKind::BadDecision, "unknown action \"explode\"");

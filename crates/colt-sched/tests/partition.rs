@@ -35,7 +35,7 @@ fn a_partitioned_matmul_computes_the_naive_result() {
         split(&format!("{c}_t"), "i", vec![1, 4]),
     ];
     let sch = Schedule::replay(&p, &t).expect("replays");
-    assert_eq!(sch.stages[0].tail, Some(1));
+    assert_eq!(sch.stages[0].tails, [1]);
     assert_eq!(sch.order, vec![0, 1]);
     assert_eq!(
         sch.stages[0].loops[0].extent * sch.stages[0].loops[1].extent,
@@ -67,7 +67,7 @@ fn an_overlapping_tail_computes_the_naive_result() {
         split(&format!("{c}_t"), "j", vec![1, 8]),
     ];
     let sch = Schedule::replay(&p, &t).expect("replays");
-    let tail = sch.stages[0].tail.expect("a tail");
+    let tail = sch.stages[0].tails[0];
     assert_eq!(sch.program.stages[tail].iters[1].extent, 8);
     let f = apply_trace(&p, &t).expect("lowers");
     common::check_equal(&p, &f).unwrap();
@@ -120,7 +120,12 @@ fn partition_refuses_what_it_cannot_split() {
         (vec![partition(&c, "i", 0)], "at must be in 1..10"),
         (vec![partition(&c, "q", 3)], "no loop"),
         (
-            vec![partition(&c, "i", 4), partition(&c, "j", 4)],
+            // a second partition may follow the first, not a split
+            vec![
+                partition(&c, "i", 4),
+                split(&c, "i", vec![2, 2]),
+                partition(&c, "j", 4),
+            ],
             "first among",
         ),
         (
