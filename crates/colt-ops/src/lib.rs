@@ -24,7 +24,7 @@ pub use builders::{
     moe_experts, rmsnorm, softmax, swiglu_mlp,
 };
 pub use input::{MAX_INPUT_BYTES, read_input};
-pub use spec::{from_spec_file, from_spec_named, from_spec_str, to_spec};
+pub use spec::{from_spec_file, from_spec_file_for, from_spec_named, from_spec_str, to_spec};
 pub use workloads::{build, build_for, info, list};
 
 use serde::{Deserialize, Serialize};

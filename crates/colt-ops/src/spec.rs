@@ -107,12 +107,18 @@ pub fn from_spec_str(text: &str) -> Result<Program, OpsError> {
 /// Read and parse a spec file (at most [`crate::MAX_INPUT_BYTES`]); errors are prefixed
 /// with the path.
 pub fn from_spec_file(path: impl AsRef<Path>) -> Result<Program, OpsError> {
+    from_spec_file_for(path, colt_ir::DEFAULT_LANES)
+}
+
+/// [`from_spec_file`] laid out for vector registers of `lanes` f32 values
+/// ([`colt_ir::layout_rewrites`]).
+pub fn from_spec_file_for(path: impl AsRef<Path>, lanes: i64) -> Result<Program, OpsError> {
     let path = path.as_ref();
     let text = crate::read_input(path).map_err(|source| OpsError::Io {
         path: path.to_path_buf(),
         source,
     })?;
-    from_spec_named(&text, path, colt_ir::DEFAULT_LANES)
+    from_spec_named(&text, path, lanes)
 }
 
 /// Parse spec `text` that was read from (or recorded for) `path` into a program laid out for

@@ -110,7 +110,9 @@ pub fn register_tiles(
     let st = &p.stages[s];
     st.reduce.as_ref()?;
     let inner = st.spatial().last()?.var;
-    if !contiguous_inner(p, s) && transposing_pack(p, s).is_none() {
+    // Lanes that read across rows of an input read a transposing pack of it.
+    let transposed = !contiguous_inner(p, s);
+    if transposed && transposing_pack(p, s).is_none() {
         return None;
     }
     let inner_extent = st.spatial().last()?.extent;
@@ -174,12 +176,10 @@ pub fn register_tiles(
             Tile { loop_, factors }
         })
         .collect();
-    // The lanes' partition first: its tail (whole vectors, all rows) then leaves the rows'
-    // partition only the stage's own lanes to split.
-    // Where the lanes read a transposing pack, the tail starts at `at` (a multiple of the
-    // pack's factor) so that it reads whole rows of the pack; an earlier, overlapping start
-    // would read across two of them.
-    let transposed = !contiguous_inner(p, s);
+    // The lanes' partition first: its tail (all rows) then leaves the rows' partition only
+    // the stage's own lanes to split. The tail is whole vectors starting early, except over a
+    // transposing pack: there it starts at `at` (a multiple of the pack's factor) and reads
+    // whole rows of the pack, where an earlier start would read across two of them.
     let lane_part = lane_at.map(|at| {
         let from = (!transposed).then(|| whole_vector_tail(inner_extent, at, lanes));
         (inner, at, from.flatten())

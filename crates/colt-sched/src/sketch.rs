@@ -789,60 +789,63 @@ fn emit_cache_write(sch: &mut Schedule, d: &StageDecision, out: &mut Vec<Inst>) 
 
 /// The tails of partitioned stage `s` (decisions `d`) in `sch` and their decisions: those of
 /// the stage, except that a loop whose tile does not cover the tail's iterations (the loop
-/// partitioned, or one an earlier partition left whole to this tail) is tiled anew (the
-/// largest divisor of them no larger than the stage's innermost factor innermost, the rest
-/// outermost), and nothing is packed or partitioned again.
+/// partitioned, or one an earlier partition left whole to this tail) is tiled anew
+/// ([`tail_tile`]), and nothing is packed or partitioned again.
 fn tail_decisions(sch: &Schedule, s: usize, d: &StageDecision) -> Vec<(usize, StageDecision)> {
     if d.partitions.is_empty() {
         return vec![];
     }
-    sch.stages[s]
-        .tails
-        .iter()
-        .map(|&t| {
-            let st = &sch.program.stages[t];
-            let tiles = d
-                .tiles
+    let tail = |t: usize| {
+        let st = &sch.program.stages[t];
+        let extent_of = |loop_: &str| {
+            st.iters
                 .iter()
-                .map(|tile| {
-                    let extent = st
-                        .iters
-                        .iter()
-                        .find(|iv| sch.program.var_name(iv.var) == tile.loop_)
-                        .map_or(1, |iv| iv.extent);
-                    let partitioned = d.partitions.iter().any(|pt| pt.loop_ == tile.loop_);
-                    if !partitioned && tile.factors.iter().product::<i64>() == extent {
-                        return tile.clone();
-                    }
-                    let inner = tile.factors.last().copied().unwrap_or(1);
-                    let fit = divisors(extent)
-                        .into_iter()
-                        .filter(|&f| f <= inner)
-                        .max()
-                        .unwrap_or(1);
-                    let mut factors = vec![1; tile.factors.len()];
-                    factors[0] = extent / fit;
-                    if let Some(last) = factors.last_mut() {
-                        *last *= fit;
-                    }
-                    Tile {
-                        loop_: tile.loop_.clone(),
-                        factors,
-                    }
-                })
-                .collect();
-            (
-                t,
-                StageDecision {
-                    stage: st.name.clone(),
-                    tiles,
-                    pack: None,
-                    partitions: vec![],
-                    ..d.clone()
-                },
-            )
-        })
-        .collect()
+                .find(|iv| sch.program.var_name(iv.var) == loop_)
+                .map_or(1, |iv| iv.extent)
+        };
+        let tiles = d
+            .tiles
+            .iter()
+            .map(|tile| {
+                let extent = extent_of(&tile.loop_);
+                let partitioned = d.partitions.iter().any(|pt| pt.loop_ == tile.loop_);
+                if !partitioned && tile.factors.iter().product::<i64>() == extent {
+                    tile.clone()
+                } else {
+                    tail_tile(tile, extent)
+                }
+            })
+            .collect();
+        let decision = StageDecision {
+            stage: st.name.clone(),
+            tiles,
+            pack: None,
+            partitions: vec![],
+            ..d.clone()
+        };
+        (t, decision)
+    };
+    sch.stages[s].tails.iter().map(|&t| tail(t)).collect()
+}
+
+/// `tile` (of the partitioned stage) for a tail's `extent` iterations of its loop: the largest
+/// divisor of them no larger than the stage's innermost factor innermost, the rest outermost.
+fn tail_tile(tile: &Tile, extent: i64) -> Tile {
+    let inner = tile.factors.last().copied().unwrap_or(1);
+    let fit = divisors(extent)
+        .into_iter()
+        .filter(|&f| f <= inner)
+        .max()
+        .unwrap_or(1);
+    let mut factors = vec![1; tile.factors.len()];
+    factors[0] = extent / fit;
+    if let Some(last) = factors.last_mut() {
+        *last *= fit;
+    }
+    Tile {
+        loop_: tile.loop_.clone(),
+        factors,
+    }
 }
 
 /// Emit the parallel outer loops, vectorised inner loop and auto-unroll step of `d`

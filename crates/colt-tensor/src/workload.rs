@@ -23,11 +23,7 @@ pub fn resolve(spec: &str, scale: Scale) -> Result<Program, WorkloadError> {
 pub fn resolve_for(spec: &str, scale: Scale, lanes: i64) -> Result<Program, WorkloadError> {
     let path = Path::new(spec);
     if spec.ends_with(".toml") || path.is_file() {
-        let text = colt_ops::read_input(path).map_err(|source| OpsError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        return Ok(colt_ops::from_spec_named(&text, path, lanes)?);
+        return Ok(colt_ops::from_spec_file_for(path, lanes)?);
     }
     Ok(colt_ops::build_for(spec, scale, lanes)?)
 }
