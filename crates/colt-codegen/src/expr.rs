@@ -31,6 +31,8 @@ pub struct Needs {
     pub unroll: bool,
     /// The `COLT_SIMD` pragma macro.
     pub simd: bool,
+    /// The `COLT_SIMD_REDUCE` pragma macro (a vectorised reduction loop).
+    pub simd_reduce: bool,
     /// Accumulators were promoted (see [`crate::promote`]): gcc must keep their copy loops
     /// as loops.
     pub promoted: bool,

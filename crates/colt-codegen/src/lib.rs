@@ -217,7 +217,7 @@ fn prelude(n: Needs) -> String {
     if n.promoted {
         s.push_str(KEEP_COPY_LOOPS);
     }
-    if n.unroll || n.simd {
+    if n.unroll || n.simd || n.simd_reduce {
         s.push_str("#define COLT_PRAGMA_(x) _Pragma(#x)\n");
     }
     if n.unroll {
@@ -241,6 +241,18 @@ fn prelude(n: Needs) -> String {
              COLT_PRAGMA_(clang loop unroll(disable) vectorize_width(w) interleave_count(n))\n\
              #else\n\
              #define COLT_SIMD(w, n) _Pragma(\"omp simd\")\n\
+             #endif\n\n",
+        );
+    }
+    if n.simd_reduce {
+        s.push_str(
+            "// vectorise the next loop as a reduction into colt_acc with operator op: a partial\n\
+             // result per lane, combined after the loop (clang hints as for COLT_SIMD)\n\
+             #if defined(__clang__)\n\
+             #define COLT_SIMD_REDUCE(op, w, n) COLT_PRAGMA_(omp simd reduction(op:colt_acc)) \\\n    \
+             COLT_PRAGMA_(clang loop unroll(disable) vectorize_width(w) interleave_count(n))\n\
+             #else\n\
+             #define COLT_SIMD_REDUCE(op, w, n) COLT_PRAGMA_(omp simd reduction(op:colt_acc))\n\
              #endif\n\n",
         );
     }
@@ -348,11 +360,13 @@ mod tests {
             vector_math: true,
             unroll: true,
             simd: true,
+            simd_reduce: true,
             promoted: true,
         });
         let others = [
             "COLT_UNROLL",
             "COLT_SIMD",
+            "COLT_SIMD_REDUCE(op, w, n)",
             "no-tree-loop-distribute-patterns",
             "_simd__(\"notinbranch\"))) extern float expf(float);",
         ];

@@ -84,6 +84,9 @@ impl<'a> Emitter<'a> {
                     self.ctx.needs.simd = true;
                     let (w, n) = simd_shape(l.extent);
                     self.line(&format!("COLT_SIMD({w}, {n})"));
+                } else if let Some((b, r)) = simd_reduction(l) {
+                    self.vector_reduction(l, b, r);
+                    return;
                 } else {
                     self.line(
                         "// vectorized loop emitted plain: not all of its stores vary with it",
@@ -116,42 +119,56 @@ impl<'a> Emitter<'a> {
         self.line("}");
     }
 
-    fn block(&mut self, b: &Block) {
-        // Substitute the bindings into every index, so that the range-based simplifier sees
-        // through them: `(j0*32 + j1) / 32` becomes `j0` and `% 32` becomes `j1`, which keeps
-        // accesses visibly contiguous in the vectorised loop.
-        let sub = self.binding_values(b);
-        let lookup = |x: VarId| {
-            sub.iter()
-                .rev()
-                .find(|(y, _)| *y == x)
-                .map(|(_, e)| e.clone())
+    /// A vectorised loop over one reduction block whose store it does not move: the
+    /// accumulator lives in `colt_acc` across the loop, which `omp simd reduction` splits into
+    /// one partial result per lane and combines after it.
+    fn vector_reduction(&mut self, l: &Loop, b: &Block, r: Reducer) {
+        let v = self.ctx.names.var(l.var).to_string();
+        self.line("{");
+        self.indent += 1;
+        let saved = self.ctx.set_range(
+            l.var,
+            Some(Interval {
+                lo: 0,
+                hi: l.extent - 1,
+            }),
+        );
+        let (comment, dst, val) = self.block_parts(b);
+        self.line(&format!("float colt_acc = {dst};"));
+        self.ctx.needs.simd_reduce = true;
+        let (w, n) = simd_shape(l.extent);
+        let op = match r {
+            Reducer::Sum => "+",
+            Reducer::Max => "max",
+            Reducer::Min => "min",
         };
-        let binds = needed_binds(b);
-        if binds.is_empty() {
-            self.line(&format!("// block {}", comment_safe(&b.name)));
-        } else {
-            let shown: Vec<String> = binds
-                .iter()
-                .map(|(v, _)| {
-                    let e = lookup(*v).expect("bound");
-                    let text = self.ctx.idx(&e);
-                    format!("{} = {text}", self.ctx.names.var(*v))
-                })
-                .collect();
-            self.line(&format!(
-                "// block {} [{}]",
-                comment_safe(&b.name),
-                shown.join(", ")
-            ));
+        self.line(&format!("COLT_SIMD_REDUCE({op}, {w}, {n})"));
+        self.line(&format!(
+            "for (int64_t {v} = 0; {v} < {}; ++{v}) {{",
+            l.extent
+        ));
+        self.indent += 1;
+        self.line(&comment);
+        let update = match r {
+            Reducer::Sum => format!("colt_acc += {val};"),
+            Reducer::Max => format!("colt_acc = colt_max(colt_acc, {val});"),
+            Reducer::Min => format!("colt_acc = colt_min(colt_acc, {val});"),
+        };
+        if r != Reducer::Sum {
+            self.ctx.needs.minmax = true;
         }
-        let store = Access {
-            buf: b.store.buf,
-            idx: b.store.idx.iter().map(|e| e.subst(&lookup)).collect(),
-        };
-        let value = b.value.map_idx(&|e| e.subst(&lookup));
-        let dst = self.ctx.access(&store);
-        let val = self.ctx.value(&value);
+        self.line(&update);
+        self.indent -= 1;
+        self.line("}");
+        self.ctx.set_range(l.var, saved);
+        self.line(&format!("{dst} = colt_acc;"));
+        self.indent -= 1;
+        self.line("}");
+    }
+
+    fn block(&mut self, b: &Block) {
+        let (comment, dst, val) = self.block_parts(b);
+        self.line(&comment);
         let s = match b.op {
             StoreOp::Assign => format!("{dst} = {val};"),
             StoreOp::Reduce(Reducer::Sum) => format!("{dst} += {val};"),
@@ -165,6 +182,43 @@ impl<'a> Emitter<'a> {
             }
         };
         self.line(&s);
+    }
+
+    /// The comment line naming block `b` (and its shown bindings), its store and its value
+    /// as C text.
+    fn block_parts(&mut self, b: &Block) -> (String, String, String) {
+        // Substitute the bindings into every index, so that the range-based simplifier sees
+        // through them: `(j0*32 + j1) / 32` becomes `j0` and `% 32` becomes `j1`, which keeps
+        // accesses visibly contiguous in the vectorised loop.
+        let sub = self.binding_values(b);
+        let lookup = |x: VarId| {
+            sub.iter()
+                .rev()
+                .find(|(y, _)| *y == x)
+                .map(|(_, e)| e.clone())
+        };
+        let binds = needed_binds(b);
+        let comment = if binds.is_empty() {
+            format!("// block {}", comment_safe(&b.name))
+        } else {
+            let shown: Vec<String> = binds
+                .iter()
+                .map(|(v, _)| {
+                    let e = lookup(*v).expect("bound");
+                    let text = self.ctx.idx(&e);
+                    format!("{} = {text}", self.ctx.names.var(*v))
+                })
+                .collect();
+            format!("// block {} [{}]", comment_safe(&b.name), shown.join(", "))
+        };
+        let store = Access {
+            buf: b.store.buf,
+            idx: b.store.idx.iter().map(|e| e.subst(&lookup)).collect(),
+        };
+        let value = b.value.map_idx(&|e| e.subst(&lookup));
+        let dst = self.ctx.access(&store);
+        let val = self.ctx.value(&value);
+        (comment, dst, val)
     }
 
     /// Each binding's value in terms of loop variables only, simplified with their ranges.
@@ -279,6 +333,27 @@ pub fn simd_ok(l: &Loop) -> bool {
         })
     }
     go(&l.body, l.var)
+}
+
+/// The block and reducer of vectorised loop `l` when it can be emitted as a vector
+/// reduction: its body is one reduction block whose store it does not move (the address is
+/// one accumulator for the whole loop) and whose value does not read the stored buffer.
+pub fn simd_reduction(l: &Loop) -> Option<(&Block, Reducer)> {
+    let [Stmt::Block(b)] = l.body.as_slice() else {
+        return None;
+    };
+    let StoreOp::Reduce(r) = b.op else {
+        return None;
+    };
+    if simd_ok(l) {
+        return None;
+    }
+    let mut loads = vec![];
+    b.value.loads(&mut loads);
+    if loads.iter().any(|a| a.buf == b.store.buf) {
+        return None;
+    }
+    Some((b, r))
 }
 
 /// Vector width and interleave count for clang's loop hints on a vectorised loop of `extent`

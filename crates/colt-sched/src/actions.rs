@@ -10,7 +10,7 @@
 use crate::error::{ErrorKind, Result, ScheduleError};
 use crate::sketch::{
     PackDecision, Placement, Sketch, StageDecision, UNROLL_STEPS, contiguous_inner, default_tiles,
-    divisors, draw_factors, pack_candidates, parallel_choices, stage_facts,
+    divisors, draw_factors, pack_candidates, parallel_choices, stage_facts, vector_reduce_ok,
 };
 use crate::state::Schedule;
 use crate::trace::{Inst, LoopFactors, StageLoop, Trace};
@@ -48,6 +48,13 @@ pub enum Action {
         /// The stage edited.
         stage: String,
         /// Whether to vectorize.
+        on: bool,
+    },
+    /// Put the innermost reduction tiles inside the output tiles (S0 S1 R0 S2 S3 R1) or not.
+    ReduceInner {
+        /// The stage edited.
+        stage: String,
+        /// Whether the reduction goes innermost.
         on: bool,
     },
     /// `loop` is `root` or a loop of the stage's only consumer.
@@ -104,6 +111,11 @@ pub const VOCABULARY: &[ActionInfo] = &[
         params: &["stage", "on"],
     },
     ActionInfo {
+        name: "reduce_inner",
+        doc: "put the innermost reduction tiles inside the output tiles, so that the innermost loop (vectorised: a vector reduction) runs along the reads' contiguous last dimension, as a row max or sum wants (false: output tiles innermost)",
+        params: &["stage", "on"],
+    },
+    ActionInfo {
         name: "compute_location",
         doc: "compute an elementwise stage at root or inside a loop of its only consumer",
         params: &["stage", "loop"],
@@ -137,6 +149,7 @@ impl Action {
             Action::Unroll { .. } => "unroll",
             Action::Parallel { .. } => "parallel",
             Action::Vectorize { .. } => "vectorize",
+            Action::ReduceInner { .. } => "reduce_inner",
             Action::ComputeLocation(_) => "compute_location",
             Action::Inline { .. } => "inline",
             Action::CacheWrite(_) => "cache_write",
@@ -151,6 +164,7 @@ impl Action {
             | Action::Unroll { stage, .. }
             | Action::Parallel { stage, .. }
             | Action::Vectorize { stage, .. }
+            | Action::ReduceInner { stage, .. }
             | Action::ComputeLocation(StageLoop { stage, .. })
             | Action::Inline { stage }
             | Action::CacheWrite(StageLoop { stage, .. })
@@ -199,6 +213,7 @@ impl Action {
             Action::Unroll { stage, step } => format!("unroll({stage}, {step})"),
             Action::Parallel { stage, loops } => format!("parallel({stage}, {loops})"),
             Action::Vectorize { stage, on } => format!("vectorize({stage}, {on})"),
+            Action::ReduceInner { stage, on } => format!("reduce_inner({stage}, {on})"),
             Action::ComputeLocation(StageLoop { stage, loop_ }) => {
                 format!("compute_location({stage}, {loop_})")
             }
@@ -307,7 +322,7 @@ fn tile_choices(d: &StageDecision, out: &mut Vec<ActionChoice>) {
 }
 
 /// The `unroll` choice of a stage that has loops, and `vectorize` when its innermost loop
-/// (in the phase-A schedule `sch`) is spatial.
+/// (in the phase-A schedule `sch`) is spatial or the reduction put innermost.
 fn loop_choices(sch: &Schedule, s: usize, d: &StageDecision, out: &mut Vec<ActionChoice>) {
     let name = d.stage.as_str();
     out.push(choice(
@@ -324,7 +339,7 @@ fn loop_choices(sch: &Schedule, s: usize, d: &StageDecision, out: &mut Vec<Actio
         .loops
         .last()
         .is_some_and(|l| !sch.touches_reduce(s, l.var));
-    if inner_spatial {
+    if inner_spatial || d.reduce_inner {
         out.push(choice(
             "vectorize",
             name,
@@ -377,6 +392,15 @@ fn root_choices(
         ));
     }
     out.extend(pack_choice(program, s, d));
+    if !d.tiles.is_empty() && d.partitions.is_empty() && vector_reduce_ok(program, s) {
+        out.push(choice(
+            "reduce_inner",
+            name,
+            &[],
+            &[("on", Choices::OneOf(vec![json!(true), json!(false)]))],
+            json!(d.reduce_inner),
+        ));
+    }
     Ok(())
 }
 
@@ -538,6 +562,23 @@ fn edit_decisions(
         Action::Vectorize { on, .. } => {
             needs_loops("vectorize")?;
             sk.stages[s].vectorize = *on;
+        }
+        Action::ReduceInner { on, .. } => {
+            let d = &mut sk.stages[s];
+            if *on {
+                tiled_at_root(d, cx, "put their reduction innermost")?;
+                if !vector_reduce_ok(program, s) {
+                    return Err(illegal(
+                        "only a reduction whose reads are contiguous along its last reduction loop puts it innermost",
+                    ));
+                }
+                if !d.partitions.is_empty() {
+                    return Err(illegal(
+                        "a partitioned register tile keeps its output tiles innermost",
+                    ));
+                }
+            }
+            d.reduce_inner = *on;
         }
         Action::ComputeLocation(StageLoop { loop_, .. }) => {
             if program.stages[s].reduce.is_some() {
@@ -840,7 +881,11 @@ pub fn describe_decisions(program: &Program, trace: &Trace) -> String {
 /// `tiled SSRSRS i=[..] k (reduce)=[..] ...`: the tile structure and factors of stage `i`.
 fn describe_tiles(program: &Program, i: usize, d: &StageDecision) -> String {
     let st = &program.stages[i];
-    let structure = if st.reduce.is_some() { "SSRSRS" } else { "SS" };
+    let structure = match (st.reduce.is_some(), d.reduce_inner) {
+        (true, false) => "SSRSRS",
+        (true, true) => "SSRSSR (reduction innermost)",
+        (false, _) => "SS",
+    };
     let tiles: Vec<String> = d
         .tiles
         .iter()

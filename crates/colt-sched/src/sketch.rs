@@ -112,6 +112,12 @@ pub struct StageDecision {
     /// loop; a later partition splits what the earlier ones left to the stage).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub partitions: Vec<Partition>,
+    /// A stage that reduces: its innermost reduction tiles go inside the innermost spatial
+    /// ones (S0 S1 R0 S2 S3 R1), so that the innermost loop is the last reduction loop's,
+    /// which vectorises as a vector reduction when the reads are contiguous along it (a row
+    /// maximum or sum over the last dimension; see [`vector_reduce_ok`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reduce_inner: bool,
 }
 
 impl StageDecision {
@@ -126,7 +132,13 @@ impl StageDecision {
             unroll: 0,
             pack: None,
             partitions: vec![],
+            reduce_inner: false,
         }
+    }
+    fn set_root_tiles(&mut self, rt: RootTiles) {
+        self.tiles = rt.tiles;
+        self.partitions = rt.partitions;
+        self.reduce_inner = rt.reduce_inner;
     }
     /// The tiling of `loop_`, if tiled.
     pub fn tile(&self, loop_: &str) -> Option<&Tile> {
@@ -190,6 +202,38 @@ fn innermost_spatial(p: &Program, st: &Stage) -> Option<String> {
 /// same) elements.
 pub fn contiguous_inner(p: &Program, s: usize) -> bool {
     contiguous_after_pack(p, s, None)
+}
+
+/// Whether stage `s` can take [`StageDecision::reduce_inner`] with its innermost loop
+/// vectorised: it reduces, has an output index, and every read moves by one element per step
+/// of its last reduction variable in its last dimension only, or not at all (and one read
+/// moves).
+pub fn vector_reduce_ok(p: &Program, s: usize) -> bool {
+    let st = &p.stages[s];
+    if st.reduce.is_none() || st.spatial().next().is_none() {
+        return false;
+    }
+    let Some(r) = st.reduction().last().map(|iv| iv.var) else {
+        return false;
+    };
+    let mut loads = vec![];
+    st.value.loads(&mut loads);
+    loads.iter().all(|a| load_contiguous(a, r))
+        && loads.iter().any(|a| a.idx.iter().any(|e| e.mentions(r)))
+}
+
+/// Whether some read of stage `s` is reused across an output index (it does not mention
+/// every spatial variable): a contraction, where register tiles over the outputs pay. A
+/// stage without one (a row maximum, a row sum) reads every element once whatever the
+/// tiling, and vectorises best along its reduction.
+fn reads_reused(p: &Program, s: usize) -> bool {
+    let st = &p.stages[s];
+    let mut loads = vec![];
+    st.value.loads(&mut loads);
+    loads.iter().any(|a| {
+        st.spatial()
+            .any(|iv| !a.idx.iter().any(|e| e.mentions(iv.var)))
+    })
 }
 
 /// Whether a read moves by one element per step of `v` in its last dimension only (or not at
@@ -357,6 +401,7 @@ impl Sketch {
         d.pack = None;
         d.parallel = 0;
         d.partitions.clear();
+        d.reduce_inner = false;
         match &placement {
             Placement::Inline => {
                 d.tiles = vec![];
@@ -600,11 +645,26 @@ impl Sketch {
             ));
         }
         let mut sk = Sketch::untouched(program);
+        // The trace replayed alongside: a reorder that leaves a reduction loop innermost in a
+        // stage with output loops is the reduce-inner order (the names alone do not tell).
+        let mut sch = Some(Schedule::new(program.clone()));
         for inst in &trace.insts {
+            if let Some(live) = sch.as_mut()
+                && live.apply(inst).is_err()
+            {
+                sch = None;
+            }
             let Some(s) = program.stage_index(inst.stage()) else {
                 continue;
             };
             record(&mut sk.stages[s], inst)?;
+            if let (Inst::Reorder { .. }, Some(live)) = (inst, &sch) {
+                sk.stages[s].reduce_inner = program.stages[s].spatial().next().is_some()
+                    && live.stages[s]
+                        .loops
+                        .last()
+                        .is_some_and(|l| live.touches_reduce(s, l.var));
+            }
         }
         sk.default_pack_factors(program);
         sk.check_canonical(program, trace)?;
@@ -723,12 +783,15 @@ fn emit_tiling(
     out: &mut Vec<Inst>,
 ) -> Result<()> {
     let has_reduce = sch.program.stages[s].reduction().next().is_some();
-    // slot of each level in the interleaving S0 S1 R0 S2 R1 S3 (SS: S0 S1)
+    // slot of each level in the interleaving S0 S1 R0 S2 R1 S3 (SS: S0 S1), or
+    // S0 S1 R0 S2 S3 R1 with the reduction innermost
     let slot = |kind: IterKind, level: usize| -> usize {
-        match (kind, has_reduce) {
-            (IterKind::Spatial, true) => [0, 1, 3, 5][level],
-            (IterKind::Reduce, _) => [2, 4][level],
-            (IterKind::Spatial, false) => level,
+        match (kind, has_reduce, d.reduce_inner) {
+            (IterKind::Spatial, true, false) => [0, 1, 3, 5][level],
+            (IterKind::Reduce, _, false) => [2, 4][level],
+            (IterKind::Spatial, true, true) => [0, 1, 3, 4][level],
+            (IterKind::Reduce, _, true) => [2, 5][level],
+            (IterKind::Spatial, false, _) => level,
         }
     };
     let mut slots: Vec<Vec<String>> = vec![vec![]; 6];
@@ -1182,8 +1245,23 @@ fn transcendental(v: &colt_ir::Value) -> bool {
     }
 }
 
-/// Tiles of a stage at root, and the partitions they assume.
-type RootTiles = (Vec<Tile>, Vec<Partition>);
+/// Tiles of a stage at root, the partitions they assume, and whether the reduction goes
+/// innermost ([`StageDecision::reduce_inner`]).
+struct RootTiles {
+    tiles: Vec<Tile>,
+    partitions: Vec<Partition>,
+    reduce_inner: bool,
+}
+
+impl RootTiles {
+    fn none() -> RootTiles {
+        RootTiles {
+            tiles: vec![],
+            partitions: vec![],
+            reduce_inner: false,
+        }
+    }
+}
 
 /// Draw every decision of one stage's phase A given the live schedule (stages after it done).
 fn draw_placement(
@@ -1206,14 +1284,14 @@ fn draw_placement(
             (true, true) => 0.0,
         };
         if rng.random_bool(p) {
-            return (Placement::Inline, (vec![], vec![]));
+            return (Placement::Inline, RootTiles::none());
         }
     }
     if let Some((consumer, loops)) = facts.at
         && rng.random_bool(0.5)
     {
         let l = loops[rng.random_range(0..loops.len())].clone();
-        return (Placement::At { consumer, loop_: l }, (vec![], vec![]));
+        return (Placement::At { consumer, loop_: l }, RootTiles::none());
     }
     (
         Placement::Root,
@@ -1222,7 +1300,9 @@ fn draw_placement(
 }
 
 /// Tiles of a stage at root: with a target, half of the reduction stages get a register tile
-/// (see [`crate::register`]; it may partition the stage), the rest a uniform draw.
+/// (see [`crate::register`]; it may partition the stage); a reduction that can vectorise
+/// along its reduction ([`vector_reduce_ok`]) puts it innermost, mostly where no read is
+/// reused across outputs ([`reads_reused`]); the rest a uniform draw.
 fn draw_root_tiles(
     rng: &mut Pcg64,
     p: &Program,
@@ -1232,10 +1312,65 @@ fn draw_root_tiles(
     let register = target
         .filter(|_| p.stages[s].reduce.is_some() && rng.random_bool(0.5))
         .and_then(|t| register_tiles(rng, p, s, t));
-    match register {
-        Some(rt) => (rt.tiles, rt.partitions),
-        None => (draw_tiles(rng, p, s), vec![]),
+    if let Some(rt) = register {
+        return RootTiles {
+            tiles: rt.tiles,
+            partitions: rt.partitions,
+            reduce_inner: false,
+        };
     }
+    if vector_reduce_ok(p, s) && rng.random_bool(if reads_reused(p, s) { 0.15 } else { 0.9 }) {
+        return RootTiles {
+            tiles: draw_reduce_inner_tiles(rng, p, s),
+            partitions: vec![],
+            reduce_inner: true,
+        };
+    }
+    RootTiles {
+        tiles: draw_tiles(rng, p, s),
+        partitions: vec![],
+        reduce_inner: false,
+    }
+}
+
+/// Random tiles for stage `s` with its last reduction loop innermost: that loop's inner
+/// factor fills whole vectors ([`reduce_inner_factor`]), the other loops draw as usual.
+fn draw_reduce_inner_tiles(rng: &mut Pcg64, p: &Program, s: usize) -> Vec<Tile> {
+    let st = &p.stages[s];
+    let last = st.reduction().last().map(|iv| iv.var);
+    st.iters
+        .iter()
+        .map(|iv| {
+            let levels = match iv.kind {
+                IterKind::Reduce => REDUCE_LEVELS,
+                IterKind::Spatial => SPATIAL_LEVELS,
+            };
+            let factors = if Some(iv.var) == last {
+                let inner = reduce_inner_factor(rng, iv.extent);
+                let mut f = vec![1; levels];
+                f[0] = iv.extent / inner;
+                f[levels - 1] = inner;
+                f
+            } else {
+                draw_factors(rng, iv.extent, levels, false)
+            };
+            Tile {
+                loop_: p.var_name(iv.var).to_string(),
+                factors,
+            }
+        })
+        .collect()
+}
+
+/// The inner factor of a vectorised reduction loop of `extent` iterations: uniformly one of
+/// its divisors that fill whole vectors of 8 or 16 lanes (multiples of 8, at least 16), or
+/// the whole loop.
+fn reduce_inner_factor(rng: &mut Pcg64, extent: i64) -> i64 {
+    let c: Vec<i64> = divisors(extent)
+        .into_iter()
+        .filter(|&d| d == extent || (d >= 16 && d % 8 == 0))
+        .collect();
+    c[rng.random_range(0..c.len())]
 }
 
 /// Draw a complete sketch. Every decision is checked against the live schedule as it is made,
@@ -1254,17 +1389,15 @@ pub fn sample_sketch_for(
     let mut sch = Schedule::new(program.clone());
     let mut insts = vec![];
     for s in (0..program.stages.len()).rev() {
-        let (placement, (tiles, partitions)) = draw_placement(rng, &sch, s, target);
+        let (placement, rt) = draw_placement(rng, &sch, s, target);
         sk.stages[s].placement = placement;
-        sk.stages[s].tiles = tiles;
-        sk.stages[s].partitions = partitions;
+        sk.stages[s].set_root_tiles(rt);
         let mut trial = sch.clone();
         insts.clear();
         if sk.phase_a(&mut trial, s, &mut insts).is_err() {
             // a placement the live schedule rejects: fall back to root tiling
             sk.stages[s].placement = Placement::Root;
-            (sk.stages[s].tiles, sk.stages[s].partitions) =
-                draw_root_tiles(rng, program, s, target);
+            sk.stages[s].set_root_tiles(draw_root_tiles(rng, program, s, target));
             trial = sch.clone();
             sk.phase_a(&mut trial, s, &mut insts)?;
         }
@@ -1294,7 +1427,9 @@ fn draw_phase_b(
     let is_root = d.placement == Placement::Root;
     let has_reduce = st.reduce.is_some();
     // A register tile accumulates at the S1 loop: the cached tile is then the register tile.
-    let register = is_root && target.is_some_and(|t| is_register_tile(program, s, &d.tiles, t));
+    let register = is_root
+        && !d.reduce_inner
+        && target.is_some_and(|t| is_register_tile(program, s, &d.tiles, t));
     // write cache at the last S0 or S1 loop
     if is_root && has_reduce && !d.tiles.is_empty() && (register || rng.random_bool(0.5)) {
         let level = if register {
@@ -1351,6 +1486,8 @@ fn draw_phase_b(
             0.3
         };
         d.vectorize = rng.random_bool(p);
+    } else if d.reduce_inner && is_root {
+        d.vectorize = rng.random_bool(0.95);
     }
     // A register tile's rows must be unrolled for its accumulators to stay in registers.
     let steps: Vec<i64> = if register {

@@ -149,11 +149,18 @@ impl Schedule {
     }
     /// True when loop `var` of stage `s` drives a reduction variable.
     pub fn touches_reduce(&self, s: usize, var: VarId) -> bool {
+        self.touches(s, var, IterKind::Reduce)
+    }
+    /// Whether loop variable `var` moves a spatial iteration variable of stage `s`.
+    pub fn touches_spatial(&self, s: usize, var: VarId) -> bool {
+        self.touches(s, var, IterKind::Spatial)
+    }
+    fn touches(&self, s: usize, var: VarId, kind: IterKind) -> bool {
         let st = &self.program.stages[s];
         st.iters
             .iter()
             .zip(&self.stages[s].iter_val)
-            .any(|(iv, e)| iv.kind == IterKind::Reduce && e.mentions(var))
+            .any(|(iv, e)| iv.kind == kind && e.mentions(var))
     }
     /// Index of the first loop that drives a reduction (loops before it are spatial).
     pub fn first_reduce_loop(&self, s: usize) -> usize {
@@ -571,10 +578,12 @@ impl Schedule {
         if p + 1 != sc.loops.len() {
             return Err(illegal(cx, "only the innermost loop can be vectorized"));
         }
-        if self.touches_reduce(s, sc.loops[p].var) {
+        // A reduction loop vectorises as a vector reduction (`omp simd reduction`: partial
+        // sums per lane, combined after the loop) when it moves no spatial index.
+        if self.touches_reduce(s, sc.loops[p].var) && self.touches_spatial(s, sc.loops[p].var) {
             return Err(illegal(
                 cx,
-                "a loop that drives a reduction cannot be vectorized",
+                "a loop that drives both a reduction and an output index cannot be vectorized",
             ));
         }
         if sc.loops[p].kind != LoopKind::Serial {

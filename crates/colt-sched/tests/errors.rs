@@ -72,27 +72,38 @@ fn illegal_primitives_are_typed_errors() {
         ErrorKind::Illegal,
         "innermost",
     );
-    let red = run(
-        &mm,
-        vec![
-            Inst::Reorder {
-                stage: s("matmul"),
-                order: vec![s("i"), s("k"), s("j")],
-            },
-            Inst::Reorder {
-                stage: s("matmul"),
-                order: vec![s("j"), s("k")],
-            },
-            Inst::Vectorize(StageLoop {
-                stage: s("matmul"),
-                loop_: s("k"),
-            }),
-        ],
-    );
+    // A reduction loop innermost vectorises (a vector reduction); one fused with an output
+    // loop does not.
+    let k_inner = |more: Vec<Inst>| {
+        let mut v = vec![Inst::Reorder {
+            stage: s("matmul"),
+            order: vec![s("i"), s("j"), s("k")],
+        }];
+        v.extend(more);
+        Trace {
+            insts: v,
+            ..Trace::new(mm.name.clone())
+        }
+    };
+    let vec_k = k_inner(vec![Inst::Vectorize(StageLoop {
+        stage: s("matmul"),
+        loop_: s("k"),
+    })]);
+    apply_trace(&mm, &vec_k).expect("a reduction loop innermost vectorises");
+    let fused = k_inner(vec![
+        Inst::Fuse {
+            stage: s("matmul"),
+            loops: vec![s("j"), s("k")],
+        },
+        Inst::Vectorize(StageLoop {
+            stage: s("matmul"),
+            loop_: s("j_k"),
+        }),
+    ]);
     check(
-        &red,
+        &apply_trace(&mm, &fused).expect_err("must be rejected"),
         ErrorKind::Illegal,
-        "drives a reduction cannot be vectorized",
+        "drives both a reduction and an output index cannot be vectorized",
     );
     check(
         &run(

@@ -39,7 +39,9 @@ fn register_tiles_are_drawn_for_every_target_and_always_lower() {
                         let st = &p.stages[s];
                         let transposing = transposing_pack(&p, s);
                         let reads_ok = contiguous_inner(&p, s) || transposing.is_some();
-                        if st.reduce.is_none() || !reads_ok || d.tiles.is_empty() {
+                        // a reduction put innermost is not a register tile, whatever its factors
+                        if st.reduce.is_none() || !reads_ok || d.tiles.is_empty() || d.reduce_inner
+                        {
                             continue;
                         }
                         eligible += 1;

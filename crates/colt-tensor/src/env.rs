@@ -444,7 +444,8 @@ impl VocabCx<'_> {
 const BRIEF_LEGEND: &str = "A schedule is written one line per stage: `tiles h=2.4.8.1` (a loop's tile factors, \
 outermost first; `r` marks a reduction loop), `cache@j0` (write cache at loop j0), `par2 h0_i0(64)` (the 2 outer \
 loops fused and run in parallel, extent 64), `vec j3(8)` (vectorised loop, lanes), `unroll64`, `pack V/16`, \
-`at pv.i1` (computed inside stage pv at loop i1), `inlined`, `strided` (innermost loads are strided).";
+`at pv.i1` (computed inside stage pv at loop i1), `inlined`, `strided` (innermost loads are strided), `rinner` \
+(the reduction's inner tiles innermost).";
 
 /// The decisions of `describe_decisions` in fewer tokens (see [`BRIEF_LEGEND`]): one line
 /// per stage, for the shared search record.
@@ -459,6 +460,7 @@ fn brief_decisions(full: &str) -> String {
             ("at root, ", ""),
             ("at root", ""),
             ("tiled SSRSRS ", "tiles "),
+            ("tiled SSRSSR (reduction innermost) ", "tiles rinner "),
             ("tiled SS ", "tiles "),
             (" (reduce)=", "r="),
             ("write cache at loop ", "cache@"),
