@@ -149,14 +149,7 @@ impl<'a> Emitter<'a> {
         ));
         self.indent += 1;
         self.line(&comment);
-        let update = match r {
-            Reducer::Sum => format!("colt_acc += {val};"),
-            Reducer::Max => format!("colt_acc = colt_max(colt_acc, {val});"),
-            Reducer::Min => format!("colt_acc = colt_min(colt_acc, {val});"),
-        };
-        if r != Reducer::Sum {
-            self.ctx.needs.minmax = true;
-        }
+        let update = self.store_text("colt_acc", StoreOp::Reduce(r), &val);
         self.line(&update);
         self.indent -= 1;
         self.line("}");
@@ -169,7 +162,13 @@ impl<'a> Emitter<'a> {
     fn block(&mut self, b: &Block) {
         let (comment, dst, val) = self.block_parts(b);
         self.line(&comment);
-        let s = match b.op {
+        let s = self.store_text(&dst, b.op, &val);
+        self.line(&s);
+    }
+
+    /// The C statement storing `val` into `dst` with `op`.
+    fn store_text(&mut self, dst: &str, op: StoreOp, val: &str) -> String {
+        match op {
             StoreOp::Assign => format!("{dst} = {val};"),
             StoreOp::Reduce(Reducer::Sum) => format!("{dst} += {val};"),
             StoreOp::Reduce(Reducer::Max) => {
@@ -180,8 +179,7 @@ impl<'a> Emitter<'a> {
                 self.ctx.needs.minmax = true;
                 format!("{dst} = colt_min({dst}, {val});")
             }
-        };
-        self.line(&s);
+        }
     }
 
     /// The comment line naming block `b` (and its shown bindings), its store and its value
