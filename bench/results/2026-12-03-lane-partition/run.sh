@@ -2,7 +2,7 @@
 # Interleaved A/B of the lane-loop partition (register tiles for lane loops that no vector
 # width divides, with a whole-vector overlapping tail): old and new colt binaries, one
 # database per binary, seeds 1..3, the order swapped every seed.
-# Usage: run.sh OLD NEW OUTDIR ISA(haswell|native) WORKLOAD...
+# Usage: [SEEDS="4 5 6"] run.sh OLD NEW OUTDIR ISA(haswell|native) WORKLOAD...
 set -u
 OLD=$1; NEW=$2; OUT=$3; ISA=$4; shift 4
 mkdir -p "$OUT"
@@ -11,7 +11,7 @@ lscpu > "$OUT/lscpu.txt"
 "$NEW" machine --json > "$OUT/machine-start.json"
 for W in "$@"; do
   f=$(echo "$W" | tr ':=,' '___')
-  for seed in 1 2 3; do
+  for seed in ${SEEDS:-1 2 3}; do
     if [ $((seed % 2)) = 1 ]; then order="old new"; else order="new old"; fi
     for which in $order; do
       if [ "$which" = old ]; then B=$OLD; else B=$NEW; fi
