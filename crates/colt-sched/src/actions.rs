@@ -280,6 +280,17 @@ fn choice(
     }
 }
 
+/// An action of `stage` whose one free parameter is `on` (true or false), now `current`.
+fn on_off_choice(name: &'static str, stage: &str, current: bool) -> ActionChoice {
+    choice(
+        name,
+        stage,
+        &[],
+        &[("on", Choices::OneOf(vec![json!(true), json!(false)]))],
+        json!(current),
+    )
+}
+
 /// Every applicable action on `trace` (which must be in sketch form), with its parameter
 /// choices. Values are legal individually; combinations are validated by [`apply_action`].
 pub fn choices(program: &Program, trace: &Trace) -> Result<Vec<ActionChoice>> {
@@ -340,13 +351,7 @@ fn loop_choices(sch: &Schedule, s: usize, d: &StageDecision, out: &mut Vec<Actio
         .last()
         .is_some_and(|l| !sch.touches_reduce(s, l.var));
     if inner_spatial || d.reduce_inner {
-        out.push(choice(
-            "vectorize",
-            name,
-            &[],
-            &[("on", Choices::OneOf(vec![json!(true), json!(false)]))],
-            json!(d.vectorize),
-        ));
+        out.push(on_off_choice("vectorize", name, d.vectorize));
     }
 }
 
@@ -393,13 +398,7 @@ fn root_choices(
     }
     out.extend(pack_choice(program, s, d));
     if !d.tiles.is_empty() && d.partitions.is_empty() && vector_reduce_ok(program, s) {
-        out.push(choice(
-            "reduce_inner",
-            name,
-            &[],
-            &[("on", Choices::OneOf(vec![json!(true), json!(false)]))],
-            json!(d.reduce_inner),
-        ));
+        out.push(on_off_choice("reduce_inner", name, d.reduce_inner));
     }
     Ok(())
 }

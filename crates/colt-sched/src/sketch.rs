@@ -721,6 +721,15 @@ impl Sketch {
     }
 }
 
+/// Tile levels of a loop of `kind` in a stage that reduces (`has_reduce`: SSRSRS) or not (SS).
+fn tile_levels(kind: IterKind, has_reduce: bool) -> usize {
+    match (kind, has_reduce) {
+        (IterKind::Reduce, _) => REDUCE_LEVELS,
+        (IterKind::Spatial, true) => SPATIAL_LEVELS,
+        (IterKind::Spatial, false) => ELEMENTWISE_LEVELS,
+    }
+}
+
 /// The kind of the loop of each tile of `d` (decisions of stage `s`, at root), checking that
 /// every loop of the stage is tiled exactly once with the levels its kind needs.
 fn tile_kinds(sch: &Schedule, s: usize, d: &StageDecision, cx: &str) -> Result<Vec<IterKind>> {
@@ -751,11 +760,7 @@ fn tile_kinds(sch: &Schedule, s: usize, d: &StageDecision, cx: &str) -> Result<V
             .iter()
             .find(|iv| sch.program.var_name(iv.var) == t.loop_)
             .expect("checked above");
-        let want = match (iv.kind, has_reduce) {
-            (IterKind::Reduce, _) => REDUCE_LEVELS,
-            (IterKind::Spatial, true) => SPATIAL_LEVELS,
-            (IterKind::Spatial, false) => ELEMENTWISE_LEVELS,
-        };
+        let want = tile_levels(iv.kind, has_reduce);
         if t.factors.len() != want {
             return Err(err(
                 ErrorKind::BadDecision,
@@ -1190,11 +1195,7 @@ fn tiles_of(
         .iter()
         .map(|iv| {
             let name = p.var_name(iv.var).to_string();
-            let levels = match (iv.kind, has_reduce) {
-                (IterKind::Reduce, _) => REDUCE_LEVELS,
-                (IterKind::Spatial, true) => SPATIAL_LEVELS,
-                (IterKind::Spatial, false) => ELEMENTWISE_LEVELS,
-            };
+            let levels = tile_levels(iv.kind, has_reduce);
             let is_inner = Some(&name) == inner.as_ref();
             Tile {
                 factors: factors(iv.extent, levels, is_inner),
@@ -1341,10 +1342,7 @@ fn draw_reduce_inner_tiles(rng: &mut Pcg64, p: &Program, s: usize) -> Vec<Tile> 
     st.iters
         .iter()
         .map(|iv| {
-            let levels = match iv.kind {
-                IterKind::Reduce => REDUCE_LEVELS,
-                IterKind::Spatial => SPATIAL_LEVELS,
-            };
+            let levels = tile_levels(iv.kind, true);
             let factors = if Some(iv.var) == last {
                 let inner = reduce_inner_factor(rng, iv.extent);
                 let mut f = vec![1; levels];
