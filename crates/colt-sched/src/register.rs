@@ -25,7 +25,9 @@
 //! ResNet row of 14 or 7, 197 tokens), the tiles cover the largest multiple of a width below
 //! its extent and the stage is partitioned on that loop, its tail whole vectors wide that
 //! start early and recompute a few lanes of the stage (`[0, 8)` and `[6, 14)`: 16 lanes of
-//! work for 14, where a 6-lane remainder ran at a fraction of the vector rate). Nothing here
+//! work for 14, where a 6-lane remainder ran at a fraction of the vector rate). Where only
+//! half registers divide it (a 56-wide row on AVX-512), half of the draws take them and half
+//! take full registers over 48 and a tail `[40, 56)` alike. Nothing here
 //! names a workload: the widths come from the target, the rows from the register count, the
 //! blocked cache from the L1 size.
 
@@ -117,9 +119,14 @@ pub fn register_tiles(
     }
     let inner_extent = st.spatial().last()?.extent;
     let (lanes, widths) = vector_widths(inner_extent, target);
+    // Only half registers divide the lane loop (a 56-wide conv row on AVX-512) but full ones
+    // fit in it: half of the draws take full registers over the largest multiple of a width
+    // (48 of 56) and leave the rest to a tail, as where no width divides: one 16-lane tail
+    // vector that recomputes 8 lanes costs less than running every vector at half width.
+    let full_instead = lanes < target.lanes && inner_extent > target.lanes && rng.random_bool(0.5);
     // No width divides the lane loop (a 14-wide conv row): the tiles cover the largest
     // multiple of a width below its extent and the lanes left form the partition's tail.
-    let (lanes, w, lane_at) = match pick(rng, &widths) {
+    let (lanes, w, lane_at) = match pick(rng, &widths).filter(|_| !full_instead) {
         Some(w) => (lanes, w, None),
         None => {
             let (lanes, widths) = partial_widths(inner_extent, target);
@@ -539,6 +546,51 @@ mod tests {
         assert_eq!(whole_vector_tail(197, 192, 8), Some(189));
         assert_eq!(whole_vector_tail(28, 16, 16), Some(12));
         assert_eq!(whole_vector_tail(28, 24, 4), None);
+    }
+
+    /// A 56-wide conv row on AVX-512: only half registers divide it, so half of the draws
+    /// take them (no partition on the row) and half take full registers over the largest
+    /// multiple of their width, with a tail of whole 16-lane vectors; on AVX2 full registers
+    /// divide it and nothing is partitioned on the row.
+    #[test]
+    fn half_or_full_registers_where_only_half_ones_divide() {
+        let conv = colt_ops::conv2d(colt_ops::Conv2dShape {
+            n: 1,
+            c: 64,
+            h: 56,
+            w: 56,
+            f: 64,
+            kernel: 1,
+            stride: 1,
+            pad: 0,
+        });
+        let s = conv.stages.iter().position(|st| st.name == "conv").unwrap();
+        let row_part = |rt: &RegisterTile| rt.partitions.iter().find(|pt| pt.loop_ == "x").cloned();
+        let mut rng = Pcg64::seed_from_u64(9);
+        let (mut half, mut full) = (0, 0);
+        for _ in 0..200 {
+            let rt = register_tiles(&mut rng, &conv, s, AVX512).expect("a register tile");
+            assert!(is_register_tile(&conv, s, &rt.tiles, AVX512), "{rt:?}");
+            let w = rt.tiles.iter().find(|t| t.loop_ == "x").unwrap().factors[3];
+            match row_part(&rt) {
+                None => {
+                    assert_eq!((w, 56 % w), (8, 0), "{rt:?}");
+                    half += 1;
+                }
+                Some(pt) => {
+                    assert_eq!(w % 16, 0, "{rt:?}");
+                    assert_eq!(pt.at, 56 / w * w, "{rt:?}");
+                    assert_eq!(pt.from.map(|f| (56 - f) % 16), Some(0), "{rt:?}");
+                    full += 1;
+                }
+            }
+        }
+        assert!(half >= 60 && full >= 60, "{half} half, {full} full of 200");
+        let mut rng = Pcg64::seed_from_u64(9);
+        for _ in 0..100 {
+            let rt = register_tiles(&mut rng, &conv, s, AVX2).expect("a register tile");
+            assert!(row_part(&rt).is_none(), "{rt:?}");
+        }
     }
 
     /// A two-token product (the decode-time MLP): rows from the 2-token loop, and blocked tiles
