@@ -4,7 +4,7 @@
 //! rectangular iteration domain. Schedules (crate `colt-sched`) decide how the stages become
 //! loop nests; [`Program::naive`] gives the unscheduled nest that serves as the reference.
 
-use crate::expr::{Access, BufId, Idx, Value, VarId};
+use crate::expr::{Access, BufId, Idx, Interval, Value, VarId};
 use crate::func::{Block, Func, LoopKind, Stmt, StoreOp};
 use serde::{Deserialize, Serialize};
 
@@ -143,6 +143,30 @@ impl Stage {
             }
         }
         out
+    }
+    /// The indices along dimension `dim` of buffer `b` that this stage reads, over its whole
+    /// iteration domain; `None` when it does not read `b` or an index has no bound.
+    pub fn read_interval(&self, b: BufId, dim: usize) -> Option<Interval> {
+        let range = |v: VarId| {
+            self.iter(v).map(|iv| Interval {
+                lo: 0,
+                hi: iv.extent - 1,
+            })
+        };
+        let mut loads = vec![];
+        self.value.loads(&mut loads);
+        loads
+            .iter()
+            .filter(|a| a.buf == b)
+            .map(|a| a.idx.get(dim).and_then(|e| e.interval(&range)))
+            .reduce(|x, y| {
+                let (x, y) = (x?, y?);
+                Some(Interval {
+                    lo: x.lo.min(y.lo),
+                    hi: x.hi.max(y.hi),
+                })
+            })
+            .flatten()
     }
     /// True when the stage is elementwise (no reduction).
     pub fn is_elementwise(&self) -> bool {

@@ -184,13 +184,10 @@ pub fn register_tiles(
         })
         .collect();
     // The lanes' partition first: its tail (all rows) then leaves the rows' partition only
-    // the stage's own lanes to split. The tail is whole vectors starting early, except over a
-    // transposing pack: there it starts at `at` (a multiple of the pack's factor) and reads
-    // whole rows of the pack, where an earlier start would read across two of them.
-    let lane_part = lane_at.map(|at| {
-        let from = (!transposed).then(|| whole_vector_tail(inner_extent, at, lanes));
-        (inner, at, from.flatten())
-    });
+    // the stage's own lanes to split. The tail is whole vectors starting early; over a
+    // transposing pack it then packs its own window (see `Sketch::emit_pack`), as its vectors
+    // would read across two blocks of the stage's copy.
+    let lane_part = lane_at.map(|at| (inner, at, whole_vector_tail(inner_extent, at, lanes)));
     let row_part = at.map(|at| (row.var, at, None));
     let partitions = lane_part
         .into_iter()

@@ -588,46 +588,29 @@ impl Sketch {
             .buffer_by_name(&pk.buffer)
             .map(|b| sch.program.buffer(b).shape.len())
             .unwrap_or(0);
-        let dim = pack_dim(&sch.program, s, &pk.buffer).map_or(b.saturating_sub(1), |(d, _)| d);
-        push(
-            sch,
-            out,
-            Inst::Pack {
-                stage: self.stages[s].stage.clone(),
-                buffer: pk.buffer.clone(),
-                dim,
-                factor,
-            },
-        )?;
-        let ps = sch.program.stages.len() - 1;
-        let pname = sch.program.stages[ps].name.clone();
-        let nloops = sch.stages[ps].loops.len();
-        if nloops > 1 {
-            push(
-                sch,
-                out,
-                Inst::ParallelOuter {
-                    stage: pname.clone(),
-                    n: nloops - 1,
-                },
-            )?;
+        let packed = pack_dim(&sch.program, s, &pk.buffer);
+        let dim = packed.map_or(b.saturating_sub(1), |(d, _)| d);
+        // A tail that starts inside a block of the stage's copy (an overlapping whole-vector
+        // tail of the lane loop) packs its own window first: its vectors read one block.
+        let windows: Vec<(String, i64, i64)> = match packed {
+            Some((_, v)) => {
+                let name = sch.program.var_name(v).to_string();
+                tail_decisions(sch, s, &self.stages[s])
+                    .into_iter()
+                    .filter_map(|(t, td)| {
+                        let from = read_start(&sch.program, t, &pk.buffer, dim)?;
+                        let f = td.tile(&name)?.factors.last().copied()?;
+                        (from % factor != 0).then_some((td.stage, from, f))
+                    })
+                    .collect()
+            }
+            None => vec![],
+        };
+        for (tail, from, f) in windows {
+            emit_pack_inst(sch, out, tail, &pk.buffer, dim, f, Some(from))?;
         }
-        if factor > 1 {
-            let v = sch
-                .loop_names(ps)
-                .last()
-                .cloned()
-                .expect("pack stage has loops");
-            push(
-                sch,
-                out,
-                Inst::Vectorize(StageLoop {
-                    stage: pname,
-                    loop_: v,
-                }),
-            )?;
-        }
-        Ok(())
+        let stage = self.stages[s].stage.clone();
+        emit_pack_inst(sch, out, stage, &pk.buffer, dim, factor, None)
     }
 
     /// Recover the decisions of a trace in canonical sketch form. A trace written by hand in
@@ -1552,4 +1535,64 @@ pub fn try_sample_for(
     let (trace, sch) = sk.realize(program)?;
     sch.lower()?;
     Ok(trace)
+}
+
+/// Emit `pack(stage, buffer, dim, factor[, from])`, then the parallel outer loops and the
+/// vectorised inner loop of the packing stage it adds.
+fn emit_pack_inst(
+    sch: &mut Schedule,
+    out: &mut Vec<Inst>,
+    stage: String,
+    buffer: &str,
+    dim: usize,
+    factor: i64,
+    from: Option<i64>,
+) -> Result<()> {
+    push(
+        sch,
+        out,
+        Inst::Pack {
+            stage,
+            buffer: buffer.to_string(),
+            dim,
+            factor,
+            from,
+        },
+    )?;
+    let ps = sch.program.stages.len() - 1;
+    let pname = sch.program.stages[ps].name.clone();
+    let nloops = sch.stages[ps].loops.len();
+    if nloops > 1 {
+        push(
+            sch,
+            out,
+            Inst::ParallelOuter {
+                stage: pname.clone(),
+                n: nloops - 1,
+            },
+        )?;
+    }
+    if factor > 1 {
+        let v = sch
+            .loop_names(ps)
+            .last()
+            .cloned()
+            .expect("pack stage has loops");
+        push(
+            sch,
+            out,
+            Inst::Vectorize(StageLoop {
+                stage: pname,
+                loop_: v,
+            }),
+        )?;
+    }
+    Ok(())
+}
+
+/// The first index along dimension `dim` of `buffer` that stage `s` reads, when it is past 0.
+fn read_start(p: &Program, s: usize, buffer: &str, dim: usize) -> Option<i64> {
+    let b = p.buffer_by_name(buffer)?;
+    let lo = p.stages[s].read_interval(b, dim)?.lo;
+    (lo > 0).then_some(lo)
 }

@@ -238,8 +238,9 @@ impl Schedule {
                 buffer,
                 dim,
                 factor,
+                from,
                 ..
-            } => self.pack(&cx, s, buffer, *dim, *factor),
+            } => self.pack(&cx, s, buffer, *dim, *factor, *from),
             Inst::Partition {
                 loop_, at, from, ..
             } => self.partition(&cx, s, loop_, *at, *from),
@@ -811,15 +812,28 @@ impl Schedule {
         Ok(())
     }
 
-    fn pack(&mut self, cx: &str, c: usize, buffer: &str, dim: usize, factor: i64) -> Result<()> {
+    fn pack(
+        &mut self,
+        cx: &str,
+        c: usize,
+        buffer: &str,
+        dim: usize,
+        factor: i64,
+        from: Option<i64>,
+    ) -> Result<()> {
         let (b, buf) = self.pack_input(cx, c, buffer, dim, factor)?;
+        let len = buf.shape[dim];
+        if let Some(from) = from {
+            self.check_pack_window(cx, c, b, dim, from, len)?;
+        }
+        let start = from.unwrap_or(0);
         let mut pname = format!("{buffer}_p");
         while self.program.buffer_by_name(&pname).is_some() {
             pname.push('p');
         }
         // A factor that does not divide the dimension pads the copy with zeros (see
         // `packing_stage`): the reads stay within the dimension, the lanes whole vectors.
-        let mut shape = vec![(buf.shape[dim] + factor - 1) / factor];
+        let mut shape = vec![(len - start + factor - 1) / factor];
         shape.extend(
             buf.shape
                 .iter()
@@ -829,12 +843,50 @@ impl Schedule {
         );
         shape.push(factor);
         let pb = self.program.add_buffer(pname, shape.clone(), BufKind::Temp);
-        let stage = self.packing_stage(buffer, b, pb, &shape, (dim, buf.shape[dim]), factor);
+        let stage = self.packing_stage(buffer, b, pb, &shape, (dim, start, len), factor);
         self.add_stage_before(c, stage);
         // The stage's partition tails read the same copy (it covers them: padded, it holds
-        // every index of the dimension), so their lanes read it contiguously too.
-        for t in std::iter::once(c).chain(self.stages[c].tails.clone()) {
-            self.load_packed(t, b, pb, dim, factor);
+        // every index of the dimension), so their lanes read it contiguously too — except a
+        // tail that packed its own window first (it no longer reads `b`), and none for a
+        // window, which only the stage reads.
+        let tails = if from.is_some() {
+            vec![]
+        } else {
+            self.stages[c].tails.clone()
+        };
+        for t in std::iter::once(c).chain(tails) {
+            self.load_packed(t, b, pb, dim, factor, start);
+        }
+        Ok(())
+    }
+
+    /// Errors unless `from` starts a window of dimension `dim` (extent `len`) of buffer `b`
+    /// within it that holds every index stage `c` reads along it.
+    fn check_pack_window(
+        &self,
+        cx: &str,
+        c: usize,
+        b: BufId,
+        dim: usize,
+        from: i64,
+        len: i64,
+    ) -> Result<()> {
+        if !(0..len).contains(&from) {
+            return Err(bad(
+                cx,
+                format!("from must be in 0..{len} (the extent of dimension {dim})"),
+            ));
+        }
+        let st = &self.program.stages[c];
+        let before = st.read_interval(b, dim).is_none_or(|r| r.lo < from);
+        if before {
+            return Err(illegal(
+                cx,
+                format!(
+                    "stage {} reads dimension {dim} before {from}: a copy from there would not hold it",
+                    st.name
+                ),
+            ));
         }
         Ok(())
     }
@@ -890,15 +942,15 @@ impl Schedule {
     }
 
     /// The packing stage `pack_{buffer}` writing `pb` (of shape `shape`) from `b`:
-    /// `P[o, rest.., v] = B[.., o*factor + v, ..]`, 0 where `o*factor + v` is past the
-    /// packed dimension (`dim`, of extent `len`) when `factor` does not divide it.
+    /// `P[o, rest.., v] = B[.., start + o*factor + v, ..]`, 0 where that is past the packed
+    /// dimension (`dim`, of extent `len`) when `factor` does not divide what it holds.
     fn packing_stage(
         &mut self,
         buffer: &str,
         b: BufId,
         pb: BufId,
         shape: &[i64],
-        (dim, len): (usize, i64),
+        (dim, start, len): (usize, i64, i64),
         factor: i64,
     ) -> Stage {
         let rank = shape.len() - 1;
@@ -920,18 +972,21 @@ impl Schedule {
         let var = |k: usize| Idx::Var(iters[k].var);
         let mut src = vec![];
         let mut rest = 1;
+        let packed = match start {
+            0 => var(0) * factor + var(rank),
+            _ => var(0) * factor + var(rank) + Idx::Const(start),
+        };
         for d in 0..rank {
             if d == dim {
-                src.push(var(0) * factor + var(rank));
+                src.push(packed.clone());
             } else {
                 src.push(var(rest));
                 rest += 1;
             }
         }
         let sname = self.fresh_stage_name(format!("pack_{buffer}"), 'p');
-        let packed = var(0) * factor + var(rank);
         let load = Value::load(b, src);
-        let value = if len % factor == 0 {
+        let value = if (len - start) % factor == 0 {
             load
         } else {
             let bound = Bound {
@@ -972,12 +1027,17 @@ impl Schedule {
         self.order.insert(pos, ns);
     }
 
-    /// Rewrite stage `c`'s loads of `b` into loads of its packed copy `pb`.
-    fn load_packed(&mut self, c: usize, b: BufId, pb: BufId, dim: usize, factor: i64) {
+    /// Rewrite stage `c`'s loads of `b` into loads of its packed copy `pb` (which starts at
+    /// `start` along `dim`).
+    fn load_packed(&mut self, c: usize, b: BufId, pb: BufId, dim: usize, factor: i64, start: i64) {
         let v = self.program.stages[c].value.map(
             &mut |a: &Access| {
                 (a.buf == b).then(|| {
-                    let mut idx = vec![a.idx[dim].clone().div(factor)];
+                    let at = match start {
+                        0 => a.idx[dim].clone(),
+                        _ => a.idx[dim].clone() + Idx::Const(-start),
+                    };
+                    let mut idx = vec![at.clone().div(factor)];
                     idx.extend(
                         a.idx
                             .iter()
@@ -985,7 +1045,7 @@ impl Schedule {
                             .filter(|(d, _)| *d != dim)
                             .map(|(_, e)| e.clone()),
                     );
-                    idx.push(a.idx[dim].clone().rem(factor));
+                    idx.push(at.rem(factor));
                     Value::load(pb, idx)
                 })
             },

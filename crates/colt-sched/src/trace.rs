@@ -76,6 +76,11 @@ pub enum Inst {
         dim: usize,
         /// The inner extent of the split.
         factor: i64,
+        /// Where the copy starts along `dim` when not at 0: it then holds `[from, extent)`
+        /// only, for a stage that reads nothing before (a partition's tail that starts early,
+        /// whose whole vectors would otherwise straddle two blocks of the stage's copy).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<i64>,
     },
     /// Split the iteration domain of a reduction stage at `at` along spatial loop `loop`:
     /// the stage keeps `[0, at)` and a new stage (the tail, named `{stage}_t`) computes
@@ -175,7 +180,15 @@ impl Inst {
                 buffer,
                 dim,
                 factor,
+                from: None,
             } => format!("pack({stage}, {buffer}, {dim}, {factor})"),
+            Inst::Pack {
+                stage,
+                buffer,
+                dim,
+                factor,
+                from: Some(from),
+            } => format!("pack({stage}, {buffer}, {dim}, {factor}, from {from})"),
             Inst::Partition {
                 stage,
                 loop_,
@@ -228,6 +241,7 @@ impl Trace {
                 buffer: s("B"),
                 dim: 1,
                 factor: nr,
+                from: None,
             },
             Inst::Split(LoopFactors {
                 stage: st.clone(),
