@@ -831,9 +831,33 @@ impl Schedule {
         while self.program.buffer_by_name(&pname).is_some() {
             pname.push('p');
         }
-        // A factor that does not divide the dimension pads the copy with zeros (see
+        // The stage's partition tails read the same copy (padded, it holds every index of the
+        // dimension), so their lanes read it contiguously too — except a tail that packed its
+        // own window first (it no longer reads `b`), and none for a window, which only the
+        // stage reads.
+        let tails = if from.is_some() {
+            vec![]
+        } else {
+            self.stages[c].tails.clone()
+        };
+        let readers: Vec<usize> = std::iter::once(c)
+            .chain(tails)
+            .filter(|&t| self.program.stages[t].reads().contains(&b))
+            .collect();
+        // The copy ends with the last index its readers read: a lane tail with a window of its
+        // own leaves the stage's copy only the blocks before the cut.
+        let end = readers
+            .iter()
+            .map(|&t| {
+                let read = self.program.stages[t].read_interval(b, dim);
+                read.map_or(len, |r| r.hi + 1)
+            })
+            .max()
+            .unwrap_or(len)
+            .min(len);
+        // A factor that does not divide what the copy holds pads it with zeros (see
         // `packing_stage`): the reads stay within the dimension, the lanes whole vectors.
-        let mut shape = vec![(len - start + factor - 1) / factor];
+        let mut shape = vec![(end - start + factor - 1) / factor];
         shape.extend(
             buf.shape
                 .iter()
@@ -845,16 +869,7 @@ impl Schedule {
         let pb = self.program.add_buffer(pname, shape.clone(), BufKind::Temp);
         let stage = self.packing_stage(buffer, b, pb, &shape, (dim, start, len), factor);
         self.add_stage_before(c, stage);
-        // The stage's partition tails read the same copy (it covers them: padded, it holds
-        // every index of the dimension), so their lanes read it contiguously too — except a
-        // tail that packed its own window first (it no longer reads `b`), and none for a
-        // window, which only the stage reads.
-        let tails = if from.is_some() {
-            vec![]
-        } else {
-            self.stages[c].tails.clone()
-        };
-        for t in std::iter::once(c).chain(tails) {
+        for t in readers {
             self.load_packed(t, b, pb, dim, factor, start);
         }
         Ok(())

@@ -1,6 +1,7 @@
 //! A partition tail that starts early over a transposing pack (QKᵀ's keys, 77 of them: a
 //! 64-lane register tile and a 16-lane tail `[61, 77)`) packs its own window of the keys, so
-//! its whole vectors read one block instead of straddling two of the stage's copy.
+//! its whole vectors read one block instead of straddling two of the stage's copy, and the
+//! stage's copy ends at the cut.
 
 mod common;
 use colt_sched::register::VectorTarget;
@@ -62,6 +63,31 @@ fn early_tails_over_a_transposing_pack_pack_their_own_window() {
                 "the tail reads the window only: {line}"
             );
         }
+        // the stage's own copy ends with the blocks before the cut: no block for the tail
+        let at = t
+            .insts
+            .iter()
+            .find_map(|i| match i {
+                Inst::Partition { loop_, at, .. } if loop_ == "j" => Some(*at),
+                _ => None,
+            })
+            .expect("the lanes' partition");
+        let main = t
+            .insts
+            .iter()
+            .find_map(|i| match i {
+                Inst::Pack {
+                    factor, from: None, ..
+                } => Some(*factor),
+                _ => None,
+            })
+            .expect("the stage's pack");
+        let copy = sch
+            .program
+            .buffer_by_name("K_pp")
+            .expect("the stage's copy");
+        let blocks = sch.program.buffer(copy).shape[0];
+        assert_eq!(blocks, (at + main - 1) / main, "{}", t.text());
         // the decisions rebuild the trace (the window is derived, not a decision)
         let sk = Sketch::from_trace(&p, &t).expect("sketch form");
         assert_eq!(sk.to_trace(&p).unwrap(), t, "seed {seed}");
