@@ -132,6 +132,13 @@ impl Stage {
     pub fn iter(&self, v: VarId) -> Option<&IterVar> {
         self.iters.iter().find(|i| i.var == v)
     }
+    /// The values iteration variable `v` takes, if it is one of this stage's.
+    pub fn iter_range(&self, v: VarId) -> Option<Interval> {
+        self.iter(v).map(|iv| Interval {
+            lo: 0,
+            hi: iv.extent - 1,
+        })
+    }
     /// Buffers this stage reads.
     pub fn reads(&self) -> Vec<BufId> {
         let mut loads = vec![];
@@ -147,12 +154,7 @@ impl Stage {
     /// The indices along dimension `dim` of buffer `b` that this stage reads, over its whole
     /// iteration domain; `None` when it does not read `b` or an index has no bound.
     pub fn read_interval(&self, b: BufId, dim: usize) -> Option<Interval> {
-        let range = |v: VarId| {
-            self.iter(v).map(|iv| Interval {
-                lo: 0,
-                hi: iv.extent - 1,
-            })
-        };
+        let range = |v: VarId| self.iter_range(v);
         let mut loads = vec![];
         self.value.loads(&mut loads);
         loads

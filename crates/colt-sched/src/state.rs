@@ -831,10 +831,10 @@ impl Schedule {
         while self.program.buffer_by_name(&pname).is_some() {
             pname.push('p');
         }
-        // The stage's partition tails read the same copy (padded, it holds every index of the
-        // dimension), so their lanes read it contiguously too — except a tail that packed its
-        // own window first (it no longer reads `b`), and none for a window, which only the
-        // stage reads.
+        // The stage's partition tails read the same copy (it holds every index its readers
+        // read, padded to whole blocks), so their lanes read it contiguously too — except a
+        // tail that packed its own window first (it no longer reads `b`), and none for a
+        // window, which only the stage reads.
         let tails = if from.is_some() {
             vec![]
         } else {

@@ -180,27 +180,20 @@ impl Inst {
                 buffer,
                 dim,
                 factor,
-                from: None,
-            } => format!("pack({stage}, {buffer}, {dim}, {factor})"),
-            Inst::Pack {
-                stage,
-                buffer,
-                dim,
-                factor,
-                from: Some(from),
-            } => format!("pack({stage}, {buffer}, {dim}, {factor}, from {from})"),
+                from,
+            } => {
+                let from = from_text("from", *from);
+                format!("pack({stage}, {buffer}, {dim}, {factor}{from})")
+            }
             Inst::Partition {
                 stage,
                 loop_,
                 at,
-                from: None,
-            } => format!("partition({stage}, {loop_}, {at})"),
-            Inst::Partition {
-                stage,
-                loop_,
-                at,
-                from: Some(from),
-            } => format!("partition({stage}, {loop_}, {at}, tail from {from})"),
+                from,
+            } => {
+                let from = from_text("tail from", *from);
+                format!("partition({stage}, {loop_}, {at}{from})")
+            }
         }
     }
 }
@@ -317,4 +310,9 @@ impl Trace {
             .collect::<Vec<_>>()
             .join("\n")
     }
+}
+
+/// `, {label} {from}` for an instruction's optional start, nothing without one.
+fn from_text(label: &str, from: Option<i64>) -> String {
+    from.map_or(String::new(), |f| format!(", {label} {f}"))
 }

@@ -6,7 +6,7 @@
 
 use crate::graph::{Graph, Node, TensorId};
 use crate::ops::{Op, is_view};
-use colt_ir::{Access, BufId, BufKind, Idx, Interval, IterKind, IterVar, Program, Value, VarId};
+use colt_ir::{Access, BufId, BufKind, Idx, IterKind, IterVar, Program, Value, VarId};
 use std::collections::HashMap;
 
 /// A program and the graph tensors bound to its buffers.
@@ -174,13 +174,8 @@ fn spec_order(p: &mut Program, inputs: &mut Vec<TensorId>) {
 /// become affine where the extents allow).
 fn simplify(p: &mut Program) {
     for s in &mut p.stages {
-        let iters = s.iters.clone();
-        let range = move |v: VarId| {
-            iters.iter().find(|i| i.var == v).map(|i| Interval {
-                lo: 0,
-                hi: i.extent - 1,
-            })
-        };
+        let stage = s.clone();
+        let range = move |v: VarId| stage.iter_range(v);
         s.value = s.value.map(
             &mut |a: &Access| {
                 let idx = a.idx.iter().map(|e| e.simplify(&range)).collect();
