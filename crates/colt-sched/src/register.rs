@@ -18,8 +18,9 @@
 //! of the inputs while codegen keeps one register tile's accumulators in registers across it.
 //! Rows need not divide the loop: where the most rows a divisor allows leave fewer accumulators
 //! than hide the FMA latency ([`LATENCY_ACCUMULATORS`]: 4 rows of 2 AVX2 vectors on a 1024-row
-//! loop, 8 accumulators), half of the draws take more rows than any divisor (5 to 7 there, up
-//! to 14 of AVX2's accumulators), the stage is *partitioned* at the largest multiple of them,
+//! loop, 8 accumulators), half of the draws take more rows than any divisor (5 or 6 there: the
+//! accumulators, one row of loaded vectors and the broadcast within AVX2's 16 registers, see
+//! [`VectorTarget::fits`]), the stage is *partitioned* at the largest multiple of them,
 //! and the few rows left form a tail stage tiled alike (see [`crate::partition`]). Lanes need
 //! not divide their loop either: where no register width divides the innermost loop (a
 //! ResNet row of 14 or 7, 197 tokens), the tiles cover the largest multiple of a width below
@@ -87,6 +88,16 @@ impl VectorTarget {
     /// and the loaded vectors of the other operand.
     pub fn accumulators(&self) -> i64 {
         self.registers - (self.registers / 8).max(2)
+    }
+
+    /// Whether `rows` rows of `vectors` registers each fit the register file with their
+    /// operands: the accumulators within [`Self::accumulators`], and beside them one row of
+    /// the other operand's vectors and the broadcast (`rows · vectors + vectors + 1` at most
+    /// the registers, the micro-kernel rule of BLIS). On AVX2 that allows 6 rows of 2 vectors
+    /// but not 7: 14 accumulators leave no room for the two loaded vectors, and such a tile
+    /// measured twice as slow as 6 rows (spills) on a Zen 4 with AVX2 code.
+    pub fn fits(&self, rows: i64, vectors: i64) -> bool {
+        rows * vectors <= self.accumulators() && rows * vectors + vectors < self.registers
     }
 }
 
@@ -249,8 +260,8 @@ fn draw_rows(
     vectors: i64,
     target: VectorTarget,
 ) -> (i64, Option<i64>) {
-    let fits = |r: i64| r * vectors <= target.accumulators();
-    let most = (target.accumulators() / vectors).clamp(1, extent);
+    let fits = |r: i64| target.fits(r, vectors);
+    let most = (1..=extent).take_while(|&r| fits(r)).last().unwrap_or(1);
     let divisor = divisors(extent)
         .into_iter()
         .filter(|&d| fits(d))
@@ -311,7 +322,8 @@ fn outer_split(rng: &mut Pcg64, extent: i64, s2: i64, inner: i64) -> Vec<i64> {
 
 /// Whether tiles of a stage form a register tile for `target`: every spatial S2 factor 1
 /// except the innermost loop's (a blocked tile: register tiles side by side) and the S3
-/// factors' product at most the accumulators' lanes. Phase B then puts the write cache at the
+/// factors' accumulators (rows times the vectors of the lane loop's S3 factor) within the
+/// target's. Phase B then puts the write cache at the
 /// S1 loop, so the cached tile is the register tile or a row of them.
 pub fn is_register_tile(p: &Program, s: usize, tiles: &[Tile], target: VectorTarget) -> bool {
     let st = &p.stages[s];
@@ -325,17 +337,23 @@ pub fn is_register_tile(p: &Program, s: usize, tiles: &[Tile], target: VectorTar
                 .any(|iv| p.var_name(iv.var) == t.loop_.as_str())
         })
         .collect();
-    let fits = spatial
-        .iter()
-        .map(|t| t.factors[SPATIAL_LEVELS - 1])
-        .product::<i64>()
-        <= target.accumulators() * target.lanes;
-    if !fits || spatial.iter().any(|t| t.factors.len() != SPATIAL_LEVELS) {
+    if spatial.iter().any(|t| t.factors.len() != SPATIAL_LEVELS) {
+        return false;
+    }
+    // The accumulators: the rows times the registers of one row, whose width is the lane
+    // loop's S3 factor in full registers where a multiple of the lanes, else in half ones
+    // (16 rows of 16 floats take 16 AVX-512 registers, of 8 floats 16 too, not 8).
+    let inner = st.spatial().last().map(|iv| p.var_name(iv.var));
+    let s3 = |t: &&Tile| t.factors[SPATIAL_LEVELS - 1];
+    let is_inner = |t: &&&Tile| Some(t.loop_.as_str()) == inner;
+    let width = spatial.iter().find(is_inner).map_or(1, s3);
+    let rows: i64 = spatial.iter().filter(|t| !is_inner(t)).map(s3).product();
+    let (lanes, _) = widths_where(target, |w| width % w == 0);
+    if !target.fits(rows, (width + lanes - 1) / lanes) {
         return false;
     }
     // A blocked tile: the innermost loop's register tiles (whole vectors) side by side, the
     // cache of all of them within the L1 budget.
-    let inner = st.spatial().last().map(|iv| p.var_name(iv.var));
     let cached: i64 = spatial
         .iter()
         .map(|t| t.factors[SPATIAL_LEVELS - 2] * t.factors[SPATIAL_LEVELS - 1])
@@ -435,9 +453,10 @@ mod tests {
         }
     }
 
-    /// On a power-of-two loop, AVX2's 14 accumulators hold 6 or 7 rows of 2 vectors only with a
+    /// On a power-of-two loop, AVX2's registers hold 5 or 6 rows of 2 vectors only with a
     /// partition: among the draws are such tiles, partitioned at the largest multiple of the
-    /// rows, and never one whose accumulators overflow the registers. AVX-512's divisors
+    /// rows, and never one whose accumulators leave no room for a row of loaded vectors and
+    /// the broadcast (7 rows of 2: 14 accumulators, 17 registers in all). AVX-512's divisors
     /// already reach 16 accumulators: no partition there.
     #[test]
     fn rows_that_divide_no_extent_partition_the_loop() {
@@ -453,7 +472,8 @@ mod tests {
             let rt = register_tiles(&mut rng, &p, 0, AVX2).expect("matmul has one");
             let tile = |l: &str| rt.tiles.iter().find(|t| t.loop_ == l).unwrap().factors[3];
             let (rows, vectors) = (tile("i"), tile("j") / AVX2.lanes);
-            assert!(rows * vectors <= AVX2.accumulators(), "{rt:?}");
+            assert!(AVX2.fits(rows, vectors), "{rt:?}");
+            assert!(rows * vectors + vectors < AVX2.registers, "{rt:?}");
             assert!(rt.partitions.len() <= 1, "{rt:?}");
             match rt.partitions.first() {
                 Some(pt) => {
@@ -588,6 +608,27 @@ mod tests {
             let rt = register_tiles(&mut rng, &conv, s, AVX2).expect("a register tile");
             assert!(row_part(&rt).is_none(), "{rt:?}");
         }
+    }
+
+    /// Half-register rows take a register each: 32 rows of 8 floats overflow AVX-512's 28
+    /// accumulators (as 256 floats they would fit 16-lane registers, but 8 floats take a
+    /// whole 8-lane one), 16 rows fit; on AVX2, 16 rows of 4 floats overflow its 14.
+    #[test]
+    fn half_register_rows_count_a_register_each() {
+        let p = matmul(64);
+        let tiles = |rows: i64, width: i64| {
+            let tile = |l: &str, f: i64| Tile {
+                loop_: l.into(),
+                factors: vec![64 / f, 1, 1, f],
+            };
+            vec![tile("i", rows), tile("j", width)]
+        };
+        assert!(!is_register_tile(&p, 0, &tiles(32, 8), AVX512));
+        assert!(is_register_tile(&p, 0, &tiles(16, 8), AVX512));
+        assert!(is_register_tile(&p, 0, &tiles(16, 16), AVX512));
+        assert!(!is_register_tile(&p, 0, &tiles(16, 4), AVX2));
+        assert!(is_register_tile(&p, 0, &tiles(8, 8), AVX2));
+        assert!(is_register_tile(&p, 0, &tiles(4, 16), AVX2));
     }
 
     /// A two-token product (the decode-time MLP): rows from the 2-token loop, and blocked tiles
