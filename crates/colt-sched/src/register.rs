@@ -348,7 +348,7 @@ pub fn is_register_tile(p: &Program, s: usize, tiles: &[Tile], target: VectorTar
     let is_inner = |t: &&&Tile| Some(t.loop_.as_str()) == inner;
     let width = spatial.iter().find(is_inner).map_or(1, s3);
     let rows: i64 = spatial.iter().filter(|t| !is_inner(t)).map(s3).product();
-    let (lanes, _) = widths_where(target, |w| width % w == 0);
+    let (lanes, _) = vector_widths(width, target);
     if !target.fits(rows, (width + lanes - 1) / lanes) {
         return false;
     }
