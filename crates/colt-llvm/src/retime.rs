@@ -10,7 +10,6 @@
 
 use std::path::{Path, PathBuf};
 
-use colt_search::TrialRecord;
 use serde::{Deserialize, Serialize};
 
 use crate::baseline;
@@ -57,23 +56,7 @@ impl FinalChoice {
 
 /// The best `k` distinct correct sequences of a search history, best first (by the
 /// search's figure).
-pub fn best_of<S: Clone + PartialEq>(history: &[TrialRecord<S>], k: usize) -> Vec<(S, f64)> {
-    let mut ok: Vec<(&S, f64)> = history
-        .iter()
-        .filter_map(|t| t.latency_us.map(|v| (&t.state, v)))
-        .collect();
-    ok.sort_by(|a, b| a.1.total_cmp(&b.1));
-    let mut out: Vec<(S, f64)> = Vec::new();
-    for (s, v) in ok {
-        if out.len() >= k {
-            break;
-        }
-        if !out.iter().any(|(o, _)| o == s) {
-            out.push((s.clone(), v));
-        }
-    }
-    out
-}
+pub use colt_search::best_of;
 
 /// Time `search` (sequences with the search's figure) and the objective's standard
 /// pipelines together with `reference` (an executable, e.g. `clang -O3`'s), `rounds`

@@ -83,3 +83,41 @@ fn register_tiles_are_drawn_for_every_target_and_always_lower() {
         "{register} register tiles of {eligible} eligible stages"
     );
 }
+
+/// Register tiles that walk the whole reduction one tile at a time, over many tiles of rows
+/// (matmul 1024³ on AVX2), read `B` a row apart each step: they pack it in most draws (panels,
+/// as BLIS does), far above the 3 in 10 of other tiles; a two-token product (at most two
+/// tiles of rows to share the copy) does not.
+#[test]
+fn register_tiles_streaming_panels_pack_them_mostly() {
+    use colt_sched::register::streams_panels;
+    let avx2 = TARGETS[1];
+    let share = |p: &colt_ir::Program| {
+        let (mut streaming, mut packed) = (0, 0);
+        for seed in 0..300u64 {
+            let mut rng = Pcg64::seed_from_u64(seed);
+            let t = sample_for(p, Some(avx2), &mut rng);
+            let sk = Sketch::from_trace(p, &t).expect("a sketch-form trace");
+            let d = &sk.stages[0];
+            if !d.reduce_inner
+                && is_register_tile(p, 0, &d.tiles, avx2)
+                && streams_panels(p, 0, &d.tiles)
+            {
+                streaming += 1;
+                packed += usize::from(d.pack.as_ref().is_some_and(|pk| pk.buffer == "B"));
+            }
+        }
+        (streaming, packed)
+    };
+    let (streaming, packed) = share(&colt_ops::matmul(1024, 1024, 1024));
+    assert!(streaming >= 30, "only {streaming} streaming register tiles");
+    assert!(
+        packed * 10 >= streaming * 6,
+        "{packed} of {streaming} streaming register tiles pack B"
+    );
+    let (streaming, _) = share(&colt_ops::matmul(2, 1024, 1024));
+    assert_eq!(
+        streaming, 0,
+        "a two-token product has at most two tiles of rows"
+    );
+}

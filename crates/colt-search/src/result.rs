@@ -245,6 +245,26 @@ pub struct RunResult<S> {
     pub tree: Vec<NodeInfo<S>>,
 }
 
+/// The best `k` distinct correct states of a search history, best first (by the search's
+/// figure), each with that figure: the contenders of a final re-timing.
+pub fn best_of<S: Clone + PartialEq>(history: &[TrialRecord<S>], k: usize) -> Vec<(S, f64)> {
+    let mut ok: Vec<(&S, f64)> = history
+        .iter()
+        .filter_map(|t| t.latency_us.map(|v| (&t.state, v)))
+        .collect();
+    ok.sort_by(|a, b| a.1.total_cmp(&b.1));
+    let mut out: Vec<(S, f64)> = Vec::new();
+    for (s, v) in ok {
+        if out.len() >= k {
+            break;
+        }
+        if !out.iter().any(|(o, _)| o == s) {
+            out.push((s.clone(), v));
+        }
+    }
+    out
+}
+
 impl<S> RunResult<S> {
     /// Latency of the best candidate in µs, if any.
     pub fn best_us(&self) -> Option<f64> {

@@ -96,4 +96,28 @@ impl Session {
             .collect();
         self.measurer.measure_batch(&self.naive.source, &cands)
     }
+
+    /// Time `kernels` again together, `rounds` rounds round-robin, each round starting one
+    /// kernel further (A B C, B C A, C A B, ...), so that the machine's drift over minutes
+    /// hits them alike: a kernel's figure is the median of its rounds' medians; `None` for one
+    /// that failed in any round. Compiles and reference outputs are cached: a round costs the
+    /// kernels' runs.
+    pub fn time_together(&mut self, kernels: &[&Kernel], rounds: usize) -> Vec<Option<f64>> {
+        let n = kernels.len();
+        let mut times: Vec<Option<Vec<f64>>> = vec![Some(vec![]); n];
+        for r in 0..rounds {
+            let order: Vec<usize> = (0..n).map(|i| (i + r) % n).collect();
+            let batch: Vec<&Kernel> = order.iter().map(|&i| kernels[i]).collect();
+            for (&i, o) in order.iter().zip(self.measure(&batch)) {
+                match (o.ok_median_us(), &mut times[i]) {
+                    (Some(us), Some(v)) => v.push(us),
+                    _ => times[i] = None,
+                }
+            }
+        }
+        times
+            .into_iter()
+            .map(|t| t.and_then(|v| colt_measure::stats::median(&v)))
+            .collect()
+    }
 }

@@ -186,6 +186,13 @@ fn every_strategy_tunes_with_scripted_llms() {
             v["retimed_us"].as_f64().is_some_and(|r| r > 0.0),
             "{strategy}: no re-timing in {v}"
         );
+        // ... together with the search's next best (the final timing), one of which is the
+        // result.
+        assert!(
+            v["retimed_rank"].as_u64().is_some_and(|r| (1..=3).contains(&r))
+                && v["best_trace"].is_object(),
+            "{strategy}: no final choice in {v}"
+        );
         for k in [
             "search_overhead_s",
             "wall_s",

@@ -124,11 +124,15 @@ pub struct TensorSummary {
     /// The search's best latency (the minimum of its timings).
     pub best_us: Option<f64>,
     pub best_gflops: Option<f64>,
-    /// The best kernel timed once more after the search.
+    /// The result's latency in the final timing: the search's best few kernels timed again
+    /// together, round-robin, after the search; the best median is the result.
     pub retimed_us: Option<f64>,
+    /// The search's rank of the kernel the final timing chose (1: the search's own best).
+    pub retimed_rank: Option<usize>,
     pub naive_gcc_us: Option<f64>,
     pub naive_clang_us: Option<f64>,
     pub speedup_vs_gcc: Option<f64>,
+    /// The result: the kernel the final timing chose (the search's best where there was none).
     pub best_trace: Option<colt_sched::Trace>,
     pub intensity_flop_per_byte: f64,
     /// This machine's limits, when the database holds them.
@@ -220,7 +224,7 @@ mod tests {
         };
         let tensor = check(
             SpaceSummary::Tensor(Box::default()),
-            "workload scale best_us best_gflops retimed_us naive_gcc_us naive_clang_us \
+            "workload scale best_us best_gflops retimed_us retimed_rank naive_gcc_us naive_clang_us \
              speedup_vs_gcc best_trace intensity_flop_per_byte machine roofline_gflops \
              peak_fraction",
         );
