@@ -45,8 +45,7 @@ pub use env::{Applied, Environment, LlmEnvironment, Measurement, OutcomeKind, Se
 pub use llm::Llm;
 pub use observer::{LlmCallEvent, NoObserver, NodeEventKind, Observer, Progress};
 pub use result::{
-    Best, LlmTotals, ModelReport, NodeInfo, RunResult, StopReason, TimeSplit, TrialRecord,
-    best_of,
+    Best, LlmTotals, ModelReport, NodeInfo, RunResult, StopReason, TimeSplit, TrialRecord, best_of,
 };
 
 /// Why a run could not start. One line naming the problem.

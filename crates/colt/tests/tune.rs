@@ -189,7 +189,9 @@ fn every_strategy_tunes_with_scripted_llms() {
         // ... together with the search's next best (the final timing), one of which is the
         // result.
         assert!(
-            v["retimed_rank"].as_u64().is_some_and(|r| (1..=3).contains(&r))
+            v["retimed_rank"]
+                .as_u64()
+                .is_some_and(|r| (1..=3).contains(&r))
                 && v["best_trace"].is_object(),
             "{strategy}: no final choice in {v}"
         );
