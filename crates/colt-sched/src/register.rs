@@ -324,7 +324,7 @@ fn densest_width(widths: &[i64], lanes: i64, row_extent: i64, target: VectorTarg
 
 /// Tiles of rows that must read a panel for packing it to pay: the copy reads and writes the
 /// operand once (two passes over it), at most half of the passes the tiles make.
-const PANEL_PASSES: i64 = 4;
+pub const PANEL_PASSES: i64 = 4;
 
 /// Whether register tiles of stage `s` (its `tiles`) each walk the whole reduction (the
 /// lane loop's S2 factor is 1: not blocked) and at least [`PANEL_PASSES`] tiles of rows read
