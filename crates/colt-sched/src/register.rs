@@ -8,9 +8,7 @@
 //! stages whose innermost spatial loop reads contiguously (or does once one input is packed,
 //! which phase B then packs) as register tiles: the innermost spatial loop's S3 factor one to
 //! four registers wide (half registers where no multiple of the full width divides the loop);
-//! half of the time the width whose tile does the most FMAs per register loaded (BLIS's
-//! micro-kernel rule: 6 rows of 2 vectors on AVX2), half any; the rows the S3 factor of a
-//! loop that the reads across the lanes do not mention (so every
+//! the rows the S3 factor of a loop that the reads across the lanes do not mention (so every
 //! loaded vector serves each row), sized so that the accumulators fit in the registers the ISA
 //! has (two rows suffice: a decode-sized product loads each weight vector once for both);
 //! every S2 factor 1. The rest of each loop's extent goes to S0/S1 at random, the reduction
@@ -18,9 +16,6 @@
 //! several register tiles side by side in a write cache of at most 4096 floats (half a 32 KiB
 //! L1d) and each reduction loop steps in short blocks (8 to 64), so a block streams whole rows
 //! of the inputs while codegen keeps one register tile's accumulators in registers across it.
-//! The other half walk the whole reduction per register tile, reading the lanes' operand a
-//! row apart each step: where several tiles of rows share it, phase B packs it into panels in
-//! most draws ([`streams_panels`]).
 //! Rows need not divide the loop: where the most rows a divisor allows leave fewer accumulators
 //! than hide the FMA latency ([`LATENCY_ACCUMULATORS`]: 4 rows of 2 AVX2 vectors on a 1024-row
 //! loop, 8 accumulators), half of the draws take more rows than any divisor (5 or 6 there: the
@@ -140,6 +135,18 @@ pub fn register_tiles(
     // (48 of 56) and leave the rest to a tail, as where no width divides: one 16-lane tail
     // vector that recomputes 8 lanes costs less than running every vector at half width.
     let full_instead = lanes < target.lanes && inner_extent > target.lanes && rng.random_bool(0.5);
+    // No width divides the lane loop (a 14-wide conv row): the tiles cover the largest
+    // multiple of a width below its extent and the lanes left form the partition's tail.
+    let (lanes, w, lane_at) = match pick(rng, &widths).filter(|_| !full_instead) {
+        Some(w) => (lanes, w, None),
+        None => {
+            let (lanes, widths) = partial_widths(inner_extent, target);
+            let w = pick(rng, &widths)?;
+            (lanes, w, Some(inner_extent / w * w))
+        }
+    };
+    let lanes_extent = lane_at.unwrap_or(inner_extent);
+    let vectors = w / lanes;
     // The rows: a spatial loop that no read across the lanes mentions, so each loaded
     // vector serves every row (matmul's `i`, a conv's output channels); the nearest such
     // loop mostly. None with at least `MIN_ROWS` iterations: no register tile (no reuse).
@@ -160,27 +167,6 @@ pub fn register_tiles(
     } else {
         pick(rng, &rows_loops)?
     };
-    // Half of the widths are the densest for these rows (most FMAs per register loaded), half
-    // any that divides the lane loop.
-    let draw_width = |rng: &mut Pcg64, (lanes, widths): (i64, Vec<i64>)| {
-        if rng.random_bool(0.5) {
-            densest_width(&widths, lanes, row.extent, target)
-        } else {
-            pick(rng, &widths)
-        }
-    };
-    // No width divides the lane loop (a 14-wide conv row): the tiles cover the largest
-    // multiple of a width below its extent and the lanes left form the partition's tail.
-    let (lanes, w, lane_at) = match draw_width(rng, (lanes, widths)).filter(|_| !full_instead) {
-        Some(w) => (lanes, w, None),
-        None => {
-            let (lanes, w) = partial_widths(inner_extent, target);
-            let w = draw_width(rng, (lanes, w))?;
-            (lanes, w, Some(inner_extent / w * w))
-        }
-    };
-    let lanes_extent = lane_at.unwrap_or(inner_extent);
-    let vectors = w / lanes;
     let (rows, at) = draw_rows(rng, row.extent, vectors, target);
     // Half of the tiles are blocked: the write cache spans `chunk` register tiles side by
     // side and each reduction loop steps through short blocks, so every block streams whole
@@ -275,7 +261,7 @@ fn draw_rows(
     target: VectorTarget,
 ) -> (i64, Option<i64>) {
     let fits = |r: i64| target.fits(r, vectors);
-    let most = most_rows(extent, vectors, target);
+    let most = (1..=extent).take_while(|&r| fits(r)).last().unwrap_or(1);
     let divisor = divisors(extent)
         .into_iter()
         .filter(|&d| fits(d))
@@ -290,64 +276,6 @@ fn draw_rows(
         return (rows, Some(extent / rows * rows));
     }
     (upper_divisor(rng, extent, fits), None)
-}
-
-/// The most rows (at most `extent`) of `vectors` registers each that fit the target's
-/// registers ([`VectorTarget::fits`]); at least 1.
-fn most_rows(extent: i64, vectors: i64, target: VectorTarget) -> i64 {
-    (1..=extent)
-        .take_while(|&r| target.fits(r, vectors))
-        .last()
-        .unwrap_or(1)
-}
-
-/// Of register `widths` (in floats, vectors of `lanes`), the one whose tile of the most rows
-/// that fit (of a rows loop of `row_extent`) does the most FMAs per register it loads: each
-/// reduction step of `rows` × `vectors` loads `vectors` vectors and broadcasts `rows`
-/// elements for `rows · vectors` FMAs (the micro-kernel shape BLIS's analytical model
-/// picks). AVX2 on a wide loop: 6 rows of 2 vectors (12 FMAs per 8 loads) over 14 of 1
-/// (14 per 15) or 2 of 4 (8 per 6); the narrowest of equals.
-fn densest_width(widths: &[i64], lanes: i64, row_extent: i64, target: VectorTarget) -> Option<i64> {
-    let density = |w: i64| {
-        let vectors = w / lanes;
-        let rows = most_rows(row_extent, vectors, target);
-        (rows * vectors) as f64 / (rows + vectors) as f64
-    };
-    widths
-        .iter()
-        .copied()
-        .fold(None, |best: Option<i64>, w| match best {
-            Some(b) if density(b) >= density(w) => Some(b),
-            _ => Some(w),
-        })
-}
-
-/// Tiles of rows that must read a panel for packing it to pay: the copy reads and writes the
-/// operand once (two passes over it), at most half of the passes the tiles make.
-pub const PANEL_PASSES: i64 = 4;
-
-/// Whether register tiles of stage `s` (its `tiles`) each walk the whole reduction (the
-/// lane loop's S2 factor is 1: not blocked) and at least [`PANEL_PASSES`] tiles of rows read
-/// each panel: every reduction step reads the lanes' operand a row of it apart
-/// (`B[k, j..j + w]`: a new cache line and, on a wide matrix, a new page each step), again
-/// for each tile of rows. Packing that operand into panels (BLIS) makes those reads
-/// contiguous for the price of one copy, which the tiles of rows share.
-pub fn streams_panels(p: &Program, s: usize, tiles: &[Tile]) -> bool {
-    let st = &p.stages[s];
-    let Some(inner) = st.spatial().last().map(|iv| p.var_name(iv.var)) else {
-        return false;
-    };
-    let factors = |name: &str| tiles.iter().find(|t| t.loop_ == name).map(|t| &t.factors);
-    let unblocked = factors(inner).is_some_and(|f| f.len() == SPATIAL_LEVELS && f[2] == 1);
-    let row_tiles: i64 = st
-        .spatial()
-        .map(|iv| p.var_name(iv.var))
-        .filter(|&name| name != inner)
-        .filter_map(factors)
-        .filter(|f| f.len() == SPATIAL_LEVELS)
-        .map(|f| f[..SPATIAL_LEVELS - 1].iter().product::<i64>())
-        .product();
-    unblocked && row_tiles >= PANEL_PASSES
 }
 
 /// Register tiles side by side in a blocked tile's write cache: a divisor (at least 2) of the
@@ -680,70 +608,6 @@ mod tests {
             let rt = register_tiles(&mut rng, &conv, s, AVX2).expect("a register tile");
             assert!(row_part(&rt).is_none(), "{rt:?}");
         }
-    }
-
-    /// The width prior: the densest tile is 6 rows of 2 vectors on AVX2 (12 FMAs per 8
-    /// registers loaded), 6 of 4 on AVX-512 (24 per 10), 2 tokens of 4 vectors where the rows
-    /// loop has 2; half of the draws take it, so 2-vector tiles are most of AVX2's draws on a
-    /// power-of-two loop (a third under a uniform draw of the three widths).
-    #[test]
-    fn widths_favour_the_most_fmas_per_register_loaded() {
-        assert_eq!(densest_width(&[8, 16, 32], 8, 1024, AVX2), Some(16));
-        assert_eq!(densest_width(&[16, 32, 64], 16, 1024, AVX512), Some(64));
-        assert_eq!(densest_width(&[8, 16, 32], 8, 2, AVX2), Some(32));
-        assert_eq!(densest_width(&[8], 8, 1, AVX2), Some(8));
-        assert_eq!(densest_width(&[], 8, 1024, AVX2), None);
-        let p = matmul(1024);
-        let mut rng = Pcg64::seed_from_u64(17);
-        let two = (0..400)
-            .filter(|_| {
-                let rt = register_tiles(&mut rng, &p, 0, AVX2).expect("matmul has one");
-                let j = rt.tiles.iter().find(|t| t.loop_ == "j").unwrap();
-                j.factors[3] == 16
-            })
-            .count();
-        assert!(two >= 220, "{two} of 400 draws are 2 vectors wide");
-    }
-
-    /// A register tile streams panels of `B` when it is not blocked and at least
-    /// [`PANEL_PASSES`] tiles of rows read them.
-    #[test]
-    fn unblocked_tiles_over_many_rows_stream_panels() {
-        let p = matmul(1024);
-        let tiles = |i: [i64; 4], j: [i64; 4]| {
-            vec![
-                Tile {
-                    loop_: "i".into(),
-                    factors: i.to_vec(),
-                },
-                Tile {
-                    loop_: "j".into(),
-                    factors: j.to_vec(),
-                },
-                Tile {
-                    loop_: "k".into(),
-                    factors: vec![512, 2],
-                },
-            ]
-        };
-        assert!(streams_panels(&p, 0, &tiles([2, 128, 1, 4], [8, 8, 1, 16])));
-        assert!(streams_panels(&p, 0, &tiles([1, 4, 1, 256], [8, 8, 1, 16])));
-        assert!(!streams_panels(
-            &p,
-            0,
-            &tiles([1, 2, 1, 512], [8, 8, 1, 16])
-        ));
-        assert!(!streams_panels(
-            &p,
-            0,
-            &tiles([2, 128, 1, 4], [8, 1, 8, 16])
-        ));
-        let two = colt_ops::matmul(2, 1024, 1024);
-        assert!(!streams_panels(
-            &two,
-            0,
-            &tiles([1, 1, 1, 2], [8, 8, 1, 16])
-        ));
     }
 
     /// Half-register rows take a register each: 32 rows of 8 floats overflow AVX-512's 28

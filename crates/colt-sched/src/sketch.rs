@@ -17,9 +17,7 @@
 //! vectorize and auto-unroll.
 
 use crate::error::{ErrorKind, Result, ScheduleError};
-use crate::register::{
-    VectorTarget, is_register_tile, register_rows, register_tiles, streams_panels,
-};
+use crate::register::{VectorTarget, is_register_tile, register_rows, register_tiles};
 use crate::state::{Attach, Schedule};
 use crate::trace::{Inst, LoopFactors, StageLoop, TRACE_VERSION, Trace};
 use colt_ir::{BufKind, Idx, IterKind, Program, Stage};
@@ -1422,14 +1420,7 @@ fn draw_phase_b(
         };
         draw_cache_write(st, sch, s, d, level);
     }
-    // A register tile over lanes that read an input across rows packs that input; one that
-    // streams its lanes' operand a row apart per reduction step, for several tiles of rows,
-    // packs it mostly (panels, as BLIS does). Else a pack is drawn now and then.
-    let pack_odds = if register && streams_panels(program, s, &d.tiles) {
-        0.8
-    } else {
-        0.3
-    };
+    // A register tile over lanes that read an input across rows packs that input.
     let transposing = if register {
         transposing_pack(program, s)
     } else {
@@ -1440,7 +1431,7 @@ fn draw_phase_b(
             buffer: b,
             factor: None,
         });
-    } else if is_root && !d.tiles.is_empty() && rng.random_bool(pack_odds) {
+    } else if is_root && !d.tiles.is_empty() && rng.random_bool(0.3) {
         let cands = pack_candidates(program, s);
         if !cands.is_empty() {
             let b = cands[rng.random_range(0..cands.len())].clone();
