@@ -104,6 +104,10 @@ impl Session {
     /// kernels' runs.
     pub fn time_together(&mut self, kernels: &[&Kernel], rounds: usize) -> Vec<Option<f64>> {
         let n = kernels.len();
+        if n == 0 {
+            // nothing to time: no round would run a kernel
+            return vec![];
+        }
         let mut times: Vec<Option<Vec<f64>>> = vec![Some(vec![]); n];
         for r in 0..rounds {
             let order: Vec<usize> = (0..n).map(|i| (i + r) % n).collect();
