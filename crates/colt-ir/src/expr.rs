@@ -269,37 +269,59 @@ impl Idx {
             Idx::Div(a, d) | Idx::Mod(a, d) => {
                 let is_div = matches!(self, Idx::Div(..));
                 let a = a.simplify(range);
-                if let Some(aff) = a.affine() {
-                    // split into a part divisible by d and a remainder part
-                    let mut q = Affine::default();
-                    let mut r = Affine::default();
-                    for (&v, &c) in &aff.terms {
-                        if c % d == 0 {
-                            q.terms.insert(v, c / d);
-                        } else {
-                            r.terms.insert(v, c);
-                        }
-                    }
-                    q.constant = aff.constant.div_euclid(*d);
-                    r.constant = aff.constant.rem_euclid(*d);
-                    if let Some(iv) = r.to_idx().interval(range)
-                        && iv.lo >= 0
-                        && iv.hi < *d
-                    {
-                        return if is_div { q.to_idx() } else { r.to_idx() };
-                    }
+                // `a = d·q + r` with `q` the atoms (variables, `/` and `%` subterms) whose
+                // coefficients `d` divides: `a / d = q + r / d` and `a % d = r % d` (floor
+                // division by a positive `d`), and where `0 <= r < d` also `r / d = 0`.
+                let (mut atoms, mut konst) = (vec![], 0);
+                a.linear_terms(1, &mut atoms, &mut konst);
+                let (whole, rest): (Vec<_>, Vec<_>) =
+                    atoms.into_iter().partition(|(_, c)| c % d == 0);
+                let q: Vec<_> = whole.into_iter().map(|(x, c)| (x, c / d)).collect();
+                let q = sum_of(&q, konst.div_euclid(*d));
+                let r = sum_of(&rest, konst.rem_euclid(*d));
+                if r.interval(range).is_some_and(|iv| iv.lo >= 0 && iv.hi < *d) {
+                    return if is_div { q } else { r };
                 }
-                if let Some(iv) = a.interval(range)
-                    && iv.lo >= 0
-                    && iv.hi < *d
-                {
-                    return if is_div { Idx::Const(0) } else { a };
+                match (is_div, q) {
+                    (false, _) => r.rem(*d),
+                    (true, Idx::Const(0)) => r.div(*d),
+                    (true, q) => q + r.div(*d),
                 }
-                if is_div { a.div(*d) } else { a.rem(*d) }
             }
             _ => self.clone(),
         }
     }
+}
+
+/// `Σ c·atom + konst`, its variables gathered into one affine form first (as
+/// [`Affine::to_idx`] writes it), then the other atoms in order.
+fn sum_of(atoms: &[(Idx, i64)], konst: i64) -> Idx {
+    let mut vars = Affine::default();
+    let mut others = vec![];
+    for (x, c) in atoms.iter().filter(|(_, c)| *c != 0) {
+        match x {
+            Idx::Var(v) => vars.add(
+                &Affine {
+                    terms: [(*v, 1)].into(),
+                    constant: 0,
+                },
+                *c,
+            ),
+            x if *c == 1 => others.push(x.clone()),
+            x => others.push(x.clone() * *c),
+        }
+    }
+    if others.is_empty() {
+        vars.constant = konst;
+        return vars.to_idx();
+    }
+    let head = (!vars.terms.is_empty()).then(|| vars.to_idx());
+    let tail = (konst != 0).then_some(Idx::Const(konst));
+    head.into_iter()
+        .chain(others)
+        .chain(tail)
+        .reduce(|a, b| a + b)
+        .unwrap_or(Idx::Const(konst))
 }
 
 /// `lo <= idx < hi`, used for padding guards.
@@ -651,6 +673,41 @@ mod tests {
         let wide = |_: VarId| Some(Interval { lo: 0, hi: 31 });
         let e = (v(0) * 16 + v(1)).div(16);
         assert_ne!(e.simplify(&wide), v(0));
+        // ... but the whole part still comes out: (16a + b) / 16 = a + b / 16
+        assert_eq!(e.simplify(&wide), v(0) + v(1).div(16));
+    }
+
+    #[test]
+    fn simplify_div_mod_over_fused_loops() {
+        // A fused loop `f` of 2 × 16 split back by `f % 16`, which then strides a packed
+        // panel: ((f % 16) * 64 + 16 j + l) / 16 = (f % 16) * 4 + j for lanes 0 <= l < 16.
+        let range = |x: VarId| {
+            Some(Interval {
+                lo: 0,
+                hi: [31, 3, 15][x.0 as usize],
+            })
+        };
+        let panel = v(0).rem(16) * 64 + v(1) * 16 + v(2);
+        assert_eq!(
+            panel.clone().div(16).simplify(&range),
+            v(1) + v(0).rem(16) * 4
+        );
+        assert_eq!(panel.clone().rem(16).simplify(&range), v(2));
+        // every value of the variables agrees with plain evaluation
+        for f in 0..32 {
+            for j in 0..4 {
+                for l in 0..16 {
+                    let env = [f, j, l];
+                    for e in [
+                        panel.clone().div(16),
+                        panel.clone().rem(16),
+                        (panel.clone() + Idx::Const(5)).div(32),
+                    ] {
+                        assert_eq!(e.simplify(&range).eval(&env), e.eval(&env), "{e:?}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]
