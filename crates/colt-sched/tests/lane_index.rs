@@ -33,10 +33,7 @@ fn lane_divisions(f: &Func) -> Vec<String> {
             match s {
                 Stmt::Loop(l) => {
                     let hi = (l.extent - 1).max(0);
-                    let was = std::mem::replace(
-                        &mut ranges[l.var.0 as usize],
-                        Some(Interval { lo: 0, hi }),
-                    );
+                    let was = ranges[l.var.0 as usize].replace(Interval { lo: 0, hi });
                     if l.kind == LoopKind::Vectorized {
                         check(f, l.var, &l.body, ranges, out);
                     }
