@@ -13,6 +13,13 @@ for f in sorted(glob.glob(f"{d0}/*-*-[0-9].json")):
     d = json.load(open(f))
     if d.get("best_trace"):
         runs[os.path.basename(f)[:-5]] = (d["workload"], d["best_trace"])
+# workload specs by file prefix, from run.sh's log ("HH:MM:SS W which seed N rc=0"), so that
+# shape overrides (`dense-bias-silu:M=128,K=768,N=3072`) are timed as tuned
+spec = {}
+if os.path.exists(f"{d0}/log.txt"):
+    for line in open(f"{d0}/log.txt"):
+        w = line.split()[1]
+        spec[w.replace(":", "_").replace("=", "_").replace(",", "_")] = w
 tmp = tempfile.mkdtemp()
 times = {k: [] for k in runs}
 for r in range(rounds):
@@ -22,7 +29,7 @@ for r in range(rounds):
         w, trace = runs[k]
         path = f"{tmp}/{k}.json"
         json.dump(trace, open(path, "w"))
-        wl = k.rsplit("-", 2)[0]
+        wl = spec.get(k.rsplit("-", 2)[0], k.rsplit("-", 2)[0])
         out = subprocess.run([colt, "measure", "--workload", wl, "--scale", "paper", "--trace", path,
                               "--skip-baselines", "--repeats", "10", "--json"],
                              capture_output=True, text=True)
