@@ -282,6 +282,9 @@ impl Idx {
                 if r.interval(range).is_some_and(|iv| iv.lo >= 0 && iv.hi < *d) {
                     return if is_div { q } else { r };
                 }
+                if a.interval(range).is_some_and(|iv| iv.lo >= 0 && iv.hi < *d) {
+                    return if is_div { Idx::Const(0) } else { a };
+                }
                 match (is_div, q) {
                     (false, _) => r.rem(*d),
                     (true, Idx::Const(0)) => r.div(*d),
@@ -675,6 +678,13 @@ mod tests {
         assert_ne!(e.simplify(&wide), v(0));
         // ... but the whole part still comes out: (16a + b) / 16 = a + b / 16
         assert_eq!(e.simplify(&wide), v(0) + v(1).div(16));
+        // a sum in [0, d) whose parts are not: (16a - b) / 16 = 0 for a = 1, 1 <= b <= 15
+        let one =
+            |x: VarId| Some([Interval { lo: 1, hi: 1 }, Interval { lo: 1, hi: 15 }][x.0 as usize]);
+        assert_eq!(
+            (v(0) * 16 + v(1) * -1).div(16).simplify(&one),
+            Idx::Const(0)
+        );
     }
 
     #[test]
