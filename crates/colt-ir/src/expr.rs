@@ -163,6 +163,38 @@ impl Idx {
         }
     }
 
+    /// `Σ c·atom + konst` (terms as [`Idx::linear_terms`] collects them, zero coefficients
+    /// dropped), its variables gathered into one affine form first (as
+    /// [`Affine::to_idx`] writes it), then the other atoms in order.
+    pub fn from_terms(atoms: &[(Idx, i64)], konst: i64) -> Idx {
+        let mut vars = Affine::default();
+        let mut others = vec![];
+        for (x, c) in atoms.iter().filter(|(_, c)| *c != 0) {
+            match x {
+                Idx::Var(v) => vars.add(
+                    &Affine {
+                        terms: [(*v, 1)].into(),
+                        constant: 0,
+                    },
+                    *c,
+                ),
+                x if *c == 1 => others.push(x.clone()),
+                x => others.push(x.clone() * *c),
+            }
+        }
+        if others.is_empty() {
+            vars.constant = konst;
+            return vars.to_idx();
+        }
+        let head = (!vars.terms.is_empty()).then(|| vars.to_idx());
+        let tail = (konst != 0).then_some(Idx::Const(konst));
+        head.into_iter()
+            .chain(others)
+            .chain(tail)
+            .reduce(|a, b| a + b)
+            .unwrap_or(Idx::Const(konst))
+    }
+
     /// Every variable the expression mentions, in order.
     pub fn vars(&self, out: &mut Vec<VarId>) {
         match self {
@@ -277,8 +309,8 @@ impl Idx {
                 let (whole, rest): (Vec<_>, Vec<_>) =
                     atoms.into_iter().partition(|(_, c)| c % d == 0);
                 let q: Vec<_> = whole.into_iter().map(|(x, c)| (x, c / d)).collect();
-                let q = sum_of(&q, konst.div_euclid(*d));
-                let r = sum_of(&rest, konst.rem_euclid(*d));
+                let q = Idx::from_terms(&q, konst.div_euclid(*d));
+                let r = Idx::from_terms(&rest, konst.rem_euclid(*d));
                 if r.interval(range).is_some_and(|iv| iv.lo >= 0 && iv.hi < *d) {
                     return if is_div { q } else { r };
                 }
@@ -294,37 +326,6 @@ impl Idx {
             _ => self.clone(),
         }
     }
-}
-
-/// `Σ c·atom + konst`, its variables gathered into one affine form first (as
-/// [`Affine::to_idx`] writes it), then the other atoms in order.
-fn sum_of(atoms: &[(Idx, i64)], konst: i64) -> Idx {
-    let mut vars = Affine::default();
-    let mut others = vec![];
-    for (x, c) in atoms.iter().filter(|(_, c)| *c != 0) {
-        match x {
-            Idx::Var(v) => vars.add(
-                &Affine {
-                    terms: [(*v, 1)].into(),
-                    constant: 0,
-                },
-                *c,
-            ),
-            x if *c == 1 => others.push(x.clone()),
-            x => others.push(x.clone() * *c),
-        }
-    }
-    if others.is_empty() {
-        vars.constant = konst;
-        return vars.to_idx();
-    }
-    let head = (!vars.terms.is_empty()).then(|| vars.to_idx());
-    let tail = (konst != 0).then_some(Idx::Const(konst));
-    head.into_iter()
-        .chain(others)
-        .chain(tail)
-        .reduce(|a, b| a + b)
-        .unwrap_or(Idx::Const(konst))
 }
 
 /// `lo <= idx < hi`, used for padding guards.

@@ -153,18 +153,5 @@ pub fn sub(a: &Idx, b: &Idx, range: &dyn Fn(VarId) -> Option<Interval>) -> Idx {
     let mut konst = 0;
     a.simplify(range).linear_terms(1, &mut atoms, &mut konst);
     b.simplify(range).linear_terms(-1, &mut atoms, &mut konst);
-    let mut out: Option<Idx> = None;
-    for (atom, c) in atoms.into_iter().filter(|(_, c)| *c != 0) {
-        let t = if c == 1 { atom } else { atom * c };
-        out = Some(match out {
-            None => t,
-            Some(o) => o + t,
-        });
-    }
-    let e = match out {
-        None => Idx::Const(konst),
-        Some(o) if konst == 0 => o,
-        Some(o) => o + Idx::Const(konst),
-    };
-    e.simplify(range)
+    Idx::from_terms(&atoms, konst).simplify(range)
 }

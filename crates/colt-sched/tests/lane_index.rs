@@ -92,7 +92,7 @@ fn no_lane_is_indexed_through_a_division() {
             registers: 32,
         },
     ];
-    let (mut vectorised, mut bad) = (0, vec![]);
+    let (mut checked, mut bad) = (0, vec![]);
     for scale in [colt_ops::Scale::Ci, colt_ops::Scale::Paper] {
         for w in colt_ops::list(scale) {
             let p = colt_ops::build(w.name, scale).expect("built-in");
@@ -104,7 +104,7 @@ fn no_lane_is_indexed_through_a_division() {
                     for _ in 0..8 {
                         let f = apply_trace(&p, &t).expect("sampled traces lower");
                         let found = lane_divisions(&f);
-                        vectorised += 1;
+                        checked += 1;
                         if let Some(first) = found.first() {
                             bad.push(format!("{} {scale:?} seed {seed}: {first}", w.name));
                         }
@@ -116,10 +116,10 @@ fn no_lane_is_indexed_through_a_division() {
             }
         }
     }
-    assert!(vectorised > 1000, "only {vectorised} schedules checked");
+    assert!(checked > 1000, "only {checked} schedules checked");
     assert!(
         bad.is_empty(),
-        "{} of {vectorised} schedules index lanes through a division, e.g.\n{}",
+        "{} of {checked} schedules index lanes through a division, e.g.\n{}",
         bad.len(),
         bad.iter().take(5).cloned().collect::<Vec<_>>().join("\n")
     );
