@@ -114,6 +114,7 @@ fn tile_mutation_keeps_extents() {
         compute_location: 0.0,
         unroll: 0.0,
         parallel: 0.0,
+        structure: 0.0,
     };
     for seed in 0..16 {
         let mut rng = Pcg64::seed_from_u64(seed);
@@ -309,5 +310,51 @@ compute = "S[h, i, j] += Q[h, i, d] * K[h, j, d]"
     assert!(
         found >= 5,
         "only {found} twice-partitioned samples with a padded pack drawn"
+    );
+}
+
+/// The structure mutator changes a stage's packed input or write cache and nothing else, its
+/// mutants compute the same values, and from any start it reaches both packed and unpacked,
+/// cached and uncached schedules (MetaSchedule's mutators never change either).
+#[test]
+fn structure_mutation_reaches_packing_and_write_caches() {
+    use colt_sched::Sketch;
+    use colt_sched::mutate::{MutatorProbs, mutate_with};
+    let p = colt_ops::matmul(32, 48, 64);
+    let probs = MutatorProbs {
+        tile_size: 0.0,
+        compute_location: 0.0,
+        unroll: 0.0,
+        parallel: 0.0,
+        structure: 1.0,
+    };
+    let (mut pack_flips, mut cache_flips) = (0, 0);
+    for seed in 0..24 {
+        let mut rng = Pcg64::seed_from_u64(seed);
+        let t = try_sample(&p, &mut rng).unwrap();
+        let (m, _) = mutate_with(&p, &t, &probs, &mut rng).expect("a mutant");
+        common::check_equal(&p, &apply_trace(&p, &m).unwrap())
+            .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        let (a, b) = (
+            Sketch::from_trace(&p, &t).unwrap(),
+            Sketch::from_trace(&p, &m).unwrap(),
+        );
+        let (x, y) = (&a.stages[0], &b.stages[0]);
+        assert_eq!(
+            (&x.tiles, x.unroll, x.parallel),
+            (&y.tiles, y.unroll, y.parallel)
+        );
+        let packed = x.pack.as_ref().map(|k| &k.buffer) != y.pack.as_ref().map(|k| &k.buffer);
+        let cached = x.cache_write != y.cache_write;
+        assert!(
+            packed ^ cached,
+            "seed {seed}: exactly one of pack and cache changes"
+        );
+        pack_flips += packed as usize;
+        cache_flips += cached as usize;
+    }
+    assert!(
+        pack_flips > 3 && cache_flips > 3,
+        "{pack_flips} pack, {cache_flips} cache changes"
     );
 }
