@@ -1,5 +1,8 @@
-//! `colt measure`: the naive gcc/clang baselines and a given trace or the best of N sampled
+//! `colt measure`: the naive gcc/clang baselines and given traces or the best of N sampled
 //! schedules, each compiled, checked against the reference and timed in the isolated worker.
+//! With `--rounds R` the schedules are then timed again together in the same worker, R rounds
+//! round-robin (each round starting one kernel further), so that a machine whose speed drifts
+//! over minutes slows them alike: the way to compare kernels side by side on a shared VM.
 
 use crate::out;
 use anyhow::{Context, bail};
@@ -13,14 +16,19 @@ use std::path::PathBuf;
 
 /// Most schedules `--random` measures in one call.
 const MAX_RANDOM: usize = 10_000;
+/// Most `--trace` files in one call.
+const MAX_TRACES: usize = 256;
+/// Most `--rounds`.
+const MAX_ROUNDS: usize = 1000;
 
 #[derive(clap::Args)]
 pub struct Args {
     #[command(flatten)]
     w: out::WorkloadArg,
-    /// Measure this schedule trace (JSON, at most 1 MiB).
+    /// Measure this schedule trace (JSON, at most 1 MiB); repeat the flag to measure several
+    /// (at most 256) side by side.
     #[arg(long, conflicts_with = "random")]
-    trace: Option<PathBuf>,
+    trace: Vec<PathBuf>,
     /// Measure N schedules sampled from the design space and report the best (N at most
     /// 10000).
     #[arg(long, value_name = "N")]
@@ -37,6 +45,10 @@ pub struct Args {
     /// Each repeat runs the kernel back to back for at least this long.
     #[arg(long, default_value_t = 1.0, value_name = "MS")]
     min_repeat_ms: f64,
+    /// Time the schedules again together this many rounds, round-robin in one worker, and
+    /// report each one's median over the rounds (1: the single measurement only).
+    #[arg(long, default_value_t = 1, value_name = "R")]
+    rounds: usize,
     /// Do not time the naive gcc/clang baselines (their fields are null): what `colt bench`
     /// uses to re-time a tuned kernel in a fresh process.
     #[arg(long)]
@@ -58,6 +70,9 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     if a.repeats == 0 || !(a.min_repeat_ms.is_finite() && a.min_repeat_ms >= 0.0) {
         bail!("--repeats must be at least 1 and --min-repeat-ms a number of milliseconds >= 0");
     }
+    if !(1..=MAX_ROUNDS).contains(&a.rounds) {
+        bail!("--rounds must be between 1 and {MAX_ROUNDS}");
+    }
     let config = colt_measure::MeasureConfig {
         repeats: a.repeats,
         min_repeat_ms: a.min_repeat_ms,
@@ -77,7 +92,10 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         );
     }
     let base = (!a.skip_baselines).then(|| session.baselines());
-    let outcomes = session.measure(&kernels.iter().collect::<Vec<_>>());
+    let mut outcomes = session.measure(&kernels.iter().collect::<Vec<_>>());
+    if a.rounds > 1 {
+        retime_together(&mut session, &kernels, &mut outcomes, a.rounds);
+    }
 
     let best = best_outcome(&outcomes);
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
@@ -93,6 +111,8 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         scale,
         base: base.as_ref(),
         schedules: kernels.len(),
+        traces: &a.trace,
+        rounds: a.rounds,
         outcomes: &outcomes,
         best,
         counts,
@@ -105,16 +125,56 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The correct kernels of `outcomes` timed together `rounds` rounds round-robin
+/// ([`Session::time_together`]): each outcome's median becomes the median of its rounds' (and
+/// its GFLOP/s follows); one that fails in a round is marked so.
+fn retime_together(
+    session: &mut Session,
+    kernels: &[Kernel],
+    outcomes: &mut [Outcome],
+    rounds: usize,
+) {
+    let ok: Vec<usize> = (0..kernels.len())
+        .filter(|&i| outcomes[i].is_ok())
+        .collect();
+    let together: Vec<&Kernel> = ok.iter().map(|&i| &kernels[i]).collect();
+    for (&i, us) in ok.iter().zip(session.time_together(&together, rounds)) {
+        let o = &mut outcomes[i];
+        match us {
+            Some(us) => {
+                if let (Some(g), Some(old)) = (o.gflops, o.median_us) {
+                    o.gflops = Some(g * old / us);
+                }
+                o.median_us = Some(us);
+            }
+            None => {
+                // It crashed, timed out or answered wrongly in some round: no figure.
+                o.kind = OutcomeKind::Missing;
+                o.median_us = None;
+                o.gflops = None;
+                o.message = "failed in a round of the re-time together".into();
+            }
+        }
+    }
+}
+
 /// The traces `--trace` or `--random` asks for (none without either).
 fn schedules_to_measure(a: &Args, program: &colt_ir::Program) -> anyhow::Result<Vec<Trace>> {
-    Ok(match (&a.trace, a.random) {
-        (Some(path), _) => vec![out::read_trace(path)?],
-        (None, Some(0)) => bail!("--random needs at least 1 schedule"),
-        (None, Some(n)) if n > MAX_RANDOM => {
+    Ok(match (a.trace.as_slice(), a.random) {
+        (t, _) if t.len() > MAX_TRACES => {
+            bail!("{} --trace files is more than {MAX_TRACES}", t.len())
+        }
+        ([_, ..], _) => a
+            .trace
+            .iter()
+            .map(|p| out::read_trace(p))
+            .collect::<anyhow::Result<_>>()?,
+        ([], Some(0)) => bail!("--random needs at least 1 schedule"),
+        ([], Some(n)) if n > MAX_RANDOM => {
             bail!("--random {n} is more than {MAX_RANDOM} schedules; tune with `colt tune` instead")
         }
-        (None, Some(n)) => sample(program, n, a.seed),
-        (None, None) => vec![],
+        ([], Some(n)) => sample(program, n, a.seed),
+        ([], None) => vec![],
     })
 }
 
@@ -139,6 +199,10 @@ struct Measured<'a> {
     base: Option<&'a colt_tensor::Baselines>,
     /// How many schedules were measured.
     schedules: usize,
+    /// The `--trace` files, in order (empty for `--random`).
+    traces: &'a [PathBuf],
+    /// Rounds of the re-time together (1: none).
+    rounds: usize,
     outcomes: &'a [Outcome],
     best: Option<(usize, &'a Outcome)>,
     /// How many outcomes of each kind.
@@ -178,8 +242,23 @@ impl Measured<'_> {
             "speedup_vs_gcc": self.speedup(),
             "correct": correct,
             "outcomes": self.counts,
+            "rounds": self.rounds,
+            "schedules_measured": self.per_schedule_json(),
             "seed": seed,
         }));
+    }
+
+    /// Each schedule's outcome, in order, named by its `--trace` file where there is one.
+    fn per_schedule_json(&self) -> Vec<serde_json::Value> {
+        self.outcomes
+            .iter()
+            .enumerate()
+            .map(|(i, o)| {
+                let mut v = outcome_json(o);
+                v["trace"] = json!(self.traces.get(i).map(|p| p.display().to_string()));
+                v
+            })
+            .collect()
     }
 
     fn print_text(&self) {
@@ -210,6 +289,17 @@ impl Measured<'_> {
             println!("no schedule measured correctly");
             for o in self.outcomes.iter().filter(|o| !o.is_ok()).take(3) {
                 println!("  {}: {}", o.kind, o.message.lines().next().unwrap_or(""));
+            }
+        }
+        if self.traces.len() > 1 {
+            for (p, o) in self.traces.iter().zip(self.outcomes) {
+                row(&p.display().to_string(), o);
+            }
+            if self.rounds > 1 {
+                println!(
+                    "(median of {} rounds timed together, round-robin)",
+                    self.rounds
+                );
             }
         }
         if self.schedules != 0 {

@@ -236,6 +236,82 @@ fn measure_skips_the_baselines_when_asked_and_takes_its_timing_settings() {
     );
 }
 
+/// Several `--trace` files are measured side by side, and with `--rounds` timed again
+/// together round-robin in one worker: each one's figure, in order, named by its file.
+#[test]
+fn measure_times_several_traces_together_in_rounds() {
+    let dir = tempdir();
+    let files: Vec<String> = (1..=2)
+        .map(|seed| {
+            let f = dir
+                .join(format!("t{seed}.json"))
+                .to_str()
+                .unwrap()
+                .to_string();
+            let seed = seed.to_string();
+            let v = json_of(&[
+                "measure",
+                "--workload",
+                "matmul",
+                "--random",
+                "2",
+                "--seed",
+                &seed,
+                "--skip-baselines",
+                "--save-best",
+                &f,
+                "--json",
+            ]);
+            assert_eq!(v["correct"], true, "{v}");
+            f
+        })
+        .collect();
+    let v = json_of(&[
+        "measure",
+        "--workload",
+        "matmul",
+        "--trace",
+        &files[0],
+        "--trace",
+        &files[1],
+        "--rounds",
+        "3",
+        "--repeats",
+        "2",
+        "--min-repeat-ms",
+        "1",
+        "--skip-baselines",
+        "--json",
+    ]);
+    assert_eq!(v["rounds"], 3, "{v}");
+    let each = v["schedules_measured"]
+        .as_array()
+        .expect("one entry per trace");
+    assert_eq!(each.len(), 2, "{v}");
+    for (e, f) in each.iter().zip(&files) {
+        assert_eq!(e["trace"], f.as_str(), "{v}");
+        assert_eq!(e["kind"], "ok", "{v}");
+        assert!(e["median_us"].as_f64().is_some_and(|x| x > 0.0), "{v}");
+    }
+    let fastest = each
+        .iter()
+        .map(|e| e["median_us"].as_f64().unwrap())
+        .fold(f64::INFINITY, f64::min);
+    assert_eq!(v["best_us"].as_f64(), Some(fastest), "{v}");
+    one_line_error(
+        &[
+            "measure",
+            "--workload",
+            "matmul",
+            "--trace",
+            &files[0],
+            "--rounds",
+            "0",
+        ],
+        &["--rounds"],
+    );
+}
+
 fn tempdir() -> std::path::PathBuf {
     use std::sync::atomic::{AtomicU32, Ordering};
     static N: AtomicU32 = AtomicU32::new(0);
