@@ -103,6 +103,15 @@ impl Session {
     /// that failed in any round. Compiles and reference outputs are cached: a round costs the
     /// kernels' runs.
     pub fn time_together(&mut self, kernels: &[&Kernel], rounds: usize) -> Vec<Option<f64>> {
+        self.time_rounds(kernels, rounds)
+            .into_iter()
+            .map(|t| t.and_then(|v| colt_measure::stats::median(&v)))
+            .collect()
+    }
+
+    /// [`Self::time_together`]'s readings: each kernel's median of every round, in round
+    /// order; `None` for one that failed in any round.
+    pub fn time_rounds(&mut self, kernels: &[&Kernel], rounds: usize) -> Vec<Option<Vec<f64>>> {
         let n = kernels.len();
         if n == 0 {
             // nothing to time: no round would run a kernel
@@ -120,8 +129,5 @@ impl Session {
             }
         }
         times
-            .into_iter()
-            .map(|t| t.and_then(|v| colt_measure::stats::median(&v)))
-            .collect()
     }
 }

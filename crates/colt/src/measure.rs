@@ -126,8 +126,9 @@ pub fn run(a: Args) -> anyhow::Result<()> {
 }
 
 /// The correct kernels of `outcomes` timed together `rounds` rounds round-robin
-/// ([`Session::time_together`]): each outcome's median becomes the median of its rounds' (and
-/// its GFLOP/s follows); one that fails in a round is marked so.
+/// ([`Session::time_rounds`]): each outcome's repeats become its rounds' medians, its median
+/// and minimum their median and minimum (its GFLOP/s follows); one that fails in a round is
+/// marked so.
 fn retime_together(
     session: &mut Session,
     kernels: &[Kernel],
@@ -138,19 +139,26 @@ fn retime_together(
         .filter(|&i| outcomes[i].is_ok())
         .collect();
     let together: Vec<&Kernel> = ok.iter().map(|&i| &kernels[i]).collect();
-    for (&i, us) in ok.iter().zip(session.time_together(&together, rounds)) {
+    for (&i, readings) in ok.iter().zip(session.time_rounds(&together, rounds)) {
         let o = &mut outcomes[i];
-        match us {
-            Some(us) => {
+        let us = readings
+            .as_deref()
+            .and_then(colt_measure::stats::median)
+            .filter(|us| *us > 0.0);
+        match (us, readings) {
+            (Some(us), Some(readings)) => {
                 if let (Some(g), Some(old)) = (o.gflops, o.median_us) {
                     o.gflops = Some(g * old / us);
                 }
                 o.median_us = Some(us);
+                o.min_us = readings.iter().copied().reduce(f64::min);
+                o.repeats_us = readings;
             }
-            None => {
+            _ => {
                 // It crashed, timed out or answered wrongly in some round: no figure.
                 o.kind = OutcomeKind::Missing;
                 o.median_us = None;
+                o.min_us = None;
                 o.gflops = None;
                 o.message = "failed in a round of the re-time together".into();
             }
@@ -248,7 +256,8 @@ impl Measured<'_> {
         }));
     }
 
-    /// Each schedule's outcome, in order, named by its `--trace` file where there is one.
+    /// Each schedule's outcome, in order, named by its `--trace` file where there is one, with
+    /// its readings.
     fn per_schedule_json(&self) -> Vec<serde_json::Value> {
         self.outcomes
             .iter()
@@ -256,6 +265,8 @@ impl Measured<'_> {
             .map(|(i, o)| {
                 let mut v = outcome_json(o);
                 v["trace"] = json!(self.traces.get(i).map(|p| p.display().to_string()));
+                // the timed repeats, or with --rounds each round's median
+                v["repeats_us"] = json!(o.repeats_us);
                 v
             })
             .collect()

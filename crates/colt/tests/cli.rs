@@ -291,7 +291,14 @@ fn measure_times_several_traces_together_in_rounds() {
     for (e, f) in each.iter().zip(&files) {
         assert_eq!(e["trace"], f.as_str(), "{v}");
         assert_eq!(e["kind"], "ok", "{v}");
-        assert!(e["median_us"].as_f64().is_some_and(|x| x > 0.0), "{v}");
+        let (median, min) = (e["median_us"].as_f64(), e["min_us"].as_f64());
+        assert!(median.is_some_and(|x| x > 0.0), "{v}");
+        assert!(min.is_some_and(|m| m > 0.0 && m <= median.unwrap()), "{v}");
+        assert_eq!(
+            e["repeats_us"].as_array().map(Vec::len),
+            Some(3),
+            "one per round: {v}"
+        );
     }
     let fastest = each
         .iter()
