@@ -186,18 +186,7 @@ fn measure_skips_the_baselines_when_asked_and_takes_its_timing_settings() {
     let dir = tempdir();
     let trace = dir.join("best.json");
     let t = trace.to_str().unwrap();
-    let sampled = json_of(&[
-        "measure",
-        "--workload",
-        "matmul",
-        "--random",
-        "2",
-        "--seed",
-        "1",
-        "--save-best",
-        t,
-        "--json",
-    ]);
+    let sampled = save_sampled_best("1", t);
     assert_eq!(sampled["correct"], true, "{sampled}");
     let v = json_of(&[
         "measure",
@@ -248,20 +237,7 @@ fn measure_times_several_traces_together_in_rounds() {
                 .to_str()
                 .unwrap()
                 .to_string();
-            let seed = seed.to_string();
-            let v = json_of(&[
-                "measure",
-                "--workload",
-                "matmul",
-                "--random",
-                "2",
-                "--seed",
-                &seed,
-                "--skip-baselines",
-                "--save-best",
-                &f,
-                "--json",
-            ]);
+            let v = save_sampled_best(&seed.to_string(), &f);
             assert_eq!(v["correct"], true, "{v}");
             f
         })
@@ -317,6 +293,24 @@ fn measure_times_several_traces_together_in_rounds() {
         ],
         &["--rounds"],
     );
+}
+
+/// `colt measure` of two matmul schedules sampled with `seed`, the faster's trace saved to
+/// `file`: its JSON.
+fn save_sampled_best(seed: &str, file: &str) -> Value {
+    json_of(&[
+        "measure",
+        "--workload",
+        "matmul",
+        "--random",
+        "2",
+        "--seed",
+        seed,
+        "--skip-baselines",
+        "--save-best",
+        file,
+        "--json",
+    ])
 }
 
 fn tempdir() -> std::path::PathBuf {
