@@ -147,11 +147,9 @@ fn retime_together(
             .filter(|us| *us > 0.0);
         match (us, readings) {
             (Some(us), Some(readings)) => {
-                if let (Some(g), Some(old)) = (o.gflops, o.median_us) {
-                    o.gflops = Some(g * old / us);
-                }
+                o.gflops = colt_measure::stats::gflops(kernels[i].flops as f64, us);
                 o.median_us = Some(us);
-                o.min_us = readings.iter().copied().reduce(f64::min);
+                o.min_us = colt_measure::stats::min(&readings);
                 o.repeats_us = readings;
             }
             _ => {
