@@ -839,6 +839,11 @@ pub fn describe_decisions(program: &Program, trace: &Trace) -> String {
             }
             Placement::Root => parts.push("at root".into()),
         }
+        if let Some(w) = &d.with {
+            parts.push(format!(
+                "runs inside {w}'s outermost loop, one slice at a time (compute_with)"
+            ));
+        }
         for pt in &d.partitions {
             let rest = match pt.from {
                 Some(from) => format!("{} from {from}", pt.loop_),

@@ -1,8 +1,8 @@
 //! colt-sched: schedules as data.
 //!
 //! - [`Schedule`]: per-stage loop state and the primitives (split, reorder, fuse, parallel,
-//!   vectorize, unroll, auto-unroll, compute-at, compute-inline, cache-write, pack,
-//!   partition).
+//!   vectorize, unroll, auto-unroll, compute-at, compute-inline, compute-with, cache-write,
+//!   pack, partition).
 //! - [`Trace`]: the instructions with their decisions; versioned JSON; deterministic replay.
 //! - [`lower`](Schedule::lower): schedule -> verified `colt_ir::Func`.
 //! - [`sketch`]: CPU design-space rules (multi-level tiling SSRSRS, auto-inline, parallel /
@@ -13,7 +13,9 @@
 //! - [`key`]: deterministic structural keys (FNV-1a) for deduplication.
 
 pub mod actions;
+pub mod batch;
 pub mod error;
+pub mod group;
 pub mod key;
 pub mod lower;
 pub mod mutate;

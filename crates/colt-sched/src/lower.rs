@@ -45,15 +45,35 @@ struct Lower<'a> {
 impl Schedule {
     /// Lower to a verified loop nest.
     pub fn lower(&self) -> Result<Func> {
+        let leads = |s: &Schedule, st: usize| s.stages.iter().any(|sc| sc.with == Some(st));
+        let shared;
+        let sched = if self.stages.iter().any(|sc| sc.with.is_some()) {
+            for &st in &self.order {
+                if leads(self, st) {
+                    self.check_group(st)?;
+                }
+            }
+            shared = self.with_shared_loops();
+            &shared
+        } else {
+            self
+        };
         let mut lw = Lower {
-            s: self,
-            vars: self.program.vars.clone(),
-            buffers: self.program.buffers.clone(),
-            ranges: self.ranges(),
+            s: sched,
+            vars: sched.program.vars.clone(),
+            buffers: sched.program.buffers.clone(),
+            ranges: sched.ranges(),
         };
         let mut body = vec![];
-        for &st in &self.order {
-            body.extend(lw.stage(st, &[])?);
+        for &st in &sched.order {
+            if sched.stages[st].with.is_some() {
+                continue; // emitted inside its group's loop
+            }
+            if leads(sched, st) {
+                body.push(lw.group(st)?);
+            } else {
+                body.extend(lw.stage(st, &[])?);
+            }
         }
         let f = Func {
             name: self.program.name.clone(),
@@ -111,7 +131,44 @@ impl Lower<'_> {
         }
     }
 
+    /// The shared loop of the group led by `leader`, its members' nests inside it (from their
+    /// second loop) and the temporaries only the group reads local to each iteration.
+    fn group(&mut self, leader: usize) -> Result<Stmt> {
+        let sched = self.s;
+        let mut redirects = vec![];
+        let mut allocs = vec![];
+        for gl in sched.group_locals(leader)? {
+            let name = format!("{}_g", sched.program.buffer(gl.global).name);
+            let local = self.local(name, gl.shape);
+            allocs.push(local);
+            redirects.push(Redirect {
+                global: gl.global,
+                local,
+                min: gl.min,
+            });
+        }
+        let mut body = vec![];
+        for m in sched.group(leader) {
+            body.extend(self.stage_from(m, 1, &redirects)?);
+        }
+        for local in allocs.into_iter().rev() {
+            body = vec![Stmt::Alloc { buf: local, body }];
+        }
+        let l0 = &sched.stages[leader].loops[0];
+        Ok(Stmt::Loop(Loop {
+            var: l0.var,
+            extent: l0.extent,
+            kind: l0.kind,
+            body,
+        }))
+    }
+
     fn stage(&mut self, s: usize, redirects: &[Redirect]) -> Result<Vec<Stmt>> {
+        self.stage_from(s, 0, redirects)
+    }
+
+    /// Stage `s`'s nest from loop `start` inward (the loops before it are emitted around it).
+    fn stage_from(&mut self, s: usize, start: usize, redirects: &[Redirect]) -> Result<Vec<Stmt>> {
         let sc = &self.s.stages[s];
         let st = &self.s.program.stages[s];
         let n = sc.loops.len();
@@ -152,7 +209,7 @@ impl Lower<'_> {
             cache_depth,
             init_depth,
         };
-        self.depth(plan, 0, redirects)
+        self.depth(plan, start, redirects)
     }
 
     fn depth(&mut self, plan: NestPlan, depth: usize, redirects: &[Redirect]) -> Result<Vec<Stmt>> {

@@ -8,9 +8,12 @@
 //! changes a tiled stage's packed input or write cache: MetaSchedule draws those once per
 //! sketch, so a search whose first draws missed a packed weight never tried one with the tiles
 //! it converged on (a 1024³ matmul run measured one packed candidate in 64, at 1.5× the
-//! others' best; see the README).
+//! others' best; see the README). It also groups a batched run of stages
+//! ([`crate::batch`]) or ungroups it; tile and parallel mutations leave a group's shared loop
+//! as it is.
 //! A mutant is returned only when it replays and lowers.
 
+use crate::batch;
 use crate::sketch::{
     PackDecision, Placement, Sketch, UNROLL_STEPS, draw_tiles, idle_parallel_stage,
     pack_candidates, primes, stage_facts, useful_parallel_choices,
@@ -186,12 +189,14 @@ fn tile_size(sk: &Sketch, rng: &mut Pcg64) -> Option<Sketch> {
         .map(|(s, t, _)| (s, t))
         .collect();
     let (s, t) = pick(rng, &cands)?;
+    // a group's shared loop is the outermost level of its stages' first loop: it stays
+    let first = usize::from(t == 0 && sk.grouped(s));
     let mut out = sk.clone();
     let f = &mut out.stages[s].tiles[t].factors;
-    let from_levels: Vec<usize> = (0..f.len()).filter(|&l| f[l] > 1).collect();
+    let from_levels: Vec<usize> = (first..f.len()).filter(|&l| f[l] > 1).collect();
     let from = pick(rng, &from_levels)?;
     let p = pick(rng, &primes(f[from]))?;
-    let to_levels: Vec<usize> = (0..f.len()).filter(|&l| l != from).collect();
+    let to_levels: Vec<usize> = (first..f.len()).filter(|&l| l != from).collect();
     let to = pick(rng, &to_levels)?;
     f[from] /= p;
     f[to] *= p;
@@ -257,7 +262,8 @@ fn parallel(program: &Program, sk: &Sketch, rng: &mut Pcg64) -> Option<Sketch> {
     let sch = sk.phase_a_schedule(program).ok()?;
     let mut cands = vec![];
     for (s, d) in sk.stages.iter().enumerate() {
-        if d.placement != Placement::Root {
+        // a group's parallel loop is its shared loop
+        if d.placement != Placement::Root || sk.grouped(s) {
             continue;
         }
         let mut sch = sch.clone();
@@ -321,6 +327,22 @@ fn structure(program: &Program, sk: &Sketch, rng: &mut Pcg64) -> Option<Sketch> 
         {
             let mut out = sk.clone();
             out.stages[s].cache_write = cw;
+            cands.push(out);
+        }
+    }
+    // compute a batched run as a group, or stop doing so
+    if sk.stages.iter().any(|d| d.with.is_some()) {
+        let mut out = sk.clone();
+        for d in &mut out.stages {
+            if d.with.take().is_some() {
+                d.parallel = 1;
+            }
+        }
+        cands.push(out);
+    } else {
+        let mut out = sk.clone();
+        if batch::draw_group(rng, program, &mut out).is_some() {
+            batch::group_parallel(&mut out);
             cands.push(out);
         }
     }

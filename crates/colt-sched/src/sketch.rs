@@ -16,6 +16,7 @@
 //! order and emits cache-write, pack (plus parallel / vectorize of the packing stage), parallel,
 //! vectorize and auto-unroll.
 
+use crate::batch;
 use crate::error::{ErrorKind, Result, ScheduleError};
 use crate::register::{VectorTarget, is_register_tile, register_rows, register_tiles};
 use crate::state::{Attach, Schedule};
@@ -118,6 +119,10 @@ pub struct StageDecision {
     /// maximum or sum over the last dimension; see [`vector_reduce_ok`]).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub reduce_inner: bool,
+    /// The first stage of a group this stage shares its outermost loop with
+    /// ([`Inst::ComputeWith`]; see [`crate::group`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub with: Option<String>,
 }
 
 impl StageDecision {
@@ -133,6 +138,7 @@ impl StageDecision {
             pack: None,
             partitions: vec![],
             reduce_inner: false,
+            with: None,
         }
     }
     fn set_root_tiles(&mut self, rt: RootTiles) {
@@ -328,6 +334,16 @@ impl Sketch {
         }
     }
 
+    /// Whether stage `s` leads a compute-with group or is computed with another stage.
+    pub fn grouped(&self, s: usize) -> bool {
+        let d = &self.stages[s];
+        d.with.is_some()
+            || self
+                .stages
+                .iter()
+                .any(|x| x.with.as_ref() == Some(&d.stage))
+    }
+
     /// The decisions for stage `name`.
     pub fn stage(&self, name: &str) -> Option<&StageDecision> {
         self.stages.iter().find(|d| d.stage == name)
@@ -398,6 +414,7 @@ impl Sketch {
     ) {
         let d = &mut self.stages[s];
         d.cache_write = None;
+        d.with = None;
         d.pack = None;
         d.parallel = 0;
         d.partitions.clear();
@@ -548,6 +565,7 @@ impl Sketch {
         let stage = d.stage.clone();
         if d.placement == Placement::Inline {
             if d.cache_write.is_some()
+                || d.with.is_some()
                 || d.parallel > 0
                 || d.vectorize
                 || d.unroll > 0
@@ -561,12 +579,25 @@ impl Sketch {
             }
             return Ok(());
         }
+        emit_with(sch, d, out)?;
         emit_cache_write(sch, d, out)?;
         if let Some(pk) = &d.pack {
             self.emit_pack(sch, s, pk, out)?;
         }
         emit_annotations(sch, s, d, out)?;
-        for (t, td) in tail_decisions(sch, s, d) {
+        // the tails of a group's stages are computed with the group too
+        let leads = self
+            .stages
+            .iter()
+            .any(|x| x.with.as_ref() == Some(&d.stage));
+        for (t, mut td) in tail_decisions(sch, s, d) {
+            if leads {
+                td.with = Some(d.stage.clone());
+            }
+            if td.with.is_some() {
+                td.parallel = 0;
+            }
+            emit_with(sch, &td, out)?;
             emit_cache_write(sch, &td, out)?;
             emit_annotations(sch, t, &td, out)?;
         }
@@ -823,6 +854,21 @@ fn emit_tiling(
     Ok(())
 }
 
+/// Emit the compute-with of `d`, if it has one.
+fn emit_with(sch: &mut Schedule, d: &StageDecision, out: &mut Vec<Inst>) -> Result<()> {
+    match &d.with {
+        Some(w) => push(
+            sch,
+            out,
+            Inst::ComputeWith {
+                stage: d.stage.clone(),
+                with: w.clone(),
+            },
+        ),
+        None => Ok(()),
+    }
+}
+
 /// Emit the write cache of `d`, if it has one.
 fn emit_cache_write(sch: &mut Schedule, d: &StageDecision, out: &mut Vec<Inst>) -> Result<()> {
     match &d.cache_write {
@@ -964,6 +1010,7 @@ fn record(d: &mut StageDecision, inst: &Inst) -> Result<()> {
         }),
         Inst::Reorder { .. } => {}
         Inst::ComputeInline { .. } => d.placement = Placement::Inline,
+        Inst::ComputeWith { with, .. } => d.with = Some(with.clone()),
         Inst::ComputeAt {
             consumer, loop_, ..
         } => {
@@ -1384,12 +1431,19 @@ pub fn sample_sketch_for(
         }
         sch = trial;
     }
+    if !batch::batched_runs(program).is_empty()
+        && rng.random_bool(batch::GROUP_P)
+        && let Some(grouped) = batch::draw_group(rng, program, &mut sk)
+    {
+        sch = grouped;
+    }
     for s in 0..program.stages.len() {
         if sk.stages[s].placement == Placement::Inline {
             continue;
         }
         draw_phase_b(rng, program, &mut sch, s, &mut sk.stages[s], target);
     }
+    batch::group_parallel(&mut sk);
     Ok(sk)
 }
 

@@ -67,6 +67,8 @@ pub struct StageSched {
     /// The stages computing the rest of each partitioned loop, in partition order (see
     /// [`crate::partition`]).
     pub tails: Vec<usize>,
+    /// The stage whose outermost loop this stage shares (see [`crate::group`]).
+    pub with: Option<usize>,
 }
 
 /// A program with its schedule state.
@@ -97,6 +99,7 @@ pub(crate) fn initial(st: &Stage) -> StageSched {
         auto_unroll: 0,
         transformed: false,
         tails: vec![],
+        with: None,
     }
 }
 
@@ -233,6 +236,7 @@ impl Schedule {
                 consumer, loop_, ..
             } => self.compute_at(&cx, s, consumer, loop_),
             Inst::ComputeInline { .. } => self.compute_inline(&cx, s),
+            Inst::ComputeWith { with, .. } => self.compute_with(&cx, s, with),
             Inst::CacheWrite(StageLoop { loop_, .. }) => self.cache_write(&cx, s, loop_),
             Inst::Pack {
                 buffer,
@@ -279,7 +283,7 @@ impl Schedule {
     }
 
     /// Substitute a loop variable everywhere it is used.
-    fn subst_everywhere(&mut self, v: VarId, e: &Idx) {
+    pub(crate) fn subst_everywhere(&mut self, v: VarId, e: &Idx) {
         for sc in &mut self.stages {
             for iv in &mut sc.iter_val {
                 if iv.mentions(v) {
@@ -310,7 +314,7 @@ impl Schedule {
         })
     }
 
-    fn retarget(&mut self, from: VarId, to: VarId) {
+    pub(crate) fn retarget(&mut self, from: VarId, to: VarId) {
         for sc in &mut self.stages {
             if let Attach::At { var, .. } = &mut sc.attach
                 && *var == from
@@ -701,6 +705,9 @@ impl Schedule {
         if self.hosts(p) {
             return Err(illegal(cx, "another stage is computed inside this one"));
         }
+        if self.grouped(p) {
+            return Err(illegal(cx, "the stage takes part in a compute_with"));
+        }
         Ok(())
     }
 
@@ -772,6 +779,9 @@ impl Schedule {
         }
         if self.stages[p].attach != Attach::Root || self.hosts(p) {
             return Err(illegal(cx, "the stage takes part in a compute_at"));
+        }
+        if self.grouped(p) {
+            return Err(illegal(cx, "the stage takes part in a compute_with"));
         }
         let spatial: Vec<VarId> = pst.spatial().map(|i| i.var).collect();
         for c in consumers {
@@ -1034,6 +1044,8 @@ impl Schedule {
         while let Attach::At { consumer, .. } = self.stages[root].attach {
             root = consumer;
         }
+        // a stage computed with others: before the whole group
+        let root = self.stages[root].with.unwrap_or(root);
         let pos = self
             .order
             .iter()

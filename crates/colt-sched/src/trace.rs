@@ -58,6 +58,18 @@ pub enum Inst {
         #[serde(rename = "loop")]
         loop_: String,
     },
+    /// Run `stage` inside the outermost loop of stage `with` (Halide's `compute_with`): the two
+    /// outermost loops, of equal extent, become one, and in each of its iterations `with` and
+    /// the stages already computed with it run first, then `stage`. Legal when every read of
+    /// an output of the group inside the group stays within what the same iteration wrote
+    /// (checked when lowering); temporaries read only inside the group then shrink to one
+    /// iteration's slice, local to it (e.g. the scores of one attention head).
+    ComputeWith {
+        /// The stage moved into the shared loop.
+        stage: String,
+        /// The first stage of the group (the owner of the shared loop).
+        with: String,
+    },
     /// Substitute an elementwise stage into its consumers.
     ComputeInline {
         /// The stage inlined.
@@ -144,6 +156,7 @@ impl Inst {
             | Inst::AutoUnroll { stage, .. }
             | Inst::ComputeAt { stage, .. }
             | Inst::ComputeInline { stage }
+            | Inst::ComputeWith { stage, .. }
             | Inst::CacheWrite(StageLoop { stage, .. })
             | Inst::Pack { stage, .. }
             | Inst::Partition { stage, .. } => stage,
@@ -172,6 +185,7 @@ impl Inst {
                 loop_,
             } => format!("compute_at({stage}, {consumer}, {loop_})"),
             Inst::ComputeInline { stage } => format!("compute_inline({stage})"),
+            Inst::ComputeWith { stage, with } => format!("compute_with({stage}, {with})"),
             Inst::CacheWrite(StageLoop { stage, loop_ }) => {
                 format!("cache_write({stage}, {loop_})")
             }

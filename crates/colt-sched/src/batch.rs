@@ -1,0 +1,162 @@
+//! Sampling compute-with groups ([`crate::group`]): runs of consecutive stages batched over
+//! the same leading dimension (attention's heads, a batched GEMM's batch) computed one slice
+//! of it at a time, so that the temporaries between them stay in cache.
+
+use crate::sketch::{Placement, Sketch, divisors};
+use crate::state::Schedule;
+use colt_ir::{BufId, Idx, IterKind, Program};
+use rand::RngExt;
+use rand_pcg::Pcg64;
+
+/// Probability that a sampled sketch with a batched run computes the run as one group.
+pub(crate) const GROUP_P: f64 = 0.3;
+
+/// Runs of at least two consecutive stages of `p` batched over their first iteration
+/// variable: it is spatial, of one extent across the run, indexes the first dimension of the
+/// stage's output, and indexes the first dimension of every read of an earlier stage's output
+/// in the run.
+pub fn batched_runs(p: &Program) -> Vec<Vec<usize>> {
+    let lead = |s: usize| {
+        let st = &p.stages[s];
+        let iv = st.iters.first()?;
+        (iv.kind == IterKind::Spatial && st.store.idx.first() == Some(&Idx::Var(iv.var)))
+            .then_some((iv.var, iv.extent))
+    };
+    let mut runs = vec![];
+    let mut cur: Vec<usize> = vec![];
+    for s in 0..p.stages.len() {
+        let Some((v, e)) = lead(s) else {
+            if cur.len() >= 2 {
+                runs.push(std::mem::take(&mut cur));
+            }
+            cur.clear();
+            continue;
+        };
+        let written: Vec<BufId> = cur.iter().map(|&x| p.stages[x].store.buf).collect();
+        let mut loads = vec![];
+        p.stages[s].value.loads(&mut loads);
+        let fits = cur
+            .first()
+            .is_none_or(|&f| lead(f).is_some_and(|l| l.1 == e))
+            && loads
+                .iter()
+                .filter(|a| written.contains(&a.buf))
+                .all(|a| a.idx.first() == Some(&Idx::Var(v)));
+        if !fits {
+            if cur.len() >= 2 {
+                runs.push(std::mem::take(&mut cur));
+            }
+            cur.clear();
+        }
+        cur.push(s);
+    }
+    if cur.len() >= 2 {
+        runs.push(cur);
+    }
+    runs
+}
+
+/// Tile factors of a loop with `outer` as the outermost factor and the remaining extent
+/// spread over the other levels as `factors` spread it (each keeps what still divides; the
+/// rest goes to the second level).
+pub(crate) fn with_outer(factors: &[i64], outer: i64) -> Vec<i64> {
+    let extent: i64 = factors.iter().product();
+    let mut rest = extent / outer;
+    let mut out = vec![outer];
+    for &f in &factors[1..] {
+        let g = gcd(f, rest);
+        out.push(g);
+        rest /= g;
+    }
+    if let Some(second) = out.get_mut(1) {
+        *second *= rest;
+    }
+    out
+}
+
+fn gcd(a: i64, b: i64) -> i64 {
+    if b == 0 { a } else { gcd(b, a % b) }
+}
+
+/// Make one batched run of `sk` (placed and tiled) a group: its stages at root share an
+/// outermost loop of a random number of slices (a divisor of the batch above 1), the first
+/// stage runs it in parallel and the others are computed with it. Returns the new phase-A
+/// schedule, or `None` (and `sk` unchanged) when no run can be grouped.
+pub(crate) fn draw_group(rng: &mut Pcg64, program: &Program, sk: &mut Sketch) -> Option<Schedule> {
+    let runs = batched_runs(program);
+    if runs.is_empty() {
+        return None;
+    }
+    let run = &runs[rng.random_range(0..runs.len())];
+    let members: Vec<usize> = run
+        .iter()
+        .copied()
+        .filter(|&s| sk.stages[s].placement == Placement::Root && !sk.stages[s].tiles.is_empty())
+        .collect();
+    if members.len() < 2 {
+        return None;
+    }
+    let first = &program.stages[members[0]].iters[0];
+    let slices: Vec<i64> = divisors(first.extent)
+        .into_iter()
+        .filter(|&d| d > 1)
+        .collect();
+    if slices.is_empty() {
+        return None;
+    }
+    let g = slices[rng.random_range(0..slices.len())];
+    let saved = sk.clone();
+    let leader = program.stages[members[0]].name.clone();
+    for (k, &s) in members.iter().enumerate() {
+        let name = program.var_name(program.stages[s].iters[0].var).to_string();
+        let d = &mut sk.stages[s];
+        if d.partitions.iter().any(|p| p.loop_ == name) {
+            *sk = saved;
+            return None;
+        }
+        if let Some(t) = d.tiles.iter_mut().find(|t| t.loop_ == name) {
+            t.factors = with_outer(&t.factors, g);
+        }
+        d.with = (k > 0).then(|| leader.clone());
+    }
+    match sk.phase_a_schedule(program) {
+        Ok(sch) => Some(sch),
+        Err(_) => {
+            *sk = saved;
+            None
+        }
+    }
+}
+
+/// The parallel decisions a group needs: its first stage parallel over the shared loop only,
+/// the others serial (they run inside it).
+pub(crate) fn group_parallel(sk: &mut Sketch) {
+    let leaders: Vec<String> = sk.stages.iter().filter_map(|d| d.with.clone()).collect();
+    for d in &mut sk.stages {
+        if d.with.is_some() {
+            d.parallel = 0;
+        } else if leaders.contains(&d.stage) {
+            d.parallel = 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_outer_factor_is_set_and_the_product_kept() {
+        assert_eq!(with_outer(&[4, 8, 1, 1], 32), vec![32, 1, 1, 1]);
+        assert_eq!(with_outer(&[4, 8, 1, 1], 8), vec![8, 4, 1, 1]);
+        assert_eq!(with_outer(&[2, 1, 4, 4], 4), vec![4, 1, 4, 2]);
+        assert_eq!(with_outer(&[16, 2], 4), vec![4, 8]);
+    }
+
+    #[test]
+    fn attention_is_one_run_and_a_matmul_none() {
+        let att = colt_ops::attention(4, 16, 8);
+        assert_eq!(batched_runs(&att), vec![(0..6).collect::<Vec<_>>()]);
+        assert!(batched_runs(&colt_ops::matmul(16, 16, 16)).is_empty());
+    }
+}
