@@ -7,6 +7,7 @@
 //! proposal is a typed error, never a broken kernel. [`describe`] renders the transformation
 //! history and the current decisions as prompt text.
 
+use crate::batch;
 use crate::error::{ErrorKind, Result, ScheduleError};
 use crate::sketch::{
     PackDecision, Placement, Sketch, StageDecision, UNROLL_STEPS, contiguous_inner, default_tiles,
@@ -75,6 +76,14 @@ pub enum Action {
         /// The inner block size (0: the innermost tile factor).
         factor: i64,
     },
+    /// Run the stages batched over one leading dimension that start at `stage` one slice of
+    /// it at a time, inside one shared outermost loop (see [`crate::group`]).
+    Group {
+        /// The first stage of the run.
+        stage: String,
+        /// Iterations of the shared loop (a divisor of the batch above 1), or 0: no group.
+        slices: i64,
+    },
 }
 
 /// Name, one-line doc and parameter names of an action kind.
@@ -135,6 +144,11 @@ pub const VOCABULARY: &[ActionInfo] = &[
         doc: "copy a weight input into a layout blocked by factor on its last dimension (none: no packing; factor 0: the innermost tile)",
         params: &["stage", "buffer", "factor"],
     },
+    ActionInfo {
+        name: "group",
+        doc: "run the stages batched over one leading dimension (attention's heads) one slice at a time inside one shared parallel loop, so the temporaries between them stay in cache (slices: iterations of that loop, a divisor of the batch; 0: each stage on its own)",
+        params: &["stage", "slices"],
+    },
 ];
 
 fn bad(cx: &str, msg: impl Into<String>) -> ScheduleError {
@@ -154,6 +168,7 @@ impl Action {
             Action::Inline { .. } => "inline",
             Action::CacheWrite(_) => "cache_write",
             Action::Pack { .. } => "pack",
+            Action::Group { .. } => "group",
         }
     }
 
@@ -168,7 +183,8 @@ impl Action {
             | Action::ComputeLocation(StageLoop { stage, .. })
             | Action::Inline { stage }
             | Action::CacheWrite(StageLoop { stage, .. })
-            | Action::Pack { stage, .. } => stage,
+            | Action::Pack { stage, .. }
+            | Action::Group { stage, .. } => stage,
         }
     }
 
@@ -226,6 +242,7 @@ impl Action {
                 buffer,
                 factor,
             } => format!("pack({stage}, {buffer}, {factor})"),
+            Action::Group { stage, slices } => format!("group({stage}, {slices})"),
         }
     }
 }
@@ -309,7 +326,48 @@ pub fn choices(program: &Program, trace: &Trace) -> Result<Vec<ActionChoice>> {
             placement_choices(program, &sk, s, d, &mut out)?;
         }
     }
+    group_choices(program, &sk, &mut out);
     Ok(out)
+}
+
+/// The `group` choice of each batched run ([`batch::batched_runs`]) with at least two stages
+/// tiled at root: its slices are 0 and the divisors of the batch above 1.
+fn group_choices(program: &Program, sk: &Sketch, out: &mut Vec<ActionChoice>) {
+    for run in batch::batched_runs(program) {
+        let roots: Vec<usize> = run
+            .iter()
+            .copied()
+            .filter(|&s| {
+                sk.stages[s].placement == Placement::Root && !sk.stages[s].tiles.is_empty()
+            })
+            .collect();
+        let Some(&lead) = roots.first() else {
+            continue;
+        };
+        let first = &program.stages[run[0]];
+        let mut vals = vec![json!(0)];
+        vals.extend(
+            divisors(first.iters[0].extent)
+                .into_iter()
+                .filter(|&d| d > 1)
+                .map(|d| json!(d)),
+        );
+        if roots.len() < 2 || vals.len() < 2 {
+            continue;
+        }
+        let current = if sk.grouped(lead) {
+            sk.stages[lead].tiles[0].factors[0]
+        } else {
+            0
+        };
+        out.push(choice(
+            "group",
+            &first.name,
+            &[],
+            &[("slices", Choices::OneOf(vals))],
+            json!(current),
+        ));
+    }
 }
 
 /// The `tile` choices of a stage: one per tiled loop.
@@ -605,6 +663,21 @@ fn edit_decisions(
             set_cache_write(&mut sk.stages[s], loop_, cx)?
         }
         Action::Pack { buffer, factor, .. } => set_pack(&mut sk.stages[s], buffer, *factor, cx)?,
+        Action::Group { slices, .. } => {
+            let run = batch::batched_runs(program)
+                .into_iter()
+                .find(|r| r[0] == s)
+                .ok_or_else(|| {
+                    illegal("the stage does not start a run of stages batched over one leading dimension")
+                })?;
+            for &x in &run {
+                let name = sk.stages[x].stage.clone();
+                batch::ungroup(sk, &name);
+            }
+            if *slices != 0 {
+                batch::group_run(program, sk, &run, *slices).map_err(|m| illegal(&m))?;
+            }
+        }
     }
     Ok(Edited::Done)
 }

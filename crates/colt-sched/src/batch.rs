@@ -78,54 +78,83 @@ fn gcd(a: i64, b: i64) -> i64 {
     if b == 0 { a } else { gcd(b, a % b) }
 }
 
-/// Make one batched run of `sk` (placed and tiled) a group: its stages at root share an
-/// outermost loop of a random number of slices (a divisor of the batch above 1), the first
-/// stage runs it in parallel and the others are computed with it. Returns the new phase-A
-/// schedule, or `None` (and `sk` unchanged) when no run can be grouped.
-pub(crate) fn draw_group(rng: &mut Pcg64, program: &Program, sk: &mut Sketch) -> Option<Schedule> {
-    let runs = batched_runs(program);
-    if runs.is_empty() {
-        return None;
-    }
-    let run = &runs[rng.random_range(0..runs.len())];
+/// Make batched run `run` of `sk` (placed and tiled) a group of `slices` iterations (a divisor
+/// of the batch above 1): its stages at root share an outermost loop, the first runs it in
+/// parallel and the others are computed with it. On error (the reason, one line) `sk` may be
+/// partly edited: callers work on a copy.
+pub(crate) fn group_run(
+    program: &Program,
+    sk: &mut Sketch,
+    run: &[usize],
+    slices: i64,
+) -> Result<(), String> {
     let members: Vec<usize> = run
         .iter()
         .copied()
         .filter(|&s| sk.stages[s].placement == Placement::Root && !sk.stages[s].tiles.is_empty())
         .collect();
     if members.len() < 2 {
-        return None;
+        return Err("fewer than two of the run's stages are tiled at root".into());
     }
-    let first = &program.stages[members[0]].iters[0];
-    let slices: Vec<i64> = divisors(first.extent)
-        .into_iter()
-        .filter(|&d| d > 1)
-        .collect();
-    if slices.is_empty() {
-        return None;
+    let batch = program.stages[members[0]].iters[0].extent;
+    if slices < 2 || batch % slices != 0 {
+        return Err(format!(
+            "slices must be a divisor of the batch {batch} above 1 (0: no group)"
+        ));
     }
-    let g = slices[rng.random_range(0..slices.len())];
-    let saved = sk.clone();
     let leader = program.stages[members[0]].name.clone();
     for (k, &s) in members.iter().enumerate() {
         let name = program.var_name(program.stages[s].iters[0].var).to_string();
         let d = &mut sk.stages[s];
         if d.partitions.iter().any(|p| p.loop_ == name) {
-            *sk = saved;
-            return None;
+            return Err(format!("{} is partitioned along loop {name}", d.stage));
         }
         if let Some(t) = d.tiles.iter_mut().find(|t| t.loop_ == name) {
-            t.factors = with_outer(&t.factors, g);
+            t.factors = with_outer(&t.factors, slices);
         }
         d.with = (k > 0).then(|| leader.clone());
     }
-    match sk.phase_a_schedule(program) {
-        Ok(sch) => Some(sch),
-        Err(_) => {
-            *sk = saved;
-            None
+    group_parallel(sk);
+    Ok(())
+}
+
+/// Undo the group led by stage `leader`: its members run on their own again, each parallel
+/// over its outermost loop.
+pub(crate) fn ungroup(sk: &mut Sketch, leader: &str) {
+    for d in &mut sk.stages {
+        if d.with.as_deref() == Some(leader) {
+            d.with = None;
+            d.parallel = 1;
         }
     }
+}
+
+/// Make a random batched run of `sk` a group ([`group_run`]) of one slice per element of
+/// its batch half of the time, else of a uniformly drawn divisor of the batch above 1.
+/// Returns the new phase-A schedule, or `None` (and `sk` unchanged) when that fails.
+pub(crate) fn draw_group(rng: &mut Pcg64, program: &Program, sk: &mut Sketch) -> Option<Schedule> {
+    let runs = batched_runs(program);
+    if runs.is_empty() {
+        return None;
+    }
+    let run = &runs[rng.random_range(0..runs.len())];
+    let batch = program.stages[run[0]].iters[0].extent;
+    let slices: Vec<i64> = divisors(batch).into_iter().filter(|&d| d > 1).collect();
+    if slices.is_empty() {
+        return None;
+    }
+    // the finest slicing half of the time: one element of the batch per iteration is the
+    // smallest working set, what grouping is for
+    let g = if rng.random_bool(0.5) {
+        batch
+    } else {
+        slices[rng.random_range(0..slices.len())]
+    };
+    let mut out = sk.clone();
+    group_run(program, &mut out, run, g).ok()?;
+    let sch = out.phase_a_schedule(program).ok()?;
+    *sk = out;
+    Some(sch)
 }
 
 /// The parallel decisions a group needs: its first stage parallel over the shared loop only,

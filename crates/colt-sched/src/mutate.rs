@@ -331,18 +331,13 @@ fn structure(program: &Program, sk: &Sketch, rng: &mut Pcg64) -> Option<Sketch> 
         }
     }
     // compute a batched run as a group, or stop doing so
-    if sk.stages.iter().any(|d| d.with.is_some()) {
+    if let Some(leader) = sk.stages.iter().find_map(|d| d.with.clone()) {
         let mut out = sk.clone();
-        for d in &mut out.stages {
-            if d.with.take().is_some() {
-                d.parallel = 1;
-            }
-        }
+        batch::ungroup(&mut out, &leader);
         cands.push(out);
     } else {
         let mut out = sk.clone();
         if batch::draw_group(rng, program, &mut out).is_some() {
-            batch::group_parallel(&mut out);
             cands.push(out);
         }
     }

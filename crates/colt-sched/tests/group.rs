@@ -238,3 +238,58 @@ fn mutants_keep_or_toggle_the_group_and_match_naive() {
         "{ungrouped} ungrouped, {regrouped} grouped"
     );
 }
+
+/// The `group` action: offered on a batched run's first stage with the batch's divisors,
+/// groups and ungroups, and refuses what it cannot do in one line.
+#[test]
+fn the_group_action_groups_ungroups_and_refuses_clearly() {
+    use colt_sched::{Action, apply_action, choices};
+    let p = colt_ops::attention(4, 12, 8);
+    let t = (0..200)
+        .find_map(|seed| {
+            let t = try_sample(&p, &mut Pcg64::seed_from_u64(seed)).ok()?;
+            let roots = Sketch::from_trace(&p, &t)
+                .unwrap()
+                .stages
+                .iter()
+                .filter(|d| d.placement == colt_sched::Placement::Root)
+                .count();
+            (!grouped(&t) && roots >= 4).then_some(t)
+        })
+        .expect("an ungrouped sample");
+    let cs = choices(&p, &t).unwrap();
+    let g = cs
+        .iter()
+        .find(|c| c.name == "group")
+        .expect("a group choice");
+    assert_eq!(g.fixed["stage"], "qk");
+    assert_eq!(
+        serde_json::to_value(&g.free["slices"]).unwrap()["one_of"],
+        serde_json::json!([0, 2, 4])
+    );
+    let act = |slices| Action::Group {
+        stage: "qk".into(),
+        slices,
+    };
+    let g4 = apply_action(&p, &t, &act(4)).unwrap();
+    assert!(grouped(&g4));
+    common::check_equal(&p, &apply_trace(&p, &g4).unwrap()).unwrap();
+    let again = choices(&p, &g4).unwrap();
+    assert_eq!(again.iter().find(|c| c.name == "group").unwrap().current, 4);
+    let none = apply_action(&p, &g4, &act(0)).unwrap();
+    assert!(!grouped(&none));
+    common::check_equal(&p, &apply_trace(&p, &none).unwrap()).unwrap();
+    let e = apply_action(&p, &t, &act(3)).unwrap_err().to_string();
+    assert!(e.contains("divisor of the batch 4"), "{e}");
+    let e = apply_action(
+        &p,
+        &t,
+        &Action::Group {
+            stage: "rowmax".into(),
+            slices: 2,
+        },
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("does not start a run"), "{e}");
+}
