@@ -53,7 +53,52 @@ pub fn batched_runs(p: &Program) -> Vec<Vec<usize>> {
     if cur.len() >= 2 {
         runs.push(cur);
     }
+    runs.retain(|r| worth_grouping(p, r));
     runs
+}
+
+/// Whether computing `run` one slice at a time can save memory traffic: what stays in cache
+/// between its stages (the temporaries they write, and the batched inputs two or more of them
+/// read) is at least what every slice reads again (the inputs read whole by each slice, as an
+/// MLP's weights are by each token).
+fn worth_grouping(p: &Program, run: &[usize]) -> bool {
+    let bytes = |b: BufId| 4 * p.buffer(b).shape.iter().product::<i64>();
+    let written: Vec<BufId> = run.iter().map(|&s| p.stages[s].store.buf).collect();
+    let mut shared: Vec<BufId> = vec![];
+    let mut batched: Vec<(BufId, Vec<usize>)> = vec![];
+    for &s in run {
+        let v = p.stages[s].iters[0].var;
+        let mut loads = vec![];
+        p.stages[s].value.loads(&mut loads);
+        for a in loads.into_iter().filter(|a| !written.contains(&a.buf)) {
+            if !a.idx.iter().any(|e| e.mentions(v)) {
+                if !shared.contains(&a.buf) {
+                    shared.push(a.buf);
+                }
+            } else if let Some(x) = batched.iter_mut().find(|x| x.0 == a.buf) {
+                if !x.1.contains(&s) {
+                    x.1.push(s);
+                }
+            } else {
+                batched.push((a.buf, vec![s]));
+            }
+        }
+    }
+    let mut temps = written;
+    temps.sort();
+    temps.dedup();
+    let kept: i64 = temps
+        .iter()
+        .filter(|&&b| p.buffer(b).kind == colt_ir::BufKind::Temp)
+        .map(|&b| bytes(b))
+        .sum::<i64>()
+        + batched
+            .iter()
+            .filter(|x| x.1.len() >= 2)
+            .map(|x| bytes(x.0))
+            .sum::<i64>();
+    let again: i64 = shared.iter().map(|&b| bytes(b)).sum();
+    kept >= again
 }
 
 /// Tile factors of a loop with `outer` as the outermost factor and the remaining extent
@@ -187,5 +232,14 @@ mod tests {
         let att = colt_ops::attention(4, 16, 8);
         assert_eq!(batched_runs(&att), vec![(0..6).collect::<Vec<_>>()]);
         assert!(batched_runs(&colt_ops::matmul(16, 16, 16)).is_empty());
+    }
+
+    #[test]
+    fn runs_that_would_read_their_weights_again_per_slice_are_not_offered() {
+        // an MLP over 2 tokens: each token slice would stream the three weight matrices
+        assert!(batched_runs(&colt_ops::swiglu_mlp(2, 64, 128)).is_empty());
+        // softmax rows: the input is read by two stages, the temporaries by the rest
+        assert_eq!(batched_runs(&colt_ops::softmax(8, 64)).len(), 1);
+        assert_eq!(batched_runs(&colt_ops::rmsnorm(8, 64, 1e-6)).len(), 1);
     }
 }
