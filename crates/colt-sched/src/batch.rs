@@ -57,10 +57,12 @@ pub fn batched_runs(p: &Program) -> Vec<Vec<usize>> {
     runs
 }
 
-/// Whether computing `run` one slice at a time can save memory traffic: what stays in cache
-/// between its stages (the temporaries they write, and the batched inputs two or more of them
-/// read) is at least what every slice reads again (the inputs read whole by each slice, as an
-/// MLP's weights are by each token).
+/// Whether computing `run` one slice at a time can save much memory traffic: what stays in
+/// cache between its stages (the temporaries they write, and the batched inputs two or more of
+/// them read) is at least what every slice reads again (the inputs read whole by each slice,
+/// as an MLP's weights are by each token) and at least half of what the run reads from its
+/// inputs anyway (an MoE layer's per-expert temporaries are small beside its weights: a
+/// group would only take parallelism from its stages).
 fn worth_grouping(p: &Program, run: &[usize]) -> bool {
     let bytes = |b: BufId| 4 * p.buffer(b).shape.iter().product::<i64>();
     let written: Vec<BufId> = run.iter().map(|&s| p.stages[s].store.buf).collect();
@@ -98,7 +100,8 @@ fn worth_grouping(p: &Program, run: &[usize]) -> bool {
             .map(|x| bytes(x.0))
             .sum::<i64>();
     let again: i64 = shared.iter().map(|&b| bytes(b)).sum();
-    kept >= again
+    let inputs: i64 = again + batched.iter().map(|x| bytes(x.0)).sum::<i64>();
+    kept >= again && 2 * kept >= inputs
 }
 
 /// Tile factors of a loop with `outer` as the outermost factor and the remaining extent
@@ -241,5 +244,8 @@ mod tests {
         // softmax rows: the input is read by two stages, the temporaries by the rest
         assert_eq!(batched_runs(&colt_ops::softmax(8, 64)).len(), 1);
         assert_eq!(batched_runs(&colt_ops::rmsnorm(8, 64, 1e-6)).len(), 1);
+        // MoE experts at DeepSeek-R1's paper shape: 210 KB kept beside 352 MB of weights
+        assert!(batched_runs(&colt_ops::moe_experts(2, 2, 7168, 2048)).is_empty());
+        assert_eq!(batched_runs(&colt_ops::attention(32, 256, 128)).len(), 1);
     }
 }
