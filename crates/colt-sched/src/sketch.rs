@@ -13,8 +13,8 @@
 //! Canonical instruction order: phase A visits stages consumers-first (reverse program order)
 //! and emits placement (`compute_inline` / `compute_at`), splits and the reorder, so a
 //! compute-at always names loops of an already-tiled consumer; phase B visits stages in program
-//! order and emits cache-write, pack (plus parallel / vectorize of the packing stage), parallel,
-//! vectorize and auto-unroll.
+//! order and emits compute-with (a group's members, see [`crate::batch`]), cache-write, pack
+//! (plus parallel / vectorize of the packing stage), parallel, vectorize and auto-unroll.
 
 use crate::batch;
 use crate::error::{ErrorKind, Result, ScheduleError};
