@@ -334,13 +334,7 @@ pub fn choices(program: &Program, trace: &Trace) -> Result<Vec<ActionChoice>> {
 /// tiled at root: its slices are 0 and the divisors of the batch above 1.
 fn group_choices(program: &Program, sk: &Sketch, out: &mut Vec<ActionChoice>) {
     for run in batch::batched_runs(program) {
-        let roots: Vec<usize> = run
-            .iter()
-            .copied()
-            .filter(|&s| {
-                sk.stages[s].placement == Placement::Root && !sk.stages[s].tiles.is_empty()
-            })
-            .collect();
+        let roots = batch::members(sk, &run);
         let Some(&lead) = roots.first() else {
             continue;
         };

@@ -126,6 +126,14 @@ fn gcd(a: i64, b: i64) -> i64 {
     if b == 0 { a } else { gcd(b, a % b) }
 }
 
+/// The stages of batched run `run` that a group of `sk` would hold: those tiled at root.
+pub(crate) fn members(sk: &Sketch, run: &[usize]) -> Vec<usize> {
+    run.iter()
+        .copied()
+        .filter(|&s| sk.stages[s].placement == Placement::Root && !sk.stages[s].tiles.is_empty())
+        .collect()
+}
+
 /// Make batched run `run` of `sk` (placed and tiled) a group of `slices` iterations (a divisor
 /// of the batch above 1): its stages at root share an outermost loop, the first runs it in
 /// parallel and the others are computed with it. On error (the reason, one line) `sk` may be
@@ -136,11 +144,7 @@ pub(crate) fn group_run(
     run: &[usize],
     slices: i64,
 ) -> Result<(), String> {
-    let members: Vec<usize> = run
-        .iter()
-        .copied()
-        .filter(|&s| sk.stages[s].placement == Placement::Root && !sk.stages[s].tiles.is_empty())
-        .collect();
+    let members = members(sk, run);
     if members.len() < 2 {
         return Err("fewer than two of the run's stages are tiled at root".into());
     }
@@ -180,8 +184,13 @@ pub(crate) fn ungroup(sk: &mut Sketch, leader: &str) {
 /// Make a random batched run of `sk` a group ([`group_run`]) of one slice per element of
 /// its batch half of the time, else of a uniformly drawn divisor of the batch above 1.
 /// Returns the new phase-A schedule, or `None` (and `sk` unchanged) when that fails.
-pub(crate) fn draw_group(rng: &mut Pcg64, program: &Program, sk: &mut Sketch) -> Option<Schedule> {
-    let runs = batched_runs(program);
+/// `runs` are the program's [`batched_runs`].
+pub(crate) fn draw_group(
+    rng: &mut Pcg64,
+    program: &Program,
+    runs: &[Vec<usize>],
+    sk: &mut Sketch,
+) -> Option<Schedule> {
     if runs.is_empty() {
         return None;
     }

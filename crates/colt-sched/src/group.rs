@@ -12,7 +12,7 @@
 
 use crate::error::{ErrorKind, Result, ScheduleError};
 use crate::region::{region, region_exact, sub};
-use crate::state::{Attach, Schedule, illegal, subst_iters};
+use crate::state::{Attach, Schedule, illegal};
 use colt_ir::{BufId, BufKind, Idx, LoopKind, VarId};
 
 /// A buffer a group keeps local to one iteration of its shared loop.
@@ -29,9 +29,14 @@ pub(crate) struct GroupLocal {
 type WriteBox = Vec<Option<(Idx, i64)>>;
 
 impl Schedule {
+    /// Whether other stages are computed with stage `s` (it owns their shared loop).
+    pub(crate) fn leads(&self, s: usize) -> bool {
+        self.stages.iter().any(|sc| sc.with == Some(s))
+    }
+
     /// Whether stage `s` leads a group or is computed with another stage.
     pub(crate) fn grouped(&self, s: usize) -> bool {
-        self.stages[s].with.is_some() || self.stages.iter().any(|sc| sc.with == Some(s))
+        self.stages[s].with.is_some() || self.leads(s)
     }
 
     /// The group led by `leader`: it and the stages computed with it, in emission order.
@@ -243,12 +248,7 @@ impl Schedule {
         for &m in &members {
             let st = &self.program.stages[m];
             let cx = format!("compute_with({}, {lname})", st.name);
-            let idx: Vec<Idx> = st
-                .store
-                .idx
-                .iter()
-                .map(|e| subst_iters(e, st, &self.stages[m].iter_val))
-                .collect();
+            let idx = self.store_in_loop_vars(m);
             let shape = &self.program.buffer(st.store.buf).shape;
             let reg = region_exact(&idx, &inner(m), shape, &range);
             let mut boxes = vec![];

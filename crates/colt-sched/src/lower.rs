@@ -45,11 +45,10 @@ struct Lower<'a> {
 impl Schedule {
     /// Lower to a verified loop nest.
     pub fn lower(&self) -> Result<Func> {
-        let leads = |s: &Schedule, st: usize| s.stages.iter().any(|sc| sc.with == Some(st));
         let shared;
         let sched = if self.stages.iter().any(|sc| sc.with.is_some()) {
             for &st in &self.order {
-                if leads(self, st) {
+                if self.leads(st) {
                     self.check_group(st)?;
                 }
             }
@@ -69,7 +68,7 @@ impl Schedule {
             if sched.stages[st].with.is_some() {
                 continue; // emitted inside its group's loop
             }
-            if leads(sched, st) {
+            if sched.leads(st) {
                 body.push(lw.group(st)?);
             } else {
                 body.extend(lw.stage(st, &[])?);
@@ -428,12 +427,7 @@ impl Lower<'_> {
     fn own_region(&self, s: usize, depth: usize, what: &str) -> Result<(Vec<Idx>, Vec<i64>)> {
         let sc = &self.s.stages[s];
         let st = &self.s.program.stages[s];
-        let idx: Vec<Idx> = st
-            .store
-            .idx
-            .iter()
-            .map(|e| subst_iters(e, st, &sc.iter_val))
-            .collect();
+        let idx = self.s.store_in_loop_vars(s);
         let inner: Vec<(VarId, i64)> = sc.loops[depth..]
             .iter()
             .map(|l| (l.var, l.extent))

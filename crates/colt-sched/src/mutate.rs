@@ -337,7 +337,7 @@ fn structure(program: &Program, sk: &Sketch, rng: &mut Pcg64) -> Option<Sketch> 
         cands.push(out);
     } else {
         let mut out = sk.clone();
-        if batch::draw_group(rng, program, &mut out).is_some() {
+        if batch::draw_group(rng, program, &batch::batched_runs(program), &mut out).is_some() {
             cands.push(out);
         }
     }

@@ -334,14 +334,15 @@ impl Sketch {
         }
     }
 
+    /// Whether other stages are computed with stage `s` (it owns their shared loop).
+    pub fn leads(&self, s: usize) -> bool {
+        let name = &self.stages[s].stage;
+        self.stages.iter().any(|x| x.with.as_ref() == Some(name))
+    }
+
     /// Whether stage `s` leads a compute-with group or is computed with another stage.
     pub fn grouped(&self, s: usize) -> bool {
-        let d = &self.stages[s];
-        d.with.is_some()
-            || self
-                .stages
-                .iter()
-                .any(|x| x.with.as_ref() == Some(&d.stage))
+        self.stages[s].with.is_some() || self.leads(s)
     }
 
     /// The decisions for stage `name`.
@@ -586,10 +587,7 @@ impl Sketch {
         }
         emit_annotations(sch, s, d, out)?;
         // the tails of a group's stages are computed with the group too
-        let leads = self
-            .stages
-            .iter()
-            .any(|x| x.with.as_ref() == Some(&d.stage));
+        let leads = self.leads(s);
         for (t, mut td) in tail_decisions(sch, s, d) {
             if leads {
                 td.with = Some(d.stage.clone());
@@ -1431,9 +1429,10 @@ pub fn sample_sketch_for(
         }
         sch = trial;
     }
-    if !batch::batched_runs(program).is_empty()
+    let runs = batch::batched_runs(program);
+    if !runs.is_empty()
         && rng.random_bool(batch::GROUP_P)
-        && let Some(grouped) = batch::draw_group(rng, program, &mut sk)
+        && let Some(grouped) = batch::draw_group(rng, program, &runs, &mut sk)
     {
         sch = grouped;
     }

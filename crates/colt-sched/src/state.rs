@@ -632,6 +632,17 @@ impl Schedule {
             .collect()
     }
 
+    /// The index stage `s` stores to, written in its loop variables.
+    pub(crate) fn store_in_loop_vars(&self, s: usize) -> Vec<Idx> {
+        let st = &self.program.stages[s];
+        let val = &self.stages[s].iter_val;
+        st.store
+            .idx
+            .iter()
+            .map(|e| subst_iters(e, st, val))
+            .collect()
+    }
+
     /// Region of stage `p`'s buffer needed by consumer `c` for one iteration of `c`'s loop at
     /// position `at` (loops after it range fully).
     pub(crate) fn attach_region(&self, p: usize, c: usize, at: usize) -> Vec<(Idx, i64)> {
