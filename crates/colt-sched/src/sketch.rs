@@ -264,10 +264,13 @@ fn load_contiguous(a: &colt_ir::Access, v: colt_ir::VarId) -> bool {
 }
 
 /// Inputs of stage `s` that are worth packing: one index is exactly the innermost spatial
-/// variable (which no other index mentions) and some other index depends on a reduction
-/// variable (a matmul-like weight). Packing splits that dimension and puts its inner part
-/// last: `B[k, j]` becomes `B_p[j/f, k, f]`, and `K[j, d]`, read across `j`, becomes
-/// `K_p[j/f, d, f]`, which vector lanes over `j` then read contiguously.
+/// variable (which no other index mentions), some other index depends on a reduction
+/// variable (a matmul-like weight), and the stage reads each element more than once (some
+/// spatial variable leaves the read's index: `B[k, j]` is read again for every row `i`).
+/// Packing an input read once — a GEMV's matrix — costs a whole extra pass over it that no
+/// reuse pays back. Packing splits that dimension and puts its inner part last: `B[k, j]`
+/// becomes `B_p[j/f, k, f]`, and `K[j, d]`, read across `j`, becomes `K_p[j/f, d, f]`,
+/// which vector lanes over `j` then read contiguously.
 pub fn pack_candidates(p: &Program, s: usize) -> Vec<String> {
     let st = &p.stages[s];
     let mut loads = vec![];
@@ -278,7 +281,10 @@ pub fn pack_candidates(p: &Program, s: usize) -> Vec<String> {
         if b.kind != BufKind::Input || out.contains(&b.name) {
             continue;
         }
-        if pack_dim(p, s, &b.name).is_some() {
+        let reused = st
+            .spatial()
+            .any(|iv| !a.idx.iter().any(|e| e.mentions(iv.var)));
+        if reused && pack_dim(p, s, &b.name).is_some() {
             out.push(b.name.clone());
         }
     }
@@ -1360,8 +1366,10 @@ fn draw_placement(
 
 /// Tiles of a stage at root: with a target, half of the reduction stages get a register tile
 /// (see [`crate::register`]; it may partition the stage); a reduction that can vectorise
-/// along its reduction ([`vector_reduce_ok`]) puts it innermost, mostly where no read is
-/// reused across outputs ([`reads_reused`]); the rest a uniform draw.
+/// along its reduction ([`vector_reduce_ok`]) puts it innermost, mostly where output tiles
+/// cannot pay: no read is reused across outputs ([`reads_reused`]), or vector lanes over the
+/// innermost output would read across rows of an input that no pack fixes; the rest a
+/// uniform draw.
 fn draw_root_tiles(
     rng: &mut Pcg64,
     p: &Program,
@@ -1378,7 +1386,11 @@ fn draw_root_tiles(
             reduce_inner: false,
         };
     }
-    if vector_reduce_ok(p, s) && rng.random_bool(if reads_reused(p, s) { 0.15 } else { 0.9 }) {
+    // output tiles pay for reuse only where lanes over the innermost output read
+    // contiguously, directly or from a pack (a GEMV's matrix, read once, is neither)
+    let tiles_pay =
+        reads_reused(p, s) && (contiguous_inner(p, s) || transposing_pack(p, s).is_some());
+    if vector_reduce_ok(p, s) && rng.random_bool(if tiles_pay { 0.15 } else { 0.9 }) {
         return RootTiles {
             tiles: draw_reduce_inner_tiles(rng, p, s),
             partitions: vec![],

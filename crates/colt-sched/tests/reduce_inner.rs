@@ -124,3 +124,29 @@ fn the_reduce_inner_action_turns_it_on_and_off_and_refuses_strided_reads() {
             .unwrap();
     assert_eq!(a, on);
 }
+
+/// A GEMV reads its matrix once: packing it would cost a whole extra pass, and lanes over the
+/// output rows would read across its rows, so the sampler neither packs it nor draws register
+/// tiles for it, and most of its sketches put the contiguous reduction innermost. Matmul's
+/// `B` and attention's `K` (read again for every output row) stay pack candidates.
+#[test]
+fn a_matrix_read_once_is_not_packed_and_its_reduction_goes_inside() {
+    use colt_sched::{VectorTarget, sample_for, sketch::pack_candidates};
+    let gemv = colt_ops::gemv(64, 64);
+    assert!(pack_candidates(&gemv, 0).is_empty());
+    assert_eq!(pack_candidates(&colt_ops::matmul(8, 8, 8), 0), vec!["B"]);
+    let att = colt_ops::attention(2, 12, 8);
+    assert_eq!(pack_candidates(&att, stage(&att, "qk")), vec!["K"]);
+    let target = VectorTarget {
+        lanes: 8,
+        registers: 16,
+    };
+    let mut inner = 0;
+    for seed in 0..40u64 {
+        let t = sample_for(&gemv, Some(target), &mut Pcg64::seed_from_u64(seed));
+        let sk = Sketch::from_trace(&gemv, &t).expect("sketch form");
+        assert!(sk.stages[0].pack.is_none(), "seed {seed}: {}", t.text());
+        inner += sk.stages[0].reduce_inner as usize;
+    }
+    assert!(inner >= 28, "{inner} of 40 GEMV sketches reduce innermost");
+}
