@@ -669,7 +669,7 @@ fn edit_decisions(
                 batch::ungroup(sk, &name);
             }
             if *slices != 0 {
-                batch::group_run(program, sk, &run, &[*slices]).map_err(|m| illegal(&m))?;
+                batch::group_run(program, sk, &run, *slices).map_err(|m| illegal(&m))?;
             }
         }
     }
@@ -907,14 +907,9 @@ pub fn describe_decisions(program: &Program, trace: &Trace) -> String {
             Placement::Root => parts.push("at root".into()),
         }
         if let Some(w) = &d.with {
-            parts.push(if d.fused > 1 {
-                format!(
-                    "runs inside {w}'s outer {} loops (fused), one slice at a time (compute_with)",
-                    d.fused
-                )
-            } else {
-                format!("runs inside {w}'s outermost loop, one slice at a time (compute_with)")
-            });
+            parts.push(format!(
+                "runs inside {w}'s outermost loop, one slice at a time (compute_with)"
+            ));
         }
         for pt in &d.partitions {
             let rest = match pt.from {

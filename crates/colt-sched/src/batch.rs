@@ -11,43 +11,6 @@ use rand_pcg::Pcg64;
 /// Probability that a sampled sketch with a batched run computes the run as one group.
 pub(crate) const GROUP_P: f64 = 0.3;
 
-/// Fewest rows of the second batched dimension in one slice of a two-level group (a block of
-/// a head's query rows): a register tile's rows must fit in it.
-const MIN_SLICE_ROWS: i64 = 8;
-
-/// How many leading iteration variables every stage of `run` is batched over (at least 1 for
-/// a run of [`batched_runs`]): the first `k` variables of each stage are spatial, of one extent
-/// per level across the run, index the first `k` dimensions of the stage's output in order,
-/// and index the first `k` dimensions of every read of an earlier stage's output in the run
-/// alike. Attention is batched over its heads and query rows (2): a group can then compute
-/// one block of rows of one head at a time.
-pub fn run_depth(p: &Program, run: &[usize]) -> usize {
-    let first = &p.stages[run[0]];
-    let mut written: Vec<BufId> = vec![];
-    let mut depth = first.iters.len();
-    for &s in run {
-        let st = &p.stages[s];
-        let mut loads = vec![];
-        st.value.loads(&mut loads);
-        let ok = |k: usize| {
-            let (Some(iv), Some(f)) = (st.iters.get(k), first.iters.get(k)) else {
-                return false;
-            };
-            let v = Idx::Var(iv.var);
-            iv.kind == IterKind::Spatial
-                && iv.extent == f.extent
-                && st.store.idx.get(k) == Some(&v)
-                && loads
-                    .iter()
-                    .filter(|a| written.contains(&a.buf))
-                    .all(|a| a.idx.get(k) == Some(&v))
-        };
-        depth = (0..depth).take_while(|&k| ok(k)).count();
-        written.push(st.store.buf);
-    }
-    depth
-}
-
 /// Runs of at least two consecutive stages of `p` batched over their first iteration
 /// variable: it is spatial, of one extent across the run, indexes the first dimension of the
 /// stage's output, and indexes the first dimension of every read of an earlier stage's output
@@ -171,54 +134,37 @@ pub(crate) fn members(sk: &Sketch, run: &[usize]) -> Vec<usize> {
         .collect()
 }
 
-/// Make batched run `run` of `sk` (placed and tiled) a group whose shared loop runs
-/// `slices[0]` iterations over the batch (a divisor of it above 1), or with more entries the
-/// fusion of as many leading batched dimensions, each cut into that many slices (e.g. one
-/// head and one block of query rows per iteration; at most [`run_depth`] levels): its stages
-/// at root share the loop, the first runs it in parallel and the others are computed with it.
-/// On error (the reason, one line) `sk` may be partly edited: callers work on a copy.
+/// Make batched run `run` of `sk` (placed and tiled) a group of `slices` iterations (a divisor
+/// of the batch above 1): its stages at root share an outermost loop, the first runs it in
+/// parallel and the others are computed with it. On error (the reason, one line) `sk` may be
+/// partly edited: callers work on a copy.
 pub(crate) fn group_run(
     program: &Program,
     sk: &mut Sketch,
     run: &[usize],
-    slices: &[i64],
+    slices: i64,
 ) -> Result<(), String> {
     let members = members(sk, run);
     if members.len() < 2 {
         return Err("fewer than two of the run's stages are tiled at root".into());
     }
-    if slices.is_empty() || slices.len() > run_depth(program, run) {
+    let batch = program.stages[members[0]].iters[0].extent;
+    if slices < 2 || batch % slices != 0 {
         return Err(format!(
-            "the run is batched over {} leading dimensions, not {}",
-            run_depth(program, run),
-            slices.len()
+            "slices must be a divisor of the batch {batch} above 1 (0: no group)"
         ));
-    }
-    for (level, &n) in slices.iter().enumerate() {
-        let extent = program.stages[members[0]].iters[level].extent;
-        if n < 2 || extent % n != 0 {
-            return Err(format!(
-                "slices must be a divisor of the batch {extent} above 1 (0: no group)"
-            ));
-        }
     }
     let leader = program.stages[members[0]].name.clone();
     for (k, &s) in members.iter().enumerate() {
-        for (level, &n) in slices.iter().enumerate() {
-            let name = program
-                .var_name(program.stages[s].iters[level].var)
-                .to_string();
-            let d = &mut sk.stages[s];
-            if d.partitions.iter().any(|p| p.loop_ == name) {
-                return Err(format!("{} is partitioned along loop {name}", d.stage));
-            }
-            if let Some(t) = d.tiles.iter_mut().find(|t| t.loop_ == name) {
-                t.factors = with_outer(&t.factors, n);
-            }
-        }
+        let name = program.var_name(program.stages[s].iters[0].var).to_string();
         let d = &mut sk.stages[s];
+        if d.partitions.iter().any(|p| p.loop_ == name) {
+            return Err(format!("{} is partitioned along loop {name}", d.stage));
+        }
+        if let Some(t) = d.tiles.iter_mut().find(|t| t.loop_ == name) {
+            t.factors = with_outer(&t.factors, slices);
+        }
         d.with = (k > 0).then(|| leader.clone());
-        d.fused = if k > 0 { slices.len() } else { 0 };
     }
     group_parallel(sk);
     Ok(())
@@ -230,18 +176,13 @@ pub(crate) fn ungroup(sk: &mut Sketch, leader: &str) {
     for d in &mut sk.stages {
         if d.with.as_deref() == Some(leader) {
             d.with = None;
-            d.fused = 0;
             d.parallel = 1;
         }
     }
 }
 
 /// Make a random batched run of `sk` a group ([`group_run`]) of one slice per element of
-/// its batch half of the time, else of a uniformly drawn divisor of the batch above 1. Where
-/// the run is batched over two dimensions, half of the draws slice the second too: one
-/// element of the first per iteration and a uniformly drawn divisor of the second that leaves
-/// at least [`MIN_SLICE_ROWS`] (falling back to the one-level group where the stages'
-/// decisions do not allow it, e.g. a register tile partitioned along those rows).
+/// its batch half of the time, else of a uniformly drawn divisor of the batch above 1.
 /// Returns the new phase-A schedule, or `None` (and `sk` unchanged) when that fails.
 /// `runs` are the program's [`batched_runs`].
 pub(crate) fn draw_group(
@@ -266,44 +207,22 @@ pub(crate) fn draw_group(
     } else {
         slices[rng.random_range(0..slices.len())]
     };
-    let mut levels = vec![g];
-    if run_depth(program, run) >= 2 {
-        let rows = program.stages[run[0]].iters[1].extent;
-        let cuts: Vec<i64> = divisors(rows)
-            .into_iter()
-            .filter(|&d| d > 1 && rows / d >= MIN_SLICE_ROWS)
-            .collect();
-        if !cuts.is_empty() && rng.random_bool(0.5) {
-            levels = vec![batch, cuts[rng.random_range(0..cuts.len())]];
-        }
-    }
-    let attempt = |levels: &[i64]| {
-        let mut out = sk.clone();
-        group_run(program, &mut out, run, levels).ok()?;
-        let sch = out.phase_a_schedule(program).ok()?;
-        Some((out, sch))
-    };
-    let (out, sch) = match levels.len() {
-        2 => attempt(&levels).or_else(|| attempt(&[g]))?,
-        _ => attempt(&levels)?,
-    };
+    let mut out = sk.clone();
+    group_run(program, &mut out, run, g).ok()?;
+    let sch = out.phase_a_schedule(program).ok()?;
     *sk = out;
     Some(sch)
 }
 
-/// The parallel decisions a group needs: its first stage parallel over the shared loop only
-/// (fusing as many loops as its members do), the others serial (they run inside it).
+/// The parallel decisions a group needs: its first stage parallel over the shared loop only,
+/// the others serial (they run inside it).
 pub(crate) fn group_parallel(sk: &mut Sketch) {
-    let leaders: Vec<(String, usize)> = sk
-        .stages
-        .iter()
-        .filter_map(|d| d.with.clone().map(|w| (w, d.fused.max(1))))
-        .collect();
+    let leaders: Vec<String> = sk.stages.iter().filter_map(|d| d.with.clone()).collect();
     for d in &mut sk.stages {
         if d.with.is_some() {
             d.parallel = 0;
-        } else if let Some(n) = leaders.iter().filter(|l| l.0 == d.stage).map(|l| l.1).max() {
-            d.parallel = n;
+        } else if leaders.contains(&d.stage) {
+            d.parallel = 1;
         }
     }
 }
@@ -324,11 +243,6 @@ mod tests {
     fn attention_is_one_run_and_a_matmul_none() {
         let att = colt_ops::attention(4, 16, 8);
         assert_eq!(batched_runs(&att), vec![(0..6).collect::<Vec<_>>()]);
-        // heads and query rows
-        assert_eq!(run_depth(&att, &batched_runs(&att)[0]), 2);
-        for p in [colt_ops::softmax(8, 64), colt_ops::rmsnorm(8, 64, 1e-6)] {
-            assert_eq!(run_depth(&p, &batched_runs(&p)[0]), 1, "{}", p.name);
-        }
         assert!(batched_runs(&colt_ops::matmul(16, 16, 16)).is_empty());
     }
 

@@ -78,13 +78,7 @@ impl Schedule {
             .collect()
     }
 
-    pub(crate) fn compute_with(
-        &mut self,
-        cx: &str,
-        s: usize,
-        with: &str,
-        fused: usize,
-    ) -> Result<()> {
+    pub(crate) fn compute_with(&mut self, cx: &str, s: usize, with: &str) -> Result<()> {
         let w = self.stage_index(with).ok_or_else(|| {
             ScheduleError::new(
                 ErrorKind::UnknownStage,
@@ -118,20 +112,6 @@ impl Schedule {
                     format!("{name}'s outermost loop must be a spatial loop"),
                 ));
             }
-        }
-        if fused == 0 || fused > self.first_reduce_loop(s) {
-            return Err(illegal(
-                cx,
-                format!(
-                    "fused must be 1 to the number of {}'s outer spatial loops ({})",
-                    self.program.stages[s].name,
-                    self.first_reduce_loop(s)
-                ),
-            ));
-        }
-        if fused > 1 {
-            let names = self.loop_names(s)[..fused].to_vec();
-            self.fuse(cx, s, &names)?;
         }
         let (es, ew) = (
             self.stages[s].loops[0].extent,

@@ -189,8 +189,8 @@ fn tile_size(sk: &Sketch, rng: &mut Pcg64) -> Option<Sketch> {
         .map(|(s, t, _)| (s, t))
         .collect();
     let (s, t) = pick(rng, &cands)?;
-    // a group's shared loop is the outermost level of its stages' first loops: it stays
-    let first = usize::from(t < sk.shared_loops(s));
+    // a group's shared loop is the outermost level of its stages' first loop: it stays
+    let first = usize::from(t == 0 && sk.grouped(s));
     let mut out = sk.clone();
     let f = &mut out.stages[s].tiles[t].factors;
     let from_levels: Vec<usize> = (first..f.len()).filter(|&l| f[l] > 1).collect();

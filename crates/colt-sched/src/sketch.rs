@@ -123,14 +123,6 @@ pub struct StageDecision {
     /// ([`Inst::ComputeWith`]; see [`crate::group`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub with: Option<String>,
-    /// With `with`: how many outer loops of this stage, fused, make the shared loop (the
-    /// group's first stage runs as many in parallel; 0 reads as 1).
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub fused: usize,
-}
-
-fn is_zero(n: &usize) -> bool {
-    *n == 0
 }
 
 impl StageDecision {
@@ -147,7 +139,6 @@ impl StageDecision {
             partitions: vec![],
             reduce_inner: false,
             with: None,
-            fused: 0,
         }
     }
     fn set_root_tiles(&mut self, rt: RootTiles) {
@@ -360,21 +351,6 @@ impl Sketch {
         self.stages[s].with.is_some() || self.leads(s)
     }
 
-    /// How many of stage `s`'s outer loops (in iteration order, the outermost level of
-    /// each) make its group's shared loop: 0 when it is not grouped.
-    pub fn shared_loops(&self, s: usize) -> usize {
-        let d = &self.stages[s];
-        if d.with.is_some() {
-            return d.fused.max(1);
-        }
-        self.stages
-            .iter()
-            .filter(|x| x.with.as_ref() == Some(&d.stage))
-            .map(|x| x.fused.max(1))
-            .max()
-            .unwrap_or(0)
-    }
-
     /// The decisions for stage `name`.
     pub fn stage(&self, name: &str) -> Option<&StageDecision> {
         self.stages.iter().find(|d| d.stage == name)
@@ -446,7 +422,6 @@ impl Sketch {
         let d = &mut self.stages[s];
         d.cache_write = None;
         d.with = None;
-        d.fused = 0;
         d.pack = None;
         d.parallel = 0;
         d.partitions.clear();
@@ -622,7 +597,6 @@ impl Sketch {
         for (t, mut td) in tail_decisions(sch, s, d) {
             if leads {
                 td.with = Some(d.stage.clone());
-                td.fused = d.parallel.max(1);
             }
             if td.with.is_some() {
                 td.parallel = 0;
@@ -893,7 +867,6 @@ fn emit_with(sch: &mut Schedule, d: &StageDecision, out: &mut Vec<Inst>) -> Resu
             Inst::ComputeWith {
                 stage: d.stage.clone(),
                 with: w.clone(),
-                fused: d.fused.max(1),
             },
         ),
         None => Ok(()),
@@ -1041,10 +1014,7 @@ fn record(d: &mut StageDecision, inst: &Inst) -> Result<()> {
         }),
         Inst::Reorder { .. } => {}
         Inst::ComputeInline { .. } => d.placement = Placement::Inline,
-        Inst::ComputeWith { with, fused, .. } => {
-            d.with = Some(with.clone());
-            d.fused = *fused;
-        }
+        Inst::ComputeWith { with, .. } => d.with = Some(with.clone()),
         Inst::ComputeAt {
             consumer, loop_, ..
         } => {
@@ -1580,12 +1550,6 @@ fn draw_phase_b(
 fn draw_cache_write(st: &Stage, sch: &mut Schedule, s: usize, d: &mut StageDecision, level: usize) {
     let n_sp = st.spatial().count();
     let names = sch.loop_names(s);
-    // the outer loops of a member of a two-level group become one fused loop: not a target
-    let level = if d.fused > 1 && (level + 1) * n_sp <= d.fused {
-        1
-    } else {
-        level
-    };
     if n_sp > 0 {
         d.cache_write = Some(names[(level + 1) * n_sp - 1].clone());
         let mut trial = sch.clone();

@@ -236,7 +236,7 @@ impl Schedule {
                 consumer, loop_, ..
             } => self.compute_at(&cx, s, consumer, loop_),
             Inst::ComputeInline { .. } => self.compute_inline(&cx, s),
-            Inst::ComputeWith { with, fused, .. } => self.compute_with(&cx, s, with, *fused),
+            Inst::ComputeWith { with, .. } => self.compute_with(&cx, s, with),
             Inst::CacheWrite(StageLoop { loop_, .. }) => self.cache_write(&cx, s, loop_),
             Inst::Pack {
                 buffer,
@@ -473,7 +473,7 @@ impl Schedule {
     }
 
     /// Fuse the named adjacent loops; returns the position of the fused loop.
-    pub(crate) fn fuse(&mut self, cx: &str, s: usize, names: &[String]) -> Result<usize> {
+    fn fuse(&mut self, cx: &str, s: usize, names: &[String]) -> Result<usize> {
         if names.len() < 2 {
             return Err(bad(cx, "needs at least two loops"));
         }

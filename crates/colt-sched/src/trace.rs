@@ -8,14 +8,6 @@ use serde::{Deserialize, Serialize};
 /// The trace format version written and accepted.
 pub const TRACE_VERSION: u32 = 1;
 
-fn one() -> usize {
-    1
-}
-
-fn is_one(n: &usize) -> bool {
-    *n == 1
-}
-
 /// One schedule primitive with its decisions.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "inst", rename_all = "snake_case")]
@@ -72,18 +64,11 @@ pub enum Inst {
     /// an output of the group inside the group stays within what the same iteration wrote
     /// (checked when lowering); temporaries read only inside the group then shrink to one
     /// iteration's slice, local to it (e.g. the scores of one attention head).
-    ///
-    /// With `fused` = n > 1, `stage`'s outermost n loops are fused first and the fused loop is
-    /// shared: `with`'s outermost loop must be the same fusion (`parallel_outer(with, n)`),
-    /// e.g. attention computed one block of query rows of one head at a time.
     ComputeWith {
         /// The stage moved into the shared loop.
         stage: String,
         /// The first stage of the group (the owner of the shared loop).
         with: String,
-        /// How many outermost loops of `stage` make the shared loop (fused; 1 when absent).
-        #[serde(default = "one", skip_serializing_if = "is_one")]
-        fused: usize,
     },
     /// Substitute an elementwise stage into its consumers.
     ComputeInline {
@@ -200,13 +185,7 @@ impl Inst {
                 loop_,
             } => format!("compute_at({stage}, {consumer}, {loop_})"),
             Inst::ComputeInline { stage } => format!("compute_inline({stage})"),
-            Inst::ComputeWith { stage, with, fused } => {
-                if *fused == 1 {
-                    format!("compute_with({stage}, {with})")
-                } else {
-                    format!("compute_with({stage}, {with}, {fused})")
-                }
-            }
+            Inst::ComputeWith { stage, with } => format!("compute_with({stage}, {with})"),
             Inst::CacheWrite(StageLoop { stage, loop_ }) => {
                 format!("cache_write({stage}, {loop_})")
             }

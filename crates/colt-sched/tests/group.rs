@@ -129,7 +129,6 @@ fn a_group_reading_past_its_iteration_is_refused() {
         insts: vec![Inst::ComputeWith {
             stage: "flip".into(),
             with: "scale".into(),
-            fused: 1,
         }],
     };
     let err = apply_trace(&p, &t).unwrap_err().to_string();
@@ -155,7 +154,6 @@ fn compute_with_errors_name_the_problem() {
             &[Inst::ComputeWith {
                 stage: "rowmax".into(),
                 with: "nope".into(),
-                fused: 1,
             }],
             "no stage named \"nope\"",
         ),
@@ -163,7 +161,6 @@ fn compute_with_errors_name_the_problem() {
             &[Inst::ComputeWith {
                 stage: "qk".into(),
                 with: "qk".into(),
-                fused: 1,
             }],
             "cannot be computed with itself",
         ),
@@ -171,7 +168,6 @@ fn compute_with_errors_name_the_problem() {
             &[Inst::ComputeWith {
                 stage: "qk".into(),
                 with: "rowmax".into(),
-                fused: 1,
             }],
             "runs before rowmax's group",
         ),
@@ -185,7 +181,6 @@ fn compute_with_errors_name_the_problem() {
                 Inst::ComputeWith {
                     stage: "rowmax".into(),
                     with: "qk".into(),
-                    fused: 1,
                 },
             ],
             "differ in extent (1 and 2)",
@@ -299,108 +294,4 @@ fn the_group_action_groups_ungroups_and_refuses_clearly() {
     .unwrap_err()
     .to_string();
     assert!(e.contains("does not start a run"), "{e}");
-}
-
-/// Attention with more query rows than a slice needs: half of the sampled groups also cut
-/// each head's rows into blocks (a two-level group: the shared loop is heads x row blocks,
-/// fused and parallel). Every one matches the naive nest, round-trips through its sketch,
-/// keeps one block of one head's scores local, and its mutants stay correct.
-#[test]
-fn two_level_groups_keep_a_block_of_rows_local_and_match_naive() {
-    use colt_sched::mutate::mutate;
-    let p = colt_ops::attention(2, 32, 8);
-    assert_eq!(colt_sched::batch::run_depth(&p, &[0, 1, 2, 3, 4, 5]), 2);
-    let target = VectorTarget {
-        lanes: 8,
-        registers: 16,
-    };
-    let (mut one, mut two) = (0, 0);
-    for seed in 0..160 {
-        let mut rng = Pcg64::seed_from_u64(seed);
-        let t =
-            try_sample_for(&p, Some(target), &mut rng).unwrap_or_else(|e| panic!("{seed}: {e}"));
-        let fused = t.insts.iter().find_map(|i| match i {
-            Inst::ComputeWith { fused, .. } => Some(*fused),
-            _ => None,
-        });
-        match fused {
-            None => continue,
-            Some(1) => {
-                one += 1;
-                continue;
-            }
-            Some(n) => assert_eq!(n, 2, "seed {seed}"),
-        }
-        two += 1;
-        let f = apply_trace(&p, &t).unwrap();
-        common::check_equal(&p, &f).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
-        let sk = Sketch::from_trace(&p, &t).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
-        assert_eq!(sk.to_trace(&p).unwrap(), t, "seed {seed}");
-        let qk = sk.stages.iter().position(|d| d.stage == "qk").unwrap();
-        assert_eq!(
-            sk.stages[qk].parallel, 2,
-            "seed {seed}: the leader runs heads x blocks"
-        );
-        let sch = Schedule::replay(&p, &t).unwrap();
-        let rows = 32 * 2 / sch.stages[sch.stage_index("qk").unwrap()].loops[0].extent;
-        if let Some(b) = f.buffers.iter().find(|b| b.name == "S_g") {
-            assert_eq!(b.kind, BufKind::Local, "seed {seed}");
-            assert_eq!(b.shape, vec![1, rows, 32], "seed {seed}");
-        }
-        for k in 0..4 {
-            if let Some(m) = mutate(&p, &t, &mut Pcg64::seed_from_u64(1000 * seed + k)) {
-                common::check_equal(&p, &apply_trace(&p, &m).unwrap())
-                    .unwrap_or_else(|e| panic!("seed {seed} mutant {k}: {e}"));
-            }
-        }
-    }
-    assert!(
-        two >= 5 && one >= 5,
-        "{one} one-level and {two} two-level groups of 160"
-    );
-}
-
-/// A fused compute_with whose group's first stage does not run the same fusion is refused
-/// in one line naming the extents, and `fused` beyond the stage's spatial loops names them.
-#[test]
-fn a_fused_compute_with_needs_the_leaders_fusion() {
-    let p = colt_ops::attention(2, 4, 8);
-    let with = |fused| Inst::ComputeWith {
-        stage: "rowmax".into(),
-        with: "qk".into(),
-        fused,
-    };
-    let run = |insts: Vec<Inst>| {
-        apply_trace(
-            &p,
-            &Trace {
-                version: colt_sched::TRACE_VERSION,
-                workload: p.name.clone(),
-                insts,
-            },
-        )
-    };
-    let e = run(vec![with(2)]).unwrap_err().to_string();
-    assert!(e.contains("differ in extent (8 and 2)"), "{e}");
-    assert!(!e.contains('\n'), "{e}");
-    let e = run(vec![with(3)]).unwrap_err().to_string();
-    assert!(
-        e.contains("fused must be 1 to the number of rowmax's outer spatial loops (2)"),
-        "{e}"
-    );
-    let par = Inst::ParallelOuter {
-        stage: "qk".into(),
-        n: 2,
-    };
-    let f = run(vec![par, with(2)]).unwrap();
-    common::check_equal(&p, &f).unwrap();
-    assert_eq!(
-        Inst::ComputeWith {
-            stage: "a".into(),
-            with: "b".into(),
-            fused: 2
-        }
-        .text(),
-        "compute_with(a, b, 2)"
-    );
 }
