@@ -417,20 +417,67 @@ pub fn roofline<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, runs: &[RunDa
             ))
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RULE.stroke_width(2)));
     }
-    for (i, p) in &pts {
-        let c = color(*i);
-        let r = &runs[*i];
-        let share = machine.map_or(String::new(), |(peak, bw)| {
+    let share = |p: &(f64, f64)| {
+        machine.map_or(String::new(), |(peak, bw)| {
             format!(" ({:.0}% of bound)", 100.0 * p.1 / peak.min(p.0 * bw))
-        });
-        chart
-            .draw_series(std::iter::once(Circle::new(*p, 5, c.filled())))?
-            .label(format!("{}: {} GFLOP/s{share}", r.label, fmt_count(p.1)))
-            .legend(move |(x, y)| Circle::new((x + 10, y), 4, c.filled()));
+        })
+    };
+    // Many runs: one colour and legend line per workload (its best point labelled), so the
+    // legend stays inside the chart.
+    let workload = |i: usize| format!("{} {}", runs[i].row.spec.workload, runs[i].row.spec.scale);
+    let mut groups: Vec<String> = vec![];
+    if pts.len() > RUN_LEGEND_MAX {
+        for (i, _) in &pts {
+            if !groups.contains(&workload(*i)) {
+                groups.push(workload(*i));
+            }
+        }
+    }
+    for (i, p) in &pts {
+        let r = &runs[*i];
+        let Some(g) = groups.iter().position(|w| *w == workload(*i)) else {
+            let c = color(*i);
+            chart
+                .draw_series(std::iter::once(Circle::new(*p, 5, c.filled())))?
+                .label(format!(
+                    "{}: {} GFLOP/s{}",
+                    r.label,
+                    fmt_count(p.1),
+                    share(p)
+                ))
+                .legend(move |(x, y)| Circle::new((x + 10, y), 4, c.filled()));
+            continue;
+        };
+        let c = color(g);
+        let mine: Vec<f64> = pts
+            .iter()
+            .filter(|(j, _)| workload(*j) == groups[g])
+            .map(|(_, q)| q.1)
+            .collect();
+        let drawn = chart.draw_series(std::iter::once(Circle::new(*p, 5, c.filled())))?;
+        // the first run among its workload's best gets the line
+        if pts
+            .iter()
+            .find(|(j, q)| workload(*j) == groups[g] && q.1 == hi(&mine))
+            == Some(&(*i, *p))
+        {
+            drawn
+                .label(format!(
+                    "{}: {} runs, best {} GFLOP/s{}",
+                    groups[g],
+                    mine.len(),
+                    fmt_count(p.1),
+                    share(p)
+                ))
+                .legend(move |(x, y)| Circle::new((x + 10, y), 4, c.filled()));
+        }
     }
     legend(&mut chart, SeriesLabelPosition::LowerRight, 14)?;
     Ok(())
 }
+
+/// Above this many points the roofline's legend names workloads instead of runs.
+const RUN_LEGEND_MAX: usize = 12;
 
 /// One line of a line chart.
 pub struct Series {

@@ -856,3 +856,39 @@ fn a_model_run_shows_its_tasks_trials_and_latency_before_and_after() {
     let e = colt_report::render_model_html(&db, colt_db::ModelRunId(9), &inputs()).unwrap_err();
     assert!(e.to_string().contains("model run 9 does not exist"), "{e}");
 }
+
+/// A report over many runs (a bench of several layers × seeds) keeps the roofline's legend
+/// inside the chart: one colour and one line per workload, naming its runs and best point,
+/// instead of a line per run.
+#[test]
+fn a_roofline_of_many_runs_has_a_legend_line_per_workload() {
+    let db = Db::open_in_memory().expect("db");
+    let mut ids = vec![];
+    for (w, intensity) in [("matmul", 170.0), ("softmax", 0.5)] {
+        for seed in 1..=7u64 {
+            let id = db
+                .create_run(&NewRun {
+                    workload: w.into(),
+                    ..new_run("evolutionary", seed, "")
+                })
+                .unwrap();
+            let summary = json!({"best_us": 100.0 + seed as f64, "wall_s": 1.0,
+                "best_gflops": 10.0 * seed as f64, "intensity_flop_per_byte": intensity,
+                "machine": {"peak_gflops": 320.0, "bandwidth_gbs": 45.0}});
+            db.finish_run(id, &summary.to_string()).unwrap();
+            ids.push(id);
+        }
+    }
+    let html = render_html(&db, &ids).unwrap();
+    let doc = parse(&html);
+    let text = svg_text(svg_of(section(&doc, "roofline")));
+    assert!(text.contains("matmul ci: 7 runs, best 70"), "{text}");
+    assert!(text.contains("softmax ci: 7 runs, best 70"), "{text}");
+    assert!(!text.contains("seed 3"), "{text}");
+    // a few runs keep their own lines
+    let text = svg_text(svg_of(section(
+        &parse(&render_html(&db, &ids[..3]).unwrap()),
+        "roofline",
+    )));
+    assert!(text.contains("seed 3"), "{text}");
+}
