@@ -40,6 +40,8 @@ pub struct RunData {
     pub default_large_share_floor: f64,
     /// Kendall τ of (predicted, measured) (see [`crate::Inputs`]).
     pub rank_correlation: fn(&[f32], &[f32]) -> f64,
+    /// Other tools' kernels for the run's workload and scale (see [`crate::Inputs`]).
+    pub peers: Vec<crate::Peer>,
 }
 
 /// Read `runs` (duplicates dropped, order kept).
@@ -71,9 +73,15 @@ pub fn load(
             model_stats: db.model_stats(id)?,
             summary,
             label: String::new(),
-            row,
             default_large_share_floor: inputs.default_large_share_floor,
             rank_correlation: inputs.rank_correlation,
+            peers: inputs
+                .peers
+                .iter()
+                .filter(|p| p.workload == row.spec.workload && p.scale == row.spec.scale)
+                .cloned()
+                .collect(),
+            row,
         });
     }
     let workloads: BTreeSet<(&str, &str)> = out
@@ -494,6 +502,7 @@ mod tests {
             label: "run 1".into(),
             default_large_share_floor: colt_search::SearchConfig::default().large_share_floor,
             rank_correlation: colt_cost::kendall_tau,
+            peers: vec![],
         }
     }
 

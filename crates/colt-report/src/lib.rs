@@ -43,6 +43,22 @@ pub struct Inputs<'a> {
     pub default_large_share_floor: f64,
     /// Kendall τ of (predicted, measured) (`colt_cost::kendall_tau`).
     pub rank_correlation: fn(&[f32], &[f32]) -> f64,
+    /// Other tools' kernels (e.g. from `colt bench`'s JSON), drawn beside the runs of the same
+    /// workload and scale on the roofline.
+    pub peers: &'a [Peer],
+}
+
+/// Another tool's kernel for one workload: its name and throughput.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Peer {
+    /// The workload as runs record it (`llama3-8b-attention`).
+    pub workload: String,
+    /// Its scale (`ci`, `paper`).
+    pub scale: String,
+    /// The tool (`TVM MetaSchedule`).
+    pub name: String,
+    /// Its kernel's GFLOP/s.
+    pub gflops: f64,
 }
 
 /// The HTML report of `runs` (at least one; duplicates are shown once).

@@ -382,8 +382,18 @@ pub fn roofline<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, runs: &[RunDa
     let machine = runs
         .iter()
         .find_map(|r| r.roofline_point().and_then(|(_, m)| m));
+    // other tools' kernels at their workload's intensity, once per workload and tool
+    let mut peers: Vec<(usize, &crate::Peer, (f64, f64))> = vec![];
+    for (i, p) in &pts {
+        for q in runs[*i].peers.iter().filter(|q| q.gflops > 0.0) {
+            if !peers.iter().any(|(_, o, _)| *o == q) {
+                peers.push((*i, q, (p.0, q.gflops)));
+            }
+        }
+    }
     let mut xs: Vec<f64> = pts.iter().map(|p| p.1.0).collect();
     let mut ys: Vec<f64> = pts.iter().map(|p| p.1.1).collect();
+    ys.extend(peers.iter().map(|p| p.2.1));
     if let Some((peak, bw)) = machine {
         xs.push(peak / bw);
         ys.push(peak);
@@ -470,6 +480,43 @@ pub fn roofline<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, runs: &[RunDa
                     share(p)
                 ))
                 .legend(move |(x, y)| Circle::new((x + 10, y), 4, c.filled()));
+        }
+    }
+    // a hollow mark per tool, in the colour of its workload's runs
+    let mut tools: Vec<&str> = vec![];
+    for (i, q, at) in &peers {
+        let c = match groups.iter().position(|w| *w == workload(*i)) {
+            Some(g) => color(g),
+            None => color(*i),
+        };
+        let first = !tools.contains(&q.name.as_str());
+        if first {
+            tools.push(&q.name);
+        }
+        let k = tools.iter().position(|t| *t == q.name).unwrap_or(0);
+        let style = c.stroke_width(2);
+        let drawn = if k % 2 == 0 {
+            chart.draw_series(std::iter::once(
+                EmptyElement::at(*at) + Rectangle::new([(-5, -5), (5, 5)], style),
+            ))?
+        } else {
+            chart.draw_series(std::iter::once(
+                EmptyElement::at(*at) + Cross::new((0, 0), 5, style),
+            ))?
+        };
+        if first && k % 2 == 0 {
+            drawn
+                .label(format!("{} (square, colour of its workload)", q.name))
+                .legend(move |(x, y)| {
+                    EmptyElement::at((x + 10, y))
+                        + Rectangle::new([(-4, -4), (4, 4)], RULE.stroke_width(2))
+                });
+        } else if first {
+            drawn
+                .label(format!("{} (cross, colour of its workload)", q.name))
+                .legend(move |(x, y)| {
+                    EmptyElement::at((x + 10, y)) + Cross::new((0, 0), 4, RULE.stroke_width(2))
+                });
         }
     }
     legend(&mut chart, SeriesLabelPosition::LowerRight, 14)?;

@@ -359,6 +359,7 @@ fn inputs() -> Inputs<'static> {
         rebuild: &rebuild,
         default_large_share_floor: colt_search::SearchConfig::default().large_share_floor,
         rank_correlation: colt_cost::kendall_tau,
+        peers: &[],
     }
 }
 
@@ -879,9 +880,44 @@ fn a_roofline_of_many_runs_has_a_legend_line_per_workload() {
             ids.push(id);
         }
     }
-    let html = render_html(&db, &ids).unwrap();
+    let peers = [
+        colt_report::Peer {
+            workload: "matmul".into(),
+            scale: "ci".into(),
+            name: "TVM MetaSchedule".into(),
+            gflops: 50.0,
+        },
+        colt_report::Peer {
+            workload: "softmax".into(),
+            scale: "ci".into(),
+            name: "numpy/OpenBLAS".into(),
+            gflops: 5.0,
+        },
+    ];
+    let html = colt_report::render_html(
+        &db,
+        &ids,
+        &Inputs {
+            peers: &peers,
+            ..inputs()
+        },
+    )
+    .unwrap();
     let doc = parse(&html);
-    let text = svg_text(svg_of(section(&doc, "roofline")));
+    let svg = svg_of(section(&doc, "roofline"));
+    let text = svg_text(svg);
+    assert!(text.contains("TVM MetaSchedule (square"), "{text}");
+    assert!(text.contains("numpy/OpenBLAS (cross"), "{text}");
+    let without = parse(&render_html(&db, &ids).unwrap())
+        .descendants()
+        .find(|n| n.attribute("id") == Some("roofline"))
+        .map(|n| marks(svg_of(n)))
+        .unwrap();
+    assert!(
+        marks(svg) > without,
+        "{} marks with peers, {without} without",
+        marks(svg)
+    );
     assert!(text.contains("matmul ci: 7 runs, best 70"), "{text}");
     assert!(text.contains("softmax ci: 7 runs, best 70"), "{text}");
     assert!(!text.contains("seed 3"), "{text}");
