@@ -443,10 +443,21 @@ pub fn roofline<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, runs: &[RunDa
             }
         }
     }
+    // a run's colour: its workload's when the legend names workloads
+    let group = |i: usize| groups.iter().position(|w| *w == workload(i));
+    let colour = |i: usize| group(i).map_or(color(i), color);
+    // per workload, the first of its best points: the one its legend line labels
+    let labelled: Vec<usize> = (0..groups.len())
+        .filter_map(|g| {
+            let mine = pts.iter().filter(|(j, _)| group(*j) == Some(g));
+            let best = hi(&mine.clone().map(|(_, q)| q.1).collect::<Vec<_>>());
+            mine.clone().find(|(_, q)| q.1 == best).map(|(j, _)| *j)
+        })
+        .collect();
     for (i, p) in &pts {
         let r = &runs[*i];
-        let Some(g) = groups.iter().position(|w| *w == workload(*i)) else {
-            let c = color(*i);
+        let c = colour(*i);
+        let Some(g) = group(*i) else {
             chart
                 .draw_series(std::iter::once(Circle::new(*p, 5, c.filled())))?
                 .label(format!(
@@ -458,24 +469,13 @@ pub fn roofline<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, runs: &[RunDa
                 .legend(move |(x, y)| Circle::new((x + 10, y), 4, c.filled()));
             continue;
         };
-        let c = color(g);
-        let mine: Vec<f64> = pts
-            .iter()
-            .filter(|(j, _)| workload(*j) == groups[g])
-            .map(|(_, q)| q.1)
-            .collect();
         let drawn = chart.draw_series(std::iter::once(Circle::new(*p, 5, c.filled())))?;
-        // the first run among its workload's best gets the line
-        if pts
-            .iter()
-            .find(|(j, q)| workload(*j) == groups[g] && q.1 == hi(&mine))
-            == Some(&(*i, *p))
-        {
+        if labelled.contains(i) {
             drawn
                 .label(format!(
                     "{}: {} runs, best {} GFLOP/s{}",
                     groups[g],
-                    mine.len(),
+                    pts.iter().filter(|(j, _)| group(*j) == Some(g)).count(),
                     fmt_count(p.1),
                     share(p)
                 ))
@@ -485,10 +485,7 @@ pub fn roofline<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, runs: &[RunDa
     // a hollow mark per tool, in the colour of its workload's runs
     let mut tools: Vec<&str> = vec![];
     for (i, q, at) in &peers {
-        let c = match groups.iter().position(|w| *w == workload(*i)) {
-            Some(g) => color(g),
-            None => color(*i),
-        };
+        let c = colour(*i);
         let first = !tools.contains(&q.name.as_str());
         if first {
             tools.push(&q.name);

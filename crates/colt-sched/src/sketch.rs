@@ -236,10 +236,14 @@ fn reads_reused(p: &Program, s: usize) -> bool {
     let st = &p.stages[s];
     let mut loads = vec![];
     st.value.loads(&mut loads);
-    loads.iter().any(|a| {
-        st.spatial()
-            .any(|iv| !a.idx.iter().any(|e| e.mentions(iv.var)))
-    })
+    loads.iter().any(|a| access_reused(st, a))
+}
+
+/// Whether stage `st` reads access `a`'s elements more than once: some spatial variable
+/// leaves its index (`B[k, j]` is read again for every row `i`).
+fn access_reused(st: &colt_ir::Stage, a: &colt_ir::Access) -> bool {
+    st.spatial()
+        .any(|iv| !a.idx.iter().any(|e| e.mentions(iv.var)))
 }
 
 /// Whether a read moves by one element per step of `v` in its last dimension only (or not at
@@ -272,10 +276,7 @@ pub fn pack_candidates(p: &Program, s: usize) -> Vec<String> {
         if b.kind != BufKind::Input || out.contains(&b.name) {
             continue;
         }
-        let reused = st
-            .spatial()
-            .any(|iv| !a.idx.iter().any(|e| e.mentions(iv.var)));
-        if reused && pack_dim(p, s, &b.name).is_some() {
+        if access_reused(st, a) && pack_dim(p, s, &b.name).is_some() {
             out.push(b.name.clone());
         }
     }
