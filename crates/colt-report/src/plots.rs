@@ -455,30 +455,28 @@ pub fn roofline<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, runs: &[RunDa
         })
         .collect();
     for (i, p) in &pts {
-        let r = &runs[*i];
         let c = colour(*i);
-        let Some(g) = group(*i) else {
-            chart
-                .draw_series(std::iter::once(Circle::new(*p, 5, c.filled())))?
-                .label(format!(
-                    "{}: {} GFLOP/s{}",
-                    r.label,
-                    fmt_count(p.1),
-                    share(p)
-                ))
-                .legend(move |(x, y)| Circle::new((x + 10, y), 4, c.filled()));
-            continue;
-        };
         let drawn = chart.draw_series(std::iter::once(Circle::new(*p, 5, c.filled())))?;
-        if labelled.contains(i) {
+        // a legend line per run, or per workload at its labelled point
+        let label = match group(*i) {
+            None => Some(format!(
+                "{}: {} GFLOP/s{}",
+                runs[*i].label,
+                fmt_count(p.1),
+                share(p)
+            )),
+            Some(g) if labelled.contains(i) => Some(format!(
+                "{}: {} runs, best {} GFLOP/s{}",
+                groups[g],
+                pts.iter().filter(|(j, _)| group(*j) == Some(g)).count(),
+                fmt_count(p.1),
+                share(p)
+            )),
+            Some(_) => None,
+        };
+        if let Some(label) = label {
             drawn
-                .label(format!(
-                    "{}: {} runs, best {} GFLOP/s{}",
-                    groups[g],
-                    pts.iter().filter(|(j, _)| group(*j) == Some(g)).count(),
-                    fmt_count(p.1),
-                    share(p)
-                ))
+                .label(label)
                 .legend(move |(x, y)| Circle::new((x + 10, y), 4, c.filled()));
         }
     }

@@ -36,14 +36,11 @@ pub struct Args {
 fn read_peers(path: &std::path::Path) -> anyhow::Result<Vec<colt_report::Peer>> {
     let cx = || format!("--peers {}", path.display());
     let text = std::fs::read_to_string(path).with_context(cx)?;
-    let v: serde_json::Value = serde_json::from_str(&text)
-        .with_context(|| format!("--peers {}: not JSON", path.display()))?;
-    let rows = v["rows"].as_array().with_context(|| {
-        format!(
-            "--peers {}: no \"rows\" (not `colt bench --json` output)",
-            path.display()
-        )
-    })?;
+    let v: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("{}: not JSON", cx()))?;
+    let rows = v["rows"]
+        .as_array()
+        .with_context(|| format!("{}: no \"rows\" (not `colt bench --json` output)", cx()))?;
     let mut out = vec![];
     for r in rows {
         let (Some(w), Some(scale)) = (r["workload"].as_str(), r["scale"].as_str()) else {
